@@ -1,0 +1,178 @@
+package org.dirkms.schema;
+
+/**
+ * The name of every attribute type that dirkms defines or uses. Standard attributes are
+ * listed too, so that code never spells an LDAP name as a bare string.
+ */
+public final class AttributeNames {
+    private AttributeNames() {
+    }
+
+    // --- user enrollment (kmsUser) -------------------------------------------------------
+    /** Enrollment state of a user; values in {@link EnrollmentState}. */
+    public static final String ENROLLMENT_STATE = "kmsEnrollmentState";
+    /** DN of the administrative group a user belongs to. */
+    public static final String ADMINISTRATIVE_GROUP = "kmsAdministrativeGroup";
+    /** PKCS#10 request made by the user's own client for the signing key (DER). */
+    public static final String SIGNING_REQUEST = "kmsSigningRequest";
+    /** Secret: PKCS#12 of the user's new private keys. */
+    public static final String KEY_PACKAGE = "kmsKeyPackage";
+    /** When an unfetched key package expires. */
+    public static final String KEY_PACKAGE_EXPIRES = "kmsKeyPackageExpires";
+    /** Secret: the one-time token that protects the key package. */
+    public static final String ENROLLMENT_TOKEN = "kmsEnrollmentToken";
+    /** Plain-language reason of the last failure. */
+    public static final String LAST_ERROR = "kmsLastError";
+    /** Reason of a requested revocation; values in {@link RevocationReason}. */
+    public static final String REVOCATION_REASON = "kmsRevocationReason";
+    /** Identity of the process that holds the lease on a piece of work. */
+    public static final String CLAIMED_BY = "kmsClaimedBy";
+    /** When the lease on a piece of work expires. */
+    public static final String LEASE_EXPIRES = "kmsLeaseExpires";
+    /** Purpose of a published certificate entry; values in {@link CertificatePurpose}. */
+    public static final String CERTIFICATE_PURPOSE = "kmsCertificatePurpose";
+
+    // --- administrative groups and KMS servers --------------------------------------------
+    /** DN of the one KMS server that serves an administrative group. */
+    public static final String ASSIGNED_SERVER = "kmsAssignedServer";
+    /** Key algorithm of an administrative group; values in {@link KeyAlgorithm}. */
+    public static final String KEY_ALGORITHM = "kmsKeyAlgorithm";
+    /** Content-encryption algorithm; values in {@link ContentEncryptionAlgorithm}. */
+    public static final String CONTENT_ENCRYPTION_ALGORITHM = "kmsContentEncryptionAlgorithm";
+    /** Message format; values in {@link MessageFormat}. */
+    public static final String MESSAGE_FORMAT = "kmsMessageFormat";
+    /** Key package format; values in {@link PackageFormat}. */
+    public static final String PACKAGE_FORMAT = "kmsPackageFormat";
+    /** TRUE on the administrative group that users without one belong to. */
+    public static final String DEFAULT_GROUP = "kmsDefaultGroup";
+    /** Transport certificate of a KMS server (DER). */
+    public static final String TRANSPORT_CERTIFICATE = "kmsTransportCertificate";
+    /** Last sign of life of a KMS server or a CA. */
+    public static final String HEARTBEAT = "kmsHeartbeat";
+    /** DN of the identity a KMS server's agent binds as. */
+    public static final String AGENT_IDENTITY = "kmsAgentIdentity";
+    /** The agent's saved syncrepl cookie. */
+    public static final String SYNC_COOKIE = "kmsSyncCookie";
+
+    // --- certification authorities and templates -----------------------------------------
+    /** Priority of a CA: lower is tried first. */
+    public static final String PRIORITY = "kmsPriority";
+    /** State of a CA; values in {@link CaState}. */
+    public static final String CA_STATE = "kmsCAState";
+    /** DN of a certificate template installed on a CA. */
+    public static final String INSTALLED_TEMPLATE = "kmsInstalledTemplate";
+    /** Certificates a CA may sign a minute. */
+    public static final String CAPACITY = "kmsCapacity";
+    /** Key usage bit named by a template (RFC 5280 section 4.2.1.3 names). */
+    public static final String KEY_USAGE = "kmsKeyUsage";
+    /** Extended key usage OID named by a template. */
+    public static final String EXTENDED_KEY_USAGE = "kmsExtendedKeyUsage";
+    /** Validity of certificates issued from a template, in days. */
+    public static final String VALIDITY_DAYS = "kmsValidityDays";
+    /** Key algorithm a template accepts; values in {@link KeyAlgorithm}. */
+    public static final String ALLOWED_KEY_ALGORITHM = "kmsAllowedKeyAlgorithm";
+    /** Smallest RSA modulus a template accepts, in bits. */
+    public static final String MINIMUM_RSA_KEY_SIZE = "kmsMinimumRsaKeySize";
+    /** X.509 version of certificates issued from a template (1 or 3). */
+    public static final String CERTIFICATE_VERSION = "kmsCertificateVersion";
+
+    // --- certificate request queue --------------------------------------------------------
+    /** State of a queued certificate request; values in {@link RequestState}. */
+    public static final String REQUEST_STATE = "kmsRequestState";
+    /** DN of the template a queued request asks for. */
+    public static final String REQUEST_TEMPLATE = "kmsRequestTemplate";
+    /** PKCS#10 of a queued request (DER). */
+    public static final String PKCS10_REQUEST = "kmsPkcs10Request";
+    /** DN of the entry a queued request is for. */
+    public static final String REQUEST_SUBJECT = "kmsRequestSubject";
+    /** When a request was queued. */
+    public static final String REQUESTED_TIME = "kmsRequestedTime";
+    /** When a queued request expires unserved. */
+    public static final String EXPIRES_TIME = "kmsExpiresTime";
+
+    // --- key archive ----------------------------------------------------------------------
+    /** DN of the user an archived key belongs to. */
+    public static final String KEY_OWNER = "kmsKeyOwner";
+    /** Secret: the private key as CMS EnvelopedData to the key recovery certificate (DER). */
+    public static final String WRAPPED_KEY = "kmsWrappedKey";
+    /** Wrapping algorithm of an archived key, e.g. {@code RSAES-OAEP/AES-256-WRAP}. */
+    public static final String WRAPPING_ALGORITHM = "kmsWrappingAlgorithm";
+    /** Which recovery key wrapped an archived key (issuer and serial, or key identifier). */
+    public static final String WRAPPING_KEY_ID = "kmsWrappingKeyId";
+
+    // --- key recovery ---------------------------------------------------------------------
+    /** DN of the user whose keys a recovery request recovers. */
+    public static final String RECOVERY_TARGET = "kmsRecoveryTarget";
+    /** DN of the identity that asked for a recovery. */
+    public static final String RECOVERY_REQUESTER = "kmsRecoveryRequester";
+    /** DN of a recovery agent who approved a recovery. */
+    public static final String RECOVERY_APPROVAL = "kmsRecoveryApproval";
+    /** Number of distinct approvals a recovery needs. */
+    public static final String REQUIRED_APPROVALS = "kmsRequiredApprovals";
+    /** State of a recovery request; values in {@link RecoveryState}. */
+    public static final String RECOVERY_STATE = "kmsRecoveryState";
+    /** Secret: PKCS#12 of the recovered keys. */
+    public static final String RECOVERY_PACKAGE = "kmsRecoveryPackage";
+    /** Secret: the one-time token that protects the recovery package. */
+    public static final String RECOVERY_TOKEN = "kmsRecoveryToken";
+
+    // --- trust ----------------------------------------------------------------------------
+    /** Mail domain a trusted partner speaks for. */
+    public static final String PARTNER_DOMAIN = "kmsPartnerDomain";
+    /** A signed trust list (CMS SignedData, DER). */
+    public static final String SIGNED_TRUST_LIST = "kmsSignedTrustList";
+    /** Sequence number of a trust list. */
+    public static final String TRUST_LIST_SEQUENCE = "kmsTrustListSequence";
+
+    // --- audit ----------------------------------------------------------------------------
+    /** Sequence number of an audit record. */
+    public static final String AUDIT_SEQUENCE = "kmsAuditSequence";
+    /** Hash of an audit record (hex SHA-256). */
+    public static final String AUDIT_HASH = "kmsAuditHash";
+    /** Hash of the audit record before this one (hex SHA-256). */
+    public static final String AUDIT_PREVIOUS_HASH = "kmsAuditPreviousHash";
+    /** DN of who did the audited action. */
+    public static final String AUDIT_ACTOR = "kmsAuditActor";
+    /** What the audited action was. */
+    public static final String AUDIT_OPERATION = "kmsAuditOperation";
+    /** DN the audited action applied to. */
+    public static final String AUDIT_TARGET = "kmsAuditTarget";
+    /** When the audited action happened. */
+    public static final String AUDIT_TIME = "kmsAuditTime";
+
+    // --- standard attributes dirkms uses --------------------------------------------------
+    /** RFC 4512. */
+    public static final String OBJECT_CLASS = "objectClass";
+    /** RFC 4519. */
+    public static final String CN = "cn";
+    /** RFC 4519. */
+    public static final String SN = "sn";
+    /** RFC 4519. */
+    public static final String UID = "uid";
+    /** RFC 4519. */
+    public static final String OU = "ou";
+    /** RFC 4519. */
+    public static final String DC = "dc";
+    /** RFC 4519. */
+    public static final String DESCRIPTION = "description";
+    /** RFC 4519. */
+    public static final String MEMBER = "member";
+    /** RFC 4519. */
+    public static final String USER_PASSWORD = "userPassword";
+    /** RFC 4524. */
+    public static final String MAIL = "mail";
+    /** RFC 4523. */
+    public static final String USER_CERTIFICATE = "userCertificate";
+    /** RFC 2798. */
+    public static final String USER_SMIME_CERTIFICATE = "userSMIMECertificate";
+    /** RFC 4523. */
+    public static final String CA_CERTIFICATE = "cACertificate";
+    /** RFC 4523. */
+    public static final String CERTIFICATE_REVOCATION_LIST = "certificateRevocationList";
+    /** RFC 4523. */
+    public static final String AUTHORITY_REVOCATION_LIST = "authorityRevocationList";
+    /** RFC 4523. */
+    public static final String DELTA_REVOCATION_LIST = "deltaRevocationList";
+    /** RFC 4523. */
+    public static final String CROSS_CERTIFICATE_PAIR = "crossCertificatePair";
+}

@@ -1,0 +1,45 @@
+package org.dirkms.schema;
+
+/** The name of every object class that dirkms defines or uses. */
+public final class ObjectClassNames {
+    private ObjectClassNames() {
+    }
+
+    /** Auxiliary class that makes a person a KMS user. */
+    public static final String KMS_USER = "kmsUser";
+    /** One published certificate of a user, as a child entry carrying the same mail. */
+    public static final String PUBLISHED_CERTIFICATE = "kmsPublishedCertificate";
+    /** An administrative group with its encryption configuration and its KMS server. */
+    public static final String ADMIN_GROUP = "kmsAdminGroup";
+    /** A KMS server (one agent's home). */
+    public static final String SERVER = "kmsServer";
+    /** A certification authority; combined with the RFC 4523 auxiliary {@code pkiCA}. */
+    public static final String CERTIFICATION_AUTHORITY = "kmsCertificationAuthority";
+    /** A certificate template. */
+    public static final String CERTIFICATE_TEMPLATE = "kmsCertificateTemplate";
+    /** A certificate request waiting in the queue. */
+    public static final String CERTIFICATE_REQUEST = "kmsCertificateRequest";
+    /** An archived (wrapped) private encryption key. */
+    public static final String ARCHIVED_KEY = "kmsArchivedKey";
+    /** A key recovery request. */
+    public static final String RECOVERY_REQUEST = "kmsRecoveryRequest";
+    /** A trusted partner organisation's root. */
+    public static final String TRUSTED_PARTNER = "kmsTrustedPartner";
+    /** A signed trust list. */
+    public static final String TRUST_LIST = "kmsTrustList";
+    /** An audit record or the anchor of the audit chain's head. */
+    public static final String AUDIT_RECORD = "kmsAuditRecord";
+
+    /** RFC 4512. */
+    public static final String TOP = "top";
+    /** RFC 4519. */
+    public static final String ORGANIZATIONAL_UNIT = "organizationalUnit";
+    /** RFC 2798. */
+    public static final String INET_ORG_PERSON = "inetOrgPerson";
+    /** RFC 4519. */
+    public static final String GROUP_OF_NAMES = "groupOfNames";
+    /** RFC 4523. */
+    public static final String PKI_CA = "pkiCA";
+    /** RFC 4523. */
+    public static final String PKI_USER = "pkiUser";
+}
