@@ -1,0 +1,152 @@
+package org.dirkms.it.schema;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.text.ParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.entry.Attribute;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.entry.Value;
+import org.apache.directory.api.ldap.model.ldif.LdifEntry;
+import org.apache.directory.api.ldap.model.ldif.LdifReader;
+import org.apache.directory.api.ldap.model.schema.AttributeType;
+import org.apache.directory.api.ldap.model.schema.ObjectClass;
+import org.apache.directory.api.ldap.model.schema.UsageEnum;
+import org.apache.directory.api.ldap.model.schema.parsers.AttributeTypeDescriptionSchemaParser;
+import org.apache.directory.api.ldap.model.schema.parsers.ObjectClassDescriptionSchemaParser;
+import org.dirkms.schema.AttributeTypeDefinition;
+import org.dirkms.schema.KmsSchema;
+import org.dirkms.schema.ObjectClassDefinition;
+
+/**
+ * Compares what a server publishes in its subschema subentry (RFC 4512 section 4.2) with
+ * {@link KmsSchema}. Descriptions are parsed with the Apache LDAP API, so that a server's own
+ * spelling (extensions such as {@code X-SCHEMA}, spacing, the order of MUST and MAY) does not
+ * matter while every property that changes behaviour does. Descriptors are compared without
+ * case (RFC 4512 section 2.5).
+ */
+final class SchemaComparison {
+
+    private SchemaComparison() {
+    }
+
+    /** What matters of an attribute type. */
+    record AttributeView(String oid, List<String> names, String description, String syntax, String equality,
+            String ordering, String substring, boolean singleValued, String superior, String usage,
+            boolean collective, boolean obsolete, boolean userModifiable) {
+    }
+
+    /** What matters of an object class. */
+    record ObjectClassView(String oid, List<String> names, String description, Set<String> superiors, String kind,
+            Set<String> must, Set<String> may, boolean obsolete) {
+    }
+
+    static Map<String, AttributeView> expectedAttributeTypes() {
+        Map<String, AttributeView> views = new TreeMap<>();
+        for (AttributeTypeDefinition type : KmsSchema.attributeTypes()) {
+            views.put(type.oid(), new AttributeView(type.oid(), List.of(lower(type.name())), type.description(),
+                    type.syntax().oid(), lower(type.syntax().equality()), lower(type.syntax().ordering()),
+                    lower(type.syntax().substring()), type.singleValued(), null, UsageEnum.USER_APPLICATIONS.name(),
+                    false, false, true));
+        }
+        return views;
+    }
+
+    static Map<String, ObjectClassView> expectedObjectClasses() {
+        Map<String, ObjectClassView> views = new TreeMap<>();
+        for (ObjectClassDefinition objectClass : KmsSchema.objectClasses()) {
+            views.put(objectClass.oid(), new ObjectClassView(objectClass.oid(), List.of(lower(objectClass.name())),
+                    objectClass.description(), Set.of(lower(objectClass.superior())), objectClass.kind().name(),
+                    lowerSet(objectClass.must()), lowerSet(objectClass.may()), false));
+        }
+        return views;
+    }
+
+    /** The KMS attribute types (OIDs under the project arc) among {@code descriptions}, by OID. */
+    static Map<String, AttributeView> kmsAttributeTypes(List<String> descriptions) throws ParseException {
+        AttributeTypeDescriptionSchemaParser parser = new AttributeTypeDescriptionSchemaParser();
+        Map<String, AttributeView> views = new TreeMap<>();
+        for (String description : descriptions) {
+            if (!description.contains(KmsSchema.OID_ARC + ".")) {
+                continue;
+            }
+            AttributeType type = parser.parse(description);
+            AttributeView view = new AttributeView(type.getOid(), lower(type.getNames()), type.getDescription(),
+                    type.getSyntaxOid(), lower(type.getEqualityOid()), lower(type.getOrderingOid()),
+                    lower(type.getSubstringOid()), type.isSingleValued(), lower(type.getSuperiorOid()),
+                    type.getUsage().name(), type.isCollective(), type.isObsolete(), type.isUserModifiable());
+            assertEquals(null, views.put(view.oid(), view), view.oid() + " is published twice");
+        }
+        return views;
+    }
+
+    /** The KMS object classes among {@code descriptions}, by OID. */
+    static Map<String, ObjectClassView> kmsObjectClasses(List<String> descriptions) throws ParseException {
+        ObjectClassDescriptionSchemaParser parser = new ObjectClassDescriptionSchemaParser();
+        Map<String, ObjectClassView> views = new TreeMap<>();
+        for (String description : descriptions) {
+            if (!description.contains(KmsSchema.OID_ARC + ".")) {
+                continue;
+            }
+            ObjectClass objectClass = parser.parse(description);
+            ObjectClassView view = new ObjectClassView(objectClass.getOid(), lower(objectClass.getNames()),
+                    objectClass.getDescription(), lowerSet(objectClass.getSuperiorOids()),
+                    objectClass.getType().name(), lowerSet(objectClass.getMustAttributeTypeOids()),
+                    lowerSet(objectClass.getMayAttributeTypeOids()), objectClass.isObsolete());
+            assertEquals(null, views.put(view.oid(), view), view.oid() + " is published twice");
+        }
+        return views;
+    }
+
+    /**
+     * Asserts that the subschema entry {@code ldif} (as printed by {@code ldapsearch -LLL})
+     * publishes every KMS attribute type and object class exactly as {@link KmsSchema} defines it.
+     */
+    static void assertSubschemaMatches(String server, String ldif) throws LdapException, ParseException {
+        List<LdifEntry> entries;
+        try (LdifReader reader = new LdifReader()) {
+            entries = reader.parseLdif(ldif);
+        } catch (java.io.IOException e) {
+            throw new AssertionError("closing an in-memory LDIF reader failed", e);
+        }
+        assertEquals(1, entries.size(), server + ": one subschema entry expected in\n" + ldif);
+        Entry subschema = entries.get(0).getEntry();
+        assertEquals(expectedAttributeTypes(), kmsAttributeTypes(values(subschema, "attributeTypes")),
+                server + " publishes KMS attribute types that differ from KmsSchema");
+        assertEquals(expectedObjectClasses(), kmsObjectClasses(values(subschema, "objectClasses")),
+                server + " publishes KMS object classes that differ from KmsSchema");
+    }
+
+    static List<String> values(Entry entry, String attribute) {
+        List<String> strings = new ArrayList<>();
+        Attribute values = entry.get(attribute);
+        if (values != null) {
+            for (Value value : values) {
+                strings.add(value.getString());
+            }
+        }
+        return strings;
+    }
+
+    private static String lower(String text) {
+        return text == null ? null : text.toLowerCase(Locale.ROOT);
+    }
+
+    private static List<String> lower(List<String> texts) {
+        return texts.stream().map(SchemaComparison::lower).toList();
+    }
+
+    private static Set<String> lowerSet(List<String> texts) {
+        Set<String> set = new TreeSet<>();
+        texts.forEach(text -> set.add(lower(text)));
+        return set;
+    }
+}
