@@ -41,6 +41,9 @@ class ApacheDsMetaSchemaIT extends AbstractLdapTestUnit {
 
         SchemaComparison.assertSubschemaMatches("ApacheDS after ldapadd of " + SchemaForms.APACHEDS_FILE,
                 ApacheDsSchemaSupport.subschema(ldap));
+        assertEquals(java.util.Set.of(KmsSchema.SCHEMA_NAME),
+                SchemaComparison.apacheDsSchemasOfKmsDefinitions(ApacheDsSchemaSupport.subschema(ldap)),
+                "every KMS definition belongs to the schema " + KmsSchema.SCHEMA_NAME);
         String schemaEntry = ldap.search("cn=" + KmsSchema.SCHEMA_NAME + ",ou=schema", "base", "(objectClass=metaSchema)",
                 "m-dependencies");
         for (String dependency : KmsSchema.DEPENDENCIES) {

@@ -196,11 +196,16 @@ class OpenLdapSchemaIT {
             modification.getAttribute().forEach(value -> target.add(value.getString()));
         }
         Entry published = readLdif(subschema()).get(0).getEntry();
-        assertEquals(SchemaComparison.expectedAttributeTypes(), SchemaComparison.kmsAttributeTypes(attributeTypes));
-        assertEquals(SchemaComparison.kmsAttributeTypes(SchemaComparison.values(published, "attributeTypes")),
-                SchemaComparison.kmsAttributeTypes(attributeTypes));
-        assertEquals(SchemaComparison.kmsObjectClasses(SchemaComparison.values(published, "objectClasses")),
-                SchemaComparison.kmsObjectClasses(objectClasses));
+        SchemaComparison.assertSameDefinitions(SchemaForms.RFC4512_FILE + " attribute types",
+                SchemaComparison.expectedAttributeTypes(), SchemaComparison.kmsAttributeTypes(attributeTypes));
+        SchemaComparison.assertSameDefinitions(SchemaForms.RFC4512_FILE + " object classes",
+                SchemaComparison.expectedObjectClasses(), SchemaComparison.kmsObjectClasses(objectClasses));
+        SchemaComparison.assertSameDefinitions("slapd attribute types (against " + SchemaForms.RFC4512_FILE + ")",
+                SchemaComparison.kmsAttributeTypes(attributeTypes),
+                SchemaComparison.kmsAttributeTypes(SchemaComparison.values(published, "attributeTypes")));
+        SchemaComparison.assertSameDefinitions("slapd object classes (against " + SchemaForms.RFC4512_FILE + ")",
+                SchemaComparison.kmsObjectClasses(objectClasses),
+                SchemaComparison.kmsObjectClasses(SchemaComparison.values(published, "objectClasses")));
     }
 
     static Path projectRoot() {

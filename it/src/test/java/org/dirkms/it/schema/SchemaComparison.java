@@ -119,10 +119,67 @@ final class SchemaComparison {
         }
         assertEquals(1, entries.size(), server + ": one subschema entry expected in\n" + ldif);
         Entry subschema = entries.get(0).getEntry();
-        assertEquals(expectedAttributeTypes(), kmsAttributeTypes(values(subschema, "attributeTypes")),
-                server + " publishes KMS attribute types that differ from KmsSchema");
-        assertEquals(expectedObjectClasses(), kmsObjectClasses(values(subschema, "objectClasses")),
-                server + " publishes KMS object classes that differ from KmsSchema");
+        assertSameDefinitions(server + " attribute types", expectedAttributeTypes(),
+                kmsAttributeTypes(values(subschema, "attributeTypes")));
+        assertSameDefinitions(server + " object classes", expectedObjectClasses(),
+                kmsObjectClasses(values(subschema, "objectClasses")));
+    }
+
+    /**
+     * Asserts {@code actual} equals {@code expected}, naming only the definitions that differ,
+     * are missing or are extra, so that a failure reads as a short list rather than two maps.
+     */
+    static <V> void assertSameDefinitions(String what, Map<String, V> expected, Map<String, V> actual) {
+        StringBuilder differences = new StringBuilder();
+        for (Map.Entry<String, V> definition : expected.entrySet()) {
+            V found = actual.get(definition.getKey());
+            if (found == null) {
+                differences.append("\n  missing: ").append(definition.getValue());
+            } else if (!found.equals(definition.getValue())) {
+                differences.append("\n  expected: ").append(definition.getValue())
+                        .append("\n  but got:  ").append(found);
+            }
+        }
+        for (Map.Entry<String, V> definition : actual.entrySet()) {
+            if (!expected.containsKey(definition.getKey())) {
+                differences.append("\n  unexpected: ").append(definition.getValue());
+            }
+        }
+        if (differences.length() > 0) {
+            throw new AssertionError(what + " differ from KmsSchema:" + differences);
+        }
+    }
+
+    /**
+     * The ApacheDS schema ({@code X-SCHEMA} extension) each KMS definition of the subschema
+     * entry {@code ldif} was filed in, over attribute types and object classes together.
+     */
+    static Set<String> apacheDsSchemasOfKmsDefinitions(String ldif) throws LdapException, ParseException {
+        Entry subschema;
+        try (LdifReader reader = new LdifReader()) {
+            subschema = reader.parseLdif(ldif).get(0).getEntry();
+        } catch (java.io.IOException e) {
+            throw new AssertionError("closing an in-memory LDIF reader failed", e);
+        }
+        Set<String> schemas = new TreeSet<>();
+        AttributeTypeDescriptionSchemaParser typeParser = new AttributeTypeDescriptionSchemaParser();
+        for (String description : values(subschema, "attributeTypes")) {
+            if (description.contains(KmsSchema.OID_ARC + ".")) {
+                schemas.addAll(xSchema(typeParser.parse(description).getExtension("X-SCHEMA")));
+            }
+        }
+        ObjectClassDescriptionSchemaParser classParser = new ObjectClassDescriptionSchemaParser();
+        for (String description : values(subschema, "objectClasses")) {
+            if (description.contains(KmsSchema.OID_ARC + ".")) {
+                schemas.addAll(xSchema(classParser.parse(description).getExtension("X-SCHEMA")));
+            }
+        }
+        return schemas;
+    }
+
+    /** A definition without the extension is reported as "(none)", so that it shows in a failure. */
+    private static List<String> xSchema(List<String> values) {
+        return values == null || values.isEmpty() ? List.of("(none)") : values;
     }
 
     static List<String> values(Entry entry, String attribute) {
