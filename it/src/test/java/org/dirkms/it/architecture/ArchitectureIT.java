@@ -1,0 +1,160 @@
+package org.dirkms.it.architecture;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dependency rules of the architecture (DESIGN.md, CONVENTIONS.md "Layout"), checked on
+ * the compiled main classes of every module ({@code <module>/target/classes}), so that a rule
+ * is broken by the build, not found in review.
+ *
+ * <ul>
+ *   <li>the KMS agent speaks only LDAP: it never uses ApacheDS server classes nor the plugin;</li>
+ *   <li>the directory plugin never uses the agent (no CA or key code inside the directory);</li>
+ *   <li>the schema depends on the JDK only, so both sides can use it;</li>
+ *   <li>each module owns its own package prefix, and no package is split across modules.</li>
+ * </ul>
+ */
+class ArchitectureIT {
+
+    /** Each module and the package every one of its classes must live in (or below). */
+    private static final Map<String, String> MODULE_PACKAGES = modulePackages();
+
+    private static final Map<String, JavaClasses> CLASSES_BY_MODULE = new LinkedHashMap<>();
+    private static JavaClasses all;
+
+    private static Map<String, String> modulePackages() {
+        Map<String, String> packages = new LinkedHashMap<>();
+        packages.put("schema", "org.dirkms.schema");
+        packages.put("ds-plugin", "org.dirkms.ds");
+        packages.put("kms-agent", "org.dirkms.agent");
+        packages.put("dist", "org.dirkms.dist");
+        return packages;
+    }
+
+    @BeforeAll
+    static void importEveryModule() {
+        String root = System.getProperty("dirkms.project.root");
+        if (root == null) {
+            fail("system property dirkms.project.root is not set: run the ITs with mvn verify (failsafe sets it)");
+        }
+        List<Path> locations = new ArrayList<>();
+        for (String module : MODULE_PACKAGES.keySet()) {
+            Path classes = Path.of(root, module, "target", "classes");
+            Path pom = Path.of(root, module, "pom.xml");
+            assertTrue(Files.isRegularFile(pom), "module " + module + " is missing at " + pom);
+            if (!Files.isDirectory(classes)) {
+                // A module without main sources yet has no classes folder: nothing to check there.
+                CLASSES_BY_MODULE.put(module, new ClassFileImporter().importClasses());
+                continue;
+            }
+            locations.add(classes);
+            CLASSES_BY_MODULE.put(module, new ClassFileImporter().importPath(classes));
+        }
+        all = new ClassFileImporter().importPaths(locations);
+        assertFalse(CLASSES_BY_MODULE.get("schema").isEmpty(), "the schema module has no compiled classes: build it first");
+        assertFalse(CLASSES_BY_MODULE.get("ds-plugin").isEmpty(),
+                "the ds-plugin module has no compiled classes: build it first");
+    }
+
+    @Test
+    void agentNeverUsesApacheDsServerClasses() {
+        noClasses().that().resideInAPackage("org.dirkms.agent..")
+                .should().dependOnClassesThat().resideInAPackage("org.apache.directory.server..")
+                .because("the agent speaks only LDAP, so that it runs against any LDAPv3 server (DESIGN.md)")
+                .allowEmptyShould(true)
+                .check(all);
+    }
+
+    @Test
+    void agentNeverUsesThePlugin() {
+        noClasses().that().resideInAPackage("org.dirkms.agent..")
+                .should().dependOnClassesThat().resideInAPackage("org.dirkms.ds..")
+                .because("the agent reaches the directory through LDAP only, never through the plugin's classes")
+                .allowEmptyShould(true)
+                .check(all);
+    }
+
+    @Test
+    void pluginNeverUsesTheAgent() {
+        noClasses().that().resideInAPackage("org.dirkms.ds..")
+                .should().dependOnClassesThat().resideInAPackage("org.dirkms.agent..")
+                .because("the directory plugin never holds a CA key or a private key (DESIGN.md)")
+                .check(all);
+    }
+
+    @Test
+    void schemaDependsOnTheJdkOnly() {
+        classes().that().resideInAPackage("org.dirkms.schema..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "org.dirkms.schema..")
+                .because("both the plugin and the agent use the schema, which must drag nothing along")
+                .check(all);
+    }
+
+    /**
+     * The rules above see real dependencies: the plugin does use ApacheDS server classes, and
+     * the same kind of rule reports it. Without this, a broken import would pass every rule.
+     */
+    @Test
+    void theRulesSeeRealDependencies() {
+        assertTrue(noClasses().that().resideInAPackage("org.dirkms.ds..")
+                .should().dependOnClassesThat().resideInAPackage("org.apache.directory.server..")
+                .evaluate(all).hasViolation(), "the plugin's use of ApacheDS must be visible to the rules");
+        assertTrue(classes().that().resideInAPackage("org.dirkms.ds..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "org.dirkms.ds..")
+                .evaluate(all).hasViolation(), "the plugin's use of the schema must be visible to the rules");
+    }
+
+    @Test
+    void everyModuleKeepsToItsOwnPackagePrefix() {
+        for (Map.Entry<String, String> module : MODULE_PACKAGES.entrySet()) {
+            JavaClasses classes = CLASSES_BY_MODULE.get(module.getKey());
+            String prefix = module.getValue();
+            List<String> strays = new ArrayList<>();
+            for (JavaClass type : classes) {
+                String packageName = type.getPackageName();
+                if (!packageName.equals(prefix) && !packageName.startsWith(prefix + ".")) {
+                    strays.add(type.getName());
+                }
+            }
+            assertEquals(List.of(), strays, "classes of module " + module.getKey() + " outside " + prefix);
+        }
+    }
+
+    @Test
+    void noPackageIsSplitAcrossModules() {
+        Map<String, Set<String>> modulesByPackage = new HashMap<>();
+        CLASSES_BY_MODULE.forEach((module, classes) -> {
+            for (JavaClass type : classes) {
+                modulesByPackage.computeIfAbsent(type.getPackageName(), key -> new TreeSet<>()).add(module);
+            }
+        });
+        Map<String, Set<String>> split = new LinkedHashMap<>();
+        modulesByPackage.forEach((packageName, modules) -> {
+            if (modules.size() > 1) {
+                split.put(packageName, modules);
+            }
+        });
+        assertEquals(Map.of(), split, "packages found in more than one module");
+    }
+}
