@@ -390,8 +390,13 @@ public final class DirectoryServer implements AutoCloseable {
     }
 
     private static void stopQuietly(LdapServer ldap, DirectoryService service, Exception cause) {
-        if (ldap != null && ldap.isStarted()) {
-            ldap.stop();
+        if (ldap != null) {
+            // Also when start() failed half-way: the listener bound before the failure must close.
+            try {
+                ldap.stop();
+            } catch (RuntimeException e) {
+                cause.addSuppressed(e);
+            }
         }
         if (service != null && service.isStarted()) {
             try {
