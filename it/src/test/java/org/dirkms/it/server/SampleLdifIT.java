@@ -79,8 +79,7 @@ class SampleLdifIT {
     }
 
     private static void load(LdapTools admin, Path sample) {
-        LdapTools.Result result = admin.modify(null, "-f", sample.toString());
-        result.assertSuccess();
+        admin.modifyFile(sample).assertSuccess();
     }
 
     private static String attribute(LdapTools admin, String dn, String attribute) {
