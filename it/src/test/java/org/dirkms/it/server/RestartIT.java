@@ -46,6 +46,7 @@ class RestartIT {
         assertEquals(ldapPort, directory.ldapPort(), "same port after restart");
         assertEquals(adminPassword, directory.adminPassword());
         assertEquals(agentPassword, directory.agentPassword());
+        assertEquals(agentPassword, Files.readString(directory.agentPasswordFile()));
         assertArrayEquals(certificate, Files.readAllBytes(directory.tlsCertificateFile()));
         LdapTools admin = LdapTools.against(directory).asAdmin();
         LdapTools.Result found = admin.withArguments("-ZZ").search(directory.layout().people(),

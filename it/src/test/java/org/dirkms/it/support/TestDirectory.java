@@ -194,11 +194,7 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
 
     /** The KMS agent's generated password. */
     public String agentPassword() {
-        try {
-            return Files.readString(agentPasswordFile()).strip();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return running().kmsAgentPassword();
     }
 
     /** The file holding the KMS agent's password (for {@code -y}). */
