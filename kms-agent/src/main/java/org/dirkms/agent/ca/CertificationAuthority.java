@@ -344,17 +344,17 @@ public final class CertificationAuthority {
     /** The names the request asks for must be the entry's: the CA certifies the directory, not the requester. */
     private static void checkRequestedNames(Pkcs10Request csr, X500Name subject, IssuanceRequest request)
             throws IssuanceRefusedException {
-        X500Name requested = csr.requestedSubject();
-        if (requested.getRDNs().length > 0 && !requested.equals(subject)) {
-            throw new IssuanceRefusedException(Kind.NAME_MISMATCH, "the certificate request asks for subject '"
-                    + CaNames.dn(requested) + "', but the directory entry is '" + request.subjectDn() + "'");
-        }
         for (String address : csr.requestedEmailAddresses()) {
             boolean known = request.emailAddresses().stream().anyMatch(mail -> mail.equalsIgnoreCase(address));
             if (!known) {
                 throw new IssuanceRefusedException(Kind.NAME_MISMATCH, "the certificate request names e-mail address '"
                         + address + "', which is not a mail value of the directory entry " + request.subjectDn());
             }
+        }
+        X500Name requested = csr.requestedSubject();
+        if (requested.getRDNs().length > 0 && !requested.equals(subject)) {
+            throw new IssuanceRefusedException(Kind.NAME_MISMATCH, "the certificate request asks for subject '"
+                    + CaNames.dn(requested) + "', but the directory entry is '" + request.subjectDn() + "'");
         }
     }
 

@@ -53,7 +53,6 @@ public final class Pkcs10Request {
                 throw new IOException("empty");
             }
             request = new PKCS10CertificationRequest(der);
-            request.getSubjectPublicKeyInfo().parsePublicKey();
         } catch (IOException | RuntimeException e) {
             throw new IssuanceRefusedException(Kind.MALFORMED_REQUEST,
                     "the certificate request is not a valid PKCS#10 request (DER, RFC 2986)");
