@@ -253,8 +253,11 @@ public final class CaCommand implements Subcommand {
         }
 
         LdapNetworkConnection connect() throws IOException, LdapException, GeneralSecurityException {
+            // A CA-issued server certificate is trusted through the CA certificate; a self-signed one directly.
+            Path caCertificate = data.resolve("tls").resolve(CaTlsCredentialSource.CA_CERTIFICATE_FILE);
             return CaDirectoryConnection.open(url, layout.kmsAgentIdentity(),
-                    data.resolve(DirectoryServer.KMS_AGENT_PASSWORD_FILE), data.resolve("tls").resolve("server.crt"));
+                    data.resolve(DirectoryServer.KMS_AGENT_PASSWORD_FILE),
+                    Files.exists(caCertificate) ? caCertificate : data.resolve("tls").resolve("server.crt"));
         }
 
         CaService service(LdapNetworkConnection connection) {

@@ -84,6 +84,23 @@ public final class CaService {
     }
 
     /**
+     * Publishes a root CA made before the directory could be written (the embedded server's
+     * first start makes its CA while obtaining its TLS certificate): the standard templates
+     * that are absent, and the CA entry with an empty first CRL unless it exists already.
+     *
+     * @return true if the CA entry was added, false if it existed
+     */
+    public boolean adoptRoot(CertificationAuthority ca, int priority) {
+        List<String> installed = installStandardTemplates();
+        if (records.readCa(ca.dn()).isPresent()) {
+            return false;
+        }
+        records.addCa(new CaEntry(ca.dn(), List.of(der(ca.certificate())), der(ca.renewCrl(null)), CaState.ACTIVE,
+                priority, installed));
+        return true;
+    }
+
+    /**
      * Makes a subordinate CA's key (saved with a placeholder certificate) and its entry in state
      * awaiting-certificate, and returns the DER of the PKCS#10 request for the outside root.
      */
