@@ -282,7 +282,9 @@ public final class DirectoryServer implements AutoCloseable {
         partition.setPartitionPath(new File(service.getInstanceLayout().getPartitionsDirectory(), id).toURI());
         partition.setCacheSize(1000);
         // Every write reaches the partition files before the client sees success: the
-        // directory is the system of record, and a killed process must lose nothing.
+        // directory is the system of record, and a killed process must lose nothing. Measured
+        // here (2 busy cores, one client): about 60 adds/s with this, 150 without it (ApacheDS
+        // then flushes every 15 s and a kill loses the writes of the last 15 s).
         partition.setSyncOnWrite(true);
         Set<Index<?, String>> indexes = new HashSet<>();
         for (String attribute : indexed) {
