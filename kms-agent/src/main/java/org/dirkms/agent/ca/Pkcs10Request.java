@@ -2,12 +2,6 @@ package org.dirkms.agent.ca;
 
 import java.io.IOException;
 import java.math.BigInteger;
-import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
-import java.security.PublicKey;
-import java.security.Signature;
-import java.security.SignatureException;
-import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -27,8 +21,14 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
-import org.bouncycastle.asn1.ASN1Encoding;
-import org.bouncycastle.operator.DefaultAlgorithmNameFinder;
+import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
+import org.bouncycastle.crypto.util.PublicKeyFactory;
+import org.bouncycastle.operator.ContentVerifierProvider;
+import org.bouncycastle.operator.DefaultDigestAlgorithmIdentifierFinder;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.bc.BcECContentVerifierProviderBuilder;
+import org.bouncycastle.operator.bc.BcRSAContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCSException;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.dirkms.agent.ca.IssuanceRefusedException.Kind;
 import org.dirkms.schema.KeyAlgorithm;
@@ -38,7 +38,7 @@ import org.dirkms.schema.KeyAlgorithm;
  * requester holds the private key of {@link #subjectPublicKeyInfo()}.
  */
 public final class Pkcs10Request {
-    private static final DefaultAlgorithmNameFinder SIGNATURE_NAMES = new DefaultAlgorithmNameFinder();
+    private static final DefaultDigestAlgorithmIdentifierFinder DIGESTS = new DefaultDigestAlgorithmIdentifierFinder();
 
     private final PKCS10CertificationRequest request;
 
@@ -64,32 +64,27 @@ public final class Pkcs10Request {
             throw new IssuanceRefusedException(Kind.MALFORMED_REQUEST,
                     "the certificate request is not a valid PKCS#10 request (DER, RFC 2986)");
         }
-        // Verified with Bouncy Castle: its P-256 verification measured about ten times faster
-        // than the JDK 17 SunEC provider here, and this check runs once per issued certificate.
-        PublicKey key;
+        // Verified with Bouncy Castle's lightweight API: measured here about ten times faster
+        // than the JDK 17 SunEC provider for P-256, and without the JCA's per-call provider
+        // lookups and key conversions; this check runs once per issued certificate.
+        boolean rsa = request.getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm()
+                .equals(PKCSObjectIdentifiers.rsaEncryption);
+        ContentVerifierProvider verifiers;
         try {
-            boolean rsa = request.getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm()
-                    .equals(PKCSObjectIdentifiers.rsaEncryption);
-            key = KeyFactory.getInstance(rsa ? "RSA" : "EC", CaKeyAlgorithms.BC)
-                    .generatePublic(new X509EncodedKeySpec(request.getSubjectPublicKeyInfo().getEncoded()));
-        } catch (GeneralSecurityException | IOException | RuntimeException e) {
+            AsymmetricKeyParameter key = PublicKeyFactory.createKey(request.getSubjectPublicKeyInfo());
+            verifiers = rsa ? new BcRSAContentVerifierProviderBuilder(DIGESTS).build(key)
+                    : new BcECContentVerifierProviderBuilder(DIGESTS).build(key);
+        } catch (IOException | OperatorCreationException | RuntimeException e) {
             throw new IssuanceRefusedException(Kind.MALFORMED_REQUEST,
                     "the public key in the certificate request is malformed or of an unsupported type (RSA and EC are accepted)");
         }
-        String algorithm = SIGNATURE_NAMES.getAlgorithmName(request.getSignatureAlgorithm());
-        Signature verifier;
-        try {
-            verifier = Signature.getInstance(algorithm, CaKeyAlgorithms.BC);
-            verifier.initVerify(key);
-        } catch (GeneralSecurityException e) {
-            throw new IssuanceRefusedException(Kind.MALFORMED_REQUEST, "the certificate request is signed with "
-                    + algorithm + ", which does not fit its key or is not supported");
-        }
         boolean valid;
         try {
-            verifier.update(request.toASN1Structure().getCertificationRequestInfo().getEncoded(ASN1Encoding.DER));
-            valid = verifier.verify(request.getSignature());
-        } catch (SignatureException | IOException e) {
+            valid = request.isSignatureValid(verifiers);
+        } catch (PKCSException e) {
+            throw new IssuanceRefusedException(Kind.MALFORMED_REQUEST, "the certificate request is signed with an algorithm ("
+                    + request.getSignatureAlgorithm().getAlgorithm().getId() + ") that does not fit its key or is not supported");
+        } catch (RuntimeException e) {
             // A signature value that is not even well-formed (e.g. a broken ECDSA SEQUENCE) is a bad signature.
             valid = false;
         }
