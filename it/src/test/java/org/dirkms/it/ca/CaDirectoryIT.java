@@ -101,6 +101,24 @@ class CaDirectoryIT {
     }
 
     @Test
+    void crlIsRepublishedOnScheduleOnlyWhenItsNextUpdateNears() throws Exception {
+        LdapCaRecords records = new LdapCaRecords(connection, directory.layout(), Clock.systemUTC());
+        java.math.BigInteger before = crlNumber(service.currentCrl(ca));
+        assertTrue(service.renewCrlIfDue(ca, java.time.Duration.ofDays(1)).isEmpty(), "a fresh CRL is left alone");
+        assertEquals(before, crlNumber(service.currentCrl(ca)));
+        // Six and a half days later, a CRL valid for seven days is within a day of its next update.
+        Clock later = Clock.offset(Clock.systemUTC(), java.time.Duration.ofHours(156));
+        CaService laterService = new CaService(records, directory.layout(), later, new SecureRandom());
+        assertTrue(laterService.renewCrlIfDue(ca, java.time.Duration.ofDays(1)).isPresent());
+        assertEquals(before.add(java.math.BigInteger.ONE), crlNumber(service.currentCrl(ca)));
+    }
+
+    private static java.math.BigInteger crlNumber(java.security.cert.X509CRL crl) {
+        return org.bouncycastle.asn1.ASN1Integer.getInstance(org.bouncycastle.asn1.ASN1OctetString.getInstance(
+                crl.getExtensionValue("2.5.29.20")).getOctets()).getValue();
+    }
+
+    @Test
     void queuedRequestsAreIssuedOrRefusedWithAReasonAndRevocationReachesOpensslThroughLdap() throws Exception {
         String requests = directory.layout().requests();
         String signingTemplate = service.templateDn(StandardTemplates.SMIME_SIGNATURE);

@@ -175,6 +175,22 @@ public final class CaService {
     }
 
     /**
+     * The scheduled publication: republishes the CA's CRL when none is published or its next
+     * update is less than {@code margin} away at this service's clock, so relying parties never
+     * hold an expired CRL. Returns the new CRL, or empty when the published one is still fresh.
+     */
+    public java.util.Optional<X509CRL> renewCrlIfDue(CertificationAuthority ca, Duration margin) {
+        X509CRL current = currentCrl(ca);
+        if (current != null && current.getNextUpdate() != null
+                && current.getNextUpdate().toInstant().minus(margin).isAfter(clock.instant())) {
+            return java.util.Optional.empty();
+        }
+        X509CRL crl = ca.renewCrl(current);
+        records.publishCrl(ca.dn(), der(crl));
+        return java.util.Optional.of(crl);
+    }
+
+    /**
      * Serves the request queue with {@code ca}: claims each pending request for {@code owner},
      * issues it with the subject and mail of the entry it names, or ends it as failed with the
      * plain-language reason on the request and the user entry.
