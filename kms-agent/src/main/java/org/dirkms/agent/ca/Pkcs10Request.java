@@ -41,9 +41,11 @@ public final class Pkcs10Request {
     private static final DefaultDigestAlgorithmIdentifierFinder DIGESTS = new DefaultDigestAlgorithmIdentifierFinder();
 
     private final PKCS10CertificationRequest request;
+    private final List<String> requestedEmailAddresses;
 
-    private Pkcs10Request(PKCS10CertificationRequest request) {
+    private Pkcs10Request(PKCS10CertificationRequest request, List<String> requestedEmailAddresses) {
         this.request = request;
+        this.requestedEmailAddresses = List.copyOf(requestedEmailAddresses);
     }
 
     /**
@@ -92,7 +94,14 @@ public final class Pkcs10Request {
             throw new IssuanceRefusedException(Kind.BAD_SIGNATURE,
                     "the signature of the certificate request does not verify with the key it carries");
         }
-        return new Pkcs10Request(request);
+        List<String> addresses;
+        try {
+            addresses = emailAddresses(request);
+        } catch (RuntimeException e) {
+            throw new IssuanceRefusedException(Kind.MALFORMED_REQUEST,
+                    "the certificate request's subject or requested extensions are malformed");
+        }
+        return new Pkcs10Request(request, addresses);
     }
 
     /** The requester's public key. */
@@ -110,6 +119,10 @@ public final class Pkcs10Request {
      * rfc822Name entries of a requested subjectAltName (RFC 2985 extensionRequest).
      */
     public List<String> requestedEmailAddresses() {
+        return requestedEmailAddresses;
+    }
+
+    private static List<String> emailAddresses(PKCS10CertificationRequest request) {
         List<String> addresses = new ArrayList<>();
         for (RDN rdn : request.getSubject().getRDNs()) {
             for (AttributeTypeAndValue value : rdn.getTypesAndValues()) {
@@ -123,8 +136,8 @@ public final class Pkcs10Request {
             GeneralNames names = GeneralNames.fromExtensions(extensions, Extension.subjectAlternativeName);
             if (names != null) {
                 for (GeneralName name : names.getNames()) {
-                    if (name.getTagNo() == GeneralName.rfc822Name) {
-                        addresses.add(((ASN1String) name.getName()).getString());
+                    if (name.getTagNo() == GeneralName.rfc822Name && name.getName() instanceof ASN1String text) {
+                        addresses.add(text.getString());
                     }
                 }
             }

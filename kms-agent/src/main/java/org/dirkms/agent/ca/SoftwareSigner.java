@@ -67,8 +67,12 @@ public final class SoftwareSigner implements CaSigner {
             if (!(store.getKey(ALIAS, password) instanceof PrivateKey key)) {
                 throw new IllegalArgumentException("the key store " + file + " holds no CA key named '" + ALIAS + "'");
             }
+            Certificate[] stored = store.getCertificateChain(ALIAS);
+            if (stored == null || stored.length == 0) {
+                throw new IllegalArgumentException("the key store " + file + " holds no certificate beside the CA key");
+            }
             List<X509Certificate> chain = new ArrayList<>();
-            for (Certificate certificate : store.getCertificateChain(ALIAS)) {
+            for (Certificate certificate : stored) {
                 chain.add((X509Certificate) certificate);
             }
             return new SoftwareSigner(key, chain.get(0).getPublicKey(), chain);
