@@ -49,7 +49,7 @@ import org.junit.jupiter.api.Test;
  * loop that signs the same certificate content with the same CA key, in one run, one thread.
  * Target: the pipeline reaches at least 90% of the bare loop. Rates are per CPU second of the
  * measuring thread. The benchmark also prints the cost of the PKCS#10 check alone, which the
- * bare loop does not do and which bounds the ratio. It fails below 0.70, far under the target,
+ * bare loop does not do and which bounds the ratio. It fails below 0.80, well under the target,
  * because a single run on a shared machine varies by several hundredths.
  *
  * <p>The CA key is RSA-3072, the default; requests carry EC P-256 keys.
@@ -57,7 +57,7 @@ import org.junit.jupiter.api.Test;
 class IssuanceBenchmarkIT {
     private static final String CA_DN = "cn=Benchmark CA,ou=Certification Authorities,ou=KMS,dc=example,dc=com";
     private static final String ALICE = "uid=alice,ou=People,dc=example,dc=com";
-    private static final Duration WARM_UP = Duration.ofMillis(1000);
+    private static final Duration WARM_UP = Duration.ofMillis(2000);
     private static final Duration MEASURE = Duration.ofMillis(500);
     private static final BouncyCastleProvider BC = new BouncyCastleProvider();
 
@@ -166,7 +166,7 @@ class IssuanceBenchmarkIT {
         // The 0.90 target is reported, not asserted: on this shared 2-core machine one run's
         // ratio moves by several hundredths. The assertion catches a pipeline grown far
         // costlier than signing itself.
-        assertTrue(ratio >= 0.70, String.format("pipeline reaches only %.3f of bare signing", ratio));
+        assertTrue(ratio >= 0.80, String.format("pipeline reaches only %.3f of bare signing", ratio));
     }
 
     /**

@@ -101,6 +101,9 @@ public final class CertificationAuthority {
     private final Publication publication;
     private final String dn;
     private final List<NameConstraints> nameConstraints;
+    /** Built once: the same in every certificate this CA issues. */
+    private final CRLDistPoint crlDistributionPoints;
+    private final AuthorityInformationAccess authorityInformationAccess;
 
     /**
      * A CA over {@code signer} with {@code chain} (this CA's certificate first, its root last).
@@ -148,6 +151,8 @@ public final class CertificationAuthority {
             }
         }
         this.nameConstraints = List.copyOf(constraints);
+        this.crlDistributionPoints = crlDistributionPoints();
+        this.authorityInformationAccess = authorityInformationAccess();
     }
 
     /** The CA's subject DN (RFC 4514), which is also the DN of its directory entry. */
@@ -252,8 +257,8 @@ public final class CertificationAuthority {
             if (alternativeNames != null) {
                 builder.addExtension(Extension.subjectAlternativeName, false, alternativeNames);
             }
-            builder.addExtension(Extension.cRLDistributionPoints, false, crlDistributionPoints());
-            builder.addExtension(Extension.authorityInfoAccess, false, authorityInformationAccess());
+            builder.addExtension(Extension.cRLDistributionPoints, false, crlDistributionPoints);
+            builder.addExtension(Extension.authorityInfoAccess, false, authorityInformationAccess);
         } catch (CertIOException e) {
             throw new IllegalStateException("cannot encode a certificate extension", e);
         }
