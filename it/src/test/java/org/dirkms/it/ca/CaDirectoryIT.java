@@ -41,7 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The CA in the real embedded directory: its entry at its subject DN readable by anonymous
  * ldapsearch, the request queue served with reasons on refusals, and a revocation whose CRL,
- * fetched from the CA entry by ldapsearch, makes openssl reject the certificate.
+ * fetched from the CA entry by ldapsearch, makes openssl reject the certificate, and that gpgsm
+ * (through dirmngr reading the CA entry over LDAP) reports revoked.
  */
 class CaDirectoryIT {
     @RegisterExtension
@@ -62,7 +63,7 @@ class CaDirectoryIT {
         connection = (LdapNetworkConnection) directory.agentConnection();
         service = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()), directory.layout(),
                 Clock.systemUTC(), new SecureRandom());
-        ca = service.initRoot("Example Root CA", KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
+        ca = service.initRoot("Example Root CA", KeyAlgorithm.RSA_3072, CaService.DEFAULT_ROOT_VALIDITY, 1,
                 work.resolve("ca.p12"), KeyStorePassphrase.of("it passphrase".toCharArray()),
                 CertificationAuthority.Publication.ldapOnly());
         aliceDn = "uid=alice," + directory.layout().people();
@@ -166,6 +167,46 @@ class CaDirectoryIT {
                 work.resolve("crl.pem").toString(), "-CAfile", rootPem.toString(), leafPem.toString()), Map.of(), null);
         assertNotEquals(0, verify.exitCode(), verify.stdout());
         assertTrue((verify.stdout() + verify.stderr()).contains("certificate revoked"), verify.stdout() + verify.stderr());
+        gpgsmFetchesTheCrlFromTheDirectoryAndSeesTheRevocation(rootPem, leafPem, issued);
+    }
+
+    /**
+     * gpgsm with CRL checks on asks dirmngr, which follows the certificate's LDAP distribution
+     * point (no host in the URL, so the configured directory) to the CA entry, as a mail
+     * client would. The CA of this class is RSA-3072 because dirmngr 2.2.40 fails to verify a CRL
+     * signed with ECDSA P-384 ("CRL signature verification failed: Provided object is too short").
+     */
+    private static void gpgsmFetchesTheCrlFromTheDirectoryAndSeesTheRevocation(Path rootPem, Path leafPem,
+            X509Certificate issued) throws Exception {
+        LdapTools.requireTool("gpgsm", "gpgsm");
+        LdapTools.requireTool("dirmngr", "dirmngr");
+        Path home = Files.createDirectories(work.resolve("gnupg"));
+        Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Map<String, String> environment = Map.of("GNUPGHOME", home.toString());
+        try {
+            Files.writeString(home.resolve("dirmngr.conf"), "disable-http\nldaptimeout 10\n");
+            Files.writeString(home.resolve("dirmngr_ldapservers.conf"),
+                    "127.0.0.1:" + directory.ldapPort() + ":::" + directory.layout().suffix() + "\n");
+            Files.writeString(home.resolve("trustlist.txt"), fingerprint(ca.certificate()) + " S relax\n");
+            LdapTools.run(List.of("gpgsm", "--batch", "--disable-crl-checks", "--import", rootPem.toString(),
+                    leafPem.toString()), environment, null).assertSuccess();
+            LdapTools.Result listing = LdapTools.run(List.of("gpgsm", "--batch", "--with-validation", "--with-colons",
+                    "--list-keys", "0x" + fingerprint(issued).replace(":", "")), environment, null);
+            String record = listing.stdout().lines().filter(line -> line.startsWith("crt:")).findFirst()
+                    .orElseThrow(() -> new AssertionError(listing.describe("a crt record")));
+            assertEquals("r", record.split(":", -1)[1], listing.describe("validity r (revoked)"));
+        } finally {
+            LdapTools.run(List.of("gpgconf", "--kill", "all"), environment, null);
+        }
+    }
+
+    private static String fingerprint(X509Certificate certificate) throws Exception {
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-1").digest(certificate.getEncoded());
+        StringBuilder text = new StringBuilder();
+        for (byte b : digest) {
+            text.append(text.length() == 0 ? "" : ":").append(String.format("%02X", b));
+        }
+        return text.toString();
     }
 
     private static void run(String... command) {
