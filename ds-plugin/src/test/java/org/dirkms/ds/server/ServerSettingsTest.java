@@ -34,6 +34,8 @@ class ServerSettingsTest {
         assertMessage("bind address 'ldap.example.org' must be an IP address literal",
                 () -> settings.withBindAddress("ldap.example.org"));
         assertMessage("bind address is required", () -> settings.withBindAddress(" "));
+        assertMessage("bind address '999.1.1.1' must be an IP address literal", () -> settings.withBindAddress("999.1.1.1"));
+        assertMessage("bind address '::zz' is not a valid IP address", () -> settings.withBindAddress("::zz"));
         assertMessage("suffix 'dc=example,,' is not a valid DN", () -> settings.withSuffix("dc=example,,"));
         assertMessage("suffix is required", () -> settings.withSuffix(""));
         // Both ports 0 is fine: two different free ports are picked.

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -29,13 +33,15 @@ import org.apache.directory.api.ldap.model.message.controls.PersistentSearch;
 import org.apache.directory.api.ldap.model.message.controls.PersistentSearchImpl;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.ldap.client.api.LdapConnection;
+import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.TestDirectory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The two ways a client follows the directory: the syncrepl provider (RFC 4533; what the KMS
- * agent uses, resuming from a saved cookie) and persistent search, both with the Apache LDAP API.
+ * agent uses, resuming from a saved cookie; also with OpenLDAP's {@code ldapsearch -E sync=rp}) and
+ * persistent search, with the Apache LDAP API.
  */
 class ChangeNotificationIT {
 
@@ -62,8 +68,60 @@ class ChangeNotificationIT {
     }
 
     @Test
+    void ldapsearchSyncRefreshAndPersistSeesALaterAdd() throws Exception {
+        String base = directory.layout().groups();
+        List<String> command = new ArrayList<>(List.of(LdapTools.executable("ldapsearch"), "-H", directory.ldapUrl(),
+                "-ZZ", "-x", "-D", directory.agentDn(), "-y", directory.agentPasswordFile().toString(),
+                "-o", "ldif-wrap=no", "-b", base, "-E", "sync=rp", "(objectClass=*)", "cn"));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("LDAPTLS_CACERT", directory.tlsCertificateFile().toString());
+        builder.environment().put("LDAPCONF", "/dev/null");
+        Process consumer = builder.start();
+        // A consumer that never sees what it waits for must fail the test, not hang it.
+        Thread watchdog = new Thread(() -> {
+            try {
+                if (!consumer.waitFor(60, TimeUnit.SECONDS)) {
+                    consumer.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                consumer.destroyForcibly();
+            }
+        }, "sync-rp-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+        try (BufferedReader out = new BufferedReader(
+                new InputStreamReader(consumer.getInputStream(), StandardCharsets.UTF_8))) {
+            // RFC 4533 section 3.4: the refresh phase ends with a Sync Info message carrying a
+            // cookie; from then on changes are pushed.
+            String seen = readUntil(out, "# SyncInfo Received");
+            assertTrue(seen.contains("dn: " + base), seen);
+            String added = "cn=rp-group," + base;
+            try (LdapConnection writer = directory.adminConnection()) {
+                writer.add(new DefaultEntry(added, "objectClass: groupOfNames", "cn: rp-group",
+                        "member: " + directory.adminDn()));
+            }
+            String pushed = readUntil(out, "dn: " + added);
+            assertTrue(pushed.contains("dn: " + added), pushed);
+        } finally {
+            consumer.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Reads lines until one starts with {@code prefix}; fails if the process ends first. */
+    private static String readUntil(BufferedReader out, String prefix) throws IOException {
+        StringBuilder text = new StringBuilder();
+        for (String line = out.readLine(); line != null; line = out.readLine()) {
+            text.append(line).append('\n');
+            if (line.startsWith(prefix)) {
+                return text.toString();
+            }
+        }
+        throw new AssertionError("ldapsearch ended before '" + prefix + "':\n" + text);
+    }
+
+    @Test
     void persistentSearchReportsAnAdd() throws Exception {
-        String base = directory.layout().requests();
+        String base = directory.layout().people();
         try (LdapConnection listener = directory.agentConnection();
                 LdapConnection writer = directory.adminConnection()) {
             listener.setTimeOut(60_000);
@@ -83,8 +141,8 @@ class ChangeNotificationIT {
                 int count = 0;
                 try {
                     while (count < 50 && !notified.await(100, TimeUnit.MILLISECONDS)) {
-                        writer.add(new DefaultEntry("cn=psearch-" + count + "," + base, "objectClass: organizationalRole",
-                                "cn: psearch-" + count));
+                        writer.add(new DefaultEntry("uid=psearch-" + count + "," + base, "objectClass: inetOrgPerson",
+                                "uid: psearch-" + count, "cn: Psearch " + count, "sn: Psearch"));
                         count++;
                     }
                 } catch (Exception e) {
@@ -97,7 +155,7 @@ class ChangeNotificationIT {
             Response response = cursor.get();
             assertTrue(response instanceof SearchResultEntry, response.toString());
             String dn = ((SearchResultEntry) response).getObjectName().getName();
-            assertTrue(dn.startsWith("cn=psearch-") && dn.endsWith(base), dn);
+            assertTrue(dn.startsWith("uid=psearch-") && dn.endsWith(base), dn);
             assertTrue(writes.get(60, TimeUnit.SECONDS) >= 1);
             listener.abandon(request.getMessageId());
         }

@@ -3,6 +3,7 @@ package org.dirkms.it.server;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -12,6 +13,9 @@ import java.util.stream.Stream;
 
 import org.apache.directory.api.ldap.model.entry.DefaultEntry;
 import org.apache.directory.ldap.client.api.LdapConnection;
+import org.dirkms.ds.server.DirectoryServer;
+import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.ds.server.ServerStartException;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KmsSchema;
@@ -42,17 +46,19 @@ class RestartIT {
         assertEquals(ldapPort, directory.ldapPort(), "same port after restart");
         assertEquals(adminPassword, directory.adminPassword());
         assertEquals(agentPassword, directory.agentPassword());
+        assertEquals(agentPassword, Files.readString(directory.agentPasswordFile()));
         assertArrayEquals(certificate, Files.readAllBytes(directory.tlsCertificateFile()));
         LdapTools admin = LdapTools.against(directory).asAdmin();
         LdapTools.Result found = admin.withArguments("-ZZ").search(directory.layout().people(),
                 "(&(mail=restart@example.com)(kmsEnrollmentState=requested))", "uid").assertSuccess();
         assertTrue(found.stdout().contains("uid: restart-user"), found.stdout());
         LdapTools.against(directory).asAgent().whoami().assertSuccess();
-        // The bootstrap is not loaded twice: the one entry a test may delete stays deleted.
-        admin.delete(directory.layout().trust()).assertSuccess();
+        // The bootstrap is not loaded twice: a bootstrap entry the administrator deleted stays
+        // deleted (ou=People: the least KMS-specific one).
+        admin.delete(user, directory.layout().people()).assertSuccess();
         directory.restart();
         assertEquals(32, LdapTools.against(directory).asAdmin()
-                .search(directory.layout().trust(), "(objectClass=*)", "-s", "base").exitCode(), "noSuchObject");
+                .search(directory.layout().people(), "(objectClass=*)", "-s", "base").exitCode(), "noSuchObject");
     }
 
     @Test
@@ -70,6 +76,23 @@ class RestartIT {
         assertTrue(Files.exists(findSchemaFile(directory.dataDirectory(), last.oid())));
         assertTrue(directory.server().directoryService().getSchemaManager().getObjectClassRegistry()
                 .contains(last.name()));
+    }
+
+    @Test
+    void aDataFolderInUseIsRefusedAndSoIsAnotherSuffix() throws Exception {
+        ServerSettings same = directory.server().settings().withPorts(0, 0);
+        ServerStartException inUse = assertThrows(ServerStartException.class, () -> DirectoryServer.start(same));
+        assertTrue(inUse.getMessage().contains("is in use by another running dirkms server"), inUse.getMessage());
+        // The running server did not notice.
+        LdapTools.against(directory).asAdmin().whoami().assertSuccess();
+
+        directory.restart(data -> {
+            ServerSettings other = same.withSuffix("o=Elsewhere");
+            ServerStartException refused = assertThrows(ServerStartException.class, () -> DirectoryServer.start(other));
+            assertTrue(refused.getMessage().contains("serves the suffix 'dc=example,dc=com', not 'o=Elsewhere'"),
+                    refused.getMessage());
+        });
+        LdapTools.against(directory).asAdmin().whoami().assertSuccess();
     }
 
     private static Path findSchemaFile(Path data, String oid) throws Exception {
