@@ -72,7 +72,7 @@ class CaCommandIT {
         assertTrue(again.contains("already exists"), again);
 
         X509Certificate leaf;
-        try (LdapNetworkConnection connection = (LdapNetworkConnection) directory.agentConnection()) {
+        try (LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection()) {
             CaService service = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()),
                     directory.layout(), Clock.systemUTC(), new SecureRandom());
             CertificationAuthority ca = service.open(dn, keyStore, KeyStorePassphrase.fromFile(passphrase),

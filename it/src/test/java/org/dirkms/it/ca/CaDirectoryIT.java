@@ -60,7 +60,7 @@ class CaDirectoryIT {
     @BeforeAll
     static void createCa() throws Exception {
         LdapTools.requireTool("openssl", "openssl");
-        connection = (LdapNetworkConnection) directory.agentConnection();
+        connection = (LdapNetworkConnection) directory.secureAgentConnection();
         service = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()), directory.layout(),
                 Clock.systemUTC(), new SecureRandom());
         ca = service.initRoot("Example Root CA", KeyAlgorithm.RSA_3072, CaService.DEFAULT_ROOT_VALIDITY, 1,
