@@ -1,0 +1,225 @@
+package org.dirkms.dist;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.dirkms.agent.ca.CaSetup;
+import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.ca.IssuanceRefusedException;
+import org.dirkms.agent.ca.IssuanceRequest;
+import org.dirkms.agent.ca.KeyStorePassphrase;
+import org.dirkms.agent.ca.SoftwareSigner;
+import org.dirkms.agent.ca.StandardTemplates;
+import org.dirkms.ds.server.TlsCredentialSource;
+import org.dirkms.ds.server.TlsCredentials;
+import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.KeyAlgorithm;
+
+/**
+ * The embedded server's TLS credentials issued by the project's own CA (the server engineer's
+ * {@link TlsCredentialSource} seam, wired here in dist so that ds-plugin never sees CA code).
+ *
+ * <p>On a fresh data folder it makes the enterprise root CA ({@link CaCommand#DEFAULT_NAME},
+ * RSA-3072, key store {@code DIR/ca/<name>.p12} with a generated 0600 passphrase file, the
+ * same files {@code dirkms ca} uses), then issues the server an EC P-256 certificate from the
+ * {@code ldap-server} template naming every host and loopback address it serves. The CA
+ * certificate goes to {@code tls/ca.crt}, which clients trust ({@code LDAPTLS_CACERT}). The
+ * directory is not up yet at that moment, so the CA entry is published afterwards by
+ * {@link CaServeSetup}. Later starts reuse the server certificate until it misses a name or
+ * comes within 30 days of expiry.
+ */
+public final class CaTlsCredentialSource implements TlsCredentialSource {
+    /** The CA certificate (PEM) in the TLS folder: what clients trust. */
+    public static final String CA_CERTIFICATE_FILE = "ca.crt";
+    private static final String KEY_STORE_FILE = "server.p12";
+    private static final String PASSPHRASE_FILE = "server.p12.pass";
+    private static final String CERTIFICATE_FILE = "server.crt";
+    private static final String ALIAS = "server";
+    private static final Duration RENEW_BEFORE = Duration.ofDays(30);
+
+    private final Path dataDirectory;
+    private final DirectoryLayout layout;
+    private final Clock clock;
+    private final SecureRandom random;
+    private CertificationAuthority ca;
+
+    /** A source for the server whose data folder is {@code dataDirectory} and suffix {@code layout}. */
+    public CaTlsCredentialSource(Path dataDirectory, DirectoryLayout layout, Clock clock, SecureRandom random) {
+        this.dataDirectory = dataDirectory;
+        this.layout = layout;
+        this.clock = clock;
+        this.random = random;
+    }
+
+    /** The CA that issued the server certificate (set by {@link #credentials}). */
+    public CertificationAuthority certificationAuthority() {
+        if (ca == null) {
+            throw new IllegalStateException("the CA is made when the server asks for its TLS credentials");
+        }
+        return ca;
+    }
+
+    @Override
+    public TlsCredentials credentials(Path tlsDirectory, Set<String> subjectAltNames)
+            throws IOException, GeneralSecurityException {
+        ca = openOrCreateCa();
+        Files.createDirectories(tlsDirectory);
+        Path caFile = tlsDirectory.resolve(CA_CERTIFICATE_FILE);
+        Files.writeString(caFile, pem(ca.certificate()));
+        Path keyStoreFile = tlsDirectory.resolve(KEY_STORE_FILE);
+        Path passphraseFile = tlsDirectory.resolve(PASSPHRASE_FILE);
+        Path certificateFile = tlsDirectory.resolve(CERTIFICATE_FILE);
+        if (Files.exists(keyStoreFile) && Files.exists(passphraseFile)) {
+            String passphrase = Files.readString(passphraseFile).strip();
+            X509Certificate existing = load(keyStoreFile, passphrase);
+            if (existing != null && existing.getIssuerX500Principal().equals(ca.certificate().getSubjectX500Principal())
+                    && covers(existing, subjectAltNames)
+                    && existing.getNotAfter().toInstant().isAfter(clock.instant().plus(RENEW_BEFORE))) {
+                return new TlsCredentials(keyStoreFile, passphrase, caFile);
+            }
+        }
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"), random);
+        KeyPair keys = generator.generateKeyPair();
+        List<String> dnsNames = new ArrayList<>();
+        List<String> addresses = new ArrayList<>();
+        for (String name : subjectAltNames) {
+            (name.indexOf(':') >= 0 || name.matches("[0-9.]+") ? addresses : dnsNames).add(name);
+        }
+        X509Certificate certificate;
+        try {
+            byte[] request = new JcaPKCS10CertificationRequestBuilder(new X500Name(""), keys.getPublic())
+                    .build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())).getEncoded();
+            certificate = ca.issue(IssuanceRequest.forServer(StandardTemplates.LDAP_SERVER, request,
+                    "cn=dirkms directory server," + layout.servers(), dnsNames, addresses));
+        } catch (OperatorCreationException e) {
+            throw new GeneralSecurityException("cannot sign the server's certificate request", e);
+        } catch (IssuanceRefusedException e) {
+            throw new GeneralSecurityException("the CA refused the server certificate: " + e.getMessage(), e);
+        }
+        byte[] secret = new byte[18];
+        random.nextBytes(secret);
+        String passphrase = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        store.setKeyEntry(ALIAS, keys.getPrivate(), passphrase.toCharArray(),
+                new Certificate[] {certificate, ca.certificate()});
+        ByteArrayOutputStream encoded = new ByteArrayOutputStream();
+        store.store(encoded, passphrase.toCharArray());
+        // The passphrase goes first: a key store without its passphrase would be useless.
+        writePrivate(passphraseFile, (passphrase + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        writePrivate(keyStoreFile, encoded.toByteArray());
+        Files.writeString(certificateFile, pem(certificate));
+        return new TlsCredentials(keyStoreFile, passphrase, caFile);
+    }
+
+    private CertificationAuthority openOrCreateCa() throws IOException {
+        Path caDirectory = dataDirectory.resolve("ca");
+        String fileName = CaCommand.DEFAULT_NAME.replaceAll("[^A-Za-z0-9._-]", "_");
+        Path keyStore = caDirectory.resolve(fileName + ".p12");
+        Path passphraseFile = caDirectory.resolve(fileName + ".pass");
+        if (!Files.exists(passphraseFile)) {
+            Files.createDirectories(caDirectory);
+            byte[] secret = new byte[24];
+            random.nextBytes(secret);
+            writePrivate(passphraseFile, (Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        KeyStorePassphrase passphrase = KeyStorePassphrase.fromFile(passphraseFile);
+        SoftwareSigner signer;
+        List<X509Certificate> chain;
+        if (Files.exists(keyStore)) {
+            signer = SoftwareSigner.open(keyStore, passphrase);
+            chain = signer.storedChain();
+        } else {
+            String dn = "cn=" + org.apache.directory.api.ldap.model.name.Rdn.escapeValue(CaCommand.DEFAULT_NAME) + ","
+                    + layout.certificationAuthorities();
+            SoftwareSigner generated = SoftwareSigner.generate(KeyAlgorithm.RSA_3072, random);
+            X509Certificate root = CaSetup.selfSignedRoot(generated, dn, Duration.ofDays(3650), clock, random);
+            chain = List.of(root);
+            signer = generated.save(keyStore, passphrase, chain, false);
+        }
+        passphrase.destroy();
+        return new CertificationAuthority(signer, chain, StandardTemplates.all(), clock, random,
+                CertificationAuthority.Publication.ldapOnly());
+    }
+
+    private static void writePrivate(Path file, byte[] bytes) throws IOException {
+        if (!Files.exists(file)) {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        Files.write(file, bytes, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+    }
+
+    private static X509Certificate load(Path keyStoreFile, String passphrase) throws IOException, GeneralSecurityException {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(keyStoreFile)) {
+            store.load(in, passphrase.toCharArray());
+        }
+        return store.getCertificate(ALIAS) instanceof X509Certificate x509 ? x509 : null;
+    }
+
+    private static boolean covers(X509Certificate certificate, Set<String> names) throws CertificateParsingException {
+        Collection<List<?>> present = certificate.getSubjectAlternativeNames();
+        if (present == null) {
+            return false;
+        }
+        Set<String> values = new HashSet<>();
+        for (List<?> name : present) {
+            values.add(canonical(String.valueOf(name.get(1))));
+        }
+        for (String name : names) {
+            if (!values.contains(canonical(name))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String canonical(String name) {
+        if (name.indexOf(':') >= 0 || name.matches("[0-9.]+")) {
+            try {
+                return java.net.InetAddress.getByName(name).getHostAddress();
+            } catch (IOException e) {
+                return name;
+            }
+        }
+        return name.toLowerCase(Locale.ROOT);
+    }
+
+    private static String pem(X509Certificate certificate) throws IOException {
+        StringWriter text = new StringWriter();
+        try (JcaPEMWriter writer = new JcaPEMWriter(text)) {
+            writer.writeObject(certificate);
+        }
+        return text.toString();
+    }
+}

@@ -1,0 +1,45 @@
+package org.dirkms.it.ca;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dependency rules of certificate services (CONVENTIONS.md, "Layout"), checked on the
+ * compiled classes: the agent speaks LDAP only and never touches ApacheDS server classes, the
+ * directory plugin never sees CA code, the CA's cryptography knows no LDAP client, and the
+ * directory records know no CA cryptography.
+ */
+class CaDependencyRulesIT {
+    private static JavaClasses classes;
+
+    @BeforeAll
+    static void importClasses() {
+        classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("org.dirkms");
+    }
+
+    @Test
+    void agentNeverUsesApacheDsServerClasses() {
+        noClasses().that().resideInAPackage("org.dirkms.agent..").should().dependOnClassesThat()
+                .resideInAPackage("org.apache.directory.server..").check(classes);
+    }
+
+    @Test
+    void directoryPluginNeverUsesCaCode() {
+        noClasses().that().resideInAPackage("org.dirkms.ds..").should().dependOnClassesThat()
+                .resideInAPackage("org.dirkms.agent..").check(classes);
+    }
+
+    @Test
+    void caCryptographyKnowsNoLdapClientAndRecordsKnowNoCryptography() {
+        noClasses().that().resideInAPackage("org.dirkms.agent.ca..").should().dependOnClassesThat()
+                .resideInAPackage("org.apache.directory.ldap.client..").check(classes);
+        noClasses().that().resideInAPackage("org.dirkms.agent.directory..").should().dependOnClassesThat()
+                .resideInAnyPackage("org.dirkms.agent.ca..", "org.bouncycastle..").check(classes);
+    }
+}

@@ -1,0 +1,252 @@
+package org.dirkms.it.ca;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.dirkms.agent.ca.CaService;
+import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.ca.KeyStorePassphrase;
+import org.dirkms.agent.ca.StandardTemplates;
+import org.dirkms.agent.directory.LdapCaRecords;
+import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.TestDirectory;
+import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.RevocationReason;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The CA in the real embedded directory: its entry at its subject DN readable by anonymous
+ * ldapsearch, the request queue served with reasons on refusals, and a revocation whose CRL,
+ * fetched from the CA entry by ldapsearch, makes openssl reject the certificate, and that gpgsm
+ * (through dirmngr reading the CA entry over LDAP) reports revoked.
+ */
+class CaDirectoryIT {
+    @RegisterExtension
+    static final TestDirectory directory = new TestDirectory();
+
+    @TempDir
+    static Path work;
+
+    private static final BouncyCastleProvider BC = new BouncyCastleProvider();
+    private static LdapNetworkConnection connection;
+    private static CaService service;
+    private static CertificationAuthority ca;
+    private static String aliceDn;
+
+    @BeforeAll
+    static void createCa() throws Exception {
+        LdapTools.requireTool("openssl", "openssl");
+        connection = (LdapNetworkConnection) directory.secureAgentConnection();
+        service = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()), directory.layout(),
+                Clock.systemUTC(), new SecureRandom());
+        ca = service.initRoot("Example Root CA", KeyAlgorithm.RSA_3072, CaService.DEFAULT_ROOT_VALIDITY, 1,
+                work.resolve("ca.p12"), KeyStorePassphrase.of("it passphrase".toCharArray()),
+                CertificationAuthority.Publication.ldapOnly());
+        aliceDn = "uid=alice," + directory.layout().people();
+        LdapTools.against(directory).asAdmin().add(String.join("\n",
+                "dn: " + aliceDn, "objectClass: inetOrgPerson", "objectClass: kmsUser", "uid: alice", "cn: Alice",
+                "sn: Example", "mail: alice@example.com", "kmsEnrollmentState: requested", "")).assertSuccess();
+    }
+
+    @AfterAll
+    static void close() throws Exception {
+        if (connection != null) {
+            connection.close();
+        }
+    }
+
+    @Test
+    void caEntryIsReadableAnonymouslyAtTheCaSubjectDn() throws Exception {
+        String dn = "cn=Example Root CA," + directory.layout().certificationAuthorities();
+        assertEquals(dn, ca.dn());
+        LdapTools.Result result = LdapTools.against(directory).anonymous()
+                .searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", dn, "(objectClass=pkiCA)",
+                        "cACertificate;binary", "kmsCAState", "kmsInstalledTemplate").assertSuccess();
+        byte[] der = firstBinary(result.stdout(), "cACertificate;binary");
+        X509Certificate published = certificate(der);
+        assertEquals(ca.certificate(), published);
+        assertTrue(result.stdout().contains("kmsCAState: active"), result.stdout());
+        assertTrue(result.stdout().contains("kmsInstalledTemplate: cn=smime-signature,"), result.stdout());
+        // The entry's DN is the certificate's subject: what dirmngr reads to find an issuer.
+        assertEquals("CN=Example Root CA,OU=Certification Authorities,OU=KMS,DC=example,DC=com",
+                published.getSubjectX500Principal().getName());
+        LdapTools.Result templates = LdapTools.against(directory).anonymous()
+                .search(directory.layout().certificateTemplates(), "(objectClass=kmsCertificateTemplate)", "cn")
+                .assertSuccess();
+        assertEquals(StandardTemplates.all().size(), templates.stdout().lines().filter(l -> l.startsWith("cn: ")).count(),
+                templates.stdout());
+    }
+
+    @Test
+    void crlIsRepublishedOnScheduleOnlyWhenItsNextUpdateNears() throws Exception {
+        LdapCaRecords records = new LdapCaRecords(connection, directory.layout(), Clock.systemUTC());
+        java.math.BigInteger before = crlNumber(service.currentCrl(ca));
+        assertTrue(service.renewCrlIfDue(ca, java.time.Duration.ofDays(1)).isEmpty(), "a fresh CRL is left alone");
+        assertEquals(before, crlNumber(service.currentCrl(ca)));
+        // Six and a half days later, a CRL valid for seven days is within a day of its next update.
+        Clock later = Clock.offset(Clock.systemUTC(), java.time.Duration.ofHours(156));
+        CaService laterService = new CaService(records, directory.layout(), later, new SecureRandom());
+        assertTrue(laterService.renewCrlIfDue(ca, java.time.Duration.ofDays(1)).isPresent());
+        assertEquals(before.add(java.math.BigInteger.ONE), crlNumber(service.currentCrl(ca)));
+    }
+
+    private static java.math.BigInteger crlNumber(java.security.cert.X509CRL crl) {
+        return org.bouncycastle.asn1.ASN1Integer.getInstance(org.bouncycastle.asn1.ASN1OctetString.getInstance(
+                crl.getExtensionValue("2.5.29.20")).getOctets()).getValue();
+    }
+
+    @Test
+    void queuedRequestsAreIssuedOrRefusedWithAReasonAndRevocationReachesOpensslThroughLdap() throws Exception {
+        String requests = directory.layout().requests();
+        String signingTemplate = service.templateDn(StandardTemplates.SMIME_SIGNATURE);
+        LdapCaRecords records = new LdapCaRecords(connection, directory.layout(), Clock.systemUTC());
+        records.addRequest("cn=good," + requests, signingTemplate, aliceDn, request(ec()));
+        records.addRequest("cn=weak," + requests, signingTemplate, aliceDn, request(rsa1024()));
+        records.addRequest("cn=unknown," + requests, "cn=code-signing," + directory.layout().certificateTemplates(),
+                aliceDn, request(ec()));
+        int[] counts = service.processPendingRequests(ca, "it-agent");
+        assertEquals(1, counts[0]);
+        assertEquals(2, counts[1]);
+
+        LdapTools admin = LdapTools.against(directory).asAdmin();
+        LdapTools.Result good = admin.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", "cn=good," + requests,
+                "(objectClass=*)", "kmsRequestState", "userCertificate;binary").assertSuccess();
+        assertTrue(good.stdout().contains("kmsRequestState: issued"), good.stdout());
+        X509Certificate issued = certificate(firstBinary(good.stdout(), "userCertificate;binary"));
+        assertEquals("UID=alice,OU=People,DC=example,DC=com", issued.getSubjectX500Principal().getName());
+        assertEquals(List.of(List.of(1, "alice@example.com")), issued.getSubjectAlternativeNames().stream()
+                .map(List::copyOf).toList());
+
+        LdapTools.Result weak = admin.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", "cn=weak," + requests,
+                "(objectClass=*)", "kmsRequestState", "kmsLastError", "userCertificate").assertSuccess();
+        assertTrue(weak.stdout().contains("kmsRequestState: failed"), weak.stdout());
+        assertTrue(weak.stdout().contains("kmsLastError: the RSA key of the request has 1024 bits; template smime-signature"
+                + " requires at least 2048"), weak.stdout());
+        assertTrue(!weak.stdout().toLowerCase().contains("usercertificate"), "nothing issued: " + weak.stdout());
+        LdapTools.Result unknown = admin.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b",
+                "cn=unknown," + requests, "(objectClass=*)", "kmsLastError").assertSuccess();
+        assertTrue(unknown.stdout().contains("kmsLastError: template 'code-signing' is not installed on CA"), unknown.stdout());
+        LdapTools.Result user = admin.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", aliceDn,
+                "(objectClass=*)", "kmsLastError").assertSuccess();
+        assertTrue(user.stdout().contains("kmsLastError: "), "the user entry carries the reason too: " + user.stdout());
+
+        // Revoke, then judge with the CRL exactly as a client gets it: ldapsearch on the CA entry.
+        service.revoke(ca, issued.getSerialNumber(), RevocationReason.KEY_COMPROMISE);
+        LdapTools.Result crlSearch = LdapTools.against(directory).anonymous().searchRaw("-LLL", "-o", "ldif-wrap=no",
+                "-s", "base", "-b", ca.dn(), "(objectClass=*)", "certificateRevocationList;binary").assertSuccess();
+        byte[] crl = firstBinary(crlSearch.stdout(), "certificateRevocationList;binary");
+        Path crlDer = Files.write(work.resolve("crl.der"), crl);
+        run("openssl", "crl", "-inform", "DER", "-in", crlDer.toString(), "-out", work.resolve("crl.pem").toString());
+        Path rootPem = pem(work.resolve("root.pem"), ca.certificate());
+        Path leafPem = pem(work.resolve("leaf.pem"), issued);
+        LdapTools.Result verify = LdapTools.run(List.of("openssl", "verify", "-x509_strict", "-crl_check", "-CRLfile",
+                work.resolve("crl.pem").toString(), "-CAfile", rootPem.toString(), leafPem.toString()), Map.of(), null);
+        assertNotEquals(0, verify.exitCode(), verify.stdout());
+        assertTrue((verify.stdout() + verify.stderr()).contains("certificate revoked"), verify.stdout() + verify.stderr());
+        gpgsmFetchesTheCrlFromTheDirectoryAndSeesTheRevocation(rootPem, leafPem, issued);
+    }
+
+    /**
+     * gpgsm with CRL checks on asks dirmngr, which follows the certificate's LDAP distribution
+     * point (no host in the URL, so the configured directory) to the CA entry, as a mail
+     * client would. The CA of this class is RSA-3072 because dirmngr 2.2.40 fails to verify a CRL
+     * signed with ECDSA P-384 ("CRL signature verification failed: Provided object is too short").
+     */
+    private static void gpgsmFetchesTheCrlFromTheDirectoryAndSeesTheRevocation(Path rootPem, Path leafPem,
+            X509Certificate issued) throws Exception {
+        LdapTools.requireTool("gpgsm", "gpgsm");
+        LdapTools.requireTool("dirmngr", "dirmngr");
+        Path home = Files.createDirectories(work.resolve("gnupg"));
+        Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Map<String, String> environment = Map.of("GNUPGHOME", home.toString());
+        try {
+            Files.writeString(home.resolve("dirmngr.conf"), "disable-http\nldaptimeout 10\n");
+            Files.writeString(home.resolve("dirmngr_ldapservers.conf"),
+                    "127.0.0.1:" + directory.ldapPort() + ":::" + directory.layout().suffix() + "\n");
+            Files.writeString(home.resolve("trustlist.txt"), fingerprint(ca.certificate()) + " S relax\n");
+            LdapTools.run(List.of("gpgsm", "--batch", "--disable-crl-checks", "--import", rootPem.toString(),
+                    leafPem.toString()), environment, null).assertSuccess();
+            LdapTools.Result listing = LdapTools.run(List.of("gpgsm", "--batch", "--with-validation", "--with-colons",
+                    "--list-keys", "0x" + fingerprint(issued).replace(":", "")), environment, null);
+            String record = listing.stdout().lines().filter(line -> line.startsWith("crt:")).findFirst()
+                    .orElseThrow(() -> new AssertionError(listing.describe("a crt record")));
+            assertEquals("r", record.split(":", -1)[1], listing.describe("validity r (revoked)"));
+        } finally {
+            LdapTools.run(List.of("gpgconf", "--kill", "all"), environment, null);
+        }
+    }
+
+    private static String fingerprint(X509Certificate certificate) throws Exception {
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-1").digest(certificate.getEncoded());
+        StringBuilder text = new StringBuilder();
+        for (byte b : digest) {
+            text.append(text.length() == 0 ? "" : ":").append(String.format("%02X", b));
+        }
+        return text.toString();
+    }
+
+    private static void run(String... command) {
+        LdapTools.run(List.of(command), Map.of(), null).assertSuccess();
+    }
+
+    /** The first value of {@code attribute} (asked for with ;binary; servers may return it with or without the option). */
+    private static byte[] firstBinary(String ldif, String attribute) {
+        String base = attribute.replace(";binary", "");
+        String line = ldif.lines().filter(l -> l.startsWith(base + ":: ") || l.startsWith(base + ";binary:: "))
+                .findFirst().orElseThrow(() -> new AssertionError("no " + attribute + " in:\n" + ldif));
+        return Base64.getDecoder().decode(line.substring(line.indexOf(":: ") + 3));
+    }
+
+    private static X509Certificate certificate(byte[] der) throws Exception {
+        return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
+    }
+
+    private static Path pem(Path file, Object object) throws Exception {
+        try (JcaPEMWriter writer = new JcaPEMWriter(Files.newBufferedWriter(file))) {
+            writer.writeObject(object);
+        }
+        return file;
+    }
+
+    private static KeyPair ec() throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC", BC);
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        return generator.generateKeyPair();
+    }
+
+    private static KeyPair rsa1024() throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(1024);
+        return generator.generateKeyPair();
+    }
+
+    private static byte[] request(KeyPair keys) throws Exception {
+        String algorithm = keys.getPublic().getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
+        return new JcaPKCS10CertificationRequestBuilder(new X500Name(""), keys.getPublic())
+                .build(new JcaContentSignerBuilder(algorithm).setProvider(BC).build(keys.getPrivate())).getEncoded();
+    }
+}

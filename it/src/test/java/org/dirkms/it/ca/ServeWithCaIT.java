@@ -1,0 +1,70 @@
+package org.dirkms.it.ca;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import org.dirkms.dist.CaServeSetup;
+import org.dirkms.dist.CaTlsCredentialSource;
+import org.dirkms.ds.server.DirectoryServer;
+import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.it.support.LdapTools;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The embedded server on a fresh data folder makes its enterprise root CA, publishes it with
+ * the standard templates, and serves StartTLS and LDAPS with a certificate from that CA that
+ * ldapsearch verifies with {@code LDAPTLS_CACERT} set to the CA certificate alone; a restart
+ * keeps the CA and the certificate.
+ */
+class ServeWithCaIT {
+    @TempDir
+    Path data;
+
+    @Test
+    void freshServerIssuesItsOwnTlsCertificateFromItsCa() throws Exception {
+        LdapTools.requireTool("openssl", "openssl");
+        String caDn = "cn=dirkms Root CA,ou=Certification Authorities,ou=KMS,dc=example,dc=com";
+        Path caPem = data.resolve("tls").resolve(CaTlsCredentialSource.CA_CERTIFICATE_FILE);
+        String firstCa;
+        String firstServer;
+        try (DirectoryServer server = CaServeSetup.start(ServerSettings.forTests(data), Clock.systemUTC(),
+                new SecureRandom())) {
+            assertEquals(caPem, server.tlsCertificateFile());
+            Map<String, String> environment = Map.of("LDAPTLS_CACERT", caPem.toString(), "LDAPTLS_REQCERT", "demand",
+                    "LDAPCONF", "/dev/null", "LDAPRC", "dirkms-it-no-ldaprc");
+            String ldapsearch = LdapTools.executable("ldapsearch");
+            LdapTools.Result startTls = LdapTools.run(List.of(ldapsearch, "-H", server.ldapUrl(), "-ZZ", "-x", "-LLL",
+                    "-s", "base", "-b", caDn, "(objectClass=pkiCA)", "kmsCAState", "kmsInstalledTemplate"),
+                    environment, null).assertSuccess();
+            assertTrue(startTls.stdout().contains("kmsCAState: active"), startTls.stdout());
+            assertEquals(7, startTls.stdout().lines().filter(l -> l.startsWith("kmsInstalledTemplate: ")).count(),
+                    startTls.stdout());
+            LdapTools.run(List.of(ldapsearch, "-H", server.ldapsUrl(), "-x", "-LLL", "-s", "base", "-b", caDn,
+                    "(objectClass=*)", "cn"), environment, null).assertSuccess();
+            // The same client refuses a server it cannot verify: the check above is real.
+            LdapTools.Result untrusted = LdapTools.run(List.of(ldapsearch, "-H", server.ldapsUrl(), "-x", "-LLL", "-s",
+                    "base", "-b", caDn, "(objectClass=*)", "cn"), Map.of("LDAPTLS_CACERT", "/etc/ssl/certs/ca-certificates.crt",
+                    "LDAPTLS_REQCERT", "demand", "LDAPCONF", "/dev/null", "LDAPRC", "dirkms-it-no-ldaprc"), null);
+            assertTrue(untrusted.exitCode() != 0, untrusted.describe("expected failure"));
+
+            Path serverPem = data.resolve("tls").resolve("server.crt");
+            LdapTools.run(List.of("openssl", "verify", "-x509_strict", "-purpose", "sslserver", "-CAfile",
+                    caPem.toString(), serverPem.toString()), Map.of(), null).assertSuccess();
+            firstCa = Files.readString(caPem);
+            firstServer = Files.readString(serverPem);
+        }
+        try (DirectoryServer again = CaServeSetup.start(ServerSettings.forTests(data), Clock.systemUTC(),
+                new SecureRandom())) {
+            assertEquals(firstCa, Files.readString(caPem), "the CA survives a restart");
+            assertEquals(firstServer, Files.readString(data.resolve("tls").resolve("server.crt")),
+                    "a valid server certificate is reused");
+        }
+    }
+}

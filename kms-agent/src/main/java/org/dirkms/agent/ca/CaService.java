@@ -1,0 +1,291 @@
+package org.dirkms.agent.ca;
+
+import java.io.ByteArrayInputStream;
+import java.math.BigInteger;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.security.cert.CRLException;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.apache.directory.api.ldap.model.name.Rdn;
+import org.dirkms.agent.directory.CaRecords;
+import org.dirkms.agent.directory.CaRecords.CaEntry;
+import org.dirkms.agent.directory.CaRecords.RequestEntry;
+import org.dirkms.agent.directory.CaRecords.TemplateEntry;
+import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.CaState;
+import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.RevocationReason;
+
+/**
+ * The CA as it lives in the directory: set-up of root and subordinate CAs with their entries
+ * and the standard templates, loading a CA from its entry and key store, revocation with the
+ * CRL republished on the CA entry at once, and processing of the request queue.
+ *
+ * <p>Every step writes the key store before the directory, so a CA entry never exists
+ * without its key; a step that fails leaves a state the same command can finish.
+ */
+public final class CaService {
+    /** The validity of a root made by {@link #initRoot}, unless the caller gives another. */
+    public static final Duration DEFAULT_ROOT_VALIDITY = Duration.ofDays(3650);
+
+    private final CaRecords records;
+    private final DirectoryLayout layout;
+    private final Clock clock;
+    private final SecureRandom random;
+
+    /** A service over {@code records} below {@code layout}, with injected time and randomness. */
+    public CaService(CaRecords records, DirectoryLayout layout, Clock clock, SecureRandom random) {
+        this.records = records;
+        this.layout = layout;
+        this.clock = clock;
+        this.random = random;
+    }
+
+    /** The DN of the CA entry (and CA subject) for the CA named {@code commonName}. */
+    public String caDn(String commonName) {
+        return "cn=" + Rdn.escapeValue(commonName) + "," + layout.certificationAuthorities();
+    }
+
+    /** The DN of the entry of the template named {@code templateName}. */
+    public String templateDn(String templateName) {
+        return "cn=" + Rdn.escapeValue(templateName) + "," + layout.certificateTemplates();
+    }
+
+    /**
+     * Makes an enterprise root CA named {@code commonName}: its key in a new key store file,
+     * the standard templates (those absent), and its entry (active, every standard template
+     * installed, an empty first CRL).
+     *
+     * @throws IllegalStateException if the key store file exists already
+     */
+    public CertificationAuthority initRoot(String commonName, KeyAlgorithm algorithm, Duration validity, int priority,
+            Path keyStore, KeyStorePassphrase passphrase, CertificationAuthority.Publication publication) {
+        checkCaAlgorithm(algorithm);
+        String dn = caDn(commonName);
+        SoftwareSigner generated = SoftwareSigner.generate(algorithm, random);
+        X509Certificate certificate = CaSetup.selfSignedRoot(generated, dn, validity, clock, random);
+        SoftwareSigner signer = generated.save(keyStore, passphrase, List.of(certificate), false);
+        List<String> installed = installStandardTemplates();
+        CertificationAuthority ca = new CertificationAuthority(signer, List.of(certificate), StandardTemplates.all(), clock,
+                random, publication);
+        X509CRL crl = ca.renewCrl(null);
+        records.addCa(new CaEntry(dn, List.of(der(certificate)), der(crl), CaState.ACTIVE, priority, installed));
+        return ca;
+    }
+
+    /**
+     * Publishes a root CA made before the directory could be written (the embedded server's
+     * first start makes its CA while obtaining its TLS certificate): the standard templates
+     * that are absent, and the CA entry with an empty first CRL unless it exists already.
+     *
+     * @return true if the CA entry was added, false if it existed
+     */
+    public boolean adoptRoot(CertificationAuthority ca, int priority) {
+        List<String> installed = installStandardTemplates();
+        if (records.readCa(ca.dn()).isPresent()) {
+            return false;
+        }
+        records.addCa(new CaEntry(ca.dn(), List.of(der(ca.certificate())), der(ca.renewCrl(null)), CaState.ACTIVE,
+                priority, installed));
+        return true;
+    }
+
+    /**
+     * Makes a subordinate CA's key (saved with a placeholder certificate) and its entry in state
+     * awaiting-certificate, and returns the DER of the PKCS#10 request for the outside root.
+     */
+    public byte[] initSubordinate(String commonName, KeyAlgorithm algorithm, int priority, Path keyStore,
+            KeyStorePassphrase passphrase) {
+        checkCaAlgorithm(algorithm);
+        String dn = caDn(commonName);
+        SoftwareSigner generated = SoftwareSigner.generate(algorithm, random);
+        SoftwareSigner signer = generated.save(keyStore, passphrase,
+                List.of(CaSetup.placeholder(generated, dn, clock, random)), false);
+        List<String> installed = installStandardTemplates();
+        records.addCa(new CaEntry(dn, List.of(), null, CaState.AWAITING_CERTIFICATE, priority, installed));
+        return CaSetup.subordinateRequest(signer, dn);
+    }
+
+    /**
+     * Installs the certificate an outside root issued to the subordinate at {@code caDn}
+     * (see {@link CaSetup#installSubordinate} for the checks), stores the chain in the key
+     * store, publishes it on the CA entry, activates the CA and publishes its first CRL.
+     *
+     * @throws IllegalArgumentException if a check fails; nothing is changed then
+     */
+    public CertificationAuthority install(String caDn, Path keyStore, KeyStorePassphrase passphrase,
+            X509Certificate issued, List<X509Certificate> chain, CertificationAuthority.Publication publication) {
+        CaEntry entry = records.readCa(caDn).orElseThrow(() -> new IllegalArgumentException("there is no CA entry " + caDn
+                + "; run 'dirkms ca init --subordinate' first"));
+        SoftwareSigner signer = SoftwareSigner.open(keyStore, passphrase);
+        List<X509Certificate> installed = CaSetup.installSubordinate(signer, entry.dn(), issued, chain, clock);
+        signer = signer.save(keyStore, passphrase, installed, true);
+        CertificationAuthority ca = new CertificationAuthority(signer, installed, templatesOf(entry), clock, random,
+                publication);
+        List<byte[]> published = new ArrayList<>();
+        for (X509Certificate certificate : installed) {
+            published.add(der(certificate));
+        }
+        records.activateCa(entry.dn(), published, CaState.ACTIVE);
+        records.publishCrl(entry.dn(), der(ca.renewCrl(null)));
+        return ca;
+    }
+
+    /**
+     * Loads the active CA at {@code caDn}: its key from {@code keyStore}, its chain from the key
+     * store, its templates from the template entries it lists.
+     *
+     * @throws IllegalArgumentException if the entry is missing or not active, or a template is invalid
+     */
+    public CertificationAuthority open(String caDn, Path keyStore, KeyStorePassphrase passphrase,
+            CertificationAuthority.Publication publication) {
+        CaEntry entry = records.readCa(caDn).orElseThrow(() -> new IllegalArgumentException("there is no CA entry " + caDn));
+        if (entry.state() != CaState.ACTIVE) {
+            throw new IllegalArgumentException("CA " + caDn + " is " + entry.state().ldapValue() + ", not active");
+        }
+        SoftwareSigner signer = SoftwareSigner.open(keyStore, passphrase);
+        return new CertificationAuthority(signer, signer.storedChain(), templatesOf(entry), clock, random, publication);
+    }
+
+    /**
+     * Revokes the certificate with {@code serial} and publishes the new CRL on the CA entry
+     * before returning it.
+     */
+    public X509CRL revoke(CertificationAuthority ca, BigInteger serial, RevocationReason reason) {
+        X509CRL crl = ca.revoke(serial, reason, currentCrl(ca));
+        records.publishCrl(ca.dn(), der(crl));
+        return crl;
+    }
+
+    /** Re-signs the CA's CRL with a fresh next update and publishes it: the scheduled publication. */
+    public X509CRL publishCrl(CertificationAuthority ca) {
+        X509CRL crl = ca.renewCrl(currentCrl(ca));
+        records.publishCrl(ca.dn(), der(crl));
+        return crl;
+    }
+
+    /**
+     * The scheduled publication: republishes the CA's CRL when none is published or its next
+     * update is less than {@code margin} away at this service's clock, so relying parties never
+     * hold an expired CRL. Returns the new CRL, or empty when the published one is still fresh.
+     */
+    public java.util.Optional<X509CRL> renewCrlIfDue(CertificationAuthority ca, Duration margin) {
+        X509CRL current = currentCrl(ca);
+        if (current != null && current.getNextUpdate() != null
+                && current.getNextUpdate().toInstant().minus(margin).isAfter(clock.instant())) {
+            return java.util.Optional.empty();
+        }
+        X509CRL crl = ca.renewCrl(current);
+        records.publishCrl(ca.dn(), der(crl));
+        return java.util.Optional.of(crl);
+    }
+
+    /**
+     * Serves the request queue with {@code ca}: claims each pending request for {@code owner},
+     * issues it with the subject and mail of the entry it names, or ends it as failed with the
+     * plain-language reason on the request and the user entry.
+     *
+     * @return the number of requests issued and failed, in that order
+     */
+    public int[] processPendingRequests(CertificationAuthority ca, String owner) {
+        int issued = 0;
+        int failed = 0;
+        for (RequestEntry request : records.pendingRequests()) {
+            if (!records.claimRequest(request.dn(), owner)) {
+                continue;
+            }
+            try {
+                String templateName = templateName(request.templateDn());
+                if (request.subjectDn() == null) {
+                    throw new IssuanceRefusedException(IssuanceRefusedException.Kind.MISSING_NAME,
+                            "the request names no subject entry (" + AttributeNames.REQUEST_SUBJECT + ")");
+                }
+                List<String> mail = records.readValues(request.subjectDn(), AttributeNames.MAIL);
+                X509Certificate certificate = ca.issue(IssuanceRequest.forPerson(templateName, request.pkcs10(),
+                        request.subjectDn(), mail));
+                records.completeRequest(request.dn(), der(certificate));
+                issued++;
+            } catch (IssuanceRefusedException e) {
+                records.failRequest(request.dn(), request.subjectDn(), e.getMessage());
+                failed++;
+            }
+        }
+        return new int[] {issued, failed};
+    }
+
+    /** Reads the CA's published CRL, or null if none. */
+    public X509CRL currentCrl(CertificationAuthority ca) {
+        byte[] der = records.readCa(ca.dn()).map(CaEntry::crl).orElse(null);
+        if (der == null) {
+            return null;
+        }
+        try {
+            return (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(new ByteArrayInputStream(der));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the CRL on CA entry " + ca.dn() + " cannot be parsed", e);
+        }
+    }
+
+    private String templateName(String templateDn) throws IssuanceRefusedException {
+        String prefix = "cn=";
+        if (templateDn == null || !templateDn.toLowerCase(Locale.ROOT).startsWith(prefix) || !templateDn.contains(",")) {
+            throw new IssuanceRefusedException(IssuanceRefusedException.Kind.UNKNOWN_TEMPLATE,
+                    "the request names no certificate template (" + AttributeNames.REQUEST_TEMPLATE + ")");
+        }
+        return (String) Rdn.unescapeValue(templateDn.substring(prefix.length(), templateDn.indexOf(',')));
+    }
+
+    private List<String> installStandardTemplates() {
+        List<String> dns = new ArrayList<>();
+        for (CertificateTemplate template : StandardTemplates.all()) {
+            String dn = templateDn(template.name());
+            records.addTemplateIfAbsent(dn, template.toAttributes());
+            dns.add(dn);
+        }
+        return dns;
+    }
+
+    private List<CertificateTemplate> templatesOf(CaEntry entry) {
+        List<CertificateTemplate> templates = new ArrayList<>();
+        List<TemplateEntry> all = records.listTemplates();
+        for (String installed : entry.installedTemplates()) {
+            TemplateEntry found = all.stream().filter(t -> t.dn().equalsIgnoreCase(installed)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("CA entry " + entry.dn() + ": "
+                            + AttributeNames.INSTALLED_TEMPLATE + " names " + installed + ", which does not exist"));
+            templates.add(CertificateTemplate.fromEntry(found.dn(), found.attributes()));
+        }
+        return templates;
+    }
+
+    private static void checkCaAlgorithm(KeyAlgorithm algorithm) {
+        if (algorithm != KeyAlgorithm.RSA_3072 && algorithm != KeyAlgorithm.EC_P384) {
+            throw new IllegalArgumentException("a CA key is RSA-3072 or EC-P384, not " + algorithm.ldapValue());
+        }
+    }
+
+    static byte[] der(X509Certificate certificate) {
+        try {
+            return certificate.getEncoded();
+        } catch (CertificateEncodingException e) {
+            throw new IllegalStateException("a certificate cannot be encoded", e);
+        }
+    }
+
+    static byte[] der(X509CRL crl) {
+        try {
+            return crl.getEncoded();
+        } catch (CRLException e) {
+            throw new IllegalStateException("a CRL cannot be encoded", e);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+/**
+ * Certificate services: the certification authority that issues every certificate of dirkms.
+ *
+ * <p>Owns the CA key behind {@link org.dirkms.agent.ca.CaSigner} (software PKCS#12 now, a
+ * PKCS#11 token later), root and subordinate set-up ({@link org.dirkms.agent.ca.CaSetup}),
+ * certificate templates as typed, validated records
+ * ({@link org.dirkms.agent.ca.CertificateTemplate}), the issuance pipeline
+ * (validate the request, apply the template, enforce policy, sign:
+ * {@link org.dirkms.agent.ca.CertificationAuthority#issue}) and revocation with CRLs.
+ *
+ * <p>May depend on Bouncy Castle, the JDK and {@code org.dirkms.schema} only. It knows no
+ * directory: callers pass the subject DN and addresses read from the directory entry, and
+ * persist what it returns (certificates, CRLs). Refusals are
+ * {@link org.dirkms.agent.ca.IssuanceRefusedException}s whose message is a plain-language
+ * reason fit for {@code kmsLastError}; no message ever contains key material or a passphrase.
+ */
+package org.dirkms.agent.ca;

@@ -1,0 +1,113 @@
+package org.dirkms.agent.directory;
+
+import static org.dirkms.schema.AttributeNames.CA_CERTIFICATE;
+import static org.dirkms.schema.AttributeNames.CA_STATE;
+import static org.dirkms.schema.AttributeNames.CERTIFICATE_REVOCATION_LIST;
+import static org.dirkms.schema.AttributeNames.CN;
+import static org.dirkms.schema.AttributeNames.INSTALLED_TEMPLATE;
+import static org.dirkms.schema.AttributeNames.OBJECT_CLASS;
+import static org.dirkms.schema.AttributeNames.PRIORITY;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.apache.directory.api.ldap.model.entry.DefaultEntry;
+import org.apache.directory.api.ldap.model.entry.DefaultModification;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.entry.ModificationOperation;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.apache.directory.api.ldap.model.name.Dn;
+import org.dirkms.agent.directory.CaRecords.CaEntry;
+import org.dirkms.schema.CaState;
+import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.LdapEnumeration;
+import org.dirkms.schema.ObjectClassNames;
+
+/**
+ * CA entries: {@code kmsCertificationAuthority} + {@code pkiCA} (RFC 4523 section 3.2) at the
+ * CA's subject DN. Certificates and CRLs are written with the {@code ;binary} transfer option,
+ * which RFC 4523 section 2 requires for these attributes.
+ */
+final class LdapCaEntries {
+    private static final String CA_CERTIFICATE_BINARY = CA_CERTIFICATE + ";binary";
+    private static final String CRL_BINARY = CERTIFICATE_REVOCATION_LIST + ";binary";
+
+    private final LdapEntries entries;
+    private final DirectoryLayout layout;
+
+    LdapCaEntries(LdapEntries entries, DirectoryLayout layout) {
+        this.entries = entries;
+        this.layout = layout;
+    }
+
+    void add(CaEntry ca) {
+        try {
+            Dn dn = new Dn(ca.dn());
+            if (!dn.getParent().equals(new Dn(layout.certificationAuthorities()))) {
+                throw new DirectoryAccessException("a CA entry must sit directly under " + layout.certificationAuthorities()
+                        + ", not at " + ca.dn());
+            }
+            Entry entry = new DefaultEntry(dn);
+            entry.add(OBJECT_CLASS, ObjectClassNames.TOP, ObjectClassNames.CERTIFICATION_AUTHORITY, ObjectClassNames.PKI_CA);
+            entry.add(CN, dn.getRdn().getValue());
+            entry.add(CA_STATE, ca.state().ldapValue());
+            entry.add(PRIORITY, Integer.toString(ca.priority()));
+            // pkiCA allows an empty cACertificate: a subordinate awaiting its certificate has none.
+            if (!ca.certificates().isEmpty()) {
+                entry.add(CA_CERTIFICATE_BINARY, ca.certificates().toArray(new byte[0][]));
+            }
+            if (ca.crl() != null) {
+                entry.add(CRL_BINARY, ca.crl());
+            }
+            if (!ca.installedTemplates().isEmpty()) {
+                entry.add(INSTALLED_TEMPLATE, ca.installedTemplates().toArray(new String[0]));
+            }
+            entries.add(entry);
+        } catch (LdapException e) {
+            throw LdapEntries.failure("add the CA entry", ca.dn(), e);
+        }
+    }
+
+    Optional<CaEntry> read(String dn) {
+        return entries.read(dn, "*").map(LdapCaEntries::toRecord);
+    }
+
+    List<CaEntry> list() {
+        return entries.search(layout.certificationAuthorities(),
+                "(" + OBJECT_CLASS + "=" + ObjectClassNames.CERTIFICATION_AUTHORITY + ")", SearchScope.ONELEVEL, "*")
+                .stream().map(LdapCaEntries::toRecord).sorted(Comparator.comparingInt(CaEntry::priority)).toList();
+    }
+
+    void activate(String dn, List<byte[]> certificates, CaState state) {
+        entries.modify(dn,
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CA_CERTIFICATE_BINARY,
+                        certificates.toArray(new byte[0][])),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CA_STATE, state.ldapValue()));
+    }
+
+    void publishCrl(String dn, byte[] crl) {
+        entries.modify(dn, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CRL_BINARY, crl));
+    }
+
+    private static CaEntry toRecord(Entry entry) {
+        String dn = entry.getDn().getName();
+        List<byte[]> crls = LdapEntries.bytes(entry, CERTIFICATE_REVOCATION_LIST);
+        List<String> state = LdapEntries.strings(entry, CA_STATE);
+        List<String> priority = LdapEntries.strings(entry, PRIORITY);
+        int parsedPriority;
+        try {
+            parsedPriority = priority.isEmpty() ? 0 : Integer.parseInt(priority.get(0));
+        } catch (NumberFormatException e) {
+            throw new DirectoryAccessException("CA entry " + dn + ": " + PRIORITY + " '" + priority.get(0) + "' is not an integer");
+        }
+        CaState parsedState;
+        try {
+            parsedState = state.isEmpty() ? CaState.DISABLED : LdapEnumeration.parse(CaState.class, CA_STATE, state.get(0));
+        } catch (IllegalArgumentException e) {
+            throw new DirectoryAccessException("CA entry " + dn + ": " + e.getMessage(), e);
+        }
+        return new CaEntry(dn, LdapEntries.bytes(entry, CA_CERTIFICATE), crls.isEmpty() ? null : crls.get(0),
+                parsedState, parsedPriority, LdapEntries.strings(entry, INSTALLED_TEMPLATE));
+    }
+}

@@ -1,0 +1,110 @@
+package org.dirkms.agent.directory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.directory.api.ldap.codec.api.BinaryAttributeDetector;
+import org.apache.directory.api.ldap.codec.api.ConfigurableBinaryAttributeDetector;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.CaState;
+import org.dirkms.schema.DirectoryLayout;
+
+/**
+ * {@link CaRecords} over LDAP with the Apache LDAP API client, on a connection the caller
+ * opened and bound (as the KMS agent) and closes. Each kind of record has its own class.
+ */
+public final class LdapCaRecords implements CaRecords {
+    /** How long a claim on a request lasts before another agent may take the request over. */
+    public static final Duration LEASE = Duration.ofMinutes(10);
+
+    private final LdapCaEntries caEntries;
+    private final LdapTemplateEntries templateEntries;
+    private final LdapRequestEntries requestEntries;
+    private final LdapEntries entries;
+
+    /**
+     * Records below {@code layout}'s suffix over {@code connection}. The KMS attributes that
+     * hold DER are declared binary to the connection's codec, so that they are never decoded
+     * as UTF-8 when the connection has not loaded the server's schema.
+     */
+    public LdapCaRecords(LdapNetworkConnection connection, DirectoryLayout layout, Clock clock) {
+        BinaryAttributeDetector detector = connection.getConfig().getBinaryAttributeDetector();
+        if (detector instanceof ConfigurableBinaryAttributeDetector configurable) {
+            configurable.addBinaryAttribute(AttributeNames.PKCS10_REQUEST, AttributeNames.SIGNING_REQUEST,
+                    AttributeNames.CA_CERTIFICATE, AttributeNames.CERTIFICATE_REVOCATION_LIST,
+                    AttributeNames.USER_CERTIFICATE);
+        }
+        this.entries = new LdapEntries(connection);
+        this.caEntries = new LdapCaEntries(entries, layout);
+        this.templateEntries = new LdapTemplateEntries(entries, layout);
+        this.requestEntries = new LdapRequestEntries(entries, layout, clock, LEASE);
+    }
+
+    @Override
+    public void addCa(CaEntry entry) {
+        caEntries.add(entry);
+    }
+
+    @Override
+    public Optional<CaEntry> readCa(String dn) {
+        return caEntries.read(dn);
+    }
+
+    @Override
+    public List<CaEntry> listCas() {
+        return caEntries.list();
+    }
+
+    @Override
+    public void activateCa(String dn, List<byte[]> certificates, CaState state) {
+        caEntries.activate(dn, certificates, state);
+    }
+
+    @Override
+    public void publishCrl(String dn, byte[] crl) {
+        caEntries.publishCrl(dn, crl);
+    }
+
+    @Override
+    public boolean addTemplateIfAbsent(String dn, Map<String, List<String>> attributes) {
+        return templateEntries.addIfAbsent(dn, attributes);
+    }
+
+    @Override
+    public List<TemplateEntry> listTemplates() {
+        return templateEntries.list();
+    }
+
+    @Override
+    public void addRequest(String dn, String templateDn, String subjectDn, byte[] pkcs10) {
+        requestEntries.add(dn, templateDn, subjectDn, pkcs10);
+    }
+
+    @Override
+    public List<RequestEntry> pendingRequests() {
+        return requestEntries.pending();
+    }
+
+    @Override
+    public boolean claimRequest(String dn, String owner) {
+        return requestEntries.claim(dn, owner);
+    }
+
+    @Override
+    public void completeRequest(String dn, byte[] certificate) {
+        requestEntries.complete(dn, certificate);
+    }
+
+    @Override
+    public void failRequest(String dn, String subjectDn, String reason) {
+        requestEntries.fail(dn, subjectDn, reason);
+    }
+
+    @Override
+    public List<String> readValues(String dn, String attribute) {
+        return entries.strings(dn, attribute);
+    }
+}

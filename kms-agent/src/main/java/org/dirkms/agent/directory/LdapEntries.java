@@ -1,0 +1,99 @@
+package org.dirkms.agent.directory;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.directory.api.ldap.model.cursor.CursorException;
+import org.apache.directory.api.ldap.model.cursor.EntryCursor;
+import org.apache.directory.api.ldap.model.entry.Attribute;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.entry.Modification;
+import org.apache.directory.api.ldap.model.entry.Value;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
+import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.apache.directory.ldap.client.api.LdapConnection;
+
+/** The few LDAP operations the record classes share, with failures turned into {@link DirectoryAccessException}s. */
+final class LdapEntries {
+    private final LdapConnection connection;
+
+    LdapEntries(LdapConnection connection) {
+        this.connection = connection;
+    }
+
+    void add(Entry entry) throws LdapException {
+        connection.add(entry);
+    }
+
+    void modify(String dn, Modification... modifications) {
+        try {
+            connection.modify(dn, modifications);
+        } catch (LdapException e) {
+            throw failure("modify", dn, e);
+        }
+    }
+
+    /** Modifies and lets the caller see the LDAP API exception (for test-and-set). */
+    void modifyOrThrow(String dn, Modification... modifications) throws LdapException {
+        connection.modify(dn, modifications);
+    }
+
+    Optional<Entry> read(String dn, String... attributes) {
+        try {
+            return Optional.ofNullable(connection.lookup(dn, attributes));
+        } catch (LdapNoSuchObjectException e) {
+            return Optional.empty();
+        } catch (LdapException e) {
+            throw failure("read", dn, e);
+        }
+    }
+
+    List<Entry> search(String base, String filter, SearchScope scope, String... attributes) {
+        List<Entry> found = new ArrayList<>();
+        try (EntryCursor cursor = connection.search(base, filter, scope, attributes)) {
+            while (cursor.next()) {
+                found.add(cursor.get());
+            }
+        } catch (LdapException | CursorException | IOException e) {
+            throw failure("search " + filter + " under", base, e);
+        }
+        return found;
+    }
+
+    List<String> strings(String dn, String attribute) {
+        return read(dn, attribute).map(entry -> strings(entry, attribute)).orElse(List.of());
+    }
+
+    static List<String> strings(Entry entry, String attribute) {
+        Attribute values = entry.get(attribute);
+        List<String> strings = new ArrayList<>();
+        if (values != null) {
+            for (Value value : values) {
+                strings.add(value.getString());
+            }
+        }
+        return strings;
+    }
+
+    /** Binary values of {@code attribute}, also when the server returned them under {@code attribute;binary}. */
+    static List<byte[]> bytes(Entry entry, String attribute) {
+        List<byte[]> result = new ArrayList<>();
+        for (Attribute candidate : entry.getAttributes()) {
+            String id = candidate.getUpId();
+            int option = id.indexOf(';');
+            String base = option < 0 ? id : id.substring(0, option);
+            if (base.equalsIgnoreCase(attribute)) {
+                for (Value value : candidate) {
+                    result.add(value.getBytes());
+                }
+            }
+        }
+        return result;
+    }
+
+    static DirectoryAccessException failure(String operation, String dn, Exception e) {
+        return new DirectoryAccessException("cannot " + operation + " " + dn + ": " + e.getMessage(), e);
+    }
+}
