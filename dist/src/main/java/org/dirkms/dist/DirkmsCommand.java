@@ -16,7 +16,8 @@ public final class DirkmsCommand {
      * {@link Subcommand} and add one line here.
      */
     static final List<Subcommand> SUBCOMMANDS = List.of(
-            new ServeCommand());
+            new ServeCommand(),
+            new CaCommand());
 
     private DirkmsCommand() {
     }

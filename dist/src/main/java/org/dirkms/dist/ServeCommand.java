@@ -2,8 +2,12 @@ package org.dirkms.dist;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledExecutorService;
 
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
@@ -14,6 +18,9 @@ import org.dirkms.ds.server.ServerStartException;
  * to reach it.
  */
 public final class ServeCommand implements Subcommand {
+
+    /** How often the CA's CRL is checked and, when due, republished. */
+    static final Duration CRL_CHECK_PERIOD = Duration.ofHours(1);
 
     @Override
     public String name() {
@@ -39,7 +46,8 @@ public final class ServeCommand implements Subcommand {
                   --no-anonymous    refuse anonymous searches
 
                 The first start generates the administrator password into DIR/admin.password and
-                the server certificate into DIR/tls/server.crt. Stop with Ctrl-C or SIGTERM.""";
+                an enterprise root CA (key in DIR/ca/) that issues the server certificate;
+                clients trust DIR/tls/ca.crt. Stop with Ctrl-C or SIGTERM.""";
     }
 
     @Override
@@ -56,16 +64,24 @@ public final class ServeCommand implements Subcommand {
             out.println(usage());
             return OK;
         }
-        DirectoryServer server;
+        CaServeSetup.Serving serving;
+        Clock clock = Clock.systemUTC();
+        SecureRandom random = new SecureRandom();
         try {
-            server = DirectoryServer.start(settings);
+            // On a fresh data folder this also creates the enterprise root CA with the standard
+            // templates, and the CA issues the server's TLS certificate.
+            serving = CaServeSetup.startServing(settings, clock, random);
         } catch (ServerStartException e) {
             err.println("dirkms serve: " + e.getMessage());
             return FAILED;
         }
+        DirectoryServer server = serving.server();
+        ScheduledExecutorService crlSchedule = CaServeSetup.scheduleCrlPublication(serving, clock, random,
+                CRL_CHECK_PERIOD);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
+                crlSchedule.shutdownNow();
                 server.close();
                 out.println("dirkms directory stopped");
                 out.flush();
@@ -86,14 +102,15 @@ public final class ServeCommand implements Subcommand {
     /** What an administrator needs to reach the server; the password's file, never the password. */
     static String banner(DirectoryServer server) {
         String suffix = server.layout().suffix();
+        Path caCertificate = server.tlsCertificateFile().resolveSibling(CaTlsCredentialSource.CA_CERTIFICATE_FILE);
         return "dirkms directory " + suffix + " is running\n"
                 + "  LDAP (StartTLS): " + server.ldapUrl() + "\n"
                 + "  LDAPS:           " + server.ldapsUrl() + "\n"
                 + "  admin DN:        " + server.adminDn() + "\n"
                 + "  admin password:  " + server.adminPasswordFile() + "\n"
-                + "  TLS certificate: " + server.tlsCertificateFile() + "\n"
+                + "  CA certificate:  " + caCertificate + "\n"
                 + "try:\n"
-                + "  LDAPTLS_CACERT=" + server.tlsCertificateFile() + " ldapsearch -H " + server.ldapUrl()
+                + "  LDAPTLS_CACERT=" + caCertificate + " ldapsearch -H " + server.ldapUrl()
                 + " -ZZ -x -D " + server.adminDn() + " -y " + server.adminPasswordFile() + " -b " + suffix
                 + " -s one\n"
                 + "Stop with Ctrl-C.";

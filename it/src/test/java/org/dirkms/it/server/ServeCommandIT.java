@@ -38,7 +38,7 @@ class ServeCommandIT {
     private static final Pattern LDAP_URL = Pattern.compile("LDAP \\(StartTLS\\): (ldap://\\S+)");
     private static final Pattern LDAPS_URL = Pattern.compile("LDAPS: +(ldaps://\\S+)");
     private static final Pattern PASSWORD_FILE = Pattern.compile("admin password: +(\\S+)");
-    private static final Pattern CERTIFICATE = Pattern.compile("TLS certificate: +(\\S+)");
+    private static final Pattern CERTIFICATE = Pattern.compile("CA certificate: +(\\S+)");
 
     @Test
     void serveStartsPrintsWhereItIsAndStopsOnSigterm(@TempDir Path temporary) throws Exception {
@@ -74,7 +74,7 @@ class ServeCommandIT {
             String ldapUrl = find(LDAP_URL, text);
             String ldapsUrl = find(LDAPS_URL, text);
             assertEquals(data.resolve("admin.password").toString(), find(PASSWORD_FILE, text));
-            assertEquals(data.resolve("tls/server.crt").toString(), find(CERTIFICATE, text));
+            assertEquals(data.resolve("tls/ca.crt").toString(), find(CERTIFICATE, text));
             assertTrue(text.contains("admin DN:        uid=admin,ou=system"), text);
             String password = Files.readString(data.resolve("admin.password"));
             assertTrue(!text.contains(password), "the banner must not show the password");
