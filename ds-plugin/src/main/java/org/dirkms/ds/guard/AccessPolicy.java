@@ -304,9 +304,15 @@ public final class AccessPolicy {
         return new LdapNoPermissionException(message);
     }
 
-    /** The schema spelling of an attribute name, for messages. */
+    private static final java.util.Map<String, String> STANDARD_SPELLING = Stream.of(OBJECT_CLASS, CN, SN, UID, OU, DC,
+            DESCRIPTION, MEMBER, USER_PASSWORD, MAIL, USER_CERTIFICATE, USER_SMIME_CERTIFICATE, CA_CERTIFICATE,
+            CERTIFICATE_REVOCATION_LIST, AUTHORITY_REVOCATION_LIST, DELTA_REVOCATION_LIST, CROSS_CERTIFICATE_PAIR,
+            "givenName", "displayName", "o").collect(Collectors.toUnmodifiableMap(n -> n.toLowerCase(Locale.ROOT), n -> n));
+
+    /** The schema spelling of a lower-case attribute name, for messages. */
     static String display(String attribute) {
-        return KmsSchema.attributeType(attribute).map(t -> t.name()).orElse(attribute);
+        return KmsSchema.attributeType(attribute).map(t -> t.name())
+                .orElse(STANDARD_SPELLING.getOrDefault(attribute, attribute));
     }
 
     private static Set<String> lower(String... names) {

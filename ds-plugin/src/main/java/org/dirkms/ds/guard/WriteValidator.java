@@ -70,6 +70,9 @@ public final class WriteValidator {
     private static final Set<String> PKCS10 = lower(SIGNING_REQUEST, PKCS10_REQUEST);
     private static final String ENROLLMENT_STATE_LC = lc(ENROLLMENT_STATE);
 
+    /** A private provider instance: the plugin never registers Bouncy Castle JVM-wide. */
+    private static final java.security.Provider BOUNCY_CASTLE = new org.bouncycastle.jce.provider.BouncyCastleProvider();
+
     private final Predicate<String> isKmsServer;
 
     /**
@@ -256,7 +259,7 @@ public final class WriteValidator {
         }
         boolean valid;
         try {
-            valid = request.isSignatureValid(new JcaContentVerifierProviderBuilder()
+            valid = request.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(BOUNCY_CASTLE)
                     .build(request.getSubjectPublicKeyInfo()));
         } catch (OperatorCreationException | PKCSException | RuntimeException e) {
             throw syntax(attribute, "is a PKCS#10 request whose signature cannot be checked: " + reason(e));
