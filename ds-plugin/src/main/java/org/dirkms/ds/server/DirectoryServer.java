@@ -1,0 +1,462 @@
+package org.dirkms.ds.server;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+import org.apache.directory.api.ldap.model.constants.LdapSecurityConstants;
+import org.apache.directory.api.ldap.model.constants.SchemaConstants;
+import org.apache.directory.api.ldap.model.entry.Attribute;
+import org.apache.directory.api.ldap.model.entry.DefaultModification;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.entry.ModificationOperation;
+import org.apache.directory.api.ldap.model.entry.Value;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
+import org.apache.directory.api.ldap.model.name.Dn;
+import org.apache.directory.api.ldap.model.password.PasswordUtil;
+import org.apache.directory.api.ldap.model.schema.LdapComparator;
+import org.apache.directory.api.ldap.model.schema.SchemaManager;
+import org.apache.directory.api.ldap.model.schema.comparators.NormalizingComparator;
+import org.apache.directory.api.ldap.schema.loader.LdifSchemaLoader;
+import org.apache.directory.api.ldap.schema.manager.impl.DefaultSchemaManager;
+import org.apache.directory.api.util.exception.Exceptions;
+import org.apache.directory.server.constants.ServerDNConstants;
+import org.apache.directory.server.core.DefaultDirectoryService;
+import org.apache.directory.server.core.api.CoreSession;
+import org.apache.directory.server.core.api.DirectoryService;
+import org.apache.directory.server.core.api.InstanceLayout;
+import org.apache.directory.server.core.api.InterceptorEnum;
+import org.apache.directory.server.core.api.interceptor.Interceptor;
+import org.apache.directory.server.core.api.schema.SchemaPartition;
+import org.apache.directory.server.core.partition.impl.btree.jdbm.JdbmIndex;
+import org.apache.directory.server.core.partition.impl.btree.jdbm.JdbmPartition;
+import org.apache.directory.server.core.partition.ldif.LdifPartition;
+import org.apache.directory.server.ldap.LdapServer;
+import org.apache.directory.server.ldap.handlers.extended.StartTlsHandler;
+import org.apache.directory.server.ldap.handlers.extended.WhoAmIHandler;
+import org.apache.directory.server.ldap.replication.provider.SyncReplRequestHandler;
+import org.apache.directory.server.protocol.shared.transport.TcpTransport;
+import org.apache.directory.server.xdbm.Index;
+import org.dirkms.ds.guard.KmsInterceptor;
+import org.dirkms.ds.guard.WireGuard;
+import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.DirectoryLayout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded dirkms directory: ApacheDS over a data folder that survives restarts, serving
+ * LDAP (with StartTLS) and LDAPS on one address, with the KMS schema, the bootstrap tree, the
+ * KMS guard, persistent search and the syncrepl provider.
+ *
+ * <p>At first start it extracts the ApacheDS schema, adds the KMS schema, loads the bootstrap
+ * LDIF, generates the administrator's and the KMS agent's passwords (files of mode 0600 in the
+ * data folder) and makes the TLS credentials. Later starts reuse all of that and add only what
+ * a newer version brings (missing KMS schema elements).
+ *
+ * <p>Data folder layout: {@code partitions/} (schema, system, suffix), {@code tls/},
+ * {@code audit/}, {@code admin.password}, {@code kms-agent.password}, {@code bootstrap.done}.
+ */
+public final class DirectoryServer implements AutoCloseable {
+
+    /** Administrator password file name in the data folder. */
+    public static final String ADMIN_PASSWORD_FILE = "admin.password";
+    /** KMS agent password file name in the data folder. */
+    public static final String KMS_AGENT_PASSWORD_FILE = "kms-agent.password";
+    /** Marker file: the bootstrap LDIF was loaded completely. */
+    public static final String BOOTSTRAP_MARKER_FILE = "bootstrap.done";
+
+    /** The indexed attributes of the suffix partition: what the agent and clients filter on. */
+    public static final List<String> INDEXED_ATTRIBUTES = List.of(SchemaConstants.OBJECT_CLASS_AT,
+            SchemaConstants.ENTRY_UUID_AT, SchemaConstants.ENTRY_CSN_AT, SchemaConstants.CN_AT, SchemaConstants.UID_AT,
+            SchemaConstants.MAIL_AT, SchemaConstants.MEMBER_AT, AttributeNames.ENROLLMENT_STATE,
+            AttributeNames.REQUEST_STATE, AttributeNames.RECOVERY_STATE, AttributeNames.ADMINISTRATIVE_GROUP,
+            AttributeNames.ASSIGNED_SERVER, AttributeNames.KEY_OWNER, AttributeNames.RECOVERY_TARGET,
+            AttributeNames.REQUEST_SUBJECT);
+
+    private static final Logger LOG = LoggerFactory.getLogger(DirectoryServer.class);
+    private static final String SUFFIX_PARTITION_ID = "dirkms";
+
+    private final ServerSettings settings;
+    private final DirectoryLayout layout;
+    private final DirectoryService directoryService;
+    private final LdapServer ldapServer;
+    private final KmsInterceptor kmsInterceptor;
+    private final TlsCredentials tls;
+    private final int ldapPort;
+    private final int ldapsPort;
+    private final String adminPassword;
+
+    private DirectoryServer(ServerSettings settings, DirectoryLayout layout, DirectoryService directoryService,
+            LdapServer ldapServer, KmsInterceptor kmsInterceptor, TlsCredentials tls, int ldapPort, int ldapsPort,
+            String adminPassword) {
+        this.settings = settings;
+        this.layout = layout;
+        this.directoryService = directoryService;
+        this.ldapServer = ldapServer;
+        this.kmsInterceptor = kmsInterceptor;
+        this.tls = tls;
+        this.ldapPort = ldapPort;
+        this.ldapsPort = ldapsPort;
+        this.adminPassword = adminPassword;
+    }
+
+    /**
+     * Starts the server with the system clock, a strong random source and the self-signed TLS
+     * credentials.
+     *
+     * @throws ServerStartException naming the step that failed; nothing is left running
+     */
+    public static DirectoryServer start(ServerSettings settings) throws ServerStartException {
+        SecureRandom random = new SecureRandom();
+        return start(settings, random, new SelfSignedTlsCredentialSource(Clock.systemUTC(), random));
+    }
+
+    /**
+     * Starts the server.
+     *
+     * @param settings where the data lives and where to listen
+     * @param random   source of generated passwords
+     * @param tlsSource where the TLS key and certificate come from
+     * @throws ServerStartException naming the step that failed; nothing is left running
+     */
+    public static DirectoryServer start(ServerSettings settings, SecureRandom random, TlsCredentialSource tlsSource)
+            throws ServerStartException {
+        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(random, "random");
+        Objects.requireNonNull(tlsSource, "tlsSource");
+        long started = System.nanoTime();
+        Path data = settings.dataDirectory();
+        DirectoryLayout layout = new DirectoryLayout(settings.suffix());
+        DefaultDirectoryService service = null;
+        LdapServer ldap = null;
+        String step = "create the data folder " + data;
+        try {
+            Files.createDirectories(data);
+            step = "load the schema from " + data.resolve("partitions/schema");
+            service = new DefaultDirectoryService();
+            service.setInstanceLayout(new InstanceLayout(data.toFile()));
+            service.setShutdownHookEnabled(false);
+            service.setExitVmOnShutdown(false);
+            service.setInstanceId("dirkms");
+            initSchema(service);
+
+            step = "create the system partition";
+            service.setSystemPartition(jdbmPartition(service, "system", ServerDNConstants.SYSTEM_DN,
+                    List.of(SchemaConstants.OBJECT_CLASS_AT)));
+            // The guard owns the access policy; ApacheDS's ACI subsystem would be a second,
+            // divergent policy.
+            service.setAccessControlEnabled(false);
+            service.setAllowAnonymousAccess(settings.anonymousAccess());
+
+            KmsInterceptor interceptor = null;
+            if (settings.kmsGuard()) {
+                step = "insert the KMS interceptor";
+                interceptor = new KmsInterceptor(layout, data.resolve("audit"));
+                insertAfterSchemaInterceptor(service, interceptor);
+            }
+
+            step = "start the directory service";
+            service.startup();
+            CoreSession admin = service.getAdminSession();
+
+            step = "add the KMS schema";
+            KmsSchemaInstaller.installMissing(admin, service.getSchemaManager());
+
+            step = "open the partition of " + settings.suffix();
+            // Added after startup because its indexes name KMS attributes, which the schema
+            // manager knows only once the KMS schema is in.
+            service.addPartition(jdbmPartition(service, SUFFIX_PARTITION_ID, settings.suffix(), INDEXED_ATTRIBUTES));
+
+            step = "set the administrator password";
+            String adminPassword = ensurePassword(admin, service.getSchemaManager(), new Dn(DirectoryLayout.ADMIN_DN),
+                    data.resolve(ADMIN_PASSWORD_FILE), random);
+
+            Path marker = data.resolve(BOOTSTRAP_MARKER_FILE);
+            if (!Files.exists(marker)) {
+                step = "load the bootstrap LDIF";
+                BootstrapLdif.load(admin, service.getSchemaManager(), settings.suffix());
+                Files.writeString(marker, "bootstrap LDIF loaded; delete to reload missing bootstrap entries\n");
+            }
+            step = "set the KMS agent password";
+            ensurePassword(admin, service.getSchemaManager(), new Dn(layout.kmsAgentIdentity()),
+                    data.resolve(KMS_AGENT_PASSWORD_FILE), random);
+
+            step = "obtain the TLS credentials";
+            TlsCredentials tls = tlsSource.credentials(data.resolve("tls"), subjectAltNames(settings.bindAddress()));
+
+            step = "start the LDAP listeners on " + settings.bindAddress();
+            ldap = new LdapServer();
+            ldap.setServiceName("dirkms");
+            ldap.setDirectoryService(service);
+            TcpTransport plain = new TcpTransport(settings.bindAddress(), settings.ldapPort(), 3, 50);
+            TcpTransport secure = new TcpTransport(settings.bindAddress(), settings.ldapsPort(), 3, 50);
+            secure.setEnableSSL(true);
+            ldap.setTransports(plain, secure);
+            ldap.setKeystoreFile(tls.keyStoreFile().toString());
+            ldap.setCertificatePassword(tls.keyStorePassphrase());
+            ldap.addExtendedOperationHandler(new StartTlsHandler());
+            ldap.addExtendedOperationHandler(new WhoAmIHandler());
+            // The syncrepl provider (RFC 4533): the KMS agent follows the directory with it.
+            ldap.setReplicationReqHandler(new SyncReplRequestHandler());
+            ldap.start();
+            if (interceptor != null) {
+                WireGuard.install(ldap, interceptor);
+            }
+            int boundLdap = boundPort(plain);
+            int boundLdaps = boundPort(secure);
+            DirectoryServer server = new DirectoryServer(settings, layout, service, ldap, interceptor, tls, boundLdap,
+                    boundLdaps, adminPassword);
+            LOG.info("dirkms directory {} serving {} and {} in {} ms", settings.suffix(), server.ldapUrl(),
+                    server.ldapsUrl(), (System.nanoTime() - started) / 1_000_000);
+            return server;
+        } catch (Exception e) {
+            stopQuietly(ldap, service, e);
+            throw new ServerStartException("cannot " + step + ": " + safeMessage(e), e);
+        }
+    }
+
+    private static void initSchema(DefaultDirectoryService service) throws Exception {
+        File partitions = service.getInstanceLayout().getPartitionsDirectory();
+        File schemaFolder = new File(partitions, "schema");
+        ApacheDsSchemaFiles.extractOnce(partitions.toPath());
+        SchemaManager schemaManager = new DefaultSchemaManager(new LdifSchemaLoader(schemaFolder));
+        schemaManager.loadAllEnabled();
+        if (!schemaManager.getErrors().isEmpty()) {
+            throw new IOException("the schema in " + schemaFolder + " does not load: "
+                    + Exceptions.printErrors(schemaManager.getErrors()));
+        }
+        // As ApacheDS's own factory does: comparators normalize on the server side.
+        for (LdapComparator<?> comparator : schemaManager.getComparatorRegistry()) {
+            if (comparator instanceof NormalizingComparator normalizing) {
+                normalizing.setOnServer();
+            }
+        }
+        service.setSchemaManager(schemaManager);
+        LdifPartition ldifPartition = new LdifPartition(schemaManager, service.getDnFactory());
+        ldifPartition.setPartitionPath(schemaFolder.toURI());
+        SchemaPartition schemaPartition = new SchemaPartition(schemaManager);
+        schemaPartition.setWrappedPartition(ldifPartition);
+        service.setSchemaPartition(schemaPartition);
+    }
+
+    private static JdbmPartition jdbmPartition(DirectoryService service, String id, String suffix,
+            List<String> indexed) throws LdapException {
+        JdbmPartition partition = new JdbmPartition(service.getSchemaManager(), service.getDnFactory());
+        partition.setId(id);
+        partition.setSuffixDn(new Dn(service.getSchemaManager(), suffix));
+        partition.setPartitionPath(new File(service.getInstanceLayout().getPartitionsDirectory(), id).toURI());
+        partition.setCacheSize(1000);
+        // Every write reaches the partition files before the client sees success: the
+        // directory is the system of record, and a killed process must lose nothing.
+        partition.setSyncOnWrite(true);
+        Set<Index<?, String>> indexes = new HashSet<>();
+        for (String attribute : indexed) {
+            indexes.add(new JdbmIndex<>(attribute, false));
+        }
+        partition.setIndexedAttributes(indexes);
+        return partition;
+    }
+
+    /** The KMS interceptor goes right after the schema interceptor: it sees normalized, schema-checked requests. */
+    private static void insertAfterSchemaInterceptor(DirectoryService service, Interceptor interceptor) {
+        List<Interceptor> chain = new ArrayList<>(service.getInterceptors());
+        int schema = -1;
+        for (int i = 0; i < chain.size(); i++) {
+            if (InterceptorEnum.SCHEMA_INTERCEPTOR.getName().equals(chain.get(i).getName())) {
+                schema = i;
+            }
+        }
+        if (schema < 0) {
+            throw new IllegalStateException("ApacheDS has no schema interceptor to insert the KMS interceptor after");
+        }
+        chain.add(schema + 1, interceptor);
+        service.setInterceptors(chain);
+    }
+
+    /**
+     * Makes sure {@code dn} has the password kept in {@code file}: generates one into the file
+     * if missing, and stores a salted SHA-256 of it on the entry when the entry's differs (the
+     * file is written before the entry, so a crash between the two is repaired next start).
+     */
+    private static String ensurePassword(CoreSession admin, SchemaManager schemaManager, Dn dn, Path file,
+            SecureRandom random) throws IOException, LdapException {
+        String password;
+        if (Files.exists(file)) {
+            password = SecretFiles.readText(file);
+        } else {
+            password = SecretFiles.newPassword(random);
+            SecretFiles.writeText(file, password);
+        }
+        Entry entry = admin.lookup(dn, SchemaConstants.USER_PASSWORD_AT);
+        if (entry == null) {
+            throw new LdapNoSuchObjectException("entry " + dn + " is missing: it must exist to receive its password");
+        }
+        byte[] candidate = password.getBytes(StandardCharsets.UTF_8);
+        Attribute stored = entry.get(SchemaConstants.USER_PASSWORD_AT);
+        if (stored != null) {
+            for (Value value : stored) {
+                if (PasswordUtil.compareCredentials(candidate, value.getBytes())) {
+                    return password;
+                }
+            }
+        }
+        byte[] hashed = PasswordUtil.createStoragePassword(candidate, LdapSecurityConstants.HASH_METHOD_SSHA256);
+        admin.modify(dn, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
+                schemaManager.getAttributeType(SchemaConstants.USER_PASSWORD_AT), hashed));
+        LOG.info("Set the password of {} from {}", dn, file);
+        return password;
+    }
+
+    private static Set<String> subjectAltNames(String bindAddress) {
+        Set<String> names = new LinkedHashSet<>(List.of("localhost", "127.0.0.1", "::1"));
+        if (!isWildcard(bindAddress)) {
+            names.add(bindAddress);
+        }
+        return names;
+    }
+
+    private static boolean isWildcard(String address) {
+        return "0.0.0.0".equals(address) || "::".equals(address) || "0:0:0:0:0:0:0:0".equals(address);
+    }
+
+    private static int boundPort(TcpTransport transport) {
+        return ((InetSocketAddress) transport.getAcceptor().getLocalAddress()).getPort();
+    }
+
+    private static void stopQuietly(LdapServer ldap, DirectoryService service, Exception cause) {
+        if (ldap != null && ldap.isStarted()) {
+            ldap.stop();
+        }
+        if (service != null && service.isStarted()) {
+            try {
+                service.shutdown();
+            } catch (LdapException | RuntimeException e) {
+                cause.addSuppressed(e);
+            }
+        }
+    }
+
+    /** ApacheDS messages may echo request data; only the exception type and first line go out. */
+    private static String safeMessage(Throwable e) {
+        String message = e.getMessage();
+        if (message == null) {
+            return e.getClass().getSimpleName();
+        }
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+
+    /** The settings this server was started with (ports as asked, possibly 0). */
+    public ServerSettings settings() {
+        return settings;
+    }
+
+    /** The port the LDAP (StartTLS-capable) listener is bound to. */
+    public int ldapPort() {
+        return ldapPort;
+    }
+
+    /** The port the LDAPS listener is bound to. */
+    public int ldapsPort() {
+        return ldapsPort;
+    }
+
+    /** {@code ldap://host:port} a client on this machine connects to. */
+    public String ldapUrl() {
+        return "ldap://" + urlHost() + ":" + ldapPort;
+    }
+
+    /** {@code ldaps://host:port} a client on this machine connects to. */
+    public String ldapsUrl() {
+        return "ldaps://" + urlHost() + ":" + ldapsPort;
+    }
+
+    private String urlHost() {
+        String address = isWildcard(settings.bindAddress()) ? "127.0.0.1" : settings.bindAddress();
+        return address.indexOf(':') >= 0 ? "[" + address + "]" : address;
+    }
+
+    /** The directory tree below the served suffix. */
+    public DirectoryLayout layout() {
+        return layout;
+    }
+
+    /** The DN of the directory administrator ({@code uid=admin,ou=system}). */
+    public String adminDn() {
+        return DirectoryLayout.ADMIN_DN;
+    }
+
+    /** The file (mode 0600) holding the administrator password, for {@code ldapsearch -y}. */
+    public Path adminPasswordFile() {
+        return settings.dataDirectory().resolve(ADMIN_PASSWORD_FILE);
+    }
+
+    /** The administrator password, as generated at first start. */
+    public String adminPassword() {
+        return adminPassword;
+    }
+
+    /** The DN the KMS agent binds as. */
+    public String kmsAgentDn() {
+        return layout.kmsAgentIdentity();
+    }
+
+    /** The file (mode 0600) holding the KMS agent's password. */
+    public Path kmsAgentPasswordFile() {
+        return settings.dataDirectory().resolve(KMS_AGENT_PASSWORD_FILE);
+    }
+
+    /** The server certificate as PEM: what clients trust ({@code LDAPTLS_CACERT}). */
+    public Path tlsCertificateFile() {
+        return tls.certificatePemFile();
+    }
+
+    /** The running ApacheDS directory service. */
+    public DirectoryService directoryService() {
+        return directoryService;
+    }
+
+    /** The running ApacheDS LDAP server. */
+    public LdapServer ldapServer() {
+        return ldapServer;
+    }
+
+    /** The KMS interceptor in the chain, or {@code null} when started without the guard. */
+    public KmsInterceptor kmsInterceptor() {
+        return kmsInterceptor;
+    }
+
+    /**
+     * Stops the listeners, then the directory service (flushing the partitions). Safe to call
+     * more than once.
+     */
+    @Override
+    public void close() {
+        if (ldapServer.isStarted()) {
+            ldapServer.stop();
+        }
+        if (directoryService.isStarted()) {
+            try {
+                directoryService.shutdown();
+            } catch (LdapException e) {
+                throw new IllegalStateException("the directory service did not shut down cleanly: "
+                        + safeMessage(e), e);
+            }
+        }
+        LOG.info("dirkms directory {} stopped", settings.suffix());
+    }
+}

@@ -1,0 +1,120 @@
+package org.dirkms.ds.server;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.Objects;
+
+import org.apache.directory.api.ldap.model.exception.LdapInvalidDnException;
+import org.apache.directory.api.ldap.model.name.Dn;
+import org.dirkms.schema.DirectoryLayout;
+
+/**
+ * The only file-free configuration of the embedded server: where its data lives, where it
+ * listens and which suffix it serves. Everything else (groups, CAs, templates) lives in the
+ * directory itself.
+ *
+ * @param dataDirectory   folder holding partitions, credentials, TLS material and the audit log;
+ *                        kept across restarts
+ * @param bindAddress     the one address both listeners bind to (loopback by default)
+ * @param ldapPort        port of the LDAP (StartTLS-capable) listener; 0 picks a free port
+ * @param ldapsPort       port of the LDAPS listener; 0 picks a free port
+ * @param suffix          the naming context served, e.g. {@code dc=example,dc=com}
+ * @param anonymousAccess whether anonymous binds may search (the guard still hides secrets)
+ * @param kmsGuard        whether the KMS interceptor and wire guard are installed; false only for
+ *                        the benchmark measuring their cost
+ */
+public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPort, int ldapsPort, String suffix,
+        boolean anonymousAccess, boolean kmsGuard) {
+
+    /** The default bind address: loopback only, so a fresh install exposes nothing. */
+    public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
+    /** The default LDAP port (unprivileged, as ApacheDS uses). */
+    public static final int DEFAULT_LDAP_PORT = 10389;
+    /** The default LDAPS port. */
+    public static final int DEFAULT_LDAPS_PORT = 10636;
+
+    /**
+     * Validates the settings.
+     *
+     * @throws IllegalArgumentException naming the setting at fault and what would be accepted
+     */
+    public ServerSettings {
+        Objects.requireNonNull(dataDirectory, "dataDirectory");
+        if (bindAddress == null || bindAddress.isBlank()) {
+            throw new IllegalArgumentException("bind address is required, e.g. " + DEFAULT_BIND_ADDRESS);
+        }
+        if (bindAddress.indexOf(':') < 0 && !bindAddress.matches("[0-9.]+")) {
+            // A host name would make the listener depend on name resolution at every start.
+            throw new IllegalArgumentException("bind address '" + bindAddress
+                    + "' must be an IP address literal, e.g. " + DEFAULT_BIND_ADDRESS);
+        }
+        try {
+            InetAddress.getByName(bindAddress);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("bind address '" + bindAddress + "' is not a valid IP address", e);
+        }
+        checkPort("LDAP", ldapPort);
+        checkPort("LDAPS", ldapsPort);
+        if (ldapPort != 0 && ldapPort == ldapsPort) {
+            throw new IllegalArgumentException("LDAP and LDAPS ports must differ (both " + ldapPort + ")");
+        }
+        if (suffix == null || suffix.isBlank()) {
+            throw new IllegalArgumentException("suffix is required, e.g. " + DirectoryLayout.DEFAULT_SUFFIX);
+        }
+        try {
+            if (new Dn(suffix).isEmpty()) {
+                throw new IllegalArgumentException("suffix must not be the empty DN");
+            }
+        } catch (LdapInvalidDnException e) {
+            throw new IllegalArgumentException("suffix '" + suffix + "' is not a valid DN, e.g. "
+                    + DirectoryLayout.DEFAULT_SUFFIX, e);
+        }
+        dataDirectory = dataDirectory.toAbsolutePath().normalize();
+    }
+
+    /** The defaults: loopback, ports 10389/10636, {@code dc=example,dc=com}, anonymous reads, guard on. */
+    public static ServerSettings defaults(Path dataDirectory) {
+        return new ServerSettings(dataDirectory, DEFAULT_BIND_ADDRESS, DEFAULT_LDAP_PORT, DEFAULT_LDAPS_PORT,
+                DirectoryLayout.DEFAULT_SUFFIX, true, true);
+    }
+
+    /** The defaults with both ports 0 (free ports picked at start): what tests use. */
+    public static ServerSettings forTests(Path dataDirectory) {
+        return defaults(dataDirectory).withPorts(0, 0);
+    }
+
+    /** A copy with other ports. */
+    public ServerSettings withPorts(int newLdapPort, int newLdapsPort) {
+        return new ServerSettings(dataDirectory, bindAddress, newLdapPort, newLdapsPort, suffix, anonymousAccess,
+                kmsGuard);
+    }
+
+    /** A copy with another bind address. */
+    public ServerSettings withBindAddress(String newBindAddress) {
+        return new ServerSettings(dataDirectory, newBindAddress, ldapPort, ldapsPort, suffix, anonymousAccess,
+                kmsGuard);
+    }
+
+    /** A copy with another suffix. */
+    public ServerSettings withSuffix(String newSuffix) {
+        return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, newSuffix, anonymousAccess,
+                kmsGuard);
+    }
+
+    /** A copy with anonymous access on or off. */
+    public ServerSettings withAnonymousAccess(boolean allowed) {
+        return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, allowed, kmsGuard);
+    }
+
+    /** A copy with the KMS guard on or off (off only to measure its cost). */
+    public ServerSettings withKmsGuard(boolean enabled) {
+        return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, enabled);
+    }
+
+    private static void checkPort(String name, int port) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(name + " port " + port + " is out of range 0..65535 (0 picks a free port)");
+        }
+    }
+}

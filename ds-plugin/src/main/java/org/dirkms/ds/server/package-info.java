@@ -1,0 +1,14 @@
+/**
+ * The embedded directory server of dirkms: an ApacheDS instance built from a data folder that
+ * survives restarts (schema partition, system and suffix partitions with their indexes), the KMS
+ * schema, the bootstrap tree, the generated administrator and KMS agent credentials, the TLS
+ * credentials, and an LDAP server on loopback with StartTLS, LDAPS, persistent search and the
+ * syncrepl provider, with the KMS guard wired in.
+ *
+ * <p>Owns: {@link org.dirkms.ds.server.ServerSettings}, {@link org.dirkms.ds.server.DirectoryServer}
+ * and the {@link org.dirkms.ds.server.TlsCredentialSource} seam. May depend on ApacheDS, the
+ * Apache LDAP API, the KMS schema ({@code org.dirkms.schema}), the guard
+ * ({@code org.dirkms.ds.guard}, through its public constructor and installer only) and Bouncy
+ * Castle for the self-signed certificate; never on the KMS agent.
+ */
+package org.dirkms.ds.server;

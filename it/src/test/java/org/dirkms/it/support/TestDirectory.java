@@ -1,0 +1,248 @@
+package org.dirkms.it.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
+import java.util.function.UnaryOperator;
+
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.ldap.client.api.LdapConnection;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.ds.server.DirectoryServer;
+import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.ds.server.ServerStartException;
+import org.dirkms.schema.DirectoryLayout;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A real embedded dirkms directory for one test class: started on free loopback ports in a
+ * fresh temporary folder before the first test, stopped and deleted after the last.
+ *
+ * <pre>{@code
+ * class MyIT {
+ *     @RegisterExtension
+ *     static final TestDirectory directory = new TestDirectory();
+ *
+ *     @Test
+ *     void searches() throws Exception {
+ *         LdapTools.Result result = LdapTools.against(directory).asAdmin()
+ *                 .search(directory.layout().people(), "(mail=*)", "mail");
+ *         ...
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>It also works without JUnit's extension model: {@link #start()} and {@link #close()}.
+ * {@link #restart()} stops the server and starts it again over the same data on the same ports.
+ */
+public final class TestDirectory implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
+
+    private final UnaryOperator<ServerSettings> customizer;
+    private Path dataDirectory;
+    private DirectoryServer server;
+
+    /** A directory with the defaults of {@link ServerSettings#forTests(Path)}. */
+    public TestDirectory() {
+        this(UnaryOperator.identity());
+    }
+
+    /**
+     * A directory whose settings are the test defaults changed by {@code customizer}, e.g.
+     * {@code settings -> settings.withAnonymousAccess(false)}.
+     */
+    public TestDirectory(UnaryOperator<ServerSettings> customizer) {
+        this.customizer = Objects.requireNonNull(customizer, "customizer");
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        start();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        close();
+    }
+
+    /** Starts the server in a new temporary folder. */
+    public TestDirectory start() throws IOException, ServerStartException {
+        if (server != null) {
+            throw new IllegalStateException("already started");
+        }
+        dataDirectory = Files.createTempDirectory("dirkms-it-");
+        server = DirectoryServer.start(customizer.apply(ServerSettings.forTests(dataDirectory)));
+        return this;
+    }
+
+    /** Stops the server and starts it again over the same data folder and the same ports. */
+    public void restart() throws ServerStartException {
+        DirectoryServer old = running();
+        ServerSettings settings = old.settings().withPorts(old.ldapPort(), old.ldapsPort());
+        old.close();
+        server = null;
+        server = DirectoryServer.start(settings);
+    }
+
+    /** Stops the server (if running) and deletes its data folder. */
+    @Override
+    public void close() {
+        try {
+            if (server != null) {
+                server.close();
+            }
+        } finally {
+            server = null;
+            if (dataDirectory != null) {
+                deleteTree(dataDirectory);
+                dataDirectory = null;
+            }
+        }
+    }
+
+    /** The running server, for what this class does not expose. */
+    public DirectoryServer server() {
+        return running();
+    }
+
+    /** The data folder of the server. */
+    public Path dataDirectory() {
+        running();
+        return dataDirectory;
+    }
+
+    /** {@code ldap://127.0.0.1:port}. */
+    public String ldapUrl() {
+        return running().ldapUrl();
+    }
+
+    /** {@code ldaps://127.0.0.1:port}. */
+    public String ldapsUrl() {
+        return running().ldapsUrl();
+    }
+
+    /** The LDAP port. */
+    public int ldapPort() {
+        return running().ldapPort();
+    }
+
+    /** The LDAPS port. */
+    public int ldapsPort() {
+        return running().ldapsPort();
+    }
+
+    /** The directory tree below the suffix. */
+    public DirectoryLayout layout() {
+        return running().layout();
+    }
+
+    /** {@code uid=admin,ou=system}. */
+    public String adminDn() {
+        return running().adminDn();
+    }
+
+    /** The generated administrator password. */
+    public String adminPassword() {
+        return running().adminPassword();
+    }
+
+    /** The file holding the administrator password (for {@code -y}). */
+    public Path adminPasswordFile() {
+        return running().adminPasswordFile();
+    }
+
+    /** The KMS agent's DN. */
+    public String agentDn() {
+        return running().kmsAgentDn();
+    }
+
+    /** The KMS agent's generated password. */
+    public String agentPassword() {
+        try {
+            return Files.readString(agentPasswordFile()).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The file holding the KMS agent's password (for {@code -y}). */
+    public Path agentPasswordFile() {
+        return running().kmsAgentPasswordFile();
+    }
+
+    /** The server certificate (PEM), for {@code LDAPTLS_CACERT}. */
+    public Path tlsCertificateFile() {
+        return running().tlsCertificateFile();
+    }
+
+    /**
+     * A new Apache LDAP API connection to the LDAP port, bound as the administrator. The caller
+     * closes it.
+     */
+    public LdapConnection adminConnection() throws LdapException {
+        return connection(adminDn(), adminPassword());
+    }
+
+    /** A new Apache LDAP API connection to the LDAP port, bound as the KMS agent. */
+    public LdapConnection agentConnection() throws LdapException {
+        return connection(agentDn(), agentPassword());
+    }
+
+    /** A new Apache LDAP API connection to the LDAP port, bound as {@code dn} (anonymous if null). */
+    public LdapConnection connection(String dn, String password) throws LdapException {
+        LdapNetworkConnection connection = new LdapNetworkConnection("127.0.0.1", ldapPort());
+        try {
+            if (dn == null) {
+                connection.anonymousBind();
+            } else {
+                connection.bind(dn, password);
+            }
+            return connection;
+        } catch (LdapException | RuntimeException e) {
+            closeQuietly(connection, e);
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(LdapNetworkConnection connection, Exception cause) {
+        try {
+            connection.close();
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    private DirectoryServer running() {
+        if (server == null) {
+            throw new IllegalStateException("the test directory is not running: register it with @RegisterExtension"
+                    + " on a static field, or call start()");
+        }
+        return server;
+    }
+
+    private static void deleteTree(Path root) {
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path folder, IOException failure) throws IOException {
+                    Files.delete(folder);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete the test directory's data folder " + root, e);
+        }
+    }
+}
