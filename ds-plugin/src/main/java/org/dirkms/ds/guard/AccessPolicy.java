@@ -39,7 +39,8 @@ import org.dirkms.schema.ObjectClassNames;
  * key.</li>
  * <li>{@code userPassword} is read by self and KMS administrators only.</li>
  * <li>Anonymous clients read only {@link #PUBLIC_ATTRIBUTES}: what a mail client needs to find
- * a certificate, a CA, a CRL or a trust list.</li>
+ * a certificate, a CA, a CRL or a trust list (plus the {@link #REPLICATION_BOOKKEEPING} that
+ * syncrepl needs); the root DSE and {@code cn=schema} are readable by all.</li>
  * <li>Any other authenticated identity reads every other attribute.</li>
  * </ul>
  * An attribute that may not be read is left out of the entry, as if absent.
@@ -47,7 +48,7 @@ import org.dirkms.schema.ObjectClassNames;
  * <h2>Testing (filters and compare)</h2>
  * A filter may test a secret attribute only when the server or a KMS agent sends it, so
  * {@code (kmsKeyPackage=*)} tells nobody else who has a package; an anonymous filter may test
- * public attributes only. A refused filter fails the whole search with
+ * public attributes only (and {@link #REPLICATION_BOOKKEEPING}, which syncrepl needs). A refused filter fails the whole search with
  * insufficientAccessRights (it is not quietly evaluated as false, which would still leak).
  * Compare is allowed exactly when reading the attribute is.
  *
@@ -82,6 +83,13 @@ public final class AccessPolicy {
             OU, DC, MAIL, UID, DESCRIPTION, USER_CERTIFICATE, USER_SMIME_CERTIFICATE, CA_CERTIFICATE,
             CERTIFICATE_REVOCATION_LIST, AUTHORITY_REVOCATION_LIST, DELTA_REVOCATION_LIST, CROSS_CERTIFICATE_PAIR,
             SIGNED_TRUST_LIST, TRUST_LIST_SEQUENCE, PARTNER_DOMAIN, CERTIFICATE_PURPOSE);
+
+    /**
+     * Operational attributes anonymous clients may read and test besides the public ones: the
+     * syncrepl provider (RFC 4533) adds {@code entryCSN} to the filter of every sync search and
+     * needs each entry's {@code entryUUID} for its sync state; they tell nothing about content.
+     */
+    public static final Set<String> REPLICATION_BOOKKEEPING = lower("entryCSN", "entryUUID");
 
     /** Attributes only KMS agents (and the server) write: lower-case names. */
     public static final Set<String> AGENT_ONLY = lower(CLAIMED_BY, LEASE_EXPIRES, LAST_ERROR, KEY_PACKAGE_EXPIRES,
@@ -169,7 +177,7 @@ public final class AccessPolicy {
             return who.isSelf(targetDn) || who.has(Role.KMS_ADMINISTRATOR);
         }
         if (who.has(Role.ANONYMOUS)) {
-            return PUBLIC_ATTRIBUTES.contains(attribute);
+            return PUBLIC_ATTRIBUTES.contains(attribute) || REPLICATION_BOOKKEEPING.contains(attribute);
         }
         return true;
     }
@@ -187,7 +195,8 @@ public final class AccessPolicy {
                 return "a filter may not test " + display(attribute)
                         + ": it is a secret attribute, and only KMS agents may search by it";
             }
-            if (who.has(Role.ANONYMOUS) && !PUBLIC_ATTRIBUTES.contains(attribute)) {
+            if (who.has(Role.ANONYMOUS) && !PUBLIC_ATTRIBUTES.contains(attribute)
+                    && !REPLICATION_BOOKKEEPING.contains(attribute)) {
                 return "anonymous clients may search by public attributes only, not by " + display(attribute)
                         + "; bind to search by it";
             }
