@@ -4,9 +4,10 @@ import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -89,6 +90,7 @@ public final class DirectoryServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(DirectoryServer.class);
     private static final String SUFFIX_PARTITION_ID = "dirkms";
+    private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
     private final ServerSettings settings;
     private final DirectoryLayout layout;
@@ -145,7 +147,7 @@ public final class DirectoryServer implements AutoCloseable {
         LdapServer ldap = null;
         String step = "create the data folder " + data;
         try {
-            Files.createDirectories(data);
+            createPrivateFolder(data);
             step = "load the schema from " + data.resolve("partitions/schema");
             service = new DefaultDirectoryService();
             service.setInstanceLayout(new InstanceLayout(data.toFile()));
@@ -205,6 +207,9 @@ public final class DirectoryServer implements AutoCloseable {
             TcpTransport plain = new TcpTransport(settings.bindAddress(), settings.ldapPort(), 3, 50);
             TcpTransport secure = new TcpTransport(settings.bindAddress(), settings.ldapsPort(), 3, 50);
             secure.setEnableSSL(true);
+            // TLS 1.3 (RFC 8446) and 1.2 (RFC 5246) only, on LDAPS and StartTLS alike.
+            plain.setEnabledProtocols(TLS_PROTOCOLS);
+            secure.setEnabledProtocols(TLS_PROTOCOLS);
             ldap.setTransports(plain, secure);
             ldap.setKeystoreFile(tls.keyStoreFile().toString());
             ldap.setCertificatePassword(tls.keyStorePassphrase());
@@ -226,6 +231,22 @@ public final class DirectoryServer implements AutoCloseable {
         } catch (Exception e) {
             stopQuietly(ldap, service, e);
             throw new ServerStartException("cannot " + step + ": " + safeMessage(e), e);
+        }
+    }
+
+    /**
+     * The data folder holds every secret attribute in its partitions: a new one is made
+     * accessible to the owner only (mode 0700). An existing folder is left as its owner set it.
+     */
+    private static void createPrivateFolder(Path data) throws IOException {
+        if (Files.isDirectory(data)) {
+            return;
+        }
+        Files.createDirectories(data.toAbsolutePath().getParent());
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            Files.createDirectory(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } else {
+            Files.createDirectory(data);
         }
     }
 

@@ -63,8 +63,10 @@ public final class LdapTools {
         Map<String, String> environment = new HashMap<>();
         environment.put("LDAPTLS_CACERT", directory.tlsCertificateFile().toString());
         environment.put("LDAPTLS_REQCERT", "demand");
-        // An ~/.ldaprc or /etc/ldap/ldap.conf of the machine must not change what the test sees.
-        environment.put("LDAPNOINIT", "1");
+        // The machine's /etc/ldap/ldap.conf and an ~/.ldaprc must not change what the test sees
+        // (LDAPNOINIT would also drop the LDAPTLS_* variables, so the files are redirected).
+        environment.put("LDAPCONF", "/dev/null");
+        environment.put("LDAPRC", "dirkms-it-no-ldaprc");
         return new LdapTools(directory, directory.ldapUrl(), List.of("-x"), List.of(), environment);
     }
 

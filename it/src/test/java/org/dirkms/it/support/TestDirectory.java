@@ -90,6 +90,26 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
         server = DirectoryServer.start(settings);
     }
 
+    /**
+     * Stops the server, runs {@code whileStopped} on the data folder (to simulate an older
+     * version's folder, a lost file, ...), and starts it again on the same ports.
+     */
+    public void restart(WhileStopped whileStopped) throws Exception {
+        DirectoryServer old = running();
+        ServerSettings settings = old.settings().withPorts(old.ldapPort(), old.ldapsPort());
+        old.close();
+        server = null;
+        whileStopped.run(dataDirectory);
+        server = DirectoryServer.start(settings);
+    }
+
+    /** What {@link #restart(WhileStopped)} does to the data folder while the server is down. */
+    @FunctionalInterface
+    public interface WhileStopped {
+        /** @param dataDirectory the stopped server's data folder */
+        void run(Path dataDirectory) throws Exception;
+    }
+
     /** Stops the server (if running) and deletes its data folder. */
     @Override
     public void close() {

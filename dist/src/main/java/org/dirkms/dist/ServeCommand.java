@@ -1,0 +1,151 @@
+package org.dirkms.dist;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+import org.dirkms.ds.server.DirectoryServer;
+import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.ds.server.ServerStartException;
+
+/**
+ * {@code dirkms serve}: runs the embedded directory until SIGTERM or Ctrl-C, after printing how
+ * to reach it.
+ */
+public final class ServeCommand implements Subcommand {
+
+    @Override
+    public String name() {
+        return "serve";
+    }
+
+    @Override
+    public String summary() {
+        return "run the directory server (LDAP, LDAPS, StartTLS) until stopped";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: dirkms serve [--data DIR] [--ldap-port N] [--ldaps-port N] [--suffix DN]
+                                    [--bind ADDRESS] [--no-anonymous]
+
+                  --data DIR        data folder, kept across restarts (default ./data)
+                  --ldap-port N     LDAP port, StartTLS available (default 10389; 0 = any free port)
+                  --ldaps-port N    LDAPS port (default 10636; 0 = any free port)
+                  --suffix DN       naming context served (default dc=example,dc=com)
+                  --bind ADDRESS    IP address to listen on (default 127.0.0.1: this machine only)
+                  --no-anonymous    refuse anonymous searches
+
+                The first start generates the administrator password into DIR/admin.password and
+                the server certificate into DIR/tls/server.crt. Stop with Ctrl-C or SIGTERM.""";
+    }
+
+    @Override
+    public int run(List<String> arguments, PrintStream out, PrintStream err) {
+        ServerSettings settings;
+        try {
+            settings = parse(arguments);
+        } catch (UsageException e) {
+            err.println("dirkms serve: " + e.getMessage());
+            err.println("'dirkms serve --help' lists the flags.");
+            return USAGE;
+        }
+        if (settings == null) {
+            out.println(usage());
+            return OK;
+        }
+        DirectoryServer server;
+        try {
+            server = DirectoryServer.start(settings);
+        } catch (ServerStartException e) {
+            err.println("dirkms serve: " + e.getMessage());
+            return FAILED;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.close();
+                out.println("dirkms directory stopped");
+                out.flush();
+            } finally {
+                stopped.countDown();
+            }
+        }, "dirkms-shutdown"));
+        out.println(banner(server));
+        out.flush();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return OK;
+    }
+
+    /** What an administrator needs to reach the server; the password's file, never the password. */
+    static String banner(DirectoryServer server) {
+        String suffix = server.layout().suffix();
+        return "dirkms directory " + suffix + " is running\n"
+                + "  LDAP (StartTLS): " + server.ldapUrl() + "\n"
+                + "  LDAPS:           " + server.ldapsUrl() + "\n"
+                + "  admin DN:        " + server.adminDn() + "\n"
+                + "  admin password:  " + server.adminPasswordFile() + "\n"
+                + "  TLS certificate: " + server.tlsCertificateFile() + "\n"
+                + "try:\n"
+                + "  LDAPTLS_CACERT=" + server.tlsCertificateFile() + " ldapsearch -H " + server.ldapUrl()
+                + " -ZZ -x -D " + server.adminDn() + " -y " + server.adminPasswordFile() + " -b " + suffix
+                + " -s one\n"
+                + "Stop with Ctrl-C.";
+    }
+
+    /** The settings named by the flags, or null when help was asked for. */
+    static ServerSettings parse(List<String> arguments) throws UsageException {
+        ServerSettings defaults = ServerSettings.defaults(Path.of("data"));
+        Path data = defaults.dataDirectory();
+        int ldapPort = defaults.ldapPort();
+        int ldapsPort = defaults.ldapsPort();
+        String suffix = defaults.suffix();
+        String bind = defaults.bindAddress();
+        boolean anonymous = defaults.anonymousAccess();
+        for (int i = 0; i < arguments.size(); i++) {
+            String flag = arguments.get(i);
+            switch (flag) {
+                case "--help", "-h" -> {
+                    return null;
+                }
+                case "--data" -> data = Path.of(value(arguments, ++i, flag));
+                case "--ldap-port" -> ldapPort = port(value(arguments, ++i, flag), flag);
+                case "--ldaps-port" -> ldapsPort = port(value(arguments, ++i, flag), flag);
+                case "--suffix" -> suffix = value(arguments, ++i, flag);
+                case "--bind" -> bind = value(arguments, ++i, flag);
+                case "--no-anonymous" -> anonymous = false;
+                default -> throw new UsageException("unknown flag '" + flag + "'");
+            }
+        }
+        try {
+            return new ServerSettings(data, bind, ldapPort, ldapsPort, suffix, anonymous, true);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    private static String value(List<String> arguments, int index, String flag) throws UsageException {
+        if (index >= arguments.size() || arguments.get(index).startsWith("--")) {
+            throw new UsageException(flag + " needs a value");
+        }
+        return arguments.get(index);
+    }
+
+    private static int port(String text, String flag) throws UsageException {
+        try {
+            int port = Integer.parseInt(text);
+            if (port < 0 || port > 65535) {
+                throw new UsageException(flag + " " + text + " is out of range 0..65535");
+            }
+            return port;
+        } catch (NumberFormatException e) {
+            throw new UsageException(flag + " '" + text + "' is not a port number");
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package org.dirkms.it.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+import org.apache.directory.api.ldap.model.entry.DefaultEntry;
+import org.apache.directory.ldap.client.api.LdapConnection;
+import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.TestDirectory;
+import org.dirkms.schema.KmsSchema;
+import org.dirkms.schema.ObjectClassDefinition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** What the data folder keeps across restarts, and how an older folder receives a newer schema. */
+class RestartIT {
+
+    @RegisterExtension
+    static final TestDirectory directory = new TestDirectory();
+
+    @Test
+    void dataCredentialsAndCertificateSurviveARestart() throws Exception {
+        String user = "uid=restart-user," + directory.layout().people();
+        try (LdapConnection connection = directory.adminConnection()) {
+            connection.add(new DefaultEntry(user, "objectClass: inetOrgPerson", "objectClass: kmsUser", "uid: restart-user",
+                    "cn: Restart User", "sn: User", "mail: restart@example.com", "kmsEnrollmentState: requested"));
+        }
+        String adminPassword = directory.adminPassword();
+        String agentPassword = directory.agentPassword();
+        byte[] certificate = Files.readAllBytes(directory.tlsCertificateFile());
+        int ldapPort = directory.ldapPort();
+
+        directory.restart();
+
+        assertEquals(ldapPort, directory.ldapPort(), "same port after restart");
+        assertEquals(adminPassword, directory.adminPassword());
+        assertEquals(agentPassword, directory.agentPassword());
+        assertArrayEquals(certificate, Files.readAllBytes(directory.tlsCertificateFile()));
+        LdapTools admin = LdapTools.against(directory).asAdmin();
+        LdapTools.Result found = admin.withArguments("-ZZ").search(directory.layout().people(),
+                "(&(mail=restart@example.com)(kmsEnrollmentState=requested))", "uid").assertSuccess();
+        assertTrue(found.stdout().contains("uid: restart-user"), found.stdout());
+        LdapTools.against(directory).asAgent().whoami().assertSuccess();
+        // The bootstrap is not loaded twice: the one entry a test may delete stays deleted.
+        admin.delete(directory.layout().trust()).assertSuccess();
+        directory.restart();
+        assertEquals(32, LdapTools.against(directory).asAdmin()
+                .search(directory.layout().trust(), "(objectClass=*)", "-s", "base").exitCode(), "noSuchObject");
+    }
+
+    @Test
+    void aSchemaElementMissingFromTheDataFolderIsAddedAtStart() throws Exception {
+        ObjectClassDefinition last = KmsSchema.objectClasses().get(KmsSchema.objectClasses().size() - 1);
+        directory.restart(data -> {
+            // What a data folder made by a version without this object class looks like.
+            Path file = findSchemaFile(data, last.oid());
+            Files.delete(file);
+        });
+        LdapTools.Result schema = LdapTools.against(directory).anonymous().searchRaw("-LLL", "-o", "ldif-wrap=no",
+                "-s", "base", "-b", "cn=schema", "(objectClass=subschema)", "objectClasses").assertSuccess();
+        assertTrue(schema.stdout().contains("NAME '" + last.name() + "'"), schema.stdout());
+        // Registered in the server's schema manager too, not only listed: the file is back.
+        assertTrue(Files.exists(findSchemaFile(directory.dataDirectory(), last.oid())));
+        assertTrue(directory.server().directoryService().getSchemaManager().getObjectClassRegistry()
+                .contains(last.name()));
+    }
+
+    private static Path findSchemaFile(Path data, String oid) throws Exception {
+        try (Stream<Path> files = Files.walk(data.resolve("partitions/schema"))) {
+            Path file = files.filter(path -> path.getFileName().toString().toLowerCase(Locale.ROOT)
+                    .equals("m-oid=" + oid + ".ldif")).findFirst().orElse(null);
+            assertFalse(file == null, "schema file of " + oid + " not found under " + data);
+            return file;
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package org.dirkms.it.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.ldap.client.api.LdapConnection;
+import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.ProjectFiles;
+import org.dirkms.it.support.TestDirectory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Every sample of {@code ldif/samples/} loads with {@code ldapmodify} as the administrator, in
+ * number order, and leaves what its comments promise (checked with ldapsearch and in Java).
+ */
+class SampleLdifIT {
+
+    @RegisterExtension
+    static final TestDirectory directory = new TestDirectory();
+
+    private static final String JDOE = "uid=jdoe,ou=People,dc=example,dc=com";
+    private static final String SALES = "cn=Sales,ou=Administrative Groups,dc=example,dc=com";
+    private static final String RECOVERY = "cn=recover-jdoe-2026-11-25,ou=Recovery Requests,ou=KMS,dc=example,dc=com";
+
+    @Test
+    void samplesLoadInOrderAndDoWhatTheySay() throws Exception {
+        List<Path> samples;
+        try (Stream<Path> files = Files.list(ProjectFiles.file("ldif/samples"))) {
+            samples = files.filter(file -> file.toString().endsWith(".ldif")).sorted().toList();
+        }
+        assertEquals(List.of("10-create-administrative-group.ldif", "20-add-user.ldif", "25-add-kms-roles.ldif",
+                "30-enroll-user.ldif", "40-revoke-user.ldif", "50-request-recovery.ldif", "60-approve-recovery.ldif"),
+                samples.stream().map(file -> file.getFileName().toString()).toList());
+        LdapTools admin = LdapTools.against(directory).asAdmin().withArguments("-ZZ");
+
+        load(admin, samples.get(0));
+        assertEquals("EC-P256", attribute(admin, SALES, "kmsKeyAlgorithm"));
+        assertEquals("cn=default,ou=Servers,ou=KMS,dc=example,dc=com", attribute(admin, SALES, "kmsAssignedServer"));
+
+        load(admin, samples.get(1));
+        assertEquals("jane.doe@example.com", attribute(admin, JDOE, "mail"));
+        // The user can bind as self with the sample password.
+        LdapTools.against(directory).as(JDOE, "jdoe-sample-password-change-me").whoami().assertSuccess();
+
+        load(admin, samples.get(2));
+        try (LdapConnection connection = directory.adminConnection()) {
+            assertTrue(connection.lookup(directory.layout().recoveryAgentsGroup(), "member").get("member")
+                    .contains("uid=carol,ou=People,dc=example,dc=com"));
+            assertTrue(connection.lookup(directory.layout().kmsAdministratorsGroup(), "member").get("member")
+                    .contains("uid=alice,ou=People,dc=example,dc=com"));
+        }
+
+        load(admin, samples.get(3));
+        assertEquals("requested", attribute(admin, JDOE, "kmsEnrollmentState"));
+        assertEquals(SALES, attribute(admin, JDOE, "kmsAdministrativeGroup"));
+        try (LdapConnection connection = directory.adminConnection()) {
+            assertTrue(connection.lookup(JDOE).hasObjectClass("kmsUser"));
+        }
+
+        load(admin, samples.get(4));
+        assertEquals("revoke-requested", attribute(admin, JDOE, "kmsEnrollmentState"));
+        assertEquals("keyCompromise", attribute(admin, JDOE, "kmsRevocationReason"));
+
+        load(admin, samples.get(5));
+        assertEquals(JDOE, attribute(admin, RECOVERY, "kmsRecoveryTarget"));
+
+        load(admin, samples.get(6));
+        try (LdapConnection connection = directory.adminConnection()) {
+            Entry request = connection.lookup(RECOVERY, "kmsRecoveryApproval");
+            assertTrue(request.get("kmsRecoveryApproval").contains("uid=bob,ou=People,dc=example,dc=com"));
+        }
+    }
+
+    private static void load(LdapTools admin, Path sample) {
+        LdapTools.Result result = admin.modify(null, "-f", sample.toString());
+        result.assertSuccess();
+    }
+
+    private static String attribute(LdapTools admin, String dn, String attribute) {
+        LdapTools.Result result = admin.search(dn, "(objectClass=*)", "-s", "base", attribute).assertSuccess();
+        String prefix = attribute + ": ";
+        for (String line : result.stdout().split("\n")) {
+            if (line.regionMatches(true, 0, prefix, 0, prefix.length())) {
+                return line.substring(prefix.length());
+            }
+        }
+        throw new AssertionError(attribute + " missing on " + dn + ":\n" + result.stdout());
+    }
+}
