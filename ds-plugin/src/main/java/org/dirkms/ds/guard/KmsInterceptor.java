@@ -80,8 +80,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The audit head is anchored in the directory at {@link DirectoryLayout#auditHead()} every
  * {@value #ANCHOR_EVERY} records, every {@value #ANCHOR_PERIOD_SECONDS} seconds when the head
- * moved, and whenever {@link #anchorNow()} is called — which the server must do before it shuts
- * the directory service down, because ApacheDS destroys partitions before interceptors.
+ * moved, and whenever {@link #anchorNow()} is called. At shutdown the {@link WireGuard} calls it
+ * when the LDAP transports stop, because ApacheDS destroys partitions before interceptors, so
+ * {@link #destroy()} would be too late.
  */
 public final class KmsInterceptor extends BaseInterceptor {
 

@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Modification;
+import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.filter.BranchNode;
 import org.apache.directory.api.ldap.model.filter.ExprNode;
 import org.apache.directory.api.ldap.model.filter.LeafNode;
@@ -27,9 +28,14 @@ import org.apache.directory.server.ldap.LdapSession;
 import org.apache.directory.server.protocol.shared.transport.Transport;
 import org.apache.mina.core.filterchain.DefaultIoFilterChainBuilder;
 import org.apache.mina.core.filterchain.IoFilterAdapter;
+import org.apache.mina.core.service.IoService;
+import org.apache.mina.core.service.IoServiceListener;
+import org.apache.mina.core.session.IdleStatus;
 import org.apache.mina.core.session.IoSession;
 import org.apache.mina.core.write.WriteRequest;
 import org.dirkms.schema.AttributeNames;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Guards what the LDAP server writes to the wire, for the paths that bypass interceptors.
@@ -53,6 +59,7 @@ import org.dirkms.schema.AttributeNames;
  * <li>the schema's SINGLE-VALUE refusal of a second {@code kmsAssignedServer} is reworded to
  * say that an administrative group has at most one KMS server.</li>
  * </ul>
+ * It also anchors the audit head when the server stops listening (see {@link KmsInterceptor#anchorNow()}).
  */
 public final class WireGuard extends IoFilterAdapter {
 
@@ -65,6 +72,7 @@ public final class WireGuard extends IoFilterAdapter {
             + "the request carried a secret value";
 
     private static final String CARRIERS = WireGuard.class.getName() + ".requests";
+    private static final Logger LOG = LoggerFactory.getLogger(WireGuard.class);
 
     private final LdapServer ldapServer;
     private final KmsInterceptor interceptor;
@@ -96,11 +104,60 @@ public final class WireGuard extends IoFilterAdapter {
             if (!chain.contains(FILTER_NAME)) {
                 chain.addAfter(CODEC_FILTER_NAME, FILTER_NAME, guard);
             }
+            transport.getAcceptor().addListener(new AnchorOnStop(interceptor));
             for (IoSession session : transport.getAcceptor().getManagedSessions().values()) {
                 if (!session.getFilterChain().contains(FILTER_NAME)) {
                     session.getFilterChain().addAfter(CODEC_FILTER_NAME, FILTER_NAME, guard);
                 }
             }
+        }
+    }
+
+    /**
+     * Anchors the audit head when a transport stops listening. {@code LdapServer.stop()} unbinds
+     * its transports before the directory service shuts down, and ApacheDS destroys partitions
+     * before interceptors, so this is the last moment the anchor can still be written.
+     */
+    private static final class AnchorOnStop implements IoServiceListener {
+        private final KmsInterceptor interceptor;
+
+        AnchorOnStop(KmsInterceptor interceptor) {
+            this.interceptor = interceptor;
+        }
+
+        @Override
+        public void serviceDeactivated(IoService service) {
+            try {
+                interceptor.anchorNow();
+            } catch (LdapException e) {
+                // The chain on disk is whole and forced; only its anchor lags. Shutdown goes on.
+                LOG.warn("could not anchor the audit head at shutdown: {}", e.getMessage());
+            }
+        }
+
+        @Override
+        public void serviceActivated(IoService service) {
+            // nothing to do
+        }
+
+        @Override
+        public void serviceIdle(IoService service, IdleStatus idleStatus) {
+            // nothing to do
+        }
+
+        @Override
+        public void sessionCreated(IoSession session) {
+            // nothing to do
+        }
+
+        @Override
+        public void sessionClosed(IoSession session) {
+            // nothing to do
+        }
+
+        @Override
+        public void sessionDestroyed(IoSession session) {
+            // nothing to do
         }
     }
 

@@ -86,19 +86,30 @@ class AuditChainIT {
         LdapTools.against(directory).asAgent().modify("dn: " + directory.layout().auditHead()
                 + "\nchangetype: modify\nreplace: kmsAuditSequence\nkmsAuditSequence: 1\n-\n").assertExitCode(50);
 
-        directory.restart();
-
+        // One more KMS write, anchored by nothing but the shutdown.
         LdapTools.against(directory).asAdmin().modify("dn: " + alice(directory) + "\nchangetype: modify\n"
                 + "replace: kmsEnrollmentState\nkmsEnrollmentState: revoke-requested\n-\n").assertSuccess();
+        AuditHead beforeRestart = directory.server().kmsInterceptor().auditHead();
+        assertEquals(anchored.sequence() + 1, beforeRestart.sequence());
+
+        directory.restart();
+
+        String reanchored = LdapTools.against(directory).asAdmin()
+                .search(directory.layout().auditHead(), "(objectClass=*)", "kmsAuditSequence", "kmsAuditHash")
+                .assertSuccess().stdout().toLowerCase();
+        assertTrue(reanchored.contains("kmsauditsequence: " + beforeRestart.sequence())
+                && reanchored.contains("kmsaudithash: " + beforeRestart.hash()), "anchored at shutdown: " + reanchored);
+        LdapTools.against(directory).asAgent().modify("dn: " + alice(directory) + "\nchangetype: modify\n"
+                + "replace: kmsEnrollmentState\nkmsEnrollmentState: revoked\n-\n").assertSuccess();
         List<AuditRecord> after = records();
-        AuditRecord resumed = after.get(before.size());
-        assertEquals(anchored.sequence() + 1, resumed.sequence(), "the chain continues from the head");
-        assertEquals(anchored.hash(), resumed.previousHash());
-        assertEquals(directory.adminDn(), resumed.actor());
+        AuditRecord resumed = after.get((int) beforeRestart.sequence());
+        assertEquals(beforeRestart.sequence() + 1, resumed.sequence(), "the chain continues from the head");
+        assertEquals(beforeRestart.hash(), resumed.previousHash());
+        assertEquals(directory.agentDn(), resumed.actor());
 
         String[] sound = verify();
         assertEquals("0", sound[0], sound[1] + sound[2]);
-        assertTrue(sound[1].contains("anchored head: record " + anchored.sequence()), sound[1]);
+        assertTrue(sound[1].contains("anchored head: record " + beforeRestart.sequence()), sound[1]);
         assertTrue(sound[1].contains("audit log OK: " + after.size() + " records"), sound[1]);
 
         // An administrator with file access rewrites who enrolled Alice.
@@ -110,7 +121,7 @@ class AuditChainIT {
         String[] broken = verify();
         assertEquals("1", broken[0], broken[1] + broken[2]);
         assertTrue(broken[2].contains("BROKEN at record " + enrolled.sequence()), broken[2]);
-        AuditVerifier.Report report = AuditVerifier.verify(log().getParent(), Optional.of(anchored));
+        AuditVerifier.Report report = AuditVerifier.verify(log().getParent(), Optional.of(beforeRestart));
         assertEquals(enrolled.sequence(), report.badSequence());
     }
 }
