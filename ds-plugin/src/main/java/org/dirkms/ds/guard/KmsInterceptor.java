@@ -278,6 +278,10 @@ public final class KmsInterceptor extends BaseInterceptor {
         }
     }
 
+    /**
+     * Refuses a filter that tests what the caller may not test, and strips from every result
+     * the attributes the caller may not read.
+     */
     @Override
     public EntryFilteringCursor search(SearchOperationContext context) throws LdapException {
         Identity who = identify(context);
@@ -293,12 +297,18 @@ public final class KmsInterceptor extends BaseInterceptor {
         return cursor;
     }
 
+    /** Returns the entry without the attributes the caller may not read. */
     @Override
     public Entry lookup(LookupOperationContext context) throws LdapException {
         Entry entry = next(context);
         return guardEntry(identify(context), entry);
     }
 
+    /**
+     * Compares only what the caller may read: a compare is a one-bit read, so comparing a
+     * secret (or, anonymously, a non-public attribute) without the right to read it is refused
+     * with insufficientAccessRights rather than answered.
+     */
     @Override
     public boolean compare(CompareOperationContext context) throws LdapException {
         Identity who = identify(context);
@@ -306,18 +316,11 @@ public final class KmsInterceptor extends BaseInterceptor {
             String id = context.getAttributeType() != null ? context.getAttributeType().getOid() : context.getOid();
             String name = canonicalName(id);
             String dn = normalise(context.getDn());
-            String refusal = policy.filterRefusal(who, List.of(name));
-            boolean readable = policy.mayRead(who, name, dn, () -> recoveryRequester(dn));
-            if (AccessPolicy.isSecret(name) && !readable) {
-                refusal = "you may not compare " + AccessPolicy.display(name)
-                        + ": it is a secret attribute you are not entitled to read";
-            } else if (refusal == null && !readable) {
-                refusal = "you may not compare " + AccessPolicy.display(name) + ": you are not entitled to read it";
-            } else if (AccessPolicy.isSecret(name) && readable) {
-                refusal = null; // self comparing their own key package, say: reading it is allowed
-            }
-            if (refusal != null) {
-                throw new LdapNoPermissionException(refusals.remember(refusal));
+            if (!policy.mayRead(who, name, dn, () -> recoveryRequester(dn))) {
+                throw new LdapNoPermissionException(refusals.remember("you may not compare "
+                        + AccessPolicy.display(name) + (AccessPolicy.isSecret(name)
+                                ? ": it is a secret attribute you are not entitled to read"
+                                : ": you are not entitled to read it")));
             }
         }
         return next(context);
@@ -348,6 +351,7 @@ public final class KmsInterceptor extends BaseInterceptor {
 
     // ================================================================== writes
 
+    /** Judges the new entry (policy and values), adds it, and audits it when it concerns the KMS. */
     @Override
     public void add(AddOperationContext context) throws LdapException {
         Identity who = identify(context);
@@ -363,6 +367,7 @@ public final class KmsInterceptor extends BaseInterceptor {
         written(context, who, target, changes, "add", entry);
     }
 
+    /** Judges every modification against the entry as it is, applies them, and audits KMS changes. */
     @Override
     public void modify(ModifyOperationContext context) throws LdapException {
         Identity who = identify(context);
@@ -383,6 +388,7 @@ public final class KmsInterceptor extends BaseInterceptor {
         written(context, who, target, changes, "modify", original);
     }
 
+    /** Lets KMS administrators and agents delete entries, and audits deletions of KMS objects. */
     @Override
     public void delete(DeleteOperationContext context) throws LdapException {
         Identity who = identify(context);
@@ -397,6 +403,7 @@ public final class KmsInterceptor extends BaseInterceptor {
         written(context, who, target, List.of(), "delete", original);
     }
 
+    /** Lets KMS administrators and agents rename entries (the new RDN's values are judged), audited like a write. */
     @Override
     public void rename(RenameOperationContext context) throws LdapException {
         Entry original = renameJudged(context, context.getNewDn(), context.getNewRdn());
@@ -404,6 +411,7 @@ public final class KmsInterceptor extends BaseInterceptor {
         renamed(context, context.getNewDn(), context.getNewRdn(), "rename", original);
     }
 
+    /** Lets KMS administrators and agents move entries; never into or out of the key archive or ou=Audit otherwise. */
     @Override
     public void move(MoveOperationContext context) throws LdapException {
         Entry original = renameJudged(context, context.getNewDn(), null);
@@ -411,6 +419,7 @@ public final class KmsInterceptor extends BaseInterceptor {
         renamed(context, context.getNewDn(), null, "move", original);
     }
 
+    /** A move and a rename at once, judged as both. */
     @Override
     public void moveAndRename(MoveAndRenameOperationContext context) throws LdapException {
         Entry original = renameJudged(context, context.getNewDn(), context.getNewRdn());
