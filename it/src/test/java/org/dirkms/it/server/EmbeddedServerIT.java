@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,6 +35,7 @@ import org.apache.directory.api.ldap.model.exception.LdapAuthenticationException
 import org.apache.directory.ldap.client.api.LdapConnection;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.apache.directory.server.protocol.shared.transport.Transport;
+import org.dirkms.ds.guard.KmsInterceptor;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.AttributeTypeDefinition;
@@ -73,6 +75,19 @@ class EmbeddedServerIT {
         }
         LdapTools.against(directory).anonymous()
                 .searchRaw("-LLL", "-s", "base", "-b", "", "(objectClass=*)", "namingContexts").assertSuccess();
+    }
+
+    @Test
+    void kmsInterceptorSitsRightAfterTheSchemaInterceptor() {
+        List<String> chain = directory.server().directoryService().getInterceptors().stream()
+                .map(interceptor -> interceptor.getName()).toList();
+        int schema = chain.indexOf("schemaInterceptor");
+        assertTrue(schema >= 0, chain.toString());
+        assertEquals(KmsInterceptor.NAME, chain.get(schema + 1), chain.toString());
+        assertSame(directory.server().kmsInterceptor(), directory.server().directoryService()
+                .getInterceptor(KmsInterceptor.NAME));
+        assertEquals(directory.dataDirectory().resolve("audit"), directory.server().kmsInterceptor().auditDirectory());
+        assertFalse(directory.server().directoryService().isAccessControlEnabled(), "the guard owns access control");
     }
 
     @Test

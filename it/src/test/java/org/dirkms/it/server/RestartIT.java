@@ -3,6 +3,7 @@ package org.dirkms.it.server;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -12,6 +13,9 @@ import java.util.stream.Stream;
 
 import org.apache.directory.api.ldap.model.entry.DefaultEntry;
 import org.apache.directory.ldap.client.api.LdapConnection;
+import org.dirkms.ds.server.DirectoryServer;
+import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.ds.server.ServerStartException;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KmsSchema;
@@ -70,6 +74,23 @@ class RestartIT {
         assertTrue(Files.exists(findSchemaFile(directory.dataDirectory(), last.oid())));
         assertTrue(directory.server().directoryService().getSchemaManager().getObjectClassRegistry()
                 .contains(last.name()));
+    }
+
+    @Test
+    void aDataFolderInUseIsRefusedAndSoIsAnotherSuffix() throws Exception {
+        ServerSettings same = directory.server().settings().withPorts(0, 0);
+        ServerStartException inUse = assertThrows(ServerStartException.class, () -> DirectoryServer.start(same));
+        assertTrue(inUse.getMessage().contains("is in use by another running dirkms server"), inUse.getMessage());
+        // The running server did not notice.
+        LdapTools.against(directory).asAdmin().whoami().assertSuccess();
+
+        directory.restart(data -> {
+            ServerSettings other = same.withSuffix("o=Elsewhere");
+            ServerStartException refused = assertThrows(ServerStartException.class, () -> DirectoryServer.start(other));
+            assertTrue(refused.getMessage().contains("serves the suffix 'dc=example,dc=com', not 'o=Elsewhere'"),
+                    refused.getMessage());
+        });
+        LdapTools.against(directory).asAdmin().whoami().assertSuccess();
     }
 
     private static Path findSchemaFile(Path data, String oid) throws Exception {

@@ -1,0 +1,66 @@
+package org.dirkms.ds.server;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * An exclusive lock on a data folder ({@code <data>/lock}) held while a server runs: two
+ * servers writing one set of partition files would corrupt them. The operating system drops the
+ * lock when the process dies, so a killed server never leaves a stale lock behind.
+ */
+final class DataFolderLock {
+
+    /** The lock file's name in the data folder. */
+    static final String FILE = "lock";
+
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private DataFolderLock(FileChannel channel, FileLock lock) {
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /**
+     * Locks {@code data}.
+     *
+     * @throws IOException saying the folder is in use when another server (in this or another
+     *                     process) holds it
+     */
+    static DataFolderLock acquire(Path data) throws IOException {
+        FileChannel channel = FileChannel.open(data.resolve(FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new IOException("the data folder " + data + " is in use by another running dirkms server;"
+                    + " stop it first or use another data folder");
+        }
+        return new DataFolderLock(channel, lock);
+    }
+
+    /** Releases the lock; a failure is added to {@code cause} when there is one, else thrown. */
+    void release(Exception cause) {
+        try {
+            lock.release();
+            channel.close();
+        } catch (IOException e) {
+            if (cause != null) {
+                cause.addSuppressed(e);
+            } else {
+                throw new IllegalStateException("cannot release the lock of the data folder: " + e.getMessage(), e);
+            }
+        }
+    }
+}
