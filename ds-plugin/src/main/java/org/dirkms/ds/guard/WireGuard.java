@@ -229,13 +229,21 @@ public final class WireGuard extends IoFilterAdapter {
         if (own != null) {
             result.setDiagnosticMessage(own);
         } else if (carried != null && carried.assignedServer()
-                && result.getResultCode() == ResultCodeEnum.CONSTRAINT_VIOLATION) {
+                && result.getResultCode() == ResultCodeEnum.CONSTRAINT_VIOLATION && namesAssignedServer(diagnostic)) {
             // The schema interceptor refuses a second value of the SINGLE-VALUE kmsAssignedServer
             // before the KMS interceptor sees the request; say what that means here.
             result.setDiagnosticMessage(WriteValidator.ONE_SERVER_MESSAGE);
         } else if (carried != null && carried.secret() && diagnostic != null && !diagnostic.isEmpty()) {
             result.setDiagnosticMessage(WITHHELD + " (" + result.getResultCode().getMessage() + ")");
         }
+    }
+
+    private static boolean namesAssignedServer(String diagnostic) {
+        if (diagnostic == null) {
+            return false;
+        }
+        String lower = diagnostic.toLowerCase(Locale.ROOT);
+        return lower.contains(ASSIGNED_SERVER_LC) || lower.contains(ASSIGNED_SERVER_OID);
     }
 
     private Identity identity(IoSession session) {
@@ -247,6 +255,8 @@ public final class WireGuard extends IoFilterAdapter {
     }
 
     private static final String ASSIGNED_SERVER_LC = AttributeNames.ASSIGNED_SERVER.toLowerCase(Locale.ROOT);
+    private static final String ASSIGNED_SERVER_OID = org.dirkms.schema.KmsSchema
+            .attributeType(AttributeNames.ASSIGNED_SERVER).orElseThrow().oid();
     private static final String USER_PASSWORD_LC = AttributeNames.USER_PASSWORD.toLowerCase(Locale.ROOT);
 
     private static boolean carriesSecret(String name) {
