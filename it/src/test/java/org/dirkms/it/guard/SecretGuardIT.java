@@ -22,6 +22,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.apache.directory.api.ldap.extras.controls.SynchronizationModeEnum;
+import org.apache.directory.api.ldap.extras.controls.syncrepl.syncRequest.SyncRequestValueImpl;
 import org.apache.directory.api.ldap.model.entry.DefaultModification;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.ModificationOperation;
@@ -290,6 +292,54 @@ class SecretGuardIT {
         String agentGets = syncreplOutput(directory.agentDn(), directory.agentPassword());
         assertTrue(agentGets.contains("kmsKeyPackage: " + PACKAGE), agentGets);
         assertEquals(2, agentGets.split("kmsEnrollmentToken: ", -1).length - 1, "refresh and notification: " + agentGets);
+    }
+
+    /** Alice's entry from the refresh phase and from the first persist notification, by the Java client. */
+    private static List<Entry> javaSyncrepl(LdapConnection connection) throws Exception {
+        SyncRequestValueImpl control = new SyncRequestValueImpl();
+        control.setMode(SynchronizationModeEnum.REFRESH_AND_PERSIST);
+        SearchFuture future = ((LdapNetworkConnection) connection).searchAsync(new SearchRequestImpl()
+                .setBase(new Dn(directory.layout().people())).setFilter("(objectClass=*)").setScope(SearchScope.SUBTREE)
+                .addAttributes("*").addControl(control));
+        List<Entry> aboutAlice = new ArrayList<>();
+        while (aboutAlice.isEmpty()) {
+            Response response = future.get(30, TimeUnit.SECONDS);
+            assertNotNull(response, "no syncrepl refresh content");
+            assertFalse(response instanceof SearchResultDone, "the sync search ended: " + response);
+            if (response instanceof SearchResultEntry entry && isAlice(entry)) {
+                aboutAlice.add(entry.getEntry());
+            }
+        }
+        for (int attempt = 0; attempt < 10 && aboutAlice.size() < 2; attempt++) {
+            agentTouchesAlice();
+            for (Response response = future.get(3, TimeUnit.SECONDS); response != null && aboutAlice.size() < 2;
+                    response = future.get(1, TimeUnit.SECONDS)) {
+                if (response instanceof SearchResultEntry entry && isAlice(entry)) {
+                    aboutAlice.add(entry.getEntry());
+                }
+            }
+        }
+        assertEquals(2, aboutAlice.size(), "no syncrepl notification about Alice");
+        return aboutAlice;
+    }
+
+    private static boolean isAlice(SearchResultEntry entry) {
+        return entry.getObjectName().getName().equalsIgnoreCase(alice(directory));
+    }
+
+    @Test
+    void syncreplWithTheJavaClientCarriesSecretsOnlyToTheirReaders() throws Exception {
+        try (LdapConnection bob = directory.connection(bob(directory), BOB_PASSWORD);
+                LdapConnection agent = directory.agentConnection()) {
+            for (Entry bobGets : javaSyncrepl(bob)) {
+                assertNotNull(bobGets.get("kmsEnrollmentState"), bobGets.toString());
+                assertFalse(bobGets.containsAttribute("kmsKeyPackage", "kmsEnrollmentToken"), bobGets.toString());
+                assertNoSecret(bobGets.toString(), PACKAGE, TOKEN);
+            }
+            for (Entry agentGets : javaSyncrepl(agent)) {
+                assertEquals(PACKAGE, agentGets.get("kmsKeyPackage").getString());
+            }
+        }
     }
 
     @Test
