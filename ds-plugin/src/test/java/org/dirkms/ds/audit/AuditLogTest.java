@@ -103,4 +103,13 @@ class AuditLogTest {
         assertEquals(record.hash(), parsed.computedHash());
         assertFalse(record.toLine().contains("\n"));
     }
+
+    @Test
+    void aMissingLogIsSoundOnlyWhileNothingIsAnchored() throws IOException {
+        assertTrue(AuditVerifier.verify(directory, Optional.empty()).valid());
+        assertTrue(AuditVerifier.verify(directory, Optional.of(AuditHead.EMPTY)).valid());
+        AuditVerifier.Report gone = AuditVerifier.verify(directory, Optional.of(new AuditHead(5, "ab")));
+        assertFalse(gone.valid());
+        assertTrue(gone.problem().contains("missing"), gone.problem());
+    }
 }
