@@ -23,6 +23,8 @@ import org.apache.directory.api.ldap.model.message.SearchRequest;
 import org.apache.directory.api.ldap.model.message.SearchResultDone;
 import org.apache.directory.api.ldap.model.message.SearchResultDoneImpl;
 import org.apache.directory.api.ldap.model.message.SearchResultEntry;
+import org.apache.directory.api.ldap.model.message.controls.SortKey;
+import org.apache.directory.api.ldap.model.message.controls.SortRequest;
 import org.apache.directory.server.ldap.LdapServer;
 import org.apache.directory.server.ldap.LdapSession;
 import org.apache.directory.server.protocol.shared.transport.Transport;
@@ -48,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  * <li>every {@link SearchResultEntry} leaving the server is reduced to what the session's
  * bound identity may read ({@link KmsInterceptor#guardEntry}), whatever produced it;</li>
- * <li>a search whose filter tests what the identity may not test is answered
+ * <li>a search whose filter (or server-side sort key) tests what the identity may not test is answered
  * insufficientAccessRights at once, before ApacheDS registers it — a changes-only persistent
  * search is never run through the interceptors, and its filter alone would tell who has a
  * secret;</li>
@@ -171,6 +173,13 @@ public final class WireGuard extends IoFilterAdapter {
             Identity who = identity(session);
             List<String> attributes = new ArrayList<>();
             collect(search.getFilter(), attributes);
+            // Server-side sorting (RFC 2891) by a secret would order entries by its value: a
+            // sort key is judged like a filter term.
+            if (search.getControl(SortRequest.OID) instanceof SortRequest sort && sort.getSortKeys() != null) {
+                for (SortKey key : sort.getSortKeys()) {
+                    attributes.add(key.getAttributeTypeDesc());
+                }
+            }
             String refusal = interceptor.filterRefusal(who, attributes);
             if (refusal != null) {
                 SearchResultDone done = new SearchResultDoneImpl(search.getMessageId());

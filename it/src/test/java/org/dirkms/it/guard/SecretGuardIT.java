@@ -132,6 +132,11 @@ class SecretGuardIT {
                 .assertSuccess();
         assertTrue(agent.stdout().contains("dn: " + alice(directory)), agent.stdout());
 
+        LdapTools.Result sorted = bobTool().searchRaw("-LLL", "-E", "sss=kmsKeyPackage", "-b", people,
+                "(objectClass=*)", "dn").assertExitCode(50);
+        assertTrue(sorted.stderr().contains("kmsKeyPackage"), "sorting by a secret orders by its value: "
+                + sorted.stderr());
+
         try (LdapConnection java = directory.connection(bob(directory), BOB_PASSWORD)) {
             SearchRequest request = new SearchRequestImpl().setBase(new Dn(people)).setFilter("(kmsKeyPackage=*)")
                     .setScope(SearchScope.SUBTREE);
