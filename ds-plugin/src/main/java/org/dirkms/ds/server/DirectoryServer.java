@@ -103,11 +103,12 @@ public final class DirectoryServer implements AutoCloseable {
     private final int ldapPort;
     private final int ldapsPort;
     private final String adminPassword;
+    private final String agentPassword;
     private final DataFolderLock lock;
 
     private DirectoryServer(ServerSettings settings, DirectoryLayout layout, DirectoryService directoryService,
             LdapServer ldapServer, KmsInterceptor kmsInterceptor, TlsCredentials tls, int ldapPort, int ldapsPort,
-            String adminPassword, DataFolderLock lock) {
+            String adminPassword, String agentPassword, DataFolderLock lock) {
         this.settings = settings;
         this.layout = layout;
         this.directoryService = directoryService;
@@ -117,6 +118,7 @@ public final class DirectoryServer implements AutoCloseable {
         this.ldapPort = ldapPort;
         this.ldapsPort = ldapsPort;
         this.adminPassword = adminPassword;
+        this.agentPassword = agentPassword;
         this.lock = lock;
     }
 
@@ -203,7 +205,7 @@ public final class DirectoryServer implements AutoCloseable {
                 Files.writeString(marker, "bootstrap LDIF loaded; delete to reload missing bootstrap entries\n");
             }
             step = "set the KMS agent password";
-            ensurePassword(admin, service.getSchemaManager(), new Dn(layout.kmsAgentIdentity()),
+            String agentPassword = ensurePassword(admin, service.getSchemaManager(), new Dn(layout.kmsAgentIdentity()),
                     data.resolve(KMS_AGENT_PASSWORD_FILE), random);
 
             step = "obtain the TLS credentials";
@@ -233,7 +235,7 @@ public final class DirectoryServer implements AutoCloseable {
             int boundLdap = boundPort(plain);
             int boundLdaps = boundPort(secure);
             DirectoryServer server = new DirectoryServer(settings, layout, service, ldap, interceptor, tls, boundLdap,
-                    boundLdaps, adminPassword, lock);
+                    boundLdaps, adminPassword, agentPassword, lock);
             LOG.info("dirkms directory {} serving {} and {} in {} ms", settings.suffix(), server.ldapUrl(),
                     server.ldapsUrl(), (System.nanoTime() - started) / 1_000_000);
             return server;
@@ -390,8 +392,13 @@ public final class DirectoryServer implements AutoCloseable {
     }
 
     private static void stopQuietly(LdapServer ldap, DirectoryService service, Exception cause) {
-        if (ldap != null && ldap.isStarted()) {
-            ldap.stop();
+        if (ldap != null) {
+            // Also when start() failed half-way: the listener bound before the failure must close.
+            try {
+                ldap.stop();
+            } catch (RuntimeException e) {
+                cause.addSuppressed(e);
+            }
         }
         if (service != null && service.isStarted()) {
             try {
@@ -465,6 +472,11 @@ public final class DirectoryServer implements AutoCloseable {
     /** The DN the KMS agent binds as. */
     public String kmsAgentDn() {
         return layout.kmsAgentIdentity();
+    }
+
+    /** The KMS agent's password, as generated at first start: for the agent running in this JVM. */
+    public String kmsAgentPassword() {
+        return agentPassword;
     }
 
     /** The file (mode 0600) holding the KMS agent's password. */

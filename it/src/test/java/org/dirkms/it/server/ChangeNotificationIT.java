@@ -69,7 +69,7 @@ class ChangeNotificationIT {
 
     @Test
     void ldapsearchSyncRefreshAndPersistSeesALaterAdd() throws Exception {
-        String base = directory.layout().trust();
+        String base = directory.layout().groups();
         List<String> command = new ArrayList<>(List.of(LdapTools.executable("ldapsearch"), "-H", directory.ldapUrl(),
                 "-ZZ", "-x", "-D", directory.agentDn(), "-y", directory.agentPasswordFile().toString(),
                 "-o", "ldif-wrap=no", "-b", base, "-E", "sync=rp", "(objectClass=*)", "cn"));
@@ -95,9 +95,10 @@ class ChangeNotificationIT {
             // cookie; from then on changes are pushed.
             String seen = readUntil(out, "# SyncInfo Received");
             assertTrue(seen.contains("dn: " + base), seen);
-            String added = "cn=rp-partner," + base;
+            String added = "cn=rp-group," + base;
             try (LdapConnection writer = directory.adminConnection()) {
-                writer.add(new DefaultEntry(added, "objectClass: organizationalRole", "cn: rp-partner"));
+                writer.add(new DefaultEntry(added, "objectClass: groupOfNames", "cn: rp-group",
+                        "member: " + directory.adminDn()));
             }
             String pushed = readUntil(out, "dn: " + added);
             assertTrue(pushed.contains("dn: " + added), pushed);
@@ -120,7 +121,7 @@ class ChangeNotificationIT {
 
     @Test
     void persistentSearchReportsAnAdd() throws Exception {
-        String base = directory.layout().requests();
+        String base = directory.layout().people();
         try (LdapConnection listener = directory.agentConnection();
                 LdapConnection writer = directory.adminConnection()) {
             listener.setTimeOut(60_000);
@@ -140,8 +141,8 @@ class ChangeNotificationIT {
                 int count = 0;
                 try {
                     while (count < 50 && !notified.await(100, TimeUnit.MILLISECONDS)) {
-                        writer.add(new DefaultEntry("cn=psearch-" + count + "," + base, "objectClass: organizationalRole",
-                                "cn: psearch-" + count));
+                        writer.add(new DefaultEntry("uid=psearch-" + count + "," + base, "objectClass: inetOrgPerson",
+                                "uid: psearch-" + count, "cn: Psearch " + count, "sn: Psearch"));
                         count++;
                     }
                 } catch (Exception e) {
@@ -154,7 +155,7 @@ class ChangeNotificationIT {
             Response response = cursor.get();
             assertTrue(response instanceof SearchResultEntry, response.toString());
             String dn = ((SearchResultEntry) response).getObjectName().getName();
-            assertTrue(dn.startsWith("cn=psearch-") && dn.endsWith(base), dn);
+            assertTrue(dn.startsWith("uid=psearch-") && dn.endsWith(base), dn);
             assertTrue(writes.get(60, TimeUnit.SECONDS) >= 1);
             listener.abandon(request.getMessageId());
         }

@@ -185,7 +185,7 @@ class EmbeddedServerIT {
     }
 
     @Test
-    void startTlsAndLdapsVerifyAgainstTheServerCertificate() {
+    void startTlsAndLdapsVerifyAgainstTheServerCertificate() throws Exception {
         LdapTools admin = LdapTools.against(directory).asAdmin();
         admin.withArguments("-ZZ").search(directory.layout().suffix(), "(objectClass=*)", "-s", "base")
                 .assertSuccess();
@@ -197,6 +197,11 @@ class EmbeddedServerIT {
         LdapTools untrusting = admin.env("LDAPTLS_CACERT", otherCa.toString());
         assertNotEquals(0, untrusting.withArguments("-ZZ").whoami().exitCode());
         assertNotEquals(0, untrusting.url(directory.ldapsUrl()).whoami().exitCode());
+
+        // The Java client over LDAPS, trusting exactly this certificate.
+        try (LdapConnection secure = directory.secureAgentConnection()) {
+            assertTrue(secure.exists(directory.layout().kms()));
+        }
 
         // openssl, independently: the LDAPS certificate verifies for the IP address 127.0.0.1.
         String openssl = LdapTools.requireTool("openssl", "openssl");

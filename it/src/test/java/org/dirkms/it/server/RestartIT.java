@@ -46,17 +46,19 @@ class RestartIT {
         assertEquals(ldapPort, directory.ldapPort(), "same port after restart");
         assertEquals(adminPassword, directory.adminPassword());
         assertEquals(agentPassword, directory.agentPassword());
+        assertEquals(agentPassword, Files.readString(directory.agentPasswordFile()));
         assertArrayEquals(certificate, Files.readAllBytes(directory.tlsCertificateFile()));
         LdapTools admin = LdapTools.against(directory).asAdmin();
         LdapTools.Result found = admin.withArguments("-ZZ").search(directory.layout().people(),
                 "(&(mail=restart@example.com)(kmsEnrollmentState=requested))", "uid").assertSuccess();
         assertTrue(found.stdout().contains("uid: restart-user"), found.stdout());
         LdapTools.against(directory).asAgent().whoami().assertSuccess();
-        // The bootstrap is not loaded twice: the one entry a test may delete stays deleted.
-        admin.delete(directory.layout().trust()).assertSuccess();
+        // The bootstrap is not loaded twice: a bootstrap entry the administrator deleted stays
+        // deleted (ou=People: the least KMS-specific one).
+        admin.delete(user, directory.layout().people()).assertSuccess();
         directory.restart();
         assertEquals(32, LdapTools.against(directory).asAdmin()
-                .search(directory.layout().trust(), "(objectClass=*)", "-s", "base").exitCode(), "noSuchObject");
+                .search(directory.layout().people(), "(objectClass=*)", "-s", "base").exitCode(), "noSuchObject");
     }
 
     @Test

@@ -59,6 +59,9 @@ class SampleLdifIT {
 
         load(admin, samples.get(3));
         assertEquals("requested", attribute(admin, JDOE, "kmsEnrollmentState"));
+        // ldapcompare exits 6 for compareTrue and 5 for compareFalse (RFC 4511 section 4.10).
+        assertEquals(6, admin.compare(JDOE, "kmsEnrollmentState:requested").exitCode());
+        assertEquals(5, admin.compare(JDOE, "kmsEnrollmentState:enrolled").exitCode());
         assertEquals(SALES, attribute(admin, JDOE, "kmsAdministrativeGroup"));
         try (LdapConnection connection = directory.adminConnection()) {
             assertTrue(connection.lookup(JDOE).hasObjectClass("kmsUser"));
@@ -79,8 +82,7 @@ class SampleLdifIT {
     }
 
     private static void load(LdapTools admin, Path sample) {
-        LdapTools.Result result = admin.modify(null, "-f", sample.toString());
-        result.assertSuccess();
+        admin.modifyFile(sample).assertSuccess();
     }
 
     private static String attribute(LdapTools admin, String dn, String attribute) {

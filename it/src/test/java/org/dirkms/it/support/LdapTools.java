@@ -135,6 +135,11 @@ public final class LdapTools {
         return tool("ldapmodify", ldif, List.of(arguments));
     }
 
+    /** {@code ldapmodify -f file}: an LDIF file of change records, as an administrator runs it. */
+    public Result modifyFile(Path ldifFile) {
+        return tool("ldapmodify", null, List.of("-f", ldifFile.toString()));
+    }
+
     /** {@code ldapadd} reading {@code ldif} (entries) from standard input. */
     public Result add(String ldif, String... arguments) {
         return tool("ldapadd", ldif, List.of(arguments));

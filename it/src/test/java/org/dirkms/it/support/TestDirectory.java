@@ -1,17 +1,27 @@
 package org.dirkms.it.support;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapConnection;
+import org.apache.directory.ldap.client.api.LdapConnectionConfig;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
@@ -184,11 +194,7 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
 
     /** The KMS agent's generated password. */
     public String agentPassword() {
-        try {
-            return Files.readString(agentPasswordFile()).strip();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return running().kmsAgentPassword();
     }
 
     /** The file holding the KMS agent's password (for {@code -y}). */
@@ -227,6 +233,57 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
         } catch (LdapException | RuntimeException e) {
             closeQuietly(connection, e);
             throw e;
+        }
+    }
+
+    /**
+     * A new Apache LDAP API connection over LDAPS that trusts exactly this server's certificate,
+     * bound as {@code dn}: for operations the guard allows on protected connections only.
+     */
+    public LdapConnection secureConnection(String dn, String password) throws LdapException {
+        LdapConnectionConfig config = new LdapConnectionConfig();
+        config.setLdapHost("127.0.0.1");
+        config.setLdapPort(ldapsPort());
+        config.setUseSsl(true);
+        config.setTrustManagers(trustingThisServer());
+        LdapNetworkConnection connection = new LdapNetworkConnection(config);
+        try {
+            connection.bind(dn, password);
+            return connection;
+        } catch (LdapException | RuntimeException e) {
+            closeQuietly(connection, e);
+            throw e;
+        }
+    }
+
+    /** {@link #secureConnection} as the administrator. */
+    public LdapConnection secureAdminConnection() throws LdapException {
+        return secureConnection(adminDn(), adminPassword());
+    }
+
+    /** {@link #secureConnection} as the KMS agent. */
+    public LdapConnection secureAgentConnection() throws LdapException {
+        return secureConnection(agentDn(), agentPassword());
+    }
+
+    private X509TrustManager trustingThisServer() {
+        try (InputStream in = Files.newInputStream(tlsCertificateFile())) {
+            Certificate certificate = CertificateFactory.getInstance("X.509").generateCertificate(in);
+            KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+            trusted.load(null, null);
+            trusted.setCertificateEntry("dirkms-server", certificate);
+            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            factory.init(trusted);
+            for (TrustManager manager : factory.getTrustManagers()) {
+                if (manager instanceof X509TrustManager x509) {
+                    return x509;
+                }
+            }
+            throw new IllegalStateException("no X.509 trust manager");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot trust " + tlsCertificateFile(), e);
         }
     }
 
