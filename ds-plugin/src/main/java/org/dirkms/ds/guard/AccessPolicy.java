@@ -43,7 +43,9 @@ import org.dirkms.schema.ObjectClassNames;
  * syncrepl needs); the root DSE and {@code cn=schema} are readable by all.</li>
  * <li>Any other authenticated identity reads every other attribute.</li>
  * </ul>
- * An attribute that may not be read is left out of the entry, as if absent.
+ * An attribute that may not be read is left out of the entry, as if absent. Over a connection
+ * without TLS no secret is sent or accepted at all, whoever asks (the {@link WireGuard} answers
+ * confidentialityRequired).
  *
  * <h2>Testing (filters and compare)</h2>
  * A filter may test a secret attribute only when the server or a KMS agent sends it, so

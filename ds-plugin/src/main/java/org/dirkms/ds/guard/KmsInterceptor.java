@@ -250,6 +250,28 @@ public final class KmsInterceptor extends BaseInterceptor {
         return copy;
     }
 
+    /**
+     * The entry without any secret attribute: {@code entry} itself when it holds none, otherwise
+     * a copy. Used for connections without TLS, over which no secret travels.
+     */
+    public Entry withoutSecrets(Entry entry) {
+        if (entry == null) {
+            return null;
+        }
+        List<Attribute> secrets = new ArrayList<>();
+        for (Attribute attribute : entry.getAttributes()) {
+            if (AccessPolicy.isSecret(canonicalName(attribute))) {
+                secrets.add(attribute);
+            }
+        }
+        if (secrets.isEmpty()) {
+            return entry;
+        }
+        Entry copy = entry.clone();
+        removeAll(copy, secrets);
+        return copy;
+    }
+
     /** The attributes of {@code entry} that {@code who} may not read. */
     private List<Attribute> hiddenAttributes(Identity who, Entry entry) {
         String dn = normalise(entry.getDn());

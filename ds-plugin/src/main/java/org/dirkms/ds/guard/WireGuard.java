@@ -14,13 +14,15 @@ import org.apache.directory.api.ldap.model.filter.BranchNode;
 import org.apache.directory.api.ldap.model.filter.ExprNode;
 import org.apache.directory.api.ldap.model.filter.LeafNode;
 import org.apache.directory.api.ldap.model.message.AddRequest;
+import org.apache.directory.api.ldap.model.message.AddResponseImpl;
 import org.apache.directory.api.ldap.model.message.CompareRequest;
+import org.apache.directory.api.ldap.model.message.CompareResponseImpl;
 import org.apache.directory.api.ldap.model.message.LdapResult;
 import org.apache.directory.api.ldap.model.message.ModifyRequest;
+import org.apache.directory.api.ldap.model.message.ModifyResponseImpl;
 import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.message.ResultResponse;
 import org.apache.directory.api.ldap.model.message.SearchRequest;
-import org.apache.directory.api.ldap.model.message.SearchResultDone;
 import org.apache.directory.api.ldap.model.message.SearchResultDoneImpl;
 import org.apache.directory.api.ldap.model.message.SearchResultEntry;
 import org.apache.directory.api.ldap.model.message.controls.SortKey;
@@ -58,6 +60,11 @@ import org.slf4j.LoggerFactory;
  * is replaced by that message alone (no echo of the request); the diagnostic of a response to
  * a request that carried a secret value (a secret attribute or {@code userPassword} in an add,
  * modify, compare or filter) is never sent as ApacheDS wrote it;</li>
+ * <li>secrets travel over protected connections only (DESIGN.md, security model): on a session
+ * without TLS (neither LDAPS nor StartTLS) every secret attribute is left out of every entry,
+ * whoever reads, and a request that carries a secret value or tests a secret (add, modify,
+ * compare, filter, sort key) is answered confidentialityRequired before ApacheDS sees it —
+ * except deleting a secret without naming its value, which carries nothing;</li>
  * <li>the schema's SINGLE-VALUE refusal of a second {@code kmsAssignedServer} is reworded to
  * say that an administrative group has at most one KMS server.</li>
  * </ul>
@@ -169,6 +176,7 @@ public final class WireGuard extends IoFilterAdapter {
 
     @Override
     public void messageReceived(NextFilter next, IoSession session, Object message) throws Exception {
+        boolean secured = session.isSecured();
         if (message instanceof SearchRequest search) {
             Identity who = identity(session);
             List<String> attributes = new ArrayList<>();
@@ -182,36 +190,84 @@ public final class WireGuard extends IoFilterAdapter {
             }
             String refusal = interceptor.filterRefusal(who, attributes);
             if (refusal != null) {
-                SearchResultDone done = new SearchResultDoneImpl(search.getMessageId());
-                done.getLdapResult().setResultCode(ResultCodeEnum.INSUFFICIENT_ACCESS_RIGHTS);
-                done.getLdapResult().setDiagnosticMessage(refusal);
-                session.write(done);
+                answer(session, new SearchResultDoneImpl(search.getMessageId()),
+                        ResultCodeEnum.INSUFFICIENT_ACCESS_RIGHTS, refusal);
+                return;
+            }
+            String secret = firstKmsSecret(attributes);
+            if (!secured && secret != null) {
+                answer(session, new SearchResultDoneImpl(search.getMessageId()),
+                        ResultCodeEnum.CONFIDENTIALITY_REQUIRED, confidentiality(secret, "search by"));
                 return;
             }
             remember(session, search.getMessageId(), new Carried(anySecret(attributes), false));
         } else if (message instanceof AddRequest add) {
             boolean secret = false;
             boolean assigned = false;
+            String kmsSecret = null;
             for (Attribute attribute : add.getEntry()) {
                 String name = interceptor.canonicalName(attribute);
                 secret |= carriesSecret(name);
                 assigned |= name.equals(ASSIGNED_SERVER_LC);
+                kmsSecret = kmsSecret == null && AccessPolicy.isSecret(name) && attribute.size() > 0 ? name : kmsSecret;
+            }
+            if (!secured && kmsSecret != null) {
+                answer(session, new AddResponseImpl(add.getMessageId()), ResultCodeEnum.CONFIDENTIALITY_REQUIRED,
+                        confidentiality(kmsSecret, "write"));
+                return;
             }
             remember(session, add.getMessageId(), new Carried(secret, assigned));
         } else if (message instanceof ModifyRequest modify) {
             boolean secret = false;
             boolean assigned = false;
+            String kmsSecret = null;
             for (Modification modification : modify.getModifications()) {
                 String name = interceptor.canonicalName(modification.getAttribute());
-                secret |= carriesSecret(name) && modification.getAttribute().size() > 0;
+                boolean values = modification.getAttribute().size() > 0;
+                secret |= carriesSecret(name) && values;
                 assigned |= name.equals(ASSIGNED_SERVER_LC);
+                // Deleting a secret without naming its value (the user's fetch confirmation)
+                // carries nothing: it may go over any connection.
+                kmsSecret = kmsSecret == null && AccessPolicy.isSecret(name) && values ? name : kmsSecret;
+            }
+            if (!secured && kmsSecret != null) {
+                answer(session, new ModifyResponseImpl(modify.getMessageId()), ResultCodeEnum.CONFIDENTIALITY_REQUIRED,
+                        confidentiality(kmsSecret, "write"));
+                return;
             }
             remember(session, modify.getMessageId(), new Carried(secret, assigned));
         } else if (message instanceof CompareRequest compare) {
-            remember(session, compare.getMessageId(),
-                    new Carried(carriesSecret(interceptor.canonicalName(compare.getAttributeId())), false));
+            String name = interceptor.canonicalName(compare.getAttributeId());
+            if (!secured && AccessPolicy.isSecret(name)) {
+                answer(session, new CompareResponseImpl(compare.getMessageId()), ResultCodeEnum.CONFIDENTIALITY_REQUIRED,
+                        confidentiality(name, "compare"));
+                return;
+            }
+            remember(session, compare.getMessageId(), new Carried(carriesSecret(name), false));
         }
         next.messageReceived(session, message);
+    }
+
+    /** Sends {@code response} with a refusal at once; the request goes no further. */
+    private static void answer(IoSession session, ResultResponse response, ResultCodeEnum code, String message) {
+        response.getLdapResult().setResultCode(code);
+        response.getLdapResult().setDiagnosticMessage(message);
+        session.write(response);
+    }
+
+    private static String confidentiality(String attribute, String what) {
+        return "you may " + what + " " + AccessPolicy.display(attribute) + ", a secret attribute, only over a protected"
+                + " connection: use LDAPS or StartTLS (e.g. ldapmodify -ZZ)";
+    }
+
+    private String firstKmsSecret(List<String> attributeIds) {
+        for (String id : attributeIds) {
+            String name = interceptor.canonicalName(id);
+            if (AccessPolicy.isSecret(name)) {
+                return name;
+            }
+        }
+        return null;
     }
 
     @Override
@@ -219,6 +275,9 @@ public final class WireGuard extends IoFilterAdapter {
         Object message = request.getMessage();
         if (message instanceof SearchResultEntry result) {
             Entry guarded = interceptor.guardEntry(identity(session), result.getEntry());
+            if (!session.isSecured()) {
+                guarded = interceptor.withoutSecrets(guarded);
+            }
             if (guarded != result.getEntry()) {
                 result.setEntry(guarded);
             }

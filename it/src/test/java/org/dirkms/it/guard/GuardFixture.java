@@ -50,9 +50,9 @@ final class GuardFixture {
                 "")).assertSuccess();
     }
 
-    /** The agent answers Alice's enrollment with a key package and its token (secrets). */
+    /** The agent answers Alice's enrollment with a key package and its token (secrets, so over StartTLS). */
     static void enrollAlice(TestDirectory directory, String keyPackage, String token) {
-        LdapTools.against(directory).asAgent().modify(String.join("\n",
+        LdapTools.against(directory).asAgent().withArguments("-ZZ").modify(String.join("\n",
                 "dn: " + alice(directory),
                 "changetype: modify",
                 "replace: kmsEnrollmentState",

@@ -37,7 +37,7 @@ class RolesAndRecoveryIT {
     @Test
     void joiningAndLeavingARoleGroupTakesEffectImmediately() {
         LdapTools admin = LdapTools.against(directory).asAdmin();
-        LdapTools bob = LdapTools.against(directory).as(bob(directory), BOB_PASSWORD);
+        LdapTools bob = LdapTools.against(directory).as(bob(directory), BOB_PASSWORD).withArguments("-ZZ");
         String group = directory.layout().kmsAdministratorsGroup();
         assertFalse(bob.search(alice(directory), "(objectClass=*)", "kmsEnrollmentToken").assertSuccess().stdout()
                 .contains("kmsEnrollmentToken"));
@@ -61,7 +61,7 @@ class RolesAndRecoveryIT {
                 + "\nkmsRecoveryState: delivered\n").assertExitCode(50);
 
         admin.modify(membership("add", directory.layout().recoveryAgentsGroup(), bob(directory))).assertSuccess();
-        LdapTools bob = LdapTools.against(directory).as(bob(directory), BOB_PASSWORD);
+        LdapTools bob = LdapTools.against(directory).as(bob(directory), BOB_PASSWORD).withArguments("-ZZ");
         bob.modify("dn: " + request + "\nchangetype: modify\nadd: kmsRecoveryApproval\nkmsRecoveryApproval: "
                 + bob(directory) + "\n-\n").assertSuccess();
         LdapTools.Result forAlice = bob.modify("dn: " + request + "\nchangetype: modify\nadd: kmsRecoveryApproval\n"
@@ -70,17 +70,17 @@ class RolesAndRecoveryIT {
         bob.modify("dn: " + request + "\nchangetype: modify\nreplace: kmsRecoveryState\nkmsRecoveryState: approved\n-\n")
                 .assertExitCode(50);
 
-        LdapTools.against(directory).asAgent().modify("dn: " + request + "\nchangetype: modify\n"
+        LdapTools.against(directory).asAgent().withArguments("-ZZ").modify("dn: " + request + "\nchangetype: modify\n"
                 + "replace: kmsRecoveryState\nkmsRecoveryState: delivered\n-\nadd: kmsRecoveryPackage\n"
                 + "kmsRecoveryPackage:: " + base64("RECOVERED-KEYS-9f0e") + "\n-\n").assertSuccess();
-        String requesterSees = LdapTools.against(directory).as(alice(directory), ALICE_PASSWORD)
+        String requesterSees = LdapTools.against(directory).as(alice(directory), ALICE_PASSWORD).withArguments("-ZZ")
                 .search(request, "(objectClass=*)", "kmsRecoveryPackage").assertSuccess().stdout();
         assertTrue(requesterSees.contains("kmsRecoveryPackage: RECOVERED-KEYS-9f0e"), requesterSees);
         String approverSees = bob.search(request, "(objectClass=*)", "*").assertSuccess().stdout();
         assertTrue(approverSees.contains("kmsRecoveryApproval"), approverSees);
         assertFalse(approverSees.contains("kmsRecoveryPackage") || approverSees.contains("RECOVERED-KEYS"),
                 approverSees);
-        assertFalse(admin.search(request, "(objectClass=*)", "kmsRecoveryPackage").assertSuccess().stdout()
+        assertFalse(admin.withArguments("-ZZ").search(request, "(objectClass=*)", "kmsRecoveryPackage").assertSuccess().stdout()
                 .contains("RECOVERED-KEYS"), "the superuser reads no recovered key");
     }
 

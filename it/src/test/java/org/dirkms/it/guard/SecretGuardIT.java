@@ -72,11 +72,16 @@ class SecretGuardIT {
     }
 
     private static LdapTools bobTool() {
-        return LdapTools.against(directory).as(bob(directory), BOB_PASSWORD);
+        return LdapTools.against(directory).as(bob(directory), BOB_PASSWORD).withArguments("-ZZ");
     }
 
     private static LdapTools aliceTool() {
-        return LdapTools.against(directory).as(alice(directory), ALICE_PASSWORD);
+        return LdapTools.against(directory).as(alice(directory), ALICE_PASSWORD).withArguments("-ZZ");
+    }
+
+    /** The agent over StartTLS: secrets travel over protected connections only. */
+    private static LdapTools agentTool() {
+        return LdapTools.against(directory).asAgent().withArguments("-ZZ");
     }
 
     private static void assertNoSecret(String text, String... secrets) {
@@ -102,8 +107,8 @@ class SecretGuardIT {
                 || anonymousSees.contains("kmsEnrollmentState") || anonymousSees.contains("userPassword"),
                 anonymousSees);
 
-        String adminSees = LdapTools.against(directory).asAdmin().search(alice, "(objectClass=*)", "*").assertSuccess()
-                .stdout();
+        String adminSees = LdapTools.against(directory).asAdmin().withArguments("-ZZ")
+                .search(alice, "(objectClass=*)", "*").assertSuccess().stdout();
         assertTrue(adminSees.contains("kmsEnrollmentToken: " + TOKEN), adminSees);
         assertFalse(adminSees.contains("kmsKeyPackage"), "the superuser reads no private key: " + adminSees);
 
@@ -111,10 +116,14 @@ class SecretGuardIT {
         assertTrue(aliceSees.contains("kmsKeyPackage: " + PACKAGE), aliceSees);
         assertFalse(aliceSees.contains("kmsEnrollmentToken"), aliceSees);
 
-        String agentSees = LdapTools.against(directory).asAgent().search(alice, "(objectClass=*)", "*")
-                .assertSuccess().stdout();
+        String agentSees = agentTool().search(alice, "(objectClass=*)", "*").assertSuccess().stdout();
         assertTrue(agentSees.contains("kmsKeyPackage: " + PACKAGE)
                 && agentSees.contains("kmsEnrollmentToken: " + TOKEN), agentSees);
+        String agentInClear = LdapTools.against(directory).asAgent().search(alice, "(objectClass=*)", "*")
+                .assertSuccess().stdout();
+        assertTrue(agentInClear.contains("kmsEnrollmentState: enrolled"), agentInClear);
+        assertFalse(agentInClear.contains("kmsKeyPackage") || agentInClear.contains("kmsEnrollmentToken"),
+                "no secret over a connection without TLS: " + agentInClear);
     }
 
     @Test
@@ -128,9 +137,11 @@ class SecretGuardIT {
         LdapTools.Result anonymousState = LdapTools.against(directory).anonymous()
                 .search(people, "(kmsEnrollmentState=enrolled)", "dn").assertExitCode(50);
         assertTrue(anonymousState.stderr().contains("public attributes only"), anonymousState.stderr());
-        LdapTools.Result agent = LdapTools.against(directory).asAgent().search(people, "(kmsKeyPackage=*)", "dn")
-                .assertSuccess();
+        LdapTools.Result agent = agentTool().search(people, "(kmsKeyPackage=*)", "dn").assertSuccess();
         assertTrue(agent.stdout().contains("dn: " + alice(directory)), agent.stdout());
+        LdapTools.Result agentInClear = LdapTools.against(directory).asAgent()
+                .search(people, "(kmsKeyPackage=*)", "dn").assertExitCode(13);
+        assertTrue(agentInClear.stderr().contains("only over a protected connection"), agentInClear.stderr());
 
         LdapTools.Result sorted = bobTool().searchRaw("-LLL", "-E", "sss=kmsKeyPackage", "-b", people,
                 "(objectClass=*)", "dn").assertExitCode(50);
@@ -153,12 +164,16 @@ class SecretGuardIT {
         String alice = alice(directory);
         LdapTools.Result bob = bobTool().compare(alice, "kmsEnrollmentToken:" + TOKEN).assertExitCode(50);
         assertNoSecret(bob.stdout() + bob.stderr(), TOKEN);
-        LdapTools.against(directory).anonymous().compare(alice, "kmsKeyPackage:" + PACKAGE).assertExitCode(50);
-        LdapTools.against(directory).asAgent().compare(alice, "kmsKeyPackage:" + PACKAGE).assertExitCode(6);
-        LdapTools.against(directory).asAgent().compare(alice, "kmsKeyPackage:wrong").assertExitCode(5);
+        LdapTools.against(directory).anonymous().withArguments("-ZZ").compare(alice, "kmsKeyPackage:" + PACKAGE)
+                .assertExitCode(50);
+        agentTool().compare(alice, "kmsKeyPackage:" + PACKAGE).assertExitCode(6);
+        agentTool().compare(alice, "kmsKeyPackage:wrong").assertExitCode(5);
         aliceTool().compare(alice, "kmsKeyPackage:" + PACKAGE).assertExitCode(6);
+        LdapTools.Result inClear = LdapTools.against(directory).asAgent().compare(alice, "kmsKeyPackage:" + PACKAGE)
+                .assertExitCode(13);
+        assertNoSecret(inClear.stdout() + inClear.stderr(), PACKAGE);
 
-        try (LdapConnection java = directory.connection(bob(directory), BOB_PASSWORD)) {
+        try (LdapConnection java = directory.secureConnection(bob(directory), BOB_PASSWORD)) {
             CompareResponse response = java.compare(new CompareRequestImpl().setName(new Dn(alice))
                     .setAttributeId("kmsKeyPackage").setAssertionValue(PACKAGE));
             assertEquals(ResultCodeEnum.INSUFFICIENT_ACCESS_RIGHTS, response.getLdapResult().getResultCode());
@@ -168,7 +183,7 @@ class SecretGuardIT {
 
     /** Changes Alice's token as the agent, so that listeners get a notification carrying secrets. */
     private static void agentTouchesAlice() {
-        LdapTools.against(directory).asAgent().modify("dn: " + alice(directory) + "\nchangetype: modify\n"
+        agentTool().modify("dn: " + alice(directory) + "\nchangetype: modify\n"
                 + "replace: kmsEnrollmentToken\nkmsEnrollmentToken:: " + base64(TOKEN + "-" + CHANGES.incrementAndGet())
                 + "\n-\n").assertSuccess();
     }
@@ -203,7 +218,7 @@ class SecretGuardIT {
     void persistentSearchNotificationsCarrySecretsOnlyToTheirReaders() throws Exception {
         try (LdapConnection bob = directory.connection(bob(directory), BOB_PASSWORD);
                 LdapConnection anonymous = directory.connection(null, null);
-                LdapConnection agent = directory.agentConnection()) {
+                LdapConnection agent = directory.secureAgentConnection()) {
             Entry bobGets = notificationAboutAlice(persistentSearch(bob));
             assertNotNull(bobGets.get("kmsEnrollmentState"), bobGets.toString());
             assertFalse(bobGets.containsAttribute("kmsKeyPackage", "kmsEnrollmentToken"), bobGets.toString());
@@ -234,14 +249,18 @@ class SecretGuardIT {
     /** Output of {@code ldapsearch -E sync=rp} as {@code identity}, up to its first notification about Alice. */
     private static String syncreplOutput(String dn, String password) throws Exception {
         List<String> command = new ArrayList<>(List.of(LdapTools.requireTool("stdbuf", "coreutils"), "-oL",
-                LdapTools.executable("ldapsearch"), "-H", directory.ldapUrl(), "-x"));
+                LdapTools.executable("ldapsearch"), "-H", directory.ldapUrl(), "-x", "-ZZ"));
         if (dn != null) {
             command.addAll(List.of("-D", dn, "-w", password));
         }
         command.addAll(List.of("-LLL", "-o", "ldif-wrap=no", "-E", "sync=rp", "-b", directory.layout().people(),
                 "(objectClass=*)", "*"));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().put("LDAPNOINIT", "1");
+        // Not LDAPNOINIT: it would drop the LDAPTLS_* variables too; keep the machine's files out instead.
+        builder.environment().put("LDAPCONF", "/dev/null");
+        builder.environment().put("LDAPRC", "dirkms-it-no-ldaprc");
+        builder.environment().put("LDAPTLS_CACERT", directory.tlsCertificateFile().toString());
+        builder.environment().put("LDAPTLS_REQCERT", "demand");
         Process process = builder.start();
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         StringBuilder output = new StringBuilder();
@@ -335,7 +354,7 @@ class SecretGuardIT {
     @Test
     void syncreplWithTheJavaClientCarriesSecretsOnlyToTheirReaders() throws Exception {
         try (LdapConnection bob = directory.connection(bob(directory), BOB_PASSWORD);
-                LdapConnection agent = directory.agentConnection()) {
+                LdapConnection agent = directory.secureAgentConnection()) {
             for (Entry bobGets : javaSyncrepl(bob)) {
                 assertNotNull(bobGets.get("kmsEnrollmentState"), bobGets.toString());
                 assertFalse(bobGets.containsAttribute("kmsKeyPackage", "kmsEnrollmentToken"), bobGets.toString());
@@ -356,12 +375,18 @@ class SecretGuardIT {
         assertNoSecret(bob.stdout() + bob.stderr(), echo);
 
         // Refused by ApacheDS itself (no such entry), not by the guard: still no echo.
-        LdapTools.Result missing = LdapTools.against(directory).asAgent().modify("dn: uid=nobody,"
+        LdapTools.Result inClear = LdapTools.against(directory).as(bob(directory), BOB_PASSWORD).modify("dn: "
+                + alice(directory) + "\nchangetype: modify\nreplace: kmsKeyPackage\nkmsKeyPackage:: " + base64(echo)
+                + "\n-\n").assertExitCode(13);
+        assertTrue(inClear.stderr().contains("only over a protected connection"), inClear.stderr());
+        assertNoSecret(inClear.stdout() + inClear.stderr(), echo);
+
+        LdapTools.Result missing = agentTool().modify("dn: uid=nobody,"
                 + directory.layout().people() + "\nchangetype: modify\nreplace: kmsKeyPackage\nkmsKeyPackage:: "
                 + base64(echo) + "\n-\n").assertExitCode(32);
         assertNoSecret(missing.stdout() + missing.stderr(), echo);
 
-        try (LdapConnection java = directory.connection(bob(directory), BOB_PASSWORD)) {
+        try (LdapConnection java = directory.secureConnection(bob(directory), BOB_PASSWORD)) {
             ModifyResponse modify = java.modify(new ModifyRequestImpl().setName(new Dn(alice(directory)))
                     .addModification(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsEnrollmentToken",
                             echo)));
@@ -374,8 +399,8 @@ class SecretGuardIT {
             assertEquals(ResultCodeEnum.INSUFFICIENT_ACCESS_RIGHTS, add.getLdapResult().getResultCode());
             assertNoSecret(add.getLdapResult().getDiagnosticMessage(), echo);
         }
-        String stillThere = LdapTools.against(directory).asAgent().search(alice(directory), "(objectClass=*)",
-                "kmsKeyPackage").assertSuccess().stdout();
+        String stillThere = agentTool().search(alice(directory), "(objectClass=*)", "kmsKeyPackage").assertSuccess()
+                .stdout();
         assertTrue(stillThere.contains(PACKAGE), "the refused write changed nothing: " + stillThere);
     }
 
@@ -385,14 +410,15 @@ class SecretGuardIT {
         LdapTools.against(directory).asAdmin().add("dn: " + carolDn + "\nobjectClass: inetOrgPerson\n"
                 + "objectClass: kmsUser\nuid: carol\ncn: Carol\nsn: C\nuserPassword: carol-test-password\n"
                 + "kmsEnrollmentState: requested\n").assertSuccess();
-        LdapTools.against(directory).asAgent().modify("dn: " + carolDn + "\nchangetype: modify\nadd: kmsKeyPackage\n"
+        agentTool().modify("dn: " + carolDn + "\nchangetype: modify\nadd: kmsKeyPackage\n"
                 + "kmsKeyPackage:: " + base64("CAROL-PACKAGE") + "\n-\n").assertSuccess();
         bobTool().modify("dn: " + carolDn + "\nchangetype: modify\ndelete: kmsKeyPackage\n-\n").assertExitCode(50);
         LdapTools carol = LdapTools.against(directory).as(carolDn, "carol-test-password");
-        assertTrue(carol.search(carolDn, "(objectClass=*)", "kmsKeyPackage").assertSuccess().stdout()
-                .contains("kmsKeyPackage: CAROL-PACKAGE"));
+        assertTrue(carol.withArguments("-ZZ").search(carolDn, "(objectClass=*)", "kmsKeyPackage").assertSuccess()
+                .stdout().contains("kmsKeyPackage: CAROL-PACKAGE"));
+        // The confirmation names no value, so it may go over a connection without TLS.
         carol.modify("dn: " + carolDn + "\nchangetype: modify\ndelete: kmsKeyPackage\n-\n").assertSuccess();
-        assertFalse(LdapTools.against(directory).asAgent().search(carolDn, "(objectClass=*)", "kmsKeyPackage")
-                .assertSuccess().stdout().contains("kmsKeyPackage"));
+        assertFalse(agentTool().search(carolDn, "(objectClass=*)", "kmsKeyPackage").assertSuccess().stdout()
+                .contains("kmsKeyPackage"));
     }
 }
