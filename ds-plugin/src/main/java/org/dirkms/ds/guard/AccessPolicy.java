@@ -50,7 +50,8 @@ import org.dirkms.schema.ObjectClassNames;
  * <h2>Testing (filters and compare)</h2>
  * A filter may test a secret attribute only when the server or a KMS agent sends it, so
  * {@code (kmsKeyPackage=*)} tells nobody else who has a package; an anonymous filter may test
- * public attributes only (and {@link #REPLICATION_BOOKKEEPING}, which syncrepl needs). A refused filter fails the whole search with
+ * public attributes only (and {@link #REPLICATION_BOOKKEEPING}, which syncrepl needs). A
+ * server-side sort key counts as a filter term. A refused filter fails the whole search with
  * insufficientAccessRights (it is not quietly evaluated as false, which would still leak).
  * Compare is allowed exactly when reading the attribute is.
  *
