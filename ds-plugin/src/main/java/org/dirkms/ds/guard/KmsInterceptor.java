@@ -1,30 +1,133 @@
 package org.dirkms.ds.guard;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
+import org.apache.directory.api.ldap.model.entry.Attribute;
+import org.apache.directory.api.ldap.model.entry.DefaultEntry;
+import org.apache.directory.api.ldap.model.entry.DefaultModification;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.entry.Modification;
+import org.apache.directory.api.ldap.model.entry.ModificationOperation;
+import org.apache.directory.api.ldap.model.entry.Value;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapInvalidDnException;
+import org.apache.directory.api.ldap.model.exception.LdapNoPermissionException;
+import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
+import org.apache.directory.api.ldap.model.exception.LdapOperationException;
+import org.apache.directory.api.ldap.model.exception.LdapOtherException;
+import org.apache.directory.api.ldap.model.filter.BranchNode;
+import org.apache.directory.api.ldap.model.filter.ExprNode;
+import org.apache.directory.api.ldap.model.filter.LeafNode;
+import org.apache.directory.api.ldap.model.name.Ava;
+import org.apache.directory.api.ldap.model.name.Dn;
+import org.apache.directory.api.ldap.model.name.Rdn;
+import org.apache.directory.api.ldap.model.schema.AttributeType;
+import org.apache.directory.server.core.api.CoreSession;
+import org.apache.directory.server.core.api.DirectoryService;
+import org.apache.directory.server.core.api.LdapPrincipal;
+import org.apache.directory.server.core.api.filtering.EntryFilter;
+import org.apache.directory.server.core.api.filtering.EntryFilteringCursor;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
+import org.apache.directory.server.core.api.interceptor.context.AddOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.CompareOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.DeleteOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.LookupOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.ModifyOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.MoveAndRenameOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.MoveOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.OperationContext;
+import org.apache.directory.server.core.api.interceptor.context.RenameOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.SearchOperationContext;
+import org.dirkms.ds.audit.AuditHead;
+import org.dirkms.ds.audit.AuditLog;
+import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.ObjectClassNames;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The KMS interceptor. It must sit in the chain right after the schema interceptor, and be
- * inserted before the directory service starts.
+ * The KMS interceptor: applies the {@link AccessPolicy} and the {@link WriteValidator} to every
+ * operation, strips from every search result and lookup the attributes the caller may not read,
+ * and appends every successful write to KMS objects to the hash-chained {@link AuditLog}.
+ *
+ * <p>It must sit in the chain right after ApacheDS's schema interceptor (so it sees normalised,
+ * schema-checked requests) and be inserted into {@code getInterceptors()} before the directory
+ * service starts. Paths that bypass interceptors (persistent search, syncrepl, error
+ * diagnostics) are guarded by the {@link WireGuard}, which uses this interceptor's
+ * {@link #identityOf}, {@link #guardEntry} and {@link #filterRefusal}.
+ *
+ * <p>Internal operations of the server (those made through
+ * {@link DirectoryService#getAdminSession()}: bootstrap, schema, the audit anchor) are the
+ * {@link Role#SERVER} and are neither restricted nor stripped; they are audited like any write
+ * to KMS objects, except the anchor itself.
+ *
+ * <p>The audit head is anchored in the directory at {@link DirectoryLayout#auditHead()} every
+ * {@value #ANCHOR_EVERY} records, every {@value #ANCHOR_PERIOD_SECONDS} seconds when the head
+ * moved, and whenever {@link #anchorNow()} is called. At shutdown the {@link WireGuard} calls it
+ * when the LDAP transports stop, because ApacheDS destroys partitions before interceptors, so
+ * {@link #destroy()} would be too late.
  */
 public final class KmsInterceptor extends BaseInterceptor {
 
     /** Name of this interceptor in the chain. */
     public static final String NAME = "kmsInterceptor";
+    /** Records between two anchors of the audit head. */
+    public static final int ANCHOR_EVERY = 100;
+    /** Seconds between two timed anchors of the audit head, when it moved. */
+    public static final int ANCHOR_PERIOD_SECONDS = 10;
+
+    private static final Logger LOG = LoggerFactory.getLogger(KmsInterceptor.class);
 
     private final DirectoryLayout layout;
     private final Path auditDirectory;
+    private final Clock clock;
+    private final RefusalMessages refusals = new RefusalMessages();
+
+    private RoleDirectory roles;
+    private AccessPolicy policy;
+    private WriteValidator validator;
+    private AuditLog auditLog;
+    private ScheduledExecutorService anchorExecutor;
+    private String auditHeadDn;
+    private String rootDseDn;
+    private String subschemaDn;
+    private long anchoredSequence;
 
     /**
      * @param layout         the directory tree the interceptor guards
      * @param auditDirectory folder of the hash-chained audit log (created when missing)
      */
     public KmsInterceptor(DirectoryLayout layout, Path auditDirectory) {
+        this(layout, auditDirectory, Clock.systemUTC());
+    }
+
+    /**
+     * @param layout         the directory tree the interceptor guards
+     * @param auditDirectory folder of the hash-chained audit log (created when missing)
+     * @param clock          source of audit record times
+     */
+    public KmsInterceptor(DirectoryLayout layout, Path auditDirectory, Clock clock) {
         super(NAME);
         this.layout = layout;
         this.auditDirectory = auditDirectory;
+        this.clock = clock;
     }
 
     /** The directory tree this interceptor guards. */
@@ -35,5 +138,639 @@ public final class KmsInterceptor extends BaseInterceptor {
     /** Folder of the audit log. */
     public Path auditDirectory() {
         return auditDirectory;
+    }
+
+    /** The messages of the guard's recent refusals (used by the {@link WireGuard}). */
+    public RefusalMessages refusals() {
+        return refusals;
+    }
+
+    /** The head of the audit chain as appended so far. */
+    public AuditHead auditHead() {
+        return auditLog.head();
+    }
+
+    /** Opens the audit log and prepares the policy; called by ApacheDS at start-up. */
+    @Override
+    public void init(DirectoryService directoryService) throws LdapException {
+        super.init(directoryService);
+        roles = new RoleDirectory(layout, this::normalise, this::membersOf);
+        policy = new AccessPolicy(layout, this::normalise);
+        validator = new WriteValidator(this::isKmsServer);
+        auditHeadDn = normalise(layout.auditHead());
+        rootDseDn = "";
+        subschemaDn = normalise("cn=schema");
+        try {
+            auditLog = AuditLog.open(auditDirectory, clock);
+        } catch (IOException e) {
+            throw new LdapOtherException("cannot open the audit log in " + auditDirectory + ": " + e.getMessage(), e);
+        }
+        if (auditLog.repairNote() != null) {
+            LOG.warn("audit log: {}", auditLog.repairNote());
+        }
+        anchoredSequence = -1;
+        anchorExecutor = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "dirkms-audit-anchor");
+            thread.setDaemon(true);
+            return thread;
+        });
+        anchorExecutor.scheduleWithFixedDelay(this::anchorInBackground, ANCHOR_PERIOD_SECONDS,
+                ANCHOR_PERIOD_SECONDS, TimeUnit.SECONDS);
+        LOG.info("KMS guard ready; audit log {} resumes after record {}", auditLog.file(),
+                auditLog.head().sequence());
+    }
+
+    /** Stops anchoring and closes the audit log (the directory is gone by now: see {@link #anchorNow()}). */
+    @Override
+    public void destroy() {
+        if (anchorExecutor != null) {
+            anchorExecutor.shutdownNow();
+        }
+        if (auditLog != null) {
+            try {
+                auditLog.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot close the audit log " + auditLog.file(), e);
+            }
+        }
+    }
+
+    // ================================================================== identities
+
+    /**
+     * The identity behind a core session: {@link Identity#SERVER} for the server's own admin
+     * session, anonymous when unbound, otherwise the bound DN with its current roles.
+     */
+    public Identity identityOf(CoreSession session) {
+        if (session == null || session == directoryService.getAdminSession()) {
+            return Identity.SERVER;
+        }
+        LdapPrincipal principal = session.getEffectivePrincipal();
+        if (principal == null || principal.getDn() == null || principal.getDn().isEmpty() || session.isAnonymous()) {
+            return Identity.ANONYMOUS;
+        }
+        return roles.identify(normalise(principal.getDn()));
+    }
+
+    private Identity identify(OperationContext context) {
+        return identityOf(context.getSession());
+    }
+
+    // ================================================================== reads
+
+    /**
+     * Why {@code who} may not test these attributes in a filter or a compare, or {@code null}.
+     *
+     * @param attributeIds attribute descriptions as sent (names or OIDs, options allowed)
+     */
+    public String filterRefusal(Identity who, Collection<String> attributeIds) {
+        List<String> names = new ArrayList<>();
+        for (String id : attributeIds) {
+            names.add(canonicalName(id));
+        }
+        String refusal = policy.filterRefusal(who, names);
+        return refusal == null ? null : refusals.remember(refusal);
+    }
+
+    /**
+     * The entry as {@code who} may see it: {@code entry} itself when nothing is hidden,
+     * otherwise a copy without the attributes {@code who} may not read. Never changes
+     * {@code entry}, which may be shared.
+     */
+    public Entry guardEntry(Identity who, Entry entry) {
+        if (who.isTrusted() || entry == null) {
+            return entry;
+        }
+        List<Attribute> hidden = hiddenAttributes(who, entry);
+        if (hidden.isEmpty()) {
+            return entry;
+        }
+        Entry copy = entry.clone();
+        removeAll(copy, hidden);
+        return copy;
+    }
+
+    /**
+     * The entry without any secret attribute: {@code entry} itself when it holds none, otherwise
+     * a copy. Used for connections without TLS, over which no secret travels.
+     */
+    public Entry withoutSecrets(Entry entry) {
+        if (entry == null) {
+            return null;
+        }
+        List<Attribute> secrets = new ArrayList<>();
+        for (Attribute attribute : entry.getAttributes()) {
+            if (AccessPolicy.isSecret(canonicalName(attribute))) {
+                secrets.add(attribute);
+            }
+        }
+        if (secrets.isEmpty()) {
+            return entry;
+        }
+        Entry copy = entry.clone();
+        removeAll(copy, secrets);
+        return copy;
+    }
+
+    /** The attributes of {@code entry} that {@code who} may not read. */
+    private List<Attribute> hiddenAttributes(Identity who, Entry entry) {
+        String dn = normalise(entry.getDn());
+        boolean serverMetadata = dn.equals(rootDseDn) || dn.equals(subschemaDn);
+        List<Attribute> hidden = new ArrayList<>();
+        String[] requester = new String[1];
+        for (Attribute attribute : entry.getAttributes()) {
+            String name = canonicalName(attribute);
+            boolean readable = serverMetadata && !AccessPolicy.isSecret(name)
+                    || policy.mayRead(who, name, dn, () -> requester[0] != null ? requester[0]
+                            : (requester[0] = recoveryRequester(entry)));
+            if (!readable) {
+                hidden.add(attribute);
+            }
+        }
+        return hidden;
+    }
+
+    private static void removeAll(Entry entry, List<Attribute> attributes) {
+        for (Attribute attribute : attributes) {
+            if (attribute.getAttributeType() != null) {
+                entry.removeAttributes(attribute.getAttributeType());
+            } else {
+                entry.removeAttributes(attribute.getUpId());
+            }
+        }
+    }
+
+    /**
+     * Refuses a filter that tests what the caller may not test, and strips from every result
+     * the attributes the caller may not read.
+     */
+    @Override
+    public EntryFilteringCursor search(SearchOperationContext context) throws LdapException {
+        Identity who = identify(context);
+        if (who.isTrusted()) {
+            return next(context);
+        }
+        String refusal = filterRefusal(who, filterAttributes(context.getFilter()));
+        if (refusal != null) {
+            throw new LdapNoPermissionException(refusal);
+        }
+        EntryFilteringCursor cursor = next(context);
+        cursor.addEntryFilter(new StrippingFilter(who));
+        return cursor;
+    }
+
+    /** Returns the entry without the attributes the caller may not read. */
+    @Override
+    public Entry lookup(LookupOperationContext context) throws LdapException {
+        Entry entry = next(context);
+        return guardEntry(identify(context), entry);
+    }
+
+    /**
+     * Compares only what the caller may read: a compare is a one-bit read, so comparing a
+     * secret (or, anonymously, a non-public attribute) without the right to read it is refused
+     * with insufficientAccessRights rather than answered.
+     */
+    @Override
+    public boolean compare(CompareOperationContext context) throws LdapException {
+        Identity who = identify(context);
+        if (!who.isTrusted()) {
+            String id = context.getAttributeType() != null ? context.getAttributeType().getOid() : context.getOid();
+            String name = canonicalName(id);
+            String dn = normalise(context.getDn());
+            if (!policy.mayRead(who, name, dn, () -> recoveryRequester(dn))) {
+                throw new LdapNoPermissionException(refusals.remember("you may not compare "
+                        + AccessPolicy.display(name) + (AccessPolicy.isSecret(name)
+                                ? ": it is a secret attribute you are not entitled to read"
+                                : ": you are not entitled to read it")));
+            }
+        }
+        return next(context);
+    }
+
+    /** Strips unreadable attributes from each search result (entries here are per-result clones). */
+    private final class StrippingFilter implements EntryFilter {
+        private final Identity who;
+
+        StrippingFilter(Identity who) {
+            this.who = who;
+        }
+
+        @Override
+        public boolean accept(SearchOperationContext context, Entry entry) {
+            if (!who.isTrusted()) {
+                // The cursor hands each filter its own ClonedServerEntry: strip in place.
+                removeAll(entry, hiddenAttributes(who, entry));
+            }
+            return true;
+        }
+
+        @Override
+        public String toString(String tabs) {
+            return tabs + "KMS secret stripping filter for " + (who.dn().isEmpty() ? who.roles() : who.dn());
+        }
+    }
+
+    // ================================================================== writes
+
+    /** Judges the new entry (policy and values), adds it, and audits it when it concerns the KMS. */
+    @Override
+    public void add(AddOperationContext context) throws LdapException {
+        Identity who = identify(context);
+        Entry entry = context.getEntry();
+        List<AttributeChange> changes = new ArrayList<>();
+        for (Attribute attribute : entry.getAttributes()) {
+            changes.add(new AttributeChange(canonicalName(attribute), AttributeChange.Operation.ADD, bytes(attribute)));
+        }
+        WriteTarget target = new WriteTarget(WriteTarget.Kind.ADD, normalise(context.getDn()), null,
+                objectClasses(entry), Map.of());
+        judge(who, target, changes);
+        next(context);
+        written(context, who, target, changes, "add", entry);
+    }
+
+    /** Judges every modification against the entry as it is, applies them, and audits KMS changes. */
+    @Override
+    public void modify(ModifyOperationContext context) throws LdapException {
+        Identity who = identify(context);
+        Entry original = context.getEntry();
+        String dn = normalise(context.getDn());
+        if (original == null && !who.has(Role.SERVER)) {
+            original = internalLookup(context.getDn());
+        }
+        List<AttributeChange> changes = new ArrayList<>();
+        for (Modification modification : context.getModItems()) {
+            changes.add(new AttributeChange(canonicalName(modification.getAttribute()),
+                    operation(modification.getOperation()), bytes(modification.getAttribute())));
+        }
+        WriteTarget target = new WriteTarget(WriteTarget.Kind.MODIFY, dn, null, objectClasses(original),
+                currentValues(original));
+        judge(who, target, changes);
+        next(context);
+        written(context, who, target, changes, "modify", original);
+    }
+
+    /** Lets KMS administrators and agents delete entries, and audits deletions of KMS objects. */
+    @Override
+    public void delete(DeleteOperationContext context) throws LdapException {
+        Identity who = identify(context);
+        Entry original = context.getEntry();
+        if (original == null && !who.has(Role.SERVER)) {
+            original = internalLookup(context.getDn());
+        }
+        WriteTarget target = new WriteTarget(WriteTarget.Kind.DELETE, normalise(context.getDn()), null,
+                objectClasses(original), Map.of());
+        judge(who, target, List.of());
+        next(context);
+        written(context, who, target, List.of(), "delete", original);
+    }
+
+    /** Lets KMS administrators and agents rename entries (the new RDN's values are judged), audited like a write. */
+    @Override
+    public void rename(RenameOperationContext context) throws LdapException {
+        Entry original = renameJudged(context, context.getNewDn(), context.getNewRdn());
+        next(context);
+        renamed(context, context.getNewDn(), context.getNewRdn(), "rename", original);
+    }
+
+    /** Lets KMS administrators and agents move entries; never into or out of the key archive or ou=Audit otherwise. */
+    @Override
+    public void move(MoveOperationContext context) throws LdapException {
+        Entry original = renameJudged(context, context.getNewDn(), null);
+        next(context);
+        renamed(context, context.getNewDn(), null, "move", original);
+    }
+
+    /** A move and a rename at once, judged as both. */
+    @Override
+    public void moveAndRename(MoveAndRenameOperationContext context) throws LdapException {
+        Entry original = renameJudged(context, context.getNewDn(), context.getNewRdn());
+        next(context);
+        renamed(context, context.getNewDn(), context.getNewRdn(), "move-and-rename", original);
+    }
+
+    private Entry renameJudged(OperationContext context, Dn newDn, Rdn newRdn) throws LdapException {
+        Identity who = identify(context);
+        Entry original = context.getEntry();
+        if (original == null && !who.has(Role.SERVER)) {
+            original = internalLookup(context.getDn());
+        }
+        judge(who, renameTarget(context, newDn, original), rdnChanges(newRdn));
+        return original;
+    }
+
+    private void renamed(OperationContext context, Dn newDn, Rdn newRdn, String operation, Entry original)
+            throws LdapException {
+        written(context, identify(context), renameTarget(context, newDn, original), rdnChanges(newRdn), operation,
+                original);
+    }
+
+    private WriteTarget renameTarget(OperationContext context, Dn newDn, Entry original) {
+        return new WriteTarget(WriteTarget.Kind.RENAME, normalise(context.getDn()),
+                newDn == null ? null : normalise(newDn), objectClasses(original), currentValues(original));
+    }
+
+    /** The attribute values a new RDN puts into the entry (RFC 4511 section 4.9). */
+    private List<AttributeChange> rdnChanges(Rdn newRdn) {
+        List<AttributeChange> changes = new ArrayList<>();
+        if (newRdn != null) {
+            for (Ava ava : newRdn) {
+                changes.add(new AttributeChange(canonicalName(ava.getType()), AttributeChange.Operation.ADD,
+                        List.of(ava.getValue().getBytes())));
+            }
+        }
+        return changes;
+    }
+
+    private void judge(Identity who, WriteTarget target, List<AttributeChange> changes) throws LdapException {
+        if (who.has(Role.SERVER)) {
+            return;
+        }
+        try {
+            policy.checkWrite(who, target, changes);
+            validator.validate(who, target, changes);
+        } catch (LdapOperationException e) {
+            refusals.remember(e.getMessage());
+            LOG.debug("refused {} of {} by {}: {}", target.kind(), target.dn(), who.dn(), e.getMessage());
+            throw e;
+        }
+    }
+
+    /** After a successful write: refresh role caches and audit it when it concerns the KMS. */
+    private void written(OperationContext context, Identity who, WriteTarget target, List<AttributeChange> changes,
+            String operation, Entry original) throws LdapException {
+        if (roles.isRoleGroup(target.dn()) || (target.newDn() != null && roles.isRoleGroup(target.newDn()))) {
+            roles.invalidate();
+        }
+        if (who.has(Role.SERVER) && target.dn().equals(auditHeadDn)) {
+            return; // the anchor itself is not audited: it would chain forever
+        }
+        boolean kmsUser = target.is(ObjectClassNames.KMS_USER)
+                || (original != null && original.hasObjectClass(ObjectClassNames.KMS_USER));
+        boolean touchesKms = false;
+        Set<String> names = new LinkedHashSet<>();
+        for (AttributeChange change : changes) {
+            names.add(AccessPolicy.display(change.attribute()));
+            touchesKms |= AccessPolicy.isKmsAttribute(change.attribute());
+            if (change.attribute().equals("objectclass")) {
+                for (int i = 0; i < change.values().size(); i++) {
+                    touchesKms |= change.text(i).toLowerCase(Locale.ROOT).startsWith("kms");
+                }
+            }
+        }
+        boolean auditable = policy.isKmsEntry(target.dn()) || (target.newDn() != null && policy.isKmsEntry(target.newDn()))
+                || roles.isRoleGroup(target.dn()) || kmsUser || touchesKms;
+        if (!auditable) {
+            return;
+        }
+        String actor = actorOf(context);
+        String targetDn = context.getDn().getName();
+        if (target.newDn() != null) {
+            names.add("newDn=" + target.newDn());
+        }
+        long sequence;
+        try {
+            sequence = auditLog.append(actor, operation, targetDn, List.copyOf(names)).sequence();
+        } catch (UncheckedIOException e) {
+            LOG.error("the {} of {} by {} was applied but could not be audited: {}", operation, targetDn, actor,
+                    e.getCause().getMessage());
+            throw new LdapOtherException("the change was applied, but the audit log could not be written; "
+                    + "the server's audit directory needs attention");
+        }
+        if (sequence % ANCHOR_EVERY == 0) {
+            anchorExecutor.execute(this::anchorInBackground);
+        }
+    }
+
+    private static String actorOf(OperationContext context) {
+        LdapPrincipal principal = context.getEffectivePrincipal();
+        return principal == null || principal.getDn() == null ? "" : principal.getDn().getName();
+    }
+
+    // ================================================================== audit anchor
+
+    /**
+     * Forces the audit log to the disk and writes its head (sequence and hash) to
+     * {@link DirectoryLayout#auditHead()}, creating that entry when missing. Call it before
+     * shutting the directory service down.
+     *
+     * @return the head now anchored
+     * @throws LdapException when the directory refuses the write (e.g. {@code ou=Audit} is missing)
+     */
+    public synchronized AuditHead anchorNow() throws LdapException {
+        AuditHead head;
+        try {
+            head = auditLog.force();
+        } catch (IOException e) {
+            throw new LdapOtherException("cannot force the audit log to the disk: " + e.getMessage(), e);
+        }
+        if (head.sequence() == anchoredSequence || head.sequence() == 0) {
+            return head;
+        }
+        CoreSession server = directoryService.getAdminSession();
+        Dn dn = new Dn(schemaManager, layout.auditHead());
+        AttributeType sequenceType = schemaManager.lookupAttributeTypeRegistry(AttributeNames.AUDIT_SEQUENCE);
+        AttributeType hashType = schemaManager.lookupAttributeTypeRegistry(AttributeNames.AUDIT_HASH);
+        try {
+            server.modify(dn, List.of(
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, sequenceType,
+                            Long.toString(head.sequence())),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, hashType, head.hash())));
+        } catch (LdapNoSuchObjectException e) {
+            server.add(new DefaultEntry(schemaManager, dn,
+                    "objectClass: top",
+                    "objectClass: " + ObjectClassNames.AUDIT_RECORD,
+                    "cn: head",
+                    AttributeNames.AUDIT_SEQUENCE + ": " + head.sequence(),
+                    AttributeNames.AUDIT_HASH + ": " + head.hash()));
+        }
+        anchoredSequence = head.sequence();
+        return head;
+    }
+
+    /** The head anchored in the directory, if the anchor entry exists. */
+    public Optional<AuditHead> anchoredHead() throws LdapException {
+        Entry entry = internalLookup(new Dn(schemaManager, layout.auditHead()));
+        if (entry == null || entry.get(AttributeNames.AUDIT_SEQUENCE) == null || entry.get(AttributeNames.AUDIT_HASH) == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new AuditHead(Long.parseLong(entry.get(AttributeNames.AUDIT_SEQUENCE).get().getString()),
+                entry.get(AttributeNames.AUDIT_HASH).get().getString()));
+    }
+
+    private void anchorInBackground() {
+        try {
+            anchorNow();
+        } catch (LdapException e) {
+            // The chain on disk is intact; the next period or the shutdown anchor retries.
+            LOG.warn("could not anchor the audit head in {}: {}", layout.auditHead(), e.getMessage());
+        }
+    }
+
+    // ================================================================== helpers
+
+    private String normalise(String dn) {
+        try {
+            return new Dn(schemaManager, dn).getNormName();
+        } catch (LdapInvalidDnException e) {
+            throw new IllegalArgumentException("not a DN: " + e.getMessage(), e);
+        }
+    }
+
+    private String normalise(Dn dn) {
+        if (dn == null || dn.isEmpty()) {
+            return "";
+        }
+        if (dn.isSchemaAware()) {
+            return dn.getNormName();
+        }
+        return normalise(dn.getName());
+    }
+
+    private Set<String> membersOf(String groupDn) {
+        Entry group;
+        try {
+            group = internalLookup(new Dn(schemaManager, groupDn));
+        } catch (LdapException e) {
+            throw new IllegalStateException("cannot read the KMS role group " + groupDn + ": " + e.getMessage(), e);
+        }
+        Set<String> members = new HashSet<>();
+        Attribute member = group == null ? null : group.get(AttributeNames.MEMBER);
+        if (member != null) {
+            for (Value value : member) {
+                try {
+                    members.add(normalise(value.getString()));
+                } catch (IllegalArgumentException e) {
+                    LOG.warn("ignoring a member of {} that is not a DN", groupDn);
+                }
+            }
+        }
+        return members;
+    }
+
+    private boolean isKmsServer(String dn) {
+        try {
+            Entry entry = internalLookup(new Dn(schemaManager, dn));
+            return entry != null && entry.hasObjectClass(ObjectClassNames.SERVER);
+        } catch (LdapException e) {
+            return false; // not a DN, or unreadable: it does not name a server
+        }
+    }
+
+    private String recoveryRequester(Entry entry) {
+        Attribute requester = entry.get(AttributeNames.RECOVERY_REQUESTER);
+        if (requester == null) {
+            return recoveryRequester(normalise(entry.getDn()));
+        }
+        return normaliseOrNull(requester.get() == null ? null : requester.get().getString());
+    }
+
+    private String recoveryRequester(String normalisedDn) {
+        try {
+            Entry stored = internalLookup(new Dn(schemaManager, normalisedDn));
+            Attribute requester = stored == null ? null : stored.get(AttributeNames.RECOVERY_REQUESTER);
+            return requester == null ? null : normaliseOrNull(requester.getString());
+        } catch (LdapException e) {
+            return null; // no requester can be established: nobody but agents is entitled
+        }
+    }
+
+    private String normaliseOrNull(String dn) {
+        if (dn == null) {
+            return null;
+        }
+        try {
+            return normalise(dn);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** Reads an entry with the server's own session; {@code null} when it does not exist. */
+    private Entry internalLookup(Dn dn) throws LdapException {
+        try {
+            return directoryService.getAdminSession().lookup(dn, "*", "+");
+        } catch (LdapNoSuchObjectException e) {
+            return null;
+        }
+    }
+
+    private Map<String, String> currentValues(Entry entry) {
+        Map<String, String> values = new HashMap<>();
+        if (entry != null) {
+            for (String name : List.of(AttributeNames.ENROLLMENT_STATE, AttributeNames.REQUEST_STATE,
+                    AttributeNames.RECOVERY_STATE, AttributeNames.CA_STATE, AttributeNames.RECOVERY_REQUESTER)) {
+                Attribute attribute = entry.get(name);
+                if (attribute != null && attribute.get() != null) {
+                    values.put(name.toLowerCase(Locale.ROOT), attribute.get().getString());
+                }
+            }
+        }
+        return values;
+    }
+
+    private static Set<String> objectClasses(Entry entry) {
+        Set<String> classes = new HashSet<>();
+        Attribute objectClass = entry == null ? null : entry.get(AttributeNames.OBJECT_CLASS);
+        if (objectClass != null) {
+            for (Value value : objectClass) {
+                classes.add(value.getString());
+            }
+        }
+        return classes;
+    }
+
+    private static List<byte[]> bytes(Attribute attribute) {
+        List<byte[]> values = new ArrayList<>();
+        for (Value value : attribute) {
+            values.add(value.getBytes());
+        }
+        return values;
+    }
+
+    private static AttributeChange.Operation operation(ModificationOperation operation) {
+        return switch (operation) {
+            case ADD_ATTRIBUTE -> AttributeChange.Operation.ADD;
+            case REMOVE_ATTRIBUTE -> AttributeChange.Operation.REMOVE;
+            default -> AttributeChange.Operation.REPLACE; // replace, and increment (RFC 4525)
+        };
+    }
+
+    /** Lower-case primary name of an attribute (schema-aware or not). */
+    String canonicalName(Attribute attribute) {
+        AttributeType type = attribute.getAttributeType();
+        return type != null ? type.getName().toLowerCase(Locale.ROOT) : canonicalName(attribute.getUpId());
+    }
+
+    /** Lower-case primary name of an attribute description (name or OID, options ignored). */
+    String canonicalName(String attributeId) {
+        String base = attributeId;
+        int options = base.indexOf(';');
+        if (options >= 0) {
+            base = base.substring(0, options);
+        }
+        AttributeType type = schemaManager.getAttributeType(base);
+        return type != null ? type.getName().toLowerCase(Locale.ROOT) : base.toLowerCase(Locale.ROOT);
+    }
+
+    /** Attribute descriptions tested by a filter. */
+    static List<String> filterAttributes(ExprNode filter) {
+        List<String> attributes = new ArrayList<>();
+        collect(filter, attributes);
+        return attributes;
+    }
+
+    private static void collect(ExprNode node, List<String> attributes) {
+        if (node instanceof BranchNode branch) {
+            for (ExprNode child : branch.getChildren()) {
+                collect(child, attributes);
+            }
+        } else if (node instanceof LeafNode leaf) {
+            if (leaf.getAttributeType() != null) {
+                attributes.add(leaf.getAttributeType().getOid());
+            } else if (leaf.getAttribute() != null) {
+                attributes.add(leaf.getAttribute());
+            }
+        }
     }
 }

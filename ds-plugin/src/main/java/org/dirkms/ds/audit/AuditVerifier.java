@@ -1,0 +1,101 @@
+package org.dirkms.ds.audit;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Checks a whole audit log: every line is a well-formed record, sequences run 1, 2, 3, ...,
+ * each record names the hash of the one before, each hash is right, and the anchored head (when
+ * given) is a record of the chain. It reports the first bad record by its sequence number.
+ *
+ * <p>Reads the file once, line by line, in constant memory.
+ */
+public final class AuditVerifier {
+
+    private AuditVerifier() {
+    }
+
+    /**
+     * The outcome of a verification.
+     *
+     * @param valid        whether the chain and the anchor are sound
+     * @param records      how many records were read before the first problem (all, when valid)
+     * @param head         the last good record's head
+     * @param badSequence  sequence number of the first bad record (the line number's expected
+     *                     sequence when the line cannot even be read), or -1 when valid
+     * @param problem      what is wrong, in words, or {@code ""} when valid
+     */
+    public record Report(boolean valid, long records, AuditHead head, long badSequence, String problem) {
+
+        /** A one-line summary for a person. */
+        public String summary() {
+            return valid
+                    ? "audit log OK: " + records + " records, head " + head.sequence() + " " + head.hash()
+                    : "audit log BROKEN at record " + badSequence + ": " + problem;
+        }
+    }
+
+    /**
+     * Verifies the log in {@code auditDirectory} against an optional anchored head.
+     *
+     * @param auditDirectory the folder holding {@value AuditLog#FILE_NAME}
+     * @param anchor         the head anchored in the directory, if it could be read
+     * @throws IOException when the file cannot be read at all
+     */
+    public static Report verify(Path auditDirectory, Optional<AuditHead> anchor) throws IOException {
+        Path file = auditDirectory.resolve(AuditLog.FILE_NAME);
+        if (!Files.exists(file)) {
+            if (anchor.isPresent() && anchor.get().sequence() > 0) {
+                return new Report(false, 0, AuditHead.EMPTY, 1,
+                        "the log file " + file + " is missing but the directory anchors record "
+                                + anchor.get().sequence());
+            }
+            return new Report(true, 0, AuditHead.EMPTY, -1, "");
+        }
+        AuditHead head = AuditHead.EMPTY;
+        boolean anchorSeen = anchor.isEmpty() || anchor.get().sequence() == 0;
+        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                long expected = head.sequence() + 1;
+                AuditRecord record;
+                try {
+                    record = AuditRecord.parse(line);
+                } catch (IllegalArgumentException e) {
+                    return new Report(false, head.sequence(), head, expected, "malformed line: " + e.getMessage());
+                }
+                if (record.sequence() != expected) {
+                    return new Report(false, head.sequence(), head, expected,
+                            "expected sequence " + expected + " but the line says " + record.sequence()
+                                    + " (a record was removed, inserted or renumbered)");
+                }
+                if (!record.previousHash().equals(head.hash())) {
+                    return new Report(false, head.sequence(), head, expected,
+                            "its previous hash does not match the hash of record " + head.sequence());
+                }
+                if (!record.computedHash().equals(record.hash())) {
+                    return new Report(false, head.sequence(), head, expected,
+                            "its content does not match its hash (the record was edited)");
+                }
+                if (anchor.isPresent() && anchor.get().sequence() == record.sequence()) {
+                    if (!anchor.get().hash().equals(record.hash())) {
+                        return new Report(false, head.sequence(), head, expected,
+                                "the hash anchored in the directory differs from this record's hash "
+                                        + "(the log was rewritten from here on)");
+                    }
+                    anchorSeen = true;
+                }
+                head = record.head();
+            }
+        }
+        if (!anchorSeen) {
+            return new Report(false, head.sequence(), head, head.sequence() + 1,
+                    "the directory anchors record " + anchor.get().sequence() + " but the log ends at record "
+                            + head.sequence() + " (the log was truncated)");
+        }
+        return new Report(true, head.sequence(), head, -1, "");
+    }
+}

@@ -1,0 +1,10 @@
+/**
+ * The KMS audit log: an append-only, hash-chained file of records, one line each, in the audit
+ * directory of the server ({@link org.dirkms.ds.audit.AuditLog}); the check of the whole chain
+ * against the head anchored in the directory ({@link org.dirkms.ds.audit.AuditVerifier}).
+ *
+ * <p>Owns the file format and the hash rule. Depends on the JDK only, so that the verifier runs
+ * from the command line without a directory server; the caller reads the anchor
+ * ({@link org.dirkms.ds.audit.AuditHead}) from wherever it is kept.
+ */
+package org.dirkms.ds.audit;

@@ -1,0 +1,303 @@
+package org.dirkms.ds.guard;
+
+import static org.dirkms.schema.AttributeNames.*;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.cert.CertificateFactory;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Predicate;
+
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapInvalidAttributeValueException;
+import org.apache.directory.api.ldap.model.exception.LdapNoPermissionException;
+import org.apache.directory.api.ldap.model.exception.LdapUnwillingToPerformException;
+import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.ASN1Sequence;
+import org.bouncycastle.asn1.ASN1TaggedObject;
+import org.bouncycastle.asn1.BERTags;
+import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.asn1.x509.Certificate;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCSException;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.dirkms.schema.AttributeTypeDefinition;
+import org.dirkms.schema.EnrollmentState;
+import org.dirkms.schema.KmsSchema;
+import org.dirkms.schema.LdapEnumeration;
+import org.dirkms.schema.RecoveryState;
+import org.dirkms.schema.RequestState;
+
+/**
+ * Judges the values of a write to KMS and certificate attributes, after {@link AccessPolicy}
+ * allowed the write itself:
+ * <ul>
+ * <li>enumerated KMS attributes hold one of their values ({@link LdapEnumeration#parse}):
+ * constraintViolation otherwise;</li>
+ * <li>{@code kmsEnrollmentState} moves only as its role allows: an administrator sets
+ * {@code requested} (from none, failed, revoked or enrolled) and {@code revoke-requested}
+ * (from enrolled); only a KMS agent sets in-progress, enrolled, failed or revoked; a new
+ * {@code requested} while the KMS is working ({@code in-progress}) is unwillingToPerform;
+ * setting the value it already has is allowed (re-running an LDIF file is harmless);</li>
+ * <li>a new {@code kmsCertificateRequest} or {@code kmsRecoveryRequest} made by an
+ * administrator starts {@code pending};</li>
+ * <li>certificates ({@code userCertificate}, {@code cACertificate},
+ * {@code kmsTransportCertificate}), CRLs ({@code certificateRevocationList},
+ * {@code authorityRevocationList}, {@code deltaRevocationList}), RFC 4523 section 2.3
+ * {@code crossCertificatePair}, the PKCS#7 {@code userSMIMECertificate}, and the PKCS#10
+ * {@code kmsSigningRequest} / {@code kmsPkcs10Request} (whose self-signature must verify) are
+ * exactly one DER object of their type: invalidAttributeSyntax otherwise;</li>
+ * <li>{@code kmsAssignedServer} names an existing {@code kmsServer} entry: constraintViolation
+ * otherwise (the schema makes it SINGLE-VALUE: a group has at most one server).</li>
+ * </ul>
+ * Messages name the attribute and what is wrong, never a value of a secret.
+ */
+public final class WriteValidator {
+
+    /** The message given when a second KMS server is named for an administrative group. */
+    public static final String ONE_SERVER_MESSAGE = "an administrative group has at most one KMS server: "
+            + ASSIGNED_SERVER + " already has a value; replace it instead of adding a second one";
+
+    private static final Set<String> CERTIFICATES = lower(USER_CERTIFICATE, CA_CERTIFICATE, TRANSPORT_CERTIFICATE);
+    private static final Set<String> CRLS = lower(CERTIFICATE_REVOCATION_LIST, AUTHORITY_REVOCATION_LIST,
+            DELTA_REVOCATION_LIST);
+    private static final Set<String> PKCS10 = lower(SIGNING_REQUEST, PKCS10_REQUEST);
+    private static final String ENROLLMENT_STATE_LC = lc(ENROLLMENT_STATE);
+
+    /** A private provider instance: the plugin never registers Bouncy Castle JVM-wide. */
+    private static final java.security.Provider BOUNCY_CASTLE = new org.bouncycastle.jce.provider.BouncyCastleProvider();
+
+    private final Predicate<String> isKmsServer;
+
+    /**
+     * @param isKmsServer whether a DN (as written) names an existing {@code kmsServer} entry
+     */
+    public WriteValidator(Predicate<String> isKmsServer) {
+        this.isKmsServer = isKmsServer;
+    }
+
+    /**
+     * Judges every value of the write.
+     *
+     * @throws LdapException constraintViolation, invalidAttributeSyntax, unwillingToPerform or
+     *         insufficientAccessRights, with a message a person can act on
+     */
+    public void validate(Identity who, WriteTarget target, List<AttributeChange> changes) throws LdapException {
+        for (AttributeChange change : changes) {
+            String attribute = change.attribute();
+            for (int i = 0; i < change.values().size(); i++) {
+                validateValue(attribute, change, i);
+            }
+            if (attribute.equals(ENROLLMENT_STATE_LC)) {
+                checkEnrollmentTransition(who, target, change);
+            }
+            if (target.kind() == WriteTarget.Kind.ADD && !who.isTrusted()) {
+                if (attribute.equals(lc(REQUEST_STATE))) {
+                    requirePending(change, REQUEST_STATE, RequestState.PENDING.ldapValue());
+                }
+                if (attribute.equals(lc(RECOVERY_STATE))) {
+                    requirePending(change, RECOVERY_STATE, RecoveryState.PENDING.ldapValue());
+                }
+            }
+        }
+    }
+
+    private void validateValue(String attribute, AttributeChange change, int index) throws LdapException {
+        byte[] value = change.values().get(index);
+        AttributeTypeDefinition type = KmsSchema.attributeType(attribute).orElse(null);
+        if (type != null && type.enumeration() != null) {
+            try {
+                parseAny(type.enumeration(), type.name(), change.text(index));
+            } catch (IllegalArgumentException e) {
+                throw new LdapInvalidAttributeValueException(ResultCodeEnum.CONSTRAINT_VIOLATION, e.getMessage());
+            }
+        }
+        if (CERTIFICATES.contains(attribute)) {
+            requireDer(attribute, value, "an X.509 certificate");
+            requireCertificate(attribute, value);
+        } else if (CRLS.contains(attribute)) {
+            requireDer(attribute, value, "an X.509 CRL");
+            try {
+                CertificateFactory.getInstance("X.509").generateCRL(new ByteArrayInputStream(value));
+            } catch (GeneralSecurityException | RuntimeException e) {
+                throw syntax(attribute, "is not an X.509 CRL (RFC 5280 section 5): " + reason(e));
+            }
+        } else if (attribute.equals(lc(CROSS_CERTIFICATE_PAIR))) {
+            requireCertificatePair(attribute, requireDer(attribute, value, "a CertificatePair"));
+        } else if (attribute.equals(lc(USER_SMIME_CERTIFICATE))) {
+            try {
+                ContentInfo.getInstance(requireDer(attribute, value, "a PKCS#7 ContentInfo"));
+            } catch (IllegalArgumentException e) {
+                throw syntax(attribute, "is not a PKCS#7 / CMS ContentInfo (RFC 5652 section 3): " + reason(e));
+            }
+        } else if (PKCS10.contains(attribute)) {
+            requireDer(attribute, value, "a PKCS#10 certification request");
+            requireSignedPkcs10(attribute, value);
+        } else if (attribute.equals(lc(ASSIGNED_SERVER))) {
+            String dn = change.text(index);
+            if (!isKmsServer.test(dn)) {
+                throw new LdapInvalidAttributeValueException(ResultCodeEnum.CONSTRAINT_VIOLATION,
+                        ASSIGNED_SERVER + " '" + dn + "' does not name a kmsServer entry; add the server under "
+                                + "ou=Servers,ou=KMS first");
+            }
+        }
+    }
+
+    private static void checkEnrollmentTransition(Identity who, WriteTarget target, AttributeChange change)
+            throws LdapException {
+        if (who.isTrusted()) {
+            return; // the KMS agent drives the state machine
+        }
+        String from = target.kind() == WriteTarget.Kind.ADD ? null : target.currentValue(ENROLLMENT_STATE);
+        String to = change.removesOnly() || change.values().isEmpty() ? null : change.text(0);
+        if (to == null) {
+            if (EnrollmentState.IN_PROGRESS.ldapValue().equals(from)) {
+                throw new LdapUnwillingToPerformException(ENROLLMENT_STATE
+                        + " is in-progress: the KMS is enrolling this user; wait until it is enrolled or failed");
+            }
+            return;
+        }
+        if (to.equals(from)) {
+            return;
+        }
+        EnrollmentState next = parse(EnrollmentState.class, ENROLLMENT_STATE, to);
+        switch (next) {
+            case REQUESTED -> {
+                if (EnrollmentState.IN_PROGRESS.ldapValue().equals(from)) {
+                    throw new LdapUnwillingToPerformException(ENROLLMENT_STATE
+                            + " is in-progress: the KMS is already enrolling this user; request again only after"
+                            + " it is enrolled or failed");
+                }
+                if (EnrollmentState.REVOKE_REQUESTED.ldapValue().equals(from)) {
+                    throw new LdapUnwillingToPerformException(ENROLLMENT_STATE
+                            + " is revoke-requested: wait until the revocation is done before requesting enrollment");
+                }
+            }
+            case REVOKE_REQUESTED -> {
+                if (!EnrollmentState.ENROLLED.ldapValue().equals(from)) {
+                    throw new LdapUnwillingToPerformException(ENROLLMENT_STATE + " may become revoke-requested only"
+                            + " from enrolled, but it is " + (from == null ? "not set" : from));
+                }
+            }
+            default -> throw new LdapNoPermissionException("only a KMS agent may set " + ENROLLMENT_STATE + " '"
+                    + to + "'; administrators set requested or revoke-requested");
+        }
+    }
+
+    private static void requirePending(AttributeChange change, String attribute, String pending)
+            throws LdapException {
+        for (int i = 0; i < change.values().size(); i++) {
+            if (!pending.equals(change.text(i))) {
+                throw new LdapNoPermissionException("a new request starts with " + attribute + " '" + pending
+                        + "'; only a KMS agent sets '" + change.text(i) + "'");
+            }
+        }
+    }
+
+    private static ASN1Primitive requireDer(String attribute, byte[] value, String what) throws LdapException {
+        if (value.length == 0) {
+            throw syntax(attribute, "is empty; it must be " + what + " in DER");
+        }
+        try {
+            // fromByteArray refuses trailing bytes after the first object, so "exactly one DER object"
+            ASN1Primitive primitive = ASN1Primitive.fromByteArray(value);
+            if (!(primitive instanceof ASN1Sequence)) {
+                throw syntax(attribute, "is not " + what + " in DER: it does not start with a SEQUENCE");
+            }
+            return primitive;
+        } catch (IOException | IllegalArgumentException | IllegalStateException e) {
+            throw syntax(attribute, "is not " + what + " in DER (binary; send it with ';binary' or as base64 "
+                    + "in LDIF, not PEM text): " + reason(e));
+        }
+    }
+
+    private static void requireCertificate(String attribute, byte[] value) throws LdapException {
+        try {
+            CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(value));
+        } catch (GeneralSecurityException | RuntimeException e) {
+            throw syntax(attribute, "is not an X.509 certificate (RFC 5280 section 4.1): " + reason(e));
+        }
+    }
+
+    /** RFC 4523 section 2.3: CertificatePair ::= SEQUENCE { forward [0] Certificate OPTIONAL, reverse [1] ... }. */
+    private static void requireCertificatePair(String attribute, ASN1Primitive pair) throws LdapException {
+        ASN1Sequence sequence = (ASN1Sequence) pair;
+        if (sequence.size() < 1 || sequence.size() > 2) {
+            throw syntax(attribute, "is not a CertificatePair (RFC 4523 section 2.3): it must hold a forward [0] "
+                    + "and/or a reverse [1] certificate");
+        }
+        int lastTag = -1;
+        for (ASN1Encodable element : sequence) {
+            if (!(element instanceof ASN1TaggedObject tagged) || tagged.getTagClass() != BERTags.CONTEXT_SPECIFIC
+                    || tagged.getTagNo() > 1 || tagged.getTagNo() <= lastTag) {
+                throw syntax(attribute, "is not a CertificatePair (RFC 4523 section 2.3): elements must be "
+                        + "[0] forward and [1] reverse certificates, in that order");
+            }
+            lastTag = tagged.getTagNo();
+            try {
+                Certificate certificate = Certificate.getInstance(tagged.getExplicitBaseObject());
+                requireCertificate(attribute, certificate.getEncoded());
+            } catch (IllegalArgumentException | IllegalStateException | IOException e) {
+                throw syntax(attribute, "holds a " + (lastTag == 0 ? "forward" : "reverse")
+                        + " element that is not an X.509 certificate: " + reason(e));
+            }
+        }
+    }
+
+    private static void requireSignedPkcs10(String attribute, byte[] value) throws LdapException {
+        PKCS10CertificationRequest request;
+        try {
+            request = new PKCS10CertificationRequest(value);
+        } catch (IOException | RuntimeException e) {
+            throw syntax(attribute, "is not a PKCS#10 certification request (RFC 2986): " + reason(e));
+        }
+        boolean valid;
+        try {
+            valid = request.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(BOUNCY_CASTLE)
+                    .build(request.getSubjectPublicKeyInfo()));
+        } catch (OperatorCreationException | PKCSException | RuntimeException e) {
+            throw syntax(attribute, "is a PKCS#10 request whose signature cannot be checked: " + reason(e));
+        }
+        if (!valid) {
+            throw syntax(attribute, "is a PKCS#10 request whose signature does not verify with its own public key "
+                    + "(RFC 2986 section 4.2); it was altered or signed with another key");
+        }
+    }
+
+    private static LdapInvalidAttributeValueException syntax(String attribute, String what) {
+        return new LdapInvalidAttributeValueException(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX,
+                AccessPolicy.display(attribute) + " " + what);
+    }
+
+    private static String reason(Throwable e) {
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+    }
+
+    @SuppressWarnings({ "unchecked", "rawtypes" })
+    private static LdapEnumeration parseAny(Class<? extends LdapEnumeration> type, String attribute, String value) {
+        return (LdapEnumeration) LdapEnumeration.parse((Class) type, attribute, value);
+    }
+
+    private static <E extends Enum<E> & LdapEnumeration> E parse(Class<E> type, String attribute, String value) {
+        return LdapEnumeration.parse(type, attribute, value);
+    }
+
+    private static String lc(String name) {
+        return name.toLowerCase(Locale.ROOT);
+    }
+
+    private static Set<String> lower(String... names) {
+        java.util.Set<String> set = new java.util.HashSet<>();
+        for (String name : names) {
+            set.add(lc(name));
+        }
+        return Set.copyOf(set);
+    }
+}

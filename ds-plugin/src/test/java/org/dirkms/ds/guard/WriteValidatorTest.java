@@ -1,0 +1,155 @@
+package org.dirkms.ds.guard;
+
+import static org.dirkms.ds.guard.AccessPolicyTest.ADMIN;
+import static org.dirkms.ds.guard.AccessPolicyTest.AGENT;
+import static org.dirkms.ds.guard.AccessPolicyTest.ALICE;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapInvalidAttributeValueException;
+import org.apache.directory.api.ldap.model.exception.LdapNoPermissionException;
+import org.apache.directory.api.ldap.model.exception.LdapUnwillingToPerformException;
+import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
+import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.asn1.DERTaggedObject;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Certificate;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class WriteValidatorTest {
+
+    private static final String SERVER = "cn=kms1,ou=Servers,ou=KMS,dc=example,dc=com";
+    private static final WriteValidator VALIDATOR = new WriteValidator(dn -> dn.equalsIgnoreCase(SERVER));
+
+    private static byte[] certificate;
+    private static byte[] pkcs10;
+
+    @BeforeAll
+    static void makeCredentials() throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair pair = generator.generateKeyPair();
+        X500Name name = new X500Name("CN=Alice");
+        certificate = new JcaX509v3CertificateBuilder(name, BigInteger.ONE, Date.from(Instant.parse("2026-01-01T00:00:00Z")),
+                Date.from(Instant.parse("2027-01-01T00:00:00Z")), name, pair.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())).getEncoded();
+        pkcs10 = new JcaPKCS10CertificationRequestBuilder(name, pair.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())).getEncoded();
+    }
+
+    private static WriteTarget user(String state) {
+        return new WriteTarget(WriteTarget.Kind.MODIFY, ALICE, null, Set.of("inetOrgPerson", "kmsUser"),
+                state == null ? Map.of() : Map.of("kmsenrollmentstate", state));
+    }
+
+    private static AttributeChange replace(String attribute, byte[] value) {
+        return new AttributeChange(attribute, AttributeChange.Operation.REPLACE, List.of(value));
+    }
+
+    private static AttributeChange replace(String attribute, String value) {
+        return replace(attribute, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void anEnumeratedValueOutsideTheEnumerationIsAConstraintViolationNamingEveryValue() {
+        LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(ADMIN, user(null), List.of(replace("kmsenrollmentstate", "enroled"))));
+        assertEquals(ResultCodeEnum.CONSTRAINT_VIOLATION, e.getResultCode());
+        assertEquals("kmsEnrollmentState 'enroled' is not one of: requested, in-progress, enrolled, failed, "
+                + "revoke-requested, revoked", e.getMessage());
+        assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(AGENT, user(null), List.of(replace("kmskeyalgorithm", "dsa-512"))));
+    }
+
+    @Test
+    void administratorsRequestAndRevokeButOnlyAgentsCompleteTheStateMachine() throws LdapException {
+        for (String from : new String[] { null, "failed", "revoked", "enrolled" }) {
+            VALIDATOR.validate(ADMIN, user(from), List.of(replace("kmsenrollmentstate", "requested")));
+        }
+        VALIDATOR.validate(ADMIN, user("enrolled"), List.of(replace("kmsenrollmentstate", "revoke-requested")));
+        assertThrows(LdapUnwillingToPerformException.class,
+                () -> VALIDATOR.validate(ADMIN, user("requested"), List.of(replace("kmsenrollmentstate", "revoke-requested"))));
+        LdapUnwillingToPerformException busy = assertThrows(LdapUnwillingToPerformException.class,
+                () -> VALIDATOR.validate(ADMIN, user("in-progress"), List.of(replace("kmsenrollmentstate", "requested"))));
+        assertTrue(busy.getMessage().contains("in-progress"), busy.getMessage());
+        for (String agentOnly : new String[] { "in-progress", "enrolled", "failed", "revoked" }) {
+            LdapNoPermissionException e = assertThrows(LdapNoPermissionException.class,
+                    () -> VALIDATOR.validate(ADMIN, user("requested"), List.of(replace("kmsenrollmentstate", agentOnly))));
+            assertTrue(e.getMessage().startsWith("only a KMS agent may set kmsEnrollmentState '" + agentOnly + "'"));
+            VALIDATOR.validate(AGENT, user("requested"), List.of(replace("kmsenrollmentstate", agentOnly)));
+        }
+    }
+
+    @Test
+    void newRequestsByAdministratorsStartPending() throws LdapException {
+        WriteTarget add = new WriteTarget(WriteTarget.Kind.ADD, "cn=r,ou=recovery requests,ou=kms,dc=example,dc=com",
+                null, Set.of("kmsRecoveryRequest"), Map.of());
+        VALIDATOR.validate(ADMIN, add, List.of(new AttributeChange("kmsrecoverystate", AttributeChange.Operation.ADD,
+                List.of("pending".getBytes(StandardCharsets.UTF_8)))));
+        assertThrows(LdapNoPermissionException.class, () -> VALIDATOR.validate(ADMIN, add, List.of(new AttributeChange(
+                "kmsrecoverystate", AttributeChange.Operation.ADD, List.of("approved".getBytes(StandardCharsets.UTF_8))))));
+    }
+
+    @Test
+    void certificatesMustBeDerCertificates() throws Exception {
+        VALIDATOR.validate(AGENT, user(null), List.of(replace("usercertificate", certificate)));
+        LdapInvalidAttributeValueException garbage = assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(AGENT, user(null), List.of(replace("usercertificate", "garbage"))));
+        assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, garbage.getResultCode());
+        assertTrue(garbage.getMessage().startsWith("userCertificate is not an X.509 certificate in DER"),
+                garbage.getMessage());
+        byte[] trailing = java.util.Arrays.copyOf(certificate, certificate.length + 1);
+        assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(AGENT, user(null), List.of(replace("cacertificate", trailing))));
+        assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(AGENT, user(null), List.of(replace("certificaterevocationlist", certificate))));
+    }
+
+    @Test
+    void aCrossCertificatePairHoldsTaggedCertificates() throws Exception {
+        Certificate parsed = Certificate.getInstance(certificate);
+        byte[] pair = new DERSequence(new DERTaggedObject(true, 0, parsed)).getEncoded();
+        VALIDATOR.validate(AGENT, user(null), List.of(replace("crosscertificatepair", pair)));
+        byte[] untagged = new DERSequence(parsed).getEncoded();
+        LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(AGENT, user(null), List.of(replace("crosscertificatepair", untagged))));
+        assertTrue(e.getMessage().contains("RFC 4523"), e.getMessage());
+    }
+
+    @Test
+    void aSigningRequestMustVerify() throws Exception {
+        VALIDATOR.validate(AGENT, user(null), List.of(replace("kmssigningrequest", pkcs10)));
+        byte[] tampered = pkcs10.clone();
+        tampered[tampered.length - 5] ^= 0x01; // inside the signature
+        LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(AGENT, user(null), List.of(replace("kmspkcs10request", tampered))));
+        assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, e.getResultCode());
+        assertTrue(e.getMessage().startsWith("kmsPkcs10Request "), e.getMessage());
+    }
+
+    @Test
+    void anAssignedServerMustBeAKmsServer() {
+        assertDoesNotThrow(() -> VALIDATOR.validate(ADMIN, user(null), List.of(replace("kmsassignedserver", SERVER))));
+        LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(ADMIN, user(null), List.of(replace("kmsassignedserver", "cn=nope,dc=example,dc=com"))));
+        assertEquals(ResultCodeEnum.CONSTRAINT_VIOLATION, e.getResultCode());
+    }
+}
