@@ -17,7 +17,8 @@ public final class DirkmsCommand {
      */
     static final List<Subcommand> SUBCOMMANDS = List.of(
             new ServeCommand(),
-            new CaCommand());
+            new CaCommand(),
+            new AuditCommand());
 
     private DirkmsCommand() {
     }

@@ -67,6 +67,11 @@ class SampleLdifIT {
             assertTrue(connection.lookup(JDOE).hasObjectClass("kmsUser"));
         }
 
+        // Revocation applies to enrolled users only. No KMS agent enrolls users yet, so the test
+        // takes the agent's part for this one step, as the agent identity.
+        LdapTools.against(directory).asAgent().withArguments("-ZZ").modify("dn: " + JDOE
+                + "\nchangetype: modify\nreplace: kmsEnrollmentState\nkmsEnrollmentState: enrolled\n-\n")
+                .assertSuccess();
         load(admin, samples.get(4));
         assertEquals("revoke-requested", attribute(admin, JDOE, "kmsEnrollmentState"));
         assertEquals("keyCompromise", attribute(admin, JDOE, "kmsRevocationReason"));
@@ -74,7 +79,9 @@ class SampleLdifIT {
         load(admin, samples.get(5));
         assertEquals(JDOE, attribute(admin, RECOVERY, "kmsRecoveryTarget"));
 
-        load(admin, samples.get(6));
+        // Each recovery agent approves bound as themselves.
+        load(LdapTools.against(directory).as("uid=bob,ou=People,dc=example,dc=com", "bob-sample-password-change-me")
+                .withArguments("-ZZ"), samples.get(6));
         try (LdapConnection connection = directory.adminConnection()) {
             Entry request = connection.lookup(RECOVERY, "kmsRecoveryApproval");
             assertTrue(request.get("kmsRecoveryApproval").contains("uid=bob,ou=People,dc=example,dc=com"));
