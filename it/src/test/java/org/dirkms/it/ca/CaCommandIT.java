@@ -110,7 +110,7 @@ class CaCommandIT {
         String dn = "cn=" + name + "," + directory.layout().certificationAuthorities();
         Path csr = work.resolve("issuing.csr");
         run(0, "init", "--subordinate", "--name", name, "--key-algorithm", "EC-P384", "--csr-out", csr.toString());
-        assertTrue(anonymousBase(dn, "kmsCAState").contains("kmsCAState: awaiting-certificate"));
+        assertTrue(adminBase(dn, "kmsCAState").contains("kmsCAState: awaiting-certificate"));
 
         openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
                 "outside.key", "-out", "outside.pem", "-days", "3650", "-subj", "/O=Outside Trust/CN=Outside Root",
@@ -126,12 +126,12 @@ class CaCommandIT {
         String refused = run(1, "install", "--name", name, "--cert", work.resolve("issuing.pem").toString(),
                 "--chain", work.resolve("stranger.pem").toString());
         assertTrue(refused.contains("does not chain to the root"), refused);
-        assertTrue(anonymousBase(dn, "kmsCAState").contains("kmsCAState: awaiting-certificate"));
+        assertTrue(adminBase(dn, "kmsCAState").contains("kmsCAState: awaiting-certificate"));
 
         String installed = run(0, "install", "--name", name, "--cert", work.resolve("issuing.pem").toString(),
                 "--chain", work.resolve("outside.pem").toString());
         assertTrue(installed.contains("is active; chain of 2 certificates published"), installed);
-        String entry = anonymousBase(dn, "kmsCAState", "cACertificate;binary", "certificateRevocationList;binary");
+        String entry = adminBase(dn, "kmsCAState", "cACertificate;binary", "certificateRevocationList;binary");
         assertTrue(entry.contains("kmsCAState: active"), entry);
         assertEquals(2, entry.lines().filter(l -> l.startsWith("cACertificate")).count(), entry);
         assertEquals(1, entry.lines().filter(l -> l.startsWith("certificateRevocationList")).count(), entry);
@@ -164,10 +164,19 @@ class CaCommandIT {
     }
 
     private static String anonymousBase(String dn, String... attributes) {
+        return base(LdapTools.against(directory).anonymous(), dn, attributes);
+    }
+
+    /** The CA's state is for authenticated readers; anonymous clients read certificates and CRLs. */
+    private static String adminBase(String dn, String... attributes) {
+        return base(LdapTools.against(directory).asAdmin(), dn, attributes);
+    }
+
+    private static String base(LdapTools tools, String dn, String... attributes) {
         List<String> arguments = new ArrayList<>(List.of("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", dn,
                 "(objectClass=*)"));
         arguments.addAll(List.of(attributes));
-        return LdapTools.against(directory).anonymous().searchRaw(arguments.toArray(new String[0])).assertSuccess().stdout();
+        return tools.searchRaw(arguments.toArray(new String[0])).assertSuccess().stdout();
     }
 
     private static byte[] binary(String ldif, String attribute) {

@@ -40,8 +40,10 @@ class ServeWithCaIT {
             Map<String, String> environment = Map.of("LDAPTLS_CACERT", caPem.toString(), "LDAPTLS_REQCERT", "demand",
                     "LDAPCONF", "/dev/null", "LDAPRC", "dirkms-it-no-ldaprc");
             String ldapsearch = LdapTools.executable("ldapsearch");
+            // The CA's state and templates are for authenticated readers; anonymous clients read
+            // certificates and CRLs only.
             LdapTools.Result startTls = LdapTools.run(List.of(ldapsearch, "-H", server.ldapUrl(), "-ZZ", "-x", "-LLL",
-                    "-s", "base", "-b", caDn, "(objectClass=pkiCA)", "kmsCAState", "kmsInstalledTemplate"),
+                    "-D", server.adminDn(), "-y", server.adminPasswordFile().toString(), "-s", "base", "-b", caDn, "(objectClass=pkiCA)", "kmsCAState", "kmsInstalledTemplate"),
                     environment, null).assertSuccess();
             assertTrue(startTls.stdout().contains("kmsCAState: active"), startTls.stdout());
             assertEquals(7, startTls.stdout().lines().filter(l -> l.startsWith("kmsInstalledTemplate: ")).count(),
