@@ -10,9 +10,6 @@ import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Modification;
 import org.apache.directory.api.ldap.model.exception.LdapException;
-import org.apache.directory.api.ldap.model.filter.BranchNode;
-import org.apache.directory.api.ldap.model.filter.ExprNode;
-import org.apache.directory.api.ldap.model.filter.LeafNode;
 import org.apache.directory.api.ldap.model.message.AddRequest;
 import org.apache.directory.api.ldap.model.message.AddResponseImpl;
 import org.apache.directory.api.ldap.model.message.CompareRequest;
@@ -179,8 +176,7 @@ public final class WireGuard extends IoFilterAdapter {
         boolean secured = session.isSecured();
         if (message instanceof SearchRequest search) {
             Identity who = identity(session);
-            List<String> attributes = new ArrayList<>();
-            collect(search.getFilter(), attributes);
+            List<String> attributes = new ArrayList<>(KmsInterceptor.filterAttributes(search.getFilter()));
             // Server-side sorting (RFC 2891) by a secret would order entries by its value: a
             // sort key is judged like a filter term.
             if (search.getControl(SortRequest.OID) instanceof SortRequest sort && sort.getSortKeys() != null) {
@@ -362,19 +358,5 @@ public final class WireGuard extends IoFilterAdapter {
     private static Carried forget(IoSession session, int messageId) {
         Object map = session.getAttribute(CARRIERS);
         return map == null ? null : carried(session).remove(messageId);
-    }
-
-    private static void collect(ExprNode node, List<String> attributes) {
-        if (node instanceof BranchNode branch) {
-            for (ExprNode child : branch.getChildren()) {
-                collect(child, attributes);
-            }
-        } else if (node instanceof LeafNode leaf) {
-            if (leaf.getAttributeType() != null) {
-                attributes.add(leaf.getAttributeType().getOid());
-            } else if (leaf.getAttribute() != null) {
-                attributes.add(leaf.getAttribute());
-            }
-        }
     }
 }

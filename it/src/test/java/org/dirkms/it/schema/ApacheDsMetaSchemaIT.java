@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link KmsSchema} defines it and stores a KMS user.
  */
 @ExtendWith(ApacheDSTestExtension.class)
-@CreateDS(name = "ApacheDsMetaSchemaIT", factory = PlainDirectoryServiceFactory.class)
+@CreateDS(name = "ApacheDsMetaSchemaIT")
 @CreateLdapServer(transports = @CreateTransport(protocol = "LDAP", address = "127.0.0.1"))
 class ApacheDsMetaSchemaIT extends AbstractLdapTestUnit {
 

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link KmsSchema} defines it and stores a KMS user.
  */
 @ExtendWith(ApacheDSTestExtension.class)
-@CreateDS(name = "ApacheDsRfc4512SchemaIT", factory = PlainDirectoryServiceFactory.class)
+@CreateDS(name = "ApacheDsRfc4512SchemaIT")
 @CreateLdapServer(transports = @CreateTransport(protocol = "LDAP", address = "127.0.0.1"))
 class ApacheDsRfc4512SchemaIT extends AbstractLdapTestUnit {
 
