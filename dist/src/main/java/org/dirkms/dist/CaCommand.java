@@ -98,7 +98,8 @@ public final class CaCommand implements Subcommand {
                 revoke:  reasons: unspecified, keyCompromise, affiliationChanged, superseded,
                          cessationOfOperation, certificateHold, privilegeWithdrawn (default unspecified);
                          the CRL on the CA entry is republished at once.
-                crl:     re-signs and republishes the CRL (run it on a schedule); --out writes it (PEM).""";
+                crl:     re-signs and republishes the CRL now (dirkms serve also does it on its own
+         schedule); --out writes it (PEM).""";
     }
 
     @Override

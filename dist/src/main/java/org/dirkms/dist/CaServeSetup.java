@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CaService;
@@ -72,35 +73,56 @@ public final class CaServeSetup {
     }
 
     /**
-     * Publishes the CA's CRL on a schedule: every {@code period} the CRL on the CA entry is
-     * re-signed when its next update is less than half its validity away (RFC 5280 section
-     * 5.1.2.5: relying parties must always find a CRL whose nextUpdate has not passed). A failed
-     * round is logged and retried at the next period; revocations publish at once regardless.
+     * Runs the CA's own work in the background while the server serves:
+     * <ul>
+     * <li>every {@code queuePeriod}, the certificate request queue ({@code ou=Requests}) is
+     * served: each pending request is claimed, issued or ended as failed with its reason
+     * ({@link CaService#processPendingRequests});</li>
+     * <li>every {@code crlPeriod}, the CRL on the CA entry is re-signed when its next update is
+     * less than half its validity away (RFC 5280 section 5.1.2.5: relying parties must always
+     * find a CRL whose nextUpdate has not passed). Revocations publish at once regardless.</li>
+     * </ul>
+     * A failed round is logged and retried at the next period; the state it works on lives in
+     * the directory, so nothing is lost in between.
      *
      * @return the scheduler; shut it down before closing the server
      */
-    public static ScheduledExecutorService scheduleCrlPublication(Serving serving, Clock clock, SecureRandom random,
-            Duration period) {
+    public static ScheduledExecutorService scheduleCaWork(Serving serving, Clock clock, SecureRandom random,
+            Duration queuePeriod, Duration crlPeriod) {
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread thread = new Thread(task, "dirkms-crl-publication");
+            Thread thread = new Thread(task, "dirkms-ca");
             thread.setDaemon(true);
             return thread;
         });
+        Duration margin = CertificationAuthority.Publication.ldapOnly().crlValidity().dividedBy(2);
+        scheduler.scheduleWithFixedDelay(() -> withCaService(serving, clock, random, "serve the request queue",
+                service -> {
+                    int[] counts = service.processPendingRequests(serving.ca(), QUEUE_OWNER);
+                    if (counts[0] + counts[1] > 0) {
+                        LOG.info("Request queue: {} issued, {} refused", counts[0], counts[1]);
+                    }
+                }), 0, queuePeriod.toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(() -> withCaService(serving, clock, random, "publish the CRL",
+                service -> service.renewCrlIfDue(serving.ca(), margin)
+                        .ifPresent(crl -> LOG.info("Published a renewed CRL of {} (next update {})",
+                                serving.ca().dn(), crl.getNextUpdate().toInstant()))),
+                0, crlPeriod.toMillis(), TimeUnit.MILLISECONDS);
+        return scheduler;
+    }
+
+    /** Name the queue's claims carry in {@code kmsClaimedBy}. */
+    static final String QUEUE_OWNER = "dirkms-serve";
+
+    private static void withCaService(Serving serving, Clock clock, SecureRandom random, String what,
+            Consumer<CaService> work) {
         DirectoryServer server = serving.server();
         DirectoryLayout layout = server.layout();
-        Duration margin = CertificationAuthority.Publication.ldapOnly().crlValidity().dividedBy(2);
-        scheduler.scheduleAtFixedRate(() -> {
-            try (LdapNetworkConnection connection = CaDirectoryConnection.open(server.ldapUrl(), server.kmsAgentDn(),
-                    server.kmsAgentPasswordFile(), server.tlsCertificateFile())) {
-                new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random)
-                        .renewCrlIfDue(serving.ca(), margin)
-                        .ifPresent(crl -> LOG.info("Published a renewed CRL of {} (next update {})",
-                                serving.ca().dn(), crl.getNextUpdate().toInstant()));
-            } catch (IOException | LdapException | GeneralSecurityException | RuntimeException e) {
-                // The next round retries; the published CRL stays valid until its nextUpdate.
-                LOG.warn("Scheduled CRL publication of {} failed: {}", serving.ca().dn(), e.getMessage());
-            }
-        }, 0, period.toMillis(), TimeUnit.MILLISECONDS);
-        return scheduler;
+        try (LdapNetworkConnection connection = CaDirectoryConnection.open(server.ldapUrl(), server.kmsAgentDn(),
+                server.kmsAgentPasswordFile(), server.tlsCertificateFile())) {
+            work.accept(new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random));
+        } catch (IOException | LdapException | GeneralSecurityException | RuntimeException e) {
+            // The next round retries: the queue and the CRL live in the directory.
+            LOG.warn("Could not {} of {}: {}", what, serving.ca().dn(), e.getMessage());
+        }
     }
 }

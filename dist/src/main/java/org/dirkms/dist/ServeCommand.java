@@ -19,6 +19,8 @@ import org.dirkms.ds.server.ServerStartException;
  */
 public final class ServeCommand implements Subcommand {
 
+    /** How often the CA serves the certificate request queue. */
+    static final Duration QUEUE_PERIOD = Duration.ofSeconds(2);
     /** How often the CA's CRL is checked and, when due, republished. */
     static final Duration CRL_CHECK_PERIOD = Duration.ofHours(1);
 
@@ -76,12 +78,12 @@ public final class ServeCommand implements Subcommand {
             return FAILED;
         }
         DirectoryServer server = serving.server();
-        ScheduledExecutorService crlSchedule = CaServeSetup.scheduleCrlPublication(serving, clock, random,
+        ScheduledExecutorService caWork = CaServeSetup.scheduleCaWork(serving, clock, random, QUEUE_PERIOD,
                 CRL_CHECK_PERIOD);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
-                crlSchedule.shutdownNow();
+                caWork.shutdownNow();
                 server.close();
                 out.println("dirkms directory stopped");
                 out.flush();

@@ -60,14 +60,28 @@ public final class LdapTools {
      * and {@code LDAPTLS_REQCERT=demand}.
      */
     public static LdapTools against(TestDirectory directory) {
+        return new LdapTools(directory, directory.ldapUrl(), List.of("-x"), List.of(),
+                environment(directory.tlsCertificateFile()));
+    }
+
+    /**
+     * Clients aimed at a server this test started itself (not through {@link TestDirectory}),
+     * anonymous, trusting {@code caCertificate}; bind with {@link #as} or
+     * {@link #asWithPasswordFile} ({@link #asAdmin()} and {@link #asAgent()} need a TestDirectory).
+     */
+    public static LdapTools against(String url, Path caCertificate) {
+        return new LdapTools(null, url, List.of("-x"), List.of(), environment(caCertificate));
+    }
+
+    private static Map<String, String> environment(Path caCertificate) {
         Map<String, String> environment = new HashMap<>();
-        environment.put("LDAPTLS_CACERT", directory.tlsCertificateFile().toString());
+        environment.put("LDAPTLS_CACERT", caCertificate.toString());
         environment.put("LDAPTLS_REQCERT", "demand");
         // The machine's /etc/ldap/ldap.conf and an ~/.ldaprc must not change what the test sees
         // (LDAPNOINIT would also drop the LDAPTLS_* variables, so the files are redirected).
         environment.put("LDAPCONF", "/dev/null");
         environment.put("LDAPRC", "dirkms-it-no-ldaprc");
-        return new LdapTools(directory, directory.ldapUrl(), List.of("-x"), List.of(), environment);
+        return environment;
     }
 
     private LdapTools copy(String newUrl, List<String> newBind, List<String> newExtra, Map<String, String> newEnv) {
