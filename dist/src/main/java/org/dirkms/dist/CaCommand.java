@@ -99,7 +99,7 @@ public final class CaCommand implements Subcommand {
                          cessationOfOperation, certificateHold, privilegeWithdrawn (default unspecified);
                          the CRL on the CA entry is republished at once.
                 crl:     re-signs and republishes the CRL now (dirkms serve also does it on its own
-         schedule); --out writes it (PEM).""";
+                         schedule); --out writes it (PEM).""";
     }
 
     @Override
