@@ -23,7 +23,7 @@ import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.SoftwareSigner;
 import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.agent.keys.RecoveryKeyStore;
-import org.dirkms.agent.smime.EnrollmentCryptography;
+import org.dirkms.agent.smime.EnrollmentKeyMaterial;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.ContentEncryptionAlgorithm;
@@ -78,9 +78,9 @@ class KeyMaterialInDirectoryIT {
     @Test
     void eachPartyReadsWhatTheAgentStored() throws Exception {
         SecureRandom random = new SecureRandom();
-        EnrollmentCryptography.Result result = new EnrollmentCryptography(ca,
+        EnrollmentKeyMaterial.Result result = new EnrollmentKeyMaterial(ca,
                 new KeyArchiver(recovery.current().certificate(), random), random)
-                .enroll(kim, List.of(MAIL), null, new EnrollmentCryptography.Configuration(KeyAlgorithm.EC_P256,
+                .make(kim, List.of(MAIL), null, new EnrollmentKeyMaterial.Configuration(KeyAlgorithm.EC_P256,
                         ContentEncryptionAlgorithm.AES_128_GCM, MessageFormat.SMIME_4_0, PackageFormat.PBES2_AES_256));
         Base64.Encoder base64 = Base64.getEncoder();
         String archiveDn = "cn=" + result.encryptionCertificate().getSerialNumber().toString(16) + ","

@@ -27,11 +27,11 @@ import org.dirkms.schema.PackageFormat;
  * package (with a fresh one-time token) are built.
  *
  * <p>The agent persists the results in its own order (archive before any publication). A
- * benchmark calls {@link #enroll} in a plain loop on the agent's threads to measure the
+ * benchmark calls {@link #make} in a plain loop on the agent's threads to measure the
  * cryptographic ceiling of enrollment: the same key generations, signatures and wrapping.
  * Instances are immutable and safe for concurrent use.
  */
-public final class EnrollmentCryptography {
+public final class EnrollmentKeyMaterial {
 
     /**
      * An administrative group's encryption configuration.
@@ -88,7 +88,7 @@ public final class EnrollmentCryptography {
     private final SecureRandom random;
 
     /** Enrollment issuing with {@code ca}, archiving with {@code archiver}, drawing randomness from {@code random}. */
-    public EnrollmentCryptography(CertificationAuthority ca, KeyArchiver archiver, SecureRandom random) {
+    public EnrollmentKeyMaterial(CertificationAuthority ca, KeyArchiver archiver, SecureRandom random) {
         this.ca = ca;
         this.archiver = archiver;
         this.keys = new KeyPairFactory(random);
@@ -107,7 +107,7 @@ public final class EnrollmentCryptography {
      * @throws IssuanceRefusedException if the CA refuses a certificate (an invalid signing request,
      *         no mail address, ...), with a reason fit for {@code kmsLastError}
      */
-    public Result enroll(String subjectDn, List<String> mail, byte[] signingRequest, Configuration configuration)
+    public Result make(String subjectDn, List<String> mail, byte[] signingRequest, Configuration configuration)
             throws IssuanceRefusedException {
         KeyPair encryption = keys.generate(configuration.keyAlgorithm());
         X509Certificate encryptionCertificate = ca.issue(IssuanceRequest.forPerson(StandardTemplates.SMIME_ENCRYPTION,

@@ -34,13 +34,13 @@ import org.junit.jupiter.api.io.TempDir;
  * CA, the archive holds the encryption key; a client's own request keeps its key out of the
  * package; refusals carry the CA's reason.
  */
-class EnrollmentCryptographyTest {
-    private static final EnrollmentCryptography.Configuration EC_DEFAULT = new EnrollmentCryptography.Configuration(
+class EnrollmentKeyMaterialTest {
+    private static final EnrollmentKeyMaterial.Configuration EC_DEFAULT = new EnrollmentKeyMaterial.Configuration(
             KeyAlgorithm.EC_P256, ContentEncryptionAlgorithm.AES_256_GCM, MessageFormat.SMIME_4_0, PackageFormat.PBES2_AES_256);
 
     private static TestPki pki;
     private static RecoveryKeyStore recovery;
-    private static EnrollmentCryptography enrollment;
+    private static EnrollmentKeyMaterial enrollment;
 
     @TempDir
     static Path data;
@@ -52,13 +52,13 @@ class EnrollmentCryptographyTest {
         ExternalTools.require("openssl", "openssl");
         pki = TestPki.create();
         recovery = RecoveryKeyStore.create(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM);
-        enrollment = new EnrollmentCryptography(pki.ca(), new KeyArchiver(recovery.current().certificate(), TestPki.RANDOM),
+        enrollment = new EnrollmentKeyMaterial(pki.ca(), new KeyArchiver(recovery.current().certificate(), TestPki.RANDOM),
                 TestPki.RANDOM);
     }
 
     @Test
     void theUserDecryptsAndSignsWithThePackagedKeys() throws Exception {
-        EnrollmentCryptography.Result result = enrollment.enroll(TestPki.ALICE_DN, List.of(TestPki.ALICE_MAIL), null, EC_DEFAULT);
+        EnrollmentKeyMaterial.Result result = enrollment.make(TestPki.ALICE_DN, List.of(TestPki.ALICE_MAIL), null, EC_DEFAULT);
         assertTrue(result.signingKeyMadeHere());
         assertEquals(result.encryptionCertificate().getSubjectX500Principal(), result.signingCertificate().getSubjectX500Principal());
         String token = new String(result.token());
@@ -99,8 +99,8 @@ class EnrollmentCryptographyTest {
     @Test
     void aClientsOwnSigningRequestKeepsItsKeyOnTheClient() throws Exception {
         KeyPair client = TestPki.KEYS.generate(KeyAlgorithm.EC_P256);
-        EnrollmentCryptography.Result result = enrollment.enroll(TestPki.ALICE_DN, List.of(TestPki.ALICE_MAIL),
-                KeyPairFactory.certificationRequest(client), new EnrollmentCryptography.Configuration(KeyAlgorithm.EC_P256,
+        EnrollmentKeyMaterial.Result result = enrollment.make(TestPki.ALICE_DN, List.of(TestPki.ALICE_MAIL),
+                KeyPairFactory.certificationRequest(client), new EnrollmentKeyMaterial.Configuration(KeyAlgorithm.EC_P256,
                         ContentEncryptionAlgorithm.AES_256_CBC, MessageFormat.SMIME_3_2, PackageFormat.LEGACY_PBE_SHA1_3DES));
         assertFalse(result.signingKeyMadeHere());
         assertArrayEquals(client.getPublic().getEncoded(), result.signingCertificate().getPublicKey().getEncoded());
@@ -118,10 +118,10 @@ class EnrollmentCryptographyTest {
     @Test
     void refusalsCarryThePlainReason() {
         IssuanceRefusedException noMail = assertThrows(IssuanceRefusedException.class,
-                () -> enrollment.enroll(TestPki.ALICE_DN, List.of(), null, EC_DEFAULT));
+                () -> enrollment.make(TestPki.ALICE_DN, List.of(), null, EC_DEFAULT));
         assertTrue(noMail.getMessage().contains("has no mail address"), noMail.getMessage());
         IssuanceRefusedException badRequest = assertThrows(IssuanceRefusedException.class,
-                () -> enrollment.enroll(TestPki.ALICE_DN, List.of(TestPki.ALICE_MAIL), new byte[] {0x30, 0x00}, EC_DEFAULT));
+                () -> enrollment.make(TestPki.ALICE_DN, List.of(TestPki.ALICE_MAIL), new byte[] {0x30, 0x00}, EC_DEFAULT));
         assertFalse(badRequest.getMessage().isBlank());
     }
 
