@@ -25,7 +25,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Archived keys judged by OpenSSL: for an RSA and an EC recovery key, the EnvelopedData uses
+ * Archived keys judged by OpenSSL: for an RSA and an EC (P-256 and P-384) recovery key, the EnvelopedData uses
  * the promised algorithms ({@code openssl cms -cmsout -print}), decrypts with {@code openssl cms
  * -decrypt} and the recovery key alone to a PKCS#8 key whose public half is the published
  * certificate's; {@link KeyRecoverer} gives the same key; {@link ArchiveChecker} tells a match
@@ -47,6 +47,9 @@ class KeyArchiveInteropTest {
     enum RecoveryAlgorithm {
         RSA_2048(KeyAlgorithm.RSA_2048, WrappedKey.RSA_OAEP_SHA256_AES256, List.of("rsaesOaep", "sha256", "aes-256-cbc")),
         EC_P256(KeyAlgorithm.EC_P256, WrappedKey.ECDH_SHA256KDF_AES256_WRAP,
+                List.of("dhSinglePass-stdDH-sha256kdf-scheme", "id-aes256-wrap", "aes-256-cbc")),
+        /** What {@code dirkms serve} makes. */
+        EC_P384(KeyAlgorithm.EC_P384, WrappedKey.ECDH_SHA256KDF_AES256_WRAP,
                 List.of("dhSinglePass-stdDH-sha256kdf-scheme", "id-aes256-wrap", "aes-256-cbc"));
 
         final KeyAlgorithm algorithm;
