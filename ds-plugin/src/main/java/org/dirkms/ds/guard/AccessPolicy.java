@@ -152,6 +152,15 @@ public final class AccessPolicy {
     // ------------------------------------------------------------------ reading
 
     /**
+     * Whether reading {@code attribute} depends on the entry it is in (secrets and
+     * {@code userPassword}); for every other attribute {@link #mayRead} needs neither the target
+     * DN nor the recovery requester, and may be given {@code null} for both.
+     */
+    public static boolean dependsOnTarget(String attribute) {
+        return isSecret(attribute) || attribute.equals(USER_PASSWORD_LC);
+    }
+
+    /**
      * Whether {@code who} may read {@code attribute} of the entry {@code targetDn}.
      *
      * @param attribute          lower-case name of the attribute type

@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -95,6 +96,7 @@ public final class KmsInterceptor extends BaseInterceptor {
 
     private static final Logger LOG = LoggerFactory.getLogger(KmsInterceptor.class);
 
+    private final Map<String, String> lowerNames = new ConcurrentHashMap<>();
     private final DirectoryLayout layout;
     private final Path auditDirectory;
     private final Clock clock;
@@ -274,12 +276,19 @@ public final class KmsInterceptor extends BaseInterceptor {
 
     /** The attributes of {@code entry} that {@code who} may not read. */
     private List<Attribute> hiddenAttributes(Identity who, Entry entry) {
-        String dn = normalise(entry.getDn());
-        boolean serverMetadata = dn.equals(rootDseDn) || dn.equals(subschemaDn);
         List<Attribute> hidden = new ArrayList<>();
+        String dn = null;
+        boolean serverMetadata = false;
         String[] requester = new String[1];
         for (Attribute attribute : entry.getAttributes()) {
             String name = canonicalName(attribute);
+            if (!AccessPolicy.dependsOnTarget(name) && policy.mayRead(who, name, null, null)) {
+                continue; // the common case, judged without the entry's DN
+            }
+            if (dn == null) {
+                dn = normalise(entry.getDn());
+                serverMetadata = dn.equals(rootDseDn) || dn.equals(subschemaDn);
+            }
             boolean readable = serverMetadata && !AccessPolicy.isSecret(name)
                     || policy.mayRead(who, name, dn, () -> requester[0] != null ? requester[0]
                             : (requester[0] = recoveryRequester(entry)));
@@ -739,7 +748,7 @@ public final class KmsInterceptor extends BaseInterceptor {
     /** Lower-case primary name of an attribute (schema-aware or not). */
     String canonicalName(Attribute attribute) {
         AttributeType type = attribute.getAttributeType();
-        return type != null ? type.getName().toLowerCase(Locale.ROOT) : canonicalName(attribute.getUpId());
+        return type != null ? lowerName(type) : canonicalName(attribute.getUpId());
     }
 
     /** Lower-case primary name of an attribute description (name or OID, options ignored). */
@@ -750,7 +759,16 @@ public final class KmsInterceptor extends BaseInterceptor {
             base = base.substring(0, options);
         }
         AttributeType type = schemaManager.getAttributeType(base);
-        return type != null ? type.getName().toLowerCase(Locale.ROOT) : base.toLowerCase(Locale.ROOT);
+        return type != null ? lowerName(type) : base.toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The lower-case primary name of a schema attribute type, computed once per type: every
+     * attribute of every search result is judged by name, so this is on the hot path of every
+     * look-up. The cache is bounded by the schema (only defined types enter it).
+     */
+    private String lowerName(AttributeType type) {
+        return lowerNames.computeIfAbsent(type.getOid(), oid -> type.getName().toLowerCase(Locale.ROOT));
     }
 
     /** Attribute descriptions tested by a filter. */
