@@ -40,6 +40,17 @@ final class LdapEntries {
         connection.modify(dn, modifications);
     }
 
+    /** Deletes the entry; one already gone counts as deleted (a retry after the delete reached the server). */
+    void delete(String dn) {
+        try {
+            connection.delete(dn);
+        } catch (LdapNoSuchObjectException e) {
+            return;
+        } catch (LdapException e) {
+            throw failure("delete", dn, e);
+        }
+    }
+
     Optional<Entry> read(String dn, String... attributes) {
         try {
             return Optional.ofNullable(connection.lookup(dn, attributes));
