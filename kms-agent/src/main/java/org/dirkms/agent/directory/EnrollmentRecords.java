@@ -159,6 +159,9 @@ public interface EnrollmentRecords {
      */
     void putPublishedCertificate(String userDn, String purpose, List<String> mail, byte[] certificate);
 
+    /** The certificates (DER) of the user's {@code kmsPublishedCertificate} children. */
+    List<byte[]> publishedCertificates(String userDn);
+
     /** Deletes the user's {@code kmsPublishedCertificate} children; returns how many. */
     int removePublishedCertificates(String userDn);
 

@@ -91,6 +91,11 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
+    public List<byte[]> publishedCertificates(String userDn) {
+        return users.publishedCertificates(userDn);
+    }
+
+    @Override
     public int removePublishedCertificates(String userDn) {
         return users.removePublishedCertificates(userDn);
     }

@@ -166,6 +166,15 @@ final class LdapUserEntries {
         }
     }
 
+    List<byte[]> publishedCertificates(String userDn) {
+        List<byte[]> certificates = new ArrayList<>();
+        for (Entry child : entries.search(userDn, "(" + OBJECT_CLASS + "=" + ObjectClassNames.PUBLISHED_CERTIFICATE + ")",
+                SearchScope.ONELEVEL, USER_CERTIFICATE)) {
+            certificates.addAll(LdapEntries.bytes(child, USER_CERTIFICATE));
+        }
+        return certificates;
+    }
+
     int removePublishedCertificates(String userDn) {
         int removed = 0;
         for (Entry child : entries.search(userDn, "(" + OBJECT_CLASS + "=" + ObjectClassNames.PUBLISHED_CERTIFICATE + ")",
