@@ -1,0 +1,346 @@
+package org.dirkms.agent.keys;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.ca.IssuanceRefusedException;
+import org.dirkms.agent.ca.IssuanceRequest;
+import org.dirkms.agent.ca.StandardTemplates;
+import org.dirkms.schema.KeyAlgorithm;
+
+/**
+ * The key recovery agent's keys: a PKCS#12 file {@code <data>/recovery/key-recovery-agent.p12}
+ * (mode 0600, in a 0700 folder) holding every recovery key the KMS ever had, each with its
+ * certificate issued by the CA with the {@link StandardTemplates#KEY_RECOVERY_AGENT} template,
+ * and protected by a generated passphrase in {@code key-recovery-agent.pass} beside it
+ * (mode 0600).
+ *
+ * <p>Old keys are kept when a new one is made ({@link #rotate}): a key archived years ago
+ * stays recoverable with the key it was wrapped to. New archives use {@link #current()}.
+ *
+ * <p>Files are written beside their final name and moved into place, the passphrase before
+ * the key store, so a crash never leaves a half-written key store nor a key store without its
+ * passphrase. Instances are immutable snapshots of the file.
+ */
+public final class RecoveryKeyStore {
+    /** The folder below the data folder. */
+    public static final String FOLDER = "recovery";
+    /** The key store file in {@link #FOLDER}. */
+    public static final String KEY_STORE_FILE = "key-recovery-agent.p12";
+    /** The passphrase file in {@link #FOLDER}. */
+    public static final String PASSPHRASE_FILE = "key-recovery-agent.pass";
+    private static final String ALIAS_PREFIX = "recovery-";
+
+    private final Path file;
+    /** Newest first; entry i has alias recovery-(size - i). */
+    private final List<RecoveryKey> keys;
+    private final List<List<X509Certificate>> chains;
+
+    private RecoveryKeyStore(Path file, List<RecoveryKey> keys, List<List<X509Certificate>> chains) {
+        this.file = file;
+        this.keys = List.copyOf(keys);
+        this.chains = List.copyOf(chains);
+    }
+
+    /** The key store file of the data folder {@code dataDirectory}. */
+    public static Path keyStoreFile(Path dataDirectory) {
+        return dataDirectory.resolve(FOLDER).resolve(KEY_STORE_FILE);
+    }
+
+    /** The passphrase file of the data folder {@code dataDirectory}. */
+    public static Path passphraseFile(Path dataDirectory) {
+        return dataDirectory.resolve(FOLDER).resolve(PASSPHRASE_FILE);
+    }
+
+    /** True if the data folder has a recovery key store. */
+    public static boolean exists(Path dataDirectory) {
+        return Files.exists(keyStoreFile(dataDirectory));
+    }
+
+    /**
+     * Makes the first recovery key of the data folder: a new key pair of {@code algorithm},
+     * its certificate from {@code ca} with the key recovery agent template and the subject
+     * {@code subjectDn}, saved with the CA's chain.
+     *
+     * @throws IllegalStateException if the key store exists already, or cannot be written
+     * @throws IssuanceRefusedException if the CA refuses the certificate (nothing is written then)
+     */
+    public static RecoveryKeyStore create(Path dataDirectory, CertificationAuthority ca, String subjectDn,
+            KeyAlgorithm algorithm, SecureRandom random) throws IssuanceRefusedException {
+        Path file = keyStoreFile(dataDirectory);
+        if (Files.exists(file)) {
+            throw new IllegalStateException("the recovery key store " + file + " already exists; refusing to overwrite it");
+        }
+        Entry entry = newEntry(ca, subjectDn, algorithm, random);
+        char[] passphrase = createOrReadPassphrase(dataDirectory, random);
+        try {
+            write(file, passphrase, List.of(entry));
+        } finally {
+            Arrays.fill(passphrase, '\0');
+        }
+        return new RecoveryKeyStore(file, List.of(entry.key()), List.of(entry.chain()));
+    }
+
+    /**
+     * Opens the recovery key store of the data folder.
+     *
+     * @throws IllegalArgumentException if it is missing, damaged, holds no recovery key, or its
+     *         passphrase file is missing or wrong (the message names the file, never the passphrase)
+     */
+    public static RecoveryKeyStore open(Path dataDirectory) {
+        Path file = keyStoreFile(dataDirectory);
+        char[] passphrase = readPassphrase(dataDirectory);
+        try (InputStream in = Files.newInputStream(file)) {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(in, passphrase);
+            List<String> aliases = new ArrayList<>();
+            for (String alias : Collections.list(store.aliases())) {
+                if (alias.startsWith(ALIAS_PREFIX) && store.isKeyEntry(alias)) {
+                    aliases.add(alias);
+                }
+            }
+            if (aliases.isEmpty()) {
+                throw new IllegalArgumentException("the recovery key store " + file + " holds no recovery key");
+            }
+            aliases.sort(Comparator.comparingInt(RecoveryKeyStore::sequence).reversed());
+            List<RecoveryKey> keys = new ArrayList<>();
+            List<List<X509Certificate>> chains = new ArrayList<>();
+            for (String alias : aliases) {
+                if (!(store.getKey(alias, passphrase) instanceof PrivateKey privateKey)) {
+                    throw new IllegalArgumentException("the recovery key store " + file + " entry " + alias + " holds no private key");
+                }
+                List<X509Certificate> chain = new ArrayList<>();
+                for (Certificate certificate : store.getCertificateChain(alias)) {
+                    chain.add((X509Certificate) certificate);
+                }
+                keys.add(new RecoveryKey(chain.get(0), privateKey));
+                chains.add(List.copyOf(chain));
+            }
+            return new RecoveryKeyStore(file, keys, chains);
+        } catch (IOException | GeneralSecurityException e) {
+            // A wrong passphrase is an IOException caused by UnrecoverableKeyException; neither
+            // message contains the passphrase.
+            throw new IllegalArgumentException("cannot open the recovery key store " + file
+                    + " (missing, damaged, or wrong passphrase): " + e.getClass().getSimpleName(), e);
+        } finally {
+            Arrays.fill(passphrase, '\0');
+        }
+    }
+
+    /**
+     * Opens the data folder's recovery key store, or makes it as {@link #create} does when
+     * there is none: what {@code dirkms serve} does on every start.
+     *
+     * @throws IssuanceRefusedException if the key store must be made and the CA refuses
+     */
+    public static RecoveryKeyStore openOrCreate(Path dataDirectory, CertificationAuthority ca, String subjectDn,
+            KeyAlgorithm algorithm, SecureRandom random) throws IssuanceRefusedException {
+        return exists(dataDirectory) ? open(dataDirectory) : create(dataDirectory, ca, subjectDn, algorithm, random);
+    }
+
+    /**
+     * Adds a new recovery key, which becomes {@link #current()}, keeping every older key so that
+     * what was wrapped to them stays recoverable. The file is replaced atomically.
+     *
+     * @throws IssuanceRefusedException if the CA refuses the certificate (nothing is written then)
+     */
+    public RecoveryKeyStore rotate(Path dataDirectory, CertificationAuthority ca, String subjectDn, KeyAlgorithm algorithm,
+            SecureRandom random) throws IssuanceRefusedException {
+        if (!keyStoreFile(dataDirectory).equals(file)) {
+            throw new IllegalArgumentException("this key store is " + file + ", not the one of " + dataDirectory);
+        }
+        Entry added = newEntry(ca, subjectDn, algorithm, random);
+        List<Entry> entries = new ArrayList<>();
+        entries.add(added);
+        for (int i = 0; i < keys.size(); i++) {
+            entries.add(new Entry(keys.get(i), chains.get(i)));
+        }
+        char[] passphrase = readPassphrase(dataDirectory);
+        try {
+            write(file, passphrase, entries);
+        } finally {
+            Arrays.fill(passphrase, '\0');
+        }
+        return new RecoveryKeyStore(file, entries.stream().map(Entry::key).toList(),
+                entries.stream().map(Entry::chain).toList());
+    }
+
+    /** The key new archives are wrapped to: the newest. */
+    public RecoveryKey current() {
+        return keys.get(0);
+    }
+
+    /** Every recovery key, newest first. */
+    public List<RecoveryKey> keys() {
+        return keys;
+    }
+
+    /** The current key's certificate followed by the chain of the CA that issued it. */
+    public List<X509Certificate> currentChain() {
+        return chains.get(0);
+    }
+
+    /** The key store file. */
+    public Path file() {
+        return file;
+    }
+
+    /** Names the file and the keys, never shows them. */
+    @Override
+    public String toString() {
+        return "RecoveryKeyStore[" + file + ", " + keys + "]";
+    }
+
+    private record Entry(RecoveryKey key, List<X509Certificate> chain) {
+    }
+
+    private static Entry newEntry(CertificationAuthority ca, String subjectDn, KeyAlgorithm algorithm, SecureRandom random)
+            throws IssuanceRefusedException {
+        KeyPair pair = new KeyPairFactory(random).generate(algorithm);
+        X509Certificate certificate = ca.issue(IssuanceRequest.forPerson(StandardTemplates.KEY_RECOVERY_AGENT,
+                KeyPairFactory.certificationRequest(pair), subjectDn, List.of()));
+        checkRecoveryAgentCertificate(certificate);
+        List<X509Certificate> chain = new ArrayList<>();
+        chain.add(certificate);
+        chain.addAll(ca.chain());
+        return new Entry(new RecoveryKey(certificate, pair.getPrivate()), List.copyOf(chain));
+    }
+
+    /** The CA's template could have been edited in the directory: make sure the result is still a KRA certificate. */
+    private static void checkRecoveryAgentCertificate(X509Certificate certificate) {
+        try {
+            List<String> usages = certificate.getExtendedKeyUsage();
+            if (usages == null || !usages.contains(org.dirkms.agent.ca.ExtendedKeyUsages.KEY_RECOVERY_AGENT)) {
+                throw new IllegalStateException("the CA's " + StandardTemplates.KEY_RECOVERY_AGENT
+                        + " template gave a certificate without the key recovery agent extended key usage "
+                        + org.dirkms.agent.ca.ExtendedKeyUsages.KEY_RECOVERY_AGENT);
+            }
+        } catch (CertificateParsingException e) {
+            throw new IllegalStateException("the recovery certificate's extended key usage cannot be read", e);
+        }
+        boolean[] usage = certificate.getKeyUsage();
+        // keyEncipherment (2) for RSA key transport, keyAgreement (4) for ECDH (RFC 5280 section 4.2.1.3).
+        if (usage != null && !usage[2] && !usage[4]) {
+            throw new IllegalStateException("the recovery certificate allows neither keyEncipherment nor keyAgreement");
+        }
+    }
+
+    private static int sequence(String alias) {
+        try {
+            return Integer.parseInt(alias.substring(ALIAS_PREFIX.length()));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static void write(Path file, char[] passphrase, List<Entry> newestFirst) {
+        Path temporary = file.resolveSibling(file.getFileName() + ".new");
+        try {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            for (int i = 0; i < newestFirst.size(); i++) {
+                Entry entry = newestFirst.get(i);
+                store.setKeyEntry(ALIAS_PREFIX + (newestFirst.size() - i), entry.key().privateKey(), passphrase,
+                        entry.chain().toArray(new Certificate[0]));
+            }
+            Files.deleteIfExists(temporary);
+            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            try (OutputStream out = Files.newOutputStream(temporary)) {
+                store.store(out, passphrase);
+            }
+            move(temporary, file);
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("cannot write the recovery key store " + file + ": " + e.getClass().getSimpleName(), e);
+        }
+    }
+
+    /**
+     * Reuses a passphrase file left by a start that died before its key store was written;
+     * otherwise writes a new one: 256 random bits, base64url, mode 0600.
+     */
+    private static char[] createOrReadPassphrase(Path dataDirectory, SecureRandom random) {
+        Path passphraseFile = passphraseFile(dataDirectory);
+        if (Files.exists(passphraseFile)) {
+            return readPassphrase(dataDirectory);
+        }
+        Path folder = passphraseFile.getParent();
+        byte[] secret = new byte[32];
+        random.nextBytes(secret);
+        byte[] text = (Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n").getBytes(StandardCharsets.US_ASCII);
+        Arrays.fill(secret, (byte) 0);
+        Path temporary = passphraseFile.resolveSibling(PASSPHRASE_FILE + ".new");
+        try {
+            if (!Files.isDirectory(folder)) {
+                Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+            Files.deleteIfExists(temporary);
+            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.write(temporary, text);
+            move(temporary, passphraseFile);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write the recovery passphrase file " + passphraseFile + ": "
+                    + e.getClass().getSimpleName(), e);
+        } finally {
+            Arrays.fill(text, (byte) 0);
+        }
+        return readPassphrase(dataDirectory);
+    }
+
+    private static char[] readPassphrase(Path dataDirectory) {
+        Path passphraseFile = passphraseFile(dataDirectory);
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(passphraseFile);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the recovery passphrase file " + passphraseFile + ": "
+                    + e.getClass().getSimpleName(), e);
+        }
+        try {
+            int end = 0;
+            while (end < bytes.length && bytes[end] != '\n' && bytes[end] != '\r') {
+                end++;
+            }
+            if (end == 0) {
+                throw new IllegalArgumentException("the recovery passphrase file " + passphraseFile + " is empty");
+            }
+            CharBuffer chars = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(bytes, 0, end));
+            char[] passphrase = new char[chars.remaining()];
+            chars.get(passphrase);
+            Arrays.fill(chars.array(), '\0');
+            return passphrase;
+        } finally {
+            Arrays.fill(bytes, (byte) 0);
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package org.dirkms.agent.smime;
+
+import java.io.IOException;
+import java.security.NoSuchAlgorithmException;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERBMPString;
+import org.bouncycastle.asn1.DERNull;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
+import org.bouncycastle.asn1.oiw.OIWObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.OutputEncryptor;
+import org.bouncycastle.pkcs.PKCS12MacCalculatorBuilder;
+import org.bouncycastle.pkcs.PKCS12PfxPduBuilder;
+import org.bouncycastle.pkcs.PKCS12SafeBag;
+import org.bouncycastle.pkcs.PKCSException;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS12SafeBagBuilder;
+import org.bouncycastle.pkcs.jcajce.JcePKCS12MacCalculatorBuilder;
+import org.bouncycastle.pkcs.jcajce.JcePKCSPBEOutputEncryptorBuilder;
+import org.dirkms.agent.keys.JcaProviders;
+import org.dirkms.agent.keys.KeyPairFactory;
+import org.dirkms.schema.PackageFormat;
+
+/**
+ * Builds the key package a user fetches: a PKCS#12 PFX (RFC 7292) of their new private keys,
+ * each with its certificate and the CA chain, protected by a one-time token.
+ *
+ * <p>{@link PackageFormat#PBES2_AES_256} (the default) is what OpenSSL 3 writes: keys and
+ * certificates encrypted with PBES2, PBKDF2 with HMAC-SHA-256 and AES-256-CBC (RFC 8018
+ * sections 6.2 and 5.2; RFC 9579), integrity from an HMAC-SHA-256 MAC (RFC 7292 appendix B).
+ * {@link PackageFormat#LEGACY_PBE_SHA1_3DES} is for clients such as gpgsm 2.2 that cannot open
+ * PBES2: pbeWithSHAAnd3-KeyTripleDES-CBC for keys and certificates (RFC 7292 appendix C) and
+ * an HMAC-SHA-1 MAC. Triple DES rather than the traditional 40-bit RC2 for the certificates:
+ * every client that reads the legacy format reads it, and OpenSSL 3 opens it without its
+ * legacy provider.
+ *
+ * <p>Each key and its certificate share a localKeyId (the SHA-1 key identifier of the public
+ * key, RFC 5280 section 4.2.1.2 method 1) and a friendlyName (RFC 2985 section 5.5.1), so
+ * clients pair them and show the name. CA certificates shared by several items appear once.
+ */
+public final class KeyPackage {
+    /** PBKDF2 and MAC iterations, OpenSSL 3's default: the token's 120 bits make more pointless. */
+    static final int ITERATIONS = 2048;
+
+    /**
+     * One private key for the package.
+     *
+     * @param privateKey the key
+     * @param chain its certificate first, then the CA chain up to the root
+     * @param friendlyName what clients show, e.g. "Alice Example (encryption)"
+     */
+    public record Item(PrivateKey privateKey, List<X509Certificate> chain, String friendlyName) {
+        /**
+         * Checks that there is a certificate and that it is the key's.
+         *
+         * @throws IllegalArgumentException if the chain is empty or does not start with the key's certificate
+         */
+        public Item {
+            Objects.requireNonNull(privateKey, "privateKey");
+            Objects.requireNonNull(friendlyName, "friendlyName");
+            chain = List.copyOf(chain);
+            if (chain.isEmpty()) {
+                throw new IllegalArgumentException("the key package item '" + friendlyName + "' has no certificate");
+            }
+            if (!KeyPairFactory.matches(privateKey, chain.get(0).getPublicKey())) {
+                throw new IllegalArgumentException("the key package item '" + friendlyName
+                        + "': the first certificate of the chain is not the private key's");
+            }
+        }
+
+        /** Names the item, never shows the key. */
+        @Override
+        public String toString() {
+            return "Item[" + friendlyName + ", " + chain.get(0).getSubjectX500Principal().getName() + "]";
+        }
+    }
+
+    private KeyPackage() {
+    }
+
+    /**
+     * The DER of a PKCS#12 PFX holding {@code items}, protected by {@code token} in {@code format}.
+     * Salts come from a fresh {@link SecureRandom}; use {@link #build(List, char[], PackageFormat, SecureRandom)}
+     * to inject one.
+     *
+     * @throws IllegalArgumentException if there is no item or the token is empty
+     */
+    public static byte[] build(List<Item> items, char[] token, PackageFormat format) {
+        return build(items, token, format, new SecureRandom());
+    }
+
+    /**
+     * As {@link #build(List, char[], PackageFormat)}, drawing salts and IVs from {@code random}.
+     *
+     * @throws IllegalArgumentException if there is no item or the token is empty
+     */
+    public static byte[] build(List<Item> items, char[] token, PackageFormat format, SecureRandom random) {
+        if (items.isEmpty()) {
+            throw new IllegalArgumentException("a key package needs at least one key");
+        }
+        if (token.length == 0) {
+            throw new IllegalArgumentException("a key package needs a non-empty token");
+        }
+        try {
+            JcaX509ExtensionUtils extensionUtils = new JcaX509ExtensionUtils();
+            List<PKCS12SafeBag> certificateBags = new ArrayList<>();
+            List<PKCS12SafeBag> keyBags = new ArrayList<>();
+            Map<String, X509Certificate> caCertificates = new LinkedHashMap<>();
+            for (Item item : items) {
+                X509Certificate certificate = item.chain().get(0);
+                SubjectKeyIdentifier localKeyId = extensionUtils.createSubjectKeyIdentifier(certificate.getPublicKey());
+                DERBMPString friendlyName = new DERBMPString(item.friendlyName());
+                certificateBags.add(new JcaPKCS12SafeBagBuilder(certificate)
+                        .addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_friendlyName, friendlyName)
+                        .addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_localKeyId, localKeyId).build());
+                keyBags.add(new JcaPKCS12SafeBagBuilder(item.privateKey(), encryptor(format, token, random))
+                        .addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_friendlyName, friendlyName)
+                        .addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_localKeyId, localKeyId).build());
+                for (X509Certificate ca : item.chain().subList(1, item.chain().size())) {
+                    caCertificates.putIfAbsent(ca.getSubjectX500Principal().getName() + "#" + ca.getSerialNumber(), ca);
+                }
+            }
+            for (X509Certificate ca : caCertificates.values()) {
+                certificateBags.add(new JcaPKCS12SafeBagBuilder(ca).build());
+            }
+            PKCS12PfxPduBuilder pfx = new PKCS12PfxPduBuilder();
+            // The layout OpenSSL writes: certificates in an encrypted SafeContents, the shrouded
+            // keys in a plain one (they are encrypted bag by bag already).
+            pfx.addEncryptedData(encryptor(format, token, random), certificateBags.toArray(new PKCS12SafeBag[0]));
+            for (PKCS12SafeBag keyBag : keyBags) {
+                pfx.addData(keyBag);
+            }
+            return pfx.build(mac(format), token).getEncoded(ASN1Encoding.DER);
+        } catch (NoSuchAlgorithmException | IOException | PKCSException | OperatorCreationException e) {
+            throw new IllegalStateException("cannot build a " + format.ldapValue() + " key package: "
+                    + e.getClass().getSimpleName(), e);
+        }
+    }
+
+    private static OutputEncryptor encryptor(PackageFormat format, char[] token, SecureRandom random)
+            throws OperatorCreationException {
+        JcePKCSPBEOutputEncryptorBuilder builder = switch (format) {
+            case PBES2_AES_256 -> new JcePKCSPBEOutputEncryptorBuilder(NISTObjectIdentifiers.id_aes256_CBC)
+                    .setPRF(new AlgorithmIdentifier(PKCSObjectIdentifiers.id_hmacWithSHA256, DERNull.INSTANCE));
+            case LEGACY_PBE_SHA1_3DES -> new JcePKCSPBEOutputEncryptorBuilder(
+                    PKCSObjectIdentifiers.pbeWithSHAAnd3_KeyTripleDES_CBC);
+        };
+        return builder.setProvider(JcaProviders.bouncyCastle()).setIterationCount(ITERATIONS).setRandom(random).build(token);
+    }
+
+    private static PKCS12MacCalculatorBuilder mac(PackageFormat format) {
+        ASN1ObjectIdentifier digest = format == PackageFormat.PBES2_AES_256 ? NISTObjectIdentifiers.id_sha256
+                : OIWObjectIdentifiers.idSHA1;
+        return new JcePKCS12MacCalculatorBuilder(digest).setProvider(JcaProviders.bouncyCastle()).setIterationCount(ITERATIONS);
+    }
+}
