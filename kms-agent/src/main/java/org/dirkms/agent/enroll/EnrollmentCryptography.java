@@ -26,6 +26,9 @@ interface EnrollmentCryptography {
     /** A new key pair of {@code algorithm}. */
     KeyPair newKeyPair(KeyAlgorithm algorithm);
 
+    /** The PKCS#10 (DER, empty subject) proving possession of {@code pair} to the CA. */
+    byte[] certificationRequest(KeyPair pair);
+
     /** Wraps {@code key} to the key recovery certificate; {@code certificate} is the key's encryption certificate. */
     Wrapped wrap(PrivateKey key, X509Certificate certificate);
 

@@ -1,9 +1,7 @@
 package org.dirkms.agent.enroll;
 
-import java.io.IOException;
 import java.security.KeyPair;
 import java.security.PrivateKey;
-import java.security.Provider;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
@@ -17,11 +15,6 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.IssuanceRefusedException;
@@ -77,7 +70,6 @@ public final class EnrollmentService {
     public static final Duration DEFAULT_PACKAGE_LIFETIME = Duration.ofDays(7);
 
     private static final Logger LOG = LoggerFactory.getLogger(EnrollmentService.class);
-    private static final Provider BOUNCY_CASTLE = new BouncyCastleProvider();
 
     private final EnrollmentRecords records;
     private final CaService caService;
@@ -269,12 +261,12 @@ public final class EnrollmentService {
                 signing = issue(StandardTemplates.SMIME_SIGNATURE, user.signingRequest(), user, true);
             } else {
                 KeyPair pair = crypto.newKeyPair(group.keyAlgorithm());
-                signing = issue(StandardTemplates.SMIME_SIGNATURE, signingRequest(pair), user, false);
+                signing = issue(StandardTemplates.SMIME_SIGNATURE, crypto.certificationRequest(pair), user, false);
                 signingKey = pair.getPrivate();
             }
             KeyPair encryption = crypto.newKeyPair(group.keyAlgorithm());
             X509Certificate encryptionCertificate = issue(StandardTemplates.SMIME_ENCRYPTION,
-                    signingRequest(encryption), user, false);
+                    crypto.certificationRequest(encryption), user, false);
 
             // The invariant (DESIGN.md, reliability model): the encryption key is durably archived
             // before any certificate for it is published. An add that fails stops here.
@@ -423,22 +415,6 @@ public final class EnrollmentService {
 
     private static EnrollmentResult nothing(String dn, List<String> mail, EnrollmentState state, String why) {
         return new EnrollmentResult(dn, mail, Outcome.NOTHING, state, why, null);
-    }
-
-    /**
-     * A PKCS#10 request (RFC 2986) for a key the agent made: it only proves possession to the CA,
-     * which takes the subject and names from the directory entry, so the request's subject is empty.
-     */
-    private static byte[] signingRequest(KeyPair pair) {
-        String algorithm = "EC".equals(pair.getPublic().getAlgorithm()) || "ECDSA".equals(pair.getPublic().getAlgorithm())
-                ? "SHA256withECDSA" : "SHA256withRSA";
-        try {
-            return new JcaPKCS10CertificationRequestBuilder(new X500Name(new org.bouncycastle.asn1.x500.RDN[0]),
-                    pair.getPublic()).build(new JcaContentSignerBuilder(algorithm).setProvider(BOUNCY_CASTLE)
-                            .build(pair.getPrivate())).getEncoded();
-        } catch (OperatorCreationException | IOException e) {
-            throw new IllegalStateException("cannot sign a certification request with a new " + algorithm + " key", e);
-        }
     }
 
     private static List<X509Certificate> chain(X509Certificate leaf, List<X509Certificate> caChain) {

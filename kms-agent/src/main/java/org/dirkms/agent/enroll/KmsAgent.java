@@ -323,10 +323,6 @@ public final class KmsAgent implements AutoCloseable {
         if (connection == null) {
             return;
         }
-        try {
-            connection.close();
-        } catch (IOException e) {
-            LOG.debug("Closing a directory connection: {}", e.getMessage());
-        }
+        connection.close();
     }
 }
