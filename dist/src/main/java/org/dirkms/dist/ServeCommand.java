@@ -78,10 +78,20 @@ public final class ServeCommand implements Subcommand {
         DirectoryServer server = serving.server();
         ScheduledExecutorService crlSchedule = CaServeSetup.scheduleCrlPublication(serving, clock, random,
                 CRL_CHECK_PERIOD);
+        org.dirkms.agent.enroll.KmsAgent agent;
+        try {
+            agent = AgentServeSetup.start(serving, clock, random); // issue 4: the KMS agent runs in serve
+        } catch (ServerStartException e) {
+            crlSchedule.shutdownNow();
+            server.close();
+            err.println("dirkms serve: " + e.getMessage());
+            return FAILED;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 crlSchedule.shutdownNow();
+                agent.close();
                 server.close();
                 out.println("dirkms directory stopped");
                 out.flush();

@@ -43,7 +43,17 @@ final class AgentScope {
      * @throws EnrollmentFailure when the user's group cannot be resolved and this agent is the one to say so
      */
     synchronized Optional<GroupEntry> groupOf(UserEntry user) throws EnrollmentFailure {
-        load();
+        load(false);
+        try {
+            return resolve(user);
+        } catch (EnrollmentFailure e) {
+            // Never fail a user on a stale view: a group added a moment ago must be found.
+            load(true);
+            return resolve(user);
+        }
+    }
+
+    private Optional<GroupEntry> resolve(UserEntry user) throws EnrollmentFailure {
         Optional<GroupEntry> defaultGroup = groups.stream().filter(GroupEntry::defaultGroup).findFirst();
         boolean reporter = defaultGroup.map(this::mine).orElse(!myServers.isEmpty());
         GroupEntry group;
@@ -76,13 +86,13 @@ final class AgentScope {
 
     /** Whether this agent serves at least one KMS server entry. */
     synchronized boolean servesAnything() {
-        load();
+        load(false);
         return !myServers.isEmpty();
     }
 
     /** The DNs of the KMS server entries that name this agent. */
     synchronized List<String> myServers() {
-        load();
+        load(false);
         return myServers;
     }
 
@@ -90,9 +100,9 @@ final class AgentScope {
         return group.assignedServer() != null && myServers.contains(normal(group.assignedServer()));
     }
 
-    private void load() {
+    private void load(boolean force) {
         Instant now = clock.instant();
-        if (loaded != null && now.isBefore(loaded.plus(refresh))) {
+        if (!force && loaded != null && now.isBefore(loaded.plus(refresh))) {
             return;
         }
         groups = records.groups();

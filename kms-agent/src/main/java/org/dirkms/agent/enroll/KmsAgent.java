@@ -63,6 +63,16 @@ public final class KmsAgent implements AutoCloseable {
     /** The saved cookie is written at most this often while changes stream in (each save is a directory write). */
     static final Duration COOKIE_SAVE_PERIOD = Duration.ofSeconds(10);
 
+    /**
+     * What the agent follows: {@code kmsUser} entries, and persons, because an administrator
+     * enrolls a person by adding {@code objectClass: kmsUser} in a modify, and ApacheDS judges
+     * whether a modified entry matches a sync filter by the entry as it was before the modify
+     * (measured: with {@code (objectClass=kmsUser)} alone such an enrollment was seen only by
+     * the sweep).
+     */
+    static final String SYNC_FILTER = "(|(" + AttributeNames.OBJECT_CLASS + "=" + ObjectClassNames.KMS_USER + ")("
+            + AttributeNames.OBJECT_CLASS + "=person)(" + AttributeNames.OBJECT_CLASS + "=inetOrgPerson))";
+
     private static final Logger LOG = LoggerFactory.getLogger(KmsAgent.class);
 
     private final AgentConnection directory;
@@ -236,7 +246,7 @@ public final class KmsAgent implements AutoCloseable {
         }
         syncConnection = directory.open(0);
         SearchRequest request = new SearchRequestImpl().setBase(new Dn(layout.suffix()))
-                .setFilter("(" + AttributeNames.OBJECT_CLASS + "=" + ObjectClassNames.KMS_USER + ")")
+                .setFilter(SYNC_FILTER)
                 .setScope(SearchScope.SUBTREE).addAttributes("1.1");
         SyncRequestValue sync = new SyncRequestValueImpl();
         sync.setMode(SynchronizationModeEnum.REFRESH_AND_PERSIST);
