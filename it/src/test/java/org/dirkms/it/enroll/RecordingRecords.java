@@ -49,6 +49,18 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
+    public boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, String owner,
+            Instant leaseExpires) {
+        writes.add("claim");
+        return real.claimFrom(dn, from, addKmsUserClass, owner, leaseExpires);
+    }
+
+    @Override
+    public char[] readEnrollmentToken(String dn) {
+        return real.readEnrollmentToken(dn);
+    }
+
+    @Override
     public boolean takeOver(String dn, String expiredLease, String owner, Instant leaseExpires) {
         writes.add("takeOver");
         return real.takeOver(dn, expiredLease, owner, leaseExpires);

@@ -35,10 +35,11 @@ public interface EnrollmentRecords {
      * @param hasKeyPackage whether {@code kmsKeyPackage} is present
      * @param certificates the {@code userCertificate} values (DER)
      * @param revocationReason {@code kmsRevocationReason}, or null
+     * @param kmsUser whether the entry has the auxiliary class {@code kmsUser}
      */
     record UserEntry(String dn, EnrollmentState state, String rawState, String groupDn, byte[] signingRequest,
             List<String> mail, String claimedBy, Instant leaseExpires, String rawLeaseExpires, Instant packageExpires,
-            boolean hasKeyPackage, List<byte[]> certificates, RevocationReason revocationReason) {
+            boolean hasKeyPackage, List<byte[]> certificates, RevocationReason revocationReason, boolean kmsUser) {
         /** Copies the lists. */
         public UserEntry {
             mail = List.copyOf(mail);
@@ -129,6 +130,20 @@ public interface EnrollmentRecords {
      * @return true if this caller now holds the claim
      */
     boolean claim(String dn, EnrollmentState from, String owner, Instant leaseExpires);
+
+    /**
+     * Claims a user for an enrollment started by the KMS itself (bulk enrollment), in one
+     * test-and-set from the state the entry has: {@code from} is deleted (or, when null, the
+     * single-valued {@code kmsEnrollmentState} is added, which fails if another process set it
+     * meanwhile), {@code in-progress} with the claim and lease is added, and {@code objectClass:
+     * kmsUser} too when {@code addKmsUserClass}.
+     *
+     * @return true if this caller now holds the claim
+     */
+    boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, String owner, Instant leaseExpires);
+
+    /** The {@code kmsEnrollmentToken} of the user, or null; the caller clears it after use. */
+    char[] readEnrollmentToken(String dn);
 
     /**
      * Takes over an in-progress enrollment whose lease expired: deletes exactly the stored lease

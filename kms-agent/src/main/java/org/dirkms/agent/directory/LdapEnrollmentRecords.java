@@ -71,6 +71,17 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
+    public boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, String owner,
+            Instant leaseExpires) {
+        return users.claimFrom(dn, from, addKmsUserClass, owner, leaseExpires);
+    }
+
+    @Override
+    public char[] readEnrollmentToken(String dn) {
+        return users.readToken(dn);
+    }
+
+    @Override
     public boolean takeOver(String dn, String expiredLease, String owner, Instant leaseExpires) {
         return users.takeOver(dn, expiredLease, owner, leaseExpires);
     }

@@ -31,7 +31,10 @@ import org.apache.directory.api.ldap.model.entry.DefaultModification;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Modification;
 import org.apache.directory.api.ldap.model.entry.ModificationOperation;
+import org.apache.directory.api.ldap.model.exception.LdapAttributeInUseException;
 import org.apache.directory.api.ldap.model.exception.LdapEntryAlreadyExistsException;
+import org.apache.directory.api.ldap.model.exception.LdapInvalidAttributeValueException;
+import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapNoSuchAttributeException;
 import org.apache.directory.api.ldap.model.message.SearchScope;
@@ -50,7 +53,7 @@ import org.dirkms.schema.RevocationReason;
  */
 final class LdapUserEntries {
     private static final String USER_CERTIFICATE_BINARY = USER_CERTIFICATE + ";binary";
-    private static final String[] USER_ATTRIBUTES = {ENROLLMENT_STATE, ADMINISTRATIVE_GROUP, SIGNING_REQUEST, MAIL,
+    private static final String[] USER_ATTRIBUTES = {OBJECT_CLASS, ENROLLMENT_STATE, ADMINISTRATIVE_GROUP, SIGNING_REQUEST, MAIL,
         CLAIMED_BY, LEASE_EXPIRES, KEY_PACKAGE_EXPIRES, KEY_PACKAGE, USER_CERTIFICATE, REVOCATION_REASON};
 
     private final LdapEntries entries;
@@ -90,6 +93,49 @@ final class LdapUserEntries {
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY, owner),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES,
                         LdapTimes.format(leaseExpires)));
+    }
+
+    boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, String owner, Instant leaseExpires) {
+        List<Modification> modifications = new ArrayList<>();
+        if (addKmsUserClass) {
+            modifications.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, OBJECT_CLASS,
+                    ObjectClassNames.KMS_USER));
+        }
+        if (from != null) {
+            modifications.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, ENROLLMENT_STATE,
+                    from.ldapValue()));
+        }
+        modifications.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, ENROLLMENT_STATE,
+                EnrollmentState.IN_PROGRESS.ldapValue()));
+        modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY, owner));
+        modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES,
+                LdapTimes.format(leaseExpires)));
+        try {
+            entries.modifyOrThrow(dn, modifications.toArray(Modification[]::new));
+            return true;
+        } catch (LdapNoSuchAttributeException | LdapAttributeInUseException e) {
+            return false; // the state changed under us
+        } catch (LdapInvalidAttributeValueException e) {
+            // A second value for the single-valued state: another process set it first.
+            if (e.getResultCode() == ResultCodeEnum.CONSTRAINT_VIOLATION) {
+                return false;
+            }
+            throw LdapEntries.failure("claim the enrollment of", dn, e);
+        } catch (LdapException e) {
+            throw LdapEntries.failure("claim the enrollment of", dn, e);
+        }
+    }
+
+    char[] readToken(String dn) {
+        return entries.read(dn, ENROLLMENT_TOKEN).map(entry -> LdapEntries.bytes(entry, ENROLLMENT_TOKEN))
+                .filter(values -> !values.isEmpty()).map(values -> {
+                    byte[] bytes = values.get(0);
+                    CharBuffer chars = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(bytes));
+                    char[] token = new char[chars.remaining()];
+                    chars.get(token);
+                    Arrays.fill(bytes, (byte) 0);
+                    return token;
+                }).orElse(null);
     }
 
     boolean takeOver(String dn, String expiredLease, String owner, Instant leaseExpires) {
@@ -252,7 +298,9 @@ final class LdapUserEntries {
                 signingRequest.isEmpty() ? null : signingRequest.get(0), LdapEntries.strings(entry, MAIL),
                 first(entry, CLAIMED_BY), LdapTimes.parse(rawLease, dn, LEASE_EXPIRES), rawLease,
                 LdapTimes.parse(first(entry, KEY_PACKAGE_EXPIRES), dn, KEY_PACKAGE_EXPIRES),
-                !LdapEntries.bytes(entry, KEY_PACKAGE).isEmpty(), LdapEntries.bytes(entry, USER_CERTIFICATE), reason);
+                !LdapEntries.bytes(entry, KEY_PACKAGE).isEmpty(), LdapEntries.bytes(entry, USER_CERTIFICATE), reason,
+                LdapEntries.strings(entry, OBJECT_CLASS).stream()
+                        .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.KMS_USER)));
     }
 
     private static String first(Entry entry, String attribute) {

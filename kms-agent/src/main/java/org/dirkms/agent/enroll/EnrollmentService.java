@@ -157,6 +157,55 @@ public final class EnrollmentService {
     }
 
     /**
+     * Enrolls the user at {@code dn} now, as bulk enrollment does: a user already enrolled is
+     * skipped (re-running a bulk enrollment is harmless); otherwise the user is claimed in one
+     * test-and-set from whatever state it has (adding {@code kmsUser} when missing), so that an
+     * agent watching the directory never sees a {@code requested} to race for.
+     *
+     * @throws DirectoryAccessException as {@link #handle}
+     */
+    public EnrollmentResult enrollDirectly(String dn) {
+        Optional<UserEntry> found = records.readUser(dn);
+        if (found.isEmpty()) {
+            return nothing(dn, List.of(), null, "there is no entry " + dn);
+        }
+        UserEntry user = found.get();
+        if (user.state() == null && user.rawState() != null) {
+            return nothing(user, AttributeNames.ENROLLMENT_STATE + " '" + user.rawState() + "' is not a known state");
+        }
+        if (user.state() != null) {
+            switch (user.state()) {
+                case ENROLLED:
+                    return nothing(user, "already enrolled");
+                case IN_PROGRESS:
+                    return takeOverIfExpired(user);
+                case REVOKE_REQUESTED:
+                    return nothing(user, "a revocation is pending");
+                default:
+                    break;
+            }
+        }
+        Optional<GroupEntry> group;
+        String unresolved = null;
+        try {
+            group = scope.groupOf(user);
+            if (group.isEmpty()) {
+                return nothing(user, "served by another KMS server");
+            }
+        } catch (EnrollmentFailure e) {
+            group = Optional.empty();
+            unresolved = e.getMessage();
+        }
+        if (!records.claimFrom(user.dn(), user.state(), !user.kmsUser(), owner, clock.instant().plus(lease))) {
+            return nothing(user, "another process claimed the enrollment first");
+        }
+        if (unresolved != null) {
+            return fail(user, unresolved, null);
+        }
+        return enrollClaimed(user, group.get());
+    }
+
+    /**
      * Everything that waits at start (DESIGN.md: reconcile the whole tree, so that a change made
      * while the agent was down is acted on): requested, revoke-requested, in-progress with an
      * expired lease, and packages to remove.
