@@ -49,8 +49,9 @@ import org.slf4j.LoggerFactory;
  * was down is acted on), then follows the directory with syncrepl in refreshAndPersist mode
  * (RFC 4533 section 3.3.2), resuming from the cookie saved in {@code kmsSyncCookie} on its KMS
  * server entry, and hands every changed {@code kmsUser} to a pool of workers running the
- * {@link EnrollmentService} state machine. A periodic sweep reconciles again, which expires
- * unfetched packages and takes over work whose lease expired. A lost connection is reopened,
+ * {@link EnrollmentService} state machine. A periodic sweep writes {@code kmsHeartbeat} on the
+ * server entries and reconciles again, which expires unfetched packages and takes over work
+ * whose lease expired. A lost connection is reopened,
  * followed by a reconcile; nothing depends on a notification arriving.
  *
  * <p>The syncrepl notifications carry only the DN: the agent re-reads each user over its own
@@ -224,6 +225,10 @@ public final class KmsAgent implements AutoCloseable {
     private void sweepOnce() {
         try {
             if (records != null) {
+                // kmsHeartbeat: the agent's sign of life on each KMS server entry it serves.
+                for (String server : service.servedServers()) {
+                    records.heartbeat(server, clock.instant());
+                }
                 reconcile();
             }
         } catch (DirectoryAccessException e) {
