@@ -44,7 +44,9 @@ import org.junit.jupiter.api.io.TempDir;
  * StartTLS and fetches the package; {@code openssl pkcs12} opens it with the token;
  * {@code openssl cms} encrypts to the published encryption certificate and the delivered key
  * decrypts, and a message signed with the delivered signing key verifies against the CA; the
- * archived key unwraps with the recovery key to the key of the published certificate.
+ * archived key unwraps with the recovery key to the key of the published certificate; gpgsm
+ * with dirmngr pointed at the directory finds both certificates of a user by e-mail and encrypts
+ * to the user.
  */
 class ServeEnrollmentEndToEndIT {
     @TempDir
@@ -159,8 +161,102 @@ class ServeEnrollmentEndToEndIT {
                 ArchiveChecker.Verdict verdict = new ArchiveChecker(new KeyRecoverer(RecoveryKeyStore.open(data).keys()))
                         .check(archived.get(0).wrappedKey(), encryption);
                 assertTrue(verdict.matches(), verdict.message());
+
+                gpgsmFindsBothCertificatesByMailAndEncryptsToTheUser(server, env, connection, asAdmin);
             }
         }
+    }
+
+    /**
+     * gpgsm (GnuPG 2.2) with dirmngr pointed at the directory finds both certificates of a user
+     * by e-mail (the kmsPublishedCertificate children: dirmngr reads only the first value of
+     * userCertificate), and encrypts to the user; the key the agent delivered decrypts. The user
+     * is in the default group (RSA-2048): gpgsm 2.2 encrypts to RSA certificates.
+     */
+    private void gpgsmFindsBothCertificatesByMailAndEncryptsToTheUser(DirectoryServer server, Map<String, String> env,
+            LdapNetworkConnection connection, List<String> asAdmin) throws Exception {
+        LdapTools.requireTool("gpgsm", "gpgsm");
+        LdapTools.requireTool("dirmngr", "dirmngr");
+        String dn = "uid=rsa,ou=People," + server.layout().suffix();
+        LdapTools.run(concat(List.of(LdapTools.executable("ldapmodify")), asAdmin), env, "dn: " + dn
+                + "\nchangetype: add\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: rsa\ncn: Rsa User\n"
+                + "sn: User\nmail: rsa.user@example.com\nkmsEnrollmentState: requested\n").assertSuccess();
+        awaitEnrolled(connection, dn);
+        LdapEnrollmentRecords records = new LdapEnrollmentRecords(connection, server.layout());
+        List<byte[]> published = records.publishedCertificates(dn);
+        assertEquals(2, published.size());
+
+        Path home = Files.createDirectories(work.resolve("gnupg"));
+        Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
+        Map<String, String> gnupg = Map.of("GNUPGHOME", home.toString());
+        try {
+            Files.writeString(home.resolve("dirmngr.conf"), "disable-http\nldaptimeout 10\n");
+            Files.writeString(home.resolve("dirmngr_ldapservers.conf"),
+                    "127.0.0.1:" + server.ldapPort() + ":::" + server.layout().suffix() + "\n");
+            X509Certificate root = (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(Files.newInputStream(server.tlsCertificateFile()));
+            Files.writeString(home.resolve("trustlist.txt"), fingerprint(root.getEncoded()) + " S relax\n");
+            LdapTools.run(List.of("gpgsm", "--batch", "--disable-crl-checks", "--import",
+                    server.tlsCertificateFile().toString()), gnupg, null).assertSuccess();
+            LdapTools.Result external = LdapTools.run(List.of("gpgsm", "--batch", "--with-colons",
+                    "--list-external-keys", "rsa.user@example.com"), gnupg, null).assertSuccess();
+            List<String> found = external.stdout().lines().filter(line -> line.startsWith("fpr:"))
+                    .map(line -> line.split(":", -1)[9]).toList();
+            for (byte[] certificate : published) {
+                assertTrue(found.contains(fingerprint(certificate).replace(":", "")),
+                        external.describe("both certificates found by mail"));
+            }
+
+            X509Certificate encryption = null;
+            for (byte[] der : published) {
+                X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509")
+                        .generateCertificate(new java.io.ByteArrayInputStream(der));
+                if (!certificate.getKeyUsage()[0]) {
+                    encryption = certificate;
+                }
+            }
+            Path encryptionPem = pem(work.resolve("rsa-encryption.pem"), encryption);
+            LdapTools.run(List.of("gpgsm", "--batch", "--disable-crl-checks", "--import", encryptionPem.toString()),
+                    gnupg, null).assertSuccess();
+            Path message = Files.writeString(work.resolve("for-rsa.txt"), "Sent with gpgsm.\n");
+            Path encrypted = work.resolve("for-rsa.cms");
+            LdapTools.run(List.of("gpgsm", "--batch", "--disable-crl-checks", "--encrypt", "-r",
+                    "0x" + fingerprint(encryption.getEncoded()).replace(":", ""), "--output", encrypted.toString(),
+                    message.toString()), gnupg, null).assertSuccess();
+
+            // The key the agent delivered (read here as the agent) decrypts what gpgsm encrypted.
+            char[] token = records.readEnrollmentToken(dn);
+            java.security.KeyStore p12 = java.security.KeyStore.getInstance("PKCS12");
+            p12.load(new java.io.ByteArrayInputStream(connection.lookup(dn, "kmsKeyPackage").get("kmsKeyPackage")
+                    .getBytes()), token);
+            Path keyPem = null;
+            for (String alias : java.util.Collections.list(p12.aliases())) {
+                java.security.Key key = p12.getKey(alias, token);
+                if (key instanceof java.security.PrivateKey privateKey
+                        && org.dirkms.agent.keys.KeyPairFactory.matches(privateKey, encryption.getPublicKey())) {
+                    keyPem = Files.writeString(work.resolve("rsa-encryption.key"), "-----BEGIN PRIVATE KEY-----\n"
+                            + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                                    .encodeToString(privateKey.getEncoded()) + "\n-----END PRIVATE KEY-----\n");
+                }
+            }
+            assertTrue(keyPem != null, "the package holds the encryption key");
+            Path decrypted = work.resolve("from-gpgsm.txt");
+            LdapTools.run(List.of("openssl", "cms", "-decrypt", "-inform", "DER", "-in", encrypted.toString(),
+                    "-recip", encryptionPem.toString(), "-inkey", keyPem.toString(), "-out", decrypted.toString()),
+                    Map.of(), null).assertSuccess();
+            assertEquals(Files.readString(message), Files.readString(decrypted).replace("\r\n", "\n"));
+        } finally {
+            LdapTools.run(List.of("gpgconf", "--kill", "all"), gnupg, null);
+        }
+    }
+
+    private static String fingerprint(byte[] der) throws Exception {
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-1").digest(der);
+        StringBuilder text = new StringBuilder();
+        for (byte b : digest) {
+            text.append(text.length() == 0 ? "" : ":").append(String.format("%02X", b));
+        }
+        return text.toString();
     }
 
     private static void awaitEnrolled(LdapNetworkConnection connection, String dn) throws Exception {
