@@ -277,6 +277,31 @@ class EnrollmentIT {
     }
 
     @Test
+    void anAttemptCutOffAfterArchivingLeavesNoOrphanOnceTakenOver() throws Exception {
+        String dn = addUser("crash2", "crash2@example.com");
+        request(dn, null);
+        records.failEncryptionChildOnce = true;
+        try {
+            service.handle(dn);
+        } catch (org.dirkms.agent.directory.DirectoryAccessException expected) {
+            // the agent leaves the work to the lease
+        }
+        assertEquals(1, records.archivedKeys(dn).size(), "archived before anything was published");
+        assertEquals("in-progress", connection.lookup(dn, "kmsEnrollmentState").get("kmsEnrollmentState").getString());
+
+        clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
+        EnrollmentService other = newService(EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM));
+        EnrollmentResult taken = other.handle(dn);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, taken.outcome(), taken.toString());
+        List<ArchivedKeyEntry> archived = records.archivedKeys(dn);
+        assertEquals(1, archived.size(), "the dead attempt's record is gone, the new one stays");
+        List<X509Certificate> published = certificates(connection.lookup(dn, "userCertificate"), "userCertificate");
+        assertArrayEquals(published.get(1).getEncoded(), archived.get(0).certificate(),
+                "the archived key is the one of the published encryption certificate");
+        assertEquals(2, records.publishedCertificates(dn).size(), "one child per certificate, no leftovers");
+    }
+
+    @Test
     void revocationRevokesBothOnTheCrlUnpublishesThemAndKeepsTheArchive() throws Exception {
         String dn = addUser("leaver", "leaver@example.com");
         request(dn, null);

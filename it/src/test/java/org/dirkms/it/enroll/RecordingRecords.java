@@ -17,6 +17,7 @@ final class RecordingRecords implements EnrollmentRecords {
     private final EnrollmentRecords real;
     final List<String> writes = new CopyOnWriteArrayList<>();
     volatile boolean failArchiveOnce;
+    volatile boolean failEncryptionChildOnce;
 
     RecordingRecords(EnrollmentRecords real) {
         this.real = real;
@@ -81,6 +82,11 @@ final class RecordingRecords implements EnrollmentRecords {
     @Override
     public void putPublishedCertificate(String userDn, String purpose, List<String> mail, byte[] certificate) {
         writes.add("publishedCertificate:" + purpose);
+        if (failEncryptionChildOnce && purpose.equals("encryption")) {
+            failEncryptionChildOnce = false;
+            throw new org.dirkms.agent.directory.DirectoryAccessException("cannot publish at " + userDn
+                    + ": the test cut the directory off");
+        }
         real.putPublishedCertificate(userDn, purpose, mail, certificate);
     }
 
@@ -166,7 +172,7 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
-    public String archivedKeyDn(String serialHex) {
-        return real.archivedKeyDn(serialHex);
+    public String archivedKeyDn(String userDn, String owner, Instant leaseExpires) {
+        return real.archivedKeyDn(userDn, owner, leaseExpires);
     }
 }

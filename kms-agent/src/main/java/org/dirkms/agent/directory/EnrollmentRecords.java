@@ -219,6 +219,10 @@ public interface EnrollmentRecords {
     /** Deletes an archived key record (only an orphan whose certificate was never published). */
     void deleteArchivedKey(String dn);
 
-    /** The DN of the archive record of the key certified by the encryption certificate with {@code serialHex}. */
-    String archivedKeyDn(String serialHex);
+    /**
+     * The DN of the archive record an enrollment attempt writes: derived from the user, the
+     * claim's owner and its lease, so that a process taking over an expired claim finds the
+     * record of the dead attempt from the user entry alone.
+     */
+    String archivedKeyDn(String userDn, String owner, Instant leaseExpires);
 }

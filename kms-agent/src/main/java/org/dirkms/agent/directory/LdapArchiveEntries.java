@@ -15,16 +15,17 @@ import org.apache.directory.api.ldap.model.entry.DefaultEntry;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.message.SearchScope;
-import org.apache.directory.api.ldap.model.name.Rdn;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.ObjectClassNames;
 
 /**
  * Archived keys ({@code kmsArchivedKey}) under {@code ou=Key Archive}. A record's {@code cn} is
- * the hexadecimal serial number of the encryption certificate of its key, so the record of a
- * certificate is found from the certificate alone, and a retried add of the same record is
- * recognised.
+ * derived from its owner, the claim and the lease of the enrollment attempt that wrote it
+ * ({@code key-} and 40 hex digits of a SHA-256), so a process that takes over an expired claim
+ * computes the DN of the dead attempt's record from the user entry and removes it if its
+ * certificate was never published: no orphan stays. The owner's records are found by
+ * {@code kmsKeyOwner}.
  */
 final class LdapArchiveEntries {
     private static final String[] ATTRIBUTES = {KEY_OWNER, WRAPPED_KEY, USER_CERTIFICATE, WRAPPING_ALGORITHM,
@@ -38,8 +39,16 @@ final class LdapArchiveEntries {
         this.layout = layout;
     }
 
-    String dn(String serialHex) {
-        return CN + "=" + Rdn.escapeValue(serialHex) + "," + layout.keyArchive();
+    String dn(String userDn, String owner, java.time.Instant leaseExpires) {
+        String material = userDn.toLowerCase(java.util.Locale.ROOT).replaceAll("\\s*([,=+])\\s*", "$1") + "\n"
+                + owner + "\n" + leaseExpires.getEpochSecond();
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(material.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return CN + "=key-" + java.util.HexFormat.of().formatHex(digest).substring(0, 40) + "," + layout.keyArchive();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
     }
 
     void add(ArchivedKeyEntry record) {

@@ -167,7 +167,7 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
-    public String archivedKeyDn(String serialHex) {
-        return archive.dn(serialHex);
+    public String archivedKeyDn(String userDn, String owner, Instant leaseExpires) {
+        return archive.dn(userDn, owner, leaseExpires);
     }
 }

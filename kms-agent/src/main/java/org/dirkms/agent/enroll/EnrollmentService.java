@@ -51,8 +51,8 @@ import org.slf4j.LoggerFactory;
  * here, delivered in the package only and never archived. Six directory writes at most: claim,
  * archive, two children, publication (five), plus nothing else.</li>
  * <li>{@code in-progress} with an expired lease: takes the work over with a test-and-set on the
- * stored lease, removes the archive records of the dead attempt whose certificate was never
- * published, and enrolls again.</li>
+ * stored lease, removes the archive record of the dead attempt (found by its DN, derived from
+ * the dead claim) when that attempt never committed, and enrolls again.</li>
  * <li>{@code revoke-requested}: revokes both certificates (the CRL is republished on the CA
  * entry), removes them from the entry and its children; {@code revoked}. The archive stays.</li>
  * <li>any state: removes a package the user deleted (confirmation: the token goes) or one that
@@ -196,13 +196,14 @@ public final class EnrollmentService {
             group = Optional.empty();
             unresolved = e.getMessage();
         }
-        if (!records.claimFrom(user.dn(), user.state(), !user.kmsUser(), owner, clock.instant().plus(lease))) {
+        Instant leaseExpires = leaseFromNow();
+        if (!records.claimFrom(user.dn(), user.state(), !user.kmsUser(), owner, leaseExpires)) {
             return nothing(user, "another process claimed the enrollment first");
         }
         if (unresolved != null) {
             return fail(user, unresolved, null);
         }
-        return enrollClaimed(user, group.get());
+        return enrollClaimed(user, group.get(), leaseExpires);
     }
 
     /**
@@ -240,13 +241,14 @@ public final class EnrollmentService {
             group = Optional.empty();
             unresolved = e.getMessage();
         }
-        if (!records.claim(user.dn(), EnrollmentState.REQUESTED, owner, clock.instant().plus(lease))) {
+        Instant leaseExpires = leaseFromNow();
+        if (!records.claim(user.dn(), EnrollmentState.REQUESTED, owner, leaseExpires)) {
             return nothing(user, "another process claimed the enrollment first");
         }
         if (unresolved != null) {
             return fail(user, unresolved, null);
         }
-        return enrollClaimed(user, group.get());
+        return enrollClaimed(user, group.get(), leaseExpires);
     }
 
     private EnrollmentResult takeOverIfExpired(UserEntry user) {
@@ -265,37 +267,55 @@ public final class EnrollmentService {
             group = Optional.empty();
             unresolved = e.getMessage();
         }
-        if (!records.takeOver(user.dn(), user.rawLeaseExpires(), owner, now.plus(lease))) {
+        Instant leaseExpires = leaseFromNow();
+        if (!records.takeOver(user.dn(), user.rawLeaseExpires(), owner, leaseExpires)) {
             return nothing(user, "another process took the expired enrollment over first");
         }
         LOG.info("Took over the enrollment of {} (lease of {} expired at {})", user.dn(), user.claimedBy(),
                 user.leaseExpires());
-        removeOrphans(user);
+        removeOrphan(user);
         if (unresolved != null) {
             return fail(user, unresolved, null);
         }
-        return enrollClaimed(user, group.get());
+        return enrollClaimed(user, group.get(), leaseExpires);
     }
 
     /**
-     * The archive records of an attempt that died before publishing: their certificate is
-     * neither in the user's {@code userCertificate} nor in a published child, so no one can have
-     * encrypted to them and they would be orphans.
+     * The archive record of the attempt that died (its DN derives from the dead claim, read from
+     * the user entry before the take-over): when its certificate never reached
+     * {@code userCertificate}, the attempt never committed, so the record would be an orphan. The
+     * children that attempt may have published go first, so that no visible certificate ever
+     * lacks its archived key; the new attempt publishes new ones.
      */
-    private void removeOrphans(UserEntry user) {
-        List<byte[]> published = new ArrayList<>(user.certificates());
-        published.addAll(records.publishedCertificates(user.dn()));
+    private void removeOrphan(UserEntry user) {
+        if (user.claimedBy() == null || user.leaseExpires() == null) {
+            return;
+        }
+        String dead = records.archivedKeyDn(user.dn(), user.claimedBy(), user.leaseExpires());
         for (ArchivedKeyEntry archived : records.archivedKeys(user.dn())) {
-            boolean visible = archived.certificate() != null
-                    && published.stream().anyMatch(c -> Arrays.equals(c, archived.certificate()));
-            if (!visible) {
+            if (!AgentScope.normal(archived.dn()).equals(AgentScope.normal(dead))) {
+                continue;
+            }
+            boolean committed = archived.certificate() != null
+                    && user.certificates().stream().anyMatch(c -> Arrays.equals(c, archived.certificate()));
+            if (!committed) {
+                boolean shown = records.publishedCertificates(user.dn()).stream()
+                        .anyMatch(c -> Arrays.equals(c, archived.certificate()));
+                if (shown) {
+                    records.removePublishedCertificates(user.dn());
+                }
                 records.deleteArchivedKey(archived.dn());
                 LOG.info("Removed the archive record {} of an interrupted enrollment of {}", archived.dn(), user.dn());
             }
         }
     }
 
-    private EnrollmentResult enrollClaimed(UserEntry user, GroupEntry group) {
+    /** The end of a new lease, to the second: the directory stores GeneralizedTime to the second. */
+    private Instant leaseFromNow() {
+        return clock.instant().plus(lease).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    }
+
+    private EnrollmentResult enrollClaimed(UserEntry user, GroupEntry group, Instant leaseExpires) {
         String archived = null;
         boolean visible = false;
         char[] token = null;
@@ -320,7 +340,7 @@ public final class EnrollmentService {
             // The invariant (DESIGN.md, reliability model): the encryption key is durably archived
             // before any certificate for it is published. An add that fails stops here.
             Wrapped wrapped = crypto.wrap(encryption.getPrivate(), encryptionCertificate);
-            String archiveDn = records.archivedKeyDn(encryptionCertificate.getSerialNumber().toString(16));
+            String archiveDn = records.archivedKeyDn(user.dn(), owner, leaseExpires);
             records.addArchivedKey(new ArchivedKeyEntry(archiveDn, user.dn(), wrapped.envelopedData(),
                     der(encryptionCertificate), wrapped.algorithm(), wrapped.keyId()));
             archived = archiveDn;
