@@ -33,7 +33,7 @@ import org.dirkms.schema.KeyAlgorithm;
 
 /**
  * The key recovery agent's keys: a PKCS#12 file {@code <data>/recovery/key-recovery-agent.p12}
- * (mode 0600, in a 0700 folder) holding every recovery key the KMS ever had, each with its
+ * (mode 0600, its folder created 0700) holding every recovery key the KMS ever had, each with its
  * certificate issued by the CA with the {@link StandardTemplates#KEY_RECOVERY_AGENT} template,
  * and protected by a generated passphrase in {@code key-recovery-agent.pass} beside it
  * (mode 0600).

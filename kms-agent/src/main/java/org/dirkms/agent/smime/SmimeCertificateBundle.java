@@ -92,6 +92,27 @@ public final class SmimeCertificateBundle {
     }
 
     /**
+     * A certs-only bundle (RFC 8551 section 3.8: SignedData with no signer and no content) of
+     * the user's certificates and the CA chain, for a user whose signing key stays on their own
+     * client: with no key to sign, it carries no SMIMECapabilities nor encryption-key
+     * preference, and clients fall back to the key usages of the certificates.
+     */
+    public static byte[] certificatesOnly(X509Certificate signingCertificate, X509Certificate encryptionCertificate,
+            List<X509Certificate> chain) {
+        List<X509Certificate> certificates = new ArrayList<>();
+        certificates.add(signingCertificate);
+        certificates.add(encryptionCertificate);
+        certificates.addAll(chain);
+        try {
+            CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
+            generator.addCertificates(new JcaCertStore(certificates));
+            return generator.generate(new CMSAbsentContent(), false).toASN1Structure().getEncoded(ASN1Encoding.DER);
+        } catch (CertificateEncodingException | CMSException | IOException e) {
+            throw new IllegalStateException("cannot build the certs-only S/MIME bundle: " + e.getClass().getSimpleName(), e);
+        }
+    }
+
+    /**
      * The DER of the bundle (a CMS ContentInfo of SignedData).
      *
      * @param signingCertificate the user's signing certificate, whose key signs the bundle
