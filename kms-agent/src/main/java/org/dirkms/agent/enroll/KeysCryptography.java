@@ -1,18 +1,11 @@
 package org.dirkms.agent.enroll;
 
-import java.io.IOException;
 import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
-import org.bouncycastle.asn1.ASN1Encoding;
-import org.bouncycastle.cert.jcajce.JcaCertStore;
-import org.bouncycastle.cms.CMSAbsentContent;
-import org.bouncycastle.cms.CMSException;
-import org.bouncycastle.cms.CMSSignedDataGenerator;
 import org.dirkms.agent.archive.KeyArchiver;
 import org.dirkms.agent.archive.WrappedKey;
 import org.dirkms.agent.keys.KeyPairFactory;
@@ -73,18 +66,7 @@ final class KeysCryptography implements EnrollmentCryptography {
             return SmimeCertificateBundle.build(signing, signingKeyOrNull, encryption, chain, contentEncryption, format);
         }
         // The user's client holds the signing key, so nobody here can sign the attributes: a
-        // degenerate, certificates-only SignedData (RFC 5652 section 5.2, RFC 8551 section 3.6)
-        // still gives Outlook both certificates and the chain.
-        try {
-            CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
-            List<X509Certificate> certificates = new ArrayList<>();
-            certificates.add(signing);
-            certificates.add(encryption);
-            certificates.addAll(chain);
-            generator.addCertificates(new JcaCertStore(certificates));
-            return generator.generate(new CMSAbsentContent(), false).toASN1Structure().getEncoded(ASN1Encoding.DER);
-        } catch (CertificateEncodingException | CMSException | IOException e) {
-            throw new IllegalStateException("cannot build the certificates-only S/MIME bundle", e);
-        }
+        // certificates-only SignedData (RFC 8551 section 3.8) still gives clients both certificates.
+        return SmimeCertificateBundle.certificatesOnly(signing, encryption, chain);
     }
 }
