@@ -14,7 +14,6 @@ import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.IssuanceRefusedException;
 import org.dirkms.agent.directory.DirectoryAccessException;
-import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
 
 /**
@@ -67,8 +66,7 @@ public final class AgentCommand implements Subcommand {
                 recoveryCertificate = options.recovery(ca, random).current().certificate();
             }
             agent = new KmsAgent(options.connection, options.layout, ca, recoveryCertificate,
-                    EnrollmentService.Settings.defaults(options.connection.bindDn(), random), clock, random,
-                    options.workers, KmsAgent.DEFAULT_SWEEP);
+                    options.settings(random), clock, random, options.workers, options.sweep);
             agent.start();
         } catch (IOException | LdapException | GeneralSecurityException | IssuanceRefusedException
                 | DirectoryAccessException | IllegalArgumentException | IllegalStateException e) {

@@ -44,10 +44,13 @@ final class AgentOptions {
               --suffix DN           the directory suffix (default dc=example,dc=com)
               --ca-name CN          the issuing CA (default "dirkms Root CA")
               --passphrase-file F   the CA key store passphrase (default DIR/ca/<name>.pass)
-              --workers N           users handled at once (default 2)""";
+              --workers N           users handled at once (default 2)
+              --lease-seconds N     how long a claim on a user lasts before another process may take
+                                    the work over (default 300)
+              --sweep-seconds N     how often the agent reconciles the whole tree (default 60)""";
 
     private static final List<String> SHARED = List.of("data", "url", "bind-dn", "password-file", "ca-cert", "suffix",
-            "ca-name", "passphrase-file", "workers");
+            "ca-name", "passphrase-file", "workers", "lease-seconds", "sweep-seconds");
 
     final Path data;
     final DirectoryLayout layout;
@@ -55,6 +58,8 @@ final class AgentOptions {
     final String caName;
     final Path passphraseFile;
     final int workers;
+    final java.time.Duration lease;
+    final java.time.Duration sweep;
     final Map<String, String> specific;
 
     private AgentOptions(Map<String, String> flags, Map<String, String> specific) throws UsageException {
@@ -76,15 +81,32 @@ final class AgentOptions {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        try {
-            this.workers = Integer.parseInt(flags.getOrDefault("workers", "2"));
-        } catch (NumberFormatException e) {
-            throw new UsageException("--workers '" + flags.get("workers") + "' is not a number");
-        }
-        if (workers < 1 || workers > 64) {
-            throw new UsageException("--workers must be between 1 and 64");
-        }
+        this.workers = number(flags, "workers", 2, 1, 64);
+        this.lease = java.time.Duration.ofSeconds(number(flags, "lease-seconds", 300, 1, 86_400));
+        this.sweep = java.time.Duration.ofSeconds(number(flags, "sweep-seconds", 60, 1, 86_400));
         this.specific = specific;
+    }
+
+    private static int number(Map<String, String> flags, String flag, int fallback, int min, int max)
+            throws UsageException {
+        int value;
+        try {
+            value = Integer.parseInt(flags.getOrDefault(flag, Integer.toString(fallback)));
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + flag + " '" + flags.get(flag) + "' is not a number");
+        }
+        if (value < min || value > max) {
+            throw new UsageException("--" + flag + " must be between " + min + " and " + max);
+        }
+        return value;
+    }
+
+    /** The agent's settings: its identity, a process-unique claim owner, the lease; packages last 7 days. */
+    org.dirkms.agent.enroll.EnrollmentService.Settings settings(SecureRandom random) {
+        org.dirkms.agent.enroll.EnrollmentService.Settings defaults =
+                org.dirkms.agent.enroll.EnrollmentService.Settings.defaults(connection.bindDn(), random);
+        return new org.dirkms.agent.enroll.EnrollmentService.Settings(defaults.agentDn(), defaults.owner(), lease,
+                defaults.packageLifetime());
     }
 
     /**

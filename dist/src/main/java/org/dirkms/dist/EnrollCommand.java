@@ -87,7 +87,7 @@ public final class EnrollCommand implements Subcommand {
             EnrollmentService service = new EnrollmentService(records,
                     new CaService(new LdapCaRecords(connection, options.layout, clock), options.layout, clock, random),
                     ca, options.recovery(ca, random).current().certificate(),
-                    EnrollmentService.Settings.defaults(options.connection.bindDn(), random), clock, random);
+                    options.settings(random), clock, random);
             Progress progress = new Progress(out, dns.size(), System.console() != null);
             BulkEnrollment.Summary summary = new BulkEnrollment(service, options.workers).run(dns, report,
                     progress::update);
