@@ -47,7 +47,9 @@ public final class ServeCommand implements Subcommand {
 
                 The first start generates the administrator password into DIR/admin.password and
                 an enterprise root CA (key in DIR/ca/) that issues the server certificate;
-                clients trust DIR/tls/ca.crt. Stop with Ctrl-C or SIGTERM.""";
+                clients trust DIR/tls/ca.crt. The KMS agent runs inside (key recovery key in
+                DIR/recovery/): mark a user with ldif/samples/30-enroll-user.ldif and it is enrolled.
+                Stop with Ctrl-C or SIGTERM.""";
     }
 
     @Override

@@ -65,7 +65,7 @@ final class LdapArchiveEntries {
             entry.add(WRAPPING_KEY_ID, record.wrappingKeyId());
             entries.add(entry);
         } catch (LdapException e) {
-            throw LdapEntries.failure("archive the key at", record.dn(), e);
+            throw LdapEntries.secretWriteFailure("archive the key at", record.dn(), e);
         }
     }
 

@@ -104,6 +104,18 @@ final class LdapEntries {
         return result;
     }
 
+    /**
+     * A failure of a write that carried a secret: only the result code is kept, neither the
+     * server's diagnostic nor the exception as a cause, because some servers echo the whole
+     * request (values included) in their diagnostic (ApacheDS does).
+     */
+    static DirectoryAccessException secretWriteFailure(String operation, String dn, LdapException e) {
+        String code = e instanceof org.apache.directory.api.ldap.model.exception.LdapOperationException operation2
+                ? operation2.getResultCode().getMessage() : e.getClass().getSimpleName();
+        return new DirectoryAccessException("cannot " + operation + " " + dn + ": " + code
+                + " (the server's diagnostic is not kept: the request carried a secret)");
+    }
+
     static DirectoryAccessException failure(String operation, String dn, Exception e) {
         return new DirectoryAccessException("cannot " + operation + " " + dn + ": " + e.getMessage(), e);
     }

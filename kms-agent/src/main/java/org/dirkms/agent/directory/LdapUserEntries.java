@@ -165,7 +165,7 @@ final class LdapUserEntries {
     boolean publish(String dn, String owner, Publication publication) {
         byte[] token = utf8(publication.token());
         try {
-            return testAndSet(dn, "publish the enrollment of",
+            return secretTestAndSet(dn, "publish the enrollment of",
                     // Deleting our own kmsClaimedBy value is the test: if another process took
                     // over after our lease expired, this modify fails and publishes nothing.
                     new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner),
@@ -259,6 +259,17 @@ final class LdapUserEntries {
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE_EXPIRES));
+    }
+
+    private boolean secretTestAndSet(String dn, String what, Modification... modifications) {
+        try {
+            entries.modifyOrThrow(dn, modifications);
+            return true;
+        } catch (LdapNoSuchAttributeException e) {
+            return false;
+        } catch (LdapException e) {
+            throw LdapEntries.secretWriteFailure(what, dn, e);
+        }
     }
 
     private boolean testAndSet(String dn, String what, Modification... modifications) {

@@ -376,14 +376,17 @@ public final class EnrollmentService {
         } catch (EnrollmentFailure e) {
             clear(token);
             return fail(user, e.getMessage(), visible ? null : archived);
+        } catch (DirectoryAccessException e) {
+            clear(token);
+            // The directory failed mid-way: the claim's lease expires and the work is taken over;
+            // nothing is lost (the archive record of this attempt is found by its DN).
+            LOG.warn("Enrollment of {} interrupted: {}", user.dn(), e.getMessage());
+            throw e;
         } catch (RuntimeException e) {
             clear(token);
-            // Not the administrator's doing (a broken key store, a directory error): the cause goes
-            // to the log, the entry gets a reason without internals, and a new 'requested' retries.
+            // Not the administrator's doing (e.g. a broken key store): the cause goes to the log,
+            // the entry gets a reason without internals, and a new 'requested' retries.
             LOG.error("Enrollment of {} failed", user.dn(), e);
-            if (e instanceof DirectoryAccessException) {
-                throw e; // the lease expires and the work is taken over: nothing is lost
-            }
             return fail(user, "the KMS could not complete the enrollment (" + e.getClass().getSimpleName()
                     + "); the agent's log has the details; set " + AttributeNames.ENROLLMENT_STATE
                     + ": requested to retry", visible ? null : archived);
