@@ -32,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The agent as it runs: over StartTLS as the KMS agent, it enrolls what was requested before it
  * started (reconcile), what an administrator requests while it runs (syncrepl refreshAndPersist),
- * saves its cookie on its KMS server entry, revokes on request, and after a restart acts on a
- * request made while it was down.
+ * saves its cookie on its KMS server entry, revokes on request, and after a restart (over LDAPS
+ * this time) acts on a request made while it was down.
  */
 class AgentWatchIT {
     @RegisterExtension
@@ -73,8 +73,8 @@ class AgentWatchIT {
         return LdapTools.against(directory).asAdmin().withArguments("-ZZ");
     }
 
-    private static KmsAgent newAgent() {
-        AgentConnection link = new AgentConnection(directory.ldapUrl(), directory.agentDn(),
+    private static KmsAgent newAgent(String url) {
+        AgentConnection link = new AgentConnection(url, directory.agentDn(),
                 directory.agentPasswordFile(), directory.tlsCertificateFile());
         return new KmsAgent(link, directory.layout(), ca, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), Clock.systemUTC(), RANDOM, 2,
@@ -86,7 +86,7 @@ class AgentWatchIT {
         String before = requestNewUser("before");
         String during;
         String down;
-        try (KmsAgent agent = newAgent()) {
+        try (KmsAgent agent = newAgent(directory.ldapUrl())) { // StartTLS
             agent.start();
             assertTrue(agent.awaitLive(Duration.ofSeconds(30)), "the syncrepl refresh completes");
             awaitState(before, "enrolled");
@@ -100,9 +100,8 @@ class AgentWatchIT {
         assertNotNull(server.get("kmsSyncCookie"), "the agent saved its syncrepl cookie on its KMS server entry");
 
         down = requestNewUser("down");
-        Thread.onSpinWait();
         assertEquals("requested", state(down), "nobody acts while the agent is down");
-        try (KmsAgent agent = newAgent()) {
+        try (KmsAgent agent = newAgent(directory.ldapsUrl())) { // LDAPS
             agent.start();
             awaitState(down, "enrolled");
         }
