@@ -302,6 +302,22 @@ class EnrollmentIT {
     }
 
     @Test
+    void aNewRequestForAnEnrolledUserReplacesThePublishedCertificatesAndKeepsTheOldKeyArchived() throws Exception {
+        String dn = addUser("again", "again@example.com");
+        request(dn, null);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, service.handle(dn).outcome());
+        List<X509Certificate> first = certificates(connection.lookup(dn, "userCertificate"), "userCertificate");
+        admin().modify("dn: " + dn + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
+                + "kmsEnrollmentState: requested\n-\n").assertSuccess();
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, service.handle(dn).outcome());
+        List<X509Certificate> second = certificates(connection.lookup(dn, "userCertificate"), "userCertificate");
+        assertEquals(2, second.size(), "the new certificates replace the old ones");
+        assertTrue(second.stream().noneMatch(first::contains));
+        assertEquals(2, records.publishedCertificates(dn).size(), "the children carry the new certificates");
+        assertEquals(2, records.archivedKeys(dn).size(), "both encryption keys stay archived (history)");
+    }
+
+    @Test
     void revocationRevokesBothOnTheCrlUnpublishesThemAndKeepsTheArchive() throws Exception {
         String dn = addUser("leaver", "leaver@example.com");
         request(dn, null);

@@ -80,12 +80,13 @@ public final class EnrollmentService {
     private final String owner;
     private final Duration lease;
     private final Duration packageLifetime;
+    private final java.util.concurrent.atomic.AtomicLong claims = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * Settings of an agent.
      *
      * @param agentDn the DN the agent binds as; it serves the groups whose KMS server names it
-     * @param owner the identity of this process written to {@code kmsClaimedBy} (unique per process)
+     * @param owner the identity of this process (unique per process); each claim writes it with a counter to {@code kmsClaimedBy}
      * @param lease how long a claim lasts
      * @param packageLifetime how long an unfetched package stays
      */
@@ -197,13 +198,14 @@ public final class EnrollmentService {
             unresolved = e.getMessage();
         }
         Instant leaseExpires = leaseFromNow();
-        if (!records.claimFrom(user.dn(), user.state(), !user.kmsUser(), owner, leaseExpires)) {
+        String claim = nextClaim();
+        if (!records.claimFrom(user.dn(), user.state(), !user.kmsUser(), claim, leaseExpires)) {
             return nothing(user, "another process claimed the enrollment first");
         }
         if (unresolved != null) {
             return fail(user, unresolved, null);
         }
-        return enrollClaimed(user, group.get(), leaseExpires);
+        return enrollClaimed(user, group.get(), claim, leaseExpires);
     }
 
     /**
@@ -242,13 +244,14 @@ public final class EnrollmentService {
             unresolved = e.getMessage();
         }
         Instant leaseExpires = leaseFromNow();
-        if (!records.claim(user.dn(), EnrollmentState.REQUESTED, owner, leaseExpires)) {
+        String claim = nextClaim();
+        if (!records.claim(user.dn(), EnrollmentState.REQUESTED, claim, leaseExpires)) {
             return nothing(user, "another process claimed the enrollment first");
         }
         if (unresolved != null) {
             return fail(user, unresolved, null);
         }
-        return enrollClaimed(user, group.get(), leaseExpires);
+        return enrollClaimed(user, group.get(), claim, leaseExpires);
     }
 
     private EnrollmentResult takeOverIfExpired(UserEntry user) {
@@ -268,7 +271,8 @@ public final class EnrollmentService {
             unresolved = e.getMessage();
         }
         Instant leaseExpires = leaseFromNow();
-        if (!records.takeOver(user.dn(), user.rawLeaseExpires(), owner, leaseExpires)) {
+        String claim = nextClaim();
+        if (!records.takeOver(user.dn(), user.rawLeaseExpires(), claim, leaseExpires)) {
             return nothing(user, "another process took the expired enrollment over first");
         }
         LOG.info("Took over the enrollment of {} (lease of {} expired at {})", user.dn(), user.claimedBy(),
@@ -277,7 +281,7 @@ public final class EnrollmentService {
         if (unresolved != null) {
             return fail(user, unresolved, null);
         }
-        return enrollClaimed(user, group.get(), leaseExpires);
+        return enrollClaimed(user, group.get(), claim, leaseExpires);
     }
 
     /**
@@ -310,12 +314,21 @@ public final class EnrollmentService {
         }
     }
 
+    /**
+     * A claim's identity for {@code kmsClaimedBy}: this process's owner and a counter, unique
+     * per attempt, so that the archive record DN derived from it never collides, even for two
+     * attempts on one user within one second.
+     */
+    private String nextClaim() {
+        return owner + " #" + claims.incrementAndGet();
+    }
+
     /** The end of a new lease, to the second: the directory stores GeneralizedTime to the second. */
     private Instant leaseFromNow() {
         return clock.instant().plus(lease).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     }
 
-    private EnrollmentResult enrollClaimed(UserEntry user, GroupEntry group, Instant leaseExpires) {
+    private EnrollmentResult enrollClaimed(UserEntry user, GroupEntry group, String claim, Instant leaseExpires) {
         String archived = null;
         boolean visible = false;
         char[] token = null;
@@ -340,7 +353,7 @@ public final class EnrollmentService {
             // The invariant (DESIGN.md, reliability model): the encryption key is durably archived
             // before any certificate for it is published. An add that fails stops here.
             Wrapped wrapped = crypto.wrap(encryption.getPrivate(), encryptionCertificate);
-            String archiveDn = records.archivedKeyDn(user.dn(), owner, leaseExpires);
+            String archiveDn = records.archivedKeyDn(user.dn(), claim, leaseExpires);
             records.addArchivedKey(new ArchivedKeyEntry(archiveDn, user.dn(), wrapped.envelopedData(),
                     der(encryptionCertificate), wrapped.algorithm(), wrapped.keyId()));
             archived = archiveDn;
@@ -362,7 +375,7 @@ public final class EnrollmentService {
             records.putPublishedCertificate(user.dn(), CertificatePurpose.ENCRYPTION.ldapValue(), user.mail(),
                     der(encryptionCertificate));
             Instant expires = clock.instant().plus(packageLifetime);
-            if (!records.publish(user.dn(), owner, new Publication(List.of(der(signing), der(encryptionCertificate)),
+            if (!records.publish(user.dn(), claim, new Publication(List.of(der(signing), der(encryptionCertificate)),
                     bundle, keyPackage, token, expires))) {
                 // Our lease expired and another process took over: it replaces the children and
                 // publishes its own keys; our archived key stays, its certificate was visible.
