@@ -106,6 +106,24 @@ class EnrollCommandIT {
                 assertTrue(row[4].contains("already enrolled"), row[4]);
             }
 
+            // --file: the DNs of an LDIF file (here change records, as an administrator keeps them);
+            // --filter: an LDAP filter. A new user is enrolled, the enrolled one skipped.
+            LdapTools.run(List.of(LdapTools.executable("ldapmodify"), "-H", server.ldapUrl(), "-ZZ", "-x", "-D",
+                    server.adminDn(), "-y", server.adminPasswordFile().toString()), env, "dn: uid=late,"
+                    + server.layout().people() + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: late\ncn: Late\n"
+                    + "sn: Late\nmail: late@example.com\n\ndn: uid=later," + server.layout().people()
+                    + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: later\ncn: Later\nsn: Later\n"
+                    + "mail: later@example.com\n").assertSuccess();
+            Path users = Files.writeString(work.resolve("users.ldif"), "dn: uid=late," + server.layout().people()
+                    + "\nchangetype: modify\nreplace: description\ndescription: enroll me\n-\n\ndn: " + rows.get(0)[0]
+                    + "\nchangetype: modify\nreplace: description\ndescription: enroll me\n-\n");
+            Run byFile = run(List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--file",
+                    users.toString(), "--report", work.resolve("file.tsv").toString()));
+            assertTrue(byFile.out.contains("enrolled 1, skipped 1, failed 0"), byFile.toString());
+            Run byFilter = run(List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--filter",
+                    "(|(uid=later)(uid=late))", "--report", work.resolve("filter.tsv").toString()));
+            assertTrue(byFilter.out.contains("enrolled 1, skipped 1, failed 0"), byFilter.toString());
+
             Run bad = run(List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--filter",
                     "(uid=x)", "--group", group));
             assertEquals(2, bad.code, "two selections are a usage error: " + bad);
