@@ -18,7 +18,9 @@ public final class DirkmsCommand {
     static final List<Subcommand> SUBCOMMANDS = List.of(
             new ServeCommand(),
             new CaCommand(),
-            new AuditCommand());
+            new AuditCommand(),
+            new AgentCommand(),
+            new EnrollCommand());
 
     private DirkmsCommand() {
     }

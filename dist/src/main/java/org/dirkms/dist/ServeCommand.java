@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 
+import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.ds.server.ServerStartException;
@@ -49,7 +50,9 @@ public final class ServeCommand implements Subcommand {
 
                 The first start generates the administrator password into DIR/admin.password and
                 an enterprise root CA (key in DIR/ca/) that issues the server certificate;
-                clients trust DIR/tls/ca.crt. Stop with Ctrl-C or SIGTERM.""";
+                clients trust DIR/tls/ca.crt. The KMS agent runs inside (key recovery key in
+                DIR/recovery/): mark a user with ldif/samples/30-enroll-user.ldif and it is enrolled.
+                Stop with Ctrl-C or SIGTERM.""";
     }
 
     @Override
@@ -80,10 +83,21 @@ public final class ServeCommand implements Subcommand {
         DirectoryServer server = serving.server();
         ScheduledExecutorService caWork = CaServeSetup.scheduleCaWork(serving, clock, random, QUEUE_PERIOD,
                 CRL_CHECK_PERIOD);
+        KmsAgent agent;
+        try {
+            // The KMS agent follows the directory and enrolls, revokes and expires packages.
+            agent = AgentServeSetup.start(serving, clock, random);
+        } catch (ServerStartException e) {
+            caWork.shutdownNow();
+            server.close();
+            err.println("dirkms serve: " + e.getMessage());
+            return FAILED;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 caWork.shutdownNow();
+                agent.close();
                 server.close();
                 out.println("dirkms directory stopped");
                 out.flush();

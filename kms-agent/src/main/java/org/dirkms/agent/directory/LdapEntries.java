@@ -40,6 +40,17 @@ final class LdapEntries {
         connection.modify(dn, modifications);
     }
 
+    /** Deletes the entry; one already gone counts as deleted (a retry after the delete reached the server). */
+    void delete(String dn) {
+        try {
+            connection.delete(dn);
+        } catch (LdapNoSuchObjectException e) {
+            return;
+        } catch (LdapException e) {
+            throw failure("delete", dn, e);
+        }
+    }
+
     Optional<Entry> read(String dn, String... attributes) {
         try {
             return Optional.ofNullable(connection.lookup(dn, attributes));
@@ -91,6 +102,18 @@ final class LdapEntries {
             }
         }
         return result;
+    }
+
+    /**
+     * A failure of a write that carried a secret: only the result code is kept, neither the
+     * server's diagnostic nor the exception as a cause, because some servers echo the whole
+     * request (values included) in their diagnostic (ApacheDS does).
+     */
+    static DirectoryAccessException secretWriteFailure(String operation, String dn, LdapException e) {
+        String code = e instanceof org.apache.directory.api.ldap.model.exception.LdapOperationException operation2
+                ? operation2.getResultCode().getMessage() : e.getClass().getSimpleName();
+        return new DirectoryAccessException("cannot " + operation + " " + dn + ": " + code
+                + " (the server's diagnostic is not kept: the request carried a secret)");
     }
 
     static DirectoryAccessException failure(String operation, String dn, Exception e) {

@@ -1,0 +1,209 @@
+package org.dirkms.it.enroll;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.enroll.AgentConnection;
+import org.dirkms.agent.enroll.KmsAgent;
+import org.dirkms.dist.AgentServeSetup;
+import org.dirkms.dist.CaServeSetup;
+import org.dirkms.dist.DirkmsCommand;
+import org.dirkms.ds.server.DirectoryServer;
+import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.ProjectFiles;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The two commands of issue 4 against {@code dirkms serve}'s server: {@code dirkms enroll}
+ * enrolls a group's users in bulk while the in-process agent runs (no race: bulk claims without
+ * passing through requested), writes a 0600 report whose tokens open the packages, and skips
+ * everyone on a second run; {@code dirkms agent}, as a separate process started with the
+ * {@code dirkms} script, enrolls a user an administrator marks with ldapmodify.
+ */
+class EnrollCommandIT {
+    private static final int USERS = 12;
+
+    @TempDir
+    Path data;
+
+    @TempDir
+    Path work;
+
+    @Test
+    void bulkEnrollmentReportsTokensInA0600FileAndIsIdempotent() throws Exception {
+        SecureRandom random = new SecureRandom();
+        CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(), random);
+        try (DirectoryServer server = serving.server();
+                KmsAgent agent = AgentServeSetup.start(serving, Clock.systemUTC(), random)) {
+            Map<String, String> env = env(server);
+            String group = server.layout().defaultAdministrativeGroup();
+            StringBuilder ldif = new StringBuilder("dn: " + group + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\n"
+                    + "kmsKeyAlgorithm: EC-P256\n-\n\n");
+            for (int i = 0; i < USERS; i++) {
+                ldif.append("dn: uid=bulk").append(i).append(',').append(server.layout().people())
+                        .append("\nchangetype: add\nobjectClass: inetOrgPerson\nuid: bulk").append(i)
+                        .append("\ncn: Bulk ").append(i).append("\nsn: Bulk\nmail: bulk").append(i)
+                        .append("@example.com\n\n");
+            }
+            LdapTools.run(List.of(LdapTools.executable("ldapmodify"), "-H", server.ldapUrl(), "-ZZ", "-x", "-D",
+                    server.adminDn(), "-y", server.adminPasswordFile().toString()), env, ldif.toString()).assertSuccess();
+
+            Path report = work.resolve("report.tsv");
+            List<String> command = List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--group",
+                    group, "--report", report.toString(), "--workers", "2");
+            Instant start = Instant.now();
+            Run first = run(command);
+            Duration took = Duration.between(start, Instant.now());
+            assertEquals(0, first.code, first.toString());
+            assertTrue(first.out.contains("enrolled " + USERS + ", skipped 0, failed 0"), first.toString());
+            System.out.printf("dirkms enroll: %d EC-P256 users in %d ms (%.1f users/s, 2 workers)%n", USERS,
+                    took.toMillis(), USERS * 1000.0 / Math.max(1, took.toMillis()));
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(report)));
+            List<String[]> rows = rows(report);
+            assertEquals(USERS, rows.size());
+            AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
+                    server.kmsAgentPasswordFile(), server.tlsCertificateFile());
+            try (LdapNetworkConnection connection = link.open(30_000)) {
+                // Declares the KMS's binary attributes to this connection's codec, as the agent does.
+                new org.dirkms.agent.directory.LdapEnrollmentRecords(connection, server.layout());
+                for (String[] row : rows) {
+                    assertEquals("enrolled", row[2], String.join(" | ", row[0], row[2], row[4]));
+                    Entry user = connection.lookup(row[0], "kmsEnrollmentState", "kmsKeyPackage");
+                    assertEquals("enrolled", user.get("kmsEnrollmentState").getString());
+                    KeyStore p12 = KeyStore.getInstance("PKCS12");
+                    p12.load(new ByteArrayInputStream(user.get("kmsKeyPackage").getBytes()), row[3].toCharArray());
+                    assertEquals(4, p12.size() + 2, "two keys in the package of " + row[0]);
+                }
+            }
+
+            Run second = run(command);
+            assertEquals(0, second.code, second.toString());
+            assertTrue(second.out.contains("enrolled 0, skipped " + USERS + ", failed 0"), second.toString());
+            for (String[] row : rows(report)) {
+                assertEquals("", row[3], "no token for a user enrolled before");
+                assertTrue(row[4].contains("already enrolled"), row[4]);
+            }
+
+            // --file: the DNs of an LDIF file (here change records, as an administrator keeps them);
+            // --filter: an LDAP filter. A new user is enrolled, the enrolled one skipped.
+            LdapTools.run(List.of(LdapTools.executable("ldapmodify"), "-H", server.ldapUrl(), "-ZZ", "-x", "-D",
+                    server.adminDn(), "-y", server.adminPasswordFile().toString()), env, "dn: uid=late,"
+                    + server.layout().people() + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: late\ncn: Late\n"
+                    + "sn: Late\nmail: late@example.com\n\ndn: uid=later," + server.layout().people()
+                    + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: later\ncn: Later\nsn: Later\n"
+                    + "mail: later@example.com\n").assertSuccess();
+            Path users = Files.writeString(work.resolve("users.ldif"), "dn: uid=late," + server.layout().people()
+                    + "\nchangetype: modify\nreplace: description\ndescription: enroll me\n-\n\ndn: " + rows.get(0)[0]
+                    + "\nchangetype: modify\nreplace: description\ndescription: enroll me\n-\n");
+            Run byFile = run(List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--file",
+                    users.toString(), "--report", work.resolve("file.tsv").toString()));
+            assertTrue(byFile.out.contains("enrolled 1, skipped 1, failed 0"), byFile.toString());
+            Run byFilter = run(List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--filter",
+                    "(|(uid=later)(uid=late))", "--report", work.resolve("filter.tsv").toString()));
+            assertTrue(byFilter.out.contains("enrolled 1, skipped 1, failed 0"), byFilter.toString());
+
+            Run bad = run(List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--filter",
+                    "(uid=x)", "--group", group));
+            assertEquals(2, bad.code, "two selections are a usage error: " + bad);
+        }
+    }
+
+    @Test
+    void standaloneAgentProcessEnrollsWhatAnAdministratorMarks() throws Exception {
+        SecureRandom random = new SecureRandom();
+        CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(), random);
+        try (DirectoryServer server = serving.server()) {
+            Map<String, String> env = env(server);
+            Path script = ProjectFiles.file("dirkms");
+            ProcessBuilder builder = new ProcessBuilder(script.toString(), "agent", "--data", data.toString(), "--url",
+                    server.ldapUrl(), "--bind-dn", server.kmsAgentDn(), "--password-file",
+                    server.kmsAgentPasswordFile().toString());
+            builder.redirectOutput(work.resolve("agent.out").toFile());
+            builder.redirectError(work.resolve("agent.err").toFile());
+            Process process = builder.start();
+            try {
+                List<String> asAdmin = List.of(LdapTools.executable("ldapmodify"), "-H", server.ldapUrl(), "-ZZ", "-x",
+                        "-D", server.adminDn(), "-y", server.adminPasswordFile().toString());
+                for (String sample : List.of("10-create-administrative-group.ldif", "20-add-user.ldif",
+                        "30-enroll-user.ldif")) {
+                    List<String> command = new ArrayList<>(asAdmin);
+                    command.addAll(List.of("-f", ProjectFiles.file("ldif/samples/" + sample).toString()));
+                    LdapTools.run(command, env, null).assertSuccess();
+                }
+                AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
+                        server.kmsAgentPasswordFile(), server.tlsCertificateFile());
+                String dn = "uid=jdoe,ou=People," + server.layout().suffix();
+                try (LdapNetworkConnection connection = link.open(30_000)) {
+                    Instant deadline = Instant.now().plusSeconds(180); // the script may build the jar first
+                    while (true) {
+                        Entry user = connection.lookup(dn, "kmsEnrollmentState", "kmsLastError");
+                        if ("enrolled".equals(user.get("kmsEnrollmentState").getString())) {
+                            break;
+                        }
+                        if (!process.isAlive() || Instant.now().isAfter(deadline)) {
+                            fail("the agent process did not enroll " + dn + ": " + user + "\nstdout:\n"
+                                    + Files.readString(work.resolve("agent.out")) + "\nstderr:\n"
+                                    + Files.readString(work.resolve("agent.err")));
+                        }
+                        Thread.sleep(200); // polling the other process's progress
+                    }
+                }
+                LdapTools.run(List.of("kill", "-TERM", Long.toString(process.pid())), Map.of(), null).assertSuccess();
+                assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the agent did not stop within 60 s of SIGTERM");
+                assertTrue(Files.readString(work.resolve("agent.out")).contains("dirkms agent stopped"));
+            } finally {
+                if (process.isAlive()) {
+                    process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+                }
+            }
+        }
+    }
+
+    private static Map<String, String> env(DirectoryServer server) {
+        return new HashMap<>(Map.of("LDAPTLS_CACERT", server.tlsCertificateFile().toString(), "LDAPTLS_REQCERT",
+                "demand", "LDAPCONF", "/dev/null", "LDAPRC", "dirkms-it-no-ldaprc"));
+    }
+
+    private static List<String[]> rows(Path report) throws Exception {
+        List<String[]> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(report)) {
+            if (!line.startsWith("#")) {
+                rows.add(line.split("\t", -1));
+            }
+        }
+        return rows;
+    }
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(List<String> arguments) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = DirkmsCommand.run(arguments, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,434 @@
+package org.dirkms.it.enroll;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.Key;
+import java.security.KeyPair;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.List;
+import org.apache.directory.api.ldap.model.entry.Attribute;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.entry.Value;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.archive.ArchiveChecker;
+import org.dirkms.agent.archive.KeyRecoverer;
+import org.dirkms.agent.ca.CaService;
+import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.ca.KeyStorePassphrase;
+import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
+import org.dirkms.agent.directory.LdapCaRecords;
+import org.dirkms.agent.directory.LdapEnrollmentRecords;
+import org.dirkms.agent.enroll.EnrollmentResult;
+import org.dirkms.agent.enroll.EnrollmentService;
+import org.dirkms.agent.keys.KeyPairFactory;
+import org.dirkms.agent.keys.RecoveryKeyStore;
+import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.ProjectFiles;
+import org.dirkms.it.support.TestDirectory;
+import org.dirkms.schema.KeyAlgorithm;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The enrollment state machine against the real embedded directory, driven the way an
+ * administrator drives it (the sample LDIF through ldapmodify), with the agent's steps run by
+ * {@link EnrollmentService#handle}: the published result read back with ldapsearch and in Java,
+ * the archived key unwrapped with the recovery key, the package opened with its token, the
+ * order and number of directory writes, the plain-language failures, revocation with the CRL,
+ * a take-over after a crash before archiving, and package expiry and confirmation.
+ */
+class EnrollmentIT {
+    @RegisterExtension
+    static final TestDirectory directory = new TestDirectory();
+
+    @TempDir
+    static Path work;
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static LdapNetworkConnection connection;
+    private static CaService caService;
+    private static CertificationAuthority ca;
+    private static RecoveryKeyStore recovery;
+    private static MutableClock clock;
+    private static RecordingRecords records;
+    private static EnrollmentService service;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        LdapTools.requireTool("openssl", "openssl");
+        connection = (LdapNetworkConnection) directory.secureAgentConnection();
+        caService = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()),
+                directory.layout(), Clock.systemUTC(), RANDOM);
+        ca = caService.initRoot("Enrollment Test CA", KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
+                work.resolve("ca.p12"), KeyStorePassphrase.of("it passphrase".toCharArray()),
+                CertificationAuthority.Publication.ldapOnly());
+        recovery = RecoveryKeyStore.create(work, ca, "cn=Key Recovery Agent," + directory.layout().kms(),
+                KeyAlgorithm.EC_P256, RANDOM);
+        clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
+        records = new RecordingRecords(new LdapEnrollmentRecords(connection, directory.layout()));
+        service = newService(EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM));
+        admin().modifyFile(ProjectFiles.file("ldif/samples/10-create-administrative-group.ldif")).assertSuccess();
+    }
+
+    @AfterAll
+    static void close() {
+        if (connection != null) {
+            connection.close();
+        }
+    }
+
+    private static EnrollmentService newService(EnrollmentService.Settings settings) {
+        return new EnrollmentService(records, caService, ca, recovery.current().certificate(), settings, clock, RANDOM);
+    }
+
+    private static LdapTools admin() {
+        return LdapTools.against(directory).asAdmin().withArguments("-ZZ");
+    }
+
+    @Test
+    void sampleEnrollmentPublishesBothCertificatesAfterArchivingAndDeliversThePackage() throws Exception {
+        admin().modifyFile(ProjectFiles.file("ldif/samples/20-add-user.ldif")).assertSuccess();
+        admin().modifyFile(ProjectFiles.file("ldif/samples/30-enroll-user.ldif")).assertSuccess();
+        String dn = "uid=jdoe," + directory.layout().people();
+
+        records.writes.clear();
+        EnrollmentResult result = service.handle(dn);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, result.outcome(), result.toString());
+        List<String> writes = List.copyOf(records.writes);
+        assertEquals(List.of("claim", "addArchivedKey", "publishedCertificate:signing", "publishedCertificate:encryption",
+                "publish"), writes, "the encryption key is archived before any certificate is published");
+        assertTrue(writes.size() <= 6, "at most 6 directory writes per enrolled user, was " + writes.size());
+
+        Entry user = connection.lookup(dn, "*");
+        assertEquals("enrolled", user.get("kmsEnrollmentState").getString());
+        List<X509Certificate> certificates = certificates(user, "userCertificate");
+        assertEquals(2, certificates.size(), "both certificates in userCertificate");
+        X509Certificate signing = certificates.get(0);
+        X509Certificate encryption = certificates.get(1);
+        assertEquals(signing.getSubjectX500Principal(), encryption.getSubjectX500Principal(), "same subject");
+        assertTrue(signing.getKeyUsage()[0], "the first is the signing certificate (digitalSignature)");
+        assertFalse(encryption.getKeyUsage()[0], "the second is the encryption certificate");
+        assertEquals("EC", encryption.getPublicKey().getAlgorithm(), "the Sales group asks for EC-P256");
+        assertNotNull(user.get("userSMIMECertificate"), "the S/MIME bundle");
+        assertEquals(clock.instant().plus(EnrollmentService.DEFAULT_PACKAGE_LIFETIME),
+                org.apache.directory.api.util.GeneralizedTime.getDate(user.get("kmsKeyPackageExpires").getString())
+                        .toInstant(), "the package expires after 7 days by the injected clock");
+        assertNull(user.get("kmsClaimedBy"), "the claim ends with the publication");
+        assertNull(user.get("kmsLeaseExpires"));
+
+        // ldapsearch by mail, anonymously as a mail client: the user and one child per certificate.
+        String byMail = LdapTools.against(directory).anonymous().search(directory.layout().suffix(),
+                "(mail=jane.doe@example.com)", "userCertificate;binary").assertSuccess().stdout();
+        // (ApacheDS names the attribute of the user entry without ';binary' in its answer.)
+        assertEquals(4, lines(byMail, "userCertificate"), byMail);
+        assertEquals(3, count(byMail, "dn: "), "the user entry and two kmsPublishedCertificate children: " + byMail);
+
+        // The archive: one record, wrapped to the recovery key, unwrapping to the key of the published certificate.
+        List<ArchivedKeyEntry> archived = records.archivedKeys(dn);
+        assertEquals(1, archived.size());
+        assertArrayEquals(encryption.getEncoded(), archived.get(0).certificate());
+        assertEquals(recovery.current().keyId(), archived.get(0).wrappingKeyId());
+        ArchiveChecker.Verdict verdict = new ArchiveChecker(new KeyRecoverer(recovery.keys()))
+                .check(archived.get(0).wrappedKey(), encryption);
+        assertTrue(verdict.matches(), verdict.message());
+
+        // The package opens with the token and holds both new private keys, matching the certificates.
+        char[] token = result.token();
+        KeyStore p12 = KeyStore.getInstance("PKCS12");
+        p12.load(new ByteArrayInputStream(user.get("kmsKeyPackage").getBytes()), token);
+        List<PrivateKey> keys = new ArrayList<>();
+        for (String alias : Collections.list(p12.aliases())) {
+            Key key = p12.getKey(alias, token);
+            if (key instanceof PrivateKey privateKey) {
+                keys.add(privateKey);
+            }
+        }
+        assertEquals(2, keys.size(), "signing and encryption keys");
+        assertTrue(keys.stream().anyMatch(k -> KeyPairFactory.matches(k, encryption.getPublicKey())));
+        assertTrue(keys.stream().anyMatch(k -> KeyPairFactory.matches(k, signing.getPublicKey())));
+        assertEquals(new String(token), new String(user.get("kmsEnrollmentToken").getBytes(), StandardCharsets.UTF_8),
+                "the token the administrator hands out is the one that opens the package");
+
+        // A second 'requested' while the KMS works is refused by the directory; after enrollment
+        // handling the user again does nothing.
+        assertEquals(EnrollmentResult.Outcome.NOTHING, service.handle(dn).outcome());
+    }
+
+    @Test
+    void aClientSigningRequestKeepsTheSigningKeyOnTheClient() throws Exception {
+        String dn = addUser("csr", "csr@example.com");
+        KeyPair clientKey = new KeyPairFactory(RANDOM).generate(KeyAlgorithm.EC_P256);
+        byte[] csr = KeyPairFactory.certificationRequest(clientKey);
+        admin().modify("dn: " + dn + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n"
+                + "add: kmsSigningRequest\nkmsSigningRequest:: " + Base64.getEncoder().encodeToString(csr) + "\n-\n"
+                + "add: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
+
+        EnrollmentResult result = service.handle(dn);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, result.outcome(), result.toString());
+        Entry user = connection.lookup(dn, "*");
+        List<X509Certificate> certificates = certificates(user, "userCertificate");
+        assertEquals(clientKey.getPublic(), certificates.get(0).getPublicKey(), "the client's key is certified");
+        KeyStore p12 = KeyStore.getInstance("PKCS12");
+        p12.load(new ByteArrayInputStream(user.get("kmsKeyPackage").getBytes()), result.token());
+        int keys = 0;
+        for (String alias : Collections.list(p12.aliases())) {
+            if (p12.isKeyEntry(alias)) {
+                keys++;
+                assertTrue(KeyPairFactory.matches((PrivateKey) p12.getKey(alias, result.token()),
+                        certificates.get(1).getPublicKey()), "only the encryption key is delivered");
+            }
+        }
+        assertEquals(1, keys, "the signing key never left the client");
+    }
+
+    @Test
+    void badInputEndsFailedWithAPlainReasonAndNothingHalfDone() throws Exception {
+        String noMail = addUser("nomail", null);
+        request(noMail, null);
+        assertFailed(noMail, "no mail address");
+
+        String unknownGroup = addUser("nogroup", "nogroup@example.com");
+        request(unknownGroup, "cn=Nowhere,ou=Administrative Groups," + directory.layout().suffix());
+        assertFailed(unknownGroup, "is not an administrative group");
+
+        String badCsr = addUser("badcsr", "badcsr@example.com");
+        // A request whose signature does not verify: a valid request with its last byte changed.
+        byte[] csr = KeyPairFactory.certificationRequest(new KeyPairFactory(RANDOM).generate(KeyAlgorithm.EC_P256));
+        KeyPair other = new KeyPairFactory(RANDOM).generate(KeyAlgorithm.EC_P256);
+        byte[] foreign = KeyPairFactory.certificationRequest(other);
+        // Same structure, other key's signature: splice the signature of 'foreign' onto 'csr' is
+        // not needed; a request with a subject other than the entry's is refused by the CA.
+        byte[] wrongSubject = new org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder(
+                new org.bouncycastle.asn1.x500.X500Name("CN=Somebody Else"), other.getPublic())
+                .build(KeyPairFactory.contentSigner(other.getPrivate(), other.getPublic())).getEncoded();
+        assertTrue(csr.length > 0 && foreign.length > 0);
+        admin().modify("dn: " + badCsr + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n"
+                + "add: kmsSigningRequest\nkmsSigningRequest:: " + Base64.getEncoder().encodeToString(wrongSubject)
+                + "\n-\nadd: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
+        assertFailed(badCsr, "kmsSigningRequest cannot be certified");
+
+        // A new 'requested' retries: with mail added the first user enrolls.
+        admin().modify("dn: " + noMail + "\nchangetype: modify\nadd: mail\nmail: nomail@example.com\n-\n"
+                + "replace: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, service.handle(noMail).outcome());
+        assertNull(connection.lookup(noMail, "kmsLastError").get("kmsLastError"), "the old error is gone");
+    }
+
+    @Test
+    void aSecondRequestWhileInProgressIsRefusedByTheDirectory() throws Exception {
+        String dn = addUser("busy", "busy@example.com");
+        request(dn, null);
+        assertTrue(records.claim(dn, org.dirkms.schema.EnrollmentState.REQUESTED, "another agent",
+                clock.instant().plus(Duration.ofMinutes(5))), "the test-and-set claims a requested user");
+        assertFalse(records.claim(dn, org.dirkms.schema.EnrollmentState.REQUESTED, "a third agent",
+                clock.instant().plus(Duration.ofMinutes(5))), "a second claim loses the test-and-set");
+        LdapTools.Result again = admin().modify("dn: " + dn + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
+                + "kmsEnrollmentState: requested\n-\n");
+        assertEquals(53, again.exitCode(), "unwillingToPerform: " + again.stderr());
+        assertTrue(again.stderr().contains("in-progress"), again.stderr());
+        assertEquals(EnrollmentResult.Outcome.NOTHING, service.handle(dn).outcome(), "the lease is valid");
+    }
+
+    @Test
+    void anAttemptCutOffBeforeArchivingPublishesNothingAndIsTakenOverAfterTheLease() throws Exception {
+        String dn = addUser("crash", "crash@example.com");
+        request(dn, null);
+        records.failArchiveOnce = true;
+        try {
+            service.handle(dn);
+        } catch (org.dirkms.agent.directory.DirectoryAccessException expected) {
+            // the agent leaves the work to the lease
+        }
+        Entry user = connection.lookup(dn, "*");
+        assertEquals("in-progress", user.get("kmsEnrollmentState").getString());
+        assertNull(user.get("userCertificate"), "no certificate published without its archived key");
+        assertTrue(records.publishedCertificates(dn).isEmpty());
+        assertTrue(records.archivedKeys(dn).isEmpty());
+
+        EnrollmentService other = newService(EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM));
+        assertEquals(EnrollmentResult.Outcome.NOTHING, other.handle(dn).outcome(), "the lease still holds");
+        clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
+        EnrollmentResult taken = other.handle(dn);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, taken.outcome(), taken.toString());
+        assertEquals(1, records.archivedKeys(dn).size(), "exactly one archived key, no orphan");
+    }
+
+    @Test
+    void anAttemptCutOffAfterArchivingLeavesNoOrphanOnceTakenOver() throws Exception {
+        String dn = addUser("crash2", "crash2@example.com");
+        request(dn, null);
+        records.failEncryptionChildOnce = true;
+        try {
+            service.handle(dn);
+        } catch (org.dirkms.agent.directory.DirectoryAccessException expected) {
+            // the agent leaves the work to the lease
+        }
+        assertEquals(1, records.archivedKeys(dn).size(), "archived before anything was published");
+        assertEquals("in-progress", connection.lookup(dn, "kmsEnrollmentState").get("kmsEnrollmentState").getString());
+
+        clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
+        EnrollmentService other = newService(EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM));
+        EnrollmentResult taken = other.handle(dn);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, taken.outcome(), taken.toString());
+        List<ArchivedKeyEntry> archived = records.archivedKeys(dn);
+        assertEquals(1, archived.size(), "the dead attempt's record is gone, the new one stays");
+        List<X509Certificate> published = certificates(connection.lookup(dn, "userCertificate"), "userCertificate");
+        assertArrayEquals(published.get(1).getEncoded(), archived.get(0).certificate(),
+                "the archived key is the one of the published encryption certificate");
+        assertEquals(2, records.publishedCertificates(dn).size(), "one child per certificate, no leftovers");
+    }
+
+    @Test
+    void aNewRequestForAnEnrolledUserReplacesThePublishedCertificatesAndKeepsTheOldKeyArchived() throws Exception {
+        String dn = addUser("again", "again@example.com");
+        request(dn, null);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, service.handle(dn).outcome());
+        List<X509Certificate> first = certificates(connection.lookup(dn, "userCertificate"), "userCertificate");
+        admin().modify("dn: " + dn + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
+                + "kmsEnrollmentState: requested\n-\n").assertSuccess();
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, service.handle(dn).outcome());
+        List<X509Certificate> second = certificates(connection.lookup(dn, "userCertificate"), "userCertificate");
+        assertEquals(2, second.size(), "the new certificates replace the old ones");
+        assertTrue(second.stream().noneMatch(first::contains));
+        assertEquals(2, records.publishedCertificates(dn).size(), "the children carry the new certificates");
+        assertEquals(2, records.archivedKeys(dn).size(), "both encryption keys stay archived (history)");
+    }
+
+    @Test
+    void revocationRevokesBothOnTheCrlUnpublishesThemAndKeepsTheArchive() throws Exception {
+        String dn = addUser("leaver", "leaver@example.com");
+        request(dn, null);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, service.handle(dn).outcome());
+        List<X509Certificate> published = certificates(connection.lookup(dn, "userCertificate"), "userCertificate");
+
+        admin().modify(ProjectFilesSample.revoke(dn)).assertSuccess();
+        EnrollmentResult result = service.handle(dn);
+        assertEquals(EnrollmentResult.Outcome.REVOKED, result.outcome(), result.toString());
+        Entry user = connection.lookup(dn, "*");
+        assertEquals("revoked", user.get("kmsEnrollmentState").getString());
+        assertNull(user.get("userCertificate"));
+        assertNull(user.get("userSMIMECertificate"));
+        assertNull(user.get("kmsKeyPackage"));
+        assertTrue(records.publishedCertificates(dn).isEmpty(), "the children are gone");
+        assertEquals(1, records.archivedKeys(dn).size(), "history kept: the archive stays");
+        X509CRL crl = caService.currentCrl(ca);
+        for (X509Certificate certificate : published) {
+            assertNotNull(crl.getRevokedCertificate(certificate.getSerialNumber()), "on the CRL");
+        }
+        String byMail = LdapTools.against(directory).anonymous().search(directory.layout().suffix(),
+                "(mail=leaver@example.com)", "userCertificate;binary").assertSuccess().stdout();
+        assertEquals(0, lines(byMail, "userCertificate"), byMail);
+    }
+
+    @Test
+    void anUnfetchedPackageExpiresAndAConfirmedOneTakesItsTokenAlong() throws Exception {
+        String late = addUser("late", "late@example.com");
+        request(late, null);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, service.handle(late).outcome());
+        String prompt = addUser("prompt", "prompt@example.com");
+        request(prompt, null);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, service.handle(prompt).outcome());
+
+        // The user binds as self over StartTLS, fetches the package and deletes it to confirm.
+        LdapTools self = LdapTools.against(directory).as(prompt, "pw-prompt").withArguments("-ZZ");
+        String fetched = self.search(prompt, "(objectClass=*)", "kmsKeyPackage").assertSuccess().stdout();
+        assertTrue(fetched.contains("kmsKeyPackage::"), fetched);
+        self.modify("dn: " + prompt + "\nchangetype: modify\ndelete: kmsKeyPackage\n-\n").assertSuccess();
+        assertEquals(EnrollmentResult.Outcome.PACKAGE_REMOVED, service.handle(prompt).outcome());
+        Entry confirmed = connection.lookup(prompt, "*");
+        assertNull(confirmed.get("kmsEnrollmentToken"), "the token goes with the confirmed package");
+        assertNull(confirmed.get("kmsKeyPackageExpires"));
+
+        assertEquals(EnrollmentResult.Outcome.NOTHING, service.handle(late).outcome(), "not expired yet");
+        clock.advance(EnrollmentService.DEFAULT_PACKAGE_LIFETIME.plusSeconds(1));
+        assertEquals(EnrollmentResult.Outcome.PACKAGE_REMOVED, service.handle(late).outcome());
+        Entry expired = connection.lookup(late, "*");
+        assertNull(expired.get("kmsKeyPackage"));
+        assertNull(expired.get("kmsEnrollmentToken"));
+        assertEquals("enrolled", expired.get("kmsEnrollmentState").getString(), "the certificates stay published");
+    }
+
+    private static String addUser(String uid, String mail) {
+        String dn = "uid=" + uid + "," + directory.layout().people();
+        admin().add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: " + uid + "\ncn: User " + uid + "\nsn: " + uid
+                + "\nuserPassword: pw-" + uid + "\n" + (mail == null ? "" : "mail: " + mail + "\n")).assertSuccess();
+        return dn;
+    }
+
+    private static void request(String dn, String group) {
+        admin().modify("dn: " + dn + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n"
+                + (group == null ? "" : "add: kmsAdministrativeGroup\nkmsAdministrativeGroup: " + group + "\n-\n")
+                + "replace: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
+    }
+
+    private static void assertFailed(String dn, String reason) throws Exception {
+        EnrollmentResult result = service.handle(dn);
+        assertEquals(EnrollmentResult.Outcome.FAILED, result.outcome(), result.toString());
+        Entry user = connection.lookup(dn, "*");
+        assertEquals("failed", user.get("kmsEnrollmentState").getString());
+        String error = user.get("kmsLastError").getString();
+        assertTrue(error.contains(reason), error);
+        assertNull(user.get("userCertificate"), "nothing published");
+        assertNull(user.get("kmsKeyPackage"));
+        assertTrue(records.archivedKeys(dn).isEmpty(), "nothing archived");
+        assertTrue(records.publishedCertificates(dn).isEmpty());
+    }
+
+    static List<X509Certificate> certificates(Entry entry, String attribute) throws Exception {
+        List<X509Certificate> certificates = new ArrayList<>();
+        for (Attribute candidate : entry.getAttributes()) {
+            if (candidate.getUpId().toLowerCase().startsWith(attribute.toLowerCase())) {
+                for (Value value : candidate) {
+                    certificates.add((X509Certificate) CertificateFactory.getInstance("X.509")
+                            .generateCertificate(new ByteArrayInputStream(value.getBytes())));
+                }
+            }
+        }
+        return certificates;
+    }
+
+    /** How many lines of LDIF start with the attribute {@code name} (with or without options). */
+    static int lines(String ldif, String name) {
+        return (int) ldif.lines().filter(line -> line.toLowerCase().startsWith(name.toLowerCase() + ":")
+                || line.toLowerCase().startsWith(name.toLowerCase() + ";")).count();
+    }
+
+    static int count(String text, String what) {
+        int count = 0;
+        for (int at = text.indexOf(what); at >= 0; at = text.indexOf(what, at + 1)) {
+            count++;
+        }
+        return count;
+    }
+
+    /** The revocation sample (ldif/samples/40-revoke-user.ldif) with the DN of another user. */
+    static final class ProjectFilesSample {
+        static String revoke(String dn) throws Exception {
+            String sample = java.nio.file.Files.readString(ProjectFiles.file("ldif/samples/40-revoke-user.ldif"));
+            return sample.replace("uid=jdoe,ou=People,dc=example,dc=com", dn);
+        }
+    }
+}

@@ -1,0 +1,178 @@
+package org.dirkms.it.enroll;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.dirkms.agent.directory.EnrollmentRecords;
+import org.dirkms.schema.EnrollmentState;
+
+/**
+ * {@link EnrollmentRecords} that passes every call to the real LDAP records and remembers the
+ * writes in order (each one directory write), so that a test can check the order of the
+ * enrollment's steps and count its writes; {@link #failArchiveOnce} makes the next archive
+ * add fail as a directory outage would.
+ */
+final class RecordingRecords implements EnrollmentRecords {
+    private final EnrollmentRecords real;
+    final List<String> writes = new CopyOnWriteArrayList<>();
+    volatile boolean failArchiveOnce;
+    volatile boolean failEncryptionChildOnce;
+
+    RecordingRecords(EnrollmentRecords real) {
+        this.real = real;
+    }
+
+    @Override
+    public Optional<UserEntry> readUser(String dn) {
+        return real.readUser(dn);
+    }
+
+    @Override
+    public List<UserEntry> usersInState(EnrollmentState... states) {
+        return real.usersInState(states);
+    }
+
+    @Override
+    public List<UserEntry> usersWithPackage() {
+        return real.usersWithPackage();
+    }
+
+    @Override
+    public List<String> findDns(String baseDn, String filter) {
+        return real.findDns(baseDn, filter);
+    }
+
+    @Override
+    public boolean claim(String dn, EnrollmentState from, String owner, Instant leaseExpires) {
+        writes.add("claim");
+        return real.claim(dn, from, owner, leaseExpires);
+    }
+
+    @Override
+    public boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, String owner,
+            Instant leaseExpires) {
+        writes.add("claim");
+        return real.claimFrom(dn, from, addKmsUserClass, owner, leaseExpires);
+    }
+
+    @Override
+    public char[] readEnrollmentToken(String dn) {
+        return real.readEnrollmentToken(dn);
+    }
+
+    @Override
+    public boolean takeOver(String dn, String expiredLease, String owner, Instant leaseExpires) {
+        writes.add("takeOver");
+        return real.takeOver(dn, expiredLease, owner, leaseExpires);
+    }
+
+    @Override
+    public void requestEnrollment(String dn) {
+        writes.add("requestEnrollment");
+        real.requestEnrollment(dn);
+    }
+
+    @Override
+    public boolean publish(String dn, String owner, Publication publication) {
+        writes.add("publish");
+        return real.publish(dn, owner, publication);
+    }
+
+    @Override
+    public void putPublishedCertificate(String userDn, String purpose, List<String> mail, byte[] certificate) {
+        writes.add("publishedCertificate:" + purpose);
+        if (failEncryptionChildOnce && purpose.equals("encryption")) {
+            failEncryptionChildOnce = false;
+            throw new org.dirkms.agent.directory.DirectoryAccessException("cannot publish at " + userDn
+                    + ": the test cut the directory off");
+        }
+        real.putPublishedCertificate(userDn, purpose, mail, certificate);
+    }
+
+    @Override
+    public List<byte[]> publishedCertificates(String userDn) {
+        return real.publishedCertificates(userDn);
+    }
+
+    @Override
+    public int removePublishedCertificates(String userDn) {
+        int removed = real.removePublishedCertificates(userDn);
+        for (int i = 0; i < removed; i++) {
+            writes.add("removePublishedCertificate");
+        }
+        return removed;
+    }
+
+    @Override
+    public void fail(String dn, String reason) {
+        writes.add("fail");
+        real.fail(dn, reason);
+    }
+
+    @Override
+    public void markRevoked(String dn) {
+        writes.add("markRevoked");
+        real.markRevoked(dn);
+    }
+
+    @Override
+    public void removeKeyPackage(String dn) {
+        writes.add("removeKeyPackage");
+        real.removeKeyPackage(dn);
+    }
+
+    @Override
+    public Optional<GroupEntry> readGroup(String dn) {
+        return real.readGroup(dn);
+    }
+
+    @Override
+    public List<GroupEntry> groups() {
+        return real.groups();
+    }
+
+    @Override
+    public List<ServerEntry> servers() {
+        return real.servers();
+    }
+
+    @Override
+    public void saveSyncCookie(String serverDn, byte[] cookie) {
+        writes.add("saveSyncCookie");
+        real.saveSyncCookie(serverDn, cookie);
+    }
+
+    @Override
+    public void heartbeat(String serverDn, Instant now) {
+        writes.add("heartbeat");
+        real.heartbeat(serverDn, now);
+    }
+
+    @Override
+    public void addArchivedKey(ArchivedKeyEntry entry) {
+        writes.add("addArchivedKey");
+        if (failArchiveOnce) {
+            failArchiveOnce = false;
+            throw new org.dirkms.agent.directory.DirectoryAccessException("cannot archive the key at " + entry.dn()
+                    + ": the test cut the directory off");
+        }
+        real.addArchivedKey(entry);
+    }
+
+    @Override
+    public List<ArchivedKeyEntry> archivedKeys(String ownerDn) {
+        return real.archivedKeys(ownerDn);
+    }
+
+    @Override
+    public void deleteArchivedKey(String dn) {
+        writes.add("deleteArchivedKey");
+        real.deleteArchivedKey(dn);
+    }
+
+    @Override
+    public String archivedKeyDn(String userDn, String owner, Instant leaseExpires) {
+        return real.archivedKeyDn(userDn, owner, leaseExpires);
+    }
+}

@@ -1,0 +1,228 @@
+package org.dirkms.agent.directory;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.dirkms.schema.ContentEncryptionAlgorithm;
+import org.dirkms.schema.EnrollmentState;
+import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.MessageFormat;
+import org.dirkms.schema.PackageFormat;
+import org.dirkms.schema.RevocationReason;
+
+/**
+ * The records the enrollment agent keeps in the directory: users ({@code kmsUser}) and the
+ * certificates published for them ({@code kmsPublishedCertificate} children), administrative
+ * groups ({@code kmsAdminGroup}), KMS servers ({@code kmsServer}) and the key archive
+ * ({@code kmsArchivedKey} under {@code ou=Key Archive}). Certificates, bundles, packages and
+ * wrapped keys cross this interface as DER bytes.
+ */
+public interface EnrollmentRecords {
+
+    /**
+     * What the agent reads of a user.
+     *
+     * @param dn the user entry's DN
+     * @param state {@code kmsEnrollmentState}, or null when absent
+     * @param rawState the value as stored (for messages when it is not a known state), or null
+     * @param groupDn {@code kmsAdministrativeGroup}, or null
+     * @param signingRequest {@code kmsSigningRequest} (DER PKCS#10), or null
+     * @param mail the {@code mail} values
+     * @param claimedBy {@code kmsClaimedBy}, or null
+     * @param leaseExpires {@code kmsLeaseExpires}, or null
+     * @param rawLeaseExpires the lease as stored (the test-and-set of a take-over deletes exactly it), or null
+     * @param packageExpires {@code kmsKeyPackageExpires}, or null
+     * @param hasKeyPackage whether {@code kmsKeyPackage} is present
+     * @param certificates the {@code userCertificate} values (DER)
+     * @param revocationReason {@code kmsRevocationReason}, or null
+     * @param kmsUser whether the entry has the auxiliary class {@code kmsUser}
+     */
+    record UserEntry(String dn, EnrollmentState state, String rawState, String groupDn, byte[] signingRequest,
+            List<String> mail, String claimedBy, Instant leaseExpires, String rawLeaseExpires, Instant packageExpires,
+            boolean hasKeyPackage, List<byte[]> certificates, RevocationReason revocationReason, boolean kmsUser) {
+        /** Copies the lists. */
+        public UserEntry {
+            mail = List.copyOf(mail);
+            certificates = List.copyOf(certificates);
+        }
+    }
+
+    /**
+     * An administrative group's encryption configuration, validated.
+     *
+     * @param dn the group entry's DN
+     * @param assignedServer {@code kmsAssignedServer}, or null
+     * @param keyAlgorithm {@code kmsKeyAlgorithm}
+     * @param contentEncryption {@code kmsContentEncryptionAlgorithm}
+     * @param messageFormat {@code kmsMessageFormat}
+     * @param packageFormat {@code kmsPackageFormat}
+     * @param defaultGroup {@code kmsDefaultGroup}
+     */
+    record GroupEntry(String dn, String assignedServer, KeyAlgorithm keyAlgorithm,
+            ContentEncryptionAlgorithm contentEncryption, MessageFormat messageFormat, PackageFormat packageFormat,
+            boolean defaultGroup) {
+    }
+
+    /**
+     * A KMS server entry.
+     *
+     * @param dn the entry's DN
+     * @param agentIdentity {@code kmsAgentIdentity}, or null
+     * @param syncCookie {@code kmsSyncCookie}, or null
+     */
+    record ServerEntry(String dn, String agentIdentity, byte[] syncCookie) {
+    }
+
+    /**
+     * An archived key record.
+     *
+     * @param dn the entry's DN
+     * @param owner {@code kmsKeyOwner}
+     * @param wrappedKey {@code kmsWrappedKey}: CMS EnvelopedData (DER)
+     * @param certificate {@code userCertificate}: the encryption certificate of the key (DER), or null
+     * @param wrappingAlgorithm {@code kmsWrappingAlgorithm}
+     * @param wrappingKeyId {@code kmsWrappingKeyId}
+     */
+    record ArchivedKeyEntry(String dn, String owner, byte[] wrappedKey, byte[] certificate, String wrappingAlgorithm,
+            String wrappingKeyId) {
+    }
+
+    /**
+     * Everything an enrollment publishes on the user entry, written in one modify.
+     *
+     * @param certificates the signing and the encryption certificate (DER), for {@code userCertificate;binary}
+     * @param smimeBundle the {@code userSMIMECertificate} value
+     * @param keyPackage the {@code kmsKeyPackage} (PKCS#12)
+     * @param token the {@code kmsEnrollmentToken}
+     * @param packageExpires when the package expires
+     */
+    record Publication(List<byte[]> certificates, byte[] smimeBundle, byte[] keyPackage, char[] token,
+            Instant packageExpires) {
+        /** Copies the list. */
+        public Publication {
+            certificates = List.copyOf(certificates);
+        }
+
+        /** Never shows the package or the token. */
+        @Override
+        public String toString() {
+            return "Publication[" + certificates.size() + " certificates, package expires " + packageExpires + "]";
+        }
+    }
+
+    /** Reads the user at {@code dn} (secrets excepted: only whether a package is present), if it exists. */
+    Optional<UserEntry> readUser(String dn);
+
+    /** Every {@code kmsUser} below the suffix whose {@code kmsEnrollmentState} is one of {@code states}. */
+    List<UserEntry> usersInState(EnrollmentState... states);
+
+    /** Every {@code kmsUser} that holds a {@code kmsKeyPackageExpires} (an unfetched or unconfirmed package). */
+    List<UserEntry> usersWithPackage();
+
+    /** DNs of the entries below {@code baseDn} matching the LDAP {@code filter} (RFC 4515). */
+    List<String> findDns(String baseDn, String filter);
+
+    /**
+     * The atomic test-and-set of the design: one modify that deletes {@code kmsEnrollmentState=from}
+     * and adds {@code in-progress}, with {@code kmsClaimedBy} and {@code kmsLeaseExpires}; it fails
+     * with noSuchAttribute when another process changed the state first.
+     *
+     * @return true if this caller now holds the claim
+     */
+    boolean claim(String dn, EnrollmentState from, String owner, Instant leaseExpires);
+
+    /**
+     * Claims a user for an enrollment started by the KMS itself (bulk enrollment), in one
+     * test-and-set from the state the entry has: {@code from} is deleted (or, when null, the
+     * single-valued {@code kmsEnrollmentState} is added, which fails if another process set it
+     * meanwhile), {@code in-progress} with the claim and lease is added, and {@code objectClass:
+     * kmsUser} too when {@code addKmsUserClass}.
+     *
+     * @return true if this caller now holds the claim
+     */
+    boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, String owner, Instant leaseExpires);
+
+    /** The {@code kmsEnrollmentToken} of the user, or null; the caller clears it after use. */
+    char[] readEnrollmentToken(String dn);
+
+    /**
+     * Takes over an in-progress enrollment whose lease expired: deletes exactly the stored lease
+     * value {@code expiredLease} and sets a new one, so that of two processes taking over, one wins.
+     *
+     * @return true if this caller now holds the claim
+     */
+    boolean takeOver(String dn, String expiredLease, String owner, Instant leaseExpires);
+
+    /**
+     * Marks the user for enrollment (adds {@code objectClass: kmsUser} when missing and sets
+     * {@code kmsEnrollmentState: requested}), as an administrator's LDIF would.
+     */
+    void requestEnrollment(String dn);
+
+    /**
+     * Publishes the enrollment on the user in one modify, only while {@code owner} holds the claim
+     * (the modify deletes {@code kmsClaimedBy=owner}): certificates, bundle, package, token,
+     * expiry, state enrolled; lease and last error removed.
+     *
+     * @return false if the claim was lost (another process took over), in which case nothing changed
+     */
+    boolean publish(String dn, String owner, Publication publication);
+
+    /**
+     * Adds or replaces the {@code kmsPublishedCertificate} child {@code cn=<purpose>} of the user,
+     * carrying {@code mail} and the certificate.
+     */
+    void putPublishedCertificate(String userDn, String purpose, List<String> mail, byte[] certificate);
+
+    /** The certificates (DER) of the user's {@code kmsPublishedCertificate} children. */
+    List<byte[]> publishedCertificates(String userDn);
+
+    /** Deletes the user's {@code kmsPublishedCertificate} children; returns how many. */
+    int removePublishedCertificates(String userDn);
+
+    /** Ends the work as failed with {@code reason} in {@code kmsLastError}; the lease is removed. */
+    void fail(String dn, String reason);
+
+    /**
+     * Ends a revocation: removes {@code userCertificate} and {@code userSMIMECertificate}, any
+     * package and token, the lease; state revoked.
+     */
+    void markRevoked(String dn);
+
+    /** Removes the key package, its token and its expiry (an expired or confirmed package). */
+    void removeKeyPackage(String dn);
+
+    /** The administrative group at {@code dn}, if it exists; a bad value names the entry and attribute. */
+    Optional<GroupEntry> readGroup(String dn);
+
+    /** Every administrative group. */
+    List<GroupEntry> groups();
+
+    /** Every KMS server entry. */
+    List<ServerEntry> servers();
+
+    /** Replaces {@code kmsSyncCookie} on the server entry. */
+    void saveSyncCookie(String serverDn, byte[] cookie);
+
+    /** Replaces {@code kmsHeartbeat} on the server entry. */
+    void heartbeat(String serverDn, Instant now);
+
+    /**
+     * Adds an archived key record. Fails with a {@link DirectoryAccessException} if it cannot be
+     * written: the caller must then publish nothing.
+     */
+    void addArchivedKey(ArchivedKeyEntry entry);
+
+    /** The archived keys of {@code ownerDn}. */
+    List<ArchivedKeyEntry> archivedKeys(String ownerDn);
+
+    /** Deletes an archived key record (only an orphan whose certificate was never published). */
+    void deleteArchivedKey(String dn);
+
+    /**
+     * The DN of the archive record an enrollment attempt writes: derived from the user, the
+     * claim's owner and its lease, so that a process taking over an expired claim finds the
+     * record of the dead attempt from the user entry alone.
+     */
+    String archivedKeyDn(String userDn, String owner, Instant leaseExpires);
+}

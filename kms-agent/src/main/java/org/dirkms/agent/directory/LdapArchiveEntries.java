@@ -1,0 +1,106 @@
+package org.dirkms.agent.directory;
+
+import static org.dirkms.schema.AttributeNames.CN;
+import static org.dirkms.schema.AttributeNames.KEY_OWNER;
+import static org.dirkms.schema.AttributeNames.OBJECT_CLASS;
+import static org.dirkms.schema.AttributeNames.USER_CERTIFICATE;
+import static org.dirkms.schema.AttributeNames.WRAPPED_KEY;
+import static org.dirkms.schema.AttributeNames.WRAPPING_ALGORITHM;
+import static org.dirkms.schema.AttributeNames.WRAPPING_KEY_ID;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.directory.api.ldap.model.entry.DefaultAttribute;
+import org.apache.directory.api.ldap.model.entry.DefaultEntry;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
+import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.ObjectClassNames;
+
+/**
+ * Archived keys ({@code kmsArchivedKey}) under {@code ou=Key Archive}. A record's {@code cn} is
+ * derived from its owner, the claim and the lease of the enrollment attempt that wrote it
+ * ({@code key-} and 40 hex digits of a SHA-256), so a process that takes over an expired claim
+ * computes the DN of the dead attempt's record from the user entry and removes it if its
+ * certificate was never published: no orphan stays. The owner's records are found by
+ * {@code kmsKeyOwner}.
+ */
+final class LdapArchiveEntries {
+    private static final String[] ATTRIBUTES = {KEY_OWNER, WRAPPED_KEY, USER_CERTIFICATE, WRAPPING_ALGORITHM,
+        WRAPPING_KEY_ID};
+
+    private final LdapEntries entries;
+    private final DirectoryLayout layout;
+
+    LdapArchiveEntries(LdapEntries entries, DirectoryLayout layout) {
+        this.entries = entries;
+        this.layout = layout;
+    }
+
+    String dn(String userDn, String owner, java.time.Instant leaseExpires) {
+        String material = userDn.toLowerCase(java.util.Locale.ROOT).replaceAll("\\s*([,=+])\\s*", "$1") + "\n"
+                + owner + "\n" + leaseExpires.getEpochSecond();
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(material.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return CN + "=key-" + java.util.HexFormat.of().formatHex(digest).substring(0, 40) + "," + layout.keyArchive();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    void add(ArchivedKeyEntry record) {
+        try {
+            Entry entry = new DefaultEntry(record.dn());
+            entry.add(OBJECT_CLASS, ObjectClassNames.TOP, ObjectClassNames.ARCHIVED_KEY);
+            entry.add(CN, entry.getDn().getRdn().getValue());
+            entry.add(KEY_OWNER, record.owner());
+            entry.add(WRAPPED_KEY, record.wrappedKey());
+            if (record.certificate() != null) {
+                entry.add(new DefaultAttribute(USER_CERTIFICATE + ";binary", record.certificate()));
+            }
+            entry.add(WRAPPING_ALGORITHM, record.wrappingAlgorithm());
+            entry.add(WRAPPING_KEY_ID, record.wrappingKeyId());
+            entries.add(entry);
+        } catch (LdapException e) {
+            throw LdapEntries.secretWriteFailure("archive the key at", record.dn(), e);
+        }
+    }
+
+    List<ArchivedKeyEntry> ofOwner(String ownerDn) {
+        List<ArchivedKeyEntry> found = new ArrayList<>();
+        for (Entry entry : entries.search(layout.keyArchive(), "(&(" + OBJECT_CLASS + "=" + ObjectClassNames.ARCHIVED_KEY
+                + ")(" + KEY_OWNER + "=" + escapeFilter(ownerDn) + "))", SearchScope.ONELEVEL, ATTRIBUTES)) {
+            List<byte[]> wrapped = LdapEntries.bytes(entry, WRAPPED_KEY);
+            List<byte[]> certificate = LdapEntries.bytes(entry, USER_CERTIFICATE);
+            List<String> algorithm = LdapEntries.strings(entry, WRAPPING_ALGORITHM);
+            List<String> keyId = LdapEntries.strings(entry, WRAPPING_KEY_ID);
+            found.add(new ArchivedKeyEntry(entry.getDn().getName(), LdapEntries.strings(entry, KEY_OWNER).get(0),
+                    wrapped.isEmpty() ? new byte[0] : wrapped.get(0), certificate.isEmpty() ? null : certificate.get(0),
+                    algorithm.isEmpty() ? null : algorithm.get(0), keyId.isEmpty() ? null : keyId.get(0)));
+        }
+        return found;
+    }
+
+    void delete(String dn) {
+        entries.delete(dn);
+    }
+
+    /** RFC 4515 section 3: the characters that must be escaped in an assertion value. */
+    static String escapeFilter(String value) {
+        StringBuilder escaped = new StringBuilder();
+        for (char c : value.toCharArray()) {
+            switch (c) {
+                case '*' -> escaped.append("\\2a");
+                case '(' -> escaped.append("\\28");
+                case ')' -> escaped.append("\\29");
+                case '\\' -> escaped.append("\\5c");
+                case '\0' -> escaped.append("\\00");
+                default -> escaped.append(c);
+            }
+        }
+        return escaped.toString();
+    }
+}

@@ -1,0 +1,173 @@
+package org.dirkms.agent.directory;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.apache.directory.api.ldap.codec.api.BinaryAttributeDetector;
+import org.apache.directory.api.ldap.codec.api.ConfigurableBinaryAttributeDetector;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.EnrollmentState;
+
+/**
+ * {@link EnrollmentRecords} over LDAP with the Apache LDAP API client, on a connection the
+ * caller opened, protected (StartTLS or LDAPS: the records carry secrets), bound as a KMS agent,
+ * and closes. Each kind of record has its own class. Thread-safe as far as the connection is:
+ * the Apache LDAP API connection multiplexes requests from several threads.
+ */
+public final class LdapEnrollmentRecords implements EnrollmentRecords {
+    private final LdapUserEntries users;
+    private final LdapGroupEntries groups;
+    private final LdapServerEntries servers;
+    private final LdapArchiveEntries archive;
+
+    /**
+     * Records below {@code layout}'s suffix over {@code connection}. The attributes that hold DER
+     * or secrets are declared binary to the connection's codec, so that they are never decoded as
+     * UTF-8 when the connection has not loaded the server's schema.
+     */
+    public LdapEnrollmentRecords(LdapNetworkConnection connection, DirectoryLayout layout) {
+        BinaryAttributeDetector detector = connection.getConfig().getBinaryAttributeDetector();
+        if (detector instanceof ConfigurableBinaryAttributeDetector configurable) {
+            configurable.addBinaryAttribute(AttributeNames.SIGNING_REQUEST, AttributeNames.USER_CERTIFICATE,
+                    AttributeNames.USER_SMIME_CERTIFICATE, AttributeNames.KEY_PACKAGE, AttributeNames.ENROLLMENT_TOKEN,
+                    AttributeNames.WRAPPED_KEY, AttributeNames.SYNC_COOKIE);
+        }
+        LdapEntries entries = new LdapEntries(connection);
+        this.users = new LdapUserEntries(entries, layout);
+        this.groups = new LdapGroupEntries(entries, layout);
+        this.servers = new LdapServerEntries(entries, layout);
+        this.archive = new LdapArchiveEntries(entries, layout);
+    }
+
+    @Override
+    public Optional<UserEntry> readUser(String dn) {
+        return users.read(dn);
+    }
+
+    @Override
+    public List<UserEntry> usersInState(EnrollmentState... states) {
+        StringBuilder filter = new StringBuilder("(|");
+        for (EnrollmentState state : states) {
+            filter.append('(').append(AttributeNames.ENROLLMENT_STATE).append('=').append(state.ldapValue()).append(')');
+        }
+        return users.search(filter.append(')').toString());
+    }
+
+    @Override
+    public List<UserEntry> usersWithPackage() {
+        return users.search("(" + AttributeNames.KEY_PACKAGE_EXPIRES + "=*)");
+    }
+
+    @Override
+    public List<String> findDns(String baseDn, String filter) {
+        return users.findDns(baseDn, filter);
+    }
+
+    @Override
+    public boolean claim(String dn, EnrollmentState from, String owner, Instant leaseExpires) {
+        return users.claim(dn, from, owner, leaseExpires);
+    }
+
+    @Override
+    public boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, String owner,
+            Instant leaseExpires) {
+        return users.claimFrom(dn, from, addKmsUserClass, owner, leaseExpires);
+    }
+
+    @Override
+    public char[] readEnrollmentToken(String dn) {
+        return users.readToken(dn);
+    }
+
+    @Override
+    public boolean takeOver(String dn, String expiredLease, String owner, Instant leaseExpires) {
+        return users.takeOver(dn, expiredLease, owner, leaseExpires);
+    }
+
+    @Override
+    public void requestEnrollment(String dn) {
+        users.requestEnrollment(dn);
+    }
+
+    @Override
+    public boolean publish(String dn, String owner, Publication publication) {
+        return users.publish(dn, owner, publication);
+    }
+
+    @Override
+    public void putPublishedCertificate(String userDn, String purpose, List<String> mail, byte[] certificate) {
+        users.putPublishedCertificate(userDn, purpose, mail, certificate);
+    }
+
+    @Override
+    public List<byte[]> publishedCertificates(String userDn) {
+        return users.publishedCertificates(userDn);
+    }
+
+    @Override
+    public int removePublishedCertificates(String userDn) {
+        return users.removePublishedCertificates(userDn);
+    }
+
+    @Override
+    public void fail(String dn, String reason) {
+        users.fail(dn, reason);
+    }
+
+    @Override
+    public void markRevoked(String dn) {
+        users.markRevoked(dn);
+    }
+
+    @Override
+    public void removeKeyPackage(String dn) {
+        users.removeKeyPackage(dn);
+    }
+
+    @Override
+    public Optional<GroupEntry> readGroup(String dn) {
+        return groups.read(dn);
+    }
+
+    @Override
+    public List<GroupEntry> groups() {
+        return groups.list();
+    }
+
+    @Override
+    public List<ServerEntry> servers() {
+        return servers.list();
+    }
+
+    @Override
+    public void saveSyncCookie(String serverDn, byte[] cookie) {
+        servers.saveCookie(serverDn, cookie);
+    }
+
+    @Override
+    public void heartbeat(String serverDn, Instant now) {
+        servers.heartbeat(serverDn, now);
+    }
+
+    @Override
+    public void addArchivedKey(ArchivedKeyEntry entry) {
+        archive.add(entry);
+    }
+
+    @Override
+    public List<ArchivedKeyEntry> archivedKeys(String ownerDn) {
+        return archive.ofOwner(ownerDn);
+    }
+
+    @Override
+    public void deleteArchivedKey(String dn) {
+        archive.delete(dn);
+    }
+
+    @Override
+    public String archivedKeyDn(String userDn, String owner, Instant leaseExpires) {
+        return archive.dn(userDn, owner, leaseExpires);
+    }
+}

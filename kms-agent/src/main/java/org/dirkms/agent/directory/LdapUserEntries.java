@@ -1,0 +1,331 @@
+package org.dirkms.agent.directory;
+
+import static org.dirkms.schema.AttributeNames.ADMINISTRATIVE_GROUP;
+import static org.dirkms.schema.AttributeNames.CERTIFICATE_PURPOSE;
+import static org.dirkms.schema.AttributeNames.CLAIMED_BY;
+import static org.dirkms.schema.AttributeNames.CN;
+import static org.dirkms.schema.AttributeNames.ENROLLMENT_STATE;
+import static org.dirkms.schema.AttributeNames.ENROLLMENT_TOKEN;
+import static org.dirkms.schema.AttributeNames.KEY_PACKAGE;
+import static org.dirkms.schema.AttributeNames.KEY_PACKAGE_EXPIRES;
+import static org.dirkms.schema.AttributeNames.LAST_ERROR;
+import static org.dirkms.schema.AttributeNames.LEASE_EXPIRES;
+import static org.dirkms.schema.AttributeNames.MAIL;
+import static org.dirkms.schema.AttributeNames.OBJECT_CLASS;
+import static org.dirkms.schema.AttributeNames.REVOCATION_REASON;
+import static org.dirkms.schema.AttributeNames.SIGNING_REQUEST;
+import static org.dirkms.schema.AttributeNames.USER_CERTIFICATE;
+import static org.dirkms.schema.AttributeNames.USER_SMIME_CERTIFICATE;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.apache.directory.api.ldap.model.entry.DefaultAttribute;
+import org.apache.directory.api.ldap.model.entry.DefaultEntry;
+import org.apache.directory.api.ldap.model.entry.DefaultModification;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.entry.Modification;
+import org.apache.directory.api.ldap.model.entry.ModificationOperation;
+import org.apache.directory.api.ldap.model.exception.LdapAttributeInUseException;
+import org.apache.directory.api.ldap.model.exception.LdapEntryAlreadyExistsException;
+import org.apache.directory.api.ldap.model.exception.LdapInvalidAttributeValueException;
+import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapNoSuchAttributeException;
+import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.apache.directory.api.ldap.model.name.Rdn;
+import org.dirkms.agent.directory.EnrollmentRecords.Publication;
+import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
+import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.EnrollmentState;
+import org.dirkms.schema.LdapEnumeration;
+import org.dirkms.schema.ObjectClassNames;
+import org.dirkms.schema.RevocationReason;
+
+/**
+ * User entries ({@code kmsUser}) and their published-certificate children
+ * ({@code kmsPublishedCertificate}, {@code cn=<purpose>} below the user).
+ */
+final class LdapUserEntries {
+    private static final String USER_CERTIFICATE_BINARY = USER_CERTIFICATE + ";binary";
+    private static final String[] USER_ATTRIBUTES = {OBJECT_CLASS, ENROLLMENT_STATE, ADMINISTRATIVE_GROUP, SIGNING_REQUEST, MAIL,
+        CLAIMED_BY, LEASE_EXPIRES, KEY_PACKAGE_EXPIRES, KEY_PACKAGE, USER_CERTIFICATE, REVOCATION_REASON};
+
+    private final LdapEntries entries;
+    private final DirectoryLayout layout;
+
+    LdapUserEntries(LdapEntries entries, DirectoryLayout layout) {
+        this.entries = entries;
+        this.layout = layout;
+    }
+
+    Optional<UserEntry> read(String dn) {
+        return entries.read(dn, USER_ATTRIBUTES).map(LdapUserEntries::user);
+    }
+
+    List<UserEntry> search(String filter) {
+        List<UserEntry> users = new ArrayList<>();
+        for (Entry entry : entries.search(layout.suffix(), "(&(" + OBJECT_CLASS + "=" + ObjectClassNames.KMS_USER + ")"
+                + filter + ")", SearchScope.SUBTREE, USER_ATTRIBUTES)) {
+            users.add(user(entry));
+        }
+        return users;
+    }
+
+    List<String> findDns(String base, String filter) {
+        List<String> dns = new ArrayList<>();
+        for (Entry entry : entries.search(base, filter, SearchScope.SUBTREE, "1.1")) {
+            dns.add(entry.getDn().getName());
+        }
+        return dns;
+    }
+
+    boolean claim(String dn, EnrollmentState from, String owner, Instant leaseExpires) {
+        return testAndSet(dn, "claim the enrollment of",
+                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, ENROLLMENT_STATE, from.ldapValue()),
+                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, ENROLLMENT_STATE,
+                        EnrollmentState.IN_PROGRESS.ldapValue()),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY, owner),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES,
+                        LdapTimes.format(leaseExpires)));
+    }
+
+    boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, String owner, Instant leaseExpires) {
+        List<Modification> modifications = new ArrayList<>();
+        if (addKmsUserClass) {
+            modifications.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, OBJECT_CLASS,
+                    ObjectClassNames.KMS_USER));
+        }
+        if (from != null) {
+            modifications.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, ENROLLMENT_STATE,
+                    from.ldapValue()));
+        }
+        modifications.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, ENROLLMENT_STATE,
+                EnrollmentState.IN_PROGRESS.ldapValue()));
+        modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY, owner));
+        modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES,
+                LdapTimes.format(leaseExpires)));
+        try {
+            entries.modifyOrThrow(dn, modifications.toArray(Modification[]::new));
+            return true;
+        } catch (LdapNoSuchAttributeException | LdapAttributeInUseException e) {
+            return false; // the state changed under us
+        } catch (LdapInvalidAttributeValueException e) {
+            // A second value for the single-valued state: another process set it first.
+            if (e.getResultCode() == ResultCodeEnum.CONSTRAINT_VIOLATION) {
+                return false;
+            }
+            throw LdapEntries.failure("claim the enrollment of", dn, e);
+        } catch (LdapException e) {
+            throw LdapEntries.failure("claim the enrollment of", dn, e);
+        }
+    }
+
+    char[] readToken(String dn) {
+        return entries.read(dn, ENROLLMENT_TOKEN).map(entry -> LdapEntries.bytes(entry, ENROLLMENT_TOKEN))
+                .filter(values -> !values.isEmpty()).map(values -> {
+                    byte[] bytes = values.get(0);
+                    CharBuffer chars = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(bytes));
+                    char[] token = new char[chars.remaining()];
+                    chars.get(token);
+                    Arrays.fill(bytes, (byte) 0);
+                    return token;
+                }).orElse(null);
+    }
+
+    boolean takeOver(String dn, String expiredLease, String owner, Instant leaseExpires) {
+        // The stored lease is the test: publishing or failing removes it, and a competing
+        // take-over replaces it, so deleting exactly the expired value succeeds for one process only.
+        return testAndSet(dn, "take over the enrollment of",
+                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, LEASE_EXPIRES, expiredLease),
+                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, LEASE_EXPIRES, LdapTimes.format(leaseExpires)),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY, owner));
+    }
+
+    void requestEnrollment(String dn) {
+        Entry current = entries.read(dn, OBJECT_CLASS).orElseThrow(
+                () -> new DirectoryAccessException("there is no entry " + dn + " to enroll"));
+        boolean kmsUser = LdapEntries.strings(current, OBJECT_CLASS).stream()
+                .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.KMS_USER));
+        List<Modification> modifications = new ArrayList<>();
+        if (!kmsUser) {
+            modifications.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, OBJECT_CLASS,
+                    ObjectClassNames.KMS_USER));
+        }
+        modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
+                EnrollmentState.REQUESTED.ldapValue()));
+        entries.modify(dn, modifications.toArray(Modification[]::new));
+    }
+
+    boolean publish(String dn, String owner, Publication publication) {
+        byte[] token = utf8(publication.token());
+        try {
+            return secretTestAndSet(dn, "publish the enrollment of",
+                    // Deleting our own kmsClaimedBy value is the test: if another process took
+                    // over after our lease expired, this modify fails and publishes nothing.
+                    new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
+                            new DefaultAttribute(USER_CERTIFICATE_BINARY, publication.certificates().toArray(byte[][]::new))),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, USER_SMIME_CERTIFICATE,
+                            publication.smimeBundle()),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE, publication.keyPackage()),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN, token),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE_EXPIRES,
+                            LdapTimes.format(publication.packageExpires())),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
+                            EnrollmentState.ENROLLED.ldapValue()),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, REVOCATION_REASON));
+        } finally {
+            Arrays.fill(token, (byte) 0);
+        }
+    }
+
+    void putPublishedCertificate(String userDn, String purpose, List<String> mail, byte[] certificate) {
+        String dn = CN + "=" + Rdn.escapeValue(purpose) + "," + userDn;
+        try {
+            Entry entry = new DefaultEntry(dn);
+            entry.add(OBJECT_CLASS, ObjectClassNames.TOP, ObjectClassNames.PUBLISHED_CERTIFICATE);
+            entry.add(CN, purpose);
+            entry.add(CERTIFICATE_PURPOSE, purpose);
+            if (!mail.isEmpty()) {
+                entry.add(MAIL, mail.toArray(String[]::new));
+            }
+            entry.add(new DefaultAttribute(USER_CERTIFICATE_BINARY, certificate));
+            entries.add(entry);
+        } catch (LdapEntryAlreadyExistsException e) {
+            // A re-enrollment, or a retry after the add reached the server: the entry now carries the new certificate.
+            List<Modification> modifications = new ArrayList<>();
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
+                    new DefaultAttribute(USER_CERTIFICATE_BINARY, certificate)));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, MAIL,
+                    mail.toArray(String[]::new)));
+            entries.modify(dn, modifications.toArray(Modification[]::new));
+        } catch (LdapException e) {
+            throw LdapEntries.failure("publish the " + purpose + " certificate at", dn, e);
+        }
+    }
+
+    List<byte[]> publishedCertificates(String userDn) {
+        List<byte[]> certificates = new ArrayList<>();
+        for (Entry child : entries.search(userDn, "(" + OBJECT_CLASS + "=" + ObjectClassNames.PUBLISHED_CERTIFICATE + ")",
+                SearchScope.ONELEVEL, USER_CERTIFICATE)) {
+            certificates.addAll(LdapEntries.bytes(child, USER_CERTIFICATE));
+        }
+        return certificates;
+    }
+
+    int removePublishedCertificates(String userDn) {
+        int removed = 0;
+        for (Entry child : entries.search(userDn, "(" + OBJECT_CLASS + "=" + ObjectClassNames.PUBLISHED_CERTIFICATE + ")",
+                SearchScope.ONELEVEL, "1.1")) {
+            entries.delete(child.getDn().getName());
+            removed++;
+        }
+        return removed;
+    }
+
+    void fail(String dn, String reason) {
+        entries.modify(dn,
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
+                        EnrollmentState.FAILED.ldapValue()),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR, reason),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY));
+    }
+
+    void markRevoked(String dn) {
+        entries.modify(dn,
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, USER_CERTIFICATE_BINARY),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, USER_CERTIFICATE),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, USER_SMIME_CERTIFICATE),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE_EXPIRES),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
+                        EnrollmentState.REVOKED.ldapValue()));
+    }
+
+    void removeKeyPackage(String dn) {
+        entries.modify(dn,
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE_EXPIRES));
+    }
+
+    private boolean secretTestAndSet(String dn, String what, Modification... modifications) {
+        try {
+            entries.modifyOrThrow(dn, modifications);
+            return true;
+        } catch (LdapNoSuchAttributeException e) {
+            return false;
+        } catch (LdapException e) {
+            throw LdapEntries.secretWriteFailure(what, dn, e);
+        }
+    }
+
+    private boolean testAndSet(String dn, String what, Modification... modifications) {
+        try {
+            entries.modifyOrThrow(dn, modifications);
+            return true;
+        } catch (LdapNoSuchAttributeException e) {
+            return false;
+        } catch (LdapException e) {
+            throw LdapEntries.failure(what, dn, e);
+        }
+    }
+
+    private static UserEntry user(Entry entry) {
+        String dn = entry.getDn().getName();
+        String rawState = first(entry, ENROLLMENT_STATE);
+        EnrollmentState state = null;
+        if (rawState != null) {
+            try {
+                state = LdapEnumeration.parse(EnrollmentState.class, ENROLLMENT_STATE, rawState);
+            } catch (IllegalArgumentException e) {
+                state = null; // rawState keeps the value for the message
+            }
+        }
+        String rawReason = first(entry, REVOCATION_REASON);
+        RevocationReason reason = null;
+        if (rawReason != null) {
+            try {
+                reason = LdapEnumeration.parse(RevocationReason.class, REVOCATION_REASON, rawReason);
+            } catch (IllegalArgumentException e) {
+                reason = RevocationReason.UNSPECIFIED; // the guard refuses bad values; never block a revocation
+            }
+        }
+        List<byte[]> signingRequest = LdapEntries.bytes(entry, SIGNING_REQUEST);
+        String rawLease = first(entry, LEASE_EXPIRES);
+        return new UserEntry(dn, state, rawState, first(entry, ADMINISTRATIVE_GROUP),
+                signingRequest.isEmpty() ? null : signingRequest.get(0), LdapEntries.strings(entry, MAIL),
+                first(entry, CLAIMED_BY), LdapTimes.parse(rawLease, dn, LEASE_EXPIRES), rawLease,
+                LdapTimes.parse(first(entry, KEY_PACKAGE_EXPIRES), dn, KEY_PACKAGE_EXPIRES),
+                !LdapEntries.bytes(entry, KEY_PACKAGE).isEmpty(), LdapEntries.bytes(entry, USER_CERTIFICATE), reason,
+                LdapEntries.strings(entry, OBJECT_CLASS).stream()
+                        .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.KMS_USER)));
+    }
+
+    private static String first(Entry entry, String attribute) {
+        List<String> values = LdapEntries.strings(entry, attribute);
+        return values.isEmpty() ? null : values.get(0);
+    }
+
+    private static byte[] utf8(char[] token) {
+        ByteBuffer encoded = StandardCharsets.UTF_8.encode(CharBuffer.wrap(token));
+        byte[] bytes = new byte[encoded.remaining()];
+        encoded.get(bytes);
+        if (encoded.hasArray()) {
+            Arrays.fill(encoded.array(), (byte) 0);
+        }
+        return bytes;
+    }
+}

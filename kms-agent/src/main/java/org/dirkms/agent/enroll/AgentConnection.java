@@ -1,0 +1,87 @@
+package org.dirkms.agent.enroll;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.ldap.client.api.LdapConnectionConfig;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+
+/**
+ * How the agent reaches the directory: a URL, the DN it binds as, the file holding its password
+ * and the CA certificate (PEM) it trusts for TLS. Every connection is protected — LDAPS for an
+ * {@code ldaps://} URL, StartTLS (RFC 4513 section 3) for {@code ldap://} — because the agent
+ * reads and writes secrets, which the directory accepts only over protected connections.
+ *
+ * @param url {@code ldap://host:port} or {@code ldaps://host:port}
+ * @param bindDn the agent's DN (a member of {@code cn=KMS Agents})
+ * @param passwordFile the file whose first line is the agent's password
+ * @param trustedCertificates PEM file of the certificate(s) that the server's certificate must chain to
+ */
+public record AgentConnection(String url, String bindDn, Path passwordFile, Path trustedCertificates) {
+
+    /** Validates the URL's scheme. */
+    public AgentConnection {
+        String scheme = URI.create(url).getScheme();
+        if (!"ldap".equalsIgnoreCase(scheme) && !"ldaps".equalsIgnoreCase(scheme)) {
+            throw new IllegalArgumentException("'" + url + "' is not an ldap:// or ldaps:// URL");
+        }
+    }
+
+    /**
+     * Opens a new protected connection bound as {@link #bindDn()}; the caller closes it.
+     *
+     * @param timeoutMillis how long an operation may wait for its response; 0 for no limit (the
+     *        persistent syncrepl search)
+     * @throws IOException if the password or certificate file cannot be read
+     * @throws LdapException if the connection, TLS or the bind fails
+     * @throws GeneralSecurityException if the certificate file is not a certificate
+     */
+    public LdapNetworkConnection open(long timeoutMillis) throws IOException, LdapException, GeneralSecurityException {
+        URI uri = URI.create(url);
+        boolean ldaps = "ldaps".equalsIgnoreCase(uri.getScheme());
+        LdapConnectionConfig config = new LdapConnectionConfig();
+        config.setLdapHost(uri.getHost() == null ? "127.0.0.1" : uri.getHost());
+        config.setLdapPort(uri.getPort() > 0 ? uri.getPort() : ldaps ? 636 : 389);
+        config.setUseSsl(ldaps);
+        config.setTrustManagers(trusting(trustedCertificates));
+        config.setTimeout(timeoutMillis <= 0 ? Long.MAX_VALUE : timeoutMillis);
+        LdapNetworkConnection connection = new LdapNetworkConnection(config);
+        try {
+            if (!ldaps) {
+                connection.startTls();
+            }
+            String password = Files.readString(passwordFile).lines().findFirst().orElse("");
+            connection.bind(bindDn, password);
+            return connection;
+        } catch (LdapException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    private static TrustManager[] trusting(Path certificateFile) throws IOException, GeneralSecurityException {
+        KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+        trusted.load(null, null);
+        try (InputStream in = Files.newInputStream(certificateFile)) {
+            int index = 0;
+            for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                trusted.setCertificateEntry("trusted-" + index++, certificate);
+            }
+            if (index == 0) {
+                throw new GeneralSecurityException(certificateFile + " holds no certificate");
+            }
+        }
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(trusted);
+        return factory.getTrustManagers();
+    }
+}

@@ -1,0 +1,126 @@
+package org.dirkms.agent.enroll;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.dirkms.agent.directory.EnrollmentRecords;
+import org.dirkms.agent.directory.EnrollmentRecords.GroupEntry;
+import org.dirkms.agent.directory.EnrollmentRecords.ServerEntry;
+import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
+import org.dirkms.schema.AttributeNames;
+
+/**
+ * Which users an agent serves (DESIGN.md, administrator's contract 6): the users of the
+ * administrative groups whose {@code kmsAssignedServer} is a KMS server entry naming this agent
+ * in {@code kmsAgentIdentity}; a user without {@code kmsAdministrativeGroup} belongs to the
+ * group marked {@code kmsDefaultGroup: TRUE}. A user whose group cannot be resolved is reported
+ * (failed) by the agent of the default group, so that exactly one agent answers. The groups and
+ * servers are re-read when older than the refresh period, so a configuration change is seen
+ * without a restart.
+ */
+final class AgentScope {
+    private final EnrollmentRecords records;
+    private final String agentDn;
+    private final Clock clock;
+    private final Duration refresh;
+    private List<GroupEntry> groups;
+    private List<String> myServers;
+    private Instant loaded;
+
+    AgentScope(EnrollmentRecords records, String agentDn, Clock clock, Duration refresh) {
+        this.records = records;
+        this.agentDn = normal(agentDn);
+        this.clock = clock;
+        this.refresh = refresh;
+    }
+
+    /**
+     * The group of {@code user} when this agent serves it, empty when another agent does.
+     *
+     * @throws EnrollmentFailure when the user's group cannot be resolved and this agent is the one to say so
+     */
+    synchronized Optional<GroupEntry> groupOf(UserEntry user) throws EnrollmentFailure {
+        load(false);
+        try {
+            return resolve(user);
+        } catch (EnrollmentFailure e) {
+            // Never fail a user on a stale view: a group added a moment ago must be found.
+            load(true);
+            return resolve(user);
+        }
+    }
+
+    private Optional<GroupEntry> resolve(UserEntry user) throws EnrollmentFailure {
+        Optional<GroupEntry> defaultGroup = groups.stream().filter(GroupEntry::defaultGroup).findFirst();
+        boolean reporter = defaultGroup.map(this::mine).orElse(!myServers.isEmpty());
+        GroupEntry group;
+        if (user.groupDn() == null) {
+            if (defaultGroup.isEmpty()) {
+                return unresolved(reporter, "no administrative group is marked " + AttributeNames.DEFAULT_GROUP
+                        + " TRUE, so a user without " + AttributeNames.ADMINISTRATIVE_GROUP + " has none: name a group"
+                        + " in " + AttributeNames.ADMINISTRATIVE_GROUP + " or mark one group as the default");
+            }
+            group = defaultGroup.get();
+        } else {
+            String wanted = normal(user.groupDn());
+            Optional<GroupEntry> named = groups.stream().filter(g -> normal(g.dn()).equals(wanted)).findFirst();
+            if (named.isEmpty()) {
+                return unresolved(reporter, AttributeNames.ADMINISTRATIVE_GROUP + " '" + user.groupDn()
+                        + "' is not an administrative group: create it under ou=Administrative Groups"
+                        + " (see ldif/samples/10-create-administrative-group.ldif) or remove "
+                        + AttributeNames.ADMINISTRATIVE_GROUP + " to use the default group; then set "
+                        + AttributeNames.ENROLLMENT_STATE + ": requested again");
+            }
+            group = named.get();
+        }
+        if (group.assignedServer() == null) {
+            return unresolved(reporter, "administrative group " + group.dn() + " names no KMS server ("
+                    + AttributeNames.ASSIGNED_SERVER + "): assign one under ou=Servers,ou=KMS, then set "
+                    + AttributeNames.ENROLLMENT_STATE + ": requested again");
+        }
+        return mine(group) ? Optional.of(group) : Optional.empty();
+    }
+
+    /** Whether this agent serves at least one KMS server entry. */
+    synchronized boolean servesAnything() {
+        load(false);
+        return !myServers.isEmpty();
+    }
+
+    /** The DNs of the KMS server entries that name this agent. */
+    synchronized List<String> myServers() {
+        load(false);
+        return myServers;
+    }
+
+    private boolean mine(GroupEntry group) {
+        return group.assignedServer() != null && myServers.contains(normal(group.assignedServer()));
+    }
+
+    private void load(boolean force) {
+        Instant now = clock.instant();
+        if (!force && loaded != null && now.isBefore(loaded.plus(refresh))) {
+            return;
+        }
+        groups = records.groups();
+        myServers = records.servers().stream().filter(s -> s.agentIdentity() != null
+                && normal(s.agentIdentity()).equals(agentDn)).map(ServerEntry::dn).map(AgentScope::normal).toList();
+        loaded = now;
+    }
+
+    /** The agent of the default group reports an unresolvable group; every other agent leaves the user alone. */
+    private static Optional<GroupEntry> unresolved(boolean reporter, String reason) throws EnrollmentFailure {
+        if (reporter) {
+            throw new EnrollmentFailure(reason);
+        }
+        return Optional.empty();
+    }
+
+    /** DNs as written by people: compared without case and without spaces around separators. */
+    static String normal(String dn) {
+        return dn.toLowerCase(Locale.ROOT).replaceAll("\\s*([,=+])\\s*", "$1").trim();
+    }
+}

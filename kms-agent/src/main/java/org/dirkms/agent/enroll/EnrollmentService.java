@@ -1,0 +1,534 @@
+package org.dirkms.agent.enroll;
+
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.io.ByteArrayInputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import org.dirkms.agent.ca.CaService;
+import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.ca.IssuanceRefusedException;
+import org.dirkms.agent.ca.IssuanceRequest;
+import org.dirkms.agent.ca.StandardTemplates;
+import org.dirkms.agent.directory.DirectoryAccessException;
+import org.dirkms.agent.directory.EnrollmentRecords;
+import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
+import org.dirkms.agent.directory.EnrollmentRecords.GroupEntry;
+import org.dirkms.agent.directory.EnrollmentRecords.Publication;
+import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
+import org.dirkms.agent.enroll.EnrollmentCryptography.PackageItem;
+import org.dirkms.agent.enroll.EnrollmentCryptography.Wrapped;
+import org.dirkms.agent.enroll.EnrollmentResult.Outcome;
+import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.CertificatePurpose;
+import org.dirkms.schema.EnrollmentState;
+import org.dirkms.schema.RevocationReason;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The enrollment state machine of one user, persisted in the user's entry (DESIGN.md, reliability
+ * model). {@link #handle(String)} reads the entry and does what its {@code kmsEnrollmentState}
+ * asks:
+ * <ul>
+ * <li>{@code requested}: claims it with the atomic test-and-set and a lease, makes the
+ * encryption key, has both certificates issued by the CA in this process (same subject: the
+ * user's DN), <b>archives the encryption key before any certificate is published</b>, then
+ * publishes the two {@code kmsPublishedCertificate} children and, in one modify of the user
+ * entry that is the commit point, the certificates, the S/MIME bundle, the key package, its
+ * token and expiry, and {@code enrolled}. The signing key comes from the user's
+ * {@code kmsSigningRequest} when present (it never leaves the user's client), else it is made
+ * here, delivered in the package only and never archived. Six directory writes at most: claim,
+ * archive, two children, publication (five), plus nothing else.</li>
+ * <li>{@code in-progress} with an expired lease: takes the work over with a test-and-set on the
+ * stored lease, removes the archive record of the dead attempt (found by its DN, derived from
+ * the dead claim) when that attempt never committed, and enrolls again.</li>
+ * <li>{@code revoke-requested}: revokes both certificates (the CRL is republished on the CA
+ * entry), removes them from the entry and its children; {@code revoked}. The archive stays.</li>
+ * <li>any state: removes a package the user deleted (confirmation: the token goes) or one that
+ * expired unfetched.</li>
+ * </ul>
+ * A failure the administrator can fix ends in {@code failed} with {@code kmsLastError} in plain
+ * language, nothing half-done: a new {@code requested} retries. Thread-safe: several workers
+ * may handle different users at once; the directory's test-and-set keeps two workers (or two
+ * agents) off the same user.
+ */
+public final class EnrollmentService {
+    /** How long a claim lasts before another process may take the work over. */
+    public static final Duration DEFAULT_LEASE = Duration.ofMinutes(5);
+    /** How long an unfetched key package stays (DESIGN.md: an unfetched package expires). */
+    public static final Duration DEFAULT_PACKAGE_LIFETIME = Duration.ofDays(7);
+
+    private static final Logger LOG = LoggerFactory.getLogger(EnrollmentService.class);
+
+    private final EnrollmentRecords records;
+    private final CaService caService;
+    private final CertificationAuthority ca;
+    private final EnrollmentCryptography crypto;
+    private final AgentScope scope;
+    private final Clock clock;
+    private final String owner;
+    private final Duration lease;
+    private final Duration packageLifetime;
+    private final java.util.concurrent.atomic.AtomicLong claims = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Settings of an agent.
+     *
+     * @param agentDn the DN the agent binds as; it serves the groups whose KMS server names it
+     * @param owner the identity of this process (unique per process); each claim writes it with a counter to {@code kmsClaimedBy}
+     * @param lease how long a claim lasts
+     * @param packageLifetime how long an unfetched package stays
+     */
+    public record Settings(String agentDn, String owner, Duration lease, Duration packageLifetime) {
+        /** Validates the durations. */
+        public Settings {
+            if (lease.isNegative() || lease.isZero() || packageLifetime.isNegative() || packageLifetime.isZero()) {
+                throw new IllegalArgumentException("the lease and the package lifetime must be positive");
+            }
+        }
+
+        /** The defaults for the agent bound as {@code agentDn}, with a process-unique owner. */
+        public static Settings defaults(String agentDn, java.security.SecureRandom random) {
+            byte[] id = new byte[6];
+            random.nextBytes(id);
+            return new Settings(agentDn, agentDn + " pid " + ProcessHandle.current().pid() + " "
+                    + HexFormat.of().formatHex(id), DEFAULT_LEASE, DEFAULT_PACKAGE_LIFETIME);
+        }
+    }
+
+    /**
+     * An enrollment service over {@code records}, issuing with {@code ca} (its revocations go
+     * through {@code caService}), archiving to {@code recoveryCertificate}.
+     */
+    public EnrollmentService(EnrollmentRecords records, CaService caService, CertificationAuthority ca,
+            X509Certificate recoveryCertificate, Settings settings, Clock clock, java.security.SecureRandom random) {
+        this(records, caService, ca, new KeysCryptography(recoveryCertificate, random), settings, clock);
+    }
+
+    EnrollmentService(EnrollmentRecords records, CaService caService, CertificationAuthority ca,
+            EnrollmentCryptography crypto, Settings settings, Clock clock) {
+        this.records = records;
+        this.caService = caService;
+        this.ca = ca;
+        this.crypto = crypto;
+        this.clock = clock;
+        this.owner = settings.owner();
+        this.lease = settings.lease();
+        this.packageLifetime = settings.packageLifetime();
+        this.scope = new AgentScope(records, settings.agentDn(), clock, Duration.ofSeconds(30));
+    }
+
+    /** The DNs of the KMS server entries naming this agent (where it saves its cookie and heartbeat). */
+    public List<String> servedServers() {
+        return scope.myServers();
+    }
+
+    /**
+     * Does what the state of the user at {@code dn} asks for, if this agent serves the user.
+     *
+     * @throws DirectoryAccessException if the directory cannot be read or written; the state is
+     *         then left resumable (a claim's lease expires and another attempt takes over)
+     */
+    public EnrollmentResult handle(String dn) {
+        Optional<UserEntry> found = records.readUser(dn);
+        if (found.isEmpty()) {
+            return nothing(dn, List.of(), null, "there is no entry " + dn);
+        }
+        UserEntry user = found.get();
+        if (user.state() == null) {
+            return packageMaintenance(user);
+        }
+        return switch (user.state()) {
+            case REQUESTED -> claimAndEnroll(user);
+            case IN_PROGRESS -> takeOverIfExpired(user);
+            case REVOKE_REQUESTED -> revokeIfServed(user);
+            default -> packageMaintenance(user);
+        };
+    }
+
+    /**
+     * Enrolls the user at {@code dn} now, as bulk enrollment does: a user already enrolled is
+     * skipped (re-running a bulk enrollment is harmless); otherwise the user is claimed in one
+     * test-and-set from whatever state it has (adding {@code kmsUser} when missing), so that an
+     * agent watching the directory never sees a {@code requested} to race for.
+     *
+     * @throws DirectoryAccessException as {@link #handle}
+     */
+    public EnrollmentResult enrollDirectly(String dn) {
+        Optional<UserEntry> found = records.readUser(dn);
+        if (found.isEmpty()) {
+            return nothing(dn, List.of(), null, "there is no entry " + dn);
+        }
+        UserEntry user = found.get();
+        if (user.state() == null && user.rawState() != null) {
+            return nothing(user, AttributeNames.ENROLLMENT_STATE + " '" + user.rawState() + "' is not a known state");
+        }
+        if (user.state() != null) {
+            switch (user.state()) {
+                case ENROLLED:
+                    return nothing(user, "already enrolled");
+                case IN_PROGRESS:
+                    return takeOverIfExpired(user);
+                case REVOKE_REQUESTED:
+                    return nothing(user, "a revocation is pending");
+                default:
+                    break;
+            }
+        }
+        Optional<GroupEntry> group;
+        String unresolved = null;
+        try {
+            group = scope.groupOf(user);
+            if (group.isEmpty()) {
+                return nothing(user, "served by another KMS server");
+            }
+        } catch (EnrollmentFailure e) {
+            group = Optional.empty();
+            unresolved = e.getMessage();
+        }
+        Instant leaseExpires = leaseFromNow();
+        String claim = nextClaim();
+        if (!records.claimFrom(user.dn(), user.state(), !user.kmsUser(), claim, leaseExpires)) {
+            return nothing(user, "another process claimed the enrollment first");
+        }
+        if (unresolved != null) {
+            return fail(user, unresolved, null);
+        }
+        return enrollClaimed(user, group.get(), claim, leaseExpires);
+    }
+
+    /**
+     * Everything that waits at start (DESIGN.md: reconcile the whole tree, so that a change made
+     * while the agent was down is acted on): requested, revoke-requested, in-progress with an
+     * expired lease, and packages to remove.
+     */
+    public List<EnrollmentResult> reconcile() {
+        List<EnrollmentResult> results = new ArrayList<>();
+        List<String> dns = new ArrayList<>();
+        for (UserEntry user : records.usersInState(EnrollmentState.REQUESTED, EnrollmentState.REVOKE_REQUESTED,
+                EnrollmentState.IN_PROGRESS)) {
+            dns.add(user.dn());
+        }
+        for (UserEntry user : records.usersWithPackage()) {
+            if (!dns.contains(user.dn())) {
+                dns.add(user.dn());
+            }
+        }
+        for (String dn : dns) {
+            results.add(handle(dn));
+        }
+        return results;
+    }
+
+    private EnrollmentResult claimAndEnroll(UserEntry user) {
+        Optional<GroupEntry> group;
+        String unresolved = null;
+        try {
+            group = scope.groupOf(user);
+            if (group.isEmpty()) {
+                return nothing(user, "served by another KMS server");
+            }
+        } catch (EnrollmentFailure e) {
+            group = Optional.empty();
+            unresolved = e.getMessage();
+        }
+        Instant leaseExpires = leaseFromNow();
+        String claim = nextClaim();
+        if (!records.claim(user.dn(), EnrollmentState.REQUESTED, claim, leaseExpires)) {
+            return nothing(user, "another process claimed the enrollment first");
+        }
+        if (unresolved != null) {
+            return fail(user, unresolved, null);
+        }
+        return enrollClaimed(user, group.get(), claim, leaseExpires);
+    }
+
+    private EnrollmentResult takeOverIfExpired(UserEntry user) {
+        Instant now = clock.instant();
+        if (user.rawLeaseExpires() == null || user.leaseExpires().isAfter(now)) {
+            return nothing(user, "in progress under a valid lease");
+        }
+        Optional<GroupEntry> group;
+        String unresolved = null;
+        try {
+            group = scope.groupOf(user);
+            if (group.isEmpty()) {
+                return nothing(user, "served by another KMS server");
+            }
+        } catch (EnrollmentFailure e) {
+            group = Optional.empty();
+            unresolved = e.getMessage();
+        }
+        Instant leaseExpires = leaseFromNow();
+        String claim = nextClaim();
+        if (!records.takeOver(user.dn(), user.rawLeaseExpires(), claim, leaseExpires)) {
+            return nothing(user, "another process took the expired enrollment over first");
+        }
+        LOG.info("Took over the enrollment of {} (lease of {} expired at {})", user.dn(), user.claimedBy(),
+                user.leaseExpires());
+        removeOrphan(user);
+        if (unresolved != null) {
+            return fail(user, unresolved, null);
+        }
+        return enrollClaimed(user, group.get(), claim, leaseExpires);
+    }
+
+    /**
+     * The archive record of the attempt that died (its DN derives from the dead claim, read from
+     * the user entry before the take-over): when its certificate never reached
+     * {@code userCertificate}, the attempt never committed, so the record would be an orphan. The
+     * children that attempt may have published go first, so that no visible certificate ever
+     * lacks its archived key; the new attempt publishes new ones.
+     */
+    private void removeOrphan(UserEntry user) {
+        if (user.claimedBy() == null || user.leaseExpires() == null) {
+            return;
+        }
+        String dead = records.archivedKeyDn(user.dn(), user.claimedBy(), user.leaseExpires());
+        for (ArchivedKeyEntry archived : records.archivedKeys(user.dn())) {
+            if (!AgentScope.normal(archived.dn()).equals(AgentScope.normal(dead))) {
+                continue;
+            }
+            boolean committed = archived.certificate() != null
+                    && user.certificates().stream().anyMatch(c -> Arrays.equals(c, archived.certificate()));
+            if (!committed) {
+                boolean shown = records.publishedCertificates(user.dn()).stream()
+                        .anyMatch(c -> Arrays.equals(c, archived.certificate()));
+                if (shown) {
+                    records.removePublishedCertificates(user.dn());
+                }
+                records.deleteArchivedKey(archived.dn());
+                LOG.info("Removed the archive record {} of an interrupted enrollment of {}", archived.dn(), user.dn());
+            }
+        }
+    }
+
+    /**
+     * A claim's identity for {@code kmsClaimedBy}: this process's owner and a counter, unique
+     * per attempt, so that the archive record DN derived from it never collides, even for two
+     * attempts on one user within one second.
+     */
+    private String nextClaim() {
+        return owner + " #" + claims.incrementAndGet();
+    }
+
+    /** The end of a new lease, to the second: the directory stores GeneralizedTime to the second. */
+    private Instant leaseFromNow() {
+        return clock.instant().plus(lease).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    }
+
+    private EnrollmentResult enrollClaimed(UserEntry user, GroupEntry group, String claim, Instant leaseExpires) {
+        String archived = null;
+        boolean visible = false;
+        char[] token = null;
+        try {
+            if (user.mail().isEmpty()) {
+                throw new EnrollmentFailure("the entry has no mail address: add mail (mail clients look certificates up"
+                        + " by it), then set " + AttributeNames.ENROLLMENT_STATE + ": requested again");
+            }
+            X509Certificate signing;
+            PrivateKey signingKey = null;
+            if (user.signingRequest() != null) {
+                signing = issue(StandardTemplates.SMIME_SIGNATURE, user.signingRequest(), user, true);
+            } else {
+                KeyPair pair = crypto.newKeyPair(group.keyAlgorithm());
+                signing = issue(StandardTemplates.SMIME_SIGNATURE, crypto.certificationRequest(pair), user, false);
+                signingKey = pair.getPrivate();
+            }
+            KeyPair encryption = crypto.newKeyPair(group.keyAlgorithm());
+            X509Certificate encryptionCertificate = issue(StandardTemplates.SMIME_ENCRYPTION,
+                    crypto.certificationRequest(encryption), user, false);
+
+            // The invariant (DESIGN.md, reliability model): the encryption key is durably archived
+            // before any certificate for it is published. An add that fails stops here.
+            Wrapped wrapped = crypto.wrap(encryption.getPrivate(), encryptionCertificate);
+            String archiveDn = records.archivedKeyDn(user.dn(), claim, leaseExpires);
+            records.addArchivedKey(new ArchivedKeyEntry(archiveDn, user.dn(), wrapped.envelopedData(),
+                    der(encryptionCertificate), wrapped.algorithm(), wrapped.keyId()));
+            archived = archiveDn;
+
+            List<X509Certificate> caChain = ca.chain();
+            String name = user.mail().get(0);
+            List<PackageItem> items = new ArrayList<>();
+            items.add(new PackageItem(encryption.getPrivate(), chain(encryptionCertificate, caChain), name + " encryption"));
+            if (signingKey != null) {
+                items.add(new PackageItem(signingKey, chain(signing, caChain), name + " signing"));
+            }
+            token = crypto.newToken();
+            byte[] keyPackage = crypto.keyPackage(items, token, group.packageFormat());
+            byte[] bundle = crypto.smimeBundle(signing, signingKey, encryptionCertificate, caChain,
+                    group.contentEncryption(), group.messageFormat());
+
+            visible = true;
+            records.putPublishedCertificate(user.dn(), CertificatePurpose.SIGNING.ldapValue(), user.mail(), der(signing));
+            records.putPublishedCertificate(user.dn(), CertificatePurpose.ENCRYPTION.ldapValue(), user.mail(),
+                    der(encryptionCertificate));
+            Instant expires = clock.instant().plus(packageLifetime);
+            if (!records.publish(user.dn(), claim, new Publication(List.of(der(signing), der(encryptionCertificate)),
+                    bundle, keyPackage, token, expires))) {
+                // Our lease expired and another process took over: it replaces the children and
+                // publishes its own keys; our archived key stays, its certificate was visible.
+                clear(token);
+                return nothing(user, "the claim was lost to another process before publication");
+            }
+            LOG.info("Enrolled {} ({}): signing {} encryption {}, key archived at {}", user.dn(), group.dn(),
+                    signing.getSerialNumber().toString(16), encryptionCertificate.getSerialNumber().toString(16),
+                    archiveDn);
+            return new EnrollmentResult(user.dn(), user.mail(), Outcome.ENROLLED, EnrollmentState.ENROLLED, null, token);
+        } catch (EnrollmentFailure e) {
+            clear(token);
+            return fail(user, e.getMessage(), visible ? null : archived);
+        } catch (DirectoryAccessException e) {
+            clear(token);
+            // The directory failed mid-way: the claim's lease expires and the work is taken over;
+            // nothing is lost (the archive record of this attempt is found by its DN).
+            LOG.warn("Enrollment of {} interrupted: {}", user.dn(), e.getMessage());
+            throw e;
+        } catch (RuntimeException e) {
+            clear(token);
+            // Not the administrator's doing (e.g. a broken key store): the cause goes to the log,
+            // the entry gets a reason without internals, and a new 'requested' retries.
+            LOG.error("Enrollment of {} failed", user.dn(), e);
+            return fail(user, "the KMS could not complete the enrollment (" + e.getClass().getSimpleName()
+                    + "); the agent's log has the details; set " + AttributeNames.ENROLLMENT_STATE
+                    + ": requested to retry", visible ? null : archived);
+        }
+    }
+
+    private X509Certificate issue(String template, byte[] pkcs10, UserEntry user, boolean fromClient)
+            throws EnrollmentFailure {
+        try {
+            return ca.issue(IssuanceRequest.forPerson(template, pkcs10, user.dn(), user.mail()));
+        } catch (IssuanceRefusedException e) {
+            if (fromClient) {
+                throw new EnrollmentFailure(AttributeNames.SIGNING_REQUEST + " cannot be certified: " + e.getMessage()
+                        + "; replace it with a valid PKCS#10 request made by the user's client (or remove it to let"
+                        + " the KMS make the signing key), then set " + AttributeNames.ENROLLMENT_STATE
+                        + ": requested again");
+            }
+            throw new EnrollmentFailure("the CA refused the " + template + " certificate: " + e.getMessage());
+        }
+    }
+
+    private EnrollmentResult revokeIfServed(UserEntry user) {
+        try {
+            if (scope.groupOf(user).isEmpty()) {
+                return nothing(user, "served by another KMS server");
+            }
+        } catch (EnrollmentFailure e) {
+            // The user's group is gone; this agent (the default group's) still revokes what its CA issued.
+            LOG.info("Revoking {} whose group cannot be resolved: {}", user.dn(), e.getMessage());
+        }
+        RevocationReason reason = user.revocationReason() == null ? RevocationReason.UNSPECIFIED : user.revocationReason();
+        List<byte[]> certificates = new ArrayList<>(user.certificates());
+        for (byte[] child : records.publishedCertificates(user.dn())) {
+            if (certificates.stream().noneMatch(c -> Arrays.equals(c, child))) {
+                certificates.add(child);
+            }
+        }
+        List<String> revoked = new ArrayList<>();
+        for (byte[] der : certificates) {
+            X509Certificate certificate = parse(der, user.dn());
+            if (!certificate.getIssuerX500Principal().equals(ca.certificate().getSubjectX500Principal())) {
+                LOG.warn("{}: certificate {} was issued by {}, not by this agent's CA; it is unpublished but not revoked",
+                        user.dn(), certificate.getSerialNumber().toString(16), certificate.getIssuerX500Principal());
+                continue;
+            }
+            // Idempotent: a serial already on the CRL is not listed twice (a retry after a crash).
+            caService.revoke(ca, certificate.getSerialNumber(), reason);
+            revoked.add(certificate.getSerialNumber().toString(16));
+        }
+        records.removePublishedCertificates(user.dn());
+        records.markRevoked(user.dn());
+        LOG.info("Revoked {} ({}): {}", user.dn(), reason.ldapValue(), revoked);
+        return new EnrollmentResult(user.dn(), user.mail(), Outcome.REVOKED, EnrollmentState.REVOKED,
+                "revoked " + revoked.size() + " certificate(s)", null);
+    }
+
+    private EnrollmentResult packageMaintenance(UserEntry user) {
+        if (user.packageExpires() == null) {
+            return nothing(user, "nothing to do in state " + user.rawState());
+        }
+        try {
+            if (scope.groupOf(user).isEmpty()) {
+                return nothing(user, "served by another KMS server");
+            }
+        } catch (EnrollmentFailure e) {
+            // An unresolvable group does not keep an expired secret in the directory.
+            LOG.debug("{}: {}", user.dn(), e.getMessage());
+        }
+        if (!user.hasKeyPackage()) {
+            records.removeKeyPackage(user.dn());
+            LOG.info("{} confirmed the key package by deleting it; its token is removed", user.dn());
+            return new EnrollmentResult(user.dn(), user.mail(), Outcome.PACKAGE_REMOVED, user.state(),
+                    "the user deleted the package: token removed", null);
+        }
+        if (!user.packageExpires().isAfter(clock.instant())) {
+            records.removeKeyPackage(user.dn());
+            LOG.info("The key package of {} expired unfetched at {}; package and token removed", user.dn(),
+                    user.packageExpires());
+            return new EnrollmentResult(user.dn(), user.mail(), Outcome.PACKAGE_REMOVED, user.state(),
+                    "the package expired unfetched: package and token removed", null);
+        }
+        return nothing(user, "package waiting until " + user.packageExpires());
+    }
+
+    private EnrollmentResult fail(UserEntry user, String reason, String orphanArchive) {
+        if (orphanArchive != null) {
+            // Nothing of this attempt was published: its archive record would be an orphan.
+            records.deleteArchivedKey(orphanArchive);
+        }
+        records.fail(user.dn(), reason);
+        LOG.info("Enrollment of {} failed: {}", user.dn(), reason);
+        return new EnrollmentResult(user.dn(), user.mail(), Outcome.FAILED, EnrollmentState.FAILED, reason, null);
+    }
+
+    private static EnrollmentResult nothing(UserEntry user, String why) {
+        return nothing(user.dn(), user.mail(), user.state(), why);
+    }
+
+    private static EnrollmentResult nothing(String dn, List<String> mail, EnrollmentState state, String why) {
+        return new EnrollmentResult(dn, mail, Outcome.NOTHING, state, why, null);
+    }
+
+    private static List<X509Certificate> chain(X509Certificate leaf, List<X509Certificate> caChain) {
+        List<X509Certificate> chain = new ArrayList<>();
+        chain.add(leaf);
+        chain.addAll(caChain);
+        return chain;
+    }
+
+    private static byte[] der(X509Certificate certificate) {
+        try {
+            return certificate.getEncoded();
+        } catch (CertificateEncodingException e) {
+            throw new IllegalStateException("a certificate cannot be encoded", e);
+        }
+    }
+
+    private static X509Certificate parse(byte[] der, String dn) {
+        try {
+            return (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(der));
+        } catch (CertificateException e) {
+            throw new IllegalStateException(dn + " holds a userCertificate value that is not a certificate", e);
+        }
+    }
+
+    private static void clear(char[] token) {
+        if (token != null) {
+            Arrays.fill(token, '\0');
+        }
+    }
+}

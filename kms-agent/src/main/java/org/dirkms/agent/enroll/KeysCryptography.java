@@ -1,0 +1,72 @@
+package org.dirkms.agent.enroll;
+
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import org.dirkms.agent.archive.KeyArchiver;
+import org.dirkms.agent.archive.WrappedKey;
+import org.dirkms.agent.keys.KeyPairFactory;
+import org.dirkms.agent.smime.KeyPackage;
+import org.dirkms.agent.smime.OneTimeToken;
+import org.dirkms.agent.smime.SmimeCertificateBundle;
+import org.dirkms.schema.ContentEncryptionAlgorithm;
+import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.MessageFormat;
+import org.dirkms.schema.PackageFormat;
+
+/** {@link EnrollmentCryptography} with the project's key, archive and S/MIME packages. */
+final class KeysCryptography implements EnrollmentCryptography {
+    private final KeyPairFactory keys;
+    private final KeyArchiver archiver;
+    private final SecureRandom random;
+
+    KeysCryptography(X509Certificate recoveryCertificate, SecureRandom random) {
+        this.keys = new KeyPairFactory(random);
+        this.archiver = new KeyArchiver(recoveryCertificate, random);
+        this.random = random;
+    }
+
+    @Override
+    public KeyPair newKeyPair(KeyAlgorithm algorithm) {
+        return keys.generate(algorithm);
+    }
+
+    @Override
+    public byte[] certificationRequest(KeyPair pair) {
+        return KeyPairFactory.certificationRequest(pair);
+    }
+
+    @Override
+    public Wrapped wrap(PrivateKey key, X509Certificate certificate) {
+        WrappedKey wrapped = archiver.wrap(key, certificate);
+        return new Wrapped(wrapped.envelopedDataDer(), wrapped.wrappingAlgorithm(), wrapped.wrappingKeyId());
+    }
+
+    @Override
+    public char[] newToken() {
+        return OneTimeToken.generate(random);
+    }
+
+    @Override
+    public byte[] keyPackage(List<PackageItem> items, char[] token, PackageFormat format) {
+        List<KeyPackage.Item> packageItems = new ArrayList<>();
+        for (PackageItem item : items) {
+            packageItems.add(new KeyPackage.Item(item.key(), item.chain(), item.friendlyName()));
+        }
+        return KeyPackage.build(packageItems, token, format, random);
+    }
+
+    @Override
+    public byte[] smimeBundle(X509Certificate signing, PrivateKey signingKeyOrNull, X509Certificate encryption,
+            List<X509Certificate> chain, ContentEncryptionAlgorithm contentEncryption, MessageFormat format) {
+        if (signingKeyOrNull != null) {
+            return SmimeCertificateBundle.build(signing, signingKeyOrNull, encryption, chain, contentEncryption, format);
+        }
+        // The user's client holds the signing key, so nobody here can sign the attributes: a
+        // certificates-only SignedData (RFC 8551 section 3.8) still gives clients both certificates.
+        return SmimeCertificateBundle.certificatesOnly(signing, encryption, chain);
+    }
+}

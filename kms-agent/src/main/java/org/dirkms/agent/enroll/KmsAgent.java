@@ -1,0 +1,343 @@
+package org.dirkms.agent.enroll;
+
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.directory.api.ldap.extras.controls.SynchronizationModeEnum;
+import org.apache.directory.api.ldap.extras.controls.syncrepl.syncRequest.SyncRequestValue;
+import org.apache.directory.api.ldap.extras.controls.syncrepl.syncRequest.SyncRequestValueImpl;
+import org.apache.directory.api.ldap.extras.controls.syncrepl.syncState.SyncStateTypeEnum;
+import org.apache.directory.api.ldap.extras.controls.syncrepl.syncState.SyncStateValue;
+import org.apache.directory.api.ldap.extras.intermediate.syncrepl.SyncInfoValue;
+import org.apache.directory.api.ldap.model.cursor.CursorException;
+import org.apache.directory.api.ldap.model.cursor.SearchCursor;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.message.Response;
+import org.apache.directory.api.ldap.model.message.SearchRequest;
+import org.apache.directory.api.ldap.model.message.SearchRequestImpl;
+import org.apache.directory.api.ldap.model.message.SearchResultEntry;
+import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.apache.directory.api.ldap.model.name.Dn;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.ca.CaService;
+import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.directory.DirectoryAccessException;
+import org.dirkms.agent.directory.EnrollmentRecords;
+import org.dirkms.agent.directory.LdapCaRecords;
+import org.dirkms.agent.directory.LdapEnrollmentRecords;
+import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.ObjectClassNames;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running KMS agent: it reconciles the whole tree at start (so that a change made while it
+ * was down is acted on), then follows the directory with syncrepl in refreshAndPersist mode
+ * (RFC 4533 section 3.3.2), resuming from the cookie saved in {@code kmsSyncCookie} on its KMS
+ * server entry, and hands every changed {@code kmsUser} to a pool of workers running the
+ * {@link EnrollmentService} state machine. A periodic sweep writes {@code kmsHeartbeat} on the
+ * server entries and reconciles again, which expires unfetched packages and takes over work
+ * whose lease expired. A lost connection is reopened,
+ * followed by a reconcile; nothing depends on a notification arriving.
+ *
+ * <p>The syncrepl notifications carry only the DN: the agent re-reads each user over its own
+ * protected connection, so the notification path needs no secret (the directory strips them
+ * from persistent searches and syncrepl anyway).
+ */
+public final class KmsAgent implements AutoCloseable {
+    /** How often the sweep reconciles the tree. */
+    public static final Duration DEFAULT_SWEEP = Duration.ofMinutes(1);
+    /** The saved cookie is written at most this often while changes stream in (each save is a directory write). */
+    static final Duration COOKIE_SAVE_PERIOD = Duration.ofSeconds(10);
+
+    /**
+     * What the agent follows: {@code kmsUser} entries, and persons, because an administrator
+     * enrolls a person by adding {@code objectClass: kmsUser} in a modify, and ApacheDS judges
+     * whether a modified entry matches a sync filter by the entry as it was before the modify
+     * (measured: with {@code (objectClass=kmsUser)} alone such an enrollment was seen only by
+     * the sweep).
+     */
+    static final String SYNC_FILTER = "(|(" + AttributeNames.OBJECT_CLASS + "=" + ObjectClassNames.KMS_USER + ")("
+            + AttributeNames.OBJECT_CLASS + "=person)(" + AttributeNames.OBJECT_CLASS + "=inetOrgPerson))";
+
+    private static final Logger LOG = LoggerFactory.getLogger(KmsAgent.class);
+
+    private final AgentConnection directory;
+    private final DirectoryLayout layout;
+    private final CertificationAuthority ca;
+    private final X509Certificate recoveryCertificate;
+    private final EnrollmentService.Settings settings;
+    private final Clock clock;
+    private final SecureRandom random;
+    private final int workers;
+    private final Duration sweep;
+
+    private final Map<String, Boolean> pending = new ConcurrentHashMap<>();
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicInteger handled = new AtomicInteger();
+    private final AtomicLong lastCookieSave = new AtomicLong();
+    private final java.util.concurrent.CountDownLatch refreshed = new java.util.concurrent.CountDownLatch(1);
+    private volatile LdapNetworkConnection workConnection;
+    private volatile LdapNetworkConnection syncConnection;
+    private volatile EnrollmentService service;
+    private volatile EnrollmentRecords records;
+    private ExecutorService pool;
+    private ScheduledExecutorService scheduler;
+    private Thread watcher;
+
+    /**
+     * An agent that connects with {@code directory}, issues with {@code ca} and archives to
+     * {@code recoveryCertificate}.
+     *
+     * @param workers how many users are enrolled at once
+     * @param sweep how often the tree is reconciled besides the notifications
+     */
+    public KmsAgent(AgentConnection directory, DirectoryLayout layout, CertificationAuthority ca,
+            X509Certificate recoveryCertificate, EnrollmentService.Settings settings, Clock clock, SecureRandom random,
+            int workers, Duration sweep) {
+        if (workers < 1) {
+            throw new IllegalArgumentException("an agent needs at least one worker");
+        }
+        this.directory = directory;
+        this.layout = layout;
+        this.ca = ca;
+        this.recoveryCertificate = recoveryCertificate;
+        this.settings = settings;
+        this.clock = clock;
+        this.random = random;
+        this.workers = workers;
+        this.sweep = sweep;
+    }
+
+    /**
+     * Connects, reconciles and starts watching; returns once the work connection is open (the
+     * reconcile and the watch run in the background).
+     *
+     * @throws IOException, LdapException, GeneralSecurityException if the first connection fails
+     */
+    public void start() throws IOException, LdapException, GeneralSecurityException {
+        if (!running.compareAndSet(false, true)) {
+            throw new IllegalStateException("the agent is already running");
+        }
+        openWorkConnection();
+        pool = Executors.newFixedThreadPool(workers, daemon("dirkms-agent-worker"));
+        scheduler = Executors.newSingleThreadScheduledExecutor(daemon("dirkms-agent-sweep"));
+        scheduler.scheduleWithFixedDelay(this::sweepOnce, sweep.toMillis(), sweep.toMillis(), TimeUnit.MILLISECONDS);
+        watcher = daemon("dirkms-agent-sync").newThread(this::watch);
+        watcher.start();
+    }
+
+    /** Waits until the first reconcile and syncrepl refresh are done (for callers that must know the agent is live). */
+    public boolean awaitLive(Duration timeout) throws InterruptedException {
+        return refreshed.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** How many users the workers have handled since start (for progress and tests). */
+    public int handledCount() {
+        return handled.get();
+    }
+
+    /** Stops watching and the workers, and closes the connections. */
+    @Override
+    public void close() {
+        if (!running.compareAndSet(true, false)) {
+            return;
+        }
+        closeQuietly(syncConnection);
+        if (watcher != null) {
+            watcher.interrupt();
+        }
+        scheduler.shutdownNow();
+        pool.shutdown();
+        try {
+            if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
+                pool.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            pool.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        closeQuietly(workConnection);
+    }
+
+    private synchronized void openWorkConnection() throws IOException, LdapException, GeneralSecurityException {
+        closeQuietly(workConnection);
+        LdapNetworkConnection connection = directory.open(Duration.ofMinutes(2).toMillis());
+        EnrollmentRecords enrollmentRecords = new LdapEnrollmentRecords(connection, layout);
+        CaService caService = new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random);
+        this.records = enrollmentRecords;
+        this.service = new EnrollmentService(enrollmentRecords, caService, ca, recoveryCertificate, settings, clock,
+                random);
+        this.workConnection = connection;
+    }
+
+    /** The syncrepl loop: (re)connect, reconcile, refresh from the saved cookie, persist; on failure start over. */
+    private void watch() {
+        long backoffMillis = 500;
+        while (running.get()) {
+            try {
+                if (workConnection == null || !workConnection.isAuthenticated()) {
+                    openWorkConnection();
+                }
+                reconcile();
+                follow();
+                backoffMillis = 500;
+            } catch (IOException | LdapException | GeneralSecurityException | CursorException
+                    | DirectoryAccessException e) {
+                if (!running.get()) {
+                    return;
+                }
+                LOG.warn("The agent lost the directory ({}); reconnecting in {} ms", e.getMessage(), backoffMillis);
+                try {
+                    Thread.sleep(backoffMillis); // reconnect back-off, not a wait for time to pass
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                backoffMillis = Math.min(backoffMillis * 2, 30_000);
+            }
+        }
+    }
+
+    private void reconcile() {
+        List<EnrollmentRecords.UserEntry> waiting = records.usersInState(
+                org.dirkms.schema.EnrollmentState.REQUESTED, org.dirkms.schema.EnrollmentState.REVOKE_REQUESTED,
+                org.dirkms.schema.EnrollmentState.IN_PROGRESS);
+        waiting.forEach(user -> submit(user.dn()));
+        records.usersWithPackage().forEach(user -> submit(user.dn()));
+        LOG.info("Reconciled the tree: {} users waiting", waiting.size());
+    }
+
+    private void sweepOnce() {
+        try {
+            if (records != null) {
+                // kmsHeartbeat: the agent's sign of life on each KMS server entry it serves.
+                for (String server : service.servedServers()) {
+                    records.heartbeat(server, clock.instant());
+                }
+                reconcile();
+            }
+        } catch (DirectoryAccessException e) {
+            // The watcher reconnects; the next sweep tries again.
+            LOG.warn("The agent's sweep failed: {}", e.getMessage());
+        }
+    }
+
+    private void follow() throws IOException, LdapException, GeneralSecurityException, CursorException {
+        List<String> servers = service.servedServers();
+        String serverDn = servers.isEmpty() ? null : servers.get(0);
+        byte[] cookie = null;
+        if (serverDn != null) {
+            cookie = records.servers().stream().filter(s -> AgentScope.normal(s.dn()).equals(serverDn))
+                    .map(EnrollmentRecords.ServerEntry::syncCookie).filter(java.util.Objects::nonNull).findFirst()
+                    .orElse(null);
+        } else {
+            LOG.warn("No KMS server entry under {} names {} in {}: this agent serves no administrative group",
+                    layout.servers(), settings.agentDn(), AttributeNames.AGENT_IDENTITY);
+        }
+        syncConnection = directory.open(0);
+        SearchRequest request = new SearchRequestImpl().setBase(new Dn(layout.suffix()))
+                .setFilter(SYNC_FILTER)
+                .setScope(SearchScope.SUBTREE).addAttributes("1.1");
+        SyncRequestValue sync = new SyncRequestValueImpl();
+        sync.setMode(SynchronizationModeEnum.REFRESH_AND_PERSIST);
+        sync.setCookie(cookie);
+        request.addControl(sync);
+        try (SearchCursor cursor = syncConnection.search(request)) {
+            while (running.get() && cursor.next()) {
+                Response response = cursor.get();
+                if (response instanceof SearchResultEntry entry) {
+                    SyncStateValue state = (SyncStateValue) entry.getControl(SyncStateValue.OID);
+                    if (state == null || state.getSyncStateType() != SyncStateTypeEnum.DELETE) {
+                        submit(entry.getObjectName().getName());
+                    }
+                    if (state != null && state.getCookie() != null) {
+                        saveCookie(serverDn, state.getCookie(), false);
+                    }
+                } else if (response instanceof SyncInfoValue info) {
+                    // RFC 4533 section 3.4: the end of the refresh phase, with a cookie.
+                    if (info.getCookie() != null) {
+                        saveCookie(serverDn, info.getCookie(), true);
+                    }
+                    refreshed.countDown();
+                }
+            }
+        } finally {
+            refreshed.countDown();
+            closeQuietly(syncConnection);
+        }
+        if (running.get()) {
+            throw new IOException("the syncrepl search ended");
+        }
+    }
+
+    private void saveCookie(String serverDn, byte[] cookie, boolean now) {
+        if (serverDn == null) {
+            return;
+        }
+        long millis = clock.millis();
+        long last = lastCookieSave.get();
+        if (now || millis - last >= COOKIE_SAVE_PERIOD.toMillis()) {
+            if (lastCookieSave.compareAndSet(last, millis)) {
+                records.saveSyncCookie(serverDn, cookie);
+            }
+        }
+    }
+
+    /** Queues {@code dn}; a user already queued or being handled is handled again afterwards, once. */
+    private void submit(String dn) {
+        String key = AgentScope.normal(dn);
+        Boolean previous = pending.put(key, Boolean.TRUE);
+        if (previous != null) {
+            return; // queued, or running: the running handler sees the mark and runs again
+        }
+        pool.execute(() -> run(key, dn));
+    }
+
+    private void run(String key, String dn) {
+        do {
+            pending.put(key, Boolean.FALSE);
+            try {
+                EnrollmentResult result = service.handle(dn);
+                result.clearToken(); // the administrator reads the token from kmsEnrollmentToken
+                handled.incrementAndGet();
+            } catch (DirectoryAccessException e) {
+                // The state in the directory is resumable; the next sweep or notification retries.
+                LOG.warn("Handling {} failed: {}", dn, e.getMessage());
+            } catch (RuntimeException e) {
+                pending.remove(key); // a later notification or sweep may queue the user again
+                throw e;
+            }
+        } while (!pending.remove(key, Boolean.FALSE));
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        AtomicInteger count = new AtomicInteger();
+        return task -> {
+            Thread thread = new Thread(task, name + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    private static void closeQuietly(LdapNetworkConnection connection) {
+        if (connection == null) {
+            return;
+        }
+        connection.close();
+    }
+}

@@ -1,0 +1,18 @@
+/**
+ * The agent runtime of the KMS (issue 4): the enrollment state machine of a user
+ * ({@link org.dirkms.agent.enroll.EnrollmentService}: claim by test-and-set with a lease, keys,
+ * certificates from the CA in this process, the encryption key archived before anything is
+ * published, publication and delivery in as few writes as possible, revocation, package expiry),
+ * the running agent that reconciles and follows the directory with syncrepl
+ * ({@link org.dirkms.agent.enroll.KmsAgent}), bulk enrollment
+ * ({@link org.dirkms.agent.enroll.BulkEnrollment}) and the protected connection they use
+ * ({@link org.dirkms.agent.enroll.AgentConnection}).
+ *
+ * <p>May depend on {@code org.dirkms.agent.ca} (issuing and revoking), {@code keys},
+ * {@code archive} and {@code smime} (behind the package-private {@code EnrollmentCryptography}
+ * seam), {@code org.dirkms.agent.directory} (all directory access, behind
+ * {@link org.dirkms.agent.directory.EnrollmentRecords}), the Apache LDAP API client (the
+ * connection and the syncrepl controls) and {@code org.dirkms.schema}; never on ApacheDS server
+ * classes. Secrets (private keys, packages, tokens) never reach a log or an exception message.
+ */
+package org.dirkms.agent.enroll;
