@@ -27,6 +27,7 @@ import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.directory.LdapCaRecords;
+import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.schema.DirectoryLayout;
@@ -257,9 +258,9 @@ public final class CaCommand implements Subcommand {
         LdapNetworkConnection connect() throws IOException, LdapException, GeneralSecurityException {
             // A CA-issued server certificate is trusted through the CA certificate; a self-signed one directly.
             Path caCertificate = data.resolve("tls").resolve(CaTlsCredentialSource.CA_CERTIFICATE_FILE);
-            return CaDirectoryConnection.open(url, layout.kmsAgentIdentity(),
-                    data.resolve(DirectoryServer.KMS_AGENT_PASSWORD_FILE),
-                    Files.exists(caCertificate) ? caCertificate : data.resolve("tls").resolve("server.crt"));
+            return new AgentConnection(url, layout.kmsAgentIdentity(), data.resolve(DirectoryServer.KMS_AGENT_PASSWORD_FILE),
+                    Files.exists(caCertificate) ? caCertificate : data.resolve("tls").resolve("server.crt"))
+                    .open(CaServeSetup.OPERATION_TIMEOUT_MILLIS);
         }
 
         CaService service(LdapNetworkConnection connection) {

@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CaService;
+import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.directory.LdapCaRecords;
@@ -60,8 +61,8 @@ public final class CaServeSetup {
         CaTlsCredentialSource tls = new CaTlsCredentialSource(settings.dataDirectory(), layout, clock, random);
         DirectoryServer server = DirectoryServer.start(settings, random, tls);
         try {
-            try (LdapNetworkConnection connection = CaDirectoryConnection.open(server.ldapUrl(), server.kmsAgentDn(),
-                    server.kmsAgentPasswordFile(), server.tlsCertificateFile())) {
+            try (LdapNetworkConnection connection = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
+                    server.kmsAgentPasswordFile(), server.tlsCertificateFile()).open(OPERATION_TIMEOUT_MILLIS)) {
                 new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random)
                         .adoptRoot(tls.certificationAuthority(), 1);
             }
@@ -110,6 +111,9 @@ public final class CaServeSetup {
         return scheduler;
     }
 
+    /** How long one CA operation may wait for the directory's answer. */
+    static final long OPERATION_TIMEOUT_MILLIS = 30_000;
+
     /** Name the queue's claims carry in {@code kmsClaimedBy}. */
     static final String QUEUE_OWNER = "dirkms-serve";
 
@@ -117,8 +121,8 @@ public final class CaServeSetup {
             Consumer<CaService> work) {
         DirectoryServer server = serving.server();
         DirectoryLayout layout = server.layout();
-        try (LdapNetworkConnection connection = CaDirectoryConnection.open(server.ldapUrl(), server.kmsAgentDn(),
-                server.kmsAgentPasswordFile(), server.tlsCertificateFile())) {
+        try (LdapNetworkConnection connection = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
+                server.kmsAgentPasswordFile(), server.tlsCertificateFile()).open(OPERATION_TIMEOUT_MILLIS)) {
             work.accept(new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random));
         } catch (IOException | LdapException | GeneralSecurityException | RuntimeException e) {
             // The next round retries: the queue and the CRL live in the directory.

@@ -9,10 +9,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The dependency rules of certificate services (CONVENTIONS.md, "Layout"), checked on the
- * compiled classes: the agent speaks LDAP only and never touches ApacheDS server classes, the
- * directory plugin never sees CA code, the CA's cryptography knows no LDAP client, and the
- * directory records know no CA cryptography.
+ * The dependency rules inside certificate services (CONVENTIONS.md, "Layout"), checked on the
+ * compiled classes: the CA's cryptography knows no LDAP client, and the directory records know
+ * no CA cryptography. The rules between modules (the agent never touches ApacheDS server
+ * classes, the plugin never the agent) are {@code ArchitectureIT}'s.
  */
 class CaDependencyRulesIT {
     private static JavaClasses classes;
@@ -21,18 +21,6 @@ class CaDependencyRulesIT {
     static void importClasses() {
         classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
                 .importPackages("org.dirkms");
-    }
-
-    @Test
-    void agentNeverUsesApacheDsServerClasses() {
-        noClasses().that().resideInAPackage("org.dirkms.agent..").should().dependOnClassesThat()
-                .resideInAPackage("org.apache.directory.server..").check(classes);
-    }
-
-    @Test
-    void directoryPluginNeverUsesCaCode() {
-        noClasses().that().resideInAPackage("org.dirkms.ds..").should().dependOnClassesThat()
-                .resideInAPackage("org.dirkms.agent..").check(classes);
     }
 
     @Test
