@@ -315,6 +315,17 @@ class EnrollmentIT {
         assertTrue(second.stream().noneMatch(first::contains));
         assertEquals(2, records.publishedCertificates(dn).size(), "the children carry the new certificates");
         assertEquals(2, records.archivedKeys(dn).size(), "both encryption keys stay archived (history)");
+        // The superseded certificates are revoked once the new ones are published (RFC 5280 5.3.1).
+        X509CRL crl = caService.currentCrl(ca);
+        crl.verify(ca.certificate().getPublicKey());
+        for (X509Certificate old : first) {
+            java.security.cert.X509CRLEntry entry = crl.getRevokedCertificate(old.getSerialNumber());
+            assertNotNull(entry, "the superseded certificate " + old.getSerialNumber().toString(16) + " is on the CRL");
+            assertEquals(java.security.cert.CRLReason.SUPERSEDED, entry.getRevocationReason());
+        }
+        for (X509Certificate current : second) {
+            assertNull(crl.getRevokedCertificate(current.getSerialNumber()), "the new certificates are not revoked");
+        }
     }
 
     @Test

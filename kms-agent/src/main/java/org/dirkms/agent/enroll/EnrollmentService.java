@@ -385,6 +385,7 @@ public final class EnrollmentService {
             LOG.info("Enrolled {} ({}): signing {} encryption {}, key archived at {}", user.dn(), group.dn(),
                     signing.getSerialNumber().toString(16), encryptionCertificate.getSerialNumber().toString(16),
                     archiveDn);
+            supersede(user, List.of(der(signing), der(encryptionCertificate)));
             return new EnrollmentResult(user.dn(), user.mail(), Outcome.ENROLLED, EnrollmentState.ENROLLED, null, token);
         } catch (EnrollmentFailure e) {
             clear(token);
@@ -418,6 +419,40 @@ public final class EnrollmentService {
                         + ": requested again");
             }
             throw new EnrollmentFailure("the CA refused the " + template + " certificate: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Re-enrollment: the certificates the user had before this enrollment (read when it was
+     * claimed) are revoked with reason superseded (RFC 5280 section 5.3.1) once the new ones are
+     * published, and the CRL on the CA entry is republished with them. Certificates of another
+     * CA are left alone (this agent cannot revoke them); a serial already on the CRL is not
+     * listed twice.
+     */
+    private void supersede(UserEntry user, List<byte[]> current) {
+        if (ca == null) {
+            if (!user.certificates().isEmpty()) {
+                LOG.warn("{}: no CA in this process to revoke the {} superseded certificate(s); revoke them with the CA",
+                        user.dn(), user.certificates().size());
+            }
+            return;
+        }
+        List<String> revoked = new ArrayList<>();
+        for (byte[] der : user.certificates()) {
+            if (current.stream().anyMatch(c -> Arrays.equals(c, der))) {
+                continue;
+            }
+            X509Certificate old = parse(der, user.dn());
+            if (!old.getIssuerX500Principal().equals(ca.certificate().getSubjectX500Principal())) {
+                LOG.warn("{}: superseded certificate {} was issued by {}, not by this agent's CA; not revoked",
+                        user.dn(), old.getSerialNumber().toString(16), old.getIssuerX500Principal());
+                continue;
+            }
+            caService.revoke(ca, old.getSerialNumber(), RevocationReason.SUPERSEDED);
+            revoked.add(old.getSerialNumber().toString(16));
+        }
+        if (!revoked.isEmpty()) {
+            LOG.info("Re-enrolled {}: revoked the superseded certificates {}", user.dn(), revoked);
         }
     }
 
