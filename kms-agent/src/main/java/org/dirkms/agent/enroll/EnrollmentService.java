@@ -50,9 +50,17 @@ import org.slf4j.LoggerFactory;
  * {@code kmsSigningRequest} when present (it never leaves the user's client), else it is made
  * here, delivered in the package only and never archived. Six directory writes at most: claim,
  * archive, two children, publication (five), plus nothing else.</li>
+ * <li>{@code requested} when no CA is in this process: the same, except that the encryption key
+ * is archived first (without its certificate), both requests are queued under
+ * {@code ou=Requests} at DNs derived from the claim, and the enrollment waits in-progress until
+ * a CA has served them ({@link #advanceQueued}); then the archive record gets its certificate
+ * and the publication follows. A refused request ends in {@code failed} with the CA's reason.</li>
+ * <li>re-enrollment of an enrolled user: once the new certificates are published, the old ones
+ * are revoked with reason superseded and the CRL republished.</li>
  * <li>{@code in-progress} with an expired lease: takes the work over with a test-and-set on the
  * stored lease, removes the archive record of the dead attempt (found by its DN, derived from
- * the dead claim) when that attempt never committed, and enrolls again.</li>
+ * the dead claim) when that attempt never committed, and its queued requests not yet issued,
+ * and enrolls again.</li>
  * <li>{@code revoke-requested}: revokes both certificates (the CRL is republished on the CA
  * entry), removes them from the entry and its children; {@code revoked}. The archive stays.</li>
  * <li>any state: removes a package the user deleted (confirmation: the token goes) or one that
@@ -163,6 +171,13 @@ public final class EnrollmentService {
             return nothing(dn, List.of(), null, "there is no entry " + dn);
         }
         UserEntry user = found.get();
+        if (!queued.isEmpty()) {
+            // A waiting enrollment of this user whose claim is no longer on the entry (taken over
+            // after its lease, or reset by an administrator) can never be published: forget it.
+            String normal = AgentScope.normal(user.dn());
+            queued.values().removeIf(q -> AgentScope.normal(q.user().dn()).equals(normal)
+                    && (user.state() != EnrollmentState.IN_PROGRESS || !q.claim().equals(user.claimedBy())));
+        }
         if (user.state() == null) {
             return packageMaintenance(user);
         }
