@@ -216,6 +216,16 @@ public final class EnrollmentService {
         return dns;
     }
 
+    /**
+     * Takes over the waiting enrollments and the claim counter of {@code previous}, the service
+     * this agent used before its connection was reopened: the keys of a waiting enrollment live
+     * only in memory, and a claim identity must never repeat within one owner.
+     */
+    void adoptFrom(EnrollmentService previous) {
+        claims.accumulateAndGet(previous.claims.get(), Math::max);
+        queued.putAll(previous.queued);
+    }
+
     /** How many enrollments of this service wait for the CA to serve their requests. */
     public int queuedCount() {
         return queued.size();

@@ -193,9 +193,13 @@ public final class KmsAgent implements AutoCloseable {
         LdapNetworkConnection connection = directory.open(Duration.ofMinutes(2).toMillis());
         EnrollmentRecords enrollmentRecords = new LdapEnrollmentRecords(connection, layout, clock);
         CaService caService = new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random);
+        EnrollmentService fresh = new EnrollmentService(enrollmentRecords, caService, ca, recoveryCertificate, settings,
+                clock, random);
+        if (service != null) {
+            fresh.adoptFrom(service); // enrollments waiting for the queue survive a reconnect
+        }
         this.records = enrollmentRecords;
-        this.service = new EnrollmentService(enrollmentRecords, caService, ca, recoveryCertificate, settings, clock,
-                random);
+        this.service = fresh;
         this.workConnection = connection;
     }
 
