@@ -36,6 +36,7 @@ import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
 import org.dirkms.agent.enroll.AgentConnection;
+import org.dirkms.agent.enroll.EnrollmentResult;
 import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.keys.KeyPairFactory;
@@ -222,6 +223,53 @@ class QueuedEnrollmentIT {
             assertTrue(records.archivedKeys(dn).isEmpty(), "the archive record of the failed attempt is gone");
             assertTrue(records.publishedCertificates(dn).isEmpty());
         }
+    }
+
+    @Test
+    void aWaitingEnrollmentWhoseAgentDiedIsTakenOverWithoutOrphansOrStaleRequests() throws Exception {
+        MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        EnrollmentService dead = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        String dn = requestNewUser("takeover", "takeover@example.com", null);
+        assertEquals(EnrollmentResult.Outcome.QUEUED, dead.handle(dn).outcome(), "the first agent queues and dies");
+        List<Entry> deadRequests = requests(dn);
+        assertEquals(2, deadRequests.size());
+        String deadArchive = records.archivedKeys(dn).get(0).dn();
+
+        // Another agent (the restarted one: a new process, a new owner) finds the claim under a
+        // valid lease and leaves it; after the lease it takes over.
+        EnrollmentService successor = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        assertEquals(EnrollmentResult.Outcome.NOTHING, successor.handle(dn).outcome(), "the lease is still valid");
+        clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
+        assertEquals(EnrollmentResult.Outcome.QUEUED, successor.handle(dn).outcome(), "taken over and queued anew");
+        for (Entry stale : deadRequests) {
+            assertNull(connection.lookup(stale.getDn(), "kmsRequestState"),
+                    "the dead attempt's pending request is gone, so no CA issues it for a key nobody holds");
+        }
+        List<ArchivedKeyEntry> archived = records.archivedKeys(dn);
+        assertEquals(1, archived.size(), "the dead attempt's archive record went with its requests");
+        assertTrue(!archived.get(0).dn().equalsIgnoreCase(deadArchive), "the new attempt's own record");
+
+        // The queue is served; the successor publishes its own keys.
+        caService.processPendingRequests(ca, "queue-it-ca");
+        List<Entry> current = requests(dn);
+        assertEquals(2, current.size(), "only the successor's two requests remain");
+        for (Entry request : current) {
+            assertEquals("issued", request.get("kmsRequestState").getString(), request.toString());
+        }
+        EnrollmentResult result = successor.handle(dn);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, result.outcome(), result.toString());
+        result.clearToken();
+        List<X509Certificate> published = EnrollmentIT.certificates(connection.lookup(dn, "userCertificate"),
+                "userCertificate");
+        assertEquals(2, published.size());
+        ArchivedKeyEntry record = records.archivedKeys(dn).get(0);
+        X509Certificate encryption = published.stream().filter(c -> java.util.Arrays.equals(der(c), record.certificate()))
+                .findFirst().orElseThrow(() -> new AssertionError("the archived key's certificate is not published"));
+        assertTrue(new ArchiveChecker(new KeyRecoverer(recovery.keys())).check(record.wrappedKey(), encryption)
+                .matches());
+        assertEquals(0, successor.queuedCount(), "the successor forgets the enrollment once published");
     }
 
     private static String requestNewUser(String uid, String mail, byte[] signingRequest) {
