@@ -36,7 +36,10 @@ public final class AgentCommand implements Subcommand {
 
     @Override
     public String usage() {
-        return "usage: dirkms agent [flags]\n\n" + AgentOptions.USAGE + "\n\n"
+        return "usage: dirkms agent [flags]\n\n" + AgentOptions.USAGE + "\n"
+                + "  --recovery-cert F     the key recovery agent's certificate (PEM), for an agent without the\n"
+                + "                        CA's key store: the certificates are then requested through the\n"
+                + "                        request queue (ou=Requests,ou=KMS), which 'dirkms serve' serves\n\n"
                 + "The agent serves the administrative groups whose KMS server entry (ou=Servers,ou=KMS)\n"
                 + "names --bind-dn in kmsAgentIdentity. Stop with Ctrl-C or SIGTERM.";
     }
@@ -45,7 +48,7 @@ public final class AgentCommand implements Subcommand {
     public int run(List<String> arguments, PrintStream out, PrintStream err) {
         AgentOptions options;
         try {
-            options = AgentOptions.parse(arguments);
+            options = AgentOptions.parse(arguments, "recovery-cert");
         } catch (UsageException e) {
             err.println("dirkms agent: " + e.getMessage());
             err.println("'dirkms agent --help' lists the flags.");
@@ -62,8 +65,17 @@ public final class AgentCommand implements Subcommand {
             CertificationAuthority ca;
             X509Certificate recoveryCertificate;
             try (LdapNetworkConnection connection = options.open(Duration.ofSeconds(30).toMillis())) {
-                ca = options.openCa(connection, clock, random);
-                recoveryCertificate = options.recovery(ca, random).current().certificate();
+                if (options.hasCaKeyStore()) {
+                    ca = options.openCa(connection, clock, random);
+                    recoveryCertificate = options.recovery(ca, random).current().certificate();
+                } else {
+                    // No CA in this process (issue 4: "through the request queue entries when the
+                    // request must wait"): the certificates come from whichever CA serves the queue.
+                    ca = null;
+                    recoveryCertificate = options.recoveryCertificateWithoutCa(options.specific.get("recovery-cert"));
+                    out.println("dirkms agent: no CA key store at " + options.caKeyStore()
+                            + ": certificates are requested through the queue under " + options.layout.requests());
+                }
             }
             agent = new KmsAgent(options.connection, options.layout, ca, recoveryCertificate,
                     options.settings(random), clock, random, options.workers, options.sweep);

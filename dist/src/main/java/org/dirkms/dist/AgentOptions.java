@@ -156,6 +156,39 @@ final class AgentOptions {
         }
     }
 
+    /** The key store file of the issuing CA in the data folder (it may be absent: see {@link #hasCaKeyStore}). */
+    Path caKeyStore() {
+        return data.resolve("ca").resolve(caName.replaceAll("[^A-Za-z0-9._-]", "_") + ".p12");
+    }
+
+    /** True if the data folder holds the issuing CA's key store, so that the CA can run in this process. */
+    boolean hasCaKeyStore() {
+        return Files.exists(caKeyStore());
+    }
+
+    /**
+     * The key recovery certificate for an agent without the CA: the PEM file {@code recoveryFile}
+     * when given, else the certificate of the data folder's recovery key store.
+     *
+     * @throws IOException if neither is there or the file holds no certificate
+     */
+    java.security.cert.X509Certificate recoveryCertificateWithoutCa(String recoveryFile) throws IOException {
+        if (recoveryFile != null) {
+            try (java.io.InputStream in = Files.newInputStream(Path.of(recoveryFile))) {
+                return (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                        .generateCertificate(in);
+            } catch (java.security.cert.CertificateException e) {
+                throw new IOException("--recovery-cert " + recoveryFile + " holds no X.509 certificate (PEM or DER)", e);
+            }
+        }
+        if (RecoveryKeyStore.exists(data)) {
+            return RecoveryKeyStore.open(data).current().certificate();
+        }
+        throw new IOException("there is no CA key store " + caKeyStore() + " and no key recovery certificate: give"
+                + " --recovery-cert FILE (the key recovery agent's certificate, PEM) to run the agent without the CA,"
+                + " or run it where the CA's key is (--data)");
+    }
+
     /** Opens the data folder's recovery key store, making it (certificate from {@code ca}) when missing. */
     RecoveryKeyStore recovery(CertificationAuthority ca, SecureRandom random) throws IssuanceRefusedException {
         return RecoveryKeyStore.openOrCreate(data, ca, AgentServeSetup.RECOVERY_AGENT_RDN + "," + layout.kms(),

@@ -315,6 +315,30 @@ class EnrollmentIT {
         assertTrue(second.stream().noneMatch(first::contains));
         assertEquals(2, records.publishedCertificates(dn).size(), "the children carry the new certificates");
         assertEquals(2, records.archivedKeys(dn).size(), "both encryption keys stay archived (history)");
+        // The superseded certificates are revoked once the new ones are published (RFC 5280 5.3.1).
+        X509CRL crl = caService.currentCrl(ca);
+        crl.verify(ca.certificate().getPublicKey());
+        for (X509Certificate old : first) {
+            java.security.cert.X509CRLEntry entry = crl.getRevokedCertificate(old.getSerialNumber());
+            assertNotNull(entry, "the superseded certificate " + old.getSerialNumber().toString(16) + " is on the CRL");
+            assertEquals(java.security.cert.CRLReason.SUPERSEDED, entry.getRevocationReason());
+        }
+        for (X509Certificate current : second) {
+            assertNull(crl.getRevokedCertificate(current.getSerialNumber()), "the new certificates are not revoked");
+        }
+        // openssl reads the CRL published on the CA entry the same way.
+        java.nio.file.Path crlFile = work.resolve("superseded.crl");
+        java.nio.file.Files.write(crlFile, crl.getEncoded());
+        LdapTools.Result text = LdapTools.run(List.of("openssl", "crl", "-inform", "DER", "-noout", "-text", "-in",
+                crlFile.toString()), java.util.Map.of(), null).assertSuccess();
+        for (X509Certificate old : first) {
+            String serial = old.getSerialNumber().toString(16).toUpperCase();
+            serial = serial.length() % 2 == 0 ? serial : "0" + serial; // openssl prints whole bytes
+            int at = text.stdout().toUpperCase().indexOf("SERIAL NUMBER: " + serial);
+            assertTrue(at >= 0, serial + " not in:\n" + text.stdout());
+            String block = text.stdout().substring(at, Math.min(text.stdout().length(), at + 200));
+            assertTrue(block.contains("Superseded"), block);
+        }
     }
 
     @Test

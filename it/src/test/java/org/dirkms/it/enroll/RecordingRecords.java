@@ -175,4 +175,37 @@ final class RecordingRecords implements EnrollmentRecords {
     public String archivedKeyDn(String userDn, String owner, Instant leaseExpires) {
         return real.archivedKeyDn(userDn, owner, leaseExpires);
     }
+
+    @Override
+    public String requestDn(String userDn, String claim, String purpose) {
+        return real.requestDn(userDn, claim, purpose);
+    }
+
+    @Override
+    public void queueRequest(String dn, String templateName, String subjectDn, byte[] pkcs10) {
+        writes.add("queueRequest");
+        real.queueRequest(dn, templateName, subjectDn, pkcs10);
+    }
+
+    @Override
+    public java.util.Optional<QueuedRequest> readRequest(String dn) {
+        return real.readRequest(dn);
+    }
+
+    @Override
+    public void deleteRequest(String dn) {
+        writes.add("deleteRequest");
+        real.deleteRequest(dn);
+    }
+
+    @Override
+    public void attachArchivedCertificate(String archiveDn, byte[] certificate) {
+        writes.add("attachArchivedCertificate");
+        real.attachArchivedCertificate(archiveDn, certificate);
+    }
+
+    @Override
+    public List<byte[]> caCertificates(String caDn) {
+        return real.caCertificates(caDn);
+    }
 }

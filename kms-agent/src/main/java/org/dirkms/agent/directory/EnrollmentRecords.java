@@ -8,6 +8,7 @@ import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.KeyAlgorithm;
 import org.dirkms.schema.MessageFormat;
 import org.dirkms.schema.PackageFormat;
+import org.dirkms.schema.RequestState;
 import org.dirkms.schema.RevocationReason;
 
 /**
@@ -225,4 +226,48 @@ public interface EnrollmentRecords {
      * record of the dead attempt from the user entry alone.
      */
     String archivedKeyDn(String userDn, String owner, Instant leaseExpires);
+
+    /**
+     * A certificate request this agent queued under {@code ou=Requests}, as the CA left it.
+     *
+     * @param dn the request entry's DN
+     * @param state {@code kmsRequestState}, or null when the value is not a known state
+     * @param certificate the issued certificate ({@code userCertificate;binary}, DER), or null
+     * @param lastError {@code kmsLastError}: the CA's reason for a failed request, or null
+     */
+    record QueuedRequest(String dn, RequestState state, byte[] certificate, String lastError) {
+    }
+
+    /**
+     * The DN of the request entry an enrollment attempt queues for the certificate of
+     * {@code purpose}: derived from the user and the claim, so that a retry or a process taking
+     * over the claim finds it from the user entry alone.
+     */
+    String requestDn(String userDn, String claim, String purpose);
+
+    /**
+     * Queues a {@code kmsCertificateRequest} in state pending at {@code dn}: the template named
+     * {@code templateName} (its entry under {@code ou=Certificate Templates}), the subject entry
+     * {@code subjectDn} and the DER PKCS#10 {@code pkcs10}.
+     */
+    void queueRequest(String dn, String templateName, String subjectDn, byte[] pkcs10);
+
+    /** The request entry at {@code dn}, if it exists. */
+    Optional<QueuedRequest> readRequest(String dn);
+
+    /** Deletes the request entry at {@code dn}; one already gone counts as deleted. */
+    void deleteRequest(String dn);
+
+    /**
+     * Adds the encryption certificate to the archive record at {@code archiveDn}, once the CA
+     * issued it for the key that record holds (the record was written before the request was
+     * queued, so no certificate of it can ever be published without the archived key).
+     */
+    void attachArchivedCertificate(String archiveDn, byte[] certificate);
+
+    /**
+     * The {@code cACertificate;binary} values (DER, the CA's own first) of the CA entry at
+     * {@code caDn}, which sits at its CA's subject DN; empty if there is no such entry.
+     */
+    List<byte[]> caCertificates(String caDn);
 }

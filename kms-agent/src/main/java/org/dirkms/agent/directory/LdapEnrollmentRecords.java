@@ -9,6 +9,7 @@ import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.EnrollmentState;
+import org.dirkms.schema.RequestState;
 
 /**
  * {@link EnrollmentRecords} over LDAP with the Apache LDAP API client, on a connection the
@@ -21,6 +22,9 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     private final LdapGroupEntries groups;
     private final LdapServerEntries servers;
     private final LdapArchiveEntries archive;
+    private final LdapRequestEntries requests;
+    private final LdapEntries entries;
+    private final DirectoryLayout layout;
 
     /**
      * Records below {@code layout}'s suffix over {@code connection}. The attributes that hold DER
@@ -28,17 +32,30 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
      * UTF-8 when the connection has not loaded the server's schema.
      */
     public LdapEnrollmentRecords(LdapNetworkConnection connection, DirectoryLayout layout) {
+        this(connection, layout, java.time.Clock.systemUTC());
+    }
+
+    /**
+     * Records as {@link #LdapEnrollmentRecords(LdapNetworkConnection, DirectoryLayout)}, with
+     * {@code clock} stamping the {@code kmsRequestedTime} of queued certificate requests.
+     */
+    public LdapEnrollmentRecords(LdapNetworkConnection connection, DirectoryLayout layout, java.time.Clock clock) {
         BinaryAttributeDetector detector = connection.getConfig().getBinaryAttributeDetector();
         if (detector instanceof ConfigurableBinaryAttributeDetector configurable) {
             configurable.addBinaryAttribute(AttributeNames.SIGNING_REQUEST, AttributeNames.USER_CERTIFICATE,
                     AttributeNames.USER_SMIME_CERTIFICATE, AttributeNames.KEY_PACKAGE, AttributeNames.ENROLLMENT_TOKEN,
-                    AttributeNames.WRAPPED_KEY, AttributeNames.SYNC_COOKIE);
+                    AttributeNames.WRAPPED_KEY, AttributeNames.SYNC_COOKIE, AttributeNames.CA_CERTIFICATE,
+                    AttributeNames.PKCS10_REQUEST);
         }
         LdapEntries entries = new LdapEntries(connection);
         this.users = new LdapUserEntries(entries, layout);
         this.groups = new LdapGroupEntries(entries, layout);
         this.servers = new LdapServerEntries(entries, layout);
         this.archive = new LdapArchiveEntries(entries, layout);
+        // The lease is the CA's claim on a request; this side never claims one.
+        this.requests = new LdapRequestEntries(entries, layout, clock, java.time.Duration.ofMinutes(5));
+        this.entries = entries;
+        this.layout = layout;
     }
 
     @Override
@@ -169,5 +186,56 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     @Override
     public String archivedKeyDn(String userDn, String owner, Instant leaseExpires) {
         return archive.dn(userDn, owner, leaseExpires);
+    }
+
+    @Override
+    public String requestDn(String userDn, String claim, String purpose) {
+        String material = userDn.toLowerCase(java.util.Locale.ROOT).replaceAll("\\s*([,=+])\\s*", "$1") + "\n" + claim;
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(material.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return AttributeNames.CN + "=enroll-" + java.util.HexFormat.of().formatHex(digest).substring(0, 40) + "-"
+                    + purpose + "," + layout.requests();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    @Override
+    public void queueRequest(String dn, String templateName, String subjectDn, byte[] pkcs10) {
+        requests.add(dn, AttributeNames.CN + "=" + org.apache.directory.api.ldap.model.name.Rdn.escapeValue(templateName)
+                + "," + layout.certificateTemplates(), subjectDn, pkcs10);
+    }
+
+    @Override
+    public Optional<QueuedRequest> readRequest(String dn) {
+        return entries.read(dn, AttributeNames.REQUEST_STATE, AttributeNames.USER_CERTIFICATE + ";binary",
+                AttributeNames.LAST_ERROR).map(entry -> {
+                    List<String> state = LdapEntries.strings(entry, AttributeNames.REQUEST_STATE);
+                    List<byte[]> certificate = LdapEntries.bytes(entry, AttributeNames.USER_CERTIFICATE);
+                    List<String> error = LdapEntries.strings(entry, AttributeNames.LAST_ERROR);
+                    RequestState parsed = state.isEmpty() ? null : java.util.Arrays.stream(RequestState.values())
+                            .filter(s -> s.ldapValue().equalsIgnoreCase(state.get(0))).findFirst().orElse(null);
+                    return new QueuedRequest(entry.getDn().getName(), parsed,
+                            certificate.isEmpty() ? null : certificate.get(0), error.isEmpty() ? null : error.get(0));
+                });
+    }
+
+    @Override
+    public void deleteRequest(String dn) {
+        entries.delete(dn);
+    }
+
+    @Override
+    public void attachArchivedCertificate(String archiveDn, byte[] certificate) {
+        entries.modify(archiveDn, new org.apache.directory.api.ldap.model.entry.DefaultModification(
+                org.apache.directory.api.ldap.model.entry.ModificationOperation.REPLACE_ATTRIBUTE,
+                AttributeNames.USER_CERTIFICATE + ";binary", certificate));
+    }
+
+    @Override
+    public List<byte[]> caCertificates(String caDn) {
+        return entries.read(caDn, AttributeNames.CA_CERTIFICATE + ";binary")
+                .map(entry -> LdapEntries.bytes(entry, AttributeNames.CA_CERTIFICATE)).orElse(List.of());
     }
 }

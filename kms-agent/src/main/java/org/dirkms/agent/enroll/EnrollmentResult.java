@@ -28,6 +28,8 @@ public record EnrollmentResult(String dn, List<String> mail, Outcome outcome, En
         FAILED,
         /** This call removed an expired or confirmed package. */
         PACKAGE_REMOVED,
+        /** The certificate requests wait in the queue for a CA; the enrollment stays in-progress under its claim. */
+        QUEUED,
         /** Nothing to do: not this agent's user, the state asks for nothing, or another process holds the work. */
         NOTHING
     }

@@ -50,9 +50,17 @@ import org.slf4j.LoggerFactory;
  * {@code kmsSigningRequest} when present (it never leaves the user's client), else it is made
  * here, delivered in the package only and never archived. Six directory writes at most: claim,
  * archive, two children, publication (five), plus nothing else.</li>
+ * <li>{@code requested} when no CA is in this process: the same, except that the encryption key
+ * is archived first (without its certificate), both requests are queued under
+ * {@code ou=Requests} at DNs derived from the claim, and the enrollment waits in-progress until
+ * a CA has served them ({@link #advanceQueued}); then the archive record gets its certificate
+ * and the publication follows. A refused request ends in {@code failed} with the CA's reason.</li>
+ * <li>re-enrollment of an enrolled user: once the new certificates are published, the old ones
+ * are revoked with reason superseded and the CRL republished.</li>
  * <li>{@code in-progress} with an expired lease: takes the work over with a test-and-set on the
  * stored lease, removes the archive record of the dead attempt (found by its DN, derived from
- * the dead claim) when that attempt never committed, and enrolls again.</li>
+ * the dead claim) when that attempt never committed, and its queued requests not yet issued,
+ * and enrolls again.</li>
  * <li>{@code revoke-requested}: revokes both certificates (the CRL is republished on the CA
  * entry), removes them from the entry and its children; {@code revoked}. The archive stays.</li>
  * <li>any state: removes a package the user deleted (confirmation: the token goes) or one that
@@ -81,6 +89,18 @@ public final class EnrollmentService {
     private final Duration lease;
     private final Duration packageLifetime;
     private final java.util.concurrent.atomic.AtomicLong claims = new java.util.concurrent.atomic.AtomicLong();
+    /** Enrollments whose certificates wait in the request queue, by claim (queue mode only). */
+    private final java.util.concurrent.ConcurrentMap<String, Queued> queued = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * An enrollment waiting for the CA to serve its two queued requests: the keys exist only in
+     * this process's memory (the encryption key is also in the archive, wrapped), so only the
+     * holder of the claim can finish it; a process that dies leaves it to a take-over after the
+     * lease, which removes the archive record and the requests of the dead attempt.
+     */
+    private record Queued(UserEntry user, GroupEntry group, String claim, KeyPair encryption, PrivateKey signingKey,
+            String archiveDn, String signingRequestDn, String encryptionRequestDn) {
+    }
 
     /**
      * Settings of an agent.
@@ -110,6 +130,11 @@ public final class EnrollmentService {
     /**
      * An enrollment service over {@code records}, issuing with {@code ca} (its revocations go
      * through {@code caService}), archiving to {@code recoveryCertificate}.
+     *
+     * <p>With {@code ca} null (no CA in this process: a standalone agent without the CA's key)
+     * the certificates come through the request queue: the service archives the encryption key,
+     * queues both requests under {@code ou=Requests} and publishes once a CA has issued them
+     * ({@link #advanceQueued}); revocations then wait for an agent that has the CA.
      */
     public EnrollmentService(EnrollmentRecords records, CaService caService, CertificationAuthority ca,
             X509Certificate recoveryCertificate, Settings settings, Clock clock, java.security.SecureRandom random) {
@@ -146,15 +171,64 @@ public final class EnrollmentService {
             return nothing(dn, List.of(), null, "there is no entry " + dn);
         }
         UserEntry user = found.get();
+        if (!queued.isEmpty()) {
+            // A waiting enrollment of this user whose claim is no longer on the entry (taken over
+            // after its lease, or reset by an administrator) can never be published: forget it.
+            String normal = AgentScope.normal(user.dn());
+            queued.values().removeIf(q -> AgentScope.normal(q.user().dn()).equals(normal)
+                    && (user.state() != EnrollmentState.IN_PROGRESS || !q.claim().equals(user.claimedBy())));
+        }
         if (user.state() == null) {
             return packageMaintenance(user);
         }
         return switch (user.state()) {
             case REQUESTED -> claimAndEnroll(user);
-            case IN_PROGRESS -> takeOverIfExpired(user);
+            case IN_PROGRESS -> {
+                Queued mine = user.claimedBy() == null ? null : queued.get(user.claimedBy());
+                yield mine != null ? advance(mine) : takeOverIfExpired(user);
+            }
             case REVOKE_REQUESTED -> revokeIfServed(user);
             default -> packageMaintenance(user);
         };
+    }
+
+    /**
+     * Queue mode: looks at the requests of every enrollment this service queued and publishes
+     * those whose certificates the CA has issued, or fails those the CA refused. Cheap when
+     * nothing waits; the agent calls it on a short period.
+     *
+     * @throws DirectoryAccessException as {@link #handle}
+     */
+    public List<EnrollmentResult> advanceQueued() {
+        List<EnrollmentResult> results = new ArrayList<>();
+        for (Queued waiting : List.copyOf(queued.values())) {
+            results.add(handle(waiting.user().dn()));
+        }
+        return results;
+    }
+
+    /** The DNs of the users whose enrollment by this service waits for the CA (queue mode). */
+    public List<String> queuedUsers() {
+        List<String> dns = new ArrayList<>();
+        for (Queued waiting : queued.values()) {
+            dns.add(waiting.user().dn());
+        }
+        return dns;
+    }
+
+    /**
+     * Takes over the waiting enrollments and the claim counter of {@code previous}, the service
+     * this agent used before its connection was reopened: the keys of a waiting enrollment live
+     * only in memory, and a claim identity must never repeat within one owner.
+     */
+    void adoptFrom(EnrollmentService previous) {
+        claims.accumulateAndGet(previous.claims.get(), Math::max);
+        queued.putAll(previous.queued);
+    }
+
+    /** How many enrollments of this service wait for the CA to serve their requests. */
+    public int queuedCount() {
+        return queued.size();
     }
 
     /**
@@ -295,6 +369,18 @@ public final class EnrollmentService {
         if (user.claimedBy() == null || user.leaseExpires() == null) {
             return;
         }
+        // The request entries the dead attempt may have queued (queue mode): a pending one must not
+        // be issued any more for a key nobody holds; an issued one stays as the CA's record.
+        for (CertificatePurpose purpose : List.of(CertificatePurpose.SIGNING, CertificatePurpose.ENCRYPTION)) {
+            String requestDn = records.requestDn(user.dn(), user.claimedBy(), purpose.ldapValue());
+            records.readRequest(requestDn).ifPresent(request -> {
+                if (request.state() != org.dirkms.schema.RequestState.ISSUED) {
+                    records.deleteRequest(requestDn);
+                    LOG.info("Removed the {} request {} of an interrupted enrollment of {}", purpose.ldapValue(),
+                            requestDn, user.dn());
+                }
+            });
+        }
         String dead = records.archivedKeyDn(user.dn(), user.claimedBy(), user.leaseExpires());
         for (ArchivedKeyEntry archived : records.archivedKeys(user.dn())) {
             if (!AgentScope.normal(archived.dn()).equals(AgentScope.normal(dead))) {
@@ -329,13 +415,14 @@ public final class EnrollmentService {
     }
 
     private EnrollmentResult enrollClaimed(UserEntry user, GroupEntry group, String claim, Instant leaseExpires) {
-        String archived = null;
-        boolean visible = false;
-        char[] token = null;
-        try {
+        Attempt attempt = new Attempt();
+        return guarded(user, attempt, () -> {
             if (user.mail().isEmpty()) {
                 throw new EnrollmentFailure("the entry has no mail address: add mail (mail clients look certificates up"
                         + " by it), then set " + AttributeNames.ENROLLMENT_STATE + ": requested again");
+            }
+            if (ca == null) {
+                return enqueue(user, group, claim, leaseExpires, attempt);
             }
             X509Certificate signing;
             PrivateKey signingKey = null;
@@ -356,53 +443,221 @@ public final class EnrollmentService {
             String archiveDn = records.archivedKeyDn(user.dn(), claim, leaseExpires);
             records.addArchivedKey(new ArchivedKeyEntry(archiveDn, user.dn(), wrapped.envelopedData(),
                     der(encryptionCertificate), wrapped.algorithm(), wrapped.keyId()));
-            archived = archiveDn;
+            attempt.archived = archiveDn;
+            return publishEnrolled(user, group, claim, signing, signingKey, encryptionCertificate,
+                    encryption.getPrivate(), ca.chain(), attempt);
+        });
+    }
 
-            List<X509Certificate> caChain = ca.chain();
-            String name = user.mail().get(0);
-            List<PackageItem> items = new ArrayList<>();
-            items.add(new PackageItem(encryption.getPrivate(), chain(encryptionCertificate, caChain), name + " encryption"));
-            if (signingKey != null) {
-                items.add(new PackageItem(signingKey, chain(signing, caChain), name + " signing"));
-            }
-            token = crypto.newToken();
-            byte[] keyPackage = crypto.keyPackage(items, token, group.packageFormat());
-            byte[] bundle = crypto.smimeBundle(signing, signingKey, encryptionCertificate, caChain,
-                    group.contentEncryption(), group.messageFormat());
-
-            visible = true;
-            records.putPublishedCertificate(user.dn(), CertificatePurpose.SIGNING.ldapValue(), user.mail(), der(signing));
-            records.putPublishedCertificate(user.dn(), CertificatePurpose.ENCRYPTION.ldapValue(), user.mail(),
-                    der(encryptionCertificate));
-            Instant expires = clock.instant().plus(packageLifetime);
-            if (!records.publish(user.dn(), claim, new Publication(List.of(der(signing), der(encryptionCertificate)),
-                    bundle, keyPackage, token, expires))) {
-                // Our lease expired and another process took over: it replaces the children and
-                // publishes its own keys; our archived key stays, its certificate was visible.
-                clear(token);
-                return nothing(user, "the claim was lost to another process before publication");
-            }
-            LOG.info("Enrolled {} ({}): signing {} encryption {}, key archived at {}", user.dn(), group.dn(),
-                    signing.getSerialNumber().toString(16), encryptionCertificate.getSerialNumber().toString(16),
-                    archiveDn);
-            return new EnrollmentResult(user.dn(), user.mail(), Outcome.ENROLLED, EnrollmentState.ENROLLED, null, token);
-        } catch (EnrollmentFailure e) {
-            clear(token);
-            return fail(user, e.getMessage(), visible ? null : archived);
+    /**
+     * Queue mode, first half: makes the keys, archives the encryption key (without its
+     * certificate, which does not exist yet: the record is written before the request is
+     * queued, so whatever the CA later issues for that key has its key archived), then queues
+     * both requests at DNs derived from the claim. The enrollment stays in-progress under the
+     * claim; {@link #advance} finishes it.
+     */
+    private EnrollmentResult enqueue(UserEntry user, GroupEntry group, String claim, Instant leaseExpires,
+            Attempt attempt) {
+        byte[] signingRequest;
+        PrivateKey signingKey = null;
+        if (user.signingRequest() != null) {
+            signingRequest = user.signingRequest();
+        } else {
+            KeyPair pair = crypto.newKeyPair(group.keyAlgorithm());
+            signingRequest = crypto.certificationRequest(pair);
+            signingKey = pair.getPrivate();
+        }
+        KeyPair encryption = crypto.newKeyPair(group.keyAlgorithm());
+        Wrapped wrapped = crypto.wrap(encryption.getPrivate(), null);
+        String archiveDn = records.archivedKeyDn(user.dn(), claim, leaseExpires);
+        records.addArchivedKey(new ArchivedKeyEntry(archiveDn, user.dn(), wrapped.envelopedData(), null,
+                wrapped.algorithm(), wrapped.keyId()));
+        attempt.archived = archiveDn;
+        String signingDn = records.requestDn(user.dn(), claim, CertificatePurpose.SIGNING.ldapValue());
+        String encryptionDn = records.requestDn(user.dn(), claim, CertificatePurpose.ENCRYPTION.ldapValue());
+        Queued waiting = new Queued(user, group, claim, encryption, signingKey, archiveDn, signingDn, encryptionDn);
+        // Registered before the adds: a CA that serves them at once finds the enrollment known.
+        queued.put(claim, waiting);
+        try {
+            records.queueRequest(signingDn, StandardTemplates.SMIME_SIGNATURE, user.dn(), signingRequest);
+            records.queueRequest(encryptionDn, StandardTemplates.SMIME_ENCRYPTION, user.dn(),
+                    crypto.certificationRequest(encryption));
         } catch (DirectoryAccessException e) {
+            queued.remove(claim);
+            throw e;
+        }
+        LOG.info("Queued the certificate requests of {} ({}); encryption key archived at {}", user.dn(), group.dn(),
+                archiveDn);
+        return new EnrollmentResult(user.dn(), user.mail(), Outcome.QUEUED, EnrollmentState.IN_PROGRESS,
+                "waiting for the CA to serve " + signingDn + " and " + encryptionDn, null);
+    }
+
+    /**
+     * Queue mode, second half: when both requests are issued, checks that each certificate is
+     * for the key this enrollment holds, adds the encryption certificate to the archive record
+     * and publishes; when the CA refused one, ends the enrollment as failed with the CA's reason
+     * (nothing was published, so the archive record goes).
+     */
+    private EnrollmentResult advance(Queued waiting) {
+        Optional<EnrollmentRecords.QueuedRequest> signing = records.readRequest(waiting.signingRequestDn());
+        Optional<EnrollmentRecords.QueuedRequest> encryption = records.readRequest(waiting.encryptionRequestDn());
+        Attempt attempt = new Attempt();
+        attempt.archived = waiting.archiveDn();
+        UserEntry user = waiting.user();
+        boolean clientSigning = user.signingRequest() != null;
+        EnrollmentResult result = guarded(user, attempt, () -> {
+            String refused = refusal(signing, waiting.signingRequestDn(), "signature", clientSigning);
+            if (refused == null) {
+                refused = refusal(encryption, waiting.encryptionRequestDn(), "encryption", false);
+            }
+            if (refused != null) {
+                // The other request must not be issued any more for a key nobody will publish.
+                for (Optional<EnrollmentRecords.QueuedRequest> other : List.of(signing, encryption)) {
+                    other.filter(r -> r.state() == org.dirkms.schema.RequestState.PENDING)
+                            .ifPresent(r -> records.deleteRequest(r.dn()));
+                }
+                throw new EnrollmentFailure(refused);
+            }
+            if (!issued(signing) || !issued(encryption)) {
+                return new EnrollmentResult(user.dn(), user.mail(), Outcome.QUEUED, EnrollmentState.IN_PROGRESS,
+                        "waiting for the CA to serve the certificate requests", null);
+            }
+            X509Certificate signingCertificate = parse(signing.get().certificate(), user.dn());
+            X509Certificate encryptionCertificate = parse(encryption.get().certificate(), user.dn());
+            if (!org.dirkms.agent.keys.KeyPairFactory.matches(waiting.encryption().getPrivate(),
+                    encryptionCertificate.getPublicKey())
+                    || (waiting.signingKey() != null && !org.dirkms.agent.keys.KeyPairFactory.matches(
+                            waiting.signingKey(), signingCertificate.getPublicKey()))) {
+                throw new IllegalStateException("a certificate issued through the queue is not for the key requested");
+            }
+            List<X509Certificate> caChain = caChain(encryptionCertificate);
+            records.attachArchivedCertificate(waiting.archiveDn(), der(encryptionCertificate));
+            return publishEnrolled(user, waiting.group(), waiting.claim(), signingCertificate, waiting.signingKey(),
+                    encryptionCertificate, waiting.encryption().getPrivate(), caChain, attempt);
+        });
+        if (result.outcome() != Outcome.QUEUED) {
+            queued.remove(waiting.claim());
+        }
+        return result;
+    }
+
+    private static boolean issued(Optional<EnrollmentRecords.QueuedRequest> request) {
+        return request.isPresent() && request.get().state() == org.dirkms.schema.RequestState.ISSUED
+                && request.get().certificate() != null;
+    }
+
+    /** The plain-language reason when {@code request} ended without a certificate, else null. */
+    private static String refusal(Optional<EnrollmentRecords.QueuedRequest> request, String dn, String kind,
+            boolean fromClient) {
+        if (request.isEmpty()) {
+            return "the " + kind + " certificate request " + dn + " was removed before a CA served it; set "
+                    + AttributeNames.ENROLLMENT_STATE + ": requested to retry";
+        }
+        org.dirkms.schema.RequestState state = request.get().state();
+        if (state != org.dirkms.schema.RequestState.FAILED && state != org.dirkms.schema.RequestState.EXPIRED) {
+            return null;
+        }
+        String reason = request.get().lastError() == null ? "no reason given" : request.get().lastError();
+        if (fromClient) {
+            return AttributeNames.SIGNING_REQUEST + " cannot be certified: " + reason + "; replace it with a valid"
+                    + " PKCS#10 request made by the user's client (or remove it to let the KMS make the signing key),"
+                    + " then set " + AttributeNames.ENROLLMENT_STATE + ": requested again";
+        }
+        return "the CA " + (state == org.dirkms.schema.RequestState.EXPIRED ? "did not serve" : "refused") + " the "
+                + kind + " certificate request: " + reason + "; set " + AttributeNames.ENROLLMENT_STATE
+                + ": requested to retry";
+    }
+
+    /** The issuer's chain, read from its CA entry (it sits at the issuer's subject DN). */
+    private List<X509Certificate> caChain(X509Certificate leaf) {
+        String issuer = leaf.getIssuerX500Principal().getName(javax.security.auth.x500.X500Principal.RFC2253);
+        List<X509Certificate> chain = new ArrayList<>();
+        for (byte[] der : records.caCertificates(issuer)) {
+            chain.add(parse(der, issuer));
+        }
+        if (chain.isEmpty()) {
+            throw new IllegalStateException("there is no CA entry at the issuer's DN " + issuer);
+        }
+        return chain;
+    }
+
+    /**
+     * The commit of an enrollment whose encryption key is archived: builds the package and the
+     * bundle, publishes the children and, in one modify under the claim, the user entry; then
+     * revokes what the new certificates supersede.
+     */
+    private EnrollmentResult publishEnrolled(UserEntry user, GroupEntry group, String claim, X509Certificate signing,
+            PrivateKey signingKey, X509Certificate encryptionCertificate, PrivateKey encryptionKey,
+            List<X509Certificate> caChain, Attempt attempt) {
+        String name = user.mail().get(0);
+        List<PackageItem> items = new ArrayList<>();
+        items.add(new PackageItem(encryptionKey, chain(encryptionCertificate, caChain), name + " encryption"));
+        if (signingKey != null) {
+            items.add(new PackageItem(signingKey, chain(signing, caChain), name + " signing"));
+        }
+        attempt.token = crypto.newToken();
+        char[] token = attempt.token;
+        byte[] keyPackage = crypto.keyPackage(items, token, group.packageFormat());
+        byte[] bundle = crypto.smimeBundle(signing, signingKey, encryptionCertificate, caChain,
+                group.contentEncryption(), group.messageFormat());
+
+        attempt.visible = true;
+        records.putPublishedCertificate(user.dn(), CertificatePurpose.SIGNING.ldapValue(), user.mail(), der(signing));
+        records.putPublishedCertificate(user.dn(), CertificatePurpose.ENCRYPTION.ldapValue(), user.mail(),
+                der(encryptionCertificate));
+        Instant expires = clock.instant().plus(packageLifetime);
+        if (!records.publish(user.dn(), claim, new Publication(List.of(der(signing), der(encryptionCertificate)),
+                bundle, keyPackage, token, expires))) {
+            // Our lease expired and another process took over: it replaces the children and
+            // publishes its own keys; our archived key stays, its certificate was visible.
             clear(token);
+            return nothing(user, "the claim was lost to another process before publication");
+        }
+        LOG.info("Enrolled {} ({}): signing {} encryption {}, key archived at {}", user.dn(), group.dn(),
+                signing.getSerialNumber().toString(16), encryptionCertificate.getSerialNumber().toString(16),
+                attempt.archived);
+        supersede(user, List.of(der(signing), der(encryptionCertificate)));
+        return new EnrollmentResult(user.dn(), user.mail(), Outcome.ENROLLED, EnrollmentState.ENROLLED, null, token);
+    }
+
+    /** What one attempt has done so far, for the clean-up of a failure. */
+    private static final class Attempt {
+        String archived;
+        boolean visible;
+        char[] token;
+    }
+
+    /** One step of an attempt; it may end the enrollment with a failure the administrator can fix. */
+    private interface Step {
+        EnrollmentResult run() throws EnrollmentFailure;
+    }
+
+    /**
+     * Runs {@code step} with the failure handling every attempt shares: a failure the
+     * administrator can fix ends in failed (the archive record goes when nothing was
+     * published); a directory failure leaves the claim to expire and be taken over; anything
+     * else is logged and ends in failed without internals.
+     */
+    private EnrollmentResult guarded(UserEntry user, Attempt attempt, Step step) {
+        try {
+            return step.run();
+        } catch (EnrollmentFailure e) {
+            clear(attempt.token);
+            return fail(user, e.getMessage(), attempt.visible ? null : attempt.archived);
+        } catch (DirectoryAccessException e) {
+            clear(attempt.token);
             // The directory failed mid-way: the claim's lease expires and the work is taken over;
             // nothing is lost (the archive record of this attempt is found by its DN).
             LOG.warn("Enrollment of {} interrupted: {}", user.dn(), e.getMessage());
             throw e;
         } catch (RuntimeException e) {
-            clear(token);
+            clear(attempt.token);
             // Not the administrator's doing (e.g. a broken key store): the cause goes to the log,
             // the entry gets a reason without internals, and a new 'requested' retries.
             LOG.error("Enrollment of {} failed", user.dn(), e);
             return fail(user, "the KMS could not complete the enrollment (" + e.getClass().getSimpleName()
                     + "); the agent's log has the details; set " + AttributeNames.ENROLLMENT_STATE
-                    + ": requested to retry", visible ? null : archived);
+                    + ": requested to retry", attempt.visible ? null : attempt.archived);
         }
     }
 
@@ -421,7 +676,45 @@ public final class EnrollmentService {
         }
     }
 
+    /**
+     * Re-enrollment: the certificates the user had before this enrollment (read when it was
+     * claimed) are revoked with reason superseded (RFC 5280 section 5.3.1) once the new ones are
+     * published, and the CRL on the CA entry is republished with them. Certificates of another
+     * CA are left alone (this agent cannot revoke them); a serial already on the CRL is not
+     * listed twice.
+     */
+    private void supersede(UserEntry user, List<byte[]> current) {
+        if (ca == null) {
+            if (!user.certificates().isEmpty()) {
+                LOG.warn("{}: no CA in this process to revoke the {} superseded certificate(s); revoke them with the CA",
+                        user.dn(), user.certificates().size());
+            }
+            return;
+        }
+        List<String> revoked = new ArrayList<>();
+        for (byte[] der : user.certificates()) {
+            if (current.stream().anyMatch(c -> Arrays.equals(c, der))) {
+                continue;
+            }
+            X509Certificate old = parse(der, user.dn());
+            if (!old.getIssuerX500Principal().equals(ca.certificate().getSubjectX500Principal())) {
+                LOG.warn("{}: superseded certificate {} was issued by {}, not by this agent's CA; not revoked",
+                        user.dn(), old.getSerialNumber().toString(16), old.getIssuerX500Principal());
+                continue;
+            }
+            caService.revoke(ca, old.getSerialNumber(), RevocationReason.SUPERSEDED);
+            revoked.add(old.getSerialNumber().toString(16));
+        }
+        if (!revoked.isEmpty()) {
+            LOG.info("Re-enrolled {}: revoked the superseded certificates {}", user.dn(), revoked);
+        }
+    }
+
     private EnrollmentResult revokeIfServed(UserEntry user) {
+        if (ca == null) {
+            // Revocation signs a CRL: only an agent with the CA in its process can do it.
+            return nothing(user, "the revocation waits for an agent that has the CA in its process");
+        }
         try {
             if (scope.groupOf(user).isEmpty()) {
                 return nothing(user, "served by another KMS server");

@@ -61,6 +61,11 @@ import org.slf4j.LoggerFactory;
 public final class KmsAgent implements AutoCloseable {
     /** How often the sweep reconciles the tree. */
     public static final Duration DEFAULT_SWEEP = Duration.ofMinutes(1);
+    /**
+     * How often an agent without a CA in its process looks at the requests it queued: as often
+     * as {@code dirkms serve} serves the queue, so an enrollment waits about one period.
+     */
+    public static final Duration QUEUE_POLL = Duration.ofSeconds(2);
     /** The saved cookie is written at most this often while changes stream in (each save is a directory write). */
     static final Duration COOKIE_SAVE_PERIOD = Duration.ofSeconds(10);
 
@@ -103,6 +108,9 @@ public final class KmsAgent implements AutoCloseable {
      * An agent that connects with {@code directory}, issues with {@code ca} and archives to
      * {@code recoveryCertificate}.
      *
+     * @param ca the CA in this process, or null when the agent has none: the certificates then
+     *        come through the request queue (served e.g. by {@code dirkms serve}), checked every
+     *        {@link #QUEUE_POLL}, and revocations wait for an agent that has the CA
      * @param workers how many users are enrolled at once
      * @param sweep how often the tree is reconciled besides the notifications
      */
@@ -137,6 +145,12 @@ public final class KmsAgent implements AutoCloseable {
         pool = Executors.newFixedThreadPool(workers, daemon("dirkms-agent-worker"));
         scheduler = Executors.newSingleThreadScheduledExecutor(daemon("dirkms-agent-sweep"));
         scheduler.scheduleWithFixedDelay(this::sweepOnce, sweep.toMillis(), sweep.toMillis(), TimeUnit.MILLISECONDS);
+        if (ca == null) {
+            // No CA here: the certificates come through the request queue; the workers finish
+            // each waiting enrollment once a CA has served its requests.
+            scheduler.scheduleWithFixedDelay(this::pollQueueOnce, QUEUE_POLL.toMillis(), QUEUE_POLL.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
         watcher = daemon("dirkms-agent-sync").newThread(this::watch);
         watcher.start();
     }
@@ -177,11 +191,15 @@ public final class KmsAgent implements AutoCloseable {
     private synchronized void openWorkConnection() throws IOException, LdapException, GeneralSecurityException {
         closeQuietly(workConnection);
         LdapNetworkConnection connection = directory.open(Duration.ofMinutes(2).toMillis());
-        EnrollmentRecords enrollmentRecords = new LdapEnrollmentRecords(connection, layout);
+        EnrollmentRecords enrollmentRecords = new LdapEnrollmentRecords(connection, layout, clock);
         CaService caService = new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random);
+        EnrollmentService fresh = new EnrollmentService(enrollmentRecords, caService, ca, recoveryCertificate, settings,
+                clock, random);
+        if (service != null) {
+            fresh.adoptFrom(service); // enrollments waiting for the queue survive a reconnect
+        }
         this.records = enrollmentRecords;
-        this.service = new EnrollmentService(enrollmentRecords, caService, ca, recoveryCertificate, settings, clock,
-                random);
+        this.service = fresh;
         this.workConnection = connection;
     }
 
@@ -220,6 +238,13 @@ public final class KmsAgent implements AutoCloseable {
         waiting.forEach(user -> submit(user.dn()));
         records.usersWithPackage().forEach(user -> submit(user.dn()));
         LOG.info("Reconciled the tree: {} users waiting", waiting.size());
+    }
+
+    private void pollQueueOnce() {
+        EnrollmentService current = service;
+        if (current != null) {
+            current.queuedUsers().forEach(this::submit);
+        }
     }
 
     private void sweepOnce() {

@@ -1,8 +1,9 @@
 /**
  * The agent runtime of the KMS (issue 4): the enrollment state machine of a user
  * ({@link org.dirkms.agent.enroll.EnrollmentService}: claim by test-and-set with a lease, keys,
- * certificates from the CA in this process, the encryption key archived before anything is
- * published, publication and delivery in as few writes as possible, revocation, package expiry),
+ * certificates from the CA in this process or, when there is none, through the request queue
+ * under {@code ou=Requests}, the encryption key archived before anything is published (before
+ * its request is queued), re-enrollment revoking the superseded certificates, publication and delivery in as few writes as possible, revocation, package expiry),
  * the running agent that reconciles and follows the directory with syncrepl
  * ({@link org.dirkms.agent.enroll.KmsAgent}), bulk enrollment
  * ({@link org.dirkms.agent.enroll.BulkEnrollment}) and the protected connection they use

@@ -1,0 +1,346 @@
+package org.dirkms.it.enroll;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.directory.api.ldap.model.cursor.EntryCursor;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.archive.ArchiveChecker;
+import org.dirkms.agent.archive.KeyRecoverer;
+import org.dirkms.agent.ca.CaService;
+import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.ca.KeyStorePassphrase;
+import org.dirkms.agent.ca.StandardTemplates;
+import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
+import org.dirkms.agent.directory.LdapCaRecords;
+import org.dirkms.agent.directory.LdapEnrollmentRecords;
+import org.dirkms.agent.enroll.AgentConnection;
+import org.dirkms.agent.enroll.EnrollmentResult;
+import org.dirkms.agent.enroll.EnrollmentService;
+import org.dirkms.agent.enroll.KmsAgent;
+import org.dirkms.agent.keys.KeyPairFactory;
+import org.dirkms.agent.keys.RecoveryKeyStore;
+import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.TestDirectory;
+import org.dirkms.schema.KeyAlgorithm;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An agent with no CA in its process (it has neither the CA's key nor its key store) enrolls
+ * through the certificate request queue, served the way {@code dirkms serve} serves it
+ * ({@link CaService#processPendingRequests} on a period, over its own connection): the user is
+ * marked with ldapmodify; the agent archives the encryption key and queues both requests under
+ * {@code ou=Requests} before any CA acts (checked while no CA serves the queue); once the queue
+ * is served the user ends enrolled, both certificates verify with {@code openssl verify} against
+ * the CA, and the archived key is the key of the published encryption certificate. A request
+ * the CA refuses ends the enrollment failed with the CA's reason, nothing archived.
+ */
+class QueuedEnrollmentIT {
+    @RegisterExtension
+    static final TestDirectory directory = new TestDirectory();
+
+    @TempDir
+    static Path work;
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static LdapNetworkConnection connection;
+    private static CaService caService;
+    private static CertificationAuthority ca;
+    private static RecoveryKeyStore recovery;
+    private static LdapEnrollmentRecords records;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        LdapTools.requireTool("openssl", "openssl");
+        connection = (LdapNetworkConnection) directory.secureAgentConnection();
+        caService = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()),
+                directory.layout(), Clock.systemUTC(), RANDOM);
+        ca = caService.initRoot("Queue Test CA", KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
+                work.resolve("ca.p12"), KeyStorePassphrase.of("it passphrase".toCharArray()),
+                CertificationAuthority.Publication.ldapOnly());
+        recovery = RecoveryKeyStore.create(work, ca, "cn=Key Recovery Agent," + directory.layout().kms(),
+                KeyAlgorithm.EC_P256, RANDOM);
+        records = new LdapEnrollmentRecords(connection, directory.layout());
+        admin().modify("dn: " + directory.layout().defaultAdministrativeGroup() + "\nchangetype: modify\n"
+                + "replace: kmsKeyAlgorithm\nkmsKeyAlgorithm: EC-P256\n-\n").assertSuccess();
+    }
+
+    @AfterAll
+    static void close() {
+        if (connection != null) {
+            connection.close();
+        }
+    }
+
+    private static LdapTools admin() {
+        return LdapTools.against(directory).asAdmin().withArguments("-ZZ");
+    }
+
+    /** The agent as a standalone one without the CA's key store runs: no CA handed in. */
+    private static KmsAgent agentWithoutCa() {
+        AgentConnection link = new AgentConnection(directory.ldapUrl(), directory.agentDn(),
+                directory.agentPasswordFile(), directory.tlsCertificateFile());
+        return new KmsAgent(link, directory.layout(), null, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), Clock.systemUTC(), RANDOM, 2,
+                KmsAgent.DEFAULT_SWEEP);
+    }
+
+    /** Serves the queue as {@code dirkms serve} does (CaServeSetup.scheduleCaWork), on its own connection. */
+    private static ScheduledExecutorService serveQueue(LdapNetworkConnection caConnection) {
+        CaService serving = new CaService(new LdapCaRecords(caConnection, directory.layout(), Clock.systemUTC()),
+                directory.layout(), Clock.systemUTC(), RANDOM);
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+        scheduler.scheduleWithFixedDelay(() -> serving.processPendingRequests(ca, "queue-it-ca"), 0, 200,
+                TimeUnit.MILLISECONDS);
+        return scheduler;
+    }
+
+    @Test
+    void anAgentWithoutCaEnrollsThroughTheQueueArchivingBeforeQueueing() throws Exception {
+        try (KmsAgent agent = agentWithoutCa();
+                LdapNetworkConnection caConnection = (LdapNetworkConnection) directory.secureAgentConnection()) {
+            agent.start();
+            assertTrue(agent.awaitLive(Duration.ofSeconds(30)), "the syncrepl refresh completes");
+            String dn = requestNewUser("queued", "queued@example.com", null);
+
+            // No CA serves the queue yet: the agent has archived the key and queued both requests.
+            List<Entry> requests = awaitRequests(dn, 2);
+            for (Entry request : requests) {
+                assertEquals("pending", request.get("kmsRequestState").getString(), request.toString());
+                assertNotNull(request.get("kmsPkcs10Request"));
+                assertTrue(request.get("kmsRequestTemplate").getString().toLowerCase()
+                        .endsWith(directory.layout().certificateTemplates().toLowerCase()), request.toString());
+            }
+            List<String> templates = new ArrayList<>();
+            for (Entry request : requests) {
+                templates.add(request.get("kmsRequestTemplate").getString().toLowerCase());
+            }
+            templates.sort(null);
+            List<String> expected = java.util.stream.Stream.of(StandardTemplates.SMIME_SIGNATURE,
+                    StandardTemplates.SMIME_ENCRYPTION).map(name -> caService.templateDn(name).toLowerCase()).sorted()
+                    .toList();
+            assertEquals(expected, templates, "one request per S/MIME template");
+            assertEquals("in-progress", state(dn));
+            List<ArchivedKeyEntry> beforeIssue = records.archivedKeys(dn);
+            assertEquals(1, beforeIssue.size(), "the encryption key is archived before its request is served");
+            assertNull(beforeIssue.get(0).certificate(), "no certificate exists yet for the archived key");
+            assertNull(connection.lookup(dn, "userCertificate").get("userCertificate"), "nothing published yet");
+
+            ScheduledExecutorService queue = serveQueue(caConnection);
+            try {
+                awaitState(dn, "enrolled");
+            } finally {
+                queue.shutdownNow();
+                queue.awaitTermination(10, TimeUnit.SECONDS);
+            }
+
+            Entry user = connection.lookup(dn, "*");
+            List<X509Certificate> published = EnrollmentIT.certificates(user, "userCertificate");
+            assertEquals(2, published.size(), "signing and encryption certificates");
+            Path caPem = pem(work.resolve("queue-ca.pem"), ca.certificate());
+            for (int i = 0; i < published.size(); i++) {
+                Path leaf = pem(work.resolve("queued-" + i + ".pem"), published.get(i));
+                LdapTools.Result verified = LdapTools.run(List.of("openssl", "verify", "-x509_strict",
+                        "-CAfile", caPem.toString(), leaf.toString()), Map.of(), null);
+                assertEquals(0, verified.exitCode(), verified.stdout() + verified.stderr());
+                assertTrue(verified.stdout().contains(": OK"), verified.stdout());
+            }
+            List<ArchivedKeyEntry> archived = records.archivedKeys(dn);
+            assertEquals(1, archived.size(), "no second archive record");
+            assertNotNull(archived.get(0).certificate(), "the archive record names the issued encryption certificate");
+            X509Certificate encryption = published.stream()
+                    .filter(c -> java.util.Arrays.equals(der(c), archived.get(0).certificate())).findFirst()
+                    .orElseThrow(() -> new AssertionError("the archived key's certificate is not published"));
+            ArchiveChecker.Verdict verdict = new ArchiveChecker(new KeyRecoverer(recovery.keys()))
+                    .check(archived.get(0).wrappedKey(), encryption);
+            assertTrue(verdict.matches(), verdict.message());
+            for (Entry request : requests(dn)) {
+                assertEquals("issued", request.get("kmsRequestState").getString(), request.toString());
+            }
+            assertEquals(2, records.publishedCertificates(dn).size(), "one child entry per certificate");
+            assertNotNull(user.get("kmsKeyPackage"), "the package is delivered");
+        }
+    }
+
+    @Test
+    void aRequestTheCaRefusesEndsTheEnrollmentFailedWithTheCaReason() throws Exception {
+        try (KmsAgent agent = agentWithoutCa();
+                LdapNetworkConnection caConnection = (LdapNetworkConnection) directory.secureAgentConnection()) {
+            agent.start();
+            assertTrue(agent.awaitLive(Duration.ofSeconds(30)));
+            // The client's signing request names somebody else: the CA refuses it.
+            KeyPair other = new KeyPairFactory(RANDOM).generate(KeyAlgorithm.EC_P256);
+            byte[] wrongSubject = new org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder(
+                    new org.bouncycastle.asn1.x500.X500Name("CN=Somebody Else"), other.getPublic())
+                    .build(KeyPairFactory.contentSigner(other.getPrivate(), other.getPublic())).getEncoded();
+            String dn = requestNewUser("refused", "refused@example.com", wrongSubject);
+            awaitRequests(dn, 2);
+            ScheduledExecutorService queue = serveQueue(caConnection);
+            try {
+                awaitState(dn, "failed");
+            } finally {
+                queue.shutdownNow();
+                queue.awaitTermination(10, TimeUnit.SECONDS);
+            }
+            String caReason = null;
+            for (Entry request : requests(dn)) {
+                if ("failed".equals(request.get("kmsRequestState").getString())) {
+                    caReason = request.get("kmsLastError").getString();
+                }
+            }
+            assertNotNull(caReason, "the CA ended the signing request as failed");
+            Entry user = connection.lookup(dn, "*");
+            String error = user.get("kmsLastError").getString();
+            assertTrue(error.startsWith("kmsSigningRequest cannot be certified"), error);
+            assertTrue(error.contains(caReason), "the CA's reason is passed on: " + error);
+            assertNull(user.get("userCertificate"), "nothing published");
+            assertNull(user.get("kmsKeyPackage"));
+            assertTrue(records.archivedKeys(dn).isEmpty(), "the archive record of the failed attempt is gone");
+            assertTrue(records.publishedCertificates(dn).isEmpty());
+        }
+    }
+
+    @Test
+    void aWaitingEnrollmentWhoseAgentDiedIsTakenOverWithoutOrphansOrStaleRequests() throws Exception {
+        MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        EnrollmentService dead = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        String dn = requestNewUser("takeover", "takeover@example.com", null);
+        assertEquals(EnrollmentResult.Outcome.QUEUED, dead.handle(dn).outcome(), "the first agent queues and dies");
+        List<Entry> deadRequests = requests(dn);
+        assertEquals(2, deadRequests.size());
+        String deadArchive = records.archivedKeys(dn).get(0).dn();
+
+        // Another agent (the restarted one: a new process, a new owner) finds the claim under a
+        // valid lease and leaves it; after the lease it takes over.
+        EnrollmentService successor = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        assertEquals(EnrollmentResult.Outcome.NOTHING, successor.handle(dn).outcome(), "the lease is still valid");
+        clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
+        assertEquals(EnrollmentResult.Outcome.QUEUED, successor.handle(dn).outcome(), "taken over and queued anew");
+        for (Entry stale : deadRequests) {
+            assertNull(connection.lookup(stale.getDn(), "kmsRequestState"),
+                    "the dead attempt's pending request is gone, so no CA issues it for a key nobody holds");
+        }
+        List<ArchivedKeyEntry> archived = records.archivedKeys(dn);
+        assertEquals(1, archived.size(), "the dead attempt's archive record went with its requests");
+        assertTrue(!archived.get(0).dn().equalsIgnoreCase(deadArchive), "the new attempt's own record");
+
+        // The queue is served; the successor publishes its own keys.
+        caService.processPendingRequests(ca, "queue-it-ca");
+        List<Entry> current = requests(dn);
+        assertEquals(2, current.size(), "only the successor's two requests remain");
+        for (Entry request : current) {
+            assertEquals("issued", request.get("kmsRequestState").getString(), request.toString());
+        }
+        EnrollmentResult result = successor.handle(dn);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, result.outcome(), result.toString());
+        result.clearToken();
+        List<X509Certificate> published = EnrollmentIT.certificates(connection.lookup(dn, "userCertificate"),
+                "userCertificate");
+        assertEquals(2, published.size());
+        ArchivedKeyEntry record = records.archivedKeys(dn).get(0);
+        X509Certificate encryption = published.stream().filter(c -> java.util.Arrays.equals(der(c), record.certificate()))
+                .findFirst().orElseThrow(() -> new AssertionError("the archived key's certificate is not published"));
+        assertTrue(new ArchiveChecker(new KeyRecoverer(recovery.keys())).check(record.wrappedKey(), encryption)
+                .matches());
+        assertEquals(0, successor.queuedCount(), "the successor forgets the enrollment once published");
+    }
+
+    private static String requestNewUser(String uid, String mail, byte[] signingRequest) {
+        String dn = "uid=" + uid + "," + directory.layout().people();
+        admin().add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: " + uid + "\ncn: " + uid + "\nsn: " + uid
+                + "\nmail: " + mail + "\n").assertSuccess();
+        // The sample enrollment, as an administrator marks a user (DESIGN.md, contract 1).
+        admin().modify("dn: " + dn + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n"
+                + (signingRequest == null ? "" : "add: kmsSigningRequest\nkmsSigningRequest:: "
+                        + Base64.getEncoder().encodeToString(signingRequest) + "\n-\n")
+                + "add: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
+        return dn;
+    }
+
+    private static List<Entry> requests(String userDn) throws Exception {
+        List<Entry> found = new ArrayList<>();
+        try (EntryCursor cursor = connection.search(directory.layout().requests(), "(objectClass=kmsCertificateRequest)",
+                SearchScope.ONELEVEL, "*")) {
+            for (Entry entry : cursor) {
+                if (entry.get("kmsRequestSubject").getString().equalsIgnoreCase(userDn)) {
+                    found.add(entry);
+                }
+            }
+        }
+        return found;
+    }
+
+    /** Waits for the agent (another thread) to have queued {@code count} requests for the user. */
+    private static List<Entry> awaitRequests(String userDn, int count) throws Exception {
+        Instant deadline = Instant.now().plusSeconds(60);
+        List<Entry> found = requests(userDn);
+        while (found.size() < count) {
+            if (Instant.now().isAfter(deadline)) {
+                fail(userDn + ": " + found.size() + " requests queued within 60 s, expected " + count + "; entry "
+                        + connection.lookup(userDn, "kmsEnrollmentState", "kmsLastError"));
+            }
+            Thread.sleep(100); // polling another thread's progress, not waiting for time to pass
+            found = requests(userDn);
+        }
+        return found;
+    }
+
+    private static String state(String dn) throws Exception {
+        return connection.lookup(dn, "kmsEnrollmentState").get("kmsEnrollmentState").getString();
+    }
+
+    private static void awaitState(String dn, String expected) throws Exception {
+        Instant deadline = Instant.now().plusSeconds(60);
+        String current = state(dn);
+        while (!expected.equals(current)) {
+            if (Instant.now().isAfter(deadline)) {
+                fail(dn + " did not become " + expected + " within 60 s: "
+                        + connection.lookup(dn, "kmsEnrollmentState", "kmsLastError"));
+            }
+            Thread.sleep(100); // polling another thread's progress, not waiting for time to pass
+            current = state(dn);
+        }
+    }
+
+    private static byte[] der(X509Certificate certificate) {
+        try {
+            return certificate.getEncoded();
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static Path pem(Path file, X509Certificate certificate) throws Exception {
+        Files.writeString(file, "-----BEGIN CERTIFICATE-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(certificate.getEncoded())
+                + "\n-----END CERTIFICATE-----\n");
+        return file;
+    }
+}
