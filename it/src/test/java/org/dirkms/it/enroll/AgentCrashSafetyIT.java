@@ -149,8 +149,12 @@ class AgentCrashSafetyIT {
     }
 
     private Process startAgent(DirectoryServer server, int round) throws Exception {
+        // The lease is short so that take-overs happen within the test, and long enough that a live
+        // agent never loses its lease mid-enrollment to a take-over: that agent would keep the
+        // archive record of a certificate it already showed in a child entry (on purpose, its key
+        // must stay recoverable), which this test could not tell from an orphan.
         ProcessBuilder builder = new ProcessBuilder(ProjectFiles.file("dirkms").toString(), "agent", "--data",
-                data.toString(), "--url", server.ldapUrl(), "--lease-seconds", "4", "--sweep-seconds", "2",
+                data.toString(), "--url", server.ldapUrl(), "--lease-seconds", "8", "--sweep-seconds", "2",
                 "--workers", "4");
         builder.redirectOutput(work.resolve("agent" + round + ".out").toFile());
         builder.redirectError(work.resolve("agent" + round + ".err").toFile());

@@ -345,7 +345,7 @@ public final class EnrollmentService {
             unresolved = e.getMessage();
         }
         Instant leaseExpires = leaseFromNow();
-        String claim = nextClaim();
+        String claim = nextClaim() + ClaimLineage.successorSuffix(user.claimedBy(), user.leaseExpires());
         if (!records.takeOver(user.dn(), user.rawLeaseExpires(), claim, leaseExpires)) {
             return nothing(user, "another process took the expired enrollment over first");
         }
@@ -369,10 +369,19 @@ public final class EnrollmentService {
         if (user.claimedBy() == null || user.leaseExpires() == null) {
             return;
         }
+        // Every attempt that died on this enrollment since it was last claimed from requested: the
+        // one whose lease just expired, and those it had itself replaced but perhaps not yet
+        // cleaned up when it died (a process killed between its take-over and this clean-up).
+        for (ClaimLineage.Attempt dead : ClaimLineage.deadAttempts(user.claimedBy(), user.leaseExpires())) {
+            removeOrphan(user, dead);
+        }
+    }
+
+    private void removeOrphan(UserEntry user, ClaimLineage.Attempt dead) {
         // The request entries the dead attempt may have queued (queue mode): a pending one must not
         // be issued any more for a key nobody holds; an issued one stays as the CA's record.
         for (CertificatePurpose purpose : List.of(CertificatePurpose.SIGNING, CertificatePurpose.ENCRYPTION)) {
-            String requestDn = records.requestDn(user.dn(), user.claimedBy(), purpose.ldapValue());
+            String requestDn = records.requestDn(user.dn(), dead.claim(), purpose.ldapValue());
             records.readRequest(requestDn).ifPresent(request -> {
                 if (request.state() != org.dirkms.schema.RequestState.ISSUED) {
                     records.deleteRequest(requestDn);
@@ -381,9 +390,9 @@ public final class EnrollmentService {
                 }
             });
         }
-        String dead = records.archivedKeyDn(user.dn(), user.claimedBy(), user.leaseExpires());
+        String deadDn = records.archivedKeyDn(user.dn(), dead.claim(), dead.leaseExpires());
         for (ArchivedKeyEntry archived : records.archivedKeys(user.dn())) {
-            if (!AgentScope.normal(archived.dn()).equals(AgentScope.normal(dead))) {
+            if (!AgentScope.normal(archived.dn()).equals(AgentScope.normal(deadDn))) {
                 continue;
             }
             boolean committed = archived.certificate() != null
@@ -440,7 +449,7 @@ public final class EnrollmentService {
             // The invariant (DESIGN.md, reliability model): the encryption key is durably archived
             // before any certificate for it is published. An add that fails stops here.
             Wrapped wrapped = crypto.wrap(encryption.getPrivate(), encryptionCertificate);
-            String archiveDn = records.archivedKeyDn(user.dn(), claim, leaseExpires);
+            String archiveDn = records.archivedKeyDn(user.dn(), ClaimLineage.attemptOf(claim), leaseExpires);
             records.addArchivedKey(new ArchivedKeyEntry(archiveDn, user.dn(), wrapped.envelopedData(),
                     der(encryptionCertificate), wrapped.algorithm(), wrapped.keyId()));
             attempt.archived = archiveDn;
@@ -469,12 +478,14 @@ public final class EnrollmentService {
         }
         KeyPair encryption = crypto.newKeyPair(group.keyAlgorithm());
         Wrapped wrapped = crypto.wrap(encryption.getPrivate(), null);
-        String archiveDn = records.archivedKeyDn(user.dn(), claim, leaseExpires);
+        String archiveDn = records.archivedKeyDn(user.dn(), ClaimLineage.attemptOf(claim), leaseExpires);
         records.addArchivedKey(new ArchivedKeyEntry(archiveDn, user.dn(), wrapped.envelopedData(), null,
                 wrapped.algorithm(), wrapped.keyId()));
         attempt.archived = archiveDn;
-        String signingDn = records.requestDn(user.dn(), claim, CertificatePurpose.SIGNING.ldapValue());
-        String encryptionDn = records.requestDn(user.dn(), claim, CertificatePurpose.ENCRYPTION.ldapValue());
+        String signingDn = records.requestDn(user.dn(), ClaimLineage.attemptOf(claim),
+                CertificatePurpose.SIGNING.ldapValue());
+        String encryptionDn = records.requestDn(user.dn(), ClaimLineage.attemptOf(claim),
+                CertificatePurpose.ENCRYPTION.ldapValue());
         Queued waiting = new Queued(user, group, claim, encryption, signingKey, archiveDn, signingDn, encryptionDn);
         // Registered before the adds: a CA that serves them at once finds the enrollment known.
         queued.put(claim, waiting);
