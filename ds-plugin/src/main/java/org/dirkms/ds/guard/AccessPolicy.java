@@ -94,6 +94,12 @@ public final class AccessPolicy {
      */
     public static final Set<String> REPLICATION_BOOKKEEPING = lower("entryCSN", "entryUUID");
 
+    /**
+     * The most entries one anonymous search returns (the server answers sizeLimitExceeded past
+     * it); authenticated searches have no server-side limit.
+     */
+    public static final int ANONYMOUS_SIZE_LIMIT = 100;
+
     /** Attributes only KMS agents (and the server) write: lower-case names. */
     public static final Set<String> AGENT_ONLY = lower(CLAIMED_BY, LEASE_EXPIRES, LAST_ERROR, KEY_PACKAGE_EXPIRES,
             HEARTBEAT, SYNC_COOKIE, SIGNED_TRUST_LIST, TRUST_LIST_SEQUENCE, REQUEST_STATE, RECOVERY_STATE, KEY_OWNER,

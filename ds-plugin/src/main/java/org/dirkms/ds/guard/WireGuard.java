@@ -196,6 +196,13 @@ public final class WireGuard extends IoFilterAdapter {
                         ResultCodeEnum.CONFIDENTIALITY_REQUIRED, confidentiality(secret, "search by"));
                 return;
             }
+            if (who.has(Role.ANONYMOUS)
+                    && (search.getSizeLimit() == 0 || search.getSizeLimit() > AccessPolicy.ANONYMOUS_SIZE_LIMIT)) {
+                // Mail clients look addresses up one at a time; an anonymous search gets at most
+                // this many entries, while authenticated identities (the KMS agent reconciling
+                // the whole tree, administrators) get every entry they may read.
+                search.setSizeLimit(AccessPolicy.ANONYMOUS_SIZE_LIMIT);
+            }
             remember(session, search.getMessageId(), new Carried(anySecret(attributes), false));
         } else if (message instanceof AddRequest add) {
             boolean secret = false;

@@ -222,6 +222,10 @@ public final class DirectoryServer implements AutoCloseable {
             plain.setEnabledProtocols(TLS_PROTOCOLS);
             secure.setEnabledProtocols(TLS_PROTOCOLS);
             ldap.setTransports(plain, secure);
+            // ApacheDS caps every non-superuser search at 100 entries by default, which would
+            // silently cut the KMS agent's reconciliation of a large tree; the wire guard caps
+            // anonymous searches instead (AccessPolicy.ANONYMOUS_SIZE_LIMIT).
+            ldap.setMaxSizeLimit(LdapServer.NO_SIZE_LIMIT);
             ldap.setKeystoreFile(tls.keyStoreFile().toString());
             ldap.setCertificatePassword(tls.keyStorePassphrase());
             ldap.addExtendedOperationHandler(new StartTlsHandler());
