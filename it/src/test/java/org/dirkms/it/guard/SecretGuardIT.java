@@ -127,6 +127,19 @@ class SecretGuardIT {
     }
 
     @Test
+    void aSearchForNoAttributesOverEntriesWithHiddenSecretsListsTheirNames() {
+        // "1.1" asks for names only (RFC 4511 section 4.5.1.8); the entries hold secrets the
+        // reader may not see, which must not break the search.
+        String alice = alice(directory);
+        String names = LdapTools.against(directory).asAdmin().withArguments("-ZZ")
+                .searchRaw("-LLL", "-s", "base", "-b", alice, "(objectClass=*)", "1.1").assertSuccess().stdout();
+        assertEquals("dn: " + alice, names.strip(), names);
+        String bobNames = bobTool().searchRaw("-LLL", "-s", "base", "-b", alice, "(objectClass=*)", "1.1")
+                .assertSuccess().stdout();
+        assertEquals("dn: " + alice, bobNames.strip(), bobNames);
+    }
+
+    @Test
     void aFilterOnASecretTellsNothingToAnyoneButAgents() throws Exception {
         String people = directory.layout().people();
         LdapTools.Result bob = bobTool().search(people, "(kmsKeyPackage=*)", "dn").assertExitCode(50);
