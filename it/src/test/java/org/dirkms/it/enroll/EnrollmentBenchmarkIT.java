@@ -152,7 +152,7 @@ class EnrollmentBenchmarkIT {
         double cryptoRate = users / cryptoSeconds;
         double directoryRate = users / directorySeconds;
         double ceiling = Math.min(cryptoRate, directoryRate);
-        System.out.printf("enrollment benchmark %s, %d users, %d workers: bulk %.1f users/s; ceiling: cryptography"
+        System.out.printf("BENCHMARK enrollment %s, %d users, %d workers: bulk %.1f users/s; ceiling: cryptography"
                 + " %.1f users/s, directory writes %.1f users/s; ratio %.2f (target >= 0.85); %.2f directory writes"
                 + " per enrolled user (target <= 6)%n", algorithm.ldapValue(), users, WORKERS, bulkRate, cryptoRate,
                 directoryRate, bulkRate / ceiling, writesPerUser);
