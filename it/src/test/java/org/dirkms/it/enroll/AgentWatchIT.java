@@ -12,10 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
-import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
-import org.dirkms.agent.ca.KeyStorePassphrase;
-import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
@@ -49,14 +46,11 @@ class AgentWatchIT {
 
     @BeforeAll
     static void setUp() throws Exception {
-        connection = (LdapNetworkConnection) directory.secureAgentConnection();
-        CaService caService = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()),
-                directory.layout(), Clock.systemUTC(), RANDOM);
-        ca = caService.initRoot("Agent Test CA", KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
-                work.resolve("ca.p12"), KeyStorePassphrase.of("it passphrase".toCharArray()),
-                CertificationAuthority.Publication.ldapOnly());
-        recovery = RecoveryKeyStore.create(work, ca, "cn=Key Recovery Agent," + directory.layout().kms(),
+        TestCertificationAuthority setUp = TestCertificationAuthority.create(directory, work, "Agent Test CA",
                 KeyAlgorithm.EC_P256, RANDOM);
+        connection = setUp.connection();
+        ca = setUp.ca();
+        recovery = setUp.recovery();
         // The default group asks for RSA-2048; EC keeps this test fast.
         admin().modify("dn: " + directory.layout().defaultAdministrativeGroup() + "\nchangetype: modify\n"
                 + "replace: kmsKeyAlgorithm\nkmsKeyAlgorithm: EC-P256\n-\n").assertSuccess();

@@ -23,9 +23,7 @@ import org.dirkms.agent.archive.KeyArchiver;
 import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.IssuanceRequest;
-import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.ca.StandardTemplates;
-import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
 import org.dirkms.agent.enroll.BulkEnrollment;
 import org.dirkms.agent.enroll.EnrollmentService;
@@ -83,14 +81,12 @@ class EnrollmentBenchmarkIT {
 
     @BeforeAll
     static void setUp() throws Exception {
-        connection = (LdapNetworkConnection) directory.secureAgentConnection();
-        caService = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()),
-                directory.layout(), Clock.systemUTC(), RANDOM);
-        ca = caService.initRoot("Benchmark CA", KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
-                work.resolve("ca.p12"), KeyStorePassphrase.of("bench".toCharArray()),
-                CertificationAuthority.Publication.ldapOnly());
-        recovery = RecoveryKeyStore.create(work, ca, "cn=Key Recovery Agent," + directory.layout().kms(),
+        TestCertificationAuthority setUp = TestCertificationAuthority.create(directory, work, "Benchmark CA",
                 KeyAlgorithm.EC_P384, RANDOM);
+        connection = setUp.connection();
+        caService = setUp.caService();
+        ca = setUp.ca();
+        recovery = setUp.recovery();
     }
 
     @AfterAll

@@ -18,7 +18,6 @@ import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -34,9 +33,7 @@ import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
-import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
-import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
 import org.dirkms.agent.enroll.EnrollmentResult;
 import org.dirkms.agent.enroll.EnrollmentService;
@@ -79,14 +76,12 @@ class EnrollmentIT {
     @BeforeAll
     static void setUp() throws Exception {
         LdapTools.requireTool("openssl", "openssl");
-        connection = (LdapNetworkConnection) directory.secureAgentConnection();
-        caService = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()),
-                directory.layout(), Clock.systemUTC(), RANDOM);
-        ca = caService.initRoot("Enrollment Test CA", KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
-                work.resolve("ca.p12"), KeyStorePassphrase.of("it passphrase".toCharArray()),
-                CertificationAuthority.Publication.ldapOnly());
-        recovery = RecoveryKeyStore.create(work, ca, "cn=Key Recovery Agent," + directory.layout().kms(),
+        TestCertificationAuthority setUp = TestCertificationAuthority.create(directory, work, "Enrollment Test CA",
                 KeyAlgorithm.EC_P256, RANDOM);
+        connection = setUp.connection();
+        caService = setUp.caService();
+        ca = setUp.ca();
+        recovery = setUp.recovery();
         clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
         records = new RecordingRecords(new LdapEnrollmentRecords(connection, directory.layout()));
         service = newService(EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM));

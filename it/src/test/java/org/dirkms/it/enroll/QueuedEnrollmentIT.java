@@ -30,7 +30,6 @@ import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
-import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.LdapCaRecords;
@@ -77,14 +76,12 @@ class QueuedEnrollmentIT {
     @BeforeAll
     static void setUp() throws Exception {
         LdapTools.requireTool("openssl", "openssl");
-        connection = (LdapNetworkConnection) directory.secureAgentConnection();
-        caService = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()),
-                directory.layout(), Clock.systemUTC(), RANDOM);
-        ca = caService.initRoot("Queue Test CA", KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
-                work.resolve("ca.p12"), KeyStorePassphrase.of("it passphrase".toCharArray()),
-                CertificationAuthority.Publication.ldapOnly());
-        recovery = RecoveryKeyStore.create(work, ca, "cn=Key Recovery Agent," + directory.layout().kms(),
+        TestCertificationAuthority setUp = TestCertificationAuthority.create(directory, work, "Queue Test CA",
                 KeyAlgorithm.EC_P256, RANDOM);
+        connection = setUp.connection();
+        caService = setUp.caService();
+        ca = setUp.ca();
+        recovery = setUp.recovery();
         records = new LdapEnrollmentRecords(connection, directory.layout());
         admin().modify("dn: " + directory.layout().defaultAdministrativeGroup() + "\nchangetype: modify\n"
                 + "replace: kmsKeyAlgorithm\nkmsKeyAlgorithm: EC-P256\n-\n").assertSuccess();

@@ -1,0 +1,42 @@
+package org.dirkms.it.enroll;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.ca.CaService;
+import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.ca.KeyStorePassphrase;
+import org.dirkms.agent.directory.LdapCaRecords;
+import org.dirkms.agent.keys.RecoveryKeyStore;
+import org.dirkms.it.support.TestDirectory;
+import org.dirkms.schema.KeyAlgorithm;
+
+/**
+ * What every enrollment test starts from: a root CA published in a test directory (EC P-384,
+ * key store in {@code work}) and a key recovery key pair whose certificate that CA issued, over
+ * the KMS agent's protected connection, which the caller closes.
+ *
+ * @param connection the agent's StartTLS connection the CA was set up over
+ * @param caService  the CA's service over that connection
+ * @param ca         the root CA
+ * @param recovery   the key recovery key store in {@code work}
+ */
+record TestCertificationAuthority(LdapNetworkConnection connection, CaService caService, CertificationAuthority ca,
+        RecoveryKeyStore recovery) {
+
+    /** Creates the CA named {@code name} and a recovery key of {@code recoveryAlgorithm}. */
+    static TestCertificationAuthority create(TestDirectory directory, Path work, String name,
+            KeyAlgorithm recoveryAlgorithm, SecureRandom random) throws Exception {
+        LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection();
+        CaService caService = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()),
+                directory.layout(), Clock.systemUTC(), random);
+        CertificationAuthority ca = caService.initRoot(name, KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
+                work.resolve("ca.p12"), KeyStorePassphrase.of("it passphrase".toCharArray()),
+                CertificationAuthority.Publication.ldapOnly());
+        RecoveryKeyStore recovery = RecoveryKeyStore.create(work, ca, "cn=Key Recovery Agent," + directory.layout().kms(),
+                recoveryAlgorithm, random);
+        return new TestCertificationAuthority(connection, caService, ca, recovery);
+    }
+}
