@@ -10,13 +10,18 @@ import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
+import java.security.spec.AlgorithmParameterSpec;
+import java.security.spec.ECGenParameterSpec;
 import java.security.spec.MGF1ParameterSpec;
 import java.util.Arrays;
 import javax.crypto.spec.OAEPParameterSpec;
 import javax.crypto.spec.PSource;
+import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cms.CMSAlgorithm;
 import org.bouncycastle.cms.CMSEnvelopedDataGenerator;
 import org.bouncycastle.cms.CMSException;
@@ -46,6 +51,8 @@ public final class KeyArchiver {
     private final String wrappingKeyId;
     private final String wrappingAlgorithm;
     private final SecureRandom random;
+    /** The curve of the ephemeral ECDH keys, by name when the certificate names it; null for RSA. */
+    private final AlgorithmParameterSpec ephemeralCurve;
 
     /**
      * An archiver wrapping to {@code recoveryCertificate}, drawing keys and IVs from {@code random}.
@@ -58,8 +65,10 @@ public final class KeyArchiver {
         this.wrappingKeyId = RecoveryKey.keyIdOf(recoveryCertificate);
         if (recoveryCertificate.getPublicKey() instanceof RSAPublicKey) {
             this.wrappingAlgorithm = WrappedKey.RSA_OAEP_SHA256_AES256;
-        } else if (recoveryCertificate.getPublicKey() instanceof ECPublicKey) {
+            this.ephemeralCurve = null;
+        } else if (recoveryCertificate.getPublicKey() instanceof ECPublicKey ec) {
             this.wrappingAlgorithm = WrappedKey.ECDH_SHA256KDF_AES256_WRAP;
+            this.ephemeralCurve = curveOf(ec);
         } else {
             throw new IllegalArgumentException("the recovery certificate's key is " + recoveryCertificate.getPublicKey()
                     .getAlgorithm() + "; archived keys can be wrapped to an RSA or EC key only");
@@ -106,12 +115,26 @@ public final class KeyArchiver {
         }
     }
 
+    /**
+     * The recovery key's curve by its name (RFC 5480 section 2.1.1.1): a generator initialised
+     * by name reuses the provider's precomputed multiples of the base point, while one given
+     * the explicit parameters rebuilds them for every ephemeral key, which doubled the cost of
+     * each archive.
+     */
+    private static AlgorithmParameterSpec curveOf(ECPublicKey key) {
+        ASN1Encodable parameters = SubjectPublicKeyInfo.getInstance(key.getEncoded()).getAlgorithm().getParameters();
+        if (parameters instanceof ASN1ObjectIdentifier named) {
+            return new ECGenParameterSpec(named.getId());
+        }
+        return key.getParams();
+    }
+
     private RecipientInfoGenerator recipient() throws GeneralSecurityException {
-        if (recoveryCertificate.getPublicKey() instanceof ECPublicKey ec) {
+        if (ephemeralCurve != null) {
             // Ephemeral-static ECDH (RFC 5753 section 3.1.1): a fresh originator key per archive,
             // on the recovery key's own curve.
             KeyPairGenerator generator = KeyPairGenerator.getInstance("EC", JcaProviders.bouncyCastle());
-            generator.initialize(ec.getParams(), random);
+            generator.initialize(ephemeralCurve, random);
             KeyPair ephemeral = generator.generateKeyPair();
             return new JceKeyAgreeRecipientInfoGenerator(CMSAlgorithm.ECDH_SHA256KDF, ephemeral.getPrivate(),
                     ephemeral.getPublic(), CMSAlgorithm.AES256_WRAP).setProvider(JcaProviders.bouncyCastle())

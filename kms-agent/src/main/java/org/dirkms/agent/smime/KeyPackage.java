@@ -11,13 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.bouncycastle.asn1.ASN1Encoding;
-import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DERBMPString;
-import org.bouncycastle.asn1.DERNull;
-import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.oiw.OIWObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
-import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -142,7 +138,7 @@ public final class KeyPackage {
             for (PKCS12SafeBag keyBag : keyBags) {
                 pfx.addData(keyBag);
             }
-            return pfx.build(mac(format), token).getEncoded(ASN1Encoding.DER);
+            return pfx.build(mac(format, random), token).getEncoded(ASN1Encoding.DER);
         } catch (NoSuchAlgorithmException | IOException | PKCSException | OperatorCreationException e) {
             throw new IllegalStateException("cannot build a " + format.ldapValue() + " key package: "
                     + e.getClass().getSimpleName(), e);
@@ -151,18 +147,19 @@ public final class KeyPackage {
 
     private static OutputEncryptor encryptor(PackageFormat format, char[] token, SecureRandom random)
             throws OperatorCreationException {
-        JcePKCSPBEOutputEncryptorBuilder builder = switch (format) {
-            case PBES2_AES_256 -> new JcePKCSPBEOutputEncryptorBuilder(NISTObjectIdentifiers.id_aes256_CBC)
-                    .setPRF(new AlgorithmIdentifier(PKCSObjectIdentifiers.id_hmacWithSHA256, DERNull.INSTANCE));
+        return switch (format) {
+            case PBES2_AES_256 -> JdkPasswordProtection.pbes2Aes256(token, ITERATIONS, random);
             case LEGACY_PBE_SHA1_3DES -> new JcePKCSPBEOutputEncryptorBuilder(
-                    PKCSObjectIdentifiers.pbeWithSHAAnd3_KeyTripleDES_CBC);
+                    PKCSObjectIdentifiers.pbeWithSHAAnd3_KeyTripleDES_CBC).setProvider(JcaProviders.bouncyCastle())
+                    .setIterationCount(ITERATIONS).setRandom(random).build(token);
         };
-        return builder.setProvider(JcaProviders.bouncyCastle()).setIterationCount(ITERATIONS).setRandom(random).build(token);
     }
 
-    private static PKCS12MacCalculatorBuilder mac(PackageFormat format) {
-        ASN1ObjectIdentifier digest = format == PackageFormat.PBES2_AES_256 ? NISTObjectIdentifiers.id_sha256
-                : OIWObjectIdentifiers.idSHA1;
-        return new JcePKCS12MacCalculatorBuilder(digest).setProvider(JcaProviders.bouncyCastle()).setIterationCount(ITERATIONS);
+    private static PKCS12MacCalculatorBuilder mac(PackageFormat format, SecureRandom random) {
+        return switch (format) {
+            case PBES2_AES_256 -> JdkPasswordProtection.hmacSha256Mac(ITERATIONS, random);
+            case LEGACY_PBE_SHA1_3DES -> new JcePKCS12MacCalculatorBuilder(OIWObjectIdentifiers.idSHA1)
+                    .setProvider(JcaProviders.bouncyCastle()).setIterationCount(ITERATIONS);
+        };
     }
 }
