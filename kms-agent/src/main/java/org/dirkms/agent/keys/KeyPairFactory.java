@@ -15,7 +15,12 @@ import java.security.interfaces.RSAPrivateKey;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.RSAKeyGenParameterSpec;
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x9.X9ECParameters;
+import org.bouncycastle.crypto.ec.CustomNamedCurves;
 import org.bouncycastle.jcajce.provider.asymmetric.util.EC5Util;
 import org.bouncycastle.math.ec.ECPoint;
 import org.bouncycastle.operator.ContentSigner;
@@ -128,12 +133,28 @@ public final class KeyPairFactory {
             if (!sameCurve(ec, ecPublic)) {
                 return false;
             }
-            org.bouncycastle.jce.spec.ECParameterSpec spec = EC5Util.convertSpec(ec.getParams());
-            ECPoint derived = spec.getG().multiply(ec.getS()).normalize();
+            ECPoint derived = basePoint(ecPublic).multiply(ec.getS()).normalize();
             return derived.getAffineXCoord().toBigInteger().equals(ecPublic.getW().getAffineX())
                     && derived.getAffineYCoord().toBigInteger().equals(ecPublic.getW().getAffineY());
         }
         return false;
+    }
+
+    /**
+     * The base point of the key's curve: the provider's own instance for a named curve (RFC 5480
+     * section 2.1.1.1), which keeps its precomputed multiples from one call to the next; a point
+     * converted from the explicit parameters would rebuild them on every check.
+     */
+    private static ECPoint basePoint(ECPublicKey publicKey) {
+        ASN1Encodable parameters = SubjectPublicKeyInfo.getInstance(publicKey.getEncoded()).getAlgorithm()
+                .getParameters();
+        if (parameters instanceof ASN1ObjectIdentifier named) {
+            X9ECParameters curve = CustomNamedCurves.getByOID(named);
+            if (curve != null) {
+                return curve.getG();
+            }
+        }
+        return EC5Util.convertSpec(publicKey.getParams()).getG();
     }
 
     private static boolean sameCurve(ECPrivateKey privateKey, ECPublicKey publicKey) {
