@@ -11,13 +11,15 @@ import org.dirkms.schema.EnrollmentState;
  * {@link EnrollmentRecords} that passes every call to the real LDAP records and remembers the
  * writes in order (each one directory write), so that a test can check the order of the
  * enrollment's steps and count its writes; {@link #failArchiveOnce} makes the next archive
- * add fail as a directory outage would.
+ * add fail as a directory outage would, {@link #crashAfterPublishOnce} cuts the agent off right
+ * after its next publication reached the directory.
  */
 final class RecordingRecords implements EnrollmentRecords {
     private final EnrollmentRecords real;
     final List<String> writes = new CopyOnWriteArrayList<>();
     volatile boolean failArchiveOnce;
     volatile boolean failEncryptionChildOnce;
+    volatile boolean crashAfterPublishOnce;
 
     RecordingRecords(EnrollmentRecords real) {
         this.real = real;
@@ -31,6 +33,11 @@ final class RecordingRecords implements EnrollmentRecords {
     @Override
     public List<UserEntry> usersInState(EnrollmentState... states) {
         return real.usersInState(states);
+    }
+
+    @Override
+    public List<UserEntry> claimedUsersIn(EnrollmentState state) {
+        return real.claimedUsersIn(state);
     }
 
     @Override
@@ -76,7 +83,20 @@ final class RecordingRecords implements EnrollmentRecords {
     @Override
     public boolean publish(String dn, String owner, Publication publication) {
         writes.add("publish");
-        return real.publish(dn, owner, publication);
+        boolean published = real.publish(dn, owner, publication);
+        if (published && crashAfterPublishOnce) {
+            crashAfterPublishOnce = false;
+            // The publication reached the directory; the process dies before its next step.
+            throw new org.dirkms.agent.directory.DirectoryAccessException("the test cut the directory off after"
+                    + " publishing at " + dn);
+        }
+        return published;
+    }
+
+    @Override
+    public boolean endClaim(String dn, String owner) {
+        writes.add("endClaim");
+        return real.endClaim(dn, owner);
     }
 
     @Override

@@ -96,12 +96,21 @@ public interface EnrollmentRecords {
      * @param keyPackage the {@code kmsKeyPackage} (PKCS#12)
      * @param token the {@code kmsEnrollmentToken}
      * @param packageExpires when the package expires
+     * @param remainingClaim null when the publication ends the claim; else the {@code kmsClaimedBy}
+     *        value that stays on the entry, with the lease, for work left after the publication
+     *        (revoking what it superseded), until {@link #endClaim} removes it
      */
     record Publication(List<byte[]> certificates, byte[] smimeBundle, byte[] keyPackage, char[] token,
-            Instant packageExpires) {
+            Instant packageExpires, String remainingClaim) {
         /** Copies the list. */
         public Publication {
             certificates = List.copyOf(certificates);
+        }
+
+        /** A publication that ends the claim. */
+        public Publication(List<byte[]> certificates, byte[] smimeBundle, byte[] keyPackage, char[] token,
+                Instant packageExpires) {
+            this(certificates, smimeBundle, keyPackage, token, packageExpires, null);
         }
 
         /** Never shows the package or the token. */
@@ -116,6 +125,13 @@ public interface EnrollmentRecords {
 
     /** Every {@code kmsUser} below the suffix whose {@code kmsEnrollmentState} is one of {@code states}. */
     List<UserEntry> usersInState(EnrollmentState... states);
+
+    /**
+     * Every {@code kmsUser} in {@code state} that holds a {@code kmsClaimedBy}: for
+     * {@code enrolled}, a publication whose remaining work (revoking what it superseded) is not
+     * finished.
+     */
+    List<UserEntry> claimedUsersIn(EnrollmentState state);
 
     /** Every {@code kmsUser} that holds a {@code kmsKeyPackageExpires} (an unfetched or unconfirmed package). */
     List<UserEntry> usersWithPackage();
@@ -163,11 +179,20 @@ public interface EnrollmentRecords {
     /**
      * Publishes the enrollment on the user in one modify, only while {@code owner} holds the claim
      * (the modify deletes {@code kmsClaimedBy=owner}): certificates, bundle, package, token,
-     * expiry, state enrolled; lease and last error removed.
+     * expiry, state enrolled; lease and last error removed, unless the publication names a
+     * {@link Publication#remainingClaim}, which then replaces {@code owner} and keeps the lease.
      *
      * @return false if the claim was lost (another process took over), in which case nothing changed
      */
     boolean publish(String dn, String owner, Publication publication);
+
+    /**
+     * Ends the claim {@code owner} holds on the user, whatever the state: removes
+     * {@code kmsClaimedBy=owner} (the test: it fails if another process took over) and the lease.
+     *
+     * @return false if {@code owner} no longer held the claim, in which case nothing changed
+     */
+    boolean endClaim(String dn, String owner);
 
     /**
      * Adds or replaces the {@code kmsPublishedCertificate} child {@code cn=<purpose>} of the user,

@@ -73,6 +73,12 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
+    public List<UserEntry> claimedUsersIn(EnrollmentState state) {
+        return users.search("(&(" + AttributeNames.ENROLLMENT_STATE + "=" + state.ldapValue() + ")("
+                + AttributeNames.CLAIMED_BY + "=*))");
+    }
+
+    @Override
     public List<UserEntry> usersWithPackage() {
         return users.search("(" + AttributeNames.KEY_PACKAGE_EXPIRES + "=*)");
     }
@@ -111,6 +117,11 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     @Override
     public boolean publish(String dn, String owner, Publication publication) {
         return users.publish(dn, owner, publication);
+    }
+
+    @Override
+    public boolean endClaim(String dn, String owner) {
+        return users.endClaim(dn, owner);
     }
 
     @Override

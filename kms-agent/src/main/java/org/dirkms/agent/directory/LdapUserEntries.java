@@ -165,26 +165,42 @@ final class LdapUserEntries {
     boolean publish(String dn, String owner, Publication publication) {
         byte[] token = utf8(publication.token());
         try {
-            return secretTestAndSet(dn, "publish the enrollment of",
-                    // Deleting our own kmsClaimedBy value is the test: if another process took
-                    // over after our lease expired, this modify fails and publishes nothing.
-                    new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
-                            new DefaultAttribute(USER_CERTIFICATE_BINARY, publication.certificates().toArray(byte[][]::new))),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, USER_SMIME_CERTIFICATE,
-                            publication.smimeBundle()),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE, publication.keyPackage()),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN, token),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE_EXPIRES,
-                            LdapTimes.format(publication.packageExpires())),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
-                            EnrollmentState.ENROLLED.ldapValue()),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, REVOCATION_REASON));
+            List<Modification> modifications = new ArrayList<>();
+            // Deleting our own kmsClaimedBy value is the test: if another process took over after
+            // our lease expired, this modify fails and publishes nothing.
+            modifications.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner));
+            if (publication.remainingClaim() != null) {
+                // Work is left after the publication (revoking what it superseded): the claim and
+                // its lease stay, so that a take-over after a crash finishes it (RFC 4511 section
+                // 4.6: the changes apply in order, so deleting and adding one value is allowed).
+                modifications.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, CLAIMED_BY,
+                        publication.remainingClaim()));
+            } else {
+                modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES));
+            }
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
+                    new DefaultAttribute(USER_CERTIFICATE_BINARY, publication.certificates().toArray(byte[][]::new))));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, USER_SMIME_CERTIFICATE,
+                    publication.smimeBundle()));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE,
+                    publication.keyPackage()));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN, token));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE_EXPIRES,
+                    LdapTimes.format(publication.packageExpires())));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
+                    EnrollmentState.ENROLLED.ldapValue()));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, REVOCATION_REASON));
+            return secretTestAndSet(dn, "publish the enrollment of", modifications.toArray(Modification[]::new));
         } finally {
             Arrays.fill(token, (byte) 0);
         }
+    }
+
+    boolean endClaim(String dn, String owner) {
+        return testAndSet(dn, "end the claim on",
+                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES));
     }
 
     void putPublishedCertificate(String userDn, String purpose, List<String> mail, byte[] certificate) {

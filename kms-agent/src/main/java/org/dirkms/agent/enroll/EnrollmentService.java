@@ -55,8 +55,12 @@ import org.slf4j.LoggerFactory;
  * {@code ou=Requests} at DNs derived from the claim, and the enrollment waits in-progress until
  * a CA has served them ({@link #advanceQueued}); then the archive record gets its certificate
  * and the publication follows. A refused request ends in {@code failed} with the CA's reason.</li>
- * <li>re-enrollment of an enrolled user: once the new certificates are published, the old ones
- * are revoked with reason superseded and the CRL republished.</li>
+ * <li>re-enrollment of an enrolled user: the claim names the certificates it supersedes (written
+ * before anything is published); the publication keeps that claim and its lease on the entry;
+ * then the old certificates are revoked with reason superseded, the CRL republished, and the
+ * claim ends (one write more than a first enrollment). A process killed in between leaves the
+ * claim: once its lease expired, an agent with the CA takes it over and finishes the revocation
+ * (revoking a serial twice lists it once).</li>
  * <li>{@code in-progress} with an expired lease: takes the work over with a test-and-set on the
  * stored lease, removes the archive record of the dead attempt (found by its DN, derived from
  * the dead claim) when that attempt never committed, and its queued requests not yet issued,
@@ -188,6 +192,8 @@ public final class EnrollmentService {
                 yield mine != null ? advance(mine) : takeOverIfExpired(user);
             }
             case REVOKE_REQUESTED -> revokeIfServed(user);
+            case ENROLLED -> ClaimLineage.superseded(user.claimedBy()).isEmpty() ? packageMaintenance(user)
+                    : finishSupersession(user);
             default -> packageMaintenance(user);
         };
     }
@@ -272,7 +278,7 @@ public final class EnrollmentService {
             unresolved = e.getMessage();
         }
         Instant leaseExpires = leaseFromNow();
-        String claim = nextClaim();
+        String claim = nextClaim() + ClaimLineage.supersedesSuffix(superseding(user));
         if (!records.claimFrom(user.dn(), user.state(), !user.kmsUser(), claim, leaseExpires)) {
             return nothing(user, "another process claimed the enrollment first");
         }
@@ -285,7 +291,7 @@ public final class EnrollmentService {
     /**
      * Everything that waits at start (DESIGN.md: reconcile the whole tree, so that a change made
      * while the agent was down is acted on): requested, revoke-requested, in-progress with an
-     * expired lease, and packages to remove.
+     * expired lease, enrolled with superseded certificates left to revoke, and packages to remove.
      */
     public List<EnrollmentResult> reconcile() {
         List<EnrollmentResult> results = new ArrayList<>();
@@ -293,6 +299,9 @@ public final class EnrollmentService {
         for (UserEntry user : records.usersInState(EnrollmentState.REQUESTED, EnrollmentState.REVOKE_REQUESTED,
                 EnrollmentState.IN_PROGRESS)) {
             dns.add(user.dn());
+        }
+        for (UserEntry user : records.claimedUsersIn(EnrollmentState.ENROLLED)) {
+            dns.add(user.dn()); // superseded certificates a crash left unrevoked
         }
         for (UserEntry user : records.usersWithPackage()) {
             if (!dns.contains(user.dn())) {
@@ -318,7 +327,7 @@ public final class EnrollmentService {
             unresolved = e.getMessage();
         }
         Instant leaseExpires = leaseFromNow();
-        String claim = nextClaim();
+        String claim = nextClaim() + ClaimLineage.supersedesSuffix(superseding(user));
         if (!records.claim(user.dn(), EnrollmentState.REQUESTED, claim, leaseExpires)) {
             return nothing(user, "another process claimed the enrollment first");
         }
@@ -345,7 +354,8 @@ public final class EnrollmentService {
             unresolved = e.getMessage();
         }
         Instant leaseExpires = leaseFromNow();
-        String claim = nextClaim() + ClaimLineage.successorSuffix(user.claimedBy(), user.leaseExpires());
+        String claim = nextClaim() + ClaimLineage.supersedesSuffix(superseding(user))
+                + ClaimLineage.successorSuffix(user.claimedBy(), user.leaseExpires());
         if (!records.takeOver(user.dn(), user.rawLeaseExpires(), claim, leaseExpires)) {
             return nothing(user, "another process took the expired enrollment over first");
         }
@@ -416,6 +426,21 @@ public final class EnrollmentService {
      */
     private String nextClaim() {
         return owner + " #" + claims.incrementAndGet();
+    }
+
+    /**
+     * What an enrollment claimed now supersedes: the certificates the user has published, and
+     * those a claim left on the entry still lists (a publication whose revocations were not
+     * finished when the user was requested again). The claim carries them from before anything
+     * is published until they are revoked.
+     */
+    private static List<ClaimLineage.Superseded> superseding(UserEntry user) {
+        java.util.LinkedHashSet<ClaimLineage.Superseded> superseded = new java.util.LinkedHashSet<>(
+                ClaimLineage.superseded(user.claimedBy()));
+        for (byte[] der : user.certificates()) {
+            superseded.add(ClaimLineage.Superseded.of(parse(der, user.dn())));
+        }
+        return List.copyOf(superseded);
     }
 
     /** The end of a new lease, to the second: the directory stores GeneralizedTime to the second. */
@@ -612,13 +637,22 @@ public final class EnrollmentService {
         byte[] bundle = crypto.smimeBundle(signing, signingKey, encryptionCertificate, caChain,
                 group.contentEncryption(), group.messageFormat());
 
+        // What this enrollment supersedes was written with the claim, before anything is
+        // published; the publication keeps it on the entry, under the claim and its lease, until it
+        // is revoked, so a crash right after publishing leaves it to a take-over.
+        List<ClaimLineage.Superseded> superseded = new ArrayList<>(ClaimLineage.superseded(claim));
+        superseded.remove(ClaimLineage.Superseded.of(signing));
+        superseded.remove(ClaimLineage.Superseded.of(encryptionCertificate));
+        String remainingClaim = superseded.isEmpty() ? null
+                : ClaimLineage.attemptOf(claim) + ClaimLineage.supersedesSuffix(superseded);
+
         attempt.visible = true;
         records.putPublishedCertificate(user.dn(), CertificatePurpose.SIGNING.ldapValue(), user.mail(), der(signing));
         records.putPublishedCertificate(user.dn(), CertificatePurpose.ENCRYPTION.ldapValue(), user.mail(),
                 der(encryptionCertificate));
         Instant expires = clock.instant().plus(packageLifetime);
         if (!records.publish(user.dn(), claim, new Publication(List.of(der(signing), der(encryptionCertificate)),
-                bundle, keyPackage, token, expires))) {
+                bundle, keyPackage, token, expires, remainingClaim))) {
             // Our lease expired and another process took over: it replaces the children and
             // publishes its own keys; our archived key stays, its certificate was visible.
             clear(token);
@@ -627,7 +661,9 @@ public final class EnrollmentService {
         LOG.info("Enrolled {} ({}): signing {} encryption {}, key archived at {}", user.dn(), group.dn(),
                 signing.getSerialNumber().toString(16), encryptionCertificate.getSerialNumber().toString(16),
                 attempt.archived);
-        supersede(user, List.of(der(signing), der(encryptionCertificate)));
+        if (remainingClaim != null) {
+            supersede(user, remainingClaim, superseded);
+        }
         return new EnrollmentResult(user.dn(), user.mail(), Outcome.ENROLLED, EnrollmentState.ENROLLED, null, token);
     }
 
@@ -688,37 +724,63 @@ public final class EnrollmentService {
     }
 
     /**
-     * Re-enrollment: the certificates the user had before this enrollment (read when it was
-     * claimed) are revoked with reason superseded (RFC 5280 section 5.3.1) once the new ones are
-     * published, and the CRL on the CA entry is republished with them. Certificates of another
-     * CA are left alone (this agent cannot revoke them); a serial already on the CRL is not
-     * listed twice.
+     * Re-enrollment, after the publication: the certificates the new ones supersede (listed by
+     * {@code claim}, which the publication left on the entry with its lease) are revoked with
+     * reason superseded (RFC 5280 section 5.3.1) and the CRL on the CA entry is republished with
+     * them; then the claim ends. Certificates of another CA are left alone (this agent cannot
+     * revoke them); a serial already on the CRL is not listed twice, so a take-over that repeats
+     * the work after a crash is harmless. Without a CA in this process the claim stays, for an
+     * agent that has the CA to take over once its lease expires ({@link #finishSupersession}).
      */
-    private void supersede(UserEntry user, List<byte[]> current) {
+    private int supersede(UserEntry user, String claim, List<ClaimLineage.Superseded> superseded) {
         if (ca == null) {
-            if (!user.certificates().isEmpty()) {
-                LOG.warn("{}: no CA in this process to revoke the {} superseded certificate(s); revoke them with the CA",
-                        user.dn(), user.certificates().size());
-            }
-            return;
+            LOG.info("{}: the {} superseded certificate(s) wait for an agent with the CA to revoke them", user.dn(),
+                    superseded.size());
+            return 0;
         }
         List<String> revoked = new ArrayList<>();
-        for (byte[] der : user.certificates()) {
-            if (current.stream().anyMatch(c -> Arrays.equals(c, der))) {
+        for (ClaimLineage.Superseded old : superseded) {
+            if (!old.issuedBy(ca.certificate())) {
+                LOG.warn("{}: superseded certificate {} was issued by another CA than this agent's; not revoked",
+                        user.dn(), old.serial().toString(16));
                 continue;
             }
-            X509Certificate old = parse(der, user.dn());
-            if (!old.getIssuerX500Principal().equals(ca.certificate().getSubjectX500Principal())) {
-                LOG.warn("{}: superseded certificate {} was issued by {}, not by this agent's CA; not revoked",
-                        user.dn(), old.getSerialNumber().toString(16), old.getIssuerX500Principal());
-                continue;
-            }
-            caService.revoke(ca, old.getSerialNumber(), RevocationReason.SUPERSEDED);
-            revoked.add(old.getSerialNumber().toString(16));
+            caService.revoke(ca, old.serial(), RevocationReason.SUPERSEDED);
+            revoked.add(old.serial().toString(16));
         }
         if (!revoked.isEmpty()) {
             LOG.info("Re-enrolled {}: revoked the superseded certificates {}", user.dn(), revoked);
         }
+        if (!records.endClaim(user.dn(), claim)) {
+            LOG.info("{}: another process took the revocation of the superseded certificates over", user.dn());
+        }
+        return revoked.size();
+    }
+
+    /**
+     * An enrolled user whose entry still holds the claim of the publication, naming the
+     * certificates it superseded: the process that published died before revoking them (or has
+     * no CA). Once the lease expired, an agent with the CA takes the claim over with the same
+     * test-and-set on the stored lease as any take-over, revokes them and ends the claim.
+     */
+    private EnrollmentResult finishSupersession(UserEntry user) {
+        List<ClaimLineage.Superseded> superseded = ClaimLineage.superseded(user.claimedBy());
+        if (ca == null) {
+            return nothing(user, "the revocation of " + superseded.size()
+                    + " superseded certificate(s) waits for an agent that has the CA in its process");
+        }
+        if (user.rawLeaseExpires() == null || user.leaseExpires().isAfter(clock.instant())) {
+            return nothing(user, "the superseded certificates are being revoked under a valid lease");
+        }
+        String claim = nextClaim() + ClaimLineage.supersedesSuffix(superseded);
+        if (!records.takeOver(user.dn(), user.rawLeaseExpires(), claim, leaseFromNow())) {
+            return nothing(user, "another process took the revocation of the superseded certificates over first");
+        }
+        LOG.info("Took over the revocation of the certificates {} superseded (lease of {} expired at {})", user.dn(),
+                ClaimLineage.attemptOf(user.claimedBy()), user.leaseExpires());
+        int revoked = supersede(user, claim, superseded);
+        return new EnrollmentResult(user.dn(), user.mail(), Outcome.REVOKED, EnrollmentState.ENROLLED,
+                "revoked " + revoked + " superseded certificate(s)", null);
     }
 
     private EnrollmentResult revokeIfServed(UserEntry user) {
@@ -742,6 +804,14 @@ public final class EnrollmentService {
             }
         }
         List<String> revoked = new ArrayList<>();
+        // Certificates a re-enrollment superseded but did not revoke yet (its claim is still on the
+        // entry): revoked too, with reason superseded, before the claim goes with markRevoked.
+        for (ClaimLineage.Superseded old : ClaimLineage.superseded(user.claimedBy())) {
+            if (old.issuedBy(ca.certificate())) {
+                caService.revoke(ca, old.serial(), RevocationReason.SUPERSEDED);
+                revoked.add(old.serial().toString(16));
+            }
+        }
         for (byte[] der : certificates) {
             X509Certificate certificate = parse(der, user.dn());
             if (!certificate.getIssuerX500Principal().equals(ca.certificate().getSubjectX500Principal())) {
