@@ -269,6 +269,54 @@ class QueuedEnrollmentIT {
         assertEquals(0, successor.queuedCount(), "the successor forgets the enrollment once published");
     }
 
+    @Test
+    void aWaitingEnrollmentRenewsItsLeaseSoThatASlowCaLetsNoOtherAgentTakeItOver() throws Exception {
+        MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        EnrollmentService holder = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        EnrollmentService other = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        String dn = requestNewUser("slowca", "slowca@example.com", null);
+        assertEquals(EnrollmentResult.Outcome.QUEUED, holder.handle(dn).outcome());
+        Instant firstLease = lease(dn);
+        String claim = connection.lookup(dn, "kmsClaimedBy").get("kmsClaimedBy").getString();
+
+        // No CA serves the queue for longer than the lease; the holder polls its waiting
+        // enrollment as the running agent does (KmsAgent, every 2 s) and renews the lease.
+        clock.advance(EnrollmentService.DEFAULT_LEASE.dividedBy(2).minusSeconds(1));
+        assertEquals(EnrollmentResult.Outcome.QUEUED, holder.advanceQueued().get(0).outcome());
+        assertEquals(firstLease, lease(dn), "not renewed before half of the lease has passed");
+        clock.advance(Duration.ofSeconds(2));
+        assertEquals(EnrollmentResult.Outcome.QUEUED, holder.advanceQueued().get(0).outcome());
+        Instant renewed = lease(dn);
+        assertEquals(clock.instant().plus(EnrollmentService.DEFAULT_LEASE), renewed, "renewed for a whole lease");
+        assertEquals(claim, connection.lookup(dn, "kmsClaimedBy").get("kmsClaimedBy").getString(), "the same claim");
+
+        clock.advance(EnrollmentService.DEFAULT_LEASE.dividedBy(2).plusSeconds(1));
+        assertTrue(clock.instant().isAfter(firstLease), "the first lease is over");
+        assertEquals(EnrollmentResult.Outcome.NOTHING, other.handle(dn).outcome(),
+                "another agent finds a valid lease and leaves the live enrollment alone");
+        assertEquals(2, requests(dn).size(), "the waiting requests stay");
+        assertEquals(1, records.archivedKeys(dn).size(), "the archive record stays");
+
+        // The CA serves the queue at last: the holder publishes its own keys.
+        caService.processPendingRequests(ca, "queue-it-ca");
+        EnrollmentResult result = holder.advanceQueued().get(0);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, result.outcome(), result.toString());
+        result.clearToken();
+        Entry user = connection.lookup(dn, "*");
+        assertNull(user.get("kmsClaimedBy"), "the claim ends with the publication");
+        assertNull(user.get("kmsLeaseExpires"));
+        List<ArchivedKeyEntry> archived = records.archivedKeys(dn);
+        assertEquals(1, archived.size());
+        assertNotNull(archived.get(0).certificate(), "the archive record names the published encryption certificate");
+    }
+
+    private static Instant lease(String dn) throws Exception {
+        return org.apache.directory.api.util.GeneralizedTime.getDate(
+                connection.lookup(dn, "kmsLeaseExpires").get("kmsLeaseExpires").getString()).toInstant();
+    }
+
     private static String requestNewUser(String uid, String mail, byte[] signingRequest) {
         String dn = "uid=" + uid + "," + directory.layout().people();
         admin().add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: " + uid + "\ncn: " + uid + "\nsn: " + uid

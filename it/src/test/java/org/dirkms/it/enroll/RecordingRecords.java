@@ -94,6 +94,12 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
+    public boolean renewLease(String dn, String owner, Instant currentLease, Instant newLease) {
+        writes.add("renewLease");
+        return real.renewLease(dn, owner, currentLease, newLease);
+    }
+
+    @Override
     public boolean endClaim(String dn, String owner) {
         writes.add("endClaim");
         return real.endClaim(dn, owner);
@@ -192,8 +198,8 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
-    public String archivedKeyDn(String userDn, String owner, Instant leaseExpires) {
-        return real.archivedKeyDn(userDn, owner, leaseExpires);
+    public String archivedKeyDn(String userDn, String attempt) {
+        return real.archivedKeyDn(userDn, attempt);
     }
 
     @Override

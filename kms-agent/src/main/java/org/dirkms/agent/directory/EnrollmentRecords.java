@@ -187,6 +187,16 @@ public interface EnrollmentRecords {
     boolean publish(String dn, String owner, Publication publication);
 
     /**
+     * Renews the lease of the claim {@code owner} holds on the user (an enrollment waiting for
+     * the CA): one modify that deletes {@code kmsClaimedBy=owner} and the stored lease
+     * {@code currentLease} and adds them back with {@code newLease}; it fails, changing nothing,
+     * when another process took the work over.
+     *
+     * @return true if {@code owner} still holds the claim, now until {@code newLease}
+     */
+    boolean renewLease(String dn, String owner, Instant currentLease, Instant newLease);
+
+    /**
      * Ends the claim {@code owner} holds on the user, whatever the state: removes
      * {@code kmsClaimedBy=owner} (the test: it fails if another process took over) and the lease.
      *
@@ -246,11 +256,12 @@ public interface EnrollmentRecords {
     void deleteArchivedKey(String dn);
 
     /**
-     * The DN of the archive record an enrollment attempt writes: derived from the user, the
-     * claim's owner and its lease, so that a process taking over an expired claim finds the
-     * record of the dead attempt from the user entry alone.
+     * The DN of the archive record an enrollment attempt writes: derived from the user and the
+     * attempt's identity (unique per attempt), so that a process taking over an expired claim
+     * finds the record of the dead attempt from the user entry alone. Not from the lease: a
+     * waiting attempt renews its lease.
      */
-    String archivedKeyDn(String userDn, String owner, Instant leaseExpires);
+    String archivedKeyDn(String userDn, String attempt);
 
     /**
      * A certificate request this agent queued under {@code ou=Requests}, as the CA left it.

@@ -120,6 +120,11 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
+    public boolean renewLease(String dn, String owner, Instant currentLease, Instant newLease) {
+        return users.renewLease(dn, owner, currentLease, newLease);
+    }
+
+    @Override
     public boolean endClaim(String dn, String owner) {
         return users.endClaim(dn, owner);
     }
@@ -195,8 +200,8 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
-    public String archivedKeyDn(String userDn, String owner, Instant leaseExpires) {
-        return archive.dn(userDn, owner, leaseExpires);
+    public String archivedKeyDn(String userDn, String attempt) {
+        return archive.dn(userDn, attempt);
     }
 
     @Override

@@ -197,6 +197,17 @@ final class LdapUserEntries {
         }
     }
 
+    boolean renewLease(String dn, String owner, Instant currentLease, Instant newLease) {
+        // Deleting and adding back our own kmsClaimedBy value tests that we still hold the claim
+        // (RFC 4511 section 4.6: the changes apply in order); deleting the stored lease tests that
+        // nobody renewed or took it over meanwhile.
+        return testAndSet(dn, "renew the lease on",
+                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner),
+                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, CLAIMED_BY, owner),
+                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, LEASE_EXPIRES, LdapTimes.format(currentLease)),
+                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, LEASE_EXPIRES, LdapTimes.format(newLease)));
+    }
+
     boolean endClaim(String dn, String owner) {
         return testAndSet(dn, "end the claim on",
                 new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner),

@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * The {@code kmsClaimedBy} value of an enrollment, with the attempts a take-over replaced.
  *
  * <p>An attempt is named by its owner and a counter ({@code "agent-7f3a #12"}); its archive
- * record and queued requests are named from that identity and its lease. A take-over must clean
+ * record and queued requests are named from that identity alone (a waiting attempt renews its
+ * lease; the lease recorded for a dead attempt says when it was given up). A take-over must clean
  * up what the dead attempt left, but it can only do so after its own claim is written (the
  * test-and-set is what makes it the one process allowed to); a process killed between the two
  * would leave the dead attempt's archive record to nobody. So a take-over's claim carries the

@@ -53,8 +53,9 @@ import org.slf4j.LoggerFactory;
  * <li>{@code requested} when no CA is in this process: the same, except that the encryption key
  * is archived first (without its certificate), both requests are queued under
  * {@code ou=Requests} at DNs derived from the claim, and the enrollment waits in-progress until
- * a CA has served them ({@link #advanceQueued}); then the archive record gets its certificate
- * and the publication follows. A refused request ends in {@code failed} with the CA's reason.</li>
+ * a CA has served them ({@link #advanceQueued}), renewing its lease while it waits (a slow CA
+ * must not let another agent take a live enrollment over); then the archive record gets its
+ * certificate and the publication follows. A refused request ends in {@code failed} with the CA's reason.</li>
  * <li>re-enrollment of an enrolled user: the claim names the certificates it supersedes (written
  * before anything is published); the publication keeps that claim and its lease on the entry;
  * then the old certificates are revoked with reason superseded, the CRL republished, and the
@@ -102,8 +103,13 @@ public final class EnrollmentService {
      * holder of the claim can finish it; a process that dies leaves it to a take-over after the
      * lease, which removes the archive record and the requests of the dead attempt.
      */
-    private record Queued(UserEntry user, GroupEntry group, String claim, KeyPair encryption, PrivateKey signingKey,
-            String archiveDn, String signingRequestDn, String encryptionRequestDn) {
+    private record Queued(UserEntry user, GroupEntry group, String claim, Instant leaseExpires, KeyPair encryption,
+            PrivateKey signingKey, String archiveDn, String signingRequestDn, String encryptionRequestDn) {
+        /** The same enrollment under a renewed lease. */
+        Queued renewed(Instant until) {
+            return new Queued(user, group, claim, until, encryption, signingKey, archiveDn, signingRequestDn,
+                    encryptionRequestDn);
+        }
     }
 
     /**
@@ -400,7 +406,7 @@ public final class EnrollmentService {
                 }
             });
         }
-        String deadDn = records.archivedKeyDn(user.dn(), dead.claim(), dead.leaseExpires());
+        String deadDn = records.archivedKeyDn(user.dn(), dead.claim());
         for (ArchivedKeyEntry archived : records.archivedKeys(user.dn())) {
             if (!AgentScope.normal(archived.dn()).equals(AgentScope.normal(deadDn))) {
                 continue;
@@ -474,7 +480,7 @@ public final class EnrollmentService {
             // The invariant (DESIGN.md, reliability model): the encryption key is durably archived
             // before any certificate for it is published. An add that fails stops here.
             Wrapped wrapped = crypto.wrap(encryption.getPrivate(), encryptionCertificate);
-            String archiveDn = records.archivedKeyDn(user.dn(), ClaimLineage.attemptOf(claim), leaseExpires);
+            String archiveDn = records.archivedKeyDn(user.dn(), ClaimLineage.attemptOf(claim));
             records.addArchivedKey(new ArchivedKeyEntry(archiveDn, user.dn(), wrapped.envelopedData(),
                     der(encryptionCertificate), wrapped.algorithm(), wrapped.keyId()));
             attempt.archived = archiveDn;
@@ -503,7 +509,7 @@ public final class EnrollmentService {
         }
         KeyPair encryption = crypto.newKeyPair(group.keyAlgorithm());
         Wrapped wrapped = crypto.wrap(encryption.getPrivate(), null);
-        String archiveDn = records.archivedKeyDn(user.dn(), ClaimLineage.attemptOf(claim), leaseExpires);
+        String archiveDn = records.archivedKeyDn(user.dn(), ClaimLineage.attemptOf(claim));
         records.addArchivedKey(new ArchivedKeyEntry(archiveDn, user.dn(), wrapped.envelopedData(), null,
                 wrapped.algorithm(), wrapped.keyId()));
         attempt.archived = archiveDn;
@@ -511,7 +517,8 @@ public final class EnrollmentService {
                 CertificatePurpose.SIGNING.ldapValue());
         String encryptionDn = records.requestDn(user.dn(), ClaimLineage.attemptOf(claim),
                 CertificatePurpose.ENCRYPTION.ldapValue());
-        Queued waiting = new Queued(user, group, claim, encryption, signingKey, archiveDn, signingDn, encryptionDn);
+        Queued waiting = new Queued(user, group, claim, leaseExpires, encryption, signingKey, archiveDn, signingDn,
+                encryptionDn);
         // Registered before the adds: a CA that serves them at once finds the enrollment known.
         queued.put(claim, waiting);
         try {
@@ -534,7 +541,12 @@ public final class EnrollmentService {
      * and publishes; when the CA refused one, ends the enrollment as failed with the CA's reason
      * (nothing was published, so the archive record goes).
      */
-    private EnrollmentResult advance(Queued waiting) {
+    private EnrollmentResult advance(Queued held) {
+        Queued waiting = renewIfDue(held);
+        if (waiting == null) {
+            queued.remove(held.claim());
+            return nothing(held.user(), "the claim was lost to another process while the requests waited for the CA");
+        }
         Optional<EnrollmentRecords.QueuedRequest> signing = records.readRequest(waiting.signingRequestDn());
         Optional<EnrollmentRecords.QueuedRequest> encryption = records.readRequest(waiting.encryptionRequestDn());
         Attempt attempt = new Attempt();
@@ -575,6 +587,32 @@ public final class EnrollmentService {
             queued.remove(waiting.claim());
         }
         return result;
+    }
+
+    /**
+     * Queue mode: a CA may take long to serve the requests (it serves the queue on a period, and
+     * may be down), but the keys of a waiting enrollment live only in this process, so a take-over
+     * of a live enrollment would throw them away and queue again. While it waits, the holder
+     * renews its lease once half of it has passed, with a test-and-set on the claim and the
+     * stored lease; a holder that dies stops renewing, and the lease expires as before.
+     *
+     * @return the enrollment under its (possibly renewed) lease, or null if another process took
+     *         the claim over (this attempt must then publish nothing)
+     */
+    private Queued renewIfDue(Queued waiting) {
+        if (waiting.leaseExpires().minus(lease.dividedBy(2)).isAfter(clock.instant())) {
+            return waiting;
+        }
+        Instant until = leaseFromNow();
+        if (!records.renewLease(waiting.user().dn(), waiting.claim(), waiting.leaseExpires(), until)) {
+            LOG.info("{}: the claim {} was taken over while its requests waited for the CA", waiting.user().dn(),
+                    ClaimLineage.attemptOf(waiting.claim()));
+            return null;
+        }
+        Queued renewed = waiting.renewed(until);
+        queued.replace(waiting.claim(), renewed);
+        LOG.debug("{}: lease renewed until {} while the requests wait for the CA", waiting.user().dn(), until);
+        return renewed;
     }
 
     private static boolean issued(Optional<EnrollmentRecords.QueuedRequest> request) {
