@@ -100,6 +100,12 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
+    public boolean replaceClaim(String dn, String owner, String newOwner) {
+        writes.add("replaceClaim");
+        return real.replaceClaim(dn, owner, newOwner);
+    }
+
+    @Override
     public boolean endClaim(String dn, String owner) {
         writes.add("endClaim");
         return real.endClaim(dn, owner);

@@ -197,6 +197,15 @@ public interface EnrollmentRecords {
     boolean renewLease(String dn, String owner, Instant currentLease, Instant newLease);
 
     /**
+     * Replaces the claim {@code owner} holds on the user with {@code newOwner} (the same attempt
+     * naming more work), in one modify that deletes {@code kmsClaimedBy=owner}: it fails,
+     * changing nothing, when another process took the work over.
+     *
+     * @return true if the claim is now {@code newOwner}
+     */
+    boolean replaceClaim(String dn, String owner, String newOwner);
+
+    /**
      * Ends the claim {@code owner} holds on the user, whatever the state: removes
      * {@code kmsClaimedBy=owner} (the test: it fails if another process took over) and the lease.
      *

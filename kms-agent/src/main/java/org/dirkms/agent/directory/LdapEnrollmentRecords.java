@@ -125,6 +125,11 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
+    public boolean replaceClaim(String dn, String owner, String newOwner) {
+        return users.replaceClaim(dn, owner, newOwner);
+    }
+
+    @Override
     public boolean endClaim(String dn, String owner) {
         return users.endClaim(dn, owner);
     }

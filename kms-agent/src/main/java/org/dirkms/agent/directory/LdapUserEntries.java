@@ -208,6 +208,12 @@ final class LdapUserEntries {
                 new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, LEASE_EXPIRES, LdapTimes.format(newLease)));
     }
 
+    boolean replaceClaim(String dn, String owner, String newOwner) {
+        return testAndSet(dn, "extend the claim on",
+                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner),
+                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, CLAIMED_BY, newOwner));
+    }
+
     boolean endClaim(String dn, String owner) {
         return testAndSet(dn, "end the claim on",
                 new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner),

@@ -93,6 +93,15 @@ final class ClaimLineage {
     }
 
     /**
+     * {@code claim} naming {@code superseded} instead of what it named, its attempt and lineage
+     * unchanged.
+     */
+    static String withSuperseded(String claim, List<Superseded> superseded) {
+        int lineage = claim.indexOf(REPLACES);
+        return attemptOf(claim) + supersedesSuffix(superseded) + (lineage < 0 ? "" : claim.substring(lineage));
+    }
+
+    /**
      * The certificates {@code claimedBy} (null: none) says are superseded, in order, without
      * repeats; an entry that does not parse is skipped.
      */

@@ -64,8 +64,9 @@ import org.slf4j.LoggerFactory;
  * (revoking a serial twice lists it once).</li>
  * <li>{@code in-progress} with an expired lease: takes the work over with a test-and-set on the
  * stored lease, removes the archive record of the dead attempt (found by its DN, derived from
- * the dead claim) when that attempt never committed, and its queued requests not yet issued,
- * and enrolls again.</li>
+ * the dead claim) when that attempt never committed, deletes its queued requests not yet
+ * issued, has the certificates the CA already issued to it revoked (at once with the CA in this
+ * process, else through the claim, as superseded certificates are), and enrolls again.</li>
  * <li>{@code revoke-requested}: revokes both certificates (the CRL is republished on the CA
  * entry), removes them from the entry and its children; {@code revoked}. The archive stays.</li>
  * <li>any state: removes a package the user deleted (confirmation: the token goes) or one that
@@ -367,7 +368,10 @@ public final class EnrollmentService {
         }
         LOG.info("Took over the enrollment of {} (lease of {} expired at {})", user.dn(), user.claimedBy(),
                 user.leaseExpires());
-        removeOrphan(user);
+        claim = removeOrphan(user, claim);
+        if (claim == null) {
+            return nothing(user, "another process took the expired enrollment over first");
+        }
         if (unresolved != null) {
             return fail(user, unresolved, null);
         }
@@ -380,32 +384,107 @@ public final class EnrollmentService {
      * {@code userCertificate}, the attempt never committed, so the record would be an orphan. The
      * children that attempt may have published go first, so that no visible certificate ever
      * lacks its archived key; the new attempt publishes new ones.
+     *
+     * <p>The request entries the dead attempts queued (queue mode, found by the DNs derived from
+     * their identities) are withdrawn: one not yet issued is deleted, so that no CA issues it
+     * for a key nobody holds any more. One the CA already issued holds a certificate for such a
+     * key, never published: it must be revoked. An agent with the CA revokes it at once (reason
+     * superseded: the successor's certificate replaces it). An agent without the CA cannot sign
+     * a CRL, so it does what a re-enrollment does with the certificates it supersedes: it adds
+     * the certificate to its own claim (one test-and-set on the claim it just took), which the
+     * publication keeps on the entry, under its lease, until an agent with the CA takes it over
+     * and revokes it ({@link #finishSupersession}). Only once the serial is on the CRL or in the
+     * claim is the issued request deleted; a crash before that leaves it for the next take-over,
+     * whose lineage names the same dead attempts.
+     *
+     * @return the claim this attempt now holds ({@code claim}, or it extended with the
+     *         certificates to revoke), or null if another process took the claim over meanwhile
      */
-    private void removeOrphan(UserEntry user) {
+    private String removeOrphan(UserEntry user, String claim) {
         if (user.claimedBy() == null || user.leaseExpires() == null) {
-            return;
+            return claim;
         }
         // Every attempt that died on this enrollment since it was last claimed from requested: the
         // one whose lease just expired, and those it had itself replaced but perhaps not yet
         // cleaned up when it died (a process killed between its take-over and this clean-up).
-        for (ClaimLineage.Attempt dead : ClaimLineage.deadAttempts(user.claimedBy(), user.leaseExpires())) {
+        List<ClaimLineage.Attempt> deadAttempts = ClaimLineage.deadAttempts(user.claimedBy(), user.leaseExpires());
+        List<EnrollmentRecords.QueuedRequest> issued = new ArrayList<>();
+        for (ClaimLineage.Attempt dead : deadAttempts) {
+            issued.addAll(withdrawRequests(user, dead));
+        }
+        String held = claim;
+        if (!issued.isEmpty()) {
+            held = revokeUnpublished(user, claim, issued);
+            if (held == null) {
+                return null;
+            }
+            for (EnrollmentRecords.QueuedRequest request : issued) {
+                records.deleteRequest(request.dn());
+            }
+        }
+        for (ClaimLineage.Attempt dead : deadAttempts) {
             removeOrphan(user, dead);
         }
+        return held;
+    }
+
+    /** Deletes the requests of {@code dead} not yet issued; returns those the CA issued. */
+    private List<EnrollmentRecords.QueuedRequest> withdrawRequests(UserEntry user, ClaimLineage.Attempt dead) {
+        List<EnrollmentRecords.QueuedRequest> issued = new ArrayList<>();
+        for (CertificatePurpose purpose : List.of(CertificatePurpose.SIGNING, CertificatePurpose.ENCRYPTION)) {
+            String requestDn = records.requestDn(user.dn(), dead.claim(), purpose.ldapValue());
+            Optional<EnrollmentRecords.QueuedRequest> request = records.readRequest(requestDn);
+            if (issued(request)) {
+                issued.add(request.get());
+            } else if (request.isPresent()) {
+                records.deleteRequest(requestDn);
+                LOG.info("Removed the {} request {} of an interrupted enrollment of {}", purpose.ldapValue(),
+                        requestDn, user.dn());
+            }
+        }
+        return issued;
+    }
+
+    /**
+     * The certificates the CA issued to dead attempts (never published, their keys lost with the
+     * process): revoked now with the CA in this process, else added to {@code claim}.
+     *
+     * @return the claim now held, or null if it was lost to another process
+     */
+    private String revokeUnpublished(UserEntry user, String claim, List<EnrollmentRecords.QueuedRequest> issued) {
+        List<ClaimLineage.Superseded> unpublished = new ArrayList<>();
+        for (EnrollmentRecords.QueuedRequest request : issued) {
+            unpublished.add(ClaimLineage.Superseded.of(parse(request.certificate(), request.dn())));
+        }
+        if (ca != null) {
+            List<ClaimLineage.Superseded> others = new ArrayList<>();
+            for (ClaimLineage.Superseded certificate : unpublished) {
+                if (certificate.issuedBy(ca.certificate())) {
+                    caService.revoke(ca, certificate.serial(), RevocationReason.SUPERSEDED);
+                } else {
+                    others.add(certificate);
+                }
+            }
+            LOG.info("{}: revoked the {} certificate(s) issued to an interrupted enrollment", user.dn(),
+                    unpublished.size() - others.size());
+            if (others.isEmpty()) {
+                return claim;
+            }
+            unpublished = others; // another CA's: left in the claim for an agent that has that CA
+        }
+        java.util.LinkedHashSet<ClaimLineage.Superseded> all = new java.util.LinkedHashSet<>(
+                ClaimLineage.superseded(claim));
+        all.addAll(unpublished);
+        String extended = ClaimLineage.withSuperseded(claim, List.copyOf(all));
+        if (!records.replaceClaim(user.dn(), claim, extended)) {
+            return null;
+        }
+        LOG.info("{}: the {} certificate(s) issued to an interrupted enrollment wait in the claim for an agent with"
+                + " the CA to revoke them", user.dn(), unpublished.size());
+        return extended;
     }
 
     private void removeOrphan(UserEntry user, ClaimLineage.Attempt dead) {
-        // The request entries the dead attempt may have queued (queue mode): a pending one must not
-        // be issued any more for a key nobody holds; an issued one stays as the CA's record.
-        for (CertificatePurpose purpose : List.of(CertificatePurpose.SIGNING, CertificatePurpose.ENCRYPTION)) {
-            String requestDn = records.requestDn(user.dn(), dead.claim(), purpose.ldapValue());
-            records.readRequest(requestDn).ifPresent(request -> {
-                if (request.state() != org.dirkms.schema.RequestState.ISSUED) {
-                    records.deleteRequest(requestDn);
-                    LOG.info("Removed the {} request {} of an interrupted enrollment of {}", purpose.ldapValue(),
-                            requestDn, user.dn());
-                }
-            });
-        }
         String deadDn = records.archivedKeyDn(user.dn(), dead.claim());
         for (ArchivedKeyEntry archived : records.archivedKeys(user.dn())) {
             if (!AgentScope.normal(archived.dn()).equals(AgentScope.normal(deadDn))) {
