@@ -377,6 +377,43 @@ class QueuedEnrollmentIT {
         assertEquals(1, records.archivedKeys(dn).size(), "only the successor's archive record");
     }
 
+    @Test
+    void aSuccessorWithoutCaThatFailsStillLeavesTheDeadAttemptsCertificatesToBeRevoked() throws Exception {
+        MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        String dn = requestNewUser("issueddead3", "issueddead3@example.com", null);
+        List<X509Certificate> orphans = issuedToADeadAttempt(dn, clock);
+        EnrollmentService successor = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        assertEquals(EnrollmentResult.Outcome.QUEUED, successor.handle(dn).outcome());
+        // An administrator clears the queue before a CA serves it: the successor's attempt fails.
+        for (Entry request : requests(dn)) {
+            connection.delete(request.getDn());
+        }
+        EnrollmentResult failed = successor.handle(dn);
+        assertEquals(EnrollmentResult.Outcome.FAILED, failed.outcome(), failed.toString());
+        Entry user = connection.lookup(dn, "*");
+        assertEquals("failed", user.get("kmsEnrollmentState").getString());
+        assertTrue(user.get("kmsLastError").getString().contains("was removed before a CA served it"),
+                user.get("kmsLastError").getString());
+        String claim = user.get("kmsClaimedBy").getString();
+        for (X509Certificate orphan : orphans) {
+            assertTrue(claim.contains(orphan.getSerialNumber().toString(16)),
+                    "the failed entry keeps a claim naming what is left to revoke: " + claim);
+        }
+        assertTrue(records.archivedKeys(dn).isEmpty(), "nothing archived stays of a failed enrollment");
+
+        EnrollmentService withCa = new EnrollmentService(records, caService, ca, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
+        assertTrue(withCa.reconcile().stream().anyMatch(r -> r.dn().equalsIgnoreCase(dn)
+                && r.outcome() == EnrollmentResult.Outcome.REVOKED), "the reconcile finds and finishes it");
+        assertRevokedAsSuperseded(orphans);
+        Entry after = connection.lookup(dn, "*");
+        assertEquals("failed", after.get("kmsEnrollmentState").getString(), "still failed: a new requested retries");
+        assertNull(after.get("kmsClaimedBy"));
+        assertNull(after.get("kmsLeaseExpires"));
+    }
+
     /**
      * An agent without the CA queues the requests of {@code dn}, the CA issues both, and the agent
      * dies before publishing; the clock then passes its lease. Returns the two certificates.

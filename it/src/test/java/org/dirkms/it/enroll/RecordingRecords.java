@@ -36,8 +36,8 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
-    public List<UserEntry> claimedUsersIn(EnrollmentState state) {
-        return real.claimedUsersIn(state);
+    public List<UserEntry> claimedUsersIn(EnrollmentState... states) {
+        return real.claimedUsersIn(states);
     }
 
     @Override
@@ -140,6 +140,12 @@ final class RecordingRecords implements EnrollmentRecords {
     public void fail(String dn, String reason) {
         writes.add("fail");
         real.fail(dn, reason);
+    }
+
+    @Override
+    public void failKeepingClaim(String dn, String reason, String remainingClaim) {
+        writes.add("fail");
+        real.failKeepingClaim(dn, reason, remainingClaim);
     }
 
     @Override

@@ -127,11 +127,10 @@ public interface EnrollmentRecords {
     List<UserEntry> usersInState(EnrollmentState... states);
 
     /**
-     * Every {@code kmsUser} in {@code state} that holds a {@code kmsClaimedBy}: for
-     * {@code enrolled}, a publication whose remaining work (revoking what it superseded) is not
-     * finished.
+     * Every {@code kmsUser} in one of {@code states} that holds a {@code kmsClaimedBy}: for
+     * {@code enrolled} and {@code failed}, certificates the claim names are still to be revoked.
      */
-    List<UserEntry> claimedUsersIn(EnrollmentState state);
+    List<UserEntry> claimedUsersIn(EnrollmentState... states);
 
     /** Every {@code kmsUser} that holds a {@code kmsKeyPackageExpires} (an unfetched or unconfirmed package). */
     List<UserEntry> usersWithPackage();
@@ -227,6 +226,12 @@ public interface EnrollmentRecords {
 
     /** Ends the work as failed with {@code reason} in {@code kmsLastError}; the lease is removed. */
     void fail(String dn, String reason);
+
+    /**
+     * Ends the work as failed with {@code reason}, but with work left: {@code remainingClaim}
+     * replaces {@code kmsClaimedBy} and the lease stays, until {@link #endClaim} removes them.
+     */
+    void failKeepingClaim(String dn, String reason, String remainingClaim);
 
     /**
      * Ends a revocation: removes {@code userCertificate} and {@code userSMIMECertificate}, any

@@ -73,9 +73,12 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
-    public List<UserEntry> claimedUsersIn(EnrollmentState state) {
-        return users.search("(&(" + AttributeNames.ENROLLMENT_STATE + "=" + state.ldapValue() + ")("
-                + AttributeNames.CLAIMED_BY + "=*))");
+    public List<UserEntry> claimedUsersIn(EnrollmentState... states) {
+        StringBuilder filter = new StringBuilder("(&(" + AttributeNames.CLAIMED_BY + "=*)(|");
+        for (EnrollmentState state : states) {
+            filter.append('(').append(AttributeNames.ENROLLMENT_STATE).append('=').append(state.ldapValue()).append(')');
+        }
+        return users.search(filter.append("))").toString());
     }
 
     @Override
@@ -152,6 +155,11 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     @Override
     public void fail(String dn, String reason) {
         users.fail(dn, reason);
+    }
+
+    @Override
+    public void failKeepingClaim(String dn, String reason, String remainingClaim) {
+        users.failKeepingClaim(dn, reason, remainingClaim);
     }
 
     @Override

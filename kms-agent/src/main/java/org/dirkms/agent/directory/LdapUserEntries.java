@@ -273,6 +273,14 @@ final class LdapUserEntries {
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY));
     }
 
+    void failKeepingClaim(String dn, String reason, String remainingClaim) {
+        entries.modify(dn,
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
+                        EnrollmentState.FAILED.ldapValue()),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR, reason),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY, remainingClaim));
+    }
+
     void markRevoked(String dn) {
         entries.modify(dn,
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, USER_CERTIFICATE_BINARY),

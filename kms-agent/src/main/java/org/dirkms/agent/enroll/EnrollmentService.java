@@ -199,7 +199,7 @@ public final class EnrollmentService {
                 yield mine != null ? advance(mine) : takeOverIfExpired(user);
             }
             case REVOKE_REQUESTED -> revokeIfServed(user);
-            case ENROLLED -> ClaimLineage.superseded(user.claimedBy()).isEmpty() ? packageMaintenance(user)
+            case ENROLLED, FAILED -> ClaimLineage.superseded(user.claimedBy()).isEmpty() ? packageMaintenance(user)
                     : finishSupersession(user);
             default -> packageMaintenance(user);
         };
@@ -290,7 +290,7 @@ public final class EnrollmentService {
             return nothing(user, "another process claimed the enrollment first");
         }
         if (unresolved != null) {
-            return fail(user, unresolved, null);
+            return fail(user, unresolved, null, claim);
         }
         return enrollClaimed(user, group.get(), claim, leaseExpires);
     }
@@ -307,8 +307,8 @@ public final class EnrollmentService {
                 EnrollmentState.IN_PROGRESS)) {
             dns.add(user.dn());
         }
-        for (UserEntry user : records.claimedUsersIn(EnrollmentState.ENROLLED)) {
-            dns.add(user.dn()); // superseded certificates a crash left unrevoked
+        for (UserEntry user : records.claimedUsersIn(EnrollmentState.ENROLLED, EnrollmentState.FAILED)) {
+            dns.add(user.dn()); // certificates to revoke that a crash, or an agent without the CA, left
         }
         for (UserEntry user : records.usersWithPackage()) {
             if (!dns.contains(user.dn())) {
@@ -339,7 +339,7 @@ public final class EnrollmentService {
             return nothing(user, "another process claimed the enrollment first");
         }
         if (unresolved != null) {
-            return fail(user, unresolved, null);
+            return fail(user, unresolved, null, claim);
         }
         return enrollClaimed(user, group.get(), claim, leaseExpires);
     }
@@ -373,7 +373,7 @@ public final class EnrollmentService {
             return nothing(user, "another process took the expired enrollment over first");
         }
         if (unresolved != null) {
-            return fail(user, unresolved, null);
+            return fail(user, unresolved, null, claim);
         }
         return enrollClaimed(user, group.get(), claim, leaseExpires);
     }
@@ -522,10 +522,22 @@ public final class EnrollmentService {
     private static List<ClaimLineage.Superseded> superseding(UserEntry user) {
         java.util.LinkedHashSet<ClaimLineage.Superseded> superseded = new java.util.LinkedHashSet<>(
                 ClaimLineage.superseded(user.claimedBy()));
-        for (byte[] der : user.certificates()) {
-            superseded.add(ClaimLineage.Superseded.of(parse(der, user.dn())));
-        }
+        superseded.addAll(published(user));
         return List.copyOf(superseded);
+    }
+
+    /** The certificates in the user's {@code userCertificate}, as entries of a claim. */
+    private static List<ClaimLineage.Superseded> published(UserEntry user) {
+        List<ClaimLineage.Superseded> published = new ArrayList<>();
+        for (byte[] der : user.certificates()) {
+            try {
+                published.add(ClaimLineage.Superseded.of(parse(der, user.dn())));
+            } catch (IllegalStateException e) {
+                // Not a certificate (written by hand): nothing to revoke; a publication replaces it.
+                LOG.warn("{}: a userCertificate value is not a certificate; it is not revoked", user.dn());
+            }
+        }
+        return published;
     }
 
     /** The end of a new lease, to the second: the directory stores GeneralizedTime to the second. */
@@ -535,6 +547,7 @@ public final class EnrollmentService {
 
     private EnrollmentResult enrollClaimed(UserEntry user, GroupEntry group, String claim, Instant leaseExpires) {
         Attempt attempt = new Attempt();
+        attempt.claim = claim;
         return guarded(user, attempt, () -> {
             if (user.mail().isEmpty()) {
                 throw new EnrollmentFailure("the entry has no mail address: add mail (mail clients look certificates up"
@@ -629,6 +642,7 @@ public final class EnrollmentService {
         Optional<EnrollmentRecords.QueuedRequest> signing = records.readRequest(waiting.signingRequestDn());
         Optional<EnrollmentRecords.QueuedRequest> encryption = records.readRequest(waiting.encryptionRequestDn());
         Attempt attempt = new Attempt();
+        attempt.claim = waiting.claim();
         attempt.archived = waiting.archiveDn();
         UserEntry user = waiting.user();
         boolean clientSigning = user.signingRequest() != null;
@@ -786,6 +800,7 @@ public final class EnrollmentService {
 
     /** What one attempt has done so far, for the clean-up of a failure. */
     private static final class Attempt {
+        String claim;
         String archived;
         boolean visible;
         char[] token;
@@ -807,7 +822,7 @@ public final class EnrollmentService {
             return step.run();
         } catch (EnrollmentFailure e) {
             clear(attempt.token);
-            return fail(user, e.getMessage(), attempt.visible ? null : attempt.archived);
+            return fail(user, e.getMessage(), attempt.visible ? null : attempt.archived, attempt.claim);
         } catch (DirectoryAccessException e) {
             clear(attempt.token);
             // The directory failed mid-way: the claim's lease expires and the work is taken over;
@@ -821,7 +836,7 @@ public final class EnrollmentService {
             LOG.error("Enrollment of {} failed", user.dn(), e);
             return fail(user, "the KMS could not complete the enrollment (" + e.getClass().getSimpleName()
                     + "); the agent's log has the details; set " + AttributeNames.ENROLLMENT_STATE
-                    + ": requested to retry", attempt.visible ? null : attempt.archived);
+                    + ": requested to retry", attempt.visible ? null : attempt.archived, attempt.claim);
         }
     }
 
@@ -875,9 +890,9 @@ public final class EnrollmentService {
     }
 
     /**
-     * An enrolled user whose entry still holds the claim of the publication, naming the
-     * certificates it superseded: the process that published died before revoking them (or has
-     * no CA). Once the lease expired, an agent with the CA takes the claim over with the same
+     * An enrolled (or failed) user whose entry still holds a claim naming certificates to revoke:
+     * the process that published died before revoking what it superseded (or has no CA), or an
+     * attempt without the CA failed while its claim named certificates nobody publishes. Once the lease expired, an agent with the CA takes the claim over with the same
      * test-and-set on the stored lease as any take-over, revokes them and ends the claim.
      */
     private EnrollmentResult finishSupersession(UserEntry user) {
@@ -896,7 +911,7 @@ public final class EnrollmentService {
         LOG.info("Took over the revocation of the certificates {} superseded (lease of {} expired at {})", user.dn(),
                 ClaimLineage.attemptOf(user.claimedBy()), user.leaseExpires());
         int revoked = supersede(user, claim, superseded);
-        return new EnrollmentResult(user.dn(), user.mail(), Outcome.REVOKED, EnrollmentState.ENROLLED,
+        return new EnrollmentResult(user.dn(), user.mail(), Outcome.REVOKED, user.state(),
                 "revoked " + revoked + " superseded certificate(s)", null);
     }
 
@@ -975,12 +990,34 @@ public final class EnrollmentService {
         return nothing(user, "package waiting until " + user.packageExpires());
     }
 
-    private EnrollmentResult fail(UserEntry user, String reason, String orphanArchive) {
+    /**
+     * Ends the attempt holding {@code claim} as failed. The certificates the claim names that are
+     * not published on the entry (superseded by an earlier publication whose revocations were not
+     * finished, or issued to a dead attempt) still must be revoked: at once with the CA in this
+     * process, else the failed entry keeps a claim naming them, with its lease, for an agent with
+     * the CA ({@link #finishSupersession}). The published ones stay valid: nothing replaced them.
+     */
+    private EnrollmentResult fail(UserEntry user, String reason, String orphanArchive, String claim) {
         if (orphanArchive != null) {
             // Nothing of this attempt was published: its archive record would be an orphan.
             records.deleteArchivedKey(orphanArchive);
         }
-        records.fail(user.dn(), reason);
+        List<ClaimLineage.Superseded> unrevoked = new ArrayList<>(ClaimLineage.superseded(claim));
+        unrevoked.removeAll(published(user));
+        if (ca != null) {
+            for (ClaimLineage.Superseded old : List.copyOf(unrevoked)) {
+                if (old.issuedBy(ca.certificate())) {
+                    caService.revoke(ca, old.serial(), RevocationReason.SUPERSEDED);
+                    unrevoked.remove(old);
+                }
+            }
+        }
+        if (unrevoked.isEmpty()) {
+            records.fail(user.dn(), reason);
+        } else {
+            records.failKeepingClaim(user.dn(), reason,
+                    ClaimLineage.attemptOf(claim) + ClaimLineage.supersedesSuffix(unrevoked));
+        }
         LOG.info("Enrollment of {} failed: {}", user.dn(), reason);
         return new EnrollmentResult(user.dn(), user.mail(), Outcome.FAILED, EnrollmentState.FAILED, reason, null);
     }
