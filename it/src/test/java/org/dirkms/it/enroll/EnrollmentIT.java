@@ -321,12 +321,84 @@ class EnrollmentIT {
         for (X509Certificate current : second) {
             assertNull(crl.getRevokedCertificate(current.getSerialNumber()), "the new certificates are not revoked");
         }
-        // openssl reads the CRL published on the CA entry the same way.
-        java.nio.file.Path crlFile = work.resolve("superseded.crl");
+        assertSupersededForOpenssl(crl, first, "superseded.crl");
+        Entry user = connection.lookup(dn, "kmsClaimedBy", "kmsLeaseExpires");
+        assertNull(user.get("kmsClaimedBy"), "the claim ends once the superseded certificates are revoked");
+        assertNull(user.get("kmsLeaseExpires"));
+    }
+
+    @Test
+    void aReEnrollmentCutOffRightAfterPublishingHasItsSupersededCertificatesRevokedOnceTakenOver() throws Exception {
+        String dn = addUser("resume", "resume@example.com");
+        request(dn, null);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, service.handle(dn).outcome());
+        List<X509Certificate> first = certificates(connection.lookup(dn, "userCertificate"), "userCertificate");
+        admin().modify("dn: " + dn + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
+                + "kmsEnrollmentState: requested\n-\n").assertSuccess();
+        records.writes.clear();
+        records.crashAfterPublishOnce = true;
+        try {
+            service.handle(dn);
+            org.junit.jupiter.api.Assertions.fail("the test cuts the agent off right after the publication");
+        } catch (org.dirkms.agent.directory.DirectoryAccessException expected) {
+            // the process is gone: nothing after the publication ran
+        }
+        assertEquals(List.of("claim", "addArchivedKey", "publishedCertificate:signing",
+                "publishedCertificate:encryption", "publish"), List.copyOf(records.writes));
+        Entry published = connection.lookup(dn, "*");
+        assertEquals("enrolled", published.get("kmsEnrollmentState").getString());
+        List<X509Certificate> second = certificates(published, "userCertificate");
+        assertEquals(2, second.size());
+        assertTrue(second.stream().noneMatch(first::contains), "the new certificates are published");
+        X509CRL before = caService.currentCrl(ca);
+        for (X509Certificate old : first) {
+            assertNull(before.getRevokedCertificate(old.getSerialNumber()), "the agent died before revoking");
+        }
+        String claim = published.get("kmsClaimedBy").getString();
+        for (X509Certificate old : first) {
+            assertTrue(claim.contains(old.getSerialNumber().toString(16)),
+                    "the entry still names what is left to revoke: " + claim);
+        }
+        assertTrue(records.claimedUsersIn(org.dirkms.schema.EnrollmentState.ENROLLED).stream()
+                .anyMatch(u -> u.dn().equalsIgnoreCase(dn)), "the agent's reconcile and sweep find the user");
+
+        // The restarted agent (a new process) leaves it while the lease holds, then finishes it.
+        EnrollmentService restarted = newService(EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM));
+        assertEquals(EnrollmentResult.Outcome.NOTHING, restarted.handle(dn).outcome(), "the lease still holds");
+        clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
+        records.writes.clear();
+        EnrollmentResult finished = restarted.handle(dn);
+        assertEquals(EnrollmentResult.Outcome.REVOKED, finished.outcome(), finished.toString());
+        assertEquals(List.of("takeOver", "endClaim"), List.copyOf(records.writes));
+        X509CRL crl = caService.currentCrl(ca);
+        crl.verify(ca.certificate().getPublicKey());
+        for (X509Certificate old : first) {
+            java.security.cert.X509CRLEntry entry = crl.getRevokedCertificate(old.getSerialNumber());
+            assertNotNull(entry, "the superseded certificate " + old.getSerialNumber().toString(16) + " is on the CRL");
+            assertEquals(java.security.cert.CRLReason.SUPERSEDED, entry.getRevocationReason());
+        }
+        for (X509Certificate current : second) {
+            assertNull(crl.getRevokedCertificate(current.getSerialNumber()), "the new certificates are not revoked");
+        }
+        assertSupersededForOpenssl(crl, first, "superseded-after-crash.crl");
+        Entry after = connection.lookup(dn, "*");
+        assertEquals("enrolled", after.get("kmsEnrollmentState").getString());
+        assertEquals(second, certificates(after, "userCertificate"), "the publication is untouched");
+        assertNull(after.get("kmsClaimedBy"), "the claim ends with the revocation");
+        assertNull(after.get("kmsLeaseExpires"));
+        assertNotNull(after.get("kmsKeyPackage"), "the package waits for the user");
+        assertEquals(2, records.archivedKeys(dn).size(), "both encryption keys stay archived");
+        assertEquals(EnrollmentResult.Outcome.NOTHING, restarted.handle(dn).outcome(), "nothing left to do");
+    }
+
+    /** openssl reads the CRL published on the CA entry: every one of {@code superseded} on it, reason Superseded. */
+    private static void assertSupersededForOpenssl(X509CRL crl, List<X509Certificate> superseded, String file)
+            throws Exception {
+        java.nio.file.Path crlFile = work.resolve(file);
         java.nio.file.Files.write(crlFile, crl.getEncoded());
         LdapTools.Result text = LdapTools.run(List.of("openssl", "crl", "-inform", "DER", "-noout", "-text", "-in",
                 crlFile.toString()), java.util.Map.of(), null).assertSuccess();
-        for (X509Certificate old : first) {
+        for (X509Certificate old : superseded) {
             String serial = old.getSerialNumber().toString(16).toUpperCase();
             serial = serial.length() % 2 == 0 ? serial : "0" + serial; // openssl prints whole bytes
             int at = text.stdout().toUpperCase().indexOf("SERIAL NUMBER: " + serial);

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.SecureRandom;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -267,6 +268,186 @@ class QueuedEnrollmentIT {
         assertTrue(new ArchiveChecker(new KeyRecoverer(recovery.keys())).check(record.wrappedKey(), encryption)
                 .matches());
         assertEquals(0, successor.queuedCount(), "the successor forgets the enrollment once published");
+    }
+
+    @Test
+    void aWaitingEnrollmentRenewsItsLeaseSoThatASlowCaLetsNoOtherAgentTakeItOver() throws Exception {
+        MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        EnrollmentService holder = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        EnrollmentService other = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        String dn = requestNewUser("slowca", "slowca@example.com", null);
+        assertEquals(EnrollmentResult.Outcome.QUEUED, holder.handle(dn).outcome());
+        Instant firstLease = lease(dn);
+        String claim = connection.lookup(dn, "kmsClaimedBy").get("kmsClaimedBy").getString();
+
+        // No CA serves the queue for longer than the lease; the holder polls its waiting
+        // enrollment as the running agent does (KmsAgent, every 2 s) and renews the lease.
+        clock.advance(EnrollmentService.DEFAULT_LEASE.dividedBy(2).minusSeconds(1));
+        assertEquals(EnrollmentResult.Outcome.QUEUED, holder.advanceQueued().get(0).outcome());
+        assertEquals(firstLease, lease(dn), "not renewed before half of the lease has passed");
+        clock.advance(Duration.ofSeconds(2));
+        assertEquals(EnrollmentResult.Outcome.QUEUED, holder.advanceQueued().get(0).outcome());
+        Instant renewed = lease(dn);
+        assertEquals(clock.instant().plus(EnrollmentService.DEFAULT_LEASE), renewed, "renewed for a whole lease");
+        assertEquals(claim, connection.lookup(dn, "kmsClaimedBy").get("kmsClaimedBy").getString(), "the same claim");
+
+        clock.advance(EnrollmentService.DEFAULT_LEASE.dividedBy(2).plusSeconds(1));
+        assertTrue(clock.instant().isAfter(firstLease), "the first lease is over");
+        assertEquals(EnrollmentResult.Outcome.NOTHING, other.handle(dn).outcome(),
+                "another agent finds a valid lease and leaves the live enrollment alone");
+        assertEquals(2, requests(dn).size(), "the waiting requests stay");
+        assertEquals(1, records.archivedKeys(dn).size(), "the archive record stays");
+
+        // The CA serves the queue at last: the holder publishes its own keys.
+        caService.processPendingRequests(ca, "queue-it-ca");
+        EnrollmentResult result = holder.advanceQueued().get(0);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, result.outcome(), result.toString());
+        result.clearToken();
+        Entry user = connection.lookup(dn, "*");
+        assertNull(user.get("kmsClaimedBy"), "the claim ends with the publication");
+        assertNull(user.get("kmsLeaseExpires"));
+        List<ArchivedKeyEntry> archived = records.archivedKeys(dn);
+        assertEquals(1, archived.size());
+        assertNotNull(archived.get(0).certificate(), "the archive record names the published encryption certificate");
+    }
+
+    @Test
+    void certificatesIssuedToADeadAttemptAreRevokedThroughTheClaimWhenTheSuccessorHasNoCa() throws Exception {
+        MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        String dn = requestNewUser("issueddead", "issueddead@example.com", null);
+        List<X509Certificate> orphans = issuedToADeadAttempt(dn, clock);
+
+        EnrollmentService successor = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        assertEquals(EnrollmentResult.Outcome.QUEUED, successor.handle(dn).outcome(), "taken over and queued anew");
+        String claim = connection.lookup(dn, "kmsClaimedBy").get("kmsClaimedBy").getString();
+        for (X509Certificate orphan : orphans) {
+            assertTrue(claim.contains(orphan.getSerialNumber().toString(16)),
+                    "the successor's claim names the dead attempt's certificate to revoke: " + claim);
+        }
+        assertEquals(2, requests(dn).size(), "the dead attempt's issued requests are gone; the successor's wait");
+        assertEquals(1, records.archivedKeys(dn).size(), "only the successor's archive record");
+
+        caService.processPendingRequests(ca, "queue-it-ca");
+        EnrollmentResult enrolled = successor.handle(dn);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, enrolled.outcome(), enrolled.toString());
+        enrolled.clearToken();
+        X509CRL beforeCa = caService.currentCrl(ca);
+        for (X509Certificate orphan : orphans) {
+            assertNull(beforeCa.getRevokedCertificate(orphan.getSerialNumber()), "no CA in the successor's process");
+        }
+        assertNotNull(connection.lookup(dn, "kmsClaimedBy").get("kmsClaimedBy"),
+                "the publication keeps the claim: what it names is not revoked yet");
+
+        // An agent with the CA (as in dirkms serve) takes the claim over after its lease and revokes them.
+        EnrollmentService withCa = new EnrollmentService(records, caService, ca, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        assertEquals(EnrollmentResult.Outcome.NOTHING, withCa.handle(dn).outcome(), "not while the lease holds");
+        clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
+        EnrollmentResult revoked = withCa.handle(dn);
+        assertEquals(EnrollmentResult.Outcome.REVOKED, revoked.outcome(), revoked.toString());
+        assertRevokedAsSuperseded(orphans);
+        Entry user = connection.lookup(dn, "*");
+        assertEquals("enrolled", user.get("kmsEnrollmentState").getString());
+        assertNull(user.get("kmsClaimedBy"), "the claim ends once they are revoked");
+        List<X509Certificate> published = EnrollmentIT.certificates(user, "userCertificate");
+        assertEquals(2, published.size());
+        X509CRL crl = caService.currentCrl(ca);
+        for (X509Certificate current : published) {
+            assertNull(crl.getRevokedCertificate(current.getSerialNumber()), "the published ones stay valid");
+        }
+    }
+
+    @Test
+    void certificatesIssuedToADeadAttemptAreRevokedAtOnceBySuccessorWithTheCa() throws Exception {
+        MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        String dn = requestNewUser("issueddead2", "issueddead2@example.com", null);
+        List<X509Certificate> orphans = issuedToADeadAttempt(dn, clock);
+
+        EnrollmentService successor = new EnrollmentService(records, caService, ca, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        EnrollmentResult result = successor.handle(dn);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, result.outcome(), result.toString());
+        result.clearToken();
+        assertRevokedAsSuperseded(orphans);
+        assertTrue(requests(dn).isEmpty(), "the dead attempt's requests are gone once their certificates are revoked");
+        assertNull(connection.lookup(dn, "kmsClaimedBy").get("kmsClaimedBy"), "nothing left to do");
+        assertEquals(1, records.archivedKeys(dn).size(), "only the successor's archive record");
+    }
+
+    @Test
+    void aSuccessorWithoutCaThatFailsStillLeavesTheDeadAttemptsCertificatesToBeRevoked() throws Exception {
+        MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        String dn = requestNewUser("issueddead3", "issueddead3@example.com", null);
+        List<X509Certificate> orphans = issuedToADeadAttempt(dn, clock);
+        EnrollmentService successor = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        assertEquals(EnrollmentResult.Outcome.QUEUED, successor.handle(dn).outcome());
+        // An administrator clears the queue before a CA serves it: the successor's attempt fails.
+        for (Entry request : requests(dn)) {
+            connection.delete(request.getDn());
+        }
+        EnrollmentResult failed = successor.handle(dn);
+        assertEquals(EnrollmentResult.Outcome.FAILED, failed.outcome(), failed.toString());
+        Entry user = connection.lookup(dn, "*");
+        assertEquals("failed", user.get("kmsEnrollmentState").getString());
+        assertTrue(user.get("kmsLastError").getString().contains("was removed before a CA served it"),
+                user.get("kmsLastError").getString());
+        String claim = user.get("kmsClaimedBy").getString();
+        for (X509Certificate orphan : orphans) {
+            assertTrue(claim.contains(orphan.getSerialNumber().toString(16)),
+                    "the failed entry keeps a claim naming what is left to revoke: " + claim);
+        }
+        assertTrue(records.archivedKeys(dn).isEmpty(), "nothing archived stays of a failed enrollment");
+
+        EnrollmentService withCa = new EnrollmentService(records, caService, ca, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
+        assertTrue(withCa.reconcile().stream().anyMatch(r -> r.dn().equalsIgnoreCase(dn)
+                && r.outcome() == EnrollmentResult.Outcome.REVOKED), "the reconcile finds and finishes it");
+        assertRevokedAsSuperseded(orphans);
+        Entry after = connection.lookup(dn, "*");
+        assertEquals("failed", after.get("kmsEnrollmentState").getString(), "still failed: a new requested retries");
+        assertNull(after.get("kmsClaimedBy"));
+        assertNull(after.get("kmsLeaseExpires"));
+    }
+
+    /**
+     * An agent without the CA queues the requests of {@code dn}, the CA issues both, and the agent
+     * dies before publishing; the clock then passes its lease. Returns the two certificates.
+     */
+    private static List<X509Certificate> issuedToADeadAttempt(String dn, MutableClock clock) throws Exception {
+        EnrollmentService dead = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
+        assertEquals(EnrollmentResult.Outcome.QUEUED, dead.handle(dn).outcome());
+        caService.processPendingRequests(ca, "queue-it-ca");
+        List<X509Certificate> issued = new ArrayList<>();
+        for (Entry request : requests(dn)) {
+            assertEquals("issued", request.get("kmsRequestState").getString());
+            issued.add((X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(
+                    new java.io.ByteArrayInputStream(request.get("userCertificate").getBytes())));
+        }
+        assertEquals(2, issued.size());
+        clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
+        return issued;
+    }
+
+    /** Each of {@code certificates} is on the CRL published on the CA entry, with reason superseded. */
+    private static void assertRevokedAsSuperseded(List<X509Certificate> certificates) throws Exception {
+        X509CRL crl = caService.currentCrl(ca);
+        crl.verify(ca.certificate().getPublicKey());
+        for (X509Certificate certificate : certificates) {
+            java.security.cert.X509CRLEntry entry = crl.getRevokedCertificate(certificate.getSerialNumber());
+            assertNotNull(entry, certificate.getSerialNumber().toString(16) + " is on the CRL");
+            assertEquals(java.security.cert.CRLReason.SUPERSEDED, entry.getRevocationReason());
+        }
+    }
+
+    private static Instant lease(String dn) throws Exception {
+        return org.apache.directory.api.util.GeneralizedTime.getDate(
+                connection.lookup(dn, "kmsLeaseExpires").get("kmsLeaseExpires").getString()).toInstant();
     }
 
     private static String requestNewUser(String uid, String mail, byte[] signingRequest) {

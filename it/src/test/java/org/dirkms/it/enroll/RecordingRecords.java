@@ -11,13 +11,15 @@ import org.dirkms.schema.EnrollmentState;
  * {@link EnrollmentRecords} that passes every call to the real LDAP records and remembers the
  * writes in order (each one directory write), so that a test can check the order of the
  * enrollment's steps and count its writes; {@link #failArchiveOnce} makes the next archive
- * add fail as a directory outage would.
+ * add fail as a directory outage would, {@link #crashAfterPublishOnce} cuts the agent off right
+ * after its next publication reached the directory.
  */
 final class RecordingRecords implements EnrollmentRecords {
     private final EnrollmentRecords real;
     final List<String> writes = new CopyOnWriteArrayList<>();
     volatile boolean failArchiveOnce;
     volatile boolean failEncryptionChildOnce;
+    volatile boolean crashAfterPublishOnce;
 
     RecordingRecords(EnrollmentRecords real) {
         this.real = real;
@@ -31,6 +33,11 @@ final class RecordingRecords implements EnrollmentRecords {
     @Override
     public List<UserEntry> usersInState(EnrollmentState... states) {
         return real.usersInState(states);
+    }
+
+    @Override
+    public List<UserEntry> claimedUsersIn(EnrollmentState... states) {
+        return real.claimedUsersIn(states);
     }
 
     @Override
@@ -76,7 +83,32 @@ final class RecordingRecords implements EnrollmentRecords {
     @Override
     public boolean publish(String dn, String owner, Publication publication) {
         writes.add("publish");
-        return real.publish(dn, owner, publication);
+        boolean published = real.publish(dn, owner, publication);
+        if (published && crashAfterPublishOnce) {
+            crashAfterPublishOnce = false;
+            // The publication reached the directory; the process dies before its next step.
+            throw new org.dirkms.agent.directory.DirectoryAccessException("the test cut the directory off after"
+                    + " publishing at " + dn);
+        }
+        return published;
+    }
+
+    @Override
+    public boolean renewLease(String dn, String owner, Instant currentLease, Instant newLease) {
+        writes.add("renewLease");
+        return real.renewLease(dn, owner, currentLease, newLease);
+    }
+
+    @Override
+    public boolean replaceClaim(String dn, String owner, String newOwner) {
+        writes.add("replaceClaim");
+        return real.replaceClaim(dn, owner, newOwner);
+    }
+
+    @Override
+    public boolean endClaim(String dn, String owner) {
+        writes.add("endClaim");
+        return real.endClaim(dn, owner);
     }
 
     @Override
@@ -108,6 +140,12 @@ final class RecordingRecords implements EnrollmentRecords {
     public void fail(String dn, String reason) {
         writes.add("fail");
         real.fail(dn, reason);
+    }
+
+    @Override
+    public void failKeepingClaim(String dn, String reason, String remainingClaim) {
+        writes.add("fail");
+        real.failKeepingClaim(dn, reason, remainingClaim);
     }
 
     @Override
@@ -172,8 +210,8 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
-    public String archivedKeyDn(String userDn, String owner, Instant leaseExpires) {
-        return real.archivedKeyDn(userDn, owner, leaseExpires);
+    public String archivedKeyDn(String userDn, String attempt) {
+        return real.archivedKeyDn(userDn, attempt);
     }
 
     @Override

@@ -96,12 +96,21 @@ public interface EnrollmentRecords {
      * @param keyPackage the {@code kmsKeyPackage} (PKCS#12)
      * @param token the {@code kmsEnrollmentToken}
      * @param packageExpires when the package expires
+     * @param remainingClaim null when the publication ends the claim; else the {@code kmsClaimedBy}
+     *        value that stays on the entry, with the lease, for work left after the publication
+     *        (revoking what it superseded), until {@link #endClaim} removes it
      */
     record Publication(List<byte[]> certificates, byte[] smimeBundle, byte[] keyPackage, char[] token,
-            Instant packageExpires) {
+            Instant packageExpires, String remainingClaim) {
         /** Copies the list. */
         public Publication {
             certificates = List.copyOf(certificates);
+        }
+
+        /** A publication that ends the claim. */
+        public Publication(List<byte[]> certificates, byte[] smimeBundle, byte[] keyPackage, char[] token,
+                Instant packageExpires) {
+            this(certificates, smimeBundle, keyPackage, token, packageExpires, null);
         }
 
         /** Never shows the package or the token. */
@@ -116,6 +125,12 @@ public interface EnrollmentRecords {
 
     /** Every {@code kmsUser} below the suffix whose {@code kmsEnrollmentState} is one of {@code states}. */
     List<UserEntry> usersInState(EnrollmentState... states);
+
+    /**
+     * Every {@code kmsUser} in one of {@code states} that holds a {@code kmsClaimedBy}: for
+     * {@code enrolled} and {@code failed}, certificates the claim names are still to be revoked.
+     */
+    List<UserEntry> claimedUsersIn(EnrollmentState... states);
 
     /** Every {@code kmsUser} that holds a {@code kmsKeyPackageExpires} (an unfetched or unconfirmed package). */
     List<UserEntry> usersWithPackage();
@@ -163,11 +178,39 @@ public interface EnrollmentRecords {
     /**
      * Publishes the enrollment on the user in one modify, only while {@code owner} holds the claim
      * (the modify deletes {@code kmsClaimedBy=owner}): certificates, bundle, package, token,
-     * expiry, state enrolled; lease and last error removed.
+     * expiry, state enrolled; lease and last error removed, unless the publication names a
+     * {@link Publication#remainingClaim}, which then replaces {@code owner} and keeps the lease.
      *
      * @return false if the claim was lost (another process took over), in which case nothing changed
      */
     boolean publish(String dn, String owner, Publication publication);
+
+    /**
+     * Renews the lease of the claim {@code owner} holds on the user (an enrollment waiting for
+     * the CA): one modify that deletes {@code kmsClaimedBy=owner} and the stored lease
+     * {@code currentLease} and adds them back with {@code newLease}; it fails, changing nothing,
+     * when another process took the work over.
+     *
+     * @return true if {@code owner} still holds the claim, now until {@code newLease}
+     */
+    boolean renewLease(String dn, String owner, Instant currentLease, Instant newLease);
+
+    /**
+     * Replaces the claim {@code owner} holds on the user with {@code newOwner} (the same attempt
+     * naming more work), in one modify that deletes {@code kmsClaimedBy=owner}: it fails,
+     * changing nothing, when another process took the work over.
+     *
+     * @return true if the claim is now {@code newOwner}
+     */
+    boolean replaceClaim(String dn, String owner, String newOwner);
+
+    /**
+     * Ends the claim {@code owner} holds on the user, whatever the state: removes
+     * {@code kmsClaimedBy=owner} (the test: it fails if another process took over) and the lease.
+     *
+     * @return false if {@code owner} no longer held the claim, in which case nothing changed
+     */
+    boolean endClaim(String dn, String owner);
 
     /**
      * Adds or replaces the {@code kmsPublishedCertificate} child {@code cn=<purpose>} of the user,
@@ -183,6 +226,12 @@ public interface EnrollmentRecords {
 
     /** Ends the work as failed with {@code reason} in {@code kmsLastError}; the lease is removed. */
     void fail(String dn, String reason);
+
+    /**
+     * Ends the work as failed with {@code reason}, but with work left: {@code remainingClaim}
+     * replaces {@code kmsClaimedBy} and the lease stays, until {@link #endClaim} removes them.
+     */
+    void failKeepingClaim(String dn, String reason, String remainingClaim);
 
     /**
      * Ends a revocation: removes {@code userCertificate} and {@code userSMIMECertificate}, any
@@ -221,11 +270,12 @@ public interface EnrollmentRecords {
     void deleteArchivedKey(String dn);
 
     /**
-     * The DN of the archive record an enrollment attempt writes: derived from the user, the
-     * claim's owner and its lease, so that a process taking over an expired claim finds the
-     * record of the dead attempt from the user entry alone.
+     * The DN of the archive record an enrollment attempt writes: derived from the user and the
+     * attempt's identity (unique per attempt), so that a process taking over an expired claim
+     * finds the record of the dead attempt from the user entry alone. Not from the lease: a
+     * waiting attempt renews its lease.
      */
-    String archivedKeyDn(String userDn, String owner, Instant leaseExpires);
+    String archivedKeyDn(String userDn, String attempt);
 
     /**
      * A certificate request this agent queued under {@code ou=Requests}, as the CA left it.

@@ -21,7 +21,8 @@ import org.dirkms.schema.ObjectClassNames;
 
 /**
  * Archived keys ({@code kmsArchivedKey}) under {@code ou=Key Archive}. A record's {@code cn} is
- * derived from its owner, the claim and the lease of the enrollment attempt that wrote it
+ * derived from its owner and the identity of the enrollment attempt that wrote it (not its
+ * lease, which a waiting attempt renews)
  * ({@code key-} and 40 hex digits of a SHA-256), so a process that takes over an expired claim
  * computes the DN of the dead attempt's record from the user entry and removes it if its
  * certificate was never published: no orphan stays. The owner's records are found by
@@ -39,9 +40,9 @@ final class LdapArchiveEntries {
         this.layout = layout;
     }
 
-    String dn(String userDn, String owner, java.time.Instant leaseExpires) {
+    String dn(String userDn, String attempt) {
         String material = userDn.toLowerCase(java.util.Locale.ROOT).replaceAll("\\s*([,=+])\\s*", "$1") + "\n"
-                + owner + "\n" + leaseExpires.getEpochSecond();
+                + attempt;
         try {
             byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
                     .digest(material.getBytes(java.nio.charset.StandardCharsets.UTF_8));

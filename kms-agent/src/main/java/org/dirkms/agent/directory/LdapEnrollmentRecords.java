@@ -73,6 +73,15 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
+    public List<UserEntry> claimedUsersIn(EnrollmentState... states) {
+        StringBuilder filter = new StringBuilder("(&(" + AttributeNames.CLAIMED_BY + "=*)(|");
+        for (EnrollmentState state : states) {
+            filter.append('(').append(AttributeNames.ENROLLMENT_STATE).append('=').append(state.ldapValue()).append(')');
+        }
+        return users.search(filter.append("))").toString());
+    }
+
+    @Override
     public List<UserEntry> usersWithPackage() {
         return users.search("(" + AttributeNames.KEY_PACKAGE_EXPIRES + "=*)");
     }
@@ -114,6 +123,21 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
+    public boolean renewLease(String dn, String owner, Instant currentLease, Instant newLease) {
+        return users.renewLease(dn, owner, currentLease, newLease);
+    }
+
+    @Override
+    public boolean replaceClaim(String dn, String owner, String newOwner) {
+        return users.replaceClaim(dn, owner, newOwner);
+    }
+
+    @Override
+    public boolean endClaim(String dn, String owner) {
+        return users.endClaim(dn, owner);
+    }
+
+    @Override
     public void putPublishedCertificate(String userDn, String purpose, List<String> mail, byte[] certificate) {
         users.putPublishedCertificate(userDn, purpose, mail, certificate);
     }
@@ -131,6 +155,11 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     @Override
     public void fail(String dn, String reason) {
         users.fail(dn, reason);
+    }
+
+    @Override
+    public void failKeepingClaim(String dn, String reason, String remainingClaim) {
+        users.failKeepingClaim(dn, reason, remainingClaim);
     }
 
     @Override
@@ -184,8 +213,8 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
-    public String archivedKeyDn(String userDn, String owner, Instant leaseExpires) {
-        return archive.dn(userDn, owner, leaseExpires);
+    public String archivedKeyDn(String userDn, String attempt) {
+        return archive.dn(userDn, attempt);
     }
 
     @Override

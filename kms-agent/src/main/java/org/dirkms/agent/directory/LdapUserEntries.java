@@ -165,26 +165,59 @@ final class LdapUserEntries {
     boolean publish(String dn, String owner, Publication publication) {
         byte[] token = utf8(publication.token());
         try {
-            return secretTestAndSet(dn, "publish the enrollment of",
-                    // Deleting our own kmsClaimedBy value is the test: if another process took
-                    // over after our lease expired, this modify fails and publishes nothing.
-                    new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
-                            new DefaultAttribute(USER_CERTIFICATE_BINARY, publication.certificates().toArray(byte[][]::new))),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, USER_SMIME_CERTIFICATE,
-                            publication.smimeBundle()),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE, publication.keyPackage()),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN, token),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE_EXPIRES,
-                            LdapTimes.format(publication.packageExpires())),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
-                            EnrollmentState.ENROLLED.ldapValue()),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, REVOCATION_REASON));
+            List<Modification> modifications = new ArrayList<>();
+            // Deleting our own kmsClaimedBy value is the test: if another process took over after
+            // our lease expired, this modify fails and publishes nothing.
+            modifications.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner));
+            if (publication.remainingClaim() != null) {
+                // Work is left after the publication (revoking what it superseded): the claim and
+                // its lease stay, so that a take-over after a crash finishes it (RFC 4511 section
+                // 4.6: the changes apply in order, so deleting and adding one value is allowed).
+                modifications.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, CLAIMED_BY,
+                        publication.remainingClaim()));
+            } else {
+                modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES));
+            }
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
+                    new DefaultAttribute(USER_CERTIFICATE_BINARY, publication.certificates().toArray(byte[][]::new))));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, USER_SMIME_CERTIFICATE,
+                    publication.smimeBundle()));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE,
+                    publication.keyPackage()));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN, token));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE_EXPIRES,
+                    LdapTimes.format(publication.packageExpires())));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
+                    EnrollmentState.ENROLLED.ldapValue()));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, REVOCATION_REASON));
+            return secretTestAndSet(dn, "publish the enrollment of", modifications.toArray(Modification[]::new));
         } finally {
             Arrays.fill(token, (byte) 0);
         }
+    }
+
+    boolean renewLease(String dn, String owner, Instant currentLease, Instant newLease) {
+        // Deleting and adding back our own kmsClaimedBy value tests that we still hold the claim
+        // (RFC 4511 section 4.6: the changes apply in order); deleting the stored lease tests that
+        // nobody renewed or took it over meanwhile.
+        return testAndSet(dn, "renew the lease on",
+                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner),
+                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, CLAIMED_BY, owner),
+                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, LEASE_EXPIRES, LdapTimes.format(currentLease)),
+                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, LEASE_EXPIRES, LdapTimes.format(newLease)));
+    }
+
+    boolean replaceClaim(String dn, String owner, String newOwner) {
+        return testAndSet(dn, "extend the claim on",
+                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner),
+                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, CLAIMED_BY, newOwner));
+    }
+
+    boolean endClaim(String dn, String owner) {
+        return testAndSet(dn, "end the claim on",
+                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES));
     }
 
     void putPublishedCertificate(String userDn, String purpose, List<String> mail, byte[] certificate) {
@@ -238,6 +271,14 @@ final class LdapUserEntries {
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR, reason),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY));
+    }
+
+    void failKeepingClaim(String dn, String reason, String remainingClaim) {
+        entries.modify(dn,
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
+                        EnrollmentState.FAILED.ldapValue()),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR, reason),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY, remainingClaim));
     }
 
     void markRevoked(String dn) {

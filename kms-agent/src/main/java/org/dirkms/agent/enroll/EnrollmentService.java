@@ -53,14 +53,20 @@ import org.slf4j.LoggerFactory;
  * <li>{@code requested} when no CA is in this process: the same, except that the encryption key
  * is archived first (without its certificate), both requests are queued under
  * {@code ou=Requests} at DNs derived from the claim, and the enrollment waits in-progress until
- * a CA has served them ({@link #advanceQueued}); then the archive record gets its certificate
- * and the publication follows. A refused request ends in {@code failed} with the CA's reason.</li>
- * <li>re-enrollment of an enrolled user: once the new certificates are published, the old ones
- * are revoked with reason superseded and the CRL republished.</li>
+ * a CA has served them ({@link #advanceQueued}), renewing its lease while it waits (a slow CA
+ * must not let another agent take a live enrollment over); then the archive record gets its
+ * certificate and the publication follows. A refused request ends in {@code failed} with the CA's reason.</li>
+ * <li>re-enrollment of an enrolled user: the claim names the certificates it supersedes (written
+ * before anything is published); the publication keeps that claim and its lease on the entry;
+ * then the old certificates are revoked with reason superseded, the CRL republished, and the
+ * claim ends (one write more than a first enrollment). A process killed in between leaves the
+ * claim: once its lease expired, an agent with the CA takes it over and finishes the revocation
+ * (revoking a serial twice lists it once).</li>
  * <li>{@code in-progress} with an expired lease: takes the work over with a test-and-set on the
  * stored lease, removes the archive record of the dead attempt (found by its DN, derived from
- * the dead claim) when that attempt never committed, and its queued requests not yet issued,
- * and enrolls again.</li>
+ * the dead claim) when that attempt never committed, deletes its queued requests not yet
+ * issued, has the certificates the CA already issued to it revoked (at once with the CA in this
+ * process, else through the claim, as superseded certificates are), and enrolls again.</li>
  * <li>{@code revoke-requested}: revokes both certificates (the CRL is republished on the CA
  * entry), removes them from the entry and its children; {@code revoked}. The archive stays.</li>
  * <li>any state: removes a package the user deleted (confirmation: the token goes) or one that
@@ -98,8 +104,13 @@ public final class EnrollmentService {
      * holder of the claim can finish it; a process that dies leaves it to a take-over after the
      * lease, which removes the archive record and the requests of the dead attempt.
      */
-    private record Queued(UserEntry user, GroupEntry group, String claim, KeyPair encryption, PrivateKey signingKey,
-            String archiveDn, String signingRequestDn, String encryptionRequestDn) {
+    private record Queued(UserEntry user, GroupEntry group, String claim, Instant leaseExpires, KeyPair encryption,
+            PrivateKey signingKey, String archiveDn, String signingRequestDn, String encryptionRequestDn) {
+        /** The same enrollment under a renewed lease. */
+        Queued renewed(Instant until) {
+            return new Queued(user, group, claim, until, encryption, signingKey, archiveDn, signingRequestDn,
+                    encryptionRequestDn);
+        }
     }
 
     /**
@@ -188,6 +199,8 @@ public final class EnrollmentService {
                 yield mine != null ? advance(mine) : takeOverIfExpired(user);
             }
             case REVOKE_REQUESTED -> revokeIfServed(user);
+            case ENROLLED, FAILED -> ClaimLineage.superseded(user.claimedBy()).isEmpty() ? packageMaintenance(user)
+                    : finishSupersession(user);
             default -> packageMaintenance(user);
         };
     }
@@ -272,12 +285,12 @@ public final class EnrollmentService {
             unresolved = e.getMessage();
         }
         Instant leaseExpires = leaseFromNow();
-        String claim = nextClaim();
+        String claim = nextClaim() + ClaimLineage.supersedesSuffix(superseding(user));
         if (!records.claimFrom(user.dn(), user.state(), !user.kmsUser(), claim, leaseExpires)) {
             return nothing(user, "another process claimed the enrollment first");
         }
         if (unresolved != null) {
-            return fail(user, unresolved, null);
+            return fail(user, unresolved, null, claim);
         }
         return enrollClaimed(user, group.get(), claim, leaseExpires);
     }
@@ -285,7 +298,7 @@ public final class EnrollmentService {
     /**
      * Everything that waits at start (DESIGN.md: reconcile the whole tree, so that a change made
      * while the agent was down is acted on): requested, revoke-requested, in-progress with an
-     * expired lease, and packages to remove.
+     * expired lease, enrolled with superseded certificates left to revoke, and packages to remove.
      */
     public List<EnrollmentResult> reconcile() {
         List<EnrollmentResult> results = new ArrayList<>();
@@ -293,6 +306,9 @@ public final class EnrollmentService {
         for (UserEntry user : records.usersInState(EnrollmentState.REQUESTED, EnrollmentState.REVOKE_REQUESTED,
                 EnrollmentState.IN_PROGRESS)) {
             dns.add(user.dn());
+        }
+        for (UserEntry user : records.claimedUsersIn(EnrollmentState.ENROLLED, EnrollmentState.FAILED)) {
+            dns.add(user.dn()); // certificates to revoke that a crash, or an agent without the CA, left
         }
         for (UserEntry user : records.usersWithPackage()) {
             if (!dns.contains(user.dn())) {
@@ -318,12 +334,12 @@ public final class EnrollmentService {
             unresolved = e.getMessage();
         }
         Instant leaseExpires = leaseFromNow();
-        String claim = nextClaim();
+        String claim = nextClaim() + ClaimLineage.supersedesSuffix(superseding(user));
         if (!records.claim(user.dn(), EnrollmentState.REQUESTED, claim, leaseExpires)) {
             return nothing(user, "another process claimed the enrollment first");
         }
         if (unresolved != null) {
-            return fail(user, unresolved, null);
+            return fail(user, unresolved, null, claim);
         }
         return enrollClaimed(user, group.get(), claim, leaseExpires);
     }
@@ -345,15 +361,19 @@ public final class EnrollmentService {
             unresolved = e.getMessage();
         }
         Instant leaseExpires = leaseFromNow();
-        String claim = nextClaim() + ClaimLineage.successorSuffix(user.claimedBy(), user.leaseExpires());
+        String claim = nextClaim() + ClaimLineage.supersedesSuffix(superseding(user))
+                + ClaimLineage.successorSuffix(user.claimedBy(), user.leaseExpires());
         if (!records.takeOver(user.dn(), user.rawLeaseExpires(), claim, leaseExpires)) {
             return nothing(user, "another process took the expired enrollment over first");
         }
         LOG.info("Took over the enrollment of {} (lease of {} expired at {})", user.dn(), user.claimedBy(),
                 user.leaseExpires());
-        removeOrphan(user);
+        claim = removeOrphan(user, claim);
+        if (claim == null) {
+            return nothing(user, "another process took the expired enrollment over first");
+        }
         if (unresolved != null) {
-            return fail(user, unresolved, null);
+            return fail(user, unresolved, null, claim);
         }
         return enrollClaimed(user, group.get(), claim, leaseExpires);
     }
@@ -364,33 +384,108 @@ public final class EnrollmentService {
      * {@code userCertificate}, the attempt never committed, so the record would be an orphan. The
      * children that attempt may have published go first, so that no visible certificate ever
      * lacks its archived key; the new attempt publishes new ones.
+     *
+     * <p>The request entries the dead attempts queued (queue mode, found by the DNs derived from
+     * their identities) are withdrawn: one not yet issued is deleted, so that no CA issues it
+     * for a key nobody holds any more. One the CA already issued holds a certificate for such a
+     * key, never published: it must be revoked. An agent with the CA revokes it at once (reason
+     * superseded: the successor's certificate replaces it). An agent without the CA cannot sign
+     * a CRL, so it does what a re-enrollment does with the certificates it supersedes: it adds
+     * the certificate to its own claim (one test-and-set on the claim it just took), which the
+     * publication keeps on the entry, under its lease, until an agent with the CA takes it over
+     * and revokes it ({@link #finishSupersession}). Only once the serial is on the CRL or in the
+     * claim is the issued request deleted; a crash before that leaves it for the next take-over,
+     * whose lineage names the same dead attempts.
+     *
+     * @return the claim this attempt now holds ({@code claim}, or it extended with the
+     *         certificates to revoke), or null if another process took the claim over meanwhile
      */
-    private void removeOrphan(UserEntry user) {
+    private String removeOrphan(UserEntry user, String claim) {
         if (user.claimedBy() == null || user.leaseExpires() == null) {
-            return;
+            return claim;
         }
         // Every attempt that died on this enrollment since it was last claimed from requested: the
         // one whose lease just expired, and those it had itself replaced but perhaps not yet
         // cleaned up when it died (a process killed between its take-over and this clean-up).
-        for (ClaimLineage.Attempt dead : ClaimLineage.deadAttempts(user.claimedBy(), user.leaseExpires())) {
+        List<ClaimLineage.Attempt> deadAttempts = ClaimLineage.deadAttempts(user.claimedBy(), user.leaseExpires());
+        List<EnrollmentRecords.QueuedRequest> issued = new ArrayList<>();
+        for (ClaimLineage.Attempt dead : deadAttempts) {
+            issued.addAll(withdrawRequests(user, dead));
+        }
+        String held = claim;
+        if (!issued.isEmpty()) {
+            held = revokeUnpublished(user, claim, issued);
+            if (held == null) {
+                return null;
+            }
+            for (EnrollmentRecords.QueuedRequest request : issued) {
+                records.deleteRequest(request.dn());
+            }
+        }
+        for (ClaimLineage.Attempt dead : deadAttempts) {
             removeOrphan(user, dead);
         }
+        return held;
+    }
+
+    /** Deletes the requests of {@code dead} not yet issued; returns those the CA issued. */
+    private List<EnrollmentRecords.QueuedRequest> withdrawRequests(UserEntry user, ClaimLineage.Attempt dead) {
+        List<EnrollmentRecords.QueuedRequest> issued = new ArrayList<>();
+        for (CertificatePurpose purpose : List.of(CertificatePurpose.SIGNING, CertificatePurpose.ENCRYPTION)) {
+            String requestDn = records.requestDn(user.dn(), dead.claim(), purpose.ldapValue());
+            Optional<EnrollmentRecords.QueuedRequest> request = records.readRequest(requestDn);
+            if (issued(request)) {
+                issued.add(request.get());
+            } else if (request.isPresent()) {
+                records.deleteRequest(requestDn);
+                LOG.info("Removed the {} request {} of an interrupted enrollment of {}", purpose.ldapValue(),
+                        requestDn, user.dn());
+            }
+        }
+        return issued;
+    }
+
+    /**
+     * The certificates the CA issued to dead attempts (never published, their keys lost with the
+     * process): revoked now with the CA in this process, else added to {@code claim}.
+     *
+     * @return the claim now held, or null if it was lost to another process
+     */
+    private String revokeUnpublished(UserEntry user, String claim, List<EnrollmentRecords.QueuedRequest> issued) {
+        List<ClaimLineage.Superseded> unpublished = new ArrayList<>();
+        for (EnrollmentRecords.QueuedRequest request : issued) {
+            unpublished.add(ClaimLineage.Superseded.of(parse(request.certificate(), request.dn())));
+        }
+        if (ca != null) {
+            List<ClaimLineage.Superseded> others = new ArrayList<>();
+            for (ClaimLineage.Superseded certificate : unpublished) {
+                if (certificate.issuedBy(ca.certificate())) {
+                    caService.revoke(ca, certificate.serial(), RevocationReason.SUPERSEDED);
+                } else {
+                    others.add(certificate);
+                }
+            }
+            LOG.info("{}: revoked the {} certificate(s) issued to an interrupted enrollment", user.dn(),
+                    unpublished.size() - others.size());
+            if (others.isEmpty()) {
+                return claim;
+            }
+            unpublished = others; // another CA's: left in the claim for an agent that has that CA
+        }
+        java.util.LinkedHashSet<ClaimLineage.Superseded> all = new java.util.LinkedHashSet<>(
+                ClaimLineage.superseded(claim));
+        all.addAll(unpublished);
+        String extended = ClaimLineage.withSuperseded(claim, List.copyOf(all));
+        if (!records.replaceClaim(user.dn(), claim, extended)) {
+            return null;
+        }
+        LOG.info("{}: the {} certificate(s) issued to an interrupted enrollment wait in the claim for an agent with"
+                + " the CA to revoke them", user.dn(), unpublished.size());
+        return extended;
     }
 
     private void removeOrphan(UserEntry user, ClaimLineage.Attempt dead) {
-        // The request entries the dead attempt may have queued (queue mode): a pending one must not
-        // be issued any more for a key nobody holds; an issued one stays as the CA's record.
-        for (CertificatePurpose purpose : List.of(CertificatePurpose.SIGNING, CertificatePurpose.ENCRYPTION)) {
-            String requestDn = records.requestDn(user.dn(), dead.claim(), purpose.ldapValue());
-            records.readRequest(requestDn).ifPresent(request -> {
-                if (request.state() != org.dirkms.schema.RequestState.ISSUED) {
-                    records.deleteRequest(requestDn);
-                    LOG.info("Removed the {} request {} of an interrupted enrollment of {}", purpose.ldapValue(),
-                            requestDn, user.dn());
-                }
-            });
-        }
-        String deadDn = records.archivedKeyDn(user.dn(), dead.claim(), dead.leaseExpires());
+        String deadDn = records.archivedKeyDn(user.dn(), dead.claim());
         for (ArchivedKeyEntry archived : records.archivedKeys(user.dn())) {
             if (!AgentScope.normal(archived.dn()).equals(AgentScope.normal(deadDn))) {
                 continue;
@@ -418,6 +513,33 @@ public final class EnrollmentService {
         return owner + " #" + claims.incrementAndGet();
     }
 
+    /**
+     * What an enrollment claimed now supersedes: the certificates the user has published, and
+     * those a claim left on the entry still lists (a publication whose revocations were not
+     * finished when the user was requested again). The claim carries them from before anything
+     * is published until they are revoked.
+     */
+    private static List<ClaimLineage.Superseded> superseding(UserEntry user) {
+        java.util.LinkedHashSet<ClaimLineage.Superseded> superseded = new java.util.LinkedHashSet<>(
+                ClaimLineage.superseded(user.claimedBy()));
+        superseded.addAll(published(user));
+        return List.copyOf(superseded);
+    }
+
+    /** The certificates in the user's {@code userCertificate}, as entries of a claim. */
+    private static List<ClaimLineage.Superseded> published(UserEntry user) {
+        List<ClaimLineage.Superseded> published = new ArrayList<>();
+        for (byte[] der : user.certificates()) {
+            try {
+                published.add(ClaimLineage.Superseded.of(parse(der, user.dn())));
+            } catch (IllegalStateException e) {
+                // Not a certificate (written by hand): nothing to revoke; a publication replaces it.
+                LOG.warn("{}: a userCertificate value is not a certificate; it is not revoked", user.dn());
+            }
+        }
+        return published;
+    }
+
     /** The end of a new lease, to the second: the directory stores GeneralizedTime to the second. */
     private Instant leaseFromNow() {
         return clock.instant().plus(lease).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
@@ -425,6 +547,7 @@ public final class EnrollmentService {
 
     private EnrollmentResult enrollClaimed(UserEntry user, GroupEntry group, String claim, Instant leaseExpires) {
         Attempt attempt = new Attempt();
+        attempt.claim = claim;
         return guarded(user, attempt, () -> {
             if (user.mail().isEmpty()) {
                 throw new EnrollmentFailure("the entry has no mail address: add mail (mail clients look certificates up"
@@ -449,7 +572,7 @@ public final class EnrollmentService {
             // The invariant (DESIGN.md, reliability model): the encryption key is durably archived
             // before any certificate for it is published. An add that fails stops here.
             Wrapped wrapped = crypto.wrap(encryption.getPrivate(), encryptionCertificate);
-            String archiveDn = records.archivedKeyDn(user.dn(), ClaimLineage.attemptOf(claim), leaseExpires);
+            String archiveDn = records.archivedKeyDn(user.dn(), ClaimLineage.attemptOf(claim));
             records.addArchivedKey(new ArchivedKeyEntry(archiveDn, user.dn(), wrapped.envelopedData(),
                     der(encryptionCertificate), wrapped.algorithm(), wrapped.keyId()));
             attempt.archived = archiveDn;
@@ -478,7 +601,7 @@ public final class EnrollmentService {
         }
         KeyPair encryption = crypto.newKeyPair(group.keyAlgorithm());
         Wrapped wrapped = crypto.wrap(encryption.getPrivate(), null);
-        String archiveDn = records.archivedKeyDn(user.dn(), ClaimLineage.attemptOf(claim), leaseExpires);
+        String archiveDn = records.archivedKeyDn(user.dn(), ClaimLineage.attemptOf(claim));
         records.addArchivedKey(new ArchivedKeyEntry(archiveDn, user.dn(), wrapped.envelopedData(), null,
                 wrapped.algorithm(), wrapped.keyId()));
         attempt.archived = archiveDn;
@@ -486,7 +609,8 @@ public final class EnrollmentService {
                 CertificatePurpose.SIGNING.ldapValue());
         String encryptionDn = records.requestDn(user.dn(), ClaimLineage.attemptOf(claim),
                 CertificatePurpose.ENCRYPTION.ldapValue());
-        Queued waiting = new Queued(user, group, claim, encryption, signingKey, archiveDn, signingDn, encryptionDn);
+        Queued waiting = new Queued(user, group, claim, leaseExpires, encryption, signingKey, archiveDn, signingDn,
+                encryptionDn);
         // Registered before the adds: a CA that serves them at once finds the enrollment known.
         queued.put(claim, waiting);
         try {
@@ -509,10 +633,16 @@ public final class EnrollmentService {
      * and publishes; when the CA refused one, ends the enrollment as failed with the CA's reason
      * (nothing was published, so the archive record goes).
      */
-    private EnrollmentResult advance(Queued waiting) {
+    private EnrollmentResult advance(Queued held) {
+        Queued waiting = renewIfDue(held);
+        if (waiting == null) {
+            queued.remove(held.claim());
+            return nothing(held.user(), "the claim was lost to another process while the requests waited for the CA");
+        }
         Optional<EnrollmentRecords.QueuedRequest> signing = records.readRequest(waiting.signingRequestDn());
         Optional<EnrollmentRecords.QueuedRequest> encryption = records.readRequest(waiting.encryptionRequestDn());
         Attempt attempt = new Attempt();
+        attempt.claim = waiting.claim();
         attempt.archived = waiting.archiveDn();
         UserEntry user = waiting.user();
         boolean clientSigning = user.signingRequest() != null;
@@ -550,6 +680,32 @@ public final class EnrollmentService {
             queued.remove(waiting.claim());
         }
         return result;
+    }
+
+    /**
+     * Queue mode: a CA may take long to serve the requests (it serves the queue on a period, and
+     * may be down), but the keys of a waiting enrollment live only in this process, so a take-over
+     * of a live enrollment would throw them away and queue again. While it waits, the holder
+     * renews its lease once half of it has passed, with a test-and-set on the claim and the
+     * stored lease; a holder that dies stops renewing, and the lease expires as before.
+     *
+     * @return the enrollment under its (possibly renewed) lease, or null if another process took
+     *         the claim over (this attempt must then publish nothing)
+     */
+    private Queued renewIfDue(Queued waiting) {
+        if (waiting.leaseExpires().minus(lease.dividedBy(2)).isAfter(clock.instant())) {
+            return waiting;
+        }
+        Instant until = leaseFromNow();
+        if (!records.renewLease(waiting.user().dn(), waiting.claim(), waiting.leaseExpires(), until)) {
+            LOG.info("{}: the claim {} was taken over while its requests waited for the CA", waiting.user().dn(),
+                    ClaimLineage.attemptOf(waiting.claim()));
+            return null;
+        }
+        Queued renewed = waiting.renewed(until);
+        queued.replace(waiting.claim(), renewed);
+        LOG.debug("{}: lease renewed until {} while the requests wait for the CA", waiting.user().dn(), until);
+        return renewed;
     }
 
     private static boolean issued(Optional<EnrollmentRecords.QueuedRequest> request) {
@@ -612,13 +768,22 @@ public final class EnrollmentService {
         byte[] bundle = crypto.smimeBundle(signing, signingKey, encryptionCertificate, caChain,
                 group.contentEncryption(), group.messageFormat());
 
+        // What this enrollment supersedes was written with the claim, before anything is
+        // published; the publication keeps it on the entry, under the claim and its lease, until it
+        // is revoked, so a crash right after publishing leaves it to a take-over.
+        List<ClaimLineage.Superseded> superseded = new ArrayList<>(ClaimLineage.superseded(claim));
+        superseded.remove(ClaimLineage.Superseded.of(signing));
+        superseded.remove(ClaimLineage.Superseded.of(encryptionCertificate));
+        String remainingClaim = superseded.isEmpty() ? null
+                : ClaimLineage.attemptOf(claim) + ClaimLineage.supersedesSuffix(superseded);
+
         attempt.visible = true;
         records.putPublishedCertificate(user.dn(), CertificatePurpose.SIGNING.ldapValue(), user.mail(), der(signing));
         records.putPublishedCertificate(user.dn(), CertificatePurpose.ENCRYPTION.ldapValue(), user.mail(),
                 der(encryptionCertificate));
         Instant expires = clock.instant().plus(packageLifetime);
         if (!records.publish(user.dn(), claim, new Publication(List.of(der(signing), der(encryptionCertificate)),
-                bundle, keyPackage, token, expires))) {
+                bundle, keyPackage, token, expires, remainingClaim))) {
             // Our lease expired and another process took over: it replaces the children and
             // publishes its own keys; our archived key stays, its certificate was visible.
             clear(token);
@@ -627,12 +792,15 @@ public final class EnrollmentService {
         LOG.info("Enrolled {} ({}): signing {} encryption {}, key archived at {}", user.dn(), group.dn(),
                 signing.getSerialNumber().toString(16), encryptionCertificate.getSerialNumber().toString(16),
                 attempt.archived);
-        supersede(user, List.of(der(signing), der(encryptionCertificate)));
+        if (remainingClaim != null) {
+            supersede(user, remainingClaim, superseded);
+        }
         return new EnrollmentResult(user.dn(), user.mail(), Outcome.ENROLLED, EnrollmentState.ENROLLED, null, token);
     }
 
     /** What one attempt has done so far, for the clean-up of a failure. */
     private static final class Attempt {
+        String claim;
         String archived;
         boolean visible;
         char[] token;
@@ -654,7 +822,7 @@ public final class EnrollmentService {
             return step.run();
         } catch (EnrollmentFailure e) {
             clear(attempt.token);
-            return fail(user, e.getMessage(), attempt.visible ? null : attempt.archived);
+            return fail(user, e.getMessage(), attempt.visible ? null : attempt.archived, attempt.claim);
         } catch (DirectoryAccessException e) {
             clear(attempt.token);
             // The directory failed mid-way: the claim's lease expires and the work is taken over;
@@ -668,7 +836,7 @@ public final class EnrollmentService {
             LOG.error("Enrollment of {} failed", user.dn(), e);
             return fail(user, "the KMS could not complete the enrollment (" + e.getClass().getSimpleName()
                     + "); the agent's log has the details; set " + AttributeNames.ENROLLMENT_STATE
-                    + ": requested to retry", attempt.visible ? null : attempt.archived);
+                    + ": requested to retry", attempt.visible ? null : attempt.archived, attempt.claim);
         }
     }
 
@@ -688,37 +856,63 @@ public final class EnrollmentService {
     }
 
     /**
-     * Re-enrollment: the certificates the user had before this enrollment (read when it was
-     * claimed) are revoked with reason superseded (RFC 5280 section 5.3.1) once the new ones are
-     * published, and the CRL on the CA entry is republished with them. Certificates of another
-     * CA are left alone (this agent cannot revoke them); a serial already on the CRL is not
-     * listed twice.
+     * Re-enrollment, after the publication: the certificates the new ones supersede (listed by
+     * {@code claim}, which the publication left on the entry with its lease) are revoked with
+     * reason superseded (RFC 5280 section 5.3.1) and the CRL on the CA entry is republished with
+     * them; then the claim ends. Certificates of another CA are left alone (this agent cannot
+     * revoke them); a serial already on the CRL is not listed twice, so a take-over that repeats
+     * the work after a crash is harmless. Without a CA in this process the claim stays, for an
+     * agent that has the CA to take over once its lease expires ({@link #finishSupersession}).
      */
-    private void supersede(UserEntry user, List<byte[]> current) {
+    private int supersede(UserEntry user, String claim, List<ClaimLineage.Superseded> superseded) {
         if (ca == null) {
-            if (!user.certificates().isEmpty()) {
-                LOG.warn("{}: no CA in this process to revoke the {} superseded certificate(s); revoke them with the CA",
-                        user.dn(), user.certificates().size());
-            }
-            return;
+            LOG.info("{}: the {} superseded certificate(s) wait for an agent with the CA to revoke them", user.dn(),
+                    superseded.size());
+            return 0;
         }
         List<String> revoked = new ArrayList<>();
-        for (byte[] der : user.certificates()) {
-            if (current.stream().anyMatch(c -> Arrays.equals(c, der))) {
+        for (ClaimLineage.Superseded old : superseded) {
+            if (!old.issuedBy(ca.certificate())) {
+                LOG.warn("{}: superseded certificate {} was issued by another CA than this agent's; not revoked",
+                        user.dn(), old.serial().toString(16));
                 continue;
             }
-            X509Certificate old = parse(der, user.dn());
-            if (!old.getIssuerX500Principal().equals(ca.certificate().getSubjectX500Principal())) {
-                LOG.warn("{}: superseded certificate {} was issued by {}, not by this agent's CA; not revoked",
-                        user.dn(), old.getSerialNumber().toString(16), old.getIssuerX500Principal());
-                continue;
-            }
-            caService.revoke(ca, old.getSerialNumber(), RevocationReason.SUPERSEDED);
-            revoked.add(old.getSerialNumber().toString(16));
+            caService.revoke(ca, old.serial(), RevocationReason.SUPERSEDED);
+            revoked.add(old.serial().toString(16));
         }
         if (!revoked.isEmpty()) {
             LOG.info("Re-enrolled {}: revoked the superseded certificates {}", user.dn(), revoked);
         }
+        if (!records.endClaim(user.dn(), claim)) {
+            LOG.info("{}: another process took the revocation of the superseded certificates over", user.dn());
+        }
+        return revoked.size();
+    }
+
+    /**
+     * An enrolled (or failed) user whose entry still holds a claim naming certificates to revoke:
+     * the process that published died before revoking what it superseded (or has no CA), or an
+     * attempt without the CA failed while its claim named certificates nobody publishes. Once the lease expired, an agent with the CA takes the claim over with the same
+     * test-and-set on the stored lease as any take-over, revokes them and ends the claim.
+     */
+    private EnrollmentResult finishSupersession(UserEntry user) {
+        List<ClaimLineage.Superseded> superseded = ClaimLineage.superseded(user.claimedBy());
+        if (ca == null) {
+            return nothing(user, "the revocation of " + superseded.size()
+                    + " superseded certificate(s) waits for an agent that has the CA in its process");
+        }
+        if (user.rawLeaseExpires() == null || user.leaseExpires().isAfter(clock.instant())) {
+            return nothing(user, "the superseded certificates are being revoked under a valid lease");
+        }
+        String claim = nextClaim() + ClaimLineage.supersedesSuffix(superseded);
+        if (!records.takeOver(user.dn(), user.rawLeaseExpires(), claim, leaseFromNow())) {
+            return nothing(user, "another process took the revocation of the superseded certificates over first");
+        }
+        LOG.info("Took over the revocation of the certificates {} superseded (lease of {} expired at {})", user.dn(),
+                ClaimLineage.attemptOf(user.claimedBy()), user.leaseExpires());
+        int revoked = supersede(user, claim, superseded);
+        return new EnrollmentResult(user.dn(), user.mail(), Outcome.REVOKED, user.state(),
+                "revoked " + revoked + " superseded certificate(s)", null);
     }
 
     private EnrollmentResult revokeIfServed(UserEntry user) {
@@ -742,6 +936,14 @@ public final class EnrollmentService {
             }
         }
         List<String> revoked = new ArrayList<>();
+        // Certificates a re-enrollment superseded but did not revoke yet (its claim is still on the
+        // entry): revoked too, with reason superseded, before the claim goes with markRevoked.
+        for (ClaimLineage.Superseded old : ClaimLineage.superseded(user.claimedBy())) {
+            if (old.issuedBy(ca.certificate())) {
+                caService.revoke(ca, old.serial(), RevocationReason.SUPERSEDED);
+                revoked.add(old.serial().toString(16));
+            }
+        }
         for (byte[] der : certificates) {
             X509Certificate certificate = parse(der, user.dn());
             if (!certificate.getIssuerX500Principal().equals(ca.certificate().getSubjectX500Principal())) {
@@ -788,12 +990,34 @@ public final class EnrollmentService {
         return nothing(user, "package waiting until " + user.packageExpires());
     }
 
-    private EnrollmentResult fail(UserEntry user, String reason, String orphanArchive) {
+    /**
+     * Ends the attempt holding {@code claim} as failed. The certificates the claim names that are
+     * not published on the entry (superseded by an earlier publication whose revocations were not
+     * finished, or issued to a dead attempt) still must be revoked: at once with the CA in this
+     * process, else the failed entry keeps a claim naming them, with its lease, for an agent with
+     * the CA ({@link #finishSupersession}). The published ones stay valid: nothing replaced them.
+     */
+    private EnrollmentResult fail(UserEntry user, String reason, String orphanArchive, String claim) {
         if (orphanArchive != null) {
             // Nothing of this attempt was published: its archive record would be an orphan.
             records.deleteArchivedKey(orphanArchive);
         }
-        records.fail(user.dn(), reason);
+        List<ClaimLineage.Superseded> unrevoked = new ArrayList<>(ClaimLineage.superseded(claim));
+        unrevoked.removeAll(published(user));
+        if (ca != null) {
+            for (ClaimLineage.Superseded old : List.copyOf(unrevoked)) {
+                if (old.issuedBy(ca.certificate())) {
+                    caService.revoke(ca, old.serial(), RevocationReason.SUPERSEDED);
+                    unrevoked.remove(old);
+                }
+            }
+        }
+        if (unrevoked.isEmpty()) {
+            records.fail(user.dn(), reason);
+        } else {
+            records.failKeepingClaim(user.dn(), reason,
+                    ClaimLineage.attemptOf(claim) + ClaimLineage.supersedesSuffix(unrevoked));
+        }
         LOG.info("Enrollment of {} failed: {}", user.dn(), reason);
         return new EnrollmentResult(user.dn(), user.mail(), Outcome.FAILED, EnrollmentState.FAILED, reason, null);
     }

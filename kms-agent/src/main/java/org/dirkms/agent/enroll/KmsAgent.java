@@ -236,6 +236,10 @@ public final class KmsAgent implements AutoCloseable {
                 org.dirkms.schema.EnrollmentState.REQUESTED, org.dirkms.schema.EnrollmentState.REVOKE_REQUESTED,
                 org.dirkms.schema.EnrollmentState.IN_PROGRESS);
         waiting.forEach(user -> submit(user.dn()));
+        // Certificates to revoke left in a claim: a re-enrollment published by a process that died
+        // before revoking what it superseded, or work of an agent without the CA.
+        records.claimedUsersIn(org.dirkms.schema.EnrollmentState.ENROLLED, org.dirkms.schema.EnrollmentState.FAILED)
+                .forEach(user -> submit(user.dn()));
         records.usersWithPackage().forEach(user -> submit(user.dn()));
         LOG.info("Reconciled the tree: {} users waiting", waiting.size());
     }
