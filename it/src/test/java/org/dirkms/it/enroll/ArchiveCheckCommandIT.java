@@ -139,7 +139,7 @@ class ArchiveCheckCommandIT {
                 assertEquals(8, findings.size(), damaged.toString());
                 assertFinding(findings, "missing-archive: " + dns.get(0) + ":", "published on the entry and in a child");
                 assertFinding(findings, "key-mismatch: " + arc1.dn() + " (owner " + dns.get(1) + ")",
-                        "not the private key of its certificate");
+                        "the archived key is not the private key of certificate");
                 assertFinding(findings, "orphan: cn=stray-gone," + archive + ":", "its owner " + gone + " does not exist");
                 assertFinding(findings, "unrecoverable: cn=stray-pasted," + archive + " (owner " + dns.get(3) + ")",
                         "not CMS EnvelopedData");

@@ -3,7 +3,6 @@ package org.dirkms.agent.enroll;
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
-import java.security.PrivateKey;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
@@ -16,13 +15,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import javax.security.auth.x500.X500Principal;
+import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.archive.KeyRecoveryException;
 import org.dirkms.agent.directory.CaRecords;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
-import org.dirkms.agent.keys.KeyPairFactory;
 import org.dirkms.schema.EnrollmentState;
 
 /**
@@ -139,6 +138,7 @@ public final class ArchiveAudit {
     private final EnrollmentRecords records;
     private final CaRecords caRecords;
     private final KeyRecoverer recoverer;
+    private final ArchiveChecker checker;
 
     /**
      * A checker reading {@code records}, unwrapping with {@code recoverer} (give it every recovery
@@ -150,6 +150,7 @@ public final class ArchiveAudit {
         this.records = records;
         this.caRecords = caRecords;
         this.recoverer = recoverer;
+        this.checker = new ArchiveChecker(recoverer);
     }
 
     /**
@@ -247,23 +248,34 @@ public final class ArchiveAudit {
 
     /** Unwraps the record's key and compares it with the record's certificate; true if it unwrapped. */
     private boolean checkKey(ArchivedKeyEntry record, Certificate certificate, List<Finding> findings) {
-        PrivateKey key;
+        List<String> dns = List.of(record.dn(), record.owner());
+        String where = record.dn() + " (owner " + record.owner() + "): ";
+        if (certificate != null) {
+            // Verdict messages name the certificate and the reason, never key material (their contract).
+            ArchiveChecker.Verdict verdict = checker.check(record.wrappedKey(), certificate.x509());
+            switch (verdict.outcome()) {
+                case MATCHES -> {
+                    return true;
+                }
+                case MISMATCH -> {
+                    findings.add(new Finding(Problem.KEY_MISMATCH, dns, where + verdict.message()));
+                    return true;
+                }
+                default -> {
+                    findings.add(new Finding(Problem.UNRECOVERABLE, dns, where + verdict.message()));
+                    return false;
+                }
+            }
+        }
         try {
-            key = recoverer.unwrap(record.wrappedKey());
+            recoverer.unwrap(record.wrappedKey());
         } catch (KeyRecoveryException e) {
-            // The exception's message is plain language without key material (its contract).
-            findings.add(new Finding(Problem.UNRECOVERABLE, List.of(record.dn(), record.owner()), record.dn()
-                    + " (owner " + record.owner() + "): " + e.getMessage()));
+            findings.add(new Finding(Problem.UNRECOVERABLE, dns, where + e.getMessage()));
             return false;
         }
-        if (record.certificate() != null && certificate == null) {
-            findings.add(new Finding(Problem.KEY_MISMATCH, List.of(record.dn(), record.owner()), record.dn()
-                    + " (owner " + record.owner() + "): its userCertificate is not an X.509 certificate, so its key"
-                    + " cannot be matched to one"));
-        } else if (certificate != null && !KeyPairFactory.matches(key, certificate.x509().getPublicKey())) {
-            findings.add(new Finding(Problem.KEY_MISMATCH, List.of(record.dn(), record.owner()), record.dn()
-                    + " (owner " + record.owner() + "): the archived key is not the private key of its certificate "
-                    + certificate.name() + ": mail encrypted to that certificate could not be recovered"));
+        if (record.certificate() != null) {
+            findings.add(new Finding(Problem.KEY_MISMATCH, dns, where + "its userCertificate is not an X.509"
+                    + " certificate, so its key cannot be matched to one"));
         }
         return true;
     }
