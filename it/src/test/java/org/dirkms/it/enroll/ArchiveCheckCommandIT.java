@@ -39,8 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code dirkms archive check} against {@code dirkms serve}'s server and data folder, with its
  * in-process agent running: users enrolled with {@code dirkms enroll} (EC P-256), one of them
- * re-enrolled and one revoked (their older records are history, not orphans), check clean and
- * exit 0; then the directory is damaged with ldapmodify as an operator might by mistake, and
+ * re-enrolled and one revoked (their older records are history, not orphans), one more after
+ * the recovery key was rotated (its record wrapped to the new key, the others to the old), check
+ * clean and exit 0; then the directory is damaged with ldapmodify as an operator might by mistake, and
  * each damage is reported on its own line naming the right DN, with exit 1. A recovery key
  * store that does not hold the recovery key makes every record unrecoverable. Nothing the
  * command prints contains a wrapped key.
@@ -95,11 +96,25 @@ class ArchiveCheckCommandIT {
                 assertFalse(java.util.Arrays.equals(firstOfArc5, encryptionCertificate(records, dns.get(5))),
                         "arc5 has a new encryption certificate");
                 assertEquals(2, records.archivedKeys(dns.get(5)).size(), "arc5 keeps the record of its first key");
+                // A new recovery key: a user enrolled after it is wrapped to it, the others stay
+                // wrapped to the first; the check unwraps both with the store's keys.
+                RecoveryKeyStore rotated = RecoveryKeyStore.open(data).rotate(data, serving.ca(),
+                        AgentServeSetup.RECOVERY_AGENT_RDN + "," + server.layout().kms(), KeyAlgorithm.EC_P384, random);
+                String late = "uid=arc-late," + people;
+                admin.modify("dn: " + late + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: arc-late\n"
+                        + "cn: Archive Late\nsn: Archive\nmail: arc-late@example.com\n").assertSuccess();
+                Run lateEnroll = run("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--filter",
+                        "(uid=arc-late)", "--report", other.resolve("late.tsv").toString());
+                assertEquals(0, lateEnroll.code, lateEnroll.toString());
+                assertEquals(rotated.current().keyId(), records.archivedKeys(late).get(0).wrappingKeyId());
+                assertEquals(rotated.keys().get(1).keyId(), records.archivedKeys(dns.get(0)).get(0).wrappingKeyId());
+                int users = USERS + 1;
+                int archived = USERS + 2; // arc5's two records and arc-late's
 
                 Run clean = run("archive", "check", "--data", data.toString(), "--url", server.ldapUrl());
                 assertEquals(0, clean.code, clean.toString());
-                assertEquals(List.of("checked " + USERS + " users and " + (USERS + 1) + " archive records, unwrapped "
-                        + (USERS + 1) + " keys: no problems"), clean.out.lines().toList(), clean.toString());
+                assertEquals(List.of("checked " + users + " users and " + archived + " archive records, unwrapped "
+                        + archived + " keys: no problems"), clean.out.lines().toList(), clean.toString());
 
                 // The damage, each as one ldapmodify.
                 ArchivedKeyEntry arc0 = records.archivedKeys(dns.get(0)).get(0);
@@ -133,8 +148,9 @@ class ArchiveCheckCommandIT {
                 Run damaged = run("archive", "check", "--data", data.toString(), "--url", server.ldapUrl());
                 assertEquals(1, damaged.code, damaged.toString());
                 List<String> lines = damaged.out.lines().toList();
-                assertEquals("checked " + USERS + " users and " + (USERS + 2) + " archive records, unwrapped "
-                        + (USERS + 1) + " keys: 8 problems", lines.get(lines.size() - 1), damaged.toString());
+                // One record deleted, two strays added, of which one does not unwrap.
+                assertEquals("checked " + users + " users and " + (archived + 1) + " archive records, unwrapped "
+                        + archived + " keys: 8 problems", lines.get(lines.size() - 1), damaged.toString());
                 List<String> findings = lines.subList(0, lines.size() - 1);
                 assertEquals(8, findings.size(), damaged.toString());
                 assertFinding(findings, "missing-archive: " + dns.get(0) + ":", "published on the entry and in a child");
@@ -162,7 +178,7 @@ class ArchiveCheckCommandIT {
                         "--recovery-key", stranger.file().toString(), "--recovery-passphrase-file",
                         RecoveryKeyStore.passphraseFile(other).toString());
                 assertEquals(1, wrongKey.code, wrongKey.toString());
-                assertEquals(USERS + 2, wrongKey.out.lines().filter(l -> l.startsWith("unrecoverable: ")).count(),
+                assertEquals(archived + 1, wrongKey.out.lines().filter(l -> l.startsWith("unrecoverable: ")).count(),
                         wrongKey.toString());
                 assertTrue(wrongKey.out.contains("wrapped to a recovery key this key store does not hold"),
                         wrongKey.toString());
