@@ -51,9 +51,13 @@ import org.dirkms.schema.EnrollmentState;
  * encryption certificates.</li>
  * </ul>
  *
- * <p>Users are read before the archive, and an orphan candidate's owner is read again before it
- * is reported, so that an agent enrolling meanwhile (it archives before it publishes) does not
- * make the checker report a problem that is not there.
+ * <p>Users are read before the archive, and the user of a missing record or the owner of an
+ * orphan candidate is read again before it is reported, so that an agent enrolling or taking
+ * over meanwhile (it archives before it publishes, and unpublishes before it removes a record)
+ * does not make the checker report a problem that is not there. The one case it cannot tell
+ * apart is a record whose attempt lost its claim after showing its certificate in a child entry
+ * (the agent keeps that record on purpose) and whose certificate is later than the one the
+ * successor published: it is reported as an orphan.
  */
 public final class ArchiveAudit {
 
@@ -188,7 +192,7 @@ public final class ArchiveAudit {
 
         for (Published user : users.values()) {
             for (Certificate encryption : user.encryption()) {
-                if (!archivedCertificates.containsKey(encryption.key())) {
+                if (!archivedCertificates.containsKey(encryption.key()) && stillPublished(user, encryption)) {
                     findings.add(new Finding(Problem.MISSING_ARCHIVE, List.of(user.entry().dn()), user.entry().dn()
                             + ": the encryption certificate " + encryption.name() + " published " + user.where(encryption)
                             + " has no archive record under ou=Key Archive: mail encrypted to it could not be"
@@ -221,6 +225,18 @@ public final class ArchiveAudit {
         // Grouped by kind (stable within a kind), so that a long report reads problem by problem.
         findings.sort(java.util.Comparator.comparing(Finding::problem));
         return new Report(users.size(), archive.size(), unwrapped, findings);
+    }
+
+    /**
+     * Whether {@code certificate} is still published on {@code user}: a take-over removes the
+     * children a dead attempt showed before it removes that attempt's archive record, so a
+     * certificate seen before the archive was listed may have gone with its record since.
+     */
+    private boolean stillPublished(Published user, Certificate certificate) {
+        return records.readUser(user.entry().dn())
+                .map(fresh -> published(fresh, new ArrayList<>()).all().stream()
+                        .anyMatch(c -> c.key().equals(certificate.key())))
+                .orElse(false);
     }
 
     /** What one user shows: the entry's certificates and its children's, and duplicates among the children. */
