@@ -20,7 +20,8 @@ public final class DirkmsCommand {
             new CaCommand(),
             new AuditCommand(),
             new AgentCommand(),
-            new EnrollCommand());
+            new EnrollCommand(),
+            new ArchiveCommand());
 
     private DirkmsCommand() {
     }

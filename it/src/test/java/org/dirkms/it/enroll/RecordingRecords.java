@@ -204,6 +204,11 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
+    public List<ArchivedKeyEntry> allArchivedKeys() {
+        return real.allArchivedKeys();
+    }
+
+    @Override
     public void deleteArchivedKey(String dn) {
         writes.add("deleteArchivedKey");
         real.deleteArchivedKey(dn);

@@ -266,6 +266,9 @@ public interface EnrollmentRecords {
     /** The archived keys of {@code ownerDn}. */
     List<ArchivedKeyEntry> archivedKeys(String ownerDn);
 
+    /** Every archived key record under {@code ou=Key Archive}, whatever its owner (for the archive checker). */
+    List<ArchivedKeyEntry> allArchivedKeys();
+
     /** Deletes an archived key record (only an orphan whose certificate was never published). */
     void deleteArchivedKey(String dn);
 

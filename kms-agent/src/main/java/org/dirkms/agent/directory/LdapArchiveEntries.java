@@ -71,14 +71,25 @@ final class LdapArchiveEntries {
     }
 
     List<ArchivedKeyEntry> ofOwner(String ownerDn) {
+        return list("(&(" + OBJECT_CLASS + "=" + ObjectClassNames.ARCHIVED_KEY + ")(" + KEY_OWNER + "="
+                + escapeFilter(ownerDn) + "))");
+    }
+
+    /** Every record under {@code ou=Key Archive}, whoever owns it (the archive checker walks them all). */
+    List<ArchivedKeyEntry> all() {
+        return list("(" + OBJECT_CLASS + "=" + ObjectClassNames.ARCHIVED_KEY + ")");
+    }
+
+    private List<ArchivedKeyEntry> list(String filter) {
         List<ArchivedKeyEntry> found = new ArrayList<>();
-        for (Entry entry : entries.search(layout.keyArchive(), "(&(" + OBJECT_CLASS + "=" + ObjectClassNames.ARCHIVED_KEY
-                + ")(" + KEY_OWNER + "=" + escapeFilter(ownerDn) + "))", SearchScope.ONELEVEL, ATTRIBUTES)) {
+        for (Entry entry : entries.search(layout.keyArchive(), filter, SearchScope.ONELEVEL, ATTRIBUTES)) {
             List<byte[]> wrapped = LdapEntries.bytes(entry, WRAPPED_KEY);
             List<byte[]> certificate = LdapEntries.bytes(entry, USER_CERTIFICATE);
+            List<String> owner = LdapEntries.strings(entry, KEY_OWNER);
             List<String> algorithm = LdapEntries.strings(entry, WRAPPING_ALGORITHM);
             List<String> keyId = LdapEntries.strings(entry, WRAPPING_KEY_ID);
-            found.add(new ArchivedKeyEntry(entry.getDn().getName(), LdapEntries.strings(entry, KEY_OWNER).get(0),
+            // kmsKeyOwner is required by the schema; an empty owner is shown as such rather than failing the listing.
+            found.add(new ArchivedKeyEntry(entry.getDn().getName(), owner.isEmpty() ? "" : owner.get(0),
                     wrapped.isEmpty() ? new byte[0] : wrapped.get(0), certificate.isEmpty() ? null : certificate.get(0),
                     algorithm.isEmpty() ? null : algorithm.get(0), keyId.isEmpty() ? null : keyId.get(0)));
         }

@@ -208,6 +208,11 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
+    public List<ArchivedKeyEntry> allArchivedKeys() {
+        return archive.all();
+    }
+
+    @Override
     public void deleteArchivedKey(String dn) {
         archive.delete(dn);
     }

@@ -6,7 +6,9 @@
  * its request is queued), re-enrollment revoking the superseded certificates, publication and delivery in as few writes as possible, revocation, package expiry),
  * the running agent that reconciles and follows the directory with syncrepl
  * ({@link org.dirkms.agent.enroll.KmsAgent}), bulk enrollment
- * ({@link org.dirkms.agent.enroll.BulkEnrollment}) and the protected connection they use
+ * ({@link org.dirkms.agent.enroll.BulkEnrollment}), the archive checker that holds the whole
+ * tree to the archive's invariant with the enrollment's own idea of history and orphans
+ * ({@link org.dirkms.agent.enroll.ArchiveAudit}), and the protected connection they use
  * ({@link org.dirkms.agent.enroll.AgentConnection}).
  *
  * <p>May depend on {@code org.dirkms.agent.ca} (issuing and revoking), {@code keys},

@@ -111,8 +111,18 @@ public final class RecoveryKeyStore {
      *         passphrase file is missing or wrong (the message names the file, never the passphrase)
      */
     public static RecoveryKeyStore open(Path dataDirectory) {
-        Path file = keyStoreFile(dataDirectory);
-        char[] passphrase = readPassphrase(dataDirectory);
+        return open(keyStoreFile(dataDirectory), passphraseFile(dataDirectory));
+    }
+
+    /**
+     * Opens the recovery key store {@code file} with the passphrase in the first line of
+     * {@code passphraseFile}: a copy kept away from the data folder (the archive checker and
+     * recovery may run where the server's data folder is not).
+     *
+     * @throws IllegalArgumentException as {@link #open(Path)}
+     */
+    public static RecoveryKeyStore open(Path file, Path passphraseFile) {
+        char[] passphrase = readPassphraseFile(passphraseFile);
         try (InputStream in = Files.newInputStream(file)) {
             KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(in, passphrase);
@@ -310,7 +320,10 @@ public final class RecoveryKeyStore {
     }
 
     private static char[] readPassphrase(Path dataDirectory) {
-        Path passphraseFile = passphraseFile(dataDirectory);
+        return readPassphraseFile(passphraseFile(dataDirectory));
+    }
+
+    private static char[] readPassphraseFile(Path passphraseFile) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(passphraseFile);

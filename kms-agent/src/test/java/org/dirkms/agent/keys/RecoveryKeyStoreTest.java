@@ -98,6 +98,25 @@ class RecoveryKeyStoreTest {
     }
 
     @Test
+    void aCopyKeptOutsideTheDataFolderOpensWithItsPassphraseFile() throws Exception {
+        RecoveryKeyStore rotated = RecoveryKeyStore.create(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+                TestPki.RANDOM).rotate(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM);
+        Path vault = Files.createDirectories(data.resolve("vault"));
+        Path copy = Files.copy(RecoveryKeyStore.keyStoreFile(data), vault.resolve("kra-backup.p12"));
+        Path passphrase = Files.copy(RecoveryKeyStore.passphraseFile(data), vault.resolve("kra-backup.pass"));
+        RecoveryKeyStore opened = RecoveryKeyStore.open(copy, passphrase);
+        assertEquals(copy, opened.file());
+        assertEquals(rotated.keys().stream().map(RecoveryKey::keyId).toList(),
+                opened.keys().stream().map(RecoveryKey::keyId).toList(), "every key, newest first");
+
+        Files.writeString(passphrase, "not-the-passphrase\n");
+        IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class,
+                () -> RecoveryKeyStore.open(copy, passphrase));
+        assertTrue(wrong.getMessage().contains(copy.toString()), wrong.getMessage());
+        assertFalse(wrong.getMessage().contains("not-the-passphrase"), wrong.getMessage());
+    }
+
+    @Test
     void aWrongOrMissingPassphraseIsNamedWithoutShowingIt() throws Exception {
         RecoveryKeyStore.create(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM);
         Path passphraseFile = RecoveryKeyStore.passphraseFile(data);

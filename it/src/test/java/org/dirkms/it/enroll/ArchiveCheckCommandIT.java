@@ -1,0 +1,248 @@
+package org.dirkms.it.enroll;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.directory.EnrollmentRecords;
+import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
+import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
+import org.dirkms.agent.directory.LdapEnrollmentRecords;
+import org.dirkms.agent.enroll.AgentConnection;
+import org.dirkms.agent.enroll.KmsAgent;
+import org.dirkms.agent.keys.RecoveryKeyStore;
+import org.dirkms.dist.AgentServeSetup;
+import org.dirkms.dist.CaServeSetup;
+import org.dirkms.dist.DirkmsCommand;
+import org.dirkms.ds.server.DirectoryServer;
+import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.it.support.LdapTools;
+import org.dirkms.schema.EnrollmentState;
+import org.dirkms.schema.KeyAlgorithm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code dirkms archive check} against {@code dirkms serve}'s server and data folder, with its
+ * in-process agent running: users enrolled with {@code dirkms enroll} (EC P-256), one of them
+ * re-enrolled and one revoked (their older records are history, not orphans), one more after
+ * the recovery key was rotated (its record wrapped to the new key, the others to the old), check
+ * clean and exit 0; then the directory is damaged with ldapmodify as an operator might by mistake, and
+ * each damage is reported on its own line naming the right DN, with exit 1. A recovery key
+ * store that does not hold the recovery key makes every record unrecoverable. Nothing the
+ * command prints contains a wrapped key.
+ */
+class ArchiveCheckCommandIT {
+    private static final int USERS = 8;
+
+    @TempDir
+    Path data;
+
+    @TempDir
+    Path other;
+
+    @Test
+    void reportsEachDamageWithItsDnAndExitsOneCleanOtherwise() throws Exception {
+        SecureRandom random = new SecureRandom();
+        CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(), random);
+        try (DirectoryServer server = serving.server();
+                KmsAgent agent = AgentServeSetup.start(serving, Clock.systemUTC(), random)) {
+            LdapTools admin = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
+                    .asWithPasswordFile(server.adminDn(), server.adminPasswordFile()).withArguments("-ZZ");
+            // The archive is written by KMS agents only (the guard): damage there needs the agent's identity.
+            LdapTools asAgent = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
+                    .asWithPasswordFile(server.kmsAgentDn(), server.kmsAgentPasswordFile()).withArguments("-ZZ");
+            String people = server.layout().people();
+            StringBuilder ldif = new StringBuilder("dn: " + server.layout().defaultAdministrativeGroup()
+                    + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\nkmsKeyAlgorithm: EC-P256\n-\n\n");
+            List<String> dns = new ArrayList<>();
+            for (int i = 0; i < USERS; i++) {
+                dns.add("uid=arc" + i + "," + people);
+                ldif.append("dn: uid=arc").append(i).append(',').append(people).append("\nchangetype: add\n")
+                        .append("objectClass: inetOrgPerson\nuid: arc").append(i).append("\ncn: Archive ").append(i)
+                        .append("\nsn: Archive\nmail: arc").append(i).append("@example.com\n\n");
+            }
+            admin.modify(ldif.toString()).assertSuccess();
+            Run enroll = run("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--filter", "(uid=arc*)",
+                    "--report", other.resolve("report.tsv").toString());
+            assertEquals(0, enroll.code, enroll.toString());
+
+            AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
+                    server.kmsAgentPasswordFile(), server.tlsCertificateFile());
+            try (LdapNetworkConnection connection = link.open(30_000)) {
+                EnrollmentRecords records = new LdapEnrollmentRecords(connection, server.layout());
+                // History the check must not report: arc4 revoked (its record stays), arc5 re-enrolled
+                // (its first record stays, its certificate superseded and revoked).
+                byte[] firstOfArc5 = encryptionCertificate(records, dns.get(5));
+                admin.modify("dn: " + dns.get(4) + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
+                        + "kmsEnrollmentState: revoke-requested\n-\n\ndn: " + dns.get(5) + "\nchangetype: modify\n"
+                        + "replace: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
+                awaitState(records, dns.get(4), EnrollmentState.REVOKED);
+                awaitState(records, dns.get(5), EnrollmentState.ENROLLED);
+                assertFalse(java.util.Arrays.equals(firstOfArc5, encryptionCertificate(records, dns.get(5))),
+                        "arc5 has a new encryption certificate");
+                assertEquals(2, records.archivedKeys(dns.get(5)).size(), "arc5 keeps the record of its first key");
+                // A new recovery key: a user enrolled after it is wrapped to it, the others stay
+                // wrapped to the first; the check unwraps both with the store's keys.
+                RecoveryKeyStore rotated = RecoveryKeyStore.open(data).rotate(data, serving.ca(),
+                        AgentServeSetup.RECOVERY_AGENT_RDN + "," + server.layout().kms(), KeyAlgorithm.EC_P384, random);
+                String late = "uid=arc-late," + people;
+                admin.modify("dn: " + late + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: arc-late\n"
+                        + "cn: Archive Late\nsn: Archive\nmail: arc-late@example.com\n").assertSuccess();
+                Run lateEnroll = run("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--filter",
+                        "(uid=arc-late)", "--report", other.resolve("late.tsv").toString());
+                assertEquals(0, lateEnroll.code, lateEnroll.toString());
+                assertEquals(rotated.current().keyId(), records.archivedKeys(late).get(0).wrappingKeyId());
+                assertEquals(rotated.keys().get(1).keyId(), records.archivedKeys(dns.get(0)).get(0).wrappingKeyId());
+                int users = USERS + 1;
+                int archived = USERS + 2; // arc5's two records and arc-late's
+
+                Run clean = run("archive", "check", "--data", data.toString(), "--url", server.ldapUrl());
+                assertEquals(0, clean.code, clean.toString());
+                assertEquals(List.of("checked " + users + " users and " + archived + " archive records, unwrapped "
+                        + archived + " keys: no problems"), clean.out.lines().toList(), clean.toString());
+
+                // The damage, each as one ldapmodify.
+                ArchivedKeyEntry arc0 = records.archivedKeys(dns.get(0)).get(0);
+                ArchivedKeyEntry arc1 = records.archivedKeys(dns.get(1)).get(0);
+                ArchivedKeyEntry arc2 = records.archivedKeys(dns.get(2)).get(0);
+                byte[] arc2Certificate = encryptionCertificate(records, dns.get(2));
+                byte[] arc3Certificate = encryptionCertificate(records, dns.get(3));
+                byte[] arc7Certificate = encryptionCertificate(records, dns.get(7));
+                String archive = server.layout().keyArchive();
+                String gone = "uid=gone," + people;
+                // 1. an archive record deleted
+                asAgent.modify("dn: " + arc0.dn() + "\nchangetype: delete\n").assertSuccess();
+                // 2. arc1's wrapped key replaced by arc2's
+                asAgent.modify("dn: " + arc1.dn() + "\nchangetype: modify\nreplace: kmsWrappedKey\nkmsWrappedKey:: "
+                        + base64(arc2.wrappedKey()) + "\n-\n").assertSuccess();
+                // 3. a stray record whose owner does not exist, and one for arc3 holding a certificate
+                // pasted where the wrapped key goes
+                asAgent.modify("dn: cn=stray-gone," + archive + "\nchangetype: add\nobjectClass: top\n"
+                        + "objectClass: kmsArchivedKey\ncn: stray-gone\nkmsKeyOwner: " + gone + "\nkmsWrappedKey:: "
+                        + base64(arc2.wrappedKey()) + "\n\ndn: cn=stray-pasted," + archive + "\nchangetype: add\n"
+                        + "objectClass: top\nobjectClass: kmsArchivedKey\ncn: stray-pasted\nkmsKeyOwner: " + dns.get(3)
+                        + "\nkmsWrappedKey:: " + base64(arc3Certificate) + "\n").assertSuccess();
+                // 4. a second copy published: arc2's encryption certificate on arc6 too, and arc7's in a
+                // second child of arc7
+                admin.modify("dn: " + dns.get(6) + "\nchangetype: modify\nadd: userCertificate;binary\n"
+                        + "userCertificate;binary:: " + base64(arc2Certificate) + "\n-\n\ndn: cn=copy," + dns.get(7)
+                        + "\nchangetype: add\nobjectClass: top\nobjectClass: kmsPublishedCertificate\ncn: copy\n"
+                        + "mail: arc7@example.com\nuserCertificate;binary:: " + base64(arc7Certificate) + "\n")
+                        .assertSuccess();
+
+                Run damaged = run("archive", "check", "--data", data.toString(), "--url", server.ldapUrl());
+                assertEquals(1, damaged.code, damaged.toString());
+                List<String> lines = damaged.out.lines().toList();
+                // One record deleted, two strays added, of which one does not unwrap.
+                assertEquals("checked " + users + " users and " + (archived + 1) + " archive records, unwrapped "
+                        + archived + " keys: 8 problems", lines.get(lines.size() - 1), damaged.toString());
+                List<String> findings = lines.subList(0, lines.size() - 1);
+                assertEquals(8, findings.size(), damaged.toString());
+                assertFinding(findings, "missing-archive: " + dns.get(0) + ":", "published on the entry and in a child");
+                assertFinding(findings, "key-mismatch: " + arc1.dn() + " (owner " + dns.get(1) + ")",
+                        "the archived key is not the private key of certificate");
+                assertFinding(findings, "orphan: cn=stray-gone," + archive + ":", "its owner " + gone + " does not exist");
+                assertFinding(findings, "unrecoverable: cn=stray-pasted," + archive + " (owner " + dns.get(3) + ")",
+                        "not CMS EnvelopedData");
+                assertFinding(findings, "orphan: cn=stray-pasted," + archive + " (owner " + dns.get(3)
+                        + ", state enrolled)", "holds no certificate, so none was ever published");
+                assertFinding(findings, "duplicate: certificate serial", "published on 2 users: " + dns.get(2) + "; "
+                        + dns.get(6));
+                assertFinding(findings, "duplicate: " + dns.get(6) + ":", "enrolled with 2 different encryption");
+                assertFinding(findings, "duplicate: " + dns.get(7) + ":", "published twice among its"
+                        + " kmsPublishedCertificate children");
+                for (ArchivedKeyEntry record : List.of(arc0, arc1, arc2)) {
+                    assertFalse(damaged.out.contains(base64(record.wrappedKey()).substring(0, 40)),
+                            "no wrapped key in the output");
+                }
+
+                // A key store without the KMS's recovery key: nothing unwraps, and the command says why.
+                RecoveryKeyStore stranger = RecoveryKeyStore.create(other, serving.ca(),
+                        "cn=Another Recovery Agent," + server.layout().kms(), KeyAlgorithm.EC_P256, random);
+                Run wrongKey = run("archive", "check", "--data", data.toString(), "--url", server.ldapUrl(),
+                        "--recovery-key", stranger.file().toString(), "--recovery-passphrase-file",
+                        RecoveryKeyStore.passphraseFile(other).toString());
+                assertEquals(1, wrongKey.code, wrongKey.toString());
+                assertEquals(archived + 1, wrongKey.out.lines().filter(l -> l.startsWith("unrecoverable: ")).count(),
+                        wrongKey.toString());
+                assertTrue(wrongKey.out.contains("wrapped to a recovery key this key store does not hold"),
+                        wrongKey.toString());
+                assertTrue(wrongKey.out.contains("unwrapped 0 keys"), wrongKey.toString());
+            }
+
+            Run help = run("archive", "--help");
+            assertEquals(0, help.code);
+            assertTrue(help.out.contains("missing-archive"), help.out);
+            assertEquals(2, run("archive").code, "no action");
+            assertEquals(2, run("archive", "verify").code, "unknown action");
+            assertEquals(2, run("archive", "check", "--data", data.toString(), "--workers", "2").code,
+                    "a flag of the agent");
+            assertEquals(2, run("archive", "check", "--data", data.toString(), "--recovery-key",
+                    other.resolve("recovery/key-recovery-agent.p12").toString()).code, "key store without passphrase");
+            assertEquals(2, run("archive", "check", "--data", other.resolve("nothing").toString()).code,
+                    "a data folder without a recovery key store");
+        }
+    }
+
+    private static void assertFinding(List<String> findings, String start, String part) {
+        String lowerStart = start.toLowerCase(Locale.ROOT);
+        assertTrue(findings.stream().anyMatch(l -> l.toLowerCase(Locale.ROOT).startsWith(lowerStart)
+                && l.contains(part)), "a finding starting '" + start + "' saying '" + part + "' in:\n"
+                        + String.join("\n", findings));
+    }
+
+    private static byte[] encryptionCertificate(EnrollmentRecords records, String dn) throws Exception {
+        UserEntry user = records.readUser(dn).orElseThrow();
+        for (byte[] der : user.certificates()) {
+            X509Certificate certificate = AgentCrashSafetyIT.parse(der);
+            if (!certificate.getKeyUsage()[0]) {
+                return der;
+            }
+        }
+        throw new AssertionError(dn + " has no encryption certificate");
+    }
+
+    private static void awaitState(EnrollmentRecords records, String dn, EnrollmentState state) throws Exception {
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (records.readUser(dn).orElseThrow().state() != state) {
+            if (Instant.now().isAfter(deadline)) {
+                fail(dn + " did not reach " + state.ldapValue() + ": " + records.readUser(dn).orElseThrow());
+            }
+            Thread.sleep(100); // polling the in-process agent's progress
+        }
+    }
+
+    private static String base64(byte[] bytes) {
+        return Base64.getEncoder().encodeToString(bytes);
+    }
+
+    private static Run run(String... arguments) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = DirkmsCommand.run(List.of(arguments), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private record Run(int code, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + code + "\nstdout:\n" + out + "\nstderr:\n" + err;
+        }
+    }
+}
