@@ -2,6 +2,7 @@ package org.dirkms.agent.directory;
 
 import java.math.BigInteger;
 import java.util.Locale;
+import org.apache.directory.api.ldap.model.entry.Value;
 
 /**
  * A closed interval of {@code entryUUID} values (RFC 4530), by which {@link PagedSearch} splits a
@@ -54,6 +55,27 @@ record EntryUuidRange(BigInteger lowest, BigInteger highest) {
             restricted.append('(').append(ENTRY_UUID).append("<=").append(uuid(highest)).append(')');
         }
         return restricted.isEmpty() ? filter : "(&" + filter + restricted + ")";
+    }
+
+    /** Whether {@code uuid} (an unsigned 128-bit number) lies in this range. */
+    boolean contains(BigInteger uuid) {
+        return lowest.compareTo(uuid) <= 0 && uuid.compareTo(highest) <= 0;
+    }
+
+    /**
+     * The unsigned number of an entryUUID value as a server returned it: the RFC 4122 string
+     * form, or the 16 octets; null if it is neither.
+     */
+    static BigInteger value(Value value) {
+        if (!value.isHumanReadable()) {
+            byte[] octets = value.getBytes();
+            return octets != null && octets.length == 16 ? new BigInteger(1, octets) : null;
+        }
+        String hex = value.getString().trim().replace("-", "");
+        if (hex.length() != 32 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+            return null;
+        }
+        return new BigInteger(hex, 16);
     }
 
     /** RFC 4122 section 3 string form, lower case: 8-4-4-4-12 hexadecimal digits. */

@@ -3,7 +3,9 @@ package org.dirkms.agent.directory;
 import static org.dirkms.schema.AttributeNames.OBJECT_CLASS;
 
 import java.io.IOException;
+import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +62,7 @@ final class PagedSearch {
 
     private static final Logger LOG = LoggerFactory.getLogger(PagedSearch.class);
     private static final String NO_ATTRIBUTES = "1.1";
+    private static final String ENTRY_UUID = "entryUUID";
 
     private final LdapConnection connection;
     /** Null until the root DSE was read; false once the server showed it cannot page. */
@@ -98,15 +101,11 @@ final class PagedSearch {
         return new ArrayList<>(found.values());
     }
 
-    /** Whether the last search could page (for tests and diagnostics); null before the first search. */
-    Boolean pagingSupported() {
-        return paging;
-    }
-
     /** Adds what {@code range} of the search matches to {@code found}; false if some of it may be missing. */
     private boolean collect(String base, String filter, SearchScope scope, String[] attributes, EntryUuidRange range,
             Map<String, Entry> found) {
-        Batch whole = search(base, range.restrict(filter), scope, attributes);
+        Batch whole = range == EntryUuidRange.ALL ? search(base, filter, scope, attributes)
+                : withinRange(search(base, range.restrict(filter), scope, withEntryUuid(attributes)), range, attributes);
         if (!whole.truncated()) {
             whole.addTo(found);
             return true;
@@ -133,6 +132,38 @@ final class PagedSearch {
         whole.addTo(found);
         found.putAll(halves);
         return complete;
+    }
+
+    /**
+     * {@code batch} as the caller asked for it, once every entry's entryUUID is seen to lie in
+     * {@code range}: a server that ignored or misread the restriction would otherwise make each
+     * half as large as the whole, and the split would never end.
+     */
+    private static Batch withinRange(Batch batch, EntryUuidRange range, String[] requested) {
+        boolean keep = Arrays.stream(requested).anyMatch(a -> a.equalsIgnoreCase(ENTRY_UUID) || a.equals("+"));
+        for (Entry entry : batch.entries().values()) {
+            Attribute uuid = entry.get(ENTRY_UUID);
+            BigInteger value = uuid == null || uuid.get() == null ? null : EntryUuidRange.value(uuid.get());
+            if (value == null || !range.contains(value)) {
+                throw new Refused("the server returned " + entry.getDn().getName() + " with entryUUID "
+                        + (uuid == null ? "(none)" : uuid.get()) + " for a search restricted to " + range.restrict("")
+                        + ": it does not order entryUUID as RFC 4530 says");
+            }
+            if (!keep) {
+                entry.removeAttributes(ENTRY_UUID);
+            }
+        }
+        return batch;
+    }
+
+    private static String[] withEntryUuid(String[] attributes) {
+        if (Arrays.stream(attributes).anyMatch(a -> a.equalsIgnoreCase(ENTRY_UUID) || a.equals("+"))) {
+            return attributes;
+        }
+        boolean none = attributes.length == 1 && NO_ATTRIBUTES.equals(attributes[0]);
+        String[] extended = none ? new String[] {OBJECT_CLASS, ENTRY_UUID} : Arrays.copyOf(attributes, attributes.length + 1);
+        extended[extended.length - 1] = ENTRY_UUID;
+        return extended;
     }
 
     private Batch search(String base, String filter, SearchScope scope, String[] attributes) {

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
+import org.apache.directory.api.ldap.model.entry.Value;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -66,6 +67,23 @@ class EntryUuidRangeTest {
         BigInteger b = a.add(BigInteger.ONE);
         assertTrue(EntryUuidRange.uuid(a).compareTo(EntryUuidRange.uuid(b)) < 0);
         assertEquals(UUID.fromString(EntryUuidRange.uuid(b)).toString(), EntryUuidRange.uuid(b));
+    }
+
+    /** What the server returned is checked against the range: in either the string or the octet form. */
+    @Test
+    void returnedValuesAreReadAsUnsignedNumbersAndCheckedAgainstTheRange() {
+        String high = "e4b13ef8-7d0a-1041-92fc-c37c4c707ad4"; // a time-based UUID as slapd makes them
+        BigInteger value = EntryUuidRange.value(new Value(high));
+        assertEquals(new BigInteger("e4b13ef87d0a104192fcc37c4c707ad4", 16), value);
+        assertEquals(high, EntryUuidRange.uuid(value));
+        byte[] octets = new byte[16];
+        octets[0] = (byte) 0xe4;
+        assertEquals(BigInteger.valueOf(0xe4).shiftLeft(120), EntryUuidRange.value(new Value(octets)));
+        EntryUuidRange[] halves = EntryUuidRange.ALL.halves();
+        assertFalse(halves[0].contains(value));
+        assertTrue(halves[1].contains(value));
+        assertEquals(null, EntryUuidRange.value(new Value("not-a-uuid")));
+        assertEquals(null, EntryUuidRange.value(new Value(new byte[3])));
     }
 
     @Test
