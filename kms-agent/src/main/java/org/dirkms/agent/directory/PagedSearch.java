@@ -207,6 +207,9 @@ final class PagedSearch {
                 }
                 cookie = response.getCookie();
             } else if (code == ResultCodeEnum.SIZE_LIMIT_EXCEEDED) {
+                if (cookie != null) {
+                    release(base, filter, scope, attributes, cookie);
+                }
                 return new Batch(entries, true);
             } else if (code == ResultCodeEnum.UNAVAILABLE_CRITICAL_EXTENSION && cookie == null) {
                 throw new PagingRefused();
@@ -221,6 +224,24 @@ final class PagedSearch {
                 throw refusal(base, filter, result);
             }
         }
+    }
+
+    /**
+     * Tells the server the paged search holding {@code cookie} is over (a page size of 0, RFC 2696
+     * section 3). ApacheDS AM27 ends a paged search at its size limit without dropping the
+     * search's state from the session (it removes cookie 0 instead of the search's), so without
+     * this every cut-short search of a sweep would stay in the agent's long-lived session. The
+     * answer is not judged: a server that already dropped the search may call the cookie invalid,
+     * and the listing does not depend on it.
+     */
+    private void release(String base, String filter, SearchScope scope, String[] attributes, byte[] cookie) {
+        SearchRequest request = request(base, filter, scope, attributes);
+        PagedResults control = new PagedResultsImpl();
+        control.setSize(0);
+        control.setCookie(cookie);
+        request.addControl(control);
+        SearchResultDone done = execute(request, base, filter, new LinkedHashMap<>());
+        LOG.debug("Released the paged search {} under {}: {}", filter, base, done.getLdapResult().getResultCode());
     }
 
     private Batch run(SearchRequest request, String base, String filter, Map<String, Entry> entries) {
