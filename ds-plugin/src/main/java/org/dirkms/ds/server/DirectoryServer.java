@@ -224,8 +224,9 @@ public final class DirectoryServer implements AutoCloseable {
             ldap.setTransports(plain, secure);
             // ApacheDS caps every non-superuser search at 100 entries by default, which would
             // silently cut the KMS agent's reconciliation of a large tree; the wire guard caps
-            // anonymous searches instead (AccessPolicy.ANONYMOUS_SIZE_LIMIT).
-            ldap.setMaxSizeLimit(LdapServer.NO_SIZE_LIMIT);
+            // anonymous searches instead (AccessPolicy.ANONYMOUS_SIZE_LIMIT). A test may set a
+            // limit to stand for a server that has one.
+            ldap.setMaxSizeLimit(settings.searchSizeLimit() == 0 ? LdapServer.NO_SIZE_LIMIT : settings.searchSizeLimit());
             ldap.setKeystoreFile(tls.keyStoreFile().toString());
             ldap.setCertificatePassword(tls.keyStorePassphrase());
             ldap.addExtendedOperationHandler(new StartTlsHandler());

@@ -23,9 +23,13 @@ import org.dirkms.schema.DirectoryLayout;
  * @param anonymousAccess whether anonymous binds may search (the guard still hides secrets)
  * @param kmsGuard        whether the KMS interceptor and wire guard are installed; false only for
  *                        the benchmark measuring their cost
+ * @param searchSizeLimit the most entries one search by a non-administrator returns (ApacheDS'
+ *                        maxSizeLimit, counted over all pages of a paged search); 0, the default,
+ *                        for no limit, so that the KMS agent reconciles the whole tree in one
+ *                        search (anonymous searches are capped by the guard regardless)
  */
 public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPort, int ldapsPort, String suffix,
-        boolean anonymousAccess, boolean kmsGuard) {
+        boolean anonymousAccess, boolean kmsGuard, int searchSizeLimit) {
 
     /** The default bind address: loopback only, so a fresh install exposes nothing. */
     public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
@@ -71,7 +75,17 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
             throw new IllegalArgumentException("suffix '" + suffix + "' is not a valid DN, e.g. "
                     + DirectoryLayout.DEFAULT_SUFFIX, e);
         }
+        if (searchSizeLimit < 0) {
+            throw new IllegalArgumentException("search size limit " + searchSizeLimit
+                    + " is negative: give the most entries a search returns, or 0 for no limit");
+        }
         dataDirectory = dataDirectory.toAbsolutePath().normalize();
+    }
+
+    /** Settings without a search size limit (see the canonical constructor for the parameters). */
+    public ServerSettings(Path dataDirectory, String bindAddress, int ldapPort, int ldapsPort, String suffix,
+            boolean anonymousAccess, boolean kmsGuard) {
+        this(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard, 0);
     }
 
     /** The defaults: loopback, ports 10389/10636, {@code dc=example,dc=com}, anonymous reads, guard on. */
@@ -88,29 +102,41 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
     /** A copy with other ports. */
     public ServerSettings withPorts(int newLdapPort, int newLdapsPort) {
         return new ServerSettings(dataDirectory, bindAddress, newLdapPort, newLdapsPort, suffix, anonymousAccess,
-                kmsGuard);
+                kmsGuard, searchSizeLimit);
     }
 
     /** A copy with another bind address. */
     public ServerSettings withBindAddress(String newBindAddress) {
         return new ServerSettings(dataDirectory, newBindAddress, ldapPort, ldapsPort, suffix, anonymousAccess,
-                kmsGuard);
+                kmsGuard, searchSizeLimit);
     }
 
     /** A copy with another suffix. */
     public ServerSettings withSuffix(String newSuffix) {
         return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, newSuffix, anonymousAccess,
-                kmsGuard);
+                kmsGuard, searchSizeLimit);
     }
 
     /** A copy with anonymous access on or off. */
     public ServerSettings withAnonymousAccess(boolean allowed) {
-        return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, allowed, kmsGuard);
+        return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, allowed, kmsGuard,
+                searchSizeLimit);
     }
 
     /** A copy with the KMS guard on or off (off only to measure its cost). */
     public ServerSettings withKmsGuard(boolean enabled) {
-        return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, enabled);
+        return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, enabled,
+                searchSizeLimit);
+    }
+
+    /**
+     * A copy whose server returns at most {@code limit} entries per search to non-administrators
+     * (0: no limit), as an operator of another server might configure; for tests of the agent's
+     * paged and split searches.
+     */
+    public ServerSettings withSearchSizeLimit(int limit) {
+        return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard,
+                limit);
     }
 
     private static boolean isIpv4Literal(String text) {

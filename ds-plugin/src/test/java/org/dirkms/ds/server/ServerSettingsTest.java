@@ -21,6 +21,7 @@ class ServerSettingsTest {
         assertEquals("dc=example,dc=com", settings.suffix());
         assertTrue(settings.anonymousAccess());
         assertTrue(settings.kmsGuard());
+        assertEquals(0, settings.searchSizeLimit(), "no size limit: the agent reconciles the tree in one search");
         assertTrue(settings.dataDirectory().isAbsolute());
         assertEquals(0, ServerSettings.forTests(data).ldapPort());
     }
@@ -38,6 +39,8 @@ class ServerSettingsTest {
         assertMessage("bind address '::zz' is not a valid IP address", () -> settings.withBindAddress("::zz"));
         assertMessage("suffix 'dc=example,,' is not a valid DN", () -> settings.withSuffix("dc=example,,"));
         assertMessage("suffix is required", () -> settings.withSuffix(""));
+        assertMessage("search size limit -1 is negative", () -> settings.withSearchSizeLimit(-1));
+        assertEquals(10, settings.withSearchSizeLimit(10).withPorts(0, 0).searchSizeLimit(), "copies keep the limit");
         // Both ports 0 is fine: two different free ports are picked.
         assertEquals(0, settings.withPorts(0, 0).ldapsPort());
         assertEquals("::1", settings.withBindAddress("::1").bindAddress());

@@ -1,11 +1,8 @@
 package org.dirkms.agent.directory;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.apache.directory.api.ldap.model.cursor.CursorException;
-import org.apache.directory.api.ldap.model.cursor.EntryCursor;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Modification;
@@ -18,9 +15,15 @@ import org.apache.directory.ldap.client.api.LdapConnection;
 /** The few LDAP operations the record classes share, with failures turned into {@link DirectoryAccessException}s. */
 final class LdapEntries {
     private final LdapConnection connection;
+    private final PagedSearch searches;
 
     LdapEntries(LdapConnection connection) {
+        this(connection, PagedSearch.DEFAULT_PAGE_SIZE);
+    }
+
+    LdapEntries(LdapConnection connection, int pageSize) {
         this.connection = connection;
+        this.searches = new PagedSearch(connection, pageSize);
     }
 
     void add(Entry entry) throws LdapException {
@@ -61,16 +64,12 @@ final class LdapEntries {
         }
     }
 
+    /**
+     * Every matching entry, paged and split as {@link PagedSearch} does, so that a server's size
+     * limit never hides an entry from a listing; an empty list when {@code base} does not exist.
+     */
     List<Entry> search(String base, String filter, SearchScope scope, String... attributes) {
-        List<Entry> found = new ArrayList<>();
-        try (EntryCursor cursor = connection.search(base, filter, scope, attributes)) {
-            while (cursor.next()) {
-                found.add(cursor.get());
-            }
-        } catch (LdapException | CursorException | IOException e) {
-            throw failure("search " + filter + " under", base, e);
-        }
-        return found;
+        return searches.all(base, filter, scope, attributes);
     }
 
     List<String> strings(String dn, String attribute) {

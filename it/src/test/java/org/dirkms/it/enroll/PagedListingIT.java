@@ -1,0 +1,60 @@
+package org.dirkms.it.enroll;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.directory.EnrollmentRecords;
+import org.dirkms.agent.directory.LdapEnrollmentRecords;
+import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.TestDirectory;
+import org.dirkms.schema.EnrollmentState;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The agent's listings follow the paged-results cookie (RFC 2696) over several pages of 200: on
+ * dirkms' own server (no size limit) {@value #USERS} requested users come back complete, with
+ * their attributes and as DNs only. Stopping after the first page, or asking ApacheDS for no
+ * attributes ("1.1", which AM27 answers with one page and a final success), would list 200.
+ */
+class PagedListingIT {
+    private static final int USERS = 450;
+
+    @RegisterExtension
+    static final TestDirectory directory = new TestDirectory();
+
+    @BeforeAll
+    static void manyRequestedUsers() {
+        StringBuilder ldif = new StringBuilder();
+        for (int i = 0; i < USERS; i++) {
+            ldif.append("dn: uid=paged").append(i).append(',').append(directory.layout().people())
+                    .append("\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: paged").append(i)
+                    .append("\ncn: Paged ").append(i).append("\nsn: Paged\nmail: paged").append(i)
+                    .append("@example.com\nkmsEnrollmentState: requested\n\n");
+        }
+        LdapTools.against(directory).asAdmin().withArguments("-ZZ").add(ldif.toString()).assertSuccess();
+    }
+
+    @Test
+    void everyPageIsRead() throws Exception {
+        try (LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection()) {
+            EnrollmentRecords records = new LdapEnrollmentRecords(connection, directory.layout());
+            List<EnrollmentRecords.UserEntry> users = records.usersInState(EnrollmentState.REQUESTED);
+            Set<String> distinct = new HashSet<>();
+            for (EnrollmentRecords.UserEntry user : users) {
+                distinct.add(user.dn().toLowerCase(Locale.ROOT));
+                assertEquals(1, user.mail().size(), user.dn() + " came with its attributes");
+            }
+            assertEquals(USERS, users.size());
+            assertEquals(USERS, distinct.size(), "no user listed twice");
+            List<String> dns = records.findDns(directory.layout().people(), "(uid=paged*)");
+            assertEquals(USERS, dns.size(), "DNs only: every page");
+            assertEquals(USERS, new HashSet<>(dns.stream().map(dn -> dn.toLowerCase(Locale.ROOT)).toList()).size());
+        }
+    }
+}
