@@ -30,18 +30,28 @@ class PagedListingIT {
 
     @BeforeAll
     static void manyRequestedUsers() {
+        addRequestedUsers(directory, "paged", USERS);
+    }
+
+    @Test
+    void everyPageIsRead() throws Exception {
+        assertListsEveryUser(directory, "paged", USERS);
+    }
+
+    /** Adds {@code count} requested users uid=&lt;prefix&gt;N with one mail each, in one ldapadd. */
+    static void addRequestedUsers(TestDirectory directory, String prefix, int count) {
         StringBuilder ldif = new StringBuilder();
-        for (int i = 0; i < USERS; i++) {
-            ldif.append("dn: uid=paged").append(i).append(',').append(directory.layout().people())
-                    .append("\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: paged").append(i)
-                    .append("\ncn: Paged ").append(i).append("\nsn: Paged\nmail: paged").append(i)
+        for (int i = 0; i < count; i++) {
+            ldif.append("dn: uid=").append(prefix).append(i).append(',').append(directory.layout().people())
+                    .append("\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: ").append(prefix).append(i)
+                    .append("\ncn: Paged ").append(i).append("\nsn: Paged\nmail: ").append(prefix).append(i)
                     .append("@example.com\nkmsEnrollmentState: requested\n\n");
         }
         LdapTools.against(directory).asAdmin().withArguments("-ZZ").add(ldif.toString()).assertSuccess();
     }
 
-    @Test
-    void everyPageIsRead() throws Exception {
+    /** The agent's listings return each of the {@code count} users once, with attributes and as DNs only. */
+    static void assertListsEveryUser(TestDirectory directory, String prefix, int count) throws Exception {
         try (LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection()) {
             EnrollmentRecords records = new LdapEnrollmentRecords(connection, directory.layout());
             List<EnrollmentRecords.UserEntry> users = records.usersInState(EnrollmentState.REQUESTED);
@@ -50,11 +60,11 @@ class PagedListingIT {
                 distinct.add(user.dn().toLowerCase(Locale.ROOT));
                 assertEquals(1, user.mail().size(), user.dn() + " came with its attributes");
             }
-            assertEquals(USERS, users.size());
-            assertEquals(USERS, distinct.size(), "no user listed twice");
-            List<String> dns = records.findDns(directory.layout().people(), "(uid=paged*)");
-            assertEquals(USERS, dns.size(), "DNs only: every page");
-            assertEquals(USERS, new HashSet<>(dns.stream().map(dn -> dn.toLowerCase(Locale.ROOT)).toList()).size());
+            assertEquals(count, users.size());
+            assertEquals(count, distinct.size(), "no user listed twice");
+            List<String> dns = records.findDns(directory.layout().people(), "(uid=" + prefix + "*)");
+            assertEquals(count, dns.size(), "DNs only: every user");
+            assertEquals(count, new HashSet<>(dns.stream().map(dn -> dn.toLowerCase(Locale.ROOT)).toList()).size());
         }
     }
 }
