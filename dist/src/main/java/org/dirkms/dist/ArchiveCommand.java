@@ -26,6 +26,13 @@ import org.dirkms.agent.keys.RecoveryKeyStore;
  * contains key material.
  */
 public final class ArchiveCommand implements Subcommand {
+    /**
+     * Exit code when nothing could be checked (the key store or the directory failed), kept
+     * apart from {@link #FAILED}, "problems found", so that a script never reads an unreachable
+     * directory as a damaged archive or the reverse.
+     */
+    static final int NOT_CHECKED = 3;
+
     /** Flags of {@link AgentOptions} that mean nothing to a check: refused rather than ignored. */
     private static final List<String> NOT_FOR_CHECK = List.of("--ca-name", "--passphrase-file", "--workers",
             "--lease-seconds", "--sweep-seconds");
@@ -56,7 +63,8 @@ public final class ArchiveCommand implements Subcommand {
                                     history, kept on purpose, and not reported)
                   duplicate         a certificate on two users, twice among one user's children or in
                                     two records; two encryption certificates on one enrolled user
-                Exit code 0: no problems; 1: problems found, or the check could not run; 2: usage error.
+                Exit code 0: no problems; 1: problems found; 2: usage error; 3: the check could not run
+                (key store or directory unreachable): nothing was checked.
                 No key material is ever printed.
 
                   --data DIR            data folder of 'dirkms serve' (default ./data): its recovery/ key
@@ -125,7 +133,7 @@ public final class ArchiveCommand implements Subcommand {
         } catch (IllegalArgumentException e) {
             // The message names the file, never the passphrase.
             err.println("dirkms archive: " + e.getMessage());
-            return FAILED;
+            return NOT_CHECKED;
         }
         try (LdapNetworkConnection connection = options.open(Duration.ofMinutes(2).toMillis())) {
             ArchiveAudit audit = new ArchiveAudit(new LdapEnrollmentRecords(connection, options.layout),
@@ -139,7 +147,7 @@ public final class ArchiveCommand implements Subcommand {
         } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException e) {
             err.println("dirkms archive: cannot check the archive at " + options.connection.url() + ": "
                     + e.getMessage());
-            return FAILED;
+            return NOT_CHECKED;
         }
     }
 }

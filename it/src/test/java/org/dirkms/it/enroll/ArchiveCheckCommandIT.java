@@ -196,6 +196,9 @@ class ArchiveCheckCommandIT {
                     other.resolve("recovery/key-recovery-agent.p12").toString()).code, "key store without passphrase");
             assertEquals(2, run("archive", "check", "--data", other.resolve("nothing").toString()).code,
                     "a data folder without a recovery key store");
+            Run unreachable = run("archive", "check", "--data", data.toString(), "--url", "ldap://127.0.0.1:1");
+            assertEquals(3, unreachable.code, "no directory: nothing checked, not 'problems found'\n" + unreachable);
+            assertTrue(unreachable.err.contains("cannot check the archive at ldap://127.0.0.1:1"), unreachable.toString());
         }
     }
 
