@@ -65,8 +65,23 @@ public interface CaRecords {
     /** Replaces the CA's certificates and state (installing a subordinate's certificate). */
     void activateCa(String dn, List<byte[]> certificates, CaState state);
 
-    /** Replaces the CA's {@code certificateRevocationList;binary}. */
+    /**
+     * Replaces the CA's {@code certificateRevocationList;binary} unconditionally: for the first
+     * CRL of a CA being set up, which nobody else updates yet. Later CRLs go through
+     * {@link #replaceCrl}.
+     */
     void publishCrl(String dn, byte[] crl);
+
+    /**
+     * Publishes {@code crl} on the CA entry only if the entry's CRL is still exactly
+     * {@code expected} (null: the entry has none), in one atomic modify: the compare-and-swap
+     * that keeps two processes from each publishing their own successor of the same CRL.
+     *
+     * @return true if {@code crl} was published; false if the entry's CRL is not
+     *         {@code expected} any more (another process published meanwhile), nothing changed then
+     * @throws DirectoryAccessException if the modify fails for another reason
+     */
+    boolean replaceCrl(String dn, byte[] expected, byte[] crl);
 
     /** Adds a template entry if none exists at its DN; returns true if it was added. */
     boolean addTemplateIfAbsent(String dn, Map<String, List<String>> attributes);

@@ -15,7 +15,10 @@ import org.apache.directory.api.ldap.model.entry.DefaultEntry;
 import org.apache.directory.api.ldap.model.entry.DefaultModification;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.ModificationOperation;
+import org.apache.directory.api.ldap.model.exception.LdapAttributeInUseException;
 import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapNoSuchAttributeException;
+import org.apache.directory.api.ldap.model.exception.LdapOperationException;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.dirkms.agent.directory.CaRecords.CaEntry;
@@ -88,6 +91,41 @@ final class LdapCaEntries {
 
     void publishCrl(String dn, byte[] crl) {
         entries.modify(dn, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CRL_BINARY, crl));
+    }
+
+    /**
+     * The compare-and-swap of {@link CaRecords#replaceCrl}. RFC 4511 section 4.6: the changes
+     * of one modify are applied atomically, and deleting a value the attribute does not hold
+     * fails the whole modify with noSuchAttribute. So "delete the exact old CRL, add the new
+     * one" succeeds only while the old CRL is still the published one. RFC 4523 gives
+     * certificateRevocationList no EQUALITY rule; ApacheDS then matches the value by its bytes,
+     * which is what this needs (CrlCompareAndSwapIT measures it over a real socket).
+     *
+     * <p>With no CRL yet, the add of a value that appeared meanwhile and equals this one fails
+     * with attributeOrValueExists; a different value would be added beside it (the attribute is
+     * multi-valued), so this case is left to CA set-up, which writes the first CRL once.
+     */
+    boolean replaceCrl(String dn, byte[] expected, byte[] crl) {
+        try {
+            if (expected == null) {
+                entries.modifyOrThrow(dn, new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, CRL_BINARY, crl));
+            } else {
+                // Add before delete: the attribute never becomes empty in between, so ApacheDS keeps
+                // it under the name it was added with, certificateRevocationList;binary; delete
+                // first and it re-creates it as plain certificateRevocationList.
+                entries.modifyOrThrow(dn,
+                        new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, CRL_BINARY, crl),
+                        new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CRL_BINARY, expected));
+            }
+            return true;
+        } catch (LdapNoSuchAttributeException | LdapAttributeInUseException e) {
+            return false;
+        } catch (LdapException e) {
+            // Not LdapEntries.failure: ApacheDS echoes the whole request, two CRLs in base64, in its diagnostic.
+            String code = e instanceof LdapOperationException operation ? operation.getResultCode().getMessage()
+                    : e.getClass().getSimpleName();
+            throw new DirectoryAccessException("cannot publish the CRL on " + dn + ": " + code, e);
+        }
     }
 
     private static CaEntry toRecord(Entry entry) {

@@ -69,6 +69,11 @@ public final class LdapCaRecords implements CaRecords {
     }
 
     @Override
+    public boolean replaceCrl(String dn, byte[] expected, byte[] crl) {
+        return caEntries.replaceCrl(dn, expected, crl);
+    }
+
+    @Override
     public boolean addTemplateIfAbsent(String dn, Map<String, List<String>> attributes) {
         return templateEntries.addIfAbsent(dn, attributes);
     }
