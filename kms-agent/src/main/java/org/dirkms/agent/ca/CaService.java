@@ -147,7 +147,8 @@ public final class CaService {
     /**
      * Installs the certificate an outside root issued to the subordinate at {@code caDn}
      * (see {@link CaSetup#installSubordinate} for the checks), stores the chain in the key
-     * store, publishes it on the CA entry, activates the CA and publishes its first CRL.
+     * store, publishes it on the CA entry, activates the CA and publishes its CRL: the first, or
+     * when the CA has one already (installed before), its successor with every revocation kept.
      *
      * @throws IllegalArgumentException if a check fails; nothing is changed then
      */
@@ -165,7 +166,9 @@ public final class CaService {
             published.add(der(certificate));
         }
         records.activateCa(entry.dn(), published, CaState.ACTIVE);
-        records.publishCrl(entry.dn(), der(ca.renewCrl(null)));
+        // Not a fresh empty CRL: installing again (a renewed certificate for the same key, or a
+        // re-run) must keep the revocations the CA published since its first install.
+        publishCrl(ca);
         return ca;
     }
 

@@ -66,16 +66,10 @@ public interface CaRecords {
     void activateCa(String dn, List<byte[]> certificates, CaState state);
 
     /**
-     * Replaces the CA's {@code certificateRevocationList;binary} unconditionally: for the first
-     * CRL of a CA being set up, which nobody else updates yet. Later CRLs go through
-     * {@link #replaceCrl}.
-     */
-    void publishCrl(String dn, byte[] crl);
-
-    /**
      * Publishes {@code crl} on the CA entry only if the entry's CRL is still exactly
      * {@code expected} (null: the entry has none), in one atomic modify: the compare-and-swap
-     * that keeps two processes from each publishing their own successor of the same CRL.
+     * that keeps two processes from each publishing their own successor of the same CRL. It is
+     * the only way a CRL is written after the CA entry was added.
      *
      * @return true if {@code crl} was published; false if the entry's CRL is not
      *         {@code expected} any more (another process published meanwhile), nothing changed then

@@ -89,21 +89,27 @@ final class LdapCaEntries {
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CA_STATE, state.ldapValue()));
     }
 
-    void publishCrl(String dn, byte[] crl) {
-        entries.modify(dn, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CRL_BINARY, crl));
-    }
-
     /**
      * The compare-and-swap of {@link CaRecords#replaceCrl}. RFC 4511 section 4.6: the changes
      * of one modify are applied atomically, and deleting a value the attribute does not hold
-     * fails the whole modify with noSuchAttribute. So "delete the exact old CRL, add the new
-     * one" succeeds only while the old CRL is still the published one. RFC 4523 gives
-     * certificateRevocationList no EQUALITY rule; ApacheDS then matches the value by its bytes,
-     * which is what this needs (CrlCompareAndSwapIT measures it over a real socket).
+     * fails the whole modify with noSuchAttribute. So "add the new CRL, delete the exact old
+     * one" succeeds only while the old CRL is still the published one (adding a value that is
+     * there already fails too, with attributeOrValueExists; either way nothing changed).
+     *
+     * <p>Deleting one value needs the server to match values of certificateRevocationList.
+     * RFC 4523 section 2.3 defines none; ApacheDS AM27's core schema gives it
+     * certificateListExactMatch but no comparator of that rule's assertion (issuer and
+     * thisUpdate, RFC 4523 section 2.6), and matches whole values: CrlConcurrencyIT measures,
+     * over a real socket, that two CRLs of the same issuer made in the same second are told
+     * apart, and that a stale delete is refused, for the agent and for uid=admin through the
+     * guard. A server that matched values by that assertion instead would take two CRLs of one
+     * CA issued within the same second for equal, and a swap racing within that second could
+     * then replace the wrong one.
      *
      * <p>With no CRL yet, the add of a value that appeared meanwhile and equals this one fails
      * with attributeOrValueExists; a different value would be added beside it (the attribute is
-     * multi-valued), so this case is left to CA set-up, which writes the first CRL once.
+     * multi-valued). Only a CA set up without one (a subordinate before its install) meets this
+     * case, and only {@code dirkms ca install} writes that first CRL.
      */
     boolean replaceCrl(String dn, byte[] expected, byte[] crl) {
         try {

@@ -64,11 +64,6 @@ public final class LdapCaRecords implements CaRecords {
     }
 
     @Override
-    public void publishCrl(String dn, byte[] crl) {
-        caEntries.publishCrl(dn, crl);
-    }
-
-    @Override
     public boolean replaceCrl(String dn, byte[] expected, byte[] crl) {
         return caEntries.replaceCrl(dn, expected, crl);
     }
