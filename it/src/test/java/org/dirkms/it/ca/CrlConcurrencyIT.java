@@ -101,10 +101,16 @@ class CrlConcurrencyIT {
             for (LdapNetworkConnection connection : List.of(agent, admin)) {
                 LdapCaRecords records = new LdapCaRecords(connection, directory.layout(), Clock.systemUTC());
                 byte[] before = records.readCa(ca.dn()).orElseThrow().crl();
-                byte[] next = ca.renewCrl(crl(before)).getEncoded();
-                byte[] other = ca.renewCrl(crl(before)).getEncoded();
-                // Made within the same second, next and other share issuer and thisUpdate, all that
-                // RFC 4523's certificateListExactMatch asserts; the swap must still tell them apart.
+                // Two successors made within one second share issuer and thisUpdate, all that RFC 4523's
+                // certificateListExactMatch asserts (section 2.6); the swap must still tell them apart.
+                X509CRL nextCrl;
+                X509CRL otherCrl;
+                do {
+                    nextCrl = ca.renewCrl(crl(before));
+                    otherCrl = ca.renewCrl(crl(before));
+                } while (!nextCrl.getThisUpdate().equals(otherCrl.getThisUpdate()));
+                byte[] next = nextCrl.getEncoded();
+                byte[] other = otherCrl.getEncoded();
                 assertFalse(Arrays.equals(next, other), "two renewals differ at least in their signature");
 
                 assertFalse(records.replaceCrl(ca.dn(), other, next), "a CRL that is not published is not replaced");
@@ -113,6 +119,8 @@ class CrlConcurrencyIT {
                 assertArrayEquals(next, publishedCrls().get(0));
                 assertEquals(1, publishedCrls().size(), "the old value was deleted, not kept beside the new one");
                 assertFalse(records.replaceCrl(ca.dn(), before, other), "a stale expected CRL loses");
+                assertFalse(records.replaceCrl(ca.dn(), other, ca.renewCrl(nextCrl).getEncoded()),
+                        "a CRL equal to the published one in issuer and thisUpdate, but not in its bytes, loses");
                 assertArrayEquals(next, publishedCrls().get(0));
             }
         }
@@ -295,11 +303,6 @@ class CrlConcurrencyIT {
         @Override
         public void activateCa(String dn, List<byte[]> certificates, CaState state) {
             records.activateCa(dn, certificates, state);
-        }
-
-        @Override
-        public void publishCrl(String dn, byte[] crl) {
-            records.publishCrl(dn, crl);
         }
 
         @Override
