@@ -4,7 +4,8 @@
  * slapd (cn=config form) and plain ApacheDS instances (RFC 4512 form through
  * {@code ldapmodify}, meta-schema form through {@code ldapadd}).
  *
- * <p>Depends on {@code org.dirkms.schema} (the definitions to compare with), the Apache LDAP
+ * <p>Depends on {@code org.dirkms.schema} (the definitions to compare with), the agent's CA
+ * records ({@code org.dirkms.agent.directory}, whose CRL swap must work on slapd too), the Apache LDAP
  * API (LDIF reader and RFC 4512 description parsers), the ApacheDS test framework, and the
  * Debian tools of the packages slapd and ldap-utils, which the tests require rather than skip.
  */

@@ -67,7 +67,7 @@ public interface CaRecords {
 
     /**
      * Publishes {@code crl} on the CA entry only if the entry's CRL is still exactly
-     * {@code expected} (null: the entry has none), in one atomic modify: the compare-and-swap
+     * {@code expected} (null: the entry has none), atomically in the directory: the compare-and-swap
      * that keeps two processes from each publishing their own successor of the same CRL. It is
      * the only way a CRL is written after the CA entry was added.
      *
