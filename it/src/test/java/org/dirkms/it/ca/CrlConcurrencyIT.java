@@ -53,13 +53,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * CRL updates lose no revocation under concurrency. First the mechanism, measured over a real
- * socket: ApacheDS deletes one exact value of {@code certificateRevocationList;binary} (an
- * attribute RFC 4523 gives no EQUALITY rule) and refuses with noSuchAttribute a delete of a
- * value it does not hold, for the KMS agent and for the administrator through the guard. Then
- * the whole: threads of two "processes" (two {@link CaService}s over two connections, with
- * lock sets of their own) revoke different serials while each also renews the CRL in a loop;
- * every serial ends on the published CRL, which openssl reads back, and CRL numbers never
- * repeat.
+ * socket: ApacheDS deletes one exact value of {@code certificateRevocationList;binary} (RFC 4523
+ * defines no matching for it; ApacheDS's certificateListExactMatch has no comparator of its
+ * own and compares whole values) and refuses with noSuchAttribute a delete of a value it does
+ * not hold, for the KMS agent and for the administrator through the guard. Then the whole:
+ * threads of two "processes" (two {@link CaService}s over two connections, with lock sets of
+ * their own) revoke different serials while each also renews the CRL in a loop; every serial
+ * ends on the published CRL, which openssl reads back, and CRL numbers never repeat. Within
+ * one process, services made apart (as {@code dirkms serve} makes them for the agent and the
+ * scheduled renewal) share the JVM-wide lock and never make each other retry.
  */
 class CrlConcurrencyIT {
     @RegisterExtension
@@ -232,7 +234,7 @@ class CrlConcurrencyIT {
         Path der = work.resolve("final.crl");
         Files.write(der, values.get(0));
         LdapTools.Result text = LdapTools.run(List.of(LdapTools.executable("openssl"), "crl", "-inform", "DER", "-in",
-                der.toString(), "-noout", "-text"), java.util.Map.of(), null).assertSuccess();
+                der.toString(), "-noout", "-text"), Map.of(), null).assertSuccess();
         Set<BigInteger> opensslSerials = new HashSet<>();
         text.stdout().lines().map(String::trim).filter(line -> line.startsWith("Serial Number:"))
                 .forEach(line -> opensslSerials.add(new BigInteger(line.substring("Serial Number:".length()).trim(), 16)));
@@ -243,6 +245,59 @@ class CrlConcurrencyIT {
                 text.describe("openssl reads CRL number " + crlNumber(last)));
         // Without a lost swap the processes never overlapped and the test proved nothing about the directory's CAS.
         assertTrue(lostSwaps.get() > 0, "the two processes raced: some swap found the CRL changed since its read");
+    }
+
+    @Test
+    void servicesOfOneJvmTakeTurnsWithoutLosingASwap() throws Exception {
+        AtomicInteger swaps = new AtomicInteger();
+        AtomicInteger lostSwaps = new AtomicInteger();
+        SecureRandom random = new SecureRandom();
+        List<BigInteger> serials = new ArrayList<>();
+        List<LdapNetworkConnection> connections = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                // Each thread its own service and connection, made with the plain constructor.
+                LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection();
+                connections.add(connection);
+                CaService own = new CaService(new CountingSwaps(new LdapCaRecords(connection, directory.layout(),
+                        Clock.systemUTC()), swaps, lostSwaps), directory.layout(), Clock.systemUTC(), new SecureRandom());
+                List<BigInteger> mine = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    mine.add(new BigInteger(63, random).add(BigInteger.ONE));
+                }
+                serials.addAll(mine);
+                boolean renews = t == 0;
+                threads.add(pool.submit(() -> {
+                    start.await();
+                    for (BigInteger serial : mine) {
+                        own.revoke(ca, serial, RevocationReason.UNSPECIFIED);
+                        if (renews) {
+                            own.publishCrl(ca);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> thread : threads) {
+                thread.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+            for (LdapNetworkConnection connection : connections) {
+                connection.close();
+            }
+        }
+        assertEquals(0, lostSwaps.get(), "services of one JVM take turns: none read a CRL another replaced before its swap");
+        assertEquals(20, swaps.get(), "16 revocations and 4 renewals, one swap each");
+        Set<BigInteger> listed = new HashSet<>();
+        for (X509CRLEntry entry : service.currentCrl(ca).getRevokedCertificates()) {
+            listed.add(entry.getSerialNumber());
+        }
+        assertTrue(listed.containsAll(serials), "every serial revoked by the four services is on the CRL");
     }
 
     /** LDIF that swaps CRL {@code expected} for {@code next} on the CA entry. */
