@@ -135,6 +135,25 @@ class CaCommandIT {
         assertTrue(entry.contains("kmsCAState: active"), entry);
         assertEquals(2, entry.lines().filter(l -> l.startsWith("cACertificate")).count(), entry);
         assertEquals(1, entry.lines().filter(l -> l.startsWith("certificateRevocationList")).count(), entry);
+
+        // Installing again (a re-run, or a renewed certificate for the same key) keeps the CA's revocations.
+        run(0, "revoke", "--name", name, "--serial", "7e57", "--reason", "superseded");
+        String again = run(0, "install", "--name", name, "--cert", work.resolve("issuing.pem").toString(),
+                "--chain", work.resolve("outside.pem").toString());
+        assertTrue(again.contains("is active"), again);
+        String after = adminBase(dn, "certificateRevocationList;binary");
+        assertEquals(1, after.lines().filter(l -> l.startsWith("certificateRevocationList")).count(), after);
+        java.security.cert.X509CRL crl = (java.security.cert.X509CRL) CertificateFactory.getInstance("X.509")
+                .generateCRL(new ByteArrayInputStream(binary(after, "certificateRevocationList")));
+        assertTrue(crl.getRevokedCertificate(new java.math.BigInteger("7e57", 16)) != null,
+                "the serial revoked before the second install is still on the CRL");
+        assertEquals("3", crlNumberText(crl),
+                "first install, revocation, second install: CRL number 3");
+    }
+
+    private static String crlNumberText(java.security.cert.X509CRL crl) {
+        return org.bouncycastle.asn1.ASN1Integer.getInstance(org.bouncycastle.asn1.ASN1OctetString.getInstance(
+                crl.getExtensionValue("2.5.29.20")).getOctets()).getValue().toString();
     }
 
     private String run(int expectedExit, String... arguments) {

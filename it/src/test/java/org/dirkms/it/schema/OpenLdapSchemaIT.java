@@ -2,15 +2,23 @@ package org.dirkms.it.schema;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +30,13 @@ import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.ldif.LdifEntry;
 import org.apache.directory.api.ldap.model.ldif.LdifReader;
 import org.apache.directory.api.ldap.model.name.Dn;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.CRLNumber;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.cert.X509v2CRLBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.ContentEncryptionAlgorithm;
 import org.dirkms.schema.DirectoryLayout;
@@ -214,6 +229,72 @@ class OpenLdapSchemaIT {
             fail("system property dirkms.project.root is not set: run the ITs with mvn verify (failsafe sets it)");
         }
         return Path.of(root).toAbsolutePath().normalize();
+    }
+
+    /**
+     * The CA's CRL compare-and-swap works on slapd, whose core schema gives
+     * certificateRevocationList no EQUALITY rule: slapd refuses to add or delete one value of it
+     * (inappropriateMatching, 18), so LdapCaRecords replaces the CRL under an RFC 4528 assertion
+     * that the entry's entryCSN is still the one read with the CRL; a stale assertion is
+     * assertionFailed (122).
+     */
+    @Test
+    void slapdSwapsTheCaCrlUnderAnAssertionOnItsEntryCsn() throws Exception {
+        String caDn = "cn=Swap CA," + LAYOUT.certificationAuthorities();
+        byte[] first = crl(1);
+        byte[] second = crl(2);
+        byte[] third = crl(3);
+        Base64.Encoder base64 = Base64.getEncoder();
+        add("dn: " + LAYOUT.kms() + "\nobjectClass: organizationalUnit\nou: KMS\n\n"
+                + "dn: " + LAYOUT.certificationAuthorities() + "\nobjectClass: organizationalUnit\nou: Certification Authorities\n\n"
+                + "dn: " + caDn + "\nobjectClass: " + ObjectClassNames.CERTIFICATION_AUTHORITY + "\nobjectClass: "
+                + ObjectClassNames.PKI_CA + "\ncn: Swap CA\n" + AttributeNames.CA_STATE + ": active\n"
+                + "certificateRevocationList;binary:: " + base64.encodeToString(first) + "\n").assertSuccess();
+        ExternalTool.Result valueSwap = modify("dn: " + caDn + "\nchangetype: modify\nadd: certificateRevocationList;binary\n"
+                + "certificateRevocationList;binary:: " + base64.encodeToString(second) + "\n-\n"
+                + "delete: certificateRevocationList;binary\ncertificateRevocationList;binary:: "
+                + base64.encodeToString(first) + "\n-\n");
+        assertEquals(18, valueSwap.exitCode(), "slapd matches no CRL values: " + valueSwap.stderr());
+
+        String port = url.substring(url.lastIndexOf(':') + 1, url.length() - 1);
+        try (LdapNetworkConnection connection = new LdapNetworkConnection("127.0.0.1", Integer.parseInt(port))) {
+            connection.bind(ROOT_DN, password());
+            LdapCaRecords records = new LdapCaRecords(connection, LAYOUT, Clock.systemUTC());
+            assertFalse(records.replaceCrl(caDn, second, third), "a CRL that is not published is not replaced");
+            assertArrayEquals(first, records.readCa(caDn).orElseThrow().crl());
+            String csnBefore = entryCsn(caDn);
+            assertTrue(records.replaceCrl(caDn, first, second), "the published CRL is replaced");
+            assertArrayEquals(second, records.readCa(caDn).orElseThrow().crl());
+            assertFalse(records.replaceCrl(caDn, first, third), "a stale expected CRL loses");
+            assertArrayEquals(second, records.readCa(caDn).orElseThrow().crl());
+
+            // What guards the window between the read and the replace: slapd refuses a replace
+            // asserting an entryCSN the entry no longer has.
+            List<String> command = new ArrayList<>(List.of(ldapmodify.toString()));
+            command.addAll(bind());
+            command.addAll(List.of("-e", "!assert=(entryCSN=" + csnBefore + ")"));
+            ExternalTool.Result stale = ExternalTool.run(work, "dn: " + caDn + "\nchangetype: modify\n"
+                    + "replace: certificateRevocationList;binary\ncertificateRevocationList;binary:: "
+                    + base64.encodeToString(third) + "\n-\n", command);
+            assertEquals(122, stale.exitCode(), "assertionFailed: " + stale.stderr());
+            assertArrayEquals(second, records.readCa(caDn).orElseThrow().crl());
+        }
+    }
+
+    private String entryCsn(String dn) throws IOException, InterruptedException {
+        return search(dn, "(objectClass=*)", "entryCSN").lines().filter(line -> line.startsWith("entryCSN: "))
+                .map(line -> line.substring("entryCSN: ".length())).findFirst()
+                .orElseThrow(() -> new AssertionError("slapd returned no entryCSN for " + dn));
+    }
+
+    /** An empty CRL with CRL number {@code number}, signed by a throwaway EC P-256 key. */
+    private static byte[] crl(int number) throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair key = generator.generateKeyPair();
+        X509v2CRLBuilder builder = new X509v2CRLBuilder(new X500Name("CN=Swap CA"), new Date());
+        builder.addExtension(Extension.cRLNumber, false, new CRLNumber(BigInteger.valueOf(number)));
+        return builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate())).getEncoded();
     }
 
     private String configLdif(Path config, Path database, List<Path> schemas) {

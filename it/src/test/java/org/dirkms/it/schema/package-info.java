@@ -7,7 +7,8 @@
  * ({@code org.dirkms.agent.directory}) still see every entry.
  *
  * <p>Depends on {@code org.dirkms.schema} (the definitions to compare with), the agent's public
- * directory records (for the listings), the Apache LDAP
+ * directory records ({@code org.dirkms.agent.directory}: the listings, and the CA's CRL swap,
+ * which must work on slapd too), the Apache LDAP
  * API (LDIF reader and RFC 4512 description parsers), the ApacheDS test framework, and the
  * Debian tools of the packages slapd and ldap-utils, which the tests require rather than skip.
  */

@@ -13,5 +13,11 @@
  * persist what it returns (certificates, CRLs). Refusals are
  * {@link org.dirkms.agent.ca.IssuanceRefusedException}s whose message is a plain-language
  * reason fit for {@code kmsLastError}; no message ever contains key material or a passphrase.
+ *
+ * <p>A CRL is updated by reading the published one and publishing its successor, so updates
+ * must not interleave: {@link org.dirkms.agent.ca.CaService} makes them take turns per CA within
+ * the JVM ({@link org.dirkms.agent.ca.CrlUpdateLocks}) and publishes with the directory's
+ * compare-and-swap ({@link org.dirkms.agent.directory.CaRecords#replaceCrl}) against other
+ * processes, so no revocation is lost to a concurrent one.
  */
 package org.dirkms.agent.ca;

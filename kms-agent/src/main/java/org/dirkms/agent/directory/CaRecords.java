@@ -65,8 +65,17 @@ public interface CaRecords {
     /** Replaces the CA's certificates and state (installing a subordinate's certificate). */
     void activateCa(String dn, List<byte[]> certificates, CaState state);
 
-    /** Replaces the CA's {@code certificateRevocationList;binary}. */
-    void publishCrl(String dn, byte[] crl);
+    /**
+     * Publishes {@code crl} on the CA entry only if the entry's CRL is still exactly
+     * {@code expected} (null: the entry has none), atomically in the directory: the compare-and-swap
+     * that keeps two processes from each publishing their own successor of the same CRL. It is
+     * the only way a CRL is written after the CA entry was added.
+     *
+     * @return true if {@code crl} was published; false if the entry's CRL is not
+     *         {@code expected} any more (another process published meanwhile), nothing changed then
+     * @throws DirectoryAccessException if the modify fails for another reason
+     */
+    boolean replaceCrl(String dn, byte[] expected, byte[] crl);
 
     /** Adds a template entry if none exists at its DN; returns true if it was added. */
     boolean addTemplateIfAbsent(String dn, Map<String, List<String>> attributes);

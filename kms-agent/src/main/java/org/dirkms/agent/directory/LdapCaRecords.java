@@ -64,8 +64,8 @@ public final class LdapCaRecords implements CaRecords {
     }
 
     @Override
-    public void publishCrl(String dn, byte[] crl) {
-        caEntries.publishCrl(dn, crl);
+    public boolean replaceCrl(String dn, byte[] expected, byte[] crl) {
+        return caEntries.replaceCrl(dn, expected, crl);
     }
 
     @Override

@@ -3,13 +3,18 @@ package org.dirkms.agent.directory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.apache.directory.api.ldap.codec.api.LdapApiService;
+import org.apache.directory.api.ldap.codec.controls.OpaqueControlFactory;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Modification;
 import org.apache.directory.api.ldap.model.entry.Value;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
+import org.apache.directory.api.ldap.model.message.ModifyRequest;
+import org.apache.directory.api.ldap.model.message.ModifyResponse;
 import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.apache.directory.api.ldap.model.message.controls.OpaqueControl;
 import org.apache.directory.ldap.client.api.LdapConnection;
 
 /** The few LDAP operations the record classes share, with failures turned into {@link DirectoryAccessException}s. */
@@ -41,6 +46,27 @@ final class LdapEntries {
     /** Modifies and lets the caller see the LDAP API exception (for test-and-set). */
     void modifyOrThrow(String dn, Modification... modifications) throws LdapException {
         connection.modify(dn, modifications);
+    }
+
+    /**
+     * Sends {@code request} and returns the server's response whatever its result code, for
+     * callers that tell result codes apart (e.g. assertionFailed). Each control of the request
+     * must be one the codec knows; see {@link #allowOpaqueRequestControl}.
+     */
+    ModifyResponse modify(ModifyRequest request) throws LdapException {
+        return connection.modify(request);
+    }
+
+    /**
+     * Lets this connection's codec send a request control it has no class for, its value given
+     * already encoded ({@link OpaqueControl}): the codec refuses to encode a control whose OID
+     * it does not know.
+     */
+    void allowOpaqueRequestControl(String oid) {
+        LdapApiService codec = connection.getCodecService();
+        if (!codec.getRequestControlFactories().containsKey(oid)) {
+            codec.registerRequestControl(new OpaqueControlFactory(codec, oid));
+        }
     }
 
     /** Deletes the entry; one already gone counts as deleted (a retry after the delete reached the server). */
