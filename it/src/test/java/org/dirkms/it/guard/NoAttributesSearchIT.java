@@ -9,8 +9,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.directory.api.ldap.model.cursor.SearchCursor;
+import org.apache.directory.api.ldap.model.entry.DefaultEntry;
 import org.apache.directory.api.ldap.model.message.Response;
 import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.message.SearchRequest;
@@ -18,8 +22,12 @@ import org.apache.directory.api.ldap.model.message.SearchRequestImpl;
 import org.apache.directory.api.ldap.model.message.SearchResultDone;
 import org.apache.directory.api.ldap.model.message.SearchResultEntry;
 import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.apache.directory.api.ldap.model.message.controls.ChangeType;
+import org.apache.directory.api.ldap.model.message.controls.EntryChange;
 import org.apache.directory.api.ldap.model.message.controls.PagedResults;
 import org.apache.directory.api.ldap.model.message.controls.PagedResultsImpl;
+import org.apache.directory.api.ldap.model.message.controls.PersistentSearch;
+import org.apache.directory.api.ldap.model.message.controls.PersistentSearchImpl;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.ldap.client.api.LdapConnection;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
@@ -36,8 +44,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * (RFC 2696) with its first page and a final success without a cookie, and a plain one that
  * reaches a size limit with other (80) instead of sizeLimitExceeded (4); the server's
  * {@code NoAttributesSearchFilter} keeps ApacheDS from seeing "1.1". Checked with and without
- * the KMS guard, with {@code ldapsearch} and the Apache LDAP API; lists mixing "1.1" with other
- * selectors keep returning those attributes.
+ * the KMS guard, with {@code ldapsearch} and the Apache LDAP API; a persistent search for "1.1"
+ * reports names only; lists mixing "1.1" with other selectors keep returning those attributes.
  */
 class NoAttributesSearchIT {
 
@@ -157,6 +165,46 @@ class NoAttributesSearchIT {
         assertTrue(user.contains("mail: names7@example.com") && user.contains("cn: Names 7"), user);
         String twice = admin.search(base, "(uid=names7)", "1.1", "1.1").assertSuccess().stdout();
         assertEquals("dn: uid=names7," + base, twice.strip(), twice);
+    }
+
+    @Test
+    void aPersistentSearchForNoAttributesReportsNamesOnly() throws Exception {
+        String base = directory.layout().people();
+        try (LdapConnection listener = directory.adminConnection();
+                LdapConnection writer = directory.adminConnection()) {
+            listener.setTimeOut(60_000);
+            PersistentSearch psearch = new PersistentSearchImpl();
+            psearch.setChangesOnly(true);
+            psearch.setReturnECs(true);
+            psearch.setChangeTypes(ChangeType.ADD.getValue());
+            SearchRequest request = new SearchRequestImpl().setBase(new Dn(base)).setFilter("(objectClass=*)")
+                    .setScope(SearchScope.SUBTREE).addAttributes("1.1").addControl(psearch);
+            SearchCursor cursor = listener.search(request);
+            // The server registers the listener some moments after the request: add entries,
+            // one at a time, until the first notification arrives.
+            CountDownLatch notified = new CountDownLatch(1);
+            CompletableFuture<Integer> writes = CompletableFuture.supplyAsync(() -> {
+                int count = 0;
+                try {
+                    while (count < 50 && !notified.await(100, TimeUnit.MILLISECONDS)) {
+                        writer.add(new DefaultEntry("uid=watched" + count + "," + base, "objectClass: inetOrgPerson",
+                                "uid: watched" + count, "cn: Watched " + count, "sn: Watched"));
+                        count++;
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                return count;
+            });
+            assertTrue(cursor.next(), "a persistent search notification");
+            notified.countDown();
+            SearchResultEntry added = (SearchResultEntry) cursor.get();
+            assertTrue(added.getObjectName().getName().startsWith("uid=watched"), added.getObjectName().getName());
+            assertEquals(0, added.getEntry().size(), added.getEntry().toString());
+            assertNotNull(added.getControl(EntryChange.OID), "the entry change notification control stays");
+            assertTrue(writes.get(60, TimeUnit.SECONDS) >= 1);
+            listener.abandon(request.getMessageId());
+        }
     }
 
     private SearchRequest namesRequest() throws Exception {
