@@ -93,6 +93,23 @@ class NoAttributesSearchIT {
     }
 
     @Test
+    void anAnonymousPagedSearchForNoAttributesEndsLikeOneForAnAttribute() {
+        // Pages past the anonymous cap end as ApacheDS ends any paged search there; "1.1" must
+        // change nothing but the attributes.
+        LdapTools anonymous = LdapTools.against(directory).anonymous();
+        String base = directory.layout().people();
+        LdapTools.Result names = anonymous.searchRaw("-LLL", "-o", "ldif-wrap=no", "-E", "pr=" + PAGE + "/noprompt",
+                "-b", base, "(uid=names*)", "1.1");
+        LdapTools.Result mails = anonymous.searchRaw("-LLL", "-o", "ldif-wrap=no", "-E", "pr=" + PAGE + "/noprompt",
+                "-b", base, "(uid=names*)", "mail");
+        assertEquals(mails.exitCode(), names.exitCode(), names.describe("the exit code of the mail search, "
+                + mails.exitCode()));
+        assertEquals(distinctNames(mails), distinctNames(names), names.describe("as many names as with mail"));
+        assertEquals(AccessPolicy.ANONYMOUS_SIZE_LIMIT, distinctNames(names), names.describe("the cap"));
+        assertNoAttributes(names);
+    }
+
+    @Test
     void aSearchForNoAttributesWithTheClientsSizeLimitEndsWithSizeLimitExceeded() {
         LdapTools.Result limited = LdapTools.against(unguarded).asAdmin().searchRaw("-LLL", "-o", "ldif-wrap=no",
                 "-z", "10", "-b", unguarded.layout().people(), "(uid=names*)", "1.1").assertExitCode(4);
