@@ -39,9 +39,10 @@ import org.apache.mina.core.write.WriteRequest;
  * attribute list made of {@code "1.1"} only with {@code objectClass} (every entry has it) before
  * ApacheDS sees the request, and sends each result entry of that request with its DN and no
  * attribute, so the client gets exactly what it asked for. A list mixing {@code "1.1"} with
- * other selectors is left alone: AM27 then ignores {@code "1.1"}, as the RFC says, and never
- * takes the failing path. Syncrepl requests (RFC 4533) are left alone too: their own handler
- * has no look-ahead.
+ * other selectors is left alone: AM27 then ignores {@code "1.1"}, as the RFC says (measured with
+ * {@code mail} and {@code +}, also at the size limit). Syncrepl requests (RFC 4533) are left
+ * alone too: ApacheDS hands them to its replication handler, not to the search handler whose
+ * look-ahead fails, and the KMS agent's sync state must not depend on this filter.
  *
  * <p>A marked message id is forgotten when its SearchResultDone leaves or the session closes.
  * An abandoned search gets no SearchResultDone (RFC 4511 section 4.11) while entries already on
