@@ -237,6 +237,9 @@ public final class DirectoryServer implements AutoCloseable {
             if (interceptor != null) {
                 WireGuard.install(ldap, interceptor);
             }
+            // With or without the guard: AM27 itself fails paged and size-limited "1.1" searches.
+            // Installed after the guard, so it sits between the codec and the guard.
+            NoAttributesSearchFilter.install(ldap);
             int boundLdap = boundPort(plain);
             int boundLdaps = boundPort(secure);
             DirectoryServer server = new DirectoryServer(settings, layout, service, ldap, interceptor, tls, boundLdap,

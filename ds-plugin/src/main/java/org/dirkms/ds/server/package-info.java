@@ -3,7 +3,8 @@
  * survives restarts (schema partition, system and suffix partitions with their indexes), the KMS
  * schema, the bootstrap tree, the generated administrator and KMS agent credentials, the TLS
  * credentials, and an LDAP server on loopback with StartTLS, LDAPS, persistent search and the
- * syncrepl provider, with the KMS guard wired in.
+ * syncrepl provider, with the KMS guard wired in, and the wire filter that works around ApacheDS
+ * AM27's failures of searches for no attributes ({@code "1.1"}), with or without the guard.
  *
  * <p>Owns: {@link org.dirkms.ds.server.ServerSettings}, {@link org.dirkms.ds.server.DirectoryServer}
  * and the {@link org.dirkms.ds.server.TlsCredentialSource} seam. May depend on ApacheDS, the

@@ -19,8 +19,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * The agent's listings follow the paged-results cookie (RFC 2696) over several pages of 200: on
  * dirkms' own server (no size limit) {@value #USERS} requested users come back complete, with
- * their attributes and as DNs only. Stopping after the first page, or asking ApacheDS for no
- * attributes ("1.1", which AM27 answers with one page and a final success), would list 200.
+ * their attributes and as DNs only. Stopping after the first page, or asking a plain ApacheDS AM27
+ * for no attributes ("1.1", which it answers with one page and a final success; dirkms' server
+ * works around that, see NoAttributesSearchIT), would list 200.
  */
 class PagedListingIT {
     private static final int USERS = 450;
