@@ -18,6 +18,7 @@ import org.dirkms.agent.ca.IssuanceRefusedException;
 import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.enroll.AgentConnection;
+import org.dirkms.agent.enroll.BulkEnrollment;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
@@ -44,7 +45,7 @@ final class AgentOptions {
               --suffix DN           the directory suffix (default dc=example,dc=com)
               --ca-name CN          the issuing CA (default "dirkms Root CA")
               --passphrase-file F   the CA key store passphrase (default DIR/ca/<name>.pass)
-              --workers N           users handled at once (default 2)
+              --workers N           users handled at once (default 4)
               --lease-seconds N     how long a claim on a user lasts before another process may take
                                     the work over (default 300)
               --sweep-seconds N     how often the agent reconciles the whole tree (default 60)""";
@@ -81,7 +82,7 @@ final class AgentOptions {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        this.workers = number(flags, "workers", 2, 1, 64);
+        this.workers = number(flags, "workers", BulkEnrollment.DEFAULT_WORKERS, 1, 64);
         this.lease = java.time.Duration.ofSeconds(number(flags, "lease-seconds", 300, 1, 86_400));
         this.sweep = java.time.Duration.ofSeconds(number(flags, "sweep-seconds", 60, 1, 86_400));
         this.specific = specific;

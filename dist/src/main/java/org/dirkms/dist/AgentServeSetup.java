@@ -7,6 +7,7 @@ import java.time.Clock;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.dirkms.agent.ca.IssuanceRefusedException;
 import org.dirkms.agent.enroll.AgentConnection;
+import org.dirkms.agent.enroll.BulkEnrollment;
 import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.keys.RecoveryKeyStore;
@@ -25,8 +26,8 @@ import org.dirkms.schema.KeyAlgorithm;
 public final class AgentServeSetup {
     /** The RDN the key recovery agent's certificate has, below {@code ou=KMS}. */
     public static final String RECOVERY_AGENT_RDN = "cn=Key Recovery Agent";
-    /** Workers of the in-process agent: one per core of a small machine. */
-    static final int WORKERS = 2;
+    /** Workers of the in-process agent: see {@link BulkEnrollment#DEFAULT_WORKERS}. */
+    static final int WORKERS = BulkEnrollment.DEFAULT_WORKERS;
 
     private AgentServeSetup() {
     }

@@ -59,13 +59,14 @@ import org.junit.jupiter.api.io.TempDir;
  * uses a fifth of it by default ({@code dirkms.bench.enroll.rsa.users}), because RSA key
  * generation alone takes about a minute per thousand keys per core here. The bulk enrollment and
  * both ceilings run on the same number of threads: {@code dirkms.bench.enroll.workers}, by
- * default 2, the agent's default.
+ * default the agent's ({@link BulkEnrollment#DEFAULT_WORKERS}).
  */
 class EnrollmentBenchmarkIT {
     private static final int DEFAULT_USERS = 1000;
     /** How many turns the bulk enrollment and the two ceilings take (each turn: a slice of the users). */
     private static final int SLICES = 5;
-    private static final int WORKERS = Integer.getInteger("dirkms.bench.enroll.workers", 2);
+    private static final int WORKERS = Integer.getInteger("dirkms.bench.enroll.workers",
+            BulkEnrollment.DEFAULT_WORKERS);
 
     @RegisterExtension
     static final TestDirectory directory = new TestDirectory();
