@@ -273,26 +273,16 @@ public final class EnrollmentService {
                     break;
             }
         }
-        Optional<GroupEntry> group;
-        String unresolved = null;
-        try {
-            group = scope.groupOf(user);
-            if (group.isEmpty()) {
-                return nothing(user, "served by another KMS server");
-            }
-        } catch (EnrollmentFailure e) {
-            group = Optional.empty();
-            unresolved = e.getMessage();
+        Optional<GroupResolution> group = resolveGroup(user);
+        if (group.isEmpty()) {
+            return nothing(user, "served by another KMS server");
         }
         Instant leaseExpires = leaseFromNow();
         String claim = nextClaim() + ClaimLineage.supersedesSuffix(superseding(user));
         if (!records.claimFrom(user.dn(), user.state(), !user.kmsUser(), claim, leaseExpires)) {
             return nothing(user, "another process claimed the enrollment first");
         }
-        if (unresolved != null) {
-            return fail(user, unresolved, null, claim);
-        }
-        return enrollClaimed(user, group.get(), claim, leaseExpires);
+        return enrollResolved(user, group.get(), claim, leaseExpires);
     }
 
     /**
@@ -322,26 +312,42 @@ public final class EnrollmentService {
     }
 
     private EnrollmentResult claimAndEnroll(UserEntry user) {
-        Optional<GroupEntry> group;
-        String unresolved = null;
-        try {
-            group = scope.groupOf(user);
-            if (group.isEmpty()) {
-                return nothing(user, "served by another KMS server");
-            }
-        } catch (EnrollmentFailure e) {
-            group = Optional.empty();
-            unresolved = e.getMessage();
+        Optional<GroupResolution> group = resolveGroup(user);
+        if (group.isEmpty()) {
+            return nothing(user, "served by another KMS server");
         }
         Instant leaseExpires = leaseFromNow();
         String claim = nextClaim() + ClaimLineage.supersedesSuffix(superseding(user));
         if (!records.claim(user.dn(), EnrollmentState.REQUESTED, claim, leaseExpires)) {
             return nothing(user, "another process claimed the enrollment first");
         }
-        if (unresolved != null) {
-            return fail(user, unresolved, null, claim);
+        return enrollResolved(user, group.get(), claim, leaseExpires);
+    }
+
+    /** A user's group, or the plain-language reason it could not be resolved. */
+    private record GroupResolution(GroupEntry group, String unresolved) {
+    }
+
+    /**
+     * The group serving {@code user}, or why it cannot be resolved (an unknown group: the
+     * enrollment is still claimed, then fails with the reason, so the administrator sees it);
+     * empty when another KMS server serves the user.
+     */
+    private Optional<GroupResolution> resolveGroup(UserEntry user) {
+        try {
+            return scope.groupOf(user).map(group -> new GroupResolution(group, null));
+        } catch (EnrollmentFailure e) {
+            return Optional.of(new GroupResolution(null, e.getMessage()));
         }
-        return enrollClaimed(user, group.get(), claim, leaseExpires);
+    }
+
+    /** Goes on with a claimed enrollment: fails it when its group could not be resolved. */
+    private EnrollmentResult enrollResolved(UserEntry user, GroupResolution group, String claim,
+            Instant leaseExpires) {
+        if (group.unresolved() != null) {
+            return fail(user, group.unresolved(), null, claim);
+        }
+        return enrollClaimed(user, group.group(), claim, leaseExpires);
     }
 
     private EnrollmentResult takeOverIfExpired(UserEntry user) {
@@ -349,16 +355,9 @@ public final class EnrollmentService {
         if (user.rawLeaseExpires() == null || user.leaseExpires().isAfter(now)) {
             return nothing(user, "in progress under a valid lease");
         }
-        Optional<GroupEntry> group;
-        String unresolved = null;
-        try {
-            group = scope.groupOf(user);
-            if (group.isEmpty()) {
-                return nothing(user, "served by another KMS server");
-            }
-        } catch (EnrollmentFailure e) {
-            group = Optional.empty();
-            unresolved = e.getMessage();
+        Optional<GroupResolution> group = resolveGroup(user);
+        if (group.isEmpty()) {
+            return nothing(user, "served by another KMS server");
         }
         Instant leaseExpires = leaseFromNow();
         String claim = nextClaim() + ClaimLineage.supersedesSuffix(superseding(user))
@@ -372,10 +371,7 @@ public final class EnrollmentService {
         if (claim == null) {
             return nothing(user, "another process took the expired enrollment over first");
         }
-        if (unresolved != null) {
-            return fail(user, unresolved, null, claim);
-        }
-        return enrollClaimed(user, group.get(), claim, leaseExpires);
+        return enrollResolved(user, group.get(), claim, leaseExpires);
     }
 
     /**
