@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Runs the Debian command-line tools the schema tests drive (ldap-utils, slapd). A missing
@@ -89,6 +91,26 @@ final class ExternalTool {
     }
 
     /** A loopback port nobody listens on right now. */
+    /**
+     * Stops the daemon whose pid file is {@code pidFile} (nothing when it never started): SIGTERM,
+     * then, if it is still running after 20 seconds, SIGKILL and a failure naming it.
+     */
+    static void stopDaemon(Path pidFile, String name) throws IOException {
+        if (pidFile == null || !Files.isRegularFile(pidFile)) {
+            return;
+        }
+        long pid = Long.parseLong(Files.readString(pidFile, StandardCharsets.US_ASCII).strip());
+        ProcessHandle.of(pid).ifPresent(handle -> {
+            handle.destroy();
+            try {
+                handle.onExit().get(20, TimeUnit.SECONDS);
+            } catch (TimeoutException | InterruptedException | ExecutionException e) {
+                handle.destroyForcibly();
+                throw new AssertionError(name + " " + pid + " did not stop on SIGTERM; killed", e);
+            }
+        });
+    }
+
     static int freeLoopbackPort() throws IOException {
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1,
                 java.net.InetAddress.getLoopbackAddress())) {

@@ -14,9 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.directory.EnrollmentRecords;
@@ -102,19 +99,7 @@ class OpenLdapPagedSearchIT {
 
     @AfterAll
     void stopSlapd() throws IOException {
-        if (pidFile == null || !Files.isRegularFile(pidFile)) {
-            return;
-        }
-        long pid = Long.parseLong(Files.readString(pidFile, StandardCharsets.US_ASCII).strip());
-        ProcessHandle.of(pid).ifPresent(handle -> {
-            handle.destroy();
-            try {
-                handle.onExit().get(20, TimeUnit.SECONDS);
-            } catch (TimeoutException | InterruptedException | ExecutionException e) {
-                handle.destroyForcibly();
-                throw new AssertionError("slapd " + pid + " did not stop on SIGTERM; killed", e);
-            }
-        });
+        ExternalTool.stopDaemon(pidFile, "slapd");
     }
 
     @Test

@@ -20,9 +20,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Modification;
@@ -123,19 +120,7 @@ class OpenLdapSchemaIT {
 
     @AfterAll
     void stopSlapd() throws IOException {
-        if (pidFile == null || !Files.isRegularFile(pidFile)) {
-            return;
-        }
-        long pid = Long.parseLong(Files.readString(pidFile, StandardCharsets.US_ASCII).strip());
-        ProcessHandle.of(pid).ifPresent(handle -> {
-            handle.destroy();
-            try {
-                handle.onExit().get(20, TimeUnit.SECONDS);
-            } catch (TimeoutException | InterruptedException | ExecutionException e) {
-                handle.destroyForcibly();
-                throw new AssertionError("slapd " + pid + " did not stop on SIGTERM; killed", e);
-            }
-        });
+        ExternalTool.stopDaemon(pidFile, "slapd");
     }
 
     @Test
