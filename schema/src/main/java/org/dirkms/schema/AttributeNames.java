@@ -31,6 +31,13 @@ public final class AttributeNames {
     public static final String LEASE_EXPIRES = "kmsLeaseExpires";
     /** Purpose of a published certificate entry; values in {@link CertificatePurpose}. */
     public static final String CERTIFICATE_PURPOSE = "kmsCertificatePurpose";
+    /**
+     * PKCS#10 request made by the user's own client for a delivery key (DER): the key package
+     * is then sealed (CMS EnvelopedData) to that key and no token is made.
+     */
+    public static final String DELIVERY_KEY = "kmsDeliveryKey";
+    /** DN of an archive record of one of the user's encryption keys, written by the KMS. */
+    public static final String ARCHIVE_RECORD = "kmsArchiveRecord";
 
     // --- administrative groups and KMS servers --------------------------------------------
     /** DN of the one KMS server that serves an administrative group. */
@@ -99,6 +106,8 @@ public final class AttributeNames {
     public static final String WRAPPING_ALGORITHM = "kmsWrappingAlgorithm";
     /** Which recovery key wrapped an archived key (issuer and serial, or key identifier). */
     public static final String WRAPPING_KEY_ID = "kmsWrappingKeyId";
+    /** Whether an archive record holds a key that was certified; values in {@link ArchiveState}. */
+    public static final String ARCHIVE_STATE = "kmsArchiveState";
 
     // --- key recovery ---------------------------------------------------------------------
     /** DN of the user whose keys a recovery request recovers. */
