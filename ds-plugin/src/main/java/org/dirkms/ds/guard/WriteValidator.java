@@ -53,7 +53,8 @@ import org.dirkms.schema.RequestState;
  * {@code kmsTransportCertificate}), CRLs ({@code certificateRevocationList},
  * {@code authorityRevocationList}, {@code deltaRevocationList}), RFC 4523 section 2.3
  * {@code crossCertificatePair}, the PKCS#7 {@code userSMIMECertificate}, and the PKCS#10
- * {@code kmsSigningRequest} / {@code kmsPkcs10Request} (whose self-signature must verify) are
+ * {@code kmsSigningRequest} / {@code kmsPkcs10Request} / {@code kmsDeliveryKey} (whose
+ * self-signature must verify) are
  * exactly one DER object of their type: invalidAttributeSyntax otherwise;</li>
  * <li>{@code kmsAssignedServer} names an existing {@code kmsServer} entry: constraintViolation
  * otherwise (the schema makes it SINGLE-VALUE: a group has at most one server).</li>
@@ -69,7 +70,7 @@ public final class WriteValidator {
     private static final Set<String> CERTIFICATES = lower(USER_CERTIFICATE, CA_CERTIFICATE, TRANSPORT_CERTIFICATE);
     private static final Set<String> CRLS = lower(CERTIFICATE_REVOCATION_LIST, AUTHORITY_REVOCATION_LIST,
             DELTA_REVOCATION_LIST);
-    private static final Set<String> PKCS10 = lower(SIGNING_REQUEST, PKCS10_REQUEST);
+    private static final Set<String> PKCS10 = lower(SIGNING_REQUEST, PKCS10_REQUEST, DELIVERY_KEY);
     private static final String ENROLLMENT_STATE_LC = lc(ENROLLMENT_STATE);
 
     /** A private provider instance: the plugin never registers Bouncy Castle JVM-wide. */

@@ -176,6 +176,28 @@ class WriteValidatorTest {
         }
     }
 
+    /**
+     * Found by ServerFuzzIT: kmsDeliveryKey, the PKCS#10 of the key a user's client made to seal
+     * the key package to, accepted anything; like the other PKCS#10 attributes it must be a
+     * request whose self-signature verifies.
+     */
+    @Test
+    void aDeliveryKeyIsAVerifiedSigningRequest() throws Exception {
+        VALIDATOR.validate(AGENT, user(null), List.of(replace("kmsdeliverykey", pkcs10)));
+        for (byte[] value : List.of("not a request".getBytes(StandardCharsets.UTF_8), certificate, tampered(pkcs10))) {
+            LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
+                    () -> VALIDATOR.validate(ADMIN, user(null), List.of(replace("kmsdeliverykey", value))));
+            assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, e.getResultCode());
+            assertTrue(e.getMessage().startsWith("kmsDeliveryKey "), e.getMessage());
+        }
+    }
+
+    private static byte[] tampered(byte[] der) {
+        byte[] copy = der.clone();
+        copy[copy.length - 5] ^= 0x01; // inside the signature
+        return copy;
+    }
+
     @Test
     void anAssignedServerMustBeAKmsServer() {
         assertDoesNotThrow(() -> VALIDATOR.validate(ADMIN, user(null), List.of(replace("kmsassignedserver", SERVER))));
