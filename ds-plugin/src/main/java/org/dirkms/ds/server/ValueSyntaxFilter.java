@@ -1,0 +1,190 @@
+package org.dirkms.ds.server;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+import org.apache.directory.api.ldap.model.entry.Attribute;
+import org.apache.directory.api.ldap.model.entry.DefaultAttribute;
+import org.apache.directory.api.ldap.model.entry.Modification;
+import org.apache.directory.api.ldap.model.entry.Value;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.message.AddRequest;
+import org.apache.directory.api.ldap.model.message.AddResponseImpl;
+import org.apache.directory.api.ldap.model.message.CompareRequest;
+import org.apache.directory.api.ldap.model.message.CompareResponseImpl;
+import org.apache.directory.api.ldap.model.message.ModifyRequest;
+import org.apache.directory.api.ldap.model.message.ModifyResponseImpl;
+import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
+import org.apache.directory.api.ldap.model.message.ResultResponse;
+import org.apache.directory.api.ldap.model.schema.AttributeType;
+import org.apache.directory.api.ldap.model.schema.SchemaManager;
+import org.apache.directory.server.ldap.LdapServer;
+import org.apache.directory.server.protocol.shared.transport.Transport;
+import org.apache.mina.core.filterchain.DefaultIoFilterChainBuilder;
+import org.apache.mina.core.filterchain.IoFilterAdapter;
+import org.apache.mina.core.session.IoSession;
+import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.KmsSchema;
+
+/**
+ * Answers invalidAttributeSyntax (21) to an add, modify or compare carrying a value its
+ * attribute's syntax cannot normalize, before ApacheDS 2.0.0.AM27 sees it, because AM27 fails
+ * such a request with other (80) and the Java stack trace in the diagnostic.
+ *
+ * <p>AM27 normalizes every value while it builds the operation (for a modify,
+ * {@code ServerEntryUtils.toServerModification} through {@code new DefaultAttribute(type, attribute)};
+ * the same for the entry of an add and the assertion of a compare), before its schema
+ * interceptor could check the syntax, and the normalizer of a DN, a GeneralizedTime or an
+ * enumeration's caseExactMatch throws IllegalArgumentException for a value it cannot parse
+ * ("=x,dc=example,dc=com", "now", octets that are not UTF-8). Found by the fuzz suite
+ * ({@code ServerFuzzIT}); measured on the wire before this filter.
+ *
+ * <p>This MINA filter, right after the LDAP codec of every transport, builds the same attribute
+ * the same way and refuses the request when that fails, naming the attribute and the value —
+ * the value cut to a readable length, and never shown for a secret attribute or
+ * {@code userPassword}. Attributes the schema does not know are left to ApacheDS
+ * (undefinedAttributeType).
+ */
+final class ValueSyntaxFilter extends IoFilterAdapter {
+
+    /** Name of this filter in each transport's MINA filter chain. */
+    static final String FILTER_NAME = "dirkmsValueSyntax";
+    /** Name ApacheDS gives its LDAP codec filter; this filter goes right after it. */
+    static final String CODEC_FILTER_NAME = "codec";
+    /** The longest value shown in a refusal. */
+    private static final int SHOWN = 64;
+    private static final Set<String> NEVER_SHOWN = never();
+
+    private final SchemaManager schemaManager;
+
+    private ValueSyntaxFilter(SchemaManager schemaManager) {
+        this.schemaManager = schemaManager;
+    }
+
+    /**
+     * Installs one filter on every bound transport of a started LDAP server, right after its
+     * codec, for the sessions to come and those already open.
+     *
+     * @throws IllegalStateException when a transport has no LDAP codec filter to follow
+     */
+    static void install(LdapServer ldapServer) {
+        ValueSyntaxFilter filter = new ValueSyntaxFilter(ldapServer.getDirectoryService().getSchemaManager());
+        for (Transport transport : ldapServer.getTransports()) {
+            if (transport.getAcceptor() == null) {
+                continue; // not bound
+            }
+            DefaultIoFilterChainBuilder chain = transport.getAcceptor().getFilterChain();
+            if (!chain.contains(CODEC_FILTER_NAME)) {
+                throw new IllegalStateException("the LDAP transport on port " + transport.getPort() + " has no '"
+                        + CODEC_FILTER_NAME + "' filter; start the LdapServer before installing the filter");
+            }
+            if (!chain.contains(FILTER_NAME)) {
+                chain.addAfter(CODEC_FILTER_NAME, FILTER_NAME, filter);
+            }
+            for (IoSession session : transport.getAcceptor().getManagedSessions().values()) {
+                if (!session.getFilterChain().contains(FILTER_NAME)) {
+                    session.getFilterChain().addAfter(CODEC_FILTER_NAME, FILTER_NAME, filter);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void messageReceived(NextFilter next, IoSession session, Object message) throws Exception {
+        ResultResponse refusal = refusal(schemaManager, message);
+        if (refusal != null) {
+            session.write(refusal);
+            return;
+        }
+        next.messageReceived(session, message);
+    }
+
+    /** The response refusing {@code message}, or null when its values normalize (or it has none). */
+    static ResultResponse refusal(SchemaManager schemaManager, Object message) {
+        String reason = null;
+        ResultResponse response = null;
+        if (message instanceof AddRequest add) {
+            reason = firstInvalid(schemaManager, add.getEntry().getAttributes());
+            response = new AddResponseImpl(add.getMessageId());
+        } else if (message instanceof ModifyRequest modify) {
+            List<Attribute> attributes = new ArrayList<>();
+            for (Modification modification : modify.getModifications()) {
+                attributes.add(modification.getAttribute());
+            }
+            reason = firstInvalid(schemaManager, attributes);
+            response = new ModifyResponseImpl(modify.getMessageId());
+        } else if (message instanceof CompareRequest compare && compare.getAttributeId() != null
+                && compare.getAssertionValue() != null) {
+            reason = firstInvalid(schemaManager,
+                    List.of(new DefaultAttribute(compare.getAttributeId(), compare.getAssertionValue())));
+            response = new CompareResponseImpl(compare.getMessageId());
+        }
+        if (reason == null) {
+            return null;
+        }
+        response.getLdapResult().setResultCode(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX);
+        response.getLdapResult().setDiagnosticMessage(reason);
+        return response;
+    }
+
+    private static String firstInvalid(SchemaManager schemaManager, Iterable<Attribute> attributes) {
+        for (Attribute attribute : attributes) {
+            String id = attribute.getUpId();
+            if (id == null || attribute.size() == 0) {
+                continue;
+            }
+            int options = id.indexOf(';');
+            AttributeType type = schemaManager.getAttributeType(options < 0 ? id : id.substring(0, options));
+            if (type == null) {
+                continue;
+            }
+            try {
+                // What AM27 does to each attribute of the request.
+                new DefaultAttribute(type, attribute);
+            } catch (LdapException | IllegalArgumentException e) {
+                return describe(type, attribute);
+            }
+        }
+        return null;
+    }
+
+    private static String describe(AttributeType type, Attribute attribute) {
+        String syntax = type.getSyntax() == null || type.getSyntax().getDescription() == null ? type.getSyntaxOid()
+                : type.getSyntax().getDescription();
+        String name = type.getName() == null ? type.getOid() : type.getName();
+        String shown = "a value";
+        if (!NEVER_SHOWN.contains(name.toLowerCase(Locale.ROOT))) {
+            for (Value value : attribute) {
+                try {
+                    new Value(type, value);
+                } catch (LdapException | IllegalArgumentException e) {
+                    shown = "'" + printable(value) + "'";
+                    break;
+                }
+            }
+        }
+        return name + ": " + shown + " is not a valid " + syntax + " (RFC 4517); correct the value and send it again";
+    }
+
+    private static String printable(Value value) {
+        String text = value.isHumanReadable() ? value.getString() : new String(value.getBytes(),
+                java.nio.charset.StandardCharsets.UTF_8);
+        StringBuilder out = new StringBuilder();
+        text.codePoints().limit(SHOWN).forEach(c -> {
+            if (c < 0x20 || c == 0x7f || c == 0xfffd) {
+                out.append(String.format("\\%02x", c & 0xff));
+            } else {
+                out.appendCodePoint(c);
+            }
+        });
+        return text.codePointCount(0, text.length()) > SHOWN ? out + "..." : out.toString();
+    }
+
+    private static Set<String> never() {
+        Set<String> names = new java.util.HashSet<>(KmsSchema.secretAttributeNames());
+        names.add(AttributeNames.USER_PASSWORD.toLowerCase(Locale.ROOT));
+        return Set.copyOf(names);
+    }
+}
