@@ -242,7 +242,7 @@ public final class DirectoryServer implements AutoCloseable {
             NoAttributesSearchFilter.install(ldap);
             // AM27 fails a request whose values it cannot normalize with other (80) and a stack
             // trace; installed last, so it sits right after the codec and answers first.
-            ValueSyntaxFilter.install(ldap);
+            StorableValueFilter.install(ldap);
             int boundLdap = boundPort(plain);
             int boundLdaps = boundPort(secure);
             DirectoryServer server = new DirectoryServer(settings, layout, service, ldap, interceptor, tls, boundLdap,

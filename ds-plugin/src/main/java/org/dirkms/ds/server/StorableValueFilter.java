@@ -29,9 +29,10 @@ import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.KmsSchema;
 
 /**
- * Answers invalidAttributeSyntax (21) to an add, modify or compare carrying a value its
- * attribute's syntax cannot normalize, before ApacheDS 2.0.0.AM27 sees it, because AM27 fails
- * such a request with other (80) and the Java stack trace in the diagnostic.
+ * Refuses, before ApacheDS 2.0.0.AM27 sees it, an add, modify or compare carrying a value AM27
+ * cannot normalize or cannot store, which it would fail with other (80) and the Java stack trace
+ * in the diagnostic: invalidAttributeSyntax (21) for the first, constraintViolation (19, a size
+ * constraint, RFC 4511 section 4.1.9) for the second.
  *
  * <p>AM27 normalizes every value while it builds the operation (for a modify,
  * {@code ServerEntryUtils.toServerModification} through {@code new DefaultAttribute(type, attribute)};
@@ -41,13 +42,17 @@ import org.dirkms.schema.KmsSchema;
  * ("=x,dc=example,dc=com", "now", octets that are not UTF-8). Found by the fuzz suite
  * ({@code ServerFuzzIT}); measured on the wire before this filter.
  *
- * <p>This MINA filter, right after the LDAP codec of every transport, builds the same attribute
- * the same way and refuses the request when that fails, naming the attribute and the value —
- * the value cut to a readable length, and never shown for a secret attribute or
- * {@code userPassword}. Attributes the schema does not know are left to ApacheDS
- * (undefinedAttributeType).
+ * <p>AM27's partition writes each text value, and its normalized form, with
+ * {@code DataOutput.writeUTF}, which takes at most {@value #LONGEST_TEXT} octets of (modified)
+ * UTF-8: a longer value passes every check and fails at commit time. A DN's normalized form
+ * (types as OIDs) is longer than the DN. Found by the fuzz suite too.
+ *
+ * <p>This MINA filter, right after the LDAP codec of every transport, builds each value the way
+ * AM27 does and refuses the request when that fails or the value is too long, naming the
+ * attribute and the value — cut to a readable length, and never shown for a secret attribute or
+ * {@code userPassword}. Attributes the schema does not know are left to ApacheDS.
  */
-final class ValueSyntaxFilter extends IoFilterAdapter {
+final class StorableValueFilter extends IoFilterAdapter {
 
     /** Name of this filter in each transport's MINA filter chain. */
     static final String FILTER_NAME = "dirkmsValueSyntax";
@@ -55,11 +60,13 @@ final class ValueSyntaxFilter extends IoFilterAdapter {
     static final String CODEC_FILTER_NAME = "codec";
     /** The longest value shown in a refusal. */
     private static final int SHOWN = 64;
+    /** The most octets {@code DataOutput.writeUTF} writes: AM27's limit on a stored text value. */
+    static final int LONGEST_TEXT = 65_535;
     private static final Set<String> NEVER_SHOWN = never();
 
     private final SchemaManager schemaManager;
 
-    private ValueSyntaxFilter(SchemaManager schemaManager) {
+    private StorableValueFilter(SchemaManager schemaManager) {
         this.schemaManager = schemaManager;
     }
 
@@ -70,7 +77,7 @@ final class ValueSyntaxFilter extends IoFilterAdapter {
      * @throws IllegalStateException when a transport has no LDAP codec filter to follow
      */
     static void install(LdapServer ldapServer) {
-        ValueSyntaxFilter filter = new ValueSyntaxFilter(ldapServer.getDirectoryService().getSchemaManager());
+        StorableValueFilter filter = new StorableValueFilter(ldapServer.getDirectoryService().getSchemaManager());
         for (Transport transport : ldapServer.getTransports()) {
             if (transport.getAcceptor() == null) {
                 continue; // not bound
@@ -101,35 +108,38 @@ final class ValueSyntaxFilter extends IoFilterAdapter {
         next.messageReceived(session, message);
     }
 
-    /** The response refusing {@code message}, or null when its values normalize (or it has none). */
+    /** The response refusing {@code message}, or null when its values can be stored (or it has none). */
     static ResultResponse refusal(SchemaManager schemaManager, Object message) {
-        String reason = null;
+        Refusal refusal = null;
         ResultResponse response = null;
         if (message instanceof AddRequest add) {
-            reason = firstInvalid(schemaManager, add.getEntry().getAttributes());
+            refusal = firstRefused(schemaManager, add.getEntry().getAttributes());
             response = new AddResponseImpl(add.getMessageId());
         } else if (message instanceof ModifyRequest modify) {
             List<Attribute> attributes = new ArrayList<>();
             for (Modification modification : modify.getModifications()) {
                 attributes.add(modification.getAttribute());
             }
-            reason = firstInvalid(schemaManager, attributes);
+            refusal = firstRefused(schemaManager, attributes);
             response = new ModifyResponseImpl(modify.getMessageId());
         } else if (message instanceof CompareRequest compare && compare.getAttributeId() != null
                 && compare.getAssertionValue() != null) {
-            reason = firstInvalid(schemaManager,
+            refusal = firstRefused(schemaManager,
                     List.of(new DefaultAttribute(compare.getAttributeId(), compare.getAssertionValue())));
             response = new CompareResponseImpl(compare.getMessageId());
         }
-        if (reason == null) {
+        if (refusal == null) {
             return null;
         }
-        response.getLdapResult().setResultCode(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX);
-        response.getLdapResult().setDiagnosticMessage(reason);
+        response.getLdapResult().setResultCode(refusal.code());
+        response.getLdapResult().setDiagnosticMessage(refusal.message());
         return response;
     }
 
-    private static String firstInvalid(SchemaManager schemaManager, Iterable<Attribute> attributes) {
+    private record Refusal(ResultCodeEnum code, String message) {
+    }
+
+    private static Refusal firstRefused(SchemaManager schemaManager, Iterable<Attribute> attributes) {
         for (Attribute attribute : attributes) {
             String id = attribute.getUpId();
             if (id == null || attribute.size() == 0) {
@@ -140,20 +150,58 @@ final class ValueSyntaxFilter extends IoFilterAdapter {
             if (type == null) {
                 continue;
             }
+            String name = type.getName() == null ? type.getOid() : type.getName();
             try {
                 // What AM27 does to each attribute of the request.
                 new DefaultAttribute(type, attribute);
             } catch (LdapException | IllegalArgumentException e) {
-                return describe(type, attribute);
+                return new Refusal(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, unnormalizable(type, name, attribute));
+            }
+            for (Value value : attribute) {
+                long longest = longestStoredForm(type, value);
+                if (longest > LONGEST_TEXT) {
+                    return new Refusal(ResultCodeEnum.CONSTRAINT_VIOLATION, name + ": a value of " + longest
+                            + " octets is longer than the " + LONGEST_TEXT + " octets this directory stores in a text value");
+                }
             }
         }
         return null;
     }
 
-    private static String describe(AttributeType type, Attribute attribute) {
+    /** The octets writeUTF would take for the longer of the value and its normalized form; 0 for binary values. */
+    private static long longestStoredForm(AttributeType type, Value value) {
+        if (type.getSyntax() == null || !type.getSyntax().isHumanReadable()) {
+            return 0;
+        }
+        String text = value.isHumanReadable() ? value.getString()
+                : new String(value.getBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        long longest = modifiedUtf8Length(text);
+        if (longest > LONGEST_TEXT / 3) {
+            try {
+                longest = Math.max(longest, modifiedUtf8Length(new Value(type, value).getNormalized()));
+            } catch (LdapException | IllegalArgumentException e) {
+                // judged above
+            }
+        }
+        return longest;
+    }
+
+    /** The length {@code DataOutputStream.writeUTF} gives {@code text}: 1 octet to U+007F (not NUL), 2 to U+07FF, else 3. */
+    static long modifiedUtf8Length(String text) {
+        if (text == null) {
+            return 0;
+        }
+        long octets = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            octets += c >= 0x0001 && c <= 0x007f ? 1 : c <= 0x07ff ? 2 : 3;
+        }
+        return octets;
+    }
+
+    private static String unnormalizable(AttributeType type, String name, Attribute attribute) {
         String syntax = type.getSyntax() == null || type.getSyntax().getDescription() == null ? type.getSyntaxOid()
                 : type.getSyntax().getDescription();
-        String name = type.getName() == null ? type.getOid() : type.getName();
         String shown = "a value";
         if (!NEVER_SHOWN.contains(name.toLowerCase(Locale.ROOT))) {
             for (Value value : attribute) {

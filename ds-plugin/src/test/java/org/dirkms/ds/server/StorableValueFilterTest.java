@@ -28,10 +28,10 @@ import org.junit.jupiter.api.Test;
  * while it builds the operation, before any interceptor, and a value its attribute's syntax
  * cannot normalize (a DN value "=x", a GeneralizedTime "now") fails there with an
  * IllegalArgumentException, which the client receives as result code other (80) with the Java
- * stack trace in the diagnostic. {@link ValueSyntaxFilter} answers such a request
+ * stack trace in the diagnostic. {@link StorableValueFilter} answers such a request
  * invalidAttributeSyntax (21) before ApacheDS builds it.
  */
-class ValueSyntaxFilterTest {
+class StorableValueFilterTest {
 
     private static SchemaManager schema;
 
@@ -48,7 +48,7 @@ class ValueSyntaxFilterTest {
 
     @Test
     void aValueItsSyntaxCannotNormalizeIsAnInvalidSyntaxNamingTheAttribute() throws Exception {
-        ResultResponse refused = ValueSyntaxFilter.refusal(schema, modify("member", "=x,dc=example,dc=com"));
+        ResultResponse refused = StorableValueFilter.refusal(schema, modify("member", "=x,dc=example,dc=com"));
         assertNotNull(refused);
         assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, refused.getLdapResult().getResultCode());
         String message = refused.getLdapResult().getDiagnosticMessage();
@@ -56,23 +56,51 @@ class ValueSyntaxFilterTest {
         for (String javaText : List.of("Exception", "java.", "org.apache", "\tat ", "ERR_")) {
             assertFalse(message.contains(javaText), message);
         }
-        assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, ValueSyntaxFilter.refusal(schema,
+        assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, StorableValueFilter.refusal(schema,
                 new AddRequestImpl().setEntry(new DefaultEntry("cn=g,dc=example,dc=com", "objectClass: groupOfNames",
                         "cn: g", "member: cn=a,,dc=example,dc=com"))).getLdapResult().getResultCode());
-        assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, ValueSyntaxFilter.refusal(schema,
+        assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, StorableValueFilter.refusal(schema,
                 new CompareRequestImpl().setName(new Dn("cn=g,dc=example,dc=com")).setAttributeId("member")
                         .setAssertionValue("=x")).getLdapResult().getResultCode());
     }
 
     @Test
     void validValuesAndUnknownAttributesPassAndLongValuesAreCut() throws Exception {
-        assertNull(ValueSyntaxFilter.refusal(schema, modify("member", "cn=a,dc=example,dc=com")));
-        assertNull(ValueSyntaxFilter.refusal(schema, modify("description", "anything")));
-        assertNull(ValueSyntaxFilter.refusal(schema, modify("noSuchAttribute", "=x")), "ApacheDS answers those itself");
-        assertNull(ValueSyntaxFilter.refusal(schema, new ModifyRequestImpl().setName(new Dn("cn=g,dc=example,dc=com"))
+        assertNull(StorableValueFilter.refusal(schema, modify("member", "cn=a,dc=example,dc=com")));
+        assertNull(StorableValueFilter.refusal(schema, modify("description", "anything")));
+        assertNull(StorableValueFilter.refusal(schema, modify("noSuchAttribute", "=x")), "ApacheDS answers those itself");
+        assertNull(StorableValueFilter.refusal(schema, new ModifyRequestImpl().setName(new Dn("cn=g,dc=example,dc=com"))
                 .addModification(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, "member"))));
         String long1 = "=" + "x".repeat(500);
-        String message = ValueSyntaxFilter.refusal(schema, modify("member", long1)).getLdapResult().getDiagnosticMessage();
+        String message = StorableValueFilter.refusal(schema, modify("member", long1)).getLdapResult().getDiagnosticMessage();
         assertTrue(message.length() < 300, "a long value is cut: " + message);
+    }
+
+    /**
+     * Found by ServerFuzzIT: AM27's partition writes a text value with DataOutput.writeUTF, which
+     * takes at most 65535 octets, so a longer value (or one whose normalized form is longer, as a
+     * DN's is) failed at commit time with other (80) and a stack trace. It is a size constraint
+     * on the value: constraintViolation (19, RFC 4511 section 4.1.9).
+     */
+    @Test
+    void aTextValueLongerThanTheDirectoryStoresIsAConstraintViolation() throws Exception {
+        assertNull(StorableValueFilter.refusal(schema, modify("description", "x".repeat(65_000))));
+        ResultResponse refused = StorableValueFilter.refusal(schema, modify("description", "x".repeat(65_536)));
+        assertEquals(ResultCodeEnum.CONSTRAINT_VIOLATION, refused.getLdapResult().getResultCode());
+        assertTrue(refused.getLdapResult().getDiagnosticMessage().matches("description: a value of 6553[68] octets is "
+                + "longer than the 65535 octets this directory stores in a text value"),
+                refused.getLdapResult().getDiagnosticMessage());
+        // Three octets a character in UTF-8 (and in Java's modified UTF-8).
+        assertEquals(ResultCodeEnum.CONSTRAINT_VIOLATION, StorableValueFilter.refusal(schema,
+                modify("description", "\u20ac".repeat(21_846))).getLdapResult().getResultCode());
+        // A DN whose normalized form (attribute types as OIDs) passes the limit though it does not.
+        String dn = "cn=x,".repeat(12_000) + "dc=com";
+        assertTrue(dn.length() < 65_535);
+        assertEquals(ResultCodeEnum.CONSTRAINT_VIOLATION, StorableValueFilter.refusal(schema, modify("member", dn))
+                .getLdapResult().getResultCode());
+        // Binary values are stored whole.
+        assertNull(StorableValueFilter.refusal(schema, new ModifyRequestImpl().setName(new Dn("cn=g,dc=example,dc=com"))
+                .addModification(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "userCertificate",
+                        new byte[100_000]))));
     }
 }
