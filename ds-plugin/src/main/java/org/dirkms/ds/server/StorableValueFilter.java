@@ -152,9 +152,11 @@ final class StorableValueFilter extends IoFilterAdapter {
             }
             String name = type.getName() == null ? type.getOid() : type.getName();
             try {
-                // What AM27 does to each attribute of the request.
+                // What AM27 does to each attribute of the request. Its normalizers throw what they
+                // throw: IllegalArgumentException, and ArrayIndexOutOfBoundsException (the OID
+                // normalizer, for a character past ASCII) among others.
                 new DefaultAttribute(type, attribute);
-            } catch (LdapException | IllegalArgumentException e) {
+            } catch (LdapException | RuntimeException e) {
                 return new Refusal(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, unnormalizable(type, name, attribute));
             }
             for (Value value : attribute) {
@@ -179,7 +181,7 @@ final class StorableValueFilter extends IoFilterAdapter {
         if (longest > LONGEST_TEXT / 3) {
             try {
                 longest = Math.max(longest, modifiedUtf8Length(new Value(type, value).getNormalized()));
-            } catch (LdapException | IllegalArgumentException e) {
+            } catch (LdapException | RuntimeException e) {
                 // judged above
             }
         }
@@ -207,7 +209,7 @@ final class StorableValueFilter extends IoFilterAdapter {
             for (Value value : attribute) {
                 try {
                     new Value(type, value);
-                } catch (LdapException | IllegalArgumentException e) {
+                } catch (LdapException | RuntimeException e) {
                     shown = "'" + printable(value) + "'";
                     break;
                 }

@@ -103,4 +103,15 @@ class StorableValueFilterTest {
                 .addModification(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "userCertificate",
                         new byte[100_000]))));
     }
+
+    /**
+     * Found by ServerFuzzIT: the LDAP API's OID normalizer throws ArrayIndexOutOfBoundsException
+     * for a character past Latin-1 (it lower-cases with a 256-entry table); the filter must
+     * answer invalidAttributeSyntax, not throw, or MINA ends the session with protocolError.
+     */
+    @Test
+    void aCharacterPastLatin1InAnOidValueIsRefusedNotThrown() throws Exception {
+        assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, StorableValueFilter.refusal(schema,
+                modify("supportedControl", "\uFF10.0")).getLdapResult().getResultCode());
+    }
 }
