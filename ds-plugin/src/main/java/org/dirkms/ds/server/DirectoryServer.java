@@ -243,6 +243,9 @@ public final class DirectoryServer implements AutoCloseable {
             // AM27 fails a request whose values it cannot normalize with other (80) and a stack
             // trace; installed last, so it sits right after the codec and answers first.
             StorableValueFilter.install(ldap);
+            // AM27 echoes the whole request, Java object names and stack traces in the diagnostics
+            // of its own refusals; installed last, so it sees every response last.
+            DiagnosticFilter.install(ldap);
             int boundLdap = boundPort(plain);
             int boundLdaps = boundPort(secure);
             DirectoryServer server = new DirectoryServer(settings, layout, service, ldap, interceptor, tls, boundLdap,

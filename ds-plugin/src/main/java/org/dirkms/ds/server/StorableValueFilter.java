@@ -21,8 +21,6 @@ import org.apache.directory.api.ldap.model.message.ResultResponse;
 import org.apache.directory.api.ldap.model.schema.AttributeType;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
 import org.apache.directory.server.ldap.LdapServer;
-import org.apache.directory.server.protocol.shared.transport.Transport;
-import org.apache.mina.core.filterchain.DefaultIoFilterChainBuilder;
 import org.apache.mina.core.filterchain.IoFilterAdapter;
 import org.apache.mina.core.session.IoSession;
 import org.dirkms.schema.AttributeNames;
@@ -56,8 +54,6 @@ final class StorableValueFilter extends IoFilterAdapter {
 
     /** Name of this filter in each transport's MINA filter chain. */
     static final String FILTER_NAME = "dirkmsValueSyntax";
-    /** Name ApacheDS gives its LDAP codec filter; this filter goes right after it. */
-    static final String CODEC_FILTER_NAME = "codec";
     /** The longest value shown in a refusal. */
     private static final int SHOWN = 64;
     /** The most octets {@code DataOutput.writeUTF} writes: AM27's limit on a stored text value. */
@@ -70,32 +66,10 @@ final class StorableValueFilter extends IoFilterAdapter {
         this.schemaManager = schemaManager;
     }
 
-    /**
-     * Installs one filter on every bound transport of a started LDAP server, right after its
-     * codec, for the sessions to come and those already open.
-     *
-     * @throws IllegalStateException when a transport has no LDAP codec filter to follow
-     */
+    /** Installs one filter right after the LDAP codec of every transport of a started LDAP server. */
     static void install(LdapServer ldapServer) {
-        StorableValueFilter filter = new StorableValueFilter(ldapServer.getDirectoryService().getSchemaManager());
-        for (Transport transport : ldapServer.getTransports()) {
-            if (transport.getAcceptor() == null) {
-                continue; // not bound
-            }
-            DefaultIoFilterChainBuilder chain = transport.getAcceptor().getFilterChain();
-            if (!chain.contains(CODEC_FILTER_NAME)) {
-                throw new IllegalStateException("the LDAP transport on port " + transport.getPort() + " has no '"
-                        + CODEC_FILTER_NAME + "' filter; start the LdapServer before installing the filter");
-            }
-            if (!chain.contains(FILTER_NAME)) {
-                chain.addAfter(CODEC_FILTER_NAME, FILTER_NAME, filter);
-            }
-            for (IoSession session : transport.getAcceptor().getManagedSessions().values()) {
-                if (!session.getFilterChain().contains(FILTER_NAME)) {
-                    session.getFilterChain().addAfter(CODEC_FILTER_NAME, FILTER_NAME, filter);
-                }
-            }
-        }
+        CodecFilters.installRightAfterCodec(ldapServer, FILTER_NAME,
+                new StorableValueFilter(ldapServer.getDirectoryService().getSchemaManager()));
     }
 
     @Override
