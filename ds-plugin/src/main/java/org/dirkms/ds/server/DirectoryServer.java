@@ -175,6 +175,9 @@ public final class DirectoryServer implements AutoCloseable {
             service.setAccessControlEnabled(false);
             service.setAllowAnonymousAccess(settings.anonymousAccess());
 
+            // AM27 fails a move under a missing entry with operationsError: answered noSuchObject,
+            // after the guard (inserted after it below), so refused clients learn nothing.
+            insertAfterSchemaInterceptor(service, new NewSuperiorInterceptor());
             KmsInterceptor interceptor = null;
             if (settings.kmsGuard()) {
                 step = "insert the KMS interceptor";
@@ -349,7 +352,8 @@ public final class DirectoryServer implements AutoCloseable {
             }
         }
         if (schema < 0) {
-            throw new IllegalStateException("ApacheDS has no schema interceptor to insert the KMS interceptor after");
+            throw new IllegalStateException("ApacheDS has no schema interceptor to insert " + interceptor.getName()
+                    + " after");
         }
         chain.add(schema + 1, interceptor);
         service.setInterceptors(chain);
