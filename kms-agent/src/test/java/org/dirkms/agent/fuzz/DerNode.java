@@ -220,30 +220,51 @@ final class DerNode {
     byte[] encode() {
         List<DerNode> chain = new ArrayList<>();
         DerNode node = this;
-        while (node.children != null && node.children.size() == 1 && node.prefix.length == 0 && chain.size() < 1_000_000) {
+        while (node.children != null && node.children.size() == 1 && node.prefix.length == 0) {
             chain.add(node);
             node = node.children.get(0);
         }
         byte[] inner = node.encodeOne(node.encodedContent());
-        for (int i = chain.size() - 1; i >= 0; i--) {
-            inner = chain.get(i).encodeOne(inner);
+        if (chain.isEmpty()) {
+            return inner;
         }
-        return inner;
+        // Sizes bottom-up, then one pass: copying the inner encoding once per level would be
+        // quadratic in the depth.
+        int levels = chain.size();
+        long[] size = new long[levels + 1];
+        size[levels] = inner.length;
+        for (int i = levels - 1; i >= 0; i--) {
+            DerNode level = chain.get(i);
+            long header = level.indefinite ? 1 : length((int) size[i + 1]).length;
+            size[i] = level.identifier.length + header + size[i + 1] + (level.indefinite ? 2 : 0);
+            if (size[i] > Integer.MAX_VALUE - 16) {
+                throw new IllegalStateException("an encoding past 2 GiB");
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream((int) size[0]);
+        for (int i = 0; i < levels; i++) {
+            DerNode level = chain.get(i);
+            out.writeBytes(level.identifier);
+            out.writeBytes(level.indefinite ? new byte[] {(byte) 0x80} : length((int) size[i + 1]));
+        }
+        out.writeBytes(inner);
+        for (int i = levels - 1; i >= 0; i--) {
+            if (chain.get(i).indefinite) {
+                out.write(0);
+                out.write(0);
+            }
+        }
+        return out.toByteArray();
     }
 
     private byte[] encodeOne(byte[] body) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(body.length + 8);
         out.writeBytes(identifier);
+        out.writeBytes(indefinite ? new byte[] {(byte) 0x80} : length(body.length));
+        out.writeBytes(body);
         if (indefinite) {
-            out.write(0x80);
-            out.writeBytes(body);
             out.write(0);
             out.write(0);
-        } else {
-            out.writeBytes(length(body.length));
-        }
-        if (!indefinite) {
-            out.writeBytes(body);
         }
         return out.toByteArray();
     }

@@ -17,12 +17,13 @@ import java.util.stream.Collectors;
  * the set expected for the input class, Java exception text or a secret in a diagnostic).
  */
 public final class FuzzTally {
-    /** How many failures are kept for the report; the counts go on. */
-    private static final int KEPT_FAILURES = 25;
+    /** How many crashes, and how many kinds of violation, are kept for the report; the counts go on. */
+    private static final int KEPT_FAILURES = 15;
 
     private final String target;
     private final Map<String, Integer> outcomes = new TreeMap<>(FuzzTally::byNumberFirst);
-    private final List<String> failures = new ArrayList<>();
+    private final List<String> crashList = new ArrayList<>();
+    private final Map<String, String> violationKinds = new java.util.LinkedHashMap<>();
     private int cases;
     private int crashes;
     private int violations;
@@ -52,20 +53,24 @@ public final class FuzzTally {
     /** A crash of case {@code index}: see the class comment. */
     public synchronized void crash(int index, String what, String description) {
         crashes++;
-        keep("CRASH", index, what, description);
+        if (crashList.size() < KEPT_FAILURES) {
+            crashList.add(format("CRASH", index, what, description));
+        }
     }
 
     /** A violation of case {@code index}: see the class comment. */
     public synchronized void violation(int index, String what, String description) {
         violations++;
-        keep("VIOLATION", index, what, description);
+        // One example of each kind: the same refusal of many cases is one finding.
+        String kind = what.replaceAll("[0-9]+", "#");
+        kind = kind.substring(0, Math.min(kind.length(), 70));
+        if (violationKinds.size() < KEPT_FAILURES) {
+            violationKinds.putIfAbsent(kind, format("VIOLATION", index, what, description));
+        }
     }
 
-    private void keep(String kind, int index, String what, String description) {
-        if (failures.size() < KEPT_FAILURES) {
-            failures.add(kind + " case " + index + " (" + FuzzSettings.replay(index) + "): " + what + "\n    case: "
-                    + description);
-        }
+    private static String format(String kind, int index, String what, String description) {
+        return kind + " case " + index + " (" + FuzzSettings.replay(index) + "): " + what + "\n    case: " + description;
     }
 
     /** Cases counted so far. */
@@ -102,8 +107,10 @@ public final class FuzzTally {
      */
     public synchronized void assertClean() {
         if (crashes + violations > 0) {
+            List<String> failures = new ArrayList<>(crashList);
+            failures.addAll(violationKinds.values());
             throw new AssertionError(line() + "\n" + String.join("\n", failures)
-                    + (crashes + violations > failures.size() ? "\n  ... and more" : ""));
+                    + (crashes + violations > failures.size() ? "\n  ... and more of these kinds" : ""));
         }
     }
 
