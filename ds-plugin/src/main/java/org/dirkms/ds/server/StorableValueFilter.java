@@ -14,10 +14,15 @@ import org.apache.directory.api.ldap.model.message.AddRequest;
 import org.apache.directory.api.ldap.model.message.AddResponseImpl;
 import org.apache.directory.api.ldap.model.message.CompareRequest;
 import org.apache.directory.api.ldap.model.message.CompareResponseImpl;
+import org.apache.directory.api.ldap.model.message.DeleteRequest;
+import org.apache.directory.api.ldap.model.message.DeleteResponseImpl;
+import org.apache.directory.api.ldap.model.message.ModifyDnRequest;
+import org.apache.directory.api.ldap.model.message.ModifyDnResponseImpl;
 import org.apache.directory.api.ldap.model.message.ModifyRequest;
 import org.apache.directory.api.ldap.model.message.ModifyResponseImpl;
 import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.message.ResultResponse;
+import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.schema.AttributeType;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
 import org.apache.directory.server.ldap.LdapServer;
@@ -30,7 +35,8 @@ import org.dirkms.schema.KmsSchema;
  * Refuses, before ApacheDS 2.0.0.AM27 sees it, an add, modify or compare carrying a value AM27
  * cannot normalize or cannot store, which it would fail with other (80) and the Java stack trace
  * in the diagnostic: invalidAttributeSyntax (21) for the first, constraintViolation (19, a size
- * constraint, RFC 4511 section 4.1.9) for the second.
+ * constraint, RFC 4511 section 4.1.9) for the second; and any request naming an entry by a DN
+ * AM27 cannot normalize (one that was not UTF-8), invalidDNSyntax (34).
  *
  * <p>AM27 normalizes every value while it builds the operation (for a modify,
  * {@code ServerEntryUtils.toServerModification} through {@code new DefaultAttribute(type, attribute)};
@@ -87,20 +93,31 @@ final class StorableValueFilter extends IoFilterAdapter {
         Refusal refusal = null;
         ResultResponse response = null;
         if (message instanceof AddRequest add) {
-            refusal = firstRefused(schemaManager, add.getEntry().getAttributes());
+            refusal = unnormalizableName(schemaManager, add.getEntryDn());
+            refusal = refusal != null ? refusal : firstRefused(schemaManager, add.getEntry().getAttributes());
             response = new AddResponseImpl(add.getMessageId());
         } else if (message instanceof ModifyRequest modify) {
             List<Attribute> attributes = new ArrayList<>();
             for (Modification modification : modify.getModifications()) {
                 attributes.add(modification.getAttribute());
             }
-            refusal = firstRefused(schemaManager, attributes);
+            refusal = unnormalizableName(schemaManager, modify.getName());
+            refusal = refusal != null ? refusal : firstRefused(schemaManager, attributes);
             response = new ModifyResponseImpl(modify.getMessageId());
-        } else if (message instanceof CompareRequest compare && compare.getAttributeId() != null
-                && compare.getAssertionValue() != null) {
-            refusal = firstRefused(schemaManager,
-                    List.of(new DefaultAttribute(compare.getAttributeId(), compare.getAssertionValue())));
+        } else if (message instanceof CompareRequest compare) {
+            refusal = unnormalizableName(schemaManager, compare.getName());
+            if (refusal == null && compare.getAttributeId() != null && compare.getAssertionValue() != null) {
+                refusal = firstRefused(schemaManager,
+                        List.of(new DefaultAttribute(compare.getAttributeId(), compare.getAssertionValue())));
+            }
             response = new CompareResponseImpl(compare.getMessageId());
+        } else if (message instanceof DeleteRequest delete) {
+            refusal = unnormalizableName(schemaManager, delete.getName());
+            response = new DeleteResponseImpl(delete.getMessageId());
+        } else if (message instanceof ModifyDnRequest modifyDn) {
+            refusal = unnormalizableName(schemaManager, modifyDn.getName());
+            refusal = refusal != null ? refusal : unnormalizableName(schemaManager, modifyDn.getNewSuperior());
+            response = new ModifyDnResponseImpl(modifyDn.getMessageId());
         }
         if (refusal == null) {
             return null;
@@ -111,6 +128,27 @@ final class StorableValueFilter extends IoFilterAdapter {
     }
 
     private record Refusal(ResultCodeEnum code, String message) {
+    }
+
+    /**
+     * invalidDNSyntax for a name AM27's schema-aware parse fails on with a RuntimeException (a
+     * name that was not UTF-8 holds U+FFFD, which its normalizer refuses with
+     * IllegalArgumentException while building the operation: other, 80). A name it refuses with
+     * LdapInvalidDnException, or naming unknown types, AM27 answers itself.
+     */
+    private static Refusal unnormalizableName(SchemaManager schemaManager, Dn name) {
+        if (name == null || name.isEmpty()) {
+            return null;
+        }
+        try {
+            new Dn(schemaManager, name);
+            return null;
+        } catch (LdapException e) {
+            return null;
+        } catch (RuntimeException e) {
+            return new Refusal(ResultCodeEnum.INVALID_DN_SYNTAX, "'" + printable(new Value(name.getName()))
+                    + "' is not a valid DN (RFC 4514): a value of it cannot be normalized; send the name in UTF-8");
+        }
     }
 
     private static Refusal firstRefused(SchemaManager schemaManager, Iterable<Attribute> attributes) {

@@ -114,4 +114,28 @@ class StorableValueFilterTest {
         assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, StorableValueFilter.refusal(schema,
                 modify("supportedControl", "\uFF10.0")).getLdapResult().getResultCode());
     }
+
+    /**
+     * Found by ServerFuzzIT: a name that is not UTF-8 reaches AM27 as a DN holding U+FFFD, which
+     * its normalizer refuses with IllegalArgumentException while building the operation: other
+     * (80) and a stack trace for a modify, a compare, a delete. It is invalidDNSyntax (34).
+     */
+    @Test
+    void aNameTheSchemaCannotNormalizeIsAnInvalidDnSyntax() throws Exception {
+        Dn unreadable = new Dn("cn=Fuzz \uFFFDRoot,dc=example,dc=com");
+        for (Object request : List.of(new ModifyRequestImpl().setName(unreadable).addModification(
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "description", "x")),
+                new CompareRequestImpl().setName(unreadable).setAttributeId("cn").setAssertionValue("x"),
+                new org.apache.directory.api.ldap.model.message.DeleteRequestImpl().setName(unreadable),
+                new org.apache.directory.api.ldap.model.message.ModifyDnRequestImpl().setName(new Dn("cn=a,dc=com"))
+                        .setNewRdn(new org.apache.directory.api.ldap.model.name.Rdn("cn=b")).setNewSuperior(unreadable))) {
+            ResultResponse refused = StorableValueFilter.refusal(schema, request);
+            assertNotNull(refused, request.getClass().getSimpleName());
+            assertEquals(ResultCodeEnum.INVALID_DN_SYNTAX, refused.getLdapResult().getResultCode());
+            assertTrue(refused.getLdapResult().getDiagnosticMessage().contains("is not a valid DN"),
+                    refused.getLdapResult().getDiagnosticMessage());
+        }
+        assertNull(StorableValueFilter.refusal(schema, new CompareRequestImpl().setName(new Dn("fooBar=baz,dc=com"))
+                .setAttributeId("cn").setAssertionValue("x")), "unknown types are ApacheDS's to answer");
+    }
 }
