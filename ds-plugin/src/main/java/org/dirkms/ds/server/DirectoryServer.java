@@ -249,6 +249,8 @@ public final class DirectoryServer implements AutoCloseable {
             // AM27 echoes the whole request, Java object names and stack traces in the diagnostics
             // of its own refusals; installed last, so it sees every response last.
             DiagnosticFilter.install(ldap);
+            // Searches AM27 answers wrongly or never (deep filters, extensible matches, ...).
+            SearchFilterScreen.install(ldap);
             // A request nested too deep to decode ends its connection, not the I/O thread.
             DecoderStackGuard.install(ldap);
             int boundLdap = boundPort(plain);

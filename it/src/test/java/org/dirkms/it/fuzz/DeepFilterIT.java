@@ -1,6 +1,7 @@
 package org.dirkms.it.fuzz;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +21,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * died, and with it every connection it served — after a few such searches (anonymous ones will
  * do) the server accepted connections and answered none. Such a request now ends its own
  * connection with a Notice of Disconnection (protocolError), and the server goes on serving every
- * other connection; a filter that decodes is answered as before.
+ * other connection. Shallower filters that still nest past what anything needs decode, then
+ * cost AM27 minutes: they are refused first (SearchFilterScreen), with extensible matches, which
+ * AM27 does not implement; filters within the limit are answered as before.
  */
 class DeepFilterIT {
 
@@ -78,11 +81,56 @@ class DeepFilterIT {
         }
     }
 
+    /**
+     * A thousand levels of AND and OR around a 70 000-octet value decode; when such a search
+     * fails (here: an assertion value AM27 cannot normalize), AM27 writes the request into the
+     * diagnostic, and the request's hash code normalizes the filter with a visitor that renders the
+     * whole subtree again at every level: a worker thread ran for minutes on one search, and a few
+     * such searches (anonymous ones will do) took every worker. Now unwillingToPerform (53) at once.
+     */
     @Test
-    void aFilterThatDecodesIsAnsweredAsBefore() throws Exception {
+    void aFilterNestedDeeperThanTheLimitIsRefusedAtOnceAndTheServerGoesOn() throws Exception {
+        FilterTerm chain = new FilterTerm.Branch(false, List.of(
+                new FilterTerm.Assertion(0xa3, TextValues.utf8("modifyTimestamp"), TextValues.utf8("now"), false),
+                new FilterTerm.Assertion(0xa3, TextValues.utf8("cn"), "v".repeat(70_000).getBytes(
+                        java.nio.charset.StandardCharsets.US_ASCII), false)));
+        for (int i = 0; i < 1_000; i++) {
+            chain = new FilterTerm.Branch(i % 2 == 0, List.of(chain));
+        }
+        byte[] search = LdapRequests.search(TextValues.utf8(directory.layout().suffix()), 2, 0, 0, 0, false,
+                chain.encode(), List.of(TextValues.utf8("cn")));
         try (WireConnection agent = WireConnection.startTls(directory.ldapPort(), tls)) {
             agent.bind(directory.agentDn(), directory.agentPassword());
-            for (int levels : new int[] {20, 500}) {
+            long started = System.nanoTime();
+            LdapResponse response = agent.request(search, null, 15_000);
+            assertEquals(53, response.code(), response.label() + " " + response.diagnostic());
+            assertTrue(System.nanoTime() - started < 5_000_000_000L, "refused at once");
+            byte[] write = LdapRequests.modify(TextValues.utf8(directory.agentDn()), List.of(new LdapRequests.Change(
+                    LdapRequests.REPLACE, TextValues.utf8("description"), List.of(TextValues.utf8("still writable")))));
+            assertEquals(0, agent.request(write, null, 15_000).code(), "writes go on");
+            assertEquals(0, probe(agent).code());
+        }
+    }
+
+    /** AM27 answered an extensible match with operationsError (1): "N O T   I M P L E M E N T E D   Y E T !". */
+    @Test
+    void anExtensibleMatchIsUnwillingToPerform() throws Exception {
+        FilterTerm extensible = new FilterTerm.Extensible(TextValues.utf8("caseIgnoreMatch"), TextValues.utf8("uid"),
+                TextValues.utf8("kms-agent"), false, false);
+        try (WireConnection agent = WireConnection.startTls(directory.ldapPort(), tls)) {
+            agent.bind(directory.agentDn(), directory.agentPassword());
+            LdapResponse response = agent.request(LdapRequests.search(TextValues.utf8(directory.layout().suffix()), 2,
+                    0, 0, 0, false, extensible.encode(), List.of(TextValues.utf8("1.1"))), null, 15_000);
+            assertEquals(53, response.code(), response.label() + " " + response.diagnostic());
+            assertTrue(response.diagnostic().contains("extensible match"), response.diagnostic());
+        }
+    }
+
+    @Test
+    void aFilterWithinTheLimitIsAnsweredAsBefore() throws Exception {
+        try (WireConnection agent = WireConnection.startTls(directory.ldapPort(), tls)) {
+            agent.bind(directory.agentDn(), directory.agentPassword());
+            for (int levels : new int[] {20, 99}) {
                 LdapResponse response = agent.request(nested(levels), null, 15_000);
                 assertEquals(0, response.code(), levels + " levels: " + response.label() + " " + response.diagnostic());
             }
