@@ -94,7 +94,7 @@ final class StorableValueFilter extends IoFilterAdapter {
         ResultResponse response = null;
         if (message instanceof AddRequest add) {
             refusal = unnormalizableName(schemaManager, add.getEntryDn());
-            refusal = refusal != null ? refusal : firstRefused(schemaManager, add.getEntry().getAttributes());
+            refusal = refusal != null ? refusal : firstRefused(schemaManager, add.getEntry().getAttributes(), true);
             response = new AddResponseImpl(add.getMessageId());
         } else if (message instanceof ModifyRequest modify) {
             List<Attribute> attributes = new ArrayList<>();
@@ -102,13 +102,13 @@ final class StorableValueFilter extends IoFilterAdapter {
                 attributes.add(modification.getAttribute());
             }
             refusal = unnormalizableName(schemaManager, modify.getName());
-            refusal = refusal != null ? refusal : firstRefused(schemaManager, attributes);
+            refusal = refusal != null ? refusal : firstRefused(schemaManager, attributes, true);
             response = new ModifyResponseImpl(modify.getMessageId());
         } else if (message instanceof CompareRequest compare) {
             refusal = unnormalizableName(schemaManager, compare.getName());
             if (refusal == null && compare.getAttributeId() != null && compare.getAssertionValue() != null) {
                 refusal = firstRefused(schemaManager,
-                        List.of(new DefaultAttribute(compare.getAttributeId(), compare.getAssertionValue())));
+                        List.of(new DefaultAttribute(compare.getAttributeId(), compare.getAssertionValue())), false);
             }
             response = new CompareResponseImpl(compare.getMessageId());
         } else if (message instanceof DeleteRequest delete) {
@@ -151,7 +151,11 @@ final class StorableValueFilter extends IoFilterAdapter {
         }
     }
 
-    private static Refusal firstRefused(SchemaManager schemaManager, Iterable<Attribute> attributes) {
+    /**
+     * The first value AM27 cannot normalize, or, when the values are to be {@code stored} (an add,
+     * a modify; not a compare's assertion), cannot store.
+     */
+    private static Refusal firstRefused(SchemaManager schemaManager, Iterable<Attribute> attributes, boolean stored) {
         for (Attribute attribute : attributes) {
             String id = attribute.getUpId();
             if (id == null || attribute.size() == 0) {
@@ -171,7 +175,7 @@ final class StorableValueFilter extends IoFilterAdapter {
             } catch (LdapException | RuntimeException e) {
                 return new Refusal(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, unnormalizable(type, name, attribute));
             }
-            for (Value value : attribute) {
+            for (Value value : stored ? attribute : List.<Value>of()) {
                 long longest = longestStoredForm(type, value);
                 if (longest > LONGEST_TEXT) {
                     return new Refusal(ResultCodeEnum.CONSTRAINT_VIOLATION, name + ": a value of " + longest
