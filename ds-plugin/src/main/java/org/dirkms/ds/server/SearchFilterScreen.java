@@ -37,6 +37,9 @@ import org.apache.mina.core.session.IoSession;
  * <li>an assertion value its attribute's syntax cannot normalize ({@code (modifyTimestamp=now)}),
  * which AM27 answered aliasProblem (33) or aliasDereferencingProblem (36). invalidAttributeSyntax
  * (21), as for the same value in a write;</li>
+ * <li>a substring assertion on an attribute with no substring matching rule (a time, an
+ * enumerated KMS attribute): AM27 threw a NullPointerException, operationsError (1).
+ * inappropriateMatching (18);</li>
  * <li>an attribute description (in the filter, the attribute list or a sort key) with a character
  * past Latin-1: AM27 lower-cases names with a 256-entry table and answered other (80) with an
  * ArrayIndexOutOfBoundsException, or the guard's own lookup threw and ended the connection.
@@ -118,6 +121,9 @@ final class SearchFilterScreen extends IoFilterAdapter {
             } else if (current.node() instanceof ExtensibleNode) {
                 return done(search, ResultCodeEnum.UNWILLING_TO_PERFORM, "this directory does not evaluate extensible"
                         + " match filters (attr:rule:=value); use an equality, substring or presence filter");
+            } else if (current.node() instanceof SubstringNode substring && withoutSubstringRule(schemaManager, substring)) {
+                return done(search, ResultCodeEnum.INAPPROPRIATE_MATCHING, substring.getAttribute()
+                        + " has no substring matching rule; test it with an equality or presence filter");
             } else if (current.node() instanceof LeafNode leaf) {
                 String refusal = leafRefusal(schemaManager, leaf);
                 if (refusal != null) {
@@ -161,6 +167,16 @@ final class SearchFilterScreen extends IoFilterAdapter {
                     : type.getSyntax().getDescription();
             return "the filter's assertion on " + name + " is not a valid " + syntax + " (RFC 4517); correct it";
         }
+    }
+
+    private static boolean withoutSubstringRule(SchemaManager schemaManager, SubstringNode substring) {
+        String attribute = substring.getAttribute();
+        if (attribute == null || !latin1(attribute)) {
+            return false;
+        }
+        int options = attribute.indexOf(';');
+        AttributeType type = schemaManager.getAttributeType(options < 0 ? attribute : attribute.substring(0, options));
+        return type != null && type.getSubstring() == null;
     }
 
     private static void requireNormalizable(AttributeType type, String part) throws LdapException {

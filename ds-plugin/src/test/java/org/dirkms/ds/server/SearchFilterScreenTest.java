@@ -14,6 +14,7 @@ import org.apache.directory.api.ldap.model.filter.ExtensibleNode;
 import org.apache.directory.api.ldap.model.filter.NotNode;
 import org.apache.directory.api.ldap.model.filter.OrNode;
 import org.apache.directory.api.ldap.model.filter.PresenceNode;
+import org.apache.directory.api.ldap.model.filter.SubstringNode;
 import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.message.SearchRequest;
 import org.apache.directory.api.ldap.model.message.SearchRequestImpl;
@@ -97,5 +98,19 @@ class SearchFilterScreenTest {
         assertEquals(ResultCodeEnum.PROTOCOL_ERROR, refused(search(new PresenceNode("cn"), "mail", "\u63cf\u8ff0"))
                 .getLdapResult().getResultCode());
         assertNull(refused(search(new PresenceNode("cn"), "mail", "caf\u00e9")), "Latin-1 is ApacheDS's to ignore");
+    }
+
+    /**
+     * Found by ServerFuzzIT: a substring assertion on an attribute with no substring matching
+     * rule (a time, an enumerated KMS attribute) made AM27 throw a NullPointerException ("Cannot
+     * invoke getSubstring() because this.attributeType is null"): operationsError (1).
+     */
+    @Test
+    void aSubstringAssertionOnAnAttributeWithoutASubstringRuleIsInappropriateMatching() throws Exception {
+        SearchResultDone done = refused(search(new NotNode(new SubstringNode("createTimestamp", "2026", null))));
+        assertEquals(ResultCodeEnum.INAPPROPRIATE_MATCHING, done.getLdapResult().getResultCode());
+        assertTrue(done.getLdapResult().getDiagnosticMessage().contains("createTimestamp has no substring matching rule"),
+                done.getLdapResult().getDiagnosticMessage());
+        assertNull(refused(search(new SubstringNode("cn", "vic", null))));
     }
 }
