@@ -243,6 +243,9 @@ public final class DirectoryServer implements AutoCloseable {
             // With or without the guard: AM27 itself fails paged and size-limited "1.1" searches.
             // Installed after the guard, so it sits between the codec and the guard.
             NoAttributesSearchFilter.install(ldap);
+            // AM27 fails typesOnly searches over entries the guard stripped; on the write path it
+            // sits between the guard and the codec, so it empties what the guard let through.
+            TypesOnlySearchFilter.install(ldap);
             // AM27 fails a request whose values it cannot normalize with other (80) and a stack
             // trace; installed last, so it sits right after the codec and answers first.
             StorableValueFilter.install(ldap);
