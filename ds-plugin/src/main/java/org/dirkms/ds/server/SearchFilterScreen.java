@@ -37,6 +37,9 @@ import org.apache.mina.core.session.IoSession;
  * <li>an assertion value its attribute's syntax cannot normalize ({@code (modifyTimestamp=now)}),
  * which AM27 answered aliasProblem (33) or aliasDereferencingProblem (36). invalidAttributeSyntax
  * (21), as for the same value in a write;</li>
+ * <li>a substring assertion on an attribute type the schema does not know: loopDetect (54) or
+ * aliasDereferencingProblem (36), where AM27's other assertions on unknown types match nothing.
+ * undefinedAttributeType (17);</li>
  * <li>a substring assertion on an attribute with no substring matching rule (a time, an
  * enumerated KMS attribute): AM27 threw a NullPointerException, operationsError (1).
  * inappropriateMatching (18);</li>
@@ -121,6 +124,10 @@ final class SearchFilterScreen extends IoFilterAdapter {
             } else if (current.node() instanceof ExtensibleNode) {
                 return done(search, ResultCodeEnum.UNWILLING_TO_PERFORM, "this directory does not evaluate extensible"
                         + " match filters (attr:rule:=value); use an equality, substring or presence filter");
+            } else if (current.node() instanceof SubstringNode substring && latin1(substring.getAttribute())
+                    && type(schemaManager, substring.getAttribute()) == null) {
+                return done(search, ResultCodeEnum.UNDEFINED_ATTRIBUTE_TYPE, "'" + substring.getAttribute()
+                        + "' is not an attribute type of this directory");
             } else if (current.node() instanceof SubstringNode substring && withoutSubstringRule(schemaManager, substring)) {
                 return done(search, ResultCodeEnum.INAPPROPRIATE_MATCHING, substring.getAttribute()
                         + " has no substring matching rule; test it with an equality or presence filter");
@@ -170,13 +177,17 @@ final class SearchFilterScreen extends IoFilterAdapter {
     }
 
     private static boolean withoutSubstringRule(SchemaManager schemaManager, SubstringNode substring) {
-        String attribute = substring.getAttribute();
-        if (attribute == null || !latin1(attribute)) {
-            return false;
-        }
-        int options = attribute.indexOf(';');
-        AttributeType type = schemaManager.getAttributeType(options < 0 ? attribute : attribute.substring(0, options));
+        AttributeType type = latin1(substring.getAttribute()) ? type(schemaManager, substring.getAttribute()) : null;
         return type != null && type.getSubstring() == null;
+    }
+
+    /** The type an attribute description names (options ignored), or null. */
+    private static AttributeType type(SchemaManager schemaManager, String description) {
+        if (description == null) {
+            return null;
+        }
+        int options = description.indexOf(';');
+        return schemaManager.getAttributeType(options < 0 ? description : description.substring(0, options));
     }
 
     private static void requireNormalizable(AttributeType type, String part) throws LdapException {

@@ -113,4 +113,17 @@ class SearchFilterScreenTest {
                 done.getLdapResult().getDiagnosticMessage());
         assertNull(refused(search(new SubstringNode("cn", "vic", null))));
     }
+
+    /**
+     * Found by ServerFuzzIT: a substring assertion on an attribute type the schema does not know
+     * made AM27 answer loopDetect (54) or aliasDereferencingProblem (36), "ATTRIBUTE_TYPE for OID
+     * foobar does not exist!"; its other assertions on unknown types match nothing.
+     */
+    @Test
+    void aSubstringAssertionOnAnUnknownAttributeTypeIsUndefinedAttributeType() throws Exception {
+        SearchResultDone done = refused(search(new OrNode(new PresenceNode("cn"), new SubstringNode("fooBar", "x", null))));
+        assertEquals(ResultCodeEnum.UNDEFINED_ATTRIBUTE_TYPE, done.getLdapResult().getResultCode());
+        assertTrue(done.getLdapResult().getDiagnosticMessage().contains("fooBar"), done.getLdapResult().getDiagnosticMessage());
+        assertNull(refused(search(new EqualityNode<String>("fooBar", "x"))), "AM27 matches nothing, as before");
+    }
 }
