@@ -254,6 +254,8 @@ public final class DirectoryServer implements AutoCloseable {
             DiagnosticFilter.install(ldap);
             // Searches AM27 answers wrongly or never (deep filters, extensible matches, ...).
             SearchFilterScreen.install(ldap);
+            // A rename of a name in no naming context leaves AM27's write lock taken for ever.
+            ModifyDnScreen.install(ldap);
             // A request nested too deep to decode ends its connection, not the I/O thread.
             DecoderStackGuard.install(ldap);
             int boundLdap = boundPort(plain);

@@ -50,4 +50,34 @@ class ModifyDnIT {
             assertTrue(agent.exists("cn=moved,cn=parent," + people));
         }
     }
+
+    /**
+     * A rename of a name in no naming context of the directory ("cn=x,dc=nowhere", the root DSE).
+     * Found by the fuzz suite: AM27 takes the directory's write lock, then looks for the
+     * partition outside the block that releases the lock; the lookup fails, and the lock stayed
+     * taken for ever: every later write, and then every read, waited — a client of any identity,
+     * anonymous included, stopped the whole directory with one request. Now noSuchObject at once.
+     */
+    @Test
+    void aRenameOfANameInNoNamingContextIsNoSuchObjectAndTheDirectoryGoesOn() throws Exception {
+        try (LdapConnection anonymous = directory.secureConnection(null, null);
+                LdapConnection agent = directory.secureAgentConnection()) {
+            for (String name : new String[] {"cn=x,dc=nowhere", "cn=y"}) {
+                for (LdapConnection connection : new LdapConnection[] {anonymous, agent}) {
+                    ModifyDnResponse response = connection.modifyDn(new ModifyDnRequestImpl().setName(new Dn(name))
+                            .setNewRdn(new Rdn("cn=renamed")).setDeleteOldRdn(true));
+                    assertEquals(ResultCodeEnum.NO_SUCH_OBJECT, response.getLdapResult().getResultCode(), name + ": "
+                            + response.getLdapResult().getDiagnosticMessage());
+                }
+            }
+            ModifyDnResponse move = agent.modifyDn(new ModifyDnRequestImpl().setName(new Dn("cn=x,dc=nowhere"))
+                    .setNewRdn(new Rdn("cn=x")).setDeleteOldRdn(false).setNewSuperior(new Dn(directory.layout().people())));
+            assertEquals(ResultCodeEnum.NO_SUCH_OBJECT, move.getLdapResult().getResultCode());
+            // The directory still writes: the lock was released.
+            agent.setTimeOut(10_000);
+            agent.modify(directory.agentDn(), new org.apache.directory.api.ldap.model.entry.DefaultModification(
+                    org.apache.directory.api.ldap.model.entry.ModificationOperation.REPLACE_ATTRIBUTE, "description",
+                    "still writable"));
+        }
+    }
 }
