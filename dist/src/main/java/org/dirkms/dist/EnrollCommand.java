@@ -126,19 +126,35 @@ public final class EnrollCommand implements Subcommand {
         } else if (options.specific.containsKey("filter")) {
             dns.addAll(records.findDns(suffix, options.specific.get("filter")));
         } else {
-            Path file = Path.of(options.specific.get("file"));
-            if (!Files.isReadable(file)) {
-                throw new UsageException("--file " + file + " cannot be read");
-            }
-            try (LdifReader reader = new LdifReader(file.toFile())) {
-                for (LdifEntry entry : reader) {
-                    dns.add(entry.getDn().getName());
-                }
-            } catch (LdapException e) {
-                throw new UsageException("--file " + file + " is not LDIF: " + e.getMessage());
-            }
+            dns.addAll(dnsOf(Path.of(options.specific.get("file"))));
         }
         return new ArrayList<>(dns);
+    }
+
+    /**
+     * The DNs of the records of the LDIF file {@code file}, in order.
+     *
+     * <p>The whole file is parsed before anyone is enrolled: the LDAP API reader's iterator stops
+     * quietly at a record it cannot parse, and the reader throws IllegalArgumentException and
+     * index errors, not only LdapException, for malformed lines; a file with one bad record must
+     * not enroll the users before it and skip the rest without a word.
+     *
+     * @throws UsageException when the file cannot be read or is not LDIF throughout
+     */
+    static List<String> dnsOf(Path file) throws UsageException {
+        if (!Files.isReadable(file)) {
+            throw new UsageException("--file " + file + " cannot be read");
+        }
+        List<String> dns = new ArrayList<>();
+        try (LdifReader reader = new LdifReader()) {
+            for (LdifEntry entry : reader.parseLdifFile(file.toString())) {
+                dns.add(entry.getDn().getName());
+            }
+        } catch (LdapException | IOException | RuntimeException e) {
+            throw new UsageException("--file " + file + " is not LDIF: " + (e.getMessage() == null
+                    ? "it cannot be parsed" : e.getMessage()));
+        }
+        return dns;
     }
 
     /** RFC 4515 section 3: characters escaped in an assertion value. */
