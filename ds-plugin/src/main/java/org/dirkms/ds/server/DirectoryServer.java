@@ -90,6 +90,17 @@ public final class DirectoryServer implements AutoCloseable {
             AttributeNames.ASSIGNED_SERVER, AttributeNames.KEY_OWNER, AttributeNames.RECOVERY_TARGET,
             AttributeNames.REQUEST_SUBJECT);
 
+    /**
+     * The longest request a client may send, in octets: far above any KMS value (certificates,
+     * CRLs, CMS, wrapped keys) or LDIF record, and the most the decoder allocates for one.
+     * ApacheDS leaves it unbounded when embedded, so an element whose length field claims up to
+     * 2 GB was allocated in full and held while the server waited for its octets (and one
+     * claiming just under 2^31 overflowed the decoder's own check and killed the I/O thread
+     * serving it): a dozen octets per connection, from anyone, before a bind or StartTLS.
+     * Longer requests end their connection.
+     */
+    public static final int MAX_REQUEST_OCTETS = 8 << 20;
+
     private static final Logger LOG = LoggerFactory.getLogger(DirectoryServer.class);
     private static final String SUFFIX_PARTITION_ID = "dirkms";
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
@@ -163,6 +174,7 @@ public final class DirectoryServer implements AutoCloseable {
             service.setShutdownHookEnabled(false);
             service.setExitVmOnShutdown(false);
             service.setInstanceId("dirkms");
+            service.setMaxPDUSize(MAX_REQUEST_OCTETS);
             initSchema(service);
             step = "check the suffix of the data folder";
             checkSuffix(data.resolve(SUFFIX_FILE), settings.suffix(), service.getSchemaManager());
