@@ -15,6 +15,7 @@ import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.ds.audit.AuditHead;
 import org.dirkms.ds.audit.AuditLog;
 import org.dirkms.ds.audit.AuditVerifier;
@@ -73,7 +74,7 @@ public final class AuditCommand implements Subcommand {
         if (options.url != null) {
             try {
                 anchor = readAnchor(options);
-            } catch (LdapException | IOException e) {
+            } catch (LdapException | IOException | java.security.GeneralSecurityException e) {
                 err.println("dirkms audit: cannot read the anchor " + new DirectoryLayout(options.suffix).auditHead()
                         + " from " + options.url + ": " + e.getMessage());
                 return FAILED;
@@ -97,10 +98,14 @@ public final class AuditCommand implements Subcommand {
         return report.valid() ? OK : FAILED;
     }
 
-    private static Optional<AuditHead> readAnchor(Options options) throws LdapException, IOException {
-        String password = Files.readString(options.passwordFile, StandardCharsets.UTF_8).strip();
-        try (LdapNetworkConnection connection = new LdapNetworkConnection(options.host, options.port)) {
-            connection.bind(options.bindDn, password);
+    private static Optional<AuditHead> readAnchor(Options options) throws LdapException, IOException,
+            java.security.GeneralSecurityException {
+        // The same protected connection the agent uses: StartTLS, trusting the data folder's CA.
+        Path tls = options.data.resolve("tls");
+        Path trusted = Files.exists(tls.resolve(CaTlsCredentialSource.CA_CERTIFICATE_FILE))
+                ? tls.resolve(CaTlsCredentialSource.CA_CERTIFICATE_FILE) : tls.resolve("server.crt");
+        AgentConnection link = new AgentConnection(options.url, options.bindDn, options.passwordFile, trusted);
+        try (LdapNetworkConnection connection = link.open(60_000)) {
             Entry head = connection.lookup(new Dn(new DirectoryLayout(options.suffix).auditHead()),
                     AttributeNames.AUDIT_SEQUENCE, AttributeNames.AUDIT_HASH);
             if (head == null) {

@@ -21,7 +21,8 @@ public final class DirkmsCommand {
             new AuditCommand(),
             new AgentCommand(),
             new EnrollCommand(),
-            new ArchiveCommand());
+            new ArchiveCommand(),
+            new RolesCommand());
 
     private DirkmsCommand() {
     }

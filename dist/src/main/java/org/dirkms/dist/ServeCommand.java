@@ -39,7 +39,7 @@ public final class ServeCommand implements Subcommand {
     public String usage() {
         return """
                 usage: dirkms serve [--data DIR] [--ldap-port N] [--ldaps-port N] [--suffix DN]
-                                    [--bind ADDRESS] [--no-anonymous]
+                                    [--bind ADDRESS] [--no-anonymous] [--allow-plain-binds]
 
                   --data DIR        data folder, kept across restarts (default ./data)
                   --ldap-port N     LDAP port, StartTLS available (default 10389; 0 = any free port)
@@ -47,6 +47,10 @@ public final class ServeCommand implements Subcommand {
                   --suffix DN       naming context served (default dc=example,dc=com)
                   --bind ADDRESS    IP address to listen on (default 127.0.0.1: this machine only)
                   --no-anonymous    refuse anonymous searches
+                  --allow-plain-binds
+                                    accept binds with a password on connections without TLS (a lab
+                                    on a loopback address only; by default they are refused with
+                                    confidentialityRequired: use -ZZ or ldaps://)
 
                 The first start generates the administrator password into DIR/admin.password and
                 an enterprise root CA (key in DIR/ca/) that issues the server certificate;
@@ -141,6 +145,7 @@ public final class ServeCommand implements Subcommand {
         String suffix = defaults.suffix();
         String bind = defaults.bindAddress();
         boolean anonymous = defaults.anonymousAccess();
+        boolean plainBinds = false;
         for (int i = 0; i < arguments.size(); i++) {
             String flag = arguments.get(i);
             switch (flag) {
@@ -153,11 +158,12 @@ public final class ServeCommand implements Subcommand {
                 case "--suffix" -> suffix = value(arguments, ++i, flag);
                 case "--bind" -> bind = value(arguments, ++i, flag);
                 case "--no-anonymous" -> anonymous = false;
+                case "--allow-plain-binds" -> plainBinds = true;
                 default -> throw new UsageException("unknown flag '" + flag + "'");
             }
         }
         try {
-            return new ServerSettings(data, bind, ldapPort, ldapsPort, suffix, anonymous, true);
+            return new ServerSettings(data, bind, ldapPort, ldapsPort, suffix, anonymous, true, 0, plainBinds);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

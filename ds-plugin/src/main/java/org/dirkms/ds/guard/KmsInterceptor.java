@@ -44,7 +44,9 @@ import org.apache.directory.server.core.api.DirectoryService;
 import org.apache.directory.server.core.api.LdapPrincipal;
 import org.apache.directory.server.core.api.filtering.EntryFilter;
 import org.apache.directory.server.core.api.filtering.EntryFilteringCursor;
+import org.apache.directory.server.core.api.InterceptorEnum;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
+import org.apache.directory.server.core.api.interceptor.Interceptor;
 import org.apache.directory.server.core.api.interceptor.context.AddOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.CompareOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.DeleteOperationContext;
@@ -60,6 +62,7 @@ import org.dirkms.ds.audit.AuditLog;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.ObjectClassNames;
+import org.dirkms.schema.RecoveryState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -111,6 +114,7 @@ public final class KmsInterceptor extends BaseInterceptor {
     private String rootDseDn;
     private String subschemaDn;
     private long anchoredSequence;
+    private AccessCheckInterceptor accessCheck;
 
     /**
      * @param layout         the directory tree the interceptor guards
@@ -130,6 +134,18 @@ public final class KmsInterceptor extends BaseInterceptor {
         this.layout = layout;
         this.auditDirectory = auditDirectory;
         this.clock = clock;
+    }
+
+    /**
+     * The access check that must sit right after ApacheDS's authentication interceptor, before
+     * its exception and schema interceptors (see {@link AccessCheckInterceptor}); the same
+     * object on every call. {@link #init} refuses to start without it in that place.
+     */
+    public synchronized AccessCheckInterceptor accessCheck() {
+        if (accessCheck == null) {
+            accessCheck = new AccessCheckInterceptor(this);
+        }
+        return accessCheck;
     }
 
     /** The directory tree this interceptor guards. */
@@ -156,9 +172,10 @@ public final class KmsInterceptor extends BaseInterceptor {
     @Override
     public void init(DirectoryService directoryService) throws LdapException {
         super.init(directoryService);
+        requireAccessCheckFirst(directoryService.getInterceptors());
         roles = new RoleDirectory(layout, this::normalise, this::membersOf);
-        policy = new AccessPolicy(layout, this::normalise);
-        validator = new WriteValidator(this::isKmsServer);
+        policy = new AccessPolicy(layout, this::normalise, roles::isRoleHolder);
+        validator = new WriteValidator(this::isKmsServer, this::exists);
         auditHeadDn = normalise(layout.auditHead());
         rootDseDn = "";
         subschemaDn = normalise("cn=schema");
@@ -180,6 +197,30 @@ public final class KmsInterceptor extends BaseInterceptor {
                 ANCHOR_PERIOD_SECONDS, TimeUnit.SECONDS);
         LOG.info("KMS guard ready; audit log {} resumes after record {}", auditLog.file(),
                 auditLog.head().sequence());
+    }
+
+    /**
+     * Without its access check in front of the schema and exception interceptors the guard
+     * would judge writes too late (see {@link AccessCheckInterceptor}): refuse to start.
+     */
+    private void requireAccessCheckFirst(List<Interceptor> chain) throws LdapException {
+        int check = -1;
+        int schema = -1;
+        int exception = -1;
+        for (int i = 0; i < chain.size(); i++) {
+            Interceptor interceptor = chain.get(i);
+            if (interceptor instanceof AccessCheckInterceptor found && found.guard() == this) {
+                check = i;
+            } else if (InterceptorEnum.SCHEMA_INTERCEPTOR.getName().equals(interceptor.getName())) {
+                schema = i;
+            } else if (InterceptorEnum.EXCEPTION_INTERCEPTOR.getName().equals(interceptor.getName())) {
+                exception = i;
+            }
+        }
+        if (check < 0 || (schema >= 0 && check > schema) || (exception >= 0 && check > exception)) {
+            throw new LdapOtherException("the KMS guard's access check (KmsInterceptor.accessCheck()) must be in the"
+                    + " interceptor chain before ApacheDS's exception and schema interceptors");
+        }
     }
 
     /** Stops anchoring and closes the audit log (the directory is gone by now: see {@link #anchorNow()}). */
@@ -240,7 +281,7 @@ public final class KmsInterceptor extends BaseInterceptor {
      * {@code entry}, which may be shared.
      */
     public Entry guardEntry(Identity who, Entry entry) {
-        if (who.isTrusted() || entry == null) {
+        if (who.has(Role.SERVER) || entry == null) {
             return entry;
         }
         List<Attribute> hidden = hiddenAttributes(who, entry);
@@ -277,6 +318,14 @@ public final class KmsInterceptor extends BaseInterceptor {
     /** The attributes of {@code entry} that {@code who} may not read. */
     private List<Attribute> hiddenAttributes(Identity who, Entry entry) {
         List<Attribute> hidden = new ArrayList<>();
+        if (who.isTrusted()) {
+            // KMS agents read everything but the password, which nobody reads.
+            Attribute password = entry.get(AttributeNames.USER_PASSWORD);
+            if (password != null) {
+                hidden.add(password);
+            }
+            return hidden;
+        }
         String dn = null;
         boolean serverMetadata = false;
         String[] requester = new String[1];
@@ -316,7 +365,7 @@ public final class KmsInterceptor extends BaseInterceptor {
     @Override
     public EntryFilteringCursor search(SearchOperationContext context) throws LdapException {
         Identity who = identify(context);
-        if (who.isTrusted()) {
+        if (who.has(Role.SERVER)) {
             return next(context);
         }
         String refusal = filterRefusal(who, filterAttributes(context.getFilter()));
@@ -343,7 +392,7 @@ public final class KmsInterceptor extends BaseInterceptor {
     @Override
     public boolean compare(CompareOperationContext context) throws LdapException {
         Identity who = identify(context);
-        if (!who.isTrusted()) {
+        if (!who.has(Role.SERVER)) {
             String id = context.getAttributeType() != null ? context.getAttributeType().getOid() : context.getOid();
             String name = canonicalName(id);
             String dn = normalise(context.getDn());
@@ -370,7 +419,7 @@ public final class KmsInterceptor extends BaseInterceptor {
             // A search for no attributes ("1.1", RFC 4511 section 4.5.1.8) returns none: nothing
             // to strip, and ApacheDS's own projection of such a result fails on an entry from
             // which an attribute was removed.
-            if (!who.isTrusted() && !context.isNoAttributes()) {
+            if (!who.has(Role.SERVER) && !context.isNoAttributes()) {
                 // The cursor hands each filter its own ClonedServerEntry: strip in place.
                 removeAll(entry, hiddenAttributes(who, entry));
             }
@@ -385,101 +434,149 @@ public final class KmsInterceptor extends BaseInterceptor {
 
     // ================================================================== writes
 
-    /** Judges the new entry (policy and values), adds it, and audits it when it concerns the KMS. */
+    /**
+     * Decides whether the caller may make the write, before any other interceptor compares its
+     * values with the entry: the {@link AccessCheckInterceptor}, which sits right after
+     * authentication, calls it, so that an unauthorised write is refused with the same result
+     * code whether or not a value it names is there (no value oracle). For a new recovery
+     * request it also records who asked and that it is pending. Values that are too large are
+     * refused here too, before they reach the partition or the replication log.
+     */
+    void authorize(OperationContext context) throws LdapException {
+        Identity who = identify(context);
+        if (who.has(Role.SERVER)) {
+            return;
+        }
+        Write write = describe(context, who);
+        try {
+            policy.checkWrite(who, write.target(), write.changes());
+            ValueLimits.check(who, context.getDn(), write.changes());
+        } catch (LdapOperationException e) {
+            throw refused(who, write.target(), e);
+        }
+        if (context instanceof AddOperationContext add && !who.isTrusted()
+                && write.target().is(ObjectClassNames.RECOVERY_REQUEST)) {
+            recordRequester(add.getEntry(), context);
+        }
+    }
+
+    /** Judges the new entry's values, adds it, and audits it when it concerns the KMS. */
     @Override
     public void add(AddOperationContext context) throws LdapException {
-        Identity who = identify(context);
-        Entry entry = context.getEntry();
-        List<AttributeChange> changes = new ArrayList<>();
-        for (Attribute attribute : entry.getAttributes()) {
-            changes.add(new AttributeChange(canonicalName(attribute), AttributeChange.Operation.ADD, bytes(attribute)));
-        }
-        WriteTarget target = new WriteTarget(WriteTarget.Kind.ADD, normalise(context.getDn()), null,
-                objectClasses(entry), Map.of());
-        judge(who, target, changes);
+        Write write = validated(context);
         next(context);
-        written(context, who, target, changes, "add", entry);
+        written(context, write, "add");
     }
 
-    /** Judges every modification against the entry as it is, applies them, and audits KMS changes. */
+    /** Judges every modification's values against the entry as it is, applies them, and audits. */
     @Override
     public void modify(ModifyOperationContext context) throws LdapException {
-        Identity who = identify(context);
-        Entry original = context.getEntry();
-        String dn = normalise(context.getDn());
-        if (original == null && !who.has(Role.SERVER)) {
-            original = internalLookup(context.getDn());
-        }
-        List<AttributeChange> changes = new ArrayList<>();
-        for (Modification modification : context.getModItems()) {
-            changes.add(new AttributeChange(canonicalName(modification.getAttribute()),
-                    operation(modification.getOperation()), bytes(modification.getAttribute())));
-        }
-        WriteTarget target = new WriteTarget(WriteTarget.Kind.MODIFY, dn, null, objectClasses(original),
-                currentValues(original));
-        judge(who, target, changes);
+        Write write = validated(context);
         next(context);
-        written(context, who, target, changes, "modify", original);
+        written(context, write, "modify");
     }
 
-    /** Lets KMS administrators and agents delete entries, and audits deletions of KMS objects. */
+    /** Deletes the entry (already authorised) and audits deletions of KMS objects. */
     @Override
     public void delete(DeleteOperationContext context) throws LdapException {
-        Identity who = identify(context);
-        Entry original = context.getEntry();
-        if (original == null && !who.has(Role.SERVER)) {
-            original = internalLookup(context.getDn());
-        }
-        WriteTarget target = new WriteTarget(WriteTarget.Kind.DELETE, normalise(context.getDn()), null,
-                objectClasses(original), Map.of());
-        judge(who, target, List.of());
+        Write write = validated(context);
         next(context);
-        written(context, who, target, List.of(), "delete", original);
+        written(context, write, "delete");
     }
 
-    /** Lets KMS administrators and agents rename entries (the new RDN's values are judged), audited like a write. */
+    /** Renames the entry (already authorised; the new RDN's values are judged), audited like a write. */
     @Override
     public void rename(RenameOperationContext context) throws LdapException {
-        Entry original = renameJudged(context, context.getNewDn(), context.getNewRdn());
+        Write write = validated(context);
         next(context);
-        renamed(context, context.getNewDn(), context.getNewRdn(), "rename", original);
+        written(context, write, "rename");
     }
 
-    /** Lets KMS administrators and agents move entries; never into or out of the key archive or ou=Audit otherwise. */
+    /** Moves the entry (already authorised), audited like a write. */
     @Override
     public void move(MoveOperationContext context) throws LdapException {
-        Entry original = renameJudged(context, context.getNewDn(), null);
+        Write write = validated(context);
         next(context);
-        renamed(context, context.getNewDn(), null, "move", original);
+        written(context, write, "move");
     }
 
     /** A move and a rename at once, judged as both. */
     @Override
     public void moveAndRename(MoveAndRenameOperationContext context) throws LdapException {
-        Entry original = renameJudged(context, context.getNewDn(), context.getNewRdn());
+        Write write = validated(context);
         next(context);
-        renamed(context, context.getNewDn(), context.getNewRdn(), "move-and-rename", original);
+        written(context, write, "move-and-rename");
     }
 
-    private Entry renameJudged(OperationContext context, Dn newDn, Rdn newRdn) throws LdapException {
+    /** A write as the guard judges it: who, the entry, and the attribute changes. */
+    private record Write(Identity who, WriteTarget target, List<AttributeChange> changes, Entry original) {
+    }
+
+    private Write validated(OperationContext context) throws LdapException {
         Identity who = identify(context);
+        Write write = describe(context, who);
+        if (!who.has(Role.SERVER)) {
+            try {
+                validator.validate(who, write.target(), write.changes());
+            } catch (LdapOperationException e) {
+                throw refused(who, write.target(), e);
+            }
+        }
+        return write;
+    }
+
+    private LdapOperationException refused(Identity who, WriteTarget target, LdapOperationException e) {
+        refusals.remember(e.getMessage());
+        LOG.debug("refused {} of {} by {}: {}", target.kind(), target.dn(), who.dn(), e.getMessage());
+        return e;
+    }
+
+    /** The write of {@code context} in the guard's terms; the entry is read only when the operation lacks it. */
+    private Write describe(OperationContext context, Identity who) throws LdapException {
         Entry original = context.getEntry();
+        if (context instanceof AddOperationContext add) {
+            Entry entry = add.getEntry();
+            List<AttributeChange> changes = new ArrayList<>();
+            for (Attribute attribute : entry.getAttributes()) {
+                changes.add(new AttributeChange(canonicalName(attribute), AttributeChange.Operation.ADD,
+                        bytes(attribute)));
+            }
+            return new Write(who, new WriteTarget(WriteTarget.Kind.ADD, normalise(context.getDn()), null,
+                    objectClasses(entry), Map.of(), context.getDn().getName()), changes, entry);
+        }
         if (original == null && !who.has(Role.SERVER)) {
             original = internalLookup(context.getDn());
         }
-        judge(who, renameTarget(context, newDn, original), rdnChanges(newRdn));
-        return original;
-    }
-
-    private void renamed(OperationContext context, Dn newDn, Rdn newRdn, String operation, Entry original)
-            throws LdapException {
-        written(context, identify(context), renameTarget(context, newDn, original), rdnChanges(newRdn), operation,
-                original);
-    }
-
-    private WriteTarget renameTarget(OperationContext context, Dn newDn, Entry original) {
-        return new WriteTarget(WriteTarget.Kind.RENAME, normalise(context.getDn()),
-                newDn == null ? null : normalise(newDn), objectClasses(original), currentValues(original));
+        String dn = normalise(context.getDn());
+        if (context instanceof ModifyOperationContext modify) {
+            List<AttributeChange> changes = new ArrayList<>();
+            for (Modification modification : modify.getModItems()) {
+                changes.add(new AttributeChange(canonicalName(modification.getAttribute()),
+                        operation(modification.getOperation()), bytes(modification.getAttribute())));
+            }
+            return new Write(who, new WriteTarget(WriteTarget.Kind.MODIFY, dn, null, objectClasses(original),
+                    currentValues(original), context.getDn().getName()), changes, original);
+        }
+        if (context instanceof DeleteOperationContext) {
+            return new Write(who, new WriteTarget(WriteTarget.Kind.DELETE, dn, null, objectClasses(original),
+                    Map.of(), context.getDn().getName()), List.of(), original);
+        }
+        Dn newDn;
+        Rdn newRdn = null;
+        if (context instanceof RenameOperationContext rename) {
+            newDn = rename.getNewDn();
+            newRdn = rename.getNewRdn();
+        } else if (context instanceof MoveAndRenameOperationContext moveAndRename) {
+            newDn = moveAndRename.getNewDn();
+            newRdn = moveAndRename.getNewRdn();
+        } else if (context instanceof MoveOperationContext move) {
+            newDn = move.getNewDn();
+        } else {
+            throw new IllegalArgumentException("not a write: " + context.getClass().getSimpleName());
+        }
+        return new Write(who, new WriteTarget(WriteTarget.Kind.RENAME, dn, newDn == null ? null : normalise(newDn),
+                objectClasses(original), currentValues(original), context.getDn().getName()
+                        + (newDn == null ? "" : " (to " + newDn.getName() + ")")), rdnChanges(newRdn), original);
     }
 
     /** The attribute values a new RDN puts into the entry (RFC 4511 section 4.9). */
@@ -494,23 +591,30 @@ public final class KmsInterceptor extends BaseInterceptor {
         return changes;
     }
 
-    private void judge(Identity who, WriteTarget target, List<AttributeChange> changes) throws LdapException {
-        if (who.has(Role.SERVER)) {
-            return;
-        }
-        try {
-            policy.checkWrite(who, target, changes);
-            validator.validate(who, target, changes);
-        } catch (LdapOperationException e) {
-            refusals.remember(e.getMessage());
-            LOG.debug("refused {} of {} by {}: {}", target.kind(), target.dn(), who.dn(), e.getMessage());
-            throw e;
+    /**
+     * A new recovery request names who asked, and starts pending: the directory writes both
+     * (DESIGN contract 5), so that no client can claim to be someone else or skip a state.
+     */
+    private void recordRequester(Entry request, OperationContext context) throws LdapException {
+        String requester = actorOf(context);
+        request.removeAttributes(AttributeNames.RECOVERY_REQUESTER);
+        request.add(schemaManager.lookupAttributeTypeRegistry(AttributeNames.RECOVERY_REQUESTER), requester);
+        if (request.get(AttributeNames.RECOVERY_STATE) == null) {
+            request.add(schemaManager.lookupAttributeTypeRegistry(AttributeNames.RECOVERY_STATE),
+                    RecoveryState.PENDING.ldapValue());
         }
     }
 
-    /** After a successful write: refresh role caches and audit it when it concerns the KMS. */
-    private void written(OperationContext context, Identity who, WriteTarget target, List<AttributeChange> changes,
-            String operation, Entry original) throws LdapException {
+    /**
+     * After a successful write: refresh role caches and audit it when it concerns the KMS, is a
+     * password change, or is made by the directory administrator (whose every use of its power
+     * is recorded: docs/security.md).
+     */
+    private void written(OperationContext context, Write write, String operation) throws LdapException {
+        Identity who = write.who();
+        WriteTarget target = write.target();
+        List<AttributeChange> changes = write.changes();
+        Entry original = write.original();
         if (roles.isRoleGroup(target.dn()) || (target.newDn() != null && roles.isRoleGroup(target.newDn()))) {
             roles.invalidate();
         }
@@ -519,11 +623,12 @@ public final class KmsInterceptor extends BaseInterceptor {
         }
         boolean kmsUser = target.is(ObjectClassNames.KMS_USER)
                 || (original != null && original.hasObjectClass(ObjectClassNames.KMS_USER));
-        boolean touchesKms = false;
+        boolean touchesKms = who.has(Role.DIRECTORY_ADMINISTRATOR);
         Set<String> names = new LinkedHashSet<>();
         for (AttributeChange change : changes) {
             names.add(AccessPolicy.display(change.attribute()));
-            touchesKms |= AccessPolicy.isKmsAttribute(change.attribute());
+            touchesKms |= AccessPolicy.isKmsAttribute(change.attribute())
+                    || change.attribute().equals(AttributeNames.USER_PASSWORD.toLowerCase(Locale.ROOT));
             if (change.attribute().equals("objectclass")) {
                 for (int i = 0; i < change.values().size(); i++) {
                     touchesKms |= change.text(i).toLowerCase(Locale.ROOT).startsWith("kms");
@@ -660,6 +765,14 @@ public final class KmsInterceptor extends BaseInterceptor {
         return members;
     }
 
+    private boolean exists(String dn) {
+        try {
+            return internalLookup(new Dn(schemaManager, dn)) != null;
+        } catch (LdapException e) {
+            return false; // not a DN: it names nothing
+        }
+    }
+
     private boolean isKmsServer(String dn) {
         try {
             Entry entry = internalLookup(new Dn(schemaManager, dn));
@@ -707,14 +820,14 @@ public final class KmsInterceptor extends BaseInterceptor {
         }
     }
 
-    private Map<String, String> currentValues(Entry entry) {
-        Map<String, String> values = new HashMap<>();
+    /** The values of the attributes judged against the entry ({@link WriteTarget#JUDGED}). */
+    private Map<String, List<byte[]>> currentValues(Entry entry) {
+        Map<String, List<byte[]>> values = new HashMap<>();
         if (entry != null) {
-            for (String name : List.of(AttributeNames.ENROLLMENT_STATE, AttributeNames.REQUEST_STATE,
-                    AttributeNames.RECOVERY_STATE, AttributeNames.CA_STATE, AttributeNames.RECOVERY_REQUESTER)) {
-                Attribute attribute = entry.get(name);
-                if (attribute != null && attribute.get() != null) {
-                    values.put(name.toLowerCase(Locale.ROOT), attribute.get().getString());
+            for (Attribute attribute : entry.getAttributes()) {
+                String name = canonicalName(attribute);
+                if (WriteTarget.JUDGED.contains(name)) {
+                    values.put(name, bytes(attribute));
                 }
             }
         }

@@ -41,6 +41,7 @@ import org.apache.directory.server.core.api.InstanceLayout;
 import org.apache.directory.server.core.api.InterceptorEnum;
 import org.apache.directory.server.core.api.interceptor.Interceptor;
 import org.apache.directory.server.core.api.schema.SchemaPartition;
+import org.apache.directory.server.core.hash.Pkcs5s2PasswordHashingInterceptor;
 import org.apache.directory.server.core.partition.impl.btree.jdbm.JdbmIndex;
 import org.apache.directory.server.core.partition.impl.btree.jdbm.JdbmPartition;
 import org.apache.directory.server.core.partition.ldif.LdifPartition;
@@ -175,11 +176,16 @@ public final class DirectoryServer implements AutoCloseable {
             service.setAccessControlEnabled(false);
             service.setAllowAnonymousAccess(settings.anonymousAccess());
 
+            // Passwords are stored as PBKDF2 hashes (RFC 8018 section 5.2, ApacheDS's {PKCS5S2}):
+            // nobody can read one back, and binds still check them.
+            insertAfter(service, InterceptorEnum.NORMALIZATION_INTERCEPTOR, new Pkcs5s2PasswordHashingInterceptor());
             KmsInterceptor interceptor = null;
             if (settings.kmsGuard()) {
                 step = "insert the KMS interceptor";
                 interceptor = new KmsInterceptor(layout, data.resolve("audit"));
-                insertAfterSchemaInterceptor(service, interceptor);
+                insertAfter(service, InterceptorEnum.SCHEMA_INTERCEPTOR, interceptor);
+                // Authorization before anything compares a write's values with the entry.
+                insertAfter(service, InterceptorEnum.AUTHENTICATION_INTERCEPTOR, interceptor.accessCheck());
             }
 
             step = "start the directory service";
@@ -235,7 +241,7 @@ public final class DirectoryServer implements AutoCloseable {
             ldap.setReplicationReqHandler(new SyncReplRequestHandler());
             ldap.start();
             if (interceptor != null) {
-                WireGuard.install(ldap, interceptor);
+                WireGuard.install(ldap, interceptor, settings.plainBinds());
             }
             // With or without the guard: AM27 itself fails paged and size-limited "1.1" searches.
             // Installed after the guard, so it sits between the codec and the guard.
@@ -333,19 +339,25 @@ public final class DirectoryServer implements AutoCloseable {
         return partition;
     }
 
-    /** The KMS interceptor goes right after the schema interceptor: it sees normalized, schema-checked requests. */
-    private static void insertAfterSchemaInterceptor(DirectoryService service, Interceptor interceptor) {
+    /**
+     * Inserts {@code interceptor} right after ApacheDS's interceptor {@code predecessor}: the
+     * KMS interceptor after the schema interceptor (it sees normalized, schema-checked
+     * requests), its access check after the authentication interceptor (before anything
+     * compares values), the password hashing right after normalization.
+     */
+    private static void insertAfter(DirectoryService service, InterceptorEnum predecessor, Interceptor interceptor) {
         List<Interceptor> chain = new ArrayList<>(service.getInterceptors());
-        int schema = -1;
+        int found = -1;
         for (int i = 0; i < chain.size(); i++) {
-            if (InterceptorEnum.SCHEMA_INTERCEPTOR.getName().equals(chain.get(i).getName())) {
-                schema = i;
+            if (predecessor.getName().equals(chain.get(i).getName())) {
+                found = i;
             }
         }
-        if (schema < 0) {
-            throw new IllegalStateException("ApacheDS has no schema interceptor to insert the KMS interceptor after");
+        if (found < 0) {
+            throw new IllegalStateException("ApacheDS has no " + predecessor.getName() + " to insert "
+                    + interceptor.getName() + " after");
         }
-        chain.add(schema + 1, interceptor);
+        chain.add(found + 1, interceptor);
         service.setInterceptors(chain);
     }
 

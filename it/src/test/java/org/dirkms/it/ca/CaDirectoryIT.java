@@ -29,6 +29,7 @@ import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KeyAlgorithm;
 import org.dirkms.schema.RevocationReason;
@@ -67,9 +68,9 @@ class CaDirectoryIT {
                 work.resolve("ca.p12"), KeyStorePassphrase.of("it passphrase".toCharArray()),
                 CertificationAuthority.Publication.ldapOnly());
         aliceDn = "uid=alice," + directory.layout().people();
-        LdapTools.against(directory).asAdmin().add(String.join("\n",
+        People.addAndEnroll(directory, String.join("\n",
                 "dn: " + aliceDn, "objectClass: inetOrgPerson", "objectClass: kmsUser", "uid: alice", "cn: Alice",
-                "sn: Example", "mail: alice@example.com", "kmsEnrollmentState: requested", "")).assertSuccess();
+                "sn: Example", "mail: alice@example.com", "kmsEnrollmentState: requested", ""));
     }
 
     @AfterAll

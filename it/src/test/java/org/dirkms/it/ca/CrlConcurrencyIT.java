@@ -99,8 +99,8 @@ class CrlConcurrencyIT {
 
     @Test
     void crlIsSwappedOnlyWhileTheExpectedValueIsPublished() throws Exception {
-        try (LdapNetworkConnection admin = (LdapNetworkConnection) directory.secureAdminConnection()) {
-            for (LdapNetworkConnection connection : List.of(agent, admin)) {
+        {
+            for (LdapNetworkConnection connection : List.of(agent)) {
                 LdapCaRecords records = new LdapCaRecords(connection, directory.layout(), Clock.systemUTC());
                 byte[] before = records.readCa(ca.dn()).orElseThrow().crl();
                 // Two successors made within one second share issuer and thisUpdate, all that RFC 4523's
@@ -121,20 +121,27 @@ class CrlConcurrencyIT {
                 assertArrayEquals(next, publishedCrls().get(0));
                 assertEquals(1, publishedCrls().size(), "the old value was deleted, not kept beside the new one");
                 assertFalse(records.replaceCrl(ca.dn(), before, other), "a stale expected CRL loses");
+                assertFalse(records.replaceCrl(ca.dn(), next, crl(before).getEncoded()),
+                        "an older CRL (a smaller CRL number) never replaces the published one");
                 assertFalse(records.replaceCrl(ca.dn(), other, ca.renewCrl(nextCrl).getEncoded()),
                         "a CRL equal to the published one in issuer and thisUpdate, but not in its bytes, loses");
                 assertArrayEquals(next, publishedCrls().get(0));
             }
         }
-        // The administrator's way: the same compare-and-swap as LDIF through ldapmodify.
+        // The same compare-and-swap as LDIF through ldapmodify, as the KMS's identity (CRLs are
+        // written by the KMS only; the directory superuser is refused).
         byte[] before = publishedCrls().get(0);
         byte[] next = ca.renewCrl(crl(before)).getEncoded();
         // Add first, then delete: the attribute never empties, so ApacheDS keeps its ;binary name.
-        LdapTools admin = LdapTools.against(directory).asAdmin();
-        admin.modify(swap(before, next)).assertSuccess();
+        LdapTools.against(directory).asAdmin().modify(swap(before, next)).assertExitCode(50);
+        LdapTools kms = LdapTools.against(directory).asAgent();
+        kms.modify(swap(before, next)).assertSuccess();
         assertArrayEquals(next, publishedCrls().get(0));
-        LdapTools.Result stale = admin.modify(swap(before, ca.renewCrl(crl(before)).getEncoded())).assertExitCode(16);
+        byte[] newer = ca.renewCrl(crl(next)).getEncoded();
+        LdapTools.Result stale = kms.modify(swap(before, newer)).assertExitCode(16);
         assertTrue(stale.stderr().contains("No such attribute"), stale.describe("noSuchAttribute for a stale CRL"));
+        LdapTools.Result older = kms.modify(swap(next, ca.renewCrl(crl(before)).getEncoded())).assertExitCode(19);
+        assertTrue(older.stderr().contains("RFC 5280 section 5.2.3"), older.describe("a rollback refused"));
         assertArrayEquals(next, publishedCrls().get(0));
         assertEquals(1, publishedCrls().size());
     }

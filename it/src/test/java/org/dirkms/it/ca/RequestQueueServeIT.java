@@ -33,8 +33,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The certificate request queue as {@code dirkms serve} runs it: an administrator adds a
- * request entry with {@code ldapmodify}, the server's CA serves the queue in the background,
+ * The certificate request queue as {@code dirkms serve} runs it: the KMS adds a request entry
+ * (nobody else may), the server's CA serves the queue in the background,
  * and the issued certificate in the request entry passes {@code openssl verify} against the CA
  * certificate the server publishes; a request for a weak key ends failed with its reason.
  */
@@ -44,7 +44,7 @@ class RequestQueueServeIT {
     Path data;
 
     @Test
-    void anAdministratorsQueuedRequestIsServedInTheBackground() throws Exception {
+    void aQueuedRequestIsServedInTheBackground() throws Exception {
         LdapTools.requireTool("openssl", "openssl");
         Clock clock = Clock.systemUTC();
         SecureRandom random = new SecureRandom();
@@ -61,7 +61,15 @@ class RequestQueueServeIT {
                     .asWithPasswordFile(server.adminDn(), server.adminPasswordFile()).withArguments("-ZZ");
             admin.modify(String.join("\n",
                     "dn: " + alice, "changetype: add", "objectClass: inetOrgPerson", "uid: alice", "cn: Alice",
-                    "sn: Example", "mail: alice@example.com", "",
+                    "sn: Example", "mail: alice@example.com", "")).assertSuccess();
+            // The queue is the KMS's: the superuser may not add to it (nor may a KMS administrator).
+            admin.modify(String.join("\n", "dn: cn=planted," + requests, "changetype: add",
+                    "objectClass: kmsCertificateRequest", "cn: planted", "kmsRequestState: pending",
+                    "kmsRequestTemplate: " + template, "kmsRequestSubject: " + alice,
+                    "kmsPkcs10Request:: " + base64Request(ec()), "")).assertExitCode(50);
+            LdapTools kms = LdapTools.against(server.ldapUrl(), caPem)
+                    .asWithPasswordFile(server.kmsAgentDn(), server.kmsAgentPasswordFile());
+            kms.modify(String.join("\n",
                     "dn: cn=alice-signing," + requests, "changetype: add", "objectClass: kmsCertificateRequest",
                     "cn: alice-signing", "kmsRequestState: pending", "kmsRequestTemplate: " + template,
                     "kmsRequestSubject: " + alice, "kmsPkcs10Request:: " + base64Request(ec()), "",

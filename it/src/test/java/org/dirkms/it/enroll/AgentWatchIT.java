@@ -18,6 +18,7 @@ import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KeyAlgorithm;
 import org.junit.jupiter.api.AfterAll;
@@ -64,7 +65,7 @@ class AgentWatchIT {
     }
 
     private static LdapTools admin() {
-        return LdapTools.against(directory).asAdmin().withArguments("-ZZ");
+        return LdapTools.against(directory).asKmsAdministrator();
     }
 
     private static KmsAgent newAgent(String url) {
@@ -103,8 +104,8 @@ class AgentWatchIT {
 
     private static String requestNewUser(String uid) {
         String dn = "uid=" + uid + "," + directory.layout().people();
-        admin().add("dn: " + dn + "\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: " + uid + "\ncn: " + uid
-                + "\nsn: " + uid + "\nmail: " + uid + "@example.com\nkmsEnrollmentState: requested\n").assertSuccess();
+        People.addAndEnroll(directory, "dn: " + dn + "\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: " + uid
+                + "\ncn: " + uid + "\nsn: " + uid + "\nmail: " + uid + "@example.com\nkmsEnrollmentState: requested\n");
         return dn;
     }
 

@@ -34,6 +34,8 @@ import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
+import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.ProjectFiles;
 import org.dirkms.schema.KeyAlgorithm;
 import org.junit.jupiter.api.Test;
@@ -75,10 +77,9 @@ class AgentWithoutCaIT {
             Path recoveryPem = pem(work.resolve("recovery.pem"), recovery.current().certificate());
             Map<String, String> env = new HashMap<>(Map.of("LDAPTLS_CACERT", server.tlsCertificateFile().toString(),
                     "LDAPTLS_REQCERT", "demand", "LDAPCONF", "/dev/null", "LDAPRC", "dirkms-it-no-ldaprc"));
-            LdapTools.run(List.of(LdapTools.executable("ldapmodify"), "-H", server.ldapUrl(), "-ZZ", "-x", "-D",
-                    server.adminDn(), "-y", server.adminPasswordFile().toString()), env,
-                    "dn: " + server.layout().defaultAdministrativeGroup() + "\nchangetype: modify\n"
-                            + "replace: kmsKeyAlgorithm\nkmsKeyAlgorithm: EC-P256\n-\n").assertSuccess();
+            LdapTools kmsAdmin = Staff.kmsAdministrator(server);
+            kmsAdmin.modify("dn: " + server.layout().defaultAdministrativeGroup() + "\nchangetype: modify\n"
+                    + "replace: kmsKeyAlgorithm\nkmsKeyAlgorithm: EC-P256\n-\n").assertSuccess();
 
             Process agent = new ProcessBuilder(ProjectFiles.file("dirkms").toString(), "agent", "--data",
                     agentData.toString(), "--url", server.ldapUrl(), "--password-file",
@@ -95,11 +96,11 @@ class AgentWithoutCaIT {
                 assertFalse(Files.exists(agentData.resolve("ca")), "the agent's data folder holds no CA");
 
                 String dn = "uid=remote," + server.layout().people();
-                LdapTools.run(List.of(LdapTools.executable("ldapmodify"), "-H", server.ldapUrl(), "-ZZ", "-x", "-D",
-                        server.adminDn(), "-y", server.adminPasswordFile().toString()), env,
+                People.addAndEnroll(LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
+                        .asWithPasswordFile(server.adminDn(), server.adminPasswordFile()), kmsAdmin,
                         "dn: " + dn + "\nchangetype: add\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\n"
                                 + "uid: remote\ncn: Remote User\nsn: User\nmail: remote@example.com\n"
-                                + "kmsEnrollmentState: requested\n").assertSuccess();
+                                + "kmsEnrollmentState: requested\n");
                 awaitEnrolled(connection, dn, agent);
 
                 EnrollmentRecords records = new LdapEnrollmentRecords(connection, server.layout());

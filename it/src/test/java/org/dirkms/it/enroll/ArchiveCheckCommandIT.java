@@ -31,6 +31,7 @@ import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.Staff;
 import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.KeyAlgorithm;
 import org.junit.jupiter.api.Test;
@@ -67,8 +68,10 @@ class ArchiveCheckCommandIT {
             LdapTools asAgent = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
                     .asWithPasswordFile(server.kmsAgentDn(), server.kmsAgentPasswordFile()).withArguments("-ZZ");
             String people = server.layout().people();
-            StringBuilder ldif = new StringBuilder("dn: " + server.layout().defaultAdministrativeGroup()
-                    + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\nkmsKeyAlgorithm: EC-P256\n-\n\n");
+            LdapTools kmsAdmin = Staff.kmsAdministrator(server);
+            kmsAdmin.modify("dn: " + server.layout().defaultAdministrativeGroup()
+                    + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\nkmsKeyAlgorithm: EC-P256\n-\n").assertSuccess();
+            StringBuilder ldif = new StringBuilder();
             List<String> dns = new ArrayList<>();
             for (int i = 0; i < USERS; i++) {
                 dns.add("uid=arc" + i + "," + people);
@@ -88,7 +91,7 @@ class ArchiveCheckCommandIT {
                 // History the check must not report: arc4 revoked (its record stays), arc5 re-enrolled
                 // (its first record stays, its certificate superseded and revoked).
                 byte[] firstOfArc5 = encryptionCertificate(records, dns.get(5));
-                admin.modify("dn: " + dns.get(4) + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
+                kmsAdmin.modify("dn: " + dns.get(4) + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
                         + "kmsEnrollmentState: revoke-requested\n-\n\ndn: " + dns.get(5) + "\nchangetype: modify\n"
                         + "replace: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
                 awaitState(records, dns.get(4), EnrollmentState.REVOKED);
@@ -125,8 +128,11 @@ class ArchiveCheckCommandIT {
                 byte[] arc7Certificate = encryptionCertificate(records, dns.get(7));
                 String archive = server.layout().keyArchive();
                 String gone = "uid=gone," + people;
-                // 1. an archive record deleted
-                asAgent.modify("dn: " + arc0.dn() + "\nchangetype: delete\n").assertSuccess();
+                // 1. an archive record deleted. Nobody may delete one over LDAP (the archive is
+                // append-only): this stands for damage below LDAP, by the server's own session.
+                asAgent.modify("dn: " + arc0.dn() + "\nchangetype: delete\n").assertExitCode(53);
+                server.directoryService().getAdminSession().delete(new org.apache.directory.api.ldap.model.name.Dn(
+                        arc0.dn()));
                 // 2. arc1's wrapped key replaced by arc2's
                 asAgent.modify("dn: " + arc1.dn() + "\nchangetype: modify\nreplace: kmsWrappedKey\nkmsWrappedKey:: "
                         + base64(arc2.wrappedKey()) + "\n-\n").assertSuccess();
@@ -138,8 +144,8 @@ class ArchiveCheckCommandIT {
                         + "objectClass: top\nobjectClass: kmsArchivedKey\ncn: stray-pasted\nkmsKeyOwner: " + dns.get(3)
                         + "\nkmsWrappedKey:: " + base64(arc3Certificate) + "\n").assertSuccess();
                 // 4. a second copy published: arc2's encryption certificate on arc6 too, and arc7's in a
-                // second child of arc7
-                admin.modify("dn: " + dns.get(6) + "\nchangetype: modify\nadd: userCertificate;binary\n"
+                // second child of arc7 (only the KMS publishes on a KMS user: a KMS in error)
+                asAgent.modify("dn: " + dns.get(6) + "\nchangetype: modify\nadd: userCertificate;binary\n"
                         + "userCertificate;binary:: " + base64(arc2Certificate) + "\n-\n\ndn: cn=copy," + dns.get(7)
                         + "\nchangetype: add\nobjectClass: top\nobjectClass: kmsPublishedCertificate\ncn: copy\n"
                         + "mail: arc7@example.com\nuserCertificate;binary:: " + base64(arc7Certificate) + "\n")

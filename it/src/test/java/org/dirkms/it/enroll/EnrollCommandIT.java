@@ -31,6 +31,7 @@ import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.ProjectFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,8 +60,9 @@ class EnrollCommandIT {
                 KmsAgent agent = AgentServeSetup.start(serving, Clock.systemUTC(), random)) {
             Map<String, String> env = env(server);
             String group = server.layout().defaultAdministrativeGroup();
-            StringBuilder ldif = new StringBuilder("dn: " + group + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\n"
-                    + "kmsKeyAlgorithm: EC-P256\n-\n\n");
+            Staff.kmsAdministrator(server).modify("dn: " + group + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\n"
+                    + "kmsKeyAlgorithm: EC-P256\n-\n").assertSuccess();
+            StringBuilder ldif = new StringBuilder();
             for (int i = 0; i < USERS; i++) {
                 ldif.append("dn: uid=bulk").append(i).append(',').append(server.layout().people())
                         .append("\nchangetype: add\nobjectClass: inetOrgPerson\nuid: bulk").append(i)
@@ -144,14 +146,13 @@ class EnrollCommandIT {
             builder.redirectError(work.resolve("agent.err").toFile());
             Process process = builder.start();
             try {
-                List<String> asAdmin = List.of(LdapTools.executable("ldapmodify"), "-H", server.ldapUrl(), "-ZZ", "-x",
-                        "-D", server.adminDn(), "-y", server.adminPasswordFile().toString());
-                for (String sample : List.of("10-create-administrative-group.ldif", "20-add-user.ldif",
-                        "30-enroll-user.ldif")) {
-                    List<String> command = new ArrayList<>(asAdmin);
-                    command.addAll(List.of("-f", ProjectFiles.file("ldif/samples/" + sample).toString()));
-                    LdapTools.run(command, env, null).assertSuccess();
-                }
+                // The superuser adds the person; a KMS administrator makes the group and enrolls.
+                LdapTools superuser = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
+                        .asWithPasswordFile(server.adminDn(), server.adminPasswordFile());
+                LdapTools kmsAdmin = Staff.kmsAdministrator(server);
+                kmsAdmin.modifyFile(ProjectFiles.file("ldif/samples/10-create-administrative-group.ldif")).assertSuccess();
+                superuser.modifyFile(ProjectFiles.file("ldif/samples/20-add-user.ldif")).assertSuccess();
+                kmsAdmin.modifyFile(ProjectFiles.file("ldif/samples/30-enroll-user.ldif")).assertSuccess();
                 AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
                         server.kmsAgentPasswordFile(), server.tlsCertificateFile());
                 String dn = "uid=jdoe,ou=People," + server.layout().suffix();

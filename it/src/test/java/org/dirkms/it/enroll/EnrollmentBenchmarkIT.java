@@ -110,7 +110,7 @@ class EnrollmentBenchmarkIT {
 
     private void bench(KeyAlgorithm algorithm, int users) throws Exception {
         String tag = algorithm.ldapValue().toLowerCase().replace("-", "");
-        LdapTools.against(directory).asAdmin().withArguments("-ZZ").modify("dn: "
+        LdapTools.against(directory).asKmsAdministrator().modify("dn: "
                 + directory.layout().defaultAdministrativeGroup() + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\n"
                 + "kmsKeyAlgorithm: " + algorithm.ldapValue() + "\n-\n").assertSuccess();
         List<String> dns = addUsers("e" + tag, users, false);

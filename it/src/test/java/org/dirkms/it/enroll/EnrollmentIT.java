@@ -99,13 +99,38 @@ class EnrollmentIT {
         return new EnrollmentService(records, caService, ca, recovery.current().certificate(), settings, clock, RANDOM);
     }
 
+    /** A KMS administrator: enrolls, revokes, creates administrative groups. */
     private static LdapTools admin() {
-        return LdapTools.against(directory).asAdmin().withArguments("-ZZ");
+        return LdapTools.against(directory).asKmsAdministrator();
+    }
+
+    /** The directory superuser: adds people and sets their addresses. */
+    private static LdapTools superuser() {
+        return LdapTools.against(directory).asAdmin();
+    }
+
+    /**
+     * The enrollment of a user whose client made the signing key (the sample 30-enroll-user.ldif):
+     * a KMS administrator makes the person a KMS user, the user's client writes its request
+     * bound as the user, and the administrator asks for the enrollment.
+     */
+    private static void clientMadeSigningKey(String uid, String dn, byte[] csr) {
+        admin().modify("dn: " + dn + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n").assertSuccess();
+        self(uid).modify("dn: " + dn + "\nchangetype: modify\n"
+                + "add: kmsSigningRequest\nkmsSigningRequest:: " + Base64.getEncoder().encodeToString(csr) + "\n-\n")
+                .assertSuccess();
+        admin().modify("dn: " + dn + "\nchangetype: modify\nadd: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n")
+                .assertSuccess();
+    }
+
+    /** The user {@code uid} (added by {@link #addUser}), bound as themselves, as their own client is. */
+    private static LdapTools self(String uid) {
+        return LdapTools.against(directory).as("uid=" + uid + "," + directory.layout().people(), "pw-" + uid);
     }
 
     @Test
     void sampleEnrollmentPublishesBothCertificatesAfterArchivingAndDeliversThePackage() throws Exception {
-        admin().modifyFile(ProjectFiles.file("ldif/samples/20-add-user.ldif")).assertSuccess();
+        superuser().modifyFile(ProjectFiles.file("ldif/samples/20-add-user.ldif")).assertSuccess();
         admin().modifyFile(ProjectFiles.file("ldif/samples/30-enroll-user.ldif")).assertSuccess();
         String dn = "uid=jdoe," + directory.layout().people();
 
@@ -177,9 +202,7 @@ class EnrollmentIT {
         String dn = addUser("csr", "csr@example.com");
         KeyPair clientKey = new KeyPairFactory(RANDOM).generate(KeyAlgorithm.EC_P256);
         byte[] csr = KeyPairFactory.certificationRequest(clientKey);
-        admin().modify("dn: " + dn + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n"
-                + "add: kmsSigningRequest\nkmsSigningRequest:: " + Base64.getEncoder().encodeToString(csr) + "\n-\n"
-                + "add: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
+        clientMadeSigningKey("csr", dn, csr);
 
         EnrollmentResult result = service.handle(dn);
         assertEquals(EnrollmentResult.Outcome.ENROLLED, result.outcome(), result.toString());
@@ -220,13 +243,13 @@ class EnrollmentIT {
                 new org.bouncycastle.asn1.x500.X500Name("CN=Somebody Else"), other.getPublic())
                 .build(KeyPairFactory.contentSigner(other.getPrivate(), other.getPublic())).getEncoded();
         assertTrue(csr.length > 0 && foreign.length > 0);
-        admin().modify("dn: " + badCsr + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n"
-                + "add: kmsSigningRequest\nkmsSigningRequest:: " + Base64.getEncoder().encodeToString(wrongSubject)
-                + "\n-\nadd: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
+        clientMadeSigningKey("badcsr", badCsr, wrongSubject);
         assertFailed(badCsr, "kmsSigningRequest cannot be certified");
 
         // A new 'requested' retries: with mail added the first user enrolls.
-        admin().modify("dn: " + noMail + "\nchangetype: modify\nadd: mail\nmail: nomail@example.com\n-\n"
+        superuser().modify("dn: " + noMail + "\nchangetype: modify\nadd: mail\nmail: nomail@example.com\n-\n")
+                .assertSuccess();
+        admin().modify("dn: " + noMail + "\nchangetype: modify\n"
                 + "replace: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
         assertEquals(EnrollmentResult.Outcome.ENROLLED, service.handle(noMail).outcome());
         assertNull(connection.lookup(noMail, "kmsLastError").get("kmsLastError"), "the old error is gone");
@@ -268,7 +291,7 @@ class EnrollmentIT {
         clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
         EnrollmentResult taken = other.handle(dn);
         assertEquals(EnrollmentResult.Outcome.ENROLLED, taken.outcome(), taken.toString());
-        assertEquals(1, records.archivedKeys(dn).size(), "exactly one archived key, no orphan");
+        assertEquals(1, RecordingRecords.live(records.archivedKeys(dn)).size(), "exactly one archived key, no orphan");
     }
 
     @Test
@@ -288,8 +311,10 @@ class EnrollmentIT {
         EnrollmentService other = newService(EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM));
         EnrollmentResult taken = other.handle(dn);
         assertEquals(EnrollmentResult.Outcome.ENROLLED, taken.outcome(), taken.toString());
-        List<ArchivedKeyEntry> archived = records.archivedKeys(dn);
-        assertEquals(1, archived.size(), "the dead attempt's record is gone, the new one stays");
+        List<ArchivedKeyEntry> archived = RecordingRecords.live(records.archivedKeys(dn));
+        assertEquals(1, archived.size(), "the new attempt's record is the live one");
+        assertEquals(1, RecordingRecords.abandoned(records.archivedKeys(dn)).size(),
+                "the dead attempt's record stays, marked abandoned (the archive is append-only)");
         List<X509Certificate> published = certificates(connection.lookup(dn, "userCertificate"), "userCertificate");
         assertArrayEquals(published.get(1).getEncoded(), archived.get(0).certificate(),
                 "the archived key is the one of the published encryption certificate");
@@ -464,7 +489,7 @@ class EnrollmentIT {
 
     private static String addUser(String uid, String mail) {
         String dn = "uid=" + uid + "," + directory.layout().people();
-        admin().add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: " + uid + "\ncn: User " + uid + "\nsn: " + uid
+        superuser().add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: " + uid + "\ncn: User " + uid + "\nsn: " + uid
                 + "\nuserPassword: pw-" + uid + "\n" + (mail == null ? "" : "mail: " + mail + "\n")).assertSuccess();
         return dn;
     }

@@ -96,7 +96,7 @@ class QueuedEnrollmentIT {
     }
 
     private static LdapTools admin() {
-        return LdapTools.against(directory).asAdmin().withArguments("-ZZ");
+        return LdapTools.against(directory).asKmsAdministrator();
     }
 
     /** The agent as a standalone one without the CA's key store runs: no CA handed in. */
@@ -218,7 +218,9 @@ class QueuedEnrollmentIT {
             assertTrue(error.contains(caReason), "the CA's reason is passed on: " + error);
             assertNull(user.get("userCertificate"), "nothing published");
             assertNull(user.get("kmsKeyPackage"));
-            assertTrue(records.archivedKeys(dn).isEmpty(), "the archive record of the failed attempt is gone");
+            assertTrue(RecordingRecords.live(records.archivedKeys(dn)).isEmpty(), "no live record of the failed attempt");
+            assertEquals(1, RecordingRecords.abandoned(records.archivedKeys(dn)).size(),
+                    "the archive record of the failed attempt is kept, marked abandoned");
             assertTrue(records.publishedCertificates(dn).isEmpty());
         }
     }
@@ -245,9 +247,11 @@ class QueuedEnrollmentIT {
             assertNull(connection.lookup(stale.getDn(), "kmsRequestState"),
                     "the dead attempt's pending request is gone, so no CA issues it for a key nobody holds");
         }
-        List<ArchivedKeyEntry> archived = records.archivedKeys(dn);
-        assertEquals(1, archived.size(), "the dead attempt's archive record went with its requests");
+        List<ArchivedKeyEntry> archived = RecordingRecords.live(records.archivedKeys(dn));
+        assertEquals(1, archived.size(), "the dead attempt's archive record was abandoned with its requests");
         assertTrue(!archived.get(0).dn().equalsIgnoreCase(deadArchive), "the new attempt's own record");
+        assertEquals(deadArchive.toLowerCase(), RecordingRecords.abandoned(records.archivedKeys(dn)).get(0).dn()
+                .toLowerCase(), "the dead attempt's record stays, marked abandoned");
 
         // The queue is served; the successor publishes its own keys.
         caService.processPendingRequests(ca, "queue-it-ca");
@@ -328,7 +332,7 @@ class QueuedEnrollmentIT {
                     "the successor's claim names the dead attempt's certificate to revoke: " + claim);
         }
         assertEquals(2, requests(dn).size(), "the dead attempt's issued requests are gone; the successor's wait");
-        assertEquals(1, records.archivedKeys(dn).size(), "only the successor's archive record");
+        assertEquals(1, RecordingRecords.live(records.archivedKeys(dn)).size(), "only the successor's archive record is live");
 
         caService.processPendingRequests(ca, "queue-it-ca");
         EnrollmentResult enrolled = successor.handle(dn);
@@ -374,7 +378,7 @@ class QueuedEnrollmentIT {
         assertRevokedAsSuperseded(orphans);
         assertTrue(requests(dn).isEmpty(), "the dead attempt's requests are gone once their certificates are revoked");
         assertNull(connection.lookup(dn, "kmsClaimedBy").get("kmsClaimedBy"), "nothing left to do");
-        assertEquals(1, records.archivedKeys(dn).size(), "only the successor's archive record");
+        assertEquals(1, RecordingRecords.live(records.archivedKeys(dn)).size(), "only the successor's archive record is live");
     }
 
     @Test
@@ -400,7 +404,8 @@ class QueuedEnrollmentIT {
             assertTrue(claim.contains(orphan.getSerialNumber().toString(16)),
                     "the failed entry keeps a claim naming what is left to revoke: " + claim);
         }
-        assertTrue(records.archivedKeys(dn).isEmpty(), "nothing archived stays of a failed enrollment");
+        assertTrue(RecordingRecords.live(records.archivedKeys(dn)).isEmpty(),
+                "nothing live stays in the archive of a failed enrollment (its record is marked abandoned)");
 
         EnrollmentService withCa = new EnrollmentService(records, caService, ca, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
@@ -452,12 +457,17 @@ class QueuedEnrollmentIT {
 
     private static String requestNewUser(String uid, String mail, byte[] signingRequest) {
         String dn = "uid=" + uid + "," + directory.layout().people();
-        admin().add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: " + uid + "\ncn: " + uid + "\nsn: " + uid
-                + "\nmail: " + mail + "\n").assertSuccess();
-        // The sample enrollment, as an administrator marks a user (DESIGN.md, contract 1).
-        admin().modify("dn: " + dn + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n"
-                + (signingRequest == null ? "" : "add: kmsSigningRequest\nkmsSigningRequest:: "
-                        + Base64.getEncoder().encodeToString(signingRequest) + "\n-\n")
+        LdapTools.against(directory).asAdmin().add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: " + uid
+                + "\ncn: " + uid + "\nsn: " + uid + "\nmail: " + mail + "\nuserPassword: pw-" + uid + "\n").assertSuccess();
+        // The sample enrollment, as a KMS administrator marks a user (DESIGN.md, contract 1); a
+        // user whose client made the signing key writes its request, bound as the user, in between.
+        admin().modify("dn: " + dn + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n").assertSuccess();
+        if (signingRequest != null) {
+            LdapTools.against(directory).as(dn, "pw-" + uid).modify("dn: " + dn + "\nchangetype: modify\n"
+                    + "add: kmsSigningRequest\nkmsSigningRequest:: " + Base64.getEncoder().encodeToString(signingRequest)
+                    + "\n-\n").assertSuccess();
+        }
+        admin().modify("dn: " + dn + "\nchangetype: modify\n"
                 + "add: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
         return dn;
     }

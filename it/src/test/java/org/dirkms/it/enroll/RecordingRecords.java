@@ -209,9 +209,9 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
-    public void deleteArchivedKey(String dn) {
-        writes.add("deleteArchivedKey");
-        real.deleteArchivedKey(dn);
+    public void abandonArchivedKey(String dn) {
+        writes.add("abandonArchivedKey");
+        real.abandonArchivedKey(dn);
     }
 
     @Override
@@ -250,5 +250,15 @@ final class RecordingRecords implements EnrollmentRecords {
     @Override
     public List<byte[]> caCertificates(String caDn) {
         return real.caCertificates(caDn);
+    }
+
+    /** The records not marked abandoned: the keys of enrollments that published, or are going on. */
+    static List<ArchivedKeyEntry> live(List<ArchivedKeyEntry> records) {
+        return records.stream().filter(record -> !record.abandoned()).toList();
+    }
+
+    /** The records marked abandoned (the archive is append-only: a dead attempt's record stays, marked). */
+    static List<ArchivedKeyEntry> abandoned(List<ArchivedKeyEntry> records) {
+        return records.stream().filter(ArchivedKeyEntry::abandoned).toList();
     }
 }

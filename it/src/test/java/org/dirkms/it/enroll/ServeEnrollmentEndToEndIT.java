@@ -33,6 +33,8 @@ import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
+import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.ProjectFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,9 +71,18 @@ class ServeEnrollmentEndToEndIT {
                     "LDAPTLS_REQCERT", "demand", "LDAPCONF", "/dev/null", "LDAPRC", "dirkms-it-no-ldaprc"));
             String ldapmodify = LdapTools.executable("ldapmodify");
             String ldapsearch = LdapTools.executable("ldapsearch");
-            List<String> asAdmin = List.of("-H", server.ldapUrl(), "-ZZ", "-x", "-D", server.adminDn(), "-y",
+            // As the README: the superuser adds the people, 'dirkms roles' makes alice a KMS
+            // administrator, and alice creates the group and enrolls the user.
+            List<String> asSuperuser = List.of("-H", server.ldapUrl(), "-ZZ", "-x", "-D", server.adminDn(), "-y",
                     server.adminPasswordFile().toString());
-            for (String sample : List.of("10-create-administrative-group.ldif", "20-add-user.ldif", "30-enroll-user.ldif")) {
+            for (String sample : List.of("25-add-kms-people.ldif", "20-add-user.ldif")) {
+                LdapTools.run(concat(List.of(ldapmodify), asSuperuser, List.of("-f",
+                        ProjectFiles.file("ldif/samples/" + sample).toString())), env, null).assertSuccess();
+            }
+            Staff.giveRole(server, "kms-administrators", "uid=alice,ou=People," + server.layout().suffix());
+            List<String> asAdmin = List.of("-H", server.ldapUrl(), "-ZZ", "-x", "-D",
+                    "uid=alice,ou=People," + server.layout().suffix(), "-w", "alice-sample-password-change-me");
+            for (String sample : List.of("10-create-administrative-group.ldif", "30-enroll-user.ldif")) {
                 LdapTools.run(concat(List.of(ldapmodify), asAdmin, List.of("-f",
                         ProjectFiles.file("ldif/samples/" + sample).toString())), env, null).assertSuccess();
             }
@@ -91,7 +102,7 @@ class ServeEnrollmentEndToEndIT {
                 Path signingPem = pem(work.resolve("signing.pem"), signing);
                 Path encryptionPem = pem(work.resolve("encryption.pem"), encryption);
 
-                // The administrator reads the token (KMS administrators only, over StartTLS).
+                // The KMS administrator reads the token (KMS administrators only, over StartTLS).
                 String tokenLdif = LdapTools.run(concat(List.of(ldapsearch), asAdmin, List.of("-LLL", "-o",
                         "ldif-wrap=no", "-b", dn, "-s", "base", "(objectClass=*)", "kmsEnrollmentToken")), env, null)
                         .assertSuccess().stdout();
@@ -178,9 +189,12 @@ class ServeEnrollmentEndToEndIT {
         LdapTools.requireTool("gpgsm", "gpgsm");
         LdapTools.requireTool("dirmngr", "dirmngr");
         String dn = "uid=rsa,ou=People," + server.layout().suffix();
-        LdapTools.run(concat(List.of(LdapTools.executable("ldapmodify")), asAdmin), env, "dn: " + dn
+        People.addAndEnroll(LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
+                .asWithPasswordFile(server.adminDn(), server.adminPasswordFile()), LdapTools.against(server.ldapUrl(),
+                        server.tlsCertificateFile()).as("uid=alice,ou=People," + server.layout().suffix(),
+                                "alice-sample-password-change-me"), "dn: " + dn
                 + "\nchangetype: add\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: rsa\ncn: Rsa User\n"
-                + "sn: User\nmail: rsa.user@example.com\nkmsEnrollmentState: requested\n").assertSuccess();
+                + "sn: User\nmail: rsa.user@example.com\nkmsEnrollmentState: requested\n");
         awaitEnrolled(connection, dn);
         LdapEnrollmentRecords records = new LdapEnrollmentRecords(connection, server.layout());
         List<byte[]> published = records.publishedCertificates(dn);

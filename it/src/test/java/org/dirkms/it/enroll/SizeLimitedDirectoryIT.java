@@ -21,6 +21,7 @@ import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.KeyAlgorithm;
@@ -71,7 +72,7 @@ class SizeLimitedDirectoryIT {
                     .append("\ncn: ").append(uid).append("\nsn: Limited\nmail: ").append(uid)
                     .append("@example.com\nkmsEnrollmentState: requested\n\n");
         }
-        admin().add(ldif.toString()).assertSuccess();
+        People.addAndEnroll(directory, ldif.toString());
     }
 
     @AfterAll
@@ -124,16 +125,16 @@ class SizeLimitedDirectoryIT {
                     EnrollmentState.FAILED));
         }
         // Independent check as the (unlimited) administrator: every user enrolled with one archived key.
-        LdapTools.Result enrolledByAdmin = admin().searchRaw("-LLL", "-b", directory.layout().people(),
+        LdapTools.Result enrolledByAdmin = LdapTools.against(directory).asAdmin().searchRaw("-LLL", "-b", directory.layout().people(),
                 "(&(uid=limited*)(kmsEnrollmentState=enrolled))", "1.1").assertSuccess();
         assertEquals(USERS, count(enrolledByAdmin.stdout()));
-        LdapTools.Result archived = admin().searchRaw("-LLL", "-b", directory.layout().keyArchive(),
+        LdapTools.Result archived = LdapTools.against(directory).asAdmin().searchRaw("-LLL", "-b", directory.layout().keyArchive(),
                 "(objectClass=kmsArchivedKey)", "1.1").assertSuccess();
         assertEquals(USERS, count(archived.stdout()), "one archived encryption key per user");
     }
 
     private static LdapTools admin() {
-        return LdapTools.against(directory).asAdmin().withArguments("-ZZ");
+        return LdapTools.against(directory).asKmsAdministrator();
     }
 
     private static Set<String> dns(List<EnrollmentRecords.UserEntry> users) {

@@ -74,7 +74,10 @@ class AuditChainIT {
                 "no secret value in the log");
         assertTrue(before.stream().anyMatch(r -> r.operation().equals("add") && r.target().equals(alice(directory))),
                 "adding a kmsUser is audited");
-        assertFalse(before.stream().anyMatch(r -> r.target().equals(bob(directory))), "a non-KMS write (bob's description) is not audited");
+        assertFalse(before.stream().anyMatch(r -> r.target().equals(bob(directory)) && r.actor().equals(bob(directory))),
+                "a non-KMS write by a user (bob's description) is not audited");
+        assertTrue(before.stream().anyMatch(r -> r.target().equals(bob(directory)) && r.operation().equals("add")
+                && r.actor().equals(directory.adminDn())), "every write by the directory superuser is audited");
 
         AuditHead anchored = directory.server().kmsInterceptor().anchorNow();
         assertEquals(enrolled.head(), anchored);
@@ -87,7 +90,7 @@ class AuditChainIT {
                 + "\nchangetype: modify\nreplace: kmsAuditSequence\nkmsAuditSequence: 1\n-\n").assertExitCode(50);
 
         // One more KMS write, anchored by nothing but the shutdown.
-        LdapTools.against(directory).asAdmin().modify("dn: " + alice(directory) + "\nchangetype: modify\n"
+        LdapTools.against(directory).asKmsAdministrator().modify("dn: " + alice(directory) + "\nchangetype: modify\n"
                 + "replace: kmsEnrollmentState\nkmsEnrollmentState: revoke-requested\n-\n").assertSuccess();
         AuditHead beforeRestart = directory.server().kmsInterceptor().auditHead();
         assertEquals(anchored.sequence() + 1, beforeRestart.sequence());

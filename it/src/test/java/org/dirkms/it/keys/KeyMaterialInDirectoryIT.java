@@ -25,6 +25,7 @@ import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.agent.smime.EnrollmentKeyMaterial;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.ContentEncryptionAlgorithm;
 import org.dirkms.schema.KeyAlgorithm;
@@ -70,9 +71,8 @@ class KeyMaterialInDirectoryIT {
         recovery = RecoveryKeyStore.openOrCreate(directory.dataDirectory(), ca,
                 "cn=Key Recovery Agent," + directory.layout().kms(), KeyAlgorithm.EC_P256, random);
         kim = "uid=kim," + directory.layout().people();
-        LdapTools.against(directory).asAdmin().add("dn: " + kim + "\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\n"
-                + "uid: kim\ncn: Kim Example\nsn: Example\nmail: " + MAIL + "\nuserPassword: " + PASSWORD + "\n")
-                .assertSuccess();
+        People.addAndEnroll(directory, "dn: " + kim + "\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\n"
+                + "uid: kim\ncn: Kim Example\nsn: Example\nmail: " + MAIL + "\nuserPassword: " + PASSWORD + "\n");
     }
 
     @Test

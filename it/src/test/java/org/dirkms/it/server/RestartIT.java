@@ -17,6 +17,7 @@ import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.ds.server.ServerStartException;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KmsSchema;
 import org.dirkms.schema.ObjectClassDefinition;
@@ -32,10 +33,9 @@ class RestartIT {
     @Test
     void dataCredentialsAndCertificateSurviveARestart() throws Exception {
         String user = "uid=restart-user," + directory.layout().people();
-        try (LdapConnection connection = directory.adminConnection()) {
-            connection.add(new DefaultEntry(user, "objectClass: inetOrgPerson", "objectClass: kmsUser", "uid: restart-user",
-                    "cn: Restart User", "sn: User", "mail: restart@example.com", "kmsEnrollmentState: requested"));
-        }
+        People.addAndEnroll(directory, String.join("\n", "dn: " + user, "objectClass: inetOrgPerson",
+                "objectClass: kmsUser", "uid: restart-user", "cn: Restart User", "sn: User", "mail: restart@example.com",
+                "kmsEnrollmentState: requested", ""));
         String adminPassword = directory.adminPassword();
         String agentPassword = directory.agentPassword();
         byte[] certificate = Files.readAllBytes(directory.tlsCertificateFile());

@@ -57,6 +57,7 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
     private final UnaryOperator<ServerSettings> customizer;
     private Path dataDirectory;
     private DirectoryServer server;
+    private String kmsAdministratorPassword;
 
     /** A directory with the defaults of {@link ServerSettings#forTests(Path)}. */
     public TestDirectory() {
@@ -129,6 +130,7 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
             }
         } finally {
             server = null;
+            kmsAdministratorPassword = null;
             if (dataDirectory != null) {
                 deleteTree(dataDirectory);
                 dataDirectory = null;
@@ -220,8 +222,36 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
         return connection(agentDn(), agentPassword());
     }
 
-    /** A new Apache LDAP API connection to the LDAP port, bound as {@code dn} (anonymous if null). */
+    /**
+     * A new Apache LDAP API connection to the LDAP port, bound as {@code dn} after StartTLS
+     * (the server refuses binds with a password without TLS), or anonymous without TLS if
+     * {@code dn} is null.
+     */
     public LdapConnection connection(String dn, String password) throws LdapException {
+        LdapConnectionConfig config = new LdapConnectionConfig();
+        config.setLdapHost("127.0.0.1");
+        config.setLdapPort(ldapPort());
+        config.setTrustManagers(trustingThisServer());
+        LdapNetworkConnection connection = new LdapNetworkConnection(config);
+        try {
+            if (dn == null) {
+                connection.anonymousBind();
+            } else {
+                connection.startTls();
+                connection.bind(dn, password);
+            }
+            return connection;
+        } catch (LdapException | RuntimeException e) {
+            closeQuietly(connection, e);
+            throw e;
+        }
+    }
+
+    /**
+     * A new connection to the LDAP port without TLS, bound as {@code dn} (anonymous if null): to
+     * show what the server refuses on such a connection.
+     */
+    public LdapConnection plainConnection(String dn, String password) throws LdapException {
         LdapNetworkConnection connection = new LdapNetworkConnection("127.0.0.1", ldapPort());
         try {
             if (dn == null) {
@@ -234,6 +264,30 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
             closeQuietly(connection, e);
             throw e;
         }
+    }
+
+    /**
+     * The DN of a KMS administrator of this directory ({@code uid=kms-admin,ou=Staff,...}),
+     * made on first use the way an organisation does it ({@link Staff#kmsAdministrator}): the
+     * directory superuser adds the person, and {@code dirkms roles add} gives the role.
+     */
+    public synchronized String kmsAdministratorDn() {
+        if (kmsAdministratorPassword == null) {
+            Staff.kmsAdministrator(running());
+            kmsAdministratorPassword = Staff.PASSWORD;
+        }
+        return Staff.dn(running(), "kms-admin");
+    }
+
+    /** The password of {@link #kmsAdministratorDn()} (made on first use). */
+    public synchronized String kmsAdministratorPassword() {
+        kmsAdministratorDn();
+        return kmsAdministratorPassword;
+    }
+
+    /** A new connection (StartTLS) bound as {@link #kmsAdministratorDn()}. */
+    public LdapConnection kmsAdministratorConnection() throws LdapException {
+        return connection(kmsAdministratorDn(), kmsAdministratorPassword());
     }
 
     /**

@@ -83,9 +83,16 @@ public interface EnrollmentRecords {
      * @param certificate {@code userCertificate}: the encryption certificate of the key (DER), or null
      * @param wrappingAlgorithm {@code kmsWrappingAlgorithm}
      * @param wrappingKeyId {@code kmsWrappingKeyId}
+     * @param abandoned whether {@code kmsArchiveState} is {@code abandoned}: the enrollment that
+     *        archived the key ended without publishing it, so no certificate for it was ever used
      */
     record ArchivedKeyEntry(String dn, String owner, byte[] wrappedKey, byte[] certificate, String wrappingAlgorithm,
-            String wrappingKeyId) {
+            String wrappingKeyId, boolean abandoned) {
+        /** A record as first written: not abandoned. */
+        public ArchivedKeyEntry(String dn, String owner, byte[] wrappedKey, byte[] certificate,
+                String wrappingAlgorithm, String wrappingKeyId) {
+            this(dn, owner, wrappedKey, certificate, wrappingAlgorithm, wrappingKeyId, false);
+        }
     }
 
     /**
@@ -269,8 +276,13 @@ public interface EnrollmentRecords {
     /** Every archived key record under {@code ou=Key Archive}, whatever its owner (for the archive checker). */
     List<ArchivedKeyEntry> allArchivedKeys();
 
-    /** Deletes an archived key record (only an orphan whose certificate was never published). */
-    void deleteArchivedKey(String dn);
+    /**
+     * Marks an archive record {@code kmsArchiveState: abandoned}: the enrollment that archived
+     * it died or failed before publishing a certificate for its key. The archive is append-only
+     * (docs/security.md): no record is ever deleted, so this is how an attempt's leftover is
+     * told apart from a key that was used. Marking twice is harmless.
+     */
+    void abandonArchivedKey(String dn);
 
     /**
      * The DN of the archive record an enrollment attempt writes: derived from the user and the

@@ -1,5 +1,6 @@
 package org.dirkms.agent.directory;
 
+import static org.dirkms.schema.AttributeNames.ARCHIVE_STATE;
 import static org.dirkms.schema.AttributeNames.CN;
 import static org.dirkms.schema.AttributeNames.KEY_OWNER;
 import static org.dirkms.schema.AttributeNames.OBJECT_CLASS;
@@ -12,10 +13,13 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.directory.api.ldap.model.entry.DefaultAttribute;
 import org.apache.directory.api.ldap.model.entry.DefaultEntry;
+import org.apache.directory.api.ldap.model.entry.DefaultModification;
+import org.apache.directory.api.ldap.model.entry.ModificationOperation;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
+import org.dirkms.schema.ArchiveState;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.ObjectClassNames;
 
@@ -29,7 +33,7 @@ import org.dirkms.schema.ObjectClassNames;
  * {@code kmsKeyOwner}.
  */
 final class LdapArchiveEntries {
-    private static final String[] ATTRIBUTES = {KEY_OWNER, WRAPPED_KEY, USER_CERTIFICATE, WRAPPING_ALGORITHM,
+    private static final String[] ATTRIBUTES = {KEY_OWNER, WRAPPED_KEY, USER_CERTIFICATE, WRAPPING_ALGORITHM, ARCHIVE_STATE,
         WRAPPING_KEY_ID};
 
     private final LdapEntries entries;
@@ -88,16 +92,19 @@ final class LdapArchiveEntries {
             List<String> owner = LdapEntries.strings(entry, KEY_OWNER);
             List<String> algorithm = LdapEntries.strings(entry, WRAPPING_ALGORITHM);
             List<String> keyId = LdapEntries.strings(entry, WRAPPING_KEY_ID);
+            boolean abandoned = LdapEntries.strings(entry, ARCHIVE_STATE).contains(ArchiveState.ABANDONED.ldapValue());
             // kmsKeyOwner is required by the schema; an empty owner is shown as such rather than failing the listing.
             found.add(new ArchivedKeyEntry(entry.getDn().getName(), owner.isEmpty() ? "" : owner.get(0),
                     wrapped.isEmpty() ? new byte[0] : wrapped.get(0), certificate.isEmpty() ? null : certificate.get(0),
-                    algorithm.isEmpty() ? null : algorithm.get(0), keyId.isEmpty() ? null : keyId.get(0)));
+                    algorithm.isEmpty() ? null : algorithm.get(0), keyId.isEmpty() ? null : keyId.get(0), abandoned));
         }
         return found;
     }
 
-    void delete(String dn) {
-        entries.delete(dn);
+    /** Marks the record abandoned (the archive is append-only: records are never deleted). */
+    void abandon(String dn) {
+        entries.modify(dn, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ARCHIVE_STATE,
+                ArchiveState.ABANDONED.ldapValue()));
     }
 
     /** RFC 4515 section 3: the characters that must be escaped in an assertion value. */

@@ -213,8 +213,8 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
-    public void deleteArchivedKey(String dn) {
-        archive.delete(dn);
+    public void abandonArchivedKey(String dn) {
+        archive.abandon(dn);
     }
 
     @Override

@@ -187,7 +187,10 @@ public final class ArchiveAudit {
             if (checkKey(record, certificate, findings)) {
                 unwrapped++;
             }
-            orphan(record, certificate, users, crls).ifPresent(findings::add);
+            if (!record.abandoned()) {
+                // An abandoned record is kept on purpose: its enrollment ended before publishing.
+                orphan(record, certificate, users, crls).ifPresent(findings::add);
+            }
         }
 
         for (Published user : users.values()) {

@@ -64,7 +64,7 @@ import org.slf4j.LoggerFactory;
  * (revoking a serial twice lists it once).</li>
  * <li>{@code in-progress} with an expired lease: takes the work over with a test-and-set on the
  * stored lease, removes the archive record of the dead attempt (found by its DN, derived from
- * the dead claim) when that attempt never committed, deletes its queued requests not yet
+ * the dead claim) abandoned when that attempt never committed, deletes its queued requests not yet
  * issued, has the certificates the CA already issued to it revoked (at once with the CA in this
  * process, else through the claim, as superseded certificates are), and enrolls again.</li>
  * <li>{@code revoke-requested}: revokes both certificates (the CRL is republished on the CA
@@ -377,8 +377,8 @@ public final class EnrollmentService {
     /**
      * The archive record of the attempt that died (its DN derives from the dead claim, read from
      * the user entry before the take-over): when its certificate never reached
-     * {@code userCertificate}, the attempt never committed, so the record would be an orphan. The
-     * children that attempt may have published go first, so that no visible certificate ever
+     * {@code userCertificate}, the attempt never committed, so the record is marked abandoned (the
+     * archive is append-only: it is never deleted). The children that attempt may have published go first, so that no visible certificate ever
      * lacks its archived key; the new attempt publishes new ones.
      *
      * <p>The request entries the dead attempts queued (queue mode, found by the DNs derived from
@@ -488,14 +488,15 @@ public final class EnrollmentService {
             }
             boolean committed = archived.certificate() != null
                     && user.certificates().stream().anyMatch(c -> Arrays.equals(c, archived.certificate()));
-            if (!committed) {
+            if (!committed && !archived.abandoned()) {
                 boolean shown = records.publishedCertificates(user.dn()).stream()
                         .anyMatch(c -> Arrays.equals(c, archived.certificate()));
                 if (shown) {
                     records.removePublishedCertificates(user.dn());
                 }
-                records.deleteArchivedKey(archived.dn());
-                LOG.info("Removed the archive record {} of an interrupted enrollment of {}", archived.dn(), user.dn());
+                records.abandonArchivedKey(archived.dn());
+                LOG.info("Marked the archive record {} of an interrupted enrollment of {} abandoned", archived.dn(),
+                        user.dn());
             }
         }
     }
@@ -995,8 +996,8 @@ public final class EnrollmentService {
      */
     private EnrollmentResult fail(UserEntry user, String reason, String orphanArchive, String claim) {
         if (orphanArchive != null) {
-            // Nothing of this attempt was published: its archive record would be an orphan.
-            records.deleteArchivedKey(orphanArchive);
+            // Nothing of this attempt was published: its archive record is marked, never deleted.
+            records.abandonArchivedKey(orphanArchive);
         }
         List<ClaimLineage.Superseded> unrevoked = new ArrayList<>(ClaimLineage.superseded(claim));
         unrevoked.removeAll(published(user));
