@@ -3,10 +3,8 @@ package org.dirkms.ds.server;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -69,7 +67,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Data folder layout: {@code partitions/} (schema, system, suffix), {@code tls/},
  * {@code audit/}, {@code admin.password}, {@code kms-agent.password}, {@code suffix},
- * {@code bootstrap.done}.
+ * {@code bootstrap.done}. The folder is mode 0700 (an existing looser one is tightened) and,
+ * once the server listens, every folder in it 0700 and every file 0600
+ * ({@link DataFolderPermissions}).
  */
 public final class DirectoryServer implements AutoCloseable {
 
@@ -154,7 +154,7 @@ public final class DirectoryServer implements AutoCloseable {
         DataFolderLock lock = null;
         String step = "create the data folder " + data;
         try {
-            createPrivateFolder(data);
+            DataFolderPermissions.createOrTighten(data);
             step = "lock the data folder " + data;
             lock = DataFolderLock.acquire(data);
             step = "load the schema from " + data.resolve("partitions/schema");
@@ -244,6 +244,9 @@ public final class DirectoryServer implements AutoCloseable {
             int boundLdaps = boundPort(secure);
             DirectoryServer server = new DirectoryServer(settings, layout, service, ldap, interceptor, tls, boundLdap,
                     boundLdaps, adminPassword, agentPassword, lock);
+            step = "restrict the data folder " + data + " to its owner";
+            // Now that ApacheDS has made its partition and syncrepl journal files (umask modes).
+            DataFolderPermissions.restrictTree(data);
             LOG.info("dirkms directory {} serving {} and {} in {} ms", settings.suffix(), server.ldapUrl(),
                     server.ldapsUrl(), (System.nanoTime() - started) / 1_000_000);
             return server;
@@ -253,22 +256,6 @@ public final class DirectoryServer implements AutoCloseable {
                 lock.release(e);
             }
             throw new ServerStartException("cannot " + step + ": " + safeMessage(e), e);
-        }
-    }
-
-    /**
-     * The data folder holds every secret attribute in its partitions: a new one is made
-     * accessible to the owner only (mode 0700). An existing folder is left as its owner set it.
-     */
-    private static void createPrivateFolder(Path data) throws IOException {
-        if (Files.isDirectory(data)) {
-            return;
-        }
-        Files.createDirectories(data.toAbsolutePath().getParent());
-        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-            Files.createDirectory(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } else {
-            Files.createDirectory(data);
         }
     }
 
