@@ -48,6 +48,7 @@ import org.apache.directory.server.ldap.handlers.extended.WhoAmIHandler;
 import org.apache.directory.server.ldap.replication.provider.SyncReplRequestHandler;
 import org.apache.directory.server.protocol.shared.transport.TcpTransport;
 import org.apache.directory.server.xdbm.Index;
+import org.dirkms.ds.audit.AuditChainException;
 import org.dirkms.ds.guard.KmsInterceptor;
 import org.dirkms.ds.guard.WireGuard;
 import org.dirkms.schema.AttributeNames;
@@ -64,6 +65,13 @@ import org.slf4j.LoggerFactory;
  * LDIF, generates the administrator's and the KMS agent's passwords (files of mode 0600 in the
  * data folder) and makes the TLS credentials. Later starts reuse all of that and add only what
  * a newer version brings (missing KMS schema elements).
+ *
+ * <p>At every start, once the suffix partition (which holds the anchor of the audit chain) is
+ * open and before anything is appended to the audit log, the whole log is checked against the
+ * anchored head; a log that disagrees (missing, truncated, rewritten, reordered) makes the start
+ * fail, unless the operator accepts it for this start ({@link ServerSettings#acceptBrokenAuditLog()},
+ * see {@link org.dirkms.ds.audit.AuditStartCheck}). The head is anchored again at the end of every
+ * start.
  *
  * <p>Data folder layout: {@code partitions/} (schema, system, suffix), {@code tls/},
  * {@code audit/}, {@code admin.password}, {@code kms-agent.password}, {@code suffix},
@@ -194,11 +202,17 @@ public final class DirectoryServer implements AutoCloseable {
             // manager knows only once the KMS schema is in.
             service.addPartition(jdbmPartition(service, SUFFIX_PARTITION_ID, settings.suffix(), INDEXED_ATTRIBUTES));
 
+            Path marker = data.resolve(BOOTSTRAP_MARKER_FILE);
+            if (interceptor != null) {
+                step = "check the audit log against the head anchored in " + layout.auditHead();
+                // Before anything is appended: the bootstrap and the agent's password are audited.
+                interceptor.openAuditLog(!Files.exists(marker), settings.acceptBrokenAuditLog());
+            }
+
             step = "set the administrator password";
             String adminPassword = ensurePassword(admin, service.getSchemaManager(), new Dn(DirectoryLayout.ADMIN_DN),
                     data.resolve(ADMIN_PASSWORD_FILE), random);
 
-            Path marker = data.resolve(BOOTSTRAP_MARKER_FILE);
             if (!Files.exists(marker)) {
                 step = "load the bootstrap LDIF";
                 BootstrapLdif.load(admin, service.getSchemaManager(), settings.suffix());
@@ -207,6 +221,12 @@ public final class DirectoryServer implements AutoCloseable {
             step = "set the KMS agent password";
             String agentPassword = ensurePassword(admin, service.getSchemaManager(), new Dn(layout.kmsAgentIdentity()),
                     data.resolve(KMS_AGENT_PASSWORD_FILE), random);
+
+            if (interceptor != null) {
+                step = "anchor the audit head in " + layout.auditHead();
+                // Every data folder a server started on has an anchor from then on.
+                interceptor.anchorNow();
+            }
 
             step = "obtain the TLS credentials";
             TlsCredentials tls = tlsSource.credentials(data.resolve("tls"), subjectAltNames(settings.bindAddress()));
@@ -255,7 +275,9 @@ public final class DirectoryServer implements AutoCloseable {
             if (lock != null) {
                 lock.release(e);
             }
-            throw new ServerStartException("cannot " + step + ": " + safeMessage(e), e);
+            // A broken audit chain is not a failed step: its message says what is wrong and what to do.
+            throw new ServerStartException(e instanceof AuditChainException ? e.getMessage()
+                    : "cannot " + step + ": " + safeMessage(e), e);
         }
     }
 

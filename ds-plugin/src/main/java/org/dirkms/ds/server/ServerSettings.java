@@ -27,9 +27,13 @@ import org.dirkms.schema.DirectoryLayout;
  *                        maxSizeLimit, counted over all pages of a paged search); 0, the default,
  *                        for no limit, so that the KMS agent reconciles the whole tree in one
  *                        search (anonymous searches are capped by the guard regardless)
+ * @param acceptBrokenAuditLog the operator's explicit acceptance, for this start, of an audit log
+ *                        that does not match its anchor: it is set aside and a new, audited chain
+ *                        begins (see {@link org.dirkms.ds.audit.AuditStartCheck}); false by default,
+ *                        and a start with it over a sound log is refused
  */
 public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPort, int ldapsPort, String suffix,
-        boolean anonymousAccess, boolean kmsGuard, int searchSizeLimit) {
+        boolean anonymousAccess, boolean kmsGuard, int searchSizeLimit, boolean acceptBrokenAuditLog) {
 
     /** The default bind address: loopback only, so a fresh install exposes nothing. */
     public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
@@ -82,10 +86,13 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
         dataDirectory = dataDirectory.toAbsolutePath().normalize();
     }
 
-    /** Settings without a search size limit (see the canonical constructor for the parameters). */
+    /**
+     * Settings without a search size limit and without accepting a broken audit log (see the
+     * canonical constructor for the parameters).
+     */
     public ServerSettings(Path dataDirectory, String bindAddress, int ldapPort, int ldapsPort, String suffix,
             boolean anonymousAccess, boolean kmsGuard) {
-        this(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard, 0);
+        this(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard, 0, false);
     }
 
     /** The defaults: loopback, ports 10389/10636, {@code dc=example,dc=com}, anonymous reads, guard on. */
@@ -102,31 +109,31 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
     /** A copy with other ports. */
     public ServerSettings withPorts(int newLdapPort, int newLdapsPort) {
         return new ServerSettings(dataDirectory, bindAddress, newLdapPort, newLdapsPort, suffix, anonymousAccess,
-                kmsGuard, searchSizeLimit);
+                kmsGuard, searchSizeLimit, acceptBrokenAuditLog);
     }
 
     /** A copy with another bind address. */
     public ServerSettings withBindAddress(String newBindAddress) {
         return new ServerSettings(dataDirectory, newBindAddress, ldapPort, ldapsPort, suffix, anonymousAccess,
-                kmsGuard, searchSizeLimit);
+                kmsGuard, searchSizeLimit, acceptBrokenAuditLog);
     }
 
     /** A copy with another suffix. */
     public ServerSettings withSuffix(String newSuffix) {
         return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, newSuffix, anonymousAccess,
-                kmsGuard, searchSizeLimit);
+                kmsGuard, searchSizeLimit, acceptBrokenAuditLog);
     }
 
     /** A copy with anonymous access on or off. */
     public ServerSettings withAnonymousAccess(boolean allowed) {
         return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, allowed, kmsGuard,
-                searchSizeLimit);
+                searchSizeLimit, acceptBrokenAuditLog);
     }
 
     /** A copy with the KMS guard on or off (off only to measure its cost). */
     public ServerSettings withKmsGuard(boolean enabled) {
         return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, enabled,
-                searchSizeLimit);
+                searchSizeLimit, acceptBrokenAuditLog);
     }
 
     /**
@@ -136,7 +143,16 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
      */
     public ServerSettings withSearchSizeLimit(int limit) {
         return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard,
-                limit);
+                limit, acceptBrokenAuditLog);
+    }
+
+    /**
+     * A copy that accepts, for one start, an audit log that does not match its anchor
+     * ({@code dirkms serve --accept-broken-audit-log}).
+     */
+    public ServerSettings withAcceptBrokenAuditLog(boolean accept) {
+        return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard,
+                searchSizeLimit, accept);
     }
 
     private static boolean isIpv4Literal(String text) {
