@@ -75,8 +75,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Data folder layout: {@code partitions/} (schema, system, suffix), {@code tls/},
  * {@code audit/}, {@code admin.password}, {@code kms-agent.password}, {@code suffix},
- * {@code bootstrap.done}. The folder is mode 0700 (an existing looser one is tightened) and,
- * once the server listens, every folder in it 0700 and every file 0600
+ * {@code bootstrap.done}, {@code lock} (held while a server runs), {@code endpoint} (where the
+ * running server listens: {@link ServerEndpoint}). The folder is mode 0700 (an existing looser
+ * one is tightened) and, once the server listens, every folder in it 0700 and every file 0600
  * ({@link DataFolderPermissions}).
  */
 public final class DirectoryServer implements AutoCloseable {
@@ -99,7 +100,8 @@ public final class DirectoryServer implements AutoCloseable {
             AttributeNames.REQUEST_SUBJECT);
 
     private static final Logger LOG = LoggerFactory.getLogger(DirectoryServer.class);
-    private static final String SUFFIX_PARTITION_ID = "dirkms";
+    /** The id (and folder name under {@code partitions/}) of the suffix partition. */
+    static final String SUFFIX_PARTITION_ID = "dirkms";
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
     private final ServerSettings settings;
@@ -165,13 +167,10 @@ public final class DirectoryServer implements AutoCloseable {
             DataFolderPermissions.createOrTighten(data);
             step = "lock the data folder " + data;
             lock = DataFolderLock.acquire(data);
+            // A killed server's endpoint must not be read while this one starts (see ServerEndpoint).
+            ServerEndpoint.remove(data);
             step = "load the schema from " + data.resolve("partitions/schema");
-            service = new DefaultDirectoryService();
-            service.setInstanceLayout(new InstanceLayout(data.toFile()));
-            service.setShutdownHookEnabled(false);
-            service.setExitVmOnShutdown(false);
-            service.setInstanceId("dirkms");
-            initSchema(service);
+            service = newDirectoryService(data);
             step = "check the suffix of the data folder";
             checkSuffix(data.resolve(SUFFIX_FILE), settings.suffix(), service.getSchemaManager());
 
@@ -264,6 +263,8 @@ public final class DirectoryServer implements AutoCloseable {
             int boundLdaps = boundPort(secure);
             DirectoryServer server = new DirectoryServer(settings, layout, service, ldap, interceptor, tls, boundLdap,
                     boundLdaps, adminPassword, agentPassword, lock);
+            step = "write " + data.resolve(ServerEndpoint.FILE_NAME);
+            new ServerEndpoint(server.ldapsUrl(), tls.certificatePemFile()).write(data);
             step = "restrict the data folder " + data + " to its owner";
             // Now that ApacheDS has made its partition and syncrepl journal files (umask modes).
             DataFolderPermissions.restrictTree(data);
@@ -279,6 +280,20 @@ public final class DirectoryServer implements AutoCloseable {
             throw new ServerStartException(e instanceof AuditChainException ? e.getMessage()
                     : "cannot " + step + ": " + safeMessage(e), e);
         }
+    }
+
+    /**
+     * A directory service over the data folder {@code data} with its schema loaded (extracted at
+     * the first start), not started, without partitions but the schema's.
+     */
+    static DefaultDirectoryService newDirectoryService(Path data) throws Exception {
+        DefaultDirectoryService service = new DefaultDirectoryService();
+        service.setInstanceLayout(new InstanceLayout(data.toFile()));
+        service.setShutdownHookEnabled(false);
+        service.setExitVmOnShutdown(false);
+        service.setInstanceId("dirkms");
+        initSchema(service);
+        return service;
     }
 
     /**
@@ -322,7 +337,7 @@ public final class DirectoryServer implements AutoCloseable {
         service.setSchemaPartition(schemaPartition);
     }
 
-    private static JdbmPartition jdbmPartition(DirectoryService service, String id, String suffix,
+    static JdbmPartition jdbmPartition(DirectoryService service, String id, String suffix,
             List<String> indexed) throws LdapException {
         JdbmPartition partition = new JdbmPartition(service.getSchemaManager(), service.getDnFactory());
         partition.setId(id);
@@ -427,7 +442,7 @@ public final class DirectoryServer implements AutoCloseable {
     }
 
     /** ApacheDS messages may echo request data; only the exception type and first line go out. */
-    private static String safeMessage(Throwable e) {
+    static String safeMessage(Throwable e) {
         String message = e.getMessage();
         if (message == null) {
             return e.getClass().getSimpleName();
@@ -540,6 +555,13 @@ public final class DirectoryServer implements AutoCloseable {
                 }
             }
         } finally {
+            try {
+                ServerEndpoint.remove(settings.dataDirectory());
+            } catch (IOException e) {
+                // Harmless when left: the lock, not this file, tells whether a server runs.
+                LOG.warn("could not remove {}: {}", settings.dataDirectory().resolve(ServerEndpoint.FILE_NAME),
+                        e.getMessage());
+            }
             lock.release(null);
         }
         LOG.info("dirkms directory {} stopped", settings.suffix());
