@@ -152,33 +152,34 @@ public final class AuditCommand implements Subcommand {
             PrintStream err) {
         Path log = auditDirectory.resolve(AuditLog.FILE_NAME);
         AuditVerifier.Report report;
+        List<Path> setAsideFiles;
+        Optional<AuditRecord> first;
         try {
             report = AuditVerifier.verify(auditDirectory, anchor);
+            setAsideFiles = setAsideFiles(auditDirectory);
+            first = report.valid() ? firstRecord(log) : Optional.empty();
         } catch (IOException e) {
-            err.println("dirkms audit: cannot read " + log + ": " + firstLine(e));
+            err.println("dirkms audit: cannot read " + auditDirectory + ": " + firstLine(e));
             return NOT_CHECKED;
         }
-        for (Path setAside : setAsideFiles(auditDirectory)) {
+        for (Path setAside : setAsideFiles) {
             out.println("set aside: " + setAside + " (a broken log accepted by 'dirkms serve "
                     + AuditStartCheck.ACCEPT_FLAG + "'; not checked)");
         }
-        if (report.valid()) {
-            firstRecord(log).filter(first -> first.operation().equals(AuditStartCheck.CHAIN_RESTART))
-                    .ifPresent(first -> out.println("record 1 began this chain after a broken one, at " + first.time()
-                            + ": " + String.join("; ", first.attributes())));
-        }
+        first.filter(record -> record.operation().equals(AuditStartCheck.CHAIN_RESTART))
+                .ifPresent(record -> out.println("record 1 began this chain after a broken one, at " + record.time()
+                        + ": " + String.join("; ", record.attributes())));
         (report.valid() ? out : err).println(report.summary());
         return report.valid() ? OK : FAILED;
     }
 
-    private static List<Path> setAsideFiles(Path auditDirectory) {
+    /** The broken logs a start set aside in {@code auditDirectory}, oldest first. */
+    private static List<Path> setAsideFiles(Path auditDirectory) throws IOException {
         List<Path> files = new ArrayList<>();
         if (Files.isDirectory(auditDirectory)) {
             try (DirectoryStream<Path> stream = Files.newDirectoryStream(auditDirectory,
                     AuditStartCheck.SET_ASIDE_PREFIX + "*")) {
                 stream.forEach(files::add);
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot list " + auditDirectory + ": " + e.getMessage(), e);
             }
         }
         files.sort(null);
@@ -186,12 +187,10 @@ public final class AuditCommand implements Subcommand {
     }
 
     /** The first record of a log the verifier found sound (so it parses). */
-    private static Optional<AuditRecord> firstRecord(Path log) {
+    private static Optional<AuditRecord> firstRecord(Path log) throws IOException {
         try (BufferedReader reader = Files.newBufferedReader(log, StandardCharsets.UTF_8)) {
             String line = reader.readLine();
             return line == null ? Optional.empty() : Optional.of(AuditRecord.parse(line));
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + log + " again: " + e.getMessage(), e);
         }
     }
 
