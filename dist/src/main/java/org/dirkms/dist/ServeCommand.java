@@ -40,8 +40,10 @@ public final class ServeCommand implements Subcommand {
         return """
                 usage: dirkms serve [--data DIR] [--ldap-port N] [--ldaps-port N] [--suffix DN]
                                     [--bind ADDRESS] [--no-anonymous] [--allow-plain-binds]
+                                    [--accept-broken-audit-log]
 
-                  --data DIR        data folder, kept across restarts (default ./data)
+                  --data DIR        data folder, kept across restarts (default ./data); made (or
+                                    tightened to) mode 0700, everything in it the owner's only
                   --ldap-port N     LDAP port, StartTLS available (default 10389; 0 = any free port)
                   --ldaps-port N    LDAPS port (default 10636; 0 = any free port)
                   --suffix DN       naming context served (default dc=example,dc=com)
@@ -51,6 +53,16 @@ public final class ServeCommand implements Subcommand {
                                     accept binds with a password on connections without TLS (a lab
                                     on a loopback address only; by default they are refused with
                                     confidentialityRequired: use -ZZ or ldaps://)
+                  --accept-broken-audit-log
+                                    for this start only: the audit log DIR/audit/audit.log does not
+                                    match the head anchored in the directory (deleted, truncated,
+                                    rewritten), and you accept that. It is moved to
+                                    DIR/audit/audit.log.broken-<UTC time> and a new chain starts whose
+                                    first record names the old anchored head and what was wrong. Refused
+                                    when the log is sound; never leave it in a start script.
+
+                Every start checks the whole audit log against its anchor in the directory first and
+                refuses to start when they disagree, saying what is wrong.
 
                 The first start generates the administrator password into DIR/admin.password and
                 an enterprise root CA (key in DIR/ca/) that issues the server certificate;
@@ -146,6 +158,7 @@ public final class ServeCommand implements Subcommand {
         String bind = defaults.bindAddress();
         boolean anonymous = defaults.anonymousAccess();
         boolean plainBinds = false;
+        boolean acceptBrokenAuditLog = false;
         for (int i = 0; i < arguments.size(); i++) {
             String flag = arguments.get(i);
             switch (flag) {
@@ -159,11 +172,13 @@ public final class ServeCommand implements Subcommand {
                 case "--bind" -> bind = value(arguments, ++i, flag);
                 case "--no-anonymous" -> anonymous = false;
                 case "--allow-plain-binds" -> plainBinds = true;
+                case "--accept-broken-audit-log" -> acceptBrokenAuditLog = true;
                 default -> throw new UsageException("unknown flag '" + flag + "'");
             }
         }
         try {
-            return new ServerSettings(data, bind, ldapPort, ldapsPort, suffix, anonymous, true, 0, plainBinds);
+            return new ServerSettings(data, bind, ldapPort, ldapsPort, suffix, anonymous, true, 0, plainBinds,
+                    acceptBrokenAuditLog);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

@@ -63,16 +63,8 @@ public final class AuditLog implements Closeable {
         Files.createDirectories(directory);
         Path file = directory.resolve(FILE_NAME);
         AuditHead head = AuditHead.EMPTY;
-        String repairNote = null;
+        String repairNote = cutUnfinishedLastLine(file);
         if (Files.exists(file)) {
-            long size = Files.size(file);
-            long complete = completeLength(file, size);
-            if (complete < size) {
-                try (FileChannel truncate = FileChannel.open(file, StandardOpenOption.WRITE)) {
-                    truncate.truncate(complete);
-                }
-                repairNote = "cut " + (size - complete) + " bytes of an unfinished last line from " + file;
-            }
             String last = lastLine(file);
             if (last != null) {
                 try {
@@ -145,6 +137,27 @@ public final class AuditLog implements Closeable {
             channel.force(false);
             channel.close();
         }
+    }
+
+    /**
+     * Cuts a last line without its line end (a write cut by a crash of the machine: not a
+     * record) from {@code file}, if there is one.
+     *
+     * @return what was cut, for a warning, or {@code null} when the file was whole or is missing
+     */
+    static String cutUnfinishedLastLine(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return null;
+        }
+        long size = Files.size(file);
+        long complete = completeLength(file, size);
+        if (complete == size) {
+            return null;
+        }
+        try (FileChannel truncate = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            truncate.truncate(complete);
+        }
+        return "cut " + (size - complete) + " bytes of an unfinished last line from " + file;
     }
 
     /** Length of the file up to and including its last line feed. */

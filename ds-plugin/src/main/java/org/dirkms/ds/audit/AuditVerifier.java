@@ -10,7 +10,8 @@ import java.util.Optional;
 /**
  * Checks a whole audit log: every line is a well-formed record, sequences run 1, 2, 3, ...,
  * each record names the hash of the one before, each hash is right, and the anchored head (when
- * given) is a record of the chain. It reports the first bad record by its sequence number.
+ * given) is a record of the chain. It reports the first bad record by its sequence number. A
+ * missing log file is never sound.
  *
  * <p>Reads the file once, line by line, in constant memory.
  */
@@ -49,12 +50,11 @@ public final class AuditVerifier {
     public static Report verify(Path auditDirectory, Optional<AuditHead> anchor) throws IOException {
         Path file = auditDirectory.resolve(AuditLog.FILE_NAME);
         if (!Files.exists(file)) {
-            if (anchor.isPresent() && anchor.get().sequence() > 0) {
-                return new Report(false, 0, AuditHead.EMPTY, 1,
-                        "the log file " + file + " is missing but the directory anchors record "
-                                + anchor.get().sequence());
-            }
-            return new Report(true, 0, AuditHead.EMPTY, -1, "");
+            // A server appends its bootstrap at its first start and anchors the head at every
+            // start, so a data folder it ever served has a log: a missing one was removed.
+            return new Report(false, 0, AuditHead.EMPTY, 1, "the log file " + file + " is missing"
+                    + anchor.filter(head -> head.sequence() > 0)
+                            .map(head -> " but the directory anchors record " + head.sequence()).orElse(""));
         }
         AuditHead head = AuditHead.EMPTY;
         boolean anchorSeen = anchor.isEmpty() || anchor.get().sequence() == 0;

@@ -57,8 +57,11 @@ import org.apache.directory.server.core.api.interceptor.context.MoveOperationCon
 import org.apache.directory.server.core.api.interceptor.context.OperationContext;
 import org.apache.directory.server.core.api.interceptor.context.RenameOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.SearchOperationContext;
+import org.dirkms.ds.audit.AuditChainException;
 import org.dirkms.ds.audit.AuditHead;
 import org.dirkms.ds.audit.AuditLog;
+import org.dirkms.ds.audit.AuditRecord;
+import org.dirkms.ds.audit.AuditStartCheck;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.ObjectClassNames;
@@ -82,11 +85,14 @@ import org.slf4j.LoggerFactory;
  * {@link Role#SERVER} and are neither restricted nor stripped; they are audited like any write
  * to KMS objects, except the anchor itself.
  *
- * <p>The audit head is anchored in the directory at {@link DirectoryLayout#auditHead()} every
- * {@value #ANCHOR_EVERY} records, every {@value #ANCHOR_PERIOD_SECONDS} seconds when the head
- * moved, and whenever {@link #anchorNow()} is called. At shutdown the {@link WireGuard} calls it
- * when the LDAP transports stop, because ApacheDS destroys partitions before interceptors, so
- * {@link #destroy()} would be too late.
+ * <p>The audit log is opened by {@link #openAuditLog}, once the partition holding its anchor is
+ * open and before anything is appended: the whole chain is checked against the anchored head
+ * first ({@link AuditStartCheck}), and a KMS write before that is refused rather than left
+ * unaudited. The audit head is anchored in the directory at {@link DirectoryLayout#auditHead()}
+ * every {@value #ANCHOR_EVERY} records, every {@value #ANCHOR_PERIOD_SECONDS} seconds when the
+ * head moved, and whenever {@link #anchorNow()} is called. At shutdown the {@link WireGuard}
+ * calls it when the LDAP transports stop, because ApacheDS destroys partitions before
+ * interceptors, so {@link #destroy()} would be too late.
  */
 public final class KmsInterceptor extends BaseInterceptor {
 
@@ -165,10 +171,10 @@ public final class KmsInterceptor extends BaseInterceptor {
 
     /** The head of the audit chain as appended so far. */
     public AuditHead auditHead() {
-        return auditLog.head();
+        return openLog().head();
     }
 
-    /** Opens the audit log and prepares the policy; called by ApacheDS at start-up. */
+    /** Prepares the policy; called by ApacheDS at start-up. The audit log opens later: {@link #openAuditLog}. */
     @Override
     public void init(DirectoryService directoryService) throws LdapException {
         super.init(directoryService);
@@ -179,15 +185,43 @@ public final class KmsInterceptor extends BaseInterceptor {
         auditHeadDn = normalise(layout.auditHead());
         rootDseDn = "";
         subschemaDn = normalise("cn=schema");
-        try {
-            auditLog = AuditLog.open(auditDirectory, clock);
-        } catch (IOException e) {
-            throw new LdapOtherException("cannot open the audit log in " + auditDirectory + ": " + e.getMessage(), e);
-        }
-        if (auditLog.repairNote() != null) {
-            LOG.warn("audit log: {}", auditLog.repairNote());
-        }
         anchoredSequence = -1;
+    }
+
+    /**
+     * Checks the whole audit log against the head anchored in the directory and opens it, or
+     * refuses to: see {@link AuditStartCheck} for the exact rules and the operator's way out.
+     * Call it once, after the partition of the suffix is open and before any write to KMS
+     * entries. When a broken chain is accepted, the new chain's first record is anchored at once
+     * and a warning is logged.
+     *
+     * @param firstStart   whether this is the data folder's first start (nothing bootstrapped yet)
+     * @param acceptBroken the operator's explicit acceptance of a broken chain
+     * @throws AuditChainException with a one-line message saying what is wrong and what to do
+     * @throws IOException when the log cannot be read, set aside or opened
+     * @throws LdapException when the anchor cannot be read or the new head cannot be anchored
+     */
+    public synchronized void openAuditLog(boolean firstStart, boolean acceptBroken)
+            throws AuditChainException, IOException, LdapException {
+        if (auditLog != null) {
+            throw new IllegalStateException("the audit log " + auditLog.file() + " is open already");
+        }
+        String actor = directoryService.getAdminSession().getEffectivePrincipal().getDn().getName();
+        AuditStartCheck.Opened opened = AuditStartCheck.open(auditDirectory, anchoredHead(), firstStart, acceptBroken,
+                actor, layout.auditHead(), clock);
+        auditLog = opened.log();
+        if (opened.repairNote() != null) {
+            LOG.warn("audit log: {}", opened.repairNote());
+        }
+        if (opened.restart().isPresent()) {
+            AuditRecord first = opened.restart().get();
+            anchorNow();
+            LOG.warn("AUDIT LOG BROKEN, accepted by {}: {}. The broken log {}. A new chain starts in {} with record {}"
+                    + " ({}: {}), anchored at once. Keep what was set aside as evidence; start without {} from now on",
+                    AuditStartCheck.ACCEPT_FLAG, String.join("; ", first.attributes()),
+                    opened.setAside().map(path -> "is kept as " + path).orElse("was missing"), auditLog.file(),
+                    first.sequence(), first.operation(), first.target(), AuditStartCheck.ACCEPT_FLAG);
+        }
         anchorExecutor = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "dirkms-audit-anchor");
             thread.setDaemon(true);
@@ -195,7 +229,7 @@ public final class KmsInterceptor extends BaseInterceptor {
         });
         anchorExecutor.scheduleWithFixedDelay(this::anchorInBackground, ANCHOR_PERIOD_SECONDS,
                 ANCHOR_PERIOD_SECONDS, TimeUnit.SECONDS);
-        LOG.info("KMS guard ready; audit log {} resumes after record {}", auditLog.file(),
+        LOG.info("KMS guard ready; audit log {} checked against its anchor, resumes after record {}", auditLog.file(),
                 auditLog.head().sequence());
     }
 
@@ -221,6 +255,13 @@ public final class KmsInterceptor extends BaseInterceptor {
             throw new LdapOtherException("the KMS guard's access check (KmsInterceptor.accessCheck()) must be in the"
                     + " interceptor chain before ApacheDS's exception and schema interceptors");
         }
+    }
+
+    private AuditLog openLog() {
+        if (auditLog == null) {
+            throw new IllegalStateException("the audit log in " + auditDirectory + " is not open yet (openAuditLog)");
+        }
+        return auditLog;
     }
 
     /** Stops anchoring and closes the audit log (the directory is gone by now: see {@link #anchorNow()}). */
@@ -645,6 +686,11 @@ public final class KmsInterceptor extends BaseInterceptor {
         if (target.newDn() != null) {
             names.add("newDn=" + target.newDn());
         }
+        if (auditLog == null) {
+            // Only the server itself writes before the log is open; a KMS write then is a bug.
+            LOG.error("the {} of {} by {} was applied before the audit log was opened", operation, targetDn, actor);
+            throw new LdapOtherException("the change was applied, but the audit log is not open yet");
+        }
         long sequence;
         try {
             sequence = auditLog.append(actor, operation, targetDn, List.copyOf(names)).sequence();
@@ -677,7 +723,7 @@ public final class KmsInterceptor extends BaseInterceptor {
     public synchronized AuditHead anchorNow() throws LdapException {
         AuditHead head;
         try {
-            head = auditLog.force();
+            head = openLog().force();
         } catch (IOException e) {
             throw new LdapOtherException("cannot force the audit log to the disk: " + e.getMessage(), e);
         }

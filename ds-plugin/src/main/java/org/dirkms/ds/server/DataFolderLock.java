@@ -28,8 +28,8 @@ final class DataFolderLock {
     /**
      * Locks {@code data}.
      *
-     * @throws IOException saying the folder is in use when another server (in this or another
-     *                     process) holds it
+     * @throws DataFolderInUseException when another server (in this or another process) holds it
+     * @throws IOException when the lock file cannot be opened
      */
     static DataFolderLock acquire(Path data) throws IOException {
         FileChannel channel = FileChannel.open(data.resolve(FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -44,8 +44,7 @@ final class DataFolderLock {
         }
         if (lock == null) {
             channel.close();
-            throw new IOException("the data folder " + data + " is in use by another running dirkms server;"
-                    + " stop it first or use another data folder");
+            throw new DataFolderInUseException(data);
         }
         return new DataFolderLock(channel, lock);
     }

@@ -3,10 +3,8 @@ package org.dirkms.ds.server;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -51,6 +49,7 @@ import org.apache.directory.server.ldap.handlers.extended.WhoAmIHandler;
 import org.apache.directory.server.ldap.replication.provider.SyncReplRequestHandler;
 import org.apache.directory.server.protocol.shared.transport.TcpTransport;
 import org.apache.directory.server.xdbm.Index;
+import org.dirkms.ds.audit.AuditChainException;
 import org.dirkms.ds.guard.KmsInterceptor;
 import org.dirkms.ds.guard.WireGuard;
 import org.dirkms.schema.AttributeNames;
@@ -68,9 +67,19 @@ import org.slf4j.LoggerFactory;
  * data folder) and makes the TLS credentials. Later starts reuse all of that and add only what
  * a newer version brings (missing KMS schema elements).
  *
+ * <p>At every start, once the suffix partition (which holds the anchor of the audit chain) is
+ * open and before anything is appended to the audit log, the whole log is checked against the
+ * anchored head; a log that disagrees (missing, truncated, rewritten, reordered) makes the start
+ * fail, unless the operator accepts it for this start ({@link ServerSettings#acceptBrokenAuditLog()},
+ * see {@link org.dirkms.ds.audit.AuditStartCheck}). The head is anchored again at the end of every
+ * start.
+ *
  * <p>Data folder layout: {@code partitions/} (schema, system, suffix), {@code tls/},
  * {@code audit/}, {@code admin.password}, {@code kms-agent.password}, {@code suffix},
- * {@code bootstrap.done}.
+ * {@code bootstrap.done}, {@code lock} (held while a server runs), {@code endpoint} (where the
+ * running server listens: {@link ServerEndpoint}). The folder is mode 0700 (an existing looser
+ * one is tightened) and, once the server listens, every folder in it 0700 and every file 0600
+ * ({@link DataFolderPermissions}).
  */
 public final class DirectoryServer implements AutoCloseable {
 
@@ -92,7 +101,8 @@ public final class DirectoryServer implements AutoCloseable {
             AttributeNames.REQUEST_SUBJECT);
 
     private static final Logger LOG = LoggerFactory.getLogger(DirectoryServer.class);
-    private static final String SUFFIX_PARTITION_ID = "dirkms";
+    /** The id (and folder name under {@code partitions/}) of the suffix partition. */
+    static final String SUFFIX_PARTITION_ID = "dirkms";
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
     private final ServerSettings settings;
@@ -155,16 +165,13 @@ public final class DirectoryServer implements AutoCloseable {
         DataFolderLock lock = null;
         String step = "create the data folder " + data;
         try {
-            createPrivateFolder(data);
+            DataFolderPermissions.createOrTighten(data);
             step = "lock the data folder " + data;
             lock = DataFolderLock.acquire(data);
+            // A killed server's endpoint must not be read while this one starts (see ServerEndpoint).
+            ServerEndpoint.remove(data);
             step = "load the schema from " + data.resolve("partitions/schema");
-            service = new DefaultDirectoryService();
-            service.setInstanceLayout(new InstanceLayout(data.toFile()));
-            service.setShutdownHookEnabled(false);
-            service.setExitVmOnShutdown(false);
-            service.setInstanceId("dirkms");
-            initSchema(service);
+            service = newDirectoryService(data);
             step = "check the suffix of the data folder";
             checkSuffix(data.resolve(SUFFIX_FILE), settings.suffix(), service.getSchemaManager());
 
@@ -200,11 +207,17 @@ public final class DirectoryServer implements AutoCloseable {
             // manager knows only once the KMS schema is in.
             service.addPartition(jdbmPartition(service, SUFFIX_PARTITION_ID, settings.suffix(), INDEXED_ATTRIBUTES));
 
+            Path marker = data.resolve(BOOTSTRAP_MARKER_FILE);
+            if (interceptor != null) {
+                step = "check the audit log against the head anchored in " + layout.auditHead();
+                // Before anything is appended: the bootstrap and the agent's password are audited.
+                interceptor.openAuditLog(!Files.exists(marker), settings.acceptBrokenAuditLog());
+            }
+
             step = "set the administrator password";
             String adminPassword = ensurePassword(admin, service.getSchemaManager(), new Dn(DirectoryLayout.ADMIN_DN),
                     data.resolve(ADMIN_PASSWORD_FILE), random);
 
-            Path marker = data.resolve(BOOTSTRAP_MARKER_FILE);
             if (!Files.exists(marker)) {
                 step = "load the bootstrap LDIF";
                 BootstrapLdif.load(admin, service.getSchemaManager(), settings.suffix());
@@ -213,6 +226,12 @@ public final class DirectoryServer implements AutoCloseable {
             step = "set the KMS agent password";
             String agentPassword = ensurePassword(admin, service.getSchemaManager(), new Dn(layout.kmsAgentIdentity()),
                     data.resolve(KMS_AGENT_PASSWORD_FILE), random);
+
+            if (interceptor != null) {
+                step = "anchor the audit head in " + layout.auditHead();
+                // Every data folder a server started on has an anchor from then on.
+                interceptor.anchorNow();
+            }
 
             step = "obtain the TLS credentials";
             TlsCredentials tls = tlsSource.credentials(data.resolve("tls"), subjectAltNames(settings.bindAddress()));
@@ -250,6 +269,11 @@ public final class DirectoryServer implements AutoCloseable {
             int boundLdaps = boundPort(secure);
             DirectoryServer server = new DirectoryServer(settings, layout, service, ldap, interceptor, tls, boundLdap,
                     boundLdaps, adminPassword, agentPassword, lock);
+            step = "write " + data.resolve(ServerEndpoint.FILE_NAME);
+            new ServerEndpoint(server.ldapsUrl(), tls.certificatePemFile()).write(data);
+            step = "restrict the data folder " + data + " to its owner";
+            // Now that ApacheDS has made its partition and syncrepl journal files (umask modes).
+            DataFolderPermissions.restrictTree(data);
             LOG.info("dirkms directory {} serving {} and {} in {} ms", settings.suffix(), server.ldapUrl(),
                     server.ldapsUrl(), (System.nanoTime() - started) / 1_000_000);
             return server;
@@ -258,24 +282,24 @@ public final class DirectoryServer implements AutoCloseable {
             if (lock != null) {
                 lock.release(e);
             }
-            throw new ServerStartException("cannot " + step + ": " + safeMessage(e), e);
+            // A broken audit chain is not a failed step: its message says what is wrong and what to do.
+            throw new ServerStartException(e instanceof AuditChainException ? e.getMessage()
+                    : "cannot " + step + ": " + safeMessage(e), e);
         }
     }
 
     /**
-     * The data folder holds every secret attribute in its partitions: a new one is made
-     * accessible to the owner only (mode 0700). An existing folder is left as its owner set it.
+     * A directory service over the data folder {@code data} with its schema loaded (extracted at
+     * the first start), not started, without partitions but the schema's.
      */
-    private static void createPrivateFolder(Path data) throws IOException {
-        if (Files.isDirectory(data)) {
-            return;
-        }
-        Files.createDirectories(data.toAbsolutePath().getParent());
-        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-            Files.createDirectory(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } else {
-            Files.createDirectory(data);
-        }
+    static DefaultDirectoryService newDirectoryService(Path data) throws Exception {
+        DefaultDirectoryService service = new DefaultDirectoryService();
+        service.setInstanceLayout(new InstanceLayout(data.toFile()));
+        service.setShutdownHookEnabled(false);
+        service.setExitVmOnShutdown(false);
+        service.setInstanceId("dirkms");
+        initSchema(service);
+        return service;
     }
 
     /**
@@ -319,7 +343,7 @@ public final class DirectoryServer implements AutoCloseable {
         service.setSchemaPartition(schemaPartition);
     }
 
-    private static JdbmPartition jdbmPartition(DirectoryService service, String id, String suffix,
+    static JdbmPartition jdbmPartition(DirectoryService service, String id, String suffix,
             List<String> indexed) throws LdapException {
         JdbmPartition partition = new JdbmPartition(service.getSchemaManager(), service.getDnFactory());
         partition.setId(id);
@@ -430,7 +454,7 @@ public final class DirectoryServer implements AutoCloseable {
     }
 
     /** ApacheDS messages may echo request data; only the exception type and first line go out. */
-    private static String safeMessage(Throwable e) {
+    static String safeMessage(Throwable e) {
         String message = e.getMessage();
         if (message == null) {
             return e.getClass().getSimpleName();
@@ -543,6 +567,13 @@ public final class DirectoryServer implements AutoCloseable {
                 }
             }
         } finally {
+            try {
+                ServerEndpoint.remove(settings.dataDirectory());
+            } catch (IOException e) {
+                // Harmless when left: the lock, not this file, tells whether a server runs.
+                LOG.warn("could not remove {}: {}", settings.dataDirectory().resolve(ServerEndpoint.FILE_NAME),
+                        e.getMessage());
+            }
             lock.release(null);
         }
         LOG.info("dirkms directory {} stopped", settings.suffix());

@@ -30,9 +30,14 @@ import org.dirkms.schema.DirectoryLayout;
  * @param plainBinds      whether binds with a password are accepted on connections without
  *                        TLS; off by default (the password would cross the network in clear),
  *                        allowed only on a loopback address, for labs
+ * @param acceptBrokenAuditLog the operator's explicit acceptance, for this start, of an audit log
+ *                        that does not match its anchor: it is set aside and a new, audited chain
+ *                        begins (see {@link org.dirkms.ds.audit.AuditStartCheck}); false by default,
+ *                        and a start with it over a sound log is refused
  */
 public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPort, int ldapsPort, String suffix,
-        boolean anonymousAccess, boolean kmsGuard, int searchSizeLimit, boolean plainBinds) {
+        boolean anonymousAccess, boolean kmsGuard, int searchSizeLimit, boolean plainBinds,
+        boolean acceptBrokenAuditLog) {
 
     /** The default bind address: loopback only, so a fresh install exposes nothing. */
     public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
@@ -89,10 +94,11 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
         dataDirectory = dataDirectory.toAbsolutePath().normalize();
     }
 
-    /** Settings without a search size limit and without plain binds. */
+    /** Settings without plain binds and without accepting a broken audit log. */
     public ServerSettings(Path dataDirectory, String bindAddress, int ldapPort, int ldapsPort, String suffix,
             boolean anonymousAccess, boolean kmsGuard, int searchSizeLimit) {
-        this(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard, searchSizeLimit, false);
+        this(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard, searchSizeLimit, false,
+                false);
     }
 
     private static boolean isLoopback(String address) {
@@ -103,10 +109,13 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
         }
     }
 
-    /** Settings without a search size limit or plain binds (see the canonical constructor for the parameters). */
+    /**
+     * Settings without a search size limit, plain binds or accepting a broken audit log (see the
+     * canonical constructor for the parameters).
+     */
     public ServerSettings(Path dataDirectory, String bindAddress, int ldapPort, int ldapsPort, String suffix,
             boolean anonymousAccess, boolean kmsGuard) {
-        this(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard, 0, false);
+        this(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard, 0, false, false);
     }
 
     /** The defaults: loopback, ports 10389/10636, {@code dc=example,dc=com}, anonymous reads, guard on. */
@@ -123,31 +132,31 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
     /** A copy with other ports. */
     public ServerSettings withPorts(int newLdapPort, int newLdapsPort) {
         return new ServerSettings(dataDirectory, bindAddress, newLdapPort, newLdapsPort, suffix, anonymousAccess,
-                kmsGuard, searchSizeLimit, plainBinds);
+                kmsGuard, searchSizeLimit, plainBinds, acceptBrokenAuditLog);
     }
 
     /** A copy with another bind address. */
     public ServerSettings withBindAddress(String newBindAddress) {
         return new ServerSettings(dataDirectory, newBindAddress, ldapPort, ldapsPort, suffix, anonymousAccess,
-                kmsGuard, searchSizeLimit, plainBinds);
+                kmsGuard, searchSizeLimit, plainBinds, acceptBrokenAuditLog);
     }
 
     /** A copy with another suffix. */
     public ServerSettings withSuffix(String newSuffix) {
         return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, newSuffix, anonymousAccess,
-                kmsGuard, searchSizeLimit, plainBinds);
+                kmsGuard, searchSizeLimit, plainBinds, acceptBrokenAuditLog);
     }
 
     /** A copy with anonymous access on or off. */
     public ServerSettings withAnonymousAccess(boolean allowed) {
         return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, allowed, kmsGuard,
-                searchSizeLimit, plainBinds);
+                searchSizeLimit, plainBinds, acceptBrokenAuditLog);
     }
 
     /** A copy with the KMS guard on or off (off only to measure its cost). */
     public ServerSettings withKmsGuard(boolean enabled) {
         return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, enabled,
-                searchSizeLimit, plainBinds);
+                searchSizeLimit, plainBinds, acceptBrokenAuditLog);
     }
 
     /**
@@ -157,7 +166,7 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
      */
     public ServerSettings withSearchSizeLimit(int limit) {
         return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard,
-                limit, plainBinds);
+                limit, plainBinds, acceptBrokenAuditLog);
     }
 
     /**
@@ -166,7 +175,16 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
      */
     public ServerSettings withPlainBinds(boolean allowed) {
         return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard,
-                searchSizeLimit, allowed);
+                searchSizeLimit, allowed, acceptBrokenAuditLog);
+    }
+
+    /**
+     * A copy that accepts, for one start, an audit log that does not match its anchor
+     * ({@code dirkms serve --accept-broken-audit-log}).
+     */
+    public ServerSettings withAcceptBrokenAuditLog(boolean accept) {
+        return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard,
+                searchSizeLimit, plainBinds, accept);
     }
 
     private static boolean isIpv4Literal(String text) {

@@ -50,7 +50,8 @@ class AuditChainIT {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = new AuditCommand().run(List.of("verify", "--data", directory.dataDirectory().toString(),
                 "--url", directory.ldapUrl(), "--bind-dn", directory.adminDn(), "--password-file",
-                directory.adminPasswordFile().toString()), new PrintStream(out, true, StandardCharsets.UTF_8),
+                directory.adminPasswordFile().toString(), "--ca-cert", directory.tlsCertificateFile().toString()),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         return new String[] { Integer.toString(code), out.toString(StandardCharsets.UTF_8),
                 err.toString(StandardCharsets.UTF_8) };

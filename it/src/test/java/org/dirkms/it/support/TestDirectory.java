@@ -58,6 +58,8 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
     private Path dataDirectory;
     private DirectoryServer server;
     private String kmsAdministratorPassword;
+    /** The settings of the last server, with its bound ports: what {@link #startAgain} reuses. */
+    private ServerSettings lastSettings;
 
     /** A directory with the defaults of {@link ServerSettings#forTests(Path)}. */
     public TestDirectory() {
@@ -90,6 +92,29 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
         dataDirectory = Files.createTempDirectory("dirkms-it-");
         server = DirectoryServer.start(customizer.apply(ServerSettings.forTests(dataDirectory)));
         return this;
+    }
+
+    /**
+     * Stops the server and keeps its data folder, for a test that works on the stopped folder and
+     * then calls {@link #startAgain}.
+     */
+    public void stop() {
+        DirectoryServer old = running();
+        lastSettings = old.settings().withPorts(old.ldapPort(), old.ldapsPort());
+        server = null;
+        old.close();
+    }
+
+    /**
+     * Starts a server again over the stopped data folder, on the same ports, with the last
+     * settings changed by {@code change} (e.g. {@code s -> s.withAcceptBrokenAuditLog(true)}).
+     * When the start fails the directory stays stopped and this may be called again.
+     */
+    public void startAgain(UnaryOperator<ServerSettings> change) throws ServerStartException {
+        if (server != null || lastSettings == null) {
+            throw new IllegalStateException("startAgain needs a directory stopped by stop()");
+        }
+        server = DirectoryServer.start(change.apply(lastSettings));
     }
 
     /** Stops the server and starts it again over the same data folder and the same ports. */
@@ -143,9 +168,11 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
         return running();
     }
 
-    /** The data folder of the server. */
+    /** The data folder of the server (also while it is stopped by {@link #stop()}). */
     public Path dataDirectory() {
-        running();
+        if (dataDirectory == null) {
+            running();
+        }
         return dataDirectory;
     }
 
