@@ -170,6 +170,9 @@ public final class AuditCommand implements Subcommand {
                 .ifPresent(record -> out.println("record 1 began this chain after a broken one, at " + record.time()
                         + ": " + String.join("; ", record.attributes())));
         (report.valid() ? out : err).println(report.summary());
+        if (report.valid()) {
+            out.println(report.superuserSummary());
+        }
         return report.valid() ? OK : FAILED;
     }
 

@@ -30,7 +30,13 @@ public final class AuditVerifier {
      *                     sequence when the line cannot even be read), or -1 when valid
      * @param problem      what is wrong, in words, or {@code ""} when valid
      */
-    public record Report(boolean valid, long records, AuditHead head, long badSequence, String problem) {
+    public record Report(boolean valid, long records, AuditHead head, long badSequence, String problem,
+            long superuserRecords, AuditRecord lastSuperuserRecord) {
+
+        /** A report without the uses of the superuser (none counted). */
+        public Report(boolean valid, long records, AuditHead head, long badSequence, String problem) {
+            this(valid, records, head, badSequence, problem, 0, null);
+        }
 
         /** A one-line summary for a person. */
         public String summary() {
@@ -38,7 +44,25 @@ public final class AuditVerifier {
                     ? "audit log OK: " + records + " records, head " + head.sequence() + " " + head.hash()
                     : "audit log BROKEN at record " + badSequence + ": " + problem;
         }
+
+        /**
+         * The uses of the directory superuser's power the log holds, for a person: the superuser
+         * can do what nobody else may (it owns the directory), so each use is in the log and
+         * shown here (docs/security.md).
+         */
+        public String superuserSummary() {
+            return superuserRecords == 0
+                    ? "the directory superuser " + SUPERUSER + " changed nothing"
+                    : "the directory superuser " + SUPERUSER + " made " + superuserRecords + " of these changes; the last:"
+                            + " record " + lastSuperuserRecord.sequence() + ", " + lastSuperuserRecord.time() + ", "
+                            + lastSuperuserRecord.operation() + " " + lastSuperuserRecord.target()
+                            + (lastSuperuserRecord.attributes().isEmpty() ? ""
+                                    : " (" + String.join(", ", lastSuperuserRecord.attributes()) + ")");
+        }
     }
+
+    /** The directory superuser's DN, as the server writes it in the log. */
+    static final String SUPERUSER = "uid=admin,ou=system";
 
     /**
      * Verifies the log in {@code auditDirectory} against an optional anchored head.
@@ -57,6 +81,8 @@ public final class AuditVerifier {
                             .map(head -> " but the directory anchors record " + head.sequence()).orElse(""));
         }
         AuditHead head = AuditHead.EMPTY;
+        long superuserRecords = 0;
+        AuditRecord lastSuperuserRecord = null;
         boolean anchorSeen = anchor.isEmpty() || anchor.get().sequence() == 0;
         try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             for (String line = reader.readLine(); line != null; line = reader.readLine()) {
@@ -88,6 +114,10 @@ public final class AuditVerifier {
                     }
                     anchorSeen = true;
                 }
+                if (record.actor().replace(" ", "").equalsIgnoreCase(SUPERUSER)) {
+                    superuserRecords++;
+                    lastSuperuserRecord = record;
+                }
                 head = record.head();
             }
         }
@@ -96,6 +126,6 @@ public final class AuditVerifier {
                     "the directory anchors record " + anchor.get().sequence() + " but the log ends at record "
                             + head.sequence() + " (the log was truncated)");
         }
-        return new Report(true, head.sequence(), head, -1, "");
+        return new Report(true, head.sequence(), head, -1, "", superuserRecords, lastSuperuserRecord);
     }
 }

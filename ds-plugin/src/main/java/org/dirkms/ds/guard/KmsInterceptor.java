@@ -206,9 +206,8 @@ public final class KmsInterceptor extends BaseInterceptor {
         if (auditLog != null) {
             throw new IllegalStateException("the audit log " + auditLog.file() + " is open already");
         }
-        String actor = directoryService.getAdminSession().getEffectivePrincipal().getDn().getName();
         AuditStartCheck.Opened opened = AuditStartCheck.open(auditDirectory, anchoredHead(), firstStart, acceptBroken,
-                actor, layout.auditHead(), clock);
+                AuditRecord.SERVER_ACTOR, layout.auditHead(), clock);
         auditLog = opened.log();
         if (opened.repairNote() != null) {
             LOG.warn("audit log: {}", opened.repairNote());
@@ -681,7 +680,7 @@ public final class KmsInterceptor extends BaseInterceptor {
         if (!auditable) {
             return;
         }
-        String actor = actorOf(context);
+        String actor = who.has(Role.SERVER) ? AuditRecord.SERVER_ACTOR : actorOf(context);
         String targetDn = context.getDn().getName();
         if (target.newDn() != null) {
             names.add("newDn=" + target.newDn());

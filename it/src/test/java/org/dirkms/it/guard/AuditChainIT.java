@@ -115,6 +115,13 @@ class AuditChainIT {
         assertEquals("0", sound[0], sound[1] + sound[2]);
         assertTrue(sound[1].contains("anchored head: record " + beforeRestart.sequence()), sound[1]);
         assertTrue(sound[1].contains("audit log OK: " + after.size() + " records"), sound[1]);
+        // Every use of the superuser's power is in the log, and verify shows it: it added the two people.
+        long bySuperuser = after.stream().filter(r -> r.actor().equals(directory.adminDn())).count();
+        assertTrue(bySuperuser >= 2, "the superuser added alice and bob: " + bySuperuser);
+        assertTrue(sound[1].contains("the directory superuser uid=admin,ou=system made " + bySuperuser
+                + " of these changes; the last:"), sound[1]);
+        assertTrue(after.stream().noneMatch(r -> r.actor().equals(directory.adminDn()) && r.target().toLowerCase()
+                .contains("ou=audit")), "the server's own writes are not the superuser's");
 
         // An administrator with file access rewrites who enrolled Alice.
         List<String> lines = Files.readAllLines(log());
