@@ -224,15 +224,7 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
 
     @Override
     public String requestDn(String userDn, String claim, String purpose) {
-        String material = userDn.toLowerCase(java.util.Locale.ROOT).replaceAll("\\s*([,=+])\\s*", "$1") + "\n" + claim;
-        try {
-            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(material.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return AttributeNames.CN + "=enroll-" + java.util.HexFormat.of().formatHex(digest).substring(0, 40) + "-"
-                    + purpose + "," + layout.requests();
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return EnrollmentNames.requestDn(layout, userDn, claim, purpose);
     }
 
     @Override
