@@ -146,6 +146,28 @@ public interface EnrollmentRecords {
     List<String> findDns(String baseDn, String filter);
 
     /**
+     * An entry that holds some of a set of addresses in its {@code mail}.
+     *
+     * @param dn the entry's DN
+     * @param holderDn whose address it is: the entry itself, or for a {@code kmsPublishedCertificate}
+     *        child the user it was published for (its parent)
+     * @param mail the entry's {@code mail} values that are among the addresses asked for
+     */
+    record AddressHolder(String dn, String holderDn, List<String> mail) {
+        /** Copies the list. */
+        public AddressHolder {
+            mail = List.copyOf(mail);
+        }
+    }
+
+    /**
+     * Every entry below the suffix whose {@code mail} holds one of {@code addresses} (compared
+     * as {@code mail} compares, without regard to case), found with one equality search on
+     * {@code mail}, which the directory indexes.
+     */
+    List<AddressHolder> entriesWithMail(List<String> addresses);
+
+    /**
      * The atomic test-and-set of the design: one modify that deletes {@code kmsEnrollmentState=from}
      * and adds {@code in-progress}, with {@code kmsClaimedBy} and {@code kmsLeaseExpires}; it fails
      * with noSuchAttribute when another process changed the state first.

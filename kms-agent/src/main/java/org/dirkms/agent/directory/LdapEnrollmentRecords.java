@@ -92,6 +92,11 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
+    public List<AddressHolder> entriesWithMail(List<String> addresses) {
+        return users.entriesWithMail(addresses);
+    }
+
+    @Override
     public boolean claim(String dn, EnrollmentState from, String owner, Instant leaseExpires) {
         return users.claim(dn, from, owner, leaseExpires);
     }

@@ -39,6 +39,7 @@ import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapNoSuchAttributeException;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Rdn;
+import org.dirkms.agent.directory.EnrollmentRecords.AddressHolder;
 import org.dirkms.agent.directory.EnrollmentRecords.Publication;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
 import org.dirkms.schema.DirectoryLayout;
@@ -83,6 +84,30 @@ final class LdapUserEntries {
             dns.add(entry.getDn().getName());
         }
         return dns;
+    }
+
+    List<AddressHolder> entriesWithMail(List<String> addresses) {
+        if (addresses.isEmpty()) {
+            return List.of();
+        }
+        StringBuilder filter = new StringBuilder("(|");
+        for (String address : addresses) {
+            filter.append('(').append(MAIL).append('=').append(LdapArchiveEntries.escapeFilter(address)).append(')');
+        }
+        List<AddressHolder> holders = new ArrayList<>();
+        for (Entry entry : entries.search(layout.suffix(), filter.append(')').toString(), SearchScope.SUBTREE, MAIL,
+                OBJECT_CLASS)) {
+            List<String> matching = LdapEntries.strings(entry, MAIL).stream()
+                    .filter(value -> addresses.stream().anyMatch(value::equalsIgnoreCase)).toList();
+            boolean published = LdapEntries.strings(entry, OBJECT_CLASS).stream()
+                    .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.PUBLISHED_CERTIFICATE));
+            String holder = entry.getDn().getName();
+            if (published && entry.getDn().size() > 1) {
+                holder = entry.getDn().getParent().getName();
+            }
+            holders.add(new AddressHolder(entry.getDn().getName(), holder, matching));
+        }
+        return holders;
     }
 
     boolean claim(String dn, EnrollmentState from, String owner, Instant leaseExpires) {

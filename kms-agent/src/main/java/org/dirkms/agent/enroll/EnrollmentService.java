@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * model). {@link #handle(String)} reads the entry and does what its {@code kmsEnrollmentState}
  * asks:
  * <ul>
- * <li>{@code requested}: claims it with the atomic test-and-set and a lease, makes the
- * encryption key, has both certificates issued by the CA in this process (same subject: the
+ * <li>{@code requested}: claims it with the atomic test-and-set and a lease, refuses it (failed)
+ * when another entry of the directory holds one of its addresses, makes the encryption key, has both certificates issued by the CA in this process (same subject: the
  * user's DN), <b>archives the encryption key before any certificate is published</b>, then
  * publishes the two {@code kmsPublishedCertificate} children and, in one modify of the user
  * entry that is the commit point, the certificates, the S/MIME bundle, the key package, its
@@ -550,6 +550,7 @@ public final class EnrollmentService {
                 throw new EnrollmentFailure("the entry has no mail address: add mail (mail clients look certificates up"
                         + " by it), then set " + AttributeNames.ENROLLMENT_STATE + ": requested again");
             }
+            refuseSharedAddresses(user);
             if (ca == null) {
                 return enqueue(user, group, claim, leaseExpires, attempt);
             }
@@ -576,6 +577,41 @@ public final class EnrollmentService {
             return publishEnrolled(user, group, claim, signing, signingKey, encryptionCertificate,
                     encryption.getPrivate(), ca.chain(), attempt);
         });
+    }
+
+    /**
+     * An address is certified for one person only (docs/security.md, "The KMS itself checks what
+     * it certifies"): the directory administrator sets {@code mail}, so one person holding that
+     * role could otherwise give their own entry someone else's address and have a KMS
+     * administrator enroll it. Any entry of the directory other than the user and the
+     * certificates published for the user that holds one of the user's addresses stops the
+     * enrollment before anything is issued, archived or published.
+     */
+    private void refuseSharedAddresses(UserEntry user) throws EnrollmentFailure {
+        String self = AgentScope.normal(user.dn());
+        java.util.Map<String, java.util.Set<String>> others = new java.util.LinkedHashMap<>();
+        for (EnrollmentRecords.AddressHolder holder : records.entriesWithMail(user.mail())) {
+            if (AgentScope.normal(holder.holderDn()).equals(self) || AgentScope.normal(holder.dn()).equals(self)) {
+                continue;
+            }
+            for (String address : holder.mail()) {
+                others.computeIfAbsent(address.toLowerCase(java.util.Locale.ROOT), a -> new java.util.LinkedHashSet<>())
+                        .add(holder.holderDn());
+            }
+        }
+        if (others.isEmpty()) {
+            return;
+        }
+        List<String> clashes = new ArrayList<>();
+        others.forEach((address, holders) -> {
+            // A handful of DNs names the problem; a directory full of copies need not fill kmsLastError.
+            List<String> named = holders.stream().limit(3).toList();
+            clashes.add("the address " + address + " is also the mail of " + String.join(" and ", named)
+                    + (holders.size() > named.size() ? " and " + (holders.size() - named.size()) + " more entries" : ""));
+        });
+        throw new EnrollmentFailure(String.join("; ", clashes) + ": an address is certified for one person only, so"
+                + " nothing was issued; remove it from the entry that must not have it (the directory administrator"
+                + " sets mail), then set " + AttributeNames.ENROLLMENT_STATE + ": requested again");
     }
 
     /**
