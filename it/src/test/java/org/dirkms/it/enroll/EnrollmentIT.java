@@ -171,6 +171,8 @@ class EnrollmentIT {
         assertEquals(1, archived.size());
         assertArrayEquals(encryption.getEncoded(), archived.get(0).certificate());
         assertEquals(recovery.current().keyId(), archived.get(0).wrappingKeyId());
+        assertEquals(List.of(archived.get(0).dn().toLowerCase()), List.of(user.get("kmsArchiveRecord").getString()
+                .toLowerCase()), "the publication lists the record of the published key in the user's history");
         ArchiveChecker.Verdict verdict = new ArchiveChecker(new KeyRecoverer(recovery.keys()))
                 .check(archived.get(0).wrappedKey(), encryption);
         assertTrue(verdict.matches(), verdict.message());

@@ -37,14 +37,18 @@ public interface EnrollmentRecords {
      * @param certificates the {@code userCertificate} values (DER)
      * @param revocationReason {@code kmsRevocationReason}, or null
      * @param kmsUser whether the entry has the auxiliary class {@code kmsUser}
+     * @param archiveRecords {@code kmsArchiveRecord}: the DNs of the archive records of every
+     *        encryption key an enrollment of the user published, the oldest first
      */
     record UserEntry(String dn, EnrollmentState state, String rawState, String groupDn, byte[] signingRequest,
             List<String> mail, String claimedBy, Instant leaseExpires, String rawLeaseExpires, Instant packageExpires,
-            boolean hasKeyPackage, List<byte[]> certificates, RevocationReason revocationReason, boolean kmsUser) {
+            boolean hasKeyPackage, List<byte[]> certificates, RevocationReason revocationReason, boolean kmsUser,
+            List<String> archiveRecords) {
         /** Copies the lists. */
         public UserEntry {
             mail = List.copyOf(mail);
             certificates = List.copyOf(certificates);
+            archiveRecords = List.copyOf(archiveRecords);
         }
     }
 
@@ -106,18 +110,22 @@ public interface EnrollmentRecords {
      * @param remainingClaim null when the publication ends the claim; else the {@code kmsClaimedBy}
      *        value that stays on the entry, with the lease, for work left after the publication
      *        (revoking what it superseded), until {@link #endClaim} removes it
+     * @param archiveRecord the DN of the archive record of the published encryption key, added to
+     *        the user's {@code kmsArchiveRecord} by the same modify, so that the history of the
+     *        user's keys can be checked against the archive
      */
     record Publication(List<byte[]> certificates, byte[] smimeBundle, byte[] keyPackage, char[] token,
-            Instant packageExpires, String remainingClaim) {
-        /** Copies the list. */
+            Instant packageExpires, String remainingClaim, String archiveRecord) {
+        /** Copies the list and requires the archive record. */
         public Publication {
             certificates = List.copyOf(certificates);
+            java.util.Objects.requireNonNull(archiveRecord, "archiveRecord");
         }
 
         /** A publication that ends the claim. */
         public Publication(List<byte[]> certificates, byte[] smimeBundle, byte[] keyPackage, char[] token,
-                Instant packageExpires) {
-            this(certificates, smimeBundle, keyPackage, token, packageExpires, null);
+                Instant packageExpires, String archiveRecord) {
+            this(certificates, smimeBundle, keyPackage, token, packageExpires, null, archiveRecord);
         }
 
         /** Never shows the package or the token. */
@@ -207,7 +215,7 @@ public interface EnrollmentRecords {
     /**
      * Publishes the enrollment on the user in one modify, only while {@code owner} holds the claim
      * (the modify deletes {@code kmsClaimedBy=owner}): certificates, bundle, package, token,
-     * expiry, state enrolled; lease and last error removed, unless the publication names a
+     * expiry, state enrolled, the archive record added to {@code kmsArchiveRecord}; lease and last error removed, unless the publication names a
      * {@link Publication#remainingClaim}, which then replaces {@code owner} and keeps the lease.
      *
      * @return false if the claim was lost (another process took over), in which case nothing changed

@@ -1,6 +1,7 @@
 package org.dirkms.agent.directory;
 
 import static org.dirkms.schema.AttributeNames.ADMINISTRATIVE_GROUP;
+import static org.dirkms.schema.AttributeNames.ARCHIVE_RECORD;
 import static org.dirkms.schema.AttributeNames.CERTIFICATE_PURPOSE;
 import static org.dirkms.schema.AttributeNames.CLAIMED_BY;
 import static org.dirkms.schema.AttributeNames.CN;
@@ -55,7 +56,7 @@ import org.dirkms.schema.RevocationReason;
 final class LdapUserEntries {
     private static final String USER_CERTIFICATE_BINARY = USER_CERTIFICATE + ";binary";
     private static final String[] USER_ATTRIBUTES = {OBJECT_CLASS, ENROLLMENT_STATE, ADMINISTRATIVE_GROUP, SIGNING_REQUEST, MAIL,
-        CLAIMED_BY, LEASE_EXPIRES, KEY_PACKAGE_EXPIRES, KEY_PACKAGE, USER_CERTIFICATE, REVOCATION_REASON};
+        CLAIMED_BY, LEASE_EXPIRES, KEY_PACKAGE_EXPIRES, KEY_PACKAGE, USER_CERTIFICATE, REVOCATION_REASON, ARCHIVE_RECORD};
 
     private final LdapEntries entries;
     private final DirectoryLayout layout;
@@ -214,6 +215,10 @@ final class LdapUserEntries {
                     LdapTimes.format(publication.packageExpires())));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
                     EnrollmentState.ENROLLED.ldapValue()));
+            // The history of the user's keys, in the write that commits the enrollment: no extra
+            // write, and a record is listed only once its key is published (docs/security.md).
+            modifications.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, ARCHIVE_RECORD,
+                    publication.archiveRecord()));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, REVOCATION_REASON));
             return secretTestAndSet(dn, "publish the enrollment of", modifications.toArray(Modification[]::new));
@@ -377,7 +382,8 @@ final class LdapUserEntries {
                 LdapTimes.parse(first(entry, KEY_PACKAGE_EXPIRES), dn, KEY_PACKAGE_EXPIRES),
                 !LdapEntries.bytes(entry, KEY_PACKAGE).isEmpty(), LdapEntries.bytes(entry, USER_CERTIFICATE), reason,
                 LdapEntries.strings(entry, OBJECT_CLASS).stream()
-                        .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.KMS_USER)));
+                        .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.KMS_USER)),
+                LdapEntries.strings(entry, ARCHIVE_RECORD));
     }
 
     private static String first(Entry entry, String attribute) {

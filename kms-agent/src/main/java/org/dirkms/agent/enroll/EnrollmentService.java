@@ -816,7 +816,7 @@ public final class EnrollmentService {
                 der(encryptionCertificate));
         Instant expires = clock.instant().plus(packageLifetime);
         if (!records.publish(user.dn(), claim, new Publication(List.of(der(signing), der(encryptionCertificate)),
-                bundle, keyPackage, token, expires, remainingClaim))) {
+                bundle, keyPackage, token, expires, remainingClaim, attempt.archived))) {
             // Our lease expired and another process took over: it replaces the children and
             // publishes its own keys; our archived key stays, its certificate was visible.
             clear(token);
