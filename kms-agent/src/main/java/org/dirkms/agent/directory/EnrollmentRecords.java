@@ -39,11 +39,13 @@ public interface EnrollmentRecords {
      * @param kmsUser whether the entry has the auxiliary class {@code kmsUser}
      * @param archiveRecords {@code kmsArchiveRecord}: the DNs of the archive records of every
      *        encryption key an enrollment of the user published, the oldest first
+     * @param deliveryKey {@code kmsDeliveryKey} (DER PKCS#10 of a key the user's client made; the
+     *        package is then sealed to it), or null
      */
     record UserEntry(String dn, EnrollmentState state, String rawState, String groupDn, byte[] signingRequest,
             List<String> mail, String claimedBy, Instant leaseExpires, String rawLeaseExpires, Instant packageExpires,
             boolean hasKeyPackage, List<byte[]> certificates, RevocationReason revocationReason, boolean kmsUser,
-            List<String> archiveRecords) {
+            List<String> archiveRecords, byte[] deliveryKey) {
         /** Copies the lists. */
         public UserEntry {
             mail = List.copyOf(mail);
@@ -104,8 +106,10 @@ public interface EnrollmentRecords {
      *
      * @param certificates the signing and the encryption certificate (DER), for {@code userCertificate;binary}
      * @param smimeBundle the {@code userSMIMECertificate} value
-     * @param keyPackage the {@code kmsKeyPackage} (PKCS#12)
-     * @param token the {@code kmsEnrollmentToken}
+     * @param keyPackage the {@code kmsKeyPackage}: a PKCS#12, or CMS EnvelopedData of one when it is
+     *        sealed to the user's delivery key
+     * @param token the {@code kmsEnrollmentToken}, or null for a sealed package (no token is
+     *        written, and one left from an earlier package is removed)
      * @param packageExpires when the package expires
      * @param remainingClaim null when the publication ends the claim; else the {@code kmsClaimedBy}
      *        value that stays on the entry, with the lease, for work left after the publication

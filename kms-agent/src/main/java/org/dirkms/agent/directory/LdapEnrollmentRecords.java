@@ -45,7 +45,7 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
             configurable.addBinaryAttribute(AttributeNames.SIGNING_REQUEST, AttributeNames.USER_CERTIFICATE,
                     AttributeNames.USER_SMIME_CERTIFICATE, AttributeNames.KEY_PACKAGE, AttributeNames.ENROLLMENT_TOKEN,
                     AttributeNames.WRAPPED_KEY, AttributeNames.SYNC_COOKIE, AttributeNames.CA_CERTIFICATE,
-                    AttributeNames.PKCS10_REQUEST);
+                    AttributeNames.PKCS10_REQUEST, AttributeNames.DELIVERY_KEY);
         }
         LdapEntries entries = new LdapEntries(connection);
         this.users = new LdapUserEntries(entries, layout);

@@ -5,6 +5,7 @@ import static org.dirkms.schema.AttributeNames.ARCHIVE_RECORD;
 import static org.dirkms.schema.AttributeNames.CERTIFICATE_PURPOSE;
 import static org.dirkms.schema.AttributeNames.CLAIMED_BY;
 import static org.dirkms.schema.AttributeNames.CN;
+import static org.dirkms.schema.AttributeNames.DELIVERY_KEY;
 import static org.dirkms.schema.AttributeNames.ENROLLMENT_STATE;
 import static org.dirkms.schema.AttributeNames.ENROLLMENT_TOKEN;
 import static org.dirkms.schema.AttributeNames.KEY_PACKAGE;
@@ -56,7 +57,8 @@ import org.dirkms.schema.RevocationReason;
 final class LdapUserEntries {
     private static final String USER_CERTIFICATE_BINARY = USER_CERTIFICATE + ";binary";
     private static final String[] USER_ATTRIBUTES = {OBJECT_CLASS, ENROLLMENT_STATE, ADMINISTRATIVE_GROUP, SIGNING_REQUEST, MAIL,
-        CLAIMED_BY, LEASE_EXPIRES, KEY_PACKAGE_EXPIRES, KEY_PACKAGE, USER_CERTIFICATE, REVOCATION_REASON, ARCHIVE_RECORD};
+        CLAIMED_BY, LEASE_EXPIRES, KEY_PACKAGE_EXPIRES, KEY_PACKAGE, USER_CERTIFICATE, REVOCATION_REASON, ARCHIVE_RECORD,
+        DELIVERY_KEY};
 
     private final LdapEntries entries;
     private final DirectoryLayout layout;
@@ -189,7 +191,7 @@ final class LdapUserEntries {
     }
 
     boolean publish(String dn, String owner, Publication publication) {
-        byte[] token = utf8(publication.token());
+        byte[] token = publication.token() == null ? null : utf8(publication.token());
         try {
             List<Modification> modifications = new ArrayList<>();
             // Deleting our own kmsClaimedBy value is the test: if another process took over after
@@ -210,7 +212,11 @@ final class LdapUserEntries {
                     publication.smimeBundle()));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE,
                     publication.keyPackage()));
-            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN, token));
+            // A sealed package has no token: none is written, and a replace without values
+            // removes the token of an earlier, unconfirmed package (RFC 4511 section 4.6).
+            modifications.add(token == null
+                    ? new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN)
+                    : new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN, token));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE_EXPIRES,
                     LdapTimes.format(publication.packageExpires())));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
@@ -223,7 +229,9 @@ final class LdapUserEntries {
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, REVOCATION_REASON));
             return secretTestAndSet(dn, "publish the enrollment of", modifications.toArray(Modification[]::new));
         } finally {
-            Arrays.fill(token, (byte) 0);
+            if (token != null) {
+                Arrays.fill(token, (byte) 0);
+            }
         }
     }
 
@@ -375,6 +383,7 @@ final class LdapUserEntries {
             }
         }
         List<byte[]> signingRequest = LdapEntries.bytes(entry, SIGNING_REQUEST);
+        List<byte[]> deliveryKey = LdapEntries.bytes(entry, DELIVERY_KEY);
         String rawLease = first(entry, LEASE_EXPIRES);
         return new UserEntry(dn, state, rawState, first(entry, ADMINISTRATIVE_GROUP),
                 signingRequest.isEmpty() ? null : signingRequest.get(0), LdapEntries.strings(entry, MAIL),
@@ -383,7 +392,7 @@ final class LdapUserEntries {
                 !LdapEntries.bytes(entry, KEY_PACKAGE).isEmpty(), LdapEntries.bytes(entry, USER_CERTIFICATE), reason,
                 LdapEntries.strings(entry, OBJECT_CLASS).stream()
                         .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.KMS_USER)),
-                LdapEntries.strings(entry, ARCHIVE_RECORD));
+                LdapEntries.strings(entry, ARCHIVE_RECORD), deliveryKey.isEmpty() ? null : deliveryKey.get(0));
     }
 
     private static String first(Entry entry, String attribute) {

@@ -46,7 +46,9 @@ import org.slf4j.LoggerFactory;
  * user's DN), <b>archives the encryption key before any certificate is published</b>, then
  * publishes the two {@code kmsPublishedCertificate} children and, in one modify of the user
  * entry that is the commit point, the certificates, the S/MIME bundle, the key package, its
- * token and expiry, and {@code enrolled}. The signing key comes from the user's
+ * token and expiry, the archive record's DN in {@code kmsArchiveRecord}, and {@code enrolled}.
+ * When the user's client wrote a {@code kmsDeliveryKey}, the package is sealed to it (CMS
+ * EnvelopedData of a PKCS#12 with an empty password) and no token is written. The signing key comes from the user's
  * {@code kmsSigningRequest} when present (it never leaves the user's client), else it is made
  * here, delivered in the package only and never archived. Six directory writes at most: claim,
  * archive, two children, publication (five), plus nothing else.</li>
@@ -551,6 +553,16 @@ public final class EnrollmentService {
                         + " by it), then set " + AttributeNames.ENROLLMENT_STATE + ": requested again");
             }
             refuseSharedAddresses(user);
+            if (user.deliveryKey() != null) {
+                try {
+                    crypto.checkDeliveryKey(user.deliveryKey());
+                } catch (IllegalArgumentException e) {
+                    throw new EnrollmentFailure(AttributeNames.DELIVERY_KEY + " cannot be used: " + e.getMessage()
+                            + "; the user's client writes a new self-signed PKCS#10 of an RSA (2048 bits or more) or"
+                            + " EC key there (or the user removes it to get a package protected by a token), then set "
+                            + AttributeNames.ENROLLMENT_STATE + ": requested again");
+                }
+            }
             if (ca == null) {
                 return enqueue(user, group, claim, leaseExpires, attempt);
             }
@@ -795,9 +807,16 @@ public final class EnrollmentService {
         if (signingKey != null) {
             items.add(new PackageItem(signingKey, chain(signing, caChain), name + " signing"));
         }
-        attempt.token = crypto.newToken();
+        byte[] keyPackage;
+        if (user.deliveryKey() != null) {
+            // Sealed delivery (docs/security.md, "Key delivery"): only the holder of the key the
+            // user's client made opens the package; no token exists for anybody to hand over.
+            keyPackage = crypto.sealedKeyPackage(items, user.deliveryKey(), group.packageFormat());
+        } else {
+            attempt.token = crypto.newToken();
+            keyPackage = crypto.keyPackage(items, attempt.token, group.packageFormat());
+        }
         char[] token = attempt.token;
-        byte[] keyPackage = crypto.keyPackage(items, token, group.packageFormat());
         byte[] bundle = crypto.smimeBundle(signing, signingKey, encryptionCertificate, caChain,
                 group.contentEncryption(), group.messageFormat());
 
