@@ -58,6 +58,8 @@ public final class ArchiveCommand implements Subcommand {
                   unrecoverable     a record that does not unwrap (unknown recovery key, damaged CMS)
                   key-mismatch      a record whose key is not the key of its certificate
                   missing-archive   a published encryption certificate with no archive record
+                  missing-history   a record a user's kmsArchiveRecord lists (each enrollment lists the
+                                    record of the key it published) that no longer exists
                   orphan            a record whose owner is gone, or whose certificate was never
                                     published (records of superseded or revoked certificates are
                                     history, kept on purpose, and not reported)

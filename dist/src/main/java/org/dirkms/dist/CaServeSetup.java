@@ -77,8 +77,8 @@ public final class CaServeSetup {
      * Runs the CA's own work in the background while the server serves:
      * <ul>
      * <li>every {@code queuePeriod}, the certificate request queue ({@code ou=Requests}) is
-     * served: each pending request is claimed, issued or ended as failed with its reason
-     * ({@link CaService#processPendingRequests});</li>
+     * served: each pending request is claimed, issued if it belongs to an enrollment in
+     * progress, or ended as failed with its reason ({@link CaService#processPendingRequests});</li>
      * <li>every {@code crlPeriod}, the CRL on the CA entry is re-signed when its next update is
      * less than half its validity away (RFC 5280 section 5.1.2.5: relying parties must always
      * find a CRL whose nextUpdate has not passed). Revocations publish at once regardless.</li>

@@ -403,8 +403,8 @@ class CrlConcurrencyIT {
         }
 
         @Override
-        public List<String> readValues(String dn, String attribute) {
-            return records.readValues(dn, attribute);
+        public Optional<SubjectEntry> readSubject(String dn) {
+            return records.readSubject(dn);
         }
     }
 }

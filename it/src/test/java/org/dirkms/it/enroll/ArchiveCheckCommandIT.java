@@ -42,8 +42,10 @@ import org.junit.jupiter.api.io.TempDir;
  * in-process agent running: users enrolled with {@code dirkms enroll} (EC P-256), one of them
  * re-enrolled and one revoked (their older records are history, not orphans), one more after
  * the recovery key was rotated (its record wrapped to the new key, the others to the old), check
- * clean and exit 0; then the directory is damaged with ldapmodify as an operator might by mistake, and
- * each damage is reported on its own line naming the right DN, with exit 1. A recovery key
+ * clean and exit 0; then the directory is damaged with ldapmodify as an operator might by mistake
+ * (and, where LDAP allows no such change, below it), and each damage is reported on its own line
+ * naming the right DN, with exit 1 — the loss of a superseded record too, through the history
+ * each publication lists in the user's {@code kmsArchiveRecord}. A recovery key
  * store that does not hold the recovery key makes every record unrecoverable. Nothing the
  * command prints contains a wrapped key.
  */
@@ -151,15 +153,31 @@ class ArchiveCheckCommandIT {
                         + "mail: arc7@example.com\nuserCertificate;binary:: " + base64(arc7Certificate) + "\n")
                         .assertSuccess();
 
+                // 5. the record of arc5's first, superseded key deleted (below LDAP, as 1.): its
+                // certificate is on no entry any more, so only the history arc5's publications
+                // wrote to its kmsArchiveRecord shows the loss.
+                String firstRecordOfArc5 = records.archivedKeys(dns.get(5)).stream()
+                        .filter(r -> java.util.Arrays.equals(r.certificate(), firstOfArc5)).findFirst().orElseThrow()
+                        .dn();
+                assertEquals(2, records.readUser(dns.get(5)).orElseThrow().archiveRecords().size(),
+                        "both publications of arc5 listed their record");
+                server.directoryService().getAdminSession().delete(new org.apache.directory.api.ldap.model.name.Dn(
+                        firstRecordOfArc5));
+
                 Run damaged = run("archive", "check", "--data", data.toString(), "--url", server.ldapUrl());
                 assertEquals(1, damaged.code, damaged.toString());
                 List<String> lines = damaged.out.lines().toList();
-                // One record deleted, two strays added, of which one does not unwrap.
-                assertEquals("checked " + users + " users and " + (archived + 1) + " archive records, unwrapped "
-                        + archived + " keys: 8 problems", lines.get(lines.size() - 1), damaged.toString());
+                // Two records deleted, two strays added, of which one does not unwrap.
+                assertEquals("checked " + users + " users and " + archived + " archive records, unwrapped "
+                        + (archived - 1) + " keys: 10 problems", lines.get(lines.size() - 1), damaged.toString());
                 List<String> findings = lines.subList(0, lines.size() - 1);
-                assertEquals(8, findings.size(), damaged.toString());
+                assertEquals(10, findings.size(), damaged.toString());
                 assertFinding(findings, "missing-archive: " + dns.get(0) + ":", "published on the entry and in a child");
+                assertFinding(findings, "missing-history: " + dns.get(0) + ": the archive record " + arc0.dn(),
+                        "no longer exists");
+                assertFinding(findings, "missing-history: " + dns.get(5) + ": the archive record " + firstRecordOfArc5,
+                        "no longer exists: the key of an encryption certificate once published for the user cannot be"
+                                + " recovered");
                 assertFinding(findings, "key-mismatch: " + arc1.dn() + " (owner " + dns.get(1) + ")",
                         "the archived key is not the private key of certificate");
                 assertFinding(findings, "orphan: cn=stray-gone," + archive + ":", "its owner " + gone + " does not exist");
@@ -184,7 +202,7 @@ class ArchiveCheckCommandIT {
                         "--recovery-key", stranger.file().toString(), "--recovery-passphrase-file",
                         RecoveryKeyStore.passphraseFile(other).toString());
                 assertEquals(1, wrongKey.code, wrongKey.toString());
-                assertEquals(archived + 1, wrongKey.out.lines().filter(l -> l.startsWith("unrecoverable: ")).count(),
+                assertEquals(archived, wrongKey.out.lines().filter(l -> l.startsWith("unrecoverable: ")).count(),
                         wrongKey.toString());
                 assertTrue(wrongKey.out.contains("wrapped to a recovery key this key store does not hold"),
                         wrongKey.toString());
@@ -193,7 +211,7 @@ class ArchiveCheckCommandIT {
 
             Run help = run("archive", "--help");
             assertEquals(0, help.code);
-            assertTrue(help.out.contains("missing-archive"), help.out);
+            assertTrue(help.out.contains("missing-archive") && help.out.contains("missing-history"), help.out);
             assertEquals(2, run("archive").code, "no action");
             assertEquals(2, run("archive", "verify").code, "unknown action");
             assertEquals(2, run("archive", "check", "--data", data.toString(), "--workers", "2").code,

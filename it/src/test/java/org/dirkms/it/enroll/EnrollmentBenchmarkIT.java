@@ -218,6 +218,8 @@ class EnrollmentBenchmarkIT {
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsEnrollmentToken", "token"),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsKeyPackageExpires", expires),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsEnrollmentState", "enrolled"),
+                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, "kmsArchiveRecord",
+                        archive.getDn().getName()),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsLeaseExpires"),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsLastError"),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsRevocationReason"));

@@ -171,6 +171,8 @@ class EnrollmentIT {
         assertEquals(1, archived.size());
         assertArrayEquals(encryption.getEncoded(), archived.get(0).certificate());
         assertEquals(recovery.current().keyId(), archived.get(0).wrappingKeyId());
+        assertEquals(List.of(archived.get(0).dn().toLowerCase()), List.of(user.get("kmsArchiveRecord").getString()
+                .toLowerCase()), "the publication lists the record of the published key in the user's history");
         ArchiveChecker.Verdict verdict = new ArchiveChecker(new KeyRecoverer(recovery.keys()))
                 .check(archived.get(0).wrappedKey(), encryption);
         assertTrue(verdict.matches(), verdict.message());
@@ -253,6 +255,50 @@ class EnrollmentIT {
                 + "replace: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
         assertEquals(EnrollmentResult.Outcome.ENROLLED, service.handle(noMail).outcome());
         assertNull(connection.lookup(noMail, "kmsLastError").get("kmsLastError"), "the old error is gone");
+    }
+
+    @Test
+    void anAddressAnotherEntryHoldsIsNotCertifiedForASecondPerson() throws Exception {
+        String first = addUser("owner", "owner@example.com");
+        request(first, null);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, service.handle(first).outcome());
+        String second = addUser("taker", "taker@example.com");
+        // An ordinary user cannot take somebody's address: the guard refuses a change of their own mail.
+        LdapTools.Result own = self("taker").modify("dn: " + second + "\nchangetype: modify\nreplace: mail\n"
+                + "mail: owner@example.com\n-\n");
+        assertEquals(50, own.exitCode(), "insufficientAccessRights: " + own.stderr());
+        // The directory superuser can give two people one address (it sets mail); the KMS then
+        // refuses to certify it for the second, naming the address and the entry that has it.
+        superuser().modify("dn: " + second + "\nchangetype: modify\nadd: mail\nmail: Owner@Example.com\n-\n")
+                .assertSuccess();
+        request(second, null);
+        records.writes.clear();
+        assertFailed(second, "the address owner@example.com is also the mail of " + first
+                + ": an address is certified for one person only, so nothing was issued");
+        assertEquals(List.of("claim", "fail"), List.copyOf(records.writes), "nothing archived, nothing published");
+        assertNull(connection.lookup(second, "kmsEnrollmentToken").get("kmsEnrollmentToken"));
+        String byMail = LdapTools.against(directory).anonymous().search(directory.layout().suffix(),
+                "(mail=owner@example.com)", "userCertificate;binary").assertSuccess().stdout();
+        assertEquals(4, count(byMail, "dn: "), "both people and the first person's two published certificates: "
+                + byMail);
+        assertEquals(4, lines(byMail, "userCertificate"), "only the first person's certificates: " + byMail);
+
+        // While two entries hold it, nobody is certified for it, the first person included.
+        admin().modify("dn: " + first + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
+                + "kmsEnrollmentState: requested\n-\n").assertSuccess();
+        EnrollmentResult again = service.handle(first);
+        assertEquals(EnrollmentResult.Outcome.FAILED, again.outcome(), again.toString());
+        assertTrue(again.detail().contains("the address owner@example.com is also the mail of " + second), again.detail());
+        // Once the superuser takes it back, the first person's own entries (the certificates
+        // published for them) are no clash, and the second person enrolls with their own address.
+        superuser().modify("dn: " + second + "\nchangetype: modify\ndelete: mail\nmail: Owner@Example.com\n-\n")
+                .assertSuccess();
+        for (String dn : List.of(first, second)) {
+            admin().modify("dn: " + dn + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
+                    + "kmsEnrollmentState: requested\n-\n").assertSuccess();
+            EnrollmentResult enrolled = service.handle(dn);
+            assertEquals(EnrollmentResult.Outcome.ENROLLED, enrolled.outcome(), enrolled.toString());
+        }
     }
 
     @Test

@@ -51,6 +51,11 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
+    public List<AddressHolder> entriesWithMail(List<String> addresses) {
+        return real.entriesWithMail(addresses);
+    }
+
+    @Override
     public boolean claim(String dn, EnrollmentState from, String owner, Instant leaseExpires) {
         writes.add("claim");
         return real.claim(dn, from, owner, leaseExpires);

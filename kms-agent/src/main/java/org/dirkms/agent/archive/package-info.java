@@ -1,7 +1,8 @@
 /**
  * The key archive's cryptography: wrapping a user's private encryption key as CMS
  * EnvelopedData (RFC 5652 section 6) to the key recovery certificate
- * ({@link org.dirkms.agent.archive.KeyArchiver}), unwrapping it with a recovery key
+ * ({@link org.dirkms.agent.archive.KeyArchiver}, over {@link org.dirkms.agent.archive.CmsEnvelope},
+ * the one EnvelopedData builder of dirkms, which sealed key delivery uses too), unwrapping it with a recovery key
  * ({@link org.dirkms.agent.archive.KeyRecoverer}), and checking that an archived key is the
  * private half of a given certificate ({@link org.dirkms.agent.archive.ArchiveChecker}). The
  * walk over the directory that the checker command runs is

@@ -22,12 +22,17 @@ import org.apache.directory.api.ldap.model.name.Rdn;
 import org.dirkms.agent.directory.CaRecords;
 import org.dirkms.agent.directory.CaRecords.CaEntry;
 import org.dirkms.agent.directory.CaRecords.RequestEntry;
+import org.dirkms.agent.directory.CaRecords.SubjectEntry;
 import org.dirkms.agent.directory.CaRecords.TemplateEntry;
 import org.dirkms.agent.directory.DirectoryAccessException;
+import org.dirkms.agent.directory.EnrollmentNames;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.CaState;
+import org.dirkms.schema.CertificatePurpose;
 import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.ObjectClassNames;
 import org.dirkms.schema.RevocationReason;
 
 /**
@@ -257,8 +262,15 @@ public final class CaService {
 
     /**
      * Serves the request queue with {@code ca}: claims each pending request for {@code owner},
-     * issues it with the subject and mail of the entry it names, or ends it as failed with the
-     * plain-language reason on the request and the user entry.
+     * and issues it with the subject and mail of the entry it names only if it belongs to an
+     * enrollment in progress ({@link #strayReason}); otherwise, or when the CA refuses it, ends it
+     * as failed with the plain-language reason.
+     *
+     * <p>Only KMS agents may write the queue (docs/security.md), so a request that belongs to no
+     * live enrollment comes from a KMS agent identity used in error, or was left behind by an
+     * enrollment that ended: it is refused before anything is issued, and its reason goes on the
+     * request only (the user's entry is not an enrollment it belongs to). A refusal of a live
+     * enrollment's request goes on the user entry too.
      *
      * @return the number of requests issued and failed, in that order
      */
@@ -269,15 +281,20 @@ public final class CaService {
             if (!records.claimRequest(request.dn(), owner)) {
                 continue;
             }
+            Optional<SubjectEntry> subject = request.subjectDn() == null ? Optional.empty()
+                    : records.readSubject(request.subjectDn());
+            String stray = strayReason(request, subject);
+            if (stray != null) {
+                records.failRequest(request.dn(), null, "the request " + request.dn()
+                        + " does not belong to an enrollment in progress: " + stray + "; nothing was issued (to"
+                        + " certify a user, a KMS administrator sets " + AttributeNames.ENROLLMENT_STATE
+                        + ": requested, and the KMS queues that enrollment's requests itself)");
+                failed++;
+                continue;
+            }
             try {
-                String templateName = templateName(request.templateDn());
-                if (request.subjectDn() == null) {
-                    throw new IssuanceRefusedException(IssuanceRefusedException.Kind.MISSING_NAME,
-                            "the request names no subject entry (" + AttributeNames.REQUEST_SUBJECT + ")");
-                }
-                List<String> mail = records.readValues(request.subjectDn(), AttributeNames.MAIL);
-                X509Certificate certificate = ca.issue(IssuanceRequest.forPerson(templateName, request.pkcs10(),
-                        request.subjectDn(), mail));
+                X509Certificate certificate = ca.issue(IssuanceRequest.forPerson(templateName(request.templateDn()),
+                        request.pkcs10(), request.subjectDn(), subject.get().mail()));
                 records.completeRequest(request.dn(), der(certificate));
                 issued++;
             } catch (IssuanceRefusedException e) {
@@ -286,6 +303,54 @@ public final class CaService {
             }
         }
         return new int[] {issued, failed};
+    }
+
+    /**
+     * Why {@code request} does not belong to a live enrollment, or null when it does: its subject
+     * is a {@code kmsUser} in {@code kmsEnrollmentState: in-progress}, its template is one an
+     * enrollment requests (the signing or the encryption certificate), and its DN is the one the
+     * subject's current claim ({@code kmsClaimedBy}) derives for that template's purpose
+     * ({@link EnrollmentNames#requestDn}), so that a request of an attempt that died or of an
+     * enrollment that ended is never served.
+     */
+    private String strayReason(RequestEntry request, Optional<SubjectEntry> found) {
+        if (request.subjectDn() == null) {
+            return "it names no subject entry (" + AttributeNames.REQUEST_SUBJECT + ")";
+        }
+        if (found.isEmpty()) {
+            return "there is no entry " + request.subjectDn();
+        }
+        SubjectEntry subject = found.get();
+        if (!subject.kmsUser()) {
+            return request.subjectDn() + " is not a KMS user (no objectClass " + ObjectClassNames.KMS_USER + ")";
+        }
+        if (!EnrollmentState.IN_PROGRESS.ldapValue().equalsIgnoreCase(subject.enrollmentState())
+                || subject.claimedBy() == null) {
+            return "the enrollment of " + request.subjectDn() + " is not in progress ("
+                    + (subject.enrollmentState() == null ? "no " + AttributeNames.ENROLLMENT_STATE
+                            : AttributeNames.ENROLLMENT_STATE + ": " + subject.enrollmentState()) + ")";
+        }
+        CertificatePurpose purpose;
+        String template;
+        try {
+            template = templateName(request.templateDn());
+        } catch (IssuanceRefusedException e) {
+            return e.getMessage();
+        }
+        if (template.equalsIgnoreCase(StandardTemplates.SMIME_SIGNATURE)) {
+            purpose = CertificatePurpose.SIGNING;
+        } else if (template.equalsIgnoreCase(StandardTemplates.SMIME_ENCRYPTION)) {
+            purpose = CertificatePurpose.ENCRYPTION;
+        } else {
+            return "an enrollment requests certificates of the templates " + StandardTemplates.SMIME_SIGNATURE
+                    + " and " + StandardTemplates.SMIME_ENCRYPTION + " only, not '" + template + "'";
+        }
+        if (!EnrollmentNames.isRequestOf(layout, request.dn(), request.subjectDn(), subject.claimedBy(),
+                purpose.ldapValue())) {
+            return "it is not the " + purpose.ldapValue() + " request the current claim on " + request.subjectDn()
+                    + " (" + AttributeNames.CLAIMED_BY + ") names for template " + template;
+        }
+        return null;
     }
 
     /** Reads the CA's published CRL, or null if none. */

@@ -53,6 +53,24 @@ public interface CaRecords {
     record RequestEntry(String dn, String templateDn, String subjectDn, byte[] pkcs10) {
     }
 
+    /**
+     * What the CA reads of the entry a queued request names ({@code kmsRequestSubject}): what it
+     * certifies (the DN and addresses) and whether the request belongs to the enrollment the
+     * entry is in.
+     *
+     * @param dn the entry's DN
+     * @param kmsUser whether the entry has the auxiliary class {@code kmsUser}
+     * @param mail the {@code mail} values
+     * @param enrollmentState {@code kmsEnrollmentState} as stored, or null
+     * @param claimedBy {@code kmsClaimedBy}: the claim of the enrollment under way, or null
+     */
+    record SubjectEntry(String dn, boolean kmsUser, List<String> mail, String enrollmentState, String claimedBy) {
+        /** Copies the list. */
+        public SubjectEntry {
+            mail = List.copyOf(mail);
+        }
+    }
+
     /** Adds a CA entry (objectClass kmsCertificationAuthority and pkiCA). Fails if it exists. */
     void addCa(CaEntry entry);
 
@@ -99,9 +117,12 @@ public interface CaRecords {
     /** Ends a claimed request as issued, with the certificate in its {@code userCertificate;binary}. */
     void completeRequest(String dn, byte[] certificate);
 
-    /** Ends a claimed request as failed, with {@code reason} in {@code kmsLastError} of the request and of {@code subjectDn}. */
+    /**
+     * Ends a claimed request as failed, with {@code reason} in {@code kmsLastError} of the
+     * request and, when {@code subjectDn} is not null and is a KMS user, of {@code subjectDn}.
+     */
     void failRequest(String dn, String subjectDn, String reason);
 
-    /** The string values of {@code attribute} of the entry {@code dn} (empty if none or no entry). */
-    List<String> readValues(String dn, String attribute);
+    /** The entry a request names, if it exists. */
+    Optional<SubjectEntry> readSubject(String dn);
 }

@@ -37,14 +37,20 @@ public interface EnrollmentRecords {
      * @param certificates the {@code userCertificate} values (DER)
      * @param revocationReason {@code kmsRevocationReason}, or null
      * @param kmsUser whether the entry has the auxiliary class {@code kmsUser}
+     * @param archiveRecords {@code kmsArchiveRecord}: the DNs of the archive records of every
+     *        encryption key an enrollment of the user published, the oldest first
+     * @param deliveryKey {@code kmsDeliveryKey} (DER PKCS#10 of a key the user's client made; the
+     *        package is then sealed to it), or null
      */
     record UserEntry(String dn, EnrollmentState state, String rawState, String groupDn, byte[] signingRequest,
             List<String> mail, String claimedBy, Instant leaseExpires, String rawLeaseExpires, Instant packageExpires,
-            boolean hasKeyPackage, List<byte[]> certificates, RevocationReason revocationReason, boolean kmsUser) {
+            boolean hasKeyPackage, List<byte[]> certificates, RevocationReason revocationReason, boolean kmsUser,
+            List<String> archiveRecords, byte[] deliveryKey) {
         /** Copies the lists. */
         public UserEntry {
             mail = List.copyOf(mail);
             certificates = List.copyOf(certificates);
+            archiveRecords = List.copyOf(archiveRecords);
         }
     }
 
@@ -100,24 +106,30 @@ public interface EnrollmentRecords {
      *
      * @param certificates the signing and the encryption certificate (DER), for {@code userCertificate;binary}
      * @param smimeBundle the {@code userSMIMECertificate} value
-     * @param keyPackage the {@code kmsKeyPackage} (PKCS#12)
-     * @param token the {@code kmsEnrollmentToken}
+     * @param keyPackage the {@code kmsKeyPackage}: a PKCS#12, or CMS EnvelopedData of one when it is
+     *        sealed to the user's delivery key
+     * @param token the {@code kmsEnrollmentToken}, or null for a sealed package (no token is
+     *        written, and one left from an earlier package is removed)
      * @param packageExpires when the package expires
      * @param remainingClaim null when the publication ends the claim; else the {@code kmsClaimedBy}
      *        value that stays on the entry, with the lease, for work left after the publication
      *        (revoking what it superseded), until {@link #endClaim} removes it
+     * @param archiveRecord the DN of the archive record of the published encryption key, added to
+     *        the user's {@code kmsArchiveRecord} by the same modify, so that the history of the
+     *        user's keys can be checked against the archive
      */
     record Publication(List<byte[]> certificates, byte[] smimeBundle, byte[] keyPackage, char[] token,
-            Instant packageExpires, String remainingClaim) {
-        /** Copies the list. */
+            Instant packageExpires, String remainingClaim, String archiveRecord) {
+        /** Copies the list and requires the archive record. */
         public Publication {
             certificates = List.copyOf(certificates);
+            java.util.Objects.requireNonNull(archiveRecord, "archiveRecord");
         }
 
         /** A publication that ends the claim. */
         public Publication(List<byte[]> certificates, byte[] smimeBundle, byte[] keyPackage, char[] token,
-                Instant packageExpires) {
-            this(certificates, smimeBundle, keyPackage, token, packageExpires, null);
+                Instant packageExpires, String archiveRecord) {
+            this(certificates, smimeBundle, keyPackage, token, packageExpires, null, archiveRecord);
         }
 
         /** Never shows the package or the token. */
@@ -144,6 +156,28 @@ public interface EnrollmentRecords {
 
     /** DNs of the entries below {@code baseDn} matching the LDAP {@code filter} (RFC 4515). */
     List<String> findDns(String baseDn, String filter);
+
+    /**
+     * An entry that holds some of a set of addresses in its {@code mail}.
+     *
+     * @param dn the entry's DN
+     * @param holderDn whose address it is: the entry itself, or for a {@code kmsPublishedCertificate}
+     *        child the user it was published for (its parent)
+     * @param mail the entry's {@code mail} values that are among the addresses asked for
+     */
+    record AddressHolder(String dn, String holderDn, List<String> mail) {
+        /** Copies the list. */
+        public AddressHolder {
+            mail = List.copyOf(mail);
+        }
+    }
+
+    /**
+     * Every entry below the suffix whose {@code mail} holds one of {@code addresses} (compared
+     * as {@code mail} compares, without regard to case), found with one equality search on
+     * {@code mail}, which the directory indexes.
+     */
+    List<AddressHolder> entriesWithMail(List<String> addresses);
 
     /**
      * The atomic test-and-set of the design: one modify that deletes {@code kmsEnrollmentState=from}
@@ -185,7 +219,7 @@ public interface EnrollmentRecords {
     /**
      * Publishes the enrollment on the user in one modify, only while {@code owner} holds the claim
      * (the modify deletes {@code kmsClaimedBy=owner}): certificates, bundle, package, token,
-     * expiry, state enrolled; lease and last error removed, unless the publication names a
+     * expiry, state enrolled, the archive record added to {@code kmsArchiveRecord}; lease and last error removed, unless the publication names a
      * {@link Publication#remainingClaim}, which then replaces {@code owner} and keeps the lease.
      *
      * @return false if the claim was lost (another process took over), in which case nothing changed

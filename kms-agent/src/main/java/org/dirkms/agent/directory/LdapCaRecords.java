@@ -11,6 +11,7 @@ import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.CaState;
 import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.ObjectClassNames;
 
 /**
  * {@link CaRecords} over LDAP with the Apache LDAP API client, on a connection the caller
@@ -104,7 +105,16 @@ public final class LdapCaRecords implements CaRecords {
     }
 
     @Override
-    public List<String> readValues(String dn, String attribute) {
-        return entries.strings(dn, attribute);
+    public Optional<SubjectEntry> readSubject(String dn) {
+        return entries.read(dn, AttributeNames.OBJECT_CLASS, AttributeNames.MAIL, AttributeNames.ENROLLMENT_STATE,
+                AttributeNames.CLAIMED_BY).map(entry -> {
+                    List<String> state = LdapEntries.strings(entry, AttributeNames.ENROLLMENT_STATE);
+                    List<String> claim = LdapEntries.strings(entry, AttributeNames.CLAIMED_BY);
+                    return new SubjectEntry(entry.getDn().getName(),
+                            LdapEntries.strings(entry, AttributeNames.OBJECT_CLASS).stream()
+                                    .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.KMS_USER)),
+                            LdapEntries.strings(entry, AttributeNames.MAIL), state.isEmpty() ? null : state.get(0),
+                            claim.isEmpty() ? null : claim.get(0));
+                });
     }
 }

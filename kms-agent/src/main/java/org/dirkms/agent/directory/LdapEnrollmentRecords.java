@@ -45,7 +45,7 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
             configurable.addBinaryAttribute(AttributeNames.SIGNING_REQUEST, AttributeNames.USER_CERTIFICATE,
                     AttributeNames.USER_SMIME_CERTIFICATE, AttributeNames.KEY_PACKAGE, AttributeNames.ENROLLMENT_TOKEN,
                     AttributeNames.WRAPPED_KEY, AttributeNames.SYNC_COOKIE, AttributeNames.CA_CERTIFICATE,
-                    AttributeNames.PKCS10_REQUEST);
+                    AttributeNames.PKCS10_REQUEST, AttributeNames.DELIVERY_KEY);
         }
         LdapEntries entries = new LdapEntries(connection);
         this.users = new LdapUserEntries(entries, layout);
@@ -89,6 +89,11 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     @Override
     public List<String> findDns(String baseDn, String filter) {
         return users.findDns(baseDn, filter);
+    }
+
+    @Override
+    public List<AddressHolder> entriesWithMail(List<String> addresses) {
+        return users.entriesWithMail(addresses);
     }
 
     @Override
@@ -224,15 +229,7 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
 
     @Override
     public String requestDn(String userDn, String claim, String purpose) {
-        String material = userDn.toLowerCase(java.util.Locale.ROOT).replaceAll("\\s*([,=+])\\s*", "$1") + "\n" + claim;
-        try {
-            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(material.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return AttributeNames.CN + "=enroll-" + java.util.HexFormat.of().formatHex(digest).substring(0, 40) + "-"
-                    + purpose + "," + layout.requests();
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return EnrollmentNames.requestDn(layout, userDn, claim, purpose);
     }
 
     @Override

@@ -98,10 +98,6 @@ final class LdapEntries {
         return searches.all(base, filter, scope, attributes);
     }
 
-    List<String> strings(String dn, String attribute) {
-        return read(dn, attribute).map(entry -> strings(entry, attribute)).orElse(List.of());
-    }
-
     static List<String> strings(Entry entry, String attribute) {
         Attribute values = entry.get(attribute);
         List<String> strings = new ArrayList<>();

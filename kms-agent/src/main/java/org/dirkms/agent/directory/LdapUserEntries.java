@@ -1,9 +1,11 @@
 package org.dirkms.agent.directory;
 
 import static org.dirkms.schema.AttributeNames.ADMINISTRATIVE_GROUP;
+import static org.dirkms.schema.AttributeNames.ARCHIVE_RECORD;
 import static org.dirkms.schema.AttributeNames.CERTIFICATE_PURPOSE;
 import static org.dirkms.schema.AttributeNames.CLAIMED_BY;
 import static org.dirkms.schema.AttributeNames.CN;
+import static org.dirkms.schema.AttributeNames.DELIVERY_KEY;
 import static org.dirkms.schema.AttributeNames.ENROLLMENT_STATE;
 import static org.dirkms.schema.AttributeNames.ENROLLMENT_TOKEN;
 import static org.dirkms.schema.AttributeNames.KEY_PACKAGE;
@@ -39,6 +41,7 @@ import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapNoSuchAttributeException;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Rdn;
+import org.dirkms.agent.directory.EnrollmentRecords.AddressHolder;
 import org.dirkms.agent.directory.EnrollmentRecords.Publication;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
 import org.dirkms.schema.DirectoryLayout;
@@ -54,7 +57,8 @@ import org.dirkms.schema.RevocationReason;
 final class LdapUserEntries {
     private static final String USER_CERTIFICATE_BINARY = USER_CERTIFICATE + ";binary";
     private static final String[] USER_ATTRIBUTES = {OBJECT_CLASS, ENROLLMENT_STATE, ADMINISTRATIVE_GROUP, SIGNING_REQUEST, MAIL,
-        CLAIMED_BY, LEASE_EXPIRES, KEY_PACKAGE_EXPIRES, KEY_PACKAGE, USER_CERTIFICATE, REVOCATION_REASON};
+        CLAIMED_BY, LEASE_EXPIRES, KEY_PACKAGE_EXPIRES, KEY_PACKAGE, USER_CERTIFICATE, REVOCATION_REASON, ARCHIVE_RECORD,
+        DELIVERY_KEY};
 
     private final LdapEntries entries;
     private final DirectoryLayout layout;
@@ -83,6 +87,30 @@ final class LdapUserEntries {
             dns.add(entry.getDn().getName());
         }
         return dns;
+    }
+
+    List<AddressHolder> entriesWithMail(List<String> addresses) {
+        if (addresses.isEmpty()) {
+            return List.of();
+        }
+        StringBuilder filter = new StringBuilder("(|");
+        for (String address : addresses) {
+            filter.append('(').append(MAIL).append('=').append(LdapArchiveEntries.escapeFilter(address)).append(')');
+        }
+        List<AddressHolder> holders = new ArrayList<>();
+        for (Entry entry : entries.search(layout.suffix(), filter.append(')').toString(), SearchScope.SUBTREE, MAIL,
+                OBJECT_CLASS)) {
+            List<String> matching = LdapEntries.strings(entry, MAIL).stream()
+                    .filter(value -> addresses.stream().anyMatch(value::equalsIgnoreCase)).toList();
+            boolean published = LdapEntries.strings(entry, OBJECT_CLASS).stream()
+                    .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.PUBLISHED_CERTIFICATE));
+            String holder = entry.getDn().getName();
+            if (published && entry.getDn().size() > 1) {
+                holder = entry.getDn().getParent().getName();
+            }
+            holders.add(new AddressHolder(entry.getDn().getName(), holder, matching));
+        }
+        return holders;
     }
 
     boolean claim(String dn, EnrollmentState from, String owner, Instant leaseExpires) {
@@ -163,7 +191,7 @@ final class LdapUserEntries {
     }
 
     boolean publish(String dn, String owner, Publication publication) {
-        byte[] token = utf8(publication.token());
+        byte[] token = publication.token() == null ? null : utf8(publication.token());
         try {
             List<Modification> modifications = new ArrayList<>();
             // Deleting our own kmsClaimedBy value is the test: if another process took over after
@@ -184,16 +212,26 @@ final class LdapUserEntries {
                     publication.smimeBundle()));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE,
                     publication.keyPackage()));
-            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN, token));
+            // A sealed package has no token: none is written, and a replace without values
+            // removes the token of an earlier, unconfirmed package (RFC 4511 section 4.6).
+            modifications.add(token == null
+                    ? new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN)
+                    : new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN, token));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE_EXPIRES,
                     LdapTimes.format(publication.packageExpires())));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
                     EnrollmentState.ENROLLED.ldapValue()));
+            // The history of the user's keys, in the write that commits the enrollment: no extra
+            // write, and a record is listed only once its key is published (docs/security.md).
+            modifications.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, ARCHIVE_RECORD,
+                    publication.archiveRecord()));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, REVOCATION_REASON));
             return secretTestAndSet(dn, "publish the enrollment of", modifications.toArray(Modification[]::new));
         } finally {
-            Arrays.fill(token, (byte) 0);
+            if (token != null) {
+                Arrays.fill(token, (byte) 0);
+            }
         }
     }
 
@@ -345,6 +383,7 @@ final class LdapUserEntries {
             }
         }
         List<byte[]> signingRequest = LdapEntries.bytes(entry, SIGNING_REQUEST);
+        List<byte[]> deliveryKey = LdapEntries.bytes(entry, DELIVERY_KEY);
         String rawLease = first(entry, LEASE_EXPIRES);
         return new UserEntry(dn, state, rawState, first(entry, ADMINISTRATIVE_GROUP),
                 signingRequest.isEmpty() ? null : signingRequest.get(0), LdapEntries.strings(entry, MAIL),
@@ -352,7 +391,8 @@ final class LdapUserEntries {
                 LdapTimes.parse(first(entry, KEY_PACKAGE_EXPIRES), dn, KEY_PACKAGE_EXPIRES),
                 !LdapEntries.bytes(entry, KEY_PACKAGE).isEmpty(), LdapEntries.bytes(entry, USER_CERTIFICATE), reason,
                 LdapEntries.strings(entry, OBJECT_CLASS).stream()
-                        .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.KMS_USER)));
+                        .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.KMS_USER)),
+                LdapEntries.strings(entry, ARCHIVE_RECORD), deliveryKey.isEmpty() ? null : deliveryKey.get(0));
     }
 
     private static String first(Entry entry, String attribute) {

@@ -40,6 +40,12 @@ import org.dirkms.schema.EnrollmentState;
  * <li>{@link Problem#MISSING_ARCHIVE}: an encryption certificate published on a user (in
  * {@code userCertificate} or a {@code kmsPublishedCertificate} child) with no archive record
  * holding that certificate;</li>
+ * <li>{@link Problem#MISSING_HISTORY}: a DN in a user's {@code kmsArchiveRecord} (the publication
+ * that committed each enrollment of the user listed its archive record there) whose record no
+ * longer exists: the key of a certificate once published for the user, superseded or revoked
+ * since or still current, cannot be recovered. Records cannot be deleted over LDAP (the archive
+ * is append-only), so this is damage below LDAP; without the list, the loss of a superseded
+ * record would leave no trace to check against;</li>
  * <li>{@link Problem#ORPHAN}: a record whose owner entry is gone, or whose certificate is not
  * published on its owner although the owner's enrollment is neither in progress (an attempt may
  * be under way, or dead and awaiting its take-over, which removes its record) nor revoked, and
@@ -69,6 +75,8 @@ public final class ArchiveAudit {
         KEY_MISMATCH("key-mismatch"),
         /** A published encryption certificate has no archive record. */
         MISSING_ARCHIVE("missing-archive"),
+        /** An archive record a user's {@code kmsArchiveRecord} lists no longer exists. */
+        MISSING_HISTORY("missing-history"),
         /** An archive record whose certificate was never published, or whose owner is gone. */
         ORPHAN("orphan"),
         /** A certificate published or archived twice, or two encryption certificates on one user. */
@@ -176,6 +184,12 @@ public final class ArchiveAudit {
             }
         }
         List<ArchivedKeyEntry> archive = records.allArchivedKeys();
+        // The publication lists a record only after the record was written, and records are
+        // never deleted over LDAP: every DN listed on a user read above is in this listing.
+        Set<String> recordDns = new java.util.HashSet<>();
+        for (ArchivedKeyEntry record : archive) {
+            recordDns.add(AgentScope.normal(record.dn()));
+        }
         Map<ByteBuffer, List<ArchivedKeyEntry>> archivedCertificates = new LinkedHashMap<>();
         int unwrapped = 0;
         CrlCache crls = new CrlCache();
@@ -200,6 +214,14 @@ public final class ArchiveAudit {
                             + ": the encryption certificate " + encryption.name() + " published " + user.where(encryption)
                             + " has no archive record under ou=Key Archive: mail encrypted to it could not be"
                             + " recovered"));
+                }
+            }
+            for (String listed : user.entry().archiveRecords()) {
+                if (!recordDns.contains(AgentScope.normal(listed))) {
+                    findings.add(new Finding(Problem.MISSING_HISTORY, List.of(listed, user.entry().dn()),
+                            user.entry().dn() + ": the archive record " + listed + " its kmsArchiveRecord lists no longer"
+                                    + " exists: the key of an encryption certificate once published for the user"
+                                    + " cannot be recovered, nor mail encrypted to it"));
                 }
             }
             if (user.entry().state() == EnrollmentState.ENROLLED && user.encryption().size() > 1) {

@@ -14,6 +14,7 @@ import java.util.Set;
 import javax.security.auth.x500.X500Principal;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.dirkms.agent.directory.EnrollmentNames;
 
 /**
  * The {@code kmsClaimedBy} value of an enrollment, with the attempts a take-over replaced.
@@ -38,8 +39,8 @@ import java.util.regex.Pattern;
  */
 final class ClaimLineage {
 
-    private static final String REPLACES = " replaces ";
-    private static final String SUPERSEDES = " supersedes ";
+    private static final String REPLACES = EnrollmentNames.REPLACES;
+    private static final String SUPERSEDES = EnrollmentNames.SUPERSEDES;
     private static final Pattern ENTRY = Pattern.compile("\\s*(.+?)@(\\d{1,18})(?=\\s|$)");
 
     /** One dead attempt: its identity and the lease it held. */
@@ -67,11 +68,8 @@ final class ClaimLineage {
 
     /** The identity of the attempt that holds {@code claimedBy}, without its lineage. */
     static String attemptOf(String claimedBy) {
-        int at = claimedBy.indexOf(SUPERSEDES);
-        if (at < 0) {
-            at = claimedBy.indexOf(REPLACES);
-        }
-        return at < 0 ? claimedBy : claimedBy.substring(0, at);
+        // One definition, shared with the CA, which serves only the requests the current claim names.
+        return EnrollmentNames.attemptOf(claimedBy);
     }
 
     /**

@@ -41,12 +41,14 @@ import org.slf4j.LoggerFactory;
  * model). {@link #handle(String)} reads the entry and does what its {@code kmsEnrollmentState}
  * asks:
  * <ul>
- * <li>{@code requested}: claims it with the atomic test-and-set and a lease, makes the
- * encryption key, has both certificates issued by the CA in this process (same subject: the
+ * <li>{@code requested}: claims it with the atomic test-and-set and a lease, refuses it (failed)
+ * when another entry of the directory holds one of its addresses, makes the encryption key, has both certificates issued by the CA in this process (same subject: the
  * user's DN), <b>archives the encryption key before any certificate is published</b>, then
  * publishes the two {@code kmsPublishedCertificate} children and, in one modify of the user
  * entry that is the commit point, the certificates, the S/MIME bundle, the key package, its
- * token and expiry, and {@code enrolled}. The signing key comes from the user's
+ * token and expiry, the archive record's DN in {@code kmsArchiveRecord}, and {@code enrolled}.
+ * When the user's client wrote a {@code kmsDeliveryKey}, the package is sealed to it (CMS
+ * EnvelopedData of a PKCS#12 with an empty password) and no token is written. The signing key comes from the user's
  * {@code kmsSigningRequest} when present (it never leaves the user's client), else it is made
  * here, delivered in the package only and never archived. Six directory writes at most: claim,
  * archive, two children, publication (five), plus nothing else.</li>
@@ -550,6 +552,17 @@ public final class EnrollmentService {
                 throw new EnrollmentFailure("the entry has no mail address: add mail (mail clients look certificates up"
                         + " by it), then set " + AttributeNames.ENROLLMENT_STATE + ": requested again");
             }
+            refuseSharedAddresses(user);
+            if (user.deliveryKey() != null) {
+                try {
+                    crypto.checkDeliveryKey(user.deliveryKey());
+                } catch (IllegalArgumentException e) {
+                    throw new EnrollmentFailure(AttributeNames.DELIVERY_KEY + " cannot be used: " + e.getMessage()
+                            + "; the user's client writes a new self-signed PKCS#10 of an RSA (2048 bits or more) or"
+                            + " EC key there (or the user removes it to get a package protected by a token), then set "
+                            + AttributeNames.ENROLLMENT_STATE + ": requested again");
+                }
+            }
             if (ca == null) {
                 return enqueue(user, group, claim, leaseExpires, attempt);
             }
@@ -576,6 +589,41 @@ public final class EnrollmentService {
             return publishEnrolled(user, group, claim, signing, signingKey, encryptionCertificate,
                     encryption.getPrivate(), ca.chain(), attempt);
         });
+    }
+
+    /**
+     * An address is certified for one person only (docs/security.md, "The KMS itself checks what
+     * it certifies"): the directory administrator sets {@code mail}, so one person holding that
+     * role could otherwise give their own entry someone else's address and have a KMS
+     * administrator enroll it. Any entry of the directory other than the user and the
+     * certificates published for the user that holds one of the user's addresses stops the
+     * enrollment before anything is issued, archived or published.
+     */
+    private void refuseSharedAddresses(UserEntry user) throws EnrollmentFailure {
+        String self = AgentScope.normal(user.dn());
+        java.util.Map<String, java.util.Set<String>> others = new java.util.LinkedHashMap<>();
+        for (EnrollmentRecords.AddressHolder holder : records.entriesWithMail(user.mail())) {
+            if (AgentScope.normal(holder.holderDn()).equals(self) || AgentScope.normal(holder.dn()).equals(self)) {
+                continue;
+            }
+            for (String address : holder.mail()) {
+                others.computeIfAbsent(address.toLowerCase(java.util.Locale.ROOT), a -> new java.util.LinkedHashSet<>())
+                        .add(holder.holderDn());
+            }
+        }
+        if (others.isEmpty()) {
+            return;
+        }
+        List<String> clashes = new ArrayList<>();
+        others.forEach((address, holders) -> {
+            // A handful of DNs names the problem; a directory full of copies need not fill kmsLastError.
+            List<String> named = holders.stream().limit(3).toList();
+            clashes.add("the address " + address + " is also the mail of " + String.join(" and ", named)
+                    + (holders.size() > named.size() ? " and " + (holders.size() - named.size()) + " more entries" : ""));
+        });
+        throw new EnrollmentFailure(String.join("; ", clashes) + ": an address is certified for one person only, so"
+                + " nothing was issued; remove it from the entry that must not have it (the directory administrator"
+                + " sets mail), then set " + AttributeNames.ENROLLMENT_STATE + ": requested again");
     }
 
     /**
@@ -759,9 +807,16 @@ public final class EnrollmentService {
         if (signingKey != null) {
             items.add(new PackageItem(signingKey, chain(signing, caChain), name + " signing"));
         }
-        attempt.token = crypto.newToken();
+        byte[] keyPackage;
+        if (user.deliveryKey() != null) {
+            // Sealed delivery (docs/security.md, "Key delivery"): only the holder of the key the
+            // user's client made opens the package; no token exists for anybody to hand over.
+            keyPackage = crypto.sealedKeyPackage(items, user.deliveryKey(), group.packageFormat());
+        } else {
+            attempt.token = crypto.newToken();
+            keyPackage = crypto.keyPackage(items, attempt.token, group.packageFormat());
+        }
         char[] token = attempt.token;
-        byte[] keyPackage = crypto.keyPackage(items, token, group.packageFormat());
         byte[] bundle = crypto.smimeBundle(signing, signingKey, encryptionCertificate, caChain,
                 group.contentEncryption(), group.messageFormat());
 
@@ -780,7 +835,7 @@ public final class EnrollmentService {
                 der(encryptionCertificate));
         Instant expires = clock.instant().plus(packageLifetime);
         if (!records.publish(user.dn(), claim, new Publication(List.of(der(signing), der(encryptionCertificate)),
-                bundle, keyPackage, token, expires, remainingClaim))) {
+                bundle, keyPackage, token, expires, remainingClaim, attempt.archived))) {
             // Our lease expired and another process took over: it replaces the children and
             // publishes its own keys; our archived key stays, its certificate was visible.
             clear(token);

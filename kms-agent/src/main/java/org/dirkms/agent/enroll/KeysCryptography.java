@@ -9,6 +9,7 @@ import java.util.List;
 import org.dirkms.agent.archive.KeyArchiver;
 import org.dirkms.agent.archive.WrappedKey;
 import org.dirkms.agent.keys.KeyPairFactory;
+import org.dirkms.agent.smime.DeliveryKey;
 import org.dirkms.agent.smime.KeyPackage;
 import org.dirkms.agent.smime.OneTimeToken;
 import org.dirkms.agent.smime.SmimeCertificateBundle;
@@ -52,11 +53,25 @@ final class KeysCryptography implements EnrollmentCryptography {
 
     @Override
     public byte[] keyPackage(List<PackageItem> items, char[] token, PackageFormat format) {
+        return KeyPackage.build(packageItems(items), token, format, random);
+    }
+
+    private static List<KeyPackage.Item> packageItems(List<PackageItem> items) {
         List<KeyPackage.Item> packageItems = new ArrayList<>();
         for (PackageItem item : items) {
             packageItems.add(new KeyPackage.Item(item.key(), item.chain(), item.friendlyName()));
         }
-        return KeyPackage.build(packageItems, token, format, random);
+        return packageItems;
+    }
+
+    @Override
+    public void checkDeliveryKey(byte[] deliveryKey) {
+        DeliveryKey.fromCertificationRequest(deliveryKey);
+    }
+
+    @Override
+    public byte[] sealedKeyPackage(List<PackageItem> items, byte[] deliveryKey, PackageFormat format) {
+        return KeyPackage.sealed(packageItems(items), format, DeliveryKey.fromCertificationRequest(deliveryKey), random);
     }
 
     @Override

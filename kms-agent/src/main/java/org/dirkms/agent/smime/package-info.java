@@ -1,7 +1,8 @@
 /**
  * What a user receives and what mail clients read: the key package (PKCS#12, RFC 7292) of a
  * user's new private keys protected by a one-time token ({@link org.dirkms.agent.smime.KeyPackage},
- * {@link org.dirkms.agent.smime.OneTimeToken}), and the {@code userSMIMECertificate} value, a
+ * {@link org.dirkms.agent.smime.OneTimeToken}) or sealed to a key the user's client made
+ * ({@link org.dirkms.agent.smime.DeliveryKey}), and the {@code userSMIMECertificate} value, a
  * CMS SignedData carrying both certificates and the S/MIME capabilities of the user's
  * administrative group ({@link org.dirkms.agent.smime.SmimeCertificateBundle}); and
  * {@link org.dirkms.agent.smime.EnrollmentKeyMaterial}, all the cryptography of one
