@@ -20,8 +20,8 @@ import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.enroll.BulkEnrollment;
 import org.dirkms.agent.keys.RecoveryKeyStore;
-import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.KeyAlgorithm;
 
@@ -53,7 +53,7 @@ final class AgentOptions {
     private static final List<String> SHARED = List.of("data", "url", "bind-dn", "password-file", "ca-cert", "suffix",
             "ca-name", "passphrase-file", "workers", "lease-seconds", "sweep-seconds");
 
-    final Path data;
+    final DataFolder data;
     final DirectoryLayout layout;
     final AgentConnection connection;
     final String caName;
@@ -64,20 +64,17 @@ final class AgentOptions {
     final Map<String, String> specific;
 
     private AgentOptions(Map<String, String> flags, Map<String, String> specific) throws UsageException {
-        this.data = Path.of(flags.getOrDefault("data", "data")).toAbsolutePath();
+        this.data = DataFolder.of(Path.of(flags.getOrDefault("data", "data")));
         this.layout = new DirectoryLayout(flags.getOrDefault("suffix", DirectoryLayout.DEFAULT_SUFFIX));
         this.caName = flags.getOrDefault("ca-name", CaCommand.DEFAULT_NAME);
-        String fileName = caName.replaceAll("[^A-Za-z0-9._-]", "_");
-        this.passphraseFile = Path.of(flags.getOrDefault("passphrase-file",
-                data.resolve("ca").resolve(fileName + ".pass").toString()));
-        Path caCertificate = Path.of(flags.getOrDefault("ca-cert",
-                data.resolve("tls").resolve(CaTlsCredentialSource.CA_CERTIFICATE_FILE).toString()));
+        this.passphraseFile = flags.containsKey("passphrase-file") ? Path.of(flags.get("passphrase-file"))
+                : data.caPassphrase(caName);
+        Path caCertificate = flags.containsKey("ca-cert") ? Path.of(flags.get("ca-cert")) : data.caCertificate();
         try {
             this.connection = new AgentConnection(
                     flags.getOrDefault("url", "ldap://127.0.0.1:" + ServerSettings.DEFAULT_LDAP_PORT),
                     flags.getOrDefault("bind-dn", layout.kmsAgentIdentity()),
-                    Path.of(flags.getOrDefault("password-file",
-                            data.resolve(DirectoryServer.KMS_AGENT_PASSWORD_FILE).toString())),
+                    flags.containsKey("password-file") ? Path.of(flags.get("password-file")) : data.kmsAgentPassword(),
                     caCertificate);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
@@ -143,8 +140,7 @@ final class AgentOptions {
     CertificationAuthority openCa(LdapNetworkConnection directory, Clock clock, SecureRandom random)
             throws IOException {
         CaService service = new CaService(new LdapCaRecords(directory, layout, clock), layout, clock, random);
-        String fileName = caName.replaceAll("[^A-Za-z0-9._-]", "_");
-        Path keyStore = data.resolve("ca").resolve(fileName + ".p12");
+        Path keyStore = caKeyStore();
         if (!Files.exists(keyStore)) {
             throw new IOException("there is no CA key store " + keyStore + ": run the agent where the CA's key is"
                     + " (--data), or make the CA with 'dirkms ca init'");
@@ -159,7 +155,7 @@ final class AgentOptions {
 
     /** The key store file of the issuing CA in the data folder (it may be absent: see {@link #hasCaKeyStore}). */
     Path caKeyStore() {
-        return data.resolve("ca").resolve(caName.replaceAll("[^A-Za-z0-9._-]", "_") + ".p12");
+        return data.caKeyStore(caName);
     }
 
     /** True if the data folder holds the issuing CA's key store, so that the CA can run in this process. */

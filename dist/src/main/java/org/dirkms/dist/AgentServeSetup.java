@@ -42,7 +42,7 @@ public final class AgentServeSetup {
             throws ServerStartException {
         DirectoryServer server = serving.server();
         try {
-            RecoveryKeyStore recovery = RecoveryKeyStore.openOrCreate(server.settings().dataDirectory(), serving.ca(),
+            RecoveryKeyStore recovery = RecoveryKeyStore.openOrCreate(server.dataFolder(), serving.ca(),
                     RECOVERY_AGENT_RDN + "," + server.layout().kms(), KeyAlgorithm.EC_P384, random);
             AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
                     server.kmsAgentPasswordFile(), server.tlsCertificateFile());

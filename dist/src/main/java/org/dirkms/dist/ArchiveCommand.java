@@ -114,8 +114,8 @@ public final class ArchiveCommand implements Subcommand {
             if ((key == null) != (passphrase == null)) {
                 throw new UsageException("--recovery-key and --recovery-passphrase-file go together");
             }
-            recoveryKey = key == null ? RecoveryKeyStore.keyStoreFile(options.data) : Path.of(key);
-            recoveryPassphrase = passphrase == null ? RecoveryKeyStore.passphraseFile(options.data) : Path.of(passphrase);
+            recoveryKey = key == null ? options.data.recoveryKeyStore() : Path.of(key);
+            recoveryPassphrase = passphrase == null ? options.data.recoveryPassphrase() : Path.of(passphrase);
             for (Path file : List.of(recoveryKey, recoveryPassphrase)) {
                 if (!Files.isReadable(file)) {
                     throw new UsageException("cannot read " + file + (key == null ? ": give --data DIR of the server,"

@@ -27,10 +27,10 @@ import org.dirkms.ds.audit.AuditRecord;
 import org.dirkms.ds.audit.AuditStartCheck;
 import org.dirkms.ds.audit.AuditVerifier;
 import org.dirkms.ds.server.DataFolderInUseException;
-import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerEndpoint;
 import org.dirkms.ds.server.StoppedDirectory;
 import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
 
 /**
@@ -111,18 +111,19 @@ public final class AuditCommand implements Subcommand {
             err.println("'dirkms audit --help' lists the flags.");
             return USAGE;
         }
-        Path auditDirectory = options.data.resolve("audit");
+        DataFolder data = DataFolder.of(options.data);
+        Path auditDirectory = data.audit();
         if (!Files.isDirectory(options.data)) {
             err.println("dirkms audit: there is no data folder " + options.data + ": give --data DIR of the server");
             return NOT_CHECKED;
         }
-        if (!Files.exists(auditDirectory.resolve(AuditLog.FILE_NAME))) {
+        if (!Files.exists(data.auditLog())) {
             return verifyAndReport(auditDirectory, Optional.empty(), out, err);
         }
         String suffix;
         try {
             suffix = options.suffix != null ? options.suffix
-                    : StoppedDirectory.suffixOf(options.data).orElse(DirectoryLayout.DEFAULT_SUFFIX);
+                    : StoppedDirectory.suffixOf(data).orElse(DirectoryLayout.DEFAULT_SUFFIX);
         } catch (IOException e) {
             err.println("dirkms audit: cannot read the suffix of " + options.data + ": " + e.getMessage());
             return NOT_CHECKED;
@@ -208,11 +209,11 @@ public final class AuditCommand implements Subcommand {
                     options.caCertificate()), anchorDn), options.url);
         }
         try {
-            return new Anchor(StoppedDirectory.readAuditAnchor(options.data),
+            return new Anchor(StoppedDirectory.readAuditAnchor(DataFolder.of(options.data)),
                     "the directory of the stopped data folder " + options.data);
         } catch (DataFolderInUseException running) {
-            ServerEndpoint endpoint = ServerEndpoint.read(options.data).orElseThrow(() -> new IOException(
-                    "a server runs on " + options.data + " but has not written " + ServerEndpoint.FILE_NAME
+            ServerEndpoint endpoint = ServerEndpoint.read(DataFolder.of(options.data)).orElseThrow(() -> new IOException(
+                    "a server runs on " + options.data + " but has not written " + DataFolder.ENDPOINT.path()
                             + " there yet: try again once it has started, or give --url"));
             Path trusted = options.caCertificate != null ? options.caCertificate : endpoint.trustedCertificate();
             return new Anchor(readAnchor(new AgentConnection(endpoint.url(), options.bindDn, options.passwordFile,
@@ -259,7 +260,7 @@ public final class AuditCommand implements Subcommand {
         /** The CA certificate to trust for {@code --url}: the flag's, else DIR/tls/ca.crt. */
         Path caCertificate() {
             return caCertificate != null ? caCertificate
-                    : data.resolve("tls").resolve(CaTlsCredentialSource.CA_CERTIFICATE_FILE);
+                    : DataFolder.of(data).caCertificate();
         }
 
         static Options parse(List<String> arguments) throws UsageException {
@@ -284,7 +285,7 @@ public final class AuditCommand implements Subcommand {
             }
             options.data = options.data.toAbsolutePath().normalize();
             if (options.passwordFile == null) {
-                options.passwordFile = options.data.resolve(DirectoryServer.ADMIN_PASSWORD_FILE);
+                options.passwordFile = DataFolder.of(options.data).adminPassword();
             }
             if (options.url != null) {
                 try {

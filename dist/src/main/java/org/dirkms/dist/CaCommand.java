@@ -28,8 +28,8 @@ import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.enroll.AgentConnection;
-import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.KeyAlgorithm;
 import org.dirkms.schema.LdapEnumeration;
@@ -157,7 +157,7 @@ public final class CaCommand implements Subcommand {
             CaService service = context.service(connection);
             if (flags.containsKey("subordinate")) {
                 byte[] request = service.initSubordinate(name, algorithm, priority, context.keyStore, passphrase);
-                Path csr = Path.of(flags.getOrDefault("csr-out", name.replaceAll("[^A-Za-z0-9._-]", "_") + ".csr"));
+                Path csr = Path.of(flags.getOrDefault("csr-out", DataFolder.caFileName(name) + ".csr"));
                 Files.writeString(csr, pem("CERTIFICATE REQUEST", request), StandardCharsets.US_ASCII);
                 out.println("subordinate CA " + service.caDn(name) + " awaits its certificate");
                 out.println("  key store: " + context.keyStore);
@@ -243,23 +243,25 @@ public final class CaCommand implements Subcommand {
 
     /** Where things are for one CA: the data folder's files and the directory. */
     private final class Context {
-        final Path data;
+        final DataFolder data;
         final Path keyStore;
+        final String name;
         final String url;
         final DirectoryLayout layout;
 
-        Context(Path data, String name, String url, DirectoryLayout layout) {
+        Context(DataFolder data, String name, String url, DirectoryLayout layout) {
             this.data = data;
-            this.keyStore = data.resolve("ca").resolve(fileName(name) + ".p12");
+            this.keyStore = data.caKeyStore(name);
+            this.name = name;
             this.url = url;
             this.layout = layout;
         }
 
         LdapNetworkConnection connect() throws IOException, LdapException, GeneralSecurityException {
             // A CA-issued server certificate is trusted through the CA certificate; a self-signed one directly.
-            Path caCertificate = data.resolve("tls").resolve(CaTlsCredentialSource.CA_CERTIFICATE_FILE);
-            return new AgentConnection(url, layout.kmsAgentIdentity(), data.resolve(DirectoryServer.KMS_AGENT_PASSWORD_FILE),
-                    Files.exists(caCertificate) ? caCertificate : data.resolve("tls").resolve("server.crt"))
+            Path caCertificate = data.caCertificate();
+            return new AgentConnection(url, layout.kmsAgentIdentity(), data.kmsAgentPassword(),
+                    Files.exists(caCertificate) ? caCertificate : data.tlsCertificate())
                     .open(CaServeSetup.OPERATION_TIMEOUT_MILLIS);
         }
 
@@ -269,7 +271,7 @@ public final class CaCommand implements Subcommand {
     }
 
     private Context context(Map<String, String> flags, String name) {
-        Path data = Path.of(flags.getOrDefault("data", "data")).toAbsolutePath();
+        DataFolder data = DataFolder.of(Path.of(flags.getOrDefault("data", "data")));
         String url = flags.getOrDefault("url", "ldap://127.0.0.1:" + ServerSettings.DEFAULT_LDAP_PORT);
         return new Context(data, name, url, new DirectoryLayout(flags.getOrDefault("suffix", DirectoryLayout.DEFAULT_SUFFIX)));
     }
@@ -285,19 +287,15 @@ public final class CaCommand implements Subcommand {
         if (environment.containsKey(PASSPHRASE_VARIABLE)) {
             return KeyStorePassphrase.fromEnvironment(environment, PASSPHRASE_VARIABLE);
         }
-        Path file = context.keyStore.resolveSibling(context.keyStore.getFileName().toString().replace(".p12", ".pass"));
+        Path file = context.data.caPassphrase(context.name);
         if (generate && !Files.exists(file)) {
             Files.createDirectories(file.getParent());
             byte[] secret = new byte[24];
             random.nextBytes(secret);
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(DataFolder.FILE_MODE));
             Files.writeString(file, Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n");
         }
         return KeyStorePassphrase.fromFile(file);
-    }
-
-    private static String fileName(String name) {
-        return name.replaceAll("[^A-Za-z0-9._-]", "_");
     }
 
     private static Map<String, String> flags(List<String> arguments) throws UsageException {

@@ -58,7 +58,7 @@ public final class CaServeSetup {
     public static Serving startServing(ServerSettings settings, Clock clock, SecureRandom random)
             throws ServerStartException {
         DirectoryLayout layout = new DirectoryLayout(settings.suffix());
-        CaTlsCredentialSource tls = new CaTlsCredentialSource(settings.dataDirectory(), layout, clock, random);
+        CaTlsCredentialSource tls = new CaTlsCredentialSource(settings.dataFolder(), layout, clock, random);
         DirectoryServer server = DirectoryServer.start(settings, random, tls);
         try {
             try (LdapNetworkConnection connection = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),

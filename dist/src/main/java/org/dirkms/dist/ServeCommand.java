@@ -134,7 +134,7 @@ public final class ServeCommand implements Subcommand {
     /** What an administrator needs to reach the server; the password's file, never the password. */
     static String banner(DirectoryServer server) {
         String suffix = server.layout().suffix();
-        Path caCertificate = server.tlsCertificateFile().resolveSibling(CaTlsCredentialSource.CA_CERTIFICATE_FILE);
+        Path caCertificate = server.dataFolder().caCertificate();
         return "dirkms directory " + suffix + " is running\n"
                 + "  LDAP (StartTLS): " + server.ldapUrl() + "\n"
                 + "  LDAPS:           " + server.ldapsUrl() + "\n"

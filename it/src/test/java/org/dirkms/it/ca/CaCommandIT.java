@@ -59,8 +59,8 @@ class CaCommandIT {
         LdapTools.requireTool("openssl", "openssl");
         String dn = "cn=Example Root CA," + directory.layout().certificationAuthorities();
         run(0, "init", "--name", "Example Root CA");
-        Path keyStore = directory.dataDirectory().resolve("ca/Example_Root_CA.p12");
-        Path passphrase = directory.dataDirectory().resolve("ca/Example_Root_CA.pass");
+        Path keyStore = directory.dataFolder().caKeyStore("Example Root CA");
+        Path passphrase = directory.dataFolder().caPassphrase("Example Root CA");
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keyStore)));
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(passphrase)));
         X509Certificate root = certificate(binary(anonymousBase(dn, "cACertificate;binary"), "cACertificate"));

@@ -33,6 +33,7 @@ import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KeyAlgorithm;
 import org.dirkms.schema.RevocationReason;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -65,7 +66,7 @@ class CaDirectoryIT {
         service = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()), directory.layout(),
                 Clock.systemUTC(), new SecureRandom());
         ca = service.initRoot("Example Root CA", KeyAlgorithm.RSA_3072, CaService.DEFAULT_ROOT_VALIDITY, 1,
-                work.resolve("ca.p12"), KeyStorePassphrase.of("it passphrase".toCharArray()),
+                DataFolder.of(work).caKeyStore("Example Root CA"), KeyStorePassphrase.of("it passphrase".toCharArray()),
                 CertificationAuthority.Publication.ldapOnly());
         aliceDn = "uid=alice," + directory.layout().people();
         People.addAndEnroll(directory, String.join("\n",

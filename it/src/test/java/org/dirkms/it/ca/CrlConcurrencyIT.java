@@ -45,6 +45,7 @@ import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.CaState;
 import org.dirkms.schema.KeyAlgorithm;
 import org.dirkms.schema.RevocationReason;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -87,7 +88,8 @@ class CrlConcurrencyIT {
         service = new CaService(new LdapCaRecords(agent, directory.layout(), Clock.systemUTC()), directory.layout(),
                 Clock.systemUTC(), new SecureRandom());
         ca = service.initRoot("Concurrency Root CA", KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
-                work.resolve("ca.p12"), PASSPHRASE, CertificationAuthority.Publication.ldapOnly());
+                DataFolder.of(work).caKeyStore("Concurrency Root CA"), PASSPHRASE,
+                CertificationAuthority.Publication.ldapOnly());
     }
 
     @AfterAll
@@ -170,7 +172,7 @@ class CrlConcurrencyIT {
                 CaService process = new CaService(new CountingSwaps(new LdapCaRecords(connection, directory.layout(),
                         Clock.systemUTC()), swaps, lostSwaps), directory.layout(), Clock.systemUTC(), new SecureRandom(),
                         new CrlUpdateLocks());
-                CertificationAuthority processCa = process.open(ca.dn(), work.resolve("ca.p12"), PASSPHRASE,
+                CertificationAuthority processCa = process.open(ca.dn(), DataFolder.of(work).caKeyStore("Concurrency Root CA"), PASSPHRASE,
                         CertificationAuthority.Publication.ldapOnly());
                 for (int r = 0; r < REVOKERS_PER_PROCESS; r++) {
                     int first = (p * REVOKERS_PER_PROCESS + r) * SERIALS_PER_REVOKER;

@@ -39,6 +39,7 @@ import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
 import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.ProjectFiles;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -222,7 +223,7 @@ class AgentCrashSafetyIT {
         // key to the private key of its published encryption certificate; no published certificate
         // lacks its record; no orphan; no certificate twice.
         ArchiveAudit.Report report = new ArchiveAudit(records, new LdapCaRecords(connection, server.layout(),
-                Clock.systemUTC()), new KeyRecoverer(RecoveryKeyStore.open(data).keys())).run();
+                Clock.systemUTC()), new KeyRecoverer(RecoveryKeyStore.open(DataFolder.of(data)).keys())).run();
         assertTrue(report.clean(), () -> report.summary() + "\n" + report.findings().stream()
                 .map(f -> f + "\nwhat the agents logged about it:\n" + history(f.dns().get(f.dns().size() - 1)))
                 .collect(java.util.stream.Collectors.joining("\n")));

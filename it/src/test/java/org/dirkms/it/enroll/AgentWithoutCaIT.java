@@ -38,6 +38,7 @@ import org.dirkms.it.support.People;
 import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.ProjectFiles;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,7 +73,7 @@ class AgentWithoutCaIT {
             // The recovery key lives with the recovery agents, not with the enrollment agent: the
             // agent gets its certificate only.
             Path recoveryFolder = work.resolve("recovery-agents");
-            RecoveryKeyStore recovery = RecoveryKeyStore.create(recoveryFolder, serving.ca(),
+            RecoveryKeyStore recovery = RecoveryKeyStore.create(DataFolder.of(recoveryFolder), serving.ca(),
                     "cn=Key Recovery Agent," + server.layout().kms(), KeyAlgorithm.EC_P256, random);
             Path recoveryPem = pem(work.resolve("recovery.pem"), recovery.current().certificate());
             Map<String, String> env = new HashMap<>(Map.of("LDAPTLS_CACERT", server.tlsCertificateFile().toString(),
@@ -93,7 +94,7 @@ class AgentWithoutCaIT {
                 awaitRunning(agent);
                 String out = Files.readString(work.resolve("agent.out"));
                 assertTrue(out.contains("certificates are requested through the queue"), out);
-                assertFalse(Files.exists(agentData.resolve("ca")), "the agent's data folder holds no CA");
+                assertFalse(Files.exists(DataFolder.of(agentData).ca()), "the agent's data folder holds no CA");
 
                 String dn = "uid=remote," + server.layout().people();
                 People.addAndEnroll(LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())

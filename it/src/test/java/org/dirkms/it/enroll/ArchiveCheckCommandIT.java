@@ -34,6 +34,7 @@ import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.Staff;
 import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -101,7 +102,7 @@ class ArchiveCheckCommandIT {
                 assertEquals(2, records.archivedKeys(dns.get(5)).size(), "arc5 keeps the record of its first key");
                 // A new recovery key: a user enrolled after it is wrapped to it, the others stay
                 // wrapped to the first; the check unwraps both with the store's keys.
-                RecoveryKeyStore rotated = RecoveryKeyStore.open(data).rotate(data, serving.ca(),
+                RecoveryKeyStore rotated = RecoveryKeyStore.open(DataFolder.of(data)).rotate(DataFolder.of(data), serving.ca(),
                         AgentServeSetup.RECOVERY_AGENT_RDN + "," + server.layout().kms(), KeyAlgorithm.EC_P384, random);
                 String late = "uid=arc-late," + people;
                 admin.modify("dn: " + late + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: arc-late\n"
@@ -178,11 +179,11 @@ class ArchiveCheckCommandIT {
                 }
 
                 // A key store without the KMS's recovery key: nothing unwraps, and the command says why.
-                RecoveryKeyStore stranger = RecoveryKeyStore.create(other, serving.ca(),
+                RecoveryKeyStore stranger = RecoveryKeyStore.create(DataFolder.of(other), serving.ca(),
                         "cn=Another Recovery Agent," + server.layout().kms(), KeyAlgorithm.EC_P256, random);
                 Run wrongKey = run("archive", "check", "--data", data.toString(), "--url", server.ldapUrl(),
                         "--recovery-key", stranger.file().toString(), "--recovery-passphrase-file",
-                        RecoveryKeyStore.passphraseFile(other).toString());
+                        DataFolder.of(other).recoveryPassphrase().toString());
                 assertEquals(1, wrongKey.code, wrongKey.toString());
                 assertEquals(archived + 1, wrongKey.out.lines().filter(l -> l.startsWith("unrecoverable: ")).count(),
                         wrongKey.toString());
@@ -199,7 +200,7 @@ class ArchiveCheckCommandIT {
             assertEquals(2, run("archive", "check", "--data", data.toString(), "--workers", "2").code,
                     "a flag of the agent");
             assertEquals(2, run("archive", "check", "--data", data.toString(), "--recovery-key",
-                    other.resolve("recovery/key-recovery-agent.p12").toString()).code, "key store without passphrase");
+                    DataFolder.of(other).recoveryKeyStore().toString()).code, "key store without passphrase");
             assertEquals(2, run("archive", "check", "--data", other.resolve("nothing").toString()).code,
                     "a data folder without a recovery key store");
             Run unreachable = run("archive", "check", "--data", data.toString(), "--url", "ldap://127.0.0.1:1");

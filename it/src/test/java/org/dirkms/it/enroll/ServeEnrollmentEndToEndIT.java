@@ -36,6 +36,7 @@ import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
 import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.ProjectFiles;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,7 +65,7 @@ class ServeEnrollmentEndToEndIT {
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(), random);
         try (DirectoryServer server = serving.server();
                 KmsAgent agent = AgentServeSetup.start(serving, Clock.systemUTC(), random)) {
-            Path recoveryStore = RecoveryKeyStore.keyStoreFile(data);
+            Path recoveryStore = DataFolder.of(data).recoveryKeyStore();
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(recoveryStore)),
                     "the recovery key store is private to its owner");
             Map<String, String> env = new HashMap<>(Map.of("LDAPTLS_CACERT", server.tlsCertificateFile().toString(),
@@ -169,7 +170,7 @@ class ServeEnrollmentEndToEndIT {
                 // The archived key unwraps with the recovery key to the published encryption key.
                 List<ArchivedKeyEntry> archived = new LdapEnrollmentRecords(connection, server.layout()).archivedKeys(dn);
                 assertEquals(1, archived.size());
-                ArchiveChecker.Verdict verdict = new ArchiveChecker(new KeyRecoverer(RecoveryKeyStore.open(data).keys()))
+                ArchiveChecker.Verdict verdict = new ArchiveChecker(new KeyRecoverer(RecoveryKeyStore.open(DataFolder.of(data)).keys()))
                         .check(archived.get(0).wrappedKey(), encryption);
                 assertTrue(verdict.matches(), verdict.message());
 

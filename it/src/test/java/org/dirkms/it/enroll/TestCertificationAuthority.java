@@ -12,6 +12,7 @@ import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.DataFolder;
 
 /**
  * What every enrollment test starts from: a root CA published in a test directory (EC P-384,
@@ -33,9 +34,9 @@ record TestCertificationAuthority(LdapNetworkConnection connection, CaService ca
         CaService caService = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()),
                 directory.layout(), Clock.systemUTC(), random);
         CertificationAuthority ca = caService.initRoot(name, KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
-                work.resolve("ca.p12"), KeyStorePassphrase.of("it passphrase".toCharArray()),
+                DataFolder.of(work).caKeyStore(name), KeyStorePassphrase.of("it passphrase".toCharArray()),
                 CertificationAuthority.Publication.ldapOnly());
-        RecoveryKeyStore recovery = RecoveryKeyStore.create(work, ca, "cn=Key Recovery Agent," + directory.layout().kms(),
+        RecoveryKeyStore recovery = RecoveryKeyStore.create(DataFolder.of(work), ca, "cn=Key Recovery Agent," + directory.layout().kms(),
                 recoveryAlgorithm, random);
         return new TestCertificationAuthority(connection, caService, ca, recovery);
     }

@@ -16,7 +16,6 @@ import java.util.Optional;
 
 import org.dirkms.dist.AuditCommand;
 import org.dirkms.ds.audit.AuditHead;
-import org.dirkms.ds.audit.AuditLog;
 import org.dirkms.ds.audit.AuditRecord;
 import org.dirkms.ds.audit.AuditVerifier;
 import org.dirkms.it.support.LdapTools;
@@ -38,7 +37,7 @@ class AuditChainIT {
     private static final String TOKEN = "AUDIT-TEST-TOKEN-2a9d";
 
     private Path log() {
-        return directory.dataDirectory().resolve("audit").resolve(AuditLog.FILE_NAME);
+        return directory.dataFolder().auditLog();
     }
 
     private List<AuditRecord> records() throws Exception {

@@ -27,6 +27,7 @@ import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.ds.server.ServerStartException;
 import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -174,6 +175,11 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
             running();
         }
         return dataDirectory;
+    }
+
+    /** The data folder with the layout of its files (also while the server is stopped). */
+    public DataFolder dataFolder() {
+        return DataFolder.of(dataDirectory());
     }
 
     /** {@code ldap://127.0.0.1:port}. */
