@@ -3,9 +3,7 @@ package org.dirkms.dist;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -58,27 +56,24 @@ public final class AgentCommand implements Subcommand {
             out.println(usage());
             return OK;
         }
-        Clock clock = Clock.systemUTC();
-        SecureRandom random = new SecureRandom();
         KmsAgent agent;
         try {
             CertificationAuthority ca;
             X509Certificate recoveryCertificate;
             try (LdapNetworkConnection connection = options.open(Duration.ofSeconds(30).toMillis())) {
                 if (options.hasCaKeyStore()) {
-                    ca = options.openCa(connection, clock, random);
-                    recoveryCertificate = options.recovery(ca, random).current().certificate();
+                    ca = options.openCa(connection);
+                    recoveryCertificate = options.recovery(ca).current().certificate();
                 } else {
-                    // No CA in this process (issue 4: "through the request queue entries when the
-                    // request must wait"): the certificates come from whichever CA serves the queue.
+                    // No CA in this process: the certificates come from whichever CA serves the
+                    // request queue (README, "What the KMS answers").
                     ca = null;
                     recoveryCertificate = options.recoveryCertificateWithoutCa(options.specific.get("recovery-cert"));
                     out.println("dirkms agent: no CA key store at " + options.caKeyStore()
                             + ": certificates are requested through the queue under " + options.layout.requests());
                 }
             }
-            agent = new KmsAgent(options.connection, options.layout, ca, recoveryCertificate,
-                    options.settings(random), clock, random, options.workers, options.sweep);
+            agent = options.context.agent(ca, recoveryCertificate, options.settings(), options.workers, options.sweep);
             agent.start();
         } catch (IOException | LdapException | GeneralSecurityException | IssuanceRefusedException
                 | DirectoryAccessException | IllegalArgumentException | IllegalStateException e) {

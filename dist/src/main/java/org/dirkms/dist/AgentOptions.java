@@ -12,18 +12,14 @@ import java.util.List;
 import java.util.Map;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
-import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.IssuanceRefusedException;
-import org.dirkms.agent.ca.KeyStorePassphrase;
-import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.enroll.BulkEnrollment;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
-import org.dirkms.schema.KeyAlgorithm;
 
 /**
  * The flags {@code dirkms agent} and {@code dirkms enroll} share, and what they open with them:
@@ -62,6 +58,8 @@ final class AgentOptions {
     final java.time.Duration lease;
     final java.time.Duration sweep;
     final Map<String, String> specific;
+    /** What the options name, wired: the connection, the CA, the recovery key store. */
+    final KmsContext context;
 
     private AgentOptions(Map<String, String> flags, Map<String, String> specific) throws UsageException {
         this.data = DataFolder.of(Path.of(flags.getOrDefault("data", "data")));
@@ -83,6 +81,7 @@ final class AgentOptions {
         this.lease = java.time.Duration.ofSeconds(number(flags, "lease-seconds", 300, 1, 86_400));
         this.sweep = java.time.Duration.ofSeconds(number(flags, "sweep-seconds", 60, 1, 86_400));
         this.specific = specific;
+        this.context = new KmsContext(data, layout, connection, Clock.systemUTC(), new SecureRandom());
     }
 
     private static int number(Map<String, String> flags, String flag, int fallback, int min, int max)
@@ -100,11 +99,8 @@ final class AgentOptions {
     }
 
     /** The agent's settings: its identity, a process-unique claim owner, the lease; packages last 7 days. */
-    org.dirkms.agent.enroll.EnrollmentService.Settings settings(SecureRandom random) {
-        org.dirkms.agent.enroll.EnrollmentService.Settings defaults =
-                org.dirkms.agent.enroll.EnrollmentService.Settings.defaults(connection.bindDn(), random);
-        return new org.dirkms.agent.enroll.EnrollmentService.Settings(defaults.agentDn(), defaults.owner(), lease,
-                defaults.packageLifetime());
+    org.dirkms.agent.enroll.EnrollmentService.Settings settings() {
+        return context.agentSettings(lease);
     }
 
     /**
@@ -137,20 +133,8 @@ final class AgentOptions {
     }
 
     /** Opens the issuing CA: its entry from the directory, its key from the data folder. */
-    CertificationAuthority openCa(LdapNetworkConnection directory, Clock clock, SecureRandom random)
-            throws IOException {
-        CaService service = new CaService(new LdapCaRecords(directory, layout, clock), layout, clock, random);
-        Path keyStore = caKeyStore();
-        if (!Files.exists(keyStore)) {
-            throw new IOException("there is no CA key store " + keyStore + ": run the agent where the CA's key is"
-                    + " (--data), or make the CA with 'dirkms ca init'");
-        }
-        KeyStorePassphrase passphrase = KeyStorePassphrase.fromFile(passphraseFile);
-        try {
-            return service.open(service.caDn(caName), keyStore, passphrase, CertificationAuthority.Publication.ldapOnly());
-        } finally {
-            passphrase.destroy();
-        }
+    CertificationAuthority openCa(LdapNetworkConnection directory) throws IOException {
+        return context.openCa(directory, caName, passphraseFile);
     }
 
     /** The key store file of the issuing CA in the data folder (it may be absent: see {@link #hasCaKeyStore}). */
@@ -160,7 +144,7 @@ final class AgentOptions {
 
     /** True if the data folder holds the issuing CA's key store, so that the CA can run in this process. */
     boolean hasCaKeyStore() {
-        return Files.exists(caKeyStore());
+        return context.hasCaKeyStore(caName);
     }
 
     /**
@@ -179,7 +163,7 @@ final class AgentOptions {
             }
         }
         if (RecoveryKeyStore.exists(data)) {
-            return RecoveryKeyStore.open(data).current().certificate();
+            return context.openRecoveryKeyStore().current().certificate();
         }
         throw new IOException("there is no CA key store " + caKeyStore() + " and no key recovery certificate: give"
                 + " --recovery-cert FILE (the key recovery agent's certificate, PEM) to run the agent without the CA,"
@@ -187,13 +171,12 @@ final class AgentOptions {
     }
 
     /** Opens the data folder's recovery key store, making it (certificate from {@code ca}) when missing. */
-    RecoveryKeyStore recovery(CertificationAuthority ca, SecureRandom random) throws IssuanceRefusedException {
-        return RecoveryKeyStore.openOrCreate(data, ca, AgentServeSetup.RECOVERY_AGENT_RDN + "," + layout.kms(),
-                KeyAlgorithm.EC_P384, random);
+    RecoveryKeyStore recovery(CertificationAuthority ca) throws IssuanceRefusedException {
+        return context.recoveryKeyStore(ca);
     }
 
     /** A protected connection bound as the agent. */
     LdapNetworkConnection open(long timeoutMillis) throws IOException, LdapException, GeneralSecurityException {
-        return connection.open(timeoutMillis);
+        return context.openConnection(timeoutMillis);
     }
 }

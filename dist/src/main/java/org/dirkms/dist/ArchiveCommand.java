@@ -5,15 +5,12 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.directory.DirectoryAccessException;
-import org.dirkms.agent.directory.LdapCaRecords;
-import org.dirkms.agent.directory.LdapEnrollmentRecords;
 import org.dirkms.agent.enroll.ArchiveAudit;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 
@@ -136,8 +133,7 @@ public final class ArchiveCommand implements Subcommand {
             return NOT_CHECKED;
         }
         try (LdapNetworkConnection connection = options.open(Duration.ofMinutes(2).toMillis())) {
-            ArchiveAudit audit = new ArchiveAudit(new LdapEnrollmentRecords(connection, options.layout),
-                    new LdapCaRecords(connection, options.layout, Clock.systemUTC()), recoverer);
+            ArchiveAudit audit = options.context.archiveAudit(connection, recoverer);
             ArchiveAudit.Report report = audit.run();
             for (ArchiveAudit.Finding finding : report.findings()) {
                 out.println(finding);

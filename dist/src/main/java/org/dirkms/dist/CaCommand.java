@@ -26,7 +26,6 @@ import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.directory.DirectoryAccessException;
-import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.schema.DataFolder;
@@ -257,16 +256,20 @@ public final class CaCommand implements Subcommand {
             this.layout = layout;
         }
 
-        LdapNetworkConnection connect() throws IOException, LdapException, GeneralSecurityException {
+        KmsContext kms() {
             // A CA-issued server certificate is trusted through the CA certificate; a self-signed one directly.
             Path caCertificate = data.caCertificate();
-            return new AgentConnection(url, layout.kmsAgentIdentity(), data.kmsAgentPassword(),
-                    Files.exists(caCertificate) ? caCertificate : data.tlsCertificate())
-                    .open(CaServeSetup.OPERATION_TIMEOUT_MILLIS);
+            return new KmsContext(data, layout, new AgentConnection(url, layout.kmsAgentIdentity(),
+                    data.kmsAgentPassword(), Files.exists(caCertificate) ? caCertificate : data.tlsCertificate()),
+                    clock, random);
+        }
+
+        LdapNetworkConnection connect() throws IOException, LdapException, GeneralSecurityException {
+            return kms().openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS);
         }
 
         CaService service(LdapNetworkConnection connection) {
-            return new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random);
+            return kms().caService(connection);
         }
     }
 

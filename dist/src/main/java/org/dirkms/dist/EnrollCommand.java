@@ -5,8 +5,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -16,13 +14,10 @@ import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.ldif.LdifEntry;
 import org.apache.directory.api.ldap.model.ldif.LdifReader;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
-import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.IssuanceRefusedException;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.directory.EnrollmentRecords;
-import org.dirkms.agent.directory.LdapCaRecords;
-import org.dirkms.agent.directory.LdapEnrollmentRecords;
 import org.dirkms.agent.enroll.BulkEnrollment;
 import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.schema.AttributeNames;
@@ -77,17 +72,12 @@ public final class EnrollCommand implements Subcommand {
             out.println(usage());
             return OK;
         }
-        Clock clock = Clock.systemUTC();
-        SecureRandom random = new SecureRandom();
         Path report = Path.of(options.specific.getOrDefault("report", "enroll-report.tsv"));
         try (LdapNetworkConnection connection = options.open(Duration.ofMinutes(2).toMillis())) {
-            CertificationAuthority ca = options.openCa(connection, clock, random);
-            EnrollmentRecords records = new LdapEnrollmentRecords(connection, options.layout);
-            List<String> dns = select(options, records);
-            EnrollmentService service = new EnrollmentService(records,
-                    new CaService(new LdapCaRecords(connection, options.layout, clock), options.layout, clock, random),
-                    ca, options.recovery(ca, random).current().certificate(),
-                    options.settings(random), clock, random);
+            CertificationAuthority ca = options.openCa(connection);
+            List<String> dns = select(options, options.context.enrollmentRecords(connection));
+            EnrollmentService service = options.context.enrollmentService(connection, ca,
+                    options.recovery(ca).current().certificate(), options.settings());
             Progress progress = new Progress(out, dns.size(), System.console() != null);
             BulkEnrollment.Summary summary = new BulkEnrollment(service, options.workers).run(dns, report,
                     progress::update);

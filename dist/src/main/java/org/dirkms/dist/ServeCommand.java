@@ -97,12 +97,11 @@ public final class ServeCommand implements Subcommand {
             return FAILED;
         }
         DirectoryServer server = serving.server();
-        ScheduledExecutorService caWork = CaServeSetup.scheduleCaWork(serving, clock, random, QUEUE_PERIOD,
-                CRL_CHECK_PERIOD);
+        ScheduledExecutorService caWork = CaServeSetup.scheduleCaWork(serving, QUEUE_PERIOD, CRL_CHECK_PERIOD);
         KmsAgent agent;
         try {
             // The KMS agent follows the directory and enrolls, revokes and expires packages.
-            agent = AgentServeSetup.start(serving, clock, random);
+            agent = AgentServeSetup.start(serving);
         } catch (ServerStartException e) {
             caWork.shutdownNow();
             server.close();

@@ -31,7 +31,6 @@ import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.IssuanceRequest;
 import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.ca.StandardTemplates;
-import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.dist.CaCommand;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.TestDirectory;
@@ -73,8 +72,7 @@ class CaCommandIT {
 
         X509Certificate leaf;
         try (LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection()) {
-            CaService service = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()),
-                    directory.layout(), Clock.systemUTC(), new SecureRandom());
+            CaService service = directory.kms().caService(connection);
             CertificationAuthority ca = service.open(dn, keyStore, KeyStorePassphrase.fromFile(passphrase),
                     CertificationAuthority.Publication.ldapOnly());
             leaf = ca.issue(IssuanceRequest.forPerson(StandardTemplates.SMIME_SIGNATURE, request(),

@@ -63,8 +63,7 @@ class CaDirectoryIT {
     static void createCa() throws Exception {
         LdapTools.requireTool("openssl", "openssl");
         connection = (LdapNetworkConnection) directory.secureAgentConnection();
-        service = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()), directory.layout(),
-                Clock.systemUTC(), new SecureRandom());
+        service = directory.kms().caService(connection);
         ca = service.initRoot("Example Root CA", KeyAlgorithm.RSA_3072, CaService.DEFAULT_ROOT_VALIDITY, 1,
                 DataFolder.of(work).caKeyStore("Example Root CA"), KeyStorePassphrase.of("it passphrase".toCharArray()),
                 CertificationAuthority.Publication.ldapOnly());

@@ -85,8 +85,7 @@ class CrlConcurrencyIT {
     static void createCa() throws Exception {
         LdapTools.requireTool("openssl", "openssl");
         agent = (LdapNetworkConnection) directory.secureAgentConnection();
-        service = new CaService(new LdapCaRecords(agent, directory.layout(), Clock.systemUTC()), directory.layout(),
-                Clock.systemUTC(), new SecureRandom());
+        service = directory.kms().caService(agent);
         ca = service.initRoot("Concurrency Root CA", KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
                 DataFolder.of(work).caKeyStore("Concurrency Root CA"), PASSPHRASE,
                 CertificationAuthority.Publication.ldapOnly());

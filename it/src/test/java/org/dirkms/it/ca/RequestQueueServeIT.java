@@ -49,8 +49,8 @@ class RequestQueueServeIT {
         Clock clock = Clock.systemUTC();
         SecureRandom random = new SecureRandom();
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), clock, random);
-        ScheduledExecutorService caWork = CaServeSetup.scheduleCaWork(serving, clock, random,
-                Duration.ofMillis(200), Duration.ofHours(1));
+        ScheduledExecutorService caWork = CaServeSetup.scheduleCaWork(serving, Duration.ofMillis(200),
+                Duration.ofHours(1));
         try (DirectoryServer server = serving.server()) {
             Path caPem = DataFolder.of(data).caCertificate();
             String people = server.layout().people();

@@ -2,13 +2,11 @@ package org.dirkms.it.enroll;
 
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.time.Clock;
 
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.KeyStorePassphrase;
-import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KeyAlgorithm;
@@ -31,8 +29,7 @@ record TestCertificationAuthority(LdapNetworkConnection connection, CaService ca
     static TestCertificationAuthority create(TestDirectory directory, Path work, String name,
             KeyAlgorithm recoveryAlgorithm, SecureRandom random) throws Exception {
         LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection();
-        CaService caService = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()),
-                directory.layout(), Clock.systemUTC(), random);
+        CaService caService = directory.kms().caService(connection);
         CertificationAuthority ca = caService.initRoot(name, KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
                 DataFolder.of(work).caKeyStore(name), KeyStorePassphrase.of("it passphrase".toCharArray()),
                 CertificationAuthority.Publication.ldapOnly());

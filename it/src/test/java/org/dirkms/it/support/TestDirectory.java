@@ -10,8 +10,10 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.time.Clock;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 
@@ -23,6 +25,7 @@ import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapConnection;
 import org.apache.directory.ldap.client.api.LdapConnectionConfig;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.dist.KmsContext;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.ds.server.ServerStartException;
@@ -180,6 +183,15 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
     /** The data folder with the layout of its files (also while the server is stopped). */
     public DataFolder dataFolder() {
         return DataFolder.of(dataDirectory());
+    }
+
+    /**
+     * The KMS wiring over this directory ({@link KmsContext#of}): the agent's connection (StartTLS
+     * to the LDAP port, as {@code uid=kms-agent} with the data folder's password file), the CA
+     * services, the recovery key store of the data folder.
+     */
+    public KmsContext kms() {
+        return KmsContext.of(running(), Clock.systemUTC(), new SecureRandom());
     }
 
     /** {@code ldap://127.0.0.1:port}. */
