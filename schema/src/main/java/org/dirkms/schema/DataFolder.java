@@ -152,9 +152,9 @@ public record DataFolder(Path root) {
     public static final Item ENDPOINT = new Item("endpoint", Kind.FILE,
             "where the running server listens (url=, trust= lines), for commands run on the same folder");
     /** What ApacheDS keeps besides its partitions. */
-    public static final Item APACHEDS_FILES = new Item("<cache|log|run|syncrepl-data>", Kind.FOLDER,
-            "ApacheDS's own folders (its InstanceLayout), made when it needs them: caches and the syncrepl"
-                    + " provider's journal");
+    public static final Item APACHEDS_FILES = new Item("<ApacheDS folder>", Kind.FOLDER,
+            "ApacheDS's own folders (its InstanceLayout: cache, log, run, syncrepl-data), made when it needs"
+                    + " them: caches and the syncrepl provider's journal");
 
     /** Every file and folder of the data folder, in the order {@code dirkms --help} would list them. */
     public static final List<Item> ITEMS = List.of(PARTITIONS, SCHEMA_PARTITION, SYSTEM_PARTITION, SUFFIX_PARTITION,

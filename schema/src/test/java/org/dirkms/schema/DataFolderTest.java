@@ -46,6 +46,18 @@ class DataFolderTest {
     }
 
     @Test
+    void theReadmeListsEveryItem() throws Exception {
+        // Surefire runs in the module's folder; the README is the project's.
+        String readme = Files.readString(Path.of("..", "README.md"));
+        for (DataFolder.Item item : DataFolder.ITEMS) {
+            String shown = item.path() + (item.kind() == DataFolder.Kind.FOLDER && !item.path().startsWith("<")
+                    ? "/" : "");
+            assertTrue(readme.contains("| `" + shown.replace("|", "\\|") + "` | " + item.purpose().replace("|", "\\|")
+                    + " |"), "README, \"The data folder\", lists " + shown + " with its purpose");
+        }
+    }
+
+    @Test
     void aPasswordFileIsItsFirstLine(@TempDir Path temporary) throws Exception {
         Path bare = Files.writeString(temporary.resolve("bare"), "s3cret");
         Path newline = Files.writeString(temporary.resolve("newline"), "s3cret\n");

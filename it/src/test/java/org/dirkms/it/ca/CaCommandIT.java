@@ -12,11 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPairGenerator;
-import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -31,7 +29,7 @@ import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.IssuanceRequest;
 import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.ca.StandardTemplates;
-import org.dirkms.dist.CaCommand;
+import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.TestDirectory;
 import org.junit.jupiter.api.Test;
@@ -155,12 +153,14 @@ class CaCommandIT {
     }
 
     private String run(int expectedExit, String... arguments) {
-        List<String> all = new ArrayList<>(List.of(arguments));
+        List<String> all = new ArrayList<>(List.of("ca"));
+        all.addAll(List.of(arguments));
         all.addAll(List.of("--data", directory.dataDirectory().toString(), "--url", directory.ldapUrl()));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = new CaCommand(Map.of(), new SecureRandom(), Clock.systemUTC()).run(all,
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        // No DIRKMS_CA_PASSPHRASE from the machine's environment: the data folder's passphrase files.
+        int exit = DirkmsCommand.run(all, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
         String output = out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
         assertEquals(expectedExit, exit, "dirkms ca " + String.join(" ", arguments) + ":\n" + output);
         return output;

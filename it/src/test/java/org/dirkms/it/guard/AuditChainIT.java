@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
-import org.dirkms.dist.AuditCommand;
+import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.ds.audit.AuditHead;
 import org.dirkms.ds.audit.AuditRecord;
 import org.dirkms.ds.audit.AuditVerifier;
@@ -47,7 +47,7 @@ class AuditChainIT {
     private String[] verify() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = new AuditCommand().run(List.of("verify", "--data", directory.dataDirectory().toString(),
+        int code = DirkmsCommand.run(List.of("audit", "verify", "--data", directory.dataDirectory().toString(),
                 "--url", directory.ldapUrl(), "--bind-dn", directory.adminDn(), "--password-file",
                 directory.adminPasswordFile().toString(), "--ca-cert", directory.tlsCertificateFile().toString()),
                 new PrintStream(out, true, StandardCharsets.UTF_8),
