@@ -180,7 +180,9 @@ public final class DirkmsCommand extends Subcommand {
     private static void document(CommandLine command) {
         command.setUsageHelpWidth(100);
         command.setSeparator(" ");
-        command.getCommandSpec().usageMessage().sortOptions(false).sortSynopsis(false);
+        command.getCommandSpec().usageMessage().sortOptions(false).sortSynopsis(false)
+                .descriptionHeading("%n").parameterListHeading("%nArguments:%n").optionListHeading("%nFlags:%n")
+                .commandListHeading("%nCommands:%n");
         List<String> examples;
         Map<ExitCode, String> exitCodes;
         if (command.getCommand() instanceof Subcommand subcommand) {
