@@ -69,7 +69,7 @@ class CaCommandIT {
         assertTrue(again.contains("already exists"), again);
 
         X509Certificate leaf;
-        try (LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection()) {
+        try (LdapNetworkConnection connection = directory.secureAgentConnection()) {
             CaService service = directory.kms().caService(connection);
             CertificationAuthority ca = service.open(dn, keyStore, KeyStorePassphrase.fromFile(passphrase),
                     CertificationAuthority.Publication.ldapOnly());

@@ -62,7 +62,7 @@ class CaDirectoryIT {
     @BeforeAll
     static void createCa() throws Exception {
         LdapTools.requireTool("openssl", "openssl");
-        connection = (LdapNetworkConnection) directory.secureAgentConnection();
+        connection = directory.secureAgentConnection();
         service = directory.kms().caService(connection);
         ca = service.initRoot("Example Root CA", KeyAlgorithm.RSA_3072, CaService.DEFAULT_ROOT_VALIDITY, 1,
                 DataFolder.of(work).caKeyStore("Example Root CA"), KeyStorePassphrase.of("it passphrase".toCharArray()),

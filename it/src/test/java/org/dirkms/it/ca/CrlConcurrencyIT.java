@@ -84,7 +84,7 @@ class CrlConcurrencyIT {
     @BeforeAll
     static void createCa() throws Exception {
         LdapTools.requireTool("openssl", "openssl");
-        agent = (LdapNetworkConnection) directory.secureAgentConnection();
+        agent = directory.secureAgentConnection();
         service = directory.kms().caService(agent);
         ca = service.initRoot("Concurrency Root CA", KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
                 DataFolder.of(work).caKeyStore("Concurrency Root CA"), PASSPHRASE,
@@ -166,7 +166,7 @@ class CrlConcurrencyIT {
             List<Future<List<BigInteger>>> threads = new ArrayList<>();
             for (int p = 0; p < PROCESSES; p++) {
                 // A process of its own: its connection, its service with its own locks, the CA opened from the key store.
-                LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection();
+                LdapNetworkConnection connection = directory.secureAgentConnection();
                 connections.add(connection);
                 CaService process = new CaService(new CountingSwaps(new LdapCaRecords(connection, directory.layout(),
                         Clock.systemUTC()), swaps, lostSwaps), directory.layout(), Clock.systemUTC(), new SecureRandom(),
@@ -268,7 +268,7 @@ class CrlConcurrencyIT {
             List<Future<?>> threads = new ArrayList<>();
             for (int t = 0; t < 4; t++) {
                 // Each thread its own service and connection, made with the plain constructor.
-                LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection();
+                LdapNetworkConnection connection = directory.secureAgentConnection();
                 connections.add(connection);
                 CaService own = new CaService(new CountingSwaps(new LdapCaRecords(connection, directory.layout(),
                         Clock.systemUTC()), swaps, lostSwaps), directory.layout(), Clock.systemUTC(), new SecureRandom());

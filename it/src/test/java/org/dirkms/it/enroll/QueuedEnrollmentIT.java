@@ -115,7 +115,7 @@ class QueuedEnrollmentIT {
     @Test
     void anAgentWithoutCaEnrollsThroughTheQueueArchivingBeforeQueueing() throws Exception {
         try (KmsAgent agent = agentWithoutCa();
-                LdapNetworkConnection caConnection = (LdapNetworkConnection) directory.secureAgentConnection()) {
+                LdapNetworkConnection caConnection = directory.secureAgentConnection()) {
             agent.start();
             assertTrue(agent.awaitLive(Duration.ofSeconds(30)), "the syncrepl refresh completes");
             String dn = requestNewUser("queued", "queued@example.com", null);
@@ -182,7 +182,7 @@ class QueuedEnrollmentIT {
     @Test
     void aRequestTheCaRefusesEndsTheEnrollmentFailedWithTheCaReason() throws Exception {
         try (KmsAgent agent = agentWithoutCa();
-                LdapNetworkConnection caConnection = (LdapNetworkConnection) directory.secureAgentConnection()) {
+                LdapNetworkConnection caConnection = directory.secureAgentConnection()) {
             agent.start();
             assertTrue(agent.awaitLive(Duration.ofSeconds(30)));
             // The client's signing request names somebody else: the CA refuses it.

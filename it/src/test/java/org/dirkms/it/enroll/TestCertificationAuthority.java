@@ -28,7 +28,7 @@ record TestCertificationAuthority(LdapNetworkConnection connection, CaService ca
     /** Creates the CA named {@code name} and a recovery key of {@code recoveryAlgorithm}. */
     static TestCertificationAuthority create(TestDirectory directory, Path work, String name,
             KeyAlgorithm recoveryAlgorithm, SecureRandom random) throws Exception {
-        LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection();
+        LdapNetworkConnection connection = directory.secureAgentConnection();
         CaService caService = directory.kms().caService(connection);
         CertificationAuthority ca = caService.initRoot(name, KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
                 DataFolder.of(work).caKeyStore(name), KeyStorePassphrase.of("it passphrase".toCharArray()),

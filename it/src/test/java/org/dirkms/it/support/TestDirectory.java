@@ -360,9 +360,19 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
         return secureConnection(adminDn(), adminPassword());
     }
 
-    /** {@link #secureConnection} as the KMS agent. */
-    public LdapConnection secureAgentConnection() throws LdapException {
-        return secureConnection(agentDn(), agentPassword());
+    /**
+     * A new LDAPS connection bound as the KMS agent, opened the way the agent opens its own: by
+     * the KMS wiring ({@link #kms()}) at this server's LDAPS URL, with the data folder's password
+     * file, trusting this server's certificate.
+     */
+    public LdapNetworkConnection secureAgentConnection() throws LdapException {
+        try {
+            return kms().withUrl(ldapsUrl()).openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot trust " + tlsCertificateFile(), e);
+        }
     }
 
     private X509TrustManager trustingThisServer() {
