@@ -2,7 +2,7 @@ package org.dirkms.dist;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -11,8 +11,12 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import org.apache.directory.api.ldap.model.entry.Attribute;
@@ -22,16 +26,17 @@ import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.ds.audit.AuditHead;
-import org.dirkms.ds.audit.AuditLog;
 import org.dirkms.ds.audit.AuditRecord;
 import org.dirkms.ds.audit.AuditStartCheck;
 import org.dirkms.ds.audit.AuditVerifier;
 import org.dirkms.ds.server.DataFolderInUseException;
-import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerEndpoint;
 import org.dirkms.ds.server.StoppedDirectory;
 import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code dirkms audit verify}: checks the whole hash-chained audit log of a data folder against
@@ -43,114 +48,141 @@ import org.dirkms.schema.DirectoryLayout;
  * process ({@link StoppedDirectory}). Exit 0 when sound, 1 when broken or unanchored, 2 on a
  * usage error, 3 when the anchor could not be read.
  */
-public final class AuditCommand implements Subcommand {
-
-    /**
-     * Exit code when the anchor could not be read (directory unreachable, bind refused, no data
-     * folder): nothing was checked, kept apart from {@link #FAILED}, "the log is broken".
-     */
-    static final int NOT_CHECKED = 3;
+@Command(name = "audit", description = "Verify the hash-chained audit log against its anchor in the directory.",
+        subcommands = AuditCommand.Verify.class)
+final class AuditCommand extends Subcommand {
 
     /** How long reading the anchor may wait for the directory's answer. */
     private static final long TIMEOUT_MILLIS = 30_000;
 
+    /** Without an action: a usage error naming it. */
     @Override
-    public String name() {
-        return "audit";
+    int run() throws UsageException {
+        throw new UsageException("the action is missing; " + DirkmsCommand.actionList(spec.commandLine()));
     }
 
     @Override
-    public String summary() {
-        return "verify the hash-chained audit log against its anchor in the directory";
+    List<String> examples() {
+        return List.of("dirkms audit verify --data data", "check data's audit log against its own directory's anchor");
     }
 
-    @Override
-    public String usage() {
-        return """
-                usage: dirkms audit verify [--data DIR] [--url URL] [--bind-dn DN] [--password-file F]
-                                           [--ca-cert F] [--suffix DN]
+    /** {@code dirkms audit verify}. */
+    @Command(name = "verify", description = {"Check every record of DIR/audit/audit.log (sequence, previous hash,"
+            + " own hash) and that the head anchored in the directory (cn=head,ou=Audit,ou=KMS,<suffix>) is one of"
+            + " its records, so that a deleted, truncated, rewritten or reordered log shows. A missing log, or a"
+            + " directory without an anchor, is never sound. The anchor is read:",
+            "  with --url     from that server: ldaps://HOST:PORT, or ldap://HOST:PORT with StartTLS (never a"
+                    + " plain bind)",
+            "  without --url  from DIR's own directory: from the server running on DIR (over LDAPS, at the address"
+                    + " it wrote to DIR/endpoint), or, when none runs, by opening DIR's directory in this process (no"
+                    + " listener; a server cannot start on DIR for those few seconds)",
+            "",
+            "A log set aside by 'dirkms serve --accept-broken-audit-log' (DIR/audit/audit.log.broken-<UTC time>) is"
+                    + " named, not checked."})
+    static final class Verify extends Subcommand {
 
-                Checks every record of DIR/audit/audit.log (sequence, previous hash, own hash) and that
-                the head anchored in the directory (cn=head,ou=Audit,ou=KMS,<suffix>) is one of its
-                records, so that a deleted, truncated, rewritten or reordered log shows. A missing log,
-                or a directory without an anchor, is never sound. The anchor is read:
-                  with --url     from that server: ldaps://HOST:PORT, or ldap://HOST:PORT with
-                                 StartTLS (never a plain bind)
-                  without --url  from DIR's own directory: from the server running on DIR (over LDAPS,
-                                 at the address it wrote to DIR/endpoint), or, when none runs, by
-                                 opening DIR's directory in this process (no listener; a server cannot
-                                 start on DIR for those few seconds)
+        @Option(names = "--data", paramLabel = "DIR", defaultValue = "data",
+                description = "data folder of the server (default ./data)")
+        Path data;
 
-                  --data DIR            data folder of the server (default ./data)
-                  --url URL             the directory holding the anchor
-                  --bind-dn DN          identity that reads the anchor (default uid=admin,ou=system)
-                  --password-file F     its password, first line (default DIR/admin.password)
-                  --ca-cert F           the CA certificate (PEM) the server's TLS certificate chains to
-                                        (default DIR/tls/ca.crt; without --url, the certificate the
-                                        running server names in DIR/endpoint)
-                  --suffix DN           naming context (default: the one DIR/suffix names, else
-                                        dc=example,dc=com)
+        @Option(names = "--url", paramLabel = "URL", description = "the directory holding the anchor")
+        String url;
 
-                A log set aside by 'dirkms serve --accept-broken-audit-log'
-                (DIR/audit/audit.log.broken-<UTC time>) is named, not checked.
-                Exit code 0: sound; 1: broken, missing or unanchored (one line on standard error names
-                the first bad record and why); 2: usage error; 3: the anchor could not be read.""";
-    }
+        @Option(names = "--bind-dn", paramLabel = "DN", defaultValue = DirectoryLayout.ADMIN_DN,
+                description = "identity that reads the anchor (default ${DEFAULT-VALUE})")
+        String bindDn;
 
-    @Override
-    public int run(List<String> arguments, PrintStream out, PrintStream err) {
-        if (!arguments.isEmpty() && (arguments.get(0).equals("--help") || arguments.get(0).equals("-h"))) {
-            out.println(usage());
-            return OK;
-        }
-        Options options;
-        try {
-            options = Options.parse(arguments);
-        } catch (UsageException e) {
-            err.println("dirkms audit: " + e.getMessage());
-            err.println("'dirkms audit --help' lists the flags.");
-            return USAGE;
-        }
-        Path auditDirectory = options.data.resolve("audit");
-        if (!Files.isDirectory(options.data)) {
-            err.println("dirkms audit: there is no data folder " + options.data + ": give --data DIR of the server");
-            return NOT_CHECKED;
-        }
-        if (!Files.exists(auditDirectory.resolve(AuditLog.FILE_NAME))) {
-            return verifyAndReport(auditDirectory, Optional.empty(), out, err);
-        }
+        @Option(names = "--password-file", paramLabel = "F",
+                description = "its password, first line (default DIR/admin.password)")
+        Path passwordFile;
+
+        @Option(names = "--ca-cert", paramLabel = "F",
+                description = "the CA certificate (PEM) the server's TLS certificate chains to (default"
+                        + " DIR/tls/ca.crt; without --url, the certificate the running server names in DIR/endpoint)")
+        Path caCertificate;
+
+        @Option(names = "--suffix", paramLabel = "DN",
+                description = "naming context (default: the one DIR/suffix names, else "
+                        + DirectoryLayout.DEFAULT_SUFFIX + ")")
         String suffix;
-        try {
-            suffix = options.suffix != null ? options.suffix
-                    : StoppedDirectory.suffixOf(options.data).orElse(DirectoryLayout.DEFAULT_SUFFIX);
-        } catch (IOException e) {
-            err.println("dirkms audit: cannot read the suffix of " + options.data + ": " + e.getMessage());
-            return NOT_CHECKED;
+
+        @Override
+        List<String> examples() {
+            return List.of("dirkms audit verify --data data", "against data's own directory, running or stopped",
+                    "dirkms audit verify --data data --url ldaps://127.0.0.1:10636",
+                    "against the anchor of the server at that address");
         }
-        String anchorDn = new DirectoryLayout(suffix).auditHead();
-        Anchor anchor;
-        try {
-            anchor = readAnchor(options, anchorDn);
-        } catch (IOException | LdapException | GeneralSecurityException | IllegalArgumentException e) {
-            err.println("dirkms audit: cannot read the anchor " + anchorDn + " from "
-                    + (options.url != null ? options.url : "the directory of " + options.data) + ": " + firstLine(e));
-            return NOT_CHECKED;
+
+        @Override
+        Map<ExitCode, String> exitCodes() {
+            Map<ExitCode, String> codes = new LinkedHashMap<>();
+            codes.put(ExitCode.OK, "the log is sound");
+            codes.put(ExitCode.FAILED, "broken, missing or unanchored: one line on standard error names the first"
+                    + " bad record and why");
+            codes.put(ExitCode.USAGE, ExitCode.USAGE.meaning());
+            codes.put(ExitCode.NOT_CHECKED, "the anchor could not be read");
+            return codes;
         }
-        if (anchor.head().isEmpty()) {
-            err.println("audit log UNANCHORED: " + anchor.source() + " holds no head at " + anchorDn + "; a server"
-                    + " anchors one at every start, so it was removed: nothing vouches for the log");
-            return FAILED;
+
+        @Override
+        int run() throws UsageException {
+            if (url != null) {
+                try {
+                    URI uri = new URI(url);
+                    String scheme = uri.getScheme();
+                    if (!("ldap".equalsIgnoreCase(scheme) || "ldaps".equalsIgnoreCase(scheme)) || uri.getHost() == null) {
+                        throw new UsageException("--url must be ldaps://HOST:PORT, or ldap://HOST:PORT (StartTLS), not "
+                                + url);
+                    }
+                } catch (URISyntaxException e) {
+                    throw new UsageException("--url is not a URL: " + e.getMessage());
+                }
+            }
+            PrintWriter out = out();
+            PrintWriter err = err();
+            String prefix = messagePrefix();
+            DataFolder folder = DataFolder.of(data);
+            Path auditDirectory = folder.audit();
+            if (!Files.isDirectory(folder.root())) {
+                err.println(prefix + ": there is no data folder " + folder.root() + ": give --data DIR of the server");
+                return NOT_CHECKED;
+            }
+            if (!Files.exists(folder.auditLog())) {
+                return verifyAndReport(prefix, auditDirectory, Optional.empty(), out, err);
+            }
+            String served;
+            try {
+                served = suffix != null ? suffix : StoppedDirectory.suffixOf(folder).orElse(DirectoryLayout.DEFAULT_SUFFIX);
+            } catch (IOException e) {
+                err.println(prefix + ": cannot read the suffix of " + folder.root() + ": " + e.getMessage());
+                return NOT_CHECKED;
+            }
+            DirectoryLayout layout = new DirectoryLayout(served);
+            String anchorDn = layout.auditHead();
+            Anchor anchor;
+            try {
+                anchor = readAnchor(this, folder, layout);
+            } catch (IOException | LdapException | GeneralSecurityException | IllegalArgumentException e) {
+                err.println(prefix + ": cannot read the anchor " + anchorDn + " from "
+                        + (url != null ? url : "the directory of " + folder.root()) + ": " + firstLine(e));
+                return NOT_CHECKED;
+            }
+            if (anchor.head().isEmpty()) {
+                err.println("audit log UNANCHORED: " + anchor.source() + " holds no head at " + anchorDn + "; a"
+                        + " server anchors one at every start, so it was removed: nothing vouches for the log");
+                return FAILED;
+            }
+            AuditHead head = anchor.head().get();
+            out.println("anchored head: record " + head.sequence() + " " + head.hash() + " (read from "
+                    + anchor.source() + ")");
+            return verifyAndReport(prefix, auditDirectory, anchor.head(), out, err);
         }
-        AuditHead head = anchor.head().get();
-        out.println("anchored head: record " + head.sequence() + " " + head.hash() + " (read from " + anchor.source()
-                + ")");
-        return verifyAndReport(auditDirectory, anchor.head(), out, err);
     }
 
     /** Verifies the log against {@code anchor}, prints the outcome and returns the exit code. */
-    private static int verifyAndReport(Path auditDirectory, Optional<AuditHead> anchor, PrintStream out,
-            PrintStream err) {
-        Path log = auditDirectory.resolve(AuditLog.FILE_NAME);
+    static int verifyAndReport(String prefix, Path auditDirectory, Optional<AuditHead> anchor, PrintWriter out,
+            PrintWriter err) {
+        Path log = auditDirectory.resolve(DataFolder.AUDIT_LOG.name());
         AuditVerifier.Report report;
         List<Path> setAsideFiles;
         Optional<AuditRecord> first;
@@ -159,7 +191,7 @@ public final class AuditCommand implements Subcommand {
             setAsideFiles = setAsideFiles(auditDirectory);
             first = report.valid() ? firstRecord(log) : Optional.empty();
         } catch (IOException e) {
-            err.println("dirkms audit: cannot read " + auditDirectory + ": " + firstLine(e));
+            err.println(prefix + ": cannot read " + auditDirectory + ": " + firstLine(e));
             return NOT_CHECKED;
         }
         for (Path setAside : setAsideFiles) {
@@ -201,29 +233,37 @@ public final class AuditCommand implements Subcommand {
     private record Anchor(Optional<AuditHead> head, String source) {
     }
 
-    private static Anchor readAnchor(Options options, String anchorDn)
+    private static Anchor readAnchor(Verify options, DataFolder data, DirectoryLayout layout)
             throws IOException, LdapException, GeneralSecurityException {
+        Path passwordFile = options.passwordFile != null ? options.passwordFile : data.adminPassword();
         if (options.url != null) {
-            return new Anchor(readAnchor(new AgentConnection(options.url, options.bindDn, options.passwordFile,
-                    options.caCertificate()), anchorDn), options.url);
+            Path trusted = options.caCertificate != null ? options.caCertificate : data.caCertificate();
+            return new Anchor(readAnchor(context(data, layout, new AgentConnection(options.url, options.bindDn,
+                    passwordFile, trusted))), options.url);
         }
         try {
-            return new Anchor(StoppedDirectory.readAuditAnchor(options.data),
-                    "the directory of the stopped data folder " + options.data);
+            return new Anchor(StoppedDirectory.readAuditAnchor(data),
+                    "the directory of the stopped data folder " + data.root());
         } catch (DataFolderInUseException running) {
-            ServerEndpoint endpoint = ServerEndpoint.read(options.data).orElseThrow(() -> new IOException(
-                    "a server runs on " + options.data + " but has not written " + ServerEndpoint.FILE_NAME
+            ServerEndpoint endpoint = ServerEndpoint.read(data).orElseThrow(() -> new IOException(
+                    "a server runs on " + data.root() + " but has not written " + DataFolder.ENDPOINT.path()
                             + " there yet: try again once it has started, or give --url"));
             Path trusted = options.caCertificate != null ? options.caCertificate : endpoint.trustedCertificate();
-            return new Anchor(readAnchor(new AgentConnection(endpoint.url(), options.bindDn, options.passwordFile,
-                    trusted), anchorDn), "the server running on " + options.data + " at " + endpoint.url());
+            return new Anchor(readAnchor(context(data, layout, new AgentConnection(endpoint.url(), options.bindDn,
+                    passwordFile, trusted))), "the server running on " + data.root() + " at " + endpoint.url());
         }
     }
 
+    /** The wiring of a connection as the anchor's reader (the superuser by default). */
+    private static KmsContext context(DataFolder data, DirectoryLayout layout, AgentConnection connection) {
+        return new KmsContext(data, layout, connection, Clock.systemUTC(), new SecureRandom());
+    }
+
     /** Reads the anchor over a protected connection (LDAPS, or StartTLS before the bind). */
-    private static Optional<AuditHead> readAnchor(AgentConnection connection, String anchorDn)
+    private static Optional<AuditHead> readAnchor(KmsContext reader)
             throws IOException, LdapException, GeneralSecurityException {
-        try (LdapNetworkConnection ldap = connection.open(TIMEOUT_MILLIS)) {
+        String anchorDn = reader.layout().auditHead();
+        try (LdapNetworkConnection ldap = reader.openConnection(TIMEOUT_MILLIS)) {
             Entry head = ldap.lookup(new Dn(anchorDn), AttributeNames.AUDIT_SEQUENCE, AttributeNames.AUDIT_HASH);
             Attribute sequence = head == null ? null : head.get(AttributeNames.AUDIT_SEQUENCE);
             Attribute hash = head == null ? null : head.get(AttributeNames.AUDIT_HASH);
@@ -247,65 +287,4 @@ public final class AuditCommand implements Subcommand {
         return (newline < 0 ? message : message.substring(0, newline)).strip();
     }
 
-    /** The parsed command line. */
-    private static final class Options {
-        Path data = Path.of("data");
-        String url;
-        String bindDn = DirectoryLayout.ADMIN_DN;
-        Path passwordFile;
-        Path caCertificate;
-        String suffix;
-
-        /** The CA certificate to trust for {@code --url}: the flag's, else DIR/tls/ca.crt. */
-        Path caCertificate() {
-            return caCertificate != null ? caCertificate
-                    : data.resolve("tls").resolve(CaTlsCredentialSource.CA_CERTIFICATE_FILE);
-        }
-
-        static Options parse(List<String> arguments) throws UsageException {
-            if (arguments.isEmpty()) {
-                throw new UsageException("the action is missing; the action is 'verify'");
-            }
-            if (!arguments.get(0).equals("verify")) {
-                throw new UsageException("unknown action '" + arguments.get(0) + "'; the action is 'verify'");
-            }
-            Options options = new Options();
-            for (int i = 1; i < arguments.size(); i++) {
-                String flag = arguments.get(i);
-                switch (flag) {
-                    case "--data" -> options.data = Path.of(value(arguments, ++i, flag));
-                    case "--url" -> options.url = value(arguments, ++i, flag);
-                    case "--bind-dn" -> options.bindDn = value(arguments, ++i, flag);
-                    case "--password-file" -> options.passwordFile = Path.of(value(arguments, ++i, flag));
-                    case "--ca-cert" -> options.caCertificate = Path.of(value(arguments, ++i, flag));
-                    case "--suffix" -> options.suffix = value(arguments, ++i, flag);
-                    default -> throw new UsageException("unknown flag '" + flag + "'");
-                }
-            }
-            options.data = options.data.toAbsolutePath().normalize();
-            if (options.passwordFile == null) {
-                options.passwordFile = options.data.resolve(DirectoryServer.ADMIN_PASSWORD_FILE);
-            }
-            if (options.url != null) {
-                try {
-                    URI uri = new URI(options.url);
-                    String scheme = uri.getScheme();
-                    if (!("ldap".equalsIgnoreCase(scheme) || "ldaps".equalsIgnoreCase(scheme)) || uri.getHost() == null) {
-                        throw new UsageException("--url must be ldaps://HOST:PORT, or ldap://HOST:PORT (StartTLS), not "
-                                + options.url);
-                    }
-                } catch (URISyntaxException e) {
-                    throw new UsageException("--url is not a URL: " + e.getMessage());
-                }
-            }
-            return options;
-        }
-
-        private static String value(List<String> arguments, int index, String flag) throws UsageException {
-            if (index >= arguments.size() || arguments.get(index).startsWith("--")) {
-                throw new UsageException(flag + " needs a value");
-            }
-            return arguments.get(index);
-        }
-    }
 }

@@ -1,13 +1,16 @@
 package org.dirkms.dist;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.NoSuchFileException;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.DefaultModification;
@@ -22,6 +25,9 @@ import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code dirkms roles}: who holds the KMS roles. The three role groups
@@ -31,131 +37,172 @@ import org.dirkms.schema.DirectoryLayout;
  * recoveries or read secrets takes access to the KMS host, not a directory password. Every change
  * is in the audit log.
  */
-public final class RolesCommand implements Subcommand {
+@Command(name = "roles", description = {"List, give or take the KMS roles (administrators, recovery agents,"
+        + " agents).", "", RolesCommand.ROLES_TEXT, "",
+        "The role groups change only this way, never over LDAP, not even by the directory superuser: the command"
+                + " binds as the KMS agent with the password file of the data folder, so it runs where the KMS"
+                + " runs. Every change is audited. The directory superuser uid=admin,ou=system holds no KMS role,"
+                + " and the KMS agent cannot be removed from a group."},
+        subcommands = {RolesCommand.ListRoles.class, RolesCommand.Add.class, RolesCommand.Remove.class})
+final class RolesCommand extends Subcommand {
 
-    /** The roles by the name the command takes. */
-    private static final Map<String, String> ROLES = Map.of(
+    /** The roles by the name the command takes, in the order they are listed. */
+    private static final Map<String, String> ROLES = new TreeMap<>(Map.of(
             "kms-administrators", "KMS administrators: enroll, revoke, request recoveries, read enrollment tokens",
             "recovery-agents", "recovery agents: approve the recovery requests of others",
-            "kms-agents", "KMS agents: the KMS itself, reading every secret (give it to KMS processes only)");
+            "kms-agents", "KMS agents: the KMS itself, reading every secret (give it to KMS processes only)"));
 
-    @Override
-    public String name() {
-        return "roles";
-    }
+    /** The roles, for the help texts. */
+    static final String ROLES_TEXT = "ROLE is one of:%n"
+            + "  kms-administrators  enroll, revoke, request key recoveries, read enrollment tokens%n"
+            + "  recovery-agents     approve the key recovery requests of others%n"
+            + "  kms-agents          the KMS itself: reads every secret (give it to KMS processes only)%n"
+            + "DN is the entry of the person (or process) given or losing the role; it must exist.";
 
-    @Override
-    public String summary() {
-        return "list, give or take the KMS roles (administrators, recovery agents, agents)";
-    }
-
-    @Override
-    public String usage() {
-        return """
-                usage: dirkms roles list [flags]
-                       dirkms roles add ROLE DN [flags]
-                       dirkms roles remove ROLE DN [flags]
-
-                ROLE is one of:
-                  kms-administrators  enroll, revoke, request key recoveries, read enrollment tokens
-                  recovery-agents     approve the key recovery requests of others
-                  kms-agents          the KMS itself: reads every secret (give it to KMS processes only)
-                DN is the entry of the person (or process) given or losing the role; it must exist.
-
-                The role groups change only this way, never over LDAP, not even by the directory
-                superuser: the command binds as the KMS agent with the password file of the data folder,
-                so it runs where the KMS runs. Every change is audited. The directory superuser
-                uid=admin,ou=system holds no KMS role, and the KMS agent cannot be removed from a group.
-
-                  --data DIR            data folder of 'dirkms serve' (default ./data)
-                  --url URL             the directory: ldap://host:port (StartTLS) or ldaps://host:port
-                                        (default ldap://127.0.0.1:10389)
-                  --bind-dn DN          the KMS agent's identity (default uid=kms-agent,ou=KMS,<suffix>)
-                  --password-file F     its password, first line (default DIR/kms-agent.password)
-                  --ca-cert F           the CA certificate (PEM) the server's TLS certificate chains to
-                                        (default DIR/tls/ca.crt)
-                  --suffix DN           the directory suffix (default dc=example,dc=com)
-
-                example:
-                  ./dirkms roles add kms-administrators uid=alice,ou=People,dc=example,dc=com
-                Exit code 0: done; 1: refused or the directory failed; 2: usage error.""";
-    }
-
-    @Override
-    public int run(List<String> arguments, PrintStream out, PrintStream err) {
-        if (arguments.isEmpty() || arguments.get(0).equals("--help") || arguments.get(0).equals("-h")) {
-            (arguments.isEmpty() ? err : out).println(usage());
-            return arguments.isEmpty() ? USAGE : OK;
-        }
-        String action = arguments.get(0);
-        String role = null;
-        String member = null;
-        AgentOptions options;
-        try {
-            List<String> rest = arguments.subList(1, arguments.size());
-            switch (action) {
-                case "list" -> { }
-                case "add", "remove" -> {
-                    if (rest.size() < 2 || rest.get(0).startsWith("--") || rest.get(1).startsWith("--")) {
-                        throw new UsageException("'roles " + action + "' needs a ROLE and a DN");
-                    }
-                    role = rest.get(0);
-                    member = rest.get(1);
-                    if (!ROLES.containsKey(role)) {
-                        throw new UsageException("unknown role '" + role + "'; the roles are " + String.join(", ",
-                                ROLES.keySet().stream().sorted().toList()));
-                    }
-                    try {
-                        new Dn(member);
-                    } catch (LdapInvalidDnException e) {
-                        throw new UsageException("'" + member + "' is not a DN");
-                    }
-                    rest = rest.subList(2, rest.size());
-                }
-                default -> throw new UsageException("unknown action '" + action + "'; the actions are list, add, remove");
-            }
-            for (String flag : rest) {
-                if (List.of("--ca-name", "--passphrase-file", "--workers", "--lease-seconds", "--sweep-seconds")
-                        .contains(flag)) {
-                    throw new UsageException(flag + " is not a flag of 'roles'");
-                }
-            }
-            options = AgentOptions.parse(rest);
-            if (options == null) {
-                out.println(usage());
-                return OK;
-            }
-        } catch (UsageException e) {
-            err.println("dirkms roles: " + e.getMessage());
-            err.println("'dirkms roles --help' lists the roles and flags.");
-            return USAGE;
-        }
-        try (LdapNetworkConnection connection = options.open(Duration.ofMinutes(1).toMillis())) {
-            if (role == null) {
-                list(connection, options.layout, out);
-                return OK;
-            }
-            return change(connection, options, action.equals("add"), role, member, out, err);
-        } catch (java.nio.file.NoSuchFileException e) {
-            err.println("dirkms roles: cannot read " + e.getFile() + ": run it where the KMS runs (--data DIR),"
-                    + " or name the files with --password-file and --ca-cert");
-            return FAILED;
-        } catch (IOException | LdapException | GeneralSecurityException e) {
-            err.println("dirkms roles: cannot reach the directory at " + options.connection.url() + ": "
-                    + e.getMessage());
-            return FAILED;
+    /** The role names, for completion and for the help of ROLE. */
+    static final class RoleNames implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return ROLES.keySet().iterator();
         }
     }
 
-    private static int change(LdapNetworkConnection connection, AgentOptions options, boolean add, String role,
-            String member, PrintStream out, PrintStream err) throws LdapException {
+    /** Without an action: a usage error naming the actions. */
+    @Override
+    int run() throws UsageException {
+        throw new UsageException("the action is missing; " + DirkmsCommand.actionList(spec.commandLine()));
+    }
+
+    @Override
+    List<String> examples() {
+        return List.of("dirkms roles add kms-administrators uid=alice,ou=People,dc=example,dc=com",
+                "alice may enroll, revoke and request recoveries", "dirkms roles list", "who holds which role");
+    }
+
+    @Override
+    Map<ExitCode, String> exitCodes() {
+        return codes();
+    }
+
+    private static Map<ExitCode, String> codes() {
+        Map<ExitCode, String> codes = new java.util.LinkedHashMap<>();
+        codes.put(ExitCode.OK, "done");
+        codes.put(ExitCode.FAILED, "refused, or the directory failed");
+        codes.put(ExitCode.USAGE, ExitCode.USAGE.meaning());
+        return codes;
+    }
+
+    /** What every action does: bind as the agent, then act. */
+    abstract static class Action extends Subcommand {
+        @Mixin
+        ConnectionOptions connection;
+
+        @Override
+        Map<ExitCode, String> exitCodes() {
+            return codes();
+        }
+
+        @Override
+        final int run() throws UsageException {
+            check();
+            KmsContext kms = connection.context();
+            try (LdapNetworkConnection directory = kms.openConnection(Duration.ofMinutes(1).toMillis())) {
+                return act(directory, kms);
+            } catch (NoSuchFileException e) {
+                return failed("cannot read " + e.getFile() + ": run it where the KMS runs (--data DIR),"
+                        + " or name the files with --password-file and --ca-cert");
+            } catch (IOException | LdapException | GeneralSecurityException e) {
+                return failed("cannot reach the directory at " + kms.connection().url() + ": " + e.getMessage());
+            }
+        }
+
+        /** Checks the arguments before anything is opened. */
+        void check() throws UsageException {
+        }
+
+        abstract int act(LdapNetworkConnection directory, KmsContext kms) throws LdapException;
+    }
+
+    /** {@code dirkms roles list}. */
+    @Command(name = "list", description = "List who holds each KMS role.")
+    static final class ListRoles extends Action {
+        @Override
+        List<String> examples() {
+            return List.of("dirkms roles list", "each role with its members",
+                    "dirkms roles list --url ldaps://127.0.0.1:10636", "the same over LDAPS");
+        }
+
+        @Override
+        int act(LdapNetworkConnection directory, KmsContext kms) throws LdapException {
+            list(directory, kms.layout(), out());
+            return OK;
+        }
+    }
+
+    /** What add and remove take: a role and a member. */
+    abstract static class Change extends Action {
+        @Parameters(index = "0", paramLabel = "ROLE", completionCandidates = RoleNames.class,
+                description = "kms-administrators, recovery-agents or kms-agents")
+        String role;
+
+        @Parameters(index = "1", paramLabel = "DN", description = "the entry given or losing the role")
+        String member;
+
+        @Override
+        void check() throws UsageException {
+            if (!ROLES.containsKey(role)) {
+                throw new UsageException("unknown role '" + role + "'; the roles are " + String.join(", ",
+                        ROLES.keySet()));
+            }
+            try {
+                new Dn(member);
+            } catch (LdapInvalidDnException e) {
+                throw new UsageException("'" + member + "' is not a DN");
+            }
+        }
+    }
+
+    /** {@code dirkms roles add}. */
+    @Command(name = "add", description = {"Give ROLE to the entry DN.", "", ROLES_TEXT})
+    static final class Add extends Change {
+        @Override
+        List<String> examples() {
+            return List.of("dirkms roles add kms-administrators uid=alice,ou=People,dc=example,dc=com",
+                    "alice becomes a KMS administrator",
+                    "dirkms roles add recovery-agents uid=bob,ou=People,dc=example,dc=com",
+                    "bob may approve the recoveries others request");
+        }
+
+        @Override
+        int act(LdapNetworkConnection directory, KmsContext kms) throws LdapException {
+            return change(directory, kms, true, role, member, out(), err());
+        }
+    }
+
+    /** {@code dirkms roles remove}. */
+    @Command(name = "remove", description = {"Take ROLE from the entry DN.", "", ROLES_TEXT})
+    static final class Remove extends Change {
+        @Override
+        List<String> examples() {
+            return List.of("dirkms roles remove recovery-agents uid=bob,ou=People,dc=example,dc=com",
+                    "bob no longer approves recoveries");
+        }
+
+        @Override
+        int act(LdapNetworkConnection directory, KmsContext kms) throws LdapException {
+            return change(directory, kms, false, role, member, out(), err());
+        }
+    }
+
+    private static int change(LdapNetworkConnection connection, KmsContext kms, boolean add, String role,
+            String member, PrintWriter out, PrintWriter err) throws LdapException {
         Dn memberDn = new Dn(member);
         if (memberDn.equals(new Dn(DirectoryLayout.ADMIN_DN))) {
             err.println("dirkms roles: the directory superuser " + DirectoryLayout.ADMIN_DN + " holds no KMS role: it"
                     + " manages identities and passwords, so a KMS role would let it act alone");
             return FAILED;
         }
-        if (!add && memberDn.equals(new Dn(options.connection.bindDn()))) {
+        if (!add && memberDn.equals(new Dn(kms.connection().bindDn()))) {
             err.println("dirkms roles: " + member + " is the KMS agent this command runs as; it stays in every role"
                     + " group (it holds every right already)");
             return FAILED;
@@ -164,7 +211,7 @@ public final class RolesCommand implements Subcommand {
             err.println("dirkms roles: there is no entry " + member + "; add the person first");
             return FAILED;
         }
-        Dn group = new Dn(groupOf(options.layout, role));
+        Dn group = new Dn(groupOf(kms.layout(), role));
         try {
             connection.modify(group, new DefaultModification(add ? ModificationOperation.ADD_ATTRIBUTE
                     : ModificationOperation.REMOVE_ATTRIBUTE, AttributeNames.MEMBER, member));
@@ -179,7 +226,7 @@ public final class RolesCommand implements Subcommand {
         return OK;
     }
 
-    private static void list(LdapNetworkConnection connection, DirectoryLayout layout, PrintStream out)
+    private static void list(LdapNetworkConnection connection, DirectoryLayout layout, PrintWriter out)
             throws LdapException {
         for (String role : ROLES.keySet().stream().sorted().toList()) {
             Entry group = connection.lookup(new Dn(groupOf(layout, role)), AttributeNames.MEMBER);

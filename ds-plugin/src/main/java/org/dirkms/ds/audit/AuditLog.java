@@ -13,6 +13,8 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.List;
 
+import org.dirkms.schema.DataFolder;
+
 /**
  * The append-only, hash-chained audit log file {@value #FILE_NAME} in an audit directory.
  *
@@ -32,8 +34,8 @@ import java.util.List;
  */
 public final class AuditLog implements Closeable {
 
-    /** Name of the log file inside the audit directory. */
-    public static final String FILE_NAME = "audit.log";
+    /** Name of the log file inside the audit directory ({@link DataFolder#AUDIT_LOG}). */
+    public static final String FILE_NAME = DataFolder.AUDIT_LOG.name();
     /** Records between two forced writes to the disk. */
     public static final int FORCE_EVERY = 64;
 

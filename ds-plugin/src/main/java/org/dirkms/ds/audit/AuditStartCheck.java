@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
+import org.dirkms.schema.DataFolder;
+
 /**
  * The check of the audit log at every start of the server, before anything is appended to it:
  * the whole chain is verified against the head anchored in the directory
@@ -31,7 +33,7 @@ import java.util.Optional;
 public final class AuditStartCheck {
 
     /** The name of a broken log once set aside, before its UTC time ({@code yyyyMMdd'T'HHmmss'Z'}). */
-    public static final String SET_ASIDE_PREFIX = AuditLog.FILE_NAME + ".broken-";
+    public static final String SET_ASIDE_PREFIX = DataFolder.auditLogSetAsidePrefix();
     /** The operation of the first record of a chain that replaced a broken one. */
     public static final String CHAIN_RESTART = "chain-restart";
     /** The flag of {@code dirkms serve} that accepts a broken chain, named in refusals. */

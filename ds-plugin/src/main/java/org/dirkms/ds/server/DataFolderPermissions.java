@@ -12,11 +12,12 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
+import org.dirkms.schema.DataFolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The modes of a data folder: it holds every secret attribute in its partition files (key
+ * The modes of a data folder ({@link DataFolder}): it holds every secret attribute in its partition files (key
  * packages, tokens, wrapped keys), the password files, the TLS key and the audit log, so the
  * folder is {@code 0700} and everything in it is the owner's only: folders {@code 0700}, files
  * {@code 0600}. ApacheDS creates its partition and journal files with the process's umask
@@ -27,9 +28,9 @@ import org.slf4j.LoggerFactory;
 final class DataFolderPermissions {
 
     /** The mode of the data folder and of every folder inside it. */
-    static final Set<PosixFilePermission> FOLDER = PosixFilePermissions.fromString("rwx------");
+    static final Set<PosixFilePermission> FOLDER = DataFolder.FOLDER_MODE;
     /** The mode of every file inside the data folder. */
-    static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
+    static final Set<PosixFilePermission> FILE = DataFolder.FILE_MODE;
 
     private static final Logger LOG = LoggerFactory.getLogger(DataFolderPermissions.class);
 

@@ -53,7 +53,9 @@ import org.dirkms.ds.audit.AuditChainException;
 import org.dirkms.ds.guard.KmsInterceptor;
 import org.dirkms.ds.guard.WireGuard;
 import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.PasswordFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,23 +76,13 @@ import org.slf4j.LoggerFactory;
  * see {@link org.dirkms.ds.audit.AuditStartCheck}). The head is anchored again at the end of every
  * start.
  *
- * <p>Data folder layout: {@code partitions/} (schema, system, suffix), {@code tls/},
- * {@code audit/}, {@code admin.password}, {@code kms-agent.password}, {@code suffix},
- * {@code bootstrap.done}, {@code lock} (held while a server runs), {@code endpoint} (where the
- * running server listens: {@link ServerEndpoint}). The folder is mode 0700 (an existing looser
- * one is tightened) and, once the server listens, every folder in it 0700 and every file 0600
- * ({@link DataFolderPermissions}).
+ * <p>The data folder's layout is {@link DataFolder}'s: partitions, TLS credentials, audit log,
+ * password files, suffix, bootstrap marker, lock (held while a server runs) and endpoint (where
+ * the running server listens: {@link ServerEndpoint}). The folder is mode 0700 (an existing
+ * looser one is tightened) and, once the server listens, every folder in it 0700 and every file
+ * 0600 ({@link DataFolderPermissions}).
  */
 public final class DirectoryServer implements AutoCloseable {
-
-    /** Administrator password file name in the data folder. */
-    public static final String ADMIN_PASSWORD_FILE = "admin.password";
-    /** KMS agent password file name in the data folder. */
-    public static final String KMS_AGENT_PASSWORD_FILE = "kms-agent.password";
-    /** The suffix the data folder was made for; another suffix is refused. */
-    public static final String SUFFIX_FILE = "suffix";
-    /** Marker file: the bootstrap LDIF was loaded completely. */
-    public static final String BOOTSTRAP_MARKER_FILE = "bootstrap.done";
 
     /** The indexed attributes of the suffix partition: what the agent and clients filter on. */
     public static final List<String> INDEXED_ATTRIBUTES = List.of(SchemaConstants.OBJECT_CLASS_AT,
@@ -101,8 +93,6 @@ public final class DirectoryServer implements AutoCloseable {
             AttributeNames.REQUEST_SUBJECT);
 
     private static final Logger LOG = LoggerFactory.getLogger(DirectoryServer.class);
-    /** The id (and folder name under {@code partitions/}) of the suffix partition. */
-    static final String SUFFIX_PARTITION_ID = "dirkms";
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
     private final ServerSettings settings;
@@ -158,22 +148,22 @@ public final class DirectoryServer implements AutoCloseable {
         Objects.requireNonNull(random, "random");
         Objects.requireNonNull(tlsSource, "tlsSource");
         long started = System.nanoTime();
-        Path data = settings.dataDirectory();
+        DataFolder data = settings.dataFolder();
         DirectoryLayout layout = new DirectoryLayout(settings.suffix());
         DefaultDirectoryService service = null;
         LdapServer ldap = null;
         DataFolderLock lock = null;
-        String step = "create the data folder " + data;
+        String step = "create the data folder " + data.root();
         try {
-            DataFolderPermissions.createOrTighten(data);
-            step = "lock the data folder " + data;
+            DataFolderPermissions.createOrTighten(data.root());
+            step = "lock the data folder " + data.root();
             lock = DataFolderLock.acquire(data);
             // A killed server's endpoint must not be read while this one starts (see ServerEndpoint).
             ServerEndpoint.remove(data);
-            step = "load the schema from " + data.resolve("partitions/schema");
+            step = "load the schema from " + data.schemaPartition();
             service = newDirectoryService(data);
             step = "check the suffix of the data folder";
-            checkSuffix(data.resolve(SUFFIX_FILE), settings.suffix(), service.getSchemaManager());
+            checkSuffix(data.suffix(), settings.suffix(), service.getSchemaManager());
 
             step = "create the system partition";
             service.setSystemPartition(jdbmPartition(service, "system", ServerDNConstants.SYSTEM_DN,
@@ -189,7 +179,7 @@ public final class DirectoryServer implements AutoCloseable {
             KmsInterceptor interceptor = null;
             if (settings.kmsGuard()) {
                 step = "insert the KMS interceptor";
-                interceptor = new KmsInterceptor(layout, data.resolve("audit"));
+                interceptor = new KmsInterceptor(layout, data.audit());
                 insertAfter(service, InterceptorEnum.SCHEMA_INTERCEPTOR, interceptor);
                 // Authorization before anything compares a write's values with the entry.
                 insertAfter(service, InterceptorEnum.AUTHENTICATION_INTERCEPTOR, interceptor.accessCheck());
@@ -205,9 +195,10 @@ public final class DirectoryServer implements AutoCloseable {
             step = "open the partition of " + settings.suffix();
             // Added after startup because its indexes name KMS attributes, which the schema
             // manager knows only once the KMS schema is in.
-            service.addPartition(jdbmPartition(service, SUFFIX_PARTITION_ID, settings.suffix(), INDEXED_ATTRIBUTES));
+            service.addPartition(jdbmPartition(service, DataFolder.SUFFIX_PARTITION_ID, settings.suffix(),
+                    INDEXED_ATTRIBUTES));
 
-            Path marker = data.resolve(BOOTSTRAP_MARKER_FILE);
+            Path marker = data.bootstrapDone();
             if (interceptor != null) {
                 step = "check the audit log against the head anchored in " + layout.auditHead();
                 // Before anything is appended: the bootstrap and the agent's password are audited.
@@ -216,7 +207,7 @@ public final class DirectoryServer implements AutoCloseable {
 
             step = "set the administrator password";
             String adminPassword = ensurePassword(admin, service.getSchemaManager(), new Dn(DirectoryLayout.ADMIN_DN),
-                    data.resolve(ADMIN_PASSWORD_FILE), random);
+                    data.adminPassword(), random);
 
             if (!Files.exists(marker)) {
                 step = "load the bootstrap LDIF";
@@ -225,7 +216,7 @@ public final class DirectoryServer implements AutoCloseable {
             }
             step = "set the KMS agent password";
             String agentPassword = ensurePassword(admin, service.getSchemaManager(), new Dn(layout.kmsAgentIdentity()),
-                    data.resolve(KMS_AGENT_PASSWORD_FILE), random);
+                    data.kmsAgentPassword(), random);
 
             if (interceptor != null) {
                 step = "anchor the audit head in " + layout.auditHead();
@@ -234,7 +225,7 @@ public final class DirectoryServer implements AutoCloseable {
             }
 
             step = "obtain the TLS credentials";
-            TlsCredentials tls = tlsSource.credentials(data.resolve("tls"), subjectAltNames(settings.bindAddress()));
+            TlsCredentials tls = tlsSource.credentials(data, subjectAltNames(settings.bindAddress()));
 
             step = "start the LDAP listeners on " + settings.bindAddress();
             ldap = new LdapServer();
@@ -269,11 +260,11 @@ public final class DirectoryServer implements AutoCloseable {
             int boundLdaps = boundPort(secure);
             DirectoryServer server = new DirectoryServer(settings, layout, service, ldap, interceptor, tls, boundLdap,
                     boundLdaps, adminPassword, agentPassword, lock);
-            step = "write " + data.resolve(ServerEndpoint.FILE_NAME);
+            step = "write " + data.endpoint();
             new ServerEndpoint(server.ldapsUrl(), tls.certificatePemFile()).write(data);
-            step = "restrict the data folder " + data + " to its owner";
+            step = "restrict the data folder " + data.root() + " to its owner";
             // Now that ApacheDS has made its partition and syncrepl journal files (umask modes).
-            DataFolderPermissions.restrictTree(data);
+            DataFolderPermissions.restrictTree(data.root());
             LOG.info("dirkms directory {} serving {} and {} in {} ms", settings.suffix(), server.ldapUrl(),
                     server.ldapsUrl(), (System.nanoTime() - started) / 1_000_000);
             return server;
@@ -292,9 +283,9 @@ public final class DirectoryServer implements AutoCloseable {
      * A directory service over the data folder {@code data} with its schema loaded (extracted at
      * the first start), not started, without partitions but the schema's.
      */
-    static DefaultDirectoryService newDirectoryService(Path data) throws Exception {
+    static DefaultDirectoryService newDirectoryService(DataFolder data) throws Exception {
         DefaultDirectoryService service = new DefaultDirectoryService();
-        service.setInstanceLayout(new InstanceLayout(data.toFile()));
+        service.setInstanceLayout(new InstanceLayout(data.root().toFile()));
         service.setShutdownHookEnabled(false);
         service.setExitVmOnShutdown(false);
         service.setInstanceId("dirkms");
@@ -394,7 +385,7 @@ public final class DirectoryServer implements AutoCloseable {
             SecureRandom random) throws IOException, LdapException {
         String password;
         if (Files.exists(file)) {
-            password = SecretFiles.readText(file);
+            password = PasswordFile.readString(file);
         } else {
             password = SecretFiles.newPassword(random);
             SecretFiles.writeText(file, password);
@@ -505,7 +496,12 @@ public final class DirectoryServer implements AutoCloseable {
 
     /** The file (mode 0600) holding the administrator password, for {@code ldapsearch -y}. */
     public Path adminPasswordFile() {
-        return settings.dataDirectory().resolve(ADMIN_PASSWORD_FILE);
+        return dataFolder().adminPassword();
+    }
+
+    /** The data folder the server runs on. */
+    public DataFolder dataFolder() {
+        return settings.dataFolder();
     }
 
     /** The administrator password, as generated at first start. */
@@ -525,7 +521,7 @@ public final class DirectoryServer implements AutoCloseable {
 
     /** The file (mode 0600) holding the KMS agent's password. */
     public Path kmsAgentPasswordFile() {
-        return settings.dataDirectory().resolve(KMS_AGENT_PASSWORD_FILE);
+        return dataFolder().kmsAgentPassword();
     }
 
     /** The server certificate as PEM: what clients trust ({@code LDAPTLS_CACERT}). */
@@ -568,10 +564,10 @@ public final class DirectoryServer implements AutoCloseable {
             }
         } finally {
             try {
-                ServerEndpoint.remove(settings.dataDirectory());
+                ServerEndpoint.remove(dataFolder());
             } catch (IOException e) {
                 // Harmless when left: the lock, not this file, tells whether a server runs.
-                LOG.warn("could not remove {}: {}", settings.dataDirectory().resolve(ServerEndpoint.FILE_NAME),
+                LOG.warn("could not remove {}: {}", dataFolder().endpoint(),
                         e.getMessage());
             }
             lock.release(null);

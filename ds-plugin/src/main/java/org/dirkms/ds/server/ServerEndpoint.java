@@ -7,9 +7,11 @@ import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 
+import org.dirkms.schema.DataFolder;
+
 /**
  * Where the server running on a data folder listens, written by the server to
- * {@code <data>/}{@value #FILE_NAME} once its listeners are up, so that a command run on the same
+ * {@link DataFolder#ENDPOINT} once its listeners are up, so that a command run on the same
  * data folder (e.g. {@code dirkms audit verify}) can reach it without being told the ports.
  * Whether a server runs at all is told by the folder's lock, never by this file: a file left by
  * a killed server is replaced at the next start before anyone reads it.
@@ -22,9 +24,6 @@ import java.util.Optional;
  */
 public record ServerEndpoint(String url, Path trustedCertificate) {
 
-    /** The file's name in the data folder. */
-    public static final String FILE_NAME = "endpoint";
-
     /** Checks the fields. */
     public ServerEndpoint {
         Objects.requireNonNull(url, "url");
@@ -36,8 +35,8 @@ public record ServerEndpoint(String url, Path trustedCertificate) {
      *
      * @throws IOException when the file cannot be read or lacks a line
      */
-    public static Optional<ServerEndpoint> read(Path data) throws IOException {
-        Path file = data.resolve(FILE_NAME);
+    public static Optional<ServerEndpoint> read(DataFolder data) throws IOException {
+        Path file = data.endpoint();
         if (!Files.exists(file)) {
             return Optional.empty();
         }
@@ -58,12 +57,12 @@ public record ServerEndpoint(String url, Path trustedCertificate) {
     }
 
     /** Writes this endpoint to {@code data} (replacing the file atomically, mode 0600). */
-    void write(Path data) throws IOException {
-        SecretFiles.writeText(data.resolve(FILE_NAME), "url=" + url + "\ntrust=" + trustedCertificate + "\n");
+    void write(DataFolder data) throws IOException {
+        SecretFiles.writeText(data.endpoint(), "url=" + url + "\ntrust=" + trustedCertificate + "\n");
     }
 
     /** Removes the file from {@code data}, if it is there. */
-    static void remove(Path data) throws IOException {
-        Files.deleteIfExists(data.resolve(FILE_NAME));
+    static void remove(DataFolder data) throws IOException {
+        Files.deleteIfExists(data.endpoint());
     }
 }

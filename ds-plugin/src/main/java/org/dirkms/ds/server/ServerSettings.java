@@ -7,6 +7,7 @@ import java.util.Objects;
 
 import org.apache.directory.api.ldap.model.exception.LdapInvalidDnException;
 import org.apache.directory.api.ldap.model.name.Dn;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
 
 /**
@@ -116,6 +117,11 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
     public ServerSettings(Path dataDirectory, String bindAddress, int ldapPort, int ldapsPort, String suffix,
             boolean anonymousAccess, boolean kmsGuard) {
         this(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard, 0, false, false);
+    }
+
+    /** The data folder: {@link #dataDirectory()} with the layout of every file in it. */
+    public DataFolder dataFolder() {
+        return DataFolder.of(dataDirectory);
     }
 
     /** The defaults: loopback, ports 10389/10636, {@code dc=example,dc=com}, anonymous reads, guard on. */

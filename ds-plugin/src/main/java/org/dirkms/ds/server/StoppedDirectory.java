@@ -17,6 +17,7 @@ import org.apache.directory.server.constants.ServerDNConstants;
 import org.apache.directory.server.core.DefaultDirectoryService;
 import org.dirkms.ds.audit.AuditHead;
 import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
 
 /**
@@ -33,12 +34,12 @@ public final class StoppedDirectory {
     }
 
     /**
-     * The suffix the data folder {@code data} was made for ({@code <data>/suffix}), if it names one.
+     * The suffix the data folder {@code data} was made for ({@link DataFolder#SUFFIX}), if it names one.
      *
      * @throws IOException when the file exists but cannot be read
      */
-    public static Optional<String> suffixOf(Path data) throws IOException {
-        Path file = data.resolve(DirectoryServer.SUFFIX_FILE);
+    public static Optional<String> suffixOf(DataFolder data) throws IOException {
+        Path file = data.suffix();
         if (!Files.isRegularFile(file)) {
             return Optional.empty();
         }
@@ -53,23 +54,22 @@ public final class StoppedDirectory {
      * @throws DataFolderInUseException when a server runs on the folder (read the anchor from it instead)
      * @throws IOException when the folder holds no directory, or it cannot be opened or read
      */
-    public static Optional<AuditHead> readAuditAnchor(Path data) throws IOException {
-        Path absolute = data.toAbsolutePath().normalize();
-        Optional<String> suffix = suffixOf(absolute);
-        if (suffix.isEmpty() || !Files.isDirectory(absolute.resolve("partitions")
-                .resolve(DirectoryServer.SUFFIX_PARTITION_ID))) {
+    public static Optional<AuditHead> readAuditAnchor(DataFolder data) throws IOException {
+        Path absolute = data.root();
+        Optional<String> suffix = suffixOf(data);
+        if (suffix.isEmpty() || !Files.isDirectory(data.suffixPartition())) {
             throw new IOException(absolute + " holds no directory: it is not the data folder of a dirkms server"
                     + " that has run");
         }
-        DataFolderLock lock = DataFolderLock.acquire(absolute);
+        DataFolderLock lock = DataFolderLock.acquire(data);
         DefaultDirectoryService service = null;
         try {
-            service = DirectoryServer.newDirectoryService(absolute);
+            service = DirectoryServer.newDirectoryService(data);
             service.setSystemPartition(DirectoryServer.jdbmPartition(service, "system", ServerDNConstants.SYSTEM_DN,
                     List.of(SchemaConstants.OBJECT_CLASS_AT)));
             service.setAccessControlEnabled(false);
             service.startup();
-            service.addPartition(DirectoryServer.jdbmPartition(service, DirectoryServer.SUFFIX_PARTITION_ID,
+            service.addPartition(DirectoryServer.jdbmPartition(service, DataFolder.SUFFIX_PARTITION_ID,
                     suffix.get(), DirectoryServer.INDEXED_ATTRIBUTES));
             return anchor(service, new DirectoryLayout(suffix.get()));
         } catch (IOException e) {

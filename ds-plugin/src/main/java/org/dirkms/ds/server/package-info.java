@@ -7,7 +7,8 @@
  * AM27's failures of searches for no attributes ({@code "1.1"}), with or without the guard.
  *
  * <p>Owns: {@link org.dirkms.ds.server.ServerSettings}, {@link org.dirkms.ds.server.DirectoryServer}
- * and the {@link org.dirkms.ds.server.TlsCredentialSource} seam; the data folder, its modes, its
+ * and the {@link org.dirkms.ds.server.TlsCredentialSource} seam; what a server does with its
+ * data folder (whose layout is {@link org.dirkms.schema.DataFolder}'s): making it, its modes, its
  * lock and the {@link org.dirkms.ds.server.ServerEndpoint} a running server leaves in it; and the
  * {@link org.dirkms.ds.server.StoppedDirectory}, which reads a stopped folder's audit anchor for
  * the command line. May depend on ApacheDS, the

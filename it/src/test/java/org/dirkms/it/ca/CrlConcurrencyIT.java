@@ -45,6 +45,7 @@ import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.CaState;
 import org.dirkms.schema.KeyAlgorithm;
 import org.dirkms.schema.RevocationReason;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -83,11 +84,11 @@ class CrlConcurrencyIT {
     @BeforeAll
     static void createCa() throws Exception {
         LdapTools.requireTool("openssl", "openssl");
-        agent = (LdapNetworkConnection) directory.secureAgentConnection();
-        service = new CaService(new LdapCaRecords(agent, directory.layout(), Clock.systemUTC()), directory.layout(),
-                Clock.systemUTC(), new SecureRandom());
+        agent = directory.secureAgentConnection();
+        service = directory.kms().caService(agent);
         ca = service.initRoot("Concurrency Root CA", KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
-                work.resolve("ca.p12"), PASSPHRASE, CertificationAuthority.Publication.ldapOnly());
+                DataFolder.of(work).caKeyStore("Concurrency Root CA"), PASSPHRASE,
+                CertificationAuthority.Publication.ldapOnly());
     }
 
     @AfterAll
@@ -165,12 +166,12 @@ class CrlConcurrencyIT {
             List<Future<List<BigInteger>>> threads = new ArrayList<>();
             for (int p = 0; p < PROCESSES; p++) {
                 // A process of its own: its connection, its service with its own locks, the CA opened from the key store.
-                LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection();
+                LdapNetworkConnection connection = directory.secureAgentConnection();
                 connections.add(connection);
                 CaService process = new CaService(new CountingSwaps(new LdapCaRecords(connection, directory.layout(),
                         Clock.systemUTC()), swaps, lostSwaps), directory.layout(), Clock.systemUTC(), new SecureRandom(),
                         new CrlUpdateLocks());
-                CertificationAuthority processCa = process.open(ca.dn(), work.resolve("ca.p12"), PASSPHRASE,
+                CertificationAuthority processCa = process.open(ca.dn(), DataFolder.of(work).caKeyStore("Concurrency Root CA"), PASSPHRASE,
                         CertificationAuthority.Publication.ldapOnly());
                 for (int r = 0; r < REVOKERS_PER_PROCESS; r++) {
                     int first = (p * REVOKERS_PER_PROCESS + r) * SERIALS_PER_REVOKER;
@@ -267,7 +268,7 @@ class CrlConcurrencyIT {
             List<Future<?>> threads = new ArrayList<>();
             for (int t = 0; t < 4; t++) {
                 // Each thread its own service and connection, made with the plain constructor.
-                LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection();
+                LdapNetworkConnection connection = directory.secureAgentConnection();
                 connections.add(connection);
                 CaService own = new CaService(new CountingSwaps(new LdapCaRecords(connection, directory.layout(),
                         Clock.systemUTC()), swaps, lostSwaps), directory.layout(), Clock.systemUTC(), new SecureRandom());

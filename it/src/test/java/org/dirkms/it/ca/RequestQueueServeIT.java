@@ -18,11 +18,11 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.dirkms.dist.CaServeSetup;
-import org.dirkms.dist.CaTlsCredentialSource;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.Staff;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,10 +45,10 @@ class RequestQueueServeIT {
         Clock clock = Clock.systemUTC();
         SecureRandom random = new SecureRandom();
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), clock, random);
-        ScheduledExecutorService caWork = CaServeSetup.scheduleCaWork(serving, clock, random,
-                Duration.ofMillis(200), Duration.ofHours(1));
+        ScheduledExecutorService caWork = CaServeSetup.scheduleCaWork(serving, Duration.ofMillis(200),
+                Duration.ofHours(1));
         try (DirectoryServer server = serving.server()) {
-            Path caPem = data.resolve("tls").resolve(CaTlsCredentialSource.CA_CERTIFICATE_FILE);
+            Path caPem = DataFolder.of(data).caCertificate();
             String people = server.layout().people();
             String requests = server.layout().requests();
             String template = "cn=smime-signature," + server.layout().certificateTemplates();

@@ -27,11 +27,7 @@ import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
-import org.dirkms.agent.directory.LdapCaRecords;
-import org.dirkms.agent.directory.LdapEnrollmentRecords;
-import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.enroll.ArchiveAudit;
-import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
@@ -39,6 +35,7 @@ import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
 import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.ProjectFiles;
+import org.dirkms.dist.KmsContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -98,10 +95,9 @@ class AgentCrashSafetyIT {
             People.addAndEnroll(LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
                     .asWithPasswordFile(server.adminDn(), server.adminPasswordFile()), kmsAdmin, ldif.toString());
 
-            AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
-                    server.kmsAgentPasswordFile(), server.tlsCertificateFile());
-            try (LdapNetworkConnection watcher = link.open(60_000)) {
-                EnrollmentRecords observed = new LdapEnrollmentRecords(watcher, server.layout());
+            KmsContext kms = serving.kms();
+            try (LdapNetworkConnection watcher = kms.openConnection(60_000)) {
+                EnrollmentRecords observed = kms.enrollmentRecords(watcher);
                 for (int round = 0; round < KILLS; round++) {
                     int before = observed.usersInState(org.dirkms.schema.EnrollmentState.ENROLLED).size();
                     int target = Math.min(USERS - 1, before + 1 + moments.nextInt(USERS / (2 * KILLS)));
@@ -130,8 +126,8 @@ class AgentCrashSafetyIT {
                 }
             }
             Process last = startAgent(server, KILLS);
-            try (LdapNetworkConnection connection = link.open(60_000)) {
-                EnrollmentRecords records = new LdapEnrollmentRecords(connection, server.layout());
+            try (LdapNetworkConnection connection = kms.openConnection(60_000)) {
+                EnrollmentRecords records = kms.enrollmentRecords(connection);
                 awaitAllEnrolled(records, last);
                 checkInvariants(records, connection, dns, server, env);
                 System.out.printf("crash safety (seed %d): %d users, %d kills, %.1f s; the last agent took over %d"
@@ -221,8 +217,9 @@ class AgentCrashSafetyIT {
         // The archive checker (as 'dirkms archive check' runs it): every key unwraps with the recovery
         // key to the private key of its published encryption certificate; no published certificate
         // lacks its record; no orphan; no certificate twice.
-        ArchiveAudit.Report report = new ArchiveAudit(records, new LdapCaRecords(connection, server.layout(),
-                Clock.systemUTC()), new KeyRecoverer(RecoveryKeyStore.open(data).keys())).run();
+        KmsContext kms = KmsContext.of(server, Clock.systemUTC(), new java.security.SecureRandom());
+        ArchiveAudit.Report report = kms.archiveAudit(connection, new KeyRecoverer(kms.openRecoveryKeyStore().keys()))
+                .run();
         assertTrue(report.clean(), () -> report.summary() + "\n" + report.findings().stream()
                 .map(f -> f + "\nwhat the agents logged about it:\n" + history(f.dns().get(f.dns().size() - 1)))
                 .collect(java.util.stream.Collectors.joining("\n")));

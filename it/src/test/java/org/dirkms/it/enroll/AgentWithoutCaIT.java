@@ -27,8 +27,6 @@ import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
-import org.dirkms.agent.directory.LdapEnrollmentRecords;
-import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
@@ -38,6 +36,7 @@ import org.dirkms.it.support.People;
 import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.ProjectFiles;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -67,12 +66,12 @@ class AgentWithoutCaIT {
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(serverData), Clock.systemUTC(),
                 random);
         try (DirectoryServer server = serving.server()) {
-            ScheduledExecutorService queue = CaServeSetup.scheduleCaWork(serving, Clock.systemUTC(), random,
-                    Duration.ofMillis(500), Duration.ofMinutes(10));
+            ScheduledExecutorService queue = CaServeSetup.scheduleCaWork(serving, Duration.ofMillis(500),
+                    Duration.ofMinutes(10));
             // The recovery key lives with the recovery agents, not with the enrollment agent: the
             // agent gets its certificate only.
             Path recoveryFolder = work.resolve("recovery-agents");
-            RecoveryKeyStore recovery = RecoveryKeyStore.create(recoveryFolder, serving.ca(),
+            RecoveryKeyStore recovery = RecoveryKeyStore.create(DataFolder.of(recoveryFolder), serving.ca(),
                     "cn=Key Recovery Agent," + server.layout().kms(), KeyAlgorithm.EC_P256, random);
             Path recoveryPem = pem(work.resolve("recovery.pem"), recovery.current().certificate());
             Map<String, String> env = new HashMap<>(Map.of("LDAPTLS_CACERT", server.tlsCertificateFile().toString(),
@@ -87,13 +86,11 @@ class AgentWithoutCaIT {
                     "--recovery-cert", recoveryPem.toString(), "--sweep-seconds", "2")
                     .redirectOutput(work.resolve("agent.out").toFile()).redirectError(work.resolve("agent.err").toFile())
                     .start();
-            AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
-                    server.kmsAgentPasswordFile(), server.tlsCertificateFile());
-            try (LdapNetworkConnection connection = link.open(60_000)) {
+            try (LdapNetworkConnection connection = serving.kms().openConnection(60_000)) {
                 awaitRunning(agent);
                 String out = Files.readString(work.resolve("agent.out"));
                 assertTrue(out.contains("certificates are requested through the queue"), out);
-                assertFalse(Files.exists(agentData.resolve("ca")), "the agent's data folder holds no CA");
+                assertFalse(Files.exists(DataFolder.of(agentData).ca()), "the agent's data folder holds no CA");
 
                 String dn = "uid=remote," + server.layout().people();
                 People.addAndEnroll(LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
@@ -103,7 +100,7 @@ class AgentWithoutCaIT {
                                 + "kmsEnrollmentState: requested\n");
                 awaitEnrolled(connection, dn, agent);
 
-                EnrollmentRecords records = new LdapEnrollmentRecords(connection, server.layout());
+                EnrollmentRecords records = serving.kms().enrollmentRecords(connection);
                 Entry user = connection.lookup(dn, "*");
                 List<X509Certificate> certificates = EnrollmentIT.certificates(user, "userCertificate");
                 assertEquals(2, certificates.size(), user.toString());

@@ -21,8 +21,6 @@ import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
-import org.dirkms.agent.directory.LdapEnrollmentRecords;
-import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.dist.AgentServeSetup;
@@ -34,6 +32,7 @@ import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.Staff;
 import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,7 +62,7 @@ class ArchiveCheckCommandIT {
         SecureRandom random = new SecureRandom();
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(), random);
         try (DirectoryServer server = serving.server();
-                KmsAgent agent = AgentServeSetup.start(serving, Clock.systemUTC(), random)) {
+                KmsAgent agent = AgentServeSetup.start(serving)) {
             LdapTools admin = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
                     .asWithPasswordFile(server.adminDn(), server.adminPasswordFile()).withArguments("-ZZ");
             // The archive is written by KMS agents only (the guard): damage there needs the agent's identity.
@@ -86,10 +85,8 @@ class ArchiveCheckCommandIT {
                     "--report", other.resolve("report.tsv").toString());
             assertEquals(0, enroll.code, enroll.toString());
 
-            AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
-                    server.kmsAgentPasswordFile(), server.tlsCertificateFile());
-            try (LdapNetworkConnection connection = link.open(30_000)) {
-                EnrollmentRecords records = new LdapEnrollmentRecords(connection, server.layout());
+            try (LdapNetworkConnection connection = serving.kms().openConnection(30_000)) {
+                EnrollmentRecords records = serving.kms().enrollmentRecords(connection);
                 // History the check must not report: arc4 revoked (its record stays), arc5 re-enrolled
                 // (its first record stays, its certificate superseded and revoked).
                 byte[] firstOfArc5 = encryptionCertificate(records, dns.get(5));
@@ -103,8 +100,7 @@ class ArchiveCheckCommandIT {
                 assertEquals(2, records.archivedKeys(dns.get(5)).size(), "arc5 keeps the record of its first key");
                 // A new recovery key: a user enrolled after it is wrapped to it, the others stay
                 // wrapped to the first; the check unwraps both with the store's keys.
-                RecoveryKeyStore rotated = RecoveryKeyStore.open(data).rotate(data, serving.ca(),
-                        AgentServeSetup.RECOVERY_AGENT_RDN + "," + server.layout().kms(), KeyAlgorithm.EC_P384, random);
+                RecoveryKeyStore rotated = serving.kms().rotateRecoveryKey(serving.ca());
                 String late = "uid=arc-late," + people;
                 admin.modify("dn: " + late + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: arc-late\n"
                         + "cn: Archive Late\nsn: Archive\nmail: arc-late@example.com\n").assertSuccess();
@@ -196,11 +192,11 @@ class ArchiveCheckCommandIT {
                 }
 
                 // A key store without the KMS's recovery key: nothing unwraps, and the command says why.
-                RecoveryKeyStore stranger = RecoveryKeyStore.create(other, serving.ca(),
+                RecoveryKeyStore stranger = RecoveryKeyStore.create(DataFolder.of(other), serving.ca(),
                         "cn=Another Recovery Agent," + server.layout().kms(), KeyAlgorithm.EC_P256, random);
                 Run wrongKey = run("archive", "check", "--data", data.toString(), "--url", server.ldapUrl(),
                         "--recovery-key", stranger.file().toString(), "--recovery-passphrase-file",
-                        RecoveryKeyStore.passphraseFile(other).toString());
+                        DataFolder.of(other).recoveryPassphrase().toString());
                 assertEquals(1, wrongKey.code, wrongKey.toString());
                 assertEquals(archived, wrongKey.out.lines().filter(l -> l.startsWith("unrecoverable: ")).count(),
                         wrongKey.toString());
@@ -217,7 +213,7 @@ class ArchiveCheckCommandIT {
             assertEquals(2, run("archive", "check", "--data", data.toString(), "--workers", "2").code,
                     "a flag of the agent");
             assertEquals(2, run("archive", "check", "--data", data.toString(), "--recovery-key",
-                    other.resolve("recovery/key-recovery-agent.p12").toString()).code, "key store without passphrase");
+                    DataFolder.of(other).recoveryKeyStore().toString()).code, "key store without passphrase");
             assertEquals(2, run("archive", "check", "--data", other.resolve("nothing").toString()).code,
                     "a data folder without a recovery key store");
             Run unreachable = run("archive", "check", "--data", data.toString(), "--url", "ldap://127.0.0.1:1");

@@ -9,7 +9,6 @@ import java.util.Set;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
-import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.EnrollmentState;
@@ -54,7 +53,7 @@ class PagedListingIT {
 
     /** The agent's listings return each of the {@code count} users once, with attributes and as DNs only. */
     static void assertListsEveryUser(TestDirectory directory, String prefix, int count) throws Exception {
-        try (LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection()) {
+        try (LdapNetworkConnection connection = directory.secureAgentConnection()) {
             EnrollmentRecords records = new LdapEnrollmentRecords(connection, directory.layout());
             List<EnrollmentRecords.UserEntry> users = records.usersInState(EnrollmentState.REQUESTED);
             Set<String> distinct = new HashSet<>();

@@ -13,7 +13,6 @@ import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,9 +32,7 @@ import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
-import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
-import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.enroll.EnrollmentResult;
 import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
@@ -44,6 +41,7 @@ import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.dist.KmsContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -101,17 +99,13 @@ class QueuedEnrollmentIT {
 
     /** The agent as a standalone one without the CA's key store runs: no CA handed in. */
     private static KmsAgent agentWithoutCa() {
-        AgentConnection link = new AgentConnection(directory.ldapUrl(), directory.agentDn(),
-                directory.agentPasswordFile(), directory.tlsCertificateFile());
-        return new KmsAgent(link, directory.layout(), null, recovery.current().certificate(),
-                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), Clock.systemUTC(), RANDOM, 2,
-                KmsAgent.DEFAULT_SWEEP);
+        KmsContext kms = directory.kms();
+        return kms.agent(null, recovery.current().certificate(), kms.agentSettings(), 2, KmsAgent.DEFAULT_SWEEP);
     }
 
     /** Serves the queue as {@code dirkms serve} does (CaServeSetup.scheduleCaWork), on its own connection. */
     private static ScheduledExecutorService serveQueue(LdapNetworkConnection caConnection) {
-        CaService serving = new CaService(new LdapCaRecords(caConnection, directory.layout(), Clock.systemUTC()),
-                directory.layout(), Clock.systemUTC(), RANDOM);
+        CaService serving = directory.kms().caService(caConnection);
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
         scheduler.scheduleWithFixedDelay(() -> serving.processPendingRequests(ca, "queue-it-ca"), 0, 200,
                 TimeUnit.MILLISECONDS);
@@ -121,7 +115,7 @@ class QueuedEnrollmentIT {
     @Test
     void anAgentWithoutCaEnrollsThroughTheQueueArchivingBeforeQueueing() throws Exception {
         try (KmsAgent agent = agentWithoutCa();
-                LdapNetworkConnection caConnection = (LdapNetworkConnection) directory.secureAgentConnection()) {
+                LdapNetworkConnection caConnection = directory.secureAgentConnection()) {
             agent.start();
             assertTrue(agent.awaitLive(Duration.ofSeconds(30)), "the syncrepl refresh completes");
             String dn = requestNewUser("queued", "queued@example.com", null);
@@ -188,7 +182,7 @@ class QueuedEnrollmentIT {
     @Test
     void aRequestTheCaRefusesEndsTheEnrollmentFailedWithTheCaReason() throws Exception {
         try (KmsAgent agent = agentWithoutCa();
-                LdapNetworkConnection caConnection = (LdapNetworkConnection) directory.secureAgentConnection()) {
+                LdapNetworkConnection caConnection = directory.secureAgentConnection()) {
             agent.start();
             assertTrue(agent.awaitLive(Duration.ofSeconds(30)));
             // The client's signing request names somebody else: the CA refuses it.

@@ -25,9 +25,7 @@ import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
-import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.enroll.KmsAgent;
-import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.dist.AgentServeSetup;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
@@ -36,6 +34,7 @@ import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
 import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.ProjectFiles;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,8 +62,8 @@ class ServeEnrollmentEndToEndIT {
         SecureRandom random = new SecureRandom();
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(), random);
         try (DirectoryServer server = serving.server();
-                KmsAgent agent = AgentServeSetup.start(serving, Clock.systemUTC(), random)) {
-            Path recoveryStore = RecoveryKeyStore.keyStoreFile(data);
+                KmsAgent agent = AgentServeSetup.start(serving)) {
+            Path recoveryStore = DataFolder.of(data).recoveryKeyStore();
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(recoveryStore)),
                     "the recovery key store is private to its owner");
             Map<String, String> env = new HashMap<>(Map.of("LDAPTLS_CACERT", server.tlsCertificateFile().toString(),
@@ -87,9 +86,7 @@ class ServeEnrollmentEndToEndIT {
                         ProjectFiles.file("ldif/samples/" + sample).toString())), env, null).assertSuccess();
             }
             String dn = "uid=jdoe,ou=People," + server.layout().suffix();
-            AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
-                    server.kmsAgentPasswordFile(), server.tlsCertificateFile());
-            try (LdapNetworkConnection connection = link.open(Duration.ofSeconds(30).toMillis())) {
+            try (LdapNetworkConnection connection = serving.kms().openConnection(Duration.ofSeconds(30).toMillis())) {
                 awaitEnrolled(connection, dn);
 
                 // A mail client: anonymous, by mail, both certificates (user entry and one child each).
@@ -167,9 +164,9 @@ class ServeEnrollmentEndToEndIT {
                 assertTrue(foreign.exitCode() != 0, foreign.describe("verification against a foreign root fails"));
 
                 // The archived key unwraps with the recovery key to the published encryption key.
-                List<ArchivedKeyEntry> archived = new LdapEnrollmentRecords(connection, server.layout()).archivedKeys(dn);
+                List<ArchivedKeyEntry> archived = serving.kms().enrollmentRecords(connection).archivedKeys(dn);
                 assertEquals(1, archived.size());
-                ArchiveChecker.Verdict verdict = new ArchiveChecker(new KeyRecoverer(RecoveryKeyStore.open(data).keys()))
+                ArchiveChecker.Verdict verdict = new ArchiveChecker(new KeyRecoverer(serving.kms().openRecoveryKeyStore().keys()))
                         .check(archived.get(0).wrappedKey(), encryption);
                 assertTrue(verdict.matches(), verdict.message());
 

@@ -14,9 +14,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
-import org.dirkms.dist.AuditCommand;
+import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.ds.audit.AuditHead;
-import org.dirkms.ds.audit.AuditLog;
 import org.dirkms.ds.audit.AuditRecord;
 import org.dirkms.ds.audit.AuditVerifier;
 import org.dirkms.it.support.LdapTools;
@@ -38,7 +37,7 @@ class AuditChainIT {
     private static final String TOKEN = "AUDIT-TEST-TOKEN-2a9d";
 
     private Path log() {
-        return directory.dataDirectory().resolve("audit").resolve(AuditLog.FILE_NAME);
+        return directory.dataFolder().auditLog();
     }
 
     private List<AuditRecord> records() throws Exception {
@@ -48,7 +47,7 @@ class AuditChainIT {
     private String[] verify() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = new AuditCommand().run(List.of("verify", "--data", directory.dataDirectory().toString(),
+        int code = DirkmsCommand.run(List.of("audit", "verify", "--data", directory.dataDirectory().toString(),
                 "--url", directory.ldapUrl(), "--bind-dn", directory.adminDn(), "--password-file",
                 directory.adminPasswordFile().toString(), "--ca-cert", directory.tlsCertificateFile().toString()),
                 new PrintStream(out, true, StandardCharsets.UTF_8),

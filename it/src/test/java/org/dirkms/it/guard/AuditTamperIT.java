@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 
 import org.dirkms.ds.audit.AuditHead;
-import org.dirkms.ds.audit.AuditLog;
 import org.dirkms.ds.audit.AuditRecord;
 import org.dirkms.ds.audit.AuditStartCheck;
 import org.dirkms.ds.server.ServerStartException;
@@ -124,7 +123,7 @@ class AuditTamperIT {
             GuardFixture.addUsers(directory);
             GuardFixture.enrollAlice(directory, "TAMPER-TEST-PACKAGE", "TAMPER-TEST-TOKEN");
             AuditHead anchored = directory.server().kmsInterceptor().anchorNow();
-            Path log = directory.dataDirectory().resolve("audit").resolve(AuditLog.FILE_NAME);
+            Path log = directory.dataFolder().auditLog();
             // A password file as ldappasswd-style tools write it: the line end is not the password's.
             Path passwordWithNewline = directory.dataDirectory().resolveSibling(
                     directory.dataDirectory().getFileName() + "-admin.password");

@@ -18,7 +18,6 @@ import java.util.stream.Collectors;
 
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
-import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.dist.AgentServeSetup;
 import org.dirkms.dist.CaServeSetup;
@@ -27,6 +26,7 @@ import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
 import org.dirkms.it.support.Staff;
+import org.dirkms.dist.KmsContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -73,7 +73,7 @@ class InsiderAttackIT {
         SecureRandom random = new SecureRandom();
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(), random);
         server = serving.server();
-        agent = AgentServeSetup.start(serving, Clock.systemUTC(), random);
+        agent = AgentServeSetup.start(serving);
         people = server.layout().people();
         superuser = tools().asWithPasswordFile(server.adminDn(), server.adminPasswordFile());
         kms = tools().asWithPasswordFile(server.kmsAgentDn(), server.kmsAgentPasswordFile());
@@ -405,9 +405,8 @@ class InsiderAttackIT {
     }
 
     private static void awaitState(String dn, String state) throws Exception {
-        AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(), server.kmsAgentPasswordFile(),
-                server.tlsCertificateFile());
-        try (LdapNetworkConnection connection = link.open(30_000)) {
+        try (LdapNetworkConnection connection = KmsContext.of(server, Clock.systemUTC(), new SecureRandom())
+                .openConnection(30_000)) {
             Instant deadline = Instant.now().plusSeconds(60);
             while (true) {
                 Entry entry = connection.lookup(dn, "kmsEnrollmentState", "kmsLastError");

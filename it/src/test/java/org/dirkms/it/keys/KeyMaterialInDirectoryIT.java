@@ -68,7 +68,7 @@ class KeyMaterialInDirectoryIT {
         X509Certificate root = CaSetup.selfSignedRoot(signer, caDn, Duration.ofDays(30), clock, random);
         ca = new CertificationAuthority(signer, List.of(root), StandardTemplates.all(), clock, random,
                 CertificationAuthority.Publication.ldapOnly());
-        recovery = RecoveryKeyStore.openOrCreate(directory.dataDirectory(), ca,
+        recovery = RecoveryKeyStore.openOrCreate(directory.dataFolder(), ca,
                 "cn=Key Recovery Agent," + directory.layout().kms(), KeyAlgorithm.EC_P256, random);
         kim = "uid=kim," + directory.layout().people();
         People.addAndEnroll(directory, "dn: " + kim + "\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\n"
@@ -131,8 +131,8 @@ class KeyMaterialInDirectoryIT {
         assertTrue(archived.stdout().contains("kmsWrappingKeyId: " + recovery.current().keyId()), archived.stdout());
         byte[] wrapped = values(archived.stdout(), "kmsWrappedKey").get(0);
         Path archive = Files.write(work.resolve("archive.der"), wrapped);
-        String recoveryPem = openssl("pkcs12", "-in", RecoveryKeyStore.keyStoreFile(directory.dataDirectory()).toString(),
-                "-passin", "file:" + RecoveryKeyStore.passphraseFile(directory.dataDirectory()), "-nodes");
+        String recoveryPem = openssl("pkcs12", "-in", directory.dataFolder().recoveryKeyStore().toString(),
+                "-passin", "file:" + directory.dataFolder().recoveryPassphrase(), "-nodes");
         Path recoveryFile = Files.writeString(work.resolve("recovery.pem"), recoveryPem);
         openssl("cms", "-decrypt", "-inform", "DER", "-in", archive.toString(), "-inkey", recoveryFile.toString(), "-out",
                 work.resolve("recovered.der").toString());
@@ -142,7 +142,7 @@ class KeyMaterialInDirectoryIT {
         assertEquals(opensslOutput("x509", "-in", encryptionPem.toString(), "-noout", "-pubkey"), recoveredPublic);
 
         // The checker over what the directory publishes: exactly the encryption certificate matches.
-        ArchiveChecker checker = new ArchiveChecker(new KeyRecoverer(RecoveryKeyStore.open(directory.dataDirectory()).keys()));
+        ArchiveChecker checker = new ArchiveChecker(new KeyRecoverer(RecoveryKeyStore.open(directory.dataFolder()).keys()));
         long matching = published.stream().filter(certificate -> checker.check(wrapped, certificate).matches()).count();
         assertEquals(1, matching);
         assertTrue(checker.check(wrapped, result.encryptionCertificate()).matches());

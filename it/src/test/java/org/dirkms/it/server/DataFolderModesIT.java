@@ -15,6 +15,7 @@ import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.StandardErrorCapture;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,7 +72,7 @@ class DataFolderModesIT {
                                 + "replace: description\ndescription: written before the modes are checked\n-\n")
                         .assertSuccess();
                 assertOwnersOnly(data, "after the first start");
-                assertTrue(Files.isDirectory(data.resolve("partitions").resolve("dirkms")), "the suffix partition");
+                assertTrue(Files.isDirectory(DataFolder.of(data).suffixPartition()), "the suffix partition");
             }
             log = server.text();
         }

@@ -43,6 +43,7 @@ import org.dirkms.schema.AttributeTypeDefinition;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.KmsSchema;
 import org.dirkms.schema.ObjectClassDefinition;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -87,7 +88,7 @@ class EmbeddedServerIT {
         assertEquals(KmsInterceptor.NAME, chain.get(schema + 1), chain.toString());
         assertSame(directory.server().kmsInterceptor(), directory.server().directoryService()
                 .getInterceptor(KmsInterceptor.NAME));
-        assertEquals(directory.dataDirectory().resolve("audit"), directory.server().kmsInterceptor().auditDirectory());
+        assertEquals(directory.dataFolder().audit(), directory.server().kmsInterceptor().auditDirectory());
         assertFalse(directory.server().directoryService().isAccessControlEnabled(), "the guard owns access control");
     }
 
@@ -161,9 +162,9 @@ class EmbeddedServerIT {
 
     @Test
     void generatedCredentialsAreOwnerOnlyAndTheDefaultPasswordFails() throws Exception {
-        Path data = directory.dataDirectory();
+        DataFolder data = directory.dataFolder();
         for (Path secret : List.of(directory.adminPasswordFile(), directory.agentPasswordFile(),
-                data.resolve("tls/server.p12"), data.resolve("tls/server.p12.pass"))) {
+                data.tlsKeyStore(), data.tlsKeyStorePassphrase())) {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)), secret.toString());
         }
         assertTrue(directory.adminPassword().length() >= 22, "at least 128 bits in Base64");

@@ -21,6 +21,7 @@ import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KmsSchema;
 import org.dirkms.schema.ObjectClassDefinition;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -96,7 +97,7 @@ class RestartIT {
     }
 
     private static Path findSchemaFile(Path data, String oid) throws Exception {
-        try (Stream<Path> files = Files.walk(data.resolve("partitions/schema"))) {
+        try (Stream<Path> files = Files.walk(DataFolder.of(data).schemaPartition())) {
             Path file = files.filter(path -> path.getFileName().toString().toLowerCase(Locale.ROOT)
                     .equals("m-oid=" + oid + ".ldif")).findFirst().orElse(null);
             assertFalse(file == null, "schema file of " + oid + " not found under " + data);

@@ -10,10 +10,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.dirkms.ds.audit.AuditLog;
 import org.dirkms.it.support.DirkmsRun;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.ServeProcess;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,8 +57,8 @@ class ServeAuditLogIT {
             // A value added twice: ApacheDS's ERR_54 line would show it; the shipped configuration silences it.
             Matcher url = LDAP_URL.matcher(banner);
             assertTrue(url.find(), banner);
-            LdapTools admin = LdapTools.against(url.group(1), data.resolve("tls/ca.crt"))
-                    .asWithPasswordFile("uid=admin,ou=system", data.resolve("admin.password")).withArguments("-ZZ");
+            LdapTools admin = LdapTools.against(url.group(1), DataFolder.of(data).caCertificate())
+                    .asWithPasswordFile("uid=admin,ou=system", DataFolder.of(data).adminPassword()).withArguments("-ZZ");
             String add = "dn: ou=People,dc=example,dc=com\nchangetype: modify\nadd: description\ndescription: "
                     + duplicate + "\n-\n";
             admin.modify(add).assertSuccess();
@@ -69,7 +69,7 @@ class ServeAuditLogIT {
         }
         assertEquals(0, DirkmsRun.of("audit", "verify", "--data", data.toString()).code(), "stopped and sound");
 
-        Files.delete(data.resolve("audit").resolve(AuditLog.FILE_NAME));
+        Files.delete(DataFolder.of(data).auditLog());
         DirkmsRun deleted = DirkmsRun.of("audit", "verify", "--data", data.toString());
         assertEquals(1, deleted.code(), deleted.toString());
         assertTrue(deleted.err().contains("audit.log is missing"), deleted.toString());
@@ -77,7 +77,7 @@ class ServeAuditLogIT {
         try (ServeProcess refused = ServeProcess.start(temporary, serveArguments(data))) {
             assertEquals(1, refused.awaitExit(), refused.stderr());
             String last = refused.stderr().strip().lines().reduce((first, second) -> second).orElse("");
-            assertTrue(last.startsWith("dirkms serve: the audit log " + data.resolve("audit/audit.log")
+            assertTrue(last.startsWith("dirkms serve: the audit log " + DataFolder.of(data).auditLog()
                     + " is broken at record 1: the log file") && last.contains("is missing but the directory anchors")
                     && last.contains("start once with --accept-broken-audit-log"), refused.stderr());
         }

@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.ServeProcess;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,10 +42,10 @@ class ServeCommandIT {
             String text = serve.awaitBanner();
             String ldapUrl = find(LDAP_URL, text);
             String ldapsUrl = find(LDAPS_URL, text);
-            assertEquals(data.resolve("admin.password").toString(), find(PASSWORD_FILE, text));
-            assertEquals(data.resolve("tls/ca.crt").toString(), find(CERTIFICATE, text));
+            assertEquals(DataFolder.of(data).adminPassword().toString(), find(PASSWORD_FILE, text));
+            assertEquals(DataFolder.of(data).caCertificate().toString(), find(CERTIFICATE, text));
             assertTrue(text.contains("admin DN:        uid=admin,ou=system"), text);
-            String password = Files.readString(data.resolve("admin.password"));
+            String password = Files.readString(DataFolder.of(data).adminPassword());
             assertTrue(!text.contains(password), "the banner must not show the password");
 
             Map<String, String> env = new HashMap<>();

@@ -10,8 +10,10 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.time.Clock;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 
@@ -23,10 +25,12 @@ import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapConnection;
 import org.apache.directory.ldap.client.api.LdapConnectionConfig;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.dist.KmsContext;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.ds.server.ServerStartException;
 import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -174,6 +178,20 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
             running();
         }
         return dataDirectory;
+    }
+
+    /** The data folder with the layout of its files (also while the server is stopped). */
+    public DataFolder dataFolder() {
+        return DataFolder.of(dataDirectory());
+    }
+
+    /**
+     * The KMS wiring over this directory ({@link KmsContext#of}): the agent's connection (StartTLS
+     * to the LDAP port, as {@code uid=kms-agent} with the data folder's password file), the CA
+     * services, the recovery key store of the data folder.
+     */
+    public KmsContext kms() {
+        return KmsContext.of(running(), Clock.systemUTC(), new SecureRandom());
     }
 
     /** {@code ldap://127.0.0.1:port}. */
@@ -342,9 +360,19 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
         return secureConnection(adminDn(), adminPassword());
     }
 
-    /** {@link #secureConnection} as the KMS agent. */
-    public LdapConnection secureAgentConnection() throws LdapException {
-        return secureConnection(agentDn(), agentPassword());
+    /**
+     * A new LDAPS connection bound as the KMS agent, opened the way the agent opens its own: by
+     * the KMS wiring ({@link #kms()}) at this server's LDAPS URL, with the data folder's password
+     * file, trusting this server's certificate.
+     */
+    public LdapNetworkConnection secureAgentConnection() throws LdapException {
+        try {
+            return kms().withUrl(ldapsUrl()).openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot trust " + tlsCertificateFile(), e);
+        }
     }
 
     private X509TrustManager trustingThisServer() {

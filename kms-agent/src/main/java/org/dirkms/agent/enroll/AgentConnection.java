@@ -14,6 +14,7 @@ import javax.net.ssl.TrustManagerFactory;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapConnectionConfig;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.schema.PasswordFile;
 
 /**
  * How the agent reaches the directory: a URL, the DN it binds as, the file holding its password
@@ -23,7 +24,7 @@ import org.apache.directory.ldap.client.api.LdapNetworkConnection;
  *
  * @param url {@code ldap://host:port} or {@code ldaps://host:port}
  * @param bindDn the agent's DN (a member of {@code cn=KMS Agents})
- * @param passwordFile the file whose first line is the agent's password
+ * @param passwordFile the file whose first line is the agent's password ({@link PasswordFile})
  * @param trustedCertificates PEM file of the certificate(s) that the server's certificate must chain to
  */
 public record AgentConnection(String url, String bindDn, Path passwordFile, Path trustedCertificates) {
@@ -59,7 +60,7 @@ public record AgentConnection(String url, String bindDn, Path passwordFile, Path
             if (!ldaps) {
                 connection.startTls();
             }
-            String password = Files.readString(passwordFile).lines().findFirst().orElse("");
+            String password = PasswordFile.readString(passwordFile);
             connection.bind(bindDn, password);
             return connection;
         } catch (LdapException | RuntimeException e) {

@@ -26,13 +26,17 @@ import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.GroupEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.Publication;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
+import org.dirkms.agent.directory.LdapCaRecords;
+import org.dirkms.agent.directory.LdapEnrollmentRecords;
 import org.dirkms.agent.enroll.EnrollmentCryptography.PackageItem;
 import org.dirkms.agent.enroll.EnrollmentCryptography.Wrapped;
 import org.dirkms.agent.enroll.EnrollmentResult.Outcome;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.CertificatePurpose;
+import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.RevocationReason;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -152,6 +156,27 @@ public final class EnrollmentService {
     public EnrollmentService(EnrollmentRecords records, CaService caService, CertificationAuthority ca,
             X509Certificate recoveryCertificate, Settings settings, Clock clock, java.security.SecureRandom random) {
         this(records, caService, ca, new KeysCryptography(recoveryCertificate, random), settings, clock);
+    }
+
+    /**
+     * The enrollment service over one LDAP connection: its records ({@link LdapEnrollmentRecords})
+     * and the CA's ({@link LdapCaRecords}) on {@code connection}, otherwise as
+     * {@link #EnrollmentService(EnrollmentRecords, CaService, CertificationAuthority, X509Certificate,
+     * Settings, Clock, java.security.SecureRandom)}. The one place an enrollment service is wired
+     * to the directory: the running agent makes one for each connection it opens, and the
+     * command line's composition root ({@code org.dirkms.dist.KmsContext}) delegates here.
+     */
+    public static EnrollmentService overLdap(LdapNetworkConnection connection, DirectoryLayout layout,
+            CertificationAuthority ca, X509Certificate recoveryCertificate, Settings settings, Clock clock,
+            java.security.SecureRandom random) {
+        return new EnrollmentService(new LdapEnrollmentRecords(connection, layout, clock),
+                new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random), ca,
+                recoveryCertificate, settings, clock, random);
+    }
+
+    /** The records this service works on (the running agent also writes its heartbeat through them). */
+    EnrollmentRecords records() {
+        return records;
     }
 
     EnrollmentService(EnrollmentRecords records, CaService caService, CertificationAuthority ca,

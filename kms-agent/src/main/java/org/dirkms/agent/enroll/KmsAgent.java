@@ -32,12 +32,9 @@ import org.apache.directory.api.ldap.model.message.SearchResultEntry;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
-import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.directory.EnrollmentRecords;
-import org.dirkms.agent.directory.LdapCaRecords;
-import org.dirkms.agent.directory.LdapEnrollmentRecords;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.ObjectClassNames;
@@ -191,14 +188,12 @@ public final class KmsAgent implements AutoCloseable {
     private synchronized void openWorkConnection() throws IOException, LdapException, GeneralSecurityException {
         closeQuietly(workConnection);
         LdapNetworkConnection connection = directory.open(Duration.ofMinutes(2).toMillis());
-        EnrollmentRecords enrollmentRecords = new LdapEnrollmentRecords(connection, layout, clock);
-        CaService caService = new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random);
-        EnrollmentService fresh = new EnrollmentService(enrollmentRecords, caService, ca, recoveryCertificate, settings,
+        EnrollmentService fresh = EnrollmentService.overLdap(connection, layout, ca, recoveryCertificate, settings,
                 clock, random);
         if (service != null) {
             fresh.adoptFrom(service); // enrollments waiting for the queue survive a reconnect
         }
-        this.records = enrollmentRecords;
+        this.records = fresh.records();
         this.service = fresh;
         this.workConnection = connection;
     }

@@ -1,5 +1,5 @@
 /**
- * The agent runtime of the KMS (issue 4): the enrollment state machine of a user
+ * The agent runtime of the KMS (README, "What the KMS answers"): the enrollment state machine of a user
  * ({@link org.dirkms.agent.enroll.EnrollmentService}: claim by test-and-set with a lease, keys,
  * certificates from the CA in this process or, when there is none, through the request queue
  * under {@code ou=Requests}, the encryption key archived before anything is published (before

@@ -3,8 +3,6 @@ package org.dirkms.agent.keys;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -29,14 +27,16 @@ import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.IssuanceRefusedException;
 import org.dirkms.agent.ca.IssuanceRequest;
 import org.dirkms.agent.ca.StandardTemplates;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.PasswordFile;
 
 /**
- * The key recovery agent's keys: a PKCS#12 file {@code <data>/recovery/key-recovery-agent.p12}
- * (mode 0600, its folder created 0700) holding every recovery key the KMS ever had, each with its
- * certificate issued by the CA with the {@link StandardTemplates#KEY_RECOVERY_AGENT} template,
- * and protected by a generated passphrase in {@code key-recovery-agent.pass} beside it
- * (mode 0600).
+ * The key recovery agent's keys: a PKCS#12 file in the data folder,
+ * {@link DataFolder#RECOVERY_KEY_STORE} (mode 0600, its folder created 0700), holding every
+ * recovery key the KMS ever had, each with its certificate issued by the CA with the
+ * {@link StandardTemplates#KEY_RECOVERY_AGENT} template, and protected by a generated passphrase
+ * in {@link DataFolder#RECOVERY_PASSPHRASE} beside it (mode 0600, the first line).
  *
  * <p>Old keys are kept when a new one is made ({@link #rotate}): a key archived years ago
  * stays recoverable with the key it was wrapped to. New archives use {@link #current()}.
@@ -46,12 +46,6 @@ import org.dirkms.schema.KeyAlgorithm;
  * passphrase. Instances are immutable snapshots of the file.
  */
 public final class RecoveryKeyStore {
-    /** The folder below the data folder. */
-    public static final String FOLDER = "recovery";
-    /** The key store file in {@link #FOLDER}. */
-    public static final String KEY_STORE_FILE = "key-recovery-agent.p12";
-    /** The passphrase file in {@link #FOLDER}. */
-    public static final String PASSPHRASE_FILE = "key-recovery-agent.pass";
     private static final String ALIAS_PREFIX = "recovery-";
 
     private final Path file;
@@ -65,19 +59,9 @@ public final class RecoveryKeyStore {
         this.chains = List.copyOf(chains);
     }
 
-    /** The key store file of the data folder {@code dataDirectory}. */
-    public static Path keyStoreFile(Path dataDirectory) {
-        return dataDirectory.resolve(FOLDER).resolve(KEY_STORE_FILE);
-    }
-
-    /** The passphrase file of the data folder {@code dataDirectory}. */
-    public static Path passphraseFile(Path dataDirectory) {
-        return dataDirectory.resolve(FOLDER).resolve(PASSPHRASE_FILE);
-    }
-
     /** True if the data folder has a recovery key store. */
-    public static boolean exists(Path dataDirectory) {
-        return Files.exists(keyStoreFile(dataDirectory));
+    public static boolean exists(DataFolder data) {
+        return Files.exists(data.recoveryKeyStore());
     }
 
     /**
@@ -88,14 +72,14 @@ public final class RecoveryKeyStore {
      * @throws IllegalStateException if the key store exists already, or cannot be written
      * @throws IssuanceRefusedException if the CA refuses the certificate (nothing is written then)
      */
-    public static RecoveryKeyStore create(Path dataDirectory, CertificationAuthority ca, String subjectDn,
+    public static RecoveryKeyStore create(DataFolder data, CertificationAuthority ca, String subjectDn,
             KeyAlgorithm algorithm, SecureRandom random) throws IssuanceRefusedException {
-        Path file = keyStoreFile(dataDirectory);
+        Path file = data.recoveryKeyStore();
         if (Files.exists(file)) {
             throw new IllegalStateException("the recovery key store " + file + " already exists; refusing to overwrite it");
         }
         Entry entry = newEntry(ca, subjectDn, algorithm, random);
-        char[] passphrase = createOrReadPassphrase(dataDirectory, random);
+        char[] passphrase = createOrReadPassphrase(data, random);
         try {
             write(file, passphrase, List.of(entry));
         } finally {
@@ -110,8 +94,8 @@ public final class RecoveryKeyStore {
      * @throws IllegalArgumentException if it is missing, damaged, holds no recovery key, or its
      *         passphrase file is missing or wrong (the message names the file, never the passphrase)
      */
-    public static RecoveryKeyStore open(Path dataDirectory) {
-        return open(keyStoreFile(dataDirectory), passphraseFile(dataDirectory));
+    public static RecoveryKeyStore open(DataFolder data) {
+        return open(data.recoveryKeyStore(), data.recoveryPassphrase());
     }
 
     /**
@@ -119,7 +103,7 @@ public final class RecoveryKeyStore {
      * {@code passphraseFile}: a copy kept away from the data folder (the archive checker and
      * recovery may run where the server's data folder is not).
      *
-     * @throws IllegalArgumentException as {@link #open(Path)}
+     * @throws IllegalArgumentException as {@link #open(DataFolder)}
      */
     public static RecoveryKeyStore open(Path file, Path passphraseFile) {
         char[] passphrase = readPassphraseFile(passphraseFile);
@@ -166,9 +150,9 @@ public final class RecoveryKeyStore {
      *
      * @throws IssuanceRefusedException if the key store must be made and the CA refuses
      */
-    public static RecoveryKeyStore openOrCreate(Path dataDirectory, CertificationAuthority ca, String subjectDn,
+    public static RecoveryKeyStore openOrCreate(DataFolder data, CertificationAuthority ca, String subjectDn,
             KeyAlgorithm algorithm, SecureRandom random) throws IssuanceRefusedException {
-        return exists(dataDirectory) ? open(dataDirectory) : create(dataDirectory, ca, subjectDn, algorithm, random);
+        return exists(data) ? open(data) : create(data, ca, subjectDn, algorithm, random);
     }
 
     /**
@@ -177,10 +161,10 @@ public final class RecoveryKeyStore {
      *
      * @throws IssuanceRefusedException if the CA refuses the certificate (nothing is written then)
      */
-    public RecoveryKeyStore rotate(Path dataDirectory, CertificationAuthority ca, String subjectDn, KeyAlgorithm algorithm,
+    public RecoveryKeyStore rotate(DataFolder data, CertificationAuthority ca, String subjectDn, KeyAlgorithm algorithm,
             SecureRandom random) throws IssuanceRefusedException {
-        if (!keyStoreFile(dataDirectory).equals(file)) {
-            throw new IllegalArgumentException("this key store is " + file + ", not the one of " + dataDirectory);
+        if (!data.recoveryKeyStore().equals(file)) {
+            throw new IllegalArgumentException("this key store is " + file + ", not the one of " + data.root());
         }
         Entry added = newEntry(ca, subjectDn, algorithm, random);
         List<Entry> entries = new ArrayList<>();
@@ -188,7 +172,7 @@ public final class RecoveryKeyStore {
         for (int i = 0; i < keys.size(); i++) {
             entries.add(new Entry(keys.get(i), chains.get(i)));
         }
-        char[] passphrase = readPassphrase(dataDirectory);
+        char[] passphrase = readPassphraseFile(data.recoveryPassphrase());
         try {
             write(file, passphrase, entries);
         } finally {
@@ -277,7 +261,7 @@ public final class RecoveryKeyStore {
                         entry.chain().toArray(new Certificate[0]));
             }
             Files.deleteIfExists(temporary);
-            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(DataFolder.FILE_MODE));
             try (OutputStream out = Files.newOutputStream(temporary)) {
                 store.store(out, passphrase);
             }
@@ -291,23 +275,23 @@ public final class RecoveryKeyStore {
      * Reuses a passphrase file left by a start that died before its key store was written;
      * otherwise writes a new one: 256 random bits, base64url, mode 0600.
      */
-    private static char[] createOrReadPassphrase(Path dataDirectory, SecureRandom random) {
-        Path passphraseFile = passphraseFile(dataDirectory);
+    private static char[] createOrReadPassphrase(DataFolder data, SecureRandom random) {
+        Path passphraseFile = data.recoveryPassphrase();
         if (Files.exists(passphraseFile)) {
-            return readPassphrase(dataDirectory);
+            return readPassphraseFile(passphraseFile);
         }
         Path folder = passphraseFile.getParent();
         byte[] secret = new byte[32];
         random.nextBytes(secret);
         byte[] text = (Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n").getBytes(StandardCharsets.US_ASCII);
         Arrays.fill(secret, (byte) 0);
-        Path temporary = passphraseFile.resolveSibling(PASSPHRASE_FILE + ".new");
+        Path temporary = passphraseFile.resolveSibling(passphraseFile.getFileName() + ".new");
         try {
             if (!Files.isDirectory(folder)) {
-                Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(DataFolder.FOLDER_MODE));
             }
             Files.deleteIfExists(temporary);
-            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(DataFolder.FILE_MODE));
             Files.write(temporary, text);
             move(temporary, passphraseFile);
         } catch (IOException e) {
@@ -316,37 +300,22 @@ public final class RecoveryKeyStore {
         } finally {
             Arrays.fill(text, (byte) 0);
         }
-        return readPassphrase(dataDirectory);
+        return readPassphraseFile(passphraseFile);
     }
 
-    private static char[] readPassphrase(Path dataDirectory) {
-        return readPassphraseFile(passphraseFile(dataDirectory));
-    }
-
+    /** The passphrase: the first line of {@code passphraseFile} ({@link PasswordFile}). */
     private static char[] readPassphraseFile(Path passphraseFile) {
-        byte[] bytes;
+        char[] passphrase;
         try {
-            bytes = Files.readAllBytes(passphraseFile);
+            passphrase = PasswordFile.read(passphraseFile);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read the recovery passphrase file " + passphraseFile + ": "
                     + e.getClass().getSimpleName(), e);
         }
-        try {
-            int end = 0;
-            while (end < bytes.length && bytes[end] != '\n' && bytes[end] != '\r') {
-                end++;
-            }
-            if (end == 0) {
-                throw new IllegalArgumentException("the recovery passphrase file " + passphraseFile + " is empty");
-            }
-            CharBuffer chars = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(bytes, 0, end));
-            char[] passphrase = new char[chars.remaining()];
-            chars.get(passphrase);
-            Arrays.fill(chars.array(), '\0');
-            return passphrase;
-        } finally {
-            Arrays.fill(bytes, (byte) 0);
+        if (passphrase.length == 0) {
+            throw new IllegalArgumentException("the recovery passphrase file " + passphraseFile + " is empty");
         }
+        return passphrase;
     }
 
     private static void move(Path from, Path to) throws IOException {

@@ -20,6 +20,7 @@ import org.dirkms.agent.keys.KeyPairFactory;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.agent.keys.TestPki;
 import org.dirkms.schema.ContentEncryptionAlgorithm;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.KeyAlgorithm;
 import org.dirkms.schema.MessageFormat;
 import org.dirkms.schema.PackageFormat;
@@ -51,7 +52,7 @@ class EnrollmentKeyMaterialTest {
     static void setUp() throws Exception {
         ExternalTools.require("openssl", "openssl");
         pki = TestPki.create();
-        recovery = RecoveryKeyStore.create(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM);
+        recovery = RecoveryKeyStore.create(DataFolder.of(data), pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM);
         enrollment = new EnrollmentKeyMaterial(pki.ca(), new KeyArchiver(recovery.current().certificate(), TestPki.RANDOM),
                 TestPki.RANDOM);
     }

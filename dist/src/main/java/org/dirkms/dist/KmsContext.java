@@ -1,0 +1,247 @@
+package org.dirkms.dist;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.archive.KeyRecoverer;
+import org.dirkms.agent.ca.CaService;
+import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.ca.IssuanceRefusedException;
+import org.dirkms.agent.ca.KeyStorePassphrase;
+import org.dirkms.agent.directory.LdapCaRecords;
+import org.dirkms.agent.directory.LdapEnrollmentRecords;
+import org.dirkms.agent.enroll.AgentConnection;
+import org.dirkms.agent.enroll.ArchiveAudit;
+import org.dirkms.agent.enroll.EnrollmentService;
+import org.dirkms.agent.enroll.KmsAgent;
+import org.dirkms.agent.keys.RecoveryKeyStore;
+import org.dirkms.ds.server.DirectoryServer;
+import org.dirkms.schema.DataFolder;
+import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.KeyAlgorithm;
+
+/**
+ * The composition root of the KMS side of dirkms: from where the KMS keeps its files (a
+ * {@link DataFolder}), the directory tree ({@link DirectoryLayout}) and how the agent reaches
+ * the directory ({@link AgentConnection}: as the KMS agent), it makes every object the commands and the embedded
+ * server wire together — the agent's protected connection, the CA services over it, a CA opened
+ * from its key store, the recovery key store, the enrollment service, the running agent and the
+ * archive check — so that each is built in this one place. {@code dirkms serve}, {@code agent},
+ * {@code enroll}, {@code ca}, {@code archive}, {@code audit} and {@code roles}, and the
+ * integration tests, all take their objects from here.
+ *
+ * <p>Immutable; the clock and the random source are injected (tests pass their own).
+ */
+public final class KmsContext {
+    /** How long one operation of a command or of the CA's schedule may wait for the directory's answer. */
+    public static final long OPERATION_TIMEOUT_MILLIS = 30_000;
+    /** The RDN the key recovery agent's certificate has, below {@code ou=KMS}. */
+    public static final String RECOVERY_AGENT_RDN = "cn=Key Recovery Agent";
+    /** The algorithm of a recovery key the KMS makes itself. */
+    public static final KeyAlgorithm RECOVERY_KEY_ALGORITHM = KeyAlgorithm.EC_P384;
+
+    private final DataFolder data;
+    private final DirectoryLayout layout;
+    private final AgentConnection connection;
+    private final Clock clock;
+    private final SecureRandom random;
+
+    /**
+     * @param data       where the KMS keeps its files (CA and recovery key stores, passwords)
+     * @param layout     the directory tree below the suffix
+     * @param connection how the agent reaches the directory
+     * @param clock      the time of every record and certificate
+     * @param random     the source of every key, serial and token
+     */
+    public KmsContext(DataFolder data, DirectoryLayout layout, AgentConnection connection, Clock clock,
+            SecureRandom random) {
+        this.data = Objects.requireNonNull(data, "data");
+        this.layout = Objects.requireNonNull(layout, "layout");
+        this.connection = Objects.requireNonNull(connection, "connection");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.random = Objects.requireNonNull(random, "random");
+    }
+
+    /**
+     * The context of a server running in this process: the agent binds as the server's
+     * {@code uid=kms-agent} with the data folder's password file, over StartTLS to the server's
+     * LDAP port, trusting the certificate the server's clients trust.
+     */
+    public static KmsContext of(DirectoryServer server, Clock clock, SecureRandom random) {
+        return new KmsContext(server.dataFolder(), server.layout(), new AgentConnection(server.ldapUrl(),
+                server.kmsAgentDn(), server.kmsAgentPasswordFile(), server.tlsCertificateFile()), clock, random);
+    }
+
+    /** The same context reaching the directory through {@code other} (another URL, identity or trust). */
+    public KmsContext withConnection(AgentConnection other) {
+        return new KmsContext(data, layout, other, clock, random);
+    }
+
+    /** The same context reaching the directory at {@code url}, as the same identity with the same trust. */
+    public KmsContext withUrl(String url) {
+        return withConnection(new AgentConnection(url, connection.bindDn(), connection.passwordFile(),
+                connection.trustedCertificates()));
+    }
+
+    /** Where the KMS keeps its files. */
+    public DataFolder dataFolder() {
+        return data;
+    }
+
+    /** The directory tree below the suffix. */
+    public DirectoryLayout layout() {
+        return layout;
+    }
+
+    /**
+     * How commands of this context reach the directory: as the KMS agent, except for
+     * {@code audit verify}, which reads the audit anchor as the directory superuser.
+     */
+    public AgentConnection connection() {
+        return connection;
+    }
+
+    /** The clock. */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** The random source. */
+    public SecureRandom random() {
+        return random;
+    }
+
+    /**
+     * Opens a protected connection (LDAPS, or StartTLS before the bind) bound as
+     * {@link #connection()}'s identity; the caller closes it.
+     *
+     * @param timeoutMillis how long an operation may wait; 0 for no limit
+     */
+    public LdapNetworkConnection openConnection(long timeoutMillis)
+            throws IOException, LdapException, GeneralSecurityException {
+        return connection.open(timeoutMillis);
+    }
+
+    /** The certificate services over {@code directory}. */
+    public CaService caService(LdapNetworkConnection directory) {
+        return new CaService(new LdapCaRecords(directory, layout, clock), layout, clock, random);
+    }
+
+    /** True if the data folder holds the key store of the CA called {@code caName}. */
+    public boolean hasCaKeyStore(String caName) {
+        return Files.exists(data.caKeyStore(caName));
+    }
+
+    /**
+     * Opens the CA called {@code caName}: its entry from the directory, its key from the data
+     * folder's key store with the passphrase in the data folder's passphrase file.
+     *
+     * @throws IOException if there is no key store for it in the data folder
+     */
+    public CertificationAuthority openCa(LdapNetworkConnection directory, String caName) throws IOException {
+        return openCa(directory, caName, data.caPassphrase(caName));
+    }
+
+    /**
+     * Opens the CA called {@code caName} with the passphrase in the first line of {@code passphraseFile}.
+     *
+     * @throws IOException if there is no key store for it in the data folder
+     */
+    public CertificationAuthority openCa(LdapNetworkConnection directory, String caName, Path passphraseFile)
+            throws IOException {
+        Path keyStore = data.caKeyStore(caName);
+        if (!Files.exists(keyStore)) {
+            throw new IOException("there is no CA key store " + keyStore + ": run the agent where the CA's key is"
+                    + " (--data), or make the CA with 'dirkms ca init'");
+        }
+        KeyStorePassphrase passphrase = KeyStorePassphrase.fromFile(passphraseFile);
+        try {
+            CaService service = caService(directory);
+            return service.open(service.caDn(caName), keyStore, passphrase,
+                    CertificationAuthority.Publication.ldapOnly());
+        } finally {
+            passphrase.destroy();
+        }
+    }
+
+    /** The subject DN of the recovery key certificates the KMS makes: {@value #RECOVERY_AGENT_RDN} under {@code ou=KMS}. */
+    public String recoveryAgentDn() {
+        return RECOVERY_AGENT_RDN + "," + layout.kms();
+    }
+
+    /**
+     * The data folder's recovery key store, made when missing with a first key certified by
+     * {@code ca}: what {@code dirkms serve} and an agent with the CA do at start.
+     *
+     * @throws IssuanceRefusedException if the key store must be made and the CA refuses
+     */
+    public RecoveryKeyStore recoveryKeyStore(CertificationAuthority ca) throws IssuanceRefusedException {
+        return RecoveryKeyStore.openOrCreate(data, ca, recoveryAgentDn(), RECOVERY_KEY_ALGORITHM, random);
+    }
+
+    /**
+     * The data folder's recovery key store as it is.
+     *
+     * @throws IllegalArgumentException if it is missing or cannot be opened (the message names the file)
+     */
+    public RecoveryKeyStore openRecoveryKeyStore() {
+        return RecoveryKeyStore.open(data);
+    }
+
+    /**
+     * Adds a new recovery key to the data folder's store, certified by {@code ca}; earlier keys stay.
+     *
+     * @throws IssuanceRefusedException if the CA refuses the certificate
+     */
+    public RecoveryKeyStore rotateRecoveryKey(CertificationAuthority ca) throws IssuanceRefusedException {
+        return openRecoveryKeyStore().rotate(data, ca, recoveryAgentDn(), RECOVERY_KEY_ALGORITHM, random);
+    }
+
+    /** The agent's settings: its identity, a process-unique claim owner, {@code lease}; packages last 7 days. */
+    public EnrollmentService.Settings agentSettings(Duration lease) {
+        EnrollmentService.Settings defaults = EnrollmentService.Settings.defaults(connection.bindDn(), random);
+        return new EnrollmentService.Settings(defaults.agentDn(), defaults.owner(), lease, defaults.packageLifetime());
+    }
+
+    /** The agent's default settings (lease {@link EnrollmentService#DEFAULT_LEASE}). */
+    public EnrollmentService.Settings agentSettings() {
+        return agentSettings(EnrollmentService.DEFAULT_LEASE);
+    }
+
+    /** The enrollment records (users, groups, servers, archive) over {@code directory}. */
+    public LdapEnrollmentRecords enrollmentRecords(LdapNetworkConnection directory) {
+        return new LdapEnrollmentRecords(directory, layout, clock);
+    }
+
+    /**
+     * The enrollment service over {@code directory}: it issues with {@code ca} (null: through the
+     * request queue) and archives to {@code recoveryCertificate}.
+     */
+    public EnrollmentService enrollmentService(LdapNetworkConnection directory, CertificationAuthority ca,
+            X509Certificate recoveryCertificate, EnrollmentService.Settings settings) {
+        return EnrollmentService.overLdap(directory, layout, ca, recoveryCertificate, settings, clock, random);
+    }
+
+    /**
+     * A KMS agent (not started) over this context's connection.
+     *
+     * @param ca the CA in this process, or null: certificates then come through the request queue
+     */
+    public KmsAgent agent(CertificationAuthority ca, X509Certificate recoveryCertificate,
+            EnrollmentService.Settings settings, int workers, Duration sweep) {
+        return new KmsAgent(connection, layout, ca, recoveryCertificate, settings, clock, random, workers, sweep);
+    }
+
+    /** The archive check over {@code directory}, unwrapping with {@code recoverer}'s keys. */
+    public ArchiveAudit archiveAudit(LdapNetworkConnection directory, KeyRecoverer recoverer) {
+        return new ArchiveAudit(enrollmentRecords(directory), new LdapCaRecords(directory, layout, clock), recoverer);
+    }
+}
