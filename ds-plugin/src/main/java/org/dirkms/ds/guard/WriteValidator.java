@@ -48,7 +48,7 @@ import org.dirkms.schema.RequestState;
  * <li>a new {@code kmsCertificateRequest} or {@code kmsRecoveryRequest} made by an
  * administrator starts {@code pending};</li>
  * <li>certificates ({@code userCertificate}, {@code cACertificate},
- * {@code kmsTransportCertificate}), CRLs ({@code certificateRevocationList},
+ * {@code kmsTransportCertificate}, a claim's {@code kmsSupersededCertificate}), CRLs ({@code certificateRevocationList},
  * {@code authorityRevocationList}, {@code deltaRevocationList}), RFC 4523 section 2.3
  * {@code crossCertificatePair}, the PKCS#7 {@code userSMIMECertificate}, and the PKCS#10
  * {@code kmsSigningRequest}, {@code kmsDeliveryKey} and {@code kmsPkcs10Request} (whose
@@ -70,7 +70,8 @@ public final class WriteValidator {
     public static final String ONE_SERVER_MESSAGE = "an administrative group has at most one KMS server: "
             + ASSIGNED_SERVER + " already has a value; replace it instead of adding a second one";
 
-    private static final Set<String> CERTIFICATES = lower(USER_CERTIFICATE, CA_CERTIFICATE, TRANSPORT_CERTIFICATE);
+    private static final Set<String> CERTIFICATES = lower(USER_CERTIFICATE, CA_CERTIFICATE, TRANSPORT_CERTIFICATE,
+            SUPERSEDED_CERTIFICATE);
     private static final Set<String> CRLS = lower(CERTIFICATE_REVOCATION_LIST, AUTHORITY_REVOCATION_LIST,
             DELTA_REVOCATION_LIST);
     private static final Set<String> PKCS10 = lower(SIGNING_REQUEST, PKCS10_REQUEST, DELIVERY_KEY);

@@ -137,7 +137,9 @@ class CaDirectoryIT {
         // then its two requests queued at the names the claim derives.
         LdapEnrollmentRecords enrollment = new LdapEnrollmentRecords(connection, directory.layout());
         String claim = "it-agent #1";
-        assertTrue(enrollment.claim(aliceDn, EnrollmentState.REQUESTED, claim, Instant.now().plusSeconds(300)));
+        assertTrue(enrollment.claim(aliceDn, EnrollmentState.REQUESTED,
+                org.dirkms.agent.directory.Claim.of(claim, Instant.now().plusSeconds(300).truncatedTo(
+                        java.time.temporal.ChronoUnit.SECONDS))));
         String good = enrollment.requestDn(aliceDn, claim, "signing");
         String weak = enrollment.requestDn(aliceDn, claim, "encryption");
         enrollment.queueRequest(good, StandardTemplates.SMIME_SIGNATURE, aliceDn, request(ec()));

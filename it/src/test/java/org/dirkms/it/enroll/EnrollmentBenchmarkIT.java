@@ -188,7 +188,9 @@ class EnrollmentBenchmarkIT {
                 new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, "kmsEnrollmentState", "requested"),
                 new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, "kmsEnrollmentState", "in-progress"),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsClaimedBy", "plain client"),
-                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsLeaseExpires", expires));
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsLeaseExpires", expires),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsSupersededCertificate"),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsReplacedAttempt"));
         String rdn = dn.substring(0, dn.indexOf(','));
         Entry archive = new DefaultEntry("cn=plain-" + rdn.substring(4) + "," + directory.layout().keyArchive());
         archive.add("objectClass", "top", "kmsArchivedKey");
@@ -210,6 +212,8 @@ class EnrollmentBenchmarkIT {
         }
         connection.modify(dn,
                 new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, "kmsClaimedBy", "plain client"),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsSupersededCertificate"),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsReplacedAttempt"),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
                         new DefaultAttribute("userCertificate;binary", certificate, certificate.clone())),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "userSMIMECertificate",

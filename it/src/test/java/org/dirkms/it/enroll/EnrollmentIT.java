@@ -33,6 +33,7 @@ import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.directory.Claim;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
 import org.dirkms.agent.enroll.EnrollmentResult;
@@ -305,10 +306,11 @@ class EnrollmentIT {
     void aSecondRequestWhileInProgressIsRefusedByTheDirectory() throws Exception {
         String dn = addUser("busy", "busy@example.com");
         request(dn, null);
-        assertTrue(records.claim(dn, org.dirkms.schema.EnrollmentState.REQUESTED, "another agent",
-                clock.instant().plus(Duration.ofMinutes(5))), "the test-and-set claims a requested user");
-        assertFalse(records.claim(dn, org.dirkms.schema.EnrollmentState.REQUESTED, "a third agent",
-                clock.instant().plus(Duration.ofMinutes(5))), "a second claim loses the test-and-set");
+        Instant lease = clock.instant().plus(Duration.ofMinutes(5)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        assertTrue(records.claim(dn, org.dirkms.schema.EnrollmentState.REQUESTED, Claim.of("another agent #1", lease)),
+                "the test-and-set claims a requested user");
+        assertFalse(records.claim(dn, org.dirkms.schema.EnrollmentState.REQUESTED, Claim.of("a third agent #1", lease)),
+                "a second claim loses the test-and-set");
         LdapTools.Result again = admin().modify("dn: " + dn + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
                 + "kmsEnrollmentState: requested\n-\n");
         assertEquals(53, again.exitCode(), "unwillingToPerform: " + again.stderr());
@@ -425,11 +427,12 @@ class EnrollmentIT {
         for (X509Certificate old : first) {
             assertNull(before.getRevokedCertificate(old.getSerialNumber()), "the agent died before revoking");
         }
-        String claim = published.get("kmsClaimedBy").getString();
+        assertNotNull(published.get("kmsClaimedBy"), "the claim stays while its work is left");
+        java.util.Set<java.math.BigInteger> left = supersededSerials(published);
         for (X509Certificate old : first) {
-            assertTrue(claim.contains(old.getSerialNumber().toString(16)),
-                    "the entry still names what is left to revoke: " + claim);
+            assertTrue(left.contains(old.getSerialNumber()), "the entry still names what is left to revoke: " + left);
         }
+        assertEquals(first.size(), left.size(), "and nothing else: " + left);
         assertTrue(records.claimedUsersIn(org.dirkms.schema.EnrollmentState.ENROLLED).stream()
                 .anyMatch(u -> u.dn().equalsIgnoreCase(dn)), "the agent's reconcile and sweep find the user");
 
@@ -592,5 +595,21 @@ class EnrollmentIT {
             String sample = java.nio.file.Files.readString(ProjectFiles.file("ldif/samples/40-revoke-user.ldif"));
             return sample.replace("uid=jdoe,ou=People,dc=example,dc=com", dn);
         }
+    }
+
+    /**
+     * The serials of the certificates the claim on {@code user} still names
+     * ({@code kmsSupersededCertificate}, DER): what is left to revoke.
+     */
+    static java.util.Set<java.math.BigInteger> supersededSerials(Entry user) throws Exception {
+        java.util.Set<java.math.BigInteger> serials = new java.util.LinkedHashSet<>();
+        org.apache.directory.api.ldap.model.entry.Attribute values = user.get("kmsSupersededCertificate");
+        if (values != null) {
+            for (org.apache.directory.api.ldap.model.entry.Value value : values) {
+                serials.add(((X509Certificate) CertificateFactory.getInstance("X.509")
+                        .generateCertificate(new java.io.ByteArrayInputStream(value.getBytes()))).getSerialNumber());
+            }
+        }
+        return serials;
     }
 }

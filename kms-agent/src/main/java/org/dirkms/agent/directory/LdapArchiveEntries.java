@@ -45,7 +45,7 @@ final class LdapArchiveEntries {
     }
 
     String dn(String userDn, String attempt) {
-        String material = userDn.toLowerCase(java.util.Locale.ROOT).replaceAll("\\s*([,=+])\\s*", "$1") + "\n"
+        String material = DistinguishedNames.normal(userDn) + "\n"
                 + attempt;
         try {
             byte[] digest = java.security.MessageDigest.getInstance("SHA-256")

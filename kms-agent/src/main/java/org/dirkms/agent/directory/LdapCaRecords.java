@@ -5,8 +5,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.directory.api.ldap.codec.api.BinaryAttributeDetector;
-import org.apache.directory.api.ldap.codec.api.ConfigurableBinaryAttributeDetector;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.CaState;
@@ -32,12 +30,7 @@ public final class LdapCaRecords implements CaRecords {
      * as UTF-8 when the connection has not loaded the server's schema.
      */
     public LdapCaRecords(LdapNetworkConnection connection, DirectoryLayout layout, Clock clock) {
-        BinaryAttributeDetector detector = connection.getConfig().getBinaryAttributeDetector();
-        if (detector instanceof ConfigurableBinaryAttributeDetector configurable) {
-            configurable.addBinaryAttribute(AttributeNames.PKCS10_REQUEST, AttributeNames.SIGNING_REQUEST,
-                    AttributeNames.CA_CERTIFICATE, AttributeNames.CERTIFICATE_REVOCATION_LIST,
-                    AttributeNames.USER_CERTIFICATE);
-        }
+        LdapEntries.declareBinaryAttributes(connection);
         this.entries = new LdapEntries(connection);
         this.caEntries = new LdapCaEntries(entries, layout);
         this.templateEntries = new LdapTemplateEntries(entries, layout);

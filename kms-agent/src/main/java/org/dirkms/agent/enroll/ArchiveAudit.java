@@ -19,6 +19,7 @@ import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.archive.KeyRecoveryException;
 import org.dirkms.agent.directory.CaRecords;
+import org.dirkms.agent.directory.DistinguishedNames;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
@@ -31,7 +32,7 @@ import org.dirkms.schema.EnrollmentState;
  * finding naming the DNs concerned and never a key, a wrapped key or any other secret.
  *
  * <p>What counts as a problem follows the agent's own semantics ({@link EnrollmentService},
- * {@link ClaimLineage}):
+ * docs/state-machines.md):
  * <ul>
  * <li>{@link Problem#UNRECOVERABLE}: a record that does not unwrap with any recovery key given
  * (unknown recovery key, damaged CMS, not a private key);</li>
@@ -178,7 +179,7 @@ public final class ArchiveAudit {
         Map<ByteBuffer, Set<String>> publishers = new LinkedHashMap<>();
         for (UserEntry user : records.usersInState(EnrollmentState.values())) {
             Published published = published(user, findings);
-            users.put(AgentScope.normal(user.dn()), published);
+            users.put(DistinguishedNames.normal(user.dn()), published);
             for (Certificate certificate : published.all()) {
                 publishers.computeIfAbsent(certificate.key(), k -> new LinkedHashSet<>()).add(user.dn());
             }
@@ -188,7 +189,7 @@ public final class ArchiveAudit {
         // never deleted over LDAP: every DN listed on a user read above is in this listing.
         Set<String> recordDns = new java.util.HashSet<>();
         for (ArchivedKeyEntry record : archive) {
-            recordDns.add(AgentScope.normal(record.dn()));
+            recordDns.add(DistinguishedNames.normal(record.dn()));
         }
         Map<ByteBuffer, List<ArchivedKeyEntry>> archivedCertificates = new LinkedHashMap<>();
         int unwrapped = 0;
@@ -217,7 +218,7 @@ public final class ArchiveAudit {
                 }
             }
             for (String listed : user.entry().archiveRecords()) {
-                if (!recordDns.contains(AgentScope.normal(listed))) {
+                if (!recordDns.contains(DistinguishedNames.normal(listed))) {
                     findings.add(new Finding(Problem.MISSING_HISTORY, List.of(listed, user.entry().dn()),
                             user.entry().dn() + ": the archive record " + listed + " its kmsArchiveRecord lists no longer"
                                     + " exists: the key of an encryption certificate once published for the user"
@@ -327,7 +328,7 @@ public final class ArchiveAudit {
      */
     private Optional<Finding> orphan(ArchivedKeyEntry record, Certificate certificate, Map<String, Published> users,
             CrlCache crls) {
-        Published owner = users.get(AgentScope.normal(record.owner()));
+        Published owner = users.get(DistinguishedNames.normal(record.owner()));
         if (owner != null && keptOnPurpose(owner, certificate, crls)) {
             return Optional.empty();
         }

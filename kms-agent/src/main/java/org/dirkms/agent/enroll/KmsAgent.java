@@ -34,6 +34,7 @@ import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.directory.DirectoryAccessException;
+import org.dirkms.agent.directory.DistinguishedNames;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
@@ -266,7 +267,7 @@ public final class KmsAgent implements AutoCloseable {
         String serverDn = servers.isEmpty() ? null : servers.get(0);
         byte[] cookie = null;
         if (serverDn != null) {
-            cookie = records.servers().stream().filter(s -> AgentScope.normal(s.dn()).equals(serverDn))
+            cookie = records.servers().stream().filter(s -> DistinguishedNames.same(s.dn(), serverDn))
                     .map(EnrollmentRecords.ServerEntry::syncCookie).filter(java.util.Objects::nonNull).findFirst()
                     .orElse(null);
         } else {
@@ -324,7 +325,7 @@ public final class KmsAgent implements AutoCloseable {
 
     /** Queues {@code dn}; a user already queued or being handled is handled again afterwards, once. */
     private void submit(String dn) {
-        String key = AgentScope.normal(dn);
+        String key = DistinguishedNames.normal(dn);
         Boolean previous = pending.put(key, Boolean.TRUE);
         if (previous != null) {
             return; // queued, or running: the running handler sees the mark and runs again
