@@ -227,7 +227,7 @@ public final class KmsContext {
      */
     public EnrollmentService enrollmentService(LdapNetworkConnection directory, CertificationAuthority ca,
             X509Certificate recoveryCertificate, EnrollmentService.Settings settings) {
-        return EnrollmentService.overLdap(directory, layout, ca, recoveryCertificate, settings, clock, random);
+        return EnrollmentService.overLdap(directory, layout, java.util.Optional.ofNullable(ca), recoveryCertificate, settings, clock, random);
     }
 
     /**

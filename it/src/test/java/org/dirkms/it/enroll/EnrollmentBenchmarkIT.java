@@ -117,7 +117,7 @@ class EnrollmentBenchmarkIT {
         List<String> plainDns = addUsers("p" + tag, users, true);
 
         RecordingRecords records = new RecordingRecords(new LdapEnrollmentRecords(connection, directory.layout()));
-        EnrollmentService service = new EnrollmentService(records, caService, ca, recovery.current().certificate(),
+        EnrollmentService service = EnrollmentService.issuing(records, caService, ca, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), Clock.systemUTC(), RANDOM);
         // Warm-up outside the measurement: class loading and JIT of the whole path.
         List<String> warm = addUsers("w" + tag, 10, false);

@@ -97,7 +97,7 @@ class EnrollmentIT {
     }
 
     private static EnrollmentService newService(EnrollmentService.Settings settings) {
-        return new EnrollmentService(records, caService, ca, recovery.current().certificate(), settings, clock, RANDOM);
+        return EnrollmentService.issuing(records, caService, ca, recovery.current().certificate(), settings, clock, RANDOM);
     }
 
     /** A KMS administrator: enrolls, revokes, creates administrative groups. */

@@ -222,7 +222,7 @@ class QueuedEnrollmentIT {
     @Test
     void aWaitingEnrollmentWhoseAgentDiedIsTakenOverWithoutOrphansOrStaleRequests() throws Exception {
         MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
-        EnrollmentService dead = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+        EnrollmentService dead = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         String dn = requestNewUser("takeover", "takeover@example.com", null);
         assertEquals(EnrollmentResult.Outcome.QUEUED, dead.handle(dn).outcome(), "the first agent queues and dies");
@@ -232,7 +232,7 @@ class QueuedEnrollmentIT {
 
         // Another agent (the restarted one: a new process, a new owner) finds the claim under a
         // valid lease and leaves it; after the lease it takes over.
-        EnrollmentService successor = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+        EnrollmentService successor = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         assertEquals(EnrollmentResult.Outcome.NOTHING, successor.handle(dn).outcome(), "the lease is still valid");
         clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
@@ -272,9 +272,9 @@ class QueuedEnrollmentIT {
     @Test
     void aWaitingEnrollmentRenewsItsLeaseSoThatASlowCaLetsNoOtherAgentTakeItOver() throws Exception {
         MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
-        EnrollmentService holder = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+        EnrollmentService holder = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
-        EnrollmentService other = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+        EnrollmentService other = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         String dn = requestNewUser("slowca", "slowca@example.com", null);
         assertEquals(EnrollmentResult.Outcome.QUEUED, holder.handle(dn).outcome());
@@ -318,7 +318,7 @@ class QueuedEnrollmentIT {
         String dn = requestNewUser("issueddead", "issueddead@example.com", null);
         List<X509Certificate> orphans = issuedToADeadAttempt(dn, clock);
 
-        EnrollmentService successor = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+        EnrollmentService successor = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         assertEquals(EnrollmentResult.Outcome.QUEUED, successor.handle(dn).outcome(), "taken over and queued anew");
         java.util.Set<java.math.BigInteger> claim = EnrollmentIT.supersededSerials(connection.lookup(dn,
@@ -342,7 +342,7 @@ class QueuedEnrollmentIT {
                 "the publication keeps the claim: what it names is not revoked yet");
 
         // An agent with the CA (as in dirkms serve) takes the claim over after its lease and revokes them.
-        EnrollmentService withCa = new EnrollmentService(records, caService, ca, recovery.current().certificate(),
+        EnrollmentService withCa = EnrollmentService.issuing(records, caService, ca, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         assertEquals(EnrollmentResult.Outcome.NOTHING, withCa.handle(dn).outcome(), "not while the lease holds");
         clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
@@ -366,7 +366,7 @@ class QueuedEnrollmentIT {
         String dn = requestNewUser("issueddead2", "issueddead2@example.com", null);
         List<X509Certificate> orphans = issuedToADeadAttempt(dn, clock);
 
-        EnrollmentService successor = new EnrollmentService(records, caService, ca, recovery.current().certificate(),
+        EnrollmentService successor = EnrollmentService.issuing(records, caService, ca, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         EnrollmentResult result = successor.handle(dn);
         assertEquals(EnrollmentResult.Outcome.ENROLLED, result.outcome(), result.toString());
@@ -382,7 +382,7 @@ class QueuedEnrollmentIT {
         MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         String dn = requestNewUser("issueddead3", "issueddead3@example.com", null);
         List<X509Certificate> orphans = issuedToADeadAttempt(dn, clock);
-        EnrollmentService successor = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+        EnrollmentService successor = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         assertEquals(EnrollmentResult.Outcome.QUEUED, successor.handle(dn).outcome());
         // An administrator clears the queue before a CA serves it: the successor's attempt fails.
@@ -404,7 +404,7 @@ class QueuedEnrollmentIT {
         assertTrue(RecordingRecords.live(records.archivedKeys(dn)).isEmpty(),
                 "nothing live stays in the archive of a failed enrollment (its record is marked abandoned)");
 
-        EnrollmentService withCa = new EnrollmentService(records, caService, ca, recovery.current().certificate(),
+        EnrollmentService withCa = EnrollmentService.issuing(records, caService, ca, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
         assertTrue(withCa.reconcile().stream().anyMatch(r -> r.dn().equalsIgnoreCase(dn)
@@ -421,7 +421,7 @@ class QueuedEnrollmentIT {
      * dies before publishing; the clock then passes its lease. Returns the two certificates.
      */
     private static List<X509Certificate> issuedToADeadAttempt(String dn, MutableClock clock) throws Exception {
-        EnrollmentService dead = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+        EnrollmentService dead = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         assertEquals(EnrollmentResult.Outcome.QUEUED, dead.handle(dn).outcome());
         caService.processPendingRequests(ca, "queue-it-ca");

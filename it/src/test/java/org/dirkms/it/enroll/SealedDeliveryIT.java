@@ -75,7 +75,7 @@ class SealedDeliveryIT {
         CertificationAuthority ca = setUp.ca();
         recovery = setUp.recovery();
         records = new RecordingRecords(new LdapEnrollmentRecords(connection, directory.layout()));
-        service = new EnrollmentService(records, caService, ca, recovery.current().certificate(),
+        service = EnrollmentService.issuing(records, caService, ca, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM),
                 new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS)), RANDOM);
         kmsAdministrator().modify("dn: " + directory.layout().defaultAdministrativeGroup() + "\nchangetype: modify\n"

@@ -86,42 +86,58 @@ public final class EnrollmentService {
     }
 
     /**
-     * An enrollment service over {@code records}, issuing with {@code ca} (its revocations go
-     * through {@code caService}), archiving to {@code recoveryCertificate}. With {@code ca} null
-     * (a standalone agent without the CA's key) the certificates come through the request queue
-     * and revocations wait for an agent that has the CA.
+     * An enrollment service over {@code records} that issues with {@code ca}, in this process
+     * ({@link InProcessCa}), revokes through {@code caService} and archives to
+     * {@code recoveryCertificate}.
      */
-    public EnrollmentService(EnrollmentRecords records, CaService caService, CertificationAuthority ca,
+    public static EnrollmentService issuing(EnrollmentRecords records, CaService caService, CertificationAuthority ca,
             X509Certificate recoveryCertificate, Settings settings, Clock clock, SecureRandom random) {
-        this(records, caService, ca, new KeysCryptography(recoveryCertificate, random), settings, clock);
+        return new EnrollmentService(records, new KeysCryptography(recoveryCertificate, random), settings, clock,
+                Revocations.byCa(caService, ca), (context, enrollment) -> new InProcessCa(context, enrollment, ca));
+    }
+
+    /**
+     * An enrollment service over {@code records} without the CA's key: its certificates come
+     * through the request queue ({@link RequestQueue}), served by a CA elsewhere, and what it
+     * supersedes is revoked by an agent that has the CA. It archives to {@code recoveryCertificate}.
+     */
+    public static EnrollmentService queueing(EnrollmentRecords records, X509Certificate recoveryCertificate,
+            Settings settings, Clock clock, SecureRandom random) {
+        return new EnrollmentService(records, new KeysCryptography(recoveryCertificate, random), settings, clock,
+                Revocations.NONE, RequestQueue::new);
     }
 
     /**
      * The enrollment service over one LDAP connection: its records ({@link LdapEnrollmentRecords})
-     * and the CA's ({@link LdapCaRecords}) on {@code connection}, otherwise as
-     * {@link #EnrollmentService(EnrollmentRecords, CaService, CertificationAuthority, X509Certificate,
-     * Settings, Clock, SecureRandom)}. The one place an enrollment service is wired to the
-     * directory: the running agent makes one for each connection it opens, and the command line's
-     * composition root ({@code org.dirkms.dist.KmsContext}) delegates here.
+     * and the CA's ({@link LdapCaRecords}) on {@code connection}; {@link #issuing} with {@code ca}
+     * when this process has one, {@link #queueing} otherwise. The one place an enrollment service
+     * is wired to the directory: the running agent makes one for each connection it opens, and
+     * the command line's composition root ({@code org.dirkms.dist.KmsContext}) delegates here.
      */
     public static EnrollmentService overLdap(LdapNetworkConnection connection, DirectoryLayout layout,
-            CertificationAuthority ca, X509Certificate recoveryCertificate, Settings settings, Clock clock,
+            Optional<CertificationAuthority> ca, X509Certificate recoveryCertificate, Settings settings, Clock clock,
             SecureRandom random) {
-        return new EnrollmentService(new LdapEnrollmentRecords(connection, layout, clock),
-                new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random), ca,
-                recoveryCertificate, settings, clock, random);
+        LdapEnrollmentRecords records = new LdapEnrollmentRecords(connection, layout, clock);
+        return ca.map(authority -> issuing(records,
+                new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random), authority,
+                recoveryCertificate, settings, clock, random))
+                .orElseGet(() -> queueing(records, recoveryCertificate, settings, clock, random));
     }
 
-    EnrollmentService(EnrollmentRecords records, CaService caService, CertificationAuthority ca,
-            EnrollmentCryptography crypto, Settings settings, Clock clock) {
+    /** Makes the {@link CertificateSource} of a service from its context and its attempt steps. */
+    interface SourceFactory {
+        CertificateSource make(EnrollmentContext context, Enrollment enrollment);
+    }
+
+    EnrollmentService(EnrollmentRecords records, EnrollmentCryptography crypto, Settings settings, Clock clock,
+            Revocations revocations, SourceFactory sources) {
         this.records = records;
-        Revocations revocations = ca == null ? Revocations.NONE : Revocations.byCa(caService, ca);
         this.context = new EnrollmentContext(records, crypto, revocations, new Lease(clock, settings.lease()),
                 new Attempts(settings.owner()), new AgentScope(records, settings.agentDn(), clock, Duration.ofSeconds(30)),
                 settings.packageLifetime());
         this.supersession = new Supersession(context);
         this.enrollment = new Enrollment(context, supersession);
-        this.source = ca == null ? new RequestQueue(context, enrollment) : new InProcessCa(context, enrollment, ca);
+        this.source = sources.make(context, enrollment);
         this.takeOver = new TakeOver(context);
         this.revocation = new Revocation(context);
         this.packages = new PackageMaintenance(context);

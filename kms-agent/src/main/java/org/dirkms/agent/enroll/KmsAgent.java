@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -81,7 +82,7 @@ public final class KmsAgent implements AutoCloseable {
 
     private final AgentConnection directory;
     private final DirectoryLayout layout;
-    private final CertificationAuthority ca;
+    private final Optional<CertificationAuthority> ca;
     private final X509Certificate recoveryCertificate;
     private final EnrollmentService.Settings settings;
     private final Clock clock;
@@ -120,7 +121,7 @@ public final class KmsAgent implements AutoCloseable {
         }
         this.directory = directory;
         this.layout = layout;
-        this.ca = ca;
+        this.ca = Optional.ofNullable(ca);
         this.recoveryCertificate = recoveryCertificate;
         this.settings = settings;
         this.clock = clock;
@@ -143,12 +144,10 @@ public final class KmsAgent implements AutoCloseable {
         pool = Executors.newFixedThreadPool(workers, daemon("dirkms-agent-worker"));
         scheduler = Executors.newSingleThreadScheduledExecutor(daemon("dirkms-agent-sweep"));
         scheduler.scheduleWithFixedDelay(this::sweepOnce, sweep.toMillis(), sweep.toMillis(), TimeUnit.MILLISECONDS);
-        if (ca == null) {
-            // No CA here: the certificates come through the request queue; the workers finish
-            // each waiting enrollment once a CA has served its requests.
-            scheduler.scheduleWithFixedDelay(this::pollQueueOnce, QUEUE_POLL.toMillis(), QUEUE_POLL.toMillis(),
-                    TimeUnit.MILLISECONDS);
-        }
+        // Enrollments that wait for the request queue's CA are finished once it served them; with
+        // a CA in this process nothing ever waits, and a poll costs nothing.
+        scheduler.scheduleWithFixedDelay(this::pollQueueOnce, QUEUE_POLL.toMillis(), QUEUE_POLL.toMillis(),
+                TimeUnit.MILLISECONDS);
         watcher = daemon("dirkms-agent-sync").newThread(this::watch);
         watcher.start();
     }
