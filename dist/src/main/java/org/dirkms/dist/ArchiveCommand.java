@@ -13,7 +13,7 @@ import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.directory.DirectoryAccessException;
-import org.dirkms.agent.enroll.ArchiveAudit;
+import org.dirkms.agent.escrow.ArchiveAudit;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -19,7 +19,7 @@ import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
 import org.dirkms.agent.enroll.AgentConnection;
-import org.dirkms.agent.enroll.ArchiveAudit;
+import org.dirkms.agent.escrow.ArchiveAudit;
 import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.keys.RecoveryKeyStore;
@@ -184,7 +184,7 @@ public final class KmsContext {
      * @throws IssuanceRefusedException if the key store must be made and the CA refuses
      */
     public RecoveryKeyStore recoveryKeyStore(CertificationAuthority ca) throws IssuanceRefusedException {
-        return RecoveryKeyStore.openOrCreate(data, ca, recoveryAgentDn(), RECOVERY_KEY_ALGORITHM, random);
+        return RecoveryKeyStore.openOrCreate(data, ca::certifyRecoveryAgent, recoveryAgentDn(), RECOVERY_KEY_ALGORITHM, random);
     }
 
     /**
@@ -202,7 +202,7 @@ public final class KmsContext {
      * @throws IssuanceRefusedException if the CA refuses the certificate
      */
     public RecoveryKeyStore rotateRecoveryKey(CertificationAuthority ca) throws IssuanceRefusedException {
-        return openRecoveryKeyStore().rotate(data, ca, recoveryAgentDn(), RECOVERY_KEY_ALGORITHM, random);
+        return openRecoveryKeyStore().rotate(data, ca::certifyRecoveryAgent, recoveryAgentDn(), RECOVERY_KEY_ALGORITHM, random);
     }
 
     /** The agent's settings: its identity, a process-unique claim owner, {@code lease}; packages last 7 days. */

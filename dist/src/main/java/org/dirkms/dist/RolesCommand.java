@@ -23,6 +23,7 @@ import org.apache.directory.api.ldap.model.exception.LdapInvalidDnException;
 import org.apache.directory.api.ldap.model.exception.LdapNoSuchAttributeException;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
 import picocli.CommandLine.Command;
@@ -197,12 +198,12 @@ final class RolesCommand extends Subcommand {
     private static int change(LdapNetworkConnection connection, KmsContext kms, boolean add, String role,
             String member, PrintWriter out, PrintWriter err) throws LdapException {
         Dn memberDn = new Dn(member);
-        if (memberDn.equals(new Dn(DirectoryLayout.ADMIN_DN))) {
+        if (DistinguishedNames.same(member, DirectoryLayout.ADMIN_DN)) {
             err.println("dirkms roles: the directory superuser " + DirectoryLayout.ADMIN_DN + " holds no KMS role: it"
                     + " manages identities and passwords, so a KMS role would let it act alone");
             return FAILED;
         }
-        if (!add && memberDn.equals(new Dn(kms.connection().bindDn()))) {
+        if (!add && DistinguishedNames.same(member, kms.connection().bindDn())) {
             err.println("dirkms roles: " + member + " is the KMS agent this command runs as; it stays in every role"
                     + " group (it holds every right already)");
             return FAILED;

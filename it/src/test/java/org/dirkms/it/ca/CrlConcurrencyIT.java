@@ -38,7 +38,7 @@ import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.CrlUpdateLocks;
 import org.dirkms.agent.ca.KeyStorePassphrase;
-import org.dirkms.agent.directory.CaRecords;
+import org.dirkms.agent.ca.CaRecords;
 import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.TestDirectory;
@@ -351,6 +351,11 @@ class CrlConcurrencyIT {
         @Override
         public void addCa(CaEntry entry) {
             records.addCa(entry);
+        }
+
+        @Override
+        public boolean isRequestOfClaim(String requestDn, String subjectDn, String attempt, String purpose) {
+            return records.isRequestOfClaim(requestDn, subjectDn, attempt, purpose);
         }
 
         @Override

@@ -27,7 +27,7 @@ import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
-import org.dirkms.agent.enroll.ArchiveAudit;
+import org.dirkms.agent.escrow.ArchiveAudit;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;

@@ -71,7 +71,7 @@ class AgentWithoutCaIT {
             // The recovery key lives with the recovery agents, not with the enrollment agent: the
             // agent gets its certificate only.
             Path recoveryFolder = work.resolve("recovery-agents");
-            RecoveryKeyStore recovery = RecoveryKeyStore.create(DataFolder.of(recoveryFolder), serving.ca(),
+            RecoveryKeyStore recovery = RecoveryKeyStore.create(DataFolder.of(recoveryFolder), serving.ca()::certifyRecoveryAgent,
                     "cn=Key Recovery Agent," + server.layout().kms(), KeyAlgorithm.EC_P256, random);
             Path recoveryPem = pem(work.resolve("recovery.pem"), recovery.current().certificate());
             Map<String, String> env = new HashMap<>(Map.of("LDAPTLS_CACERT", server.tlsCertificateFile().toString(),

@@ -192,7 +192,7 @@ class ArchiveCheckCommandIT {
                 }
 
                 // A key store without the KMS's recovery key: nothing unwraps, and the command says why.
-                RecoveryKeyStore stranger = RecoveryKeyStore.create(DataFolder.of(other), serving.ca(),
+                RecoveryKeyStore stranger = RecoveryKeyStore.create(DataFolder.of(other), serving.ca()::certifyRecoveryAgent,
                         "cn=Another Recovery Agent," + server.layout().kms(), KeyAlgorithm.EC_P256, random);
                 Run wrongKey = run("archive", "check", "--data", data.toString(), "--url", server.ldapUrl(),
                         "--recovery-key", stranger.file().toString(), "--recovery-passphrase-file",

@@ -33,7 +33,7 @@ record TestCertificationAuthority(LdapNetworkConnection connection, CaService ca
         CertificationAuthority ca = caService.initRoot(name, KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
                 DataFolder.of(work).caKeyStore(name), KeyStorePassphrase.of("it passphrase".toCharArray()),
                 CertificationAuthority.Publication.ldapOnly());
-        RecoveryKeyStore recovery = RecoveryKeyStore.create(DataFolder.of(work), ca, "cn=Key Recovery Agent," + directory.layout().kms(),
+        RecoveryKeyStore recovery = RecoveryKeyStore.create(DataFolder.of(work), ca::certifyRecoveryAgent, "cn=Key Recovery Agent," + directory.layout().kms(),
                 recoveryAlgorithm, random);
         return new TestCertificationAuthority(connection, caService, ca, recovery);
     }

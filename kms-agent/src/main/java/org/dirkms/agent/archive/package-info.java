@@ -6,7 +6,7 @@
  * ({@link org.dirkms.agent.archive.KeyRecoverer}), and checking that an archived key is the
  * private half of a given certificate ({@link org.dirkms.agent.archive.ArchiveChecker}). The
  * walk over the directory that the checker command runs is
- * {@code org.dirkms.agent.enroll.ArchiveAudit}, which knows the enrollment's semantics.
+ * {@code org.dirkms.agent.escrow.ArchiveAudit}, which knows the enrollment's semantics.
  *
  * <p>The wrapping follows the recovery key: RSA-OAEP with SHA-256 (RFC 8017, RFC 4055) for an
  * RSA recovery key, ephemeral-static ECDH with the X9.63 SHA-256 KDF and AES-256 key wrap

@@ -19,13 +19,11 @@ import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 import org.apache.directory.api.ldap.model.name.Rdn;
-import org.dirkms.agent.directory.CaRecords;
-import org.dirkms.agent.directory.CaRecords.CaEntry;
-import org.dirkms.agent.directory.CaRecords.RequestEntry;
-import org.dirkms.agent.directory.CaRecords.SubjectEntry;
-import org.dirkms.agent.directory.CaRecords.TemplateEntry;
-import org.dirkms.agent.directory.DirectoryAccessException;
-import org.dirkms.agent.directory.EnrollmentNames;
+import org.dirkms.agent.names.DistinguishedNames;
+import org.dirkms.agent.ca.CaRecords.CaEntry;
+import org.dirkms.agent.ca.CaRecords.RequestEntry;
+import org.dirkms.agent.ca.CaRecords.SubjectEntry;
+import org.dirkms.agent.ca.CaRecords.TemplateEntry;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.CaState;
 import org.dirkms.schema.CertificatePurpose;
@@ -198,7 +196,7 @@ public final class CaService {
      * before returning it. The CRL it builds on is the one published at the moment of the
      * swap, so a revocation published meanwhile by another thread or process is kept.
      *
-     * @throws DirectoryAccessException if the CRL could not be swapped
+     * @throws CrlContentionException if the CRL could not be swapped
      *         in {@value #CRL_UPDATE_ATTEMPTS} attempts; the certificate is not on a published CRL then
      */
     public X509CRL revoke(CertificationAuthority ca, BigInteger serial, RevocationReason reason) {
@@ -208,7 +206,7 @@ public final class CaService {
     /**
      * Re-signs the CA's CRL with a fresh next update and publishes it: the scheduled publication.
      *
-     * @throws DirectoryAccessException as {@link #revoke}
+     * @throws CrlContentionException as {@link #revoke}
      */
     public X509CRL publishCrl(CertificationAuthority ca) {
         return updateCrl(ca, ca::renewCrl).orElseThrow();
@@ -219,7 +217,7 @@ public final class CaService {
      * update is less than {@code margin} away at this service's clock, so relying parties never
      * hold an expired CRL. Returns the new CRL, or empty when the published one is still fresh.
      *
-     * @throws DirectoryAccessException as {@link #revoke}
+     * @throws CrlContentionException as {@link #revoke}
      */
     public Optional<X509CRL> renewCrlIfDue(CertificationAuthority ca, Duration margin) {
         return updateCrl(ca, current -> {
@@ -252,7 +250,7 @@ public final class CaService {
                     return Optional.of(crl);
                 }
             }
-            throw new DirectoryAccessException("cannot publish the CRL of CA " + ca.dn()
+            throw new CrlContentionException("cannot publish the CRL of CA " + ca.dn()
                     + ": another process republished it each of " + CRL_UPDATE_ATTEMPTS
                     + " times this one tried; nothing was published, run the step again");
         } finally {
@@ -310,7 +308,7 @@ public final class CaService {
      * is a {@code kmsUser} in {@code kmsEnrollmentState: in-progress}, its template is one an
      * enrollment requests (the signing or the encryption certificate), and its DN is the one the
      * subject's current claim ({@code kmsClaimedBy}) derives for that template's purpose
-     * ({@link EnrollmentNames#requestDn}), so that a request of an attempt that died or of an
+     * ({@link CaRecords#isRequestOfClaim}), so that a request of an attempt that died or of an
      * enrollment that ended is never served.
      */
     private String strayReason(RequestEntry request, Optional<SubjectEntry> found) {
@@ -345,8 +343,7 @@ public final class CaService {
             return "an enrollment requests certificates of the templates " + StandardTemplates.SMIME_SIGNATURE
                     + " and " + StandardTemplates.SMIME_ENCRYPTION + " only, not '" + template + "'";
         }
-        if (!EnrollmentNames.isRequestOf(layout, request.dn(), request.subjectDn(), subject.claimedBy(),
-                purpose.ldapValue())) {
+        if (!records.isRequestOfClaim(request.dn(), request.subjectDn(), subject.claimedBy(), purpose.ldapValue())) {
             return "it is not the " + purpose.ldapValue() + " request the current claim on " + request.subjectDn()
                     + " (" + AttributeNames.CLAIMED_BY + ") names for template " + template;
         }
@@ -367,13 +364,14 @@ public final class CaService {
         }
     }
 
+    /** A request names its template by the DN of the template's entry under {@code ou=Certificate Templates}. */
     private String templateName(String templateDn) throws IssuanceRefusedException {
-        String prefix = "cn=";
-        if (templateDn == null || !templateDn.toLowerCase(Locale.ROOT).startsWith(prefix) || !templateDn.contains(",")) {
+        String name = templateDn == null ? null : DistinguishedNames.leafValue(templateDn, "cn");
+        if (name == null || !DistinguishedNames.same(DistinguishedNames.parent(templateDn), layout.certificateTemplates())) {
             throw new IssuanceRefusedException(IssuanceRefusedException.Kind.UNKNOWN_TEMPLATE,
                     "the request names no certificate template (" + AttributeNames.REQUEST_TEMPLATE + ")");
         }
-        return (String) Rdn.unescapeValue(templateDn.substring(prefix.length(), templateDn.indexOf(',')));
+        return name;
     }
 
     private List<String> installStandardTemplates() {
@@ -390,7 +388,7 @@ public final class CaService {
         List<CertificateTemplate> templates = new ArrayList<>();
         List<TemplateEntry> all = records.listTemplates();
         for (String installed : entry.installedTemplates()) {
-            TemplateEntry found = all.stream().filter(t -> t.dn().equalsIgnoreCase(installed)).findFirst()
+            TemplateEntry found = all.stream().filter(t -> DistinguishedNames.same(t.dn(), installed)).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("CA entry " + entry.dn() + ": "
                             + AttributeNames.INSTALLED_TEMPLATE + " names " + installed + ", which does not exist"));
             templates.add(CertificateTemplate.fromEntry(found.dn(), found.attributes()));

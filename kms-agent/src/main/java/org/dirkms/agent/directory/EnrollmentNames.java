@@ -1,5 +1,6 @@
 package org.dirkms.agent.directory;
 
+import org.dirkms.agent.names.DistinguishedNames;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -1,5 +1,6 @@
 package org.dirkms.agent.directory;
 
+import org.dirkms.agent.names.DistinguishedNames;
 import static org.dirkms.schema.AttributeNames.ARCHIVE_STATE;
 import static org.dirkms.schema.AttributeNames.CN;
 import static org.dirkms.schema.AttributeNames.KEY_OWNER;

@@ -28,7 +28,7 @@ import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.message.controls.OpaqueControl;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
-import org.dirkms.agent.directory.CaRecords.CaEntry;
+import org.dirkms.agent.ca.CaRecords.CaEntry;
 import org.dirkms.schema.CaState;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.LdapEnumeration;

@@ -1,5 +1,6 @@
 package org.dirkms.agent.directory;
 
+import org.dirkms.agent.ca.CaRecords;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -23,6 +24,7 @@ public final class LdapCaRecords implements CaRecords {
     private final LdapTemplateEntries templateEntries;
     private final LdapRequestEntries requestEntries;
     private final LdapEntries entries;
+    private final DirectoryLayout layout;
 
     /**
      * Records below {@code layout}'s suffix over {@code connection}. The KMS attributes that
@@ -32,6 +34,7 @@ public final class LdapCaRecords implements CaRecords {
     public LdapCaRecords(LdapNetworkConnection connection, DirectoryLayout layout, Clock clock) {
         LdapEntries.declareBinaryAttributes(connection);
         this.entries = new LdapEntries(connection);
+        this.layout = layout;
         this.caEntries = new LdapCaEntries(entries, layout);
         this.templateEntries = new LdapTemplateEntries(entries, layout);
         this.requestEntries = new LdapRequestEntries(entries, layout, clock, LEASE);
@@ -109,5 +112,10 @@ public final class LdapCaRecords implements CaRecords {
                             LdapEntries.strings(entry, AttributeNames.MAIL), state.isEmpty() ? null : state.get(0),
                             claim.isEmpty() ? null : claim.get(0));
                 });
+    }
+
+    @Override
+    public boolean isRequestOfClaim(String requestDn, String subjectDn, String attempt, String purpose) {
+        return EnrollmentNames.isRequestOf(layout, requestDn, subjectDn, attempt, purpose);
     }
 }

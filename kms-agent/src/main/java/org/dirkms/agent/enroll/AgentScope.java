@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import org.dirkms.agent.directory.DistinguishedNames;
+import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.EnrollmentRecords.GroupEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.ServerEntry;

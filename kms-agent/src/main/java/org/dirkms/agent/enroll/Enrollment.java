@@ -18,7 +18,7 @@ import java.util.Set;
 
 import org.dirkms.agent.directory.Claim;
 import org.dirkms.agent.directory.DirectoryAccessException;
-import org.dirkms.agent.directory.DistinguishedNames;
+import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.EnrollmentRecords.GroupEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.Publication;

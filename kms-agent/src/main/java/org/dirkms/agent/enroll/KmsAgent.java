@@ -35,7 +35,7 @@ import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.directory.DirectoryAccessException;
-import org.dirkms.agent.directory.DistinguishedNames;
+import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;

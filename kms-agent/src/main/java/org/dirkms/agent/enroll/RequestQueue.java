@@ -14,7 +14,7 @@ import javax.security.auth.x500.X500Principal;
 import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.agent.directory.Claim;
 import org.dirkms.agent.directory.DirectoryAccessException;
-import org.dirkms.agent.directory.DistinguishedNames;
+import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.QueuedRequest;

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.dirkms.agent.ca.CaService;
+import org.dirkms.agent.ca.CrlContentionException;
+import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.schema.RevocationReason;
 import org.slf4j.Logger;
@@ -61,7 +63,12 @@ interface Revocations {
                                 certificate);
                         continue;
                     }
-                    service.revoke(ca, certificate.serial(), reason);
+                    try {
+                        service.revoke(ca, certificate.serial(), reason);
+                    } catch (CrlContentionException e) {
+                        // Resumable like any directory failure: the claim still names what is left.
+                        throw new DirectoryAccessException(e.getMessage(), e);
+                    }
                     revoked.add(certificate.serial().toString(16));
                 }
                 if (!revoked.isEmpty()) {

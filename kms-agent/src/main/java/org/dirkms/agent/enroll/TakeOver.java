@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Optional;
 
 import org.dirkms.agent.directory.Claim;
-import org.dirkms.agent.directory.DistinguishedNames;
+import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.QueuedRequest;

@@ -23,10 +23,6 @@ import java.util.Base64;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
-import org.dirkms.agent.ca.CertificationAuthority;
-import org.dirkms.agent.ca.IssuanceRefusedException;
-import org.dirkms.agent.ca.IssuanceRequest;
-import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.KeyAlgorithm;
 import org.dirkms.schema.PasswordFile;
@@ -35,7 +31,7 @@ import org.dirkms.schema.PasswordFile;
  * The key recovery agent's keys: a PKCS#12 file in the data folder,
  * {@link DataFolder#RECOVERY_KEY_STORE} (mode 0600, its folder created 0700), holding every
  * recovery key the KMS ever had, each with its certificate issued by the CA with the
- * {@link StandardTemplates#KEY_RECOVERY_AGENT} template, and protected by a generated passphrase
+ * key recovery agent template ({@link RecoveryCertifier}), and protected by a generated passphrase
  * in {@link DataFolder#RECOVERY_PASSPHRASE} beside it (mode 0600, the first line).
  *
  * <p>Old keys are kept when a new one is made ({@link #rotate}): a key archived years ago
@@ -47,6 +43,8 @@ import org.dirkms.schema.PasswordFile;
  */
 public final class RecoveryKeyStore {
     private static final String ALIAS_PREFIX = "recovery-";
+    /** Microsoft szOID_KP_KEY_RECOVERY_AGENT, the extended key usage a recovery certificate must have. */
+    static final String KEY_RECOVERY_AGENT_USAGE = "1.3.6.1.4.1.311.21.6";
 
     private final Path file;
     /** Newest first; entry i has alias recovery-(size - i). */
@@ -66,19 +64,19 @@ public final class RecoveryKeyStore {
 
     /**
      * Makes the first recovery key of the data folder: a new key pair of {@code algorithm},
-     * its certificate from {@code ca} with the key recovery agent template and the subject
+     * its certificate from {@code certifier} (the CA's key recovery agent template) with the subject
      * {@code subjectDn}, saved with the CA's chain.
      *
      * @throws IllegalStateException if the key store exists already, or cannot be written
-     * @throws IssuanceRefusedException if the CA refuses the certificate (nothing is written then)
+     * @throws E if the CA refuses the certificate (nothing is written then)
      */
-    public static RecoveryKeyStore create(DataFolder data, CertificationAuthority ca, String subjectDn,
-            KeyAlgorithm algorithm, SecureRandom random) throws IssuanceRefusedException {
+    public static <E extends Exception> RecoveryKeyStore create(DataFolder data, RecoveryCertifier<E> certifier,
+            String subjectDn, KeyAlgorithm algorithm, SecureRandom random) throws E {
         Path file = data.recoveryKeyStore();
         if (Files.exists(file)) {
             throw new IllegalStateException("the recovery key store " + file + " already exists; refusing to overwrite it");
         }
-        Entry entry = newEntry(ca, subjectDn, algorithm, random);
+        Entry entry = newEntry(certifier, subjectDn, algorithm, random);
         char[] passphrase = createOrReadPassphrase(data, random);
         try {
             write(file, passphrase, List.of(entry));
@@ -148,25 +146,25 @@ public final class RecoveryKeyStore {
      * Opens the data folder's recovery key store, or makes it as {@link #create} does when
      * there is none: what {@code dirkms serve} does on every start.
      *
-     * @throws IssuanceRefusedException if the key store must be made and the CA refuses
+     * @throws E if the key store must be made and the CA refuses
      */
-    public static RecoveryKeyStore openOrCreate(DataFolder data, CertificationAuthority ca, String subjectDn,
-            KeyAlgorithm algorithm, SecureRandom random) throws IssuanceRefusedException {
-        return exists(data) ? open(data) : create(data, ca, subjectDn, algorithm, random);
+    public static <E extends Exception> RecoveryKeyStore openOrCreate(DataFolder data, RecoveryCertifier<E> certifier,
+            String subjectDn, KeyAlgorithm algorithm, SecureRandom random) throws E {
+        return exists(data) ? open(data) : create(data, certifier, subjectDn, algorithm, random);
     }
 
     /**
      * Adds a new recovery key, which becomes {@link #current()}, keeping every older key so that
      * what was wrapped to them stays recoverable. The file is replaced atomically.
      *
-     * @throws IssuanceRefusedException if the CA refuses the certificate (nothing is written then)
+     * @throws E if the CA refuses the certificate (nothing is written then)
      */
-    public RecoveryKeyStore rotate(DataFolder data, CertificationAuthority ca, String subjectDn, KeyAlgorithm algorithm,
-            SecureRandom random) throws IssuanceRefusedException {
+    public <E extends Exception> RecoveryKeyStore rotate(DataFolder data, RecoveryCertifier<E> certifier,
+            String subjectDn, KeyAlgorithm algorithm, SecureRandom random) throws E {
         if (!data.recoveryKeyStore().equals(file)) {
             throw new IllegalArgumentException("this key store is " + file + ", not the one of " + data.root());
         }
-        Entry added = newEntry(ca, subjectDn, algorithm, random);
+        Entry added = newEntry(certifier, subjectDn, algorithm, random);
         List<Entry> entries = new ArrayList<>();
         entries.add(added);
         for (int i = 0; i < keys.size(); i++) {
@@ -211,26 +209,25 @@ public final class RecoveryKeyStore {
     private record Entry(RecoveryKey key, List<X509Certificate> chain) {
     }
 
-    private static Entry newEntry(CertificationAuthority ca, String subjectDn, KeyAlgorithm algorithm, SecureRandom random)
-            throws IssuanceRefusedException {
+    private static <E extends Exception> Entry newEntry(RecoveryCertifier<E> certifier, String subjectDn,
+            KeyAlgorithm algorithm, SecureRandom random) throws E {
         KeyPair pair = new KeyPairFactory(random).generate(algorithm);
-        X509Certificate certificate = ca.issue(IssuanceRequest.forPerson(StandardTemplates.KEY_RECOVERY_AGENT,
-                KeyPairFactory.certificationRequest(pair), subjectDn, List.of()));
+        List<X509Certificate> chain = List.copyOf(certifier.certify(subjectDn, KeyPairFactory.certificationRequest(pair)));
+        X509Certificate certificate = chain.get(0);
+        if (!certificate.getPublicKey().equals(pair.getPublic())) {
+            throw new IllegalStateException("the recovery certificate the CA returned is not for the key just made");
+        }
         checkRecoveryAgentCertificate(certificate);
-        List<X509Certificate> chain = new ArrayList<>();
-        chain.add(certificate);
-        chain.addAll(ca.chain());
-        return new Entry(new RecoveryKey(certificate, pair.getPrivate()), List.copyOf(chain));
+        return new Entry(new RecoveryKey(certificate, pair.getPrivate()), chain);
     }
 
     /** The CA's template could have been edited in the directory: make sure the result is still a KRA certificate. */
     private static void checkRecoveryAgentCertificate(X509Certificate certificate) {
         try {
             List<String> usages = certificate.getExtendedKeyUsage();
-            if (usages == null || !usages.contains(org.dirkms.agent.ca.ExtendedKeyUsages.KEY_RECOVERY_AGENT)) {
-                throw new IllegalStateException("the CA's " + StandardTemplates.KEY_RECOVERY_AGENT
-                        + " template gave a certificate without the key recovery agent extended key usage "
-                        + org.dirkms.agent.ca.ExtendedKeyUsages.KEY_RECOVERY_AGENT);
+            if (usages == null || !usages.contains(KEY_RECOVERY_AGENT_USAGE)) {
+                throw new IllegalStateException("the CA's key recovery agent template gave a certificate without the"
+                        + " key recovery agent extended key usage " + KEY_RECOVERY_AGENT_USAGE);
             }
         } catch (CertificateParsingException e) {
             throw new IllegalStateException("the recovery certificate's extended key usage cannot be read", e);

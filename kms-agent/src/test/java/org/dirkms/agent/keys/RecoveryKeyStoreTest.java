@@ -35,7 +35,7 @@ class RecoveryKeyStoreTest {
 
     @Test
     void createsOwnerOnlyFilesWithAKeyRecoveryAgentCertificateOfTheCa() throws Exception {
-        RecoveryKeyStore store = RecoveryKeyStore.create(DataFolder.of(data), pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+        RecoveryKeyStore store = RecoveryKeyStore.create(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
                 TestPki.RANDOM);
         Path file = DataFolder.of(data).recoveryKeyStore();
         assertEquals(data.resolve("recovery").resolve("key-recovery-agent.p12"), file);
@@ -70,16 +70,16 @@ class RecoveryKeyStoreTest {
 
     @Test
     void reopensTheSameKeyAndNeverOverwritesIt() throws Exception {
-        RecoveryKeyStore created = RecoveryKeyStore.create(DataFolder.of(data), pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+        RecoveryKeyStore created = RecoveryKeyStore.create(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
                 TestPki.RANDOM);
         byte[] before = Files.readAllBytes(DataFolder.of(data).recoveryKeyStore());
         RecoveryKeyStore opened = RecoveryKeyStore.open(DataFolder.of(data));
         assertEquals(created.current().keyId(), opened.current().keyId());
         assertArrayEquals(created.current().privateKey().getEncoded(), opened.current().privateKey().getEncoded());
-        RecoveryKeyStore again = RecoveryKeyStore.openOrCreate(DataFolder.of(data), pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+        RecoveryKeyStore again = RecoveryKeyStore.openOrCreate(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
                 TestPki.RANDOM);
         assertEquals(created.current().keyId(), again.current().keyId());
-        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> RecoveryKeyStore.create(DataFolder.of(data), pki.ca(),
+        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> RecoveryKeyStore.create(DataFolder.of(data), pki.ca()::certifyRecoveryAgent,
                 TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM));
         assertTrue(refused.getMessage().contains("already exists"), refused.getMessage());
         assertArrayEquals(before, Files.readAllBytes(DataFolder.of(data).recoveryKeyStore()));
@@ -87,9 +87,9 @@ class RecoveryKeyStoreTest {
 
     @Test
     void rotationAddsANewCurrentKeyAndKeepsTheOldOnes() throws Exception {
-        RecoveryKeyStore first = RecoveryKeyStore.create(DataFolder.of(data), pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+        RecoveryKeyStore first = RecoveryKeyStore.create(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
                 TestPki.RANDOM);
-        RecoveryKeyStore rotated = first.rotate(DataFolder.of(data), pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.RSA_2048, TestPki.RANDOM);
+        RecoveryKeyStore rotated = first.rotate(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.RSA_2048, TestPki.RANDOM);
         assertEquals(2, rotated.keys().size());
         assertEquals("RSA", rotated.current().certificate().getPublicKey().getAlgorithm());
         assertEquals(first.current().keyId(), rotated.keys().get(1).keyId());
@@ -100,8 +100,8 @@ class RecoveryKeyStoreTest {
 
     @Test
     void aCopyKeptOutsideTheDataFolderOpensWithItsPassphraseFile() throws Exception {
-        RecoveryKeyStore rotated = RecoveryKeyStore.create(DataFolder.of(data), pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
-                TestPki.RANDOM).rotate(DataFolder.of(data), pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM);
+        RecoveryKeyStore rotated = RecoveryKeyStore.create(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+                TestPki.RANDOM).rotate(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM);
         Path vault = Files.createDirectories(data.resolve("vault"));
         Path copy = Files.copy(DataFolder.of(data).recoveryKeyStore(), vault.resolve("kra-backup.p12"));
         Path passphrase = Files.copy(DataFolder.of(data).recoveryPassphrase(), vault.resolve("kra-backup.pass"));
@@ -119,7 +119,7 @@ class RecoveryKeyStoreTest {
 
     @Test
     void aWrongOrMissingPassphraseIsNamedWithoutShowingIt() throws Exception {
-        RecoveryKeyStore.create(DataFolder.of(data), pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM);
+        RecoveryKeyStore.create(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM);
         Path passphraseFile = DataFolder.of(data).recoveryPassphrase();
         String passphrase = Files.readString(passphraseFile).strip();
         Files.writeString(passphraseFile, "not-the-passphrase\n");
@@ -139,7 +139,7 @@ class RecoveryKeyStoreTest {
         Path passphraseFile = DataFolder.of(data).recoveryPassphrase();
         Files.createDirectories(passphraseFile.getParent());
         Files.writeString(passphraseFile, "left-by-a-crash\n");
-        RecoveryKeyStore store = RecoveryKeyStore.openOrCreate(DataFolder.of(data), pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+        RecoveryKeyStore store = RecoveryKeyStore.openOrCreate(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
                 TestPki.RANDOM);
         assertEquals("left-by-a-crash\n", Files.readString(passphraseFile));
         assertEquals(store.current().keyId(), RecoveryKeyStore.open(DataFolder.of(data)).current().keyId());
@@ -147,7 +147,7 @@ class RecoveryKeyStoreTest {
 
     @Test
     void toStringNamesKeysOnly() throws Exception {
-        RecoveryKeyStore store = RecoveryKeyStore.create(DataFolder.of(data), pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+        RecoveryKeyStore store = RecoveryKeyStore.create(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
                 TestPki.RANDOM);
         String text = store.toString() + store.current();
         assertTrue(text.contains(store.current().keyId()), text);

@@ -1,4 +1,4 @@
-package org.dirkms.agent.directory;
+package org.dirkms.agent.ca;
 
 import java.util.List;
 import java.util.Map;
@@ -91,7 +91,7 @@ public interface CaRecords {
      *
      * @return true if {@code crl} was published; false if the entry's CRL is not
      *         {@code expected} any more (another process published meanwhile), nothing changed then
-     * @throws DirectoryAccessException if the modify fails for another reason
+     * @throws RuntimeException (the implementation's unchecked failure) if the modify fails for another reason
      */
     boolean replaceCrl(String dn, byte[] expected, byte[] crl);
 
@@ -125,4 +125,13 @@ public interface CaRecords {
 
     /** The entry a request names, if it exists. */
     Optional<SubjectEntry> readSubject(String dn);
+
+    /**
+     * Whether {@code requestDn} is the request for a {@code purpose} certificate
+     * ({@code signing}, {@code encryption}) that the enrollment attempt {@code attempt} (the
+     * subject's {@code kmsClaimedBy}) on {@code subjectDn} queues: the records derive a request's
+     * name from the user and the attempt (docs/directory-layout.md), so that the CA serves only
+     * the requests of the live attempt on a user.
+     */
+    boolean isRequestOfClaim(String requestDn, String subjectDn, String attempt, String purpose);
 }

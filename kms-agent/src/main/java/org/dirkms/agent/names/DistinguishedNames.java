@@ -1,4 +1,4 @@
-package org.dirkms.agent.directory;
+package org.dirkms.agent.names;
 
 import java.util.Locale;
 
@@ -36,7 +36,7 @@ public final class DistinguishedNames {
         try {
             parsed = new Dn(dn);
         } catch (LdapInvalidDnException e) {
-            throw new IllegalArgumentException("'" + dn + "' is not a DN: " + e.getMessage(), e);
+            throw new IllegalArgumentException("'" + dn + "' is not a DN (RFC 4514)", e);
         }
         try {
             return new Dn(Schema.MANAGER, parsed).getNormName();
@@ -56,6 +56,36 @@ public final class DistinguishedNames {
         String name = normal(dn);
         String top = normal(ancestor);
         return name.equals(top) || name.endsWith("," + top);
+    }
+
+    /**
+     * The value of the leftmost RDN of {@code dn} when that RDN is the single attribute
+     * {@code type} (compared without regard to case), unescaped; null otherwise, or when
+     * {@code dn} is not a DN or names the root.
+     */
+    public static String leafValue(String dn, String type) {
+        try {
+            Rdn leaf = new Dn(dn).getRdn();
+            if (leaf == null || leaf.size() != 1 || !type.equalsIgnoreCase(leaf.getType().trim())) {
+                return null;
+            }
+            return leaf.getValue();
+        } catch (LdapInvalidDnException e) {
+            return null;
+        }
+    }
+
+    /**
+     * {@code dn} without its leftmost RDN, or the empty DN for the root or one RDN.
+     *
+     * @throws IllegalArgumentException when {@code dn} is not a DN (RFC 4514)
+     */
+    public static String parent(String dn) {
+        try {
+            return new Dn(dn).getParent().getName();
+        } catch (LdapInvalidDnException e) {
+            throw new IllegalArgumentException("'" + dn + "' is not a DN (RFC 4514)", e);
+        }
     }
 
     private static String caseIgnoring(Dn dn) {

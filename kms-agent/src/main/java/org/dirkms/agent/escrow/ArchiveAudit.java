@@ -1,4 +1,4 @@
-package org.dirkms.agent.enroll;
+package org.dirkms.agent.escrow;
 
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
@@ -18,8 +18,8 @@ import javax.security.auth.x500.X500Principal;
 import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.archive.KeyRecoveryException;
-import org.dirkms.agent.directory.CaRecords;
-import org.dirkms.agent.directory.DistinguishedNames;
+import org.dirkms.agent.ca.CaRecords;
+import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
@@ -31,7 +31,7 @@ import org.dirkms.schema.EnrollmentState;
  * key to the private key whose public half is in the published encryption certificate), each
  * finding naming the DNs concerned and never a key, a wrapped key or any other secret.
  *
- * <p>What counts as a problem follows the agent's own semantics ({@link EnrollmentService},
+ * <p>What counts as a problem follows the agent's own semantics ({@code org.dirkms.agent.enroll.EnrollmentService},
  * docs/state-machines.md):
  * <ul>
  * <li>{@link Problem#UNRECOVERABLE}: a record that does not unwrap with any recovery key given
