@@ -1,7 +1,7 @@
 package org.dirkms.schema;
 
 /**
- * The directory tree of dirkms below a suffix (see DESIGN.md, "Directory layout"). Every
+ * The directory tree of dirkms below a suffix (docs/directory-layout.md). Every
  * component that names a KMS entry takes its DN from here, so that the tree is described once.
  *
  * <p>DNs are returned as RFC 4514 strings; callers parse them with their own LDAP library.

@@ -59,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * is replaced by that message alone (no echo of the request); the diagnostic of a response to
  * a request that carried a secret value (a secret attribute or {@code userPassword} in an add,
  * modify, compare or filter) is never sent as ApacheDS wrote it;</li>
- * <li>secrets travel over protected connections only (DESIGN.md, security model): on a session
+ * <li>secrets travel over protected connections only (docs/security.md): on a session
  * without TLS (neither LDAPS nor StartTLS) every secret attribute is left out of every entry,
  * whoever reads, and a request that carries a secret value or tests a secret (add, modify,
  * compare, filter, sort key) is answered confidentialityRequired before ApacheDS sees it —

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Crash safety (DESIGN.md, reliability model): users marked in one LDIF through ldapmodify are
+ * Crash safety (docs/reliability.md): users marked in one LDIF through ldapmodify are
  * enrolled by the agent as a separate process ({@code dirkms agent}), which is killed with
  * SIGKILL at random moments several times and restarted. In the end every user is enrolled
  * exactly once: two certificates on the entry and two children, every published encryption

@@ -45,7 +45,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Bulk enrollment throughput against its ceiling, measured in the same run (issue 4): the bulk
+ * Bulk enrollment throughput against its ceiling, measured in the same run (README, "Benchmarks"): the bulk
  * enrollment of {@code dirkms enroll} ({@link BulkEnrollment}) of N users, against (a) the same
  * key generations, signatures, wrapping and packaging in a plain loop with the same threads, and
  * (b) the same directory writes per user, of the same kinds and sizes, by a plain LDAP client

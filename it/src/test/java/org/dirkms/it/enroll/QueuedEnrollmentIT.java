@@ -456,7 +456,7 @@ class QueuedEnrollmentIT {
         String dn = "uid=" + uid + "," + directory.layout().people();
         LdapTools.against(directory).asAdmin().add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: " + uid
                 + "\ncn: " + uid + "\nsn: " + uid + "\nmail: " + mail + "\nuserPassword: pw-" + uid + "\n").assertSuccess();
-        // The sample enrollment, as a KMS administrator marks a user (DESIGN.md, contract 1); a
+        // The sample enrollment, as a KMS administrator marks a user (docs/administrator-contract.md, 1); a
         // user whose client made the signing key writes its request, bound as the user, in between.
         admin().modify("dn: " + dn + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n").assertSuccess();
         if (signingRequest != null) {

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 4 end to end, as {@code dirkms serve} runs it on a fresh data folder and as an
+ * Enrollment end to end, as {@code dirkms serve} runs it on a fresh data folder and as an
  * administrator and a user drive it: the sample LDIF through {@code ldapmodify}; a mail client's
  * anonymous {@code ldapsearch} by mail returns both certificates; the user binds as self over
  * StartTLS and fetches the package; {@code openssl pkcs12} opens it with the token;

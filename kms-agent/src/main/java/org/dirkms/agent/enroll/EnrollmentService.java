@@ -133,7 +133,7 @@ public final class EnrollmentService {
             Revocations revocations, SourceFactory sources) {
         this.records = records;
         this.context = new EnrollmentContext(records, crypto, revocations, new Lease(clock, settings.lease()),
-                new Attempts(settings.owner()), new AgentScope(records, settings.agentDn(), clock, Duration.ofSeconds(30)),
+                Attempts.of(settings.owner()), new AgentScope(records, settings.agentDn(), clock, Duration.ofSeconds(30)),
                 settings.packageLifetime());
         this.supersession = new Supersession(context);
         this.enrollment = new Enrollment(context, supersession);
@@ -205,12 +205,11 @@ public final class EnrollmentService {
     }
 
     /**
-     * Takes over the waiting enrollments and the attempt counter of {@code previous}, the service
-     * this agent used before its connection was reopened: the keys of a waiting enrollment live
-     * only in memory, and an attempt's identity must never repeat within one owner.
+     * Takes over the waiting enrollments of {@code previous}, the service this agent used before
+     * its connection was reopened: the keys of a waiting enrollment live only in memory. (The
+     * attempt counter needs no hand-over: it is one per owner, {@link Attempts#of}.)
      */
     void adoptFrom(EnrollmentService previous) {
-        context.attempts().continueFrom(previous.context.attempts());
         source.adoptFrom(previous.source);
     }
 

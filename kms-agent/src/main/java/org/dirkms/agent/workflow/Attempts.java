@@ -2,6 +2,8 @@ package org.dirkms.agent.workflow;
 
 import java.util.HexFormat;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -9,16 +11,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * and a counter, {@code "<owner> #<n>"}. An attempt's identity must never repeat: the archive
  * record and the queued requests of an attempt are named from it, and a take-over finds a dead
  * attempt's leftovers by it. The owner names the agent's identity, the process and a random part,
- * so two processes never share one; within a process the counter grows.
+ * so two processes never share one; within a process there is one counter per owner
+ * ({@link #of}), however many services are made with it (the agent makes a new one each time it
+ * reopens its connection, a command or a test may make several).
  */
 public final class Attempts {
+
+    private static final ConcurrentMap<String, Attempts> BY_OWNER = new ConcurrentHashMap<>();
 
     private final String owner;
     private final AtomicLong counter = new AtomicLong();
 
-    /** Attempts of the process called {@code owner}. */
-    public Attempts(String owner) {
-        this.owner = Objects.requireNonNull(owner, "owner");
+    private Attempts(String owner) {
+        this.owner = owner;
+    }
+
+    /** The attempts of the process called {@code owner}: the same counter for every caller in this JVM. */
+    public static Attempts of(String owner) {
+        return BY_OWNER.computeIfAbsent(Objects.requireNonNull(owner, "owner"), Attempts::new);
     }
 
     /**
@@ -34,14 +44,6 @@ public final class Attempts {
     /** The identity of a new attempt. */
     public String next() {
         return owner + " #" + counter.incrementAndGet();
-    }
-
-    /**
-     * Continues the counter of {@code previous}, an earlier object of the same process (the
-     * agent reopens its connection with a new service): an identity must never repeat.
-     */
-    public void continueFrom(Attempts previous) {
-        counter.accumulateAndGet(previous.counter.get(), Math::max);
     }
 
     /** The owner part of every identity. */
