@@ -3,6 +3,7 @@ package org.dirkms.ds.guard;
 import static org.dirkms.schema.AttributeNames.*;
 
 import java.io.ByteArrayInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertificateFactory;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapInvalidAttributeValueException;
@@ -328,9 +330,23 @@ public final class WriteValidator {
                 AccessPolicy.display(attribute) + " " + what);
     }
 
+    /** A Java class name in a parser's message, e.g. {@code java.io.IOException: }. */
+    private static final Pattern JAVA_CLASS_NAME = Pattern.compile(
+            "(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?::\\s*)?");
+
+    /**
+     * The parser's reason, fit for the client: the JDK's and Bouncy Castle's messages name Java
+     * exception classes ("Could not parse certificate: java.io.IOException: Too short") and some
+     * exceptions carry none (an EOFException), while the client is told what is wrong with the
+     * value, not how the server found out.
+     */
     private static String reason(Throwable e) {
-        String message = e.getMessage();
-        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+        String message = e.getMessage() == null ? "" : JAVA_CLASS_NAME.matcher(e.getMessage()).replaceAll("").strip();
+        if (message.isEmpty() || message.contains("Exception") || message.contains("\tat ")) {
+            return e instanceof EOFException ? "the encoding ends before its stated length"
+                    : "the encoding is malformed";
+        }
+        return message;
     }
 
     @SuppressWarnings({ "unchecked", "rawtypes" })

@@ -176,6 +176,9 @@ public final class DirectoryServer implements AutoCloseable {
             // Passwords are stored as PBKDF2 hashes (RFC 8018 section 5.2, ApacheDS's {PKCS5S2}):
             // nobody can read one back, and binds still check them.
             insertAfter(service, InterceptorEnum.NORMALIZATION_INTERCEPTOR, new Pkcs5s2PasswordHashingInterceptor());
+            // AM27 fails a move under a missing entry with operationsError: answered noSuchObject,
+            // after the guard (inserted after it below), so refused clients learn nothing.
+            insertAfter(service, InterceptorEnum.SCHEMA_INTERCEPTOR, new NewSuperiorInterceptor());
             KmsInterceptor interceptor = null;
             if (settings.kmsGuard()) {
                 step = "insert the KMS interceptor";
@@ -256,6 +259,14 @@ public final class DirectoryServer implements AutoCloseable {
             // With or without the guard: AM27 itself fails paged and size-limited "1.1" searches.
             // Installed after the guard, so it sits between the codec and the guard.
             NoAttributesSearchFilter.install(ldap);
+            // AM27 fails a request whose values it cannot normalize with other (80) and a stack
+            // trace; installed last, so it sits right after the codec and answers first.
+            StorableValueFilter.install(ldap);
+            // AM27 echoes the whole request, Java object names and stack traces in the diagnostics
+            // of its own refusals; installed last, so it sees every response last.
+            DiagnosticFilter.install(ldap);
+            // A request nested too deep to decode ends its connection, not the I/O thread.
+            DecoderStackGuard.install(ldap);
             int boundLdap = boundPort(plain);
             int boundLdaps = boundPort(secure);
             DirectoryServer server = new DirectoryServer(settings, layout, service, ldap, interceptor, tls, boundLdap,

@@ -6,6 +6,7 @@ import static org.dirkms.ds.guard.AccessPolicyTest.AGENT;
 import static org.dirkms.ds.guard.AccessPolicyTest.ALICE;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -145,6 +146,58 @@ class WriteValidatorTest {
                 () -> VALIDATOR.validate(AGENT, user(null), List.of(replace("kmspkcs10request", tampered))));
         assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, e.getResultCode());
         assertTrue(e.getMessage().startsWith("kmsPkcs10Request "), e.getMessage());
+    }
+
+    /**
+     * Found by ServerFuzzIT: the JDK's X.509 factory and Bouncy Castle put Java exception class
+     * names in their messages ("Could not parse certificate: java.io.IOException: Too short"), and
+     * some exceptions have none (EOFException); the refusal a client reads names neither.
+     */
+    @Test
+    void aRefusalOfAMalformedValueCarriesNoJavaExceptionText() {
+        byte[] shortCertificate = java.util.Arrays.copyOf(certificate, certificate.length);
+        shortCertificate[5] = 0; // the TBSCertificate claims no content: "Too short" inside the JDK
+        byte[] indefiniteWithoutEnd = {0x30, (byte) 0x80, 0x02, 0x01, 0x01};
+        byte[] notAnOid = certificate.clone();
+        for (int i = 0; i < notAnOid.length - 2; i++) {
+            if (notAnOid[i] == 0x06 && notAnOid[i + 1] == 0x08) { // the signature algorithm's OID
+                notAnOid[i] = 0x0c;
+                break;
+            }
+        }
+        for (String attribute : List.of("usercertificate", "cacertificate", "kmstransportcertificate",
+                "certificaterevocationlist", "crosscertificatepair", "usersmimecertificate", "kmssigningrequest")) {
+            for (byte[] value : List.of(shortCertificate, indefiniteWithoutEnd, notAnOid)) {
+                LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
+                        () -> VALIDATOR.validate(AGENT, user(null), List.of(replace(attribute, value))), attribute);
+                assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, e.getResultCode());
+                for (String javaText : List.of("Exception", "java.", "org.bouncycastle", "\tat ")) {
+                    assertFalse(e.getMessage().contains(javaText), attribute + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * Found by ServerFuzzIT: kmsDeliveryKey, the PKCS#10 of the key a user's client made to seal
+     * the key package to, accepted anything; like the other PKCS#10 attributes it must be a
+     * request whose self-signature verifies.
+     */
+    @Test
+    void aDeliveryKeyIsAVerifiedSigningRequest() throws Exception {
+        VALIDATOR.validate(AGENT, user(null), List.of(replace("kmsdeliverykey", pkcs10)));
+        for (byte[] value : List.of("not a request".getBytes(StandardCharsets.UTF_8), certificate, tampered(pkcs10))) {
+            LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
+                    () -> VALIDATOR.validate(KMS_ADMIN, user(null), List.of(replace("kmsdeliverykey", value))));
+            assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, e.getResultCode());
+            assertTrue(e.getMessage().startsWith("kmsDeliveryKey "), e.getMessage());
+        }
+    }
+
+    private static byte[] tampered(byte[] der) {
+        byte[] copy = der.clone();
+        copy[copy.length - 5] ^= 0x01; // inside the signature
+        return copy;
     }
 
     @Test

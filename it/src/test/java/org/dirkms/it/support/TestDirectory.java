@@ -375,6 +375,14 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
         }
     }
 
+    /**
+     * A trust manager that trusts exactly this server's certificate, for clients of a test's
+     * own (e.g. a raw TLS socket) that must verify the server like the Apache LDAP API does here.
+     */
+    public X509TrustManager trustManager() {
+        return trustingThisServer();
+    }
+
     private X509TrustManager trustingThisServer() {
         try (InputStream in = Files.newInputStream(tlsCertificateFile())) {
             Certificate certificate = CertificateFactory.getInstance("X.509").generateCertificate(in);

@@ -346,6 +346,10 @@ public final class CertificationAuthority {
             return holder;
         } catch (CRLException | IOException | CertException | OperatorCreationException e) {
             throw new IllegalArgumentException("the current CRL of CA " + dn + " cannot be read", e);
+        } catch (IllegalStateException e) {
+            // Bouncy Castle parses a CRL's parts when first used and throws ASN1ParsingException
+            // (an IllegalStateException) for a malformed one the JDK's factory let through.
+            throw new IllegalArgumentException("the current CRL of CA " + dn + " cannot be read: it is malformed", e);
         }
     }
 

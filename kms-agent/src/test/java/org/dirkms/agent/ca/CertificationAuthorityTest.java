@@ -206,6 +206,37 @@ class CertificationAuthorityTest {
         assertThrows(IllegalArgumentException.class, () -> ca.renewCrl(foreign));
     }
 
+    /**
+     * A published CRL the JDK reads but whose issuer name Bouncy Castle cannot (found by
+     * CertificateParsingFuzzTest): the CA refuses it with the IllegalArgumentException it
+     * documents, not with Bouncy Castle's ASN1ParsingException from deep inside.
+     */
+    @Test
+    void crlWhoseIssuerNameIsMalformedIsRefusedAsUnreadable() throws Exception {
+        byte[] der = ca.renewCrl(null).getEncoded();
+        // "Certification Authorities" (25 octets) retagged from UTF8String to BMPString, whose
+        // characters take two octets each: an odd length is malformed.
+        byte[] value = "Certification Authorities".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        int at = indexOf(der, value) - 2;
+        assertEquals(0x0c, der[at], "the issuer's ou is a UTF8String");
+        der[at] = 0x1e;
+        X509CRL malformed = (X509CRL) java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCRL(new java.io.ByteArrayInputStream(der));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ca.renewCrl(malformed));
+        assertTrue(e.getMessage().contains("cannot be read"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> ca.revoke(BigInteger.TEN, RevocationReason.KEY_COMPROMISE, malformed));
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            if (java.util.Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        throw new AssertionError("not found");
+    }
+
     @Test
     void chainWhosePathLengthForbidsThisCaIsRejected() throws Exception {
         // A root with pathLenConstraint 0 signs a subordinate: the subordinate may not issue.

@@ -1,0 +1,24 @@
+package org.dirkms.it.fuzz;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** Small draws the case factories share. */
+final class Draw {
+    private Draw() {
+    }
+
+    /**
+     * An identity: the agent most often (its writes reach the validators), then the
+     * administrator, the user and anonymous.
+     */
+    static Who identity(SplittableRandom random) {
+        int draw = random.nextInt(20);
+        return draw < 9 ? Who.AGENT : draw < 14 ? Who.ADMIN : draw < 18 ? Who.USER : Who.ANONYMOUS;
+    }
+
+    /** One of {@code items}. */
+    static <T> T one(SplittableRandom random, List<T> items) {
+        return items.get(random.nextInt(items.size()));
+    }
+}
