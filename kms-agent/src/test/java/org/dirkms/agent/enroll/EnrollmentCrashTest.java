@@ -213,6 +213,8 @@ class EnrollmentCrashTest {
                         EnrollmentCrashTest::inProcessTakeOver),
                 new Named("queue: take-over of an attempt that died before the CA served it",
                         () -> queuedTakeOver(false, false)),
+                new Named("queue: take-over, by an agent without the CA, of an attempt the CA had served",
+                        () -> queuedTakeOver(true, false)),
                 new Named("take-over, by an agent with the CA, of a queued attempt the CA had served",
                         () -> queuedTakeOver(true, true)),
                 new Named("queue: renewal of the lease of a waiting attempt", EnrollmentCrashTest::renewal),
@@ -225,7 +227,9 @@ class EnrollmentCrashTest {
                 new Named("an address another entry holds: failed", EnrollmentCrashTest::sharedAddress),
                 new Named("an unknown administrative group: failed", EnrollmentCrashTest::unknownGroup),
                 new Named("queue: an administrator clears the queue while the attempt waits: failed",
-                        EnrollmentCrashTest::queueCleared));
+                        EnrollmentCrashTest::queueCleared),
+                new Named("queue: a successor that fails keeps the dead attempt's certificates to revoke",
+                        EnrollmentCrashTest::failingSuccessor));
     }
 
     /** A scenario from its parts. */
@@ -444,5 +448,22 @@ class EnrollmentCrashTest {
         } else {
             invariants.assertFailed(run.dn, reason);
         }
+    }
+
+    private static Scenario failingSuccessor() {
+        return scenario(false, run -> {
+            run.dn = run.kms.requestedUser("unlucky");
+            Agent dead = run.kms.queueingAgent();
+            dead.service().handle(run.dn);
+            assertEquals(2, run.kms.serveQueue()[0]);
+            dead.kill();
+            run.kms.afterTheLease();
+        }, (run, plan) -> {
+            Agent agent = plan.arm(run.kms.queueingAgent());
+            quietly(() -> agent.service().handle(run.dn));
+            run.kms.clearQueueOf(run.dn);
+            quietly(() -> agent.service().advanceQueued());
+            return agent;
+        }, (run, invariants) -> enrolledOrFailed(run, invariants, "was removed before a CA served it"));
     }
 }

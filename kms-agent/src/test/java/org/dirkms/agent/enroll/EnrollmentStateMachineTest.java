@@ -374,6 +374,38 @@ class EnrollmentStateMachineTest {
     }
 
     @Test
+    void aSuccessorKilledRightAfterNamingTheDeadAttemptsCertificatesLeavesTheDeadAttemptToTheNextTakeOver() {
+        String dn = kms.requestedUser("twice");
+        Agent dead = kms.queueingAgent();
+        handled(dead, dn, Outcome.QUEUED);
+        assertEquals(2, kms.serveQueue()[0]);
+        dead.kill();
+        String deadRecord = kms.observer().archivedKeys(dn).get(0).dn();
+        kms.afterTheLease();
+
+        // Writes: the take-over, then the claim naming the issued certificates, and it dies.
+        Agent successor = kms.queueingAgent().crashAt(2, Crash.AFTER);
+        assertThrows(SimulatedCrash.class, () -> successor.service().handle(dn));
+        UserEntry amended = kms.user(dn);
+        assertEquals(2, amended.claim().superseded().size(), "the certificates issued to the dead attempt");
+        assertEquals(List.of(dead.owner() + " #1"), amended.claim().replaced(),
+                "the dead attempt stays named: its requests and its archive record are not cleaned up yet");
+
+        kms.afterTheLease();
+        Agent next = kms.queueingAgent();
+        handled(next, dn, Outcome.QUEUED);
+        assertTrue(kms.observer().archivedKeys(dn).stream().anyMatch(r -> r.dn().equals(deadRecord) && r.abandoned()),
+                "the next take-over marks the dead attempt's record abandoned");
+        kms.serveQueue();
+        next.service().advanceQueued();
+        invariants.assertSettledWithoutCa();
+        kms.afterTheLease();
+        kms.issuingAgent().service().reconcile();
+        invariants.assertEnrolled(dn, true);
+        invariants.assertSettled();
+    }
+
+    @Test
     void aWaitingAttemptRenewsItsLeaseOnceHalfOfItPassedSoThatNobodyTakesItOver() {
         String dn = kms.requestedUser("patient");
         Agent holder = kms.queueingAgent();

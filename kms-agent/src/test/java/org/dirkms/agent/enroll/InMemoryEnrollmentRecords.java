@@ -253,7 +253,9 @@ final class InMemoryEnrollmentRecords implements EnrollmentRecords {
 
     @Override
     public boolean amendClaim(String dn, Claim held, List<byte[]> superseded) {
-        return testAndSet(dn, keep(held, superseded));
+        List<Change> changes = holding(held);
+        changes.add(replace(SUPERSEDED_CERTIFICATE, superseded));
+        return testAndSet(dn, changes);
     }
 
     @Override
