@@ -110,7 +110,8 @@ final class RequestQueue implements CertificateSource {
      * When both requests are issued, checks that each certificate is for the key this enrollment
      * holds, adds the encryption certificate to the archive record and publishes; when the CA
      * refused one, ends the enrollment as failed with the CA's reason (nothing was published, so
-     * the archive record is marked abandoned).
+     * the archive record is marked abandoned, and a certificate the CA issued for the other
+     * request is left in the claim to be revoked).
      */
     @Override
     public EnrollmentResult advance(UserEntry user) {
@@ -133,6 +134,19 @@ final class RequestQueue implements CertificateSource {
                 // The other request must not be issued any more for a key nobody will publish.
                 for (Optional<QueuedRequest> other : List.of(signing, encryption)) {
                     other.filter(r -> r.state() == RequestState.PENDING).ifPresent(r -> records.deleteRequest(r.dn()));
+                }
+                // One the CA issued already will never be published either: like a certificate issued
+                // to a dead attempt (TakeOver), it is revoked, through the claim the failure keeps
+                // for an agent with the CA.
+                List<SupersededCertificate> unused = new ArrayList<>();
+                for (Optional<QueuedRequest> other : List.of(signing, encryption)) {
+                    if (issued(other)) {
+                        unused.add(SupersededCertificate.of(Enrollment.parse(other.get().certificate(), other.get().dn())));
+                    }
+                }
+                if (!unused.isEmpty()) {
+                    attempt.claim = attempt.claim.superseding(SupersededCertificate.der(SupersededCertificate.union(
+                            SupersededCertificate.parse(attempt.claim.superseded()), unused)));
                 }
                 throw new EnrollmentFailure(refused);
             }

@@ -224,6 +224,7 @@ class EnrollmentCrashTest {
                 new Named("an unfetched package expires", () -> packageRemoval(false)),
                 new Named("a fetched package is confirmed", () -> packageRemoval(true)),
                 new Named("in-process CA refuses the user's signing request: failed", () -> refusal(true)),
+                new Named("queue: the CA refuses the user's signing request: failed", () -> refusal(false)),
                 new Named("an address another entry holds: failed", EnrollmentCrashTest::sharedAddress),
                 new Named("an unknown administrative group: failed", EnrollmentCrashTest::unknownGroup),
                 new Named("queue: an administrator clears the queue while the attempt waits: failed",

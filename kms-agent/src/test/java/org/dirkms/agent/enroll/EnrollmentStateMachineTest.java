@@ -309,6 +309,19 @@ class EnrollmentStateMachineTest {
         List<ArchivedKeyEntry> archive = kms.observer().archivedKeys(dn);
         assertTrue(archive.get(0).abandoned(), "the failed attempt's record is marked abandoned");
         assertTrue(certificates(dn).isEmpty());
+
+        // The CA issued the encryption certificate before it refused the signing request: nobody
+        // will ever publish it, so the failed entry keeps a claim naming it for an agent with the CA.
+        List<byte[]> issued = kms.requests().stream().map(r -> r.bytes(AttributeNames.USER_CERTIFICATE))
+                .filter(values -> !values.isEmpty()).map(values -> values.get(0)).toList();
+        assertEquals(1, issued.size(), "the encryption request was issued");
+        assertEquals(1, kms.user(dn).claim().superseded().size());
+        invariants.assertSettledWithoutCa();
+        kms.afterTheLease();
+        handled(kms.issuingAgent(), dn, Outcome.REVOKED);
+        invariants.assertOnCrl(issued, CRLReason.SUPERSEDED);
+        invariants.assertFailed(dn, "kmsSigningRequest cannot be certified");
+        invariants.assertSettled();
     }
 
     @Test
