@@ -4,6 +4,7 @@ import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -201,9 +202,43 @@ final class RequestQueue implements CertificateSource {
             return;
         }
         String dn = DistinguishedNames.normal(user.dn());
-        waiting.values().removeIf(held -> DistinguishedNames.normal(held.attempt().user.dn()).equals(dn)
-                && (user.state() != EnrollmentState.IN_PROGRESS || user.claim() == null
-                        || !held.attempt().claim.attempt().equals(user.claim().attempt())));
+        List<Waiting> lost = waiting.values().stream()
+                .filter(held -> DistinguishedNames.normal(held.attempt().user.dn()).equals(dn)
+                        && (user.state() != EnrollmentState.IN_PROGRESS || user.claim() == null
+                                || !held.attempt().claim.attempt().equals(user.claim().attempt())))
+                .toList();
+        for (Waiting held : lost) {
+            waiting.remove(held.attempt().claim.attempt());
+            withdraw(held, user);
+        }
+    }
+
+    /**
+     * What a lost attempt leaves behind, withdrawn by the process that held it. A process that
+     * took the claim over cleans up after it as well (TakeOver); but when the entry was reset
+     * (its claim removed below the guard, as a restore from a backup does), the claim that named
+     * the attempt is gone and only this process knows it: its requests not yet issued are deleted
+     * (the CA would refuse them anyway) and its archive record, whose key nobody will publish, is
+     * marked abandoned. A record the entry lists was published and stays as it is; deleting a
+     * request or marking a record twice is harmless. A certificate the CA issued before the reset
+     * cannot be revoked by an agent without the CA and no claim is left to name it: it is logged.
+     */
+    private void withdraw(Waiting held, UserEntry user) {
+        for (String requestDn : List.of(held.signingRequestDn(), held.encryptionRequestDn())) {
+            Optional<QueuedRequest> request = records.readRequest(requestDn);
+            if (issued(request) && user.certificates().stream()
+                    .noneMatch(published -> Arrays.equals(published, request.get().certificate()))) {
+                LOG.warn("{}: the CA issued {} to the attempt {}, whose claim is gone; its certificate was never"
+                        + " published and is not revoked", user.dn(), requestDn, held.attempt().claim.attempt());
+            } else if (request.isPresent() && !issued(request)) {
+                records.deleteRequest(requestDn);
+            }
+        }
+        String archived = held.attempt().archived;
+        if (archived != null && user.archiveRecords().stream().noneMatch(listed -> DistinguishedNames.same(listed, archived))) {
+            records.abandonArchivedKey(archived);
+        }
+        LOG.info("{}: forgot the waiting attempt {}, whose claim is gone", user.dn(), held.attempt().claim.attempt());
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.cert.CRLReason;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
@@ -91,6 +92,15 @@ class EnrollmentCrashTest {
 
         /** Whether the agents of the KMS have the CA in their process (else they go through the queue). */
         boolean withCa();
+
+        /**
+         * The archive records and requests no process can know of after the step (see
+         * {@link EnrollmentInvariants#EnrollmentInvariants(EnrollmentFixture, Set)}): none, but
+         * for an attempt whose claim was removed below the guard.
+         */
+        default Set<String> unknowable(Run run) {
+            return Set.of();
+        }
     }
 
     private record Named(String name, Supplier<Scenario> scenario) {
@@ -154,8 +164,8 @@ class EnrollmentCrashTest {
         boolean died = run.kms.agents.stream().anyMatch(agent -> agent.session().crashed());
         assertEquals(plan.write() > 0, died && acting.session().crashed(), plan + ": the acting process "
                 + (plan.write() > 0 ? "dies" : "lives") + "; it wrote " + acting.session().log());
-        recover(run.kms, scenario.withCa());
-        EnrollmentInvariants invariants = new EnrollmentInvariants(run.kms);
+        EnrollmentInvariants invariants = new EnrollmentInvariants(run.kms, scenario.unknowable(run));
+        recover(run.kms, scenario.withCa(), invariants);
         invariants.assertSettled();
         scenario.expect(run, invariants);
         return writes;
@@ -166,11 +176,11 @@ class EnrollmentCrashTest {
      * scenario runs) sweeps and the CA serves the queue; without a CA in the agents' process,
      * what only an agent with the CA can do waits for one, which sweeps once its lease ran out.
      */
-    static void recover(EnrollmentFixture kms, boolean withCa) {
+    static void recover(EnrollmentFixture kms, boolean withCa, EnrollmentInvariants invariants) {
         kms.afterTheLease();
         if (!withCa) {
             sweep(kms, kms.queueingAgent());
-            new EnrollmentInvariants(kms).assertSettledWithoutCa();
+            invariants.assertSettledWithoutCa();
             kms.afterTheLease();
         }
         sweep(kms, kms.issuingAgent());
@@ -230,7 +240,9 @@ class EnrollmentCrashTest {
                 new Named("queue: an administrator clears the queue while the attempt waits: failed",
                         EnrollmentCrashTest::queueCleared),
                 new Named("queue: a successor that fails keeps the dead attempt's certificates to revoke",
-                        EnrollmentCrashTest::failingSuccessor));
+                        EnrollmentCrashTest::failingSuccessor),
+                new Named("queue: the entry is reset below the guard while an attempt waits",
+                        EnrollmentCrashTest::resetWhileWaiting));
     }
 
     /** A scenario from its parts. */
@@ -466,5 +478,59 @@ class EnrollmentCrashTest {
             quietly(() -> agent.service().advanceQueued());
             return agent;
         }, (run, invariants) -> enrolledOrFailed(run, invariants, "was removed before a CA served it"));
+    }
+
+    private static Scenario resetWhileWaiting() {
+        Scenario steps = scenario(false, run -> {
+            run.dn = run.kms.requestedUser("reset");
+            run.waiting = run.kms.queueingAgent();
+            run.waiting.service().handle(run.dn);
+            run.kms.resetBelowTheGuard(run.dn);
+        }, (run, plan) -> {
+            Agent agent = plan.arm(run.waiting);
+            quietly(() -> agent.service().advanceQueued());
+            run.kms.serveQueue();
+            quietly(() -> agent.service().advanceQueued());
+            return agent;
+        }, (run, invariants) -> invariants.assertEnrolled(run.dn, true));
+        return new Scenario() {
+            @Override
+            public void prepare(Run run) {
+                steps.prepare(run);
+            }
+
+            @Override
+            public Agent act(Run run, Plan plan) {
+                return steps.act(run, plan);
+            }
+
+            @Override
+            public void expect(Run run, EnrollmentInvariants invariants) {
+                steps.expect(run, invariants);
+            }
+
+            @Override
+            public boolean withCa() {
+                return false;
+            }
+
+            /**
+             * Only the waiting process knows its attempt once the claim is gone: when it died
+             * before it withdrew what the attempt left, those leftovers stay, and nothing else.
+             */
+            @Override
+            public Set<String> unknowable(Run run) {
+                InMemoryEnrollmentRecords records = run.kms.observer();
+                String attempt = run.waiting.owner() + " #1";
+                String record = records.archivedKeyDn(run.dn, attempt);
+                boolean withdrawn = records.archivedKeys(run.dn).stream()
+                        .anyMatch(r -> r.dn().equals(record) && r.abandoned());
+                if (!run.waiting.session().crashed() || withdrawn) {
+                    return Set.of();
+                }
+                return Set.of(record, records.requestDn(run.dn, attempt, "signing"),
+                        records.requestDn(run.dn, attempt, "encryption"));
+            }
+        };
     }
 }

@@ -45,10 +45,26 @@ import org.dirkms.schema.RequestState;
 final class EnrollmentInvariants {
     private final EnrollmentFixture fixture;
     private final InMemoryEnrollmentRecords records;
+    /** Normalised DNs of archive records and requests that no process can know of any more. */
+    private final Set<String> unknowable;
 
     EnrollmentInvariants(EnrollmentFixture fixture) {
+        this(fixture, Set.of());
+    }
+
+    /**
+     * The invariants, excusing the archive records and requests {@code unknowable}: those of an
+     * attempt whose claim was removed below the guard and whose process died before it noticed.
+     * Nothing in the directory names such an attempt any more, so nobody can clean up after it.
+     */
+    EnrollmentInvariants(EnrollmentFixture fixture, Set<String> unknowable) {
         this.fixture = fixture;
         this.records = fixture.observer();
+        this.unknowable = unknowable.stream().map(DistinguishedNames::normal).collect(Collectors.toSet());
+    }
+
+    private boolean known(String dn) {
+        return !unknowable.contains(DistinguishedNames.normal(dn));
     }
 
     /** Every invariant, once an agent with the CA has swept after the last lease ran out. */
@@ -152,7 +168,7 @@ final class EnrollmentInvariants {
     /** Every archive record is the key of a publication (listed on its owner) or marked abandoned. */
     void assertNoArchiveOrphan() {
         for (ArchivedKeyEntry record : records.allArchivedKeys()) {
-            if (record.abandoned()) {
+            if (record.abandoned() || !known(record.dn())) {
                 continue;
             }
             UserEntry owner = records.readUser(record.owner()).orElseThrow(
@@ -182,6 +198,9 @@ final class EnrollmentInvariants {
         Set<ByteBuffer> everOnUsers = keys(fixture.directory.certificatesEverShownIn(ObjectClassNames.KMS_USER));
         X509CRL crl = fixture.crl();
         for (InMemoryDirectory.Entry request : fixture.requests()) {
+            if (!known(request.dn())) {
+                continue;
+            }
             String state = request.string(AttributeNames.REQUEST_STATE);
             assertFalse(RequestState.PENDING.ldapValue().equals(state) || RequestState.CLAIMED.ldapValue().equals(state),
                     request.dn() + " still waits for the CA (" + state + ")");
@@ -261,7 +280,9 @@ final class EnrollmentInvariants {
     void assertArchiveAuditClean() {
         ArchiveAudit.Report report = new ArchiveAudit(records, fixture.caObserver(),
                 new KeyRecoverer(fixture.pki.recovery().keys())).run();
-        assertTrue(report.clean(), () -> report.summary() + ":\n" + report.findings().stream().map(Object::toString)
+        List<ArchiveAudit.Finding> findings = report.findings().stream()
+                .filter(finding -> finding.dns().stream().allMatch(this::known)).toList();
+        assertTrue(findings.isEmpty(), () -> report.summary() + ":\n" + findings.stream().map(Object::toString)
                 .collect(Collectors.joining("\n")));
     }
 

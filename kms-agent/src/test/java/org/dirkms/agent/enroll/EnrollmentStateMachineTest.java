@@ -456,7 +456,8 @@ class EnrollmentStateMachineTest {
         assertEquals("in progress under a valid lease", stalled.service().advanceQueued().get(0).detail(),
                 "the stalled process sees another claim on the entry: its own attempt is lost");
         assertTrue(stalled.service().queuedUsers().isEmpty(), "the stalled process forgot its attempt");
-        assertEquals(before, stalled.session().writes(), "and published nothing");
+        assertEquals(List.of("modify kmsArchivedKey"), stalled.session().log().subList(before, stalled.session().writes()),
+                "and published nothing: it only marks its record abandoned (the successor did already; twice is harmless)");
         assertEquals(Outcome.ENROLLED, successor.service().advanceQueued().get(0).outcome());
         invariants.assertEnrolled(dn, true);
         invariants.assertSettled();
@@ -487,6 +488,30 @@ class EnrollmentStateMachineTest {
         handled(kms.issuingAgent(), dn, Outcome.REVOKED);
         invariants.assertRevoked(dn);
         invariants.assertOnCrl(published, CRLReason.AFFILIATION_CHANGED);
+        invariants.assertSettled();
+    }
+
+    @Test
+    void anEntryResetWhileItsAttemptWaitsIsEnrolledAnewAndTheWaitingKeysAreNeverPublished() {
+        String dn = kms.requestedUser("reset");
+        Agent agent = kms.queueingAgent();
+        handled(agent, dn, Outcome.QUEUED);
+        String forgotten = kms.observer().archivedKeys(dn).get(0).dn();
+        kms.resetBelowTheGuard(dn);
+        kms.serveQueue();
+        assertEquals(2, kms.requests().stream().filter(r -> RequestState.FAILED.ldapValue()
+                .equals(r.string(AttributeNames.REQUEST_STATE))).count(),
+                "the CA serves no request of a claim that is not on the entry");
+        int before = agent.session().writes();
+        assertEquals(Outcome.QUEUED, agent.service().advanceQueued().get(0).outcome(), "a new attempt");
+        assertEquals(List.of("delete kmsCertificateRequest", "delete kmsCertificateRequest", "modify kmsArchivedKey",
+                USER, ARCHIVE, REQUEST, REQUEST), agent.session().log().subList(before, agent.session().writes()),
+                "the process that held the forgotten attempt withdraws what it left, then enrolls anew");
+        kms.serveQueue();
+        assertEquals(Outcome.ENROLLED, agent.service().advanceQueued().get(0).outcome());
+        assertFalse(kms.observer().archivedKeys(dn).stream().anyMatch(r -> r.dn().equals(forgotten) && !r.abandoned()),
+                "the forgotten attempt's record does not stay live");
+        invariants.assertEnrolled(dn, true);
         invariants.assertSettled();
     }
 }
