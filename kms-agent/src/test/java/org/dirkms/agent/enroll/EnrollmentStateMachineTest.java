@@ -266,6 +266,42 @@ class EnrollmentStateMachineTest {
     }
 
 
+    @Test
+    void aProcessThatStalledBeforeShowingItsCertificatesDoesNotOverwriteTheSuccessorsChildren() {
+        String dn = kms.requestedUser("stalled");
+        Agent slow = kms.issuingAgent();
+        Agent fast = kms.issuingAgent();
+        // The slow process stalls after archiving: another takes over and publishes first.
+        slow.session().meanwhile(3, () -> {
+            kms.afterTheLease();
+            handled(fast, dn, Outcome.ENROLLED);
+        });
+        handled(slow, dn, Outcome.NOTHING);
+        String replaced = "modify kmsPublishedCertificate";
+        assertEquals(List.of(USER, ARCHIVE, CHILD, replaced, CHILD, replaced, USER, CHILD, replaced, CHILD, replaced,
+                "modify kmsArchivedKey"), slow.session().log(), "its children over the successor's, its publication"
+                        + " refused, the successor's children put back, its record marked abandoned");
+        invariants.assertEnrolled(dn, true);
+        invariants.assertSettled();
+    }
+
+    @Test
+    void anAttemptWhoseEntryWasResetBeforeItPublishedLeavesNothingLive() {
+        String dn = kms.requestedUser("restored");
+        Agent agent = kms.issuingAgent();
+        Agent other = kms.issuingAgent();
+        // Right before the publication the entry is restored from a backup and enrolled anew.
+        agent.session().meanwhile(5, () -> {
+            kms.resetBelowTheGuard(dn);
+            handled(other, dn, Outcome.ENROLLED);
+        });
+        handled(agent, dn, Outcome.NOTHING);
+        assertEquals(1, kms.observer().archivedKeys(dn).stream().filter(ArchivedKeyEntry::abandoned).count(),
+                "the record of the attempt whose claim was removed is marked abandoned: nobody else knows it");
+        invariants.assertEnrolled(dn, true);
+        invariants.assertSettled();
+    }
+
     // ---- the request queue, served by a CA elsewhere ---------------------------------------------
 
     @Test
