@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
-import java.security.Key;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.CertificateException;
@@ -303,8 +302,8 @@ final class EnrollmentInvariants {
                     .filter(EnrollmentInvariants::forEncryption).findFirst().orElseThrow();
             char[] token = records.readEnrollmentToken(dn);
             assertNotNull(token, dn + ": the token of the package");
-            assertTrue(packageKeys(fixture.entry(dn).bytes(AttributeNames.KEY_PACKAGE).get(0), token).stream()
-                    .anyMatch(k -> KeyPairFactory.matches(k, encryption.getPublicKey())),
+            PrivateKey key = packageKey(fixture.entry(dn).bytes(AttributeNames.KEY_PACKAGE).get(0), token, encryption);
+            assertTrue(KeyPairFactory.matches(key, encryption.getPublicKey()),
                     dn + ": the package holds the key of the published encryption certificate");
         }
     }
@@ -373,21 +372,19 @@ final class EnrollmentInvariants {
         return keys;
     }
 
-    static List<PrivateKey> packageKeys(byte[] pkcs12, char[] token) {
+    /** The private key the package {@code pkcs12} holds with {@code certificate}, opened with {@code token}. */
+    static PrivateKey packageKey(byte[] pkcs12, char[] token, X509Certificate certificate) {
         try {
             KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(new ByteArrayInputStream(pkcs12), token);
-            List<PrivateKey> keys = new ArrayList<>();
             for (String alias : Collections.list(store.aliases())) {
-                Key key = store.getKey(alias, token);
-                if (key instanceof PrivateKey privateKey) {
-                    keys.add(privateKey);
+                if (store.isKeyEntry(alias) && certificate.equals(store.getCertificate(alias))) {
+                    return (PrivateKey) store.getKey(alias, token);
                 }
             }
-            return keys;
+            return fail("the package holds no key with the certificate " + certificate.getSerialNumber().toString(16));
         } catch (java.io.IOException | java.security.GeneralSecurityException e) {
-            fail("the package does not open with its token: " + e);
-            return List.of();
+            return fail("the package does not open with its token: " + e);
         }
     }
 
