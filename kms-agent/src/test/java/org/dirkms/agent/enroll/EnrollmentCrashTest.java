@@ -6,8 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.security.cert.CRLReason;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
@@ -79,37 +85,34 @@ class EnrollmentCrashTest {
         }
     }
 
-    /** One step of the state machine, the recovery after it, and the end it leads to. */
-    interface Scenario {
-        /** Brings the directory to where the step starts (no crash). */
-        void prepare(Run run);
+    /**
+     * One step of the state machine, the recovery after it, and the end it leads to.
+     *
+     * @param withCa     whether the agents of the KMS have the CA in their process (else they go
+     *                   through the queue)
+     * @param prepare    brings the directory to where the step starts (no crash)
+     * @param act        the step; returns the agent process the plan arms
+     * @param expect     the end state of the user once the KMS recovered
+     * @param unknowable the archive records and requests no process can know of after the step
+     *                   (see {@link EnrollmentInvariants#EnrollmentInvariants(EnrollmentFixture, Set)}):
+     *                   none, but for an attempt whose claim was removed below the guard
+     */
+    record Scenario(boolean withCa, Consumer<Run> prepare, BiFunction<Run, Plan, Agent> act,
+            BiConsumer<Run, EnrollmentInvariants> expect, Function<Run, Set<String>> unknowable) {
 
-        /** The step; returns the agent process that {@code plan} arms. */
-        Agent act(Run run, Plan plan);
-
-        /** The end state of the user once the KMS recovered. */
-        void expect(Run run, EnrollmentInvariants invariants);
-
-        /** Whether the agents of the KMS have the CA in their process (else they go through the queue). */
-        boolean withCa();
-
-        /**
-         * The archive records and requests no process can know of after the step (see
-         * {@link EnrollmentInvariants#EnrollmentInvariants(EnrollmentFixture, Set)}): none, but
-         * for an attempt whose claim was removed below the guard.
-         */
-        default Set<String> unknowable(Run run) {
-            return Set.of();
+        Scenario(boolean withCa, Consumer<Run> prepare, BiFunction<Run, Plan, Agent> act,
+                BiConsumer<Run, EnrollmentInvariants> expect) {
+            this(withCa, prepare, act, expect, run -> Set.of());
         }
     }
 
-    private record Named(String name, Supplier<Scenario> scenario) {
+    private record Named(String name, Scenario scenario) {
     }
 
     @TestFactory
     Stream<DynamicContainer> everyWriteOfEveryStepCanBeTheLast() {
         return scenarios().stream().map(named -> {
-            Scenario scenario = named.scenario().get();
+            Scenario scenario = named.scenario();
             Supplier<Run> prepared = prepared(scenario);
             List<DynamicTest> runs = new ArrayList<>();
             int writes;
@@ -139,11 +142,11 @@ class EnrollmentCrashTest {
      */
     private static Supplier<Run> prepared(Scenario scenario) {
         Run once = new Run(new EnrollmentFixture(pki));
-        scenario.prepare(once);
+        scenario.prepare().accept(once);
         if (once.waiting != null) {
             return () -> {
                 Run run = new Run(new EnrollmentFixture(pki));
-                scenario.prepare(run);
+                scenario.prepare().accept(run);
                 return run;
             };
         }
@@ -152,22 +155,21 @@ class EnrollmentCrashTest {
 
     /** Runs the scenario from {@code run} with the crash of {@code plan}, recovers and checks; returns the acting process's writes. */
     private static int runOnce(Scenario scenario, Run run, Plan plan) {
-        java.util.Map<Agent, Integer> before = new java.util.HashMap<>();
+        Map<Agent, Integer> before = new HashMap<>();
         run.kms.agents.forEach(agent -> before.put(agent, agent.session().writes()));
         Agent acting;
         try {
-            acting = scenario.act(run, plan);
+            acting = scenario.act().apply(run, plan);
         } catch (SimulatedCrash expected) {
             acting = run.kms.agents.get(run.kms.agents.size() - 1);
         }
         int writes = acting.session().writes() - before.getOrDefault(acting, 0);
-        boolean died = run.kms.agents.stream().anyMatch(agent -> agent.session().crashed());
-        assertEquals(plan.write() > 0, died && acting.session().crashed(), plan + ": the acting process "
+        assertEquals(plan.write() > 0, acting.session().crashed(), plan + ": the acting process "
                 + (plan.write() > 0 ? "dies" : "lives") + "; it wrote " + acting.session().log());
-        EnrollmentInvariants invariants = new EnrollmentInvariants(run.kms, scenario.unknowable(run));
+        EnrollmentInvariants invariants = new EnrollmentInvariants(run.kms, scenario.unknowable().apply(run));
         recover(run.kms, scenario.withCa(), invariants);
         invariants.assertSettled();
-        scenario.expect(run, invariants);
+        scenario.expect().accept(run, invariants);
         return writes;
     }
 
@@ -212,63 +214,37 @@ class EnrollmentCrashTest {
 
     private static List<Named> scenarios() {
         return List.of(
-                new Named("in-process CA: requested, in-progress, enrolled", () -> enrollment(true)),
-                new Named("queue: requested, in-progress (queued), enrolled", () -> enrollment(false)),
-                new Named("in-process CA: re-enrollment revokes what it supersedes", () -> reEnrollment(true)),
+                new Named("in-process CA: requested, in-progress, enrolled", enrollment(true)),
+                new Named("queue: requested, in-progress (queued), enrolled", enrollment(false)),
+                new Named("in-process CA: re-enrollment revokes what it supersedes", reEnrollment(true)),
                 new Named("queue: re-enrollment leaves what it supersedes to an agent with the CA",
-                        () -> reEnrollment(false)),
+                        reEnrollment(false)),
                 new Named("an agent with the CA finishes the revocations a queue agent's publication left",
-                        EnrollmentCrashTest::supersessionFinishedByCa),
+                        supersessionFinishedByCa()),
                 new Named("in-process CA: take-over of an attempt that died after showing its certificates",
-                        EnrollmentCrashTest::inProcessTakeOver),
+                        inProcessTakeOver()),
                 new Named("queue: take-over of an attempt that died before the CA served it",
-                        () -> queuedTakeOver(false, false)),
+                        queuedTakeOver(false, false)),
                 new Named("queue: take-over, by an agent without the CA, of an attempt the CA had served",
-                        () -> queuedTakeOver(true, false)),
+                        queuedTakeOver(true, false)),
                 new Named("take-over, by an agent with the CA, of a queued attempt the CA had served",
-                        () -> queuedTakeOver(true, true)),
-                new Named("queue: renewal of the lease of a waiting attempt", EnrollmentCrashTest::renewal),
-                new Named("revoke-requested, revoked", () -> revocation(false)),
+                        queuedTakeOver(true, true)),
+                new Named("queue: renewal of the lease of a waiting attempt", renewal()),
+                new Named("revoke-requested, revoked", revocation(false)),
                 new Named("revoke-requested, revoked, with superseded certificates still in the claim",
-                        () -> revocation(true)),
-                new Named("an unfetched package expires", () -> packageRemoval(false)),
-                new Named("a fetched package is confirmed", () -> packageRemoval(true)),
-                new Named("in-process CA refuses the user's signing request: failed", () -> refusal(true)),
-                new Named("queue: the CA refuses the user's signing request: failed", () -> refusal(false)),
-                new Named("an address another entry holds: failed", EnrollmentCrashTest::sharedAddress),
-                new Named("an unknown administrative group: failed", EnrollmentCrashTest::unknownGroup),
+                        revocation(true)),
+                new Named("an unfetched package expires", packageRemoval(false)),
+                new Named("a fetched package is confirmed", packageRemoval(true)),
+                new Named("in-process CA refuses the user's signing request: failed", refusal(true)),
+                new Named("queue: the CA refuses the user's signing request: failed", refusal(false)),
+                new Named("an address another entry holds: failed", sharedAddress()),
+                new Named("an unknown administrative group: failed", unknownGroup()),
                 new Named("queue: an administrator clears the queue while the attempt waits: failed",
-                        EnrollmentCrashTest::queueCleared),
+                        queueCleared()),
                 new Named("queue: a successor that fails keeps the dead attempt's certificates to revoke",
-                        EnrollmentCrashTest::failingSuccessor),
+                        failingSuccessor()),
                 new Named("queue: the entry is reset below the guard while an attempt waits",
-                        EnrollmentCrashTest::resetWhileWaiting));
-    }
-
-    /** A scenario from its parts. */
-    private static Scenario scenario(boolean withCa, java.util.function.Consumer<Run> prepare,
-            java.util.function.BiFunction<Run, Plan, Agent> act, java.util.function.BiConsumer<Run, EnrollmentInvariants> expect) {
-        return new Scenario() {
-            @Override
-            public void prepare(Run run) {
-                prepare.accept(run);
-            }
-
-            @Override
-            public Agent act(Run run, Plan plan) {
-                return act.apply(run, plan);
-            }
-
-            @Override
-            public void expect(Run run, EnrollmentInvariants invariants) {
-                expect.accept(run, invariants);
-            }
-
-            @Override
-            public boolean withCa() {
-                return withCa;
-            }
-        };
+                        resetWhileWaiting()));
     }
 
     /** An agent of the scenario's kind enrolls: at once with the CA, else queue, CA, publication. */
@@ -284,7 +260,7 @@ class EnrollmentCrashTest {
     }
 
     private static Scenario enrollment(boolean withCa) {
-        return scenario(withCa, run -> run.dn = run.kms.requestedUser("first"),
+        return new Scenario(withCa, run -> run.dn = run.kms.requestedUser("first"),
                 (run, plan) -> enroll(run, plan.arm(agent(run, withCa))),
                 (run, invariants) -> invariants.assertEnrolled(run.dn, true));
     }
@@ -299,7 +275,7 @@ class EnrollmentCrashTest {
     }
 
     private static Scenario reEnrollment(boolean withCa) {
-        return scenario(withCa, run -> enrolledAndRequestedAgain(run, withCa),
+        return new Scenario(withCa, run -> enrolledAndRequestedAgain(run, withCa),
                 (run, plan) -> enroll(run, plan.arm(agent(run, withCa))),
                 (run, invariants) -> {
                     invariants.assertEnrolled(run.dn, true);
@@ -308,7 +284,7 @@ class EnrollmentCrashTest {
     }
 
     private static Scenario supersessionFinishedByCa() {
-        return scenario(true, run -> {
+        return new Scenario(true, run -> {
             enrolledAndRequestedAgain(run, false);
             enroll(run, run.kms.queueingAgent());
             assertEquals(2, run.kms.user(run.dn).claim().superseded().size(), "the claim names what is left to revoke");
@@ -324,7 +300,7 @@ class EnrollmentCrashTest {
     }
 
     private static Scenario inProcessTakeOver() {
-        return scenario(true, run -> {
+        return new Scenario(true, run -> {
             run.dn = run.kms.requestedUser("taken");
             Agent dead = run.kms.issuingAgent().crashAt(4, Crash.AFTER);
             quietly(() -> dead.service().handle(run.dn));
@@ -338,7 +314,7 @@ class EnrollmentCrashTest {
     }
 
     private static Scenario queuedTakeOver(boolean served, boolean successorWithCa) {
-        return scenario(successorWithCa, run -> {
+        return new Scenario(successorWithCa, run -> {
             run.dn = run.kms.requestedUser("queued");
             Agent dead = run.kms.queueingAgent();
             dead.service().handle(run.dn);
@@ -352,7 +328,7 @@ class EnrollmentCrashTest {
     }
 
     private static Scenario renewal() {
-        return scenario(false, run -> {
+        return new Scenario(false, run -> {
             run.dn = run.kms.requestedUser("patient");
             run.waiting = run.kms.queueingAgent();
             run.waiting.service().handle(run.dn);
@@ -367,7 +343,7 @@ class EnrollmentCrashTest {
     }
 
     private static Scenario revocation(boolean supersededLeft) {
-        return scenario(true, run -> {
+        return new Scenario(true, run -> {
             if (supersededLeft) {
                 enrolledAndRequestedAgain(run, true);
                 enroll(run, run.kms.queueingAgent());
@@ -391,7 +367,7 @@ class EnrollmentCrashTest {
     }
 
     private static Scenario packageRemoval(boolean confirmed) {
-        return scenario(true, run -> {
+        return new Scenario(true, run -> {
             run.dn = run.kms.requestedUser("fetcher");
             enroll(run, run.kms.issuingAgent());
             if (confirmed) {
@@ -412,7 +388,7 @@ class EnrollmentCrashTest {
 
 
     private static Scenario refusal(boolean withCa) {
-        return scenario(withCa, run -> {
+        return new Scenario(withCa, run -> {
             run.dn = run.kms.addPerson("refused", "refused@example.com");
             run.kms.request(run.dn);
             run.kms.set(run.dn, AttributeNames.SIGNING_REQUEST, (Object) EnrollmentFixture.somebodyElsesRequest());
@@ -421,7 +397,7 @@ class EnrollmentCrashTest {
     }
 
     private static Scenario sharedAddress() {
-        return scenario(true, run -> {
+        return new Scenario(true, run -> {
             run.kms.addPerson("owner", "shared@example.com");
             run.dn = run.kms.addPerson("taker", "Shared@Example.com");
             run.kms.request(run.dn);
@@ -430,7 +406,7 @@ class EnrollmentCrashTest {
     }
 
     private static Scenario unknownGroup() {
-        return scenario(true, run -> {
+        return new Scenario(true, run -> {
             run.dn = run.kms.requestedUser("lost");
             run.kms.set(run.dn, AttributeNames.ADMINISTRATIVE_GROUP,
                     "cn=Nowhere," + EnrollmentFixture.LAYOUT.administrativeGroups());
@@ -439,7 +415,7 @@ class EnrollmentCrashTest {
     }
 
     private static Scenario queueCleared() {
-        return scenario(false, run -> {
+        return new Scenario(false, run -> {
             run.dn = run.kms.requestedUser("cleared");
             run.waiting = run.kms.queueingAgent();
             run.waiting.service().handle(run.dn);
@@ -464,7 +440,7 @@ class EnrollmentCrashTest {
     }
 
     private static Scenario failingSuccessor() {
-        return scenario(false, run -> {
+        return new Scenario(false, run -> {
             run.dn = run.kms.requestedUser("unlucky");
             Agent dead = run.kms.queueingAgent();
             dead.service().handle(run.dn);
@@ -481,7 +457,7 @@ class EnrollmentCrashTest {
     }
 
     private static Scenario resetWhileWaiting() {
-        Scenario steps = scenario(false, run -> {
+        return new Scenario(false, run -> {
             run.dn = run.kms.requestedUser("reset");
             run.waiting = run.kms.queueingAgent();
             run.waiting.service().handle(run.dn);
@@ -492,45 +468,22 @@ class EnrollmentCrashTest {
             run.kms.serveQueue();
             quietly(() -> agent.service().advanceQueued());
             return agent;
-        }, (run, invariants) -> invariants.assertEnrolled(run.dn, true));
-        return new Scenario() {
-            @Override
-            public void prepare(Run run) {
-                steps.prepare(run);
-            }
+        }, (run, invariants) -> invariants.assertEnrolled(run.dn, true), EnrollmentCrashTest::leftByTheResetAttempt);
+    }
 
-            @Override
-            public Agent act(Run run, Plan plan) {
-                return steps.act(run, plan);
-            }
-
-            @Override
-            public void expect(Run run, EnrollmentInvariants invariants) {
-                steps.expect(run, invariants);
-            }
-
-            @Override
-            public boolean withCa() {
-                return false;
-            }
-
-            /**
-             * Only the waiting process knows its attempt once the claim is gone: when it died
-             * before it withdrew what the attempt left, those leftovers stay, and nothing else.
-             */
-            @Override
-            public Set<String> unknowable(Run run) {
-                InMemoryEnrollmentRecords records = run.kms.observer();
-                String attempt = run.waiting.owner() + " #1";
-                String record = records.archivedKeyDn(run.dn, attempt);
-                boolean withdrawn = records.archivedKeys(run.dn).stream()
-                        .anyMatch(r -> r.dn().equals(record) && r.abandoned());
-                if (!run.waiting.session().crashed() || withdrawn) {
-                    return Set.of();
-                }
-                return Set.of(record, records.requestDn(run.dn, attempt, "signing"),
-                        records.requestDn(run.dn, attempt, "encryption"));
-            }
-        };
+    /**
+     * Once the claim is gone only the waiting process knows its attempt: when it died before it
+     * withdrew what the attempt left, those leftovers stay, and nothing else may.
+     */
+    private static Set<String> leftByTheResetAttempt(Run run) {
+        InMemoryEnrollmentRecords records = run.kms.observer();
+        String attempt = run.waiting.owner() + " #1";
+        String record = records.archivedKeyDn(run.dn, attempt);
+        boolean withdrawn = records.archivedKeys(run.dn).stream().anyMatch(r -> r.dn().equals(record) && r.abandoned());
+        if (!run.waiting.session().crashed() || withdrawn) {
+            return Set.of();
+        }
+        return Set.of(record, records.requestDn(run.dn, attempt, "signing"),
+                records.requestDn(run.dn, attempt, "encryption"));
     }
 }
