@@ -79,12 +79,24 @@ final class ClaimChanges {
 
     /**
      * Keeps {@code held} on the entry, now superseding {@code superseded} and replacing nobody
-     * (its clean-up is done): the work left after a publication, or more work found.
+     * (its clean-up is done): the work left after a publication or a failure.
      */
     static List<Modification> keep(Claim held, List<byte[]> superseded) {
         List<Modification> changes = holding(held);
         changes.add(superseded(superseded));
         changes.add(replaced(List.of()));
+        return changes;
+    }
+
+    /**
+     * Keeps {@code held} on the entry, now superseding {@code superseded}, still replacing the
+     * attempts it replaced: more work found during a take-over's clean-up, which goes on after
+     * this write, so that a process killed before it ends leaves the dead attempts named for the
+     * next take-over.
+     */
+    static List<Modification> amend(Claim held, List<byte[]> superseded) {
+        List<Modification> changes = holding(held);
+        changes.add(superseded(superseded));
         return changes;
     }
 

@@ -238,7 +238,10 @@ public interface EnrollmentRecords {
 
     /**
      * Keeps {@code held} on the user, now naming {@code superseded} as the certificates it must
-     * revoke and no replaced attempt (their leftovers are cleaned up): one modify that deletes and
+     * revoke, and still naming the attempts it replaced: a take-over records the certificates the
+     * CA issued to a dead attempt before it deletes that attempt's requests and marks its archive
+     * record abandoned, so a process killed in between must leave the dead attempt named for the
+     * next take-over (the publication or the failure ends the list). One modify that deletes and
      * adds back its attempt, so that it fails, changing nothing, when another process took over.
      *
      * @return true if the claim now names {@code superseded}

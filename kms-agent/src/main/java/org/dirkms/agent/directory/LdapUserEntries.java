@@ -218,7 +218,7 @@ final class LdapUserEntries {
     }
 
     boolean amendClaim(String dn, Claim held, List<byte[]> superseded) {
-        return testAndSet(dn, "extend the claim on", ClaimChanges.keep(held, superseded));
+        return testAndSet(dn, "extend the claim on", ClaimChanges.amend(held, superseded));
     }
 
     boolean endClaim(String dn, Claim held) {

@@ -30,7 +30,8 @@ interface CertificateSource {
 
     /**
      * Forgets the waiting attempts of {@code user} whose claim is no longer on the entry (taken
-     * over after its lease, or reset by an administrator): they can never be published.
+     * over after its lease, or reset by an administrator): they can never be published, so what
+     * they queued and archived is withdrawn.
      */
     void forgetLost(UserEntry user);
 

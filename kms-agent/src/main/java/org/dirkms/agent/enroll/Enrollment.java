@@ -183,9 +183,10 @@ final class Enrollment {
         Instant expires = context.clock().instant().plus(context.packageLifetime());
         if (!records.publish(user.dn(), attempt.claim, new Publication(List.of(der(signing), der(encryptionCertificate)),
                 bundle, keyPackage, attempt.token, expires, SupersededCertificate.der(stillToRevoke), attempt.archived))) {
-            // Our lease expired and another process took over: it replaces the children and
-            // publishes its own keys; our archived key stays, its certificate was visible.
+            // Our lease expired and another process took over, or the entry was reset: our keys
+            // are never published.
             clear(attempt.token);
+            withdrawShown(attempt, signing, encryptionCertificate);
             return nothing(user, "the claim was lost to another process before publication");
         }
         LOG.info("Enrolled {} ({}): signing {} encryption {}, key archived at {}", user.dn(), group.dn(),
@@ -197,6 +198,39 @@ final class Enrollment {
         }
         return new EnrollmentResult(user.dn(), user.mail(), Outcome.ENROLLED, EnrollmentState.ENROLLED, null,
                 attempt.token);
+    }
+
+    /**
+     * After a publication that failed because the claim was lost. This process wrote its
+     * children before it learnt that: if it had stalled until the enrollment that took its place
+     * (a take-over after the lease, or a new one after a reset) had published, they now show this
+     * attempt's certificates beside the entry's. When they do and no enrollment is under way, they
+     * are put back to the certificates the entry shows (or removed, when it shows none); an
+     * enrollment under way writes its own before it publishes. The attempt's archive record is
+     * marked abandoned: its key is never published, and stays archived as its certificate was
+     * visible (a process that took over marks it too: twice is harmless).
+     */
+    private void withdrawShown(Attempt attempt, X509Certificate signing, X509Certificate encryption) {
+        String dn = attempt.user.dn();
+        List<byte[]> ours = List.of(der(signing), der(encryption));
+        boolean shown = records.publishedCertificates(dn).stream()
+                .anyMatch(child -> ours.stream().anyMatch(own -> Arrays.equals(own, child)));
+        UserEntry now = records.readUser(dn).orElse(null);
+        if (shown && now != null && now.state() != EnrollmentState.IN_PROGRESS) {
+            if (now.certificates().isEmpty()) {
+                records.removePublishedCertificates(dn);
+            }
+            for (byte[] published : now.certificates()) {
+                boolean[] usage = parse(published, dn).getKeyUsage();
+                // keyEncipherment (RSA) or keyAgreement (EC), RFC 5280 section 4.2.1.3: the encryption certificate.
+                CertificatePurpose purpose = usage != null && (usage[2] || usage[4]) ? CertificatePurpose.ENCRYPTION
+                        : CertificatePurpose.SIGNING;
+                records.putPublishedCertificate(dn, purpose.ldapValue(), now.mail(), published);
+            }
+            LOG.info("{}: put the published certificates back in place of those of the attempt {}, which lost its"
+                    + " claim after showing them", dn, attempt.claim.attempt());
+        }
+        records.abandonArchivedKey(attempt.archived);
     }
 
     /**

@@ -4,6 +4,7 @@ import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -110,7 +111,8 @@ final class RequestQueue implements CertificateSource {
      * When both requests are issued, checks that each certificate is for the key this enrollment
      * holds, adds the encryption certificate to the archive record and publishes; when the CA
      * refused one, ends the enrollment as failed with the CA's reason (nothing was published, so
-     * the archive record is marked abandoned).
+     * the archive record is marked abandoned, and a certificate the CA issued for the other
+     * request is left in the claim to be revoked).
      */
     @Override
     public EnrollmentResult advance(UserEntry user) {
@@ -133,6 +135,19 @@ final class RequestQueue implements CertificateSource {
                 // The other request must not be issued any more for a key nobody will publish.
                 for (Optional<QueuedRequest> other : List.of(signing, encryption)) {
                     other.filter(r -> r.state() == RequestState.PENDING).ifPresent(r -> records.deleteRequest(r.dn()));
+                }
+                // One the CA issued already will never be published either: like a certificate issued
+                // to a dead attempt (TakeOver), it is revoked, through the claim the failure keeps
+                // for an agent with the CA.
+                List<SupersededCertificate> unused = new ArrayList<>();
+                for (Optional<QueuedRequest> other : List.of(signing, encryption)) {
+                    if (issued(other)) {
+                        unused.add(SupersededCertificate.of(Enrollment.parse(other.get().certificate(), other.get().dn())));
+                    }
+                }
+                if (!unused.isEmpty()) {
+                    attempt.claim = attempt.claim.superseding(SupersededCertificate.der(SupersededCertificate.union(
+                            SupersededCertificate.parse(attempt.claim.superseded()), unused)));
                 }
                 throw new EnrollmentFailure(refused);
             }
@@ -187,9 +202,43 @@ final class RequestQueue implements CertificateSource {
             return;
         }
         String dn = DistinguishedNames.normal(user.dn());
-        waiting.values().removeIf(held -> DistinguishedNames.normal(held.attempt().user.dn()).equals(dn)
-                && (user.state() != EnrollmentState.IN_PROGRESS || user.claim() == null
-                        || !held.attempt().claim.attempt().equals(user.claim().attempt())));
+        List<Waiting> lost = waiting.values().stream()
+                .filter(held -> DistinguishedNames.normal(held.attempt().user.dn()).equals(dn)
+                        && (user.state() != EnrollmentState.IN_PROGRESS || user.claim() == null
+                                || !held.attempt().claim.attempt().equals(user.claim().attempt())))
+                .toList();
+        for (Waiting held : lost) {
+            waiting.remove(held.attempt().claim.attempt());
+            withdraw(held, user);
+        }
+    }
+
+    /**
+     * What a lost attempt leaves behind, withdrawn by the process that held it. A process that
+     * took the claim over cleans up after it as well (TakeOver); but when the entry was reset
+     * (its claim removed below the guard, as a restore from a backup does), the claim that named
+     * the attempt is gone and only this process knows it: its requests not yet issued are deleted
+     * (the CA would refuse them anyway) and its archive record, whose key nobody will publish, is
+     * marked abandoned. A record the entry lists was published and stays as it is; deleting a
+     * request or marking a record twice is harmless. A certificate the CA issued before the reset
+     * cannot be revoked by an agent without the CA and no claim is left to name it: it is logged.
+     */
+    private void withdraw(Waiting held, UserEntry user) {
+        for (String requestDn : List.of(held.signingRequestDn(), held.encryptionRequestDn())) {
+            Optional<QueuedRequest> request = records.readRequest(requestDn);
+            if (issued(request) && user.certificates().stream()
+                    .noneMatch(published -> Arrays.equals(published, request.get().certificate()))) {
+                LOG.warn("{}: the CA issued {} to the attempt {}, whose claim is gone; its certificate was never"
+                        + " published and is not revoked", user.dn(), requestDn, held.attempt().claim.attempt());
+            } else if (request.isPresent() && !issued(request)) {
+                records.deleteRequest(requestDn);
+            }
+        }
+        String archived = held.attempt().archived;
+        if (archived != null && user.archiveRecords().stream().noneMatch(listed -> DistinguishedNames.same(listed, archived))) {
+            records.abandonArchivedKey(archived);
+        }
+        LOG.info("{}: forgot the waiting attempt {}, whose claim is gone", user.dn(), held.attempt().claim.attempt());
     }
 
     @Override
