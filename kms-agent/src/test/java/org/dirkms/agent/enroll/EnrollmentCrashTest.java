@@ -57,6 +57,8 @@ class EnrollmentCrashTest {
         List<byte[]> before = List.of();
         /** An agent process started before the step that the step goes on with. */
         Agent waiting;
+        /** The attempt {@link #waiting} holds the user with, when the step goes on with it. */
+        String waitingAttempt;
 
         Run(EnrollmentFixture kms) {
             this.kms = kms;
@@ -67,6 +69,7 @@ class EnrollmentCrashTest {
             Run copy = new Run(kms.copy());
             copy.dn = dn;
             copy.before = before;
+            copy.waitingAttempt = waitingAttempt;
             return copy;
         }
     }
@@ -461,6 +464,7 @@ class EnrollmentCrashTest {
             run.dn = run.kms.requestedUser("reset");
             run.waiting = run.kms.queueingAgent();
             run.waiting.service().handle(run.dn);
+            run.waitingAttempt = run.kms.observer().readUser(run.dn).orElseThrow().claim().attempt();
             run.kms.resetBelowTheGuard(run.dn);
         }, (run, plan) -> {
             Agent agent = plan.arm(run.waiting);
@@ -477,7 +481,7 @@ class EnrollmentCrashTest {
      */
     private static Set<String> leftByTheResetAttempt(Run run) {
         InMemoryEnrollmentRecords records = run.kms.observer();
-        String attempt = run.waiting.owner() + " #1";
+        String attempt = run.waitingAttempt;
         String record = records.archivedKeyDn(run.dn, attempt);
         boolean withdrawn = records.archivedKeys(run.dn).stream().anyMatch(r -> r.dn().equals(record) && r.abandoned());
         if (!run.waiting.session().crashed() || withdrawn) {

@@ -110,7 +110,7 @@ final class EnrollmentFixture {
     /** The one place a test makes the recovery key store, so that a change of its factory is one line. */
     private static RecoveryKeyStore recoveryKeyStore(Path work, CertificationAuthority ca) {
         try {
-            return RecoveryKeyStore.create(DataFolder.of(work), ca, "cn=Key Recovery Agent," + LAYOUT.kms(),
+            return RecoveryKeyStore.create(DataFolder.of(work), ca::certifyRecoveryAgent, "cn=Key Recovery Agent," + LAYOUT.kms(),
                     KeyAlgorithm.EC_P256, RANDOM);
         } catch (IssuanceRefusedException e) {
             throw new AssertionError(e);
@@ -182,8 +182,13 @@ final class EnrollmentFixture {
         return start(false);
     }
 
+    private static final java.util.concurrent.atomic.AtomicLong RUNS = new java.util.concurrent.atomic.AtomicLong();
+
     private Agent start(boolean withCa) {
-        String owner = AGENT_DN + " process " + (agents.size() + 1) + (withCa ? " with the CA" : " without the CA");
+        // Unique in the JVM, as a real process's owner is (its pid and random part): attempt
+        // counters are one per owner, so each process here starts at #1.
+        String owner = AGENT_DN + " process " + (agents.size() + 1) + (withCa ? " with the CA" : " without the CA")
+                + " run " + RUNS.incrementAndGet();
         Session session = directory.session(owner);
         InMemoryEnrollmentRecords records = new InMemoryEnrollmentRecords(session);
         EnrollmentService.Settings settings = new EnrollmentService.Settings(AGENT_DN, owner, LEASE, PACKAGE_LIFETIME);

@@ -25,9 +25,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import org.dirkms.agent.escrow.ArchiveAudit;
 import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
-import org.dirkms.agent.directory.DistinguishedNames;
+import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
 import org.dirkms.agent.keys.KeyPairFactory;

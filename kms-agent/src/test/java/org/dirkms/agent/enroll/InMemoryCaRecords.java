@@ -29,7 +29,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import org.dirkms.agent.directory.CaRecords;
+import org.dirkms.agent.ca.CaRecords;
+import org.dirkms.agent.directory.EnrollmentNames;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.enroll.InMemoryDirectory.Entry;
 import org.dirkms.agent.enroll.InMemoryDirectory.OperationFailed;
@@ -99,6 +100,11 @@ final class InMemoryCaRecords implements CaRecords {
     }
 
     /** Adds the new CRL and deletes the expected one in one modify: the compare-and-swap of {@code LdapCaEntries}. */
+    @Override
+    public boolean isRequestOfClaim(String requestDn, String subjectDn, String attempt, String purpose) {
+        return EnrollmentNames.isRequestOf(layout, requestDn, subjectDn, attempt, purpose);
+    }
+
     @Override
     public boolean replaceCrl(String dn, byte[] expected, byte[] crl) {
         try {

@@ -18,7 +18,7 @@ import java.util.function.Predicate;
 import org.apache.directory.api.ldap.model.exception.LdapInvalidDnException;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.util.GeneralizedTime;
-import org.dirkms.agent.directory.DistinguishedNames;
+import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.AttributeTypeDefinition;
 import org.dirkms.schema.DirectoryLayout;

@@ -67,7 +67,7 @@ import org.apache.directory.api.ldap.model.name.Rdn;
 import org.apache.directory.api.util.GeneralizedTime;
 import org.dirkms.agent.directory.Claim;
 import org.dirkms.agent.directory.DirectoryAccessException;
-import org.dirkms.agent.directory.DistinguishedNames;
+import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.agent.directory.EnrollmentNames;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.enroll.InMemoryDirectory.Change;

@@ -12,7 +12,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-import org.dirkms.agent.directory.CaRecords;
+import org.dirkms.agent.ca.CaRecords;
 import org.dirkms.agent.directory.Claim;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
