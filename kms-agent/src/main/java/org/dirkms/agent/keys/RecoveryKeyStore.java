@@ -15,7 +15,6 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,8 +43,6 @@ import org.dirkms.schema.PasswordFile;
  */
 public final class RecoveryKeyStore {
     private static final String ALIAS_PREFIX = "recovery-";
-    /** Microsoft szOID_KP_KEY_RECOVERY_AGENT, the extended key usage a recovery certificate must have. */
-    static final String KEY_RECOVERY_AGENT_USAGE = "1.3.6.1.4.1.311.21.6";
 
     private final Path file;
     /** Newest first; entry i has alias recovery-(size - i). */
@@ -275,26 +272,9 @@ public final class RecoveryKeyStore {
         if (!certificate.getPublicKey().equals(pair.getPublic())) {
             throw new IllegalStateException("the recovery certificate the CA returned is not for the key just made");
         }
-        checkRecoveryAgentCertificate(certificate);
+        // The CA's template could have been edited in the directory: make sure the result is still a KRA certificate.
+        RecoveryKey.requireRecoveryAgentCertificate(certificate);
         return new Entry(new RecoveryKey(certificate, pair.getPrivate()), chain);
-    }
-
-    /** The CA's template could have been edited in the directory: make sure the result is still a KRA certificate. */
-    private static void checkRecoveryAgentCertificate(X509Certificate certificate) {
-        try {
-            List<String> usages = certificate.getExtendedKeyUsage();
-            if (usages == null || !usages.contains(KEY_RECOVERY_AGENT_USAGE)) {
-                throw new IllegalStateException("the CA's key recovery agent template gave a certificate without the"
-                        + " key recovery agent extended key usage " + KEY_RECOVERY_AGENT_USAGE);
-            }
-        } catch (CertificateParsingException e) {
-            throw new IllegalStateException("the recovery certificate's extended key usage cannot be read", e);
-        }
-        boolean[] usage = certificate.getKeyUsage();
-        // keyEncipherment (2) for RSA key transport, keyAgreement (4) for ECDH (RFC 5280 section 4.2.1.3).
-        if (usage != null && !usage[2] && !usage[4]) {
-            throw new IllegalStateException("the recovery certificate allows neither keyEncipherment nor keyAgreement");
-        }
     }
 
     private static int sequence(String alias) {
