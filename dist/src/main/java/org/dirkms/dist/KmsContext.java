@@ -205,15 +205,6 @@ public final class KmsContext {
         return RecoveryKeyStore.open(data);
     }
 
-    /**
-     * Adds a new recovery key to the data folder's store, certified by {@code ca}; earlier keys stay.
-     *
-     * @throws IssuanceRefusedException if the CA refuses the certificate
-     */
-    public RecoveryKeyStore rotateRecoveryKey(CertificationAuthority ca) throws IssuanceRefusedException {
-        return openRecoveryKeyStore().rotate(data, ca::certifyRecoveryAgent, recoveryAgentDn(), RECOVERY_KEY_ALGORITHM, random);
-    }
-
     /** The records of recovery-key rotation over {@code directory}: the published recovery certificate, the archive. */
     public RecoveryKeyRecords recoveryKeyRecords(LdapNetworkConnection directory) {
         return new LdapRecoveryKeyRecords(directory, layout);
