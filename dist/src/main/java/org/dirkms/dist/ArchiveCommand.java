@@ -27,12 +27,20 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code dirkms archive check}: the archive checker as a command (README, "Checking the key
- * archive"). It reads every KMS user and every archive record over the agent's protected
- * connection, unwraps each archived key with the recovery key store's keys (all of them,
- * current and earlier), and prints one line per problem ({@link ArchiveAudit.Finding}) and a
- * summary line. Exit 0 when clean, 1 when problems were found, 2 on a usage error, 3 when the
- * check could not run. Nothing it prints contains key material.
+ * {@code dirkms archive}: the key archive as an administrator looks after it (README, "Checking
+ * the key archive" and "Rotating the key recovery key").
+ * <ul>
+ * <li>{@code check} reads every KMS user and every archive record over the agent's protected
+ * connection, unwraps each archived key with the recovery key store's keys (all of them, current
+ * and earlier), and prints one line per problem ({@link ArchiveAudit.Finding}) and a summary line:
+ * exit 0 when clean, 1 when problems were found, 3 when the check could not run;</li>
+ * <li>{@code rekey} makes a new recovery key, certified by the CA, and publishes it as current;</li>
+ * <li>{@code rewrap} re-wraps every archived key to the current key, online and resumable
+ * ({@link ArchiveRewrap});</li>
+ * <li>{@code retire} removes an old key from the store once no record is wrapped to it
+ * ({@link RecoveryKeyRetirement}).</li>
+ * </ul>
+ * Nothing any of them prints contains key material; 2 is a usage error for each.
  */
 @Command(name = "archive", description = {"Check the key archive, and rotate its recovery key online: check, rekey,"
         + " rewrap, retire.", "", ArchiveCommand.FINDINGS, "", ArchiveCommand.ROTATION},
