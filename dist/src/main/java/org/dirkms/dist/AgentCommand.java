@@ -82,7 +82,11 @@ final class AgentCommand extends Subcommand {
             try (LdapNetworkConnection connection = kms.openConnection(Duration.ofSeconds(30).toMillis())) {
                 if (kms.hasCaKeyStore(options.caName)) {
                     ca = kms.openCa(connection, options.caName, options.passphraseFile(kms));
-                    recovery = kms.recoveryKeyStore(ca).current().certificate();
+                    RecoveryKeyStore store = kms.recoveryKeyStore(ca);
+                    recovery = store.current().certificate();
+                    // Agents archive to the certificate the directory publishes; one that
+                    // predates it, or a rekey stopped before it published, is made whole here.
+                    kms.publishRecoveryCertificate(connection, store);
                 } else {
                     // No CA in this process: the certificates come from whichever CA serves the
                     // request queue (README, "What the KMS answers").

@@ -93,10 +93,12 @@ final class EnrollCommand extends Subcommand {
             List<String> dns = select(kms, kms.enrollmentRecords(connection));
             EnrollmentService service = kms.enrollmentService(connection, ca,
                     kms.recoveryKeyStore(ca).current().certificate(), settings);
-            Progress progress = new Progress(out, dns.size(), System.console() != null);
-            BulkEnrollment.Summary summary = new BulkEnrollment(service, workers).run(dns, report,
-                    progress::update);
-            progress.finish();
+            out.println("enrolling " + dns.size() + " users");
+            BulkEnrollment.Summary summary;
+            try (ProgressDisplay progress = ProgressDisplay.start(out, "enroll", "users", "done", dns.size(),
+                    System.console() != null)) {
+                summary = new BulkEnrollment(service, workers).run(dns, report, progress::update);
+            }
             out.println("enrolled " + summary.enrolled() + ", skipped " + summary.skipped() + ", failed "
                     + summary.failed() + (summary.errors() > 0 ? ", directory errors " + summary.errors() : "")
                     + "; report (with tokens, mode 0600): " + report.toAbsolutePath());
@@ -141,41 +143,5 @@ final class EnrollCommand extends Subcommand {
     /** RFC 4515 section 3: characters escaped in an assertion value. */
     private static String escape(String value) {
         return value.replace("\\", "\\5c").replace("*", "\\2a").replace("(", "\\28").replace(")", "\\29");
-    }
-
-    /** A progress bar redrawn in place on a terminal; a plain line every tenth of the work otherwise. */
-    private static final class Progress {
-        private final PrintWriter out;
-        private final int total;
-        private final boolean terminal;
-        private int lastTenth = -1;
-
-        Progress(PrintWriter out, int total, boolean terminal) {
-            this.out = out;
-            this.total = total;
-            this.terminal = terminal;
-            out.println("enrolling " + total + " users");
-        }
-
-        synchronized void update(int done) {
-            if (terminal) {
-                int width = 40;
-                int filled = total == 0 ? width : done * width / total;
-                out.print("\r[" + "#".repeat(filled) + " ".repeat(width - filled) + "] " + done + "/" + total);
-                out.flush();
-            } else {
-                int tenth = total == 0 ? 10 : done * 10 / total;
-                if (tenth != lastTenth) {
-                    lastTenth = tenth;
-                    out.println(done + "/" + total + " users done");
-                }
-            }
-        }
-
-        void finish() {
-            if (terminal) {
-                out.println();
-            }
-        }
     }
 }

@@ -12,14 +12,19 @@ import java.util.Objects;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.archive.KeyRecoverer;
+import org.dirkms.agent.archive.KeyRewrapper;
 import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.IssuanceRefusedException;
 import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
+import org.dirkms.agent.directory.LdapRecoveryKeyRecords;
+import org.dirkms.agent.directory.RecoveryKeyRecords;
 import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.escrow.ArchiveAudit;
+import org.dirkms.agent.escrow.ArchiveRewrap;
+import org.dirkms.agent.escrow.RecoveryKeyRetirement;
 import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.keys.RecoveryKeyStore;
@@ -172,9 +177,13 @@ public final class KmsContext {
         }
     }
 
-    /** The subject DN of the recovery key certificates the KMS makes: {@value #RECOVERY_AGENT_RDN} under {@code ou=KMS}. */
+    /**
+     * The subject DN of the recovery key certificates the KMS makes, {@value #RECOVERY_AGENT_RDN}
+     * under {@code ou=KMS}: also the DN of the entry that publishes the current one
+     * ({@link DirectoryLayout#keyRecoveryAgent()}).
+     */
     public String recoveryAgentDn() {
-        return RECOVERY_AGENT_RDN + "," + layout.kms();
+        return layout.keyRecoveryAgent();
     }
 
     /**
@@ -196,13 +205,78 @@ public final class KmsContext {
         return RecoveryKeyStore.open(data);
     }
 
+    /** The records of recovery-key rotation over {@code directory}: the published recovery certificate, the archive. */
+    public RecoveryKeyRecords recoveryKeyRecords(LdapNetworkConnection directory) {
+        return new LdapRecoveryKeyRecords(directory, layout);
+    }
+
+    /** What {@link #publishRecoveryCertificate} did. */
+    public enum Publication {
+        /** The directory published the store's current certificate already. */
+        ALREADY_CURRENT,
+        /** The directory published none; now it publishes the store's current one. */
+        PUBLISHED,
+        /** The directory published an older key of this store (a rekey stopped before it published); now the current one. */
+        UPDATED,
+        /** The directory publishes a certificate this store does not hold (another KMS's): left as it is. */
+        LEFT_FOREIGN
+    }
+
     /**
-     * Adds a new recovery key to the data folder's store, certified by {@code ca}; earlier keys stay.
-     *
-     * @throws IssuanceRefusedException if the CA refuses the certificate
+     * Makes sure the directory publishes {@code store}'s current recovery certificate, for the
+     * agents to archive to, unless it publishes one this store does not hold (then another data
+     * folder's KMS made it, and its rekey decides): what {@code dirkms serve} and an agent with
+     * the CA do at start, so that a directory made before the publication existed, or a rekey that
+     * stopped between the key store and the directory, is made whole.
      */
-    public RecoveryKeyStore rotateRecoveryKey(CertificationAuthority ca) throws IssuanceRefusedException {
-        return openRecoveryKeyStore().rotate(data, ca::certifyRecoveryAgent, recoveryAgentDn(), RECOVERY_KEY_ALGORITHM, random);
+    public Publication publishRecoveryCertificate(LdapNetworkConnection directory, RecoveryKeyStore store)
+            throws GeneralSecurityException {
+        RecoveryKeyRecords records = recoveryKeyRecords(directory);
+        byte[] current = store.current().certificate().getEncoded();
+        java.util.Optional<byte[]> published = records.currentRecoveryCertificate();
+        if (published.isPresent() && java.util.Arrays.equals(published.get(), current)) {
+            return Publication.ALREADY_CURRENT;
+        }
+        if (published.isPresent() && store.keys().stream().noneMatch(key -> {
+            try {
+                return java.util.Arrays.equals(key.certificate().getEncoded(), published.get());
+            } catch (java.security.cert.CertificateEncodingException e) {
+                return false;
+            }
+        })) {
+            return Publication.LEFT_FOREIGN;
+        }
+        records.publishRecoveryCertificate(current);
+        return published.isPresent() ? Publication.UPDATED : Publication.PUBLISHED;
+    }
+
+    /**
+     * {@code dirkms archive rekey}: a new recovery key in the data folder's store, certified by
+     * {@code ca} with the key recovery agent template, then published in the directory as the
+     * current one; earlier keys stay in the store. The key is stored before it is published, so
+     * that no agent ever wraps to a key the store does not hold; a rekey that stops in between is
+     * finished by the next start of {@code dirkms serve} or by the next rekey.
+     *
+     * @throws IssuanceRefusedException if the CA refuses the certificate (nothing changed then)
+     */
+    public RecoveryKeyStore rekey(LdapNetworkConnection directory, CertificationAuthority ca, KeyAlgorithm algorithm)
+            throws IssuanceRefusedException, GeneralSecurityException {
+        RecoveryKeyStore rotated = openRecoveryKeyStore().rotate(data, ca::certifyRecoveryAgent, recoveryAgentDn(),
+                algorithm, random);
+        recoveryKeyRecords(directory).publishRecoveryCertificate(rotated.current().certificate().getEncoded());
+        return rotated;
+    }
+
+    /** The re-wrap of the archive over {@code directory} to {@code store}'s current key, unwrapping with all its keys. */
+    public ArchiveRewrap archiveRewrap(LdapNetworkConnection directory, RecoveryKeyStore store, int batchSize,
+            int workers) {
+        return new ArchiveRewrap(recoveryKeyRecords(directory), new KeyRewrapper(new KeyRecoverer(store.keys()),
+                store.current(), random), batchSize, workers);
+    }
+
+    /** The check, over {@code directory}, that no archive record is wrapped to a key of {@code store} any more. */
+    public RecoveryKeyRetirement recoveryKeyRetirement(LdapNetworkConnection directory, RecoveryKeyStore store) {
+        return new RecoveryKeyRetirement(recoveryKeyRecords(directory), new KeyRecoverer(store.keys()));
     }
 
     /** The agent's settings: its identity, a process-unique claim owner, {@code lease}; packages last 7 days. */

@@ -89,6 +89,9 @@ class CommandHelpTest {
         assertFlags(List.of("enroll"), concat(agent, "--group", "--filter", "--file", "--report"));
         List<String> connection = List.of("--data", "--url", "--bind-dn", "--password-file", "--ca-cert", "--suffix");
         assertFlags(List.of("archive", "check"), concat(connection, "--recovery-key", "--recovery-passphrase-file"));
+        assertFlags(List.of("archive", "rekey"), concat(connection, "--ca-name", "--passphrase-file", "--key-algorithm"));
+        assertFlags(List.of("archive", "rewrap"), concat(connection, "--batch-size", "--workers"));
+        assertFlags(List.of("archive", "retire"), concat(connection, "--key"));
         for (String action : List.of("list", "add", "remove")) {
             assertFlags(List.of("roles", action), connection.toArray(String[]::new));
         }
@@ -139,6 +142,14 @@ class CommandHelpTest {
                 "'dirkms agent --help' lists the flags.");
         assertUsageError(List.of("ca"), "dirkms ca: the action is missing; the actions are init, install, revoke, crl",
                 "'dirkms ca --help' lists the flags.");
+        assertUsageError(List.of("archive"), "dirkms archive: the action is missing; the actions are check, rekey,"
+                + " rewrap, retire", "'dirkms archive --help' lists the flags.");
+        assertUsageError(List.of("archive", "retire"), "dirkms archive: --key is required",
+                "'dirkms archive retire --help' lists the flags.");
+        assertUsageError(List.of("archive", "rewrap", "--batch-size", "0"), "dirkms archive: --batch-size must be"
+                + " between 1 and 10000", "'dirkms archive rewrap --help' lists the flags.");
+        assertUsageError(List.of("archive", "rekey", "--key-algorithm", "DSA"), "dirkms archive: --key-algorithm 'DSA'"
+                + " is not one of: RSA-2048, RSA-3072, EC-P256, EC-P384", "'dirkms archive rekey --help' lists the flags.");
     }
 
     private static void assertUsageError(List<String> arguments, String line, String hint) {

@@ -126,8 +126,8 @@ public record DataFolder(Path root) {
     public static final Item RECOVERY = new Item("recovery", Kind.FOLDER, "the key recovery agent's keys");
     /** The recovery key store. */
     public static final Item RECOVERY_KEY_STORE = new Item("recovery/key-recovery-agent.p12", Kind.FILE,
-            "every key recovery key the KMS had, newest first, with its certificate (PKCS#12): the archive"
-                    + " unwraps with them");
+            "every key recovery key the KMS had and has not retired, newest (the current) first, with its"
+                    + " certificate (PKCS#12): the archive unwraps with them");
     /** The recovery key store's passphrase. */
     public static final Item RECOVERY_PASSPHRASE = new Item("recovery/key-recovery-agent.pass", Kind.FILE,
             "the passphrase of recovery/key-recovery-agent.p12 (first line), generated");

@@ -87,6 +87,15 @@ public record DirectoryLayout(String suffix) {
         return "ou=Requests," + kms();
     }
 
+    /**
+     * {@code cn=Key Recovery Agent,ou=KMS}: the entry named as the key recovery certificates'
+     * subject, whose {@code userCertificate} is the current one, the certificate every KMS agent
+     * wraps new archives to (docs/directory-layout.md).
+     */
+    public String keyRecoveryAgent() {
+        return "cn=Key Recovery Agent," + kms();
+    }
+
     /** {@code ou=Key Archive}: wrapped private encryption keys. */
     public String keyArchive() {
         return "ou=Key Archive," + kms();

@@ -71,7 +71,9 @@ import org.dirkms.schema.RecoveryState;
  * <li>the rest of {@code ou=KMS} (servers, CAs, templates, the request queue, the key archive,
  * the agent's identity), the three role groups, and the {@code kmsPublishedCertificate}
  * entries: KMS agents only, that is the KMS and the {@code dirkms} commands run where it runs.
- * The key archive is append-only: no record is ever deleted, by anyone. Nothing under
+ * The key archive is append-only: no record is ever deleted, by anyone, and once added a record
+ * changes only to re-wrap its key to another recovery key, to be marked abandoned or to get its
+ * certificate; its owner never changes and it never loses its wrapped key. Nothing under
  * {@code ou=KMS} is ever renamed or moved, and no entry is moved into it.</li>
  * <li>{@code ou=Recovery Requests}: KMS administrators add a request (a name, a description,
  * the target; the directory records the requester and the state, the KMS the number of
@@ -136,6 +138,11 @@ public final class AccessPolicy {
 
     /** What a KMS administrator gives a new recovery request; the rest the directory and the KMS set. */
     static final Set<String> RECOVERY_REQUEST_INPUT = lower(OBJECT_CLASS, CN, DESCRIPTION, RECOVERY_TARGET, RECOVERY_STATE);
+
+    /** What an agent may rewrite in an archive record besides its wrapped key (see checkArchiveRecordChange). */
+    private static final Set<String> ARCHIVE_REWRITABLE = lower(WRAPPING_ALGORITHM, WRAPPING_KEY_ID, ARCHIVE_STATE,
+            USER_CERTIFICATE);
+    private static final String WRAPPED_KEY_LC = lc(WRAPPED_KEY);
 
     private static final Set<String> SECRETS = KmsSchema.secretAttributeNames();
     private static final Set<String> CERTIFICATES = lower(USER_CERTIFICATE, USER_SMIME_CERTIFICATE);
@@ -345,6 +352,10 @@ public final class AccessPolicy {
             throw refuse("anonymous clients may not write to the directory; bind first");
         }
         if (who.has(Role.KMS_AGENT)) {
+            if (target.kind() == WriteTarget.Kind.MODIFY && !target.dn().equals(keyArchiveDn)
+                    && within(target.dn(), keyArchiveDn)) {
+                checkArchiveRecordChange(target, changes);
+            }
             return;
         }
         switch (zone) {
@@ -355,6 +366,52 @@ public final class AccessPolicy {
             case RECOVERY_REQUESTS -> checkRecoveryRequest(who, target, changes);
             case TRUST, ADMINISTRATIVE_GROUPS -> checkKmsConfiguration(who, target, changes);
             default -> checkPeopleAndOthers(who, target, changes);
+        }
+    }
+
+    /**
+     * What even a KMS agent may change in an archive record once it is added (the archive is
+     * append-only, docs/security.md): re-wrap its key to another recovery key
+     * ({@code kmsWrappedKey}, {@code kmsWrappingAlgorithm}, {@code kmsWrappingKeyId}), mark it
+     * abandoned ({@code kmsArchiveState}) and attach the certificate of its key
+     * ({@code userCertificate}). Its owner and name are fixed when it is added, and no change may
+     * leave it without a wrapped key: {@code kmsWrappedKey} is replaced by one value, or one value
+     * is deleted and one added in the same modify (the test-and-set of {@code dirkms archive
+     * rewrap}, RFC 4511 section 4.6: the whole modify fails if the deleted value is not there).
+     */
+    private static void checkArchiveRecordChange(WriteTarget target, List<AttributeChange> changes)
+            throws LdapException {
+        int wrappedKeysRemoved = 0;
+        int wrappedKeysAdded = 0;
+        for (AttributeChange change : changes) {
+            String attribute = change.attribute();
+            if (attribute.equals(WRAPPED_KEY_LC)) {
+                switch (change.operation()) {
+                    case REPLACE -> {
+                        if (change.values().size() != 1) {
+                            throw nobody(target.name() + ": " + WRAPPED_KEY + " is replaced by exactly one wrapped key;"
+                                    + " an archive record never loses its key");
+                        }
+                    }
+                    case REMOVE -> wrappedKeysRemoved += change.values().isEmpty() ? 2 : change.values().size();
+                    case ADD -> wrappedKeysAdded += change.values().size();
+                    default -> throw new IllegalStateException("unknown operation " + change.operation());
+                }
+            } else if (ARCHIVE_REWRITABLE.contains(attribute)) {
+                if (change.removesOnly()) {
+                    throw nobody(target.name() + ": " + display(attribute) + " of an archive record is replaced, never"
+                            + " removed");
+                }
+            } else {
+                throw nobody(target.name() + ": " + display(attribute) + " of an archive record is fixed when the key"
+                        + " is archived (the archive is append-only); the KMS only re-wraps the key (" + WRAPPED_KEY
+                        + ", " + WRAPPING_ALGORITHM + ", " + WRAPPING_KEY_ID + "), marks the record abandoned ("
+                        + ARCHIVE_STATE + ") or attaches its certificate (" + USER_CERTIFICATE + ")");
+            }
+        }
+        if (wrappedKeysRemoved != wrappedKeysAdded || wrappedKeysRemoved > 1) {
+            throw nobody(target.name() + ": deleting " + WRAPPED_KEY + " takes exactly one value and the add of exactly"
+                    + " one new value in the same modify; an archive record never loses its key");
         }
     }
 

@@ -286,6 +286,35 @@ class AccessPolicyTest {
     }
 
     @Test
+    void anArchiveRecordIsReWrappedByTheKmsOnlyAndNeverLosesItsKeyOrOwner() {
+        String record = norm("cn=k," + LAYOUT.keyArchive());
+        WriteTarget target = modify(record, "kmsArchivedKey");
+        AttributeChange[] rewrap = {change("kmswrappedkey", AttributeChange.Operation.REMOVE, "old"),
+            add("kmswrappedkey", "new"), replace("kmswrappingalgorithm", "x"), replace("kmswrappingkeyid", "sha256:1")};
+        // dirkms archive rewrap's test-and-set: delete the value it unwrapped, add the new one.
+        allowed(AGENT, target, rewrap);
+        allowed(AGENT, target, replace("kmswrappedkey", "new"));
+        allowed(AGENT, target, replace("kmsarchivestate", "abandoned"));
+        allowed(AGENT, target, replace("usercertificate", "der"));
+        for (Identity who : List.of(SUPERUSER, KMS_ADMIN, RECOVERY_AGENT, ALICE_USER)) {
+            contains(refused(who, target, rewrap), "written by the KMS only");
+        }
+        // Not even the KMS loses a key or changes whose key it is.
+        contains(nobody(AGENT, target, change("kmswrappedkey", AttributeChange.Operation.REMOVE, "old")),
+                "never loses its key");
+        contains(nobody(AGENT, target, change("kmswrappedkey", AttributeChange.Operation.REMOVE)), "never loses its key");
+        contains(nobody(AGENT, target, replace("kmswrappedkey")), "never loses its key");
+        contains(nobody(AGENT, target, change("kmswrappedkey", AttributeChange.Operation.REMOVE, "a", "b"),
+                add("kmswrappedkey", "c", "d")), "exactly one");
+        contains(nobody(AGENT, target, replace("kmskeyowner", ALICE)), "fixed when the key is archived");
+        nobody(AGENT, target, replace("cn", "other"));
+        nobody(AGENT, target, change("usercertificate", AttributeChange.Operation.REMOVE));
+        nobody(AGENT, target, replace("kmswrappingkeyid"));
+        // The container itself and the rest of the KMS subtree are not archive records.
+        allowed(AGENT, modify(norm(LAYOUT.keyArchive()), "organizationalUnit"), replace("description", "x"));
+    }
+
+    @Test
     void theAuditAnchorAndTheKmsSchemaAreTheServers() {
         refused(AGENT, modify(norm(LAYOUT.auditHead())), replace("kmsaudithash", "0"));
         for (Identity who : List.of(AGENT, SUPERUSER)) {

@@ -98,9 +98,10 @@ class ArchiveCheckCommandIT {
                 assertFalse(java.util.Arrays.equals(firstOfArc5, encryptionCertificate(records, dns.get(5))),
                         "arc5 has a new encryption certificate");
                 assertEquals(2, records.archivedKeys(dns.get(5)).size(), "arc5 keeps the record of its first key");
-                // A new recovery key: a user enrolled after it is wrapped to it, the others stay
-                // wrapped to the first; the check unwraps both with the store's keys.
-                RecoveryKeyStore rotated = serving.kms().rotateRecoveryKey(serving.ca());
+                // A new recovery key (stored and published, as 'dirkms archive rekey' makes it): a user
+                // enrolled after it is wrapped to it, the others stay wrapped to the first; the check
+                // unwraps both with the store's keys.
+                RecoveryKeyStore rotated = serving.kms().rekey(connection, serving.ca(), KeyAlgorithm.EC_P384);
                 String late = "uid=arc-late," + people;
                 admin.modify("dn: " + late + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: arc-late\n"
                         + "cn: Archive Late\nsn: Archive\nmail: arc-late@example.com\n").assertSuccess();

@@ -3,7 +3,9 @@
  * EnvelopedData (RFC 5652 section 6) to the key recovery certificate
  * ({@link org.dirkms.agent.archive.KeyArchiver}, over {@link org.dirkms.agent.archive.CmsEnvelope},
  * the one EnvelopedData builder of dirkms, which sealed key delivery uses too), unwrapping it with a recovery key
- * ({@link org.dirkms.agent.archive.KeyRecoverer}), and checking that an archived key is the
+ * ({@link org.dirkms.agent.archive.KeyRecoverer}), re-wrapping it to a new recovery key with the
+ * new wrap checked to give back exactly the key it replaces
+ * ({@link org.dirkms.agent.archive.KeyRewrapper}), and checking that an archived key is the
  * private half of a given certificate ({@link org.dirkms.agent.archive.ArchiveChecker}). The
  * walk over the directory that the checker command runs is
  * {@code org.dirkms.agent.escrow.ArchiveAudit}, which knows the enrollment's semantics.

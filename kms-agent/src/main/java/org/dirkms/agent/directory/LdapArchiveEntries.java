@@ -18,6 +18,7 @@ import org.apache.directory.api.ldap.model.entry.DefaultModification;
 import org.apache.directory.api.ldap.model.entry.ModificationOperation;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapNoSuchAttributeException;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.schema.ArchiveState;
@@ -100,6 +101,67 @@ final class LdapArchiveEntries {
                     algorithm.isEmpty() ? null : algorithm.get(0), keyId.isEmpty() ? null : keyId.get(0), abandoned));
         }
         return found;
+    }
+
+    /** The name and {@code kmsWrappingKeyId} of every record: the small listing a re-wrap starts from. */
+    List<RecoveryKeyRecords.ArchiveRecordName> names() {
+        List<RecoveryKeyRecords.ArchiveRecordName> names = new ArrayList<>();
+        for (Entry entry : entries.search(layout.keyArchive(), "(" + OBJECT_CLASS + "=" + ObjectClassNames.ARCHIVED_KEY
+                + ")", SearchScope.ONELEVEL, WRAPPING_KEY_ID)) {
+            List<String> keyId = LdapEntries.strings(entry, WRAPPING_KEY_ID);
+            names.add(new RecoveryKeyRecords.ArchiveRecordName(entry.getDn().getName(), keyId.isEmpty() ? null
+                    : keyId.get(0)));
+        }
+        return names;
+    }
+
+    /**
+     * The records named {@code dns} that exist (each directly under {@code ou=Key Archive}), read
+     * with one search: their {@code cn}s in one filter (RFC 4515), so that a batch costs one
+     * round trip rather than one per record.
+     */
+    List<ArchivedKeyEntry> named(List<String> dns) {
+        if (dns.isEmpty()) {
+            return List.of();
+        }
+        StringBuilder filter = new StringBuilder("(&(" + OBJECT_CLASS + "=" + ObjectClassNames.ARCHIVED_KEY + ")(|");
+        for (String dn : dns) {
+            filter.append('(').append(CN).append('=').append(escapeFilter(rdnValue(dn))).append(')');
+        }
+        java.util.Set<String> wanted = new java.util.HashSet<>();
+        dns.forEach(dn -> wanted.add(DistinguishedNames.normal(dn)));
+        return list(filter.append("))").toString()).stream()
+                .filter(record -> wanted.contains(DistinguishedNames.normal(record.dn()))).toList();
+    }
+
+    /**
+     * Replaces the wrapped key of the record {@code dn} in one modify that deletes the value
+     * {@code expected} and adds {@code replacement} (RFC 4511 section 4.6: the changes apply in
+     * order and atomically, and deleting a value that is not there fails the whole modify with
+     * noSuchAttribute, changing nothing), with its algorithm and key id.
+     *
+     * @return false when the record no longer holds {@code expected}: someone else changed it
+     */
+    boolean replaceWrappedKey(String dn, byte[] expected, byte[] replacement, String algorithm, String keyId) {
+        try {
+            entries.modifyOrThrow(dn, new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, WRAPPED_KEY,
+                    expected), new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, WRAPPED_KEY, replacement),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, WRAPPING_ALGORITHM, algorithm),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, WRAPPING_KEY_ID, keyId));
+            return true;
+        } catch (LdapNoSuchAttributeException e) {
+            return false;
+        } catch (LdapException e) {
+            throw LdapEntries.secretWriteFailure("re-wrap the archived key at", dn, e);
+        }
+    }
+
+    private static String rdnValue(String dn) {
+        try {
+            return new org.apache.directory.api.ldap.model.name.Dn(dn).getRdn().getValue();
+        } catch (LdapException e) {
+            throw new IllegalArgumentException("not a DN: " + dn, e);
+        }
     }
 
     /** Marks the record abandoned (the archive is append-only: records are never deleted). */

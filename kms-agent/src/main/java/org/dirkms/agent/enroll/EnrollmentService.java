@@ -20,6 +20,7 @@ import org.dirkms.agent.directory.EnrollmentRecords.GroupEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
 import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
+import org.dirkms.agent.directory.LdapRecoveryKeyRecords;
 import org.dirkms.agent.workflow.Attempts;
 import org.dirkms.agent.workflow.Lease;
 import org.dirkms.schema.AttributeNames;
@@ -113,15 +114,23 @@ public final class EnrollmentService {
      * when this process has one, {@link #queueing} otherwise. The one place an enrollment service
      * is wired to the directory: the running agent makes one for each connection it opens, and
      * the command line's composition root ({@code org.dirkms.dist.KmsContext}) delegates here.
+     * It archives to the key recovery certificate the directory publishes as current
+     * ({@code cn=Key Recovery Agent,ou=KMS}), read for every archive so that {@code dirkms archive
+     * rekey} reaches it at once; {@code recoveryCertificate} only while none is published.
      */
     public static EnrollmentService overLdap(LdapNetworkConnection connection, DirectoryLayout layout,
             Optional<CertificationAuthority> ca, X509Certificate recoveryCertificate, Settings settings, Clock clock,
             SecureRandom random) {
         LdapEnrollmentRecords records = new LdapEnrollmentRecords(connection, layout, clock);
-        return ca.map(authority -> issuing(records,
-                new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random), authority,
-                recoveryCertificate, settings, clock, random))
-                .orElseGet(() -> queueing(records, recoveryCertificate, settings, clock, random));
+        // The recovery certificate published in the directory wins over the one the agent started
+        // with, read for each archive: a rekey reaches every running agent at once.
+        KeysCryptography crypto = new KeysCryptography(new PublishedRecoveryCertificate(
+                new LdapRecoveryKeyRecords(connection, layout), recoveryCertificate), random);
+        return ca.map(authority -> new EnrollmentService(records, crypto, settings, clock,
+                Revocations.byCa(new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random),
+                        authority), (context, enrollment) -> new InProcessCa(context, enrollment, authority)))
+                .orElseGet(() -> new EnrollmentService(records, crypto, settings, clock, Revocations.NONE,
+                        RequestQueue::new));
     }
 
     /** Makes the {@link CertificateSource} of a service from its context and its attempt steps. */

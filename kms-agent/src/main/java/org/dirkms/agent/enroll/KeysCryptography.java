@@ -6,6 +6,7 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.dirkms.agent.archive.KeyArchiver;
 import org.dirkms.agent.archive.WrappedKey;
 import org.dirkms.agent.keys.KeyPairFactory;
@@ -21,12 +22,20 @@ import org.dirkms.schema.PackageFormat;
 /** {@link EnrollmentCryptography} with the project's key, archive and S/MIME packages. */
 final class KeysCryptography implements EnrollmentCryptography {
     private final KeyPairFactory keys;
-    private final KeyArchiver archiver;
+    private final Supplier<X509Certificate> recoveryCertificate;
     private final SecureRandom random;
+    /** The archiver of the last recovery certificate archived to: one per certificate, not per archive. */
+    private volatile KeyArchiver archiver;
 
+    /** Archives to {@code recoveryCertificate} always. */
     KeysCryptography(X509Certificate recoveryCertificate, SecureRandom random) {
+        this(() -> recoveryCertificate, random);
+    }
+
+    /** Archives to whatever {@code recoveryCertificate} says is current at each archive. */
+    KeysCryptography(Supplier<X509Certificate> recoveryCertificate, SecureRandom random) {
         this.keys = new KeyPairFactory(random);
-        this.archiver = new KeyArchiver(recoveryCertificate, random);
+        this.recoveryCertificate = recoveryCertificate;
         this.random = random;
     }
 
@@ -42,7 +51,13 @@ final class KeysCryptography implements EnrollmentCryptography {
 
     @Override
     public Wrapped wrap(PrivateKey key, X509Certificate certificate) {
-        WrappedKey wrapped = archiver.wrap(key, certificate);
+        X509Certificate current = recoveryCertificate.get();
+        KeyArchiver known = archiver;
+        if (known == null || !known.recoveryCertificate().equals(current)) {
+            known = new KeyArchiver(current, random);
+            archiver = known;
+        }
+        WrappedKey wrapped = known.wrap(key, certificate);
         return new Wrapped(wrapped.envelopedDataDer(), wrapped.wrappingAlgorithm(), wrapped.wrappingKeyId());
     }
 

@@ -15,7 +15,6 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -35,7 +34,8 @@ import org.dirkms.schema.PasswordFile;
  * in {@link DataFolder#RECOVERY_PASSPHRASE} beside it (mode 0600, the first line).
  *
  * <p>Old keys are kept when a new one is made ({@link #rotate}): a key archived years ago
- * stays recoverable with the key it was wrapped to. New archives use {@link #current()}.
+ * stays recoverable with the key it was wrapped to. New archives use {@link #current()}. An old
+ * key is removed ({@link #retire}) only once the archive is re-wrapped away from it.
  *
  * <p>Files are written beside their final name and moved into place, the passphrase before
  * the key store, so a crash never leaves a half-written key store nor a key store without its
@@ -43,8 +43,6 @@ import org.dirkms.schema.PasswordFile;
  */
 public final class RecoveryKeyStore {
     private static final String ALIAS_PREFIX = "recovery-";
-    /** Microsoft szOID_KP_KEY_RECOVERY_AGENT, the extended key usage a recovery certificate must have. */
-    static final String KEY_RECOVERY_AGENT_USAGE = "1.3.6.1.4.1.311.21.6";
 
     private final Path file;
     /** Newest first; entry i has alias recovery-(size - i). */
@@ -180,6 +178,63 @@ public final class RecoveryKeyStore {
                 entries.stream().map(Entry::chain).toList());
     }
 
+    /**
+     * Removes the recovery key {@code keyId} from the store, keeping every other: once no archive
+     * record is wrapped to a key any more (the caller checks that against the directory), the key
+     * can go, so that whoever takes a copy of the store later cannot open what it once protected.
+     * The current key is never retired. The file is replaced atomically.
+     *
+     * @throws IllegalArgumentException if the store holds no key {@code keyId}, or it is the current key
+     */
+    public RecoveryKeyStore retire(DataFolder data, String keyId) {
+        if (!data.recoveryKeyStore().equals(file)) {
+            throw new IllegalArgumentException("this key store is " + file + ", not the one of " + data.root());
+        }
+        if (current().keyId().equals(keyId)) {
+            throw new IllegalArgumentException("recovery key " + keyId + " is the current key, which new archives are"
+                    + " wrapped to; make a new one first ('dirkms archive rekey') and re-wrap the archive to it");
+        }
+        List<Entry> kept = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            if (!keys.get(i).keyId().equals(keyId)) {
+                kept.add(new Entry(keys.get(i), chains.get(i)));
+            }
+        }
+        if (kept.size() == keys.size()) {
+            throw new IllegalArgumentException("the recovery key store " + file + " holds no key " + keyId + " (it holds "
+                    + keys.stream().map(RecoveryKey::keyId).toList() + ")");
+        }
+        char[] passphrase = readPassphraseFile(data.recoveryPassphrase());
+        try {
+            write(file, passphrase, kept);
+        } finally {
+            Arrays.fill(passphrase, '\0');
+        }
+        return new RecoveryKeyStore(file, kept.stream().map(Entry::key).toList(), kept.stream().map(Entry::chain).toList());
+    }
+
+    /**
+     * The key of this store whose id is {@code idOrPrefix}, or starts with it (at least
+     * {@value #SHORTEST_KEY_ID_PREFIX} characters, {@code sha256:} and 8 hex digits, as a person
+     * copies it from a listing).
+     *
+     * @throws IllegalArgumentException if no key, or more than one, has that id or prefix
+     */
+    public RecoveryKey key(String idOrPrefix) {
+        String wanted = idOrPrefix.trim().toLowerCase(java.util.Locale.ROOT);
+        List<RecoveryKey> found = keys.stream().filter(k -> k.keyId().equals(wanted)
+                || (wanted.length() >= SHORTEST_KEY_ID_PREFIX && k.keyId().startsWith(wanted))).toList();
+        if (found.size() == 1) {
+            return found.get(0);
+        }
+        throw new IllegalArgumentException((found.isEmpty() ? "the recovery key store " + file + " holds no key "
+                + idOrPrefix : "more than one recovery key starts with " + idOrPrefix + ": give more of the id")
+                + " (it holds " + keys.stream().map(RecoveryKey::keyId).toList() + ")");
+    }
+
+    /** The shortest prefix of a key id {@link #key(String)} accepts: {@code sha256:} and 8 hex digits. */
+    public static final int SHORTEST_KEY_ID_PREFIX = 15;
+
     /** The key new archives are wrapped to: the newest. */
     public RecoveryKey current() {
         return keys.get(0);
@@ -217,26 +272,9 @@ public final class RecoveryKeyStore {
         if (!certificate.getPublicKey().equals(pair.getPublic())) {
             throw new IllegalStateException("the recovery certificate the CA returned is not for the key just made");
         }
-        checkRecoveryAgentCertificate(certificate);
+        // The CA's template could have been edited in the directory: make sure the result is still a KRA certificate.
+        RecoveryKey.requireRecoveryAgentCertificate(certificate);
         return new Entry(new RecoveryKey(certificate, pair.getPrivate()), chain);
-    }
-
-    /** The CA's template could have been edited in the directory: make sure the result is still a KRA certificate. */
-    private static void checkRecoveryAgentCertificate(X509Certificate certificate) {
-        try {
-            List<String> usages = certificate.getExtendedKeyUsage();
-            if (usages == null || !usages.contains(KEY_RECOVERY_AGENT_USAGE)) {
-                throw new IllegalStateException("the CA's key recovery agent template gave a certificate without the"
-                        + " key recovery agent extended key usage " + KEY_RECOVERY_AGENT_USAGE);
-            }
-        } catch (CertificateParsingException e) {
-            throw new IllegalStateException("the recovery certificate's extended key usage cannot be read", e);
-        }
-        boolean[] usage = certificate.getKeyUsage();
-        // keyEncipherment (2) for RSA key transport, keyAgreement (4) for ECDH (RFC 5280 section 4.2.1.3).
-        if (usage != null && !usage[2] && !usage[4]) {
-            throw new IllegalStateException("the recovery certificate allows neither keyEncipherment nor keyAgreement");
-        }
     }
 
     private static int sequence(String alias) {

@@ -154,4 +154,39 @@ class RecoveryKeyStoreTest {
         assertFalse(text.contains(java.util.HexFormat.of().formatHex(store.current().privateKey().getEncoded())), text);
         assertTrue(store.current().keyId().matches("sha256:[0-9a-f]{64}"), store.current().keyId());
     }
+
+    @Test
+    void retiresAnOldKeyButNeverTheCurrentOne() throws Exception {
+        DataFolder folder = DataFolder.of(data);
+        RecoveryKeyStore first = RecoveryKeyStore.create(folder, pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN,
+                KeyAlgorithm.EC_P256, TestPki.RANDOM);
+        RecoveryKeyStore second = first.rotate(folder, pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN,
+                KeyAlgorithm.EC_P256, TestPki.RANDOM);
+        RecoveryKeyStore third = second.rotate(folder, pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN,
+                KeyAlgorithm.EC_P256, TestPki.RANDOM);
+        String oldest = first.current().keyId();
+        String middle = second.current().keyId();
+        assertEquals(middle, third.key(middle.substring(0, RecoveryKeyStore.SHORTEST_KEY_ID_PREFIX)).keyId());
+        assertThrows(IllegalArgumentException.class, () -> third.key("sha256:"), "too short a prefix");
+
+        IllegalArgumentException current = assertThrows(IllegalArgumentException.class,
+                () -> third.retire(folder, third.current().keyId()));
+        assertTrue(current.getMessage().contains("is the current key"), current.getMessage());
+        RecoveryKeyStore retired = third.retire(folder, middle);
+        assertEquals(java.util.List.of(third.current().keyId(), oldest),
+                retired.keys().stream().map(RecoveryKey::keyId).toList());
+        RecoveryKeyStore reopened = RecoveryKeyStore.open(folder);
+        assertEquals(retired.keys().stream().map(RecoveryKey::keyId).toList(),
+                reopened.keys().stream().map(RecoveryKey::keyId).toList(), "the file no longer holds it");
+        assertEquals(third.current().keyId(), reopened.current().keyId(), "the current key stays current");
+        assertEquals(2, reopened.currentChain().size());
+        IllegalArgumentException gone = assertThrows(IllegalArgumentException.class, () -> reopened.retire(folder, middle));
+        assertTrue(gone.getMessage().contains("holds no key"), gone.getMessage());
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(folder.recoveryKeyStore())));
+        // A newer key made after a retirement is still the newest.
+        RecoveryKeyStore fourth = reopened.rotate(folder, pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN,
+                KeyAlgorithm.EC_P256, TestPki.RANDOM);
+        assertEquals(fourth.current().keyId(), RecoveryKeyStore.open(folder).current().keyId());
+        assertEquals(3, RecoveryKeyStore.open(folder).keys().size());
+    }
 }
