@@ -92,7 +92,14 @@ final class AgentCommand extends Subcommand {
                             + ": certificates are requested through the queue under " + kms.layout().requests());
                 }
             }
-            agent = kms.agent(ca, recovery, kms.agentSettings(lease), workers, sweep);
+            if (recoveryCertificate == null && RecoveryKeyStore.exists(kms.dataFolder())) {
+                // The recovery keys are here: this agent also recovers keys once recovery agents approve.
+                agent = kms.agent(ca, kms.openRecoveryKeyStore(), kms.agentSettings(lease), workers, sweep);
+            } else {
+                agent = kms.agent(ca, recovery, kms.agentSettings(lease), workers, sweep);
+                out.println("dirkms agent: no recovery key store at " + kms.dataFolder().recoveryKeyStore()
+                        + ": this agent archives keys but does not recover them (the agent where it is does)");
+            }
             agent.start();
         } catch (IOException | LdapException | GeneralSecurityException | IssuanceRefusedException
                 | DirectoryAccessException | IllegalArgumentException | IllegalStateException e) {

@@ -14,7 +14,7 @@ import org.dirkms.ds.server.ServerStartException;
  * folder it first makes the key recovery agent's key and certificate (issued by the enterprise
  * CA with the key-recovery-agent template; the key in {@code <data>/recovery/}, mode 0600), then
  * runs the agent as {@code uid=kms-agent} over StartTLS, trusting the CA certificate, exactly as
- * a standalone agent would connect; both wired by the server's {@link KmsContext}. The bootstrap already holds the default administrative group
+ * a standalone agent would connect, enrolling and recovering keys with that key store; both wired by the server's {@link KmsContext}. The bootstrap already holds the default administrative group
  * and its KMS server entry naming this agent, so the sample LDIF enrolls a user straight away.
  */
 public final class AgentServeSetup {
@@ -34,8 +34,7 @@ public final class AgentServeSetup {
         KmsContext kms = serving.kms();
         try {
             RecoveryKeyStore recovery = kms.recoveryKeyStore(serving.ca());
-            KmsAgent agent = kms.agent(serving.ca(), recovery.current().certificate(), kms.agentSettings(), WORKERS,
-                    KmsAgent.DEFAULT_SWEEP);
+            KmsAgent agent = kms.agent(serving.ca(), recovery, kms.agentSettings(), WORKERS, KmsAgent.DEFAULT_SWEEP);
             agent.start();
             return agent;
         } catch (IssuanceRefusedException e) {

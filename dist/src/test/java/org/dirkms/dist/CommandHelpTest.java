@@ -48,8 +48,8 @@ class CommandHelpTest {
     @Test
     void everyCommandHasHelpWithAnExampleAndTheExitCodes() {
         List<List<String>> paths = commandPaths();
-        assertTrue(paths.size() >= 16, "dirkms, serve, ca and its 4 actions, audit verify, agent, enroll, archive"
-                + " check, roles and its 3 actions, help: " + paths);
+        assertTrue(paths.size() >= 20, "dirkms, serve, ca and its 4 actions, audit verify, agent, enroll, archive"
+                + " check, roles and its 3 actions, recovery and its 3 actions, help: " + paths);
         for (List<String> path : paths) {
             List<String> arguments = new ArrayList<>(path);
             if (!path.equals(List.of("help"))) {
@@ -92,6 +92,9 @@ class CommandHelpTest {
         for (String action : List.of("list", "add", "remove")) {
             assertFlags(List.of("roles", action), connection.toArray(String[]::new));
         }
+        assertFlags(List.of("recovery", "list"), concat(connection, "--all"));
+        assertFlags(List.of("recovery", "fetch"), concat(connection, "--out", "--token-out"));
+        assertFlags(List.of("recovery", "required-approvals"), concat(connection, "--server"));
     }
 
     private static String[] concat(List<String> first, String... more) {
@@ -139,6 +142,15 @@ class CommandHelpTest {
                 "'dirkms agent --help' lists the flags.");
         assertUsageError(List.of("ca"), "dirkms ca: the action is missing; the actions are init, install, revoke, crl",
                 "'dirkms ca --help' lists the flags.");
+        assertUsageError(List.of("recovery"), "dirkms recovery: the action is missing; the actions are list, fetch,"
+                + " required-approvals", "'dirkms recovery --help' lists the flags.");
+        assertUsageError(List.of("recovery", "fetch", "recover-jdoe"), "dirkms recovery: --out is required",
+                "'dirkms recovery fetch --help' lists the flags.");
+        assertUsageError(List.of("recovery", "fetch", "recover-jdoe", "--out", "jdoe.p12"), "dirkms recovery: give"
+                + " --bind-dn: the package is fetched by its requester, bound as themselves",
+                "'dirkms recovery fetch --help' lists the flags.");
+        assertUsageError(List.of("recovery", "required-approvals", "0"), "dirkms recovery: COUNT must be between 1"
+                + " and 100", "'dirkms recovery required-approvals --help' lists the flags.");
     }
 
     private static void assertUsageError(List<String> arguments, String line, String hint) {
