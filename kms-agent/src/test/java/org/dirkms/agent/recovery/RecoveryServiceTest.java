@@ -462,6 +462,20 @@ class RecoveryServiceTest {
         restartAndFinish(0);
     }
 
+    @Test
+    void aSuccessorKilledRightAfterItsTakeOverIsTakenOverInTurn() throws Exception {
+        request(List.of(BOB, DAVE), null);
+        records.crashAfter(1);
+        runUntilKilled(() -> service().advance(REQUEST));
+        clock.advance(RecoveryService.DEFAULT_LEASE);
+        records.crashAfter(1);
+        runUntilKilled(() -> service().advance(REQUEST));
+        assertEquals(List.of("claim", "takeOver"), records.writes);
+        assertEquals("being recovered under a valid lease", service().advance(REQUEST).message());
+        restartAndFinish(2);
+        assertEquals(List.of("claim", "takeOver", "takeOver", "deliver", "confirm"), records.writes);
+    }
+
     private static void runUntilKilled(Runnable steps) {
         assertThrows(InMemoryRecoveryRecords.Crash.class, steps::run);
     }
