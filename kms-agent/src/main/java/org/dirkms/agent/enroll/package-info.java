@@ -21,7 +21,7 @@
  * {@code org.dirkms.agent.directory} (all directory access, behind
  * {@link org.dirkms.agent.directory.EnrollmentRecords}), the Apache LDAP API client (the
  * connection and the syncrepl controls) and {@code org.dirkms.schema}; never on ApacheDS server
- * classes nor on {@code escrow} or {@code recovery}. Secrets (private keys, packages, tokens) never reach a log or
- * an exception message.
+ * classes nor on {@code escrow} or {@code recovery}. Secrets (private keys, packages, tokens)
+ * never reach a log or an exception message.
  */
 package org.dirkms.agent.enroll;

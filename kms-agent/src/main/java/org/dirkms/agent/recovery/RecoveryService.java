@@ -254,6 +254,12 @@ public final class RecoveryService implements Workflow {
         Delivery delivery = null;
         List<KeyPackage.Item> keys = List.of();
         try {
+            if (request.requester() == null) {
+                // Only its requester may read a package: one written for nobody would serve no one.
+                throw new RecoveryFailure("the request names no " + AttributeNames.RECOVERY_REQUESTER + " (the directory"
+                        + " records it when a KMS administrator adds a request): nothing was recovered; a KMS"
+                        + " administrator adds a new request");
+            }
             if (serving.unresolved() != null) {
                 throw new RecoveryFailure(serving.unresolved() + "; nothing was recovered");
             }

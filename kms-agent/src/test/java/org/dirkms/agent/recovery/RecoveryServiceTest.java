@@ -317,6 +317,14 @@ class RecoveryServiceTest {
         assertFailsWith("kmsRecoveryTarget " + ALICE + " names no entry (any more): there is nobody whose keys to"
                 + " recover; nothing was recovered");
 
+        // A request nobody asked for (written by a KMS agent, which the directory does not record).
+        directory();
+        records.put(new RequestEntry(REQUEST, "recover-alice", ALICE, null, List.of(BOB, DAVE), "2",
+                RecoveryState.PENDING, "pending", null, null, clock.instant(), null, false, false, null, null));
+        assertEquals(Outcome.FAILED, service().advance(REQUEST).outcome());
+        assertTrue(records.entry(REQUEST).lastError().startsWith("the request names no kmsRecoveryRequester"));
+        assertNull(records.stored(REQUEST).recoveryPackage);
+
         // The recovery key store cannot be opened.
         directory();
         request(List.of(BOB, DAVE), null);
