@@ -27,18 +27,20 @@ import picocli.CommandLine.Option;
 /**
  * {@code dirkms agent}: runs the KMS agent standalone against a directory (the embedded one or
  * a remote LDAPv3 server with the schema), until SIGTERM or Ctrl-C. It reconciles the tree, then
- * follows it with syncrepl, enrolling, revoking and expiring packages as {@code dirkms serve}'s
- * in-process agent does.
+ * follows it with syncrepl, enrolling, revoking and expiring packages, and recovering keys when
+ * the data folder holds the recovery key store, as {@code dirkms serve}'s in-process agent does.
  */
 @Command(name = "agent", description = {"Run the KMS agent against a directory (enrollment, revocation, package"
-        + " expiry).",
+        + " expiry, key recovery).",
         "",
         "It runs until stopped with Ctrl-C or SIGTERM.",
         "",
         "The agent serves the administrative groups whose KMS server entry (ou=Servers,ou=KMS) names --bind-dn in"
                 + " kmsAgentIdentity. With the CA's key store in DIR/ca/ it issues certificates itself; without"
                 + " it, it archives the encryption key and queues both certificate requests under"
-                + " ou=Requests,ou=KMS for the CA that serves the queue ('dirkms serve')."})
+                + " ou=Requests,ou=KMS for the CA that serves the queue ('dirkms serve'). With the recovery key"
+                + " store in DIR/recovery/ it also recovers the keys of its users once enough recovery agents"
+                + " approved ('dirkms recovery --help')."})
 final class AgentCommand extends Subcommand {
 
     @Mixin
@@ -96,7 +98,14 @@ final class AgentCommand extends Subcommand {
                             + ": certificates are requested through the queue under " + kms.layout().requests());
                 }
             }
-            agent = kms.agent(ca, recovery, kms.agentSettings(lease), workers, sweep);
+            if (recoveryCertificate == null && RecoveryKeyStore.exists(kms.dataFolder())) {
+                // The recovery keys are here: this agent also recovers keys once recovery agents approve.
+                agent = kms.agent(ca, kms.openRecoveryKeyStore(), kms.agentSettings(lease), workers, sweep);
+            } else {
+                agent = kms.agent(ca, recovery, kms.agentSettings(lease), workers, sweep);
+                out.println("dirkms agent: no recovery key store at " + kms.dataFolder().recoveryKeyStore()
+                        + ": this agent archives keys but does not recover them (the agent where it is does)");
+            }
             agent.start();
         } catch (IOException | LdapException | GeneralSecurityException | IssuanceRefusedException
                 | DirectoryAccessException | IllegalArgumentException | IllegalStateException e) {

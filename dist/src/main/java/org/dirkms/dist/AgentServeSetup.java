@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * publishes its certificate as the current one at {@code cn=Key Recovery Agent,ou=KMS} unless the
  * directory publishes it already (KmsContext#publishRecoveryCertificate), then
  * runs the agent as {@code uid=kms-agent} over StartTLS, trusting the CA certificate, exactly as
- * a standalone agent would connect; both wired by the server's {@link KmsContext}. The bootstrap already holds the default administrative group
+ * a standalone agent would connect, enrolling and recovering keys with that key store; both wired by the server's {@link KmsContext}. The bootstrap already holds the default administrative group
  * and its KMS server entry naming this agent, so the sample LDIF enrolls a user straight away.
  */
 public final class AgentServeSetup {
@@ -50,8 +50,7 @@ public final class AgentServeSetup {
                             kms.recoveryAgentDn());
                 }
             }
-            KmsAgent agent = kms.agent(serving.ca(), recovery.current().certificate(), kms.agentSettings(), WORKERS,
-                    KmsAgent.DEFAULT_SWEEP);
+            KmsAgent agent = kms.agent(serving.ca(), recovery, kms.agentSettings(), WORKERS, KmsAgent.DEFAULT_SWEEP);
             agent.start();
             return agent;
         } catch (IssuanceRefusedException e) {

@@ -8,7 +8,9 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.archive.KeyRecoverer;
@@ -21,6 +23,7 @@ import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
 import org.dirkms.agent.directory.LdapRecoveryKeyRecords;
 import org.dirkms.agent.directory.RecoveryKeyRecords;
+import org.dirkms.agent.directory.LdapRecoveryRecords;
 import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.escrow.ArchiveAudit;
 import org.dirkms.agent.escrow.ArchiveRewrap;
@@ -28,6 +31,7 @@ import org.dirkms.agent.escrow.RecoveryKeyRetirement;
 import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.keys.RecoveryKeyStore;
+import org.dirkms.agent.recovery.RecoveryService;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
@@ -38,8 +42,8 @@ import org.dirkms.schema.KeyAlgorithm;
  * {@link DataFolder}), the directory tree ({@link DirectoryLayout}) and how the agent reaches
  * the directory ({@link AgentConnection}: as the KMS agent), it makes every object the commands and the embedded
  * server wire together — the agent's protected connection, the CA services over it, a CA opened
- * from its key store, the recovery key store, the enrollment service, the running agent and the
- * archive check — so that each is built in this one place. {@code dirkms serve}, {@code agent},
+ * from its key store, the recovery key store, the enrollment and recovery services, the running
+ * agent and the archive check — so that each is built in this one place. {@code dirkms serve}, {@code agent},
  * {@code enroll}, {@code ca}, {@code archive}, {@code audit} and {@code roles}, and the
  * integration tests, all take their objects from here.
  *
@@ -312,6 +316,46 @@ public final class KmsContext {
     public KmsAgent agent(CertificationAuthority ca, X509Certificate recoveryCertificate,
             EnrollmentService.Settings settings, int workers, Duration sweep) {
         return new KmsAgent(connection, layout, ca, recoveryCertificate, settings, clock, random, workers, sweep);
+    }
+
+    /**
+     * A KMS agent (not started) over this context's connection that also recovers keys
+     * (docs/state-machines.md, "Recovery"): it archives to {@code recoveryKeys}' current
+     * certificate, and each recovery unwraps with every key of the data folder's recovery key
+     * store, reopened for each recovery, so a key added to the store serves without a restart.
+     *
+     * @param ca the CA in this process, or null: certificates then come through the request queue
+     */
+    public KmsAgent agent(CertificationAuthority ca, RecoveryKeyStore recoveryKeys, EnrollmentService.Settings settings,
+            int workers, Duration sweep) {
+        RecoveryService.Settings recovery = recoverySettings(settings);
+        return new KmsAgent(connection, layout, ca, recoveryKeys.current().certificate(), settings, clock, random, workers,
+                sweep, List.of(directory -> recoveryService(directory, this::dataFolderRecoveryKeys, recovery)));
+    }
+
+    /** The recovery settings of an agent with {@code settings}: the same identity, process and lease. */
+    public RecoveryService.Settings recoverySettings(EnrollmentService.Settings settings) {
+        return new RecoveryService.Settings(settings.agentDn(), settings.owner(), settings.lease(),
+                RecoveryService.DEFAULT_PENDING_LIFETIME, RecoveryService.DEFAULT_PACKAGE_LIFETIME);
+    }
+
+    /** The recovery records (requests, the archive, servers and role groups) over {@code directory}. */
+    public LdapRecoveryRecords recoveryRecords(LdapNetworkConnection directory) {
+        return new LdapRecoveryRecords(directory, layout);
+    }
+
+    /**
+     * The recovery service over {@code directory}, bound as a KMS agent, unwrapping with the keys
+     * {@code recoveryKeys} gives at each recovery.
+     */
+    public RecoveryService recoveryService(LdapNetworkConnection directory, Supplier<KeyRecoverer> recoveryKeys,
+            RecoveryService.Settings settings) {
+        return RecoveryService.overLdap(directory, layout, recoveryKeys, settings, clock, random);
+    }
+
+    /** Every key of the data folder's recovery key store, opened now. */
+    private KeyRecoverer dataFolderRecoveryKeys() {
+        return new KeyRecoverer(openRecoveryKeyStore().keys());
     }
 
     /** The archive check over {@code directory}, unwrapping with {@code recoverer}'s keys. */

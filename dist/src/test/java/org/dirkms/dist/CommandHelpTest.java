@@ -48,8 +48,8 @@ class CommandHelpTest {
     @Test
     void everyCommandHasHelpWithAnExampleAndTheExitCodes() {
         List<List<String>> paths = commandPaths();
-        assertTrue(paths.size() >= 16, "dirkms, serve, ca and its 4 actions, audit verify, agent, enroll, archive"
-                + " check, roles and its 3 actions, help: " + paths);
+        assertTrue(paths.size() >= 20, "dirkms, serve, ca and its 4 actions, audit verify, agent, enroll, archive"
+                + " check, roles and its 3 actions, recovery and its 3 actions, help: " + paths);
         for (List<String> path : paths) {
             List<String> arguments = new ArrayList<>(path);
             if (!path.equals(List.of("help"))) {
@@ -95,6 +95,9 @@ class CommandHelpTest {
         for (String action : List.of("list", "add", "remove")) {
             assertFlags(List.of("roles", action), connection.toArray(String[]::new));
         }
+        assertFlags(List.of("recovery", "list"), concat(connection, "--all"));
+        assertFlags(List.of("recovery", "fetch"), concat(connection, "--out", "--token-out"));
+        assertFlags(List.of("recovery", "required-approvals"), concat(connection, "--server"));
     }
 
     private static String[] concat(List<String> first, String... more) {
@@ -150,6 +153,15 @@ class CommandHelpTest {
                 + " between 1 and 10000", "'dirkms archive rewrap --help' lists the flags.");
         assertUsageError(List.of("archive", "rekey", "--key-algorithm", "DSA"), "dirkms archive: --key-algorithm 'DSA'"
                 + " is not one of: RSA-2048, RSA-3072, EC-P256, EC-P384", "'dirkms archive rekey --help' lists the flags.");
+        assertUsageError(List.of("recovery"), "dirkms recovery: the action is missing; the actions are list, fetch,"
+                + " required-approvals", "'dirkms recovery --help' lists the flags.");
+        assertUsageError(List.of("recovery", "fetch", "recover-jdoe"), "dirkms recovery: --out is required",
+                "'dirkms recovery fetch --help' lists the flags.");
+        assertUsageError(List.of("recovery", "fetch", "recover-jdoe", "--out", "jdoe.p12"), "dirkms recovery: give"
+                + " --bind-dn: the package is fetched by its requester, bound as themselves",
+                "'dirkms recovery fetch --help' lists the flags.");
+        assertUsageError(List.of("recovery", "required-approvals", "0"), "dirkms recovery: COUNT must be between 1"
+                + " and 100", "'dirkms recovery required-approvals --help' lists the flags.");
     }
 
     private static void assertUsageError(List<String> arguments, String line, String hint) {

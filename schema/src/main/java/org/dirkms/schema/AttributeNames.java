@@ -134,6 +134,11 @@ public final class AttributeNames {
     public static final String RECOVERY_PACKAGE = "kmsRecoveryPackage";
     /** Secret: the one-time token that protects the recovery package. */
     public static final String RECOVERY_TOKEN = "kmsRecoveryToken";
+    /**
+     * The one certificate (DER) whose key a recovery request asks for; without it, the request
+     * recovers every encryption key the user ever had.
+     */
+    public static final String RECOVERY_CERTIFICATE = "kmsRecoveryCertificate";
 
     // --- trust ----------------------------------------------------------------------------
     /** Mail domain a trusted partner speaks for. */

@@ -138,7 +138,8 @@ public record DataFolder(Path root) {
     /** The KMS agent's password. */
     public static final Item KMS_AGENT_PASSWORD = new Item("kms-agent.password", Kind.FILE,
             "the password of the KMS agent uid=kms-agent,ou=KMS,<suffix>, generated at the first start;"
-                    + " 'dirkms roles', 'ca', 'enroll', 'archive' bind with it");
+                    + " 'dirkms roles', 'ca', 'enroll', 'archive', 'recovery list' and 'recovery required-approvals'"
+                    + " bind with it");
     /** The suffix the folder was made for. */
     public static final Item SUFFIX = new Item("suffix", Kind.FILE,
             "the suffix the folder was made for; a start with another suffix is refused");

@@ -98,6 +98,8 @@ public final class KmsSchema {
             enumerated(104, RECOVERY_STATE, "state of a recovery request", RecoveryState.class),
             secret(105, RECOVERY_PACKAGE, "PKCS#12 of recovered keys for the requester"),
             secret(106, RECOVERY_TOKEN, "one-time token protecting the recovery package"),
+            single(107, RECOVERY_CERTIFICATE, "the one certificate whose key a recovery recovers, without it every"
+                    + " encryption key of the user (DER)", Syntax.OCTET_STRING),
             // trust
             multi(120, PARTNER_DOMAIN, "mail domain a trusted partner speaks for", Syntax.IA5_STRING),
             single(121, SIGNED_TRUST_LIST, "signed trust list (CMS SignedData, DER)", Syntax.OCTET_STRING),
@@ -137,7 +139,8 @@ public final class KmsSchema {
                     List.of(USER_CERTIFICATE, WRAPPING_ALGORITHM, WRAPPING_KEY_ID, ARCHIVE_STATE)),
             structural(9, RECOVERY_REQUEST, "a key recovery request", List.of(CN, RECOVERY_TARGET),
                     List.of(DESCRIPTION, RECOVERY_REQUESTER, RECOVERY_APPROVAL, REQUIRED_APPROVALS, RECOVERY_STATE,
-                            RECOVERY_PACKAGE, RECOVERY_TOKEN, LAST_ERROR)),
+                            RECOVERY_PACKAGE, RECOVERY_TOKEN, LAST_ERROR, RECOVERY_CERTIFICATE, KEY_PACKAGE_EXPIRES,
+                            CLAIMED_BY, LEASE_EXPIRES, SUPERSEDED_CERTIFICATE, REPLACED_ATTEMPT)),
             structural(10, TRUSTED_PARTNER, "a trusted partner organisation", List.of(CN),
                     List.of(DESCRIPTION, CA_CERTIFICATE, CROSS_CERTIFICATE_PAIR, PARTNER_DOMAIN)),
             structural(11, TRUST_LIST, "a signed trust list", List.of(CN),

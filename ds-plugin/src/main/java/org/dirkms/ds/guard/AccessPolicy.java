@@ -76,9 +76,11 @@ import org.dirkms.schema.RecoveryState;
  * certificate; its owner never changes and it never loses its wrapped key. Nothing under
  * {@code ou=KMS} is ever renamed or moved, and no entry is moved into it.</li>
  * <li>{@code ou=Recovery Requests}: KMS administrators add a request (a name, a description,
- * the target; the directory records the requester and the state, the KMS the number of
- * approvals) and may withdraw it; each recovery agent adds or removes their own DN in
- * {@code kmsRecoveryApproval} of a pending request that another person asked for.</li>
+ * the target, optionally the one certificate whose key to recover; the directory records the
+ * requester, the state and the number of approvals the KMS server's configuration requires) and
+ * may withdraw it; each recovery agent adds or removes their own DN in
+ * {@code kmsRecoveryApproval} of a pending request that another person asked for; the requester
+ * deletes the recovered package to confirm the fetch.</li>
  * <li>{@code ou=Trust} and {@code ou=Administrative Groups}: KMS administrators (the signed
  * trust list and its sequence are the KMS's).</li>
  * <li>everything else (people, other groups): the directory administrator adds, deletes and
@@ -137,7 +139,8 @@ public final class AccessPolicy {
     static final Set<String> CLIENT_MADE = lower(SIGNING_REQUEST, DELIVERY_KEY);
 
     /** What a KMS administrator gives a new recovery request; the rest the directory and the KMS set. */
-    static final Set<String> RECOVERY_REQUEST_INPUT = lower(OBJECT_CLASS, CN, DESCRIPTION, RECOVERY_TARGET, RECOVERY_STATE);
+    static final Set<String> RECOVERY_REQUEST_INPUT = lower(OBJECT_CLASS, CN, DESCRIPTION, RECOVERY_TARGET, RECOVERY_STATE,
+            RECOVERY_CERTIFICATE);
 
     /** What an agent may rewrite in an archive record besides its wrapped key (see checkArchiveRecordChange). */
     private static final Set<String> ARCHIVE_REWRITABLE = lower(WRAPPING_ALGORITHM, WRAPPING_KEY_ID, ARCHIVE_STATE,
@@ -461,8 +464,9 @@ public final class AccessPolicy {
                         throw refuse(REQUIRED_APPROVALS + " comes from the KMS server's configuration, which only "
                                 + "'dirkms' run where the KMS runs changes; leave it out");
                     }
-                    throw refuse("a new recovery request holds objectClass, cn, description and "
-                            + RECOVERY_TARGET + " only, not " + display(change.attribute()));
+                    throw refuse("a new recovery request holds objectClass, cn, description, "
+                            + RECOVERY_TARGET + " and optionally " + RECOVERY_CERTIFICATE + " only, not "
+                            + display(change.attribute()));
                 }
             }
             case DELETE -> {
@@ -476,6 +480,11 @@ public final class AccessPolicy {
                         checkApproval(who, target, change);
                     } else if (change.attribute().equals(lc(DESCRIPTION)) && who.has(Role.KMS_ADMINISTRATOR)) {
                         continue;
+                    } else if (change.attribute().equals(RECOVERY_PACKAGE_LC)) {
+                        if (change.operation() != AttributeChange.Operation.REMOVE || !isRequester(who, target)) {
+                            throw refuse(RECOVERY_PACKAGE + " is written by the KMS for the requester, who only"
+                                    + " deletes it to confirm the fetch");
+                        }
                     } else {
                         throw refuse(display(change.attribute()) + " of a recovery request is set when it is made and"
                                 + " then by the KMS only" + (who.has(Role.RECOVERY_AGENT)
@@ -485,6 +494,12 @@ public final class AccessPolicy {
             }
             default -> throw nobody("recovery requests are not renamed");
         }
+    }
+
+    /** Whether {@code who} asked for the recovery request {@code target} (its {@code kmsRecoveryRequester}). */
+    private boolean isRequester(Identity who, WriteTarget target) {
+        String requester = target.currentValue(RECOVERY_REQUESTER);
+        return requester != null && !who.dn().isEmpty() && who.dn().equals(normalise(requester));
     }
 
     /**
@@ -513,8 +528,7 @@ public final class AccessPolicy {
             throw nobody("the recovery request is " + state + ": approvals are given or withdrawn only while it is "
                     + RecoveryState.PENDING.ldapValue());
         }
-        String requester = target.currentValue(RECOVERY_REQUESTER);
-        if (requester != null && who.dn().equals(normalise(requester))) {
+        if (isRequester(who, target)) {
             throw refuse("you asked for this recovery: it must be approved by other recovery agents");
         }
         if (change.operation() == AttributeChange.Operation.ADD) {

@@ -19,6 +19,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.directory.api.ldap.model.cursor.Cursor;
+import org.apache.directory.api.ldap.model.cursor.CursorException;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.DefaultEntry;
 import org.apache.directory.api.ldap.model.entry.DefaultModification;
@@ -34,7 +36,10 @@ import org.apache.directory.api.ldap.model.exception.LdapOperationException;
 import org.apache.directory.api.ldap.model.exception.LdapOtherException;
 import org.apache.directory.api.ldap.model.filter.BranchNode;
 import org.apache.directory.api.ldap.model.filter.ExprNode;
+import org.apache.directory.api.ldap.model.filter.FilterParser;
 import org.apache.directory.api.ldap.model.filter.LeafNode;
+import org.apache.directory.api.ldap.model.message.AliasDerefMode;
+import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Ava;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.name.Rdn;
@@ -66,6 +71,7 @@ import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.ObjectClassNames;
 import org.dirkms.schema.RecoveryState;
+import org.dirkms.schema.RequiredApprovals;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -104,6 +110,10 @@ public final class KmsInterceptor extends BaseInterceptor {
     public static final int ANCHOR_PERIOD_SECONDS = 10;
 
     private static final Logger LOG = LoggerFactory.getLogger(KmsInterceptor.class);
+
+    /** The workflow states whose new value the audit log records beside the attribute's name. */
+    private static final Set<String> AUDITED_STATES = Set.of(
+            AttributeNames.RECOVERY_STATE.toLowerCase(Locale.ROOT));
 
     private final Map<String, String> lowerNames = new ConcurrentHashMap<>();
     private final DirectoryLayout layout;
@@ -492,7 +502,7 @@ public final class KmsInterceptor extends BaseInterceptor {
             policy.checkWrite(who, write.target(), write.changes());
             ValueLimits.check(who, context.getDn(), write.changes());
         } catch (LdapOperationException e) {
-            throw refused(who, write.target(), e);
+            throw refused(context, write, e);
         }
         if (context instanceof AddOperationContext add && !who.isTrusted()
                 && write.target().is(ObjectClassNames.RECOVERY_REQUEST)) {
@@ -559,16 +569,55 @@ public final class KmsInterceptor extends BaseInterceptor {
             try {
                 validator.validate(who, write.target(), write.changes());
             } catch (LdapOperationException e) {
-                throw refused(who, write.target(), e);
+                throw refused(context, write, e);
             }
         }
         return write;
     }
 
-    private LdapOperationException refused(Identity who, WriteTarget target, LdapOperationException e) {
+    /**
+     * Remembers a refusal for the wire guard's diagnostics and, for a write to a recovery
+     * request, audits it (docs/security.md: every step of a recovery is in the audit log, the
+     * refused ones too): who, which entry, the attributes, and the result code, never a value.
+     */
+    private LdapOperationException refused(OperationContext context, Write write, LdapOperationException e) {
+        WriteTarget target = write.target();
         refusals.remember(e.getMessage());
-        LOG.debug("refused {} of {} by {}: {}", target.kind(), target.dn(), who.dn(), e.getMessage());
+        LOG.debug("refused {} of {} by {}: {}", target.kind(), target.dn(), write.who().dn(), e.getMessage());
+        boolean recovery = policy.zoneOf(target.dn()) == AccessPolicy.Zone.RECOVERY_REQUESTS
+                || (target.newDn() != null && policy.zoneOf(target.newDn()) == AccessPolicy.Zone.RECOVERY_REQUESTS);
+        if (recovery && auditLog != null) {
+            List<String> names = new ArrayList<>(attributeNames(write.changes()));
+            names.add("result=" + e.getResultCode().getMessage());
+            try {
+                auditLog.append(actorOf(context), "refused-" + target.kind().name().toLowerCase(Locale.ROOT),
+                        context.getDn().getName(), names);
+            } catch (UncheckedIOException failure) {
+                LOG.error("the refused {} of {} by {} could not be audited: {}", target.kind(), target.dn(),
+                        actorOf(context), failure.getCause().getMessage());
+            }
+        }
         return e;
+    }
+
+    /**
+     * The attribute names of {@code changes} as the audit log records them: the schema spelling,
+     * each once, and for the workflow states the state set ({@code kmsRecoveryState=approved}),
+     * which is no secret and tells the steps of a workflow apart.
+     */
+    private static Set<String> attributeNames(List<AttributeChange> changes) {
+        Set<String> names = new LinkedHashSet<>();
+        for (AttributeChange change : changes) {
+            names.add(AccessPolicy.display(change.attribute()));
+        }
+        for (AttributeChange change : changes) {
+            if (AUDITED_STATES.contains(change.attribute()) && change.operation() != AttributeChange.Operation.REMOVE) {
+                for (int i = 0; i < change.values().size(); i++) {
+                    names.add(AccessPolicy.display(change.attribute()) + "=" + change.text(i));
+                }
+            }
+        }
+        return names;
     }
 
     /** The write of {@code context} in the guard's terms; the entry is read only when the operation lacks it. */
@@ -632,8 +681,10 @@ public final class KmsInterceptor extends BaseInterceptor {
     }
 
     /**
-     * A new recovery request names who asked, and starts pending: the directory writes both
-     * (DESIGN contract 5), so that no client can claim to be someone else or skip a state.
+     * A new recovery request names who asked, starts pending, and needs the number of approvals
+     * the KMS server's configuration requires: the directory writes all three
+     * (docs/administrator-contract.md, 5), so that no client can claim to be someone else, skip a
+     * state or ask for fewer approvals.
      */
     private void recordRequester(Entry request, OperationContext context) throws LdapException {
         String requester = actorOf(context);
@@ -642,6 +693,58 @@ public final class KmsInterceptor extends BaseInterceptor {
         if (request.get(AttributeNames.RECOVERY_STATE) == null) {
             request.add(schemaManager.lookupAttributeTypeRegistry(AttributeNames.RECOVERY_STATE),
                     RecoveryState.PENDING.ldapValue());
+        }
+        Attribute target = request.get(AttributeNames.RECOVERY_TARGET);
+        request.removeAttributes(AttributeNames.REQUIRED_APPROVALS);
+        request.add(schemaManager.lookupAttributeTypeRegistry(AttributeNames.REQUIRED_APPROVALS),
+                Integer.toString(requiredApprovals(target == null || target.get() == null ? null
+                        : target.get().getString())));
+    }
+
+    /**
+     * The {@code kmsRequiredApprovals} of the KMS server that serves {@code targetDn}: the server
+     * its {@code kmsAdministrativeGroup} names in {@code kmsAssignedServer}, or the default
+     * group's when it names none; {@link RequiredApprovals#DEFAULT} when that server's entry has
+     * no count (or the target or its server cannot be found: the validator refuses a target that
+     * names no entry). A value that is not a count (only KMS agents write it, and the validator
+     * checks them) counts as the default or more, never less.
+     */
+    private int requiredApprovals(String targetDn) {
+        try {
+            Entry target = targetDn == null ? null : internalLookup(new Dn(schemaManager, targetDn));
+            Attribute named = target == null ? null : target.get(AttributeNames.ADMINISTRATIVE_GROUP);
+            Entry group = named != null && named.get() != null
+                    ? internalLookup(new Dn(schemaManager, named.get().getString())) : defaultGroup();
+            Attribute server = group == null ? null : group.get(AttributeNames.ASSIGNED_SERVER);
+            Entry serverEntry = server == null || server.get() == null ? null
+                    : internalLookup(new Dn(schemaManager, server.get().getString()));
+            Attribute count = serverEntry == null ? null : serverEntry.get(AttributeNames.REQUIRED_APPROVALS);
+            if (count == null || count.get() == null) {
+                return RequiredApprovals.DEFAULT;
+            }
+            try {
+                return RequiredApprovals.parse(count.get().getString(), serverEntry.getDn().getName());
+            } catch (IllegalArgumentException e) {
+                LOG.warn("{}; recovery requests need {} approvals until it is corrected", e.getMessage(),
+                        RequiredApprovals.DEFAULT);
+                return RequiredApprovals.DEFAULT;
+            }
+        } catch (LdapException e) {
+            return RequiredApprovals.DEFAULT; // not a DN: the validator refuses the target
+        }
+    }
+
+    /** The administrative group marked {@code kmsDefaultGroup: TRUE}, or {@code null}. */
+    private Entry defaultGroup() throws LdapException {
+        Dn groups = new Dn(schemaManager, layout.administrativeGroups());
+        try (Cursor<Entry> cursor = directoryService.getAdminSession().search(groups, SearchScope.ONELEVEL,
+                FilterParser.parse(schemaManager, "(" + AttributeNames.DEFAULT_GROUP + "=TRUE)"),
+                AliasDerefMode.NEVER_DEREF_ALIASES, AttributeNames.ASSIGNED_SERVER)) {
+            return cursor.next() ? cursor.get() : null;
+        } catch (LdapNoSuchObjectException e) {
+            return null;
+        } catch (CursorException | IOException | java.text.ParseException e) {
+            throw new LdapOtherException("cannot find the default administrative group: " + e.getMessage(), e);
         }
     }
 
@@ -664,9 +767,8 @@ public final class KmsInterceptor extends BaseInterceptor {
         boolean kmsUser = target.is(ObjectClassNames.KMS_USER)
                 || (original != null && original.hasObjectClass(ObjectClassNames.KMS_USER));
         boolean touchesKms = who.has(Role.DIRECTORY_ADMINISTRATOR);
-        Set<String> names = new LinkedHashSet<>();
+        Set<String> names = attributeNames(changes);
         for (AttributeChange change : changes) {
-            names.add(AccessPolicy.display(change.attribute()));
             touchesKms |= AccessPolicy.isKmsAttribute(change.attribute())
                     || change.attribute().equals(AttributeNames.USER_PASSWORD.toLowerCase(Locale.ROOT));
             if (change.attribute().equals("objectclass")) {

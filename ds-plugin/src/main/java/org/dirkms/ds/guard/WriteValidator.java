@@ -35,6 +35,7 @@ import org.dirkms.schema.KmsSchema;
 import org.dirkms.schema.LdapEnumeration;
 import org.dirkms.schema.RecoveryState;
 import org.dirkms.schema.RequestState;
+import org.dirkms.schema.RequiredApprovals;
 
 /**
  * Judges the values of a write to KMS and certificate attributes, after {@link AccessPolicy}
@@ -50,12 +51,15 @@ import org.dirkms.schema.RequestState;
  * <li>a new {@code kmsCertificateRequest} or {@code kmsRecoveryRequest} made by an
  * administrator starts {@code pending};</li>
  * <li>certificates ({@code userCertificate}, {@code cACertificate},
- * {@code kmsTransportCertificate}, a claim's {@code kmsSupersededCertificate}), CRLs ({@code certificateRevocationList},
+ * {@code kmsTransportCertificate}, a claim's {@code kmsSupersededCertificate}, a recovery
+ * request's {@code kmsRecoveryCertificate}), CRLs ({@code certificateRevocationList},
  * {@code authorityRevocationList}, {@code deltaRevocationList}), RFC 4523 section 2.3
  * {@code crossCertificatePair}, the PKCS#7 {@code userSMIMECertificate}, and the PKCS#10
  * {@code kmsSigningRequest}, {@code kmsDeliveryKey} and {@code kmsPkcs10Request} (whose
  * self-signature must verify) are
  * exactly one DER object of their type: invalidAttributeSyntax otherwise;</li>
+ * <li>{@code kmsRequiredApprovals} is a whole number from {@link RequiredApprovals#MINIMUM} to
+ * {@link RequiredApprovals#MAXIMUM}: constraintViolation otherwise;</li>
  * <li>{@code kmsAssignedServer} names an existing {@code kmsServer} entry, and
  * {@code kmsRecoveryTarget} an existing entry: constraintViolation otherwise (the schema makes
  * {@code kmsAssignedServer} SINGLE-VALUE: a group has at most one server);</li>
@@ -73,7 +77,7 @@ public final class WriteValidator {
             + ASSIGNED_SERVER + " already has a value; replace it instead of adding a second one";
 
     private static final Set<String> CERTIFICATES = lower(USER_CERTIFICATE, CA_CERTIFICATE, TRANSPORT_CERTIFICATE,
-            SUPERSEDED_CERTIFICATE);
+            SUPERSEDED_CERTIFICATE, RECOVERY_CERTIFICATE);
     private static final Set<String> CRLS = lower(CERTIFICATE_REVOCATION_LIST, AUTHORITY_REVOCATION_LIST,
             DELTA_REVOCATION_LIST);
     private static final Set<String> PKCS10 = lower(SIGNING_REQUEST, PKCS10_REQUEST, DELIVERY_KEY);
@@ -164,6 +168,12 @@ public final class WriteValidator {
             if (!exists.test(dn)) {
                 throw new LdapInvalidAttributeValueException(ResultCodeEnum.CONSTRAINT_VIOLATION,
                         RECOVERY_TARGET + " '" + dn + "' names no entry; give the DN of the user whose keys to recover");
+            }
+        } else if (attribute.equals(lc(REQUIRED_APPROVALS))) {
+            try {
+                RequiredApprovals.parse(change.text(index), null);
+            } catch (IllegalArgumentException e) {
+                throw new LdapInvalidAttributeValueException(ResultCodeEnum.CONSTRAINT_VIOLATION, e.getMessage());
             }
         } else if (attribute.equals(lc(ASSIGNED_SERVER))) {
             String dn = change.text(index);

@@ -325,6 +325,7 @@ public final class DirectoryServer implements AutoCloseable {
         File partitions = service.getInstanceLayout().getPartitionsDirectory();
         File schemaFolder = new File(partitions, "schema");
         ApacheDsSchemaFiles.extractOnce(partitions.toPath());
+        KmsSchemaInstaller.dropNarrowerObjectClasses(schemaFolder.toPath());
         SchemaManager schemaManager = new DefaultSchemaManager(new LdifSchemaLoader(schemaFolder));
         schemaManager.loadAllEnabled();
         if (!schemaManager.getErrors().isEmpty()) {

@@ -373,6 +373,29 @@ class AccessPolicyTest {
     }
 
     @Test
+    void aNewRecoveryRequestMayNameTheOneCertificateWhoseKeyToRecover() {
+        WriteTarget newRequest = of(WriteTarget.Kind.ADD, REQUEST, "kmsRecoveryRequest");
+        allowed(KMS_ADMIN, newRequest, add("objectclass", "top", "kmsRecoveryRequest"), add("cn", "r1"),
+                add("kmsrecoverytarget", ALICE), add("kmsrecoverycertificate", "DER"));
+        contains(refused(KMS_ADMIN, newRequest, add("kmsclaimedby", "me")), "optionally kmsRecoveryCertificate only");
+        refused(KMS_ADMIN, request("pending", CAROL), replace("kmsrecoverycertificate", "DER"));
+    }
+
+    @Test
+    void onlyTheRequesterDeletesTheRecoveredPackageToConfirmTheFetch() {
+        allowed(KMS_ADMIN, request("approved", CAROL), change("kmsrecoverypackage", AttributeChange.Operation.REMOVE));
+        allowed(KMS_ADMIN, request("approved", "uid=CAROL,ou=People,dc=example,dc=com"),
+                change("kmsrecoverypackage", AttributeChange.Operation.REMOVE));
+        contains(refused(KMS_ADMIN, request("approved", CAROL), replace("kmsrecoverypackage", "forged")),
+                "only deletes it");
+        contains(refused(KMS_ADMIN, request("approved", ALICE), change("kmsrecoverypackage",
+                AttributeChange.Operation.REMOVE)), "only deletes it");
+        refused(RECOVERY_AGENT, request("approved", CAROL), change("kmsrecoverypackage", AttributeChange.Operation.REMOVE));
+        refused(SUPERUSER, request("approved", CAROL), change("kmsrecoverypackage", AttributeChange.Operation.REMOVE));
+        refused(KMS_ADMIN, request("approved", CAROL), change("kmsrecoverytoken", AttributeChange.Operation.REMOVE));
+    }
+
+    @Test
     void anonymousWritesNothingAndTheDecisionDoesNotDependOnValues() throws LdapException {
         Executable anonymousDelete = () -> POLICY.checkWrite(Identity.ANONYMOUS, modify(ALICE, "kmsUser"),
                 List.of(change("userpassword", AttributeChange.Operation.REMOVE, "guess")));

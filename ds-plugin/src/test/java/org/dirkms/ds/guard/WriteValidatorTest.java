@@ -72,6 +72,31 @@ class WriteValidatorTest {
     }
 
     @Test
+    void theRequiredApprovalsAreACountFromOneToAHundred() {
+        WriteTarget server = new WriteTarget(WriteTarget.Kind.MODIFY, SERVER, null, Set.of("kmsServer"), Map.of());
+        assertDoesNotThrow(() -> VALIDATOR.validate(AGENT, server, List.of(replace("kmsrequiredapprovals", "3"))));
+        for (String bad : List.of("0", "-2", "101")) {
+            LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
+                    () -> VALIDATOR.validate(AGENT, server, List.of(replace("kmsrequiredapprovals", bad))));
+            assertEquals(ResultCodeEnum.CONSTRAINT_VIOLATION, e.getResultCode());
+            assertEquals("kmsRequiredApprovals '" + bad + "' is not a whole number from 1 to 100", e.getMessage());
+        }
+    }
+
+    @Test
+    void theCertificateOfARecoveryRequestIsACertificate() {
+        WriteTarget request = new WriteTarget(WriteTarget.Kind.ADD, "cn=r1,ou=recovery requests,ou=kms,dc=example,dc=com",
+                null, Set.of("kmsRecoveryRequest"), Map.of());
+        assertDoesNotThrow(() -> VALIDATOR.validate(KMS_ADMIN, request, List.of(new AttributeChange(
+                "kmsrecoverycertificate", AttributeChange.Operation.ADD, List.of(certificate)))));
+        LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(KMS_ADMIN, request, List.of(new AttributeChange("kmsrecoverycertificate",
+                        AttributeChange.Operation.ADD, List.of(pkcs10)))));
+        assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, e.getResultCode());
+        assertTrue(e.getMessage().startsWith("kmsRecoveryCertificate is not an X.509 certificate"), e.getMessage());
+    }
+
+    @Test
     void anEnumeratedValueOutsideTheEnumerationIsAConstraintViolationNamingEveryValue() {
         LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
                 () -> VALIDATOR.validate(KMS_ADMIN, user(null), List.of(replace("kmsenrollmentstate", "enroled"))));

@@ -35,8 +35,10 @@ import org.junit.jupiter.api.Test;
  *   <li>each module owns its own package prefix, and no package is split across modules;</li>
  *   <li>inside the agent: the cryptography (keys below archive below S/MIME) knows no directory;
  *   keys never uses the CA; the CA reaches its records only through the interface it owns;
- *   the workflow kernel and the DN normalisation are leaves every workflow may stand on; no
- *   lower package reaches up into the workflows or the command line.</li>
+ *   the workflow kernel and the DN normalisation are leaves every workflow may stand on; the
+ *   recovery stands on the kernel, its records and the cryptography, and the running agent reaches
+ *   it only as a kernel {@code Workflow}; no lower package reaches up into the workflows or the
+ *   command line.</li>
  * </ul>
  */
 class ArchitectureIT {
@@ -125,12 +127,13 @@ class ArchitectureIT {
     private static final String ESCROW = AGENT + "escrow..";
     private static final String WORKFLOW = AGENT + "workflow..";
     private static final String NAMES = AGENT + "names..";
+    private static final String RECOVERY = AGENT + "recovery..";
 
     @Test
     void theCryptographyKnowsNoDirectory() {
         noClasses().that().resideInAnyPackage(KEYS, ARCHIVE, SMIME)
                 .should().dependOnClassesThat().resideInAnyPackage("org.apache.directory..", DIRECTORY, ENROLL, ESCROW,
-                        WORKFLOW, "org.dirkms.ds..", "org.dirkms.dist..")
+                        WORKFLOW, RECOVERY, "org.dirkms.ds..", "org.dirkms.dist..")
                 .because("keys, archive and S/MIME are a library the enrollment, recovery and checker code all use")
                 .check(all);
     }
@@ -148,7 +151,8 @@ class ArchitectureIT {
     @Test
     void theCaReachesItsRecordsOnlyThroughTheInterfaceItOwns() {
         noClasses().that().resideInAPackage(CA)
-                .should().dependOnClassesThat().resideInAnyPackage(DIRECTORY, ENROLL, ESCROW, WORKFLOW, "org.dirkms.dist..")
+                .should().dependOnClassesThat().resideInAnyPackage(DIRECTORY, ENROLL, ESCROW, WORKFLOW, RECOVERY,
+                        "org.dirkms.dist..")
                 .because("the CA knows no directory: CaService works on CaRecords, which the ca package owns and"
                         + " the directory package implements over LDAP")
                 .check(all);
@@ -161,8 +165,8 @@ class ArchitectureIT {
     @Test
     void theDirectoryPackageImplementsRecordsAndKnowsNoWorkflow() {
         noClasses().that().resideInAPackage(DIRECTORY)
-                .should().dependOnClassesThat().resideInAnyPackage(ENROLL, ESCROW, WORKFLOW, KEYS, ARCHIVE, SMIME,
-                        "org.bouncycastle..", "org.dirkms.dist..")
+                .should().dependOnClassesThat().resideInAnyPackage(ENROLL, ESCROW, WORKFLOW, RECOVERY, KEYS, ARCHIVE,
+                        SMIME, "org.bouncycastle..", "org.dirkms.dist..")
                 .because("records cross the directory boundary as DER bytes and strings: no cryptography there")
                 .check(all);
         classes().that().resideInAPackage(DIRECTORY)
@@ -192,12 +196,31 @@ class ArchitectureIT {
 
     @Test
     void workflowsDoNotReachIntoEachOtherOrTheCommandLine() {
-        noClasses().that().resideInAPackage(ESCROW).should().dependOnClassesThat().resideInAPackage(ENROLL)
+        noClasses().that().resideInAPackage(ESCROW).should().dependOnClassesThat().resideInAnyPackage(ENROLL, RECOVERY)
                 .because("the archive checker follows the enrollment's semantics from the records, not its code")
+                .check(all);
+        noClasses().that().resideInAnyPackage(ENROLL, ESCROW).should().dependOnClassesThat().resideInAPackage(RECOVERY)
+                .because("the running agent drives the recovery as a workflow.Workflow that the composition root"
+                        + " hands it, never through the recovery's classes")
                 .check(all);
         noClasses().that().resideInAnyPackage("org.dirkms.agent..")
                 .should().dependOnClassesThat().resideInAPackage("org.dirkms.dist..")
                 .because("the command line wires the agent, never the other way")
+                .check(all);
+    }
+
+    @Test
+    void theRecoveryStandsOnTheKernelTheRecordsAndTheCryptographyOnly() {
+        classes().that().resideInAPackage(RECOVERY)
+                .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "javax.security..", RECOVERY, WORKFLOW,
+                        DIRECTORY, ARCHIVE, SMIME, KEYS, NAMES, "org.dirkms.schema..", "org.slf4j..",
+                        "org.apache.directory.ldap.client.api..")
+                .because("the recovery state machine reads and writes the directory through RecoveryRecords alone,"
+                        + " unwraps with the archive's code and packages with S/MIME's; it never issues, enrolls or"
+                        + " checks the archive (docs/architecture.md)")
+                .check(all);
+        noClasses().that().resideInAPackage(RECOVERY)
+                .should().dependOnClassesThat().resideInAnyPackage(ENROLL, ESCROW, CA, "org.bouncycastle..")
                 .check(all);
     }
 
@@ -217,6 +240,8 @@ class ArchitectureIT {
                 .evaluate(all).hasViolation(), "the directory's use of CaRecords must be visible to the rules");
         assertTrue(noClasses().that().resideInAPackage(ENROLL).should().dependOnClassesThat().resideInAPackage(WORKFLOW)
                 .evaluate(all).hasViolation(), "the enrollment's use of the kernel must be visible to the rules");
+        assertTrue(noClasses().that().resideInAPackage(RECOVERY).should().dependOnClassesThat().resideInAPackage(ARCHIVE)
+                .evaluate(all).hasViolation(), "the recovery's use of the archive must be visible to the rules");
     }
 
     @Test

@@ -21,6 +21,7 @@ import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KmsSchema;
 import org.dirkms.schema.ObjectClassDefinition;
+import org.dirkms.schema.ObjectClassNames;
 import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -77,6 +78,30 @@ class RestartIT {
         assertTrue(Files.exists(findSchemaFile(directory.dataDirectory(), last.oid())));
         assertTrue(directory.server().directoryService().getSchemaManager().getObjectClassRegistry()
                 .contains(last.name()));
+    }
+
+    @Test
+    void anObjectClassTheDataFolderKnowsWithFewerAttributesMayHoldTheNewOnesAfterAStart() throws Exception {
+        ObjectClassDefinition request = KmsSchema.objectClasses().stream()
+                .filter(objectClass -> objectClass.name().equals(ObjectClassNames.RECOVERY_REQUEST)).findFirst()
+                .orElseThrow();
+        directory.restart(data -> {
+            // What a data folder made by a version whose recovery requests held no claim looks like.
+            Path file = findSchemaFile(data, request.oid());
+            String older = Files.readString(file).replaceAll("(?im)^m-may: (kmsClaimedBy|kmsLeaseExpires)\\R", "");
+            assertFalse(older.toLowerCase(Locale.ROOT).contains("kmsclaimedby"), older);
+            Files.writeString(file, older);
+        });
+        assertTrue(directory.server().directoryService().getSchemaManager().getObjectClassRegistry()
+                .lookup(request.name()).getMayAttributeTypes().stream().anyMatch(type -> type.getOid().equals(
+                        KmsSchema.attributeType("kmsClaimedBy").orElseThrow().oid())), "kmsRecoveryRequest may hold"
+                                + " kmsClaimedBy again");
+        // And an entry of the class holds it.
+        LdapTools.Result added = LdapTools.against(directory).asAgent().add("dn: cn=widened,"
+                + directory.layout().recoveryRequests() + "\nobjectClass: kmsRecoveryRequest\ncn: widened\n"
+                + "kmsRecoveryTarget: " + directory.layout().people() + "\nkmsClaimedBy: an attempt\n"
+                + "kmsLeaseExpires: 20300101000000Z\n");
+        added.assertSuccess();
     }
 
     @Test

@@ -47,6 +47,22 @@ final class ClaimChanges {
     }
 
     /**
+     * Takes work that stays in its state while it is held (a pending recovery request): the
+     * entry's {@code stateAttribute} value {@code state} is deleted and added back (the test that
+     * the state is still {@code state}), and {@code kmsClaimedBy}, single-valued, is added (the
+     * test that no attempt holds the work: the add fails when one does), with the lease.
+     */
+    static List<Modification> acquireUnclaimed(String stateAttribute, String state, Claim claim) {
+        List<Modification> changes = new ArrayList<>();
+        changes.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, stateAttribute, state));
+        changes.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, stateAttribute, state));
+        changes.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, CLAIMED_BY, claim.attempt()));
+        changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES,
+                LdapTimes.format(claim.leaseExpires())));
+        return changes;
+    }
+
+    /**
      * Takes over work whose lease expired: deletes exactly the stored lease (a competing
      * take-over, a publication or a failure removes or replaces it, so one process wins) and
      * writes the successor claim.

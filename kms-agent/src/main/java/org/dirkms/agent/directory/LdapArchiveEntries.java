@@ -81,6 +81,12 @@ final class LdapArchiveEntries {
                 + escapeFilter(ownerDn) + "))");
     }
 
+    /** The record at {@code dn}, if there is one. */
+    java.util.Optional<ArchivedKeyEntry> read(String dn) {
+        return entries.read(dn, ATTRIBUTES).filter(entry -> !LdapEntries.bytes(entry, WRAPPED_KEY).isEmpty())
+                .map(LdapArchiveEntries::record);
+    }
+
     /** Every record under {@code ou=Key Archive}, whoever owns it (the archive checker walks them all). */
     List<ArchivedKeyEntry> all() {
         return list("(" + OBJECT_CLASS + "=" + ObjectClassNames.ARCHIVED_KEY + ")");
@@ -89,16 +95,7 @@ final class LdapArchiveEntries {
     private List<ArchivedKeyEntry> list(String filter) {
         List<ArchivedKeyEntry> found = new ArrayList<>();
         for (Entry entry : entries.search(layout.keyArchive(), filter, SearchScope.ONELEVEL, ATTRIBUTES)) {
-            List<byte[]> wrapped = LdapEntries.bytes(entry, WRAPPED_KEY);
-            List<byte[]> certificate = LdapEntries.bytes(entry, USER_CERTIFICATE);
-            List<String> owner = LdapEntries.strings(entry, KEY_OWNER);
-            List<String> algorithm = LdapEntries.strings(entry, WRAPPING_ALGORITHM);
-            List<String> keyId = LdapEntries.strings(entry, WRAPPING_KEY_ID);
-            boolean abandoned = LdapEntries.strings(entry, ARCHIVE_STATE).contains(ArchiveState.ABANDONED.ldapValue());
-            // kmsKeyOwner is required by the schema; an empty owner is shown as such rather than failing the listing.
-            found.add(new ArchivedKeyEntry(entry.getDn().getName(), owner.isEmpty() ? "" : owner.get(0),
-                    wrapped.isEmpty() ? new byte[0] : wrapped.get(0), certificate.isEmpty() ? null : certificate.get(0),
-                    algorithm.isEmpty() ? null : algorithm.get(0), keyId.isEmpty() ? null : keyId.get(0), abandoned));
+            found.add(record(entry));
         }
         return found;
     }
@@ -162,6 +159,19 @@ final class LdapArchiveEntries {
         } catch (LdapException e) {
             throw new IllegalArgumentException("not a DN: " + dn, e);
         }
+    }
+
+    private static ArchivedKeyEntry record(Entry entry) {
+        List<byte[]> wrapped = LdapEntries.bytes(entry, WRAPPED_KEY);
+        List<byte[]> certificate = LdapEntries.bytes(entry, USER_CERTIFICATE);
+        List<String> owner = LdapEntries.strings(entry, KEY_OWNER);
+        List<String> algorithm = LdapEntries.strings(entry, WRAPPING_ALGORITHM);
+        List<String> keyId = LdapEntries.strings(entry, WRAPPING_KEY_ID);
+        boolean abandoned = LdapEntries.strings(entry, ARCHIVE_STATE).contains(ArchiveState.ABANDONED.ldapValue());
+        // kmsKeyOwner is required by the schema; an empty owner is shown as such rather than failing the listing.
+        return new ArchivedKeyEntry(entry.getDn().getName(), owner.isEmpty() ? "" : owner.get(0),
+                wrapped.isEmpty() ? new byte[0] : wrapped.get(0), certificate.isEmpty() ? null : certificate.get(0),
+                algorithm.isEmpty() ? null : algorithm.get(0), keyId.isEmpty() ? null : keyId.get(0), abandoned);
     }
 
     /** Marks the record abandoned (the archive is append-only: records are never deleted). */

@@ -2,8 +2,11 @@
  * Directory access of the KMS agent: the records the CA keeps in the directory, behind
  * {@link org.dirkms.agent.ca.CaRecords}, and the records of enrollment (users and their
  * published certificates, administrative groups, KMS servers, the key archive), behind
- * {@link org.dirkms.agent.directory.EnrollmentRecords}; their LDAP implementations
- * ({@link org.dirkms.agent.directory.LdapCaRecords}, {@link org.dirkms.agent.directory.LdapEnrollmentRecords})
+ * {@link org.dirkms.agent.directory.EnrollmentRecords}, and of key recovery (recovery requests and
+ * what a recovery reads), behind {@link org.dirkms.agent.directory.RecoveryRecords}; their LDAP
+ * implementations ({@link org.dirkms.agent.directory.LdapCaRecords},
+ * {@link org.dirkms.agent.directory.LdapEnrollmentRecords},
+ * {@link org.dirkms.agent.directory.LdapRecoveryRecords})
  * have one package-private class per kind of record. Every search goes through
  * {@code PagedSearch}, which pages (RFC 2696) and splits by entryUUID (RFC 4530) so that a server's
  * size limit never hides an entry from a listing.

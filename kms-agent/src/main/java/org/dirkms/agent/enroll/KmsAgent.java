@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.apache.directory.api.ldap.extras.controls.SynchronizationModeEnum;
 import org.apache.directory.api.ldap.extras.controls.syncrepl.syncRequest.SyncRequestValue;
 import org.apache.directory.api.ldap.extras.controls.syncrepl.syncRequest.SyncRequestValueImpl;
@@ -36,6 +37,7 @@ import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.names.DistinguishedNames;
+import org.dirkms.agent.workflow.Workflow;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
@@ -52,6 +54,10 @@ import org.slf4j.LoggerFactory;
  * server entries and reconciles again, which expires unfetched packages and takes over work
  * whose lease expired. A lost connection is reopened,
  * followed by a reconcile; nothing depends on a notification arriving.
+ *
+ * <p>Other workflows ({@link Workflow}: the recovery of keys) run on the same agent: their
+ * entries are followed by the same syncrepl search, reconciled with the tree, and handed to them
+ * by the same workers.
  *
  * <p>The syncrepl notifications carry only the DN: the agent re-reads each user over its own
  * protected connection, so the notification path needs no secret (the directory strips them
@@ -89,6 +95,7 @@ public final class KmsAgent implements AutoCloseable {
     private final SecureRandom random;
     private final int workers;
     private final Duration sweep;
+    private final List<Function<LdapNetworkConnection, ? extends Workflow>> workflowFactories;
 
     private final Map<String, Boolean> pending = new ConcurrentHashMap<>();
     private final AtomicBoolean running = new AtomicBoolean();
@@ -99,6 +106,8 @@ public final class KmsAgent implements AutoCloseable {
     private volatile LdapNetworkConnection syncConnection;
     private volatile EnrollmentService service;
     private volatile EnrollmentRecords records;
+    /** The other workflows, made over the current work connection. */
+    private volatile List<Workflow> workflows = List.of();
     private ExecutorService pool;
     private ScheduledExecutorService scheduler;
     private Thread watcher;
@@ -116,6 +125,21 @@ public final class KmsAgent implements AutoCloseable {
     public KmsAgent(AgentConnection directory, DirectoryLayout layout, CertificationAuthority ca,
             X509Certificate recoveryCertificate, EnrollmentService.Settings settings, Clock clock, SecureRandom random,
             int workers, Duration sweep) {
+        this(directory, layout, ca, recoveryCertificate, settings, clock, random, workers, sweep, List.of());
+    }
+
+    /**
+     * An agent as {@link #KmsAgent(AgentConnection, DirectoryLayout, CertificationAuthority,
+     * X509Certificate, EnrollmentService.Settings, Clock, SecureRandom, int, Duration)} that also
+     * drives other workflows (the recovery of keys): each factory makes its workflow over the
+     * agent's work connection, again whenever that is reopened; the agent follows their entries
+     * with the same syncrepl search, reconciles them with the tree, and hands each of their
+     * entries to them instead of the enrollment.
+     */
+    public KmsAgent(AgentConnection directory, DirectoryLayout layout, CertificationAuthority ca,
+            X509Certificate recoveryCertificate, EnrollmentService.Settings settings, Clock clock, SecureRandom random,
+            int workers, Duration sweep, List<Function<LdapNetworkConnection, ? extends Workflow>> workflows) {
+        this.workflowFactories = List.copyOf(workflows);
         if (workers < 1) {
             throw new IllegalArgumentException("an agent needs at least one worker");
         }
@@ -157,7 +181,7 @@ public final class KmsAgent implements AutoCloseable {
         return refreshed.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** How many users the workers have handled since start (for progress and tests). */
+    /** How many entries (users, and the entries of the other workflows) the workers have handled since start (for progress and tests). */
     public int handledCount() {
         return handled.get();
     }
@@ -193,6 +217,11 @@ public final class KmsAgent implements AutoCloseable {
         if (service != null) {
             fresh.adoptFrom(service); // enrollments waiting for the queue survive a reconnect
         }
+        List<Workflow> others = new java.util.ArrayList<>();
+        for (Function<LdapNetworkConnection, ? extends Workflow> factory : workflowFactories) {
+            others.add(factory.apply(connection));
+        }
+        this.workflows = List.copyOf(others);
         this.records = fresh.records();
         this.service = fresh;
         this.workConnection = connection;
@@ -236,7 +265,13 @@ public final class KmsAgent implements AutoCloseable {
         records.claimedUsersIn(org.dirkms.schema.EnrollmentState.ENROLLED, org.dirkms.schema.EnrollmentState.FAILED)
                 .forEach(user -> submit(user.dn()));
         records.usersWithPackage().forEach(user -> submit(user.dn()));
-        LOG.info("Reconciled the tree: {} users waiting", waiting.size());
+        int other = 0;
+        for (Workflow workflow : workflows) {
+            List<String> entries = workflow.waiting();
+            entries.forEach(this::submit);
+            other += entries.size();
+        }
+        LOG.info("Reconciled the tree: {} users and {} other entries waiting", waiting.size(), other);
     }
 
     private void pollQueueOnce() {
@@ -275,7 +310,7 @@ public final class KmsAgent implements AutoCloseable {
         }
         syncConnection = directory.open(0);
         SearchRequest request = new SearchRequestImpl().setBase(new Dn(layout.suffix()))
-                .setFilter(SYNC_FILTER)
+                .setFilter(syncFilter())
                 .setScope(SearchScope.SUBTREE).addAttributes("1.1");
         SyncRequestValue sync = new SyncRequestValueImpl();
         sync.setMode(SynchronizationModeEnum.REFRESH_AND_PERSIST);
@@ -309,6 +344,18 @@ public final class KmsAgent implements AutoCloseable {
         }
     }
 
+    /** What the syncrepl search follows: the enrollment's entries and those of every other workflow. */
+    private String syncFilter() {
+        if (workflows.isEmpty()) {
+            return SYNC_FILTER;
+        }
+        StringBuilder filter = new StringBuilder("(|").append(SYNC_FILTER);
+        for (Workflow workflow : workflows) {
+            filter.append(workflow.followedEntries());
+        }
+        return filter.append(')').toString();
+    }
+
     private void saveCookie(String serverDn, byte[] cookie, boolean now) {
         if (serverDn == null) {
             return;
@@ -336,8 +383,13 @@ public final class KmsAgent implements AutoCloseable {
         do {
             pending.put(key, Boolean.FALSE);
             try {
-                EnrollmentResult result = service.handle(dn);
-                result.clearToken(); // the administrator reads the token from kmsEnrollmentToken
+                Optional<Workflow> other = workflows.stream().filter(workflow -> workflow.owns(dn)).findFirst();
+                if (other.isPresent()) {
+                    other.get().handle(dn);
+                } else {
+                    EnrollmentResult result = service.handle(dn);
+                    result.clearToken(); // the administrator reads the token from kmsEnrollmentToken
+                }
                 handled.incrementAndGet();
             } catch (DirectoryAccessException e) {
                 // The state in the directory is resumable; the next sweep or notification retries.

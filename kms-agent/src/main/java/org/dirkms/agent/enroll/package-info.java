@@ -9,7 +9,9 @@
  * dead attempt's leftovers), {@code Supersession} and {@code Revocation} (through
  * {@code Revocations}: the CA in this process, or nothing, leaving the work named in the claim),
  * and {@code PackageMaintenance}. Around it: the running agent that reconciles and follows the
- * directory with syncrepl ({@link org.dirkms.agent.enroll.KmsAgent}), bulk enrollment
+ * directory with syncrepl ({@link org.dirkms.agent.enroll.KmsAgent}), and drives the other
+ * workflows it is handed as {@link org.dirkms.agent.workflow.Workflow}s (the recovery of keys,
+ * whose classes it never uses), bulk enrollment
  * ({@link org.dirkms.agent.enroll.BulkEnrollment}), and the protected connection they use
  * ({@link org.dirkms.agent.enroll.AgentConnection}).
  *
@@ -19,7 +21,7 @@
  * {@code org.dirkms.agent.directory} (all directory access, behind
  * {@link org.dirkms.agent.directory.EnrollmentRecords}), the Apache LDAP API client (the
  * connection and the syncrepl controls) and {@code org.dirkms.schema}; never on ApacheDS server
- * classes nor on {@code escrow}. Secrets (private keys, packages, tokens) never reach a log or
- * an exception message.
+ * classes nor on {@code escrow} or {@code recovery}. Secrets (private keys, packages, tokens)
+ * never reach a log or an exception message.
  */
 package org.dirkms.agent.enroll;
