@@ -27,7 +27,6 @@ import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.enroll.AgentConnection;
-import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.KeyAlgorithm;
@@ -47,8 +46,9 @@ import picocli.CommandLine.ParentCommand;
  */
 @Command(name = "ca", description = {"Set up and run the certification authority: init, install, revoke, crl.",
         "",
-        "These commands talk to the running server (--url, default ldap://127.0.0.1:10389 with StartTLS) as the"
-                + " KMS agent, with the data folder's agent password; the CA's key stays in DIR/ca/<name>.p12."},
+        "These commands talk to the running server (--url; by default the one running on DIR, else"
+                + " ldap://127.0.0.1:10389 with StartTLS) as the KMS agent, with the data folder's agent password; the"
+                + " CA's key stays in DIR/ca/<name>.p12."},
         subcommands = {CaCommand.Init.class, CaCommand.Install.class, CaCommand.Revoke.class, CaCommand.Crl.class})
 public final class CaCommand extends Subcommand {
     /** Environment variable that may hold the key store passphrase instead of a file. */
@@ -84,8 +84,8 @@ public final class CaCommand extends Subcommand {
         Path data;
 
         @Option(names = "--url", paramLabel = "URL",
-                description = "the directory (default ldap://127.0.0.1:" + ServerSettings.DEFAULT_LDAP_PORT
-                        + ", StartTLS)")
+                description = "the directory (default: the server running on DIR, as it wrote DIR/endpoint, else "
+                        + LocalServer.DEFAULT_URL + ", StartTLS)")
         String url;
 
         @Option(names = "--suffix", paramLabel = "DN", defaultValue = DirectoryLayout.DEFAULT_SUFFIX,
@@ -120,7 +120,7 @@ public final class CaCommand extends Subcommand {
                 DirectoryLayout layout = new DirectoryLayout(shared.suffix);
                 Path caCertificate = data.caCertificate();
                 return new KmsContext(data, layout, new AgentConnection(shared.url != null ? shared.url
-                        : "ldap://127.0.0.1:" + ServerSettings.DEFAULT_LDAP_PORT, layout.kmsAgentIdentity(),
+                        : LocalServer.url(data), layout.kmsAgentIdentity(),
                         data.kmsAgentPassword(), Files.exists(caCertificate) ? caCertificate : data.tlsCertificate()),
                         clock, random);
             } catch (IllegalArgumentException e) {

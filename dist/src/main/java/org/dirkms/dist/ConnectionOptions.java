@@ -5,7 +5,6 @@ import java.security.SecureRandom;
 import java.time.Clock;
 
 import org.dirkms.agent.enroll.AgentConnection;
-import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
 import picocli.CommandLine.Option;
@@ -25,7 +24,7 @@ final class ConnectionOptions {
 
     @Option(names = "--url", paramLabel = "URL",
             description = "the directory: ldap://host:port (StartTLS) or ldaps://host:port"
-                    + " (default ldap://127.0.0.1:" + ServerSettings.DEFAULT_LDAP_PORT + ")")
+                    + " (default: the server running on DIR, as it wrote DIR/endpoint, else " + LocalServer.DEFAULT_URL + ")")
     String url;
 
     @Option(names = "--bind-dn", paramLabel = "DN",
@@ -60,7 +59,7 @@ final class ConnectionOptions {
         AgentConnection connection;
         try {
             layout = new DirectoryLayout(suffix);
-            connection = new AgentConnection(url != null ? url : "ldap://127.0.0.1:" + ServerSettings.DEFAULT_LDAP_PORT,
+            connection = new AgentConnection(url != null ? url : LocalServer.url(folder),
                     bindDn != null ? bindDn : layout.kmsAgentIdentity(),
                     passwordFile != null ? passwordFile : folder.kmsAgentPassword(),
                     caCertificate != null ? caCertificate : folder.caCertificate());

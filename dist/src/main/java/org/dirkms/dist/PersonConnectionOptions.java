@@ -11,7 +11,6 @@ import java.util.Arrays;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.enroll.AgentConnection;
-import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
 import picocli.CommandLine.Option;
@@ -32,7 +31,7 @@ final class PersonConnectionOptions {
 
     @Option(names = "--url", paramLabel = "URL",
             description = "the directory: ldap://host:port (StartTLS) or ldaps://host:port"
-                    + " (default ldap://127.0.0.1:" + ServerSettings.DEFAULT_LDAP_PORT + ")")
+                    + " (default: the server running on DIR, as it wrote DIR/endpoint, else " + LocalServer.DEFAULT_URL + ")")
     String url;
 
     @Option(names = "--bind-dn", paramLabel = "DN",
@@ -63,8 +62,7 @@ final class PersonConnectionOptions {
         try {
             DirectoryLayout layout = new DirectoryLayout(suffix);
             Path password = passwordFile != null ? passwordFile : bindDn == null ? folder.kmsAgentPassword() : null;
-            AgentConnection connection = new AgentConnection(url != null ? url
-                    : "ldap://127.0.0.1:" + ServerSettings.DEFAULT_LDAP_PORT,
+            AgentConnection connection = new AgentConnection(url != null ? url : LocalServer.url(folder),
                     bindDn != null ? bindDn : layout.kmsAgentIdentity(), password,
                     caCertificate != null ? caCertificate : folder.caCertificate());
             return new KmsContext(folder, layout, connection, Clock.systemUTC(), new SecureRandom());

@@ -53,6 +53,10 @@ class ServeAuditLogIT {
             assertEquals(0, running.code(), running.toString());
             assertTrue(running.out().contains("(read from the server running on " + data + " at ldaps://"),
                     running.toString());
+            // Every command finds the server running on the folder, whatever ports it was given, without --url.
+            DirkmsRun roles = DirkmsRun.of("roles", "list", "--data", data.toString());
+            assertEquals(0, roles.code(), roles.toString());
+            assertTrue(roles.out().contains("kms-administrators"), roles.toString());
 
             // A value added twice: ApacheDS's ERR_54 line would show it; the shipped configuration silences it.
             Matcher url = LDAP_URL.matcher(banner);
