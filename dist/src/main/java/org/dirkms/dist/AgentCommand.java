@@ -1,13 +1,17 @@
 package org.dirkms.dist;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
@@ -15,75 +19,97 @@ import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.IssuanceRefusedException;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.enroll.KmsAgent;
+import org.dirkms.agent.keys.RecoveryKeyStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code dirkms agent}: runs the KMS agent standalone against a directory (the embedded one or
  * a remote LDAPv3 server with the schema), until SIGTERM or Ctrl-C. It reconciles the tree, then
- * follows it with syncrepl, enrolling, revoking and expiring packages as {@code dirkms serve}'s
- * in-process agent does.
+ * follows it with syncrepl, enrolling, revoking and expiring packages, and recovering keys when
+ * the data folder holds the recovery key store, as {@code dirkms serve}'s in-process agent does.
  */
-public final class AgentCommand implements Subcommand {
+@Command(name = "agent", description = {"Run the KMS agent against a directory (enrollment, revocation, package"
+        + " expiry, key recovery).",
+        "",
+        "It runs until stopped with Ctrl-C or SIGTERM.",
+        "",
+        "The agent serves the administrative groups whose KMS server entry (ou=Servers,ou=KMS) names --bind-dn in"
+                + " kmsAgentIdentity. With the CA's key store in DIR/ca/ it issues certificates itself; without"
+                + " it, it archives the encryption key and queues both certificate requests under"
+                + " ou=Requests,ou=KMS for the CA that serves the queue ('dirkms serve'). With the recovery key"
+                + " store in DIR/recovery/ it also recovers the keys of its users once enough recovery agents"
+                + " approved ('dirkms recovery --help')."})
+final class AgentCommand extends Subcommand {
+
+    @Mixin
+    AgentOptions options;
+
+    @Option(names = "--recovery-cert", paramLabel = "F",
+            description = "the key recovery agent's certificate (PEM), for an agent without the CA's key store:"
+                    + " the certificates are then requested through the request queue (ou=Requests,ou=KMS),"
+                    + " which 'dirkms serve' serves")
+    Path recoveryCertificate;
 
     @Override
-    public String name() {
-        return "agent";
+    List<String> examples() {
+        return List.of("dirkms agent --url ldaps://directory.example.com:10636 --bind-dn"
+                        + " uid=kms-agent,ou=KMS,dc=example,dc=com --password-file agent.password --ca-cert ca.pem"
+                        + " --data DIR",
+                "the agent against a remote server, issuing with the CA whose key store is in DIR/ca/",
+                "dirkms agent --url ldaps://directory.example.com:10636 --recovery-cert recovery.pem",
+                "an agent without the CA: its certificates come through the request queue");
     }
 
     @Override
-    public String summary() {
-        return "run the KMS agent against a directory (enrollment, revocation, package expiry)";
+    Map<ExitCode, String> exitCodes() {
+        Map<ExitCode, String> codes = super.exitCodes();
+        codes.put(ExitCode.OK, "stopped with Ctrl-C or SIGTERM");
+        codes.put(ExitCode.FAILED, "could not start (standard error says why)");
+        return codes;
     }
 
     @Override
-    public String usage() {
-        return "usage: dirkms agent [flags]\n\n" + AgentOptions.USAGE + "\n"
-                + "  --recovery-cert F     the key recovery agent's certificate (PEM), for an agent without the\n"
-                + "                        CA's key store: the certificates are then requested through the\n"
-                + "                        request queue (ou=Requests,ou=KMS), which 'dirkms serve' serves\n\n"
-                + "The agent serves the administrative groups whose KMS server entry (ou=Servers,ou=KMS)\n"
-                + "names --bind-dn in kmsAgentIdentity. Stop with Ctrl-C or SIGTERM.";
-    }
-
-    @Override
-    public int run(List<String> arguments, PrintStream out, PrintStream err) {
-        AgentOptions options;
-        try {
-            options = AgentOptions.parse(arguments, "recovery-cert");
-        } catch (UsageException e) {
-            err.println("dirkms agent: " + e.getMessage());
-            err.println("'dirkms agent --help' lists the flags.");
-            return USAGE;
-        }
-        if (options == null) {
-            out.println(usage());
-            return OK;
-        }
-        Clock clock = Clock.systemUTC();
-        SecureRandom random = new SecureRandom();
+    int run() throws UsageException {
+        KmsContext kms = options.connection.context();
+        int workers = options.workers();
+        Duration lease = options.lease();
+        Duration sweep = options.sweep();
         KmsAgent agent;
+        PrintWriter out = out();
         try {
             CertificationAuthority ca;
-            X509Certificate recoveryCertificate;
-            try (LdapNetworkConnection connection = options.open(Duration.ofSeconds(30).toMillis())) {
-                if (options.hasCaKeyStore()) {
-                    ca = options.openCa(connection, clock, random);
-                    recoveryCertificate = options.recovery(ca, random).current().certificate();
+            X509Certificate recovery;
+            try (LdapNetworkConnection connection = kms.openConnection(Duration.ofSeconds(30).toMillis())) {
+                if (kms.hasCaKeyStore(options.caName)) {
+                    ca = kms.openCa(connection, options.caName, options.passphraseFile(kms));
+                    RecoveryKeyStore store = kms.recoveryKeyStore(ca);
+                    recovery = store.current().certificate();
+                    // Agents archive to the certificate the directory publishes; one that
+                    // predates it, or a rekey stopped before it published, is made whole here.
+                    kms.publishRecoveryCertificate(connection, store);
                 } else {
-                    // No CA in this process (issue 4: "through the request queue entries when the
-                    // request must wait"): the certificates come from whichever CA serves the queue.
+                    // No CA in this process: the certificates come from whichever CA serves the
+                    // request queue (README, "What the KMS answers").
                     ca = null;
-                    recoveryCertificate = options.recoveryCertificateWithoutCa(options.specific.get("recovery-cert"));
-                    out.println("dirkms agent: no CA key store at " + options.caKeyStore()
-                            + ": certificates are requested through the queue under " + options.layout.requests());
+                    recovery = recoveryCertificateWithoutCa(kms);
+                    out.println("dirkms agent: no CA key store at " + kms.dataFolder().caKeyStore(options.caName)
+                            + ": certificates are requested through the queue under " + kms.layout().requests());
                 }
             }
-            agent = new KmsAgent(options.connection, options.layout, ca, recoveryCertificate,
-                    options.settings(random), clock, random, options.workers, options.sweep);
+            if (recoveryCertificate == null && RecoveryKeyStore.exists(kms.dataFolder())) {
+                // The recovery keys are here: this agent also recovers keys once recovery agents approve.
+                agent = kms.agent(ca, kms.openRecoveryKeyStore(), kms.agentSettings(lease), workers, sweep);
+            } else {
+                agent = kms.agent(ca, recovery, kms.agentSettings(lease), workers, sweep);
+                out.println("dirkms agent: no recovery key store at " + kms.dataFolder().recoveryKeyStore()
+                        + ": this agent archives keys but does not recover them (the agent where it is does)");
+            }
             agent.start();
         } catch (IOException | LdapException | GeneralSecurityException | IssuanceRefusedException
                 | DirectoryAccessException | IllegalArgumentException | IllegalStateException e) {
-            err.println("dirkms agent: " + e.getMessage());
-            return FAILED;
+            return failed(e.getMessage());
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -95,7 +121,7 @@ public final class AgentCommand implements Subcommand {
                 stopped.countDown();
             }
         }, "dirkms-agent-shutdown"));
-        out.println("dirkms agent running as " + options.connection.bindDn() + " against " + options.connection.url());
+        out.println("dirkms agent running as " + kms.connection().bindDn() + " against " + kms.connection().url());
         out.flush();
         try {
             stopped.await();
@@ -103,5 +129,28 @@ public final class AgentCommand implements Subcommand {
             Thread.currentThread().interrupt();
         }
         return OK;
+    }
+
+    /**
+     * The key recovery certificate for an agent without the CA: {@code --recovery-cert} when
+     * given, else the certificate of the data folder's recovery key store.
+     *
+     * @throws IOException if neither is there or the file holds no certificate
+     */
+    private X509Certificate recoveryCertificateWithoutCa(KmsContext kms) throws IOException {
+        if (recoveryCertificate != null) {
+            try (InputStream in = Files.newInputStream(recoveryCertificate)) {
+                return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+            } catch (CertificateException e) {
+                throw new IOException("--recovery-cert " + recoveryCertificate
+                        + " holds no X.509 certificate (PEM or DER)", e);
+            }
+        }
+        if (RecoveryKeyStore.exists(kms.dataFolder())) {
+            return kms.openRecoveryKeyStore().current().certificate();
+        }
+        throw new IOException("there is no CA key store " + kms.dataFolder().caKeyStore(options.caName) + " and no key"
+                + " recovery certificate: give --recovery-cert FILE (the key recovery agent's certificate, PEM) to"
+                + " run the agent without the CA, or run it where the CA's key is (--data)");
     }
 }

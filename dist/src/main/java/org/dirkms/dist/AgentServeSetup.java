@@ -2,30 +2,28 @@ package org.dirkms.dist;
 
 import java.io.IOException;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
-import java.time.Clock;
 import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.IssuanceRefusedException;
-import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.enroll.BulkEnrollment;
-import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.keys.RecoveryKeyStore;
-import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerStartException;
-import org.dirkms.schema.KeyAlgorithm;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Starts the KMS agent inside {@code dirkms serve}, after {@link CaServeSetup}: on a fresh data
  * folder it first makes the key recovery agent's key and certificate (issued by the enterprise
  * CA with the key-recovery-agent template; the key in {@code <data>/recovery/}, mode 0600), then
+ * publishes its certificate as the current one at {@code cn=Key Recovery Agent,ou=KMS} unless the
+ * directory publishes it already (KmsContext#publishRecoveryCertificate), then
  * runs the agent as {@code uid=kms-agent} over StartTLS, trusting the CA certificate, exactly as
- * a standalone agent would connect. The bootstrap already holds the default administrative group
+ * a standalone agent would connect, enrolling and recovering keys with that key store; both wired by the server's {@link KmsContext}. The bootstrap already holds the default administrative group
  * and its KMS server entry naming this agent, so the sample LDIF enrolls a user straight away.
  */
 public final class AgentServeSetup {
-    /** The RDN the key recovery agent's certificate has, below {@code ou=KMS}. */
-    public static final String RECOVERY_AGENT_RDN = "cn=Key Recovery Agent";
+    private static final Logger LOG = LoggerFactory.getLogger(AgentServeSetup.class);
     /** Workers of the in-process agent: see {@link BulkEnrollment#DEFAULT_WORKERS}. */
     static final int WORKERS = BulkEnrollment.DEFAULT_WORKERS;
 
@@ -38,23 +36,27 @@ public final class AgentServeSetup {
      * @return the running agent; close it before the server
      * @throws ServerStartException if the recovery key cannot be made or opened or the agent cannot connect
      */
-    public static KmsAgent start(CaServeSetup.Serving serving, Clock clock, SecureRandom random)
-            throws ServerStartException {
-        DirectoryServer server = serving.server();
+    public static KmsAgent start(CaServeSetup.Serving serving) throws ServerStartException {
+        KmsContext kms = serving.kms();
         try {
-            RecoveryKeyStore recovery = RecoveryKeyStore.openOrCreate(server.settings().dataDirectory(), serving.ca(),
-                    RECOVERY_AGENT_RDN + "," + server.layout().kms(), KeyAlgorithm.EC_P384, random);
-            AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
-                    server.kmsAgentPasswordFile(), server.tlsCertificateFile());
-            KmsAgent agent = new KmsAgent(link, server.layout(), serving.ca(), recovery.current().certificate(),
-                    EnrollmentService.Settings.defaults(server.kmsAgentDn(), random), clock, random, WORKERS,
-                    KmsAgent.DEFAULT_SWEEP);
+            RecoveryKeyStore recovery = kms.recoveryKeyStore(serving.ca());
+            try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
+                KmsContext.Publication publication = kms.publishRecoveryCertificate(connection, recovery);
+                if (publication == KmsContext.Publication.LEFT_FOREIGN) {
+                    LOG.info("The directory publishes a key recovery certificate that {} does not hold; the agents"
+                            + " archive to that one", recovery.file());
+                } else if (publication != KmsContext.Publication.ALREADY_CURRENT) {
+                    LOG.info("Published the current key recovery certificate {} at {}", recovery.current().keyId(),
+                            kms.recoveryAgentDn());
+                }
+            }
+            KmsAgent agent = kms.agent(serving.ca(), recovery, kms.agentSettings(), WORKERS, KmsAgent.DEFAULT_SWEEP);
             agent.start();
             return agent;
         } catch (IssuanceRefusedException e) {
             throw new ServerStartException("the CA refused the key recovery agent's certificate: " + e.getMessage(), e);
         } catch (IOException | LdapException | GeneralSecurityException | IllegalArgumentException
-                | IllegalStateException e) {
+                | IllegalStateException | org.dirkms.agent.directory.DirectoryAccessException e) {
             throw new ServerStartException("cannot start the KMS agent: " + e.getMessage(), e);
         }
     }

@@ -1,153 +1,423 @@
 package org.dirkms.dist;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.time.Clock;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.directory.DirectoryAccessException;
-import org.dirkms.agent.directory.LdapCaRecords;
-import org.dirkms.agent.directory.LdapEnrollmentRecords;
-import org.dirkms.agent.enroll.ArchiveAudit;
+import org.dirkms.agent.escrow.ArchiveAudit;
+import org.dirkms.agent.keys.RecoveryKey;
 import org.dirkms.agent.keys.RecoveryKeyStore;
+import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.ca.IssuanceRefusedException;
+import org.dirkms.agent.escrow.ArchiveRewrap;
+import org.dirkms.agent.escrow.RecoveryKeyRetirement;
+import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.LdapEnumeration;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
- * {@code dirkms archive check}: the archive checker of issue 4 as a command. It reads every KMS
- * user and every archive record over the agent's protected connection, unwraps each archived
- * key with the recovery key store's keys (all of them, current and earlier), and prints one line
- * per problem ({@link ArchiveAudit.Finding}) and a summary line. Exit 0 when clean, 1 when
- * problems were found or the check could not run, 2 on a usage error. Nothing it prints
- * contains key material.
+ * {@code dirkms archive}: the key archive as an administrator looks after it (README, "Checking
+ * the key archive" and "Rotating the key recovery key").
+ * <ul>
+ * <li>{@code check} reads every KMS user and every archive record over the agent's protected
+ * connection, unwraps each archived key with the recovery key store's keys (all of them, current
+ * and earlier), and prints one line per problem ({@link ArchiveAudit.Finding}) and a summary line:
+ * exit 0 when clean, 1 when problems were found, 3 when the check could not run;</li>
+ * <li>{@code rekey} makes a new recovery key, certified by the CA, and publishes it as current;</li>
+ * <li>{@code rewrap} re-wraps every archived key to the current key, online and resumable
+ * ({@link ArchiveRewrap});</li>
+ * <li>{@code retire} removes an old key from the store once no record is wrapped to it
+ * ({@link RecoveryKeyRetirement}).</li>
+ * </ul>
+ * Nothing any of them prints contains key material; 2 is a usage error for each.
  */
-public final class ArchiveCommand implements Subcommand {
-    /**
-     * Exit code when nothing could be checked (the key store or the directory failed), kept
-     * apart from {@link #FAILED}, "problems found", so that a script never reads an unreachable
-     * directory as a damaged archive or the reverse.
-     */
-    static final int NOT_CHECKED = 3;
+@Command(name = "archive", description = {"Check the key archive, and rotate its recovery key online: check, rekey,"
+        + " rewrap, retire.", "", ArchiveCommand.FINDINGS, "", ArchiveCommand.ROTATION},
+        subcommands = {ArchiveCommand.Check.class, ArchiveCommand.Rekey.class, ArchiveCommand.Rewrap.class,
+            ArchiveCommand.Retire.class})
+final class ArchiveCommand extends Subcommand {
 
-    /** Flags of {@link AgentOptions} that mean nothing to a check: refused rather than ignored. */
-    private static final List<String> NOT_FOR_CHECK = List.of("--ca-name", "--passphrase-file", "--workers",
-            "--lease-seconds", "--sweep-seconds");
+    /** What the check's lines start with and mean, for both help texts. */
+    static final String FINDINGS = "Each problem is one line, starting with:%n"
+            + "  unrecoverable     a record that does not unwrap (unknown recovery key, damaged CMS)%n"
+            + "  key-mismatch      a record whose key is not the key of its certificate%n"
+            + "  missing-archive   a published encryption certificate with no archive record%n"
+            + "  missing-history   a record a user's kmsArchiveRecord lists (each enrollment lists the record of the"
+            + " key it published) that no longer exists%n"
+            + "  orphan            a record whose owner is gone, or whose certificate was never published"
+            + " (records of superseded or revoked certificates are history, kept on purpose, and not reported)%n"
+            + "  duplicate         a certificate on two users, twice among one user's children or in two records;"
+            + " two encryption certificates on one enrolled user%n"
+            + "No key material is ever printed.";
 
+    /** How an administrator rotates the recovery key, for the help texts. */
+    static final String ROTATION = "Rotating the key recovery key, while the KMS runs:%n"
+            + "  1. dirkms archive rekey       a new recovery key, certified by the CA, current for new archives%n"
+            + "  2. dirkms archive rewrap      every archived key re-wrapped to it (resumable: run it again)%n"
+            + "  3. dirkms archive retire --key OLD   the old key leaves the store once no record needs it%n"
+            + "  4. dirkms archive check       every archived key still recovers, with the new key alone";
+
+    /** Without an action: a usage error naming it. */
     @Override
-    public String name() {
-        return "archive";
+    int run() throws UsageException {
+        throw new UsageException("the action is missing; " + DirkmsCommand.actionList(spec.commandLine()));
     }
 
     @Override
-    public String summary() {
-        return "check that every archived key unwraps and matches its published certificate";
+    List<String> examples() {
+        return List.of("dirkms archive check --data data", "check the archive of the local 'dirkms serve'",
+                "dirkms archive rekey --data data", "a new recovery key; then 'rewrap', 'retire' and 'check'");
     }
 
-    @Override
-    public String usage() {
-        return """
-                usage: dirkms archive check [--data DIR] [--url URL --bind-dn DN --password-file F --ca-cert F]
-                                            [--suffix DN] [--recovery-key F --recovery-passphrase-file F]
+    /** {@code dirkms archive check}. */
+    @Command(name = "check", description = {"Walk every KMS user and every record under ou=Key Archive, unwrap each"
+            + " archived key with the recovery keys and print one line per problem, then a summary line.", "",
+            FINDINGS, "",
+            "By default it checks the running local 'dirkms serve' with what its data folder holds (recovery/, the"
+                    + " agent's identity, tls/ca.crt); against a remote server it takes the agent's flags and a copy"
+                    + " of the recovery key store."})
+    static final class Check extends Subcommand {
 
-                Walks every KMS user and every record under ou=Key Archive, unwraps each archived key
-                with the recovery keys and prints one line per problem, then a summary line:
-                  unrecoverable     a record that does not unwrap (unknown recovery key, damaged CMS)
-                  key-mismatch      a record whose key is not the key of its certificate
-                  missing-archive   a published encryption certificate with no archive record
-                  orphan            a record whose owner is gone, or whose certificate was never
-                                    published (records of superseded or revoked certificates are
-                                    history, kept on purpose, and not reported)
-                  duplicate         a certificate on two users, twice among one user's children or in
-                                    two records; two encryption certificates on one enrolled user
-                Exit code 0: no problems; 1: problems found; 2: usage error; 3: the check could not run
-                (key store or directory unreachable): nothing was checked.
-                No key material is ever printed.
+        @Mixin
+        ConnectionOptions connection;
 
-                  --data DIR            data folder of 'dirkms serve' (default ./data): its recovery/ key
-                                        store, kms-agent.password and tls/ca.crt are the defaults below
-                  --url URL             the directory: ldap://host:port (StartTLS) or ldaps://host:port
-                                        (default ldap://127.0.0.1:10389)
-                  --bind-dn DN          an identity that may read kmsWrappedKey: a member of cn=KMS Agents
-                                        (default uid=kms-agent,ou=KMS,<suffix>)
-                  --password-file F     that identity's password, first line (default DIR/kms-agent.password)
-                  --ca-cert F           the CA certificate (PEM) the server's TLS certificate chains to
-                                        (default DIR/tls/ca.crt)
-                  --suffix DN           the directory suffix (default dc=example,dc=com)
-                  --recovery-key F      a copy of the recovery key store (PKCS#12) holding every recovery
-                                        key (default DIR/recovery/key-recovery-agent.p12)
-                  --recovery-passphrase-file F
-                                        its passphrase, first line (needed with --recovery-key; default
-                                        DIR/recovery/key-recovery-agent.pass)""";
-    }
-
-    @Override
-    public int run(List<String> arguments, PrintStream out, PrintStream err) {
-        if (!arguments.isEmpty() && (arguments.get(0).equals("--help") || arguments.get(0).equals("-h"))) {
-            out.println(usage());
-            return OK;
-        }
-        AgentOptions options;
+        @Option(names = "--recovery-key", paramLabel = "F",
+                description = "a copy of the recovery key store (PKCS#12) holding every recovery key (default"
+                        + " DIR/recovery/key-recovery-agent.p12)")
         Path recoveryKey;
+
+        @Option(names = "--recovery-passphrase-file", paramLabel = "F",
+                description = "its passphrase, first line (needed with --recovery-key; default"
+                        + " DIR/recovery/key-recovery-agent.pass)")
         Path recoveryPassphrase;
-        try {
-            if (arguments.isEmpty() || !arguments.get(0).equals("check")) {
-                throw new UsageException(arguments.isEmpty() ? "the action is missing; the action is 'check'"
-                        : "unknown action '" + arguments.get(0) + "'; the action is 'check'");
-            }
-            List<String> flags = arguments.subList(1, arguments.size());
-            for (String flag : flags) {
-                if (NOT_FOR_CHECK.contains(flag)) {
-                    throw new UsageException(flag + " is not a flag of 'archive check'");
-                }
-            }
-            options = AgentOptions.parse(flags, "recovery-key", "recovery-passphrase-file");
-            if (options == null) {
-                out.println(usage());
-                return OK;
-            }
-            String key = options.specific.get("recovery-key");
-            String passphrase = options.specific.get("recovery-passphrase-file");
-            if ((key == null) != (passphrase == null)) {
+
+        @Override
+        List<String> examples() {
+            return List.of("dirkms archive check --data data", "the local server's archive, with data's recovery keys",
+                    "dirkms archive check --url ldaps://directory.example.com:10636 --bind-dn"
+                            + " uid=kms-agent,ou=KMS,dc=example,dc=com --password-file agent.password --ca-cert ca.pem"
+                            + " --recovery-key kra.p12 --recovery-passphrase-file kra.pass",
+                    "a remote server's archive, with a copy of the recovery key store");
+        }
+
+        @Override
+        Map<ExitCode, String> exitCodes() {
+            Map<ExitCode, String> codes = new LinkedHashMap<>();
+            codes.put(ExitCode.OK, "no problems");
+            codes.put(ExitCode.FAILED, "problems found");
+            codes.put(ExitCode.USAGE, ExitCode.USAGE.meaning());
+            codes.put(ExitCode.NOT_CHECKED, "the check could not run (key store or directory unreachable):"
+                    + " nothing was checked");
+            return codes;
+        }
+
+        @Override
+        int run() throws UsageException {
+            if ((recoveryKey == null) != (recoveryPassphrase == null)) {
                 throw new UsageException("--recovery-key and --recovery-passphrase-file go together");
             }
-            recoveryKey = key == null ? RecoveryKeyStore.keyStoreFile(options.data) : Path.of(key);
-            recoveryPassphrase = passphrase == null ? RecoveryKeyStore.passphraseFile(options.data) : Path.of(passphrase);
-            for (Path file : List.of(recoveryKey, recoveryPassphrase)) {
+            KmsContext kms = connection.context();
+            Path key = recoveryKey != null ? recoveryKey : kms.dataFolder().recoveryKeyStore();
+            Path passphrase = recoveryPassphrase != null ? recoveryPassphrase : kms.dataFolder().recoveryPassphrase();
+            for (Path file : List.of(key, passphrase)) {
                 if (!Files.isReadable(file)) {
-                    throw new UsageException("cannot read " + file + (key == null ? ": give --data DIR of the server,"
-                            + " or --recovery-key and --recovery-passphrase-file" : ""));
+                    throw new UsageException("cannot read " + file + (recoveryKey == null ? ": give --data DIR of the"
+                            + " server, or --recovery-key and --recovery-passphrase-file" : ""));
                 }
             }
-        } catch (UsageException e) {
-            err.println("dirkms archive: " + e.getMessage());
-            err.println("'dirkms archive --help' lists the flags.");
-            return USAGE;
-        }
-        KeyRecoverer recoverer;
-        try {
-            recoverer = new KeyRecoverer(RecoveryKeyStore.open(recoveryKey, recoveryPassphrase).keys());
-        } catch (IllegalArgumentException e) {
-            // The message names the file, never the passphrase.
-            err.println("dirkms archive: " + e.getMessage());
-            return NOT_CHECKED;
-        }
-        try (LdapNetworkConnection connection = options.open(Duration.ofMinutes(2).toMillis())) {
-            ArchiveAudit audit = new ArchiveAudit(new LdapEnrollmentRecords(connection, options.layout),
-                    new LdapCaRecords(connection, options.layout, Clock.systemUTC()), recoverer);
-            ArchiveAudit.Report report = audit.run();
-            for (ArchiveAudit.Finding finding : report.findings()) {
-                out.println(finding);
+            KeyRecoverer recoverer;
+            try {
+                recoverer = new KeyRecoverer(RecoveryKeyStore.open(key, passphrase).keys());
+            } catch (IllegalArgumentException e) {
+                // The message names the file, never the passphrase.
+                err().println(messagePrefix() + ": " + e.getMessage());
+                return NOT_CHECKED;
             }
-            out.println(report.summary());
-            return report.clean() ? OK : FAILED;
-        } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException e) {
-            err.println("dirkms archive: cannot check the archive at " + options.connection.url() + ": "
-                    + e.getMessage());
-            return NOT_CHECKED;
+            PrintWriter out = out();
+            try (LdapNetworkConnection directory = kms.openConnection(Duration.ofMinutes(2).toMillis())) {
+                ArchiveAudit.Report report = kms.archiveAudit(directory, recoverer).run();
+                for (ArchiveAudit.Finding finding : report.findings()) {
+                    out.println(finding);
+                }
+                out.println(report.summary());
+                return report.clean() ? OK : FAILED;
+            } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException e) {
+                err().println(messagePrefix() + ": cannot check the archive at " + kms.connection().url() + ": "
+                        + e.getMessage());
+                return NOT_CHECKED;
+            }
+        }
+    }
+
+    /** The store of {@code kms}'s data folder, or a usage error naming what is missing. */
+    static RecoveryKeyStore openStore(KmsContext kms) throws UsageException {
+        if (!RecoveryKeyStore.exists(kms.dataFolder())) {
+            throw new UsageException("there is no recovery key store " + kms.dataFolder().recoveryKeyStore()
+                    + ": give --data DIR, the data folder of the server where the KMS runs");
+        }
+        return kms.openRecoveryKeyStore();
+    }
+
+    /** {@code dirkms archive rekey}. */
+    @Command(name = "rekey", description = {"Make a new key recovery key, current for every new archive.",
+        "",
+        "The CA (its key store in DIR/ca/) issues the new key a certificate with the key recovery agent template;"
+                + " the key goes into DIR/recovery/key-recovery-agent.p12 beside the earlier ones, which stay, and its"
+                + " certificate is published at cn=Key Recovery Agent,ou=KMS, which every KMS agent reads before it"
+                + " archives: a running 'dirkms serve' or 'dirkms agent' wraps the next key it archives to the new"
+                + " key, with no restart. Archived keys stay wrapped to the old key until 'dirkms archive rewrap'.",
+        "",
+        ROTATION})
+    static final class Rekey extends Subcommand {
+        @Mixin
+        ConnectionOptions connection;
+
+        @Option(names = "--ca-name", paramLabel = "CN", defaultValue = CaCommand.DEFAULT_NAME,
+                description = "the CA that certifies the key (default \"${DEFAULT-VALUE}\"); its key store is"
+                        + " DIR/ca/<name>.p12")
+        String caName;
+
+        @Option(names = "--passphrase-file", paramLabel = "F",
+                description = "the CA key store passphrase, first line (default DIR/ca/<name>.pass)")
+        Path passphraseFile;
+
+        @Option(names = "--key-algorithm", paramLabel = "ALG",
+                description = "the new key: EC-P384 (the default), EC-P256, RSA-3072 or RSA-2048")
+        String keyAlgorithm;
+
+        @Override
+        List<String> examples() {
+            return List.of("dirkms archive rekey --data data", "a new recovery key for the local 'dirkms serve'",
+                    "dirkms archive rekey --data data --key-algorithm RSA-3072", "an RSA recovery key");
+        }
+
+        @Override
+        Map<ExitCode, String> exitCodes() {
+            Map<ExitCode, String> codes = super.exitCodes();
+            codes.put(ExitCode.OK, "the new key is current (or a rekey that had stopped before publishing its key"
+                    + " is finished)");
+            codes.put(ExitCode.FAILED, "the CA refused, or the directory or a file failed; the key store is as it was,"
+                    + " or holds a new key the directory does not publish yet, which the next rekey publishes");
+            return codes;
+        }
+
+        @Override
+        int run() throws UsageException {
+            KmsContext kms = connection.context();
+            KeyAlgorithm algorithm = KmsContext.RECOVERY_KEY_ALGORITHM;
+            if (keyAlgorithm != null) {
+                try {
+                    algorithm = LdapEnumeration.parse(KeyAlgorithm.class, "--key-algorithm", keyAlgorithm);
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(e.getMessage());
+                }
+            }
+            RecoveryKeyStore before = openStore(kms);
+            PrintWriter out = out();
+            try (LdapNetworkConnection directory = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
+                if (kms.publishRecoveryCertificate(directory, before) == KmsContext.Publication.UPDATED) {
+                    out.println("the newest key of " + before.file() + ", " + before.current().keyId() + ", was not"
+                            + " published yet (a rekey stopped before it did): it is now current for new archives;"
+                            + " run 'dirkms archive rekey' again for another key");
+                    return OK;
+                }
+                CertificationAuthority ca = kms.openCa(directory, caName, passphraseFile != null ? passphraseFile
+                        : kms.dataFolder().caPassphrase(caName));
+                RecoveryKeyStore after = kms.rekey(directory, ca, algorithm);
+                RecoveryKey key = after.current();
+                out.println("recovery key " + key.keyId() + " (" + algorithm.ldapValue() + ", certificate serial "
+                        + key.certificate().getSerialNumber().toString(16) + ", valid until "
+                        + key.certificate().getNotAfter().toInstant() + ") is current for new archives");
+                out.println("  published at " + kms.recoveryAgentDn() + ": running agents archive to it from their"
+                        + " next enrollment");
+                out.println("  the store keeps the earlier keys: " + after.keys().stream().skip(1).map(RecoveryKey::keyId)
+                        .collect(java.util.stream.Collectors.joining(", ")));
+                int older = kms.archiveRewrap(directory, after, 1, 1).list().toRewrap().size();
+                out.println(older + " archive records are wrapped to earlier keys"
+                        + (older > 0 ? ": run 'dirkms archive rewrap'" : ""));
+                return OK;
+            } catch (IssuanceRefusedException e) {
+                return failed("the CA refused the key recovery agent certificate: " + e.getMessage());
+            } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException
+                    | IllegalArgumentException | IllegalStateException e) {
+                return failed(e.getMessage());
+            }
+        }
+    }
+
+    /** {@code dirkms archive rewrap}. */
+    @Command(name = "rewrap", description = {"Re-wrap every archived key to the current recovery key, online.",
+        "",
+        "It lists the archive, skips the records wrapped to the current key already, and re-wraps the others in"
+                + " batches (one search each) on several workers: each key is unwrapped with the store's keys, wrapped"
+                + " to the current key, unwrapped again with the current key alone and compared with the key before,"
+                + " and only then written, with a test-and-set on the wrapped key it replaces, so that nothing the"
+                + " running KMS, another rewrap or a crash does loses a key. Stopped or killed at any moment, it goes"
+                + " on where it stopped when run again. A record that cannot be re-wrapped keeps its wrap and is"
+                + " listed (not-rewrapped: DN: why). A progress bar on a terminal; a line per tenth otherwise.",
+        "",
+        ROTATION})
+    static final class Rewrap extends Subcommand {
+        @Mixin
+        ConnectionOptions connection;
+
+        @Option(names = "--batch-size", paramLabel = "N",
+                description = "records read with one search (default " + ArchiveRewrap.DEFAULT_BATCH_SIZE + ")")
+        String batchSize;
+
+        @Option(names = "--workers", paramLabel = "N",
+                description = "records re-wrapped at once (default: the number of processors)")
+        String workers;
+
+        @Override
+        List<String> examples() {
+            return List.of("dirkms archive rewrap --data data", "re-wrap the archive of the local 'dirkms serve'",
+                    "dirkms archive rewrap --data data --workers 1 --batch-size 20", "gently, on a busy server");
+        }
+
+        @Override
+        Map<ExitCode, String> exitCodes() {
+            Map<ExitCode, String> codes = super.exitCodes();
+            codes.put(ExitCode.OK, "every archived key is wrapped to the current recovery key");
+            codes.put(ExitCode.FAILED, "some records could not be re-wrapped (listed), or the directory failed;"
+                    + " what was re-wrapped stays, and running it again goes on from there");
+            return codes;
+        }
+
+        @Override
+        int run() throws UsageException {
+            int batch = Numbers.integer("--batch-size", batchSize, ArchiveRewrap.DEFAULT_BATCH_SIZE, 1, 10_000);
+            int threads = Numbers.integer("--workers", workers, Runtime.getRuntime().availableProcessors(), 1, 64);
+            KmsContext kms = connection.context();
+            RecoveryKeyStore store = openStore(kms);
+            PrintWriter out = out();
+            try (LdapNetworkConnection directory = kms.openConnection(Duration.ofMinutes(2).toMillis())) {
+                java.util.Optional<byte[]> published = kms.recoveryKeyRecords(directory).currentRecoveryCertificate();
+                if (published.isPresent() && !java.util.Arrays.equals(published.get(),
+                        store.current().certificate().getEncoded())) {
+                    return failed("the directory publishes another recovery certificate as current than the newest key"
+                            + " of " + store.file() + " (" + store.current().keyId() + "): run 'dirkms archive rekey'"
+                            + " with this data folder first, so that new archives and the re-wrap use the same key");
+                }
+                ArchiveRewrap rewrap = kms.archiveRewrap(directory, store, batch, threads);
+                ArchiveRewrap.Listing listing = rewrap.list();
+                out.println("re-wrapping " + listing.toRewrap().size() + " of " + listing.records()
+                        + " archive records to recovery key " + store.current().keyId());
+                out.flush();
+                ArchiveRewrap.Summary summary;
+                try (ProgressDisplay progress = ProgressDisplay.start(out, "rewrap", "records", "re-wrapped",
+                        listing.toRewrap().size(), System.console() != null)) {
+                    summary = rewrap.rewrap(listing.toRewrap(), (done, total) -> progress.update(done));
+                }
+                summary.failures().forEach(out::println);
+                out.println(new ArchiveRewrap.Summary(listing.records(), listing.records() - listing.toRewrap().size()
+                        + summary.skipped(), summary.rewrapped(), summary.raced(), summary.failures()));
+                if (!summary.complete()) {
+                    return FAILED;
+                }
+                List<String> older = store.keys().stream().skip(1).map(RecoveryKey::keyId).toList();
+                if (!older.isEmpty()) {
+                    out.println("then retire the earlier keys: " + older.stream().map(id -> "dirkms archive retire"
+                            + " --key " + id).collect(java.util.stream.Collectors.joining("; ")));
+                }
+                return OK;
+            } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException e) {
+                return failed("the re-wrap stopped: " + e.getMessage() + "; what was re-wrapped stays, run it again to"
+                        + " go on");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return failed("interrupted; run it again to go on (re-wrapped records are skipped)");
+            }
+        }
+    }
+
+    /** {@code dirkms archive retire}. */
+    @Command(name = "retire", description = {"Remove an old recovery key from the store once no archived key needs it.",
+        "",
+        "It reads every archive record in the directory and tells from its CMS recipient which key it is wrapped"
+                + " to; only when none is wrapped to --key any more (after 'dirkms archive rewrap') does the key leave"
+                + " DIR/recovery/key-recovery-agent.p12. The current key is never retired. Keep a backup of the store"
+                + " until 'dirkms archive check' passes.",
+        "",
+        ROTATION})
+    static final class Retire extends Subcommand {
+        @Mixin
+        ConnectionOptions connection;
+
+        @Option(names = "--key", paramLabel = "ID", required = true,
+                description = "the recovery key to retire: its id (sha256:...), or the start of it with at least 8"
+                        + " hex digits, as 'dirkms archive rekey' and 'rewrap' print it")
+        String key;
+
+        @Override
+        List<String> examples() {
+            return List.of("dirkms archive retire --data data --key sha256:3c1f09a2",
+                    "retire the old key once every record is re-wrapped");
+        }
+
+        @Override
+        Map<ExitCode, String> exitCodes() {
+            Map<ExitCode, String> codes = super.exitCodes();
+            codes.put(ExitCode.OK, "the key is no longer in the store");
+            codes.put(ExitCode.FAILED, "refused (records still wrapped to it, or it is the current key), or the"
+                    + " directory failed: the store is as it was");
+            return codes;
+        }
+
+        @Override
+        int run() throws UsageException {
+            KmsContext kms = connection.context();
+            RecoveryKeyStore store = openStore(kms);
+            RecoveryKey retiring;
+            try {
+                retiring = store.key(key);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--key " + key + ": " + e.getMessage());
+            }
+            if (retiring.keyId().equals(store.current().keyId())) {
+                return failed(retiring.keyId() + " is the current recovery key, which new archives are wrapped to;"
+                        + " make a new one with 'dirkms archive rekey' and re-wrap the archive to it first");
+            }
+            PrintWriter out = out();
+            try (LdapNetworkConnection directory = kms.openConnection(Duration.ofMinutes(2).toMillis())) {
+                java.util.Optional<byte[]> published = kms.recoveryKeyRecords(directory).currentRecoveryCertificate();
+                if (published.isPresent() && java.util.Arrays.equals(published.get(),
+                        retiring.certificate().getEncoded())) {
+                    return failed(retiring.keyId() + " is the recovery certificate the directory publishes as current:"
+                            + " the agents still archive to it; run 'dirkms archive rekey' first");
+                }
+                RecoveryKeyRetirement.Verdict verdict = kms.recoveryKeyRetirement(directory, store).check(retiring);
+                if (!verdict.mayRetire()) {
+                    List<String> named = new java.util.ArrayList<>(verdict.wrappedToKey());
+                    named.addAll(verdict.unreadable());
+                    return failed("recovery key " + retiring.keyId() + " stays: " + verdict.wrappedToKey().size()
+                            + " of " + verdict.records() + " archive records are wrapped to it"
+                            + (verdict.unreadable().isEmpty() ? "" : " and " + verdict.unreadable().size()
+                                    + " cannot be read (see 'dirkms archive check')")
+                            + " (" + String.join("; ", named.subList(0, Math.min(5, named.size())))
+                            + (named.size() > 5 ? "; ..." : "") + "); run 'dirkms archive rewrap' first");
+                }
+                RecoveryKeyStore after = store.retire(kms.dataFolder(), retiring.keyId());
+                out.println("retired recovery key " + retiring.keyId() + ": none of the " + verdict.records()
+                        + " archive records is wrapped to it; " + after.file() + " holds " + after.keys().size()
+                        + (after.keys().size() == 1 ? " key: " : " keys: ") + after.keys().stream()
+                                .map(RecoveryKey::keyId).collect(java.util.stream.Collectors.joining(", ")));
+                return OK;
+            } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException
+                    | IllegalArgumentException | IllegalStateException e) {
+                return failed(e.getMessage());
+            }
         }
     }
 }

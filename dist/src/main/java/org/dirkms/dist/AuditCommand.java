@@ -1,13 +1,22 @@
 package org.dirkms.dist;
 
+import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import org.apache.directory.api.ldap.model.entry.Attribute;
@@ -15,162 +24,267 @@ import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.ds.audit.AuditHead;
-import org.dirkms.ds.audit.AuditLog;
+import org.dirkms.ds.audit.AuditRecord;
+import org.dirkms.ds.audit.AuditStartCheck;
 import org.dirkms.ds.audit.AuditVerifier;
+import org.dirkms.ds.server.DataFolderInUseException;
+import org.dirkms.ds.server.ServerEndpoint;
+import org.dirkms.ds.server.StoppedDirectory;
 import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
- * {@code dirkms audit verify}: checks the whole hash-chained audit log of a data folder and,
- * when a directory is named, that the head anchored in it ({@link DirectoryLayout#auditHead()})
- * is a record of the chain. Exits 0 when sound, 1 naming the first bad record's sequence.
+ * {@code dirkms audit verify}: checks the whole hash-chained audit log of a data folder against
+ * the head anchored in the directory ({@link DirectoryLayout#auditHead()}), always: a deleted,
+ * truncated, rewritten (hashes recomputed) or reordered log fails, with one line on standard
+ * error naming the problem. The anchor is read from the server named by {@code --url}, or else
+ * from the data folder's own directory: from the server running on it (its
+ * {@link ServerEndpoint}), or, when none runs, by opening the stopped folder's directory in this
+ * process ({@link StoppedDirectory}). Exit 0 when sound, 1 when broken or unanchored, 2 on a
+ * usage error, 3 when the anchor could not be read.
  */
-public final class AuditCommand implements Subcommand {
+@Command(name = "audit", description = "Verify the hash-chained audit log against its anchor in the directory.",
+        subcommands = AuditCommand.Verify.class)
+final class AuditCommand extends Subcommand {
 
+    /** How long reading the anchor may wait for the directory's answer. */
+    private static final long TIMEOUT_MILLIS = 30_000;
+
+    /** Without an action: a usage error naming it. */
     @Override
-    public String name() {
-        return "audit";
+    int run() throws UsageException {
+        throw new UsageException("the action is missing; " + DirkmsCommand.actionList(spec.commandLine()));
     }
 
     @Override
-    public String summary() {
-        return "verify the hash-chained audit log and its anchor in the directory";
+    List<String> examples() {
+        return List.of("dirkms audit verify --data data", "check data's audit log against its own directory's anchor");
     }
 
-    @Override
-    public String usage() {
-        return """
-                usage: dirkms audit verify --data DIR [--url ldap://HOST:PORT --bind-dn DN --password-file FILE]
-                                           [--suffix DN]
+    /** {@code dirkms audit verify}. */
+    @Command(name = "verify", description = {"Check every record of DIR/audit/audit.log (sequence, previous hash,"
+            + " own hash) and that the head anchored in the directory (cn=head,ou=Audit,ou=KMS,<suffix>) is one of"
+            + " its records, so that a deleted, truncated, rewritten or reordered log shows. A missing log, or a"
+            + " directory without an anchor, is never sound. The anchor is read:",
+            "  with --url     from that server: ldaps://HOST:PORT, or ldap://HOST:PORT with StartTLS (never a"
+                    + " plain bind)",
+            "  without --url  from DIR's own directory: from the server running on DIR (over LDAPS, at the address"
+                    + " it wrote to DIR/endpoint), or, when none runs, by opening DIR's directory in this process (no"
+                    + " listener; a server cannot start on DIR for those few seconds)",
+            "",
+            "A log set aside by 'dirkms serve --accept-broken-audit-log' (DIR/audit/audit.log.broken-<UTC time>) is"
+                    + " named, not checked."})
+    static final class Verify extends Subcommand {
 
-                  --data DIR            data folder of the server; the log is DIR/audit/audit.log
-                  --url URL             LDAP URL of the directory holding the anchor (ldap:// only)
-                  --bind-dn DN          identity to read the anchor as
-                  --password-file FILE  file holding that identity's password (e.g. DIR/admin.password)
-                  --suffix DN           naming context of the directory (default dc=example,dc=com)
+        @Option(names = "--data", paramLabel = "DIR", defaultValue = "data",
+                description = "data folder of the server (default ./data)")
+        Path data;
 
-                Without --url only the chain is checked; with it, the anchored head must be one of
-                its records, so that a truncated or rewritten log shows. Exit code 0: sound;
-                1: broken (the first bad record's sequence is named); 2: usage error.""";
-    }
+        @Option(names = "--url", paramLabel = "URL", description = "the directory holding the anchor")
+        String url;
 
-    @Override
-    public int run(List<String> arguments, PrintStream out, PrintStream err) {
-        if (arguments.isEmpty() || arguments.get(0).equals("--help") || arguments.get(0).equals("-h")) {
-            out.println(usage());
-            return arguments.isEmpty() ? USAGE : OK;
+        @Option(names = "--bind-dn", paramLabel = "DN", defaultValue = DirectoryLayout.ADMIN_DN,
+                description = "identity that reads the anchor (default ${DEFAULT-VALUE})")
+        String bindDn;
+
+        @Option(names = "--password-file", paramLabel = "F",
+                description = "its password, first line (default DIR/admin.password)")
+        Path passwordFile;
+
+        @Option(names = "--ca-cert", paramLabel = "F",
+                description = "the CA certificate (PEM) the server's TLS certificate chains to (default"
+                        + " DIR/tls/ca.crt; without --url, the certificate the running server names in DIR/endpoint)")
+        Path caCertificate;
+
+        @Option(names = "--suffix", paramLabel = "DN",
+                description = "naming context (default: the one DIR/suffix names, else "
+                        + DirectoryLayout.DEFAULT_SUFFIX + ")")
+        String suffix;
+
+        @Override
+        List<String> examples() {
+            return List.of("dirkms audit verify --data data", "against data's own directory, running or stopped",
+                    "dirkms audit verify --data data --url ldaps://127.0.0.1:10636",
+                    "against the anchor of the server at that address");
         }
-        Options options;
-        try {
-            options = Options.parse(arguments);
-        } catch (UsageException e) {
-            err.println("dirkms audit: " + e.getMessage());
-            err.println("'dirkms audit --help' lists the flags.");
-            return USAGE;
+
+        @Override
+        Map<ExitCode, String> exitCodes() {
+            Map<ExitCode, String> codes = new LinkedHashMap<>();
+            codes.put(ExitCode.OK, "the log is sound");
+            codes.put(ExitCode.FAILED, "broken, missing or unanchored: one line on standard error names the first"
+                    + " bad record and why");
+            codes.put(ExitCode.USAGE, ExitCode.USAGE.meaning());
+            codes.put(ExitCode.NOT_CHECKED, "the anchor could not be read");
+            return codes;
         }
-        Optional<AuditHead> anchor = Optional.empty();
-        if (options.url != null) {
+
+        @Override
+        int run() throws UsageException {
+            if (url != null) {
+                try {
+                    URI uri = new URI(url);
+                    String scheme = uri.getScheme();
+                    if (!("ldap".equalsIgnoreCase(scheme) || "ldaps".equalsIgnoreCase(scheme)) || uri.getHost() == null) {
+                        throw new UsageException("--url must be ldaps://HOST:PORT, or ldap://HOST:PORT (StartTLS), not "
+                                + url);
+                    }
+                } catch (URISyntaxException e) {
+                    throw new UsageException("--url is not a URL: " + e.getMessage());
+                }
+            }
+            PrintWriter out = out();
+            PrintWriter err = err();
+            String prefix = messagePrefix();
+            DataFolder folder = DataFolder.of(data);
+            Path auditDirectory = folder.audit();
+            if (!Files.isDirectory(folder.root())) {
+                err.println(prefix + ": there is no data folder " + folder.root() + ": give --data DIR of the server");
+                return NOT_CHECKED;
+            }
+            if (!Files.exists(folder.auditLog())) {
+                return verifyAndReport(prefix, auditDirectory, Optional.empty(), out, err);
+            }
+            String served;
             try {
-                anchor = readAnchor(options);
-            } catch (LdapException | IOException e) {
-                err.println("dirkms audit: cannot read the anchor " + new DirectoryLayout(options.suffix).auditHead()
-                        + " from " + options.url + ": " + e.getMessage());
+                served = suffix != null ? suffix : StoppedDirectory.suffixOf(folder).orElse(DirectoryLayout.DEFAULT_SUFFIX);
+            } catch (IOException e) {
+                err.println(prefix + ": cannot read the suffix of " + folder.root() + ": " + e.getMessage());
+                return NOT_CHECKED;
+            }
+            DirectoryLayout layout = new DirectoryLayout(served);
+            String anchorDn = layout.auditHead();
+            Anchor anchor;
+            try {
+                anchor = readAnchor(this, folder, layout);
+            } catch (IOException | LdapException | GeneralSecurityException | IllegalArgumentException e) {
+                err.println(prefix + ": cannot read the anchor " + anchorDn + " from "
+                        + (url != null ? url : "the directory of " + folder.root()) + ": " + firstLine(e));
+                return NOT_CHECKED;
+            }
+            if (anchor.head().isEmpty()) {
+                err.println("audit log UNANCHORED: " + anchor.source() + " holds no head at " + anchorDn + "; a"
+                        + " server anchors one at every start, so it was removed: nothing vouches for the log");
                 return FAILED;
             }
-            if (anchor.isEmpty()) {
-                out.println("no anchor in the directory yet: checking the chain alone");
-            }
-        } else {
-            out.println("no --url: checking the chain alone, not its anchor in the directory");
+            AuditHead head = anchor.head().get();
+            out.println("anchored head: record " + head.sequence() + " " + head.hash() + " (read from "
+                    + anchor.source() + ")");
+            return verifyAndReport(prefix, auditDirectory, anchor.head(), out, err);
         }
+    }
+
+    /** Verifies the log against {@code anchor}, prints the outcome and returns the exit code. */
+    static int verifyAndReport(String prefix, Path auditDirectory, Optional<AuditHead> anchor, PrintWriter out,
+            PrintWriter err) {
+        Path log = auditDirectory.resolve(DataFolder.AUDIT_LOG.name());
         AuditVerifier.Report report;
+        List<Path> setAsideFiles;
+        Optional<AuditRecord> first;
         try {
-            report = AuditVerifier.verify(options.data.resolve("audit"), anchor);
+            report = AuditVerifier.verify(auditDirectory, anchor);
+            setAsideFiles = setAsideFiles(auditDirectory);
+            first = report.valid() ? firstRecord(log) : Optional.empty();
         } catch (IOException e) {
-            err.println("dirkms audit: cannot read " + options.data.resolve("audit").resolve(AuditLog.FILE_NAME) + ": "
-                    + e.getMessage());
-            return FAILED;
+            err.println(prefix + ": cannot read " + auditDirectory + ": " + firstLine(e));
+            return NOT_CHECKED;
         }
-        anchor.ifPresent(head -> out.println("anchored head: record " + head.sequence() + " " + head.hash()));
+        for (Path setAside : setAsideFiles) {
+            out.println("set aside: " + setAside + " (a broken log accepted by 'dirkms serve "
+                    + AuditStartCheck.ACCEPT_FLAG + "'; not checked)");
+        }
+        first.filter(record -> record.operation().equals(AuditStartCheck.CHAIN_RESTART))
+                .ifPresent(record -> out.println("record 1 began this chain after a broken one, at " + record.time()
+                        + ": " + String.join("; ", record.attributes())));
         (report.valid() ? out : err).println(report.summary());
+        if (report.valid()) {
+            out.println(report.superuserSummary());
+        }
         return report.valid() ? OK : FAILED;
     }
 
-    private static Optional<AuditHead> readAnchor(Options options) throws LdapException, IOException {
-        String password = Files.readString(options.passwordFile, StandardCharsets.UTF_8).strip();
-        try (LdapNetworkConnection connection = new LdapNetworkConnection(options.host, options.port)) {
-            connection.bind(options.bindDn, password);
-            Entry head = connection.lookup(new Dn(new DirectoryLayout(options.suffix).auditHead()),
-                    AttributeNames.AUDIT_SEQUENCE, AttributeNames.AUDIT_HASH);
-            if (head == null) {
-                return Optional.empty();
+    /** The broken logs a start set aside in {@code auditDirectory}, oldest first. */
+    private static List<Path> setAsideFiles(Path auditDirectory) throws IOException {
+        List<Path> files = new ArrayList<>();
+        if (Files.isDirectory(auditDirectory)) {
+            try (DirectoryStream<Path> stream = Files.newDirectoryStream(auditDirectory,
+                    AuditStartCheck.SET_ASIDE_PREFIX + "*")) {
+                stream.forEach(files::add);
             }
-            Attribute sequence = head.get(AttributeNames.AUDIT_SEQUENCE);
-            Attribute hash = head.get(AttributeNames.AUDIT_HASH);
+        }
+        files.sort(null);
+        return files;
+    }
+
+    /** The first record of a log the verifier found sound (so it parses). */
+    private static Optional<AuditRecord> firstRecord(Path log) throws IOException {
+        try (BufferedReader reader = Files.newBufferedReader(log, StandardCharsets.UTF_8)) {
+            String line = reader.readLine();
+            return line == null ? Optional.empty() : Optional.of(AuditRecord.parse(line));
+        }
+    }
+
+    /** Where the anchor was read and what it holds. */
+    private record Anchor(Optional<AuditHead> head, String source) {
+    }
+
+    private static Anchor readAnchor(Verify options, DataFolder data, DirectoryLayout layout)
+            throws IOException, LdapException, GeneralSecurityException {
+        Path passwordFile = options.passwordFile != null ? options.passwordFile : data.adminPassword();
+        if (options.url != null) {
+            Path trusted = options.caCertificate != null ? options.caCertificate : data.caCertificate();
+            return new Anchor(readAnchor(context(data, layout, new AgentConnection(options.url, options.bindDn,
+                    passwordFile, trusted))), options.url);
+        }
+        try {
+            return new Anchor(StoppedDirectory.readAuditAnchor(data),
+                    "the directory of the stopped data folder " + data.root());
+        } catch (DataFolderInUseException running) {
+            ServerEndpoint endpoint = ServerEndpoint.read(data).orElseThrow(() -> new IOException(
+                    "a server runs on " + data.root() + " but has not written " + DataFolder.ENDPOINT.path()
+                            + " there yet: try again once it has started, or give --url"));
+            Path trusted = options.caCertificate != null ? options.caCertificate : endpoint.trustedCertificate();
+            return new Anchor(readAnchor(context(data, layout, new AgentConnection(endpoint.url(), options.bindDn,
+                    passwordFile, trusted))), "the server running on " + data.root() + " at " + endpoint.url());
+        }
+    }
+
+    /** The wiring of a connection as the anchor's reader (the superuser by default). */
+    private static KmsContext context(DataFolder data, DirectoryLayout layout, AgentConnection connection) {
+        return new KmsContext(data, layout, connection, Clock.systemUTC(), new SecureRandom());
+    }
+
+    /** Reads the anchor over a protected connection (LDAPS, or StartTLS before the bind). */
+    private static Optional<AuditHead> readAnchor(KmsContext reader)
+            throws IOException, LdapException, GeneralSecurityException {
+        String anchorDn = reader.layout().auditHead();
+        try (LdapNetworkConnection ldap = reader.openConnection(TIMEOUT_MILLIS)) {
+            Entry head = ldap.lookup(new Dn(anchorDn), AttributeNames.AUDIT_SEQUENCE, AttributeNames.AUDIT_HASH);
+            Attribute sequence = head == null ? null : head.get(AttributeNames.AUDIT_SEQUENCE);
+            Attribute hash = head == null ? null : head.get(AttributeNames.AUDIT_HASH);
             if (sequence == null || hash == null) {
                 return Optional.empty();
             }
             try {
                 return Optional.of(new AuditHead(Long.parseLong(sequence.getString()), hash.getString()));
-            } catch (NumberFormatException e) {
-                throw new IOException("the anchor's " + AttributeNames.AUDIT_SEQUENCE + " is not a number");
+            } catch (IllegalArgumentException e) {
+                throw new IOException("the anchor holds no valid head: " + e.getMessage());
             }
         }
     }
 
-    /** The parsed command line. */
-    private static final class Options {
-        Path data;
-        String url;
-        String host;
-        int port;
-        String bindDn;
-        Path passwordFile;
-        String suffix = DirectoryLayout.DEFAULT_SUFFIX;
-
-        static Options parse(List<String> arguments) throws UsageException {
-            if (!arguments.get(0).equals("verify")) {
-                throw new UsageException("unknown action '" + arguments.get(0) + "'; the action is 'verify'");
-            }
-            Options options = new Options();
-            for (int i = 1; i < arguments.size(); i++) {
-                String flag = arguments.get(i);
-                switch (flag) {
-                    case "--data" -> options.data = Path.of(value(arguments, ++i, flag));
-                    case "--url" -> options.url = value(arguments, ++i, flag);
-                    case "--bind-dn" -> options.bindDn = value(arguments, ++i, flag);
-                    case "--password-file" -> options.passwordFile = Path.of(value(arguments, ++i, flag));
-                    case "--suffix" -> options.suffix = value(arguments, ++i, flag);
-                    default -> throw new UsageException("unknown flag '" + flag + "'");
-                }
-            }
-            if (options.data == null) {
-                throw new UsageException("--data DIR is required: the server's data folder");
-            }
-            if (options.url != null) {
-                if (options.bindDn == null || options.passwordFile == null) {
-                    throw new UsageException("--url needs --bind-dn and --password-file to read the anchor");
-                }
-                try {
-                    URI uri = new URI(options.url);
-                    if (!"ldap".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
-                        throw new UsageException("--url must be ldap://HOST:PORT, not " + options.url);
-                    }
-                    options.host = uri.getHost();
-                    options.port = uri.getPort() < 0 ? 389 : uri.getPort();
-                } catch (URISyntaxException e) {
-                    throw new UsageException("--url is not a URL: " + e.getMessage());
-                }
-            }
-            return options;
+    private static String firstLine(Exception e) {
+        if (e instanceof NoSuchFileException missing) {
+            return "there is no file " + missing.getFile();
         }
-
-        private static String value(List<String> arguments, int index, String flag) throws UsageException {
-            if (index >= arguments.size() || arguments.get(index).startsWith("--")) {
-                throw new UsageException(flag + " needs a value");
-            }
-            return arguments.get(index);
-        }
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        int newline = message.indexOf('\n');
+        return (newline < 0 ? message : message.substring(0, newline)).strip();
     }
+
 }

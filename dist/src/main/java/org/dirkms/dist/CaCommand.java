@@ -2,7 +2,7 @@ package org.dirkms.dist;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,7 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.directory.api.ldap.model.exception.LdapException;
@@ -26,336 +26,359 @@ import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.directory.DirectoryAccessException;
-import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.enroll.AgentConnection;
-import org.dirkms.ds.server.DirectoryServer;
-import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.KeyAlgorithm;
 import org.dirkms.schema.LdapEnumeration;
 import org.dirkms.schema.RevocationReason;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code dirkms ca}: deliberate set-up and operation of a certification authority in a running
  * directory — {@code init} (root, or {@code --subordinate} with a PKCS#10 for an outside root),
  * {@code install} (the outside root's certificate and chain), {@code revoke} and {@code crl}.
  * It speaks LDAP to the directory as the KMS agent; the CA key stays in a PKCS#12 file under
- * the data folder.
+ * the data folder ({@link DataFolder#CA_KEY_STORE}).
  */
-public final class CaCommand implements Subcommand {
+@Command(name = "ca", description = {"Set up and run the certification authority: init, install, revoke, crl.",
+        "",
+        "These commands talk to the running server (--url; by default the one running on DIR, else"
+                + " ldap://127.0.0.1:10389 with StartTLS) as the KMS agent, with the data folder's agent password; the"
+                + " CA's key stays in DIR/ca/<name>.p12."},
+        subcommands = {CaCommand.Init.class, CaCommand.Install.class, CaCommand.Revoke.class, CaCommand.Crl.class})
+public final class CaCommand extends Subcommand {
     /** Environment variable that may hold the key store passphrase instead of a file. */
     public static final String PASSPHRASE_VARIABLE = "DIRKMS_CA_PASSPHRASE";
     /** Name of the CA that {@code init} makes when no {@code --name} is given. */
     public static final String DEFAULT_NAME = "dirkms Root CA";
 
-    private final Map<String, String> environment;
-    private final SecureRandom random;
-    private final Clock clock;
+    /** The environment {@value #PASSPHRASE_VARIABLE} is read from (tests pass their own). */
+    Map<String, String> environment = System.getenv();
 
-    /** A command using the process environment, the system clock and a strong random source. */
+    /** The command; {@link DirkmsCommand} wires it. */
     public CaCommand() {
-        this(System.getenv(), new SecureRandom(), Clock.systemUTC());
     }
 
-    /** A command with injected environment, randomness and time (tests). */
-    public CaCommand(Map<String, String> environment, SecureRandom random, Clock clock) {
-        this.environment = Map.copyOf(environment);
-        this.random = random;
-        this.clock = clock;
+    /** Without an action: a usage error naming the actions. */
+    @Override
+    int run() throws UsageException {
+        throw new UsageException("the action is missing; " + DirkmsCommand.actionList(spec.commandLine()));
     }
 
     @Override
-    public String name() {
-        return "ca";
+    List<String> examples() {
+        return List.of("dirkms ca init --name \"Example Root CA\"", "another root CA (RSA-3072; --key-algorithm EC-P384)",
+                "dirkms ca revoke --serial 5A3F01 --reason keyCompromise", "revoke a certificate; the CRL is"
+                        + " republished at once");
     }
 
-    @Override
-    public String summary() {
-        return "set up and run the certification authority (init, install, revoke, crl)";
+    /** The flags every action shares: where the data folder is, which directory, which passphrase. */
+    static final class Shared {
+        @Option(names = "--data", paramLabel = "DIR", defaultValue = "data",
+                description = "the server's data folder (default ./data): the agent password, the server"
+                        + " certificate, and DIR/ca/ for CA key stores")
+        Path data;
+
+        @Option(names = "--url", paramLabel = "URL",
+                description = "the directory (default: the server running on DIR, as it wrote DIR/endpoint, else "
+                        + LocalServer.DEFAULT_URL + ", StartTLS)")
+        String url;
+
+        @Option(names = "--suffix", paramLabel = "DN", defaultValue = DirectoryLayout.DEFAULT_SUFFIX,
+                description = "the directory suffix (default ${DEFAULT-VALUE})")
+        String suffix;
+
+        @Option(names = "--passphrase-file", paramLabel = "F",
+                description = "key store passphrase file, first line (default DIR/ca/<name>.pass, generated by"
+                        + " init with mode 0600); or set " + PASSPHRASE_VARIABLE)
+        Path passphraseFile;
     }
 
-    @Override
-    public String usage() {
-        return """
-                usage: dirkms ca init [--subordinate] [--key-algorithm RSA-3072|EC-P384] [--name CN]
-                                      [--validity-days N] [--priority N] [--csr-out FILE]
-                       dirkms ca install --cert FILE --chain FILE [--name CN]
-                       dirkms ca revoke --serial HEX [--reason R] [--name CN]
-                       dirkms ca crl [--name CN] [--out FILE]
-                common flags:
-                  --data DIR            the server's data folder (default ./data): the agent password,
-                                        the server certificate, and DIR/ca/ for CA key stores
-                  --url URL             the directory (default ldap://127.0.0.1:10389, StartTLS)
-                  --suffix DN           the directory suffix (default dc=example,dc=com)
-                  --passphrase-file F   key store passphrase file (default DIR/ca/<name>.pass,
-                                        generated by init with mode 0600); or set DIRKMS_CA_PASSPHRASE
-                init:    makes a root CA (RSA-3072 by default, 10 years) at
-                         cn=<name>,ou=Certification Authorities,ou=KMS,<suffix>, with the standard
-                         templates (keep RSA-3072 for gpgsm 2.2: its dirmngr cannot verify CRLs
-                         signed with EC P-384); --subordinate makes the key and writes a PKCS#10 (PEM) to
-                         --csr-out (default <name>.csr) for an outside root to sign.
-                install: checks that --cert certifies this CA's key and chains to the root that ends
-                         --chain (PEM), then publishes the chain and activates the CA.
-                revoke:  reasons: unspecified, keyCompromise, affiliationChanged, superseded,
-                         cessationOfOperation, certificateHold, privilegeWithdrawn (default unspecified);
-                         the CRL on the CA entry is republished at once.
-                crl:     re-signs and republishes the CRL now (dirkms serve also does it on its own
-                         schedule); --out writes it (PEM).""";
-    }
+    /** What every action does: connect as the agent, find the key store, read the passphrase. */
+    abstract static class Action extends Subcommand {
+        @ParentCommand
+        CaCommand parent;
 
-    @Override
-    public int run(List<String> arguments, PrintStream out, PrintStream err) {
-        if (arguments.isEmpty() || arguments.get(0).equals("--help") || arguments.get(0).equals("-h")) {
-            (arguments.isEmpty() ? err : out).println(usage());
-            return arguments.isEmpty() ? USAGE : OK;
-        }
-        String action = arguments.get(0);
-        Map<String, String> flags;
-        try {
-            flags = flags(arguments.subList(1, arguments.size()));
-        } catch (UsageException e) {
-            err.println("dirkms ca " + action + ": " + e.getMessage());
-            return USAGE;
-        }
-        try {
-            return switch (action) {
-                case "init" -> init(flags, out);
-                case "install" -> install(flags, out);
-                case "revoke" -> revoke(flags, out);
-                case "crl" -> crl(flags, out);
-                default -> throw new UsageException("unknown action '" + action + "'; use init, install, revoke or crl");
-            };
-        } catch (UsageException e) {
-            err.println("dirkms ca " + action + ": " + e.getMessage());
-            err.println("'dirkms ca --help' lists the flags.");
-            return USAGE;
-        } catch (IllegalArgumentException | IllegalStateException | DirectoryAccessException e) {
-            err.println("dirkms ca " + action + ": " + e.getMessage());
-            return FAILED;
-        } catch (LdapException | IOException | GeneralSecurityException e) {
-            err.println("dirkms ca " + action + ": cannot reach the directory or read a file: " + e.getMessage());
-            return FAILED;
-        }
-    }
+        @Mixin
+        Shared shared;
 
-    private int init(Map<String, String> flags, PrintStream out)
-            throws UsageException, IOException, LdapException, GeneralSecurityException {
-        allow(flags, "subordinate", "key-algorithm", "name", "validity-days", "priority", "csr-out");
-        KeyAlgorithm algorithm = KeyAlgorithm.RSA_3072;
-        if (flags.containsKey("key-algorithm")) {
+        final SecureRandom random = new SecureRandom();
+        final Clock clock = Clock.systemUTC();
+
+        /**
+         * The KMS wiring of the flags: the agent's identity and password from the data folder,
+         * trusting the CA certificate there (a CA-issued server certificate), or the server's own
+         * certificate when there is none (a self-signed one).
+         */
+        KmsContext kms() throws UsageException {
+            DataFolder data = DataFolder.of(shared.data);
             try {
-                algorithm = LdapEnumeration.parse(KeyAlgorithm.class, "--key-algorithm", flags.get("key-algorithm"));
+                DirectoryLayout layout = new DirectoryLayout(shared.suffix);
+                Path caCertificate = data.caCertificate();
+                return new KmsContext(data, layout, new AgentConnection(shared.url != null ? shared.url
+                        : LocalServer.url(data), layout.kmsAgentIdentity(),
+                        data.kmsAgentPassword(), Files.exists(caCertificate) ? caCertificate : data.tlsCertificate()),
+                        clock, random);
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());
             }
         }
-        String name = flags.getOrDefault("name", DEFAULT_NAME);
-        int priority = integer(flags, "priority", 1);
-        Context context = context(flags, name);
-        KeyStorePassphrase passphrase = passphrase(flags, context, true);
-        try (LdapNetworkConnection connection = context.connect()) {
-            CaService service = context.service(connection);
-            if (flags.containsKey("subordinate")) {
-                byte[] request = service.initSubordinate(name, algorithm, priority, context.keyStore, passphrase);
-                Path csr = Path.of(flags.getOrDefault("csr-out", name.replaceAll("[^A-Za-z0-9._-]", "_") + ".csr"));
-                Files.writeString(csr, pem("CERTIFICATE REQUEST", request), StandardCharsets.US_ASCII);
-                out.println("subordinate CA " + service.caDn(name) + " awaits its certificate");
-                out.println("  key store: " + context.keyStore);
-                out.println("  PKCS#10 request for the outside root: " + csr);
-                out.println("then: dirkms ca install --name '" + name + "' --cert ISSUED.pem --chain ROOT-CHAIN.pem");
-            } else {
-                Duration validity = Duration.ofDays(integer(flags, "validity-days", 3650));
-                CertificationAuthority ca = service.initRoot(name, algorithm, validity, priority, context.keyStore,
+
+        /**
+         * The passphrase from --passphrase-file, else DIRKMS_CA_PASSPHRASE, else DIR/ca/<name>.pass;
+         * {@code init} generates that file (mode 0600) when it is missing.
+         */
+        KeyStorePassphrase passphrase(KmsContext kms, String name, boolean generate) throws IOException {
+            if (shared.passphraseFile != null) {
+                return KeyStorePassphrase.fromFile(shared.passphraseFile);
+            }
+            if (parent.environment.containsKey(PASSPHRASE_VARIABLE)) {
+                return KeyStorePassphrase.fromEnvironment(parent.environment, PASSPHRASE_VARIABLE);
+            }
+            Path file = kms.dataFolder().caPassphrase(name);
+            if (generate && !Files.exists(file)) {
+                Files.createDirectories(file.getParent());
+                byte[] secret = new byte[24];
+                random.nextBytes(secret);
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(DataFolder.FILE_MODE));
+                Files.writeString(file, Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n");
+            }
+            return KeyStorePassphrase.fromFile(file);
+        }
+
+        /** Runs the action, turning the failures of the directory and of files into one line and exit 1. */
+        @Override
+        final int run() throws UsageException {
+            try {
+                return act(kms(), out());
+            } catch (IllegalArgumentException | IllegalStateException | DirectoryAccessException e) {
+                return failed(e.getMessage());
+            } catch (LdapException | IOException | GeneralSecurityException e) {
+                return failed("cannot reach the directory or read a file: " + e.getMessage());
+            }
+        }
+
+        abstract int act(KmsContext kms, PrintWriter out)
+                throws UsageException, IOException, LdapException, GeneralSecurityException;
+
+        @Override
+        Map<ExitCode, String> exitCodes() {
+            Map<ExitCode, String> codes = new LinkedHashMap<>(super.exitCodes());
+            codes.put(ExitCode.FAILED, "refused, or the directory or a file failed; standard error says why");
+            return codes;
+        }
+    }
+
+    /** {@code dirkms ca init}. */
+    @Command(name = "init", description = {"Make a root CA (RSA-3072 by default, 10 years) at"
+            + " cn=<name>,ou=Certification Authorities,ou=KMS,<suffix>, with the standard templates (keep RSA-3072"
+            + " for gpgsm 2.2: its dirmngr cannot verify CRLs signed with EC P-384).",
+            "With --subordinate: make the key and write a PKCS#10 request (PEM) to --csr-out for an outside root"
+                    + " to sign; then 'dirkms ca install'."})
+    static final class Init extends Action {
+        @Option(names = "--subordinate", description = "a subordinate CA: write a PKCS#10 request for an outside root")
+        boolean subordinate;
+
+        @Option(names = "--key-algorithm", paramLabel = "RSA-3072|EC-P384",
+                description = "the CA's key (default RSA-3072)")
+        String keyAlgorithm;
+
+        @Option(names = "--name", paramLabel = "CN", defaultValue = DEFAULT_NAME,
+                description = "the CA's name (default \"${DEFAULT-VALUE}\")")
+        String name;
+
+        @Option(names = "--validity-days", paramLabel = "N", description = "a root's validity (default 3650)")
+        String validityDays;
+
+        @Option(names = "--priority", paramLabel = "N",
+                description = "the CA's priority among the active CAs (default 1)")
+        String priority;
+
+        @Option(names = "--csr-out", paramLabel = "FILE",
+                description = "where --subordinate writes its PKCS#10 request (default <name>.csr)")
+        Path csrOut;
+
+        @Override
+        List<String> examples() {
+            return List.of("dirkms ca init --name \"Example Root CA\"", "a root CA, RSA-3072, 10 years",
+                    "dirkms ca init --subordinate --name \"Example Issuing CA\" --csr-out issuing.csr",
+                    "a subordinate CA: its request goes to the outside root");
+        }
+
+        @Override
+        int act(KmsContext kms, PrintWriter out)
+                throws UsageException, IOException, LdapException, GeneralSecurityException {
+            KeyAlgorithm algorithm = KeyAlgorithm.RSA_3072;
+            if (keyAlgorithm != null) {
+                try {
+                    algorithm = LdapEnumeration.parse(KeyAlgorithm.class, "--key-algorithm", keyAlgorithm);
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(e.getMessage());
+                }
+            }
+            int order = nonNegative("--priority", priority, 1);
+            int days = nonNegative("--validity-days", validityDays, 3650);
+            Path keyStore = kms.dataFolder().caKeyStore(name);
+            KeyStorePassphrase passphrase = passphrase(kms, name, true);
+            try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
+                CaService service = kms.caService(connection);
+                if (subordinate) {
+                    byte[] request = service.initSubordinate(name, algorithm, order, keyStore, passphrase);
+                    Path csr = csrOut != null ? csrOut : Path.of(DataFolder.caFileName(name) + ".csr");
+                    Files.writeString(csr, pem("CERTIFICATE REQUEST", request), StandardCharsets.US_ASCII);
+                    out.println("subordinate CA " + service.caDn(name) + " awaits its certificate");
+                    out.println("  key store: " + keyStore);
+                    out.println("  PKCS#10 request for the outside root: " + csr);
+                    out.println("then: dirkms ca install --name '" + name + "' --cert ISSUED.pem --chain ROOT-CHAIN.pem");
+                } else {
+                    CertificationAuthority ca = service.initRoot(name, algorithm, Duration.ofDays(days), order,
+                            keyStore, passphrase, CertificationAuthority.Publication.ldapOnly());
+                    out.println("root CA " + ca.dn() + " is active");
+                    out.println("  key store: " + keyStore);
+                    out.println("  certificate serial: " + ca.certificate().getSerialNumber().toString(16));
+                }
+            }
+            return OK;
+        }
+    }
+
+    /** {@code dirkms ca install}. */
+    @Command(name = "install", description = "Check that --cert certifies this CA's key and chains to the root that"
+            + " ends --chain (PEM), then publish the chain and activate the CA.")
+    static final class Install extends Action {
+        @Option(names = "--cert", paramLabel = "FILE", required = true,
+                description = "the CA's certificate, issued by the outside root (PEM or DER)")
+        Path cert;
+
+        @Option(names = "--chain", paramLabel = "FILE", required = true,
+                description = "the outside chain up to its root (PEM)")
+        Path chain;
+
+        @Option(names = "--name", paramLabel = "CN", defaultValue = DEFAULT_NAME,
+                description = "the CA's name (default \"${DEFAULT-VALUE}\")")
+        String name;
+
+        @Override
+        List<String> examples() {
+            return List.of("dirkms ca install --name \"Example Issuing CA\" --cert issuing.crt --chain root.pem",
+                    "activate the subordinate CA with the certificate the outside root issued");
+        }
+
+        @Override
+        int act(KmsContext kms, PrintWriter out) throws IOException, LdapException, GeneralSecurityException {
+            X509Certificate issued = readCertificates(cert).get(0);
+            List<X509Certificate> outside = readCertificates(chain);
+            KeyStorePassphrase passphrase = passphrase(kms, name, false);
+            try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
+                CaService service = kms.caService(connection);
+                CertificationAuthority ca = service.install(service.caDn(name), kms.dataFolder().caKeyStore(name),
+                        passphrase, issued, outside, CertificationAuthority.Publication.ldapOnly());
+                out.println("subordinate CA " + ca.dn() + " is active; chain of " + ca.chain().size()
+                        + " certificates published");
+            }
+            return OK;
+        }
+    }
+
+    /** {@code dirkms ca revoke}. */
+    @Command(name = "revoke", description = {"Revoke a certificate the CA issued; the CRL on the CA entry is"
+            + " republished at once.",
+            "Reasons: unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation,"
+                    + " certificateHold, privilegeWithdrawn (RFC 5280 section 5.3.1)."})
+    static final class Revoke extends Action {
+        @Option(names = "--serial", paramLabel = "HEX", required = true,
+                description = "the certificate's serial number, hexadecimal (colons allowed)")
+        String serial;
+
+        @Option(names = "--reason", paramLabel = "R", defaultValue = "unspecified",
+                description = "the reason (default ${DEFAULT-VALUE})")
+        String reason;
+
+        @Option(names = "--name", paramLabel = "CN", defaultValue = DEFAULT_NAME,
+                description = "the issuing CA (default \"${DEFAULT-VALUE}\")")
+        String name;
+
+        @Override
+        List<String> examples() {
+            return List.of("dirkms ca revoke --serial 5A3F01 --reason keyCompromise",
+                    "revoke serial 5a3f01 of the default CA and republish its CRL");
+        }
+
+        @Override
+        int act(KmsContext kms, PrintWriter out)
+                throws UsageException, IOException, LdapException, GeneralSecurityException {
+            BigInteger number;
+            try {
+                number = new BigInteger(serial.replace(":", ""), 16);
+            } catch (NumberFormatException e) {
+                throw new UsageException("--serial '" + serial + "' is not a hexadecimal serial number");
+            }
+            RevocationReason why;
+            try {
+                why = LdapEnumeration.parse(RevocationReason.class, "--reason", reason);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+            KeyStorePassphrase passphrase = passphrase(kms, name, false);
+            try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
+                CaService service = kms.caService(connection);
+                CertificationAuthority ca = service.open(service.caDn(name), kms.dataFolder().caKeyStore(name),
                         passphrase, CertificationAuthority.Publication.ldapOnly());
-                out.println("root CA " + ca.dn() + " is active");
-                out.println("  key store: " + context.keyStore);
-                out.println("  certificate serial: " + ca.certificate().getSerialNumber().toString(16));
+                X509CRL crl = service.revoke(ca, number, why);
+                out.println("revoked serial " + number.toString(16) + " (" + why.ldapValue() + "); CRL with "
+                        + crl.getRevokedCertificates().size() + " entries published on " + ca.dn());
             }
+            return OK;
         }
-        return OK;
     }
 
-    private int install(Map<String, String> flags, PrintStream out)
-            throws UsageException, IOException, LdapException, GeneralSecurityException {
-        allow(flags, "cert", "chain", "name");
-        X509Certificate issued = readCertificates(required(flags, "cert")).get(0);
-        List<X509Certificate> chain = readCertificates(required(flags, "chain"));
-        String name = flags.getOrDefault("name", DEFAULT_NAME);
-        Context context = context(flags, name);
-        KeyStorePassphrase passphrase = passphrase(flags, context, false);
-        try (LdapNetworkConnection connection = context.connect()) {
-            CaService service = context.service(connection);
-            CertificationAuthority ca = service.install(service.caDn(name), context.keyStore, passphrase, issued, chain,
-                    CertificationAuthority.Publication.ldapOnly());
-            out.println("subordinate CA " + ca.dn() + " is active; chain of " + ca.chain().size()
-                    + " certificates published");
-        }
-        return OK;
-    }
+    /** {@code dirkms ca crl}. */
+    @Command(name = "crl", description = "Re-sign and republish the CRL now ('dirkms serve' also does it on its own"
+            + " schedule); --out writes it (PEM).")
+    static final class Crl extends Action {
+        @Option(names = "--name", paramLabel = "CN", defaultValue = DEFAULT_NAME,
+                description = "the CA (default \"${DEFAULT-VALUE}\")")
+        String name;
 
-    private int revoke(Map<String, String> flags, PrintStream out)
-            throws UsageException, IOException, LdapException, GeneralSecurityException {
-        allow(flags, "serial", "reason", "name");
-        BigInteger serial;
-        try {
-            serial = new BigInteger(required(flags, "serial").replace(":", ""), 16);
-        } catch (NumberFormatException e) {
-            throw new UsageException("--serial '" + flags.get("serial") + "' is not a hexadecimal serial number");
-        }
-        RevocationReason reason;
-        try {
-            reason = LdapEnumeration.parse(RevocationReason.class, "--reason", flags.getOrDefault("reason", "unspecified"));
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
-        String name = flags.getOrDefault("name", DEFAULT_NAME);
-        Context context = context(flags, name);
-        KeyStorePassphrase passphrase = passphrase(flags, context, false);
-        try (LdapNetworkConnection connection = context.connect()) {
-            CaService service = context.service(connection);
-            CertificationAuthority ca = service.open(service.caDn(name), context.keyStore, passphrase,
-                    CertificationAuthority.Publication.ldapOnly());
-            X509CRL crl = service.revoke(ca, serial, reason);
-            out.println("revoked serial " + serial.toString(16) + " (" + reason.ldapValue() + "); CRL with "
-                    + crl.getRevokedCertificates().size() + " entries published on " + ca.dn());
-        }
-        return OK;
-    }
+        @Option(names = "--out", paramLabel = "FILE", description = "also write the CRL there (PEM)")
+        Path outFile;
 
-    private int crl(Map<String, String> flags, PrintStream out)
-            throws UsageException, IOException, LdapException, GeneralSecurityException {
-        allow(flags, "name", "out");
-        String name = flags.getOrDefault("name", DEFAULT_NAME);
-        Context context = context(flags, name);
-        KeyStorePassphrase passphrase = passphrase(flags, context, false);
-        try (LdapNetworkConnection connection = context.connect()) {
-            CaService service = context.service(connection);
-            CertificationAuthority ca = service.open(service.caDn(name), context.keyStore, passphrase,
-                    CertificationAuthority.Publication.ldapOnly());
-            X509CRL crl = service.publishCrl(ca);
-            if (flags.containsKey("out")) {
-                Files.writeString(Path.of(flags.get("out")), pem("X509 CRL", crl.getEncoded()), StandardCharsets.US_ASCII);
+        @Override
+        List<String> examples() {
+            return List.of("dirkms ca crl --out crl.pem", "re-sign and publish the default CA's CRL, and keep a copy");
+        }
+
+        @Override
+        int act(KmsContext kms, PrintWriter out) throws IOException, LdapException, GeneralSecurityException {
+            KeyStorePassphrase passphrase = passphrase(kms, name, false);
+            try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
+                CaService service = kms.caService(connection);
+                CertificationAuthority ca = service.open(service.caDn(name), kms.dataFolder().caKeyStore(name),
+                        passphrase, CertificationAuthority.Publication.ldapOnly());
+                X509CRL crl = service.publishCrl(ca);
+                if (outFile != null) {
+                    Files.writeString(outFile, pem("X509 CRL", crl.getEncoded()), StandardCharsets.US_ASCII);
+                }
+                out.println("CRL published on " + ca.dn() + ", next update " + crl.getNextUpdate().toInstant());
             }
-            out.println("CRL published on " + ca.dn() + ", next update " + crl.getNextUpdate().toInstant());
-        }
-        return OK;
-    }
-
-    /** Where things are for one CA: the data folder's files and the directory. */
-    private final class Context {
-        final Path data;
-        final Path keyStore;
-        final String url;
-        final DirectoryLayout layout;
-
-        Context(Path data, String name, String url, DirectoryLayout layout) {
-            this.data = data;
-            this.keyStore = data.resolve("ca").resolve(fileName(name) + ".p12");
-            this.url = url;
-            this.layout = layout;
-        }
-
-        LdapNetworkConnection connect() throws IOException, LdapException, GeneralSecurityException {
-            // A CA-issued server certificate is trusted through the CA certificate; a self-signed one directly.
-            Path caCertificate = data.resolve("tls").resolve(CaTlsCredentialSource.CA_CERTIFICATE_FILE);
-            return new AgentConnection(url, layout.kmsAgentIdentity(), data.resolve(DirectoryServer.KMS_AGENT_PASSWORD_FILE),
-                    Files.exists(caCertificate) ? caCertificate : data.resolve("tls").resolve("server.crt"))
-                    .open(CaServeSetup.OPERATION_TIMEOUT_MILLIS);
-        }
-
-        CaService service(LdapNetworkConnection connection) {
-            return new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random);
+            return OK;
         }
     }
 
-    private Context context(Map<String, String> flags, String name) {
-        Path data = Path.of(flags.getOrDefault("data", "data")).toAbsolutePath();
-        String url = flags.getOrDefault("url", "ldap://127.0.0.1:" + ServerSettings.DEFAULT_LDAP_PORT);
-        return new Context(data, name, url, new DirectoryLayout(flags.getOrDefault("suffix", DirectoryLayout.DEFAULT_SUFFIX)));
-    }
-
-    /**
-     * The passphrase from --passphrase-file, else DIRKMS_CA_PASSPHRASE, else DIR/ca/<name>.pass;
-     * {@code init} generates that file (mode 0600) when it is missing.
-     */
-    private KeyStorePassphrase passphrase(Map<String, String> flags, Context context, boolean generate) throws IOException {
-        if (flags.containsKey("passphrase-file")) {
-            return KeyStorePassphrase.fromFile(Path.of(flags.get("passphrase-file")));
-        }
-        if (environment.containsKey(PASSPHRASE_VARIABLE)) {
-            return KeyStorePassphrase.fromEnvironment(environment, PASSPHRASE_VARIABLE);
-        }
-        Path file = context.keyStore.resolveSibling(context.keyStore.getFileName().toString().replace(".p12", ".pass"));
-        if (generate && !Files.exists(file)) {
-            Files.createDirectories(file.getParent());
-            byte[] secret = new byte[24];
-            random.nextBytes(secret);
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(file, Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n");
-        }
-        return KeyStorePassphrase.fromFile(file);
-    }
-
-    private static String fileName(String name) {
-        return name.replaceAll("[^A-Za-z0-9._-]", "_");
-    }
-
-    private static Map<String, String> flags(List<String> arguments) throws UsageException {
-        Map<String, String> flags = new HashMap<>();
-        for (int i = 0; i < arguments.size(); i++) {
-            String flag = arguments.get(i);
-            if (!flag.startsWith("--")) {
-                throw new UsageException("unexpected argument '" + flag + "'");
-            }
-            String key = flag.substring(2);
-            if (key.equals("subordinate")) {
-                flags.put(key, "true");
-                continue;
-            }
-            if (i + 1 >= arguments.size() || arguments.get(i + 1).startsWith("--")) {
-                throw new UsageException(flag + " needs a value");
-            }
-            flags.put(key, arguments.get(++i));
-        }
-        return flags;
-    }
-
-    private static void allow(Map<String, String> flags, String... specific) throws UsageException {
-        List<String> allowed = new ArrayList<>(List.of("data", "url", "suffix", "passphrase-file"));
-        allowed.addAll(List.of(specific));
-        for (String flag : flags.keySet()) {
-            if (!allowed.contains(flag)) {
-                throw new UsageException("unknown flag '--" + flag + "'");
-            }
-        }
-    }
-
-    private static String required(Map<String, String> flags, String flag) throws UsageException {
-        String value = flags.get(flag);
-        if (value == null) {
-            throw new UsageException("--" + flag + " is required");
+    private static int nonNegative(String flag, String text, int fallback) throws UsageException {
+        int value = Numbers.integer(flag, text, fallback, Integer.MIN_VALUE, Integer.MAX_VALUE);
+        if (value < 0) {
+            throw new UsageException(flag + " must not be negative");
         }
         return value;
     }
 
-    private static int integer(Map<String, String> flags, String flag, int fallback) throws UsageException {
-        String text = flags.get(flag);
-        if (text == null) {
-            return fallback;
-        }
-        try {
-            int value = Integer.parseInt(text);
-            if (value < 0) {
-                throw new UsageException("--" + flag + " must not be negative");
-            }
-            return value;
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + flag + " '" + text + "' is not a number");
-        }
-    }
-
-    private static List<X509Certificate> readCertificates(String file) throws IOException, GeneralSecurityException {
-        try (InputStream in = Files.newInputStream(Path.of(file))) {
+    private static List<X509Certificate> readCertificates(Path file) throws IOException, GeneralSecurityException {
+        try (InputStream in = Files.newInputStream(file)) {
             List<X509Certificate> certificates = new ArrayList<>();
             for (var certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
                 certificates.add((X509Certificate) certificate);

@@ -12,10 +12,8 @@ import java.util.function.Consumer;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CaService;
-import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.directory.DirectoryAccessException;
-import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.ds.server.ServerStartException;
@@ -47,8 +45,11 @@ public final class CaServeSetup {
         return startServing(settings, clock, random).server();
     }
 
-    /** A running server and the CA that issued its certificate. */
-    public record Serving(DirectoryServer server, CertificationAuthority ca) {
+    /**
+     * A running server, the CA that issued its certificate, and the KMS wiring over the server
+     * ({@link KmsContext#of(DirectoryServer, Clock, SecureRandom)}).
+     */
+    public record Serving(DirectoryServer server, CertificationAuthority ca, KmsContext kms) {
     }
 
     /**
@@ -58,15 +59,14 @@ public final class CaServeSetup {
     public static Serving startServing(ServerSettings settings, Clock clock, SecureRandom random)
             throws ServerStartException {
         DirectoryLayout layout = new DirectoryLayout(settings.suffix());
-        CaTlsCredentialSource tls = new CaTlsCredentialSource(settings.dataDirectory(), layout, clock, random);
+        CaTlsCredentialSource tls = new CaTlsCredentialSource(settings.dataFolder(), layout, clock, random);
         DirectoryServer server = DirectoryServer.start(settings, random, tls);
         try {
-            try (LdapNetworkConnection connection = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
-                    server.kmsAgentPasswordFile(), server.tlsCertificateFile()).open(OPERATION_TIMEOUT_MILLIS)) {
-                new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random)
-                        .adoptRoot(tls.certificationAuthority(), 1);
+            KmsContext kms = KmsContext.of(server, clock, random);
+            try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
+                kms.caService(connection).adoptRoot(tls.certificationAuthority(), 1);
             }
-            return new Serving(server, tls.certificationAuthority());
+            return new Serving(server, tls.certificationAuthority(), kms);
         } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException e) {
             server.close();
             throw new ServerStartException("cannot publish the CA in the directory: " + e.getMessage(), e);
@@ -77,8 +77,8 @@ public final class CaServeSetup {
      * Runs the CA's own work in the background while the server serves:
      * <ul>
      * <li>every {@code queuePeriod}, the certificate request queue ({@code ou=Requests}) is
-     * served: each pending request is claimed, issued or ended as failed with its reason
-     * ({@link CaService#processPendingRequests});</li>
+     * served: each pending request is claimed, issued if it belongs to an enrollment in
+     * progress, or ended as failed with its reason ({@link CaService#processPendingRequests});</li>
      * <li>every {@code crlPeriod}, the CRL on the CA entry is re-signed when its next update is
      * less than half its validity away (RFC 5280 section 5.1.2.5: relying parties must always
      * find a CRL whose nextUpdate has not passed). Revocations publish at once regardless.</li>
@@ -88,22 +88,21 @@ public final class CaServeSetup {
      *
      * @return the scheduler; shut it down before closing the server
      */
-    public static ScheduledExecutorService scheduleCaWork(Serving serving, Clock clock, SecureRandom random,
-            Duration queuePeriod, Duration crlPeriod) {
+    public static ScheduledExecutorService scheduleCaWork(Serving serving, Duration queuePeriod, Duration crlPeriod) {
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "dirkms-ca");
             thread.setDaemon(true);
             return thread;
         });
         Duration margin = CertificationAuthority.Publication.ldapOnly().crlValidity().dividedBy(2);
-        scheduler.scheduleWithFixedDelay(() -> withCaService(serving, clock, random, "serve the request queue",
+        scheduler.scheduleWithFixedDelay(() -> withCaService(serving, "serve the request queue",
                 service -> {
                     int[] counts = service.processPendingRequests(serving.ca(), QUEUE_OWNER);
                     if (counts[0] + counts[1] > 0) {
                         LOG.info("Request queue: {} issued, {} refused", counts[0], counts[1]);
                     }
                 }), 0, queuePeriod.toMillis(), TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(() -> withCaService(serving, clock, random, "publish the CRL",
+        scheduler.scheduleWithFixedDelay(() -> withCaService(serving, "publish the CRL",
                 service -> service.renewCrlIfDue(serving.ca(), margin)
                         .ifPresent(crl -> LOG.info("Published a renewed CRL of {} (next update {})",
                                 serving.ca().dn(), crl.getNextUpdate().toInstant()))),
@@ -111,19 +110,12 @@ public final class CaServeSetup {
         return scheduler;
     }
 
-    /** How long one CA operation may wait for the directory's answer. */
-    static final long OPERATION_TIMEOUT_MILLIS = 30_000;
-
     /** Name the queue's claims carry in {@code kmsClaimedBy}. */
     static final String QUEUE_OWNER = "dirkms-serve";
 
-    private static void withCaService(Serving serving, Clock clock, SecureRandom random, String what,
-            Consumer<CaService> work) {
-        DirectoryServer server = serving.server();
-        DirectoryLayout layout = server.layout();
-        try (LdapNetworkConnection connection = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
-                server.kmsAgentPasswordFile(), server.tlsCertificateFile()).open(OPERATION_TIMEOUT_MILLIS)) {
-            work.accept(new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random));
+    private static void withCaService(Serving serving, String what, Consumer<CaService> work) {
+        try (LdapNetworkConnection connection = serving.kms().openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
+            work.accept(serving.kms().caService(connection));
         } catch (IOException | LdapException | GeneralSecurityException | RuntimeException e) {
             // The next round retries: the queue and the CRL live in the directory.
             LOG.warn("Could not {} of {}: {}", what, serving.ca().dn(), e.getMessage());

@@ -40,40 +40,38 @@ import org.dirkms.agent.ca.SoftwareSigner;
 import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.ds.server.TlsCredentialSource;
 import org.dirkms.ds.server.TlsCredentials;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.PasswordFile;
 
 /**
  * The embedded server's TLS credentials issued by the project's own CA (the server engineer's
  * {@link TlsCredentialSource} seam, wired here in dist so that ds-plugin never sees CA code).
  *
  * <p>On a fresh data folder it makes the enterprise root CA ({@link CaCommand#DEFAULT_NAME},
- * RSA-3072, key store {@code DIR/ca/<name>.p12} with a generated 0600 passphrase file, the
- * same files {@code dirkms ca} uses), then issues the server an EC P-256 certificate from the
- * {@code ldap-server} template naming every host and loopback address it serves. The CA
- * certificate goes to {@code tls/ca.crt}, which clients trust ({@code LDAPTLS_CACERT}). The
+ * RSA-3072, key store {@link DataFolder#CA_KEY_STORE} with a generated 0600 passphrase file
+ * {@link DataFolder#CA_PASSPHRASE}, the same files {@code dirkms ca} uses), then issues the
+ * server an EC P-256 certificate from the {@code ldap-server} template naming every host and
+ * loopback address it serves. The CA certificate goes to {@link DataFolder#TLS_CA_CERTIFICATE},
+ * which clients trust ({@code LDAPTLS_CACERT}). The
  * directory is not up yet at that moment, so the CA entry is published afterwards by
  * {@link CaServeSetup}. Later starts reuse the server certificate until it misses a name or
  * comes within 30 days of expiry.
  */
 public final class CaTlsCredentialSource implements TlsCredentialSource {
-    /** The CA certificate (PEM) in the TLS folder: what clients trust. */
-    public static final String CA_CERTIFICATE_FILE = "ca.crt";
-    private static final String KEY_STORE_FILE = "server.p12";
-    private static final String PASSPHRASE_FILE = "server.p12.pass";
-    private static final String CERTIFICATE_FILE = "server.crt";
     private static final String ALIAS = "server";
     private static final Duration RENEW_BEFORE = Duration.ofDays(30);
 
-    private final Path dataDirectory;
+    private final DataFolder data;
     private final DirectoryLayout layout;
     private final Clock clock;
     private final SecureRandom random;
     private CertificationAuthority ca;
 
     /** A source for the server whose data folder is {@code dataDirectory} and suffix {@code layout}. */
-    public CaTlsCredentialSource(Path dataDirectory, DirectoryLayout layout, Clock clock, SecureRandom random) {
-        this.dataDirectory = dataDirectory;
+    public CaTlsCredentialSource(DataFolder data, DirectoryLayout layout, Clock clock, SecureRandom random) {
+        this.data = data;
         this.layout = layout;
         this.clock = clock;
         this.random = random;
@@ -88,17 +86,17 @@ public final class CaTlsCredentialSource implements TlsCredentialSource {
     }
 
     @Override
-    public TlsCredentials credentials(Path tlsDirectory, Set<String> subjectAltNames)
+    public TlsCredentials credentials(DataFolder folder, Set<String> subjectAltNames)
             throws IOException, GeneralSecurityException {
         ca = openOrCreateCa();
-        Files.createDirectories(tlsDirectory);
-        Path caFile = tlsDirectory.resolve(CA_CERTIFICATE_FILE);
+        Files.createDirectories(folder.tls());
+        Path caFile = folder.caCertificate();
         Files.writeString(caFile, pem(ca.certificate()));
-        Path keyStoreFile = tlsDirectory.resolve(KEY_STORE_FILE);
-        Path passphraseFile = tlsDirectory.resolve(PASSPHRASE_FILE);
-        Path certificateFile = tlsDirectory.resolve(CERTIFICATE_FILE);
+        Path keyStoreFile = folder.tlsKeyStore();
+        Path passphraseFile = folder.tlsKeyStorePassphrase();
+        Path certificateFile = folder.tlsCertificate();
         if (Files.exists(keyStoreFile) && Files.exists(passphraseFile)) {
-            String passphrase = Files.readString(passphraseFile).strip();
+            String passphrase = PasswordFile.readString(passphraseFile);
             X509Certificate existing = load(keyStoreFile, passphrase);
             if (existing != null && existing.getIssuerX500Principal().equals(ca.certificate().getSubjectX500Principal())
                     && covers(existing, subjectAltNames)
@@ -142,12 +140,10 @@ public final class CaTlsCredentialSource implements TlsCredentialSource {
     }
 
     private CertificationAuthority openOrCreateCa() throws IOException {
-        Path caDirectory = dataDirectory.resolve("ca");
-        String fileName = CaCommand.DEFAULT_NAME.replaceAll("[^A-Za-z0-9._-]", "_");
-        Path keyStore = caDirectory.resolve(fileName + ".p12");
-        Path passphraseFile = caDirectory.resolve(fileName + ".pass");
+        Path keyStore = data.caKeyStore(CaCommand.DEFAULT_NAME);
+        Path passphraseFile = data.caPassphrase(CaCommand.DEFAULT_NAME);
         if (!Files.exists(passphraseFile)) {
-            Files.createDirectories(caDirectory);
+            Files.createDirectories(data.ca());
             byte[] secret = new byte[24];
             random.nextBytes(secret);
             writePrivate(passphraseFile, (Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n")
@@ -174,7 +170,7 @@ public final class CaTlsCredentialSource implements TlsCredentialSource {
 
     private static void writePrivate(Path file, byte[] bytes) throws IOException {
         if (!Files.exists(file)) {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(DataFolder.FILE_MODE));
         }
         Files.write(file, bytes, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
     }

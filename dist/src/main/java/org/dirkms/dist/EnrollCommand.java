@@ -1,31 +1,31 @@
 package org.dirkms.dist;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.ldif.LdifEntry;
 import org.apache.directory.api.ldap.model.ldif.LdifReader;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
-import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.IssuanceRefusedException;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.directory.EnrollmentRecords;
-import org.dirkms.agent.directory.LdapCaRecords;
-import org.dirkms.agent.directory.LdapEnrollmentRecords;
 import org.dirkms.agent.enroll.BulkEnrollment;
 import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.schema.AttributeNames;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code dirkms enroll}: enrolls many users at once — the members of an administrative group,
@@ -33,100 +33,100 @@ import org.dirkms.schema.AttributeNames;
  * progress bar on a terminal (plain lines otherwise), and a report (DN, mail, state, token)
  * written with mode 0600. Re-running skips users already enrolled.
  */
-public final class EnrollCommand implements Subcommand {
+@Command(name = "enroll", description = {"Enroll many users at once (by group, filter or LDIF file), with a token"
+        + " report.",
+        "",
+        "Parallel workers, a progress bar and a report of each user's state and token (mode 0600). Give exactly one"
+                + " of --group, --filter, --file. Re-running skips users already enrolled.",
+        "",
+        "It works as the KMS agent, with the CA whose key store is in DIR/ca/ and the recovery key store of"
+                + " DIR/recovery/."})
+final class EnrollCommand extends Subcommand {
+
+    @Option(names = "--group", paramLabel = "DN",
+            description = "the users whose kmsAdministrativeGroup is DN (for the default group, also the persons"
+                    + " under ou=People that name no group)")
+    String group;
+
+    @Option(names = "--filter", paramLabel = "FILTER",
+            description = "the entries below the suffix matching the LDAP filter (RFC 4515)")
+    String filter;
+
+    @Option(names = "--file", paramLabel = "F", description = "the entries (dn: lines) of an LDIF file")
+    Path file;
+
+    @Option(names = "--report", paramLabel = "FILE", defaultValue = "enroll-report.tsv",
+            description = "where the report goes (default ${DEFAULT-VALUE}), mode 0600: dn, mail, state, token,"
+                    + " detail; hand each token to its user")
+    Path report;
+
+    @Mixin
+    AgentOptions options;
 
     @Override
-    public String name() {
-        return "enroll";
+    List<String> examples() {
+        return List.of("dirkms enroll --group \"cn=Sales,ou=Administrative Groups,dc=example,dc=com\" --report sales.tsv",
+                "every user of the Sales group; the tokens go to sales.tsv",
+                "dirkms enroll --filter '(departmentNumber=42)'", "the users matching an LDAP filter",
+                "dirkms enroll --file users.ldif", "the entries named in an LDIF file");
     }
 
     @Override
-    public String summary() {
-        return "enroll many users at once (by group, filter or LDIF file), with a token report";
+    Map<ExitCode, String> exitCodes() {
+        Map<ExitCode, String> codes = super.exitCodes();
+        codes.put(ExitCode.OK, "every selected user is enrolled or was already");
+        codes.put(ExitCode.FAILED, "some users failed (the report says why) or the directory failed");
+        return codes;
     }
 
     @Override
-    public String usage() {
-        return """
-                usage: dirkms enroll (--group DN | --filter FILTER | --file users.ldif) [--report FILE] [flags]
-
-                  --group DN        the users whose kmsAdministrativeGroup is DN (for the default group,
-                                    also the persons under ou=People that name no group)
-                  --filter FILTER   the entries below the suffix matching the LDAP filter (RFC 4515)
-                  --file F          the entries (dn: lines) of an LDIF file
-                  --report FILE     where the report goes (default enroll-report.tsv), mode 0600:
-                                    dn, mail, state, token, detail; hand each token to its user
-                """ + AgentOptions.USAGE;
-    }
-
-    @Override
-    public int run(List<String> arguments, PrintStream out, PrintStream err) {
-        AgentOptions options;
-        try {
-            options = AgentOptions.parse(arguments, "group", "filter", "file", "report");
-            if (options != null && options.specific.keySet().stream()
-                    .filter(k -> List.of("group", "filter", "file").contains(k)).count() != 1) {
-                throw new UsageException("give exactly one of --group, --filter, --file");
+    int run() throws UsageException {
+        if (Stream.of(group, filter, file).filter(java.util.Objects::nonNull).count() != 1) {
+            throw new UsageException("give exactly one of --group, --filter, --file");
+        }
+        KmsContext kms = options.connection.context();
+        int workers = options.workers();
+        EnrollmentService.Settings settings = kms.agentSettings(options.lease());
+        PrintWriter out = out();
+        try (LdapNetworkConnection connection = kms.openConnection(Duration.ofMinutes(2).toMillis())) {
+            CertificationAuthority ca = kms.openCa(connection, options.caName, options.passphraseFile(kms));
+            List<String> dns = select(kms, kms.enrollmentRecords(connection));
+            EnrollmentService service = kms.enrollmentService(connection, ca,
+                    kms.recoveryKeyStore(ca).current().certificate(), settings);
+            out.println("enrolling " + dns.size() + " users");
+            BulkEnrollment.Summary summary;
+            try (ProgressDisplay progress = ProgressDisplay.start(out, "enroll", "users", "done", dns.size(),
+                    System.console() != null)) {
+                summary = new BulkEnrollment(service, workers).run(dns, report, progress::update);
             }
-        } catch (UsageException e) {
-            err.println("dirkms enroll: " + e.getMessage());
-            err.println("'dirkms enroll --help' lists the flags.");
-            return USAGE;
-        }
-        if (options == null) {
-            out.println(usage());
-            return OK;
-        }
-        Clock clock = Clock.systemUTC();
-        SecureRandom random = new SecureRandom();
-        Path report = Path.of(options.specific.getOrDefault("report", "enroll-report.tsv"));
-        try (LdapNetworkConnection connection = options.open(Duration.ofMinutes(2).toMillis())) {
-            CertificationAuthority ca = options.openCa(connection, clock, random);
-            EnrollmentRecords records = new LdapEnrollmentRecords(connection, options.layout);
-            List<String> dns = select(options, records);
-            EnrollmentService service = new EnrollmentService(records,
-                    new CaService(new LdapCaRecords(connection, options.layout, clock), options.layout, clock, random),
-                    ca, options.recovery(ca, random).current().certificate(),
-                    options.settings(random), clock, random);
-            Progress progress = new Progress(out, dns.size(), System.console() != null);
-            BulkEnrollment.Summary summary = new BulkEnrollment(service, options.workers).run(dns, report,
-                    progress::update);
-            progress.finish();
             out.println("enrolled " + summary.enrolled() + ", skipped " + summary.skipped() + ", failed "
                     + summary.failed() + (summary.errors() > 0 ? ", directory errors " + summary.errors() : "")
                     + "; report (with tokens, mode 0600): " + report.toAbsolutePath());
             return summary.failed() + summary.errors() == 0 ? OK : FAILED;
-        } catch (UsageException e) {
-            err.println("dirkms enroll: " + e.getMessage());
-            return USAGE;
         } catch (IOException | LdapException | GeneralSecurityException | IssuanceRefusedException
                 | DirectoryAccessException | IllegalArgumentException | IllegalStateException e) {
-            err.println("dirkms enroll: " + e.getMessage());
-            return FAILED;
+            return failed(e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            err.println("dirkms enroll: interrupted; run it again to finish (enrolled users are skipped)");
-            return FAILED;
+            return failed("interrupted; run it again to finish (enrolled users are skipped)");
         }
     }
 
-    private static List<String> select(AgentOptions options, EnrollmentRecords records)
-            throws IOException, UsageException {
-        String suffix = options.layout.suffix();
+    private List<String> select(KmsContext kms, EnrollmentRecords records) throws IOException, UsageException {
+        String suffix = kms.layout().suffix();
         Set<String> dns = new LinkedHashSet<>();
-        if (options.specific.containsKey("group")) {
-            String group = options.specific.get("group");
+        if (group != null) {
             EnrollmentRecords.GroupEntry entry = records.readGroup(group).orElseThrow(() -> new UsageException(
                     "--group " + group + " is not an administrative group (kmsAdminGroup)"));
             dns.addAll(records.findDns(suffix, "(" + AttributeNames.ADMINISTRATIVE_GROUP + "=" + escape(group) + ")"));
             if (entry.defaultGroup()) {
-                dns.addAll(records.findDns(options.layout.people(), "(&(objectClass=person)(!("
+                dns.addAll(records.findDns(kms.layout().people(), "(&(objectClass=person)(!("
                         + AttributeNames.ADMINISTRATIVE_GROUP + "=*)))"));
             }
-        } else if (options.specific.containsKey("filter")) {
-            dns.addAll(records.findDns(suffix, options.specific.get("filter")));
+        } else if (filter != null) {
+            dns.addAll(records.findDns(suffix, filter));
         } else {
-            dns.addAll(dnsOf(Path.of(options.specific.get("file"))));
+            dns.addAll(dnsOf(file));
         }
         return new ArrayList<>(dns);
     }
@@ -160,41 +160,5 @@ public final class EnrollCommand implements Subcommand {
     /** RFC 4515 section 3: characters escaped in an assertion value. */
     private static String escape(String value) {
         return value.replace("\\", "\\5c").replace("*", "\\2a").replace("(", "\\28").replace(")", "\\29");
-    }
-
-    /** A progress bar redrawn in place on a terminal; a plain line every tenth of the work otherwise. */
-    private static final class Progress {
-        private final PrintStream out;
-        private final int total;
-        private final boolean terminal;
-        private int lastTenth = -1;
-
-        Progress(PrintStream out, int total, boolean terminal) {
-            this.out = out;
-            this.total = total;
-            this.terminal = terminal;
-            out.println("enrolling " + total + " users");
-        }
-
-        synchronized void update(int done) {
-            if (terminal) {
-                int width = 40;
-                int filled = total == 0 ? width : done * width / total;
-                out.print("\r[" + "#".repeat(filled) + " ".repeat(width - filled) + "] " + done + "/" + total);
-                out.flush();
-            } else {
-                int tenth = total == 0 ? 10 : done * 10 / total;
-                if (tenth != lastTenth) {
-                    lastTenth = tenth;
-                    out.println(done + "/" + total + " users done");
-                }
-            }
-        }
-
-        void finish() {
-            if (terminal) {
-                out.println();
-            }
-        }
     }
 }

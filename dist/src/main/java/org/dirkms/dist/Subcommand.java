@@ -1,37 +1,103 @@
 package org.dirkms.dist;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
- * One {@code dirkms} subcommand. Implementations are registered in
- * {@link DirkmsCommand#SUBCOMMANDS}, one line each.
+ * One {@code dirkms} command or subcommand: a picocli command ({@code @Command} on the class,
+ * {@code @Option}s on its fields) that {@link DirkmsCommand} lists. It runs in {@link #run()},
+ * prints to {@link #out()} and {@link #err()} (never a secret), and returns an {@link ExitCode}'s
+ * code. A {@link UsageException} thrown from {@link #run()} becomes one line on standard error,
+ * the hint {@code 'dirkms X --help' lists the flags.} and exit code 2.
+ *
+ * <p>Its {@code --help} ends with {@link #examples()} and {@link #exitCodes()}, laid out the
+ * same way for every command by {@link DirkmsCommand#commandLine}.
  */
-public interface Subcommand {
+abstract class Subcommand implements Callable<Integer> {
 
-    /** Exit code of a successful run. */
-    int OK = 0;
-    /** Exit code when the work failed (the message says why). */
-    int FAILED = 1;
-    /** Exit code of a usage error: unknown flag, missing or malformed value. */
-    int USAGE = 2;
+    /** Exit code of a successful run: {@link ExitCode#OK}. */
+    static final int OK = ExitCode.OK.code();
+    /** Exit code when the work failed: {@link ExitCode#FAILED}. */
+    static final int FAILED = ExitCode.FAILED.code();
+    /** Exit code of a usage error: {@link ExitCode#USAGE}. */
+    static final int USAGE = ExitCode.USAGE.code();
+    /** Exit code when a check could not run: {@link ExitCode#NOT_CHECKED}. */
+    static final int NOT_CHECKED = ExitCode.NOT_CHECKED.code();
 
-    /** The word that selects this subcommand, e.g. {@code serve}. */
-    String name();
+    /** {@code -h}, {@code --help} on every command: its usage, on standard output, exit code 0. */
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
+    boolean helpRequested;
 
-    /** One line saying what the subcommand does, for {@code dirkms --help}. */
-    String summary();
-
-    /** The full usage text: synopsis and every flag with its default. */
-    String usage();
+    /** Injected by picocli: this command's model, and through it the streams. */
+    @Spec
+    CommandSpec spec;
 
     /**
-     * Runs the subcommand.
+     * Runs the command.
      *
-     * @param arguments the arguments after the subcommand's name
-     * @param out       where results go
-     * @param err       where errors and diagnostics go (never a secret)
-     * @return the process exit code: {@link #OK}, {@link #FAILED} or {@link #USAGE}
+     * @return the exit code, one of {@link ExitCode}'s
+     * @throws UsageException when the command line cannot be run as given
      */
-    int run(List<String> arguments, PrintStream out, PrintStream err);
+    abstract int run() throws UsageException;
+
+    /**
+     * Examples for {@code --help}: pairs of a command line and what it does, at least one pair.
+     */
+    abstract List<String> examples();
+
+    /** What each exit code means for this command; by default done, failed, usage error. */
+    Map<ExitCode, String> exitCodes() {
+        Map<ExitCode, String> codes = new LinkedHashMap<>();
+        codes.put(ExitCode.OK, "done");
+        codes.put(ExitCode.FAILED, "failed; standard error says why");
+        codes.put(ExitCode.USAGE, ExitCode.USAGE.meaning());
+        return codes;
+    }
+
+    /** Runs {@link #run()}, turning a {@link UsageException} into its one line and exit code 2. */
+    @Override
+    public final Integer call() {
+        try {
+            return run();
+        } catch (UsageException e) {
+            return DirkmsCommand.usageError(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    /** Where results go. */
+    PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    /** Where errors and diagnostics go (never a secret). */
+    PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    /**
+     * What this command's messages start with: {@code dirkms} and the name of the top-level
+     * subcommand, e.g. {@code dirkms audit}.
+     */
+    String messagePrefix() {
+        return DirkmsCommand.messagePrefix(spec.commandLine());
+    }
+
+    /** Prints {@code message} after {@link #messagePrefix()} on standard error and returns {@link #FAILED}. */
+    int failed(String message) {
+        err().println(messagePrefix() + ": " + message);
+        return FAILED;
+    }
+
+    /** The names of the subcommands of {@code command}, for "unknown action" messages. */
+    static List<String> actionsOf(CommandLine command) {
+        return command.getSubcommands().keySet().stream().toList();
+    }
 }

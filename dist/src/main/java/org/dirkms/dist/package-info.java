@@ -1,9 +1,24 @@
 /**
- * The {@code dirkms} command line: {@link org.dirkms.dist.DirkmsCommand} dispatches to the
- * {@link org.dirkms.dist.Subcommand}s registered in its one list (serve, ca, audit, agent,
- * enroll, archive).
+ * The {@code dirkms} command line and the wiring of the KMS side.
  *
- * <p>May depend on every product module (ds-plugin, kms-agent, schema); nothing depends on it
- * except the integration tests.
+ * <p>Owns: the commands ({@link org.dirkms.dist.DirkmsCommand} and the subcommands in its one
+ * list: serve, ca init|install|revoke|crl, audit verify, agent, enroll, archive check,
+ * roles list|add|remove, help), their shared flags ({@link org.dirkms.dist.ConnectionOptions},
+ * {@link org.dirkms.dist.AgentOptions}), the exit codes ({@link org.dirkms.dist.ExitCode}), the
+ * embedded server's set-up with its CA and agent ({@link org.dirkms.dist.CaServeSetup},
+ * {@link org.dirkms.dist.AgentServeSetup}, {@link org.dirkms.dist.CaTlsCredentialSource}), and
+ * the composition root {@link org.dirkms.dist.KmsContext}: every command, the server's set-up
+ * and the integration tests take the agent's connection, the CA services, a CA from its key
+ * store, the recovery key store, the enrollment service and the agent from it.
+ *
+ * <p>The command line is declared with picocli's annotations, not parsed by hand: picocli is a
+ * small, single-jar library without dependencies of its own, actively maintained and widely
+ * used; it gives nested subcommands ({@code dirkms ca init}), consistent {@code --help} and
+ * {@code --version} from the same declarations that parse the flags, and the bash completion
+ * script the build generates from them ({@code dist/target/dirkms_completion}). Usage errors
+ * keep the project's wording: one line, then {@code 'dirkms X --help' lists the flags.}, exit 2.
+ *
+ * <p>May depend on every product module (ds-plugin, kms-agent, schema) and picocli; nothing
+ * depends on it except the integration tests.
  */
 package org.dirkms.dist;

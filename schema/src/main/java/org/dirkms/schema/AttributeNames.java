@@ -38,6 +38,16 @@ public final class AttributeNames {
     public static final String DELIVERY_KEY = "kmsDeliveryKey";
     /** DN of an archive record of one of the user's encryption keys, written by the KMS. */
     public static final String ARCHIVE_RECORD = "kmsArchiveRecord";
+    /**
+     * Part of a claim: a certificate (DER) the claimed work supersedes, to be revoked once the
+     * work is published; it stays on the entry, with the claim, until it is on the CRL.
+     */
+    public static final String SUPERSEDED_CERTIFICATE = "kmsSupersededCertificate";
+    /**
+     * Part of a claim: the identity of an attempt at the same work that died and was taken over,
+     * whose leftovers the holder of the claim cleans up.
+     */
+    public static final String REPLACED_ATTEMPT = "kmsReplacedAttempt";
 
     // --- administrative groups and KMS servers --------------------------------------------
     /** DN of the one KMS server that serves an administrative group. */
@@ -124,6 +134,11 @@ public final class AttributeNames {
     public static final String RECOVERY_PACKAGE = "kmsRecoveryPackage";
     /** Secret: the one-time token that protects the recovery package. */
     public static final String RECOVERY_TOKEN = "kmsRecoveryToken";
+    /**
+     * The one certificate (DER) whose key a recovery request asks for; without it, the request
+     * recovers every encryption key the user ever had.
+     */
+    public static final String RECOVERY_CERTIFICATE = "kmsRecoveryCertificate";
 
     // --- trust ----------------------------------------------------------------------------
     /** Mail domain a trusted partner speaks for. */

@@ -1,7 +1,7 @@
 package org.dirkms.schema;
 
 /**
- * The directory tree of dirkms below a suffix (see DESIGN.md, "Directory layout"). Every
+ * The directory tree of dirkms below a suffix (docs/directory-layout.md). Every
  * component that names a KMS entry takes its DN from here, so that the tree is described once.
  *
  * <p>DNs are returned as RFC 4514 strings; callers parse them with their own LDAP library.
@@ -85,6 +85,15 @@ public record DirectoryLayout(String suffix) {
     /** {@code ou=Requests}: the certificate request queue. */
     public String requests() {
         return "ou=Requests," + kms();
+    }
+
+    /**
+     * {@code cn=Key Recovery Agent,ou=KMS}: the entry named as the key recovery certificates'
+     * subject, whose {@code userCertificate} is the current one, the certificate every KMS agent
+     * wraps new archives to (docs/directory-layout.md).
+     */
+    public String keyRecoveryAgent() {
+        return "cn=Key Recovery Agent," + kms();
     }
 
     /** {@code ou=Key Archive}: wrapped private encryption keys. */

@@ -42,4 +42,6 @@ public final class ObjectClassNames {
     public static final String PKI_CA = "pkiCA";
     /** RFC 4523. */
     public static final String PKI_USER = "pkiUser";
+    /** RFC 4519 section 3.2: an application, here the key recovery agent, named by its {@code cn}. */
+    public static final String APPLICATION_PROCESS = "applicationProcess";
 }

@@ -10,7 +10,12 @@
  * enumerations ({@link org.dirkms.schema.EnrollmentState} and its siblings) hold every value the
  * directory accepts for the enumerated attributes.
  *
- * <p>This package depends on the JDK only, so that both the directory plugin and the KMS agent
- * can use it.
+ * <p>Beside the schema it holds what every module names the same way: the directory tree
+ * below a suffix ({@link org.dirkms.schema.DirectoryLayout}), the data folder with every file and
+ * folder in it, its mode and purpose ({@link org.dirkms.schema.DataFolder}), and the one rule for
+ * reading a password or passphrase file, its first line ({@link org.dirkms.schema.PasswordFile}).
+ *
+ * <p>This package depends on the JDK only, so that the directory plugin, the KMS agent and the
+ * command line can all use it (the agent never sees ApacheDS server classes through it).
  */
 package org.dirkms.schema;

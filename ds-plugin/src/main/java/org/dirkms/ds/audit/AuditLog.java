@@ -13,6 +13,8 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.List;
 
+import org.dirkms.schema.DataFolder;
+
 /**
  * The append-only, hash-chained audit log file {@value #FILE_NAME} in an audit directory.
  *
@@ -32,8 +34,8 @@ import java.util.List;
  */
 public final class AuditLog implements Closeable {
 
-    /** Name of the log file inside the audit directory. */
-    public static final String FILE_NAME = "audit.log";
+    /** Name of the log file inside the audit directory ({@link DataFolder#AUDIT_LOG}). */
+    public static final String FILE_NAME = DataFolder.AUDIT_LOG.name();
     /** Records between two forced writes to the disk. */
     public static final int FORCE_EVERY = 64;
 
@@ -63,16 +65,8 @@ public final class AuditLog implements Closeable {
         Files.createDirectories(directory);
         Path file = directory.resolve(FILE_NAME);
         AuditHead head = AuditHead.EMPTY;
-        String repairNote = null;
+        String repairNote = cutUnfinishedLastLine(file);
         if (Files.exists(file)) {
-            long size = Files.size(file);
-            long complete = completeLength(file, size);
-            if (complete < size) {
-                try (FileChannel truncate = FileChannel.open(file, StandardOpenOption.WRITE)) {
-                    truncate.truncate(complete);
-                }
-                repairNote = "cut " + (size - complete) + " bytes of an unfinished last line from " + file;
-            }
             String last = lastLine(file);
             if (last != null) {
                 try {
@@ -145,6 +139,27 @@ public final class AuditLog implements Closeable {
             channel.force(false);
             channel.close();
         }
+    }
+
+    /**
+     * Cuts a last line without its line end (a write cut by a crash of the machine: not a
+     * record) from {@code file}, if there is one.
+     *
+     * @return what was cut, for a warning, or {@code null} when the file was whole or is missing
+     */
+    static String cutUnfinishedLastLine(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return null;
+        }
+        long size = Files.size(file);
+        long complete = completeLength(file, size);
+        if (complete == size) {
+            return null;
+        }
+        try (FileChannel truncate = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            truncate.truncate(complete);
+        }
+        return "cut " + (size - complete) + " bytes of an unfinished last line from " + file;
     }
 
     /** Length of the file up to and including its last line feed. */

@@ -25,7 +25,8 @@ import java.util.Objects;
  *
  * @param sequence     1 for the first record, then one more for each record
  * @param time         when the audited action happened
- * @param actor        DN of who did it ({@code ""} for anonymous)
+ * @param actor        DN of who did it over LDAP, or {@link #SERVER_ACTOR} for the server's own
+ *                     writes (bootstrap, schema, a restarted chain)
  * @param operation    what was done: {@code add}, {@code modify}, {@code delete}, {@code rename}, ...
  * @param target       DN of the entry it was done to
  * @param attributes   names of the attributes it changed (never values)
@@ -34,6 +35,13 @@ import java.util.Objects;
  */
 public record AuditRecord(long sequence, Instant time, String actor, String operation, String target,
         List<String> attributes, String previousHash, String hash) {
+
+    /**
+     * The actor of the server's own writes. It is not a DN, so that they are never mistaken
+     * for writes by the directory superuser {@code uid=admin,ou=system}, whose every use over
+     * LDAP is in the log under its DN (docs/security.md).
+     */
+    public static final String SERVER_ACTOR = "dirkms-server";
 
     /** The previous hash of the first record: 64 zeros. */
     public static final String GENESIS_HASH = "0".repeat(64);

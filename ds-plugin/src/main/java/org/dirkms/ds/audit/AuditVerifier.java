@@ -10,7 +10,8 @@ import java.util.Optional;
 /**
  * Checks a whole audit log: every line is a well-formed record, sequences run 1, 2, 3, ...,
  * each record names the hash of the one before, each hash is right, and the anchored head (when
- * given) is a record of the chain. It reports the first bad record by its sequence number.
+ * given) is a record of the chain. It reports the first bad record by its sequence number. A
+ * missing log file is never sound.
  *
  * <p>Reads the file once, line by line, in constant memory.
  */
@@ -29,7 +30,13 @@ public final class AuditVerifier {
      *                     sequence when the line cannot even be read), or -1 when valid
      * @param problem      what is wrong, in words, or {@code ""} when valid
      */
-    public record Report(boolean valid, long records, AuditHead head, long badSequence, String problem) {
+    public record Report(boolean valid, long records, AuditHead head, long badSequence, String problem,
+            long superuserRecords, AuditRecord lastSuperuserRecord) {
+
+        /** A report without the uses of the superuser (none counted). */
+        public Report(boolean valid, long records, AuditHead head, long badSequence, String problem) {
+            this(valid, records, head, badSequence, problem, 0, null);
+        }
 
         /** A one-line summary for a person. */
         public String summary() {
@@ -37,7 +44,25 @@ public final class AuditVerifier {
                     ? "audit log OK: " + records + " records, head " + head.sequence() + " " + head.hash()
                     : "audit log BROKEN at record " + badSequence + ": " + problem;
         }
+
+        /**
+         * The uses of the directory superuser's power the log holds, for a person: the superuser
+         * can do what nobody else may (it owns the directory), so each use is in the log and
+         * shown here (docs/security.md).
+         */
+        public String superuserSummary() {
+            return superuserRecords == 0
+                    ? "the directory superuser " + SUPERUSER + " changed nothing"
+                    : "the directory superuser " + SUPERUSER + " made " + superuserRecords + " of these changes; the last:"
+                            + " record " + lastSuperuserRecord.sequence() + ", " + lastSuperuserRecord.time() + ", "
+                            + lastSuperuserRecord.operation() + " " + lastSuperuserRecord.target()
+                            + (lastSuperuserRecord.attributes().isEmpty() ? ""
+                                    : " (" + String.join(", ", lastSuperuserRecord.attributes()) + ")");
+        }
     }
+
+    /** The directory superuser's DN, as the server writes it in the log. */
+    static final String SUPERUSER = "uid=admin,ou=system";
 
     /**
      * Verifies the log in {@code auditDirectory} against an optional anchored head.
@@ -49,14 +74,15 @@ public final class AuditVerifier {
     public static Report verify(Path auditDirectory, Optional<AuditHead> anchor) throws IOException {
         Path file = auditDirectory.resolve(AuditLog.FILE_NAME);
         if (!Files.exists(file)) {
-            if (anchor.isPresent() && anchor.get().sequence() > 0) {
-                return new Report(false, 0, AuditHead.EMPTY, 1,
-                        "the log file " + file + " is missing but the directory anchors record "
-                                + anchor.get().sequence());
-            }
-            return new Report(true, 0, AuditHead.EMPTY, -1, "");
+            // A server appends its bootstrap at its first start and anchors the head at every
+            // start, so a data folder it ever served has a log: a missing one was removed.
+            return new Report(false, 0, AuditHead.EMPTY, 1, "the log file " + file + " is missing"
+                    + anchor.filter(head -> head.sequence() > 0)
+                            .map(head -> " but the directory anchors record " + head.sequence()).orElse(""));
         }
         AuditHead head = AuditHead.EMPTY;
+        long superuserRecords = 0;
+        AuditRecord lastSuperuserRecord = null;
         boolean anchorSeen = anchor.isEmpty() || anchor.get().sequence() == 0;
         try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             for (String line = reader.readLine(); line != null; line = reader.readLine()) {
@@ -88,6 +114,10 @@ public final class AuditVerifier {
                     }
                     anchorSeen = true;
                 }
+                if (record.actor().replace(" ", "").equalsIgnoreCase(SUPERUSER)) {
+                    superuserRecords++;
+                    lastSuperuserRecord = record;
+                }
                 head = record.head();
             }
         }
@@ -96,6 +126,6 @@ public final class AuditVerifier {
                     "the directory anchors record " + anchor.get().sequence() + " but the log ends at record "
                             + head.sequence() + " (the log was truncated)");
         }
-        return new Report(true, head.sequence(), head, -1, "");
+        return new Report(true, head.sequence(), head, -1, "", superuserRecords, lastSuperuserRecord);
     }
 }

@@ -19,6 +19,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.directory.api.ldap.model.cursor.Cursor;
+import org.apache.directory.api.ldap.model.cursor.CursorException;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.DefaultEntry;
 import org.apache.directory.api.ldap.model.entry.DefaultModification;
@@ -34,7 +36,10 @@ import org.apache.directory.api.ldap.model.exception.LdapOperationException;
 import org.apache.directory.api.ldap.model.exception.LdapOtherException;
 import org.apache.directory.api.ldap.model.filter.BranchNode;
 import org.apache.directory.api.ldap.model.filter.ExprNode;
+import org.apache.directory.api.ldap.model.filter.FilterParser;
 import org.apache.directory.api.ldap.model.filter.LeafNode;
+import org.apache.directory.api.ldap.model.message.AliasDerefMode;
+import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Ava;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.name.Rdn;
@@ -44,7 +49,9 @@ import org.apache.directory.server.core.api.DirectoryService;
 import org.apache.directory.server.core.api.LdapPrincipal;
 import org.apache.directory.server.core.api.filtering.EntryFilter;
 import org.apache.directory.server.core.api.filtering.EntryFilteringCursor;
+import org.apache.directory.server.core.api.InterceptorEnum;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
+import org.apache.directory.server.core.api.interceptor.Interceptor;
 import org.apache.directory.server.core.api.interceptor.context.AddOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.CompareOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.DeleteOperationContext;
@@ -55,11 +62,16 @@ import org.apache.directory.server.core.api.interceptor.context.MoveOperationCon
 import org.apache.directory.server.core.api.interceptor.context.OperationContext;
 import org.apache.directory.server.core.api.interceptor.context.RenameOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.SearchOperationContext;
+import org.dirkms.ds.audit.AuditChainException;
 import org.dirkms.ds.audit.AuditHead;
 import org.dirkms.ds.audit.AuditLog;
+import org.dirkms.ds.audit.AuditRecord;
+import org.dirkms.ds.audit.AuditStartCheck;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.ObjectClassNames;
+import org.dirkms.schema.RecoveryState;
+import org.dirkms.schema.RequiredApprovals;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,11 +91,14 @@ import org.slf4j.LoggerFactory;
  * {@link Role#SERVER} and are neither restricted nor stripped; they are audited like any write
  * to KMS objects, except the anchor itself.
  *
- * <p>The audit head is anchored in the directory at {@link DirectoryLayout#auditHead()} every
- * {@value #ANCHOR_EVERY} records, every {@value #ANCHOR_PERIOD_SECONDS} seconds when the head
- * moved, and whenever {@link #anchorNow()} is called. At shutdown the {@link WireGuard} calls it
- * when the LDAP transports stop, because ApacheDS destroys partitions before interceptors, so
- * {@link #destroy()} would be too late.
+ * <p>The audit log is opened by {@link #openAuditLog}, once the partition holding its anchor is
+ * open and before anything is appended: the whole chain is checked against the anchored head
+ * first ({@link AuditStartCheck}), and a KMS write before that is refused rather than left
+ * unaudited. The audit head is anchored in the directory at {@link DirectoryLayout#auditHead()}
+ * every {@value #ANCHOR_EVERY} records, every {@value #ANCHOR_PERIOD_SECONDS} seconds when the
+ * head moved, and whenever {@link #anchorNow()} is called. At shutdown the {@link WireGuard}
+ * calls it when the LDAP transports stop, because ApacheDS destroys partitions before
+ * interceptors, so {@link #destroy()} would be too late.
  */
 public final class KmsInterceptor extends BaseInterceptor {
 
@@ -95,6 +110,10 @@ public final class KmsInterceptor extends BaseInterceptor {
     public static final int ANCHOR_PERIOD_SECONDS = 10;
 
     private static final Logger LOG = LoggerFactory.getLogger(KmsInterceptor.class);
+
+    /** The workflow states whose new value the audit log records beside the attribute's name. */
+    private static final Set<String> AUDITED_STATES = Set.of(
+            AttributeNames.RECOVERY_STATE.toLowerCase(Locale.ROOT));
 
     private final Map<String, String> lowerNames = new ConcurrentHashMap<>();
     private final DirectoryLayout layout;
@@ -111,6 +130,7 @@ public final class KmsInterceptor extends BaseInterceptor {
     private String rootDseDn;
     private String subschemaDn;
     private long anchoredSequence;
+    private AccessCheckInterceptor accessCheck;
 
     /**
      * @param layout         the directory tree the interceptor guards
@@ -132,6 +152,18 @@ public final class KmsInterceptor extends BaseInterceptor {
         this.clock = clock;
     }
 
+    /**
+     * The access check that must sit right after ApacheDS's authentication interceptor, before
+     * its exception and schema interceptors (see {@link AccessCheckInterceptor}); the same
+     * object on every call. {@link #init} refuses to start without it in that place.
+     */
+    public synchronized AccessCheckInterceptor accessCheck() {
+        if (accessCheck == null) {
+            accessCheck = new AccessCheckInterceptor(this);
+        }
+        return accessCheck;
+    }
+
     /** The directory tree this interceptor guards. */
     public DirectoryLayout layout() {
         return layout;
@@ -149,28 +181,56 @@ public final class KmsInterceptor extends BaseInterceptor {
 
     /** The head of the audit chain as appended so far. */
     public AuditHead auditHead() {
-        return auditLog.head();
+        return openLog().head();
     }
 
-    /** Opens the audit log and prepares the policy; called by ApacheDS at start-up. */
+    /** Prepares the policy; called by ApacheDS at start-up. The audit log opens later: {@link #openAuditLog}. */
     @Override
     public void init(DirectoryService directoryService) throws LdapException {
         super.init(directoryService);
+        requireAccessCheckFirst(directoryService.getInterceptors());
         roles = new RoleDirectory(layout, this::normalise, this::membersOf);
-        policy = new AccessPolicy(layout, this::normalise);
-        validator = new WriteValidator(this::isKmsServer);
+        policy = new AccessPolicy(layout, this::normalise, roles::isRoleHolder);
+        validator = new WriteValidator(this::isKmsServer, this::exists);
         auditHeadDn = normalise(layout.auditHead());
         rootDseDn = "";
         subschemaDn = normalise("cn=schema");
-        try {
-            auditLog = AuditLog.open(auditDirectory, clock);
-        } catch (IOException e) {
-            throw new LdapOtherException("cannot open the audit log in " + auditDirectory + ": " + e.getMessage(), e);
-        }
-        if (auditLog.repairNote() != null) {
-            LOG.warn("audit log: {}", auditLog.repairNote());
-        }
         anchoredSequence = -1;
+    }
+
+    /**
+     * Checks the whole audit log against the head anchored in the directory and opens it, or
+     * refuses to: see {@link AuditStartCheck} for the exact rules and the operator's way out.
+     * Call it once, after the partition of the suffix is open and before any write to KMS
+     * entries. When a broken chain is accepted, the new chain's first record is anchored at once
+     * and a warning is logged.
+     *
+     * @param firstStart   whether this is the data folder's first start (nothing bootstrapped yet)
+     * @param acceptBroken the operator's explicit acceptance of a broken chain
+     * @throws AuditChainException with a one-line message saying what is wrong and what to do
+     * @throws IOException when the log cannot be read, set aside or opened
+     * @throws LdapException when the anchor cannot be read or the new head cannot be anchored
+     */
+    public synchronized void openAuditLog(boolean firstStart, boolean acceptBroken)
+            throws AuditChainException, IOException, LdapException {
+        if (auditLog != null) {
+            throw new IllegalStateException("the audit log " + auditLog.file() + " is open already");
+        }
+        AuditStartCheck.Opened opened = AuditStartCheck.open(auditDirectory, anchoredHead(), firstStart, acceptBroken,
+                AuditRecord.SERVER_ACTOR, layout.auditHead(), clock);
+        auditLog = opened.log();
+        if (opened.repairNote() != null) {
+            LOG.warn("audit log: {}", opened.repairNote());
+        }
+        if (opened.restart().isPresent()) {
+            AuditRecord first = opened.restart().get();
+            anchorNow();
+            LOG.warn("AUDIT LOG BROKEN, accepted by {}: {}. The broken log {}. A new chain starts in {} with record {}"
+                    + " ({}: {}), anchored at once. Keep what was set aside as evidence; start without {} from now on",
+                    AuditStartCheck.ACCEPT_FLAG, String.join("; ", first.attributes()),
+                    opened.setAside().map(path -> "is kept as " + path).orElse("was missing"), auditLog.file(),
+                    first.sequence(), first.operation(), first.target(), AuditStartCheck.ACCEPT_FLAG);
+        }
         anchorExecutor = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "dirkms-audit-anchor");
             thread.setDaemon(true);
@@ -178,8 +238,39 @@ public final class KmsInterceptor extends BaseInterceptor {
         });
         anchorExecutor.scheduleWithFixedDelay(this::anchorInBackground, ANCHOR_PERIOD_SECONDS,
                 ANCHOR_PERIOD_SECONDS, TimeUnit.SECONDS);
-        LOG.info("KMS guard ready; audit log {} resumes after record {}", auditLog.file(),
+        LOG.info("KMS guard ready; audit log {} checked against its anchor, resumes after record {}", auditLog.file(),
                 auditLog.head().sequence());
+    }
+
+    /**
+     * Without its access check in front of the schema and exception interceptors the guard
+     * would judge writes too late (see {@link AccessCheckInterceptor}): refuse to start.
+     */
+    private void requireAccessCheckFirst(List<Interceptor> chain) throws LdapException {
+        int check = -1;
+        int schema = -1;
+        int exception = -1;
+        for (int i = 0; i < chain.size(); i++) {
+            Interceptor interceptor = chain.get(i);
+            if (interceptor instanceof AccessCheckInterceptor found && found.guard() == this) {
+                check = i;
+            } else if (InterceptorEnum.SCHEMA_INTERCEPTOR.getName().equals(interceptor.getName())) {
+                schema = i;
+            } else if (InterceptorEnum.EXCEPTION_INTERCEPTOR.getName().equals(interceptor.getName())) {
+                exception = i;
+            }
+        }
+        if (check < 0 || (schema >= 0 && check > schema) || (exception >= 0 && check > exception)) {
+            throw new LdapOtherException("the KMS guard's access check (KmsInterceptor.accessCheck()) must be in the"
+                    + " interceptor chain before ApacheDS's exception and schema interceptors");
+        }
+    }
+
+    private AuditLog openLog() {
+        if (auditLog == null) {
+            throw new IllegalStateException("the audit log in " + auditDirectory + " is not open yet (openAuditLog)");
+        }
+        return auditLog;
     }
 
     /** Stops anchoring and closes the audit log (the directory is gone by now: see {@link #anchorNow()}). */
@@ -240,7 +331,7 @@ public final class KmsInterceptor extends BaseInterceptor {
      * {@code entry}, which may be shared.
      */
     public Entry guardEntry(Identity who, Entry entry) {
-        if (who.isTrusted() || entry == null) {
+        if (who.has(Role.SERVER) || entry == null) {
             return entry;
         }
         List<Attribute> hidden = hiddenAttributes(who, entry);
@@ -277,6 +368,14 @@ public final class KmsInterceptor extends BaseInterceptor {
     /** The attributes of {@code entry} that {@code who} may not read. */
     private List<Attribute> hiddenAttributes(Identity who, Entry entry) {
         List<Attribute> hidden = new ArrayList<>();
+        if (who.isTrusted()) {
+            // KMS agents read everything but the password, which nobody reads.
+            Attribute password = entry.get(AttributeNames.USER_PASSWORD);
+            if (password != null) {
+                hidden.add(password);
+            }
+            return hidden;
+        }
         String dn = null;
         boolean serverMetadata = false;
         String[] requester = new String[1];
@@ -316,7 +415,7 @@ public final class KmsInterceptor extends BaseInterceptor {
     @Override
     public EntryFilteringCursor search(SearchOperationContext context) throws LdapException {
         Identity who = identify(context);
-        if (who.isTrusted()) {
+        if (who.has(Role.SERVER)) {
             return next(context);
         }
         String refusal = filterRefusal(who, filterAttributes(context.getFilter()));
@@ -343,7 +442,7 @@ public final class KmsInterceptor extends BaseInterceptor {
     @Override
     public boolean compare(CompareOperationContext context) throws LdapException {
         Identity who = identify(context);
-        if (!who.isTrusted()) {
+        if (!who.has(Role.SERVER)) {
             String id = context.getAttributeType() != null ? context.getAttributeType().getOid() : context.getOid();
             String name = canonicalName(id);
             String dn = normalise(context.getDn());
@@ -370,7 +469,7 @@ public final class KmsInterceptor extends BaseInterceptor {
             // A search for no attributes ("1.1", RFC 4511 section 4.5.1.8) returns none: nothing
             // to strip, and ApacheDS's own projection of such a result fails on an entry from
             // which an attribute was removed.
-            if (!who.isTrusted() && !context.isNoAttributes()) {
+            if (!who.has(Role.SERVER) && !context.isNoAttributes()) {
                 // The cursor hands each filter its own ClonedServerEntry: strip in place.
                 removeAll(entry, hiddenAttributes(who, entry));
             }
@@ -385,101 +484,188 @@ public final class KmsInterceptor extends BaseInterceptor {
 
     // ================================================================== writes
 
-    /** Judges the new entry (policy and values), adds it, and audits it when it concerns the KMS. */
+    /**
+     * Decides whether the caller may make the write, before any other interceptor compares its
+     * values with the entry: the {@link AccessCheckInterceptor}, which sits right after
+     * authentication, calls it, so that an unauthorised write is refused with the same result
+     * code whether or not a value it names is there (no value oracle). For a new recovery
+     * request it also records who asked and that it is pending. Values that are too large are
+     * refused here too, before they reach the partition or the replication log.
+     */
+    void authorize(OperationContext context) throws LdapException {
+        Identity who = identify(context);
+        if (who.has(Role.SERVER)) {
+            return;
+        }
+        Write write = describe(context, who);
+        try {
+            policy.checkWrite(who, write.target(), write.changes());
+            ValueLimits.check(who, context.getDn(), write.changes());
+        } catch (LdapOperationException e) {
+            throw refused(context, write, e);
+        }
+        if (context instanceof AddOperationContext add && !who.isTrusted()
+                && write.target().is(ObjectClassNames.RECOVERY_REQUEST)) {
+            recordRequester(add.getEntry(), context);
+        }
+    }
+
+    /** Judges the new entry's values, adds it, and audits it when it concerns the KMS. */
     @Override
     public void add(AddOperationContext context) throws LdapException {
-        Identity who = identify(context);
-        Entry entry = context.getEntry();
-        List<AttributeChange> changes = new ArrayList<>();
-        for (Attribute attribute : entry.getAttributes()) {
-            changes.add(new AttributeChange(canonicalName(attribute), AttributeChange.Operation.ADD, bytes(attribute)));
-        }
-        WriteTarget target = new WriteTarget(WriteTarget.Kind.ADD, normalise(context.getDn()), null,
-                objectClasses(entry), Map.of());
-        judge(who, target, changes);
+        Write write = validated(context);
         next(context);
-        written(context, who, target, changes, "add", entry);
+        written(context, write, "add");
     }
 
-    /** Judges every modification against the entry as it is, applies them, and audits KMS changes. */
+    /** Judges every modification's values against the entry as it is, applies them, and audits. */
     @Override
     public void modify(ModifyOperationContext context) throws LdapException {
-        Identity who = identify(context);
-        Entry original = context.getEntry();
-        String dn = normalise(context.getDn());
-        if (original == null && !who.has(Role.SERVER)) {
-            original = internalLookup(context.getDn());
-        }
-        List<AttributeChange> changes = new ArrayList<>();
-        for (Modification modification : context.getModItems()) {
-            changes.add(new AttributeChange(canonicalName(modification.getAttribute()),
-                    operation(modification.getOperation()), bytes(modification.getAttribute())));
-        }
-        WriteTarget target = new WriteTarget(WriteTarget.Kind.MODIFY, dn, null, objectClasses(original),
-                currentValues(original));
-        judge(who, target, changes);
+        Write write = validated(context);
         next(context);
-        written(context, who, target, changes, "modify", original);
+        written(context, write, "modify");
     }
 
-    /** Lets KMS administrators and agents delete entries, and audits deletions of KMS objects. */
+    /** Deletes the entry (already authorised) and audits deletions of KMS objects. */
     @Override
     public void delete(DeleteOperationContext context) throws LdapException {
-        Identity who = identify(context);
-        Entry original = context.getEntry();
-        if (original == null && !who.has(Role.SERVER)) {
-            original = internalLookup(context.getDn());
-        }
-        WriteTarget target = new WriteTarget(WriteTarget.Kind.DELETE, normalise(context.getDn()), null,
-                objectClasses(original), Map.of());
-        judge(who, target, List.of());
+        Write write = validated(context);
         next(context);
-        written(context, who, target, List.of(), "delete", original);
+        written(context, write, "delete");
     }
 
-    /** Lets KMS administrators and agents rename entries (the new RDN's values are judged), audited like a write. */
+    /** Renames the entry (already authorised; the new RDN's values are judged), audited like a write. */
     @Override
     public void rename(RenameOperationContext context) throws LdapException {
-        Entry original = renameJudged(context, context.getNewDn(), context.getNewRdn());
+        Write write = validated(context);
         next(context);
-        renamed(context, context.getNewDn(), context.getNewRdn(), "rename", original);
+        written(context, write, "rename");
     }
 
-    /** Lets KMS administrators and agents move entries; never into or out of the key archive or ou=Audit otherwise. */
+    /** Moves the entry (already authorised), audited like a write. */
     @Override
     public void move(MoveOperationContext context) throws LdapException {
-        Entry original = renameJudged(context, context.getNewDn(), null);
+        Write write = validated(context);
         next(context);
-        renamed(context, context.getNewDn(), null, "move", original);
+        written(context, write, "move");
     }
 
     /** A move and a rename at once, judged as both. */
     @Override
     public void moveAndRename(MoveAndRenameOperationContext context) throws LdapException {
-        Entry original = renameJudged(context, context.getNewDn(), context.getNewRdn());
+        Write write = validated(context);
         next(context);
-        renamed(context, context.getNewDn(), context.getNewRdn(), "move-and-rename", original);
+        written(context, write, "move-and-rename");
     }
 
-    private Entry renameJudged(OperationContext context, Dn newDn, Rdn newRdn) throws LdapException {
+    /** A write as the guard judges it: who, the entry, and the attribute changes. */
+    private record Write(Identity who, WriteTarget target, List<AttributeChange> changes, Entry original) {
+    }
+
+    private Write validated(OperationContext context) throws LdapException {
         Identity who = identify(context);
+        Write write = describe(context, who);
+        if (!who.has(Role.SERVER)) {
+            try {
+                validator.validate(who, write.target(), write.changes());
+            } catch (LdapOperationException e) {
+                throw refused(context, write, e);
+            }
+        }
+        return write;
+    }
+
+    /**
+     * Remembers a refusal for the wire guard's diagnostics and, for a write to a recovery
+     * request, audits it (docs/security.md: every step of a recovery is in the audit log, the
+     * refused ones too): who, which entry, the attributes, and the result code, never a value.
+     */
+    private LdapOperationException refused(OperationContext context, Write write, LdapOperationException e) {
+        WriteTarget target = write.target();
+        refusals.remember(e.getMessage());
+        LOG.debug("refused {} of {} by {}: {}", target.kind(), target.dn(), write.who().dn(), e.getMessage());
+        boolean recovery = policy.zoneOf(target.dn()) == AccessPolicy.Zone.RECOVERY_REQUESTS
+                || (target.newDn() != null && policy.zoneOf(target.newDn()) == AccessPolicy.Zone.RECOVERY_REQUESTS);
+        if (recovery && auditLog != null) {
+            List<String> names = new ArrayList<>(attributeNames(write.changes()));
+            names.add("result=" + e.getResultCode().getMessage());
+            try {
+                auditLog.append(actorOf(context), "refused-" + target.kind().name().toLowerCase(Locale.ROOT),
+                        context.getDn().getName(), names);
+            } catch (UncheckedIOException failure) {
+                LOG.error("the refused {} of {} by {} could not be audited: {}", target.kind(), target.dn(),
+                        actorOf(context), failure.getCause().getMessage());
+            }
+        }
+        return e;
+    }
+
+    /**
+     * The attribute names of {@code changes} as the audit log records them: the schema spelling,
+     * each once, and for the workflow states the state set ({@code kmsRecoveryState=approved}),
+     * which is no secret and tells the steps of a workflow apart.
+     */
+    private static Set<String> attributeNames(List<AttributeChange> changes) {
+        Set<String> names = new LinkedHashSet<>();
+        for (AttributeChange change : changes) {
+            names.add(AccessPolicy.display(change.attribute()));
+        }
+        for (AttributeChange change : changes) {
+            if (AUDITED_STATES.contains(change.attribute()) && change.operation() != AttributeChange.Operation.REMOVE) {
+                for (int i = 0; i < change.values().size(); i++) {
+                    names.add(AccessPolicy.display(change.attribute()) + "=" + change.text(i));
+                }
+            }
+        }
+        return names;
+    }
+
+    /** The write of {@code context} in the guard's terms; the entry is read only when the operation lacks it. */
+    private Write describe(OperationContext context, Identity who) throws LdapException {
         Entry original = context.getEntry();
+        if (context instanceof AddOperationContext add) {
+            Entry entry = add.getEntry();
+            List<AttributeChange> changes = new ArrayList<>();
+            for (Attribute attribute : entry.getAttributes()) {
+                changes.add(new AttributeChange(canonicalName(attribute), AttributeChange.Operation.ADD,
+                        bytes(attribute)));
+            }
+            return new Write(who, new WriteTarget(WriteTarget.Kind.ADD, normalise(context.getDn()), null,
+                    objectClasses(entry), Map.of(), context.getDn().getName()), changes, entry);
+        }
         if (original == null && !who.has(Role.SERVER)) {
             original = internalLookup(context.getDn());
         }
-        judge(who, renameTarget(context, newDn, original), rdnChanges(newRdn));
-        return original;
-    }
-
-    private void renamed(OperationContext context, Dn newDn, Rdn newRdn, String operation, Entry original)
-            throws LdapException {
-        written(context, identify(context), renameTarget(context, newDn, original), rdnChanges(newRdn), operation,
-                original);
-    }
-
-    private WriteTarget renameTarget(OperationContext context, Dn newDn, Entry original) {
-        return new WriteTarget(WriteTarget.Kind.RENAME, normalise(context.getDn()),
-                newDn == null ? null : normalise(newDn), objectClasses(original), currentValues(original));
+        String dn = normalise(context.getDn());
+        if (context instanceof ModifyOperationContext modify) {
+            List<AttributeChange> changes = new ArrayList<>();
+            for (Modification modification : modify.getModItems()) {
+                changes.add(new AttributeChange(canonicalName(modification.getAttribute()),
+                        operation(modification.getOperation()), bytes(modification.getAttribute())));
+            }
+            return new Write(who, new WriteTarget(WriteTarget.Kind.MODIFY, dn, null, objectClasses(original),
+                    currentValues(original), context.getDn().getName()), changes, original);
+        }
+        if (context instanceof DeleteOperationContext) {
+            return new Write(who, new WriteTarget(WriteTarget.Kind.DELETE, dn, null, objectClasses(original),
+                    Map.of(), context.getDn().getName()), List.of(), original);
+        }
+        Dn newDn;
+        Rdn newRdn = null;
+        if (context instanceof RenameOperationContext rename) {
+            newDn = rename.getNewDn();
+            newRdn = rename.getNewRdn();
+        } else if (context instanceof MoveAndRenameOperationContext moveAndRename) {
+            newDn = moveAndRename.getNewDn();
+            newRdn = moveAndRename.getNewRdn();
+        } else if (context instanceof MoveOperationContext move) {
+            newDn = move.getNewDn();
+        } else {
+            throw new IllegalArgumentException("not a write: " + context.getClass().getSimpleName());
+        }
+        return new Write(who, new WriteTarget(WriteTarget.Kind.RENAME, dn, newDn == null ? null : normalise(newDn),
+                objectClasses(original), currentValues(original), context.getDn().getName()
+                        + (newDn == null ? "" : " (to " + newDn.getName() + ")")), rdnChanges(newRdn), original);
     }
 
     /** The attribute values a new RDN puts into the entry (RFC 4511 section 4.9). */
@@ -494,23 +680,84 @@ public final class KmsInterceptor extends BaseInterceptor {
         return changes;
     }
 
-    private void judge(Identity who, WriteTarget target, List<AttributeChange> changes) throws LdapException {
-        if (who.has(Role.SERVER)) {
-            return;
+    /**
+     * A new recovery request names who asked, starts pending, and needs the number of approvals
+     * the KMS server's configuration requires: the directory writes all three
+     * (docs/administrator-contract.md, 5), so that no client can claim to be someone else, skip a
+     * state or ask for fewer approvals.
+     */
+    private void recordRequester(Entry request, OperationContext context) throws LdapException {
+        String requester = actorOf(context);
+        request.removeAttributes(AttributeNames.RECOVERY_REQUESTER);
+        request.add(schemaManager.lookupAttributeTypeRegistry(AttributeNames.RECOVERY_REQUESTER), requester);
+        if (request.get(AttributeNames.RECOVERY_STATE) == null) {
+            request.add(schemaManager.lookupAttributeTypeRegistry(AttributeNames.RECOVERY_STATE),
+                    RecoveryState.PENDING.ldapValue());
         }
+        Attribute target = request.get(AttributeNames.RECOVERY_TARGET);
+        request.removeAttributes(AttributeNames.REQUIRED_APPROVALS);
+        request.add(schemaManager.lookupAttributeTypeRegistry(AttributeNames.REQUIRED_APPROVALS),
+                Integer.toString(requiredApprovals(target == null || target.get() == null ? null
+                        : target.get().getString())));
+    }
+
+    /**
+     * The {@code kmsRequiredApprovals} of the KMS server that serves {@code targetDn}: the server
+     * its {@code kmsAdministrativeGroup} names in {@code kmsAssignedServer}, or the default
+     * group's when it names none; {@link RequiredApprovals#DEFAULT} when that server's entry has
+     * no count (or the target or its server cannot be found: the validator refuses a target that
+     * names no entry). A value that is not a count (only KMS agents write it, and the validator
+     * checks them) counts as the default or more, never less.
+     */
+    private int requiredApprovals(String targetDn) {
         try {
-            policy.checkWrite(who, target, changes);
-            validator.validate(who, target, changes);
-        } catch (LdapOperationException e) {
-            refusals.remember(e.getMessage());
-            LOG.debug("refused {} of {} by {}: {}", target.kind(), target.dn(), who.dn(), e.getMessage());
-            throw e;
+            Entry target = targetDn == null ? null : internalLookup(new Dn(schemaManager, targetDn));
+            Attribute named = target == null ? null : target.get(AttributeNames.ADMINISTRATIVE_GROUP);
+            Entry group = named != null && named.get() != null
+                    ? internalLookup(new Dn(schemaManager, named.get().getString())) : defaultGroup();
+            Attribute server = group == null ? null : group.get(AttributeNames.ASSIGNED_SERVER);
+            Entry serverEntry = server == null || server.get() == null ? null
+                    : internalLookup(new Dn(schemaManager, server.get().getString()));
+            Attribute count = serverEntry == null ? null : serverEntry.get(AttributeNames.REQUIRED_APPROVALS);
+            if (count == null || count.get() == null) {
+                return RequiredApprovals.DEFAULT;
+            }
+            try {
+                return RequiredApprovals.parse(count.get().getString(), serverEntry.getDn().getName());
+            } catch (IllegalArgumentException e) {
+                LOG.warn("{}; recovery requests need {} approvals until it is corrected", e.getMessage(),
+                        RequiredApprovals.DEFAULT);
+                return RequiredApprovals.DEFAULT;
+            }
+        } catch (LdapException e) {
+            return RequiredApprovals.DEFAULT; // not a DN: the validator refuses the target
         }
     }
 
-    /** After a successful write: refresh role caches and audit it when it concerns the KMS. */
-    private void written(OperationContext context, Identity who, WriteTarget target, List<AttributeChange> changes,
-            String operation, Entry original) throws LdapException {
+    /** The administrative group marked {@code kmsDefaultGroup: TRUE}, or {@code null}. */
+    private Entry defaultGroup() throws LdapException {
+        Dn groups = new Dn(schemaManager, layout.administrativeGroups());
+        try (Cursor<Entry> cursor = directoryService.getAdminSession().search(groups, SearchScope.ONELEVEL,
+                FilterParser.parse(schemaManager, "(" + AttributeNames.DEFAULT_GROUP + "=TRUE)"),
+                AliasDerefMode.NEVER_DEREF_ALIASES, AttributeNames.ASSIGNED_SERVER)) {
+            return cursor.next() ? cursor.get() : null;
+        } catch (LdapNoSuchObjectException e) {
+            return null;
+        } catch (CursorException | IOException | java.text.ParseException e) {
+            throw new LdapOtherException("cannot find the default administrative group: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * After a successful write: refresh role caches and audit it when it concerns the KMS, is a
+     * password change, or is made by the directory administrator (whose every use of its power
+     * is recorded: docs/security.md).
+     */
+    private void written(OperationContext context, Write write, String operation) throws LdapException {
+        Identity who = write.who();
+        WriteTarget target = write.target();
+        List<AttributeChange> changes = write.changes();
+        Entry original = write.original();
         if (roles.isRoleGroup(target.dn()) || (target.newDn() != null && roles.isRoleGroup(target.newDn()))) {
             roles.invalidate();
         }
@@ -519,11 +766,11 @@ public final class KmsInterceptor extends BaseInterceptor {
         }
         boolean kmsUser = target.is(ObjectClassNames.KMS_USER)
                 || (original != null && original.hasObjectClass(ObjectClassNames.KMS_USER));
-        boolean touchesKms = false;
-        Set<String> names = new LinkedHashSet<>();
+        boolean touchesKms = who.has(Role.DIRECTORY_ADMINISTRATOR);
+        Set<String> names = attributeNames(changes);
         for (AttributeChange change : changes) {
-            names.add(AccessPolicy.display(change.attribute()));
-            touchesKms |= AccessPolicy.isKmsAttribute(change.attribute());
+            touchesKms |= AccessPolicy.isKmsAttribute(change.attribute())
+                    || change.attribute().equals(AttributeNames.USER_PASSWORD.toLowerCase(Locale.ROOT));
             if (change.attribute().equals("objectclass")) {
                 for (int i = 0; i < change.values().size(); i++) {
                     touchesKms |= change.text(i).toLowerCase(Locale.ROOT).startsWith("kms");
@@ -535,10 +782,15 @@ public final class KmsInterceptor extends BaseInterceptor {
         if (!auditable) {
             return;
         }
-        String actor = actorOf(context);
+        String actor = who.has(Role.SERVER) ? AuditRecord.SERVER_ACTOR : actorOf(context);
         String targetDn = context.getDn().getName();
         if (target.newDn() != null) {
             names.add("newDn=" + target.newDn());
+        }
+        if (auditLog == null) {
+            // Only the server itself writes before the log is open; a KMS write then is a bug.
+            LOG.error("the {} of {} by {} was applied before the audit log was opened", operation, targetDn, actor);
+            throw new LdapOtherException("the change was applied, but the audit log is not open yet");
         }
         long sequence;
         try {
@@ -572,7 +824,7 @@ public final class KmsInterceptor extends BaseInterceptor {
     public synchronized AuditHead anchorNow() throws LdapException {
         AuditHead head;
         try {
-            head = auditLog.force();
+            head = openLog().force();
         } catch (IOException e) {
             throw new LdapOtherException("cannot force the audit log to the disk: " + e.getMessage(), e);
         }
@@ -660,6 +912,14 @@ public final class KmsInterceptor extends BaseInterceptor {
         return members;
     }
 
+    private boolean exists(String dn) {
+        try {
+            return internalLookup(new Dn(schemaManager, dn)) != null;
+        } catch (LdapException e) {
+            return false; // not a DN: it names nothing
+        }
+    }
+
     private boolean isKmsServer(String dn) {
         try {
             Entry entry = internalLookup(new Dn(schemaManager, dn));
@@ -707,14 +967,14 @@ public final class KmsInterceptor extends BaseInterceptor {
         }
     }
 
-    private Map<String, String> currentValues(Entry entry) {
-        Map<String, String> values = new HashMap<>();
+    /** The values of the attributes judged against the entry ({@link WriteTarget#JUDGED}). */
+    private Map<String, List<byte[]>> currentValues(Entry entry) {
+        Map<String, List<byte[]>> values = new HashMap<>();
         if (entry != null) {
-            for (String name : List.of(AttributeNames.ENROLLMENT_STATE, AttributeNames.REQUEST_STATE,
-                    AttributeNames.RECOVERY_STATE, AttributeNames.CA_STATE, AttributeNames.RECOVERY_REQUESTER)) {
-                Attribute attribute = entry.get(name);
-                if (attribute != null && attribute.get() != null) {
-                    values.put(name.toLowerCase(Locale.ROOT), attribute.get().getString());
+            for (Attribute attribute : entry.getAttributes()) {
+                String name = canonicalName(attribute);
+                if (WriteTarget.JUDGED.contains(name)) {
+                    values.put(name, bytes(attribute));
                 }
             }
         }

@@ -8,9 +8,12 @@ import java.util.function.Function;
 import org.dirkms.schema.DirectoryLayout;
 
 /**
- * Computes the roles of a bound DN from the members of the three KMS role groups
+ * Computes the roles of a bound DN: the directory superuser is the
+ * {@link Role#DIRECTORY_ADMINISTRATOR} and nothing else, whatever groups name it (it owns the
+ * directory's identities, so it must not also hold a KMS role: docs/security.md); every other
+ * identity holds the roles of the KMS role groups that list it
  * ({@link DirectoryLayout#kmsAdministratorsGroup()}, {@link DirectoryLayout#recoveryAgentsGroup()},
- * {@link DirectoryLayout#kmsAgentsGroup()}), and caches the memberships: an operation costs a
+ * {@link DirectoryLayout#kmsAgentsGroup()}). It caches the memberships: an operation costs a
  * set lookup, not a directory read. The cache is dropped by {@link #invalidate()}, which the
  * interceptor calls after every write to a group entry, and reloaded on the next use.
  *
@@ -67,9 +70,12 @@ public final class RoleDirectory {
         if (normalisedDn == null || normalisedDn.isEmpty()) {
             return Identity.ANONYMOUS;
         }
+        if (superuser.equals(normalisedDn)) {
+            return new Identity(normalisedDn, EnumSet.of(Role.AUTHENTICATED, Role.DIRECTORY_ADMINISTRATOR));
+        }
         Map<String, Set<String>> current = memberships();
         EnumSet<Role> roles = EnumSet.of(Role.AUTHENTICATED);
-        if (superuser.equals(normalisedDn) || current.get(administrators).contains(normalisedDn)) {
+        if (current.get(administrators).contains(normalisedDn)) {
             roles.add(Role.KMS_ADMINISTRATOR);
         }
         if (current.get(recoveryAgents).contains(normalisedDn)) {
@@ -79,6 +85,21 @@ public final class RoleDirectory {
             roles.add(Role.KMS_AGENT);
         }
         return new Identity(normalisedDn, roles);
+    }
+
+    /**
+     * Whether {@code normalisedDn} is a member of any KMS role group: such an entry's password,
+     * name and existence are the KMS's to change, not the directory superuser's (whoever could
+     * reset a KMS administrator's password, or re-create the entry under the same DN, would
+     * hold the role).
+     */
+    public boolean isRoleHolder(String normalisedDn) {
+        if (normalisedDn == null || normalisedDn.isEmpty()) {
+            return false;
+        }
+        Map<String, Set<String>> current = memberships();
+        return current.get(administrators).contains(normalisedDn) || current.get(recoveryAgents).contains(normalisedDn)
+                || current.get(agents).contains(normalisedDn);
     }
 
     private Map<String, Set<String>> memberships() {

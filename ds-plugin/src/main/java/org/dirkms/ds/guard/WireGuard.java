@@ -12,6 +12,8 @@ import org.apache.directory.api.ldap.model.entry.Modification;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.message.AddRequest;
 import org.apache.directory.api.ldap.model.message.AddResponseImpl;
+import org.apache.directory.api.ldap.model.message.BindRequest;
+import org.apache.directory.api.ldap.model.message.BindResponseImpl;
 import org.apache.directory.api.ldap.model.message.CompareRequest;
 import org.apache.directory.api.ldap.model.message.CompareResponseImpl;
 import org.apache.directory.api.ldap.model.message.LdapResult;
@@ -57,11 +59,13 @@ import org.slf4j.LoggerFactory;
  * is replaced by that message alone (no echo of the request); the diagnostic of a response to
  * a request that carried a secret value (a secret attribute or {@code userPassword} in an add,
  * modify, compare or filter) is never sent as ApacheDS wrote it;</li>
- * <li>secrets travel over protected connections only (DESIGN.md, security model): on a session
+ * <li>secrets travel over protected connections only (docs/security.md): on a session
  * without TLS (neither LDAPS nor StartTLS) every secret attribute is left out of every entry,
  * whoever reads, and a request that carries a secret value or tests a secret (add, modify,
  * compare, filter, sort key) is answered confidentialityRequired before ApacheDS sees it —
  * except deleting a secret without naming its value, which carries nothing;</li>
+ * <li>a bind with a password (or a SASL bind) on a session without TLS is answered
+ * confidentialityRequired, unless the server was started to allow it (loopback labs);</li>
  * <li>the schema's SINGLE-VALUE refusal of a second {@code kmsAssignedServer} is reworded to
  * say that an administrative group has at most one KMS server.</li>
  * </ul>
@@ -80,12 +84,18 @@ public final class WireGuard extends IoFilterAdapter {
     private static final String CARRIERS = WireGuard.class.getName() + ".requests";
     private static final Logger LOG = LoggerFactory.getLogger(WireGuard.class);
 
+    /** Diagnostic of a bind with a password refused on a connection without TLS. */
+    static final String PLAIN_BIND_REFUSED = "a bind with a password needs a protected connection, so that the "
+            + "password does not cross the network in clear: use StartTLS (ldapsearch -ZZ) or LDAPS (ldaps://)";
+
     private final LdapServer ldapServer;
     private final KmsInterceptor interceptor;
+    private final boolean plainBinds;
 
-    private WireGuard(LdapServer ldapServer, KmsInterceptor interceptor) {
+    private WireGuard(LdapServer ldapServer, KmsInterceptor interceptor, boolean plainBinds) {
         this.ldapServer = ldapServer;
         this.interceptor = interceptor;
+        this.plainBinds = plainBinds;
     }
 
     /**
@@ -94,10 +104,11 @@ public final class WireGuard extends IoFilterAdapter {
      *
      * @param ldapServer  the started server
      * @param interceptor the KMS interceptor of the server's directory service
+     * @param plainBinds  whether binds with a password are accepted without TLS (loopback labs)
      * @throws IllegalStateException when a transport has no LDAP codec filter to follow
      */
-    public static void install(LdapServer ldapServer, KmsInterceptor interceptor) {
-        WireGuard guard = new WireGuard(ldapServer, interceptor);
+    public static void install(LdapServer ldapServer, KmsInterceptor interceptor, boolean plainBinds) {
+        WireGuard guard = new WireGuard(ldapServer, interceptor, plainBinds);
         for (Transport transport : ldapServer.getTransports()) {
             if (transport.getAcceptor() == null) {
                 continue; // not bound (e.g. a disabled LDAPS transport)
@@ -174,6 +185,13 @@ public final class WireGuard extends IoFilterAdapter {
     @Override
     public void messageReceived(NextFilter next, IoSession session, Object message) throws Exception {
         boolean secured = session.isSecured();
+        if (message instanceof BindRequest bind && !secured && !plainBinds && carriesCredentials(bind)) {
+            // RFC 4513 section 6.3.1: a server should refuse simple binds with a password on
+            // unprotected connections (confidentialityRequired), and dirkms does by default.
+            answer(session, new BindResponseImpl(bind.getMessageId()), ResultCodeEnum.CONFIDENTIALITY_REQUIRED,
+                    PLAIN_BIND_REFUSED);
+            return;
+        }
         if (message instanceof SearchRequest search) {
             Identity who = identity(session);
             List<String> attributes = new ArrayList<>(KmsInterceptor.filterAttributes(search.getFilter()));
@@ -249,6 +267,15 @@ public final class WireGuard extends IoFilterAdapter {
             remember(session, compare.getMessageId(), new Carried(carriesSecret(name), false));
         }
         next.messageReceived(session, message);
+    }
+
+    /** Whether a bind authenticates (a password or a SASL mechanism), rather than being anonymous. */
+    private static boolean carriesCredentials(BindRequest bind) {
+        if (!bind.isSimple()) {
+            return true;
+        }
+        byte[] credentials = bind.getCredentials();
+        return credentials != null && credentials.length > 0;
     }
 
     /** Sends {@code response} with a refusal at once; the request goes no further. */

@@ -1,5 +1,8 @@
 package org.dirkms.ds.guard;
 
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -12,11 +15,22 @@ import java.util.stream.Collectors;
  * @param dn            normalised DN of the entry (for a rename or move: its old DN)
  * @param newDn         normalised new DN of a rename or move, otherwise {@code null}
  * @param objectClasses lower-case object classes of the entry (for an add: the new entry's)
- * @param current       lower-case attribute name to current value, for the single-valued state
- *                      attributes the policy judges transitions of and for
- *                      {@code kmsRecoveryRequester}; absent when the entry has none
+ * @param current       lower-case attribute name to the values the entry has now, for the
+ *                      attributes the policy and the validator judge against the entry
+ *                      ({@link #JUDGED}); absent when the entry has none (always, for an add)
+ * @param name          the DN as the client wrote it, for messages (for a rename, the new DN too)
  */
-public record WriteTarget(Kind kind, String dn, String newDn, Set<String> objectClasses, Map<String, String> current) {
+public record WriteTarget(Kind kind, String dn, String newDn, Set<String> objectClasses,
+        Map<String, List<byte[]>> current, String name) {
+
+    /**
+     * The attributes whose current values a judgement may need: the states whose transitions
+     * are judged, the recovery request's requester and approvals, the addresses certificates
+     * must name, and the CRLs whose numbers may only grow.
+     */
+    public static final Set<String> JUDGED = Set.of("kmsenrollmentstate", "kmsrequeststate", "kmsrecoverystate",
+            "kmscastate", "kmsrecoveryrequester", "kmsrecoveryapproval", "mail", "certificaterevocationlist",
+            "authorityrevocationlist", "deltarevocationlist");
 
     /** The kinds of write. */
     public enum Kind {
@@ -30,10 +44,16 @@ public record WriteTarget(Kind kind, String dn, String newDn, Set<String> object
         RENAME
     }
 
-    /** Lower-cases the object classes and copies the maps. */
+    /** Lower-cases the object classes and copies the map. */
     public WriteTarget {
         objectClasses = objectClasses.stream().map(c -> c.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
         current = Map.copyOf(current);
+        name = name == null ? dn : name;
+    }
+
+    /** A target whose DN, as the client wrote it, is its normalised DN. */
+    public WriteTarget(Kind kind, String dn, String newDn, Set<String> objectClasses, Map<String, List<byte[]>> current) {
+        this(kind, dn, newDn, objectClasses, current, dn);
     }
 
     /** Whether the entry is of object class {@code objectClass} (any case). */
@@ -41,8 +61,23 @@ public record WriteTarget(Kind kind, String dn, String newDn, Set<String> object
         return objectClasses.contains(objectClass.toLowerCase(Locale.ROOT));
     }
 
-    /** The current value of a judged single-valued attribute, or {@code null}. */
+    /** The first current value of a judged attribute as text, or {@code null}. */
     public String currentValue(String attribute) {
-        return current.get(attribute.toLowerCase(Locale.ROOT));
+        List<byte[]> values = current.get(attribute.toLowerCase(Locale.ROOT));
+        return values == null || values.isEmpty() ? null : new String(values.get(0), StandardCharsets.UTF_8);
+    }
+
+    /** Every current value of a judged attribute as text; empty when none. */
+    public List<String> currentTexts(String attribute) {
+        List<String> texts = new ArrayList<>();
+        for (byte[] value : currentBytes(attribute)) {
+            texts.add(new String(value, StandardCharsets.UTF_8));
+        }
+        return texts;
+    }
+
+    /** Every current value of a judged attribute; empty when none. */
+    public List<byte[]> currentBytes(String attribute) {
+        return current.getOrDefault(attribute.toLowerCase(Locale.ROOT), List.of());
     }
 }

@@ -35,6 +35,7 @@ import org.dirkms.schema.KmsSchema;
 import org.dirkms.schema.LdapEnumeration;
 import org.dirkms.schema.RecoveryState;
 import org.dirkms.schema.RequestState;
+import org.dirkms.schema.RequiredApprovals;
 
 /**
  * Judges the values of a write to KMS and certificate attributes, after {@link AccessPolicy}
@@ -50,14 +51,22 @@ import org.dirkms.schema.RequestState;
  * <li>a new {@code kmsCertificateRequest} or {@code kmsRecoveryRequest} made by an
  * administrator starts {@code pending};</li>
  * <li>certificates ({@code userCertificate}, {@code cACertificate},
- * {@code kmsTransportCertificate}), CRLs ({@code certificateRevocationList},
+ * {@code kmsTransportCertificate}, a claim's {@code kmsSupersededCertificate}, a recovery
+ * request's {@code kmsRecoveryCertificate}), CRLs ({@code certificateRevocationList},
  * {@code authorityRevocationList}, {@code deltaRevocationList}), RFC 4523 section 2.3
  * {@code crossCertificatePair}, the PKCS#7 {@code userSMIMECertificate}, and the PKCS#10
- * {@code kmsSigningRequest} / {@code kmsPkcs10Request} / {@code kmsDeliveryKey} (whose
+ * {@code kmsSigningRequest}, {@code kmsDeliveryKey} and {@code kmsPkcs10Request} (whose
  * self-signature must verify) are
  * exactly one DER object of their type: invalidAttributeSyntax otherwise;</li>
- * <li>{@code kmsAssignedServer} names an existing {@code kmsServer} entry: constraintViolation
- * otherwise (the schema makes it SINGLE-VALUE: a group has at most one server).</li>
+ * <li>{@code kmsRequiredApprovals} is a whole number from {@link RequiredApprovals#MINIMUM} to
+ * {@link RequiredApprovals#MAXIMUM}: constraintViolation otherwise;</li>
+ * <li>{@code kmsAssignedServer} names an existing {@code kmsServer} entry, and
+ * {@code kmsRecoveryTarget} an existing entry: constraintViolation otherwise (the schema makes
+ * {@code kmsAssignedServer} SINGLE-VALUE: a group has at most one server);</li>
+ * <li>a CRL replaces one of the same issuer only with a higher CRL number (RFC 5280 section
+ * 5.2.3): an older CRL would undo revocations ({@link CrlNumbers});</li>
+ * <li>a certificate written by anyone but the KMS names the entry's own addresses and no other
+ * ({@link CertificateAddresses}): nobody publishes someone else's certificate as theirs.</li>
  * </ul>
  * Messages name the attribute and what is wrong, never a value of a secret.
  */
@@ -67,22 +76,27 @@ public final class WriteValidator {
     public static final String ONE_SERVER_MESSAGE = "an administrative group has at most one KMS server: "
             + ASSIGNED_SERVER + " already has a value; replace it instead of adding a second one";
 
-    private static final Set<String> CERTIFICATES = lower(USER_CERTIFICATE, CA_CERTIFICATE, TRANSPORT_CERTIFICATE);
+    private static final Set<String> CERTIFICATES = lower(USER_CERTIFICATE, CA_CERTIFICATE, TRANSPORT_CERTIFICATE,
+            SUPERSEDED_CERTIFICATE, RECOVERY_CERTIFICATE);
     private static final Set<String> CRLS = lower(CERTIFICATE_REVOCATION_LIST, AUTHORITY_REVOCATION_LIST,
             DELTA_REVOCATION_LIST);
     private static final Set<String> PKCS10 = lower(SIGNING_REQUEST, PKCS10_REQUEST, DELIVERY_KEY);
+    private static final Set<String> PUBLISHED = lower(USER_CERTIFICATE, USER_SMIME_CERTIFICATE);
     private static final String ENROLLMENT_STATE_LC = lc(ENROLLMENT_STATE);
 
     /** A private provider instance: the plugin never registers Bouncy Castle JVM-wide. */
     private static final java.security.Provider BOUNCY_CASTLE = new org.bouncycastle.jce.provider.BouncyCastleProvider();
 
     private final Predicate<String> isKmsServer;
+    private final Predicate<String> exists;
 
     /**
      * @param isKmsServer whether a DN (as written) names an existing {@code kmsServer} entry
+     * @param exists      whether a DN (as written) names an existing entry
      */
-    public WriteValidator(Predicate<String> isKmsServer) {
+    public WriteValidator(Predicate<String> isKmsServer, Predicate<String> exists) {
         this.isKmsServer = isKmsServer;
+        this.exists = exists;
     }
 
     /**
@@ -99,6 +113,13 @@ public final class WriteValidator {
             }
             if (attribute.equals(ENROLLMENT_STATE_LC)) {
                 checkEnrollmentTransition(who, target, change);
+            }
+            if (CRLS.contains(attribute) && change.operation() != AttributeChange.Operation.REMOVE) {
+                CrlNumbers.requireNewer(AccessPolicy.display(attribute), change.values(), target.currentBytes(attribute));
+            }
+            if (PUBLISHED.contains(attribute) && !who.isTrusted() && !change.removesOnly()) {
+                CertificateAddresses.requireEntryAddresses(AccessPolicy.display(attribute), change.values(),
+                        entryAddresses(target, changes));
             }
             if (target.kind() == WriteTarget.Kind.ADD && !who.isTrusted()) {
                 if (attribute.equals(lc(REQUEST_STATE))) {
@@ -142,6 +163,18 @@ public final class WriteValidator {
         } else if (PKCS10.contains(attribute)) {
             requireDer(attribute, value, "a PKCS#10 certification request");
             requireSignedPkcs10(attribute, value);
+        } else if (attribute.equals(lc(RECOVERY_TARGET))) {
+            String dn = change.text(index);
+            if (!exists.test(dn)) {
+                throw new LdapInvalidAttributeValueException(ResultCodeEnum.CONSTRAINT_VIOLATION,
+                        RECOVERY_TARGET + " '" + dn + "' names no entry; give the DN of the user whose keys to recover");
+            }
+        } else if (attribute.equals(lc(REQUIRED_APPROVALS))) {
+            try {
+                RequiredApprovals.parse(change.text(index), null);
+            } catch (IllegalArgumentException e) {
+                throw new LdapInvalidAttributeValueException(ResultCodeEnum.CONSTRAINT_VIOLATION, e.getMessage());
+            }
         } else if (attribute.equals(lc(ASSIGNED_SERVER))) {
             String dn = change.text(index);
             if (!isKmsServer.test(dn)) {
@@ -150,6 +183,35 @@ public final class WriteValidator {
                                 + "ou=Servers,ou=KMS first");
             }
         }
+    }
+
+    /**
+     * The {@code mail} values the entry will have after the write: those it has, changed by
+     * the write's own changes of {@code mail} (a new entry has only the write's).
+     */
+    private static List<String> entryAddresses(WriteTarget target, List<AttributeChange> changes) {
+        java.util.LinkedHashSet<String> addresses = new java.util.LinkedHashSet<>();
+        for (String address : target.currentTexts(MAIL)) {
+            addresses.add(address.toLowerCase(Locale.ROOT));
+        }
+        for (AttributeChange change : changes) {
+            if (!change.attribute().equals(lc(MAIL))) {
+                continue;
+            }
+            if (change.operation() == AttributeChange.Operation.REPLACE
+                    || (change.operation() == AttributeChange.Operation.REMOVE && change.values().isEmpty())) {
+                addresses.clear();
+            }
+            for (int i = 0; i < change.values().size(); i++) {
+                String address = change.text(i).toLowerCase(Locale.ROOT);
+                if (change.operation() == AttributeChange.Operation.REMOVE) {
+                    addresses.remove(address);
+                } else {
+                    addresses.add(address);
+                }
+            }
+        }
+        return List.copyOf(addresses);
     }
 
     private static void checkEnrollmentTransition(Identity who, WriteTarget target, AttributeChange change)

@@ -4,18 +4,16 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
+import org.dirkms.schema.DataFolder;
+
 /**
- * An exclusive lock on a data folder ({@code <data>/lock}) held while a server runs: two
+ * An exclusive lock on a data folder ({@link DataFolder#LOCK}) held while a server runs: two
  * servers writing one set of partition files would corrupt them. The operating system drops the
  * lock when the process dies, so a killed server never leaves a stale lock behind.
  */
 final class DataFolderLock {
-
-    /** The lock file's name in the data folder. */
-    static final String FILE = "lock";
 
     private final FileChannel channel;
     private final FileLock lock;
@@ -28,11 +26,11 @@ final class DataFolderLock {
     /**
      * Locks {@code data}.
      *
-     * @throws IOException saying the folder is in use when another server (in this or another
-     *                     process) holds it
+     * @throws DataFolderInUseException when another server (in this or another process) holds it
+     * @throws IOException when the lock file cannot be opened
      */
-    static DataFolderLock acquire(Path data) throws IOException {
-        FileChannel channel = FileChannel.open(data.resolve(FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    static DataFolderLock acquire(DataFolder data) throws IOException {
+        FileChannel channel = FileChannel.open(data.lock(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock;
         try {
             lock = channel.tryLock();
@@ -44,8 +42,7 @@ final class DataFolderLock {
         }
         if (lock == null) {
             channel.close();
-            throw new IOException("the data folder " + data + " is in use by another running dirkms server;"
-                    + " stop it first or use another data folder");
+            throw new DataFolderInUseException(data.root());
         }
         return new DataFolderLock(channel, lock);
     }

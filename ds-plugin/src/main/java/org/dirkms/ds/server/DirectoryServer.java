@@ -3,10 +3,8 @@ package org.dirkms.ds.server;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -41,6 +39,7 @@ import org.apache.directory.server.core.api.InstanceLayout;
 import org.apache.directory.server.core.api.InterceptorEnum;
 import org.apache.directory.server.core.api.interceptor.Interceptor;
 import org.apache.directory.server.core.api.schema.SchemaPartition;
+import org.apache.directory.server.core.hash.Pkcs5s2PasswordHashingInterceptor;
 import org.apache.directory.server.core.partition.impl.btree.jdbm.JdbmIndex;
 import org.apache.directory.server.core.partition.impl.btree.jdbm.JdbmPartition;
 import org.apache.directory.server.core.partition.ldif.LdifPartition;
@@ -50,10 +49,13 @@ import org.apache.directory.server.ldap.handlers.extended.WhoAmIHandler;
 import org.apache.directory.server.ldap.replication.provider.SyncReplRequestHandler;
 import org.apache.directory.server.protocol.shared.transport.TcpTransport;
 import org.apache.directory.server.xdbm.Index;
+import org.dirkms.ds.audit.AuditChainException;
 import org.dirkms.ds.guard.KmsInterceptor;
 import org.dirkms.ds.guard.WireGuard;
 import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.PasswordFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,20 +69,20 @@ import org.slf4j.LoggerFactory;
  * data folder) and makes the TLS credentials. Later starts reuse all of that and add only what
  * a newer version brings (missing KMS schema elements).
  *
- * <p>Data folder layout: {@code partitions/} (schema, system, suffix), {@code tls/},
- * {@code audit/}, {@code admin.password}, {@code kms-agent.password}, {@code suffix},
- * {@code bootstrap.done}.
+ * <p>At every start, once the suffix partition (which holds the anchor of the audit chain) is
+ * open and before anything is appended to the audit log, the whole log is checked against the
+ * anchored head; a log that disagrees (missing, truncated, rewritten, reordered) makes the start
+ * fail, unless the operator accepts it for this start ({@link ServerSettings#acceptBrokenAuditLog()},
+ * see {@link org.dirkms.ds.audit.AuditStartCheck}). The head is anchored again at the end of every
+ * start.
+ *
+ * <p>The data folder's layout is {@link DataFolder}'s: partitions, TLS credentials, audit log,
+ * password files, suffix, bootstrap marker, lock (held while a server runs) and endpoint (where
+ * the running server listens: {@link ServerEndpoint}). The folder is mode 0700 (an existing
+ * looser one is tightened) and, once the server listens, every folder in it 0700 and every file
+ * 0600 ({@link DataFolderPermissions}).
  */
 public final class DirectoryServer implements AutoCloseable {
-
-    /** Administrator password file name in the data folder. */
-    public static final String ADMIN_PASSWORD_FILE = "admin.password";
-    /** KMS agent password file name in the data folder. */
-    public static final String KMS_AGENT_PASSWORD_FILE = "kms-agent.password";
-    /** The suffix the data folder was made for; another suffix is refused. */
-    public static final String SUFFIX_FILE = "suffix";
-    /** Marker file: the bootstrap LDIF was loaded completely. */
-    public static final String BOOTSTRAP_MARKER_FILE = "bootstrap.done";
 
     /** The indexed attributes of the suffix partition: what the agent and clients filter on. */
     public static final List<String> INDEXED_ATTRIBUTES = List.of(SchemaConstants.OBJECT_CLASS_AT,
@@ -102,7 +104,6 @@ public final class DirectoryServer implements AutoCloseable {
     public static final int MAX_REQUEST_OCTETS = 8 << 20;
 
     private static final Logger LOG = LoggerFactory.getLogger(DirectoryServer.class);
-    private static final String SUFFIX_PARTITION_ID = "dirkms";
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
     private final ServerSettings settings;
@@ -158,26 +159,22 @@ public final class DirectoryServer implements AutoCloseable {
         Objects.requireNonNull(random, "random");
         Objects.requireNonNull(tlsSource, "tlsSource");
         long started = System.nanoTime();
-        Path data = settings.dataDirectory();
+        DataFolder data = settings.dataFolder();
         DirectoryLayout layout = new DirectoryLayout(settings.suffix());
         DefaultDirectoryService service = null;
         LdapServer ldap = null;
         DataFolderLock lock = null;
-        String step = "create the data folder " + data;
+        String step = "create the data folder " + data.root();
         try {
-            createPrivateFolder(data);
-            step = "lock the data folder " + data;
+            DataFolderPermissions.createOrTighten(data.root());
+            step = "lock the data folder " + data.root();
             lock = DataFolderLock.acquire(data);
-            step = "load the schema from " + data.resolve("partitions/schema");
-            service = new DefaultDirectoryService();
-            service.setInstanceLayout(new InstanceLayout(data.toFile()));
-            service.setShutdownHookEnabled(false);
-            service.setExitVmOnShutdown(false);
-            service.setInstanceId("dirkms");
-            service.setMaxPDUSize(MAX_REQUEST_OCTETS);
-            initSchema(service);
+            // A killed server's endpoint must not be read while this one starts (see ServerEndpoint).
+            ServerEndpoint.remove(data);
+            step = "load the schema from " + data.schemaPartition();
+            service = newDirectoryService(data);
             step = "check the suffix of the data folder";
-            checkSuffix(data.resolve(SUFFIX_FILE), settings.suffix(), service.getSchemaManager());
+            checkSuffix(data.suffix(), settings.suffix(), service.getSchemaManager());
 
             step = "create the system partition";
             service.setSystemPartition(jdbmPartition(service, "system", ServerDNConstants.SYSTEM_DN,
@@ -187,14 +184,19 @@ public final class DirectoryServer implements AutoCloseable {
             service.setAccessControlEnabled(false);
             service.setAllowAnonymousAccess(settings.anonymousAccess());
 
+            // Passwords are stored as PBKDF2 hashes (RFC 8018 section 5.2, ApacheDS's {PKCS5S2}):
+            // nobody can read one back, and binds still check them.
+            insertAfter(service, InterceptorEnum.NORMALIZATION_INTERCEPTOR, new Pkcs5s2PasswordHashingInterceptor());
             // AM27 fails a move under a missing entry with operationsError: answered noSuchObject,
             // after the guard (inserted after it below), so refused clients learn nothing.
-            insertAfterSchemaInterceptor(service, new NewSuperiorInterceptor());
+            insertAfter(service, InterceptorEnum.SCHEMA_INTERCEPTOR, new NewSuperiorInterceptor());
             KmsInterceptor interceptor = null;
             if (settings.kmsGuard()) {
                 step = "insert the KMS interceptor";
-                interceptor = new KmsInterceptor(layout, data.resolve("audit"));
-                insertAfterSchemaInterceptor(service, interceptor);
+                interceptor = new KmsInterceptor(layout, data.audit());
+                insertAfter(service, InterceptorEnum.SCHEMA_INTERCEPTOR, interceptor);
+                // Authorization before anything compares a write's values with the entry.
+                insertAfter(service, InterceptorEnum.AUTHENTICATION_INTERCEPTOR, interceptor.accessCheck());
             }
 
             step = "start the directory service";
@@ -207,13 +209,20 @@ public final class DirectoryServer implements AutoCloseable {
             step = "open the partition of " + settings.suffix();
             // Added after startup because its indexes name KMS attributes, which the schema
             // manager knows only once the KMS schema is in.
-            service.addPartition(jdbmPartition(service, SUFFIX_PARTITION_ID, settings.suffix(), INDEXED_ATTRIBUTES));
+            service.addPartition(jdbmPartition(service, DataFolder.SUFFIX_PARTITION_ID, settings.suffix(),
+                    INDEXED_ATTRIBUTES));
+
+            Path marker = data.bootstrapDone();
+            if (interceptor != null) {
+                step = "check the audit log against the head anchored in " + layout.auditHead();
+                // Before anything is appended: the bootstrap and the agent's password are audited.
+                interceptor.openAuditLog(!Files.exists(marker), settings.acceptBrokenAuditLog());
+            }
 
             step = "set the administrator password";
             String adminPassword = ensurePassword(admin, service.getSchemaManager(), new Dn(DirectoryLayout.ADMIN_DN),
-                    data.resolve(ADMIN_PASSWORD_FILE), random);
+                    data.adminPassword(), random);
 
-            Path marker = data.resolve(BOOTSTRAP_MARKER_FILE);
             if (!Files.exists(marker)) {
                 step = "load the bootstrap LDIF";
                 BootstrapLdif.load(admin, service.getSchemaManager(), settings.suffix());
@@ -221,10 +230,16 @@ public final class DirectoryServer implements AutoCloseable {
             }
             step = "set the KMS agent password";
             String agentPassword = ensurePassword(admin, service.getSchemaManager(), new Dn(layout.kmsAgentIdentity()),
-                    data.resolve(KMS_AGENT_PASSWORD_FILE), random);
+                    data.kmsAgentPassword(), random);
+
+            if (interceptor != null) {
+                step = "anchor the audit head in " + layout.auditHead();
+                // Every data folder a server started on has an anchor from then on.
+                interceptor.anchorNow();
+            }
 
             step = "obtain the TLS credentials";
-            TlsCredentials tls = tlsSource.credentials(data.resolve("tls"), subjectAltNames(settings.bindAddress()));
+            TlsCredentials tls = tlsSource.credentials(data, subjectAltNames(settings.bindAddress()));
 
             step = "start the LDAP listeners on " + settings.bindAddress();
             ldap = new LdapServer();
@@ -250,7 +265,7 @@ public final class DirectoryServer implements AutoCloseable {
             ldap.setReplicationReqHandler(new SyncReplRequestHandler());
             ldap.start();
             if (interceptor != null) {
-                WireGuard.install(ldap, interceptor);
+                WireGuard.install(ldap, interceptor, settings.plainBinds());
             }
             // With or without the guard: AM27 itself fails paged and size-limited "1.1" searches.
             // Installed after the guard, so it sits between the codec and the guard.
@@ -274,6 +289,11 @@ public final class DirectoryServer implements AutoCloseable {
             int boundLdaps = boundPort(secure);
             DirectoryServer server = new DirectoryServer(settings, layout, service, ldap, interceptor, tls, boundLdap,
                     boundLdaps, adminPassword, agentPassword, lock);
+            step = "write " + data.endpoint();
+            new ServerEndpoint(server.ldapsUrl(), tls.certificatePemFile()).write(data);
+            step = "restrict the data folder " + data.root() + " to its owner";
+            // Now that ApacheDS has made its partition and syncrepl journal files (umask modes).
+            DataFolderPermissions.restrictTree(data.root());
             LOG.info("dirkms directory {} serving {} and {} in {} ms", settings.suffix(), server.ldapUrl(),
                     server.ldapsUrl(), (System.nanoTime() - started) / 1_000_000);
             return server;
@@ -282,24 +302,25 @@ public final class DirectoryServer implements AutoCloseable {
             if (lock != null) {
                 lock.release(e);
             }
-            throw new ServerStartException("cannot " + step + ": " + safeMessage(e), e);
+            // A broken audit chain is not a failed step: its message says what is wrong and what to do.
+            throw new ServerStartException(e instanceof AuditChainException ? e.getMessage()
+                    : "cannot " + step + ": " + safeMessage(e), e);
         }
     }
 
     /**
-     * The data folder holds every secret attribute in its partitions: a new one is made
-     * accessible to the owner only (mode 0700). An existing folder is left as its owner set it.
+     * A directory service over the data folder {@code data} with its schema loaded (extracted at
+     * the first start), not started, without partitions but the schema's.
      */
-    private static void createPrivateFolder(Path data) throws IOException {
-        if (Files.isDirectory(data)) {
-            return;
-        }
-        Files.createDirectories(data.toAbsolutePath().getParent());
-        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-            Files.createDirectory(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } else {
-            Files.createDirectory(data);
-        }
+    static DefaultDirectoryService newDirectoryService(DataFolder data) throws Exception {
+        DefaultDirectoryService service = new DefaultDirectoryService();
+        service.setInstanceLayout(new InstanceLayout(data.root().toFile()));
+        service.setShutdownHookEnabled(false);
+        service.setExitVmOnShutdown(false);
+        service.setInstanceId("dirkms");
+        service.setMaxPDUSize(MAX_REQUEST_OCTETS);
+        initSchema(service);
+        return service;
     }
 
     /**
@@ -323,6 +344,7 @@ public final class DirectoryServer implements AutoCloseable {
         File partitions = service.getInstanceLayout().getPartitionsDirectory();
         File schemaFolder = new File(partitions, "schema");
         ApacheDsSchemaFiles.extractOnce(partitions.toPath());
+        KmsSchemaInstaller.dropNarrowerObjectClasses(schemaFolder.toPath());
         SchemaManager schemaManager = new DefaultSchemaManager(new LdifSchemaLoader(schemaFolder));
         schemaManager.loadAllEnabled();
         if (!schemaManager.getErrors().isEmpty()) {
@@ -343,7 +365,7 @@ public final class DirectoryServer implements AutoCloseable {
         service.setSchemaPartition(schemaPartition);
     }
 
-    private static JdbmPartition jdbmPartition(DirectoryService service, String id, String suffix,
+    static JdbmPartition jdbmPartition(DirectoryService service, String id, String suffix,
             List<String> indexed) throws LdapException {
         JdbmPartition partition = new JdbmPartition(service.getSchemaManager(), service.getDnFactory());
         partition.setId(id);
@@ -363,20 +385,25 @@ public final class DirectoryServer implements AutoCloseable {
         return partition;
     }
 
-    /** The KMS interceptor goes right after the schema interceptor: it sees normalized, schema-checked requests. */
-    private static void insertAfterSchemaInterceptor(DirectoryService service, Interceptor interceptor) {
+    /**
+     * Inserts {@code interceptor} right after ApacheDS's interceptor {@code predecessor}: the
+     * KMS interceptor after the schema interceptor (it sees normalized, schema-checked
+     * requests), its access check after the authentication interceptor (before anything
+     * compares values), the password hashing right after normalization.
+     */
+    private static void insertAfter(DirectoryService service, InterceptorEnum predecessor, Interceptor interceptor) {
         List<Interceptor> chain = new ArrayList<>(service.getInterceptors());
-        int schema = -1;
+        int found = -1;
         for (int i = 0; i < chain.size(); i++) {
-            if (InterceptorEnum.SCHEMA_INTERCEPTOR.getName().equals(chain.get(i).getName())) {
-                schema = i;
+            if (predecessor.getName().equals(chain.get(i).getName())) {
+                found = i;
             }
         }
-        if (schema < 0) {
-            throw new IllegalStateException("ApacheDS has no schema interceptor to insert " + interceptor.getName()
-                    + " after");
+        if (found < 0) {
+            throw new IllegalStateException("ApacheDS has no " + predecessor.getName() + " to insert "
+                    + interceptor.getName() + " after");
         }
-        chain.add(schema + 1, interceptor);
+        chain.add(found + 1, interceptor);
         service.setInterceptors(chain);
     }
 
@@ -389,7 +416,7 @@ public final class DirectoryServer implements AutoCloseable {
             SecureRandom random) throws IOException, LdapException {
         String password;
         if (Files.exists(file)) {
-            password = SecretFiles.readText(file);
+            password = PasswordFile.readString(file);
         } else {
             password = SecretFiles.newPassword(random);
             SecretFiles.writeText(file, password);
@@ -449,7 +476,7 @@ public final class DirectoryServer implements AutoCloseable {
     }
 
     /** ApacheDS messages may echo request data; only the exception type and first line go out. */
-    private static String safeMessage(Throwable e) {
+    static String safeMessage(Throwable e) {
         String message = e.getMessage();
         if (message == null) {
             return e.getClass().getSimpleName();
@@ -500,7 +527,12 @@ public final class DirectoryServer implements AutoCloseable {
 
     /** The file (mode 0600) holding the administrator password, for {@code ldapsearch -y}. */
     public Path adminPasswordFile() {
-        return settings.dataDirectory().resolve(ADMIN_PASSWORD_FILE);
+        return dataFolder().adminPassword();
+    }
+
+    /** The data folder the server runs on. */
+    public DataFolder dataFolder() {
+        return settings.dataFolder();
     }
 
     /** The administrator password, as generated at first start. */
@@ -520,7 +552,7 @@ public final class DirectoryServer implements AutoCloseable {
 
     /** The file (mode 0600) holding the KMS agent's password. */
     public Path kmsAgentPasswordFile() {
-        return settings.dataDirectory().resolve(KMS_AGENT_PASSWORD_FILE);
+        return dataFolder().kmsAgentPassword();
     }
 
     /** The server certificate as PEM: what clients trust ({@code LDAPTLS_CACERT}). */
@@ -562,6 +594,13 @@ public final class DirectoryServer implements AutoCloseable {
                 }
             }
         } finally {
+            try {
+                ServerEndpoint.remove(dataFolder());
+            } catch (IOException e) {
+                // Harmless when left: the lock, not this file, tells whether a server runs.
+                LOG.warn("could not remove {}: {}", dataFolder().endpoint(),
+                        e.getMessage());
+            }
             lock.release(null);
         }
         LOG.info("dirkms directory {} stopped", settings.suffix());

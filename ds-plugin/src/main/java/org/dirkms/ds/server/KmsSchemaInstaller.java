@@ -1,12 +1,25 @@
 package org.dirkms.ds.server;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
 
 import org.apache.directory.api.ldap.model.entry.DefaultEntry;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
 import org.apache.directory.server.core.api.CoreSession;
+import org.dirkms.schema.KmsSchema;
+import org.dirkms.schema.ObjectClassDefinition;
 import org.dirkms.schema.SchemaForms;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +30,13 @@ import org.slf4j.LoggerFactory;
  * schema subsystem registers each added element at once (and the schema partition keeps it as
  * LDIF, loaded by the schema loader at the next start), so a data folder made by an older
  * version receives the elements a newer version added.
+ *
+ * <p>An object class a newer version lets hold more attributes (the claim of a recovery request)
+ * is replaced the same way: before the schema is loaded, {@link #dropNarrowerObjectClasses}
+ * removes from the stopped schema partition a KMS object class that lacks some of its current
+ * {@code MAY} attributes, and {@link #installMissing} adds it again whole. A schema only widens,
+ * so every entry the folder holds stays valid. (Modifying the class in place does not do: AM27's
+ * schema synchronizer registers the class as it was before the modify.)
  */
 final class KmsSchemaInstaller {
 
@@ -24,6 +44,61 @@ final class KmsSchemaInstaller {
 
     private KmsSchemaInstaller() {
     }
+
+    /**
+     * Deletes, from the schema partition's files in {@code schemaFolder} (the server not started
+     * yet), each KMS object class whose stored {@code m-may} lacks an attribute the current schema
+     * allows; {@link #installMissing} then adds it as it is now.
+     *
+     * @return the names of the object classes dropped
+     * @throws IOException if a file cannot be read or deleted
+     */
+    static List<String> dropNarrowerObjectClasses(Path schemaFolder) throws IOException {
+        List<String> dropped = new ArrayList<>();
+        if (!Files.isDirectory(schemaFolder)) {
+            return dropped;
+        }
+        Map<String, ObjectClassDefinition> byFile = new HashMap<>();
+        for (ObjectClassDefinition objectClass : KmsSchema.objectClasses()) {
+            byFile.put(("m-oid=" + objectClass.oid() + ".ldif").toLowerCase(Locale.ROOT), objectClass);
+        }
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(schemaFolder)) {
+            files = walk.filter(file -> byFile.containsKey(file.getFileName().toString().toLowerCase(Locale.ROOT)))
+                    .toList();
+        }
+        for (Path file : files) {
+            ObjectClassDefinition current = byFile.get(file.getFileName().toString().toLowerCase(Locale.ROOT));
+            Set<String> stored = new HashSet<>();
+            for (String line : unfolded(Files.readAllLines(file, StandardCharsets.UTF_8))) {
+                if (line.regionMatches(true, 0, MAY, 0, MAY.length())) {
+                    stored.add(line.substring(MAY.length()).trim().toLowerCase(Locale.ROOT));
+                }
+            }
+            if (current.may().stream().anyMatch(name -> !stored.contains(name.toLowerCase(Locale.ROOT)))) {
+                Files.delete(file);
+                dropped.add(current.name());
+                LOG.info("The data folder's object class {} lacks attributes it may now hold: it is added again whole",
+                        current.name());
+            }
+        }
+        return dropped;
+    }
+
+    /** LDIF lines with continuation lines (RFC 2849: a leading space) joined to the line they continue. */
+    private static List<String> unfolded(List<String> lines) {
+        List<String> joined = new ArrayList<>();
+        for (String line : lines) {
+            if (line.startsWith(" ") && !joined.isEmpty()) {
+                joined.set(joined.size() - 1, joined.get(joined.size() - 1) + line.substring(1));
+            } else {
+                joined.add(line);
+            }
+        }
+        return joined;
+    }
+
+    private static final String MAY = "m-may:";
 
     /** Adds every missing KMS schema element; returns how many were added. */
     static int installMissing(CoreSession admin, SchemaManager schemaManager) throws LdapException {

@@ -11,10 +11,14 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 
+import org.dirkms.schema.DataFolder;
+import org.dirkms.schema.PasswordFile;
+
 /**
  * Files that hold secrets (passwords, passphrases, key stores): created readable and writable by
- * the owner only from the first byte, and replaced atomically so that a crash never leaves a
- * half-written secret behind.
+ * the owner only from the first byte ({@link DataFolder#FILE_MODE}), and replaced atomically so
+ * that a crash never leaves a half-written secret behind. They are read back with
+ * {@link PasswordFile} (the first line).
  */
 final class SecretFiles {
 
@@ -46,7 +50,7 @@ final class SecretFiles {
         Path temporary;
         if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
             temporary = Files.createTempFile(folder, "." + file.getFileName(), ".tmp",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                    PosixFilePermissions.asFileAttribute(DataFolder.FILE_MODE));
         } else {
             temporary = Files.createTempFile(folder, "." + file.getFileName(), ".tmp");
         }
@@ -60,10 +64,5 @@ final class SecretFiles {
         } finally {
             Files.deleteIfExists(temporary);
         }
-    }
-
-    /** Reads a secret written by {@link #writeText} (surrounding white space, e.g. a newline added by an editor, is ignored). */
-    static String readText(Path file) throws IOException {
-        return Files.readString(file, StandardCharsets.UTF_8).strip();
     }
 }

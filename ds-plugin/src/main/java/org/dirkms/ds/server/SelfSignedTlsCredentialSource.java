@@ -44,24 +44,20 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.dirkms.schema.DataFolder;
+import org.dirkms.schema.PasswordFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Makes, at first start, an EC P-256 key pair and a self-signed certificate naming every
- * requested host in its subjectAltName, stored as {@code server.p12} (mode 0600) with a random
- * passphrase in {@code server.p12.pass} (mode 0600), and the certificate as {@code server.crt}.
+ * requested host in its subjectAltName, stored as {@link DataFolder#TLS_KEY_STORE} (mode 0600)
+ * with a random passphrase in {@link DataFolder#TLS_KEY_STORE_PASSPHRASE} (mode 0600), and the
+ * certificate as {@link DataFolder#TLS_CERTIFICATE}.
  * On later starts the same credentials are reused, unless the certificate misses a requested
  * name or expires within 30 days, in which case a new one is made.
  */
 public final class SelfSignedTlsCredentialSource implements TlsCredentialSource {
-
-    /** Key store file name inside the TLS folder. */
-    public static final String KEY_STORE_FILE = "server.p12";
-    /** Passphrase file name inside the TLS folder. */
-    public static final String PASSPHRASE_FILE = "server.p12.pass";
-    /** Certificate (PEM) file name inside the TLS folder. */
-    public static final String CERTIFICATE_FILE = "server.crt";
 
     private static final Logger LOG = LoggerFactory.getLogger(SelfSignedTlsCredentialSource.class);
     private static final String ALIAS = "server";
@@ -81,13 +77,13 @@ public final class SelfSignedTlsCredentialSource implements TlsCredentialSource 
     }
 
     @Override
-    public TlsCredentials credentials(Path tlsDirectory, Set<String> subjectAltNames)
+    public TlsCredentials credentials(DataFolder data, Set<String> subjectAltNames)
             throws IOException, GeneralSecurityException {
-        Path keyStoreFile = tlsDirectory.resolve(KEY_STORE_FILE);
-        Path passphraseFile = tlsDirectory.resolve(PASSPHRASE_FILE);
-        Path certificateFile = tlsDirectory.resolve(CERTIFICATE_FILE);
+        Path keyStoreFile = data.tlsKeyStore();
+        Path passphraseFile = data.tlsKeyStorePassphrase();
+        Path certificateFile = data.tlsCertificate();
         if (Files.exists(keyStoreFile) && Files.exists(passphraseFile) && Files.exists(certificateFile)) {
-            String passphrase = SecretFiles.readText(passphraseFile);
+            String passphrase = PasswordFile.readString(passphraseFile);
             X509Certificate existing = load(keyStoreFile, passphrase);
             if (covers(existing, subjectAltNames)
                     && existing.getNotAfter().toInstant().isAfter(clock.instant().plus(RENEW_BEFORE))) {

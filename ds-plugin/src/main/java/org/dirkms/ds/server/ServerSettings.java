@@ -7,6 +7,7 @@ import java.util.Objects;
 
 import org.apache.directory.api.ldap.model.exception.LdapInvalidDnException;
 import org.apache.directory.api.ldap.model.name.Dn;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
 
 /**
@@ -27,9 +28,17 @@ import org.dirkms.schema.DirectoryLayout;
  *                        maxSizeLimit, counted over all pages of a paged search); 0, the default,
  *                        for no limit, so that the KMS agent reconciles the whole tree in one
  *                        search (anonymous searches are capped by the guard regardless)
+ * @param plainBinds      whether binds with a password are accepted on connections without
+ *                        TLS; off by default (the password would cross the network in clear),
+ *                        allowed only on a loopback address, for labs
+ * @param acceptBrokenAuditLog the operator's explicit acceptance, for this start, of an audit log
+ *                        that does not match its anchor: it is set aside and a new, audited chain
+ *                        begins (see {@link org.dirkms.ds.audit.AuditStartCheck}); false by default,
+ *                        and a start with it over a sound log is refused
  */
 public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPort, int ldapsPort, String suffix,
-        boolean anonymousAccess, boolean kmsGuard, int searchSizeLimit) {
+        boolean anonymousAccess, boolean kmsGuard, int searchSizeLimit, boolean plainBinds,
+        boolean acceptBrokenAuditLog) {
 
     /** The default bind address: loopback only, so a fresh install exposes nothing. */
     public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
@@ -79,13 +88,40 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
             throw new IllegalArgumentException("search size limit " + searchSizeLimit
                     + " is negative: give the most entries a search returns, or 0 for no limit");
         }
+        if (plainBinds && !isLoopback(bindAddress)) {
+            throw new IllegalArgumentException("binds without TLS may be allowed on a loopback address only, not on "
+                    + bindAddress + ": clients elsewhere would send their passwords in clear");
+        }
         dataDirectory = dataDirectory.toAbsolutePath().normalize();
     }
 
-    /** Settings without a search size limit (see the canonical constructor for the parameters). */
+    /** Settings without plain binds and without accepting a broken audit log. */
+    public ServerSettings(Path dataDirectory, String bindAddress, int ldapPort, int ldapsPort, String suffix,
+            boolean anonymousAccess, boolean kmsGuard, int searchSizeLimit) {
+        this(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard, searchSizeLimit, false,
+                false);
+    }
+
+    private static boolean isLoopback(String address) {
+        try {
+            return InetAddress.getByName(address).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Settings without a search size limit, plain binds or accepting a broken audit log (see the
+     * canonical constructor for the parameters).
+     */
     public ServerSettings(Path dataDirectory, String bindAddress, int ldapPort, int ldapsPort, String suffix,
             boolean anonymousAccess, boolean kmsGuard) {
-        this(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard, 0);
+        this(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard, 0, false, false);
+    }
+
+    /** The data folder: {@link #dataDirectory()} with the layout of every file in it. */
+    public DataFolder dataFolder() {
+        return DataFolder.of(dataDirectory);
     }
 
     /** The defaults: loopback, ports 10389/10636, {@code dc=example,dc=com}, anonymous reads, guard on. */
@@ -102,31 +138,31 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
     /** A copy with other ports. */
     public ServerSettings withPorts(int newLdapPort, int newLdapsPort) {
         return new ServerSettings(dataDirectory, bindAddress, newLdapPort, newLdapsPort, suffix, anonymousAccess,
-                kmsGuard, searchSizeLimit);
+                kmsGuard, searchSizeLimit, plainBinds, acceptBrokenAuditLog);
     }
 
     /** A copy with another bind address. */
     public ServerSettings withBindAddress(String newBindAddress) {
         return new ServerSettings(dataDirectory, newBindAddress, ldapPort, ldapsPort, suffix, anonymousAccess,
-                kmsGuard, searchSizeLimit);
+                kmsGuard, searchSizeLimit, plainBinds, acceptBrokenAuditLog);
     }
 
     /** A copy with another suffix. */
     public ServerSettings withSuffix(String newSuffix) {
         return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, newSuffix, anonymousAccess,
-                kmsGuard, searchSizeLimit);
+                kmsGuard, searchSizeLimit, plainBinds, acceptBrokenAuditLog);
     }
 
     /** A copy with anonymous access on or off. */
     public ServerSettings withAnonymousAccess(boolean allowed) {
         return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, allowed, kmsGuard,
-                searchSizeLimit);
+                searchSizeLimit, plainBinds, acceptBrokenAuditLog);
     }
 
     /** A copy with the KMS guard on or off (off only to measure its cost). */
     public ServerSettings withKmsGuard(boolean enabled) {
         return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, enabled,
-                searchSizeLimit);
+                searchSizeLimit, plainBinds, acceptBrokenAuditLog);
     }
 
     /**
@@ -136,7 +172,25 @@ public record ServerSettings(Path dataDirectory, String bindAddress, int ldapPor
      */
     public ServerSettings withSearchSizeLimit(int limit) {
         return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard,
-                limit);
+                limit, plainBinds, acceptBrokenAuditLog);
+    }
+
+    /**
+     * A copy that accepts binds with a password on connections without TLS (a loopback lab
+     * only): see the canonical constructor.
+     */
+    public ServerSettings withPlainBinds(boolean allowed) {
+        return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard,
+                searchSizeLimit, allowed, acceptBrokenAuditLog);
+    }
+
+    /**
+     * A copy that accepts, for one start, an audit log that does not match its anchor
+     * ({@code dirkms serve --accept-broken-audit-log}).
+     */
+    public ServerSettings withAcceptBrokenAuditLog(boolean accept) {
+        return new ServerSettings(dataDirectory, bindAddress, ldapPort, ldapsPort, suffix, anonymousAccess, kmsGuard,
+                searchSizeLimit, plainBinds, accept);
     }
 
     private static boolean isIpv4Literal(String text) {

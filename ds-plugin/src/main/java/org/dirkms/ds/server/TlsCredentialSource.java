@@ -1,9 +1,10 @@
 package org.dirkms.ds.server;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.Set;
+
+import org.dirkms.schema.DataFolder;
 
 /**
  * Where the server's TLS key and certificate come from. Today a self-signed certificate made at
@@ -14,14 +15,14 @@ public interface TlsCredentialSource {
 
     /**
      * Returns credentials whose certificate names every host in {@code subjectAltNames}, making
-     * or renewing them in {@code tlsDirectory} if needed; the same credentials on every call
-     * while they stay valid.
+     * or renewing them in the data folder's {@link DataFolder#tls()} if needed; the same
+     * credentials on every call while they stay valid.
      *
-     * @param tlsDirectory    folder owned by the server for its TLS material (created if missing)
+     * @param data            the server's data folder; its TLS folder is created if missing
      * @param subjectAltNames DNS names and IP address literals clients will connect to
      * @throws IOException              if the folder cannot be read or written
      * @throws GeneralSecurityException if the key store cannot be made or read
      */
-    TlsCredentials credentials(Path tlsDirectory, Set<String> subjectAltNames)
+    TlsCredentials credentials(DataFolder data, Set<String> subjectAltNames)
             throws IOException, GeneralSecurityException;
 }

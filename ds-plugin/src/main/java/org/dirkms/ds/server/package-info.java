@@ -7,9 +7,14 @@
  * AM27's failures of searches for no attributes ({@code "1.1"}), with or without the guard.
  *
  * <p>Owns: {@link org.dirkms.ds.server.ServerSettings}, {@link org.dirkms.ds.server.DirectoryServer}
- * and the {@link org.dirkms.ds.server.TlsCredentialSource} seam. May depend on ApacheDS, the
+ * and the {@link org.dirkms.ds.server.TlsCredentialSource} seam; what a server does with its
+ * data folder (whose layout is {@link org.dirkms.schema.DataFolder}'s): making it, its modes, its
+ * lock and the {@link org.dirkms.ds.server.ServerEndpoint} a running server leaves in it; and the
+ * {@link org.dirkms.ds.server.StoppedDirectory}, which reads a stopped folder's audit anchor for
+ * the command line. May depend on ApacheDS, the
  * Apache LDAP API, the KMS schema ({@code org.dirkms.schema}), the guard
  * ({@code org.dirkms.ds.guard}, through its public constructor and installer only) and Bouncy
- * Castle for the self-signed certificate; never on the KMS agent.
+ * Castle for the self-signed certificate, and the audit log ({@code org.dirkms.ds.audit}); never
+ * on the KMS agent.
  */
 package org.dirkms.ds.server;

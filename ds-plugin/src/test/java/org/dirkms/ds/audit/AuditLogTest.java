@@ -105,11 +105,14 @@ class AuditLogTest {
     }
 
     @Test
-    void aMissingLogIsSoundOnlyWhileNothingIsAnchored() throws IOException {
-        assertTrue(AuditVerifier.verify(directory, Optional.empty()).valid());
-        assertTrue(AuditVerifier.verify(directory, Optional.of(AuditHead.EMPTY)).valid());
+    void aMissingLogIsNeverSound() throws IOException {
+        for (Optional<AuditHead> anchor : List.of(Optional.<AuditHead>empty(), Optional.of(AuditHead.EMPTY))) {
+            AuditVerifier.Report report = AuditVerifier.verify(directory, anchor);
+            assertFalse(report.valid(), report.summary());
+            assertTrue(report.problem().contains("is missing"), report.problem());
+        }
         AuditVerifier.Report gone = AuditVerifier.verify(directory, Optional.of(new AuditHead(5, "ab")));
         assertFalse(gone.valid());
-        assertTrue(gone.problem().contains("missing"), gone.problem());
+        assertTrue(gone.problem().contains("missing but the directory anchors record 5"), gone.problem());
     }
 }

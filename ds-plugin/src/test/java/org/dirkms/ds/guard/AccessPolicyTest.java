@@ -9,30 +9,41 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
+import org.apache.directory.api.ldap.model.exception.LdapAttributeInUseException;
+import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapNoPermissionException;
+import org.apache.directory.api.ldap.model.exception.LdapUnwillingToPerformException;
 import org.dirkms.schema.DirectoryLayout;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 class AccessPolicyTest {
 
     private static final DirectoryLayout LAYOUT = new DirectoryLayout("dc=example,dc=com");
-    private static final AccessPolicy POLICY = new AccessPolicy(LAYOUT, AccessPolicyTest::norm);
 
     static final String ALICE = norm("uid=alice," + LAYOUT.people());
     static final String BOB = norm("uid=bob," + LAYOUT.people());
+    static final String CAROL = norm("uid=carol," + LAYOUT.people());
+    static final String CEO = norm("uid=ceo," + LAYOUT.people());
     static final String REQUEST = norm("cn=r1," + LAYOUT.recoveryRequests());
+    static final String AGENT_DN = norm(LAYOUT.kmsAgentIdentity());
+
+    /** Carol is a KMS administrator, Bob a recovery agent: both hold roles. */
+    private static final Set<String> ROLE_HOLDERS = Set.of(CAROL, BOB, AGENT_DN);
+    private static final AccessPolicy POLICY = new AccessPolicy(LAYOUT, AccessPolicyTest::norm, ROLE_HOLDERS::contains);
 
     static final Identity ALICE_USER = user(ALICE);
-    static final Identity ADMIN = new Identity(norm("uid=admin,ou=system"),
-            EnumSet.of(Role.AUTHENTICATED, Role.KMS_ADMINISTRATOR));
-    static final Identity AGENT = new Identity(norm(LAYOUT.kmsAgentIdentity()),
-            EnumSet.of(Role.AUTHENTICATED, Role.KMS_AGENT));
+    static final Identity SUPERUSER = new Identity(norm("uid=admin,ou=system"),
+            EnumSet.of(Role.AUTHENTICATED, Role.DIRECTORY_ADMINISTRATOR));
+    static final Identity KMS_ADMIN = new Identity(CAROL, EnumSet.of(Role.AUTHENTICATED, Role.KMS_ADMINISTRATOR));
+    static final Identity AGENT = new Identity(AGENT_DN, EnumSet.of(Role.AUTHENTICATED, Role.KMS_AGENT));
     static final Identity RECOVERY_AGENT = new Identity(BOB, EnumSet.of(Role.AUTHENTICATED, Role.RECOVERY_AGENT));
 
     static String norm(String dn) {
@@ -45,27 +56,82 @@ class AccessPolicyTest {
 
     static AttributeChange change(String attribute, AttributeChange.Operation operation, String... values) {
         return new AttributeChange(attribute, operation,
-                java.util.Arrays.stream(values).map(v -> v.getBytes(StandardCharsets.UTF_8)).toList());
+                Arrays.stream(values).map(v -> v.getBytes(StandardCharsets.UTF_8)).toList());
+    }
+
+    static AttributeChange add(String attribute, String... values) {
+        return change(attribute, AttributeChange.Operation.ADD, values);
+    }
+
+    static AttributeChange replace(String attribute, String... values) {
+        return change(attribute, AttributeChange.Operation.REPLACE, values);
     }
 
     static WriteTarget modify(String dn, String... objectClasses) {
         return new WriteTarget(WriteTarget.Kind.MODIFY, dn, null, Set.of(objectClasses), Map.of());
     }
 
+    static WriteTarget of(WriteTarget.Kind kind, String dn, String... objectClasses) {
+        return new WriteTarget(kind, dn, null, Set.of(objectClasses), Map.of());
+    }
+
+    static WriteTarget rename(String dn, String newDn, String... objectClasses) {
+        return new WriteTarget(WriteTarget.Kind.RENAME, dn, newDn, Set.of(objectClasses), Map.of());
+    }
+
+    static WriteTarget request(String state, String requester, String... approvals) {
+        java.util.Map<String, List<byte[]>> current = new java.util.HashMap<>();
+        current.put("kmsrecoverystate", List.of(state.getBytes(StandardCharsets.UTF_8)));
+        current.put("kmsrecoveryrequester", List.of(requester.getBytes(StandardCharsets.UTF_8)));
+        current.put("kmsrecoveryapproval",
+                Arrays.stream(approvals).map(a -> a.getBytes(StandardCharsets.UTF_8)).toList());
+        return new WriteTarget(WriteTarget.Kind.MODIFY, REQUEST, null, Set.of("kmsRecoveryRequest"), current);
+    }
+
+    private static void allowed(Identity who, WriteTarget target, AttributeChange... changes) {
+        assertDoesNotThrow(() -> POLICY.checkWrite(who, target, List.of(changes)));
+    }
+
+    private static String refused(Identity who, WriteTarget target, AttributeChange... changes) {
+        return assertThrows(LdapNoPermissionException.class, () -> POLICY.checkWrite(who, target, List.of(changes)))
+                .getMessage();
+    }
+
+    private static String nobody(Identity who, WriteTarget target, AttributeChange... changes) {
+        return assertThrows(LdapUnwillingToPerformException.class,
+                () -> POLICY.checkWrite(who, target, List.of(changes))).getMessage();
+    }
+
+    private static void contains(String message, String expected) {
+        assertTrue(message.contains(expected), message);
+    }
+
+    // ------------------------------------------------------------------ reading
+
     @Test
     void secretsAreReadOnlyByTheirEntitledReaders() {
         assertTrue(POLICY.mayRead(ALICE_USER, "kmskeypackage", ALICE, () -> null), "self reads own key package");
         assertFalse(POLICY.mayRead(user(BOB), "kmskeypackage", ALICE, () -> null), "another user does not");
-        assertFalse(POLICY.mayRead(ADMIN, "kmskeypackage", ALICE, () -> null), "the superuser reads no private key");
+        assertFalse(POLICY.mayRead(KMS_ADMIN, "kmskeypackage", ALICE, () -> null), "a KMS administrator does not");
         assertTrue(POLICY.mayRead(AGENT, "kmskeypackage", ALICE, () -> null));
-        assertTrue(POLICY.mayRead(ADMIN, "kmsenrollmenttoken", ALICE, () -> null));
+        assertTrue(POLICY.mayRead(KMS_ADMIN, "kmsenrollmenttoken", ALICE, () -> null));
+        assertFalse(POLICY.mayRead(SUPERUSER, "kmsenrollmenttoken", ALICE, () -> null),
+                "the superuser resets passwords, so it must not hold tokens too");
         assertFalse(POLICY.mayRead(ALICE_USER, "kmsenrollmenttoken", ALICE, () -> null));
-        assertFalse(POLICY.mayRead(ADMIN, "kmswrappedkey", ALICE, () -> null));
+        assertFalse(POLICY.mayRead(KMS_ADMIN, "kmswrappedkey", ALICE, () -> null));
         assertTrue(POLICY.mayRead(Identity.SERVER, "kmswrappedkey", ALICE, () -> null));
         assertTrue(POLICY.mayRead(ALICE_USER, "kmsrecoverypackage", REQUEST, () -> ALICE), "requester reads it");
         assertFalse(POLICY.mayRead(user(BOB), "kmsrecoverytoken", REQUEST, () -> ALICE));
-        assertFalse(POLICY.mayRead(ADMIN, "kmsrecoverypackage", REQUEST, () -> null));
+        assertFalse(POLICY.mayRead(SUPERUSER, "kmsrecoverypackage", REQUEST, () -> null));
         assertFalse(POLICY.mayRead(Identity.ANONYMOUS, "kmskeypackage", ALICE, () -> null));
+    }
+
+    @Test
+    void nobodyReadsAPassword() {
+        for (Identity who : List.of(ALICE_USER, user(BOB), SUPERUSER, KMS_ADMIN, AGENT, Identity.ANONYMOUS)) {
+            assertFalse(POLICY.mayRead(who, "userpassword", ALICE, () -> null), who.toString());
+        }
+        assertTrue(POLICY.mayRead(Identity.SERVER, "userpassword", ALICE, () -> null));
     }
 
     @Test
@@ -75,95 +141,270 @@ class AccessPolicyTest {
         assertFalse(POLICY.mayRead(Identity.ANONYMOUS, "kmsenrollmentstate", ALICE, () -> null));
         assertFalse(POLICY.mayRead(Identity.ANONYMOUS, "telephonenumber", ALICE, () -> null));
         assertTrue(POLICY.mayRead(user(BOB), "kmsenrollmentstate", ALICE, () -> null));
-        assertFalse(POLICY.mayRead(user(BOB), "userpassword", ALICE, () -> null));
-        assertTrue(POLICY.mayRead(ALICE_USER, "userpassword", ALICE, () -> null));
     }
 
     @Test
-    void filtersOnSecretsAreForAgentsOnly() {
+    void filtersOnSecretsAreForAgentsOnlyAndOnPasswordsForNobody() {
         assertNotNull(POLICY.filterRefusal(ALICE_USER, List.of("objectclass", "kmskeypackage")));
-        assertNotNull(POLICY.filterRefusal(ADMIN, List.of("kmsenrollmenttoken")));
+        assertNotNull(POLICY.filterRefusal(KMS_ADMIN, List.of("kmsenrollmenttoken")));
         assertNull(POLICY.filterRefusal(AGENT, List.of("kmskeypackage")));
         assertNull(POLICY.filterRefusal(ALICE_USER, List.of("kmsenrollmentstate")));
         String anonymous = POLICY.filterRefusal(Identity.ANONYMOUS, List.of("mail", "kmsenrollmentstate"));
-        assertTrue(anonymous.contains("kmsEnrollmentState"), anonymous);
+        contains(anonymous, "kmsEnrollmentState");
         assertNull(POLICY.filterRefusal(Identity.ANONYMOUS, List.of("mail", "usercertificate", "objectclass")));
+        for (Identity who : List.of(ALICE_USER, SUPERUSER, KMS_ADMIN, AGENT)) {
+            contains(POLICY.filterRefusal(who, List.of("uid", "userpassword")), "checked by binding");
+        }
     }
+
+    // ------------------------------------------------------------------ people
 
     @Test
     void aUserDeletesTheirOwnKeyPackageButWritesNoOtherSecret() {
-        assertDoesNotThrow(() -> POLICY.checkWrite(ALICE_USER, modify(ALICE, "kmsUser"),
-                List.of(change("kmskeypackage", AttributeChange.Operation.REMOVE))));
-        LdapNoPermissionException replace = assertThrows(LdapNoPermissionException.class,
-                () -> POLICY.checkWrite(ALICE_USER, modify(ALICE, "kmsUser"),
-                        List.of(change("kmskeypackage", AttributeChange.Operation.REPLACE, "x"))));
-        assertTrue(replace.getMessage().contains("kmsKeyPackage is a secret attribute"), replace.getMessage());
-        assertThrows(LdapNoPermissionException.class, () -> POLICY.checkWrite(user(BOB), modify(ALICE, "kmsUser"),
-                List.of(change("kmskeypackage", AttributeChange.Operation.REMOVE))));
-        assertThrows(LdapNoPermissionException.class, () -> POLICY.checkWrite(ADMIN, modify(ALICE, "kmsUser"),
-                List.of(change("kmsenrollmenttoken", AttributeChange.Operation.ADD, "t"))));
-        assertDoesNotThrow(() -> POLICY.checkWrite(AGENT, modify(ALICE, "kmsUser"),
-                List.of(change("kmskeypackage", AttributeChange.Operation.ADD, "p"))));
+        allowed(ALICE_USER, modify(ALICE, "kmsUser"), change("kmskeypackage", AttributeChange.Operation.REMOVE));
+        contains(refused(ALICE_USER, modify(ALICE, "kmsUser"), replace("kmskeypackage", "x")),
+                "kmsKeyPackage is a secret attribute");
+        refused(user(BOB), modify(ALICE, "kmsUser"), change("kmskeypackage", AttributeChange.Operation.REMOVE));
+        refused(KMS_ADMIN, modify(ALICE, "kmsUser"), add("kmsenrollmenttoken", "t"));
+        allowed(AGENT, modify(ALICE, "kmsUser"), add("kmskeypackage", "p"));
     }
 
     @Test
-    void usersWriteTheirOwnNonKmsAttributesAndSigningRequest() {
-        assertDoesNotThrow(() -> POLICY.checkWrite(ALICE_USER, modify(ALICE),
-                List.of(change("telephonenumber", AttributeChange.Operation.REPLACE, "1"),
-                        change("kmssigningrequest", AttributeChange.Operation.REPLACE, "csr"))));
-        LdapNoPermissionException state = assertThrows(LdapNoPermissionException.class,
-                () -> POLICY.checkWrite(ALICE_USER, modify(ALICE),
-                        List.of(change("kmsenrollmentstate", AttributeChange.Operation.REPLACE, "requested"))));
-        assertTrue(state.getMessage().contains("managed by the KMS"), state.getMessage());
-        assertThrows(LdapNoPermissionException.class, () -> POLICY.checkWrite(ALICE_USER, modify(BOB),
-                List.of(change("telephonenumber", AttributeChange.Operation.REPLACE, "1"))));
-        assertThrows(LdapNoPermissionException.class, () -> POLICY.checkWrite(Identity.ANONYMOUS, modify(ALICE),
-                List.of(change("description", AttributeChange.Operation.REPLACE, "x"))));
+    void usersWriteTheirOwnEntryButNeitherTheirAddressNorKmsState() {
+        allowed(ALICE_USER, modify(ALICE), replace("telephonenumber", "1"), replace("kmssigningrequest", "csr"),
+                replace("kmsdeliverykey", "csr"), replace("userpassword", "new"));
+        contains(refused(ALICE_USER, modify(ALICE), replace("kmsenrollmentstate", "requested")),
+                "only KMS administrators set it");
+        contains(refused(ALICE_USER, modify(ALICE, "kmsUser"), add("mail", "ceo@example.com")),
+                "only the directory administrator changes it");
+        refused(ALICE_USER, modify(BOB), replace("telephonenumber", "1"));
+        refused(ALICE_USER, modify(ALICE), add("objectclass", "kmsUser"));
+        refused(Identity.ANONYMOUS, modify(ALICE), replace("description", "x"));
     }
 
     @Test
-    void administratorsWriteGenerallyButNotAgentOnlyValues() {
-        assertDoesNotThrow(() -> POLICY.checkWrite(ADMIN, modify(ALICE, "kmsUser"),
-                List.of(change("kmsenrollmentstate", AttributeChange.Operation.REPLACE, "requested"))));
-        LdapNoPermissionException lease = assertThrows(LdapNoPermissionException.class,
-                () -> POLICY.checkWrite(ADMIN, modify(ALICE, "kmsUser"),
-                        List.of(change("kmsclaimedby", AttributeChange.Operation.REPLACE, "me"))));
-        assertTrue(lease.getMessage().contains("kmsClaimedBy is written by KMS agents only"), lease.getMessage());
-        WriteTarget newRequest = new WriteTarget(WriteTarget.Kind.ADD, REQUEST, null, Set.of("kmsRecoveryRequest"),
-                Map.of());
-        assertDoesNotThrow(() -> POLICY.checkWrite(ADMIN, newRequest,
-                List.of(change("kmsrecoverystate", AttributeChange.Operation.ADD, "pending"))));
-        assertThrows(LdapNoPermissionException.class, () -> POLICY.checkWrite(ADMIN, modify(REQUEST, "kmsRecoveryRequest"),
-                List.of(change("kmsrecoverystate", AttributeChange.Operation.REPLACE, "approved"))));
-        WriteTarget archive = new WriteTarget(WriteTarget.Kind.ADD, norm("cn=k," + LAYOUT.keyArchive()), null,
-                Set.of("kmsArchivedKey"), Map.of());
-        assertThrows(LdapNoPermissionException.class, () -> POLICY.checkWrite(ADMIN, archive, List.of()));
-        assertThrows(LdapNoPermissionException.class, () -> POLICY.checkWrite(AGENT,
-                modify(norm(LAYOUT.auditHead())), List.of(change("kmsaudithash", AttributeChange.Operation.REPLACE, "0"))));
+    void onlyTheUserWritesWhatTheirClientMade() {
+        contains(refused(SUPERUSER, modify(ALICE, "kmsUser"), replace("kmssigningrequest", "csr")),
+                "only the user writes it");
+        refused(KMS_ADMIN, modify(ALICE, "kmsUser"), replace("kmsdeliverykey", "csr"));
+        allowed(AGENT, modify(ALICE, "kmsUser"), change("kmssigningrequest", AttributeChange.Operation.REMOVE));
     }
 
     @Test
-    void recoveryAgentsApproveWithTheirOwnDnOnly() {
-        assertDoesNotThrow(() -> POLICY.checkWrite(RECOVERY_AGENT, modify(REQUEST, "kmsRecoveryRequest"),
-                List.of(change("kmsrecoveryapproval", AttributeChange.Operation.ADD, "uid=BOB,ou=People,dc=example,dc=com"))));
-        LdapNoPermissionException other = assertThrows(LdapNoPermissionException.class,
-                () -> POLICY.checkWrite(RECOVERY_AGENT, modify(REQUEST, "kmsRecoveryRequest"),
-                        List.of(change("kmsrecoveryapproval", AttributeChange.Operation.ADD, ALICE))));
-        assertTrue(other.getMessage().contains("only their own DN"), other.getMessage());
-        assertThrows(LdapNoPermissionException.class, () -> POLICY.checkWrite(RECOVERY_AGENT,
-                modify(REQUEST, "kmsRecoveryRequest"),
-                List.of(change("kmsrecoveryapproval", AttributeChange.Operation.REPLACE, BOB))));
-        assertThrows(LdapNoPermissionException.class, () -> POLICY.checkWrite(user(BOB),
-                modify(REQUEST, "kmsRecoveryRequest"),
-                List.of(change("kmsrecoveryapproval", AttributeChange.Operation.ADD, BOB))));
+    void kmsAdministratorsRequestKmsWorkButChangeNoIdentity() {
+        allowed(KMS_ADMIN, modify(ALICE), add("objectclass", "kmsUser"), add("kmsenrollmentstate", "requested"),
+                add("kmsadministrativegroup", "cn=Sales"), replace("kmsrevocationreason", "keyCompromise"));
+        contains(refused(KMS_ADMIN, modify(ALICE, "kmsUser"), replace("userpassword", "x")), "change its password");
+        refused(KMS_ADMIN, modify(ALICE, "kmsUser"), replace("mail", "ceo@example.com"));
+        refused(KMS_ADMIN, modify(ALICE, "kmsUser"), replace("description", "x"));
+        refused(KMS_ADMIN, of(WriteTarget.Kind.ADD, CEO, "inetOrgPerson"), add("uid", "ceo"));
+        refused(KMS_ADMIN, of(WriteTarget.Kind.DELETE, ALICE));
+        contains(refused(KMS_ADMIN, modify(ALICE, "kmsUser"), replace("kmsclaimedby", "me")), "written by the KMS only");
     }
 
     @Test
-    void onlyAdministratorsAddDeleteOrRenameEntries() {
-        WriteTarget delete = new WriteTarget(WriteTarget.Kind.DELETE, ALICE, null, Set.of(), Map.of());
-        assertThrows(LdapNoPermissionException.class, () -> POLICY.checkWrite(ALICE_USER, delete, List.of()));
-        assertDoesNotThrow(() -> POLICY.checkWrite(ADMIN, delete, List.of()));
-        assertEquals(true, POLICY.isKmsEntry(norm(LAYOUT.servers())));
-        assertEquals(false, POLICY.isKmsEntry(ALICE));
+    void theDirectoryAdministratorOwnsIdentitiesButNoKmsRequestOrSecret() {
+        allowed(SUPERUSER, of(WriteTarget.Kind.ADD, CEO, "inetOrgPerson"), add("objectclass", "inetOrgPerson"),
+                add("mail", "ceo@example.com"), add("userpassword", "x"));
+        allowed(SUPERUSER, modify(ALICE, "kmsUser"), replace("mail", "alice@example.com"), replace("userpassword", "x"));
+        allowed(SUPERUSER, of(WriteTarget.Kind.DELETE, ALICE, "kmsUser"));
+        contains(refused(SUPERUSER, modify(ALICE, "kmsUser"), replace("kmsenrollmentstate", "requested")),
+                "only KMS administrators set it");
+        contains(refused(SUPERUSER, of(WriteTarget.Kind.ADD, CEO, "inetOrgPerson"), add("objectclass", "kmsUser")),
+                "is the KMS's");
+        refused(SUPERUSER, of(WriteTarget.Kind.ADD, CEO, "inetOrgPerson"), add("kmsenrollmentstate", "requested"));
+        contains(refused(SUPERUSER, of(WriteTarget.Kind.ADD, norm("cn=x," + ALICE), "kmsPublishedCertificate"),
+                add("objectclass", "kmsPublishedCertificate")), "is the KMS's");
+        refused(SUPERUSER, modify(norm("cn=signing," + ALICE), "kmsPublishedCertificate"), add("mail", "x@example.com"));
+    }
+
+    @Test
+    void theDirectoryAdministratorCannotTakeOverARoleHolder() {
+        contains(refused(SUPERUSER, modify(CAROL), replace("userpassword", "x")), "only its owner changes its password");
+        refused(SUPERUSER, modify(AGENT_DN), replace("userpassword", "x"));
+        contains(refused(SUPERUSER, of(WriteTarget.Kind.DELETE, CAROL)), "dirkms roles remove");
+        refused(SUPERUSER, of(WriteTarget.Kind.ADD, BOB, "inetOrgPerson"), add("uid", "bob"));
+        refused(SUPERUSER, rename(CAROL, norm("uid=carol2," + LAYOUT.people())));
+        refused(SUPERUSER, rename(ALICE, BOB));
+        allowed(new Identity(CAROL, EnumSet.of(Role.AUTHENTICATED, Role.KMS_ADMINISTRATOR)), modify(CAROL),
+                replace("userpassword", "mine"));
+    }
+
+    @Test
+    void certificatesOfKmsUsersArePublishedByTheKmsOnly() {
+        contains(refused(ALICE_USER, modify(ALICE, "kmsUser"), add("usercertificate", "c")), "published by the KMS only");
+        allowed(ALICE_USER, modify(ALICE, "inetOrgPerson"), add("usercertificate", "c"));
+        allowed(SUPERUSER, modify(ALICE, "inetOrgPerson"), add("usersmimecertificate", "c"));
+        refused(user(BOB), modify(ALICE, "inetOrgPerson"), add("usercertificate", "c"));
+        allowed(AGENT, modify(ALICE, "kmsUser"), add("usercertificate", "c"));
+    }
+
+    // ------------------------------------------------------------------ role groups and the KMS
+
+    @Test
+    void roleGroupsChangeOnlyThroughTheKms() {
+        for (String group : List.of(LAYOUT.kmsAdministratorsGroup(), LAYOUT.recoveryAgentsGroup(),
+                LAYOUT.kmsAgentsGroup())) {
+            for (Identity who : List.of(SUPERUSER, KMS_ADMIN, RECOVERY_AGENT, ALICE_USER)) {
+                contains(refused(who, modify(norm(group), "groupOfNames"), add("member", who.dn())), "dirkms roles");
+            }
+            allowed(AGENT, modify(norm(group), "groupOfNames"), add("member", ALICE));
+        }
+    }
+
+    @Test
+    void theKmsSubtreeIsWrittenByTheKmsOnly() {
+        for (String dn : List.of(LAYOUT.servers(), "cn=x," + LAYOUT.requests(), "cn=ca," + LAYOUT.certificationAuthorities(),
+                "cn=t," + LAYOUT.certificateTemplates(), LAYOUT.kmsAgentIdentity())) {
+            for (Identity who : List.of(SUPERUSER, KMS_ADMIN)) {
+                contains(refused(who, modify(norm(dn)), replace("description", "x")), "written by the KMS only");
+                refused(who, of(WriteTarget.Kind.DELETE, norm(dn)));
+            }
+            allowed(AGENT, modify(norm(dn)), replace("description", "x"));
+        }
+        contains(refused(KMS_ADMIN, of(WriteTarget.Kind.ADD, norm("cn=ceo," + LAYOUT.requests()), "kmsCertificateRequest"),
+                add("kmsrequeststate", "pending")), "KMS subtree");
+        refused(SUPERUSER, modify(norm(LAYOUT.kmsAgentIdentity())), replace("userpassword", "x"));
+    }
+
+    @Test
+    void theArchiveIsAppendOnlyAndTheKmsSubtreeKeepsItsNames() {
+        String record = norm("cn=k," + LAYOUT.keyArchive());
+        for (Identity who : List.of(AGENT, SUPERUSER, KMS_ADMIN)) {
+            contains(nobody(who, of(WriteTarget.Kind.DELETE, record, "kmsArchivedKey")), "append-only");
+            contains(nobody(who, rename(norm(LAYOUT.kms()), norm("ou=KMS-x,dc=example,dc=com"))), "renamed or moved");
+            nobody(who, rename(norm(LAYOUT.keyArchive()), norm("ou=Old Archive," + LAYOUT.kms())));
+            nobody(who, rename(ALICE, norm("uid=alice," + LAYOUT.keyArchive())));
+            nobody(who, rename(norm("dc=example,dc=com"), norm("dc=example2,dc=com")));
+            nobody(who, rename(norm(LAYOUT.people()), norm("ou=Staff,dc=example,dc=com")));
+        }
+        allowed(AGENT, of(WriteTarget.Kind.ADD, record, "kmsArchivedKey"), add("kmsarchivestate", "archived"));
+        refused(SUPERUSER, of(WriteTarget.Kind.ADD, record, "kmsArchivedKey"));
+        contains(nobody(SUPERUSER, rename(ALICE, norm("uid=alice2," + LAYOUT.people()), "inetOrgPerson", "kmsUser")),
+                "KMS user");
+        allowed(SUPERUSER, rename(ALICE, norm("uid=alice2," + LAYOUT.people()), "inetOrgPerson"));
+    }
+
+    @Test
+    void anArchiveRecordIsReWrappedByTheKmsOnlyAndNeverLosesItsKeyOrOwner() {
+        String record = norm("cn=k," + LAYOUT.keyArchive());
+        WriteTarget target = modify(record, "kmsArchivedKey");
+        AttributeChange[] rewrap = {change("kmswrappedkey", AttributeChange.Operation.REMOVE, "old"),
+            add("kmswrappedkey", "new"), replace("kmswrappingalgorithm", "x"), replace("kmswrappingkeyid", "sha256:1")};
+        // dirkms archive rewrap's test-and-set: delete the value it unwrapped, add the new one.
+        allowed(AGENT, target, rewrap);
+        allowed(AGENT, target, replace("kmswrappedkey", "new"));
+        allowed(AGENT, target, replace("kmsarchivestate", "abandoned"));
+        allowed(AGENT, target, replace("usercertificate", "der"));
+        for (Identity who : List.of(SUPERUSER, KMS_ADMIN, RECOVERY_AGENT, ALICE_USER)) {
+            contains(refused(who, target, rewrap), "written by the KMS only");
+        }
+        // Not even the KMS loses a key or changes whose key it is.
+        contains(nobody(AGENT, target, change("kmswrappedkey", AttributeChange.Operation.REMOVE, "old")),
+                "never loses its key");
+        contains(nobody(AGENT, target, change("kmswrappedkey", AttributeChange.Operation.REMOVE)), "never loses its key");
+        contains(nobody(AGENT, target, replace("kmswrappedkey")), "never loses its key");
+        contains(nobody(AGENT, target, change("kmswrappedkey", AttributeChange.Operation.REMOVE, "a", "b"),
+                add("kmswrappedkey", "c", "d")), "exactly one");
+        contains(nobody(AGENT, target, replace("kmskeyowner", ALICE)), "fixed when the key is archived");
+        nobody(AGENT, target, replace("cn", "other"));
+        nobody(AGENT, target, change("usercertificate", AttributeChange.Operation.REMOVE));
+        nobody(AGENT, target, replace("kmswrappingkeyid"));
+        // The container itself and the rest of the KMS subtree are not archive records.
+        allowed(AGENT, modify(norm(LAYOUT.keyArchive()), "organizationalUnit"), replace("description", "x"));
+    }
+
+    @Test
+    void theAuditAnchorAndTheKmsSchemaAreTheServers() {
+        refused(AGENT, modify(norm(LAYOUT.auditHead())), replace("kmsaudithash", "0"));
+        for (Identity who : List.of(AGENT, SUPERUSER)) {
+            contains(nobody(who, modify(norm("m-oid=1.2.3,ou=attributeTypes,cn=dirkms,ou=schema")),
+                    replace("m-description", "x")), "KMS schema");
+        }
+        assertDoesNotThrow(() -> POLICY.checkWrite(Identity.SERVER, modify(norm(LAYOUT.auditHead())),
+                List.of(replace("kmsaudithash", "0"))));
+    }
+
+    @Test
+    void administrativeGroupsAndTrustAreForKmsAdministrators() {
+        allowed(KMS_ADMIN, of(WriteTarget.Kind.ADD, norm("cn=Sales," + LAYOUT.administrativeGroups()), "kmsAdminGroup"),
+                add("kmskeyalgorithm", "EC-P256"), add("kmsassignedserver", "cn=default"));
+        allowed(KMS_ADMIN, of(WriteTarget.Kind.ADD, norm("cn=Partner," + LAYOUT.trust()), "kmsTrustedPartner"),
+                add("cacertificate", "c"), add("kmspartnerdomain", "partner.example"));
+        refused(KMS_ADMIN, modify(norm("cn=list," + LAYOUT.trust())), replace("kmssignedtrustlist", "x"));
+        contains(refused(SUPERUSER, modify(norm("cn=Sales," + LAYOUT.administrativeGroups())),
+                replace("kmskeyalgorithm", "RSA-2048")), "KMS administrators");
+    }
+
+    // ------------------------------------------------------------------ recovery
+
+    @Test
+    void aNewRecoveryRequestCarriesNoApprovalsRequesterOrCount() {
+        WriteTarget newRequest = of(WriteTarget.Kind.ADD, REQUEST, "kmsRecoveryRequest");
+        allowed(KMS_ADMIN, newRequest, add("objectclass", "top", "kmsRecoveryRequest"), add("cn", "r1"),
+                add("kmsrecoverytarget", ALICE), add("kmsrecoverystate", "pending"));
+        contains(refused(KMS_ADMIN, newRequest, add("kmsrecoveryapproval", BOB)), "carries no approvals");
+        contains(refused(KMS_ADMIN, newRequest, add("kmsrecoveryrequester", CAROL)), "set by the directory");
+        contains(refused(KMS_ADMIN, newRequest, add("kmsrequiredapprovals", "1")), "configuration");
+        refused(SUPERUSER, newRequest, add("kmsrecoverytarget", ALICE));
+        refused(RECOVERY_AGENT, newRequest, add("kmsrecoverytarget", ALICE));
+        refused(KMS_ADMIN, request("pending", CAROL), replace("kmsrecoverytarget", CEO));
+        refused(KMS_ADMIN, request("pending", CAROL), replace("kmsrecoverystate", "approved"));
+        refused(KMS_ADMIN, request("pending", CAROL), replace("kmsrequiredapprovals", "1"));
+        allowed(KMS_ADMIN, request("pending", CAROL), replace("description", "why"));
+    }
+
+    @Test
+    void recoveryAgentsApproveOnceWithTheirOwnDnWhilePendingAndNotTheirOwnRequest() {
+        allowed(RECOVERY_AGENT, request("pending", CAROL), add("kmsrecoveryapproval", "uid=BOB,ou=People,dc=example,dc=com"));
+        contains(refused(RECOVERY_AGENT, request("pending", CAROL), add("kmsrecoveryapproval", ALICE)),
+                "only their own DN");
+        refused(RECOVERY_AGENT, request("pending", CAROL), replace("kmsrecoveryapproval", BOB));
+        refused(user(ALICE), request("pending", CAROL), add("kmsrecoveryapproval", ALICE));
+        contains(nobody(RECOVERY_AGENT, request("approved", CAROL), add("kmsrecoveryapproval", BOB)), "pending");
+        contains(refused(RECOVERY_AGENT, request("pending", "uid=BOB,ou=People,dc=example,dc=com"),
+                add("kmsrecoveryapproval", BOB)), "you asked for this recovery");
+        LdapAttributeInUseException twice = assertThrows(LdapAttributeInUseException.class,
+                () -> POLICY.checkWrite(RECOVERY_AGENT, request("pending", CAROL, BOB), List.of(add("kmsrecoveryapproval", BOB))));
+        contains(twice.getMessage(), "approved this recovery request already");
+        allowed(RECOVERY_AGENT, request("pending", CAROL, BOB), change("kmsrecoveryapproval",
+                AttributeChange.Operation.REMOVE, BOB));
+        refused(SUPERUSER, request("pending", CAROL), add("kmsrecoveryapproval", "uid=admin,ou=system"));
+    }
+
+    @Test
+    void aNewRecoveryRequestMayNameTheOneCertificateWhoseKeyToRecover() {
+        WriteTarget newRequest = of(WriteTarget.Kind.ADD, REQUEST, "kmsRecoveryRequest");
+        allowed(KMS_ADMIN, newRequest, add("objectclass", "top", "kmsRecoveryRequest"), add("cn", "r1"),
+                add("kmsrecoverytarget", ALICE), add("kmsrecoverycertificate", "DER"));
+        contains(refused(KMS_ADMIN, newRequest, add("kmsclaimedby", "me")), "optionally kmsRecoveryCertificate only");
+        refused(KMS_ADMIN, request("pending", CAROL), replace("kmsrecoverycertificate", "DER"));
+    }
+
+    @Test
+    void onlyTheRequesterDeletesTheRecoveredPackageToConfirmTheFetch() {
+        allowed(KMS_ADMIN, request("approved", CAROL), change("kmsrecoverypackage", AttributeChange.Operation.REMOVE));
+        allowed(KMS_ADMIN, request("approved", "uid=CAROL,ou=People,dc=example,dc=com"),
+                change("kmsrecoverypackage", AttributeChange.Operation.REMOVE));
+        contains(refused(KMS_ADMIN, request("approved", CAROL), replace("kmsrecoverypackage", "forged")),
+                "only deletes it");
+        contains(refused(KMS_ADMIN, request("approved", ALICE), change("kmsrecoverypackage",
+                AttributeChange.Operation.REMOVE)), "only deletes it");
+        refused(RECOVERY_AGENT, request("approved", CAROL), change("kmsrecoverypackage", AttributeChange.Operation.REMOVE));
+        refused(SUPERUSER, request("approved", CAROL), change("kmsrecoverypackage", AttributeChange.Operation.REMOVE));
+        refused(KMS_ADMIN, request("approved", CAROL), change("kmsrecoverytoken", AttributeChange.Operation.REMOVE));
+    }
+
+    @Test
+    void anonymousWritesNothingAndTheDecisionDoesNotDependOnValues() throws LdapException {
+        Executable anonymousDelete = () -> POLICY.checkWrite(Identity.ANONYMOUS, modify(ALICE, "kmsUser"),
+                List.of(change("userpassword", AttributeChange.Operation.REMOVE, "guess")));
+        assertThrows(LdapNoPermissionException.class, anonymousDelete);
+        assertEquals(refused(user(BOB), modify(norm(LAYOUT.kmsAgentsGroup()), "groupOfNames"),
+                change("member", AttributeChange.Operation.REMOVE, ALICE)),
+                refused(user(BOB), modify(norm(LAYOUT.kmsAgentsGroup()), "groupOfNames"),
+                        change("member", AttributeChange.Operation.REMOVE, AGENT_DN)));
+        assertTrue(POLICY.isKmsEntry(norm(LAYOUT.servers())));
+        assertFalse(POLICY.isKmsEntry(ALICE));
     }
 }

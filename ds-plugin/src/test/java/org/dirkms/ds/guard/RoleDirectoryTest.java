@@ -49,9 +49,24 @@ class RoleDirectoryTest {
     }
 
     @Test
-    void theSuperuserIsAnAdministratorAndAnonymousHasNoOtherRole() {
-        assertTrue(roles.identify("uid=admin,ou=system").has(Role.KMS_ADMINISTRATOR));
+    void theSuperuserIsTheDirectoryAdministratorOnlyAndAnonymousHasNoOtherRole() {
+        // Even listed in every role group, the superuser holds no KMS role: it owns identities.
+        member(LAYOUT.kmsAdministratorsGroup(), "uid=admin,ou=system");
+        member(LAYOUT.recoveryAgentsGroup(), "uid=admin,ou=system");
+        member(LAYOUT.kmsAgentsGroup(), "uid=admin,ou=system");
+        assertEquals(Set.of(Role.AUTHENTICATED, Role.DIRECTORY_ADMINISTRATOR),
+                roles.identify("uid=admin,ou=system").roles());
         assertEquals(Identity.ANONYMOUS, roles.identify(""));
         assertEquals(Set.of(Role.AUTHENTICATED), roles.identify("uid=x,dc=example,dc=com").roles());
+    }
+
+    @Test
+    void roleHoldersAreTheMembersOfAnyRoleGroup() {
+        member(LAYOUT.kmsAdministratorsGroup(), "uid=alice,ou=people,dc=example,dc=com");
+        member(LAYOUT.recoveryAgentsGroup(), "uid=bob,ou=people,dc=example,dc=com");
+        assertTrue(roles.isRoleHolder("uid=alice,ou=people,dc=example,dc=com"));
+        assertTrue(roles.isRoleHolder("uid=bob,ou=people,dc=example,dc=com"));
+        assertFalse(roles.isRoleHolder("uid=carol,ou=people,dc=example,dc=com"));
+        assertFalse(roles.isRoleHolder(""));
     }
 }

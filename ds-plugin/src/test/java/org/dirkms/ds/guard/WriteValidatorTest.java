@@ -1,6 +1,7 @@
 package org.dirkms.ds.guard;
 
-import static org.dirkms.ds.guard.AccessPolicyTest.ADMIN;
+import static org.dirkms.ds.guard.AccessPolicyTest.KMS_ADMIN;
+import static org.dirkms.ds.guard.AccessPolicyTest.SUPERUSER;
 import static org.dirkms.ds.guard.AccessPolicyTest.AGENT;
 import static org.dirkms.ds.guard.AccessPolicyTest.ALICE;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
@@ -38,7 +39,8 @@ import org.junit.jupiter.api.Test;
 class WriteValidatorTest {
 
     private static final String SERVER = "cn=kms1,ou=Servers,ou=KMS,dc=example,dc=com";
-    private static final WriteValidator VALIDATOR = new WriteValidator(dn -> dn.equalsIgnoreCase(SERVER));
+    private static final WriteValidator VALIDATOR = new WriteValidator(dn -> dn.equalsIgnoreCase(SERVER),
+            dn -> dn.equalsIgnoreCase(ALICE));
 
     private static byte[] certificate;
     private static byte[] pkcs10;
@@ -58,7 +60,7 @@ class WriteValidatorTest {
 
     private static WriteTarget user(String state) {
         return new WriteTarget(WriteTarget.Kind.MODIFY, ALICE, null, Set.of("inetOrgPerson", "kmsUser"),
-                state == null ? Map.of() : Map.of("kmsenrollmentstate", state));
+                state == null ? Map.of() : Map.of("kmsenrollmentstate", List.of(state.getBytes(StandardCharsets.UTF_8))));
     }
 
     private static AttributeChange replace(String attribute, byte[] value) {
@@ -70,9 +72,34 @@ class WriteValidatorTest {
     }
 
     @Test
+    void theRequiredApprovalsAreACountFromOneToAHundred() {
+        WriteTarget server = new WriteTarget(WriteTarget.Kind.MODIFY, SERVER, null, Set.of("kmsServer"), Map.of());
+        assertDoesNotThrow(() -> VALIDATOR.validate(AGENT, server, List.of(replace("kmsrequiredapprovals", "3"))));
+        for (String bad : List.of("0", "-2", "101")) {
+            LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
+                    () -> VALIDATOR.validate(AGENT, server, List.of(replace("kmsrequiredapprovals", bad))));
+            assertEquals(ResultCodeEnum.CONSTRAINT_VIOLATION, e.getResultCode());
+            assertEquals("kmsRequiredApprovals '" + bad + "' is not a whole number from 1 to 100", e.getMessage());
+        }
+    }
+
+    @Test
+    void theCertificateOfARecoveryRequestIsACertificate() {
+        WriteTarget request = new WriteTarget(WriteTarget.Kind.ADD, "cn=r1,ou=recovery requests,ou=kms,dc=example,dc=com",
+                null, Set.of("kmsRecoveryRequest"), Map.of());
+        assertDoesNotThrow(() -> VALIDATOR.validate(KMS_ADMIN, request, List.of(new AttributeChange(
+                "kmsrecoverycertificate", AttributeChange.Operation.ADD, List.of(certificate)))));
+        LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(KMS_ADMIN, request, List.of(new AttributeChange("kmsrecoverycertificate",
+                        AttributeChange.Operation.ADD, List.of(pkcs10)))));
+        assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, e.getResultCode());
+        assertTrue(e.getMessage().startsWith("kmsRecoveryCertificate is not an X.509 certificate"), e.getMessage());
+    }
+
+    @Test
     void anEnumeratedValueOutsideTheEnumerationIsAConstraintViolationNamingEveryValue() {
         LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
-                () -> VALIDATOR.validate(ADMIN, user(null), List.of(replace("kmsenrollmentstate", "enroled"))));
+                () -> VALIDATOR.validate(KMS_ADMIN, user(null), List.of(replace("kmsenrollmentstate", "enroled"))));
         assertEquals(ResultCodeEnum.CONSTRAINT_VIOLATION, e.getResultCode());
         assertEquals("kmsEnrollmentState 'enroled' is not one of: requested, in-progress, enrolled, failed, "
                 + "revoke-requested, revoked", e.getMessage());
@@ -83,17 +110,17 @@ class WriteValidatorTest {
     @Test
     void administratorsRequestAndRevokeButOnlyAgentsCompleteTheStateMachine() throws LdapException {
         for (String from : new String[] { null, "failed", "revoked", "enrolled" }) {
-            VALIDATOR.validate(ADMIN, user(from), List.of(replace("kmsenrollmentstate", "requested")));
+            VALIDATOR.validate(KMS_ADMIN, user(from), List.of(replace("kmsenrollmentstate", "requested")));
         }
-        VALIDATOR.validate(ADMIN, user("enrolled"), List.of(replace("kmsenrollmentstate", "revoke-requested")));
+        VALIDATOR.validate(KMS_ADMIN, user("enrolled"), List.of(replace("kmsenrollmentstate", "revoke-requested")));
         assertThrows(LdapUnwillingToPerformException.class,
-                () -> VALIDATOR.validate(ADMIN, user("requested"), List.of(replace("kmsenrollmentstate", "revoke-requested"))));
+                () -> VALIDATOR.validate(KMS_ADMIN, user("requested"), List.of(replace("kmsenrollmentstate", "revoke-requested"))));
         LdapUnwillingToPerformException busy = assertThrows(LdapUnwillingToPerformException.class,
-                () -> VALIDATOR.validate(ADMIN, user("in-progress"), List.of(replace("kmsenrollmentstate", "requested"))));
+                () -> VALIDATOR.validate(KMS_ADMIN, user("in-progress"), List.of(replace("kmsenrollmentstate", "requested"))));
         assertTrue(busy.getMessage().contains("in-progress"), busy.getMessage());
         for (String agentOnly : new String[] { "in-progress", "enrolled", "failed", "revoked" }) {
             LdapNoPermissionException e = assertThrows(LdapNoPermissionException.class,
-                    () -> VALIDATOR.validate(ADMIN, user("requested"), List.of(replace("kmsenrollmentstate", agentOnly))));
+                    () -> VALIDATOR.validate(KMS_ADMIN, user("requested"), List.of(replace("kmsenrollmentstate", agentOnly))));
             assertTrue(e.getMessage().startsWith("only a KMS agent may set kmsEnrollmentState '" + agentOnly + "'"));
             VALIDATOR.validate(AGENT, user("requested"), List.of(replace("kmsenrollmentstate", agentOnly)));
         }
@@ -103,9 +130,9 @@ class WriteValidatorTest {
     void newRequestsByAdministratorsStartPending() throws LdapException {
         WriteTarget add = new WriteTarget(WriteTarget.Kind.ADD, "cn=r,ou=recovery requests,ou=kms,dc=example,dc=com",
                 null, Set.of("kmsRecoveryRequest"), Map.of());
-        VALIDATOR.validate(ADMIN, add, List.of(new AttributeChange("kmsrecoverystate", AttributeChange.Operation.ADD,
+        VALIDATOR.validate(KMS_ADMIN, add, List.of(new AttributeChange("kmsrecoverystate", AttributeChange.Operation.ADD,
                 List.of("pending".getBytes(StandardCharsets.UTF_8)))));
-        assertThrows(LdapNoPermissionException.class, () -> VALIDATOR.validate(ADMIN, add, List.of(new AttributeChange(
+        assertThrows(LdapNoPermissionException.class, () -> VALIDATOR.validate(KMS_ADMIN, add, List.of(new AttributeChange(
                 "kmsrecoverystate", AttributeChange.Operation.ADD, List.of("approved".getBytes(StandardCharsets.UTF_8))))));
     }
 
@@ -186,7 +213,7 @@ class WriteValidatorTest {
         VALIDATOR.validate(AGENT, user(null), List.of(replace("kmsdeliverykey", pkcs10)));
         for (byte[] value : List.of("not a request".getBytes(StandardCharsets.UTF_8), certificate, tampered(pkcs10))) {
             LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
-                    () -> VALIDATOR.validate(ADMIN, user(null), List.of(replace("kmsdeliverykey", value))));
+                    () -> VALIDATOR.validate(KMS_ADMIN, user(null), List.of(replace("kmsdeliverykey", value))));
             assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, e.getResultCode());
             assertTrue(e.getMessage().startsWith("kmsDeliveryKey "), e.getMessage());
         }
@@ -200,9 +227,87 @@ class WriteValidatorTest {
 
     @Test
     void anAssignedServerMustBeAKmsServer() {
-        assertDoesNotThrow(() -> VALIDATOR.validate(ADMIN, user(null), List.of(replace("kmsassignedserver", SERVER))));
+        assertDoesNotThrow(() -> VALIDATOR.validate(KMS_ADMIN, user(null), List.of(replace("kmsassignedserver", SERVER))));
         LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
-                () -> VALIDATOR.validate(ADMIN, user(null), List.of(replace("kmsassignedserver", "cn=nope,dc=example,dc=com"))));
+                () -> VALIDATOR.validate(KMS_ADMIN, user(null), List.of(replace("kmsassignedserver", "cn=nope,dc=example,dc=com"))));
         assertEquals(ResultCodeEnum.CONSTRAINT_VIOLATION, e.getResultCode());
+    }
+
+    @Test
+    void aRecoveryTargetMustExistAndADeliveryKeyMustBeASignedRequest() throws Exception {
+        WriteTarget add = new WriteTarget(WriteTarget.Kind.ADD, "cn=r,ou=recovery requests,ou=kms,dc=example,dc=com",
+                null, Set.of("kmsRecoveryRequest"), Map.of());
+        VALIDATOR.validate(KMS_ADMIN, add, List.of(replace("kmsrecoverytarget", ALICE)));
+        LdapInvalidAttributeValueException missing = assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(KMS_ADMIN, add, List.of(replace("kmsrecoverytarget", "uid=nobody,dc=example,dc=com"))));
+        assertEquals(ResultCodeEnum.CONSTRAINT_VIOLATION, missing.getResultCode());
+        VALIDATOR.validate(AccessPolicyTest.ALICE_USER, user(null), List.of(replace("kmsdeliverykey", pkcs10)));
+        assertThrows(LdapInvalidAttributeValueException.class, () -> VALIDATOR.validate(AccessPolicyTest.ALICE_USER,
+                user(null), List.of(replace("kmsdeliverykey", certificate))));
+    }
+
+    @Test
+    void aCrlIsReplacedOnlyByANewerOneOfTheSameIssuer() throws Exception {
+        KeyPair ca = ecKeyPair();
+        byte[] crl5 = crl(ca, "CN=CA", 5);
+        byte[] crl4 = crl(ca, "CN=CA", 4);
+        byte[] crl6 = crl(ca, "CN=CA", 6);
+        byte[] otherIssuer = crl(ca, "CN=Other CA", 1);
+        WriteTarget caEntry = new WriteTarget(WriteTarget.Kind.MODIFY, "cn=ca,ou=certification authorities,ou=kms,dc=example,dc=com",
+                null, Set.of("kmsCertificationAuthority"), Map.of("certificaterevocationlist", List.of(crl5)));
+        LdapInvalidAttributeValueException older = assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(AGENT, caEntry, List.of(replace("certificaterevocationlist", crl4))));
+        assertEquals(ResultCodeEnum.CONSTRAINT_VIOLATION, older.getResultCode());
+        assertTrue(older.getMessage().contains("CRL number 5") && older.getMessage().contains("RFC 5280"), older.getMessage());
+        assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(AGENT, caEntry, List.of(replace("certificaterevocationlist", crl5))));
+        VALIDATOR.validate(AGENT, caEntry, List.of(new AttributeChange("certificaterevocationlist",
+                AttributeChange.Operation.ADD, List.of(crl6)), new AttributeChange("certificaterevocationlist",
+                        AttributeChange.Operation.REMOVE, List.of(crl5))));
+        VALIDATOR.validate(AGENT, caEntry, List.of(replace("certificaterevocationlist", otherIssuer)));
+    }
+
+    @Test
+    void aCertificatePublishedByAPersonNamesTheEntrysAddressesOnly() throws Exception {
+        KeyPair pair = ecKeyPair();
+        byte[] mine = certificateFor(pair, "alice@example.com");
+        byte[] ceo = certificateFor(pair, "ceo@example.com");
+        WriteTarget entry = new WriteTarget(WriteTarget.Kind.MODIFY, ALICE, null, Set.of("inetOrgPerson"),
+                Map.of("mail", List.of("Alice@Example.com".getBytes(StandardCharsets.UTF_8))));
+        VALIDATOR.validate(AccessPolicyTest.ALICE_USER, entry, List.of(replace("usercertificate", mine)));
+        LdapInvalidAttributeValueException other = assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(AccessPolicyTest.ALICE_USER, entry, List.of(replace("usercertificate", ceo))));
+        assertEquals(ResultCodeEnum.CONSTRAINT_VIOLATION, other.getResultCode());
+        assertTrue(other.getMessage().contains("'ceo@example.com'"), other.getMessage());
+        LdapInvalidAttributeValueException none = assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(SUPERUSER, entry, List.of(replace("usercertificate", certificate))));
+        assertTrue(none.getMessage().contains("names no e-mail address"), none.getMessage());
+        // The same write may give the entry the address first.
+        VALIDATOR.validate(SUPERUSER, entry, List.of(replace("mail", "ceo@example.com"), replace("usercertificate", ceo)));
+        VALIDATOR.validate(AGENT, entry, List.of(replace("usercertificate", ceo)));
+    }
+
+    private static KeyPair ecKeyPair() throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        return generator.generateKeyPair();
+    }
+
+    private static byte[] certificateFor(KeyPair pair, String address) throws Exception {
+        X500Name name = new X500Name("CN=Someone");
+        return new JcaX509v3CertificateBuilder(name, BigInteger.TWO, Date.from(Instant.parse("2026-01-01T00:00:00Z")),
+                Date.from(Instant.parse("2027-01-01T00:00:00Z")), name, pair.getPublic())
+                .addExtension(org.bouncycastle.asn1.x509.Extension.subjectAlternativeName, false,
+                        new org.bouncycastle.asn1.x509.GeneralNames(new org.bouncycastle.asn1.x509.GeneralName(
+                                org.bouncycastle.asn1.x509.GeneralName.rfc822Name, address)))
+                .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())).getEncoded();
+    }
+
+    private static byte[] crl(KeyPair ca, String issuer, int number) throws Exception {
+        org.bouncycastle.cert.X509v2CRLBuilder builder = new org.bouncycastle.cert.X509v2CRLBuilder(new X500Name(issuer),
+                Date.from(Instant.parse("2026-06-01T00:00:00Z")));
+        builder.addExtension(org.bouncycastle.asn1.x509.Extension.cRLNumber, false,
+                new org.bouncycastle.asn1.x509.CRLNumber(BigInteger.valueOf(number)));
+        return builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(ca.getPrivate())).getEncoded();
     }
 }

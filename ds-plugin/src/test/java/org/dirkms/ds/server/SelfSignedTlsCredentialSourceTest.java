@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.io.TempDir;
 
 class SelfSignedTlsCredentialSourceTest {
@@ -34,11 +35,11 @@ class SelfSignedTlsCredentialSourceTest {
 
     @Test
     void makesAnOwnerOnlyKeyStoreAndACertificateNamingEveryHost() throws Exception {
-        TlsCredentials credentials = source(NOW).credentials(folder, NAMES);
-        for (Path secret : List.of(credentials.keyStoreFile(), folder.resolve("server.p12.pass"))) {
+        TlsCredentials credentials = source(NOW).credentials(DataFolder.of(folder), NAMES);
+        for (Path secret : List.of(credentials.keyStoreFile(), DataFolder.of(folder).tlsKeyStorePassphrase())) {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)));
         }
-        assertEquals(credentials.keyStorePassphrase(), Files.readString(folder.resolve("server.p12.pass")));
+        assertEquals(credentials.keyStorePassphrase(), Files.readString(DataFolder.of(folder).tlsKeyStorePassphrase()));
         assertFalse(credentials.toString().contains(credentials.keyStorePassphrase()), "toString hides the passphrase");
 
         X509Certificate certificate = pem(credentials.certificatePemFile());
@@ -59,22 +60,22 @@ class SelfSignedTlsCredentialSourceTest {
 
     @Test
     void reusesValidCredentialsAndRenewsThemWhenANameIsMissingOrExpiryIsNear() throws Exception {
-        TlsCredentials first = source(NOW).credentials(folder, NAMES);
+        TlsCredentials first = source(NOW).credentials(DataFolder.of(folder), NAMES);
         byte[] pem = Files.readAllBytes(first.certificatePemFile());
 
-        TlsCredentials again = source(NOW.plus(Duration.ofDays(100))).credentials(folder, NAMES);
+        TlsCredentials again = source(NOW.plus(Duration.ofDays(100))).credentials(DataFolder.of(folder), NAMES);
         assertEquals(first.keyStorePassphrase(), again.keyStorePassphrase());
         assertArrayEquals(pem, Files.readAllBytes(again.certificatePemFile()));
 
         Set<String> more = new java.util.LinkedHashSet<>(NAMES);
         more.add("192.0.2.10");
-        TlsCredentials widened = source(NOW.plus(Duration.ofDays(100))).credentials(folder, more);
+        TlsCredentials widened = source(NOW.plus(Duration.ofDays(100))).credentials(DataFolder.of(folder), more);
         assertTrue(pem(widened.certificatePemFile()).getSubjectAlternativeNames().stream()
                 .anyMatch(name -> name.get(1).equals("192.0.2.10")));
 
         byte[] widenedPem = Files.readAllBytes(widened.certificatePemFile());
         // Made at day 100 for 397 days: at day 480 it expires within 30 days.
-        TlsCredentials renewed = source(NOW.plus(Duration.ofDays(480))).credentials(folder, more);
+        TlsCredentials renewed = source(NOW.plus(Duration.ofDays(480))).credentials(DataFolder.of(folder), more);
         assertFalse(java.util.Arrays.equals(widenedPem, Files.readAllBytes(renewed.certificatePemFile())),
                 "a certificate within 30 days of expiry is renewed");
     }

@@ -46,6 +46,18 @@ class ServerSettingsTest {
         assertEquals("::1", settings.withBindAddress("::1").bindAddress());
     }
 
+    @Test
+    void plainBindsAreOffByDefaultAndAllowedOnLoopbackOnly() {
+        ServerSettings settings = ServerSettings.defaults(data);
+        assertTrue(!settings.plainBinds(), "binds with a password need TLS by default");
+        assertTrue(settings.withPlainBinds(true).plainBinds());
+        assertTrue(settings.withBindAddress("::1").withPlainBinds(true).plainBinds());
+        assertMessage("binds without TLS may be allowed on a loopback address only, not on 0.0.0.0",
+                () -> settings.withBindAddress("0.0.0.0").withPlainBinds(true));
+        assertMessage("binds without TLS may be allowed on a loopback address only, not on 0.0.0.0",
+                () -> settings.withPlainBinds(true).withBindAddress("0.0.0.0"));
+    }
+
     private static void assertMessage(String expected, org.junit.jupiter.api.function.Executable executable) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, executable);
         assertTrue(e.getMessage().startsWith(expected), e.getMessage());

@@ -24,15 +24,21 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The dependency rules of the architecture (DESIGN.md, CONVENTIONS.md "Layout"), checked on
- * the compiled main classes of every module ({@code <module>/target/classes}), so that a rule
- * is broken by the build, not found in review.
+ * Every dependency rule of the architecture (docs/architecture.md, and each package-info's
+ * "may depend on"), in this one class, checked on the compiled main classes of every module
+ * ({@code <module>/target/classes}), so that a rule is broken by the build, not found in review.
  *
  * <ul>
  *   <li>the KMS agent speaks only LDAP: it never uses ApacheDS server classes nor the plugin;</li>
  *   <li>the directory plugin never uses the agent (no CA or key code inside the directory);</li>
  *   <li>the schema depends on the JDK only, so both sides can use it;</li>
- *   <li>each module owns its own package prefix, and no package is split across modules.</li>
+ *   <li>each module owns its own package prefix, and no package is split across modules;</li>
+ *   <li>inside the agent: the cryptography (keys below archive below S/MIME) knows no directory;
+ *   keys never uses the CA; the CA reaches its records only through the interface it owns;
+ *   the workflow kernel and the DN normalisation are leaves every workflow may stand on; the
+ *   recovery stands on the kernel, its records and the cryptography, and the running agent reaches
+ *   it only as a kernel {@code Workflow}; no lower package reaches up into the workflows or the
+ *   command line.</li>
  * </ul>
  */
 class ArchitectureIT {
@@ -81,7 +87,7 @@ class ArchitectureIT {
     void agentNeverUsesApacheDsServerClasses() {
         noClasses().that().resideInAPackage("org.dirkms.agent..")
                 .should().dependOnClassesThat().resideInAPackage("org.apache.directory.server..")
-                .because("the agent speaks only LDAP, so that it runs against any LDAPv3 server (DESIGN.md)")
+                .because("the agent speaks only LDAP, so that it runs against any LDAPv3 server (docs/architecture.md)")
                 .allowEmptyShould(true)
                 .check(all);
     }
@@ -99,7 +105,7 @@ class ArchitectureIT {
     void pluginNeverUsesTheAgent() {
         noClasses().that().resideInAPackage("org.dirkms.ds..")
                 .should().dependOnClassesThat().resideInAPackage("org.dirkms.agent..")
-                .because("the directory plugin never holds a CA key or a private key (DESIGN.md)")
+                .because("the directory plugin never holds a CA key or a private key (docs/security.md)")
                 .check(all);
     }
 
@@ -108,6 +114,113 @@ class ArchitectureIT {
         classes().that().resideInAPackage("org.dirkms.schema..")
                 .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "org.dirkms.schema..")
                 .because("both the plugin and the agent use the schema, which must drag nothing along")
+                .check(all);
+    }
+
+    private static final String AGENT = "org.dirkms.agent.";
+    private static final String KEYS = AGENT + "keys..";
+    private static final String ARCHIVE = AGENT + "archive..";
+    private static final String SMIME = AGENT + "smime..";
+    private static final String CA = AGENT + "ca..";
+    private static final String DIRECTORY = AGENT + "directory..";
+    private static final String ENROLL = AGENT + "enroll..";
+    private static final String ESCROW = AGENT + "escrow..";
+    private static final String WORKFLOW = AGENT + "workflow..";
+    private static final String NAMES = AGENT + "names..";
+    private static final String RECOVERY = AGENT + "recovery..";
+
+    @Test
+    void theCryptographyKnowsNoDirectory() {
+        noClasses().that().resideInAnyPackage(KEYS, ARCHIVE, SMIME)
+                .should().dependOnClassesThat().resideInAnyPackage("org.apache.directory..", DIRECTORY, ENROLL, ESCROW,
+                        WORKFLOW, RECOVERY, "org.dirkms.ds..", "org.dirkms.dist..")
+                .because("keys, archive and S/MIME are a library the enrollment, recovery and checker code all use")
+                .check(all);
+    }
+
+    @Test
+    void keysBelowArchiveBelowSmime() {
+        noClasses().that().resideInAPackage(KEYS).should().dependOnClassesThat().resideInAnyPackage(ARCHIVE, SMIME, CA)
+                .because("key material never depends on the CA's code: the recovery certificate comes through"
+                        + " RecoveryCertifier, which the keys package owns")
+                .check(all);
+        noClasses().that().resideInAPackage(ARCHIVE).should().dependOnClassesThat().resideInAnyPackage(SMIME, CA)
+                .check(all);
+    }
+
+    @Test
+    void theCaReachesItsRecordsOnlyThroughTheInterfaceItOwns() {
+        noClasses().that().resideInAPackage(CA)
+                .should().dependOnClassesThat().resideInAnyPackage(DIRECTORY, ENROLL, ESCROW, WORKFLOW, RECOVERY,
+                        "org.dirkms.dist..")
+                .because("the CA knows no directory: CaService works on CaRecords, which the ca package owns and"
+                        + " the directory package implements over LDAP")
+                .check(all);
+        noClasses().that().resideInAPackage(CA)
+                .should().dependOnClassesThat().resideInAnyPackage("org.apache.directory.ldap.client..")
+                .because("the CA never holds an LDAP connection")
+                .check(all);
+    }
+
+    @Test
+    void theDirectoryPackageImplementsRecordsAndKnowsNoWorkflow() {
+        noClasses().that().resideInAPackage(DIRECTORY)
+                .should().dependOnClassesThat().resideInAnyPackage(ENROLL, ESCROW, WORKFLOW, RECOVERY, KEYS, ARCHIVE,
+                        SMIME, "org.bouncycastle..", "org.dirkms.dist..")
+                .because("records cross the directory boundary as DER bytes and strings: no cryptography there")
+                .check(all);
+        classes().that().resideInAPackage(DIRECTORY)
+                .should().onlyDependOnClassesThat(com.tngtech.archunit.base.DescribedPredicate.describe(
+                        "outside the CA but its records interface",
+                        (JavaClass target) -> !target.getPackageName().startsWith(AGENT + "ca")
+                                || target.getName().startsWith(AGENT + "ca.CaRecords")))
+                .because("of the CA, the directory package knows only the records interface it implements")
+                .check(all);
+    }
+
+    @Test
+    void theKernelAndTheNamesAreLeaves() {
+        classes().that().resideInAPackage(WORKFLOW)
+                .should().onlyDependOnClassesThat().resideInAnyPackage("java..", WORKFLOW, DIRECTORY)
+                .because("leases and attempts are what every claimed state machine stands on: they depend on the"
+                        + " claim record and the JDK only")
+                .check(all);
+        noClasses().that().resideInAPackage(WORKFLOW)
+                .should().dependOnClassesThat().resideInAnyPackage("org.apache..")
+                .check(all);
+        classes().that().resideInAPackage(NAMES)
+                .should().onlyDependOnClassesThat().resideInAnyPackage("java..", NAMES, "org.apache.directory.api..")
+                .because("every package of the agent compares DNs through it")
+                .check(all);
+    }
+
+    @Test
+    void workflowsDoNotReachIntoEachOtherOrTheCommandLine() {
+        noClasses().that().resideInAPackage(ESCROW).should().dependOnClassesThat().resideInAnyPackage(ENROLL, RECOVERY)
+                .because("the archive checker follows the enrollment's semantics from the records, not its code")
+                .check(all);
+        noClasses().that().resideInAnyPackage(ENROLL, ESCROW).should().dependOnClassesThat().resideInAPackage(RECOVERY)
+                .because("the running agent drives the recovery as a workflow.Workflow that the composition root"
+                        + " hands it, never through the recovery's classes")
+                .check(all);
+        noClasses().that().resideInAnyPackage("org.dirkms.agent..")
+                .should().dependOnClassesThat().resideInAPackage("org.dirkms.dist..")
+                .because("the command line wires the agent, never the other way")
+                .check(all);
+    }
+
+    @Test
+    void theRecoveryStandsOnTheKernelTheRecordsAndTheCryptographyOnly() {
+        classes().that().resideInAPackage(RECOVERY)
+                .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "javax.security..", RECOVERY, WORKFLOW,
+                        DIRECTORY, ARCHIVE, SMIME, KEYS, NAMES, "org.dirkms.schema..", "org.slf4j..",
+                        "org.apache.directory.ldap.client.api..")
+                .because("the recovery state machine reads and writes the directory through RecoveryRecords alone,"
+                        + " unwraps with the archive's code and packages with S/MIME's; it never issues, enrolls or"
+                        + " checks the archive (docs/architecture.md)")
+                .check(all);
+        noClasses().that().resideInAPackage(RECOVERY)
+                .should().dependOnClassesThat().resideInAnyPackage(ENROLL, ESCROW, CA, "org.bouncycastle..")
                 .check(all);
     }
 
@@ -123,6 +236,12 @@ class ArchitectureIT {
         assertTrue(classes().that().resideInAPackage("org.dirkms.ds..")
                 .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "org.dirkms.ds..")
                 .evaluate(all).hasViolation(), "the plugin's use of the schema must be visible to the rules");
+        assertTrue(noClasses().that().resideInAPackage(DIRECTORY).should().dependOnClassesThat().resideInAPackage(CA)
+                .evaluate(all).hasViolation(), "the directory's use of CaRecords must be visible to the rules");
+        assertTrue(noClasses().that().resideInAPackage(ENROLL).should().dependOnClassesThat().resideInAPackage(WORKFLOW)
+                .evaluate(all).hasViolation(), "the enrollment's use of the kernel must be visible to the rules");
+        assertTrue(noClasses().that().resideInAPackage(RECOVERY).should().dependOnClassesThat().resideInAPackage(ARCHIVE)
+                .evaluate(all).hasViolation(), "the recovery's use of the archive must be visible to the rules");
     }
 
     @Test

@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
 import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,6 +33,7 @@ import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.dirkms.dist.KmsContext;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.schema.AttributeNames;
@@ -123,9 +126,9 @@ class LookupBenchmarkIT {
     /** Adds {@code users} people with a mail address and a certificate, as the KMS agent would publish them. */
     private static void populate(DirectoryServer server, int users, byte[] certificate) throws Exception {
         DirectoryLayout layout = server.layout();
-        String agentPassword = Files.readString(server.kmsAgentPasswordFile()).strip();
-        try (LdapConnection agent = new LdapNetworkConnection("127.0.0.1", server.ldapPort())) {
-            agent.bind(server.kmsAgentDn(), agentPassword);
+        // The agent binds as the KMS does, over StartTLS: the server refuses a password in clear.
+        try (LdapConnection agent = KmsContext.of(server, Clock.systemUTC(), new SecureRandom())
+                .openConnection(0)) {
             for (int i = 0; i < users; i++) {
                 Entry entry = new DefaultEntry("uid=bench" + i + "," + layout.people());
                 entry.add(AttributeNames.OBJECT_CLASS, "top", "person", "organizationalPerson", "inetOrgPerson",

@@ -12,11 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPairGenerator;
-import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -31,8 +29,7 @@ import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.IssuanceRequest;
 import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.ca.StandardTemplates;
-import org.dirkms.agent.directory.LdapCaRecords;
-import org.dirkms.dist.CaCommand;
+import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.TestDirectory;
 import org.junit.jupiter.api.Test;
@@ -59,8 +56,8 @@ class CaCommandIT {
         LdapTools.requireTool("openssl", "openssl");
         String dn = "cn=Example Root CA," + directory.layout().certificationAuthorities();
         run(0, "init", "--name", "Example Root CA");
-        Path keyStore = directory.dataDirectory().resolve("ca/Example_Root_CA.p12");
-        Path passphrase = directory.dataDirectory().resolve("ca/Example_Root_CA.pass");
+        Path keyStore = directory.dataFolder().caKeyStore("Example Root CA");
+        Path passphrase = directory.dataFolder().caPassphrase("Example Root CA");
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keyStore)));
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(passphrase)));
         X509Certificate root = certificate(binary(anonymousBase(dn, "cACertificate;binary"), "cACertificate"));
@@ -72,9 +69,8 @@ class CaCommandIT {
         assertTrue(again.contains("already exists"), again);
 
         X509Certificate leaf;
-        try (LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection()) {
-            CaService service = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()),
-                    directory.layout(), Clock.systemUTC(), new SecureRandom());
+        try (LdapNetworkConnection connection = directory.secureAgentConnection()) {
+            CaService service = directory.kms().caService(connection);
             CertificationAuthority ca = service.open(dn, keyStore, KeyStorePassphrase.fromFile(passphrase),
                     CertificationAuthority.Publication.ldapOnly());
             leaf = ca.issue(IssuanceRequest.forPerson(StandardTemplates.SMIME_SIGNATURE, request(),
@@ -157,12 +153,14 @@ class CaCommandIT {
     }
 
     private String run(int expectedExit, String... arguments) {
-        List<String> all = new ArrayList<>(List.of(arguments));
+        List<String> all = new ArrayList<>(List.of("ca"));
+        all.addAll(List.of(arguments));
         all.addAll(List.of("--data", directory.dataDirectory().toString(), "--url", directory.ldapUrl()));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = new CaCommand(Map.of(), new SecureRandom(), Clock.systemUTC()).run(all,
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        // No DIRKMS_CA_PASSPHRASE from the machine's environment: the data folder's passphrase files.
+        int exit = DirkmsCommand.run(all, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
         String output = out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
         assertEquals(expectedExit, exit, "dirkms ca " + String.join(" ", arguments) + ":\n" + output);
         return output;

@@ -14,6 +14,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -28,10 +29,14 @@ import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.agent.directory.LdapCaRecords;
+import org.dirkms.agent.directory.LdapEnrollmentRecords;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
+import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.KeyAlgorithm;
 import org.dirkms.schema.RevocationReason;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,7 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The CA in the real embedded directory: its entry at its subject DN readable by anonymous
- * ldapsearch, the request queue served with reasons on refusals, and a revocation whose CRL,
+ * ldapsearch, the request queue served with reasons on refusals (requests that belong to no
+ * enrollment in progress are refused before anything is issued), and a revocation whose CRL,
  * fetched from the CA entry by ldapsearch, makes openssl reject the certificate, and that gpgsm
  * (through dirmngr reading the CA entry over LDAP) reports revoked.
  */
@@ -60,16 +66,15 @@ class CaDirectoryIT {
     @BeforeAll
     static void createCa() throws Exception {
         LdapTools.requireTool("openssl", "openssl");
-        connection = (LdapNetworkConnection) directory.secureAgentConnection();
-        service = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()), directory.layout(),
-                Clock.systemUTC(), new SecureRandom());
+        connection = directory.secureAgentConnection();
+        service = directory.kms().caService(connection);
         ca = service.initRoot("Example Root CA", KeyAlgorithm.RSA_3072, CaService.DEFAULT_ROOT_VALIDITY, 1,
-                work.resolve("ca.p12"), KeyStorePassphrase.of("it passphrase".toCharArray()),
+                DataFolder.of(work).caKeyStore("Example Root CA"), KeyStorePassphrase.of("it passphrase".toCharArray()),
                 CertificationAuthority.Publication.ldapOnly());
         aliceDn = "uid=alice," + directory.layout().people();
-        LdapTools.against(directory).asAdmin().add(String.join("\n",
+        People.addAndEnroll(directory, String.join("\n",
                 "dn: " + aliceDn, "objectClass: inetOrgPerson", "objectClass: kmsUser", "uid: alice", "cn: Alice",
-                "sn: Example", "mail: alice@example.com", "kmsEnrollmentState: requested", "")).assertSuccess();
+                "sn: Example", "mail: alice@example.com", "kmsEnrollmentState: requested", ""));
     }
 
     @AfterAll
@@ -128,35 +133,78 @@ class CaDirectoryIT {
         String requests = directory.layout().requests();
         String signingTemplate = service.templateDn(StandardTemplates.SMIME_SIGNATURE);
         LdapCaRecords records = new LdapCaRecords(connection, directory.layout(), Clock.systemUTC());
-        records.addRequest("cn=good," + requests, signingTemplate, aliceDn, request(ec()));
-        records.addRequest("cn=weak," + requests, signingTemplate, aliceDn, request(rsa1024()));
-        records.addRequest("cn=unknown," + requests, "cn=code-signing," + directory.layout().certificateTemplates(),
-                aliceDn, request(ec()));
+        // Alice's enrollment is under way as the agent runs it: claimed with the test-and-set,
+        // then its two requests queued at the names the claim derives.
+        LdapEnrollmentRecords enrollment = new LdapEnrollmentRecords(connection, directory.layout());
+        String claim = "it-agent #1";
+        assertTrue(enrollment.claim(aliceDn, EnrollmentState.REQUESTED,
+                org.dirkms.agent.directory.Claim.of(claim, Instant.now().plusSeconds(300).truncatedTo(
+                        java.time.temporal.ChronoUnit.SECONDS))));
+        String good = enrollment.requestDn(aliceDn, claim, "signing");
+        String weak = enrollment.requestDn(aliceDn, claim, "encryption");
+        enrollment.queueRequest(good, StandardTemplates.SMIME_SIGNATURE, aliceDn, request(ec()));
+        enrollment.queueRequest(weak, StandardTemplates.SMIME_ENCRYPTION, aliceDn, request(rsa1024()));
+        // Requests that belong to no enrollment in progress, written with the KMS agent's identity
+        // (the guard keeps everybody else out of the queue): the CA issues none of them.
+        String bobDn = "uid=bob," + directory.layout().people();
+        String carolDn = "uid=carol," + directory.layout().people();
+        People.addAndEnroll(directory, String.join("\n",
+                "dn: " + bobDn, "objectClass: inetOrgPerson", "objectClass: kmsUser", "uid: bob", "cn: Bob",
+                "sn: Example", "mail: bob@example.com", "kmsEnrollmentState: requested", "",
+                "dn: " + carolDn, "objectClass: inetOrgPerson", "uid: carol", "cn: Carol", "sn: Example",
+                "mail: carol@example.com", ""));
+        Map<String, String> strays = new java.util.LinkedHashMap<>();
+        records.addRequest("cn=planted," + requests, signingTemplate, aliceDn, request(ec()));
+        strays.put("cn=planted," + requests, "it is not the signing request the current claim on " + aliceDn);
+        String leftBehind = enrollment.requestDn(aliceDn, "a dead attempt #7", "signing");
+        records.addRequest(leftBehind, signingTemplate, aliceDn, request(ec()));
+        strays.put(leftBehind, "it is not the signing request the current claim on " + aliceDn);
+        String otherTemplate = enrollment.requestDn(aliceDn, claim, "code-signing");
+        records.addRequest(otherTemplate, "cn=code-signing," + directory.layout().certificateTemplates(), aliceDn,
+                request(ec()));
+        strays.put(otherTemplate, "an enrollment requests certificates of the templates smime-signature and"
+                + " smime-encryption only, not 'code-signing'");
+        records.addRequest("cn=bob," + requests, signingTemplate, bobDn, request(ec()));
+        strays.put("cn=bob," + requests, "the enrollment of " + bobDn + " is not in progress (kmsEnrollmentState:"
+                + " requested)");
+        records.addRequest("cn=carol," + requests, signingTemplate, carolDn, request(ec()));
+        strays.put("cn=carol," + requests, carolDn + " is not a KMS user (no objectClass kmsUser)");
+
         int[] counts = service.processPendingRequests(ca, "it-agent");
         assertEquals(1, counts[0]);
-        assertEquals(2, counts[1]);
+        assertEquals(1 + strays.size(), counts[1]);
 
         LdapTools admin = LdapTools.against(directory).asAdmin();
-        LdapTools.Result good = admin.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", "cn=good," + requests,
+        LdapTools.Result issuedEntry = admin.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", good,
                 "(objectClass=*)", "kmsRequestState", "userCertificate;binary").assertSuccess();
-        assertTrue(good.stdout().contains("kmsRequestState: issued"), good.stdout());
-        X509Certificate issued = certificate(firstBinary(good.stdout(), "userCertificate;binary"));
+        assertTrue(issuedEntry.stdout().contains("kmsRequestState: issued"), issuedEntry.stdout());
+        X509Certificate issued = certificate(firstBinary(issuedEntry.stdout(), "userCertificate;binary"));
         assertEquals("UID=alice,OU=People,DC=example,DC=com", issued.getSubjectX500Principal().getName());
         assertEquals(List.of(List.of(1, "alice@example.com")), issued.getSubjectAlternativeNames().stream()
                 .map(List::copyOf).toList());
 
-        LdapTools.Result weak = admin.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", "cn=weak," + requests,
+        LdapTools.Result refused = admin.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", weak,
                 "(objectClass=*)", "kmsRequestState", "kmsLastError", "userCertificate").assertSuccess();
-        assertTrue(weak.stdout().contains("kmsRequestState: failed"), weak.stdout());
-        assertTrue(weak.stdout().contains("kmsLastError: the RSA key of the request has 1024 bits; template smime-signature"
-                + " requires at least 2048"), weak.stdout());
-        assertTrue(!weak.stdout().toLowerCase().contains("usercertificate"), "nothing issued: " + weak.stdout());
-        LdapTools.Result unknown = admin.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b",
-                "cn=unknown," + requests, "(objectClass=*)", "kmsLastError").assertSuccess();
-        assertTrue(unknown.stdout().contains("kmsLastError: template 'code-signing' is not installed on CA"), unknown.stdout());
+        assertTrue(refused.stdout().contains("kmsRequestState: failed"), refused.stdout());
+        assertTrue(refused.stdout().contains("kmsLastError: the RSA key of the request has 1024 bits; template"
+                + " smime-encryption requires at least 2048"), refused.stdout());
+        assertTrue(!refused.stdout().toLowerCase().contains("usercertificate"), "nothing issued: " + refused.stdout());
+        for (Map.Entry<String, String> stray : strays.entrySet()) {
+            LdapTools.Result entry = admin.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", stray.getKey(),
+                    "(objectClass=*)", "kmsRequestState", "kmsLastError", "userCertificate").assertSuccess();
+            assertTrue(entry.stdout().contains("kmsRequestState: failed"), entry.stdout());
+            assertTrue(entry.stdout().contains("kmsLastError: the request " + stray.getKey()
+                    + " does not belong to an enrollment in progress: " + stray.getValue()), entry.stdout());
+            assertTrue(entry.stdout().contains("nothing was issued"), entry.stdout());
+            assertTrue(!entry.stdout().toLowerCase().contains("usercertificate"), "nothing issued: " + entry.stdout());
+        }
+        // The refusal of the live enrollment's request is on Alice's entry; no stray's reason is.
         LdapTools.Result user = admin.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", aliceDn,
                 "(objectClass=*)", "kmsLastError").assertSuccess();
-        assertTrue(user.stdout().contains("kmsLastError: "), "the user entry carries the reason too: " + user.stdout());
+        assertTrue(user.stdout().contains("kmsLastError: the RSA key of the request has 1024 bits"), user.stdout());
+        LdapTools.Result bob = admin.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", bobDn,
+                "(objectClass=*)", "kmsLastError", "kmsEnrollmentState").assertSuccess();
+        assertTrue(!bob.stdout().contains("kmsLastError"), "a stray request leaves the user alone: " + bob.stdout());
 
         // Revoke, then judge with the CRL exactly as a client gets it: ldapsearch on the CA entry.
         service.revoke(ca, issued.getSerialNumber(), RevocationReason.KEY_COMPROMISE);

@@ -38,13 +38,14 @@ import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.CrlUpdateLocks;
 import org.dirkms.agent.ca.KeyStorePassphrase;
-import org.dirkms.agent.directory.CaRecords;
+import org.dirkms.agent.ca.CaRecords;
 import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.CaState;
 import org.dirkms.schema.KeyAlgorithm;
 import org.dirkms.schema.RevocationReason;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -83,11 +84,11 @@ class CrlConcurrencyIT {
     @BeforeAll
     static void createCa() throws Exception {
         LdapTools.requireTool("openssl", "openssl");
-        agent = (LdapNetworkConnection) directory.secureAgentConnection();
-        service = new CaService(new LdapCaRecords(agent, directory.layout(), Clock.systemUTC()), directory.layout(),
-                Clock.systemUTC(), new SecureRandom());
+        agent = directory.secureAgentConnection();
+        service = directory.kms().caService(agent);
         ca = service.initRoot("Concurrency Root CA", KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
-                work.resolve("ca.p12"), PASSPHRASE, CertificationAuthority.Publication.ldapOnly());
+                DataFolder.of(work).caKeyStore("Concurrency Root CA"), PASSPHRASE,
+                CertificationAuthority.Publication.ldapOnly());
     }
 
     @AfterAll
@@ -99,8 +100,8 @@ class CrlConcurrencyIT {
 
     @Test
     void crlIsSwappedOnlyWhileTheExpectedValueIsPublished() throws Exception {
-        try (LdapNetworkConnection admin = (LdapNetworkConnection) directory.secureAdminConnection()) {
-            for (LdapNetworkConnection connection : List.of(agent, admin)) {
+        {
+            for (LdapNetworkConnection connection : List.of(agent)) {
                 LdapCaRecords records = new LdapCaRecords(connection, directory.layout(), Clock.systemUTC());
                 byte[] before = records.readCa(ca.dn()).orElseThrow().crl();
                 // Two successors made within one second share issuer and thisUpdate, all that RFC 4523's
@@ -121,20 +122,27 @@ class CrlConcurrencyIT {
                 assertArrayEquals(next, publishedCrls().get(0));
                 assertEquals(1, publishedCrls().size(), "the old value was deleted, not kept beside the new one");
                 assertFalse(records.replaceCrl(ca.dn(), before, other), "a stale expected CRL loses");
+                assertFalse(records.replaceCrl(ca.dn(), next, crl(before).getEncoded()),
+                        "an older CRL (a smaller CRL number) never replaces the published one");
                 assertFalse(records.replaceCrl(ca.dn(), other, ca.renewCrl(nextCrl).getEncoded()),
                         "a CRL equal to the published one in issuer and thisUpdate, but not in its bytes, loses");
                 assertArrayEquals(next, publishedCrls().get(0));
             }
         }
-        // The administrator's way: the same compare-and-swap as LDIF through ldapmodify.
+        // The same compare-and-swap as LDIF through ldapmodify, as the KMS's identity (CRLs are
+        // written by the KMS only; the directory superuser is refused).
         byte[] before = publishedCrls().get(0);
         byte[] next = ca.renewCrl(crl(before)).getEncoded();
         // Add first, then delete: the attribute never empties, so ApacheDS keeps its ;binary name.
-        LdapTools admin = LdapTools.against(directory).asAdmin();
-        admin.modify(swap(before, next)).assertSuccess();
+        LdapTools.against(directory).asAdmin().modify(swap(before, next)).assertExitCode(50);
+        LdapTools kms = LdapTools.against(directory).asAgent();
+        kms.modify(swap(before, next)).assertSuccess();
         assertArrayEquals(next, publishedCrls().get(0));
-        LdapTools.Result stale = admin.modify(swap(before, ca.renewCrl(crl(before)).getEncoded())).assertExitCode(16);
+        byte[] newer = ca.renewCrl(crl(next)).getEncoded();
+        LdapTools.Result stale = kms.modify(swap(before, newer)).assertExitCode(16);
         assertTrue(stale.stderr().contains("No such attribute"), stale.describe("noSuchAttribute for a stale CRL"));
+        LdapTools.Result older = kms.modify(swap(next, ca.renewCrl(crl(before)).getEncoded())).assertExitCode(19);
+        assertTrue(older.stderr().contains("RFC 5280 section 5.2.3"), older.describe("a rollback refused"));
         assertArrayEquals(next, publishedCrls().get(0));
         assertEquals(1, publishedCrls().size());
     }
@@ -158,12 +166,12 @@ class CrlConcurrencyIT {
             List<Future<List<BigInteger>>> threads = new ArrayList<>();
             for (int p = 0; p < PROCESSES; p++) {
                 // A process of its own: its connection, its service with its own locks, the CA opened from the key store.
-                LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection();
+                LdapNetworkConnection connection = directory.secureAgentConnection();
                 connections.add(connection);
                 CaService process = new CaService(new CountingSwaps(new LdapCaRecords(connection, directory.layout(),
                         Clock.systemUTC()), swaps, lostSwaps), directory.layout(), Clock.systemUTC(), new SecureRandom(),
                         new CrlUpdateLocks());
-                CertificationAuthority processCa = process.open(ca.dn(), work.resolve("ca.p12"), PASSPHRASE,
+                CertificationAuthority processCa = process.open(ca.dn(), DataFolder.of(work).caKeyStore("Concurrency Root CA"), PASSPHRASE,
                         CertificationAuthority.Publication.ldapOnly());
                 for (int r = 0; r < REVOKERS_PER_PROCESS; r++) {
                     int first = (p * REVOKERS_PER_PROCESS + r) * SERIALS_PER_REVOKER;
@@ -260,7 +268,7 @@ class CrlConcurrencyIT {
             List<Future<?>> threads = new ArrayList<>();
             for (int t = 0; t < 4; t++) {
                 // Each thread its own service and connection, made with the plain constructor.
-                LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection();
+                LdapNetworkConnection connection = directory.secureAgentConnection();
                 connections.add(connection);
                 CaService own = new CaService(new CountingSwaps(new LdapCaRecords(connection, directory.layout(),
                         Clock.systemUTC()), swaps, lostSwaps), directory.layout(), Clock.systemUTC(), new SecureRandom());
@@ -346,6 +354,11 @@ class CrlConcurrencyIT {
         }
 
         @Override
+        public boolean isRequestOfClaim(String requestDn, String subjectDn, String attempt, String purpose) {
+            return records.isRequestOfClaim(requestDn, subjectDn, attempt, purpose);
+        }
+
+        @Override
         public Optional<CaEntry> readCa(String dn) {
             return records.readCa(dn);
         }
@@ -396,8 +409,8 @@ class CrlConcurrencyIT {
         }
 
         @Override
-        public List<String> readValues(String dn, String attribute) {
-            return records.readValues(dn, attribute);
+        public Optional<SubjectEntry> readSubject(String dn) {
+            return records.readSubject(dn);
         }
     }
 }

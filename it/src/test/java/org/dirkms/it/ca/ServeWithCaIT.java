@@ -10,10 +10,10 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import org.dirkms.dist.CaServeSetup;
-import org.dirkms.dist.CaTlsCredentialSource;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,7 +31,7 @@ class ServeWithCaIT {
     void freshServerIssuesItsOwnTlsCertificateFromItsCa() throws Exception {
         LdapTools.requireTool("openssl", "openssl");
         String caDn = "cn=dirkms Root CA,ou=Certification Authorities,ou=KMS,dc=example,dc=com";
-        Path caPem = data.resolve("tls").resolve(CaTlsCredentialSource.CA_CERTIFICATE_FILE);
+        Path caPem = DataFolder.of(data).caCertificate();
         String firstCa;
         String firstServer;
         try (DirectoryServer server = CaServeSetup.start(ServerSettings.forTests(data), Clock.systemUTC(),
@@ -56,7 +56,7 @@ class ServeWithCaIT {
                     "LDAPTLS_REQCERT", "demand", "LDAPCONF", "/dev/null", "LDAPRC", "dirkms-it-no-ldaprc"), null);
             assertTrue(untrusted.exitCode() != 0, untrusted.describe("expected failure"));
 
-            Path serverPem = data.resolve("tls").resolve("server.crt");
+            Path serverPem = DataFolder.of(data).tlsCertificate();
             LdapTools.run(List.of("openssl", "verify", "-x509_strict", "-purpose", "sslserver", "-CAfile",
                     caPem.toString(), serverPem.toString()), Map.of(), null).assertSuccess();
             firstCa = Files.readString(caPem);
@@ -65,7 +65,7 @@ class ServeWithCaIT {
         try (DirectoryServer again = CaServeSetup.start(ServerSettings.forTests(data), Clock.systemUTC(),
                 new SecureRandom())) {
             assertEquals(firstCa, Files.readString(caPem), "the CA survives a restart");
-            assertEquals(firstServer, Files.readString(data.resolve("tls").resolve("server.crt")),
+            assertEquals(firstServer, Files.readString(DataFolder.of(data).tlsCertificate()),
                     "a valid server certificate is reused");
         }
     }

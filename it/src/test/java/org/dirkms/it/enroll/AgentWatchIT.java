@@ -7,19 +7,18 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CertificationAuthority;
-import org.dirkms.agent.enroll.AgentConnection;
-import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.dist.KmsContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -64,15 +63,12 @@ class AgentWatchIT {
     }
 
     private static LdapTools admin() {
-        return LdapTools.against(directory).asAdmin().withArguments("-ZZ");
+        return LdapTools.against(directory).asKmsAdministrator();
     }
 
     private static KmsAgent newAgent(String url) {
-        AgentConnection link = new AgentConnection(url, directory.agentDn(),
-                directory.agentPasswordFile(), directory.tlsCertificateFile());
-        return new KmsAgent(link, directory.layout(), ca, recovery.current().certificate(),
-                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), Clock.systemUTC(), RANDOM, 2,
-                KmsAgent.DEFAULT_SWEEP);
+        KmsContext kms = directory.kms().withUrl(url);
+        return kms.agent(ca, recovery.current().certificate(), kms.agentSettings(), 2, KmsAgent.DEFAULT_SWEEP);
     }
 
     @Test
@@ -103,8 +99,8 @@ class AgentWatchIT {
 
     private static String requestNewUser(String uid) {
         String dn = "uid=" + uid + "," + directory.layout().people();
-        admin().add("dn: " + dn + "\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: " + uid + "\ncn: " + uid
-                + "\nsn: " + uid + "\nmail: " + uid + "@example.com\nkmsEnrollmentState: requested\n").assertSuccess();
+        People.addAndEnroll(directory, "dn: " + dn + "\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: " + uid
+                + "\ncn: " + uid + "\nsn: " + uid + "\nmail: " + uid + "@example.com\nkmsEnrollmentState: requested\n");
         return dn;
     }
 

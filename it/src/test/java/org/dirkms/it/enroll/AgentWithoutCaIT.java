@@ -27,15 +27,16 @@ import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
-import org.dirkms.agent.directory.LdapEnrollmentRecords;
-import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
+import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.ProjectFiles;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,20 +66,19 @@ class AgentWithoutCaIT {
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(serverData), Clock.systemUTC(),
                 random);
         try (DirectoryServer server = serving.server()) {
-            ScheduledExecutorService queue = CaServeSetup.scheduleCaWork(serving, Clock.systemUTC(), random,
-                    Duration.ofMillis(500), Duration.ofMinutes(10));
+            ScheduledExecutorService queue = CaServeSetup.scheduleCaWork(serving, Duration.ofMillis(500),
+                    Duration.ofMinutes(10));
             // The recovery key lives with the recovery agents, not with the enrollment agent: the
             // agent gets its certificate only.
             Path recoveryFolder = work.resolve("recovery-agents");
-            RecoveryKeyStore recovery = RecoveryKeyStore.create(recoveryFolder, serving.ca(),
+            RecoveryKeyStore recovery = RecoveryKeyStore.create(DataFolder.of(recoveryFolder), serving.ca()::certifyRecoveryAgent,
                     "cn=Key Recovery Agent," + server.layout().kms(), KeyAlgorithm.EC_P256, random);
             Path recoveryPem = pem(work.resolve("recovery.pem"), recovery.current().certificate());
             Map<String, String> env = new HashMap<>(Map.of("LDAPTLS_CACERT", server.tlsCertificateFile().toString(),
                     "LDAPTLS_REQCERT", "demand", "LDAPCONF", "/dev/null", "LDAPRC", "dirkms-it-no-ldaprc"));
-            LdapTools.run(List.of(LdapTools.executable("ldapmodify"), "-H", server.ldapUrl(), "-ZZ", "-x", "-D",
-                    server.adminDn(), "-y", server.adminPasswordFile().toString()), env,
-                    "dn: " + server.layout().defaultAdministrativeGroup() + "\nchangetype: modify\n"
-                            + "replace: kmsKeyAlgorithm\nkmsKeyAlgorithm: EC-P256\n-\n").assertSuccess();
+            LdapTools kmsAdmin = Staff.kmsAdministrator(server);
+            kmsAdmin.modify("dn: " + server.layout().defaultAdministrativeGroup() + "\nchangetype: modify\n"
+                    + "replace: kmsKeyAlgorithm\nkmsKeyAlgorithm: EC-P256\n-\n").assertSuccess();
 
             Process agent = new ProcessBuilder(ProjectFiles.file("dirkms").toString(), "agent", "--data",
                     agentData.toString(), "--url", server.ldapUrl(), "--password-file",
@@ -86,23 +86,21 @@ class AgentWithoutCaIT {
                     "--recovery-cert", recoveryPem.toString(), "--sweep-seconds", "2")
                     .redirectOutput(work.resolve("agent.out").toFile()).redirectError(work.resolve("agent.err").toFile())
                     .start();
-            AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
-                    server.kmsAgentPasswordFile(), server.tlsCertificateFile());
-            try (LdapNetworkConnection connection = link.open(60_000)) {
+            try (LdapNetworkConnection connection = serving.kms().openConnection(60_000)) {
                 awaitRunning(agent);
                 String out = Files.readString(work.resolve("agent.out"));
                 assertTrue(out.contains("certificates are requested through the queue"), out);
-                assertFalse(Files.exists(agentData.resolve("ca")), "the agent's data folder holds no CA");
+                assertFalse(Files.exists(DataFolder.of(agentData).ca()), "the agent's data folder holds no CA");
 
                 String dn = "uid=remote," + server.layout().people();
-                LdapTools.run(List.of(LdapTools.executable("ldapmodify"), "-H", server.ldapUrl(), "-ZZ", "-x", "-D",
-                        server.adminDn(), "-y", server.adminPasswordFile().toString()), env,
+                People.addAndEnroll(LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
+                        .asWithPasswordFile(server.adminDn(), server.adminPasswordFile()), kmsAdmin,
                         "dn: " + dn + "\nchangetype: add\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\n"
                                 + "uid: remote\ncn: Remote User\nsn: User\nmail: remote@example.com\n"
-                                + "kmsEnrollmentState: requested\n").assertSuccess();
+                                + "kmsEnrollmentState: requested\n");
                 awaitEnrolled(connection, dn, agent);
 
-                EnrollmentRecords records = new LdapEnrollmentRecords(connection, server.layout());
+                EnrollmentRecords records = serving.kms().enrollmentRecords(connection);
                 Entry user = connection.lookup(dn, "*");
                 List<X509Certificate> certificates = EnrollmentIT.certificates(user, "userCertificate");
                 assertEquals(2, certificates.size(), user.toString());

@@ -21,8 +21,6 @@ import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
-import org.dirkms.agent.directory.LdapEnrollmentRecords;
-import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.dist.AgentServeSetup;
@@ -31,8 +29,10 @@ import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.Staff;
 import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,8 +41,10 @@ import org.junit.jupiter.api.io.TempDir;
  * in-process agent running: users enrolled with {@code dirkms enroll} (EC P-256), one of them
  * re-enrolled and one revoked (their older records are history, not orphans), one more after
  * the recovery key was rotated (its record wrapped to the new key, the others to the old), check
- * clean and exit 0; then the directory is damaged with ldapmodify as an operator might by mistake, and
- * each damage is reported on its own line naming the right DN, with exit 1. A recovery key
+ * clean and exit 0; then the directory is damaged with ldapmodify as an operator might by mistake
+ * (and, where LDAP allows no such change, below it), and each damage is reported on its own line
+ * naming the right DN, with exit 1 — the loss of a superseded record too, through the history
+ * each publication lists in the user's {@code kmsArchiveRecord}. A recovery key
  * store that does not hold the recovery key makes every record unrecoverable. Nothing the
  * command prints contains a wrapped key.
  */
@@ -60,15 +62,17 @@ class ArchiveCheckCommandIT {
         SecureRandom random = new SecureRandom();
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(), random);
         try (DirectoryServer server = serving.server();
-                KmsAgent agent = AgentServeSetup.start(serving, Clock.systemUTC(), random)) {
+                KmsAgent agent = AgentServeSetup.start(serving)) {
             LdapTools admin = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
                     .asWithPasswordFile(server.adminDn(), server.adminPasswordFile()).withArguments("-ZZ");
             // The archive is written by KMS agents only (the guard): damage there needs the agent's identity.
             LdapTools asAgent = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
                     .asWithPasswordFile(server.kmsAgentDn(), server.kmsAgentPasswordFile()).withArguments("-ZZ");
             String people = server.layout().people();
-            StringBuilder ldif = new StringBuilder("dn: " + server.layout().defaultAdministrativeGroup()
-                    + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\nkmsKeyAlgorithm: EC-P256\n-\n\n");
+            LdapTools kmsAdmin = Staff.kmsAdministrator(server);
+            kmsAdmin.modify("dn: " + server.layout().defaultAdministrativeGroup()
+                    + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\nkmsKeyAlgorithm: EC-P256\n-\n").assertSuccess();
+            StringBuilder ldif = new StringBuilder();
             List<String> dns = new ArrayList<>();
             for (int i = 0; i < USERS; i++) {
                 dns.add("uid=arc" + i + "," + people);
@@ -81,14 +85,12 @@ class ArchiveCheckCommandIT {
                     "--report", other.resolve("report.tsv").toString());
             assertEquals(0, enroll.code, enroll.toString());
 
-            AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
-                    server.kmsAgentPasswordFile(), server.tlsCertificateFile());
-            try (LdapNetworkConnection connection = link.open(30_000)) {
-                EnrollmentRecords records = new LdapEnrollmentRecords(connection, server.layout());
+            try (LdapNetworkConnection connection = serving.kms().openConnection(30_000)) {
+                EnrollmentRecords records = serving.kms().enrollmentRecords(connection);
                 // History the check must not report: arc4 revoked (its record stays), arc5 re-enrolled
                 // (its first record stays, its certificate superseded and revoked).
                 byte[] firstOfArc5 = encryptionCertificate(records, dns.get(5));
-                admin.modify("dn: " + dns.get(4) + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
+                kmsAdmin.modify("dn: " + dns.get(4) + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
                         + "kmsEnrollmentState: revoke-requested\n-\n\ndn: " + dns.get(5) + "\nchangetype: modify\n"
                         + "replace: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
                 awaitState(records, dns.get(4), EnrollmentState.REVOKED);
@@ -96,10 +98,10 @@ class ArchiveCheckCommandIT {
                 assertFalse(java.util.Arrays.equals(firstOfArc5, encryptionCertificate(records, dns.get(5))),
                         "arc5 has a new encryption certificate");
                 assertEquals(2, records.archivedKeys(dns.get(5)).size(), "arc5 keeps the record of its first key");
-                // A new recovery key: a user enrolled after it is wrapped to it, the others stay
-                // wrapped to the first; the check unwraps both with the store's keys.
-                RecoveryKeyStore rotated = RecoveryKeyStore.open(data).rotate(data, serving.ca(),
-                        AgentServeSetup.RECOVERY_AGENT_RDN + "," + server.layout().kms(), KeyAlgorithm.EC_P384, random);
+                // A new recovery key (stored and published, as 'dirkms archive rekey' makes it): a user
+                // enrolled after it is wrapped to it, the others stay wrapped to the first; the check
+                // unwraps both with the store's keys.
+                RecoveryKeyStore rotated = serving.kms().rekey(connection, serving.ca(), KeyAlgorithm.EC_P384);
                 String late = "uid=arc-late," + people;
                 admin.modify("dn: " + late + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: arc-late\n"
                         + "cn: Archive Late\nsn: Archive\nmail: arc-late@example.com\n").assertSuccess();
@@ -125,8 +127,11 @@ class ArchiveCheckCommandIT {
                 byte[] arc7Certificate = encryptionCertificate(records, dns.get(7));
                 String archive = server.layout().keyArchive();
                 String gone = "uid=gone," + people;
-                // 1. an archive record deleted
-                asAgent.modify("dn: " + arc0.dn() + "\nchangetype: delete\n").assertSuccess();
+                // 1. an archive record deleted. Nobody may delete one over LDAP (the archive is
+                // append-only): this stands for damage below LDAP, by the server's own session.
+                asAgent.modify("dn: " + arc0.dn() + "\nchangetype: delete\n").assertExitCode(53);
+                server.directoryService().getAdminSession().delete(new org.apache.directory.api.ldap.model.name.Dn(
+                        arc0.dn()));
                 // 2. arc1's wrapped key replaced by arc2's
                 asAgent.modify("dn: " + arc1.dn() + "\nchangetype: modify\nreplace: kmsWrappedKey\nkmsWrappedKey:: "
                         + base64(arc2.wrappedKey()) + "\n-\n").assertSuccess();
@@ -138,22 +143,38 @@ class ArchiveCheckCommandIT {
                         + "objectClass: top\nobjectClass: kmsArchivedKey\ncn: stray-pasted\nkmsKeyOwner: " + dns.get(3)
                         + "\nkmsWrappedKey:: " + base64(arc3Certificate) + "\n").assertSuccess();
                 // 4. a second copy published: arc2's encryption certificate on arc6 too, and arc7's in a
-                // second child of arc7
-                admin.modify("dn: " + dns.get(6) + "\nchangetype: modify\nadd: userCertificate;binary\n"
+                // second child of arc7 (only the KMS publishes on a KMS user: a KMS in error)
+                asAgent.modify("dn: " + dns.get(6) + "\nchangetype: modify\nadd: userCertificate;binary\n"
                         + "userCertificate;binary:: " + base64(arc2Certificate) + "\n-\n\ndn: cn=copy," + dns.get(7)
                         + "\nchangetype: add\nobjectClass: top\nobjectClass: kmsPublishedCertificate\ncn: copy\n"
                         + "mail: arc7@example.com\nuserCertificate;binary:: " + base64(arc7Certificate) + "\n")
                         .assertSuccess();
 
+                // 5. the record of arc5's first, superseded key deleted (below LDAP, as 1.): its
+                // certificate is on no entry any more, so only the history arc5's publications
+                // wrote to its kmsArchiveRecord shows the loss.
+                String firstRecordOfArc5 = records.archivedKeys(dns.get(5)).stream()
+                        .filter(r -> java.util.Arrays.equals(r.certificate(), firstOfArc5)).findFirst().orElseThrow()
+                        .dn();
+                assertEquals(2, records.readUser(dns.get(5)).orElseThrow().archiveRecords().size(),
+                        "both publications of arc5 listed their record");
+                server.directoryService().getAdminSession().delete(new org.apache.directory.api.ldap.model.name.Dn(
+                        firstRecordOfArc5));
+
                 Run damaged = run("archive", "check", "--data", data.toString(), "--url", server.ldapUrl());
                 assertEquals(1, damaged.code, damaged.toString());
                 List<String> lines = damaged.out.lines().toList();
-                // One record deleted, two strays added, of which one does not unwrap.
-                assertEquals("checked " + users + " users and " + (archived + 1) + " archive records, unwrapped "
-                        + archived + " keys: 8 problems", lines.get(lines.size() - 1), damaged.toString());
+                // Two records deleted, two strays added, of which one does not unwrap.
+                assertEquals("checked " + users + " users and " + archived + " archive records, unwrapped "
+                        + (archived - 1) + " keys: 10 problems", lines.get(lines.size() - 1), damaged.toString());
                 List<String> findings = lines.subList(0, lines.size() - 1);
-                assertEquals(8, findings.size(), damaged.toString());
+                assertEquals(10, findings.size(), damaged.toString());
                 assertFinding(findings, "missing-archive: " + dns.get(0) + ":", "published on the entry and in a child");
+                assertFinding(findings, "missing-history: " + dns.get(0) + ": the archive record " + arc0.dn(),
+                        "no longer exists");
+                assertFinding(findings, "missing-history: " + dns.get(5) + ": the archive record " + firstRecordOfArc5,
+                        "no longer exists: the key of an encryption certificate once published for the user cannot be"
+                                + " recovered");
                 assertFinding(findings, "key-mismatch: " + arc1.dn() + " (owner " + dns.get(1) + ")",
                         "the archived key is not the private key of certificate");
                 assertFinding(findings, "orphan: cn=stray-gone," + archive + ":", "its owner " + gone + " does not exist");
@@ -172,13 +193,13 @@ class ArchiveCheckCommandIT {
                 }
 
                 // A key store without the KMS's recovery key: nothing unwraps, and the command says why.
-                RecoveryKeyStore stranger = RecoveryKeyStore.create(other, serving.ca(),
+                RecoveryKeyStore stranger = RecoveryKeyStore.create(DataFolder.of(other), serving.ca()::certifyRecoveryAgent,
                         "cn=Another Recovery Agent," + server.layout().kms(), KeyAlgorithm.EC_P256, random);
                 Run wrongKey = run("archive", "check", "--data", data.toString(), "--url", server.ldapUrl(),
                         "--recovery-key", stranger.file().toString(), "--recovery-passphrase-file",
-                        RecoveryKeyStore.passphraseFile(other).toString());
+                        DataFolder.of(other).recoveryPassphrase().toString());
                 assertEquals(1, wrongKey.code, wrongKey.toString());
-                assertEquals(archived + 1, wrongKey.out.lines().filter(l -> l.startsWith("unrecoverable: ")).count(),
+                assertEquals(archived, wrongKey.out.lines().filter(l -> l.startsWith("unrecoverable: ")).count(),
                         wrongKey.toString());
                 assertTrue(wrongKey.out.contains("wrapped to a recovery key this key store does not hold"),
                         wrongKey.toString());
@@ -187,13 +208,13 @@ class ArchiveCheckCommandIT {
 
             Run help = run("archive", "--help");
             assertEquals(0, help.code);
-            assertTrue(help.out.contains("missing-archive"), help.out);
+            assertTrue(help.out.contains("missing-archive") && help.out.contains("missing-history"), help.out);
             assertEquals(2, run("archive").code, "no action");
             assertEquals(2, run("archive", "verify").code, "unknown action");
             assertEquals(2, run("archive", "check", "--data", data.toString(), "--workers", "2").code,
                     "a flag of the agent");
             assertEquals(2, run("archive", "check", "--data", data.toString(), "--recovery-key",
-                    other.resolve("recovery/key-recovery-agent.p12").toString()).code, "key store without passphrase");
+                    DataFolder.of(other).recoveryKeyStore().toString()).code, "key store without passphrase");
             assertEquals(2, run("archive", "check", "--data", other.resolve("nothing").toString()).code,
                     "a data folder without a recovery key store");
             Run unreachable = run("archive", "check", "--data", data.toString(), "--url", "ldap://127.0.0.1:1");

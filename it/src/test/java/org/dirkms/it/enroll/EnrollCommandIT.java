@@ -23,7 +23,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
-import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.dist.AgentServeSetup;
 import org.dirkms.dist.CaServeSetup;
@@ -31,12 +30,13 @@ import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.ProjectFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The two commands of issue 4 against {@code dirkms serve}'s server: {@code dirkms enroll}
+ * The two agent commands of the README ("What the KMS answers") against {@code dirkms serve}'s server: {@code dirkms enroll}
  * enrolls a group's users in bulk while the in-process agent runs (no race: bulk claims without
  * passing through requested), writes a 0600 report whose tokens open the packages, and skips
  * everyone on a second run; {@code dirkms agent}, as a separate process started with the
@@ -56,11 +56,12 @@ class EnrollCommandIT {
         SecureRandom random = new SecureRandom();
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(), random);
         try (DirectoryServer server = serving.server();
-                KmsAgent agent = AgentServeSetup.start(serving, Clock.systemUTC(), random)) {
+                KmsAgent agent = AgentServeSetup.start(serving)) {
             Map<String, String> env = env(server);
             String group = server.layout().defaultAdministrativeGroup();
-            StringBuilder ldif = new StringBuilder("dn: " + group + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\n"
-                    + "kmsKeyAlgorithm: EC-P256\n-\n\n");
+            Staff.kmsAdministrator(server).modify("dn: " + group + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\n"
+                    + "kmsKeyAlgorithm: EC-P256\n-\n").assertSuccess();
+            StringBuilder ldif = new StringBuilder();
             for (int i = 0; i < USERS; i++) {
                 ldif.append("dn: uid=bulk").append(i).append(',').append(server.layout().people())
                         .append("\nchangetype: add\nobjectClass: inetOrgPerson\nuid: bulk").append(i)
@@ -83,11 +84,9 @@ class EnrollCommandIT {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(report)));
             List<String[]> rows = rows(report);
             assertEquals(USERS, rows.size());
-            AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
-                    server.kmsAgentPasswordFile(), server.tlsCertificateFile());
-            try (LdapNetworkConnection connection = link.open(30_000)) {
+            try (LdapNetworkConnection connection = serving.kms().openConnection(30_000)) {
                 // Declares the KMS's binary attributes to this connection's codec, as the agent does.
-                new org.dirkms.agent.directory.LdapEnrollmentRecords(connection, server.layout());
+                serving.kms().enrollmentRecords(connection);
                 for (String[] row : rows) {
                     assertEquals("enrolled", row[2], String.join(" | ", row[0], row[2], row[4]));
                     Entry user = connection.lookup(row[0], "kmsEnrollmentState", "kmsKeyPackage");
@@ -144,18 +143,15 @@ class EnrollCommandIT {
             builder.redirectError(work.resolve("agent.err").toFile());
             Process process = builder.start();
             try {
-                List<String> asAdmin = List.of(LdapTools.executable("ldapmodify"), "-H", server.ldapUrl(), "-ZZ", "-x",
-                        "-D", server.adminDn(), "-y", server.adminPasswordFile().toString());
-                for (String sample : List.of("10-create-administrative-group.ldif", "20-add-user.ldif",
-                        "30-enroll-user.ldif")) {
-                    List<String> command = new ArrayList<>(asAdmin);
-                    command.addAll(List.of("-f", ProjectFiles.file("ldif/samples/" + sample).toString()));
-                    LdapTools.run(command, env, null).assertSuccess();
-                }
-                AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
-                        server.kmsAgentPasswordFile(), server.tlsCertificateFile());
+                // The superuser adds the person; a KMS administrator makes the group and enrolls.
+                LdapTools superuser = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
+                        .asWithPasswordFile(server.adminDn(), server.adminPasswordFile());
+                LdapTools kmsAdmin = Staff.kmsAdministrator(server);
+                kmsAdmin.modifyFile(ProjectFiles.file("ldif/samples/10-create-administrative-group.ldif")).assertSuccess();
+                superuser.modifyFile(ProjectFiles.file("ldif/samples/20-add-user.ldif")).assertSuccess();
+                kmsAdmin.modifyFile(ProjectFiles.file("ldif/samples/30-enroll-user.ldif")).assertSuccess();
                 String dn = "uid=jdoe,ou=People," + server.layout().suffix();
-                try (LdapNetworkConnection connection = link.open(30_000)) {
+                try (LdapNetworkConnection connection = serving.kms().openConnection(30_000)) {
                     Instant deadline = Instant.now().plusSeconds(180); // the script may build the jar first
                     while (true) {
                         Entry user = connection.lookup(dn, "kmsEnrollmentState", "kmsLastError");

@@ -45,7 +45,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Bulk enrollment throughput against its ceiling, measured in the same run (issue 4): the bulk
+ * Bulk enrollment throughput against its ceiling, measured in the same run (README, "Benchmarks"): the bulk
  * enrollment of {@code dirkms enroll} ({@link BulkEnrollment}) of N users, against (a) the same
  * key generations, signatures, wrapping and packaging in a plain loop with the same threads, and
  * (b) the same directory writes per user, of the same kinds and sizes, by a plain LDAP client
@@ -110,14 +110,14 @@ class EnrollmentBenchmarkIT {
 
     private void bench(KeyAlgorithm algorithm, int users) throws Exception {
         String tag = algorithm.ldapValue().toLowerCase().replace("-", "");
-        LdapTools.against(directory).asAdmin().withArguments("-ZZ").modify("dn: "
+        LdapTools.against(directory).asKmsAdministrator().modify("dn: "
                 + directory.layout().defaultAdministrativeGroup() + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\n"
                 + "kmsKeyAlgorithm: " + algorithm.ldapValue() + "\n-\n").assertSuccess();
         List<String> dns = addUsers("e" + tag, users, false);
         List<String> plainDns = addUsers("p" + tag, users, true);
 
         RecordingRecords records = new RecordingRecords(new LdapEnrollmentRecords(connection, directory.layout()));
-        EnrollmentService service = new EnrollmentService(records, caService, ca, recovery.current().certificate(),
+        EnrollmentService service = EnrollmentService.issuing(records, caService, ca, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), Clock.systemUTC(), RANDOM);
         // Warm-up outside the measurement: class loading and JIT of the whole path.
         List<String> warm = addUsers("w" + tag, 10, false);
@@ -188,7 +188,9 @@ class EnrollmentBenchmarkIT {
                 new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, "kmsEnrollmentState", "requested"),
                 new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, "kmsEnrollmentState", "in-progress"),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsClaimedBy", "plain client"),
-                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsLeaseExpires", expires));
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsLeaseExpires", expires),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsSupersededCertificate"),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsReplacedAttempt"));
         String rdn = dn.substring(0, dn.indexOf(','));
         Entry archive = new DefaultEntry("cn=plain-" + rdn.substring(4) + "," + directory.layout().keyArchive());
         archive.add("objectClass", "top", "kmsArchivedKey");
@@ -210,6 +212,8 @@ class EnrollmentBenchmarkIT {
         }
         connection.modify(dn,
                 new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, "kmsClaimedBy", "plain client"),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsSupersededCertificate"),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsReplacedAttempt"),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
                         new DefaultAttribute("userCertificate;binary", certificate, certificate.clone())),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "userSMIMECertificate",
@@ -218,6 +222,8 @@ class EnrollmentBenchmarkIT {
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsEnrollmentToken", "token"),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsKeyPackageExpires", expires),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsEnrollmentState", "enrolled"),
+                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, "kmsArchiveRecord",
+                        archive.getDn().getName()),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsLeaseExpires"),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsLastError"),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "kmsRevocationReason"));

@@ -33,6 +33,7 @@ import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.directory.Claim;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
 import org.dirkms.agent.enroll.EnrollmentResult;
@@ -96,16 +97,41 @@ class EnrollmentIT {
     }
 
     private static EnrollmentService newService(EnrollmentService.Settings settings) {
-        return new EnrollmentService(records, caService, ca, recovery.current().certificate(), settings, clock, RANDOM);
+        return EnrollmentService.issuing(records, caService, ca, recovery.current().certificate(), settings, clock, RANDOM);
     }
 
+    /** A KMS administrator: enrolls, revokes, creates administrative groups. */
     private static LdapTools admin() {
-        return LdapTools.against(directory).asAdmin().withArguments("-ZZ");
+        return LdapTools.against(directory).asKmsAdministrator();
+    }
+
+    /** The directory superuser: adds people and sets their addresses. */
+    private static LdapTools superuser() {
+        return LdapTools.against(directory).asAdmin();
+    }
+
+    /**
+     * The enrollment of a user whose client made the signing key (the sample 30-enroll-user.ldif):
+     * a KMS administrator makes the person a KMS user, the user's client writes its request
+     * bound as the user, and the administrator asks for the enrollment.
+     */
+    private static void clientMadeSigningKey(String uid, String dn, byte[] csr) {
+        admin().modify("dn: " + dn + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n").assertSuccess();
+        self(uid).modify("dn: " + dn + "\nchangetype: modify\n"
+                + "add: kmsSigningRequest\nkmsSigningRequest:: " + Base64.getEncoder().encodeToString(csr) + "\n-\n")
+                .assertSuccess();
+        admin().modify("dn: " + dn + "\nchangetype: modify\nadd: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n")
+                .assertSuccess();
+    }
+
+    /** The user {@code uid} (added by {@link #addUser}), bound as themselves, as their own client is. */
+    private static LdapTools self(String uid) {
+        return LdapTools.against(directory).as("uid=" + uid + "," + directory.layout().people(), "pw-" + uid);
     }
 
     @Test
     void sampleEnrollmentPublishesBothCertificatesAfterArchivingAndDeliversThePackage() throws Exception {
-        admin().modifyFile(ProjectFiles.file("ldif/samples/20-add-user.ldif")).assertSuccess();
+        superuser().modifyFile(ProjectFiles.file("ldif/samples/20-add-user.ldif")).assertSuccess();
         admin().modifyFile(ProjectFiles.file("ldif/samples/30-enroll-user.ldif")).assertSuccess();
         String dn = "uid=jdoe," + directory.layout().people();
 
@@ -146,6 +172,8 @@ class EnrollmentIT {
         assertEquals(1, archived.size());
         assertArrayEquals(encryption.getEncoded(), archived.get(0).certificate());
         assertEquals(recovery.current().keyId(), archived.get(0).wrappingKeyId());
+        assertEquals(List.of(archived.get(0).dn().toLowerCase()), List.of(user.get("kmsArchiveRecord").getString()
+                .toLowerCase()), "the publication lists the record of the published key in the user's history");
         ArchiveChecker.Verdict verdict = new ArchiveChecker(new KeyRecoverer(recovery.keys()))
                 .check(archived.get(0).wrappedKey(), encryption);
         assertTrue(verdict.matches(), verdict.message());
@@ -177,9 +205,7 @@ class EnrollmentIT {
         String dn = addUser("csr", "csr@example.com");
         KeyPair clientKey = new KeyPairFactory(RANDOM).generate(KeyAlgorithm.EC_P256);
         byte[] csr = KeyPairFactory.certificationRequest(clientKey);
-        admin().modify("dn: " + dn + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n"
-                + "add: kmsSigningRequest\nkmsSigningRequest:: " + Base64.getEncoder().encodeToString(csr) + "\n-\n"
-                + "add: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
+        clientMadeSigningKey("csr", dn, csr);
 
         EnrollmentResult result = service.handle(dn);
         assertEquals(EnrollmentResult.Outcome.ENROLLED, result.outcome(), result.toString());
@@ -220,26 +246,71 @@ class EnrollmentIT {
                 new org.bouncycastle.asn1.x500.X500Name("CN=Somebody Else"), other.getPublic())
                 .build(KeyPairFactory.contentSigner(other.getPrivate(), other.getPublic())).getEncoded();
         assertTrue(csr.length > 0 && foreign.length > 0);
-        admin().modify("dn: " + badCsr + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n"
-                + "add: kmsSigningRequest\nkmsSigningRequest:: " + Base64.getEncoder().encodeToString(wrongSubject)
-                + "\n-\nadd: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
+        clientMadeSigningKey("badcsr", badCsr, wrongSubject);
         assertFailed(badCsr, "kmsSigningRequest cannot be certified");
 
         // A new 'requested' retries: with mail added the first user enrolls.
-        admin().modify("dn: " + noMail + "\nchangetype: modify\nadd: mail\nmail: nomail@example.com\n-\n"
+        superuser().modify("dn: " + noMail + "\nchangetype: modify\nadd: mail\nmail: nomail@example.com\n-\n")
+                .assertSuccess();
+        admin().modify("dn: " + noMail + "\nchangetype: modify\n"
                 + "replace: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
         assertEquals(EnrollmentResult.Outcome.ENROLLED, service.handle(noMail).outcome());
         assertNull(connection.lookup(noMail, "kmsLastError").get("kmsLastError"), "the old error is gone");
     }
 
     @Test
+    void anAddressAnotherEntryHoldsIsNotCertifiedForASecondPerson() throws Exception {
+        String first = addUser("owner", "owner@example.com");
+        request(first, null);
+        assertEquals(EnrollmentResult.Outcome.ENROLLED, service.handle(first).outcome());
+        String second = addUser("taker", "taker@example.com");
+        // An ordinary user cannot take somebody's address: the guard refuses a change of their own mail.
+        LdapTools.Result own = self("taker").modify("dn: " + second + "\nchangetype: modify\nreplace: mail\n"
+                + "mail: owner@example.com\n-\n");
+        assertEquals(50, own.exitCode(), "insufficientAccessRights: " + own.stderr());
+        // The directory superuser can give two people one address (it sets mail); the KMS then
+        // refuses to certify it for the second, naming the address and the entry that has it.
+        superuser().modify("dn: " + second + "\nchangetype: modify\nadd: mail\nmail: Owner@Example.com\n-\n")
+                .assertSuccess();
+        request(second, null);
+        records.writes.clear();
+        assertFailed(second, "the address owner@example.com is also the mail of " + first
+                + ": an address is certified for one person only, so nothing was issued");
+        assertEquals(List.of("claim", "fail"), List.copyOf(records.writes), "nothing archived, nothing published");
+        assertNull(connection.lookup(second, "kmsEnrollmentToken").get("kmsEnrollmentToken"));
+        String byMail = LdapTools.against(directory).anonymous().search(directory.layout().suffix(),
+                "(mail=owner@example.com)", "userCertificate;binary").assertSuccess().stdout();
+        assertEquals(4, count(byMail, "dn: "), "both people and the first person's two published certificates: "
+                + byMail);
+        assertEquals(4, lines(byMail, "userCertificate"), "only the first person's certificates: " + byMail);
+
+        // While two entries hold it, nobody is certified for it, the first person included.
+        admin().modify("dn: " + first + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
+                + "kmsEnrollmentState: requested\n-\n").assertSuccess();
+        EnrollmentResult again = service.handle(first);
+        assertEquals(EnrollmentResult.Outcome.FAILED, again.outcome(), again.toString());
+        assertTrue(again.detail().contains("the address owner@example.com is also the mail of " + second), again.detail());
+        // Once the superuser takes it back, the first person's own entries (the certificates
+        // published for them) are no clash, and the second person enrolls with their own address.
+        superuser().modify("dn: " + second + "\nchangetype: modify\ndelete: mail\nmail: Owner@Example.com\n-\n")
+                .assertSuccess();
+        for (String dn : List.of(first, second)) {
+            admin().modify("dn: " + dn + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
+                    + "kmsEnrollmentState: requested\n-\n").assertSuccess();
+            EnrollmentResult enrolled = service.handle(dn);
+            assertEquals(EnrollmentResult.Outcome.ENROLLED, enrolled.outcome(), enrolled.toString());
+        }
+    }
+
+    @Test
     void aSecondRequestWhileInProgressIsRefusedByTheDirectory() throws Exception {
         String dn = addUser("busy", "busy@example.com");
         request(dn, null);
-        assertTrue(records.claim(dn, org.dirkms.schema.EnrollmentState.REQUESTED, "another agent",
-                clock.instant().plus(Duration.ofMinutes(5))), "the test-and-set claims a requested user");
-        assertFalse(records.claim(dn, org.dirkms.schema.EnrollmentState.REQUESTED, "a third agent",
-                clock.instant().plus(Duration.ofMinutes(5))), "a second claim loses the test-and-set");
+        Instant lease = clock.instant().plus(Duration.ofMinutes(5)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        assertTrue(records.claim(dn, org.dirkms.schema.EnrollmentState.REQUESTED, Claim.of("another agent #1", lease)),
+                "the test-and-set claims a requested user");
+        assertFalse(records.claim(dn, org.dirkms.schema.EnrollmentState.REQUESTED, Claim.of("a third agent #1", lease)),
+                "a second claim loses the test-and-set");
         LdapTools.Result again = admin().modify("dn: " + dn + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
                 + "kmsEnrollmentState: requested\n-\n");
         assertEquals(53, again.exitCode(), "unwillingToPerform: " + again.stderr());
@@ -268,7 +339,7 @@ class EnrollmentIT {
         clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
         EnrollmentResult taken = other.handle(dn);
         assertEquals(EnrollmentResult.Outcome.ENROLLED, taken.outcome(), taken.toString());
-        assertEquals(1, records.archivedKeys(dn).size(), "exactly one archived key, no orphan");
+        assertEquals(1, RecordingRecords.live(records.archivedKeys(dn)).size(), "exactly one archived key, no orphan");
     }
 
     @Test
@@ -288,8 +359,10 @@ class EnrollmentIT {
         EnrollmentService other = newService(EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM));
         EnrollmentResult taken = other.handle(dn);
         assertEquals(EnrollmentResult.Outcome.ENROLLED, taken.outcome(), taken.toString());
-        List<ArchivedKeyEntry> archived = records.archivedKeys(dn);
-        assertEquals(1, archived.size(), "the dead attempt's record is gone, the new one stays");
+        List<ArchivedKeyEntry> archived = RecordingRecords.live(records.archivedKeys(dn));
+        assertEquals(1, archived.size(), "the new attempt's record is the live one");
+        assertEquals(1, RecordingRecords.abandoned(records.archivedKeys(dn)).size(),
+                "the dead attempt's record stays, marked abandoned (the archive is append-only)");
         List<X509Certificate> published = certificates(connection.lookup(dn, "userCertificate"), "userCertificate");
         assertArrayEquals(published.get(1).getEncoded(), archived.get(0).certificate(),
                 "the archived key is the one of the published encryption certificate");
@@ -354,11 +427,12 @@ class EnrollmentIT {
         for (X509Certificate old : first) {
             assertNull(before.getRevokedCertificate(old.getSerialNumber()), "the agent died before revoking");
         }
-        String claim = published.get("kmsClaimedBy").getString();
+        assertNotNull(published.get("kmsClaimedBy"), "the claim stays while its work is left");
+        java.util.Set<java.math.BigInteger> left = supersededSerials(published);
         for (X509Certificate old : first) {
-            assertTrue(claim.contains(old.getSerialNumber().toString(16)),
-                    "the entry still names what is left to revoke: " + claim);
+            assertTrue(left.contains(old.getSerialNumber()), "the entry still names what is left to revoke: " + left);
         }
+        assertEquals(first.size(), left.size(), "and nothing else: " + left);
         assertTrue(records.claimedUsersIn(org.dirkms.schema.EnrollmentState.ENROLLED).stream()
                 .anyMatch(u -> u.dn().equalsIgnoreCase(dn)), "the agent's reconcile and sweep find the user");
 
@@ -464,7 +538,7 @@ class EnrollmentIT {
 
     private static String addUser(String uid, String mail) {
         String dn = "uid=" + uid + "," + directory.layout().people();
-        admin().add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: " + uid + "\ncn: User " + uid + "\nsn: " + uid
+        superuser().add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: " + uid + "\ncn: User " + uid + "\nsn: " + uid
                 + "\nuserPassword: pw-" + uid + "\n" + (mail == null ? "" : "mail: " + mail + "\n")).assertSuccess();
         return dn;
     }
@@ -521,5 +595,21 @@ class EnrollmentIT {
             String sample = java.nio.file.Files.readString(ProjectFiles.file("ldif/samples/40-revoke-user.ldif"));
             return sample.replace("uid=jdoe,ou=People,dc=example,dc=com", dn);
         }
+    }
+
+    /**
+     * The serials of the certificates the claim on {@code user} still names
+     * ({@code kmsSupersededCertificate}, DER): what is left to revoke.
+     */
+    static java.util.Set<java.math.BigInteger> supersededSerials(Entry user) throws Exception {
+        java.util.Set<java.math.BigInteger> serials = new java.util.LinkedHashSet<>();
+        org.apache.directory.api.ldap.model.entry.Attribute values = user.get("kmsSupersededCertificate");
+        if (values != null) {
+            for (org.apache.directory.api.ldap.model.entry.Value value : values) {
+                serials.add(((X509Certificate) CertificateFactory.getInstance("X.509")
+                        .generateCertificate(new java.io.ByteArrayInputStream(value.getBytes()))).getSerialNumber());
+            }
+        }
+        return serials;
     }
 }

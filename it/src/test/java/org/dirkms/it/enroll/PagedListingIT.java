@@ -9,7 +9,7 @@ import java.util.Set;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
-import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.EnrollmentState;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,12 +48,12 @@ class PagedListingIT {
                     .append("\ncn: Paged ").append(i).append("\nsn: Paged\nmail: ").append(prefix).append(i)
                     .append("@example.com\nkmsEnrollmentState: requested\n\n");
         }
-        LdapTools.against(directory).asAdmin().withArguments("-ZZ").add(ldif.toString()).assertSuccess();
+        People.addAndEnroll(directory, ldif.toString());
     }
 
     /** The agent's listings return each of the {@code count} users once, with attributes and as DNs only. */
     static void assertListsEveryUser(TestDirectory directory, String prefix, int count) throws Exception {
-        try (LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection()) {
+        try (LdapNetworkConnection connection = directory.secureAgentConnection()) {
             EnrollmentRecords records = new LdapEnrollmentRecords(connection, directory.layout());
             List<EnrollmentRecords.UserEntry> users = records.usersInState(EnrollmentState.REQUESTED);
             Set<String> distinct = new HashSet<>();

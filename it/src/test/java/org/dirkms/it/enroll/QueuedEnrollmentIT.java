@@ -13,7 +13,6 @@ import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,9 +32,7 @@ import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
-import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
-import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.enroll.EnrollmentResult;
 import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
@@ -44,6 +41,7 @@ import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.dist.KmsContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -96,22 +94,18 @@ class QueuedEnrollmentIT {
     }
 
     private static LdapTools admin() {
-        return LdapTools.against(directory).asAdmin().withArguments("-ZZ");
+        return LdapTools.against(directory).asKmsAdministrator();
     }
 
     /** The agent as a standalone one without the CA's key store runs: no CA handed in. */
     private static KmsAgent agentWithoutCa() {
-        AgentConnection link = new AgentConnection(directory.ldapUrl(), directory.agentDn(),
-                directory.agentPasswordFile(), directory.tlsCertificateFile());
-        return new KmsAgent(link, directory.layout(), null, recovery.current().certificate(),
-                EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), Clock.systemUTC(), RANDOM, 2,
-                KmsAgent.DEFAULT_SWEEP);
+        KmsContext kms = directory.kms();
+        return kms.agent(null, recovery.current().certificate(), kms.agentSettings(), 2, KmsAgent.DEFAULT_SWEEP);
     }
 
     /** Serves the queue as {@code dirkms serve} does (CaServeSetup.scheduleCaWork), on its own connection. */
     private static ScheduledExecutorService serveQueue(LdapNetworkConnection caConnection) {
-        CaService serving = new CaService(new LdapCaRecords(caConnection, directory.layout(), Clock.systemUTC()),
-                directory.layout(), Clock.systemUTC(), RANDOM);
+        CaService serving = directory.kms().caService(caConnection);
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
         scheduler.scheduleWithFixedDelay(() -> serving.processPendingRequests(ca, "queue-it-ca"), 0, 200,
                 TimeUnit.MILLISECONDS);
@@ -121,7 +115,7 @@ class QueuedEnrollmentIT {
     @Test
     void anAgentWithoutCaEnrollsThroughTheQueueArchivingBeforeQueueing() throws Exception {
         try (KmsAgent agent = agentWithoutCa();
-                LdapNetworkConnection caConnection = (LdapNetworkConnection) directory.secureAgentConnection()) {
+                LdapNetworkConnection caConnection = directory.secureAgentConnection()) {
             agent.start();
             assertTrue(agent.awaitLive(Duration.ofSeconds(30)), "the syncrepl refresh completes");
             String dn = requestNewUser("queued", "queued@example.com", null);
@@ -188,7 +182,7 @@ class QueuedEnrollmentIT {
     @Test
     void aRequestTheCaRefusesEndsTheEnrollmentFailedWithTheCaReason() throws Exception {
         try (KmsAgent agent = agentWithoutCa();
-                LdapNetworkConnection caConnection = (LdapNetworkConnection) directory.secureAgentConnection()) {
+                LdapNetworkConnection caConnection = directory.secureAgentConnection()) {
             agent.start();
             assertTrue(agent.awaitLive(Duration.ofSeconds(30)));
             // The client's signing request names somebody else: the CA refuses it.
@@ -218,7 +212,9 @@ class QueuedEnrollmentIT {
             assertTrue(error.contains(caReason), "the CA's reason is passed on: " + error);
             assertNull(user.get("userCertificate"), "nothing published");
             assertNull(user.get("kmsKeyPackage"));
-            assertTrue(records.archivedKeys(dn).isEmpty(), "the archive record of the failed attempt is gone");
+            assertTrue(RecordingRecords.live(records.archivedKeys(dn)).isEmpty(), "no live record of the failed attempt");
+            assertEquals(1, RecordingRecords.abandoned(records.archivedKeys(dn)).size(),
+                    "the archive record of the failed attempt is kept, marked abandoned");
             assertTrue(records.publishedCertificates(dn).isEmpty());
         }
     }
@@ -226,7 +222,7 @@ class QueuedEnrollmentIT {
     @Test
     void aWaitingEnrollmentWhoseAgentDiedIsTakenOverWithoutOrphansOrStaleRequests() throws Exception {
         MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
-        EnrollmentService dead = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+        EnrollmentService dead = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         String dn = requestNewUser("takeover", "takeover@example.com", null);
         assertEquals(EnrollmentResult.Outcome.QUEUED, dead.handle(dn).outcome(), "the first agent queues and dies");
@@ -236,7 +232,7 @@ class QueuedEnrollmentIT {
 
         // Another agent (the restarted one: a new process, a new owner) finds the claim under a
         // valid lease and leaves it; after the lease it takes over.
-        EnrollmentService successor = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+        EnrollmentService successor = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         assertEquals(EnrollmentResult.Outcome.NOTHING, successor.handle(dn).outcome(), "the lease is still valid");
         clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
@@ -245,9 +241,11 @@ class QueuedEnrollmentIT {
             assertNull(connection.lookup(stale.getDn(), "kmsRequestState"),
                     "the dead attempt's pending request is gone, so no CA issues it for a key nobody holds");
         }
-        List<ArchivedKeyEntry> archived = records.archivedKeys(dn);
-        assertEquals(1, archived.size(), "the dead attempt's archive record went with its requests");
+        List<ArchivedKeyEntry> archived = RecordingRecords.live(records.archivedKeys(dn));
+        assertEquals(1, archived.size(), "the dead attempt's archive record was abandoned with its requests");
         assertTrue(!archived.get(0).dn().equalsIgnoreCase(deadArchive), "the new attempt's own record");
+        assertEquals(deadArchive.toLowerCase(), RecordingRecords.abandoned(records.archivedKeys(dn)).get(0).dn()
+                .toLowerCase(), "the dead attempt's record stays, marked abandoned");
 
         // The queue is served; the successor publishes its own keys.
         caService.processPendingRequests(ca, "queue-it-ca");
@@ -262,7 +260,8 @@ class QueuedEnrollmentIT {
         List<X509Certificate> published = EnrollmentIT.certificates(connection.lookup(dn, "userCertificate"),
                 "userCertificate");
         assertEquals(2, published.size());
-        ArchivedKeyEntry record = records.archivedKeys(dn).get(0);
+        // The live record: the dead attempt's abandoned one is listed too, in no set order.
+        ArchivedKeyEntry record = RecordingRecords.live(records.archivedKeys(dn)).get(0);
         X509Certificate encryption = published.stream().filter(c -> java.util.Arrays.equals(der(c), record.certificate()))
                 .findFirst().orElseThrow(() -> new AssertionError("the archived key's certificate is not published"));
         assertTrue(new ArchiveChecker(new KeyRecoverer(recovery.keys())).check(record.wrappedKey(), encryption)
@@ -273,9 +272,9 @@ class QueuedEnrollmentIT {
     @Test
     void aWaitingEnrollmentRenewsItsLeaseSoThatASlowCaLetsNoOtherAgentTakeItOver() throws Exception {
         MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
-        EnrollmentService holder = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+        EnrollmentService holder = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
-        EnrollmentService other = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+        EnrollmentService other = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         String dn = requestNewUser("slowca", "slowca@example.com", null);
         assertEquals(EnrollmentResult.Outcome.QUEUED, holder.handle(dn).outcome());
@@ -319,16 +318,17 @@ class QueuedEnrollmentIT {
         String dn = requestNewUser("issueddead", "issueddead@example.com", null);
         List<X509Certificate> orphans = issuedToADeadAttempt(dn, clock);
 
-        EnrollmentService successor = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+        EnrollmentService successor = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         assertEquals(EnrollmentResult.Outcome.QUEUED, successor.handle(dn).outcome(), "taken over and queued anew");
-        String claim = connection.lookup(dn, "kmsClaimedBy").get("kmsClaimedBy").getString();
+        java.util.Set<java.math.BigInteger> claim = EnrollmentIT.supersededSerials(connection.lookup(dn,
+                "kmsSupersededCertificate"));
         for (X509Certificate orphan : orphans) {
-            assertTrue(claim.contains(orphan.getSerialNumber().toString(16)),
+            assertTrue(claim.contains(orphan.getSerialNumber()),
                     "the successor's claim names the dead attempt's certificate to revoke: " + claim);
         }
         assertEquals(2, requests(dn).size(), "the dead attempt's issued requests are gone; the successor's wait");
-        assertEquals(1, records.archivedKeys(dn).size(), "only the successor's archive record");
+        assertEquals(1, RecordingRecords.live(records.archivedKeys(dn)).size(), "only the successor's archive record is live");
 
         caService.processPendingRequests(ca, "queue-it-ca");
         EnrollmentResult enrolled = successor.handle(dn);
@@ -342,7 +342,7 @@ class QueuedEnrollmentIT {
                 "the publication keeps the claim: what it names is not revoked yet");
 
         // An agent with the CA (as in dirkms serve) takes the claim over after its lease and revokes them.
-        EnrollmentService withCa = new EnrollmentService(records, caService, ca, recovery.current().certificate(),
+        EnrollmentService withCa = EnrollmentService.issuing(records, caService, ca, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         assertEquals(EnrollmentResult.Outcome.NOTHING, withCa.handle(dn).outcome(), "not while the lease holds");
         clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
@@ -366,7 +366,7 @@ class QueuedEnrollmentIT {
         String dn = requestNewUser("issueddead2", "issueddead2@example.com", null);
         List<X509Certificate> orphans = issuedToADeadAttempt(dn, clock);
 
-        EnrollmentService successor = new EnrollmentService(records, caService, ca, recovery.current().certificate(),
+        EnrollmentService successor = EnrollmentService.issuing(records, caService, ca, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         EnrollmentResult result = successor.handle(dn);
         assertEquals(EnrollmentResult.Outcome.ENROLLED, result.outcome(), result.toString());
@@ -374,7 +374,7 @@ class QueuedEnrollmentIT {
         assertRevokedAsSuperseded(orphans);
         assertTrue(requests(dn).isEmpty(), "the dead attempt's requests are gone once their certificates are revoked");
         assertNull(connection.lookup(dn, "kmsClaimedBy").get("kmsClaimedBy"), "nothing left to do");
-        assertEquals(1, records.archivedKeys(dn).size(), "only the successor's archive record");
+        assertEquals(1, RecordingRecords.live(records.archivedKeys(dn)).size(), "only the successor's archive record is live");
     }
 
     @Test
@@ -382,7 +382,7 @@ class QueuedEnrollmentIT {
         MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         String dn = requestNewUser("issueddead3", "issueddead3@example.com", null);
         List<X509Certificate> orphans = issuedToADeadAttempt(dn, clock);
-        EnrollmentService successor = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+        EnrollmentService successor = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         assertEquals(EnrollmentResult.Outcome.QUEUED, successor.handle(dn).outcome());
         // An administrator clears the queue before a CA serves it: the successor's attempt fails.
@@ -395,14 +395,16 @@ class QueuedEnrollmentIT {
         assertEquals("failed", user.get("kmsEnrollmentState").getString());
         assertTrue(user.get("kmsLastError").getString().contains("was removed before a CA served it"),
                 user.get("kmsLastError").getString());
-        String claim = user.get("kmsClaimedBy").getString();
+        assertNotNull(user.get("kmsClaimedBy"), "the failed entry keeps its claim");
+        java.util.Set<java.math.BigInteger> claim = EnrollmentIT.supersededSerials(user);
         for (X509Certificate orphan : orphans) {
-            assertTrue(claim.contains(orphan.getSerialNumber().toString(16)),
+            assertTrue(claim.contains(orphan.getSerialNumber()),
                     "the failed entry keeps a claim naming what is left to revoke: " + claim);
         }
-        assertTrue(records.archivedKeys(dn).isEmpty(), "nothing archived stays of a failed enrollment");
+        assertTrue(RecordingRecords.live(records.archivedKeys(dn)).isEmpty(),
+                "nothing live stays in the archive of a failed enrollment (its record is marked abandoned)");
 
-        EnrollmentService withCa = new EnrollmentService(records, caService, ca, recovery.current().certificate(),
+        EnrollmentService withCa = EnrollmentService.issuing(records, caService, ca, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         clock.advance(EnrollmentService.DEFAULT_LEASE.plusSeconds(1));
         assertTrue(withCa.reconcile().stream().anyMatch(r -> r.dn().equalsIgnoreCase(dn)
@@ -419,7 +421,7 @@ class QueuedEnrollmentIT {
      * dies before publishing; the clock then passes its lease. Returns the two certificates.
      */
     private static List<X509Certificate> issuedToADeadAttempt(String dn, MutableClock clock) throws Exception {
-        EnrollmentService dead = new EnrollmentService(records, caService, null, recovery.current().certificate(),
+        EnrollmentService dead = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         assertEquals(EnrollmentResult.Outcome.QUEUED, dead.handle(dn).outcome());
         caService.processPendingRequests(ca, "queue-it-ca");
@@ -452,12 +454,17 @@ class QueuedEnrollmentIT {
 
     private static String requestNewUser(String uid, String mail, byte[] signingRequest) {
         String dn = "uid=" + uid + "," + directory.layout().people();
-        admin().add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: " + uid + "\ncn: " + uid + "\nsn: " + uid
-                + "\nmail: " + mail + "\n").assertSuccess();
-        // The sample enrollment, as an administrator marks a user (DESIGN.md, contract 1).
-        admin().modify("dn: " + dn + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n"
-                + (signingRequest == null ? "" : "add: kmsSigningRequest\nkmsSigningRequest:: "
-                        + Base64.getEncoder().encodeToString(signingRequest) + "\n-\n")
+        LdapTools.against(directory).asAdmin().add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: " + uid
+                + "\ncn: " + uid + "\nsn: " + uid + "\nmail: " + mail + "\nuserPassword: pw-" + uid + "\n").assertSuccess();
+        // The sample enrollment, as a KMS administrator marks a user (docs/administrator-contract.md, 1); a
+        // user whose client made the signing key writes its request, bound as the user, in between.
+        admin().modify("dn: " + dn + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n").assertSuccess();
+        if (signingRequest != null) {
+            LdapTools.against(directory).as(dn, "pw-" + uid).modify("dn: " + dn + "\nchangetype: modify\n"
+                    + "add: kmsSigningRequest\nkmsSigningRequest:: " + Base64.getEncoder().encodeToString(signingRequest)
+                    + "\n-\n").assertSuccess();
+        }
+        admin().modify("dn: " + dn + "\nchangetype: modify\n"
                 + "add: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
         return dn;
     }

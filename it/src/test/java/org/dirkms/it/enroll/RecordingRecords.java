@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.dirkms.agent.directory.Claim;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.schema.EnrollmentState;
 
@@ -51,16 +52,20 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
-    public boolean claim(String dn, EnrollmentState from, String owner, Instant leaseExpires) {
-        writes.add("claim");
-        return real.claim(dn, from, owner, leaseExpires);
+    public List<AddressHolder> entriesWithMail(List<String> addresses) {
+        return real.entriesWithMail(addresses);
     }
 
     @Override
-    public boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, String owner,
-            Instant leaseExpires) {
+    public boolean claim(String dn, EnrollmentState from, Claim claim) {
         writes.add("claim");
-        return real.claimFrom(dn, from, addKmsUserClass, owner, leaseExpires);
+        return real.claim(dn, from, claim);
+    }
+
+    @Override
+    public boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, Claim claim) {
+        writes.add("claim");
+        return real.claimFrom(dn, from, addKmsUserClass, claim);
     }
 
     @Override
@@ -69,9 +74,9 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
-    public boolean takeOver(String dn, String expiredLease, String owner, Instant leaseExpires) {
+    public boolean takeOver(String dn, Claim expired, Claim successor) {
         writes.add("takeOver");
-        return real.takeOver(dn, expiredLease, owner, leaseExpires);
+        return real.takeOver(dn, expired, successor);
     }
 
     @Override
@@ -81,9 +86,9 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
-    public boolean publish(String dn, String owner, Publication publication) {
+    public boolean publish(String dn, Claim held, Publication publication) {
         writes.add("publish");
-        boolean published = real.publish(dn, owner, publication);
+        boolean published = real.publish(dn, held, publication);
         if (published && crashAfterPublishOnce) {
             crashAfterPublishOnce = false;
             // The publication reached the directory; the process dies before its next step.
@@ -94,21 +99,21 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
-    public boolean renewLease(String dn, String owner, Instant currentLease, Instant newLease) {
+    public boolean renewLease(String dn, Claim held, Instant newLease) {
         writes.add("renewLease");
-        return real.renewLease(dn, owner, currentLease, newLease);
+        return real.renewLease(dn, held, newLease);
     }
 
     @Override
-    public boolean replaceClaim(String dn, String owner, String newOwner) {
-        writes.add("replaceClaim");
-        return real.replaceClaim(dn, owner, newOwner);
+    public boolean amendClaim(String dn, Claim held, List<byte[]> superseded) {
+        writes.add("amendClaim");
+        return real.amendClaim(dn, held, superseded);
     }
 
     @Override
-    public boolean endClaim(String dn, String owner) {
+    public boolean endClaim(String dn, Claim held) {
         writes.add("endClaim");
-        return real.endClaim(dn, owner);
+        return real.endClaim(dn, held);
     }
 
     @Override
@@ -143,9 +148,9 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
-    public void failKeepingClaim(String dn, String reason, String remainingClaim) {
+    public void failKeepingClaim(String dn, String reason, Claim held, List<byte[]> stillToRevoke) {
         writes.add("fail");
-        real.failKeepingClaim(dn, reason, remainingClaim);
+        real.failKeepingClaim(dn, reason, held, stillToRevoke);
     }
 
     @Override
@@ -209,9 +214,9 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
-    public void deleteArchivedKey(String dn) {
-        writes.add("deleteArchivedKey");
-        real.deleteArchivedKey(dn);
+    public void abandonArchivedKey(String dn) {
+        writes.add("abandonArchivedKey");
+        real.abandonArchivedKey(dn);
     }
 
     @Override
@@ -250,5 +255,15 @@ final class RecordingRecords implements EnrollmentRecords {
     @Override
     public List<byte[]> caCertificates(String caDn) {
         return real.caCertificates(caDn);
+    }
+
+    /** The records not marked abandoned: the keys of enrollments that published, or are going on. */
+    static List<ArchivedKeyEntry> live(List<ArchivedKeyEntry> records) {
+        return records.stream().filter(record -> !record.abandoned()).toList();
+    }
+
+    /** The records marked abandoned (the archive is append-only: a dead attempt's record stays, marked). */
+    static List<ArchivedKeyEntry> abandoned(List<ArchivedKeyEntry> records) {
+        return records.stream().filter(ArchivedKeyEntry::abandoned).toList();
     }
 }

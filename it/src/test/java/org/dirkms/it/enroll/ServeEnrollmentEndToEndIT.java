@@ -25,20 +25,21 @@ import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
-import org.dirkms.agent.enroll.AgentConnection;
 import org.dirkms.agent.enroll.KmsAgent;
-import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.dist.AgentServeSetup;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
+import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.ProjectFiles;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 4 end to end, as {@code dirkms serve} runs it on a fresh data folder and as an
+ * Enrollment end to end, as {@code dirkms serve} runs it on a fresh data folder and as an
  * administrator and a user drive it: the sample LDIF through {@code ldapmodify}; a mail client's
  * anonymous {@code ldapsearch} by mail returns both certificates; the user binds as self over
  * StartTLS and fetches the package; {@code openssl pkcs12} opens it with the token;
@@ -61,24 +62,31 @@ class ServeEnrollmentEndToEndIT {
         SecureRandom random = new SecureRandom();
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(), random);
         try (DirectoryServer server = serving.server();
-                KmsAgent agent = AgentServeSetup.start(serving, Clock.systemUTC(), random)) {
-            Path recoveryStore = RecoveryKeyStore.keyStoreFile(data);
+                KmsAgent agent = AgentServeSetup.start(serving)) {
+            Path recoveryStore = DataFolder.of(data).recoveryKeyStore();
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(recoveryStore)),
                     "the recovery key store is private to its owner");
             Map<String, String> env = new HashMap<>(Map.of("LDAPTLS_CACERT", server.tlsCertificateFile().toString(),
                     "LDAPTLS_REQCERT", "demand", "LDAPCONF", "/dev/null", "LDAPRC", "dirkms-it-no-ldaprc"));
             String ldapmodify = LdapTools.executable("ldapmodify");
             String ldapsearch = LdapTools.executable("ldapsearch");
-            List<String> asAdmin = List.of("-H", server.ldapUrl(), "-ZZ", "-x", "-D", server.adminDn(), "-y",
+            // As the README: the superuser adds the people, 'dirkms roles' makes alice a KMS
+            // administrator, and alice creates the group and enrolls the user.
+            List<String> asSuperuser = List.of("-H", server.ldapUrl(), "-ZZ", "-x", "-D", server.adminDn(), "-y",
                     server.adminPasswordFile().toString());
-            for (String sample : List.of("10-create-administrative-group.ldif", "20-add-user.ldif", "30-enroll-user.ldif")) {
+            for (String sample : List.of("25-add-kms-people.ldif", "20-add-user.ldif")) {
+                LdapTools.run(concat(List.of(ldapmodify), asSuperuser, List.of("-f",
+                        ProjectFiles.file("ldif/samples/" + sample).toString())), env, null).assertSuccess();
+            }
+            Staff.giveRole(server, "kms-administrators", "uid=alice,ou=People," + server.layout().suffix());
+            List<String> asAdmin = List.of("-H", server.ldapUrl(), "-ZZ", "-x", "-D",
+                    "uid=alice,ou=People," + server.layout().suffix(), "-w", "alice-sample-password-change-me");
+            for (String sample : List.of("10-create-administrative-group.ldif", "30-enroll-user.ldif")) {
                 LdapTools.run(concat(List.of(ldapmodify), asAdmin, List.of("-f",
                         ProjectFiles.file("ldif/samples/" + sample).toString())), env, null).assertSuccess();
             }
             String dn = "uid=jdoe,ou=People," + server.layout().suffix();
-            AgentConnection link = new AgentConnection(server.ldapUrl(), server.kmsAgentDn(),
-                    server.kmsAgentPasswordFile(), server.tlsCertificateFile());
-            try (LdapNetworkConnection connection = link.open(Duration.ofSeconds(30).toMillis())) {
+            try (LdapNetworkConnection connection = serving.kms().openConnection(Duration.ofSeconds(30).toMillis())) {
                 awaitEnrolled(connection, dn);
 
                 // A mail client: anonymous, by mail, both certificates (user entry and one child each).
@@ -91,7 +99,7 @@ class ServeEnrollmentEndToEndIT {
                 Path signingPem = pem(work.resolve("signing.pem"), signing);
                 Path encryptionPem = pem(work.resolve("encryption.pem"), encryption);
 
-                // The administrator reads the token (KMS administrators only, over StartTLS).
+                // The KMS administrator reads the token (KMS administrators only, over StartTLS).
                 String tokenLdif = LdapTools.run(concat(List.of(ldapsearch), asAdmin, List.of("-LLL", "-o",
                         "ldif-wrap=no", "-b", dn, "-s", "base", "(objectClass=*)", "kmsEnrollmentToken")), env, null)
                         .assertSuccess().stdout();
@@ -156,9 +164,9 @@ class ServeEnrollmentEndToEndIT {
                 assertTrue(foreign.exitCode() != 0, foreign.describe("verification against a foreign root fails"));
 
                 // The archived key unwraps with the recovery key to the published encryption key.
-                List<ArchivedKeyEntry> archived = new LdapEnrollmentRecords(connection, server.layout()).archivedKeys(dn);
+                List<ArchivedKeyEntry> archived = serving.kms().enrollmentRecords(connection).archivedKeys(dn);
                 assertEquals(1, archived.size());
-                ArchiveChecker.Verdict verdict = new ArchiveChecker(new KeyRecoverer(RecoveryKeyStore.open(data).keys()))
+                ArchiveChecker.Verdict verdict = new ArchiveChecker(new KeyRecoverer(serving.kms().openRecoveryKeyStore().keys()))
                         .check(archived.get(0).wrappedKey(), encryption);
                 assertTrue(verdict.matches(), verdict.message());
 
@@ -178,9 +186,12 @@ class ServeEnrollmentEndToEndIT {
         LdapTools.requireTool("gpgsm", "gpgsm");
         LdapTools.requireTool("dirmngr", "dirmngr");
         String dn = "uid=rsa,ou=People," + server.layout().suffix();
-        LdapTools.run(concat(List.of(LdapTools.executable("ldapmodify")), asAdmin), env, "dn: " + dn
+        People.addAndEnroll(LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
+                .asWithPasswordFile(server.adminDn(), server.adminPasswordFile()), LdapTools.against(server.ldapUrl(),
+                        server.tlsCertificateFile()).as("uid=alice,ou=People," + server.layout().suffix(),
+                                "alice-sample-password-change-me"), "dn: " + dn
                 + "\nchangetype: add\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: rsa\ncn: Rsa User\n"
-                + "sn: User\nmail: rsa.user@example.com\nkmsEnrollmentState: requested\n").assertSuccess();
+                + "sn: User\nmail: rsa.user@example.com\nkmsEnrollmentState: requested\n");
         awaitEnrolled(connection, dn);
         LdapEnrollmentRecords records = new LdapEnrollmentRecords(connection, server.layout());
         List<byte[]> published = records.publishedCertificates(dn);

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -16,14 +15,14 @@ import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
-import org.dirkms.agent.enroll.AgentConnection;
-import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.dist.KmsContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -71,7 +70,7 @@ class SizeLimitedDirectoryIT {
                     .append("\ncn: ").append(uid).append("\nsn: Limited\nmail: ").append(uid)
                     .append("@example.com\nkmsEnrollmentState: requested\n\n");
         }
-        admin().add(ldif.toString()).assertSuccess();
+        People.addAndEnroll(directory, ldif.toString());
     }
 
     @AfterAll
@@ -100,10 +99,9 @@ class SizeLimitedDirectoryIT {
         // DNs only ("1.1"), as `dirkms enroll --filter` lists them.
         assertEquals(requested, lower(records.findDns(directory.layout().people(), "(uid=limited*)")));
 
-        try (KmsAgent agent = new KmsAgent(new AgentConnection(directory.ldapUrl(), directory.agentDn(),
-                directory.agentPasswordFile(), directory.tlsCertificateFile()), directory.layout(), ca,
-                recovery.current().certificate(), EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM),
-                Clock.systemUTC(), RANDOM, 2, Duration.ofHours(1))) {
+        KmsContext kms = directory.kms();
+        try (KmsAgent agent = kms.agent(ca, recovery.current().certificate(), kms.agentSettings(), 2,
+                Duration.ofHours(1))) {
             // The sweep is an hour away: what gets enrolled is what the start-up reconciliation
             // listed (the syncrepl refresh is cut by the same limit).
             agent.start();
@@ -124,16 +122,16 @@ class SizeLimitedDirectoryIT {
                     EnrollmentState.FAILED));
         }
         // Independent check as the (unlimited) administrator: every user enrolled with one archived key.
-        LdapTools.Result enrolledByAdmin = admin().searchRaw("-LLL", "-b", directory.layout().people(),
+        LdapTools.Result enrolledByAdmin = LdapTools.against(directory).asAdmin().searchRaw("-LLL", "-b", directory.layout().people(),
                 "(&(uid=limited*)(kmsEnrollmentState=enrolled))", "1.1").assertSuccess();
         assertEquals(USERS, count(enrolledByAdmin.stdout()));
-        LdapTools.Result archived = admin().searchRaw("-LLL", "-b", directory.layout().keyArchive(),
+        LdapTools.Result archived = LdapTools.against(directory).asAdmin().searchRaw("-LLL", "-b", directory.layout().keyArchive(),
                 "(objectClass=kmsArchivedKey)", "1.1").assertSuccess();
         assertEquals(USERS, count(archived.stdout()), "one archived encryption key per user");
     }
 
     private static LdapTools admin() {
-        return LdapTools.against(directory).asAdmin().withArguments("-ZZ");
+        return LdapTools.against(directory).asKmsAdministrator();
     }
 
     private static Set<String> dns(List<EnrollmentRecords.UserEntry> users) {

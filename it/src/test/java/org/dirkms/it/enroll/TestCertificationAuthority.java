@@ -2,16 +2,15 @@ package org.dirkms.it.enroll;
 
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.time.Clock;
 
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.KeyStorePassphrase;
-import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.DataFolder;
 
 /**
  * What every enrollment test starts from: a root CA published in a test directory (EC P-384,
@@ -29,13 +28,12 @@ record TestCertificationAuthority(LdapNetworkConnection connection, CaService ca
     /** Creates the CA named {@code name} and a recovery key of {@code recoveryAlgorithm}. */
     static TestCertificationAuthority create(TestDirectory directory, Path work, String name,
             KeyAlgorithm recoveryAlgorithm, SecureRandom random) throws Exception {
-        LdapNetworkConnection connection = (LdapNetworkConnection) directory.secureAgentConnection();
-        CaService caService = new CaService(new LdapCaRecords(connection, directory.layout(), Clock.systemUTC()),
-                directory.layout(), Clock.systemUTC(), random);
+        LdapNetworkConnection connection = directory.secureAgentConnection();
+        CaService caService = directory.kms().caService(connection);
         CertificationAuthority ca = caService.initRoot(name, KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
-                work.resolve("ca.p12"), KeyStorePassphrase.of("it passphrase".toCharArray()),
+                DataFolder.of(work).caKeyStore(name), KeyStorePassphrase.of("it passphrase".toCharArray()),
                 CertificationAuthority.Publication.ldapOnly());
-        RecoveryKeyStore recovery = RecoveryKeyStore.create(work, ca, "cn=Key Recovery Agent," + directory.layout().kms(),
+        RecoveryKeyStore recovery = RecoveryKeyStore.create(DataFolder.of(work), ca::certifyRecoveryAgent, "cn=Key Recovery Agent," + directory.layout().kms(),
                 recoveryAlgorithm, random);
         return new TestCertificationAuthority(connection, caService, ca, recovery);
     }

@@ -113,7 +113,8 @@ final class AttributeValueCases implements ServerFuzzRunner.CaseFactory {
                 allowed.addAll(Set.of(16, 18, 2, 53));
             }
             default -> allowed.addAll(Policy.write(validity, accepted, operation == LdapRequests.ADD || count > 1,
-                    lower.equals(lc(AttributeNames.ASSIGNED_SERVER)), type.enumeration() != null,
+                    lower.equals(lc(AttributeNames.ASSIGNED_SERVER)) || lower.equals(lc(AttributeNames.REQUIRED_APPROVALS)),
+                    type.enumeration() != null,
                     type.syntax() == Syntax.DN));
         }
         if (description.contains(";")) {

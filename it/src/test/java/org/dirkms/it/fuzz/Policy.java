@@ -49,7 +49,8 @@ final class Policy {
      * @param add            whether it adds a value (a single-valued attribute that has one, or a
      *                       value present already, is then refused with 19 or 20)
      * @param validMayBreak  whether a valid value may still break a constraint (19):
-     *                       {@code kmsAssignedServer} naming no server
+     *                       {@code kmsAssignedServer} naming no server, {@code kmsRequiredApprovals}
+     *                       out of its range
      * @param enumerated     whether the attribute is an enumeration (an invalid value is 19)
      * @param dnSyntax       whether the value is a DN (21 or 34 for a malformed one; 21 also for a
      *                       well-formed one naming unknown attribute types)

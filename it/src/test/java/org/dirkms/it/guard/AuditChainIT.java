@@ -14,9 +14,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
-import org.dirkms.dist.AuditCommand;
+import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.ds.audit.AuditHead;
-import org.dirkms.ds.audit.AuditLog;
 import org.dirkms.ds.audit.AuditRecord;
 import org.dirkms.ds.audit.AuditVerifier;
 import org.dirkms.it.support.LdapTools;
@@ -38,7 +37,7 @@ class AuditChainIT {
     private static final String TOKEN = "AUDIT-TEST-TOKEN-2a9d";
 
     private Path log() {
-        return directory.dataDirectory().resolve("audit").resolve(AuditLog.FILE_NAME);
+        return directory.dataFolder().auditLog();
     }
 
     private List<AuditRecord> records() throws Exception {
@@ -48,9 +47,10 @@ class AuditChainIT {
     private String[] verify() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = new AuditCommand().run(List.of("verify", "--data", directory.dataDirectory().toString(),
+        int code = DirkmsCommand.run(List.of("audit", "verify", "--data", directory.dataDirectory().toString(),
                 "--url", directory.ldapUrl(), "--bind-dn", directory.adminDn(), "--password-file",
-                directory.adminPasswordFile().toString()), new PrintStream(out, true, StandardCharsets.UTF_8),
+                directory.adminPasswordFile().toString(), "--ca-cert", directory.tlsCertificateFile().toString()),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         return new String[] { Integer.toString(code), out.toString(StandardCharsets.UTF_8),
                 err.toString(StandardCharsets.UTF_8) };
@@ -74,7 +74,10 @@ class AuditChainIT {
                 "no secret value in the log");
         assertTrue(before.stream().anyMatch(r -> r.operation().equals("add") && r.target().equals(alice(directory))),
                 "adding a kmsUser is audited");
-        assertFalse(before.stream().anyMatch(r -> r.target().equals(bob(directory))), "a non-KMS write (bob's description) is not audited");
+        assertFalse(before.stream().anyMatch(r -> r.target().equals(bob(directory)) && r.actor().equals(bob(directory))),
+                "a non-KMS write by a user (bob's description) is not audited");
+        assertTrue(before.stream().anyMatch(r -> r.target().equals(bob(directory)) && r.operation().equals("add")
+                && r.actor().equals(directory.adminDn())), "every write by the directory superuser is audited");
 
         AuditHead anchored = directory.server().kmsInterceptor().anchorNow();
         assertEquals(enrolled.head(), anchored);
@@ -87,7 +90,7 @@ class AuditChainIT {
                 + "\nchangetype: modify\nreplace: kmsAuditSequence\nkmsAuditSequence: 1\n-\n").assertExitCode(50);
 
         // One more KMS write, anchored by nothing but the shutdown.
-        LdapTools.against(directory).asAdmin().modify("dn: " + alice(directory) + "\nchangetype: modify\n"
+        LdapTools.against(directory).asKmsAdministrator().modify("dn: " + alice(directory) + "\nchangetype: modify\n"
                 + "replace: kmsEnrollmentState\nkmsEnrollmentState: revoke-requested\n-\n").assertSuccess();
         AuditHead beforeRestart = directory.server().kmsInterceptor().auditHead();
         assertEquals(anchored.sequence() + 1, beforeRestart.sequence());
@@ -111,6 +114,13 @@ class AuditChainIT {
         assertEquals("0", sound[0], sound[1] + sound[2]);
         assertTrue(sound[1].contains("anchored head: record " + beforeRestart.sequence()), sound[1]);
         assertTrue(sound[1].contains("audit log OK: " + after.size() + " records"), sound[1]);
+        // Every use of the superuser's power is in the log, and verify shows it: it added the two people.
+        long bySuperuser = after.stream().filter(r -> r.actor().equals(directory.adminDn())).count();
+        assertTrue(bySuperuser >= 2, "the superuser added alice and bob: " + bySuperuser);
+        assertTrue(sound[1].contains("the directory superuser uid=admin,ou=system made " + bySuperuser
+                + " of these changes; the last:"), sound[1]);
+        assertTrue(after.stream().noneMatch(r -> r.actor().equals(directory.adminDn()) && r.target().toLowerCase()
+                .contains("ou=audit")), "the server's own writes are not the superuser's");
 
         // An administrator with file access rewrites who enrolled Alice.
         List<String> lines = Files.readAllLines(log());

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 
 /** Users and secrets the guard tests share: made the way an administrator and the agent would. */
@@ -27,9 +28,12 @@ final class GuardFixture {
         return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Alice, a KMS user asked for enrollment, and Bob, an ordinary user, added by the administrator. */
+    /**
+     * Alice, a KMS user asked for enrollment, and Bob, an ordinary user: the superuser adds the
+     * people, the KMS administrator enrolls Alice.
+     */
     static void addUsers(TestDirectory directory) {
-        LdapTools.against(directory).asAdmin().add(String.join("\n",
+        People.addAndEnroll(directory, String.join("\n",
                 "dn: " + alice(directory),
                 "objectClass: inetOrgPerson",
                 "objectClass: kmsUser",
@@ -47,7 +51,7 @@ final class GuardFixture {
                 "sn: Example",
                 "mail: bob@example.com",
                 "userPassword: " + BOB_PASSWORD,
-                "")).assertSuccess();
+                ""));
     }
 
     /** The agent answers Alice's enrollment with a key package and its token (secrets, so over StartTLS). */

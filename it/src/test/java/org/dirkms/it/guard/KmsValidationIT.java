@@ -23,6 +23,7 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,13 +52,13 @@ class KmsValidationIT {
     void aMisspelledStateIsAConstraintViolationListingTheValues() throws Exception {
         String expected = "kmsEnrollmentState 'enroled' is not one of: requested, in-progress, enrolled, failed, "
                 + "revoke-requested, revoked";
-        LdapTools.Result result = LdapTools.against(directory).asAdmin()
+        LdapTools.Result result = LdapTools.against(directory).asKmsAdministrator()
                 .modify(setState(alice(directory), "enroled")).assertExitCode(19);
         assertTrue(result.stderr().contains("Constraint violation"), result.stderr());
         assertTrue(result.stderr().contains(expected), result.stderr());
         assertFalse(result.stderr().contains("MessageType"), "no echo of the request: " + result.stderr());
 
-        try (LdapConnection admin = directory.adminConnection()) {
+        try (LdapConnection admin = directory.kmsAdministratorConnection()) {
             ModifyRequest request = new ModifyRequestImpl().setName(new Dn(alice(directory)))
                     .addModification(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
                             "kmsEnrollmentState", "enroled"));
@@ -79,10 +80,12 @@ class KmsValidationIT {
 
     @Test
     void anAdministrativeGroupHasAtMostOneKmsServer() {
-        LdapTools admin = LdapTools.against(directory).asAdmin();
+        LdapTools admin = LdapTools.against(directory).asKmsAdministrator();
         String second = "cn=second," + directory.layout().servers();
         String group = directory.layout().defaultAdministrativeGroup();
-        admin.add("dn: " + second + "\nobjectClass: top\nobjectClass: kmsServer\ncn: second\n").assertSuccess();
+        // KMS servers are the KMS's configuration: the KMS (its agent) adds one.
+        LdapTools.against(directory).asAgent().add("dn: " + second + "\nobjectClass: top\nobjectClass: kmsServer\n"
+                + "cn: second\n").assertSuccess();
         admin.modify("dn: " + group + "\nchangetype: modify\nreplace: kmsAssignedServer\nkmsAssignedServer: cn=default,"
                 + directory.layout().servers() + "\n-\n").assertSuccess();
         LdapTools.Result twice = admin.modify("dn: " + group + "\nchangetype: modify\nadd: kmsAssignedServer\n"
@@ -99,10 +102,10 @@ class KmsValidationIT {
     @Test
     void enrollmentStatesMoveByRole() {
         String carol = "uid=carol," + directory.layout().people();
-        LdapTools admin = LdapTools.against(directory).asAdmin();
+        LdapTools admin = LdapTools.against(directory).asKmsAdministrator();
         LdapTools agent = LdapTools.against(directory).asAgent();
-        admin.add("dn: " + carol + "\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: carol\ncn: Carol\nsn: C\n"
-                + "userPassword: carol-test-password\nkmsEnrollmentState: requested\n").assertSuccess();
+        People.addAndEnroll(directory, "dn: " + carol + "\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: carol\n"
+                + "cn: Carol\nsn: C\nuserPassword: carol-test-password\nkmsEnrollmentState: requested\n");
 
         LdapTools.Result adminCompletes = admin.modify(setState(carol, "enrolled")).assertExitCode(50);
         assertTrue(adminCompletes.stderr().contains("only a KMS agent may set kmsEnrollmentState 'enrolled'"),
@@ -113,7 +116,7 @@ class KmsValidationIT {
         agent.modify(setState(carol, "enrolled")).assertSuccess();
         LdapTools.Result self = LdapTools.against(directory).as(carol, "carol-test-password")
                 .modify(setState(carol, "revoke-requested")).assertExitCode(50);
-        assertTrue(self.stderr().contains("managed by the KMS"), self.stderr());
+        assertTrue(self.stderr().contains("only KMS administrators set it"), self.stderr());
         admin.modify(setState(carol, "revoke-requested")).assertSuccess();
         agent.modify(setState(carol, "revoked")).assertSuccess();
         admin.modify(setState(carol, "requested")).assertSuccess();

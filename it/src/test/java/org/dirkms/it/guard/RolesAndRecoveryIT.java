@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.TestDirectory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,32 +37,36 @@ class RolesAndRecoveryIT {
 
     @Test
     void joiningAndLeavingARoleGroupTakesEffectImmediately() {
-        LdapTools admin = LdapTools.against(directory).asAdmin();
-        LdapTools bob = LdapTools.against(directory).as(bob(directory), BOB_PASSWORD).withArguments("-ZZ");
-        String group = directory.layout().kmsAdministratorsGroup();
+        LdapTools bob = LdapTools.against(directory).as(bob(directory), BOB_PASSWORD);
         assertFalse(bob.search(alice(directory), "(objectClass=*)", "kmsEnrollmentToken").assertSuccess().stdout()
                 .contains("kmsEnrollmentToken"));
-        admin.modify(membership("add", group, bob(directory))).assertSuccess();
+        Staff.giveRole(directory.server(), "kms-administrators", bob(directory));
         assertTrue(bob.search(alice(directory), "(objectClass=*)", "kmsEnrollmentToken").assertSuccess().stdout()
                 .contains("kmsEnrollmentToken: ROLES-TOKEN-44d1"));
-        admin.modify(membership("delete", group, bob(directory))).assertSuccess();
+        Staff.takeRole(directory.server(), "kms-administrators", bob(directory));
         assertFalse(bob.search(alice(directory), "(objectClass=*)", "kmsEnrollmentToken").assertSuccess().stdout()
                 .contains("kmsEnrollmentToken"));
+        // Nobody changes a role group over LDAP, the superuser included.
+        LdapTools.against(directory).asAdmin().modify(membership("add", directory.layout().kmsAdministratorsGroup(),
+                bob(directory))).assertExitCode(50);
     }
 
     @Test
     void recoveryAgentsApproveWithTheirOwnDnAndOnlyTheRequesterReadsThePackage() {
-        LdapTools admin = LdapTools.against(directory).asAdmin();
+        LdapTools kmsAdmin = LdapTools.against(directory).asKmsAdministrator();
         String request = "cn=recover-alice," + directory.layout().recoveryRequests();
-        admin.add("dn: " + request + "\nobjectClass: top\nobjectClass: kmsRecoveryRequest\ncn: recover-alice\n"
-                + "kmsRecoveryTarget: " + alice(directory) + "\nkmsRecoveryRequester: " + alice(directory)
-                + "\nkmsRecoveryState: pending\n").assertSuccess();
-        admin.add("dn: cn=early," + directory.layout().recoveryRequests() + "\nobjectClass: top\n"
+        kmsAdmin.add("dn: " + request + "\nobjectClass: top\nobjectClass: kmsRecoveryRequest\ncn: recover-alice\n"
+                + "kmsRecoveryTarget: " + alice(directory) + "\nkmsRecoveryState: pending\n").assertSuccess();
+        String recorded = kmsAdmin.search(request, "(objectClass=*)", "kmsRecoveryRequester", "kmsRecoveryState")
+                .assertSuccess().stdout();
+        assertTrue(recorded.contains("kmsRecoveryRequester: " + directory.kmsAdministratorDn()), recorded);
+        assertTrue(recorded.contains("kmsRecoveryState: pending"), recorded);
+        kmsAdmin.add("dn: cn=early," + directory.layout().recoveryRequests() + "\nobjectClass: top\n"
                 + "objectClass: kmsRecoveryRequest\ncn: early\nkmsRecoveryTarget: " + alice(directory)
                 + "\nkmsRecoveryState: delivered\n").assertExitCode(50);
 
-        admin.modify(membership("add", directory.layout().recoveryAgentsGroup(), bob(directory))).assertSuccess();
-        LdapTools bob = LdapTools.against(directory).as(bob(directory), BOB_PASSWORD).withArguments("-ZZ");
+        Staff.giveRole(directory.server(), "recovery-agents", bob(directory));
+        LdapTools bob = LdapTools.against(directory).as(bob(directory), BOB_PASSWORD);
         bob.modify("dn: " + request + "\nchangetype: modify\nadd: kmsRecoveryApproval\nkmsRecoveryApproval: "
                 + bob(directory) + "\n-\n").assertSuccess();
         LdapTools.Result forAlice = bob.modify("dn: " + request + "\nchangetype: modify\nadd: kmsRecoveryApproval\n"
@@ -70,18 +75,17 @@ class RolesAndRecoveryIT {
         bob.modify("dn: " + request + "\nchangetype: modify\nreplace: kmsRecoveryState\nkmsRecoveryState: approved\n-\n")
                 .assertExitCode(50);
 
-        LdapTools.against(directory).asAgent().withArguments("-ZZ").modify("dn: " + request + "\nchangetype: modify\n"
+        LdapTools.against(directory).asAgent().modify("dn: " + request + "\nchangetype: modify\n"
                 + "replace: kmsRecoveryState\nkmsRecoveryState: delivered\n-\nadd: kmsRecoveryPackage\n"
                 + "kmsRecoveryPackage:: " + base64("RECOVERED-KEYS-9f0e") + "\n-\n").assertSuccess();
-        String requesterSees = LdapTools.against(directory).as(alice(directory), ALICE_PASSWORD).withArguments("-ZZ")
-                .search(request, "(objectClass=*)", "kmsRecoveryPackage").assertSuccess().stdout();
+        String requesterSees = kmsAdmin.search(request, "(objectClass=*)", "kmsRecoveryPackage").assertSuccess().stdout();
         assertTrue(requesterSees.contains("kmsRecoveryPackage: RECOVERED-KEYS-9f0e"), requesterSees);
         String approverSees = bob.search(request, "(objectClass=*)", "*").assertSuccess().stdout();
         assertTrue(approverSees.contains("kmsRecoveryApproval"), approverSees);
         assertFalse(approverSees.contains("kmsRecoveryPackage") || approverSees.contains("RECOVERED-KEYS"),
                 approverSees);
-        assertFalse(admin.withArguments("-ZZ").search(request, "(objectClass=*)", "kmsRecoveryPackage").assertSuccess().stdout()
-                .contains("RECOVERED-KEYS"), "the superuser reads no recovered key");
+        assertFalse(LdapTools.against(directory).asAdmin().search(request, "(objectClass=*)", "kmsRecoveryPackage")
+                .assertSuccess().stdout().contains("RECOVERED-KEYS"), "the superuser reads no recovered key");
     }
 
     @Test

@@ -46,6 +46,7 @@ import org.apache.directory.ldap.client.api.LdapConnection;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.apache.directory.ldap.client.api.future.SearchFuture;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -107,10 +108,16 @@ class SecretGuardIT {
                 || anonymousSees.contains("kmsEnrollmentState") || anonymousSees.contains("userPassword"),
                 anonymousSees);
 
-        String adminSees = LdapTools.against(directory).asAdmin().withArguments("-ZZ")
+        String kmsAdminSees = LdapTools.against(directory).asKmsAdministrator()
                 .search(alice, "(objectClass=*)", "*").assertSuccess().stdout();
-        assertTrue(adminSees.contains("kmsEnrollmentToken: " + TOKEN), adminSees);
-        assertFalse(adminSees.contains("kmsKeyPackage"), "the superuser reads no private key: " + adminSees);
+        assertTrue(kmsAdminSees.contains("kmsEnrollmentToken: " + TOKEN), kmsAdminSees);
+        assertFalse(kmsAdminSees.contains("kmsKeyPackage"), "a KMS administrator reads no private key: " + kmsAdminSees);
+        String superuserSees = LdapTools.against(directory).asAdmin().search(alice, "(objectClass=*)", "*", "+")
+                .assertSuccess().stdout();
+        assertTrue(superuserSees.contains("kmsEnrollmentState: enrolled"), superuserSees);
+        assertFalse(superuserSees.contains("kmsKeyPackage") || superuserSees.contains("kmsEnrollmentToken")
+                || superuserSees.contains("userPassword"), "the superuser reads no secret and no password: "
+                        + superuserSees);
 
         String aliceSees = aliceTool().search(alice, "(objectClass=*)", "*").assertSuccess().stdout();
         assertTrue(aliceSees.contains("kmsKeyPackage: " + PACKAGE), aliceSees);
@@ -119,11 +126,11 @@ class SecretGuardIT {
         String agentSees = agentTool().search(alice, "(objectClass=*)", "*").assertSuccess().stdout();
         assertTrue(agentSees.contains("kmsKeyPackage: " + PACKAGE)
                 && agentSees.contains("kmsEnrollmentToken: " + TOKEN), agentSees);
-        String agentInClear = LdapTools.against(directory).asAgent().search(alice, "(objectClass=*)", "*")
-                .assertSuccess().stdout();
-        assertTrue(agentInClear.contains("kmsEnrollmentState: enrolled"), agentInClear);
-        assertFalse(agentInClear.contains("kmsKeyPackage") || agentInClear.contains("kmsEnrollmentToken"),
-                "no secret over a connection without TLS: " + agentInClear);
+        // Without TLS the agent cannot even bind: its password would cross the network in clear.
+        LdapTools.Result agentInClear = LdapTools.against(directory).asAgent().withoutTls()
+                .search(alice, "(objectClass=*)", "*").assertExitCode(13);
+        assertFalse(agentInClear.stdout().contains("kmsKeyPackage") || agentInClear.stdout().contains(TOKEN),
+                "no secret over a connection without TLS: " + agentInClear.stdout());
     }
 
     @Test
@@ -131,7 +138,7 @@ class SecretGuardIT {
         // "1.1" asks for names only (RFC 4511 section 4.5.1.8); the entries hold secrets the
         // reader may not see, which must not break the search.
         String alice = alice(directory);
-        String names = LdapTools.against(directory).asAdmin().withArguments("-ZZ")
+        String names = LdapTools.against(directory).asAdmin()
                 .searchRaw("-LLL", "-s", "base", "-b", alice, "(objectClass=*)", "1.1").assertSuccess().stdout();
         assertEquals("dn: " + alice, names.strip(), names);
         String bobNames = bobTool().searchRaw("-LLL", "-s", "base", "-b", alice, "(objectClass=*)", "1.1")
@@ -152,9 +159,9 @@ class SecretGuardIT {
         assertTrue(anonymousState.stderr().contains("public attributes only"), anonymousState.stderr());
         LdapTools.Result agent = agentTool().search(people, "(kmsKeyPackage=*)", "dn").assertSuccess();
         assertTrue(agent.stdout().contains("dn: " + alice(directory)), agent.stdout());
-        LdapTools.Result agentInClear = LdapTools.against(directory).asAgent()
+        LdapTools.Result agentInClear = LdapTools.against(directory).asAgent().withoutTls()
                 .search(people, "(kmsKeyPackage=*)", "dn").assertExitCode(13);
-        assertTrue(agentInClear.stderr().contains("only over a protected connection"), agentInClear.stderr());
+        assertTrue(agentInClear.stderr().contains("protected connection"), agentInClear.stderr());
 
         LdapTools.Result sorted = bobTool().searchRaw("-LLL", "-E", "sss=kmsKeyPackage", "-b", people,
                 "(objectClass=*)", "dn").assertExitCode(50);
@@ -182,8 +189,8 @@ class SecretGuardIT {
         agentTool().compare(alice, "kmsKeyPackage:" + PACKAGE).assertExitCode(6);
         agentTool().compare(alice, "kmsKeyPackage:wrong").assertExitCode(5);
         aliceTool().compare(alice, "kmsKeyPackage:" + PACKAGE).assertExitCode(6);
-        LdapTools.Result inClear = LdapTools.against(directory).asAgent().compare(alice, "kmsKeyPackage:" + PACKAGE)
-                .assertExitCode(13);
+        LdapTools.Result inClear = LdapTools.against(directory).asAgent().withoutTls()
+                .compare(alice, "kmsKeyPackage:" + PACKAGE).assertExitCode(13);
         assertNoSecret(inClear.stdout() + inClear.stderr(), PACKAGE);
 
         try (LdapConnection java = directory.secureConnection(bob(directory), BOB_PASSWORD)) {
@@ -388,10 +395,10 @@ class SecretGuardIT {
         assertNoSecret(bob.stdout() + bob.stderr(), echo);
 
         // Refused by ApacheDS itself (no such entry), not by the guard: still no echo.
-        LdapTools.Result inClear = LdapTools.against(directory).as(bob(directory), BOB_PASSWORD).modify("dn: "
-                + alice(directory) + "\nchangetype: modify\nreplace: kmsKeyPackage\nkmsKeyPackage:: " + base64(echo)
-                + "\n-\n").assertExitCode(13);
-        assertTrue(inClear.stderr().contains("only over a protected connection"), inClear.stderr());
+        LdapTools.Result inClear = LdapTools.against(directory).as(bob(directory), BOB_PASSWORD).withoutTls()
+                .modify("dn: " + alice(directory) + "\nchangetype: modify\nreplace: kmsKeyPackage\nkmsKeyPackage:: "
+                        + base64(echo) + "\n-\n").assertExitCode(13);
+        assertTrue(inClear.stderr().contains("protected connection"), inClear.stderr());
         assertNoSecret(inClear.stdout() + inClear.stderr(), echo);
 
         LdapTools.Result missing = agentTool().modify("dn: uid=nobody,"
@@ -420,16 +427,16 @@ class SecretGuardIT {
     @Test
     void aUserConfirmsTheFetchByDeletingTheirPackage() {
         String carolDn = "uid=carol," + directory.layout().people();
-        LdapTools.against(directory).asAdmin().add("dn: " + carolDn + "\nobjectClass: inetOrgPerson\n"
+        People.addAndEnroll(directory, "dn: " + carolDn + "\nobjectClass: inetOrgPerson\n"
                 + "objectClass: kmsUser\nuid: carol\ncn: Carol\nsn: C\nuserPassword: carol-test-password\n"
-                + "kmsEnrollmentState: requested\n").assertSuccess();
+                + "kmsEnrollmentState: requested\n");
         agentTool().modify("dn: " + carolDn + "\nchangetype: modify\nadd: kmsKeyPackage\n"
                 + "kmsKeyPackage:: " + base64("CAROL-PACKAGE") + "\n-\n").assertSuccess();
         bobTool().modify("dn: " + carolDn + "\nchangetype: modify\ndelete: kmsKeyPackage\n-\n").assertExitCode(50);
         LdapTools carol = LdapTools.against(directory).as(carolDn, "carol-test-password");
         assertTrue(carol.withArguments("-ZZ").search(carolDn, "(objectClass=*)", "kmsKeyPackage").assertSuccess()
                 .stdout().contains("kmsKeyPackage: CAROL-PACKAGE"));
-        // The confirmation names no value, so it may go over a connection without TLS.
+        // The confirmation names no value (it carries no secret).
         carol.modify("dn: " + carolDn + "\nchangetype: modify\ndelete: kmsKeyPackage\n-\n").assertSuccess();
         assertFalse(agentTool().search(carolDn, "(objectClass=*)", "kmsKeyPackage").assertSuccess().stdout()
                 .contains("kmsKeyPackage"));

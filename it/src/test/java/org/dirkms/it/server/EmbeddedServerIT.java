@@ -3,6 +3,7 @@ package org.dirkms.it.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -42,6 +43,7 @@ import org.dirkms.schema.AttributeTypeDefinition;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.KmsSchema;
 import org.dirkms.schema.ObjectClassDefinition;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -86,7 +88,7 @@ class EmbeddedServerIT {
         assertEquals(KmsInterceptor.NAME, chain.get(schema + 1), chain.toString());
         assertSame(directory.server().kmsInterceptor(), directory.server().directoryService()
                 .getInterceptor(KmsInterceptor.NAME));
-        assertEquals(directory.dataDirectory().resolve("audit"), directory.server().kmsInterceptor().auditDirectory());
+        assertEquals(directory.dataFolder().audit(), directory.server().kmsInterceptor().auditDirectory());
         assertFalse(directory.server().directoryService().isAccessControlEnabled(), "the guard owns access control");
     }
 
@@ -160,9 +162,9 @@ class EmbeddedServerIT {
 
     @Test
     void generatedCredentialsAreOwnerOnlyAndTheDefaultPasswordFails() throws Exception {
-        Path data = directory.dataDirectory();
+        DataFolder data = directory.dataFolder();
         for (Path secret : List.of(directory.adminPasswordFile(), directory.agentPasswordFile(),
-                data.resolve("tls/server.p12"), data.resolve("tls/server.p12.pass"))) {
+                data.tlsKeyStore(), data.tlsKeyStorePassphrase())) {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)), secret.toString());
         }
         assertTrue(directory.adminPassword().length() >= 22, "at least 128 bits in Base64");
@@ -174,13 +176,14 @@ class EmbeddedServerIT {
         assertTrue(tools.asAdmin().whoami().assertSuccess().stdout().contains(directory.adminDn()));
         assertTrue(tools.asAgent().whoami().assertSuccess().stdout().toLowerCase(Locale.ROOT)
                 .contains(directory.agentDn().toLowerCase(Locale.ROOT)));
-        try (LdapNetworkConnection connection = new LdapNetworkConnection("127.0.0.1", directory.ldapPort())) {
-            assertThrows(LdapAuthenticationException.class, () -> connection.bind(directory.adminDn(), "secret"));
-        }
-        // The password never sits in the directory in clear.
+        assertThrows(LdapAuthenticationException.class, () -> directory.connection(directory.adminDn(), "secret"));
+        // The password never sits in the directory in clear, and nobody reads it over LDAP.
+        Value stored = directory.server().directoryService().getAdminSession()
+                .lookup(new org.apache.directory.api.ldap.model.name.Dn(directory.adminDn()), "userPassword")
+                .get("userPassword").get();
+        assertTrue(stored.getString().startsWith("{SSHA256}"), "stored password is hashed");
         try (LdapConnection connection = directory.adminConnection()) {
-            Value stored = connection.lookup(directory.adminDn(), "userPassword").get("userPassword").get();
-            assertTrue(stored.getString().startsWith("{SSHA256}"), "stored password is hashed");
+            assertNull(connection.lookup(directory.adminDn(), "userPassword").get("userPassword"));
         }
     }
 

@@ -17,9 +17,12 @@ import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.ds.server.ServerStartException;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KmsSchema;
 import org.dirkms.schema.ObjectClassDefinition;
+import org.dirkms.schema.ObjectClassNames;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -32,10 +35,9 @@ class RestartIT {
     @Test
     void dataCredentialsAndCertificateSurviveARestart() throws Exception {
         String user = "uid=restart-user," + directory.layout().people();
-        try (LdapConnection connection = directory.adminConnection()) {
-            connection.add(new DefaultEntry(user, "objectClass: inetOrgPerson", "objectClass: kmsUser", "uid: restart-user",
-                    "cn: Restart User", "sn: User", "mail: restart@example.com", "kmsEnrollmentState: requested"));
-        }
+        People.addAndEnroll(directory, String.join("\n", "dn: " + user, "objectClass: inetOrgPerson",
+                "objectClass: kmsUser", "uid: restart-user", "cn: Restart User", "sn: User", "mail: restart@example.com",
+                "kmsEnrollmentState: requested", ""));
         String adminPassword = directory.adminPassword();
         String agentPassword = directory.agentPassword();
         byte[] certificate = Files.readAllBytes(directory.tlsCertificateFile());
@@ -79,6 +81,30 @@ class RestartIT {
     }
 
     @Test
+    void anObjectClassTheDataFolderKnowsWithFewerAttributesMayHoldTheNewOnesAfterAStart() throws Exception {
+        ObjectClassDefinition request = KmsSchema.objectClasses().stream()
+                .filter(objectClass -> objectClass.name().equals(ObjectClassNames.RECOVERY_REQUEST)).findFirst()
+                .orElseThrow();
+        directory.restart(data -> {
+            // What a data folder made by a version whose recovery requests held no claim looks like.
+            Path file = findSchemaFile(data, request.oid());
+            String older = Files.readString(file).replaceAll("(?im)^m-may: (kmsClaimedBy|kmsLeaseExpires)\\R", "");
+            assertFalse(older.toLowerCase(Locale.ROOT).contains("kmsclaimedby"), older);
+            Files.writeString(file, older);
+        });
+        assertTrue(directory.server().directoryService().getSchemaManager().getObjectClassRegistry()
+                .lookup(request.name()).getMayAttributeTypes().stream().anyMatch(type -> type.getOid().equals(
+                        KmsSchema.attributeType("kmsClaimedBy").orElseThrow().oid())), "kmsRecoveryRequest may hold"
+                                + " kmsClaimedBy again");
+        // And an entry of the class holds it.
+        LdapTools.Result added = LdapTools.against(directory).asAgent().add("dn: cn=widened,"
+                + directory.layout().recoveryRequests() + "\nobjectClass: kmsRecoveryRequest\ncn: widened\n"
+                + "kmsRecoveryTarget: " + directory.layout().people() + "\nkmsClaimedBy: an attempt\n"
+                + "kmsLeaseExpires: 20300101000000Z\n");
+        added.assertSuccess();
+    }
+
+    @Test
     void aDataFolderInUseIsRefusedAndSoIsAnotherSuffix() throws Exception {
         ServerSettings same = directory.server().settings().withPorts(0, 0);
         ServerStartException inUse = assertThrows(ServerStartException.class, () -> DirectoryServer.start(same));
@@ -96,7 +122,7 @@ class RestartIT {
     }
 
     private static Path findSchemaFile(Path data, String oid) throws Exception {
-        try (Stream<Path> files = Files.walk(data.resolve("partitions/schema"))) {
+        try (Stream<Path> files = Files.walk(DataFolder.of(data).schemaPartition())) {
             Path file = files.filter(path -> path.getFileName().toString().toLowerCase(Locale.ROOT)
                     .equals("m-oid=" + oid + ".ldif")).findFirst().orElse(null);
             assertFalse(file == null, "schema file of " + oid + " not found under " + data);

@@ -11,6 +11,7 @@ import java.util.stream.Stream;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.ldap.client.api.LdapConnection;
 import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.ProjectFiles;
 import org.dirkms.it.support.TestDirectory;
 import org.junit.jupiter.api.Test;
@@ -35,21 +36,29 @@ class SampleLdifIT {
         try (Stream<Path> files = Files.list(ProjectFiles.file("ldif/samples"))) {
             samples = files.filter(file -> file.toString().endsWith(".ldif")).sorted().toList();
         }
-        assertEquals(List.of("10-create-administrative-group.ldif", "20-add-user.ldif", "25-add-kms-roles.ldif",
+        assertEquals(List.of("10-create-administrative-group.ldif", "20-add-user.ldif", "25-add-kms-people.ldif",
                 "30-enroll-user.ldif", "40-revoke-user.ldif", "50-request-recovery.ldif", "60-approve-recovery.ldif"),
                 samples.stream().map(file -> file.getFileName().toString()).toList());
-        LdapTools admin = LdapTools.against(directory).asAdmin().withArguments("-ZZ");
+        // Who runs which sample: the directory superuser adds people; 'dirkms roles' makes alice a
+        // KMS administrator and bob and carol recovery agents; alice does the KMS operations.
+        LdapTools superuser = LdapTools.against(directory).asAdmin();
+        LdapTools alice = LdapTools.against(directory).as("uid=alice,ou=People,dc=example,dc=com",
+                "alice-sample-password-change-me");
 
-        load(admin, samples.get(0));
-        assertEquals("EC-P256", attribute(admin, SALES, "kmsKeyAlgorithm"));
-        assertEquals("cn=default,ou=Servers,ou=KMS,dc=example,dc=com", attribute(admin, SALES, "kmsAssignedServer"));
-
-        load(admin, samples.get(1));
-        assertEquals("jane.doe@example.com", attribute(admin, JDOE, "mail"));
+        load(superuser, samples.get(1));
+        assertEquals("jane.doe@example.com", attribute(superuser, JDOE, "mail"));
         // The user can bind as self with the sample password.
         LdapTools.against(directory).as(JDOE, "jdoe-sample-password-change-me").whoami().assertSuccess();
 
-        load(admin, samples.get(2));
+        load(superuser, samples.get(2));
+        for (String person : List.of("alice", "bob", "carol")) {
+            // The sample names its people only: the roles are given where the KMS runs.
+            superuser.modify("dn: " + directory.layout().recoveryAgentsGroup() + "\nchangetype: modify\nadd: member\n"
+                    + "member: uid=" + person + ",ou=People,dc=example,dc=com\n-\n").assertExitCode(50);
+        }
+        Staff.giveRole(directory.server(), "kms-administrators", "uid=alice,ou=People,dc=example,dc=com");
+        Staff.giveRole(directory.server(), "recovery-agents", "uid=bob,ou=People,dc=example,dc=com");
+        Staff.giveRole(directory.server(), "recovery-agents", "uid=carol,ou=People,dc=example,dc=com");
         try (LdapConnection connection = directory.adminConnection()) {
             assertTrue(connection.lookup(directory.layout().recoveryAgentsGroup(), "member").get("member")
                     .contains("uid=carol,ou=People,dc=example,dc=com"));
@@ -57,31 +66,36 @@ class SampleLdifIT {
                     .contains("uid=alice,ou=People,dc=example,dc=com"));
         }
 
-        load(admin, samples.get(3));
-        assertEquals("requested", attribute(admin, JDOE, "kmsEnrollmentState"));
+        load(alice, samples.get(0));
+        assertEquals("EC-P256", attribute(alice, SALES, "kmsKeyAlgorithm"));
+        assertEquals("cn=default,ou=Servers,ou=KMS,dc=example,dc=com", attribute(alice, SALES, "kmsAssignedServer"));
+
+        load(alice, samples.get(3));
+        assertEquals("requested", attribute(alice, JDOE, "kmsEnrollmentState"));
         // ldapcompare exits 6 for compareTrue and 5 for compareFalse (RFC 4511 section 4.10).
-        assertEquals(6, admin.compare(JDOE, "kmsEnrollmentState:requested").exitCode());
-        assertEquals(5, admin.compare(JDOE, "kmsEnrollmentState:enrolled").exitCode());
-        assertEquals(SALES, attribute(admin, JDOE, "kmsAdministrativeGroup"));
+        assertEquals(6, alice.compare(JDOE, "kmsEnrollmentState:requested").exitCode());
+        assertEquals(5, alice.compare(JDOE, "kmsEnrollmentState:enrolled").exitCode());
+        assertEquals(SALES, attribute(alice, JDOE, "kmsAdministrativeGroup"));
         try (LdapConnection connection = directory.adminConnection()) {
             assertTrue(connection.lookup(JDOE).hasObjectClass("kmsUser"));
         }
 
-        // Revocation applies to enrolled users only. No KMS agent enrolls users yet, so the test
-        // takes the agent's part for this one step, as the agent identity.
-        LdapTools.against(directory).asAgent().withArguments("-ZZ").modify("dn: " + JDOE
+        // Revocation applies to enrolled users only. No KMS agent enrolls users in this test, so
+        // it takes the agent's part for this one step, as the agent identity.
+        LdapTools.against(directory).asAgent().modify("dn: " + JDOE
                 + "\nchangetype: modify\nreplace: kmsEnrollmentState\nkmsEnrollmentState: enrolled\n-\n")
                 .assertSuccess();
-        load(admin, samples.get(4));
-        assertEquals("revoke-requested", attribute(admin, JDOE, "kmsEnrollmentState"));
-        assertEquals("keyCompromise", attribute(admin, JDOE, "kmsRevocationReason"));
+        load(alice, samples.get(4));
+        assertEquals("revoke-requested", attribute(alice, JDOE, "kmsEnrollmentState"));
+        assertEquals("keyCompromise", attribute(alice, JDOE, "kmsRevocationReason"));
 
-        load(admin, samples.get(5));
-        assertEquals(JDOE, attribute(admin, RECOVERY, "kmsRecoveryTarget"));
+        load(alice, samples.get(5));
+        assertEquals(JDOE, attribute(alice, RECOVERY, "kmsRecoveryTarget"));
+        assertEquals("uid=alice,ou=People,dc=example,dc=com", attribute(alice, RECOVERY, "kmsRecoveryRequester"));
 
         // Each recovery agent approves bound as themselves.
-        load(LdapTools.against(directory).as("uid=bob,ou=People,dc=example,dc=com", "bob-sample-password-change-me")
-                .withArguments("-ZZ"), samples.get(6));
+        load(LdapTools.against(directory).as("uid=bob,ou=People,dc=example,dc=com", "bob-sample-password-change-me"),
+                samples.get(6));
         try (LdapConnection connection = directory.adminConnection()) {
             Entry request = connection.lookup(RECOVERY, "kmsRecoveryApproval");
             assertTrue(request.get("kmsRecoveryApproval").contains("uid=bob,ou=People,dc=example,dc=com"));

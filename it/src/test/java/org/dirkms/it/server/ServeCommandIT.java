@@ -1,13 +1,9 @@
 package org.dirkms.it.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,15 +12,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.it.support.LdapTools;
-import org.dirkms.it.support.ProjectFiles;
+import org.dirkms.it.support.ServeProcess;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,41 +36,16 @@ class ServeCommandIT {
 
     @Test
     void serveStartsPrintsWhereItIsAndStopsOnSigterm(@TempDir Path temporary) throws Exception {
-        Path script = ProjectFiles.file("dirkms");
-        assertTrue(Files.isExecutable(script), script + " must be executable");
         Path data = temporary.resolve("data");
-        ProcessBuilder builder = new ProcessBuilder(script.toString(), "serve", "--data", data.toString(),
-                "--ldap-port", "0", "--ldaps-port", "0");
-        builder.redirectError(temporary.resolve("serve.err").toFile());
-        Process process = builder.start();
-        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader out = new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = out.readLine(); line != null; line = out.readLine()) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                lines.add("(output closed: " + e.getMessage() + ")");
-            }
-        }, "serve-output");
-        reader.start();
-        try {
-            StringBuilder banner = new StringBuilder();
-            String line;
-            do {
-                line = lines.poll(120, TimeUnit.SECONDS);
-                assertNotNull(line, "no 'Stop with Ctrl-C.' within 120 s; printed so far:\n" + banner
-                        + "\nstderr:\n" + Files.readString(temporary.resolve("serve.err")));
-                banner.append(line).append('\n');
-            } while (!line.equals("Stop with Ctrl-C."));
-            String text = banner.toString();
+        try (ServeProcess serve = ServeProcess.start(temporary, "--data", data.toString(), "--ldap-port", "0",
+                "--ldaps-port", "0")) {
+            String text = serve.awaitBanner();
             String ldapUrl = find(LDAP_URL, text);
             String ldapsUrl = find(LDAPS_URL, text);
-            assertEquals(data.resolve("admin.password").toString(), find(PASSWORD_FILE, text));
-            assertEquals(data.resolve("tls/ca.crt").toString(), find(CERTIFICATE, text));
+            assertEquals(DataFolder.of(data).adminPassword().toString(), find(PASSWORD_FILE, text));
+            assertEquals(DataFolder.of(data).caCertificate().toString(), find(CERTIFICATE, text));
             assertTrue(text.contains("admin DN:        uid=admin,ou=system"), text);
-            String password = Files.readString(data.resolve("admin.password"));
+            String password = Files.readString(DataFolder.of(data).adminPassword());
             assertTrue(!text.contains(password), "the banner must not show the password");
 
             Map<String, String> env = new HashMap<>();
@@ -92,19 +61,9 @@ class ServeCommandIT {
                 assertTrue(result.stdout().contains("dn: dc=example,dc=com"), result.stdout());
             }
 
-            // SIGTERM through kill(1): Process.destroy() would also close the output we still read.
-            // The script exec'd java, so the signal reaches the JVM itself.
-            LdapTools.run(List.of("kill", "-TERM", Long.toString(process.pid())), Map.of(), null).assertSuccess();
-            assertTrue(process.waitFor(60, TimeUnit.SECONDS), "serve did not stop within 60 s of SIGTERM");
-            reader.join(10_000);
-            StringBuilder rest = new StringBuilder();
-            lines.forEach(remaining -> rest.append(remaining).append('\n'));
-            assertTrue(rest.toString().contains("dirkms directory stopped"), "after SIGTERM:\n" + rest);
-            assertEquals(143, process.exitValue(), "exit status of a JVM ended by SIGTERM");
-        } finally {
-            if (process.isAlive()) {
-                process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-            }
+            assertEquals(143, serve.terminate(), "exit status of a JVM ended by SIGTERM");
+            assertTrue(serve.remainingOutput().contains("dirkms directory stopped"),
+                    "after SIGTERM:\n" + serve.remainingOutput());
         }
     }
 
@@ -120,6 +79,7 @@ class ServeCommandIT {
         out.reset();
         assertEquals(0, DirkmsCommand.run(List.of("serve", "--help"), stdout, stderr));
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("--no-anonymous"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("--accept-broken-audit-log"));
 
         assertEquals(2, DirkmsCommand.run(List.of("serve", "--ldap-port", "seventy"), stdout, stderr));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("--ldap-port 'seventy' is not a port number"),

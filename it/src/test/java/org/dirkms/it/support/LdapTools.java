@@ -44,14 +44,16 @@ public final class LdapTools {
     private final List<String> bindArguments;
     private final List<String> extraArguments;
     private final Map<String, String> environment;
+    private final boolean withoutTls;
 
     private LdapTools(TestDirectory directory, String url, List<String> bindArguments, List<String> extraArguments,
-            Map<String, String> environment) {
+            Map<String, String> environment, boolean withoutTls) {
         this.directory = directory;
         this.url = url;
         this.bindArguments = List.copyOf(bindArguments);
         this.extraArguments = List.copyOf(extraArguments);
         this.environment = Map.copyOf(environment);
+        this.withoutTls = withoutTls;
     }
 
     /**
@@ -61,7 +63,7 @@ public final class LdapTools {
      */
     public static LdapTools against(TestDirectory directory) {
         return new LdapTools(directory, directory.ldapUrl(), List.of("-x"), List.of(),
-                environment(directory.tlsCertificateFile()));
+                environment(directory.tlsCertificateFile()), false);
     }
 
     /**
@@ -70,7 +72,7 @@ public final class LdapTools {
      * {@link #asWithPasswordFile} ({@link #asAdmin()} and {@link #asAgent()} need a TestDirectory).
      */
     public static LdapTools against(String url, Path caCertificate) {
-        return new LdapTools(null, url, List.of("-x"), List.of(), environment(caCertificate));
+        return new LdapTools(null, url, List.of("-x"), List.of(), environment(caCertificate), false);
     }
 
     private static Map<String, String> environment(Path caCertificate) {
@@ -85,7 +87,21 @@ public final class LdapTools {
     }
 
     private LdapTools copy(String newUrl, List<String> newBind, List<String> newExtra, Map<String, String> newEnv) {
-        return new LdapTools(directory, newUrl, newBind, newExtra, newEnv);
+        return new LdapTools(directory, newUrl, newBind, newExtra, newEnv, withoutTls);
+    }
+
+    /**
+     * Bound clients on an {@code ldap://} URL use StartTLS ({@code -ZZ}) unless told otherwise,
+     * as a person must: the server refuses binds with a password on connections without TLS.
+     * This turns that off, to show the refusal (or against a lab server that allows it).
+     */
+    public LdapTools withoutTls() {
+        return new LdapTools(directory, url, bindArguments, extraArguments, environment, true);
+    }
+
+    /** Simple bind as a KMS administrator of the directory ({@link TestDirectory#kmsAdministratorDn()}). */
+    public LdapTools asKmsAdministrator() {
+        return as(directory.kmsAdministratorDn(), directory.kmsAdministratorPassword());
     }
 
     /** Simple bind as the administrator, the password read from its file ({@code -y}). */
@@ -180,6 +196,10 @@ public final class LdapTools {
         command.add("-H");
         command.add(url);
         command.addAll(bindArguments);
+        if (!withoutTls && bindArguments.contains("-D") && url.startsWith("ldap://") && !extraArguments.contains("-ZZ")
+                && !extraArguments.contains("-Z")) {
+            command.add("-ZZ");
+        }
         command.addAll(extraArguments);
         command.addAll(arguments);
         return run(command, environment, stdin);

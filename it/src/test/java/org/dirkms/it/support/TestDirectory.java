@@ -10,8 +10,10 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.time.Clock;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 
@@ -23,10 +25,12 @@ import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapConnection;
 import org.apache.directory.ldap.client.api.LdapConnectionConfig;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.dist.KmsContext;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.ds.server.ServerStartException;
 import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.DataFolder;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -57,6 +61,9 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
     private final UnaryOperator<ServerSettings> customizer;
     private Path dataDirectory;
     private DirectoryServer server;
+    private String kmsAdministratorPassword;
+    /** The settings of the last server, with its bound ports: what {@link #startAgain} reuses. */
+    private ServerSettings lastSettings;
 
     /** A directory with the defaults of {@link ServerSettings#forTests(Path)}. */
     public TestDirectory() {
@@ -89,6 +96,29 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
         dataDirectory = Files.createTempDirectory("dirkms-it-");
         server = DirectoryServer.start(customizer.apply(ServerSettings.forTests(dataDirectory)));
         return this;
+    }
+
+    /**
+     * Stops the server and keeps its data folder, for a test that works on the stopped folder and
+     * then calls {@link #startAgain}.
+     */
+    public void stop() {
+        DirectoryServer old = running();
+        lastSettings = old.settings().withPorts(old.ldapPort(), old.ldapsPort());
+        server = null;
+        old.close();
+    }
+
+    /**
+     * Starts a server again over the stopped data folder, on the same ports, with the last
+     * settings changed by {@code change} (e.g. {@code s -> s.withAcceptBrokenAuditLog(true)}).
+     * When the start fails the directory stays stopped and this may be called again.
+     */
+    public void startAgain(UnaryOperator<ServerSettings> change) throws ServerStartException {
+        if (server != null || lastSettings == null) {
+            throw new IllegalStateException("startAgain needs a directory stopped by stop()");
+        }
+        server = DirectoryServer.start(change.apply(lastSettings));
     }
 
     /** Stops the server and starts it again over the same data folder and the same ports. */
@@ -129,6 +159,7 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
             }
         } finally {
             server = null;
+            kmsAdministratorPassword = null;
             if (dataDirectory != null) {
                 deleteTree(dataDirectory);
                 dataDirectory = null;
@@ -141,10 +172,26 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
         return running();
     }
 
-    /** The data folder of the server. */
+    /** The data folder of the server (also while it is stopped by {@link #stop()}). */
     public Path dataDirectory() {
-        running();
+        if (dataDirectory == null) {
+            running();
+        }
         return dataDirectory;
+    }
+
+    /** The data folder with the layout of its files (also while the server is stopped). */
+    public DataFolder dataFolder() {
+        return DataFolder.of(dataDirectory());
+    }
+
+    /**
+     * The KMS wiring over this directory ({@link KmsContext#of}): the agent's connection (StartTLS
+     * to the LDAP port, as {@code uid=kms-agent} with the data folder's password file), the CA
+     * services, the recovery key store of the data folder.
+     */
+    public KmsContext kms() {
+        return KmsContext.of(running(), Clock.systemUTC(), new SecureRandom());
     }
 
     /** {@code ldap://127.0.0.1:port}. */
@@ -220,8 +267,36 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
         return connection(agentDn(), agentPassword());
     }
 
-    /** A new Apache LDAP API connection to the LDAP port, bound as {@code dn} (anonymous if null). */
+    /**
+     * A new Apache LDAP API connection to the LDAP port, bound as {@code dn} after StartTLS
+     * (the server refuses binds with a password without TLS), or anonymous without TLS if
+     * {@code dn} is null.
+     */
     public LdapConnection connection(String dn, String password) throws LdapException {
+        LdapConnectionConfig config = new LdapConnectionConfig();
+        config.setLdapHost("127.0.0.1");
+        config.setLdapPort(ldapPort());
+        config.setTrustManagers(trustingThisServer());
+        LdapNetworkConnection connection = new LdapNetworkConnection(config);
+        try {
+            if (dn == null) {
+                connection.anonymousBind();
+            } else {
+                connection.startTls();
+                connection.bind(dn, password);
+            }
+            return connection;
+        } catch (LdapException | RuntimeException e) {
+            closeQuietly(connection, e);
+            throw e;
+        }
+    }
+
+    /**
+     * A new connection to the LDAP port without TLS, bound as {@code dn} (anonymous if null): to
+     * show what the server refuses on such a connection.
+     */
+    public LdapConnection plainConnection(String dn, String password) throws LdapException {
         LdapNetworkConnection connection = new LdapNetworkConnection("127.0.0.1", ldapPort());
         try {
             if (dn == null) {
@@ -234,6 +309,30 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
             closeQuietly(connection, e);
             throw e;
         }
+    }
+
+    /**
+     * The DN of a KMS administrator of this directory ({@code uid=kms-admin,ou=Staff,...}),
+     * made on first use the way an organisation does it ({@link Staff#kmsAdministrator}): the
+     * directory superuser adds the person, and {@code dirkms roles add} gives the role.
+     */
+    public synchronized String kmsAdministratorDn() {
+        if (kmsAdministratorPassword == null) {
+            Staff.kmsAdministrator(running());
+            kmsAdministratorPassword = Staff.PASSWORD;
+        }
+        return Staff.dn(running(), "kms-admin");
+    }
+
+    /** The password of {@link #kmsAdministratorDn()} (made on first use). */
+    public synchronized String kmsAdministratorPassword() {
+        kmsAdministratorDn();
+        return kmsAdministratorPassword;
+    }
+
+    /** A new connection (StartTLS) bound as {@link #kmsAdministratorDn()}. */
+    public LdapConnection kmsAdministratorConnection() throws LdapException {
+        return connection(kmsAdministratorDn(), kmsAdministratorPassword());
     }
 
     /**
@@ -261,9 +360,19 @@ public final class TestDirectory implements BeforeAllCallback, AfterAllCallback,
         return secureConnection(adminDn(), adminPassword());
     }
 
-    /** {@link #secureConnection} as the KMS agent. */
-    public LdapConnection secureAgentConnection() throws LdapException {
-        return secureConnection(agentDn(), agentPassword());
+    /**
+     * A new LDAPS connection bound as the KMS agent, opened the way the agent opens its own: by
+     * the KMS wiring ({@link #kms()}) at this server's LDAPS URL, with the data folder's password
+     * file, trusting this server's certificate.
+     */
+    public LdapNetworkConnection secureAgentConnection() throws LdapException {
+        try {
+            return kms().withUrl(ldapsUrl()).openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot trust " + tlsCertificateFile(), e);
+        }
     }
 
     /**

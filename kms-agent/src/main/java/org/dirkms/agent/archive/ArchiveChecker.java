@@ -62,6 +62,24 @@ public final class ArchiveChecker {
                 + ": mail encrypted to that certificate could not be recovered");
     }
 
+    /**
+     * The archived key of {@code certificate}: {@code envelopedDataDer} unwrapped and checked to be
+     * the private half of the certificate's public key, the check {@link #check} makes, for a
+     * caller that hands the key on (a key recovery). The caller drops the key once it is used.
+     *
+     * @throws KeyRecoveryException saying in plain language, without key material, why the key
+     *         cannot be recovered or that it is not the certificate's
+     */
+    public PrivateKey recover(byte[] envelopedDataDer, X509Certificate certificate) throws KeyRecoveryException {
+        PrivateKey key = recoverer.unwrap(envelopedDataDer);
+        if (!KeyPairFactory.matches(key, certificate.getPublicKey())) {
+            throw new KeyRecoveryException("the archived key is not the private key of certificate "
+                    + certificate.getSubjectX500Principal().getName() + " serial "
+                    + certificate.getSerialNumber().toString(16), null);
+        }
+        return key;
+    }
+
     /** As {@link #check(byte[], X509Certificate)} for a {@link WrappedKey}. */
     public Verdict check(WrappedKey wrappedKey, X509Certificate certificate) {
         return check(wrappedKey.envelopedDataDer(), certificate);

@@ -62,16 +62,50 @@ public final class KeyRecoverer {
      * @throws KeyRecoveryException saying in plain language why it cannot be unwrapped
      */
     public PrivateKey unwrap(byte[] envelopedDataDer) throws KeyRecoveryException {
-        CMSEnvelopedData enveloped;
+        byte[] pkcs8 = unwrapPkcs8(envelopedDataDer);
         try {
-            enveloped = new CMSEnvelopedData(envelopedDataDer);
-        } catch (CMSException | RuntimeException e) {
-            throw new KeyRecoveryException("the archived key is not CMS EnvelopedData (RFC 5652 section 6)", e);
+            return privateKey(pkcs8);
+        } finally {
+            Arrays.fill(pkcs8, (byte) 0);
         }
+    }
+
+    /**
+     * The recovery key {@code envelopedDataDer} is wrapped to, found by its recipient identifier
+     * without decrypting anything; empty when it is wrapped to none of this recoverer's keys.
+     *
+     * @throws KeyRecoveryException if it is not CMS EnvelopedData
+     */
+    public java.util.Optional<RecoveryKey> recipient(byte[] envelopedDataDer) throws KeyRecoveryException {
+        for (RecipientInformation recipient : parse(envelopedDataDer).getRecipientInfos().getRecipients()) {
+            for (int i = 0; i < recoveryKeys.size(); i++) {
+                if (recipient.getRID().match(holders.get(i))) {
+                    return java.util.Optional.of(recoveryKeys.get(i));
+                }
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * The archived content of {@code envelopedDataDer}: the PKCS#8 PrivateKeyInfo exactly as it
+     * was wrapped, checked to be an RSA or EC private key. The caller clears it.
+     *
+     * @throws KeyRecoveryException as {@link #unwrap}
+     */
+    byte[] unwrapPkcs8(byte[] envelopedDataDer) throws KeyRecoveryException {
+        CMSEnvelopedData enveloped = parse(envelopedDataDer);
         for (RecipientInformation recipient : enveloped.getRecipientInfos().getRecipients()) {
             for (int i = 0; i < recoveryKeys.size(); i++) {
                 if (recipient.getRID().match(holders.get(i))) {
-                    return decrypt(recipient, recoveryKeys.get(i));
+                    byte[] pkcs8 = decrypt(recipient, recoveryKeys.get(i));
+                    try {
+                        privateKey(pkcs8);
+                        return pkcs8;
+                    } catch (KeyRecoveryException | RuntimeException e) {
+                        Arrays.fill(pkcs8, (byte) 0);
+                        throw e;
+                    }
                 }
             }
         }
@@ -79,17 +113,28 @@ public final class KeyRecoverer {
                 + recoveryKeys.stream().map(RecoveryKey::keyId).toList() + ")", null);
     }
 
-    private static PrivateKey decrypt(RecipientInformation recipient, RecoveryKey key) throws KeyRecoveryException {
+    private static CMSEnvelopedData parse(byte[] envelopedDataDer) throws KeyRecoveryException {
+        try {
+            return new CMSEnvelopedData(envelopedDataDer);
+        } catch (CMSException | RuntimeException e) {
+            throw new KeyRecoveryException("the archived key is not CMS EnvelopedData (RFC 5652 section 6)", e);
+        }
+    }
+
+    private static byte[] decrypt(RecipientInformation recipient, RecoveryKey key) throws KeyRecoveryException {
         Recipient opener = recipient instanceof KeyAgreeRecipientInformation
                 ? new JceKeyAgreeEnvelopedRecipient(key.privateKey()).setProvider(JcaProviders.bouncyCastle())
                 : new JceKeyTransEnvelopedRecipient(key.privateKey()).setProvider(JcaProviders.bouncyCastle());
-        byte[] pkcs8;
         try {
-            pkcs8 = recipient.getContent(opener);
+            return recipient.getContent(opener);
         } catch (CMSException | RuntimeException e) {
             throw new KeyRecoveryException("the archived key wrapped to recovery key " + key.keyId()
                     + " cannot be decrypted: it is damaged or was not wrapped by dirkms", e);
         }
+    }
+
+    /** The private key of a PKCS#8 PrivateKeyInfo (RFC 5208), RSA or EC; the caller keeps and clears {@code pkcs8}. */
+    private static PrivateKey privateKey(byte[] pkcs8) throws KeyRecoveryException {
         try {
             PrivateKeyInfo info = PrivateKeyInfo.getInstance(pkcs8);
             String algorithm = info.getPrivateKeyAlgorithm().getAlgorithm().equals(X9ObjectIdentifiers.id_ecPublicKey) ? "EC"
@@ -104,8 +149,6 @@ public final class KeyRecoverer {
             return factory.generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             throw new KeyRecoveryException("the archived content is not a PKCS#8 private key", e);
-        } finally {
-            Arrays.fill(pkcs8, (byte) 0);
         }
     }
 

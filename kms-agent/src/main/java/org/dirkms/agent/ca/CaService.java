@@ -19,15 +19,18 @@ import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 import org.apache.directory.api.ldap.model.name.Rdn;
-import org.dirkms.agent.directory.CaRecords;
-import org.dirkms.agent.directory.CaRecords.CaEntry;
-import org.dirkms.agent.directory.CaRecords.RequestEntry;
-import org.dirkms.agent.directory.CaRecords.TemplateEntry;
-import org.dirkms.agent.directory.DirectoryAccessException;
+import org.dirkms.agent.names.DistinguishedNames;
+import org.dirkms.agent.ca.CaRecords.CaEntry;
+import org.dirkms.agent.ca.CaRecords.RequestEntry;
+import org.dirkms.agent.ca.CaRecords.SubjectEntry;
+import org.dirkms.agent.ca.CaRecords.TemplateEntry;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.CaState;
+import org.dirkms.schema.CertificatePurpose;
 import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.ObjectClassNames;
 import org.dirkms.schema.RevocationReason;
 
 /**
@@ -193,7 +196,7 @@ public final class CaService {
      * before returning it. The CRL it builds on is the one published at the moment of the
      * swap, so a revocation published meanwhile by another thread or process is kept.
      *
-     * @throws DirectoryAccessException if the CRL could not be swapped
+     * @throws CrlContentionException if the CRL could not be swapped
      *         in {@value #CRL_UPDATE_ATTEMPTS} attempts; the certificate is not on a published CRL then
      */
     public X509CRL revoke(CertificationAuthority ca, BigInteger serial, RevocationReason reason) {
@@ -203,7 +206,7 @@ public final class CaService {
     /**
      * Re-signs the CA's CRL with a fresh next update and publishes it: the scheduled publication.
      *
-     * @throws DirectoryAccessException as {@link #revoke}
+     * @throws CrlContentionException as {@link #revoke}
      */
     public X509CRL publishCrl(CertificationAuthority ca) {
         return updateCrl(ca, ca::renewCrl).orElseThrow();
@@ -214,7 +217,7 @@ public final class CaService {
      * update is less than {@code margin} away at this service's clock, so relying parties never
      * hold an expired CRL. Returns the new CRL, or empty when the published one is still fresh.
      *
-     * @throws DirectoryAccessException as {@link #revoke}
+     * @throws CrlContentionException as {@link #revoke}
      */
     public Optional<X509CRL> renewCrlIfDue(CertificationAuthority ca, Duration margin) {
         return updateCrl(ca, current -> {
@@ -247,7 +250,7 @@ public final class CaService {
                     return Optional.of(crl);
                 }
             }
-            throw new DirectoryAccessException("cannot publish the CRL of CA " + ca.dn()
+            throw new CrlContentionException("cannot publish the CRL of CA " + ca.dn()
                     + ": another process republished it each of " + CRL_UPDATE_ATTEMPTS
                     + " times this one tried; nothing was published, run the step again");
         } finally {
@@ -257,8 +260,15 @@ public final class CaService {
 
     /**
      * Serves the request queue with {@code ca}: claims each pending request for {@code owner},
-     * issues it with the subject and mail of the entry it names, or ends it as failed with the
-     * plain-language reason on the request and the user entry.
+     * and issues it with the subject and mail of the entry it names only if it belongs to an
+     * enrollment in progress ({@link #strayReason}); otherwise, or when the CA refuses it, ends it
+     * as failed with the plain-language reason.
+     *
+     * <p>Only KMS agents may write the queue (docs/security.md), so a request that belongs to no
+     * live enrollment comes from a KMS agent identity used in error, or was left behind by an
+     * enrollment that ended: it is refused before anything is issued, and its reason goes on the
+     * request only (the user's entry is not an enrollment it belongs to). A refusal of a live
+     * enrollment's request goes on the user entry too.
      *
      * @return the number of requests issued and failed, in that order
      */
@@ -269,15 +279,20 @@ public final class CaService {
             if (!records.claimRequest(request.dn(), owner)) {
                 continue;
             }
+            Optional<SubjectEntry> subject = request.subjectDn() == null ? Optional.empty()
+                    : records.readSubject(request.subjectDn());
+            String stray = strayReason(request, subject);
+            if (stray != null) {
+                records.failRequest(request.dn(), null, "the request " + request.dn()
+                        + " does not belong to an enrollment in progress: " + stray + "; nothing was issued (to"
+                        + " certify a user, a KMS administrator sets " + AttributeNames.ENROLLMENT_STATE
+                        + ": requested, and the KMS queues that enrollment's requests itself)");
+                failed++;
+                continue;
+            }
             try {
-                String templateName = templateName(request.templateDn());
-                if (request.subjectDn() == null) {
-                    throw new IssuanceRefusedException(IssuanceRefusedException.Kind.MISSING_NAME,
-                            "the request names no subject entry (" + AttributeNames.REQUEST_SUBJECT + ")");
-                }
-                List<String> mail = records.readValues(request.subjectDn(), AttributeNames.MAIL);
-                X509Certificate certificate = ca.issue(IssuanceRequest.forPerson(templateName, request.pkcs10(),
-                        request.subjectDn(), mail));
+                X509Certificate certificate = ca.issue(IssuanceRequest.forPerson(templateName(request.templateDn()),
+                        request.pkcs10(), request.subjectDn(), subject.get().mail()));
                 records.completeRequest(request.dn(), der(certificate));
                 issued++;
             } catch (IssuanceRefusedException e) {
@@ -286,6 +301,53 @@ public final class CaService {
             }
         }
         return new int[] {issued, failed};
+    }
+
+    /**
+     * Why {@code request} does not belong to a live enrollment, or null when it does: its subject
+     * is a {@code kmsUser} in {@code kmsEnrollmentState: in-progress}, its template is one an
+     * enrollment requests (the signing or the encryption certificate), and its DN is the one the
+     * subject's current claim ({@code kmsClaimedBy}) derives for that template's purpose
+     * ({@link CaRecords#isRequestOfClaim}), so that a request of an attempt that died or of an
+     * enrollment that ended is never served.
+     */
+    private String strayReason(RequestEntry request, Optional<SubjectEntry> found) {
+        if (request.subjectDn() == null) {
+            return "it names no subject entry (" + AttributeNames.REQUEST_SUBJECT + ")";
+        }
+        if (found.isEmpty()) {
+            return "there is no entry " + request.subjectDn();
+        }
+        SubjectEntry subject = found.get();
+        if (!subject.kmsUser()) {
+            return request.subjectDn() + " is not a KMS user (no objectClass " + ObjectClassNames.KMS_USER + ")";
+        }
+        if (!EnrollmentState.IN_PROGRESS.ldapValue().equalsIgnoreCase(subject.enrollmentState())
+                || subject.claimedBy() == null) {
+            return "the enrollment of " + request.subjectDn() + " is not in progress ("
+                    + (subject.enrollmentState() == null ? "no " + AttributeNames.ENROLLMENT_STATE
+                            : AttributeNames.ENROLLMENT_STATE + ": " + subject.enrollmentState()) + ")";
+        }
+        CertificatePurpose purpose;
+        String template;
+        try {
+            template = templateName(request.templateDn());
+        } catch (IssuanceRefusedException e) {
+            return e.getMessage();
+        }
+        if (template.equalsIgnoreCase(StandardTemplates.SMIME_SIGNATURE)) {
+            purpose = CertificatePurpose.SIGNING;
+        } else if (template.equalsIgnoreCase(StandardTemplates.SMIME_ENCRYPTION)) {
+            purpose = CertificatePurpose.ENCRYPTION;
+        } else {
+            return "an enrollment requests certificates of the templates " + StandardTemplates.SMIME_SIGNATURE
+                    + " and " + StandardTemplates.SMIME_ENCRYPTION + " only, not '" + template + "'";
+        }
+        if (!records.isRequestOfClaim(request.dn(), request.subjectDn(), subject.claimedBy(), purpose.ldapValue())) {
+            return "it is not the " + purpose.ldapValue() + " request the current claim on " + request.subjectDn()
+                    + " (" + AttributeNames.CLAIMED_BY + ") names for template " + template;
+        }
+        return null;
     }
 
     /** Reads the CA's published CRL, or null if none. */
@@ -302,13 +364,14 @@ public final class CaService {
         }
     }
 
+    /** A request names its template by the DN of the template's entry under {@code ou=Certificate Templates}. */
     private String templateName(String templateDn) throws IssuanceRefusedException {
-        String prefix = "cn=";
-        if (templateDn == null || !templateDn.toLowerCase(Locale.ROOT).startsWith(prefix) || !templateDn.contains(",")) {
+        String name = templateDn == null ? null : DistinguishedNames.leafValue(templateDn, "cn");
+        if (name == null || !DistinguishedNames.same(DistinguishedNames.parent(templateDn), layout.certificateTemplates())) {
             throw new IssuanceRefusedException(IssuanceRefusedException.Kind.UNKNOWN_TEMPLATE,
                     "the request names no certificate template (" + AttributeNames.REQUEST_TEMPLATE + ")");
         }
-        return (String) Rdn.unescapeValue(templateDn.substring(prefix.length(), templateDn.indexOf(',')));
+        return name;
     }
 
     private List<String> installStandardTemplates() {
@@ -325,7 +388,7 @@ public final class CaService {
         List<CertificateTemplate> templates = new ArrayList<>();
         List<TemplateEntry> all = records.listTemplates();
         for (String installed : entry.installedTemplates()) {
-            TemplateEntry found = all.stream().filter(t -> t.dn().equalsIgnoreCase(installed)).findFirst()
+            TemplateEntry found = all.stream().filter(t -> DistinguishedNames.same(t.dn(), installed)).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("CA entry " + entry.dn() + ": "
                             + AttributeNames.INSTALLED_TEMPLATE + " names " + installed + ", which does not exist"));
             templates.add(CertificateTemplate.fromEntry(found.dn(), found.attributes()));

@@ -176,6 +176,21 @@ public final class CertificationAuthority {
     }
 
     /**
+     * Issues a key recovery agent certificate ({@link StandardTemplates#KEY_RECOVERY_AGENT}) with
+     * the subject {@code subjectDn} for the key that signed {@code pkcs10}, and returns it followed
+     * by this CA's chain: what the recovery key store keeps (as its
+     * {@code org.dirkms.agent.keys.RecoveryCertifier}).
+     *
+     * @throws IssuanceRefusedException as {@link #issue}
+     */
+    public List<X509Certificate> certifyRecoveryAgent(String subjectDn, byte[] pkcs10) throws IssuanceRefusedException {
+        List<X509Certificate> issued = new java.util.ArrayList<>();
+        issued.add(issue(IssuanceRequest.forPerson(StandardTemplates.KEY_RECOVERY_AGENT, pkcs10, subjectDn, List.of())));
+        issued.addAll(chain);
+        return List.copyOf(issued);
+    }
+
+    /**
      * Issues a certificate: validates the request (template installed, PKCS#10 signature, key
      * policy, requested names matching the entry), applies the template, enforces the CA's
      * policy (validity inside the CA's, name constraints of the chain) and signs.

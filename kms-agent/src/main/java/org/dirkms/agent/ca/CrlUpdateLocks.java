@@ -1,11 +1,8 @@
 package org.dirkms.agent.ca;
 
-import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
-import org.apache.directory.api.ldap.model.exception.LdapInvalidDnException;
-import org.apache.directory.api.ldap.model.name.Dn;
-import org.apache.directory.api.ldap.model.name.Rdn;
+import org.dirkms.agent.names.DistinguishedNames;
 
 /**
  * The locks that serialise CRL updates of each CA within one process, keyed by the CA's
@@ -34,24 +31,8 @@ public final class CrlUpdateLocks {
         return locks.computeIfAbsent(key(caDn), key -> new ReentrantLock());
     }
 
-    /**
-     * The DN with attribute types and values compared case-insensitively and spacing around
-     * separators ignored: CA entries are named by cn/ou/dc, whose matching rules (RFC 4519)
-     * ignore case and insignificant spaces.
-     */
+    /** The key of the CA at {@code caDn}: its normal form ({@link DistinguishedNames}). */
     static String key(String caDn) {
-        try {
-            StringBuilder key = new StringBuilder();
-            for (Rdn rdn : new Dn(caDn)) {
-                if (key.length() > 0) {
-                    key.append(',');
-                }
-                key.append(rdn.getType().trim().toLowerCase(Locale.ROOT)).append('=')
-                        .append(Rdn.escapeValue(rdn.getValue().trim().replaceAll("\\s+", " ").toLowerCase(Locale.ROOT)));
-            }
-            return key.toString();
-        } catch (LdapInvalidDnException e) {
-            throw new IllegalArgumentException("'" + caDn + "' is not a DN (RFC 4514)", e);
-        }
+        return DistinguishedNames.normal(caDn);
     }
 }

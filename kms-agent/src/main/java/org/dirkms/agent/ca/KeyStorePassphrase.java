@@ -1,11 +1,10 @@
 package org.dirkms.agent.ca;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import org.dirkms.schema.PasswordFile;
 
 /**
  * The passphrase of a CA key store, read from a file or an environment variable and never
@@ -25,25 +24,18 @@ public final class KeyStorePassphrase {
     }
 
     /**
-     * Reads the passphrase from the first line of {@code file} (a trailing newline is not part
-     * of it, so {@code echo secret > file} works).
+     * Reads the passphrase from the first line of {@code file} ({@link PasswordFile}: a trailing
+     * newline is not part of it, so {@code echo secret > file} works).
      *
      * @throws IllegalArgumentException if the file cannot be read or is empty
      */
     public static KeyStorePassphrase fromFile(Path file) {
-        String text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            return new KeyStorePassphrase(PasswordFile.read(file), "file " + file);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read the key store passphrase file " + file + ": "
                     + e.getClass().getSimpleName(), e);
         }
-        int end = text.indexOf('\n');
-        String line = end < 0 ? text : text.substring(0, end);
-        if (line.endsWith("\r")) {
-            line = line.substring(0, line.length() - 1);
-        }
-        return new KeyStorePassphrase(line.toCharArray(), "file " + file);
     }
 
     /**

@@ -21,6 +21,7 @@ import java.util.List;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.KeyAlgorithm;
 
 /**
@@ -108,7 +109,7 @@ public final class SoftwareSigner implements CaSigner {
         try {
             Files.createDirectories(directory);
             Files.deleteIfExists(temporary);
-            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(DataFolder.FILE_MODE));
             KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(null, null);
             store.setKeyEntry(ALIAS, privateKey, password, chain.toArray(new Certificate[0]));

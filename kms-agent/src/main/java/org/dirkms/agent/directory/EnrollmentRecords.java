@@ -29,22 +29,27 @@ public interface EnrollmentRecords {
      * @param groupDn {@code kmsAdministrativeGroup}, or null
      * @param signingRequest {@code kmsSigningRequest} (DER PKCS#10), or null
      * @param mail the {@code mail} values
-     * @param claimedBy {@code kmsClaimedBy}, or null
-     * @param leaseExpires {@code kmsLeaseExpires}, or null
-     * @param rawLeaseExpires the lease as stored (the test-and-set of a take-over deletes exactly it), or null
+     * @param claim the claim on the user's enrollment ({@code kmsClaimedBy}, {@code kmsLeaseExpires},
+     *        {@code kmsSupersededCertificate}, {@code kmsReplacedAttempt}), or null when none
      * @param packageExpires {@code kmsKeyPackageExpires}, or null
      * @param hasKeyPackage whether {@code kmsKeyPackage} is present
      * @param certificates the {@code userCertificate} values (DER)
      * @param revocationReason {@code kmsRevocationReason}, or null
      * @param kmsUser whether the entry has the auxiliary class {@code kmsUser}
+     * @param archiveRecords {@code kmsArchiveRecord}: the DNs of the archive records of every
+     *        encryption key an enrollment of the user published, the oldest first
+     * @param deliveryKey {@code kmsDeliveryKey} (DER PKCS#10 of a key the user's client made; the
+     *        package is then sealed to it), or null
      */
     record UserEntry(String dn, EnrollmentState state, String rawState, String groupDn, byte[] signingRequest,
-            List<String> mail, String claimedBy, Instant leaseExpires, String rawLeaseExpires, Instant packageExpires,
-            boolean hasKeyPackage, List<byte[]> certificates, RevocationReason revocationReason, boolean kmsUser) {
+            List<String> mail, Claim claim, Instant packageExpires,
+            boolean hasKeyPackage, List<byte[]> certificates, RevocationReason revocationReason, boolean kmsUser,
+            List<String> archiveRecords, byte[] deliveryKey) {
         /** Copies the lists. */
         public UserEntry {
             mail = List.copyOf(mail);
             certificates = List.copyOf(certificates);
+            archiveRecords = List.copyOf(archiveRecords);
         }
     }
 
@@ -83,9 +88,16 @@ public interface EnrollmentRecords {
      * @param certificate {@code userCertificate}: the encryption certificate of the key (DER), or null
      * @param wrappingAlgorithm {@code kmsWrappingAlgorithm}
      * @param wrappingKeyId {@code kmsWrappingKeyId}
+     * @param abandoned whether {@code kmsArchiveState} is {@code abandoned}: the enrollment that
+     *        archived the key ended without publishing it, so no certificate for it was ever used
      */
     record ArchivedKeyEntry(String dn, String owner, byte[] wrappedKey, byte[] certificate, String wrappingAlgorithm,
-            String wrappingKeyId) {
+            String wrappingKeyId, boolean abandoned) {
+        /** A record as first written: not abandoned. */
+        public ArchivedKeyEntry(String dn, String owner, byte[] wrappedKey, byte[] certificate,
+                String wrappingAlgorithm, String wrappingKeyId) {
+            this(dn, owner, wrappedKey, certificate, wrappingAlgorithm, wrappingKeyId, false);
+        }
     }
 
     /**
@@ -93,24 +105,32 @@ public interface EnrollmentRecords {
      *
      * @param certificates the signing and the encryption certificate (DER), for {@code userCertificate;binary}
      * @param smimeBundle the {@code userSMIMECertificate} value
-     * @param keyPackage the {@code kmsKeyPackage} (PKCS#12)
-     * @param token the {@code kmsEnrollmentToken}
+     * @param keyPackage the {@code kmsKeyPackage}: a PKCS#12, or CMS EnvelopedData of one when it is
+     *        sealed to the user's delivery key
+     * @param token the {@code kmsEnrollmentToken}, or null for a sealed package (no token is
+     *        written, and one left from an earlier package is removed)
      * @param packageExpires when the package expires
-     * @param remainingClaim null when the publication ends the claim; else the {@code kmsClaimedBy}
-     *        value that stays on the entry, with the lease, for work left after the publication
-     *        (revoking what it superseded), until {@link #endClaim} removes it
+     * @param stillToRevoke the certificates (DER) the publication supersedes and that are not yet
+     *        revoked: when there are any, the claim stays on the entry naming them, with its
+     *        lease, until {@link #endClaim} removes it after their revocation; when none, the
+     *        publication ends the claim
+     * @param archiveRecord the DN of the archive record of the published encryption key, added to
+     *        the user's {@code kmsArchiveRecord} by the same modify, so that the history of the
+     *        user's keys can be checked against the archive
      */
     record Publication(List<byte[]> certificates, byte[] smimeBundle, byte[] keyPackage, char[] token,
-            Instant packageExpires, String remainingClaim) {
-        /** Copies the list. */
+            Instant packageExpires, List<byte[]> stillToRevoke, String archiveRecord) {
+        /** Copies the lists and requires the archive record. */
         public Publication {
             certificates = List.copyOf(certificates);
+            stillToRevoke = List.copyOf(stillToRevoke);
+            java.util.Objects.requireNonNull(archiveRecord, "archiveRecord");
         }
 
         /** A publication that ends the claim. */
         public Publication(List<byte[]> certificates, byte[] smimeBundle, byte[] keyPackage, char[] token,
-                Instant packageExpires) {
-            this(certificates, smimeBundle, keyPackage, token, packageExpires, null);
+                Instant packageExpires, String archiveRecord) {
+            this(certificates, smimeBundle, keyPackage, token, packageExpires, List.of(), archiveRecord);
         }
 
         /** Never shows the package or the token. */
@@ -139,35 +159,57 @@ public interface EnrollmentRecords {
     List<String> findDns(String baseDn, String filter);
 
     /**
-     * The atomic test-and-set of the design: one modify that deletes {@code kmsEnrollmentState=from}
-     * and adds {@code in-progress}, with {@code kmsClaimedBy} and {@code kmsLeaseExpires}; it fails
-     * with noSuchAttribute when another process changed the state first.
+     * An entry that holds some of a set of addresses in its {@code mail}.
+     *
+     * @param dn the entry's DN
+     * @param holderDn whose address it is: the entry itself, or for a {@code kmsPublishedCertificate}
+     *        child the user it was published for (its parent)
+     * @param mail the entry's {@code mail} values that are among the addresses asked for
+     */
+    record AddressHolder(String dn, String holderDn, List<String> mail) {
+        /** Copies the list. */
+        public AddressHolder {
+            mail = List.copyOf(mail);
+        }
+    }
+
+    /**
+     * Every entry below the suffix whose {@code mail} holds one of {@code addresses} (compared
+     * as {@code mail} compares, without regard to case), found with one equality search on
+     * {@code mail}, which the directory indexes.
+     */
+    List<AddressHolder> entriesWithMail(List<String> addresses);
+
+    /**
+     * The atomic test-and-set of the design (docs/reliability.md): one modify that deletes
+     * {@code kmsEnrollmentState=from} and adds {@code in-progress} with the whole {@code claim};
+     * it fails with noSuchAttribute when another process changed the state first.
      *
      * @return true if this caller now holds the claim
      */
-    boolean claim(String dn, EnrollmentState from, String owner, Instant leaseExpires);
+    boolean claim(String dn, EnrollmentState from, Claim claim);
 
     /**
      * Claims a user for an enrollment started by the KMS itself (bulk enrollment), in one
      * test-and-set from the state the entry has: {@code from} is deleted (or, when null, the
      * single-valued {@code kmsEnrollmentState} is added, which fails if another process set it
-     * meanwhile), {@code in-progress} with the claim and lease is added, and {@code objectClass:
-     * kmsUser} too when {@code addKmsUserClass}.
+     * meanwhile), {@code in-progress} with the claim is added, and {@code objectClass: kmsUser}
+     * too when {@code addKmsUserClass}.
      *
      * @return true if this caller now holds the claim
      */
-    boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, String owner, Instant leaseExpires);
+    boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, Claim claim);
 
     /** The {@code kmsEnrollmentToken} of the user, or null; the caller clears it after use. */
     char[] readEnrollmentToken(String dn);
 
     /**
-     * Takes over an in-progress enrollment whose lease expired: deletes exactly the stored lease
-     * value {@code expiredLease} and sets a new one, so that of two processes taking over, one wins.
+     * Takes over work on the user whose lease expired: deletes exactly {@code expired}'s stored
+     * lease and writes {@code successor}, so that of two processes taking over, one wins.
      *
      * @return true if this caller now holds the claim
      */
-    boolean takeOver(String dn, String expiredLease, String owner, Instant leaseExpires);
+    boolean takeOver(String dn, Claim expired, Claim successor);
 
     /**
      * Marks the user for enrollment (adds {@code objectClass: kmsUser} when missing and sets
@@ -176,41 +218,43 @@ public interface EnrollmentRecords {
     void requestEnrollment(String dn);
 
     /**
-     * Publishes the enrollment on the user in one modify, only while {@code owner} holds the claim
-     * (the modify deletes {@code kmsClaimedBy=owner}): certificates, bundle, package, token,
-     * expiry, state enrolled; lease and last error removed, unless the publication names a
-     * {@link Publication#remainingClaim}, which then replaces {@code owner} and keeps the lease.
+     * Publishes the enrollment on the user in one modify, only while {@code held} is the claim
+     * (the modify deletes its attempt): certificates, bundle, package, token, expiry, the archive
+     * record in {@code kmsArchiveRecord}, state enrolled, last error removed; the claim ends, or
+     * stays naming {@link Publication#stillToRevoke} when there is any.
      *
      * @return false if the claim was lost (another process took over), in which case nothing changed
      */
-    boolean publish(String dn, String owner, Publication publication);
+    boolean publish(String dn, Claim held, Publication publication);
 
     /**
-     * Renews the lease of the claim {@code owner} holds on the user (an enrollment waiting for
-     * the CA): one modify that deletes {@code kmsClaimedBy=owner} and the stored lease
-     * {@code currentLease} and adds them back with {@code newLease}; it fails, changing nothing,
-     * when another process took the work over.
+     * Renews the lease of {@code held} (an enrollment waiting for the CA): one modify that deletes
+     * and adds back its attempt and deletes its stored lease; it fails, changing nothing, when
+     * another process took the work over or renewed it.
      *
-     * @return true if {@code owner} still holds the claim, now until {@code newLease}
+     * @return true if {@code held} is still the claim, now until {@code newLease}
      */
-    boolean renewLease(String dn, String owner, Instant currentLease, Instant newLease);
+    boolean renewLease(String dn, Claim held, Instant newLease);
 
     /**
-     * Replaces the claim {@code owner} holds on the user with {@code newOwner} (the same attempt
-     * naming more work), in one modify that deletes {@code kmsClaimedBy=owner}: it fails,
-     * changing nothing, when another process took the work over.
+     * Keeps {@code held} on the user, now naming {@code superseded} as the certificates it must
+     * revoke, and still naming the attempts it replaced: a take-over records the certificates the
+     * CA issued to a dead attempt before it deletes that attempt's requests and marks its archive
+     * record abandoned, so a process killed in between must leave the dead attempt named for the
+     * next take-over (the publication or the failure ends the list). One modify that deletes and
+     * adds back its attempt, so that it fails, changing nothing, when another process took over.
      *
-     * @return true if the claim is now {@code newOwner}
+     * @return true if the claim now names {@code superseded}
      */
-    boolean replaceClaim(String dn, String owner, String newOwner);
+    boolean amendClaim(String dn, Claim held, List<byte[]> superseded);
 
     /**
-     * Ends the claim {@code owner} holds on the user, whatever the state: removes
-     * {@code kmsClaimedBy=owner} (the test: it fails if another process took over) and the lease.
+     * Ends {@code held} whatever the state: deletes its attempt (the test: it fails if another
+     * process took over) and the rest of the claim.
      *
-     * @return false if {@code owner} no longer held the claim, in which case nothing changed
+     * @return false if {@code held} was no longer the claim, in which case nothing changed
      */
-    boolean endClaim(String dn, String owner);
+    boolean endClaim(String dn, Claim held);
 
     /**
      * Adds or replaces the {@code kmsPublishedCertificate} child {@code cn=<purpose>} of the user,
@@ -224,14 +268,15 @@ public interface EnrollmentRecords {
     /** Deletes the user's {@code kmsPublishedCertificate} children; returns how many. */
     int removePublishedCertificates(String userDn);
 
-    /** Ends the work as failed with {@code reason} in {@code kmsLastError}; the lease is removed. */
+    /** Ends the work as failed with {@code reason} in {@code kmsLastError}; the claim is removed. */
     void fail(String dn, String reason);
 
     /**
-     * Ends the work as failed with {@code reason}, but with work left: {@code remainingClaim}
-     * replaces {@code kmsClaimedBy} and the lease stays, until {@link #endClaim} removes them.
+     * Ends the work as failed with {@code reason}, but with work left: {@code held} stays, with its
+     * lease, naming {@code stillToRevoke} as the certificates an agent with the CA must revoke,
+     * until {@link #endClaim} removes it.
      */
-    void failKeepingClaim(String dn, String reason, String remainingClaim);
+    void failKeepingClaim(String dn, String reason, Claim held, List<byte[]> stillToRevoke);
 
     /**
      * Ends a revocation: removes {@code userCertificate} and {@code userSMIMECertificate}, any
@@ -269,8 +314,13 @@ public interface EnrollmentRecords {
     /** Every archived key record under {@code ou=Key Archive}, whatever its owner (for the archive checker). */
     List<ArchivedKeyEntry> allArchivedKeys();
 
-    /** Deletes an archived key record (only an orphan whose certificate was never published). */
-    void deleteArchivedKey(String dn);
+    /**
+     * Marks an archive record {@code kmsArchiveState: abandoned}: the enrollment that archived
+     * it died or failed before publishing a certificate for its key. The archive is append-only
+     * (docs/security.md): no record is ever deleted, so this is how an attempt's leftover is
+     * told apart from a key that was used. Marking twice is harmless.
+     */
+    void abandonArchivedKey(String dn);
 
     /**
      * The DN of the archive record an enrollment attempt writes: derived from the user and the
@@ -293,10 +343,10 @@ public interface EnrollmentRecords {
 
     /**
      * The DN of the request entry an enrollment attempt queues for the certificate of
-     * {@code purpose}: derived from the user and the claim, so that a retry or a process taking
-     * over the claim finds it from the user entry alone.
+     * {@code purpose}: derived from the user and the attempt's identity, so that a retry or a
+     * process taking over the claim finds it from the user entry alone.
      */
-    String requestDn(String userDn, String claim, String purpose);
+    String requestDn(String userDn, String attempt, String purpose);
 
     /**
      * Queues a {@code kmsCertificateRequest} in state pending at {@code dn}: the template named

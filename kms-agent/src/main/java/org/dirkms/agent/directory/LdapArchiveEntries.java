@@ -1,5 +1,7 @@
 package org.dirkms.agent.directory;
 
+import org.dirkms.agent.names.DistinguishedNames;
+import static org.dirkms.schema.AttributeNames.ARCHIVE_STATE;
 import static org.dirkms.schema.AttributeNames.CN;
 import static org.dirkms.schema.AttributeNames.KEY_OWNER;
 import static org.dirkms.schema.AttributeNames.OBJECT_CLASS;
@@ -12,10 +14,14 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.directory.api.ldap.model.entry.DefaultAttribute;
 import org.apache.directory.api.ldap.model.entry.DefaultEntry;
+import org.apache.directory.api.ldap.model.entry.DefaultModification;
+import org.apache.directory.api.ldap.model.entry.ModificationOperation;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapNoSuchAttributeException;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
+import org.dirkms.schema.ArchiveState;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.ObjectClassNames;
 
@@ -29,7 +35,7 @@ import org.dirkms.schema.ObjectClassNames;
  * {@code kmsKeyOwner}.
  */
 final class LdapArchiveEntries {
-    private static final String[] ATTRIBUTES = {KEY_OWNER, WRAPPED_KEY, USER_CERTIFICATE, WRAPPING_ALGORITHM,
+    private static final String[] ATTRIBUTES = {KEY_OWNER, WRAPPED_KEY, USER_CERTIFICATE, WRAPPING_ALGORITHM, ARCHIVE_STATE,
         WRAPPING_KEY_ID};
 
     private final LdapEntries entries;
@@ -41,7 +47,7 @@ final class LdapArchiveEntries {
     }
 
     String dn(String userDn, String attempt) {
-        String material = userDn.toLowerCase(java.util.Locale.ROOT).replaceAll("\\s*([,=+])\\s*", "$1") + "\n"
+        String material = DistinguishedNames.normal(userDn) + "\n"
                 + attempt;
         try {
             byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
@@ -75,6 +81,12 @@ final class LdapArchiveEntries {
                 + escapeFilter(ownerDn) + "))");
     }
 
+    /** The record at {@code dn}, if there is one. */
+    java.util.Optional<ArchivedKeyEntry> read(String dn) {
+        return entries.read(dn, ATTRIBUTES).filter(entry -> !LdapEntries.bytes(entry, WRAPPED_KEY).isEmpty())
+                .map(LdapArchiveEntries::record);
+    }
+
     /** Every record under {@code ou=Key Archive}, whoever owns it (the archive checker walks them all). */
     List<ArchivedKeyEntry> all() {
         return list("(" + OBJECT_CLASS + "=" + ObjectClassNames.ARCHIVED_KEY + ")");
@@ -83,21 +95,89 @@ final class LdapArchiveEntries {
     private List<ArchivedKeyEntry> list(String filter) {
         List<ArchivedKeyEntry> found = new ArrayList<>();
         for (Entry entry : entries.search(layout.keyArchive(), filter, SearchScope.ONELEVEL, ATTRIBUTES)) {
-            List<byte[]> wrapped = LdapEntries.bytes(entry, WRAPPED_KEY);
-            List<byte[]> certificate = LdapEntries.bytes(entry, USER_CERTIFICATE);
-            List<String> owner = LdapEntries.strings(entry, KEY_OWNER);
-            List<String> algorithm = LdapEntries.strings(entry, WRAPPING_ALGORITHM);
-            List<String> keyId = LdapEntries.strings(entry, WRAPPING_KEY_ID);
-            // kmsKeyOwner is required by the schema; an empty owner is shown as such rather than failing the listing.
-            found.add(new ArchivedKeyEntry(entry.getDn().getName(), owner.isEmpty() ? "" : owner.get(0),
-                    wrapped.isEmpty() ? new byte[0] : wrapped.get(0), certificate.isEmpty() ? null : certificate.get(0),
-                    algorithm.isEmpty() ? null : algorithm.get(0), keyId.isEmpty() ? null : keyId.get(0)));
+            found.add(record(entry));
         }
         return found;
     }
 
-    void delete(String dn) {
-        entries.delete(dn);
+    /** The name and {@code kmsWrappingKeyId} of every record: the small listing a re-wrap starts from. */
+    List<RecoveryKeyRecords.ArchiveRecordName> names() {
+        List<RecoveryKeyRecords.ArchiveRecordName> names = new ArrayList<>();
+        for (Entry entry : entries.search(layout.keyArchive(), "(" + OBJECT_CLASS + "=" + ObjectClassNames.ARCHIVED_KEY
+                + ")", SearchScope.ONELEVEL, WRAPPING_KEY_ID)) {
+            List<String> keyId = LdapEntries.strings(entry, WRAPPING_KEY_ID);
+            names.add(new RecoveryKeyRecords.ArchiveRecordName(entry.getDn().getName(), keyId.isEmpty() ? null
+                    : keyId.get(0)));
+        }
+        return names;
+    }
+
+    /**
+     * The records named {@code dns} that exist (each directly under {@code ou=Key Archive}), read
+     * with one search: their {@code cn}s in one filter (RFC 4515), so that a batch costs one
+     * round trip rather than one per record.
+     */
+    List<ArchivedKeyEntry> named(List<String> dns) {
+        if (dns.isEmpty()) {
+            return List.of();
+        }
+        StringBuilder filter = new StringBuilder("(&(" + OBJECT_CLASS + "=" + ObjectClassNames.ARCHIVED_KEY + ")(|");
+        for (String dn : dns) {
+            filter.append('(').append(CN).append('=').append(escapeFilter(rdnValue(dn))).append(')');
+        }
+        java.util.Set<String> wanted = new java.util.HashSet<>();
+        dns.forEach(dn -> wanted.add(DistinguishedNames.normal(dn)));
+        return list(filter.append("))").toString()).stream()
+                .filter(record -> wanted.contains(DistinguishedNames.normal(record.dn()))).toList();
+    }
+
+    /**
+     * Replaces the wrapped key of the record {@code dn} in one modify that deletes the value
+     * {@code expected} and adds {@code replacement} (RFC 4511 section 4.6: the changes apply in
+     * order and atomically, and deleting a value that is not there fails the whole modify with
+     * noSuchAttribute, changing nothing), with its algorithm and key id.
+     *
+     * @return false when the record no longer holds {@code expected}: someone else changed it
+     */
+    boolean replaceWrappedKey(String dn, byte[] expected, byte[] replacement, String algorithm, String keyId) {
+        try {
+            entries.modifyOrThrow(dn, new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, WRAPPED_KEY,
+                    expected), new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, WRAPPED_KEY, replacement),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, WRAPPING_ALGORITHM, algorithm),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, WRAPPING_KEY_ID, keyId));
+            return true;
+        } catch (LdapNoSuchAttributeException e) {
+            return false;
+        } catch (LdapException e) {
+            throw LdapEntries.secretWriteFailure("re-wrap the archived key at", dn, e);
+        }
+    }
+
+    private static String rdnValue(String dn) {
+        try {
+            return new org.apache.directory.api.ldap.model.name.Dn(dn).getRdn().getValue();
+        } catch (LdapException e) {
+            throw new IllegalArgumentException("not a DN: " + dn, e);
+        }
+    }
+
+    private static ArchivedKeyEntry record(Entry entry) {
+        List<byte[]> wrapped = LdapEntries.bytes(entry, WRAPPED_KEY);
+        List<byte[]> certificate = LdapEntries.bytes(entry, USER_CERTIFICATE);
+        List<String> owner = LdapEntries.strings(entry, KEY_OWNER);
+        List<String> algorithm = LdapEntries.strings(entry, WRAPPING_ALGORITHM);
+        List<String> keyId = LdapEntries.strings(entry, WRAPPING_KEY_ID);
+        boolean abandoned = LdapEntries.strings(entry, ARCHIVE_STATE).contains(ArchiveState.ABANDONED.ldapValue());
+        // kmsKeyOwner is required by the schema; an empty owner is shown as such rather than failing the listing.
+        return new ArchivedKeyEntry(entry.getDn().getName(), owner.isEmpty() ? "" : owner.get(0),
+                wrapped.isEmpty() ? new byte[0] : wrapped.get(0), certificate.isEmpty() ? null : certificate.get(0),
+                algorithm.isEmpty() ? null : algorithm.get(0), keyId.isEmpty() ? null : keyId.get(0), abandoned);
+    }
+
+    /** Marks the record abandoned (the archive is append-only: records are never deleted). */
+    void abandon(String dn) {
+        entries.modify(dn, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ARCHIVE_STATE,
+                ArchiveState.ABANDONED.ldapValue()));
     }
 
     /** RFC 4515 section 3: the characters that must be escaped in an assertion value. */

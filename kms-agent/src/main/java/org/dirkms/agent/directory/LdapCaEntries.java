@@ -28,7 +28,7 @@ import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.message.controls.OpaqueControl;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
-import org.dirkms.agent.directory.CaRecords.CaEntry;
+import org.dirkms.agent.ca.CaRecords.CaEntry;
 import org.dirkms.schema.CaState;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.LdapEnumeration;
@@ -105,7 +105,9 @@ final class LdapCaEntries {
      * of one modify are applied atomically, and deleting a value the attribute does not hold
      * fails the whole modify with noSuchAttribute. So "add the new CRL, delete the exact old
      * one" succeeds only while the old CRL is still the published one (adding a value that is
-     * there already fails too, with attributeOrValueExists; either way nothing changed).
+     * there already fails too, with attributeOrValueExists; either way nothing changed). Under
+     * the dirkms guard a successor that another process published first makes the add fail
+     * earlier, with constraintViolation (a CRL number must grow): a lost swap too.
      *
      * <p>Deleting one value needs the server to match values of certificateRevocationList.
      * RFC 4523 section 2.3 defines none; ApacheDS AM27's core schema gives it
@@ -143,6 +145,12 @@ final class LdapCaEntries {
             if (code == ResultCodeEnum.INAPPROPRIATE_MATCHING) {
                 // OpenLDAP 2.5 (Debian core.schema) answers this, for the add as for the delete.
                 return replaceCrlAsserted(dn, expected, crl);
+            }
+            if (code == ResultCodeEnum.CONSTRAINT_VIOLATION && expected != null) {
+                // The dirkms guard refuses a CRL whose number is not above the published one's
+                // (RFC 5280 section 5.2.3) before it matches the value to delete: another process
+                // published a successor of the same CRL first. A lost swap: read again and rebuild.
+                return false;
             }
             // Not LdapEntries.failure: ApacheDS echoes the whole request, two CRLs in base64, in its diagnostic.
             throw new DirectoryAccessException("cannot publish the CRL on " + dn + ": "

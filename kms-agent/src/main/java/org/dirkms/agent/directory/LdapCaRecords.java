@@ -1,16 +1,16 @@
 package org.dirkms.agent.directory;
 
+import org.dirkms.agent.ca.CaRecords;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.directory.api.ldap.codec.api.BinaryAttributeDetector;
-import org.apache.directory.api.ldap.codec.api.ConfigurableBinaryAttributeDetector;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.CaState;
 import org.dirkms.schema.DirectoryLayout;
+import org.dirkms.schema.ObjectClassNames;
 
 /**
  * {@link CaRecords} over LDAP with the Apache LDAP API client, on a connection the caller
@@ -24,6 +24,7 @@ public final class LdapCaRecords implements CaRecords {
     private final LdapTemplateEntries templateEntries;
     private final LdapRequestEntries requestEntries;
     private final LdapEntries entries;
+    private final DirectoryLayout layout;
 
     /**
      * Records below {@code layout}'s suffix over {@code connection}. The KMS attributes that
@@ -31,13 +32,9 @@ public final class LdapCaRecords implements CaRecords {
      * as UTF-8 when the connection has not loaded the server's schema.
      */
     public LdapCaRecords(LdapNetworkConnection connection, DirectoryLayout layout, Clock clock) {
-        BinaryAttributeDetector detector = connection.getConfig().getBinaryAttributeDetector();
-        if (detector instanceof ConfigurableBinaryAttributeDetector configurable) {
-            configurable.addBinaryAttribute(AttributeNames.PKCS10_REQUEST, AttributeNames.SIGNING_REQUEST,
-                    AttributeNames.CA_CERTIFICATE, AttributeNames.CERTIFICATE_REVOCATION_LIST,
-                    AttributeNames.USER_CERTIFICATE);
-        }
+        LdapEntries.declareBinaryAttributes(connection);
         this.entries = new LdapEntries(connection);
+        this.layout = layout;
         this.caEntries = new LdapCaEntries(entries, layout);
         this.templateEntries = new LdapTemplateEntries(entries, layout);
         this.requestEntries = new LdapRequestEntries(entries, layout, clock, LEASE);
@@ -104,7 +101,21 @@ public final class LdapCaRecords implements CaRecords {
     }
 
     @Override
-    public List<String> readValues(String dn, String attribute) {
-        return entries.strings(dn, attribute);
+    public Optional<SubjectEntry> readSubject(String dn) {
+        return entries.read(dn, AttributeNames.OBJECT_CLASS, AttributeNames.MAIL, AttributeNames.ENROLLMENT_STATE,
+                AttributeNames.CLAIMED_BY).map(entry -> {
+                    List<String> state = LdapEntries.strings(entry, AttributeNames.ENROLLMENT_STATE);
+                    List<String> claim = LdapEntries.strings(entry, AttributeNames.CLAIMED_BY);
+                    return new SubjectEntry(entry.getDn().getName(),
+                            LdapEntries.strings(entry, AttributeNames.OBJECT_CLASS).stream()
+                                    .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.KMS_USER)),
+                            LdapEntries.strings(entry, AttributeNames.MAIL), state.isEmpty() ? null : state.get(0),
+                            claim.isEmpty() ? null : claim.get(0));
+                });
+    }
+
+    @Override
+    public boolean isRequestOfClaim(String requestDn, String subjectDn, String attempt, String purpose) {
+        return EnrollmentNames.isRequestOf(layout, requestDn, subjectDn, attempt, purpose);
     }
 }

@@ -3,8 +3,6 @@ package org.dirkms.agent.directory;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import org.apache.directory.api.ldap.codec.api.BinaryAttributeDetector;
-import org.apache.directory.api.ldap.codec.api.ConfigurableBinaryAttributeDetector;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
@@ -40,13 +38,7 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
      * {@code clock} stamping the {@code kmsRequestedTime} of queued certificate requests.
      */
     public LdapEnrollmentRecords(LdapNetworkConnection connection, DirectoryLayout layout, java.time.Clock clock) {
-        BinaryAttributeDetector detector = connection.getConfig().getBinaryAttributeDetector();
-        if (detector instanceof ConfigurableBinaryAttributeDetector configurable) {
-            configurable.addBinaryAttribute(AttributeNames.SIGNING_REQUEST, AttributeNames.USER_CERTIFICATE,
-                    AttributeNames.USER_SMIME_CERTIFICATE, AttributeNames.KEY_PACKAGE, AttributeNames.ENROLLMENT_TOKEN,
-                    AttributeNames.WRAPPED_KEY, AttributeNames.SYNC_COOKIE, AttributeNames.CA_CERTIFICATE,
-                    AttributeNames.PKCS10_REQUEST);
-        }
+        LdapEntries.declareBinaryAttributes(connection);
         LdapEntries entries = new LdapEntries(connection);
         this.users = new LdapUserEntries(entries, layout);
         this.groups = new LdapGroupEntries(entries, layout);
@@ -92,14 +84,18 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
-    public boolean claim(String dn, EnrollmentState from, String owner, Instant leaseExpires) {
-        return users.claim(dn, from, owner, leaseExpires);
+    public List<AddressHolder> entriesWithMail(List<String> addresses) {
+        return users.entriesWithMail(addresses);
     }
 
     @Override
-    public boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, String owner,
-            Instant leaseExpires) {
-        return users.claimFrom(dn, from, addKmsUserClass, owner, leaseExpires);
+    public boolean claim(String dn, EnrollmentState from, Claim claim) {
+        return users.claim(dn, from, claim);
+    }
+
+    @Override
+    public boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, Claim claim) {
+        return users.claimFrom(dn, from, addKmsUserClass, claim);
     }
 
     @Override
@@ -108,8 +104,8 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
-    public boolean takeOver(String dn, String expiredLease, String owner, Instant leaseExpires) {
-        return users.takeOver(dn, expiredLease, owner, leaseExpires);
+    public boolean takeOver(String dn, Claim expired, Claim successor) {
+        return users.takeOver(dn, expired, successor);
     }
 
     @Override
@@ -118,23 +114,23 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
-    public boolean publish(String dn, String owner, Publication publication) {
-        return users.publish(dn, owner, publication);
+    public boolean publish(String dn, Claim held, Publication publication) {
+        return users.publish(dn, held, publication);
     }
 
     @Override
-    public boolean renewLease(String dn, String owner, Instant currentLease, Instant newLease) {
-        return users.renewLease(dn, owner, currentLease, newLease);
+    public boolean renewLease(String dn, Claim held, Instant newLease) {
+        return users.renewLease(dn, held, newLease);
     }
 
     @Override
-    public boolean replaceClaim(String dn, String owner, String newOwner) {
-        return users.replaceClaim(dn, owner, newOwner);
+    public boolean amendClaim(String dn, Claim held, List<byte[]> superseded) {
+        return users.amendClaim(dn, held, superseded);
     }
 
     @Override
-    public boolean endClaim(String dn, String owner) {
-        return users.endClaim(dn, owner);
+    public boolean endClaim(String dn, Claim held) {
+        return users.endClaim(dn, held);
     }
 
     @Override
@@ -158,8 +154,8 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
-    public void failKeepingClaim(String dn, String reason, String remainingClaim) {
-        users.failKeepingClaim(dn, reason, remainingClaim);
+    public void failKeepingClaim(String dn, String reason, Claim held, List<byte[]> stillToRevoke) {
+        users.failKeepingClaim(dn, reason, held, stillToRevoke);
     }
 
     @Override
@@ -213,8 +209,8 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
-    public void deleteArchivedKey(String dn) {
-        archive.delete(dn);
+    public void abandonArchivedKey(String dn) {
+        archive.abandon(dn);
     }
 
     @Override
@@ -223,16 +219,8 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
-    public String requestDn(String userDn, String claim, String purpose) {
-        String material = userDn.toLowerCase(java.util.Locale.ROOT).replaceAll("\\s*([,=+])\\s*", "$1") + "\n" + claim;
-        try {
-            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(material.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return AttributeNames.CN + "=enroll-" + java.util.HexFormat.of().formatHex(digest).substring(0, 40) + "-"
-                    + purpose + "," + layout.requests();
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+    public String requestDn(String userDn, String attempt, String purpose) {
+        return EnrollmentNames.requestDn(layout, userDn, attempt, purpose);
     }
 
     @Override

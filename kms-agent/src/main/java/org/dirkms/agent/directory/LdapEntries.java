@@ -1,5 +1,12 @@
 package org.dirkms.agent.directory;
 
+import org.apache.directory.api.ldap.codec.api.BinaryAttributeDetector;
+import org.apache.directory.api.ldap.codec.api.ConfigurableBinaryAttributeDetector;
+import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.AttributeTypeDefinition;
+import org.dirkms.schema.KmsSchema;
+import org.dirkms.schema.Syntax;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -98,10 +105,6 @@ final class LdapEntries {
         return searches.all(base, filter, scope, attributes);
     }
 
-    List<String> strings(String dn, String attribute) {
-        return read(dn, attribute).map(entry -> strings(entry, attribute)).orElse(List.of());
-    }
-
     static List<String> strings(Entry entry, String attribute) {
         Attribute values = entry.get(attribute);
         List<String> strings = new ArrayList<>();
@@ -114,6 +117,28 @@ final class LdapEntries {
     }
 
     /** Binary values of {@code attribute}, also when the server returned them under {@code attribute;binary}. */
+    /**
+     * Tells {@code connection}'s codec which attributes hold binary values: without a schema, the
+     * LDAP API decodes every value it is not told about as UTF-8 text, which corrupts DER. These
+     * are the KMS attributes of octet-string syntax ({@link KmsSchema}) and the standard
+     * certificate and CRL attributes (RFC 4523).
+     */
+    static void declareBinaryAttributes(LdapNetworkConnection connection) {
+        BinaryAttributeDetector detector = connection.getConfig().getBinaryAttributeDetector();
+        if (detector instanceof ConfigurableBinaryAttributeDetector configurable) {
+            List<String> binary = new ArrayList<>(List.of(AttributeNames.USER_CERTIFICATE,
+                    AttributeNames.USER_SMIME_CERTIFICATE, AttributeNames.CA_CERTIFICATE,
+                    AttributeNames.CERTIFICATE_REVOCATION_LIST, AttributeNames.AUTHORITY_REVOCATION_LIST,
+                    AttributeNames.DELTA_REVOCATION_LIST, AttributeNames.CROSS_CERTIFICATE_PAIR));
+            for (AttributeTypeDefinition type : KmsSchema.attributeTypes()) {
+                if (type.syntax() == Syntax.OCTET_STRING) {
+                    binary.add(type.name());
+                }
+            }
+            configurable.addBinaryAttribute(binary.toArray(String[]::new));
+        }
+    }
+
     static List<byte[]> bytes(Entry entry, String attribute) {
         List<byte[]> result = new ArrayList<>();
         for (Attribute candidate : entry.getAttributes()) {

@@ -26,7 +26,7 @@ import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapNoSuchAttributeException;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
-import org.dirkms.agent.directory.CaRecords.RequestEntry;
+import org.dirkms.agent.ca.CaRecords.RequestEntry;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.ObjectClassNames;
 import org.dirkms.schema.RequestState;

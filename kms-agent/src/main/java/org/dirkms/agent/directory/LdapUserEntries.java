@@ -1,9 +1,11 @@
 package org.dirkms.agent.directory;
 
 import static org.dirkms.schema.AttributeNames.ADMINISTRATIVE_GROUP;
+import static org.dirkms.schema.AttributeNames.ARCHIVE_RECORD;
 import static org.dirkms.schema.AttributeNames.CERTIFICATE_PURPOSE;
 import static org.dirkms.schema.AttributeNames.CLAIMED_BY;
 import static org.dirkms.schema.AttributeNames.CN;
+import static org.dirkms.schema.AttributeNames.DELIVERY_KEY;
 import static org.dirkms.schema.AttributeNames.ENROLLMENT_STATE;
 import static org.dirkms.schema.AttributeNames.ENROLLMENT_TOKEN;
 import static org.dirkms.schema.AttributeNames.KEY_PACKAGE;
@@ -12,8 +14,10 @@ import static org.dirkms.schema.AttributeNames.LAST_ERROR;
 import static org.dirkms.schema.AttributeNames.LEASE_EXPIRES;
 import static org.dirkms.schema.AttributeNames.MAIL;
 import static org.dirkms.schema.AttributeNames.OBJECT_CLASS;
+import static org.dirkms.schema.AttributeNames.REPLACED_ATTEMPT;
 import static org.dirkms.schema.AttributeNames.REVOCATION_REASON;
 import static org.dirkms.schema.AttributeNames.SIGNING_REQUEST;
+import static org.dirkms.schema.AttributeNames.SUPERSEDED_CERTIFICATE;
 import static org.dirkms.schema.AttributeNames.USER_CERTIFICATE;
 import static org.dirkms.schema.AttributeNames.USER_SMIME_CERTIFICATE;
 
@@ -39,6 +43,7 @@ import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapNoSuchAttributeException;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Rdn;
+import org.dirkms.agent.directory.EnrollmentRecords.AddressHolder;
 import org.dirkms.agent.directory.EnrollmentRecords.Publication;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
 import org.dirkms.schema.DirectoryLayout;
@@ -54,7 +59,8 @@ import org.dirkms.schema.RevocationReason;
 final class LdapUserEntries {
     private static final String USER_CERTIFICATE_BINARY = USER_CERTIFICATE + ";binary";
     private static final String[] USER_ATTRIBUTES = {OBJECT_CLASS, ENROLLMENT_STATE, ADMINISTRATIVE_GROUP, SIGNING_REQUEST, MAIL,
-        CLAIMED_BY, LEASE_EXPIRES, KEY_PACKAGE_EXPIRES, KEY_PACKAGE, USER_CERTIFICATE, REVOCATION_REASON};
+        CLAIMED_BY, LEASE_EXPIRES, SUPERSEDED_CERTIFICATE, REPLACED_ATTEMPT, KEY_PACKAGE_EXPIRES, KEY_PACKAGE,
+        USER_CERTIFICATE, REVOCATION_REASON, ARCHIVE_RECORD, DELIVERY_KEY};
 
     private final LdapEntries entries;
     private final DirectoryLayout layout;
@@ -85,31 +91,43 @@ final class LdapUserEntries {
         return dns;
     }
 
-    boolean claim(String dn, EnrollmentState from, String owner, Instant leaseExpires) {
-        return testAndSet(dn, "claim the enrollment of",
-                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, ENROLLMENT_STATE, from.ldapValue()),
-                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, ENROLLMENT_STATE,
-                        EnrollmentState.IN_PROGRESS.ldapValue()),
-                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY, owner),
-                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES,
-                        LdapTimes.format(leaseExpires)));
+    List<AddressHolder> entriesWithMail(List<String> addresses) {
+        if (addresses.isEmpty()) {
+            return List.of();
+        }
+        StringBuilder filter = new StringBuilder("(|");
+        for (String address : addresses) {
+            filter.append('(').append(MAIL).append('=').append(LdapArchiveEntries.escapeFilter(address)).append(')');
+        }
+        List<AddressHolder> holders = new ArrayList<>();
+        for (Entry entry : entries.search(layout.suffix(), filter.append(')').toString(), SearchScope.SUBTREE, MAIL,
+                OBJECT_CLASS)) {
+            List<String> matching = LdapEntries.strings(entry, MAIL).stream()
+                    .filter(value -> addresses.stream().anyMatch(value::equalsIgnoreCase)).toList();
+            boolean published = LdapEntries.strings(entry, OBJECT_CLASS).stream()
+                    .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.PUBLISHED_CERTIFICATE));
+            String holder = entry.getDn().getName();
+            if (published && entry.getDn().size() > 1) {
+                holder = entry.getDn().getParent().getName();
+            }
+            holders.add(new AddressHolder(entry.getDn().getName(), holder, matching));
+        }
+        return holders;
     }
 
-    boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, String owner, Instant leaseExpires) {
+    boolean claim(String dn, EnrollmentState from, Claim claim) {
+        return testAndSet(dn, "claim the enrollment of", ClaimChanges.acquire(ENROLLMENT_STATE, from.ldapValue(),
+                EnrollmentState.IN_PROGRESS.ldapValue(), claim));
+    }
+
+    boolean claimFrom(String dn, EnrollmentState from, boolean addKmsUserClass, Claim claim) {
         List<Modification> modifications = new ArrayList<>();
         if (addKmsUserClass) {
             modifications.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, OBJECT_CLASS,
                     ObjectClassNames.KMS_USER));
         }
-        if (from != null) {
-            modifications.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, ENROLLMENT_STATE,
-                    from.ldapValue()));
-        }
-        modifications.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, ENROLLMENT_STATE,
-                EnrollmentState.IN_PROGRESS.ldapValue()));
-        modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY, owner));
-        modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES,
-                LdapTimes.format(leaseExpires)));
+        modifications.addAll(ClaimChanges.acquire(ENROLLMENT_STATE, from == null ? null : from.ldapValue(),
+                EnrollmentState.IN_PROGRESS.ldapValue(), claim));
         try {
             entries.modifyOrThrow(dn, modifications.toArray(Modification[]::new));
             return true;
@@ -138,13 +156,8 @@ final class LdapUserEntries {
                 }).orElse(null);
     }
 
-    boolean takeOver(String dn, String expiredLease, String owner, Instant leaseExpires) {
-        // The stored lease is the test: publishing or failing removes it, and a competing
-        // take-over replaces it, so deleting exactly the expired value succeeds for one process only.
-        return testAndSet(dn, "take over the enrollment of",
-                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, LEASE_EXPIRES, expiredLease),
-                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, LEASE_EXPIRES, LdapTimes.format(leaseExpires)),
-                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY, owner));
+    boolean takeOver(String dn, Claim expired, Claim successor) {
+        return testAndSet(dn, "take over the enrollment of", ClaimChanges.takeOver(expired, successor));
     }
 
     void requestEnrollment(String dn) {
@@ -162,62 +175,54 @@ final class LdapUserEntries {
         entries.modify(dn, modifications.toArray(Modification[]::new));
     }
 
-    boolean publish(String dn, String owner, Publication publication) {
-        byte[] token = utf8(publication.token());
+    boolean publish(String dn, Claim held, Publication publication) {
+        byte[] token = publication.token() == null ? null : utf8(publication.token());
         try {
-            List<Modification> modifications = new ArrayList<>();
-            // Deleting our own kmsClaimedBy value is the test: if another process took over after
-            // our lease expired, this modify fails and publishes nothing.
-            modifications.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner));
-            if (publication.remainingClaim() != null) {
-                // Work is left after the publication (revoking what it superseded): the claim and
-                // its lease stay, so that a take-over after a crash finishes it (RFC 4511 section
-                // 4.6: the changes apply in order, so deleting and adding one value is allowed).
-                modifications.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, CLAIMED_BY,
-                        publication.remainingClaim()));
-            } else {
-                modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES));
-            }
+            // Deleting our own attempt is the test: if another process took over after our lease
+            // expired, this modify fails and publishes nothing. Work left after the publication
+            // (revoking what it superseded) keeps the claim and its lease, so that a take-over
+            // after a crash finishes it.
+            List<Modification> modifications = new ArrayList<>(publication.stillToRevoke().isEmpty()
+                    ? ClaimChanges.release(held) : ClaimChanges.keep(held, publication.stillToRevoke()));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
                     new DefaultAttribute(USER_CERTIFICATE_BINARY, publication.certificates().toArray(byte[][]::new))));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, USER_SMIME_CERTIFICATE,
                     publication.smimeBundle()));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE,
                     publication.keyPackage()));
-            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN, token));
+            // A sealed package has no token: none is written, and a replace without values
+            // removes the token of an earlier, unconfirmed package (RFC 4511 section 4.6).
+            modifications.add(token == null
+                    ? new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN)
+                    : new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN, token));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE_EXPIRES,
                     LdapTimes.format(publication.packageExpires())));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
                     EnrollmentState.ENROLLED.ldapValue()));
+            // The history of the user's keys, in the write that commits the enrollment: no extra
+            // write, and a record is listed only once its key is published (docs/security.md).
+            modifications.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, ARCHIVE_RECORD,
+                    publication.archiveRecord()));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, REVOCATION_REASON));
             return secretTestAndSet(dn, "publish the enrollment of", modifications.toArray(Modification[]::new));
         } finally {
-            Arrays.fill(token, (byte) 0);
+            if (token != null) {
+                Arrays.fill(token, (byte) 0);
+            }
         }
     }
 
-    boolean renewLease(String dn, String owner, Instant currentLease, Instant newLease) {
-        // Deleting and adding back our own kmsClaimedBy value tests that we still hold the claim
-        // (RFC 4511 section 4.6: the changes apply in order); deleting the stored lease tests that
-        // nobody renewed or took it over meanwhile.
-        return testAndSet(dn, "renew the lease on",
-                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner),
-                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, CLAIMED_BY, owner),
-                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, LEASE_EXPIRES, LdapTimes.format(currentLease)),
-                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, LEASE_EXPIRES, LdapTimes.format(newLease)));
+    boolean renewLease(String dn, Claim held, Instant newLease) {
+        return testAndSet(dn, "renew the lease on", ClaimChanges.renew(held, newLease));
     }
 
-    boolean replaceClaim(String dn, String owner, String newOwner) {
-        return testAndSet(dn, "extend the claim on",
-                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner),
-                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, CLAIMED_BY, newOwner));
+    boolean amendClaim(String dn, Claim held, List<byte[]> superseded) {
+        return testAndSet(dn, "extend the claim on", ClaimChanges.amend(held, superseded));
     }
 
-    boolean endClaim(String dn, String owner) {
-        return testAndSet(dn, "end the claim on",
-                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, CLAIMED_BY, owner),
-                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES));
+    boolean endClaim(String dn, Claim held) {
+        return testAndSet(dn, "end the claim on", ClaimChanges.release(held));
     }
 
     void putPublishedCertificate(String userDn, String purpose, List<String> mail, byte[] certificate) {
@@ -265,34 +270,35 @@ final class LdapUserEntries {
     }
 
     void fail(String dn, String reason) {
-        entries.modify(dn,
+        List<Modification> modifications = new ArrayList<>(List.of(
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
                         EnrollmentState.FAILED.ldapValue()),
-                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR, reason),
-                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES),
-                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY));
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR, reason)));
+        modifications.addAll(ClaimChanges.clear());
+        entries.modify(dn, modifications.toArray(Modification[]::new));
     }
 
-    void failKeepingClaim(String dn, String reason, String remainingClaim) {
-        entries.modify(dn,
+    void failKeepingClaim(String dn, String reason, Claim held, List<byte[]> stillToRevoke) {
+        List<Modification> modifications = new ArrayList<>(List.of(
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
                         EnrollmentState.FAILED.ldapValue()),
-                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR, reason),
-                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY, remainingClaim));
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR, reason)));
+        modifications.addAll(ClaimChanges.keep(held, stillToRevoke));
+        entries.modify(dn, modifications.toArray(Modification[]::new));
     }
 
     void markRevoked(String dn) {
-        entries.modify(dn,
+        List<Modification> modifications = new ArrayList<>(List.of(
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, USER_CERTIFICATE_BINARY),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, USER_CERTIFICATE),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, USER_SMIME_CERTIFICATE),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE_EXPIRES),
-                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LEASE_EXPIRES),
-                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CLAIMED_BY),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_STATE,
-                        EnrollmentState.REVOKED.ldapValue()));
+                        EnrollmentState.REVOKED.ldapValue())));
+        modifications.addAll(ClaimChanges.clear());
+        entries.modify(dn, modifications.toArray(Modification[]::new));
     }
 
     void removeKeyPackage(String dn) {
@@ -311,6 +317,10 @@ final class LdapUserEntries {
         } catch (LdapException e) {
             throw LdapEntries.secretWriteFailure(what, dn, e);
         }
+    }
+
+    private boolean testAndSet(String dn, String what, List<Modification> modifications) {
+        return testAndSet(dn, what, modifications.toArray(Modification[]::new));
     }
 
     private boolean testAndSet(String dn, String what, Modification... modifications) {
@@ -345,14 +355,15 @@ final class LdapUserEntries {
             }
         }
         List<byte[]> signingRequest = LdapEntries.bytes(entry, SIGNING_REQUEST);
-        String rawLease = first(entry, LEASE_EXPIRES);
+        List<byte[]> deliveryKey = LdapEntries.bytes(entry, DELIVERY_KEY);
         return new UserEntry(dn, state, rawState, first(entry, ADMINISTRATIVE_GROUP),
                 signingRequest.isEmpty() ? null : signingRequest.get(0), LdapEntries.strings(entry, MAIL),
-                first(entry, CLAIMED_BY), LdapTimes.parse(rawLease, dn, LEASE_EXPIRES), rawLease,
+                ClaimChanges.read(entry, dn),
                 LdapTimes.parse(first(entry, KEY_PACKAGE_EXPIRES), dn, KEY_PACKAGE_EXPIRES),
                 !LdapEntries.bytes(entry, KEY_PACKAGE).isEmpty(), LdapEntries.bytes(entry, USER_CERTIFICATE), reason,
                 LdapEntries.strings(entry, OBJECT_CLASS).stream()
-                        .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.KMS_USER)));
+                        .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.KMS_USER)),
+                LdapEntries.strings(entry, ARCHIVE_RECORD), deliveryKey.isEmpty() ? null : deliveryKey.get(0));
     }
 
     private static String first(Entry entry, String attribute) {

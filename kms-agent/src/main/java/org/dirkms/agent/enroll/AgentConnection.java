@@ -14,6 +14,7 @@ import javax.net.ssl.TrustManagerFactory;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapConnectionConfig;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.schema.PasswordFile;
 
 /**
  * How the agent reaches the directory: a URL, the DN it binds as, the file holding its password
@@ -23,7 +24,8 @@ import org.apache.directory.ldap.client.api.LdapNetworkConnection;
  *
  * @param url {@code ldap://host:port} or {@code ldaps://host:port}
  * @param bindDn the agent's DN (a member of {@code cn=KMS Agents})
- * @param passwordFile the file whose first line is the agent's password
+ * @param passwordFile the file whose first line is the agent's password ({@link PasswordFile}), or
+ *        null when the password is given to {@link #open(long, char[])}
  * @param trustedCertificates PEM file of the certificate(s) that the server's certificate must chain to
  */
 public record AgentConnection(String url, String bindDn, Path passwordFile, Path trustedCertificates) {
@@ -46,6 +48,25 @@ public record AgentConnection(String url, String bindDn, Path passwordFile, Path
      * @throws GeneralSecurityException if the certificate file is not a certificate
      */
     public LdapNetworkConnection open(long timeoutMillis) throws IOException, LdapException, GeneralSecurityException {
+        char[] password = PasswordFile.read(passwordFile);
+        try {
+            return open(timeoutMillis, password);
+        } finally {
+            java.util.Arrays.fill(password, '\0');
+        }
+    }
+
+    /**
+     * Opens a new protected connection bound as {@link #bindDn()} with {@code password} (asked of
+     * a person at a terminal, say) instead of the password file; the caller closes it and clears
+     * the password.
+     *
+     * @throws IOException if the certificate file cannot be read
+     * @throws LdapException if the connection, TLS or the bind fails
+     * @throws GeneralSecurityException if the certificate file is not a certificate
+     */
+    public LdapNetworkConnection open(long timeoutMillis, char[] password)
+            throws IOException, LdapException, GeneralSecurityException {
         URI uri = URI.create(url);
         boolean ldaps = "ldaps".equalsIgnoreCase(uri.getScheme());
         LdapConnectionConfig config = new LdapConnectionConfig();
@@ -59,8 +80,7 @@ public record AgentConnection(String url, String bindDn, Path passwordFile, Path
             if (!ldaps) {
                 connection.startTls();
             }
-            String password = Files.readString(passwordFile).lines().findFirst().orElse("");
-            connection.bind(bindDn, password);
+            connection.bind(bindDn, new String(password));
             return connection;
         } catch (LdapException | RuntimeException e) {
             connection.close();

@@ -4,8 +4,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
+import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.EnrollmentRecords.GroupEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.ServerEntry;
@@ -13,7 +13,7 @@ import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
 import org.dirkms.schema.AttributeNames;
 
 /**
- * Which users an agent serves (DESIGN.md, administrator's contract 6): the users of the
+ * Which users an agent serves (docs/administrator-contract.md, 6): the users of the
  * administrative groups whose {@code kmsAssignedServer} is a KMS server entry naming this agent
  * in {@code kmsAgentIdentity}; a user without {@code kmsAdministrativeGroup} belongs to the
  * group marked {@code kmsDefaultGroup: TRUE}. A user whose group cannot be resolved is reported
@@ -27,7 +27,10 @@ final class AgentScope {
     private final Clock clock;
     private final Duration refresh;
     private List<GroupEntry> groups;
+    /** The DNs of the server entries naming this agent, as the directory spells them (to write to). */
     private List<String> myServers;
+    /** The same, normalised (to compare with). */
+    private java.util.Set<String> myServerKeys;
     private Instant loaded;
 
     AgentScope(EnrollmentRecords records, String agentDn, Clock clock, Duration refresh) {
@@ -90,14 +93,14 @@ final class AgentScope {
         return !myServers.isEmpty();
     }
 
-    /** The DNs of the KMS server entries that name this agent. */
+    /** The DNs of the KMS server entries that name this agent, as the directory spells them. */
     synchronized List<String> myServers() {
         load(false);
         return myServers;
     }
 
     private boolean mine(GroupEntry group) {
-        return group.assignedServer() != null && myServers.contains(normal(group.assignedServer()));
+        return group.assignedServer() != null && myServerKeys.contains(normal(group.assignedServer()));
     }
 
     private void load(boolean force) {
@@ -107,7 +110,8 @@ final class AgentScope {
         }
         groups = records.groups();
         myServers = records.servers().stream().filter(s -> s.agentIdentity() != null
-                && normal(s.agentIdentity()).equals(agentDn)).map(ServerEntry::dn).map(AgentScope::normal).toList();
+                && normal(s.agentIdentity()).equals(agentDn)).map(ServerEntry::dn).toList();
+        myServerKeys = myServers.stream().map(AgentScope::normal).collect(java.util.stream.Collectors.toSet());
         loaded = now;
     }
 
@@ -119,8 +123,8 @@ final class AgentScope {
         return Optional.empty();
     }
 
-    /** DNs as written by people: compared without case and without spaces around separators. */
+    /** DNs as written by people, in the one normalised form ({@link DistinguishedNames}). */
     static String normal(String dn) {
-        return dn.toLowerCase(Locale.ROOT).replaceAll("\\s*([,=+])\\s*", "$1").trim();
+        return DistinguishedNames.normal(dn);
     }
 }

@@ -39,6 +39,20 @@ interface EnrollmentCryptography {
     byte[] keyPackage(List<PackageItem> items, char[] token, PackageFormat format);
 
     /**
+     * Checks that {@code deliveryKey} (a {@code kmsDeliveryKey}: DER PKCS#10) is a key a package
+     * can be sealed to.
+     *
+     * @throws IllegalArgumentException with a plain-language reason if it is not
+     */
+    void checkDeliveryKey(byte[] deliveryKey);
+
+    /**
+     * A PKCS#12 of {@code items} in {@code format} with an empty password, sealed as CMS
+     * EnvelopedData to the key of {@code deliveryKey} (DER PKCS#10, checked with {@link #checkDeliveryKey}).
+     */
+    byte[] sealedKeyPackage(List<PackageItem> items, byte[] deliveryKey, PackageFormat format);
+
+    /**
      * The {@code userSMIMECertificate} value: a CMS SignedData carrying the certificates and the
      * S/MIME capabilities (RFC 8551 section 2.5.2) and encryption key preference (2.5.3),
      * signed by {@code signingKey}; when the agent does not hold the signing key (the user's own

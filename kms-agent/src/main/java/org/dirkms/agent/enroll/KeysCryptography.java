@@ -6,9 +6,11 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.dirkms.agent.archive.KeyArchiver;
 import org.dirkms.agent.archive.WrappedKey;
 import org.dirkms.agent.keys.KeyPairFactory;
+import org.dirkms.agent.smime.DeliveryKey;
 import org.dirkms.agent.smime.KeyPackage;
 import org.dirkms.agent.smime.OneTimeToken;
 import org.dirkms.agent.smime.SmimeCertificateBundle;
@@ -20,12 +22,20 @@ import org.dirkms.schema.PackageFormat;
 /** {@link EnrollmentCryptography} with the project's key, archive and S/MIME packages. */
 final class KeysCryptography implements EnrollmentCryptography {
     private final KeyPairFactory keys;
-    private final KeyArchiver archiver;
+    private final Supplier<X509Certificate> recoveryCertificate;
     private final SecureRandom random;
+    /** The archiver of the last recovery certificate archived to: one per certificate, not per archive. */
+    private volatile KeyArchiver archiver;
 
+    /** Archives to {@code recoveryCertificate} always. */
     KeysCryptography(X509Certificate recoveryCertificate, SecureRandom random) {
+        this(() -> recoveryCertificate, random);
+    }
+
+    /** Archives to whatever {@code recoveryCertificate} says is current at each archive. */
+    KeysCryptography(Supplier<X509Certificate> recoveryCertificate, SecureRandom random) {
         this.keys = new KeyPairFactory(random);
-        this.archiver = new KeyArchiver(recoveryCertificate, random);
+        this.recoveryCertificate = recoveryCertificate;
         this.random = random;
     }
 
@@ -41,7 +51,13 @@ final class KeysCryptography implements EnrollmentCryptography {
 
     @Override
     public Wrapped wrap(PrivateKey key, X509Certificate certificate) {
-        WrappedKey wrapped = archiver.wrap(key, certificate);
+        X509Certificate current = recoveryCertificate.get();
+        KeyArchiver known = archiver;
+        if (known == null || !known.recoveryCertificate().equals(current)) {
+            known = new KeyArchiver(current, random);
+            archiver = known;
+        }
+        WrappedKey wrapped = known.wrap(key, certificate);
         return new Wrapped(wrapped.envelopedDataDer(), wrapped.wrappingAlgorithm(), wrapped.wrappingKeyId());
     }
 
@@ -52,11 +68,25 @@ final class KeysCryptography implements EnrollmentCryptography {
 
     @Override
     public byte[] keyPackage(List<PackageItem> items, char[] token, PackageFormat format) {
+        return KeyPackage.build(packageItems(items), token, format, random);
+    }
+
+    private static List<KeyPackage.Item> packageItems(List<PackageItem> items) {
         List<KeyPackage.Item> packageItems = new ArrayList<>();
         for (PackageItem item : items) {
             packageItems.add(new KeyPackage.Item(item.key(), item.chain(), item.friendlyName()));
         }
-        return KeyPackage.build(packageItems, token, format, random);
+        return packageItems;
+    }
+
+    @Override
+    public void checkDeliveryKey(byte[] deliveryKey) {
+        DeliveryKey.fromCertificationRequest(deliveryKey);
+    }
+
+    @Override
+    public byte[] sealedKeyPackage(List<PackageItem> items, byte[] deliveryKey, PackageFormat format) {
+        return KeyPackage.sealed(packageItems(items), format, DeliveryKey.fromCertificationRequest(deliveryKey), random);
     }
 
     @Override

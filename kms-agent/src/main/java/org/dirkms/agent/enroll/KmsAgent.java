@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.apache.directory.api.ldap.extras.controls.SynchronizationModeEnum;
 import org.apache.directory.api.ldap.extras.controls.syncrepl.syncRequest.SyncRequestValue;
 import org.apache.directory.api.ldap.extras.controls.syncrepl.syncRequest.SyncRequestValueImpl;
@@ -32,12 +34,11 @@ import org.apache.directory.api.ldap.model.message.SearchResultEntry;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
-import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.directory.DirectoryAccessException;
+import org.dirkms.agent.names.DistinguishedNames;
+import org.dirkms.agent.workflow.Workflow;
 import org.dirkms.agent.directory.EnrollmentRecords;
-import org.dirkms.agent.directory.LdapCaRecords;
-import org.dirkms.agent.directory.LdapEnrollmentRecords;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.ObjectClassNames;
@@ -53,6 +54,10 @@ import org.slf4j.LoggerFactory;
  * server entries and reconciles again, which expires unfetched packages and takes over work
  * whose lease expired. A lost connection is reopened,
  * followed by a reconcile; nothing depends on a notification arriving.
+ *
+ * <p>Other workflows ({@link Workflow}: the recovery of keys) run on the same agent: their
+ * entries are followed by the same syncrepl search, reconciled with the tree, and handed to them
+ * by the same workers.
  *
  * <p>The syncrepl notifications carry only the DN: the agent re-reads each user over its own
  * protected connection, so the notification path needs no secret (the directory strips them
@@ -83,13 +88,14 @@ public final class KmsAgent implements AutoCloseable {
 
     private final AgentConnection directory;
     private final DirectoryLayout layout;
-    private final CertificationAuthority ca;
+    private final Optional<CertificationAuthority> ca;
     private final X509Certificate recoveryCertificate;
     private final EnrollmentService.Settings settings;
     private final Clock clock;
     private final SecureRandom random;
     private final int workers;
     private final Duration sweep;
+    private final List<Function<LdapNetworkConnection, ? extends Workflow>> workflowFactories;
 
     private final Map<String, Boolean> pending = new ConcurrentHashMap<>();
     private final AtomicBoolean running = new AtomicBoolean();
@@ -100,6 +106,8 @@ public final class KmsAgent implements AutoCloseable {
     private volatile LdapNetworkConnection syncConnection;
     private volatile EnrollmentService service;
     private volatile EnrollmentRecords records;
+    /** The other workflows, made over the current work connection. */
+    private volatile List<Workflow> workflows = List.of();
     private ExecutorService pool;
     private ScheduledExecutorService scheduler;
     private Thread watcher;
@@ -117,12 +125,27 @@ public final class KmsAgent implements AutoCloseable {
     public KmsAgent(AgentConnection directory, DirectoryLayout layout, CertificationAuthority ca,
             X509Certificate recoveryCertificate, EnrollmentService.Settings settings, Clock clock, SecureRandom random,
             int workers, Duration sweep) {
+        this(directory, layout, ca, recoveryCertificate, settings, clock, random, workers, sweep, List.of());
+    }
+
+    /**
+     * An agent as {@link #KmsAgent(AgentConnection, DirectoryLayout, CertificationAuthority,
+     * X509Certificate, EnrollmentService.Settings, Clock, SecureRandom, int, Duration)} that also
+     * drives other workflows (the recovery of keys): each factory makes its workflow over the
+     * agent's work connection, again whenever that is reopened; the agent follows their entries
+     * with the same syncrepl search, reconciles them with the tree, and hands each of their
+     * entries to them instead of the enrollment.
+     */
+    public KmsAgent(AgentConnection directory, DirectoryLayout layout, CertificationAuthority ca,
+            X509Certificate recoveryCertificate, EnrollmentService.Settings settings, Clock clock, SecureRandom random,
+            int workers, Duration sweep, List<Function<LdapNetworkConnection, ? extends Workflow>> workflows) {
+        this.workflowFactories = List.copyOf(workflows);
         if (workers < 1) {
             throw new IllegalArgumentException("an agent needs at least one worker");
         }
         this.directory = directory;
         this.layout = layout;
-        this.ca = ca;
+        this.ca = Optional.ofNullable(ca);
         this.recoveryCertificate = recoveryCertificate;
         this.settings = settings;
         this.clock = clock;
@@ -145,12 +168,10 @@ public final class KmsAgent implements AutoCloseable {
         pool = Executors.newFixedThreadPool(workers, daemon("dirkms-agent-worker"));
         scheduler = Executors.newSingleThreadScheduledExecutor(daemon("dirkms-agent-sweep"));
         scheduler.scheduleWithFixedDelay(this::sweepOnce, sweep.toMillis(), sweep.toMillis(), TimeUnit.MILLISECONDS);
-        if (ca == null) {
-            // No CA here: the certificates come through the request queue; the workers finish
-            // each waiting enrollment once a CA has served its requests.
-            scheduler.scheduleWithFixedDelay(this::pollQueueOnce, QUEUE_POLL.toMillis(), QUEUE_POLL.toMillis(),
-                    TimeUnit.MILLISECONDS);
-        }
+        // Enrollments that wait for the request queue's CA are finished once it served them; with
+        // a CA in this process nothing ever waits, and a poll costs nothing.
+        scheduler.scheduleWithFixedDelay(this::pollQueueOnce, QUEUE_POLL.toMillis(), QUEUE_POLL.toMillis(),
+                TimeUnit.MILLISECONDS);
         watcher = daemon("dirkms-agent-sync").newThread(this::watch);
         watcher.start();
     }
@@ -160,7 +181,7 @@ public final class KmsAgent implements AutoCloseable {
         return refreshed.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** How many users the workers have handled since start (for progress and tests). */
+    /** How many entries (users, and the entries of the other workflows) the workers have handled since start (for progress and tests). */
     public int handledCount() {
         return handled.get();
     }
@@ -191,14 +212,17 @@ public final class KmsAgent implements AutoCloseable {
     private synchronized void openWorkConnection() throws IOException, LdapException, GeneralSecurityException {
         closeQuietly(workConnection);
         LdapNetworkConnection connection = directory.open(Duration.ofMinutes(2).toMillis());
-        EnrollmentRecords enrollmentRecords = new LdapEnrollmentRecords(connection, layout, clock);
-        CaService caService = new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random);
-        EnrollmentService fresh = new EnrollmentService(enrollmentRecords, caService, ca, recoveryCertificate, settings,
+        EnrollmentService fresh = EnrollmentService.overLdap(connection, layout, ca, recoveryCertificate, settings,
                 clock, random);
         if (service != null) {
             fresh.adoptFrom(service); // enrollments waiting for the queue survive a reconnect
         }
-        this.records = enrollmentRecords;
+        List<Workflow> others = new java.util.ArrayList<>();
+        for (Function<LdapNetworkConnection, ? extends Workflow> factory : workflowFactories) {
+            others.add(factory.apply(connection));
+        }
+        this.workflows = List.copyOf(others);
+        this.records = fresh.records();
         this.service = fresh;
         this.workConnection = connection;
     }
@@ -241,7 +265,13 @@ public final class KmsAgent implements AutoCloseable {
         records.claimedUsersIn(org.dirkms.schema.EnrollmentState.ENROLLED, org.dirkms.schema.EnrollmentState.FAILED)
                 .forEach(user -> submit(user.dn()));
         records.usersWithPackage().forEach(user -> submit(user.dn()));
-        LOG.info("Reconciled the tree: {} users waiting", waiting.size());
+        int other = 0;
+        for (Workflow workflow : workflows) {
+            List<String> entries = workflow.waiting();
+            entries.forEach(this::submit);
+            other += entries.size();
+        }
+        LOG.info("Reconciled the tree: {} users and {} other entries waiting", waiting.size(), other);
     }
 
     private void pollQueueOnce() {
@@ -271,7 +301,7 @@ public final class KmsAgent implements AutoCloseable {
         String serverDn = servers.isEmpty() ? null : servers.get(0);
         byte[] cookie = null;
         if (serverDn != null) {
-            cookie = records.servers().stream().filter(s -> AgentScope.normal(s.dn()).equals(serverDn))
+            cookie = records.servers().stream().filter(s -> DistinguishedNames.same(s.dn(), serverDn))
                     .map(EnrollmentRecords.ServerEntry::syncCookie).filter(java.util.Objects::nonNull).findFirst()
                     .orElse(null);
         } else {
@@ -280,7 +310,7 @@ public final class KmsAgent implements AutoCloseable {
         }
         syncConnection = directory.open(0);
         SearchRequest request = new SearchRequestImpl().setBase(new Dn(layout.suffix()))
-                .setFilter(SYNC_FILTER)
+                .setFilter(syncFilter())
                 .setScope(SearchScope.SUBTREE).addAttributes("1.1");
         SyncRequestValue sync = new SyncRequestValueImpl();
         sync.setMode(SynchronizationModeEnum.REFRESH_AND_PERSIST);
@@ -314,6 +344,18 @@ public final class KmsAgent implements AutoCloseable {
         }
     }
 
+    /** What the syncrepl search follows: the enrollment's entries and those of every other workflow. */
+    private String syncFilter() {
+        if (workflows.isEmpty()) {
+            return SYNC_FILTER;
+        }
+        StringBuilder filter = new StringBuilder("(|").append(SYNC_FILTER);
+        for (Workflow workflow : workflows) {
+            filter.append(workflow.followedEntries());
+        }
+        return filter.append(')').toString();
+    }
+
     private void saveCookie(String serverDn, byte[] cookie, boolean now) {
         if (serverDn == null) {
             return;
@@ -329,7 +371,7 @@ public final class KmsAgent implements AutoCloseable {
 
     /** Queues {@code dn}; a user already queued or being handled is handled again afterwards, once. */
     private void submit(String dn) {
-        String key = AgentScope.normal(dn);
+        String key = DistinguishedNames.normal(dn);
         Boolean previous = pending.put(key, Boolean.TRUE);
         if (previous != null) {
             return; // queued, or running: the running handler sees the mark and runs again
@@ -341,8 +383,13 @@ public final class KmsAgent implements AutoCloseable {
         do {
             pending.put(key, Boolean.FALSE);
             try {
-                EnrollmentResult result = service.handle(dn);
-                result.clearToken(); // the administrator reads the token from kmsEnrollmentToken
+                Optional<Workflow> other = workflows.stream().filter(workflow -> workflow.owns(dn)).findFirst();
+                if (other.isPresent()) {
+                    other.get().handle(dn);
+                } else {
+                    EnrollmentResult result = service.handle(dn);
+                    result.clearToken(); // the administrator reads the token from kmsEnrollmentToken
+                }
                 handled.incrementAndGet();
             } catch (DirectoryAccessException e) {
                 // The state in the directory is resumable; the next sweep or notification retries.

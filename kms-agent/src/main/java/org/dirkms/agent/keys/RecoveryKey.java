@@ -4,8 +4,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
 import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * One key of the key recovery agent: its certificate (issued with the key recovery agent
@@ -18,6 +20,8 @@ import java.util.HexFormat;
  * @param privateKey the private half of the certificate's public key
  */
 public record RecoveryKey(X509Certificate certificate, PrivateKey privateKey) {
+    /** Microsoft szOID_KP_KEY_RECOVERY_AGENT, the extended key usage a recovery certificate must have. */
+    public static final String KEY_RECOVERY_AGENT_USAGE = "1.3.6.1.4.1.311.21.6";
 
     /**
      * Checks that the private key is the certificate's.
@@ -48,6 +52,36 @@ public record RecoveryKey(X509Certificate certificate, PrivateKey privateKey) {
             throw new IllegalStateException("SHA-256 is missing from the JDK", e);
         } catch (CertificateEncodingException e) {
             throw new IllegalArgumentException("the recovery certificate cannot be encoded", e);
+        }
+    }
+
+    /**
+     * Checks that {@code certificate} is one archives may be wrapped to: a key recovery agent
+     * certificate (the extended key usage {@value #KEY_RECOVERY_AGENT_USAGE}) whose key may
+     * encipher keys or agree on them, RSA or EC.
+     *
+     * @throws IllegalStateException saying what is wrong with it
+     */
+    public static void requireRecoveryAgentCertificate(X509Certificate certificate) {
+        try {
+            List<String> usages = certificate.getExtendedKeyUsage();
+            if (usages == null || !usages.contains(KEY_RECOVERY_AGENT_USAGE)) {
+                throw new IllegalStateException("the recovery certificate " + keyIdOf(certificate) + " lacks the"
+                        + " key recovery agent extended key usage " + KEY_RECOVERY_AGENT_USAGE);
+            }
+        } catch (CertificateParsingException e) {
+            throw new IllegalStateException("the recovery certificate's extended key usage cannot be read", e);
+        }
+        boolean[] usage = certificate.getKeyUsage();
+        // keyEncipherment (2) for RSA key transport, keyAgreement (4) for ECDH (RFC 5280 section 4.2.1.3).
+        if (usage != null && !usage[2] && !usage[4]) {
+            throw new IllegalStateException("the recovery certificate " + keyIdOf(certificate)
+                    + " allows neither keyEncipherment nor keyAgreement");
+        }
+        String algorithm = certificate.getPublicKey().getAlgorithm();
+        if (!algorithm.equals("RSA") && !algorithm.equals("EC")) {
+            throw new IllegalStateException("the recovery certificate " + keyIdOf(certificate) + " has a "
+                    + algorithm + " key; archives are wrapped to RSA or EC keys only");
         }
     }
 

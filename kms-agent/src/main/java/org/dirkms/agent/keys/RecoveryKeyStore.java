@@ -3,8 +3,6 @@ package org.dirkms.agent.keys;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -17,7 +15,6 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,33 +22,26 @@ import java.util.Base64;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
-import org.dirkms.agent.ca.CertificationAuthority;
-import org.dirkms.agent.ca.IssuanceRefusedException;
-import org.dirkms.agent.ca.IssuanceRequest;
-import org.dirkms.agent.ca.StandardTemplates;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.KeyAlgorithm;
+import org.dirkms.schema.PasswordFile;
 
 /**
- * The key recovery agent's keys: a PKCS#12 file {@code <data>/recovery/key-recovery-agent.p12}
- * (mode 0600, its folder created 0700) holding every recovery key the KMS ever had, each with its
- * certificate issued by the CA with the {@link StandardTemplates#KEY_RECOVERY_AGENT} template,
- * and protected by a generated passphrase in {@code key-recovery-agent.pass} beside it
- * (mode 0600).
+ * The key recovery agent's keys: a PKCS#12 file in the data folder,
+ * {@link DataFolder#RECOVERY_KEY_STORE} (mode 0600, its folder created 0700), holding every
+ * recovery key the KMS ever had, each with its certificate issued by the CA with the
+ * key recovery agent template ({@link RecoveryCertifier}), and protected by a generated passphrase
+ * in {@link DataFolder#RECOVERY_PASSPHRASE} beside it (mode 0600, the first line).
  *
  * <p>Old keys are kept when a new one is made ({@link #rotate}): a key archived years ago
- * stays recoverable with the key it was wrapped to. New archives use {@link #current()}.
+ * stays recoverable with the key it was wrapped to. New archives use {@link #current()}. An old
+ * key is removed ({@link #retire}) only once the archive is re-wrapped away from it.
  *
  * <p>Files are written beside their final name and moved into place, the passphrase before
  * the key store, so a crash never leaves a half-written key store nor a key store without its
  * passphrase. Instances are immutable snapshots of the file.
  */
 public final class RecoveryKeyStore {
-    /** The folder below the data folder. */
-    public static final String FOLDER = "recovery";
-    /** The key store file in {@link #FOLDER}. */
-    public static final String KEY_STORE_FILE = "key-recovery-agent.p12";
-    /** The passphrase file in {@link #FOLDER}. */
-    public static final String PASSPHRASE_FILE = "key-recovery-agent.pass";
     private static final String ALIAS_PREFIX = "recovery-";
 
     private final Path file;
@@ -65,37 +55,27 @@ public final class RecoveryKeyStore {
         this.chains = List.copyOf(chains);
     }
 
-    /** The key store file of the data folder {@code dataDirectory}. */
-    public static Path keyStoreFile(Path dataDirectory) {
-        return dataDirectory.resolve(FOLDER).resolve(KEY_STORE_FILE);
-    }
-
-    /** The passphrase file of the data folder {@code dataDirectory}. */
-    public static Path passphraseFile(Path dataDirectory) {
-        return dataDirectory.resolve(FOLDER).resolve(PASSPHRASE_FILE);
-    }
-
     /** True if the data folder has a recovery key store. */
-    public static boolean exists(Path dataDirectory) {
-        return Files.exists(keyStoreFile(dataDirectory));
+    public static boolean exists(DataFolder data) {
+        return Files.exists(data.recoveryKeyStore());
     }
 
     /**
      * Makes the first recovery key of the data folder: a new key pair of {@code algorithm},
-     * its certificate from {@code ca} with the key recovery agent template and the subject
+     * its certificate from {@code certifier} (the CA's key recovery agent template) with the subject
      * {@code subjectDn}, saved with the CA's chain.
      *
      * @throws IllegalStateException if the key store exists already, or cannot be written
-     * @throws IssuanceRefusedException if the CA refuses the certificate (nothing is written then)
+     * @throws E if the CA refuses the certificate (nothing is written then)
      */
-    public static RecoveryKeyStore create(Path dataDirectory, CertificationAuthority ca, String subjectDn,
-            KeyAlgorithm algorithm, SecureRandom random) throws IssuanceRefusedException {
-        Path file = keyStoreFile(dataDirectory);
+    public static <E extends Exception> RecoveryKeyStore create(DataFolder data, RecoveryCertifier<E> certifier,
+            String subjectDn, KeyAlgorithm algorithm, SecureRandom random) throws E {
+        Path file = data.recoveryKeyStore();
         if (Files.exists(file)) {
             throw new IllegalStateException("the recovery key store " + file + " already exists; refusing to overwrite it");
         }
-        Entry entry = newEntry(ca, subjectDn, algorithm, random);
-        char[] passphrase = createOrReadPassphrase(dataDirectory, random);
+        Entry entry = newEntry(certifier, subjectDn, algorithm, random);
+        char[] passphrase = createOrReadPassphrase(data, random);
         try {
             write(file, passphrase, List.of(entry));
         } finally {
@@ -110,8 +90,8 @@ public final class RecoveryKeyStore {
      * @throws IllegalArgumentException if it is missing, damaged, holds no recovery key, or its
      *         passphrase file is missing or wrong (the message names the file, never the passphrase)
      */
-    public static RecoveryKeyStore open(Path dataDirectory) {
-        return open(keyStoreFile(dataDirectory), passphraseFile(dataDirectory));
+    public static RecoveryKeyStore open(DataFolder data) {
+        return open(data.recoveryKeyStore(), data.recoveryPassphrase());
     }
 
     /**
@@ -119,7 +99,7 @@ public final class RecoveryKeyStore {
      * {@code passphraseFile}: a copy kept away from the data folder (the archive checker and
      * recovery may run where the server's data folder is not).
      *
-     * @throws IllegalArgumentException as {@link #open(Path)}
+     * @throws IllegalArgumentException as {@link #open(DataFolder)}
      */
     public static RecoveryKeyStore open(Path file, Path passphraseFile) {
         char[] passphrase = readPassphraseFile(passphraseFile);
@@ -164,31 +144,31 @@ public final class RecoveryKeyStore {
      * Opens the data folder's recovery key store, or makes it as {@link #create} does when
      * there is none: what {@code dirkms serve} does on every start.
      *
-     * @throws IssuanceRefusedException if the key store must be made and the CA refuses
+     * @throws E if the key store must be made and the CA refuses
      */
-    public static RecoveryKeyStore openOrCreate(Path dataDirectory, CertificationAuthority ca, String subjectDn,
-            KeyAlgorithm algorithm, SecureRandom random) throws IssuanceRefusedException {
-        return exists(dataDirectory) ? open(dataDirectory) : create(dataDirectory, ca, subjectDn, algorithm, random);
+    public static <E extends Exception> RecoveryKeyStore openOrCreate(DataFolder data, RecoveryCertifier<E> certifier,
+            String subjectDn, KeyAlgorithm algorithm, SecureRandom random) throws E {
+        return exists(data) ? open(data) : create(data, certifier, subjectDn, algorithm, random);
     }
 
     /**
      * Adds a new recovery key, which becomes {@link #current()}, keeping every older key so that
      * what was wrapped to them stays recoverable. The file is replaced atomically.
      *
-     * @throws IssuanceRefusedException if the CA refuses the certificate (nothing is written then)
+     * @throws E if the CA refuses the certificate (nothing is written then)
      */
-    public RecoveryKeyStore rotate(Path dataDirectory, CertificationAuthority ca, String subjectDn, KeyAlgorithm algorithm,
-            SecureRandom random) throws IssuanceRefusedException {
-        if (!keyStoreFile(dataDirectory).equals(file)) {
-            throw new IllegalArgumentException("this key store is " + file + ", not the one of " + dataDirectory);
+    public <E extends Exception> RecoveryKeyStore rotate(DataFolder data, RecoveryCertifier<E> certifier,
+            String subjectDn, KeyAlgorithm algorithm, SecureRandom random) throws E {
+        if (!data.recoveryKeyStore().equals(file)) {
+            throw new IllegalArgumentException("this key store is " + file + ", not the one of " + data.root());
         }
-        Entry added = newEntry(ca, subjectDn, algorithm, random);
+        Entry added = newEntry(certifier, subjectDn, algorithm, random);
         List<Entry> entries = new ArrayList<>();
         entries.add(added);
         for (int i = 0; i < keys.size(); i++) {
             entries.add(new Entry(keys.get(i), chains.get(i)));
         }
-        char[] passphrase = readPassphrase(dataDirectory);
+        char[] passphrase = readPassphraseFile(data.recoveryPassphrase());
         try {
             write(file, passphrase, entries);
         } finally {
@@ -197,6 +177,63 @@ public final class RecoveryKeyStore {
         return new RecoveryKeyStore(file, entries.stream().map(Entry::key).toList(),
                 entries.stream().map(Entry::chain).toList());
     }
+
+    /**
+     * Removes the recovery key {@code keyId} from the store, keeping every other: once no archive
+     * record is wrapped to a key any more (the caller checks that against the directory), the key
+     * can go, so that whoever takes a copy of the store later cannot open what it once protected.
+     * The current key is never retired. The file is replaced atomically.
+     *
+     * @throws IllegalArgumentException if the store holds no key {@code keyId}, or it is the current key
+     */
+    public RecoveryKeyStore retire(DataFolder data, String keyId) {
+        if (!data.recoveryKeyStore().equals(file)) {
+            throw new IllegalArgumentException("this key store is " + file + ", not the one of " + data.root());
+        }
+        if (current().keyId().equals(keyId)) {
+            throw new IllegalArgumentException("recovery key " + keyId + " is the current key, which new archives are"
+                    + " wrapped to; make a new one first ('dirkms archive rekey') and re-wrap the archive to it");
+        }
+        List<Entry> kept = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            if (!keys.get(i).keyId().equals(keyId)) {
+                kept.add(new Entry(keys.get(i), chains.get(i)));
+            }
+        }
+        if (kept.size() == keys.size()) {
+            throw new IllegalArgumentException("the recovery key store " + file + " holds no key " + keyId + " (it holds "
+                    + keys.stream().map(RecoveryKey::keyId).toList() + ")");
+        }
+        char[] passphrase = readPassphraseFile(data.recoveryPassphrase());
+        try {
+            write(file, passphrase, kept);
+        } finally {
+            Arrays.fill(passphrase, '\0');
+        }
+        return new RecoveryKeyStore(file, kept.stream().map(Entry::key).toList(), kept.stream().map(Entry::chain).toList());
+    }
+
+    /**
+     * The key of this store whose id is {@code idOrPrefix}, or starts with it (at least
+     * {@value #SHORTEST_KEY_ID_PREFIX} characters, {@code sha256:} and 8 hex digits, as a person
+     * copies it from a listing).
+     *
+     * @throws IllegalArgumentException if no key, or more than one, has that id or prefix
+     */
+    public RecoveryKey key(String idOrPrefix) {
+        String wanted = idOrPrefix.trim().toLowerCase(java.util.Locale.ROOT);
+        List<RecoveryKey> found = keys.stream().filter(k -> k.keyId().equals(wanted)
+                || (wanted.length() >= SHORTEST_KEY_ID_PREFIX && k.keyId().startsWith(wanted))).toList();
+        if (found.size() == 1) {
+            return found.get(0);
+        }
+        throw new IllegalArgumentException((found.isEmpty() ? "the recovery key store " + file + " holds no key "
+                + idOrPrefix : "more than one recovery key starts with " + idOrPrefix + ": give more of the id")
+                + " (it holds " + keys.stream().map(RecoveryKey::keyId).toList() + ")");
+    }
+
+    /** The shortest prefix of a key id {@link #key(String)} accepts: {@code sha256:} and 8 hex digits. */
+    public static final int SHORTEST_KEY_ID_PREFIX = 15;
 
     /** The key new archives are wrapped to: the newest. */
     public RecoveryKey current() {
@@ -227,35 +264,17 @@ public final class RecoveryKeyStore {
     private record Entry(RecoveryKey key, List<X509Certificate> chain) {
     }
 
-    private static Entry newEntry(CertificationAuthority ca, String subjectDn, KeyAlgorithm algorithm, SecureRandom random)
-            throws IssuanceRefusedException {
+    private static <E extends Exception> Entry newEntry(RecoveryCertifier<E> certifier, String subjectDn,
+            KeyAlgorithm algorithm, SecureRandom random) throws E {
         KeyPair pair = new KeyPairFactory(random).generate(algorithm);
-        X509Certificate certificate = ca.issue(IssuanceRequest.forPerson(StandardTemplates.KEY_RECOVERY_AGENT,
-                KeyPairFactory.certificationRequest(pair), subjectDn, List.of()));
-        checkRecoveryAgentCertificate(certificate);
-        List<X509Certificate> chain = new ArrayList<>();
-        chain.add(certificate);
-        chain.addAll(ca.chain());
-        return new Entry(new RecoveryKey(certificate, pair.getPrivate()), List.copyOf(chain));
-    }
-
-    /** The CA's template could have been edited in the directory: make sure the result is still a KRA certificate. */
-    private static void checkRecoveryAgentCertificate(X509Certificate certificate) {
-        try {
-            List<String> usages = certificate.getExtendedKeyUsage();
-            if (usages == null || !usages.contains(org.dirkms.agent.ca.ExtendedKeyUsages.KEY_RECOVERY_AGENT)) {
-                throw new IllegalStateException("the CA's " + StandardTemplates.KEY_RECOVERY_AGENT
-                        + " template gave a certificate without the key recovery agent extended key usage "
-                        + org.dirkms.agent.ca.ExtendedKeyUsages.KEY_RECOVERY_AGENT);
-            }
-        } catch (CertificateParsingException e) {
-            throw new IllegalStateException("the recovery certificate's extended key usage cannot be read", e);
+        List<X509Certificate> chain = List.copyOf(certifier.certify(subjectDn, KeyPairFactory.certificationRequest(pair)));
+        X509Certificate certificate = chain.get(0);
+        if (!certificate.getPublicKey().equals(pair.getPublic())) {
+            throw new IllegalStateException("the recovery certificate the CA returned is not for the key just made");
         }
-        boolean[] usage = certificate.getKeyUsage();
-        // keyEncipherment (2) for RSA key transport, keyAgreement (4) for ECDH (RFC 5280 section 4.2.1.3).
-        if (usage != null && !usage[2] && !usage[4]) {
-            throw new IllegalStateException("the recovery certificate allows neither keyEncipherment nor keyAgreement");
-        }
+        // The CA's template could have been edited in the directory: make sure the result is still a KRA certificate.
+        RecoveryKey.requireRecoveryAgentCertificate(certificate);
+        return new Entry(new RecoveryKey(certificate, pair.getPrivate()), chain);
     }
 
     private static int sequence(String alias) {
@@ -277,7 +296,7 @@ public final class RecoveryKeyStore {
                         entry.chain().toArray(new Certificate[0]));
             }
             Files.deleteIfExists(temporary);
-            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(DataFolder.FILE_MODE));
             try (OutputStream out = Files.newOutputStream(temporary)) {
                 store.store(out, passphrase);
             }
@@ -291,23 +310,23 @@ public final class RecoveryKeyStore {
      * Reuses a passphrase file left by a start that died before its key store was written;
      * otherwise writes a new one: 256 random bits, base64url, mode 0600.
      */
-    private static char[] createOrReadPassphrase(Path dataDirectory, SecureRandom random) {
-        Path passphraseFile = passphraseFile(dataDirectory);
+    private static char[] createOrReadPassphrase(DataFolder data, SecureRandom random) {
+        Path passphraseFile = data.recoveryPassphrase();
         if (Files.exists(passphraseFile)) {
-            return readPassphrase(dataDirectory);
+            return readPassphraseFile(passphraseFile);
         }
         Path folder = passphraseFile.getParent();
         byte[] secret = new byte[32];
         random.nextBytes(secret);
         byte[] text = (Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n").getBytes(StandardCharsets.US_ASCII);
         Arrays.fill(secret, (byte) 0);
-        Path temporary = passphraseFile.resolveSibling(PASSPHRASE_FILE + ".new");
+        Path temporary = passphraseFile.resolveSibling(passphraseFile.getFileName() + ".new");
         try {
             if (!Files.isDirectory(folder)) {
-                Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(DataFolder.FOLDER_MODE));
             }
             Files.deleteIfExists(temporary);
-            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(DataFolder.FILE_MODE));
             Files.write(temporary, text);
             move(temporary, passphraseFile);
         } catch (IOException e) {
@@ -316,37 +335,22 @@ public final class RecoveryKeyStore {
         } finally {
             Arrays.fill(text, (byte) 0);
         }
-        return readPassphrase(dataDirectory);
+        return readPassphraseFile(passphraseFile);
     }
 
-    private static char[] readPassphrase(Path dataDirectory) {
-        return readPassphraseFile(passphraseFile(dataDirectory));
-    }
-
+    /** The passphrase: the first line of {@code passphraseFile} ({@link PasswordFile}). */
     private static char[] readPassphraseFile(Path passphraseFile) {
-        byte[] bytes;
+        char[] passphrase;
         try {
-            bytes = Files.readAllBytes(passphraseFile);
+            passphrase = PasswordFile.read(passphraseFile);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read the recovery passphrase file " + passphraseFile + ": "
                     + e.getClass().getSimpleName(), e);
         }
-        try {
-            int end = 0;
-            while (end < bytes.length && bytes[end] != '\n' && bytes[end] != '\r') {
-                end++;
-            }
-            if (end == 0) {
-                throw new IllegalArgumentException("the recovery passphrase file " + passphraseFile + " is empty");
-            }
-            CharBuffer chars = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(bytes, 0, end));
-            char[] passphrase = new char[chars.remaining()];
-            chars.get(passphrase);
-            Arrays.fill(chars.array(), '\0');
-            return passphrase;
-        } finally {
-            Arrays.fill(bytes, (byte) 0);
+        if (passphrase.length == 0) {
+            throw new IllegalArgumentException("the recovery passphrase file " + passphraseFile + " is empty");
         }
+        return passphrase;
     }
 
     private static void move(Path from, Path to) throws IOException {

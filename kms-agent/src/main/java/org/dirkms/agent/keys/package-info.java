@@ -8,10 +8,11 @@
  * speed), the JDK for RSA key generation (about 1.5 times Bouncy Castle's). The Bouncy Castle
  * provider is a single instance that is never registered globally.
  *
- * <p>May depend on the JDK, Bouncy Castle, {@code org.dirkms.schema} and
- * {@code org.dirkms.agent.ca} (the recovery certificate is issued by a
- * {@link org.dirkms.agent.ca.CertificationAuthority}). It knows no directory and must not
- * depend on {@code archive}, {@code smime} or {@code enroll}. No message, log line or
+ * <p>May depend on the JDK, Bouncy Castle and {@code org.dirkms.schema} only. The recovery
+ * certificate comes from whoever the caller names as the
+ * {@link org.dirkms.agent.keys.RecoveryCertifier} (the KMS's CA), so this package never depends
+ * on the CA's code. It knows no directory and must not depend on {@code ca}, {@code archive},
+ * {@code smime} or {@code enroll}. No message, log line or
  * {@code toString()} of this package contains key material or a passphrase.
  */
 package org.dirkms.agent.keys;

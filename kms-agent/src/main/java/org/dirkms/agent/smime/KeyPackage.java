@@ -6,6 +6,7 @@ import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,13 +26,15 @@ import org.bouncycastle.pkcs.PKCSException;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS12SafeBagBuilder;
 import org.bouncycastle.pkcs.jcajce.JcePKCS12MacCalculatorBuilder;
 import org.bouncycastle.pkcs.jcajce.JcePKCSPBEOutputEncryptorBuilder;
+import org.dirkms.agent.archive.CmsEnvelope;
 import org.dirkms.agent.keys.JcaProviders;
 import org.dirkms.agent.keys.KeyPairFactory;
 import org.dirkms.schema.PackageFormat;
 
 /**
  * Builds the key package a user fetches: a PKCS#12 PFX (RFC 7292) of their new private keys,
- * each with its certificate and the CA chain, protected by a one-time token.
+ * each with its certificate and the CA chain, protected by a one-time token ({@link #build}), or
+ * sealed to a delivery key the user's client made ({@link #sealed}).
  *
  * <p>{@link PackageFormat#PBES2_AES_256} (the default) is what OpenSSL 3 writes: keys and
  * certificates encrypted with PBES2, PBKDF2 with HMAC-SHA-256 and AES-256-CBC (RFC 8018
@@ -103,11 +106,39 @@ public final class KeyPackage {
      * @throws IllegalArgumentException if there is no item or the token is empty
      */
     public static byte[] build(List<Item> items, char[] token, PackageFormat format, SecureRandom random) {
-        if (items.isEmpty()) {
-            throw new IllegalArgumentException("a key package needs at least one key");
-        }
         if (token.length == 0) {
             throw new IllegalArgumentException("a key package needs a non-empty token");
+        }
+        return pfx(items, token, format, random);
+    }
+
+    /**
+     * The key package sealed to the user's own {@code deliveryKey}: the DER of a CMS ContentInfo
+     * holding EnvelopedData (RFC 5652 section 6, built by {@link CmsEnvelope}: RSAES-OAEP for an
+     * RSA key, ephemeral-static ECDH with AES key wrap for an EC key) whose content is the PKCS#12
+     * of {@code items} in {@code format} with an empty password. The envelope is the protection:
+     * only the holder of the delivery key's private half opens it, and no token exists
+     * (docs/security.md, "Key delivery"). The user runs {@code openssl cms -decrypt -inform DER
+     * -inkey delivery.key}, then {@code openssl pkcs12 -passin pass:}.
+     *
+     * @throws IllegalArgumentException if there is no item
+     */
+    public static byte[] sealed(List<Item> items, PackageFormat format, DeliveryKey deliveryKey, SecureRandom random) {
+        // An empty password: the JDK and Bouncy Castle derive the keys of the PKCS#12 MAC and of
+        // the legacy 3DES bags from no bytes at all (not the two zero bytes RFC 7292 appendix B.1
+        // gives an empty BMPString), and PBKDF2 from no bytes: what OpenSSL tries first for
+        // "-passin pass:", so both package formats open (KeyPackageInteropTest).
+        byte[] pkcs12 = pfx(items, new char[0], format, random);
+        try {
+            return CmsEnvelope.toKey(deliveryKey.publicKey(), random).seal(pkcs12);
+        } finally {
+            Arrays.fill(pkcs12, (byte) 0);
+        }
+    }
+
+    private static byte[] pfx(List<Item> items, char[] token, PackageFormat format, SecureRandom random) {
+        if (items.isEmpty()) {
+            throw new IllegalArgumentException("a key package needs at least one key");
         }
         try {
             JcaX509ExtensionUtils extensionUtils = new JcaX509ExtensionUtils();

@@ -17,6 +17,7 @@ import org.dirkms.agent.keys.KeyPairFactory;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.agent.keys.TestPki;
 import org.dirkms.agent.keys.TestPki.Credential;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.KeyAlgorithm;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,7 +67,7 @@ class KeyArchiveInteropTest {
     @ParameterizedTest
     @EnumSource(RecoveryAlgorithm.class)
     void opensslDecryptsTheArchiveToTheKeyOfThePublishedCertificate(RecoveryAlgorithm recovery) throws Exception {
-        RecoveryKeyStore store = RecoveryKeyStore.create(work.resolve("data"), pki.ca(), TestPki.RECOVERY_DN,
+        RecoveryKeyStore store = RecoveryKeyStore.create(DataFolder.of(work.resolve("data")), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN,
                 recovery.algorithm, TestPki.RANDOM);
         Credential encryption = pki.issue(StandardTemplates.SMIME_ENCRYPTION, KeyAlgorithm.EC_P256);
         WrappedKey wrapped = new KeyArchiver(store.current().certificate(), TestPki.RANDOM)
@@ -100,7 +101,7 @@ class KeyArchiveInteropTest {
 
     @Test
     void anRsaUserKeyIsArchivedAndRecoveredToo() throws Exception {
-        RecoveryKeyStore store = RecoveryKeyStore.create(work.resolve("data"), pki.ca(), TestPki.RECOVERY_DN,
+        RecoveryKeyStore store = RecoveryKeyStore.create(DataFolder.of(work.resolve("data")), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN,
                 KeyAlgorithm.EC_P256, TestPki.RANDOM);
         Credential encryption = pki.issue(StandardTemplates.SMIME_ENCRYPTION, KeyAlgorithm.RSA_2048);
         WrappedKey wrapped = new KeyArchiver(store.current().certificate(), TestPki.RANDOM)
@@ -119,9 +120,9 @@ class KeyArchiveInteropTest {
 
     @Test
     void theCheckerTellsAMatchFromAMismatchAndFromAnUnrecoverableArchive() throws Exception {
-        RecoveryKeyStore store = RecoveryKeyStore.create(work.resolve("data"), pki.ca(), TestPki.RECOVERY_DN,
+        RecoveryKeyStore store = RecoveryKeyStore.create(DataFolder.of(work.resolve("data")), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN,
                 KeyAlgorithm.EC_P256, TestPki.RANDOM);
-        RecoveryKeyStore elsewhere = RecoveryKeyStore.create(work.resolve("other"), pki.ca(), TestPki.RECOVERY_DN,
+        RecoveryKeyStore elsewhere = RecoveryKeyStore.create(DataFolder.of(work.resolve("other")), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN,
                 KeyAlgorithm.EC_P256, TestPki.RANDOM);
         Credential alice = pki.issue(StandardTemplates.SMIME_ENCRYPTION, KeyAlgorithm.EC_P256);
         Credential other = pki.issue(StandardTemplates.SMIME_ENCRYPTION, KeyAlgorithm.EC_P256);
@@ -161,17 +162,17 @@ class KeyArchiveInteropTest {
     @Test
     void archivesWrappedToARotatedOutKeyStayRecoverable() throws Exception {
         Path data = work.resolve("data");
-        RecoveryKeyStore first = RecoveryKeyStore.create(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.RSA_2048,
+        RecoveryKeyStore first = RecoveryKeyStore.create(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.RSA_2048,
                 TestPki.RANDOM);
         Credential alice = pki.issue(StandardTemplates.SMIME_ENCRYPTION, KeyAlgorithm.EC_P256);
         WrappedKey old = new KeyArchiver(first.current().certificate(), TestPki.RANDOM).wrap(alice.keys().getPrivate(),
                 alice.certificate());
-        RecoveryKeyStore rotated = first.rotate(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM);
+        RecoveryKeyStore rotated = first.rotate(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM);
         WrappedKey fresh = new KeyArchiver(rotated.current().certificate(), TestPki.RANDOM).wrap(alice.keys().getPrivate(),
                 alice.certificate());
         assertEquals(WrappedKey.RSA_OAEP_SHA256_AES256, old.wrappingAlgorithm());
         assertEquals(WrappedKey.ECDH_SHA256KDF_AES256_WRAP, fresh.wrappingAlgorithm());
-        KeyRecoverer recoverer = new KeyRecoverer(RecoveryKeyStore.open(data).keys());
+        KeyRecoverer recoverer = new KeyRecoverer(RecoveryKeyStore.open(DataFolder.of(data)).keys());
         assertArrayEquals(alice.keys().getPrivate().getEncoded(), recoverer.unwrap(old.envelopedDataDer()).getEncoded());
         assertArrayEquals(alice.keys().getPrivate().getEncoded(), recoverer.unwrap(fresh.envelopedDataDer()).getEncoded());
     }
@@ -180,7 +181,7 @@ class KeyArchiveInteropTest {
     void aKeyThatIsNotTheCertificatesIsNotArchived() {
         RecoveryKeyStore store;
         try {
-            store = RecoveryKeyStore.create(work.resolve("data"), pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+            store = RecoveryKeyStore.create(DataFolder.of(work.resolve("data")), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
                     TestPki.RANDOM);
         } catch (org.dirkms.agent.ca.IssuanceRefusedException e) {
             throw new AssertionError(e);

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.cert.X509Certificate;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.KeyAlgorithm;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,13 +35,13 @@ class RecoveryKeyStoreTest {
 
     @Test
     void createsOwnerOnlyFilesWithAKeyRecoveryAgentCertificateOfTheCa() throws Exception {
-        RecoveryKeyStore store = RecoveryKeyStore.create(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+        RecoveryKeyStore store = RecoveryKeyStore.create(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
                 TestPki.RANDOM);
-        Path file = RecoveryKeyStore.keyStoreFile(data);
+        Path file = DataFolder.of(data).recoveryKeyStore();
         assertEquals(data.resolve("recovery").resolve("key-recovery-agent.p12"), file);
         assertEquals(file, store.file());
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(RecoveryKeyStore.passphraseFile(data))));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(DataFolder.of(data).recoveryPassphrase())));
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent())));
 
         X509Certificate certificate = store.current().certificate();
@@ -59,7 +60,7 @@ class RecoveryKeyStoreTest {
 
         // A standard PKCS#12: openssl opens it with the passphrase file and finds the same key.
         String opened = ExternalTools.openssl(work, "pkcs12", "-in", file.toString(), "-passin",
-                "file:" + RecoveryKeyStore.passphraseFile(data), "-nodes");
+                "file:" + DataFolder.of(data).recoveryPassphrase(), "-nodes");
         assertTrue(opened.contains("-----BEGIN PRIVATE KEY-----"), "the key store holds the private key");
         Path extracted = Files.writeString(work.resolve("extracted.pem"), opened);
         String fromStore = ExternalTools.openssl(work, "pkey", "-in", extracted.toString(), "-pubout");
@@ -69,41 +70,41 @@ class RecoveryKeyStoreTest {
 
     @Test
     void reopensTheSameKeyAndNeverOverwritesIt() throws Exception {
-        RecoveryKeyStore created = RecoveryKeyStore.create(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+        RecoveryKeyStore created = RecoveryKeyStore.create(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
                 TestPki.RANDOM);
-        byte[] before = Files.readAllBytes(RecoveryKeyStore.keyStoreFile(data));
-        RecoveryKeyStore opened = RecoveryKeyStore.open(data);
+        byte[] before = Files.readAllBytes(DataFolder.of(data).recoveryKeyStore());
+        RecoveryKeyStore opened = RecoveryKeyStore.open(DataFolder.of(data));
         assertEquals(created.current().keyId(), opened.current().keyId());
         assertArrayEquals(created.current().privateKey().getEncoded(), opened.current().privateKey().getEncoded());
-        RecoveryKeyStore again = RecoveryKeyStore.openOrCreate(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+        RecoveryKeyStore again = RecoveryKeyStore.openOrCreate(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
                 TestPki.RANDOM);
         assertEquals(created.current().keyId(), again.current().keyId());
-        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> RecoveryKeyStore.create(data, pki.ca(),
+        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> RecoveryKeyStore.create(DataFolder.of(data), pki.ca()::certifyRecoveryAgent,
                 TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM));
         assertTrue(refused.getMessage().contains("already exists"), refused.getMessage());
-        assertArrayEquals(before, Files.readAllBytes(RecoveryKeyStore.keyStoreFile(data)));
+        assertArrayEquals(before, Files.readAllBytes(DataFolder.of(data).recoveryKeyStore()));
     }
 
     @Test
     void rotationAddsANewCurrentKeyAndKeepsTheOldOnes() throws Exception {
-        RecoveryKeyStore first = RecoveryKeyStore.create(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+        RecoveryKeyStore first = RecoveryKeyStore.create(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
                 TestPki.RANDOM);
-        RecoveryKeyStore rotated = first.rotate(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.RSA_2048, TestPki.RANDOM);
+        RecoveryKeyStore rotated = first.rotate(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.RSA_2048, TestPki.RANDOM);
         assertEquals(2, rotated.keys().size());
         assertEquals("RSA", rotated.current().certificate().getPublicKey().getAlgorithm());
         assertEquals(first.current().keyId(), rotated.keys().get(1).keyId());
-        RecoveryKeyStore reopened = RecoveryKeyStore.open(data);
+        RecoveryKeyStore reopened = RecoveryKeyStore.open(DataFolder.of(data));
         assertEquals(rotated.keys().stream().map(RecoveryKey::keyId).toList(),
                 reopened.keys().stream().map(RecoveryKey::keyId).toList());
     }
 
     @Test
     void aCopyKeptOutsideTheDataFolderOpensWithItsPassphraseFile() throws Exception {
-        RecoveryKeyStore rotated = RecoveryKeyStore.create(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
-                TestPki.RANDOM).rotate(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM);
+        RecoveryKeyStore rotated = RecoveryKeyStore.create(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+                TestPki.RANDOM).rotate(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM);
         Path vault = Files.createDirectories(data.resolve("vault"));
-        Path copy = Files.copy(RecoveryKeyStore.keyStoreFile(data), vault.resolve("kra-backup.p12"));
-        Path passphrase = Files.copy(RecoveryKeyStore.passphraseFile(data), vault.resolve("kra-backup.pass"));
+        Path copy = Files.copy(DataFolder.of(data).recoveryKeyStore(), vault.resolve("kra-backup.p12"));
+        Path passphrase = Files.copy(DataFolder.of(data).recoveryPassphrase(), vault.resolve("kra-backup.pass"));
         RecoveryKeyStore opened = RecoveryKeyStore.open(copy, passphrase);
         assertEquals(copy, opened.file());
         assertEquals(rotated.keys().stream().map(RecoveryKey::keyId).toList(),
@@ -118,16 +119,16 @@ class RecoveryKeyStoreTest {
 
     @Test
     void aWrongOrMissingPassphraseIsNamedWithoutShowingIt() throws Exception {
-        RecoveryKeyStore.create(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM);
-        Path passphraseFile = RecoveryKeyStore.passphraseFile(data);
+        RecoveryKeyStore.create(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256, TestPki.RANDOM);
+        Path passphraseFile = DataFolder.of(data).recoveryPassphrase();
         String passphrase = Files.readString(passphraseFile).strip();
         Files.writeString(passphraseFile, "not-the-passphrase\n");
-        IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> RecoveryKeyStore.open(data));
+        IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> RecoveryKeyStore.open(DataFolder.of(data)));
         assertTrue(wrong.getMessage().contains("wrong passphrase"), wrong.getMessage());
         assertFalse(wrong.getMessage().contains("not-the-passphrase"), wrong.getMessage());
         assertFalse(wrong.getMessage().contains(passphrase), wrong.getMessage());
         Files.delete(passphraseFile);
-        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> RecoveryKeyStore.open(data));
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> RecoveryKeyStore.open(DataFolder.of(data)));
         assertTrue(missing.getMessage().contains(passphraseFile.toString()), missing.getMessage());
     }
 
@@ -135,22 +136,57 @@ class RecoveryKeyStoreTest {
     void aPassphraseLeftByAnInterruptedStartIsReused() throws Exception {
         // A start that died after writing the passphrase but before the key store: the next
         // start must not strand the passphrase nor fail.
-        Path passphraseFile = RecoveryKeyStore.passphraseFile(data);
+        Path passphraseFile = DataFolder.of(data).recoveryPassphrase();
         Files.createDirectories(passphraseFile.getParent());
         Files.writeString(passphraseFile, "left-by-a-crash\n");
-        RecoveryKeyStore store = RecoveryKeyStore.openOrCreate(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+        RecoveryKeyStore store = RecoveryKeyStore.openOrCreate(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
                 TestPki.RANDOM);
         assertEquals("left-by-a-crash\n", Files.readString(passphraseFile));
-        assertEquals(store.current().keyId(), RecoveryKeyStore.open(data).current().keyId());
+        assertEquals(store.current().keyId(), RecoveryKeyStore.open(DataFolder.of(data)).current().keyId());
     }
 
     @Test
     void toStringNamesKeysOnly() throws Exception {
-        RecoveryKeyStore store = RecoveryKeyStore.create(data, pki.ca(), TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
+        RecoveryKeyStore store = RecoveryKeyStore.create(DataFolder.of(data), pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN, KeyAlgorithm.EC_P256,
                 TestPki.RANDOM);
         String text = store.toString() + store.current();
         assertTrue(text.contains(store.current().keyId()), text);
         assertFalse(text.contains(java.util.HexFormat.of().formatHex(store.current().privateKey().getEncoded())), text);
         assertTrue(store.current().keyId().matches("sha256:[0-9a-f]{64}"), store.current().keyId());
+    }
+
+    @Test
+    void retiresAnOldKeyButNeverTheCurrentOne() throws Exception {
+        DataFolder folder = DataFolder.of(data);
+        RecoveryKeyStore first = RecoveryKeyStore.create(folder, pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN,
+                KeyAlgorithm.EC_P256, TestPki.RANDOM);
+        RecoveryKeyStore second = first.rotate(folder, pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN,
+                KeyAlgorithm.EC_P256, TestPki.RANDOM);
+        RecoveryKeyStore third = second.rotate(folder, pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN,
+                KeyAlgorithm.EC_P256, TestPki.RANDOM);
+        String oldest = first.current().keyId();
+        String middle = second.current().keyId();
+        assertEquals(middle, third.key(middle.substring(0, RecoveryKeyStore.SHORTEST_KEY_ID_PREFIX)).keyId());
+        assertThrows(IllegalArgumentException.class, () -> third.key("sha256:"), "too short a prefix");
+
+        IllegalArgumentException current = assertThrows(IllegalArgumentException.class,
+                () -> third.retire(folder, third.current().keyId()));
+        assertTrue(current.getMessage().contains("is the current key"), current.getMessage());
+        RecoveryKeyStore retired = third.retire(folder, middle);
+        assertEquals(java.util.List.of(third.current().keyId(), oldest),
+                retired.keys().stream().map(RecoveryKey::keyId).toList());
+        RecoveryKeyStore reopened = RecoveryKeyStore.open(folder);
+        assertEquals(retired.keys().stream().map(RecoveryKey::keyId).toList(),
+                reopened.keys().stream().map(RecoveryKey::keyId).toList(), "the file no longer holds it");
+        assertEquals(third.current().keyId(), reopened.current().keyId(), "the current key stays current");
+        assertEquals(2, reopened.currentChain().size());
+        IllegalArgumentException gone = assertThrows(IllegalArgumentException.class, () -> reopened.retire(folder, middle));
+        assertTrue(gone.getMessage().contains("holds no key"), gone.getMessage());
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(folder.recoveryKeyStore())));
+        // A newer key made after a retirement is still the newest.
+        RecoveryKeyStore fourth = reopened.rotate(folder, pki.ca()::certifyRecoveryAgent, TestPki.RECOVERY_DN,
+                KeyAlgorithm.EC_P256, TestPki.RANDOM);
+        assertEquals(fourth.current().keyId(), RecoveryKeyStore.open(folder).current().keyId());
+        assertEquals(3, RecoveryKeyStore.open(folder).keys().size());
     }
 }

@@ -96,6 +96,69 @@ class KeyPackageInteropTest {
     }
 
     @Test
+    void aSealedPackageOpensWithTheDeliveryKeyAloneAndThenAnEmptyPassword() throws Exception {
+        for (KeyAlgorithm algorithm : List.of(KeyAlgorithm.EC_P256, KeyAlgorithm.RSA_2048)) {
+            java.security.KeyPair delivery = TestPki.KEYS.generate(algorithm);
+            DeliveryKey key = DeliveryKey.fromCertificationRequest(KeyPairFactory.certificationRequest(delivery));
+            Path deliveryKey = TestPki.writePem(work.resolve(algorithm.ldapValue() + "-delivery.key"), delivery.getPrivate());
+            for (PackageFormat format : PackageFormat.values()) {
+                String name = algorithm.ldapValue() + "-" + format.ldapValue();
+                Path sealed = TestPki.write(work.resolve(name + ".cms"),
+                        KeyPackage.sealed(items(), format, key, TestPki.RANDOM));
+                String printed = ExternalTools.openssl(work, "cms", "-cmsout", "-print", "-inform", "DER", "-in",
+                        sealed.toString());
+                assertTrue(printed.contains(algorithm == KeyAlgorithm.RSA_2048 ? "rsaesOaep"
+                        : "dhSinglePass-stdDH-sha256kdf-scheme"), printed);
+                ExternalTools.openssl(work, "cms", "-decrypt", "-inform", "DER", "-in", sealed.toString(), "-inkey",
+                        deliveryKey.toString(), "-out", name + ".p12");
+                String keys = ExternalTools.openssl(work, "pkcs12", "-in", name + ".p12", "-passin", "pass:", "-nodes");
+                for (Credential credential : List.of(signing, encryption)) {
+                    String certificatePublic = ExternalTools.openssl(work, "x509", "-noout", "-pubkey", "-in",
+                            TestPki.writePem(work.resolve(name + "-leaf.pem"), credential.certificate()).toString());
+                    assertTrue(privateKeysOf(keys).contains(certificatePublic), name + ": the key of "
+                            + credential.certificate().getSerialNumber().toString(16) + " is in the package");
+                }
+            }
+            // Another key does not open it.
+            Path other = TestPki.writePem(work.resolve("other.key"), TestPki.KEYS.generate(algorithm).getPrivate());
+            Path sealed = TestPki.write(work.resolve("again.cms"),
+                    KeyPackage.sealed(items(), PackageFormat.PBES2_AES_256, key, TestPki.RANDOM));
+            ExternalTools.Result refused = ExternalTools.run(work, Map.of(), null, List.of("openssl", "cms", "-decrypt",
+                    "-inform", "DER", "-in", sealed.toString(), "-inkey", other.toString(), "-out", "nothing.p12"));
+            assertNotEquals(0, refused.exitCode(), refused.output());
+        }
+    }
+
+    @Test
+    void aDeliveryKeyIsARequestWhoseSignatureVerifiesOverAKeyAPackageCanBeSealedTo() throws Exception {
+        byte[] request = KeyPairFactory.certificationRequest(TestPki.KEYS.generate(KeyAlgorithm.EC_P256));
+        byte[] broken = request.clone();
+        broken[broken.length - 3] ^= 0x01;
+        IllegalArgumentException badSignature = assertThrows(IllegalArgumentException.class,
+                () -> DeliveryKey.fromCertificationRequest(broken));
+        assertTrue(badSignature.getMessage().contains("signature") || badSignature.getMessage().contains("PKCS#10"),
+                badSignature.getMessage());
+        java.security.KeyPairGenerator weak = java.security.KeyPairGenerator.getInstance("RSA");
+        weak.initialize(1024);
+        IllegalArgumentException small = assertThrows(IllegalArgumentException.class,
+                () -> DeliveryKey.fromCertificationRequest(KeyPairFactory.certificationRequest(weak.generateKeyPair())));
+        assertTrue(small.getMessage().contains("1024 bits; a delivery key needs at least 2048"), small.getMessage());
+    }
+
+    /** The public keys (PEM) of the private keys in {@code pem}, as openssl prints them. */
+    private String privateKeysOf(String pem) {
+        StringBuilder publics = new StringBuilder();
+        Matcher key = Pattern.compile("-----BEGIN PRIVATE KEY-----.*?-----END PRIVATE KEY-----\\n?", Pattern.DOTALL)
+                .matcher(pem);
+        int i = 0;
+        while (key.find()) {
+            Path file = TestPki.write(work.resolve("key-" + i++ + ".pem"), key.group().getBytes());
+            publics.append(ExternalTools.openssl(work, "pkey", "-in", file.toString(), "-pubout"));
+        }
+        return publics.toString();
+    }
+
+    @Test
     void aWrongTokenIsRefusedByOpenssl() {
         char[] token = OneTimeToken.generate(TestPki.RANDOM);
         for (PackageFormat format : PackageFormat.values()) {

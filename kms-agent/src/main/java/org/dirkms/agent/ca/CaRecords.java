@@ -1,0 +1,137 @@
+package org.dirkms.agent.ca;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.dirkms.schema.CaState;
+
+/**
+ * The records a certification authority keeps in the directory: its CA entry (at its subject
+ * DN under {@code ou=Certification Authorities}), the certificate templates under
+ * {@code ou=Certificate Templates}, and the certificate request queue under {@code ou=Requests}.
+ * Certificates and CRLs are DER bytes.
+ */
+public interface CaRecords {
+
+    /**
+     * A CA entry.
+     *
+     * @param dn the entry's DN, equal to the CA's subject DN
+     * @param certificates {@code cACertificate;binary}: the CA's certificate first, then its issuers' (empty while
+     *        a subordinate awaits its certificate)
+     * @param crl {@code certificateRevocationList;binary}, or null before the first CRL
+     * @param state {@code kmsCAState}
+     * @param priority {@code kmsPriority}: lower is tried first
+     * @param installedTemplates {@code kmsInstalledTemplate}: DNs of the templates this CA issues
+     */
+    record CaEntry(String dn, List<byte[]> certificates, byte[] crl, CaState state, int priority,
+            List<String> installedTemplates) {
+        /** Copies the lists. */
+        public CaEntry {
+            certificates = List.copyOf(certificates);
+            installedTemplates = List.copyOf(installedTemplates);
+        }
+    }
+
+    /**
+     * A template entry, its attributes as strings (names as the server returns them).
+     *
+     * @param dn the template entry's DN
+     * @param attributes every attribute but objectClass
+     */
+    record TemplateEntry(String dn, Map<String, List<String>> attributes) {
+    }
+
+    /**
+     * A queued certificate request.
+     *
+     * @param dn the request entry's DN
+     * @param templateDn {@code kmsRequestTemplate}
+     * @param subjectDn {@code kmsRequestSubject}: the entry the certificate is for
+     * @param pkcs10 {@code kmsPkcs10Request} (DER)
+     */
+    record RequestEntry(String dn, String templateDn, String subjectDn, byte[] pkcs10) {
+    }
+
+    /**
+     * What the CA reads of the entry a queued request names ({@code kmsRequestSubject}): what it
+     * certifies (the DN and addresses) and whether the request belongs to the enrollment the
+     * entry is in.
+     *
+     * @param dn the entry's DN
+     * @param kmsUser whether the entry has the auxiliary class {@code kmsUser}
+     * @param mail the {@code mail} values
+     * @param enrollmentState {@code kmsEnrollmentState} as stored, or null
+     * @param claimedBy {@code kmsClaimedBy}: the claim of the enrollment under way, or null
+     */
+    record SubjectEntry(String dn, boolean kmsUser, List<String> mail, String enrollmentState, String claimedBy) {
+        /** Copies the list. */
+        public SubjectEntry {
+            mail = List.copyOf(mail);
+        }
+    }
+
+    /** Adds a CA entry (objectClass kmsCertificationAuthority and pkiCA). Fails if it exists. */
+    void addCa(CaEntry entry);
+
+    /** Reads the CA entry at {@code dn}, if any. */
+    Optional<CaEntry> readCa(String dn);
+
+    /** Every CA entry, by ascending {@code kmsPriority}. */
+    List<CaEntry> listCas();
+
+    /** Replaces the CA's certificates and state (installing a subordinate's certificate). */
+    void activateCa(String dn, List<byte[]> certificates, CaState state);
+
+    /**
+     * Publishes {@code crl} on the CA entry only if the entry's CRL is still exactly
+     * {@code expected} (null: the entry has none), atomically in the directory: the compare-and-swap
+     * that keeps two processes from each publishing their own successor of the same CRL. It is
+     * the only way a CRL is written after the CA entry was added.
+     *
+     * @return true if {@code crl} was published; false if the entry's CRL is not
+     *         {@code expected} any more (another process published meanwhile), nothing changed then
+     * @throws RuntimeException (the implementation's unchecked failure) if the modify fails for another reason
+     */
+    boolean replaceCrl(String dn, byte[] expected, byte[] crl);
+
+    /** Adds a template entry if none exists at its DN; returns true if it was added. */
+    boolean addTemplateIfAbsent(String dn, Map<String, List<String>> attributes);
+
+    /** Every template entry under {@code ou=Certificate Templates}. */
+    List<TemplateEntry> listTemplates();
+
+    /** Queues a request entry in state pending. */
+    void addRequest(String dn, String templateDn, String subjectDn, byte[] pkcs10);
+
+    /** Every request in state pending. */
+    List<RequestEntry> pendingRequests();
+
+    /**
+     * Claims a pending request for {@code owner} with the atomic test-and-set of the design (a
+     * modify that deletes the value pending and adds claimed fails if another process got
+     * there first). Returns false if the request was not pending any more.
+     */
+    boolean claimRequest(String dn, String owner);
+
+    /** Ends a claimed request as issued, with the certificate in its {@code userCertificate;binary}. */
+    void completeRequest(String dn, byte[] certificate);
+
+    /**
+     * Ends a claimed request as failed, with {@code reason} in {@code kmsLastError} of the
+     * request and, when {@code subjectDn} is not null and is a KMS user, of {@code subjectDn}.
+     */
+    void failRequest(String dn, String subjectDn, String reason);
+
+    /** The entry a request names, if it exists. */
+    Optional<SubjectEntry> readSubject(String dn);
+
+    /**
+     * Whether {@code requestDn} is the request for a {@code purpose} certificate
+     * ({@code signing}, {@code encryption}) that the enrollment attempt {@code attempt} (the
+     * subject's {@code kmsClaimedBy}) on {@code subjectDn} queues: the records derive a request's
+     * name from the user and the attempt (docs/directory-layout.md), so that the CA serves only
+     * the requests of the live attempt on a user.
+     */
+    boolean isRequestOfClaim(String requestDn, String subjectDn, String attempt, String purpose);
+}
