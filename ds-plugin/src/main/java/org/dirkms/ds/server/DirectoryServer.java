@@ -285,6 +285,9 @@ public final class DirectoryServer implements AutoCloseable {
             ModifyDnScreen.install(ldap);
             // A request nested too deep to decode ends its connection, not the I/O thread.
             DecoderStackGuard.install(ldap);
+            // A request whose elements do not nest (a header cut by its enclosing element's end)
+            // ends its connection instead of leaving the decoder waiting for ever.
+            BerFramingGuard.install(ldap, MAX_REQUEST_OCTETS);
             int boundLdap = boundPort(plain);
             int boundLdaps = boundPort(secure);
             DirectoryServer server = new DirectoryServer(settings, layout, service, ldap, interceptor, tls, boundLdap,
