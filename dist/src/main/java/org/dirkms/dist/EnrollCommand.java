@@ -40,7 +40,11 @@ import picocli.CommandLine.Option;
                 + " of --group, --filter, --file. Re-running skips users already enrolled.",
         "",
         "It works as the KMS agent, with the CA whose key store is in DIR/ca/ and the recovery key store of"
-                + " DIR/recovery/."})
+                + " DIR/recovery/.",
+        "",
+        "Keys follow each user's administrative group (kmsKeyAlgorithm, kmsPackageFormat). A group for gpgsm 2.2"
+                + " users (kmsPackageFormat legacy-pbe-sha1-3des) needs RSA-2048 or RSA-3072: gpgsm 2.2 cannot use EC"
+                + " keys, and the agent warns in its log about a group that has both."})
 final class EnrollCommand extends Subcommand {
 
     @Option(names = "--group", paramLabel = "DN",

@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * enrolls a group's users in bulk while the in-process agent runs (no race: bulk claims without
  * passing through requested), writes a 0600 report whose tokens open the packages, and skips
  * everyone on a second run; {@code dirkms agent}, as a separate process started with the
- * {@code dirkms} script, enrolls a user an administrator marks with ldapmodify.
+ * {@code dirkms} script, enrolls a user an administrator marks with ldapmodify, and warns once in
+ * its log about a group whose package format is for gpgsm 2.2 while its keys are EC.
  */
 class EnrollCommandIT {
     private static final int USERS = 12;
@@ -147,7 +148,12 @@ class EnrollCommandIT {
                 LdapTools superuser = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
                         .asWithPasswordFile(server.adminDn(), server.adminPasswordFile());
                 LdapTools kmsAdmin = Staff.kmsAdministrator(server);
-                kmsAdmin.modifyFile(ProjectFiles.file("ldif/samples/10-create-administrative-group.ldif")).assertSuccess();
+                // The sample group (EC-P256) with the package format for gpgsm 2.2, which cannot use EC
+                // keys: the agent enrolls as configured and warns in its log.
+                String sample = Files.readString(ProjectFiles.file("ldif/samples/10-create-administrative-group.ldif"));
+                String legacy = sample.replace("kmsPackageFormat: pbes2-aes-256", "kmsPackageFormat: legacy-pbe-sha1-3des");
+                assertTrue(!legacy.equals(sample) && legacy.contains("kmsKeyAlgorithm: EC-P256"), sample);
+                kmsAdmin.modify(legacy).assertSuccess();
                 superuser.modifyFile(ProjectFiles.file("ldif/samples/20-add-user.ldif")).assertSuccess();
                 kmsAdmin.modifyFile(ProjectFiles.file("ldif/samples/30-enroll-user.ldif")).assertSuccess();
                 String dn = "uid=jdoe,ou=People," + server.layout().suffix();
@@ -166,6 +172,10 @@ class EnrollCommandIT {
                         Thread.sleep(200); // polling the other process's progress
                     }
                 }
+                String log = Files.readString(work.resolve("agent.err"));
+                assertEquals(1, log.lines().filter(line -> line.contains("WARN") && line.contains(
+                        "administrative group cn=Sales") && line.contains("gpgsm 2.2")
+                        && line.contains("RSA-2048 or RSA-3072")).count(), "one warning about the group:\n" + log);
                 LdapTools.run(List.of("kill", "-TERM", Long.toString(process.pid())), Map.of(), null).assertSuccess();
                 assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the agent did not stop within 60 s of SIGTERM");
                 assertTrue(Files.readString(work.resolve("agent.out")).contains("dirkms agent stopped"));

@@ -10,7 +10,10 @@ import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.directory.EnrollmentRecords.GroupEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.ServerEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
+import org.dirkms.agent.smime.ClientLimits;
 import org.dirkms.schema.AttributeNames;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Which users an agent serves (docs/administrator-contract.md, 6): the users of the
@@ -19,9 +22,12 @@ import org.dirkms.schema.AttributeNames;
  * group marked {@code kmsDefaultGroup: TRUE}. A user whose group cannot be resolved is reported
  * (failed) by the agent of the default group, so that exactly one agent answers. The groups and
  * servers are re-read when older than the refresh period, so a configuration change is seen
- * without a restart.
+ * without a restart. A group of this agent whose configuration its mail clients cannot use
+ * ({@link ClientLimits}) is warned about in the log, once per configuration.
  */
 final class AgentScope {
+    private static final Logger LOG = LoggerFactory.getLogger(AgentScope.class);
+
     private final EnrollmentRecords records;
     private final String agentDn;
     private final Clock clock;
@@ -32,6 +38,8 @@ final class AgentScope {
     /** The same, normalised (to compare with). */
     private java.util.Set<String> myServerKeys;
     private Instant loaded;
+    /** The warnings logged already, each with its group's normalised DN. */
+    private final java.util.Set<String> warned = new java.util.HashSet<>();
 
     AgentScope(EnrollmentRecords records, String agentDn, Clock clock, Duration refresh) {
         this.records = records;
@@ -113,6 +121,16 @@ final class AgentScope {
                 && normal(s.agentIdentity()).equals(agentDn)).map(ServerEntry::dn).toList();
         myServerKeys = myServers.stream().map(AgentScope::normal).collect(java.util.stream.Collectors.toSet());
         loaded = now;
+        for (GroupEntry group : groups) {
+            if (!mine(group)) {
+                continue; // its own agent warns
+            }
+            for (String warning : ClientLimits.warnings(group.keyAlgorithm(), group.packageFormat())) {
+                if (warned.add(normal(group.dn()) + "\n" + warning)) {
+                    LOG.warn("administrative group {}: {}", group.dn(), warning);
+                }
+            }
+        }
     }
 
     /** The agent of the default group reports an unresolvable group; every other agent leaves the user alone. */
