@@ -40,7 +40,8 @@ public final class KmsSchema {
             enumerated(1, ENROLLMENT_STATE, "enrollment state of a user", EnrollmentState.class),
             single(2, ADMINISTRATIVE_GROUP, "DN of the administrative group a user belongs to", Syntax.DN),
             single(3, SIGNING_REQUEST, "PKCS#10 signing request made by the client of the user (DER)", Syntax.OCTET_STRING),
-            secret(4, KEY_PACKAGE, "PKCS#12 of the new private keys of a user, protected by a one-time token"),
+            secretValues(4, KEY_PACKAGE, "PKCS#12 of the new private keys of a user (one per key in the legacy"
+                    + " format), protected by a one-time token or sealed to the delivery key of the user"),
             single(5, KEY_PACKAGE_EXPIRES, "when an unfetched key package expires", Syntax.GENERALIZED_TIME),
             secret(6, ENROLLMENT_TOKEN, "one-time token protecting the key package"),
             single(7, LAST_ERROR, "plain-language reason of the last failure", Syntax.DIRECTORY_STRING),
@@ -209,6 +210,10 @@ public final class KmsSchema {
 
     private static AttributeTypeDefinition secret(int number, String name, String description) {
         return new AttributeTypeDefinition(AT + number, name, description, Syntax.OCTET_STRING, true, true, null);
+    }
+
+    private static AttributeTypeDefinition secretValues(int number, String name, String description) {
+        return new AttributeTypeDefinition(AT + number, name, description, Syntax.OCTET_STRING, false, true, null);
     }
 
     private static AttributeTypeDefinition enumerated(int number, String name, String description,

@@ -348,6 +348,7 @@ public final class DirectoryServer implements AutoCloseable {
         File schemaFolder = new File(partitions, "schema");
         ApacheDsSchemaFiles.extractOnce(partitions.toPath());
         KmsSchemaInstaller.dropNarrowerObjectClasses(schemaFolder.toPath());
+        KmsSchemaInstaller.widenAttributeTypes(schemaFolder.toPath());
         SchemaManager schemaManager = new DefaultSchemaManager(new LdifSchemaLoader(schemaFolder));
         schemaManager.loadAllEnabled();
         if (!schemaManager.getErrors().isEmpty()) {

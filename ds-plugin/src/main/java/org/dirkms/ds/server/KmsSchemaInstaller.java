@@ -18,6 +18,7 @@ import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
 import org.apache.directory.server.core.api.CoreSession;
+import org.dirkms.schema.AttributeTypeDefinition;
 import org.dirkms.schema.KmsSchema;
 import org.dirkms.schema.ObjectClassDefinition;
 import org.dirkms.schema.SchemaForms;
@@ -36,7 +37,10 @@ import org.slf4j.LoggerFactory;
  * removes from the stopped schema partition a KMS object class that lacks some of its current
  * {@code MAY} attributes, and {@link #installMissing} adds it again whole. A schema only widens,
  * so every entry the folder holds stays valid. (Modifying the class in place does not do: AM27's
- * schema synchronizer registers the class as it was before the modify.)
+ * schema synchronizer registers the class as it was before the modify.) An attribute type that a
+ * newer version lets hold several values (the key package, one PKCS#12 per key in the legacy
+ * format) loses its stored {@code m-singleValue} in the stopped partition
+ * ({@link #widenAttributeTypes}): it cannot be dropped, since object classes name it.
  */
 final class KmsSchemaInstaller {
 
@@ -84,6 +88,47 @@ final class KmsSchemaInstaller {
         }
         return dropped;
     }
+
+    /**
+     * Removes, from the schema partition's files in {@code schemaFolder} (the server not started
+     * yet), the {@code m-singleValue: TRUE} of each KMS attribute type the current schema lets hold
+     * several values: it becomes {@code FALSE}, as ApacheDS writes it for such a type.
+     *
+     * @return the names of the attribute types widened
+     * @throws IOException if a file cannot be read or written
+     */
+    static List<String> widenAttributeTypes(Path schemaFolder) throws IOException {
+        List<String> widened = new ArrayList<>();
+        if (!Files.isDirectory(schemaFolder)) {
+            return widened;
+        }
+        Map<String, AttributeTypeDefinition> byFile = new HashMap<>();
+        for (AttributeTypeDefinition type : KmsSchema.attributeTypes()) {
+            if (!type.singleValued()) {
+                byFile.put(("m-oid=" + type.oid() + ".ldif").toLowerCase(Locale.ROOT), type);
+            }
+        }
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(schemaFolder)) {
+            files = walk.filter(file -> byFile.containsKey(file.getFileName().toString().toLowerCase(Locale.ROOT)))
+                    .toList();
+        }
+        for (Path file : files) {
+            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            List<String> wider = lines.stream().map(line -> line.regionMatches(true, 0, SINGLE_VALUE, 0,
+                    SINGLE_VALUE.length()) && line.substring(SINGLE_VALUE.length()).trim().equalsIgnoreCase("TRUE")
+                            ? line.substring(0, SINGLE_VALUE.length()) + " FALSE" : line).toList();
+            if (!wider.equals(lines)) {
+                Files.write(file, wider, StandardCharsets.UTF_8);
+                String name = byFile.get(file.getFileName().toString().toLowerCase(Locale.ROOT)).name();
+                widened.add(name);
+                LOG.info("The data folder's attribute type {} held one value: it may now hold several", name);
+            }
+        }
+        return widened;
+    }
+
+    private static final String SINGLE_VALUE = "m-singleValue:";
 
     /** LDIF lines with continuation lines (RFC 2849: a leading space) joined to the line they continue. */
     private static List<String> unfolded(List<String> lines) {

@@ -105,6 +105,29 @@ class RestartIT {
     }
 
     @Test
+    void anAttributeTypeTheDataFolderKnowsAsSingleValuedMayHoldSeveralValuesAfterAStart() throws Exception {
+        String keyPackage = KmsSchema.attributeType("kmsKeyPackage").orElseThrow().oid();
+        directory.restart(data -> {
+            // What a data folder made by a version whose key package held one value looks like.
+            Path file = findSchemaFile(data, keyPackage);
+            String stored = Files.readString(file);
+            String older = stored.replaceFirst("(?im)^m-singlevalue: FALSE$", "m-singlevalue: TRUE");
+            assertTrue(older.contains("m-singlevalue: TRUE"), stored);
+            Files.writeString(file, older);
+        });
+        assertFalse(directory.server().directoryService().getSchemaManager().getAttributeTypeRegistry()
+                .lookup(keyPackage).isSingleValued(), "kmsKeyPackage holds several values again");
+        // And an entry holds two.
+        String dn = "uid=widened," + directory.layout().suffix();
+        LdapTools.against(directory).asAdmin().add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: widened\n"
+                + "cn: Widened\nsn: Widened\n").assertSuccess();
+        LdapTools.against(directory).asKmsAdministrator().modify("dn: " + dn + "\nchangetype: modify\n"
+                + "add: objectClass\nobjectClass: kmsUser\n-\n").assertSuccess();
+        LdapTools.against(directory).asAgent().modify("dn: " + dn + "\nchangetype: modify\nreplace: kmsKeyPackage\n"
+                + "kmsKeyPackage: first\nkmsKeyPackage: second\n-\n").assertSuccess();
+    }
+
+    @Test
     void aDataFolderInUseIsRefusedAndSoIsAnotherSuffix() throws Exception {
         ServerSettings same = directory.server().settings().withPorts(0, 0);
         ServerStartException inUse = assertThrows(ServerStartException.class, () -> DirectoryServer.start(same));

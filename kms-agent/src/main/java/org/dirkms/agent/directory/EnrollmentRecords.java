@@ -105,8 +105,8 @@ public interface EnrollmentRecords {
      *
      * @param certificates the signing and the encryption certificate (DER), for {@code userCertificate;binary}
      * @param smimeBundle the {@code userSMIMECertificate} value
-     * @param keyPackage the {@code kmsKeyPackage}: a PKCS#12, or CMS EnvelopedData of one when it is
-     *        sealed to the user's delivery key
+     * @param keyPackage the {@code kmsKeyPackage} values: a PKCS#12 (one per key in the legacy
+     *        format, for gpgsm 2.2), or CMS EnvelopedData of each when sealed to the user's delivery key
      * @param token the {@code kmsEnrollmentToken}, or null for a sealed package (no token is
      *        written, and one left from an earlier package is removed)
      * @param packageExpires when the package expires
@@ -118,17 +118,21 @@ public interface EnrollmentRecords {
      *        the user's {@code kmsArchiveRecord} by the same modify, so that the history of the
      *        user's keys can be checked against the archive
      */
-    record Publication(List<byte[]> certificates, byte[] smimeBundle, byte[] keyPackage, char[] token,
+    record Publication(List<byte[]> certificates, byte[] smimeBundle, List<byte[]> keyPackage, char[] token,
             Instant packageExpires, List<byte[]> stillToRevoke, String archiveRecord) {
-        /** Copies the lists and requires the archive record. */
+        /** Copies the lists and requires the archive record and a package. */
         public Publication {
             certificates = List.copyOf(certificates);
+            keyPackage = List.copyOf(keyPackage);
+            if (keyPackage.isEmpty()) {
+                throw new IllegalArgumentException("a publication delivers a key package");
+            }
             stillToRevoke = List.copyOf(stillToRevoke);
             java.util.Objects.requireNonNull(archiveRecord, "archiveRecord");
         }
 
         /** A publication that ends the claim. */
-        public Publication(List<byte[]> certificates, byte[] smimeBundle, byte[] keyPackage, char[] token,
+        public Publication(List<byte[]> certificates, byte[] smimeBundle, List<byte[]> keyPackage, char[] token,
                 Instant packageExpires, String archiveRecord) {
             this(certificates, smimeBundle, keyPackage, token, packageExpires, List.of(), archiveRecord);
         }

@@ -188,8 +188,8 @@ final class LdapUserEntries {
                     new DefaultAttribute(USER_CERTIFICATE_BINARY, publication.certificates().toArray(byte[][]::new))));
             modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, USER_SMIME_CERTIFICATE,
                     publication.smimeBundle()));
-            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE,
-                    publication.keyPackage()));
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
+                    new DefaultAttribute(KEY_PACKAGE, publication.keyPackage().toArray(byte[][]::new))));
             // A sealed package has no token: none is written, and a replace without values
             // removes the token of an earlier, unconfirmed package (RFC 4511 section 4.6).
             modifications.add(token == null

@@ -157,7 +157,7 @@ final class Enrollment {
         if (signingKey != null) {
             items.add(new PackageItem(signingKey, chain(signing, caChain), name + " signing"));
         }
-        byte[] keyPackage;
+        List<byte[]> keyPackage;
         if (user.deliveryKey() != null) {
             // Sealed delivery (docs/security.md, "Key delivery"): only the holder of the key the
             // user's client made opens the package; no token exists for anybody to hand over.

@@ -35,8 +35,11 @@ interface EnrollmentCryptography {
     /** A new human-typable one-time token of at least 100 bits. */
     char[] newToken();
 
-    /** A PKCS#12 of {@code items} protected by {@code token} in {@code format}. */
-    byte[] keyPackage(List<PackageItem> items, char[] token, PackageFormat format);
+    /**
+     * The {@code kmsKeyPackage} values of {@code items} protected by {@code token} in
+     * {@code format}: one PKCS#12, or one per key in the legacy format (for gpgsm 2.2).
+     */
+    List<byte[]> keyPackage(List<PackageItem> items, char[] token, PackageFormat format);
 
     /**
      * Checks that {@code deliveryKey} (a {@code kmsDeliveryKey}: DER PKCS#10) is a key a package
@@ -47,10 +50,11 @@ interface EnrollmentCryptography {
     void checkDeliveryKey(byte[] deliveryKey);
 
     /**
-     * A PKCS#12 of {@code items} in {@code format} with an empty password, sealed as CMS
-     * EnvelopedData to the key of {@code deliveryKey} (DER PKCS#10, checked with {@link #checkDeliveryKey}).
+     * The {@code kmsKeyPackage} values of {@code items}, each a PKCS#12 in {@code format} with an
+     * empty password sealed as CMS EnvelopedData to the key of {@code deliveryKey} (DER PKCS#10,
+     * checked with {@link #checkDeliveryKey}): one, or one per key in the legacy format.
      */
-    byte[] sealedKeyPackage(List<PackageItem> items, byte[] deliveryKey, PackageFormat format);
+    List<byte[]> sealedKeyPackage(List<PackageItem> items, byte[] deliveryKey, PackageFormat format);
 
     /**
      * The {@code userSMIMECertificate} value: a CMS SignedData carrying the certificates and the

@@ -67,8 +67,8 @@ final class KeysCryptography implements EnrollmentCryptography {
     }
 
     @Override
-    public byte[] keyPackage(List<PackageItem> items, char[] token, PackageFormat format) {
-        return KeyPackage.build(packageItems(items), token, format, random);
+    public List<byte[]> keyPackage(List<PackageItem> items, char[] token, PackageFormat format) {
+        return KeyPackage.buildValues(packageItems(items), token, format, random);
     }
 
     private static List<KeyPackage.Item> packageItems(List<PackageItem> items) {
@@ -85,8 +85,9 @@ final class KeysCryptography implements EnrollmentCryptography {
     }
 
     @Override
-    public byte[] sealedKeyPackage(List<PackageItem> items, byte[] deliveryKey, PackageFormat format) {
-        return KeyPackage.sealed(packageItems(items), format, DeliveryKey.fromCertificationRequest(deliveryKey), random);
+    public List<byte[]> sealedKeyPackage(List<PackageItem> items, byte[] deliveryKey, PackageFormat format) {
+        return KeyPackage.sealedValues(packageItems(items), format, DeliveryKey.fromCertificationRequest(deliveryKey),
+                random);
     }
 
     @Override

@@ -90,6 +90,44 @@ public final class KeyPackage {
     }
 
     /**
+     * How {@code items} are spread over the values of a package attribute: all of them in one
+     * PKCS#12, or, in {@link PackageFormat#LEGACY_PBE_SHA1_3DES}, one PKCS#12 per key, in the
+     * order given. That format is for gpgsm 2.2, which imports a PKCS#12 only when it holds one
+     * key (docs/interoperability.md, "Key packages").
+     */
+    public static List<List<Item>> perValue(List<Item> items, PackageFormat format) {
+        if (items.isEmpty()) {
+            throw new IllegalArgumentException("a key package needs at least one key");
+        }
+        return format == PackageFormat.LEGACY_PBE_SHA1_3DES ? items.stream().map(List::of).toList() : List.of(items);
+    }
+
+    /**
+     * The values of a package attribute holding {@code items} ({@link #perValue}), each built by
+     * {@link #build(List, char[], PackageFormat, SecureRandom)} with the one {@code token}.
+     */
+    public static List<byte[]> buildValues(List<Item> items, char[] token, PackageFormat format, SecureRandom random) {
+        List<byte[]> values = new ArrayList<>();
+        for (List<Item> value : perValue(items, format)) {
+            values.add(build(value, token, format, random));
+        }
+        return values;
+    }
+
+    /**
+     * The values of a package attribute holding {@code items} ({@link #perValue}), each sealed by
+     * {@link #sealed} to {@code deliveryKey}.
+     */
+    public static List<byte[]> sealedValues(List<Item> items, PackageFormat format, DeliveryKey deliveryKey,
+            SecureRandom random) {
+        List<byte[]> values = new ArrayList<>();
+        for (List<Item> value : perValue(items, format)) {
+            values.add(sealed(value, format, deliveryKey, random));
+        }
+        return values;
+    }
+
+    /**
      * The DER of a PKCS#12 PFX holding {@code items}, protected by {@code token} in {@code format}.
      * Salts come from a fresh {@link SecureRandom}; use {@link #build(List, char[], PackageFormat, SecureRandom)}
      * to inject one.

@@ -303,7 +303,7 @@ final class EnrollmentInvariants {
                     .filter(EnrollmentInvariants::forEncryption).findFirst().orElseThrow();
             char[] token = records.readEnrollmentToken(dn);
             assertNotNull(token, dn + ": the token of the package");
-            PrivateKey key = packageKey(fixture.entry(dn).bytes(AttributeNames.KEY_PACKAGE).get(0), token, encryption);
+            PrivateKey key = packageKey(fixture.entry(dn).bytes(AttributeNames.KEY_PACKAGE), token, encryption);
             assertTrue(KeyPairFactory.matches(key, encryption.getPublicKey()),
                     dn + ": the package holds the key of the published encryption certificate");
         }
@@ -374,7 +374,24 @@ final class EnrollmentInvariants {
     }
 
     /** The private key the package {@code pkcs12} holds with {@code certificate}, opened with {@code token}. */
+    /** The key of {@code certificate} in whichever value of a package holds it. */
+    static PrivateKey packageKey(List<byte[]> values, char[] token, X509Certificate certificate) {
+        for (byte[] value : values) {
+            PrivateKey key = keyIn(value, token, certificate);
+            if (key != null) {
+                return key;
+            }
+        }
+        return fail("no value of the package holds a key with the certificate " + certificate.getSerialNumber().toString(16));
+    }
+
     static PrivateKey packageKey(byte[] pkcs12, char[] token, X509Certificate certificate) {
+        PrivateKey key = keyIn(pkcs12, token, certificate);
+        return key != null ? key
+                : fail("the package holds no key with the certificate " + certificate.getSerialNumber().toString(16));
+    }
+
+    private static PrivateKey keyIn(byte[] pkcs12, char[] token, X509Certificate certificate) {
         try {
             KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(new ByteArrayInputStream(pkcs12), token);
@@ -383,7 +400,7 @@ final class EnrollmentInvariants {
                     return (PrivateKey) store.getKey(alias, token);
                 }
             }
-            return fail("the package holds no key with the certificate " + certificate.getSerialNumber().toString(16));
+            return null;
         } catch (java.io.IOException | java.security.GeneralSecurityException e) {
             return fail("the package does not open with its token: " + e);
         }

@@ -93,7 +93,7 @@ class InMemoryEnrollmentRecordsTest {
         assertFalse(records.amendClaim(dn, expired, List.of()));
         assertFalse(records.endClaim(dn, expired));
         assertFalse(records.publish(dn, expired, new Publication(List.of(new byte[] {1}), new byte[] {2},
-                new byte[] {3}, "TOKEN".toCharArray(), kms.clock.instant(), "cn=key-x," + EnrollmentFixture.LAYOUT.keyArchive())));
+                List.of(new byte[] {3}), "TOKEN".toCharArray(), kms.clock.instant(), "cn=key-x," + EnrollmentFixture.LAYOUT.keyArchive())));
         assertThrows(DirectoryAccessException.class, () -> records.failKeepingClaim(dn, "late", expired, List.of()),
                 "its attempt is not there to delete: the modify fails");
         assertEquals(taken, values());
@@ -126,7 +126,7 @@ class InMemoryEnrollmentRecordsTest {
         int before = records.session().writes();
         String archive = records.archivedKeyDn(dn, held.attempt());
         assertTrue(records.publish(dn, held, new Publication(List.of(new byte[] {1}, new byte[] {2}), new byte[] {3},
-                new byte[] {4}, "TOKEN".toCharArray(), kms.clock.instant().plus(EnrollmentFixture.PACKAGE_LIFETIME),
+                List.of(new byte[] {4}), "TOKEN".toCharArray(), kms.clock.instant().plus(EnrollmentFixture.PACKAGE_LIFETIME),
                 archive)));
         assertEquals(before + 1, records.session().writes());
         var user = kms.user(dn);
@@ -135,8 +135,8 @@ class InMemoryEnrollmentRecordsTest {
         assertEquals(List.of(archive), user.archiveRecords());
         assertEquals("TOKEN", new String(records.readEnrollmentToken(dn)));
         Map<String, List<String>> published = values();
-        assertFalse(records.publish(dn, claim("holder #1"), new Publication(List.of(), new byte[] {3}, new byte[] {4},
-                null, kms.clock.instant(), archive)), "the claim ended with the publication: a second one fails");
+        assertFalse(records.publish(dn, claim("holder #1"), new Publication(List.of(), new byte[] {3},
+                List.of(new byte[] {4}), null, kms.clock.instant(), archive)), "the claim ended with the publication: a second one fails");
         assertEquals(published, values());
     }
 

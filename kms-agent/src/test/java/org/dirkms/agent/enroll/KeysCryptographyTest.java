@@ -80,8 +80,10 @@ class KeysCryptographyTest {
         KeyPair encryption = crypto.newKeyPair(KeyAlgorithm.EC_P256);
         X509Certificate certificate = issue(StandardTemplates.SMIME_ENCRYPTION, encryption);
         char[] token = crypto.newToken();
-        byte[] p12 = crypto.keyPackage(List.of(new EnrollmentCryptography.PackageItem(encryption.getPrivate(),
+        List<byte[]> values = crypto.keyPackage(List.of(new EnrollmentCryptography.PackageItem(encryption.getPrivate(),
                 List.of(certificate, ca.certificate()), "jane encryption")), token, PackageFormat.PBES2_AES_256);
+        assertEquals(1, values.size());
+        byte[] p12 = values.get(0);
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(new ByteArrayInputStream(p12), token);
         String alias = store.aliases().nextElement();
@@ -91,6 +93,38 @@ class KeysCryptographyTest {
         KeyStore wrong = KeyStore.getInstance("PKCS12");
         org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
                 () -> wrong.load(new ByteArrayInputStream(p12), other));
+    }
+
+    @Test
+    void theLegacyPackageHoldsOneKeyPerValueForGpgsm22() throws Exception {
+        KeyPair encryption = crypto.newKeyPair(KeyAlgorithm.RSA_2048);
+        KeyPair signing = crypto.newKeyPair(KeyAlgorithm.RSA_2048);
+        X509Certificate encryptionCertificate = issue(StandardTemplates.SMIME_ENCRYPTION, encryption);
+        X509Certificate signingCertificate = issue(StandardTemplates.SMIME_SIGNATURE, signing);
+        List<EnrollmentCryptography.PackageItem> items = List.of(
+                new EnrollmentCryptography.PackageItem(encryption.getPrivate(), List.of(encryptionCertificate,
+                        ca.certificate()), "jane encryption"),
+                new EnrollmentCryptography.PackageItem(signing.getPrivate(), List.of(signingCertificate,
+                        ca.certificate()), "jane signing"));
+        char[] token = crypto.newToken();
+
+        assertEquals(1, crypto.keyPackage(items, token, PackageFormat.PBES2_AES_256).size(), "one PKCS#12 of both");
+        List<byte[]> values = crypto.keyPackage(items, token, PackageFormat.LEGACY_PBE_SHA1_3DES);
+        assertEquals(2, values.size(), "one PKCS#12 per key");
+        List<X509Certificate> order = List.of(encryptionCertificate, signingCertificate);
+        for (int i = 0; i < 2; i++) {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(new ByteArrayInputStream(values.get(i)), token);
+            List<String> keys = java.util.Collections.list(store.aliases()).stream().filter(alias -> {
+                try {
+                    return store.isKeyEntry(alias);
+                } catch (java.security.KeyStoreException e) {
+                    throw new IllegalStateException(e);
+                }
+            }).toList();
+            assertEquals(1, keys.size(), "value " + i + " holds one key");
+            assertEquals(order.get(i), store.getCertificate(keys.get(0)), "the encryption key first");
+        }
     }
 
     @Test

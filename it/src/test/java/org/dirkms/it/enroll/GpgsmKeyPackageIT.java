@@ -1,0 +1,223 @@
+package org.dirkms.it.enroll;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.dirkms.agent.enroll.KmsAgent;
+import org.dirkms.dist.AgentServeSetup;
+import org.dirkms.dist.CaServeSetup;
+import org.dirkms.ds.server.DirectoryServer;
+import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.it.support.LdapTools;
+import org.dirkms.it.support.People;
+import org.dirkms.it.support.Staff;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A user of a group for gpgsm 2.2 ({@code kmsPackageFormat: legacy-pbe-sha1-3des}, RSA keys)
+ * takes the keys the KMS made into gpgsm as the README says (docs/interoperability.md, "Key
+ * packages"): fetches {@code kmsKeyPackage} bound as themselves with ldapsearch, one PKCS#12 per
+ * value, and imports each with {@code gpgsm --import} and the token a KMS administrator read.
+ * gpgsm 2.2 imports a PKCS#12 only when it holds one key, so a package of both keys left gpgsm
+ * without them. Then gpgsm holds both secret keys: it decrypts what openssl encrypted to the
+ * user's encryption certificate, and signs what openssl verifies against the CA.
+ */
+class GpgsmKeyPackageIT {
+    private static final String PASSWORD = "jdoe-test-password";
+
+    @TempDir
+    Path data;
+
+    @TempDir
+    Path work;
+
+    @Test
+    void gpgsmImportsEveryKeyOfALegacyPackageAndUsesThem() throws Exception {
+        LdapTools.requireTool("gpgsm", "gpgsm");
+        CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(),
+                new SecureRandom());
+        DirectoryServer server = serving.server();
+        LdapTools kmsAdministrator;
+        try {
+            // The group is configured before the agent starts, which reads it then.
+            kmsAdministrator = Staff.kmsAdministrator(server);
+            kmsAdministrator.modify("dn: " + server.layout().defaultAdministrativeGroup() + "\nchangetype: modify\n"
+                    + "replace: kmsKeyAlgorithm\nkmsKeyAlgorithm: RSA-2048\n-\n"
+                    + "replace: kmsPackageFormat\nkmsPackageFormat: legacy-pbe-sha1-3des\n-\n").assertSuccess();
+        } catch (RuntimeException | Error e) {
+            server.close();
+            throw e;
+        }
+        try (server; KmsAgent agent = AgentServeSetup.start(serving)) {
+            LdapTools superuser = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
+                    .asWithPasswordFile(server.adminDn(), server.adminPasswordFile());
+            String me = "uid=jdoe,ou=People," + server.layout().suffix();
+            People.addAndEnroll(superuser, kmsAdministrator, "dn: " + me + "\nobjectClass: inetOrgPerson\n"
+                    + "objectClass: kmsUser\nuid: jdoe\ncn: John Doe\nsn: Doe\nmail: jdoe@example.com\nuserPassword: "
+                    + PASSWORD + "\nkmsEnrollmentState: requested\n");
+            awaitEnrolled(kmsAdministrator, me);
+            String token = token(kmsAdministrator.search(me, "(objectClass=*)", "kmsEnrollmentToken")
+                    .assertSuccess().stdout());
+
+            // The README's fetch for a legacy group: one file per value of kmsKeyPackage.
+            Path password = Files.writeString(work.resolve("jdoe.password"), PASSWORD);
+            LdapTools.run(List.of("bash", "-c", "cd \"$WORK\" && ldapsearch -H " + server.ldapUrl() + " -ZZ -x -D \"$ME\" -y "
+                    + password + " -b \"$ME\" -s base -LLL -o ldif-wrap=no kmsKeyPackage"
+                    + " | sed -n 's/^kmsKeyPackage:: //p'"
+                    + " | { n=0; while read -r value; do n=$((n+1)); echo \"$value\" | base64 -d > jdoe-$n.p12; done; }"),
+                    Map.of("ME", me, "LDAPTLS_CACERT", server.tlsCertificateFile().toString(), "LDAPTLS_REQCERT",
+                            "demand", "LDAPCONF", "/dev/null", "LDAPRC", "dirkms-it-no-ldaprc", "WORK",
+                            work.toString()), null).assertSuccess();
+            List<Path> packages = List.of(work.resolve("jdoe-1.p12"), work.resolve("jdoe-2.p12"));
+            for (Path p12 : packages) {
+                assertTrue(Files.size(p12) > 0, "fetched " + p12);
+            }
+            assertTrue(!Files.exists(work.resolve("jdoe-3.p12")), "one PKCS#12 per key: two keys, two files");
+
+            X509Certificate root = certificate(Files.readAllBytes(server.tlsCertificateFile()));
+            Path home = Files.createDirectories(work.resolve("gnupg"));
+            Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
+            Map<String, String> gnupg = Map.of("GNUPGHOME", home.toString());
+            try {
+                Files.writeString(home.resolve("trustlist.txt"), fingerprint(root.getEncoded(), ":") + " S relax\n");
+                LdapTools.run(List.of("gpgsm", "--batch", "--disable-crl-checks", "--import",
+                        server.tlsCertificateFile().toString()), gnupg, null).assertSuccess();
+                for (Path p12 : packages) {
+                    LdapTools.Result imported = LdapTools.run(List.of("gpgsm", "--batch", "--pinentry-mode", "loopback",
+                            "--passphrase-fd", "0", "--import", p12.toString()), gnupg, token + "\n");
+                    assertTrue(imported.exitCode() == 0 && imported.stderr().contains("secret keys imported: 1"),
+                            imported.describe("gpgsm imports the one key of " + p12.getFileName()));
+                }
+                LdapTools.Result secrets = LdapTools.run(List.of("gpgsm", "--batch", "--with-colons", "-K"), gnupg,
+                        null).assertSuccess();
+                List<String> secretFingerprints = fingerprints(secrets.stdout());
+                List<X509Certificate> published = published(kmsAdministrator, me);
+                assertEquals(2, published.size());
+                for (X509Certificate certificate : published) {
+                    assertTrue(secretFingerprints.contains(fingerprint(certificate.getEncoded(), "")),
+                            secrets.describe("gpgsm holds the key of " + certificate.getSubjectX500Principal()));
+                }
+                X509Certificate encryption = published.stream().filter(c -> !c.getKeyUsage()[0]).findFirst()
+                        .orElseThrow();
+                X509Certificate signing = published.stream().filter(c -> c.getKeyUsage()[0]).findFirst().orElseThrow();
+
+                // openssl encrypts to the published encryption certificate; gpgsm decrypts.
+                Path message = Files.writeString(work.resolve("message.txt"), "For John, read with gpgsm.\n");
+                Path encryptionPem = pem(work.resolve("encryption.pem"), encryption);
+                Path encrypted = work.resolve("message.p7m");
+                LdapTools.run(List.of("openssl", "cms", "-encrypt", "-aes-256-cbc", "-binary", "-outform", "DER",
+                        "-in", message.toString(), "-out", encrypted.toString(), encryptionPem.toString()), Map.of(),
+                        null).assertSuccess();
+                Path decrypted = work.resolve("decrypted.txt");
+                // gpg-agent keeps each imported key under the token as its passphrase until the user
+                // changes it (gpgsm --passwd); here it is given on standard input instead of a pinentry.
+                LdapTools.run(List.of("gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0",
+                        "--disable-crl-checks", "--output", decrypted.toString(), "--decrypt", encrypted.toString()),
+                        gnupg, token + "\n").assertSuccess();
+                assertEquals(Files.readString(message), Files.readString(decrypted));
+
+                // gpgsm signs with the signing key; openssl verifies against the CA.
+                Path signed = work.resolve("message.sig");
+                LdapTools.run(List.of("gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0",
+                        "--disable-crl-checks", "--include-certs", "-1", "-u", "0x" + fingerprint(signing.getEncoded(),
+                                ""), "--output", signed.toString(), "--detach-sign", message.toString()), gnupg,
+                        token + "\n").assertSuccess();
+                LdapTools.run(List.of("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", signed.toString(),
+                        "-content", message.toString(), "-CAfile", server.tlsCertificateFile().toString(),
+                        "-purpose", "any", "-out", "/dev/null"), Map.of(), null).assertSuccess();
+            } finally {
+                LdapTools.run(List.of("gpgconf", "--kill", "all"), gnupg, null);
+            }
+        }
+    }
+
+    private static void awaitEnrolled(LdapTools kmsAdministrator, String dn) throws Exception {
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (true) {
+            String entry = kmsAdministrator.search(dn, "(objectClass=*)", "kmsEnrollmentState", "kmsLastError")
+                    .assertSuccess().stdout();
+            if (entry.contains("kmsEnrollmentState: enrolled")) {
+                return;
+            }
+            if (entry.contains("kmsEnrollmentState: failed") || Instant.now().isAfter(deadline)) {
+                fail("not enrolled: " + entry);
+            }
+            Thread.sleep(200); // polling the agent's progress
+        }
+    }
+
+    /** The token in an ldapsearch listing of kmsEnrollmentToken, plain or base64. */
+    private static String token(String ldif) {
+        for (String line : ldif.lines().toList()) {
+            if (line.startsWith("kmsEnrollmentToken:: ")) {
+                return new String(Base64.getDecoder().decode(line.substring(21).trim()), StandardCharsets.UTF_8);
+            }
+            if (line.startsWith("kmsEnrollmentToken: ")) {
+                return line.substring(20).trim();
+            }
+        }
+        return fail("no token in: " + ldif);
+    }
+
+    private static List<X509Certificate> published(LdapTools reader, String dn) throws Exception {
+        String ldif = reader.withArguments("-s", "base").search(dn, "(objectClass=*)",
+                "userCertificate;binary").assertSuccess().stdout();
+        List<X509Certificate> certificates = new ArrayList<>();
+        for (String line : ldif.lines().toList()) {
+            if (line.startsWith("userCertificate;binary:: ") || line.startsWith("userCertificate:: ")) {
+                certificates.add(certificate(Base64.getDecoder().decode(line.substring(line.indexOf(":: ") + 3).trim())));
+            }
+        }
+        return certificates;
+    }
+
+    /** The fingerprints of the secret certificates in gpgsm's colon listing. */
+    private static List<String> fingerprints(String colons) {
+        List<String> found = new ArrayList<>();
+        String last = null;
+        for (String line : colons.lines().toList()) {
+            if (line.startsWith("crs:")) {
+                last = "crs";
+            } else if (line.startsWith("crt:")) {
+                last = "crt";
+            } else if (line.startsWith("fpr:") && "crs".equals(last)) {
+                found.add(line.split(":", -1)[9]);
+            }
+        }
+        return found;
+    }
+
+    private static X509Certificate certificate(byte[] encoded) throws Exception {
+        return (X509Certificate) CertificateFactory.getInstance("X.509")
+                .generateCertificate(new ByteArrayInputStream(encoded));
+    }
+
+    private static String fingerprint(byte[] der, String separator) throws Exception {
+        byte[] digest = MessageDigest.getInstance("SHA-1").digest(der);
+        return HexFormat.ofDelimiter(separator).withUpperCase().formatHex(digest);
+    }
+
+    private static Path pem(Path file, X509Certificate certificate) throws Exception {
+        return Files.writeString(file, "-----BEGIN CERTIFICATE-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(
+                        certificate.getEncoded()) + "\n-----END CERTIFICATE-----\n");
+    }
+}
