@@ -206,14 +206,19 @@ final class RecoveryCommand extends Subcommand {
                     + " or asked for on the terminal), reads the package and its one-time token, checks that the"
                     + " package opens with the token, saves the package to --out and the token to --token-out (both"
                     + " mode 0600, never overwriting a file), prints how to open it, and deletes the package from the"
-                    + " request: the KMS then removes the token and marks the request delivered."})
+                    + " request: the KMS then removes the token and marks the request delivered.",
+            "",
+            "In a group whose kmsPackageFormat is legacy-pbe-sha1-3des (for gpgsm 2.2, which imports a PKCS#12 only"
+                    + " when it holds one key) the package is one PKCS#12 per key: they go to F-1.p12, F-2.p12, ..."
+                    + " (the number before the extension of --out), each opened with the one token."})
     static final class Fetch extends Subcommand {
         @Parameters(index = "0", paramLabel = "REQUEST",
                 description = "the request: its name (cn) under ou=Recovery Requests,ou=KMS, or its DN")
         String request;
 
         @Option(names = "--out", paramLabel = "F", required = true,
-                description = "where the package goes (PKCS#12, mode 0600); it must not exist")
+                description = "where the package goes (PKCS#12, mode 0600; numbered files when it is one PKCS#12"
+                        + " per key); it must not exist")
         Path out;
 
         @Option(names = "--token-out", paramLabel = "F",
@@ -248,13 +253,14 @@ final class RecoveryCommand extends Subcommand {
                 throw new UsageException("give --bind-dn: the package is fetched by its requester, bound as themselves");
             }
             Path token = tokenOut != null ? tokenOut : out.resolveSibling(out.getFileName() + ".token");
-            for (Path file : List.of(out, token)) {
+            for (Path file : List.of(out, token, numbered(out, 1))) {
                 if (Files.exists(file)) {
                     throw new UsageException(file + " exists; give a new file, the recovered package is never written"
                             + " over another");
                 }
             }
-            if (out.toAbsolutePath().equals(token.toAbsolutePath())) {
+            if (out.toAbsolutePath().equals(token.toAbsolutePath())
+                    || numbered(out, 1).toAbsolutePath().equals(token.toAbsolutePath())) {
                 throw new UsageException("--out and --token-out must be different files");
             }
             KmsContext kms = connection.context();
@@ -294,7 +300,19 @@ final class RecoveryCommand extends Subcommand {
                     return failed("the package of " + dn + " does not open with its token; it was left on the"
                             + " request: tell the KMS administrators");
                 }
-                writeSecret(packageFile, recovered.recoveryPackage());
+                List<byte[]> values = recovered.recoveryPackage();
+                List<Path> files = new ArrayList<>();
+                for (int i = 0; i < values.size(); i++) {
+                    files.add(values.size() == 1 ? packageFile : numbered(packageFile, i + 1));
+                }
+                for (Path file : files) {
+                    if (Files.exists(file) || file.toAbsolutePath().equals(tokenFile.toAbsolutePath())) {
+                        return failed(file + " exists; nothing was saved or deleted: give another --out");
+                    }
+                }
+                for (int i = 0; i < values.size(); i++) {
+                    writeSecret(files.get(i), values.get(i));
+                }
                 byte[] token = new String(recovered.token()).getBytes(StandardCharsets.UTF_8);
                 try {
                     writeSecret(tokenFile, token);
@@ -305,12 +323,14 @@ final class RecoveryCommand extends Subcommand {
                 // package on the request for another try.
                 records.removePackage(dn);
                 PrintWriter out = out();
+                String saved = files.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", "));
                 out.println("saved the package of " + dn + " (" + keys + " encryption key" + (keys == 1 ? "" : "s")
-                        + " of " + entry.target() + ") to " + packageFile + ", and its import password to " + tokenFile
-                        + " (both mode 0600)");
-                out.println("open it with:  openssl pkcs12 -in " + packageFile + " -passin file:" + tokenFile + " -nodes");
-                out.println("or import " + packageFile + " into the mail client with the password in " + tokenFile
-                        + "; keep both safe, and delete them once the keys are where they belong");
+                        + " of " + entry.target() + ") to " + saved + (files.size() > 1 ? " (one PKCS#12 per key)" : "")
+                        + ", and its import password to " + tokenFile + " (all mode 0600)");
+                out.println("open it with:  openssl pkcs12 -in " + files.get(0) + " -passin file:" + tokenFile + " -nodes"
+                        + (files.size() > 1 ? "  (and each of the others alike)" : ""));
+                out.println("or import " + saved + " into the mail client (gpgsm --import) with the password in "
+                        + tokenFile + "; keep them safe, and delete them once the keys are where they belong");
                 out.println("the fetch is confirmed: the package was deleted from the request, and the KMS removes the"
                         + " token and marks the request delivered");
                 return OK;
@@ -319,19 +339,29 @@ final class RecoveryCommand extends Subcommand {
             }
         }
 
-        /** How many keys the package holds, opened with its token; -1 when it does not open. */
+        /** How many keys the package's values hold, opened with its token; -1 when one does not open. */
         private static int keysIn(Delivery delivery) {
+            int keys = 0;
             try {
-                KeyStore pkcs12 = KeyStore.getInstance("PKCS12");
-                pkcs12.load(new ByteArrayInputStream(delivery.recoveryPackage()), delivery.token());
-                int keys = 0;
-                for (String alias : Collections.list(pkcs12.aliases())) {
-                    keys += pkcs12.isKeyEntry(alias) ? 1 : 0;
+                for (byte[] value : delivery.recoveryPackage()) {
+                    KeyStore pkcs12 = KeyStore.getInstance("PKCS12");
+                    pkcs12.load(new ByteArrayInputStream(value), delivery.token());
+                    for (String alias : Collections.list(pkcs12.aliases())) {
+                        keys += pkcs12.isKeyEntry(alias) ? 1 : 0;
+                    }
                 }
                 return keys;
             } catch (IOException | GeneralSecurityException e) {
                 return -1;
             }
+        }
+
+        /** {@code file} numbered before its extension: jdoe.p12 and 2 make jdoe-2.p12. */
+        static Path numbered(Path file, int number) {
+            String name = file.getFileName().toString();
+            int dot = name.lastIndexOf('.');
+            return file.resolveSibling(dot > 0 ? name.substring(0, dot) + "-" + number + name.substring(dot)
+                    : name + "-" + number);
         }
 
         /** Writes {@code bytes} to a new file readable by its owner only (never over an existing one). */

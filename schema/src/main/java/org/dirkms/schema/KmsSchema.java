@@ -97,7 +97,8 @@ public final class KmsSchema {
             multi(102, RECOVERY_APPROVAL, "DN of a recovery agent who approved", Syntax.DN),
             single(103, REQUIRED_APPROVALS, "number of distinct approvals a recovery needs", Syntax.INTEGER),
             enumerated(104, RECOVERY_STATE, "state of a recovery request", RecoveryState.class),
-            secret(105, RECOVERY_PACKAGE, "PKCS#12 of recovered keys for the requester"),
+            secretValues(105, RECOVERY_PACKAGE, "PKCS#12 of recovered keys for the requester (one per key in the"
+                    + " legacy format)"),
             secret(106, RECOVERY_TOKEN, "one-time token protecting the recovery package"),
             single(107, RECOVERY_CERTIFICATE, "the one certificate whose key a recovery recovers, without it every"
                     + " encryption key of the user (DER)", Syntax.OCTET_STRING),

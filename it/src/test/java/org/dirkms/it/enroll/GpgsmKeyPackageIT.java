@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,10 +25,12 @@ import java.util.Map;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.dist.AgentServeSetup;
 import org.dirkms.dist.CaServeSetup;
+import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
+import org.dirkms.it.support.ProjectFiles;
 import org.dirkms.it.support.Staff;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * value, and imports each with {@code gpgsm --import} and the token a KMS administrator read.
  * gpgsm 2.2 imports a PKCS#12 only when it holds one key, so a package of both keys left gpgsm
  * without them. Then gpgsm holds both secret keys: it decrypts what openssl encrypted to the
- * user's encryption certificate, and signs what openssl verifies against the CA.
+ * user's encryption certificate, and signs what openssl verifies against the CA. His keys
+ * recovered later come the same way: {@code dirkms recovery fetch} saves one PKCS#12 per key.
  */
 class GpgsmKeyPackageIT {
     private static final String PASSWORD = "jdoe-test-password";
@@ -143,9 +148,83 @@ class GpgsmKeyPackageIT {
                 LdapTools.run(List.of("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", signed.toString(),
                         "-content", message.toString(), "-CAfile", server.tlsCertificateFile().toString(),
                         "-purpose", "any", "-out", "/dev/null"), Map.of(), null).assertSuccess();
+
+                recoveredKeysGoIntoGpgsmOneFileEach(server, kmsAdministrator, me, encrypted, message);
             } finally {
                 LdapTools.run(List.of("gpgconf", "--kill", "all"), gnupg, null);
             }
+        }
+    }
+
+    /**
+     * John is enrolled again (a second encryption key), loses everything, and a KMS administrator
+     * recovers his keys with two recovery agents' approvals (the samples). In the legacy format
+     * {@code dirkms recovery fetch} saves one PKCS#12 per key, numbered; gpgsm imports each into a
+     * new key ring and decrypts the mail sent to his first encryption certificate.
+     */
+    private void recoveredKeysGoIntoGpgsmOneFileEach(DirectoryServer server, LdapTools kmsAdministrator, String me,
+            Path oldMail, Path oldText) throws Exception {
+        kmsAdministrator.modify("dn: " + me + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
+                + "kmsEnrollmentState: requested\n-\n").assertSuccess();
+        awaitEnrolled(kmsAdministrator, me);
+        LdapTools bob = Staff.person(server, "bob", "recovery-agents");
+        LdapTools carol = Staff.person(server, "carol", "recovery-agents");
+        kmsAdministrator.modifyFile(ProjectFiles.file("ldif/samples/50-request-recovery.ldif")).assertSuccess();
+        String approve = Files.readString(ProjectFiles.file("ldif/samples/60-approve-recovery.ldif"));
+        String sampleAgent = "uid=bob,ou=People," + server.layout().suffix();
+        assertTrue(approve.contains(sampleAgent), approve);
+        bob.modify(approve.replace(sampleAgent, Staff.dn(server, "bob"))).assertSuccess();
+        carol.modify(approve.replace(sampleAgent, Staff.dn(server, "carol"))).assertSuccess();
+        String request = "cn=recover-jdoe-2026-11-25," + server.layout().recoveryRequests();
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (true) {
+            String entry = kmsAdministrator.withArguments("-s", "base").search(request, "(objectClass=*)",
+                    "kmsRecoveryState", "kmsLastError").assertSuccess().stdout();
+            if (entry.contains("kmsRecoveryState: approved")) {
+                break;
+            }
+            if (entry.contains("kmsRecoveryState: failed") || Instant.now().isAfter(deadline)) {
+                fail("not recovered: " + entry);
+            }
+            Thread.sleep(200); // polling the agent's progress
+        }
+
+        Path out = work.resolve("jdoe-recovered.p12");
+        Path password = Files.writeString(work.resolve("kms-admin.password"), Staff.PASSWORD + "\n");
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        ByteArrayOutputStream errors = new ByteArrayOutputStream();
+        int code = DirkmsCommand.run(List.of("recovery", "fetch", "recover-jdoe-2026-11-25", "--out", out.toString(),
+                "--bind-dn", Staff.dn(server, "kms-admin"), "--password-file", password.toString(), "--url",
+                server.ldapUrl(), "--ca-cert", server.tlsCertificateFile().toString(), "--data", data.toString()),
+                new PrintStream(printed, true, StandardCharsets.UTF_8), new PrintStream(errors, true,
+                        StandardCharsets.UTF_8));
+        String said = printed.toString(StandardCharsets.UTF_8) + errors.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, said);
+        List<Path> recovered = List.of(work.resolve("jdoe-recovered-1.p12"), work.resolve("jdoe-recovered-2.p12"));
+        assertTrue(said.contains("(2 encryption keys of " + me + ") to " + recovered.get(0) + ", " + recovered.get(1)
+                + " (one PKCS#12 per key)"), said);
+        assertTrue(!Files.exists(out) && !Files.exists(work.resolve("jdoe-recovered-3.p12")), said);
+        String token = Files.readString(work.resolve("jdoe-recovered.p12.token"));
+
+        Path home = Files.createDirectories(work.resolve("gnupg-recovered"));
+        Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
+        Map<String, String> gnupg = Map.of("GNUPGHOME", home.toString());
+        try {
+            LdapTools.run(List.of("gpgsm", "--batch", "--disable-crl-checks", "--import",
+                    server.tlsCertificateFile().toString()), gnupg, null).assertSuccess();
+            for (Path p12 : recovered) {
+                LdapTools.Result imported = LdapTools.run(List.of("gpgsm", "--batch", "--pinentry-mode", "loopback",
+                        "--passphrase-fd", "0", "--import", p12.toString()), gnupg, token + "\n");
+                assertTrue(imported.exitCode() == 0 && imported.stderr().contains("secret keys imported: 1"),
+                        imported.describe("gpgsm imports the one recovered key of " + p12.getFileName()));
+            }
+            Path decrypted = work.resolve("old-mail.txt");
+            LdapTools.run(List.of("gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0",
+                    "--disable-crl-checks", "--output", decrypted.toString(), "--decrypt", oldMail.toString()), gnupg,
+                    token + "\n").assertSuccess();
+            assertEquals(Files.readString(oldText), Files.readString(decrypted), "the old mail reads again");
+        } finally {
+            LdapTools.run(List.of("gpgconf", "--kill", "all"), gnupg, null);
         }
     }
 

@@ -22,6 +22,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
+import org.apache.directory.api.ldap.model.entry.DefaultAttribute;
 import org.apache.directory.api.ldap.model.entry.DefaultModification;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Modification;
@@ -114,8 +115,8 @@ final class LdapRecoveryRequestEntries {
                 changes.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, RECOVERY_APPROVAL, approval));
                 changes.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, RECOVERY_APPROVAL, approval));
             }
-            changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, RECOVERY_PACKAGE,
-                    delivery.recoveryPackage()));
+            changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
+                    new DefaultAttribute(RECOVERY_PACKAGE, delivery.recoveryPackage().toArray(byte[][]::new))));
             changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, RECOVERY_TOKEN, token));
             changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE_EXPIRES,
                     LdapTimes.format(delivery.expires())));
@@ -169,7 +170,7 @@ final class LdapRecoveryRequestEntries {
                 Arrays.fill(chars.array(), '\0');
             }
             String expires = first(entry, KEY_PACKAGE_EXPIRES);
-            return Optional.of(new Delivery(recovered.get(0), text, LdapTimes.parse(expires, dn, KEY_PACKAGE_EXPIRES)));
+            return Optional.of(new Delivery(recovered, text, LdapTimes.parse(expires, dn, KEY_PACKAGE_EXPIRES)));
         });
     }
 

@@ -91,21 +91,30 @@ public interface RecoveryRecords {
      * The recovered package and its one-time token, as the agent writes them for the requester.
      * The caller clears the arrays after use.
      *
-     * @param recoveryPackage {@code kmsRecoveryPackage}: the PKCS#12 of the recovered keys
+     * @param recoveryPackage {@code kmsRecoveryPackage}: the PKCS#12 of the recovered keys, or one
+     *        PKCS#12 per key in the legacy package format (for gpgsm 2.2)
      * @param token {@code kmsRecoveryToken}: its import password
      * @param expires {@code kmsKeyPackageExpires}: when it goes unfetched
      */
-    record Delivery(byte[] recoveryPackage, char[] token, Instant expires) {
+    record Delivery(List<byte[]> recoveryPackage, char[] token, Instant expires) {
+        /** Keeps the values given (the caller's arrays, cleared by {@link #clear}); at least one. */
+        public Delivery {
+            recoveryPackage = List.copyOf(recoveryPackage);
+            if (recoveryPackage.isEmpty()) {
+                throw new IllegalArgumentException("a delivery holds a package");
+            }
+        }
+
         /** Overwrites the package and the token. */
         public void clear() {
-            Arrays.fill(recoveryPackage, (byte) 0);
+            recoveryPackage.forEach(value -> Arrays.fill(value, (byte) 0));
             Arrays.fill(token, '\0');
         }
 
         /** Never shows the package or the token. */
         @Override
         public String toString() {
-            return "Delivery[" + recoveryPackage.length + " bytes, expires " + expires + "]";
+            return "Delivery[" + recoveryPackage.size() + " PKCS#12, expires " + expires + "]";
         }
     }
 

@@ -267,7 +267,7 @@ public final class RecoveryService implements Workflow {
             PackageFormat format = serving.group() == null ? PackageFormat.PBES2_AES_256
                     : serving.group().packageFormat();
             char[] token = OneTimeToken.generate(random);
-            byte[] recovered = KeyPackage.build(keys, token, format, random);
+            List<byte[]> recovered = KeyPackage.buildValues(keys, token, format, random);
             delivery = new Delivery(recovered, token, clock.instant().plus(settings.packageLifetime()));
             if (!records.deliver(request.dn(), claim, approvals.counted(), delivery)) {
                 // Nothing was written: the request was withdrawn or taken over, or an approval

@@ -41,7 +41,7 @@ final class InMemoryRecoveryRecords implements RecoveryRecords {
     /** A request as the directory holds it, secrets included. */
     static final class StoredRequest {
         RequestEntry entry;
-        byte[] recoveryPackage;
+        List<byte[]> recoveryPackage;
         char[] token;
 
         StoredRequest(RequestEntry entry) {
@@ -194,7 +194,7 @@ final class InMemoryRecoveryRecords implements RecoveryRecords {
                     || !stored.entry.approvals().containsAll(approvals)) {
                 return false;
             }
-            stored.recoveryPackage = delivery.recoveryPackage().clone();
+            stored.recoveryPackage = delivery.recoveryPackage().stream().map(byte[]::clone).toList();
             stored.token = delivery.token().clone();
             stored.entry = with(stored.entry, RecoveryState.APPROVED, null, delivery.expires(), null,
                     stored.entry.approvals(), true, true);
@@ -244,7 +244,7 @@ final class InMemoryRecoveryRecords implements RecoveryRecords {
         if (stored == null || stored.recoveryPackage == null || stored.token == null) {
             return Optional.empty();
         }
-        return Optional.of(new Delivery(stored.recoveryPackage.clone(), stored.token.clone(),
+        return Optional.of(new Delivery(stored.recoveryPackage.stream().map(byte[]::clone).toList(), stored.token.clone(),
                 stored.entry.packageExpires()));
     }
 
@@ -278,7 +278,7 @@ final class InMemoryRecoveryRecords implements RecoveryRecords {
 
     private static void clearSecrets(StoredRequest stored) {
         if (stored.recoveryPackage != null) {
-            Arrays.fill(stored.recoveryPackage, (byte) 0);
+            stored.recoveryPackage.forEach(value -> Arrays.fill(value, (byte) 0));
         }
         if (stored.token != null) {
             Arrays.fill(stored.token, '\0');

@@ -165,8 +165,9 @@ class RecoveryServiceTest {
     private KeyStore opened(String dn) throws Exception {
         InMemoryRecoveryRecords.StoredRequest stored = records.stored(dn);
         assertNotNull(stored.recoveryPackage, "a package on " + dn);
+        assertEquals(1, stored.recoveryPackage.size(), "one PKCS#12 of every key in the group's format");
         KeyStore pkcs12 = KeyStore.getInstance("PKCS12");
-        pkcs12.load(new ByteArrayInputStream(stored.recoveryPackage), stored.token);
+        pkcs12.load(new ByteArrayInputStream(stored.recoveryPackage.get(0)), stored.token);
         return pkcs12;
     }
 
@@ -183,6 +184,25 @@ class RecoveryServiceTest {
             }
         }
         return certificates;
+    }
+
+    @Test
+    void inTheLegacyFormatEachRecoveredKeyIsItsOwnPkcs12ForGpgsm22() throws Exception {
+        records.groups.set(0, new GroupEntry(GROUP, SERVER, KeyAlgorithm.EC_P256, ContentEncryptionAlgorithm.AES_256_CBC,
+                MessageFormat.SMIME_3_2, PackageFormat.LEGACY_PBE_SHA1_3DES, true));
+        request(List.of(BOB, DAVE), null);
+        assertEquals(Outcome.RECOVERED, service().advance(REQUEST).outcome());
+        InMemoryRecoveryRecords.StoredRequest stored = records.stored(REQUEST);
+        assertEquals(2, stored.recoveryPackage.size(), "one PKCS#12 per recovered key");
+        Set<X509Certificate> recovered = new HashSet<>();
+        for (byte[] value : stored.recoveryPackage) {
+            KeyStore pkcs12 = KeyStore.getInstance("PKCS12");
+            pkcs12.load(new ByteArrayInputStream(value), stored.token);
+            Set<X509Certificate> keys = keysIn(pkcs12, stored.token);
+            assertEquals(1, keys.size(), "one key in each");
+            recovered.addAll(keys);
+        }
+        assertEquals(Set.of(oldKey.certificate(), newKey.certificate()), recovered);
     }
 
     @Test
