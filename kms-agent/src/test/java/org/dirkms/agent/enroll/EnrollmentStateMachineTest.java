@@ -18,6 +18,7 @@ import org.dirkms.agent.enroll.InMemoryDirectory.Crash;
 import org.dirkms.agent.enroll.InMemoryDirectory.SimulatedCrash;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.EnrollmentState;
+import org.dirkms.schema.PackageFormat;
 import org.dirkms.schema.RequestState;
 import org.dirkms.schema.RevocationReason;
 import org.junit.jupiter.api.BeforeAll;
@@ -85,6 +86,20 @@ class EnrollmentStateMachineTest {
         invariants.assertSettled();
         handled(agent, dn, Outcome.NOTHING);
         assertEquals(5, agent.session().writes(), "handling an enrolled user again writes nothing");
+    }
+
+    @Test
+    void aGroupForGpgsm22GetsOnePkcs12PerKeyInTheSameFiveWrites() {
+        kms.set(EnrollmentFixture.LAYOUT.defaultAdministrativeGroup(), AttributeNames.PACKAGE_FORMAT,
+                PackageFormat.LEGACY_PBE_SHA1_3DES.ldapValue());
+        String dn = kms.requestedUser("gina");
+        Agent agent = kms.issuingAgent();
+        handled(agent, dn, Outcome.ENROLLED);
+
+        assertEquals(List.of(USER, ARCHIVE, CHILD, CHILD, USER), agent.session().log(), "the same five writes");
+        assertEquals(2, kms.entry(dn).bytes(AttributeNames.KEY_PACKAGE).size(), "one PKCS#12 per key");
+        invariants.assertEnrolled(dn, true);
+        invariants.assertSettled();
     }
 
     @Test
