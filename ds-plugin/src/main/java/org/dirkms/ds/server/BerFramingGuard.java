@@ -24,11 +24,17 @@ import org.slf4j.LoggerFactory;
  * next octets the client sends — those of its next request — for the rest, and answers neither;
  * the client waits for ever. Found by the fuzz suite ({@code ServerFuzzIT}'s wire target).
  *
+ * <p>Nor does it check that a request is an LDAPMessage, a SEQUENCE (RFC 4511 section 4.1.1):
+ * stray octets a client sends after a request are taken for the header of the next one whatever
+ * their tag, and the decoder waits for the length they claim, so the client's next request is
+ * swallowed and never answered. Found by the fuzz suite too (a request followed by stray octets).
+ *
  * <p>This MINA filter, right before the LDAP codec of every transport, follows the element
  * headers of every request as the decoder reads them — one-octet tags, constructed elements
  * (tag bit 6) opened and primitive values skipped, lengths of up to four octets (the short form
  * {@code 0x80} is length 0 to the decoder) — and, when an element's header or value does not fit
- * in the element around it, or an element claims more than {@link DirectoryServer#MAX_REQUEST_OCTETS},
+ * in the element around it, a request does not start with the SEQUENCE tag, or an element
+ * claims more than {@link DirectoryServer#MAX_REQUEST_OCTETS},
  * sends a Notice of Disconnection with protocolError (section 4.4.1) and closes the connection
  * without passing the octets on. Requests framed right pass unchanged; this filter never looks
  * into a value.
@@ -108,6 +114,8 @@ final class BerFramingGuard extends IoFilterAdapter {
         private static final int FIRST_LENGTH_OCTET = 1;
         private static final int MORE_LENGTH_OCTETS = 2;
         private static final int VALUE = 3;
+        /** The tag of every LDAPMessage: a universal constructed SEQUENCE (RFC 4511 section 4.1.1). */
+        private static final int LDAP_MESSAGE = 0x30;
 
         private final long maxElementOctets;
         /** Octets read on this connection. */
@@ -150,6 +158,9 @@ final class BerFramingGuard extends IoFilterAdapter {
                 offset++;
                 switch (state) {
                     case TAG -> {
+                        if (depth == 0 && octet != LDAP_MESSAGE) {
+                            wrong = "a request that does not start with the SEQUENCE tag of an LDAPMessage";
+                        }
                         constructed = (octet & 0x20) != 0;
                         state = FIRST_LENGTH_OCTET;
                     }

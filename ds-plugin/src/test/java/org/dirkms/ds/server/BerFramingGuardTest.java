@@ -105,4 +105,14 @@ class BerFramingGuardTest {
         assertNotNull(read(new BerFramingGuard.Framing(MAX), hex("30 85 00 00 00 00 01 02"), 8));
         assertNull(read(new BerFramingGuard.Framing(MAX), hex("30 83 7f ff ff"), 5), "8 MiB - 1 is allowed");
     }
+
+    @Test
+    void aRequestThatIsNotASequenceIsFoundAtItsFirstOctet() {
+        // Stray octets after a request: the decoder took them for a request 0x70 octets long and
+        // swallowed the client's next request into it.
+        assertNotNull(read(new BerFramingGuard.Framing(MAX), hex("d6 70 1e 02 8b 18 99 00 00"), 1));
+        BerFramingGuard.Framing framing = new BerFramingGuard.Framing(MAX);
+        assertNull(read(framing, hex("30 03 02 01 01"), 5));
+        assertNotNull(read(framing, hex("04 01 61"), 3), "after a request framed right too");
+    }
 }
