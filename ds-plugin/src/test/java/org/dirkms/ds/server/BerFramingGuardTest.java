@@ -115,4 +115,20 @@ class BerFramingGuardTest {
         assertNull(read(framing, hex("30 03 02 01 01"), 5));
         assertNotNull(read(framing, hex("04 01 61"), 3), "after a request framed right too");
     }
+
+    @Test
+    void readingStopsAtTheEndOfEachRequest() {
+        // two requests in one read, the second cut: the first is whole at its end, then the rest waits
+        byte[] octets = hex("30 03 02 01 01 30 05 02 01 02 04 00 30 05 02");
+        IoBuffer buffer = IoBuffer.wrap(octets);
+        BerFramingGuard.Framing framing = new BerFramingGuard.Framing(MAX);
+        int end = framing.readRequest(buffer, 0, octets.length);
+        assertTrue(end == 5 && framing.betweenRequests(), "first request ends at 5, not " + end);
+        framing.keep(buffer, 0, end);
+        assertTrue(framing.takeRequest().remaining() == 5);
+        end = framing.readRequest(buffer, 5, octets.length);
+        assertTrue(end == 12 && framing.betweenRequests(), "second request ends at 12, not " + end);
+        end = framing.readRequest(buffer, 12, octets.length);
+        assertTrue(end == octets.length && !framing.betweenRequests(), "the third waits for its rest");
+    }
 }
