@@ -24,14 +24,24 @@ import org.slf4j.LoggerFactory;
  * next octets the client sends — those of its next request — for the rest, and answers neither;
  * the client waits for ever. Found by the fuzz suite ({@code ServerFuzzIT}'s wire target).
  *
+ * <p>Nor does it check that a request is an LDAPMessage, a SEQUENCE (RFC 4511 section 4.1.1):
+ * stray octets a client sends after a request are taken for the header of the next one whatever
+ * their tag, and the decoder waits for the length they claim, so the client's next request is
+ * swallowed and never answered. Found by the fuzz suite too (a request followed by stray octets).
+ *
  * <p>This MINA filter, right before the LDAP codec of every transport, follows the element
  * headers of every request as the decoder reads them — one-octet tags, constructed elements
  * (tag bit 6) opened and primitive values skipped, lengths of up to four octets (the short form
  * {@code 0x80} is length 0 to the decoder) — and, when an element's header or value does not fit
- * in the element around it, or an element claims more than {@link DirectoryServer#MAX_REQUEST_OCTETS},
+ * in the element around it, a request does not start with the SEQUENCE tag, or an element
+ * claims more than {@link DirectoryServer#MAX_REQUEST_OCTETS},
  * sends a Notice of Disconnection with protocolError (section 4.4.1) and closes the connection
- * without passing the octets on. Requests framed right pass unchanged; this filter never looks
- * into a value.
+ * without passing the octets on. Requests framed right pass unchanged, each whole and alone: when
+ * the decoder refuses a request it has begun (a search whose base is not a DN, answered
+ * invalidDNSyntax), it drops the rest of the octets it was given, so a request that came in
+ * several reads had its remaining octets decoded as a request of their own, and the connection
+ * was ended with protocolError after the answer; requests that came in one read after it were
+ * lost. This filter never looks into a value.
  */
 final class BerFramingGuard extends IoFilterAdapter {
 
@@ -86,15 +96,28 @@ final class BerFramingGuard extends IoFilterAdapter {
                 buffer.position(buffer.limit()); // the connection is closing
                 return;
             }
-            String wrong = framing.read(buffer, buffer.position(), buffer.limit());
-            if (wrong != null) {
-                LOG.warn("closed the connection from {}: its request is not framed as BER can be ({})",
-                        session.getRemoteAddress(), wrong);
-                buffer.position(buffer.limit());
-                session.write(NoticeOfDisconnect.PROTOCOLERROR);
-                session.closeOnFlush();
-                return;
+            int at = buffer.position();
+            int limit = buffer.limit();
+            while (at < limit) {
+                int end = framing.readRequest(buffer, at, limit);
+                if (framing.spent()) {
+                    LOG.warn("closed the connection from {}: its request is not framed as BER can be ({})",
+                            session.getRemoteAddress(), framing.wrong);
+                    buffer.position(limit);
+                    session.write(NoticeOfDisconnect.PROTOCOLERROR);
+                    session.closeOnFlush();
+                    return;
+                }
+                framing.keep(buffer, at, end);
+                at = end;
+                if (framing.betweenRequests()) {
+                    // One whole request at a time: the decoder drops the rest of the octets it was
+                    // given when it refuses a request (an invalid DN), so it must be given no more.
+                    next.messageReceived(session, framing.takeRequest());
+                }
             }
+            buffer.position(limit);
+            return;
         }
         next.messageReceived(session, message);
     }
@@ -108,6 +131,8 @@ final class BerFramingGuard extends IoFilterAdapter {
         private static final int FIRST_LENGTH_OCTET = 1;
         private static final int MORE_LENGTH_OCTETS = 2;
         private static final int VALUE = 3;
+        /** The tag of every LDAPMessage: a universal constructed SEQUENCE (RFC 4511 section 4.1.1). */
+        private static final int LDAP_MESSAGE = 0x30;
 
         private final long maxElementOctets;
         /** Octets read on this connection. */
@@ -123,6 +148,8 @@ final class BerFramingGuard extends IoFilterAdapter {
         private long valueEnd;
         /** The first problem found; the connection is spent after it. */
         private String wrong;
+        /** The octets of the request being read, kept until it is whole. */
+        private IoBuffer pending;
 
         Framing(long maxElementOctets) {
             this.maxElementOctets = maxElementOctets;
@@ -137,12 +164,30 @@ final class BerFramingGuard extends IoFilterAdapter {
         String read(IoBuffer buffer, int from, int to) {
             int i = from;
             while (i < to && wrong == null) {
+                i = readRequest(buffer, i, to);
+            }
+            return wrong;
+        }
+
+        /**
+         * Reads {@code buffer}'s octets from {@code from} up to {@code to} or the end of the
+         * request being read, whichever comes first, without moving its position.
+         *
+         * @return where it stopped: {@code to}, or the end of a request ({@link #betweenRequests()}
+         *         is then true); see {@link #spent()} for a problem found
+         */
+        int readRequest(IoBuffer buffer, int from, int to) {
+            int i = from;
+            while (i < to && wrong == null) {
                 if (state == VALUE) {
                     long skip = Math.min(valueEnd - offset, to - i);
                     i += (int) skip;
                     offset += skip;
                     if (offset == valueEnd) {
                         elementDone();
+                        if (betweenRequests()) {
+                            break;
+                        }
                     }
                     continue;
                 }
@@ -150,6 +195,9 @@ final class BerFramingGuard extends IoFilterAdapter {
                 offset++;
                 switch (state) {
                     case TAG -> {
+                        if (depth == 0 && octet != LDAP_MESSAGE) {
+                            wrong = "a request that does not start with the SEQUENCE tag of an LDAPMessage";
+                        }
                         constructed = (octet & 0x20) != 0;
                         state = FIRST_LENGTH_OCTET;
                     }
@@ -178,8 +226,28 @@ final class BerFramingGuard extends IoFilterAdapter {
                     // The enclosing element ended in the middle of this element's header.
                     wrong = "an element's header runs past the end of the element around it";
                 }
+                if (betweenRequests()) {
+                    break;
+                }
             }
-            return wrong;
+            return i;
+        }
+
+        /** Keeps {@code buffer}'s octets from {@code from} to {@code to} for the request being read. */
+        void keep(IoBuffer buffer, int from, int to) {
+            if (pending == null) {
+                pending = IoBuffer.allocate(Math.max(to - from, 64)).setAutoExpand(true);
+            }
+            for (int i = from; i < to; i++) {
+                pending.put(buffer.get(i));
+            }
+        }
+
+        /** The octets of the request just read, whole, ready to be read; nothing is kept after. */
+        IoBuffer takeRequest() {
+            IoBuffer request = pending == null ? IoBuffer.allocate(0) : pending.flip();
+            pending = null;
+            return request;
         }
 
         private void headerDone(long elementLength) {

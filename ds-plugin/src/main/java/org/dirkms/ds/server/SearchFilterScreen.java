@@ -2,6 +2,7 @@ package org.dirkms.ds.server;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.function.IntPredicate;
 
 import org.apache.directory.api.ldap.model.entry.Value;
 import org.apache.directory.api.ldap.model.exception.LdapException;
@@ -15,11 +16,13 @@ import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.message.SearchRequest;
 import org.apache.directory.api.ldap.model.message.SearchResultDone;
 import org.apache.directory.api.ldap.model.message.SearchResultDoneImpl;
+import org.apache.directory.api.ldap.model.message.controls.PagedResults;
 import org.apache.directory.api.ldap.model.message.controls.SortKey;
 import org.apache.directory.api.ldap.model.message.controls.SortRequest;
 import org.apache.directory.api.ldap.model.schema.AttributeType;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
 import org.apache.directory.server.ldap.LdapServer;
+import org.apache.directory.server.ldap.LdapSession;
 import org.apache.mina.core.filterchain.IoFilterAdapter;
 import org.apache.mina.core.session.IoSession;
 
@@ -46,7 +49,11 @@ import org.apache.mina.core.session.IoSession;
  * <li>an attribute description (in the filter, the attribute list or a sort key) with a character
  * past Latin-1: AM27 lower-cases names with a 256-entry table and answered other (80) with an
  * ArrayIndexOutOfBoundsException, or the guard's own lookup threw and ended the connection.
- * Attribute descriptions are ASCII (RFC 4512 section 2.5): protocolError (2).</li>
+ * Attribute descriptions are ASCII (RFC 4512 section 2.5): protocolError (2);</li>
+ * <li>a paged search abandoned with a page size of 0 (RFC 2696 section 3) whose cookie names no
+ * paged search of the connection: AM27 answered other (80) with the text of a
+ * NullPointerException. unwillingToPerform (53), as AM27 answers the same cookie with a page
+ * size above 0.</li>
  * </ul>
  * This MINA filter sits right after the LDAP codec of every transport, ahead of the KMS guard,
  * and walks the filter without recursion.
@@ -61,21 +68,28 @@ final class SearchFilterScreen extends IoFilterAdapter {
     static final int LARGEST = 20_000;
 
     private final SchemaManager schemaManager;
+    private final LdapServer ldapServer;
 
-    private SearchFilterScreen(SchemaManager schemaManager) {
-        this.schemaManager = schemaManager;
+    private SearchFilterScreen(LdapServer ldapServer) {
+        this.ldapServer = ldapServer;
+        this.schemaManager = ldapServer.getDirectoryService().getSchemaManager();
     }
 
     /** Installs one screen right after the LDAP codec of every transport of a started LDAP server. */
     static void install(LdapServer ldapServer) {
-        CodecFilters.installRightAfterCodec(ldapServer, FILTER_NAME,
-                new SearchFilterScreen(ldapServer.getDirectoryService().getSchemaManager()));
+        CodecFilters.installRightAfterCodec(ldapServer, FILTER_NAME, new SearchFilterScreen(ldapServer));
     }
 
     @Override
     public void messageReceived(NextFilter next, IoSession session, Object message) throws Exception {
         if (message instanceof SearchRequest search) {
             SearchResultDone refusal = refusal(schemaManager, search);
+            if (refusal == null) {
+                refusal = unknownAbandonedCookie(search, cookie -> {
+                    LdapSession ldapSession = ldapServer.getLdapSessionManager().getLdapSession(session);
+                    return ldapSession != null && ldapSession.getPagedSearchContext(cookie) != null;
+                });
+            }
             if (refusal != null) {
                 session.write(refusal);
                 return;
@@ -140,6 +154,28 @@ final class SearchFilterScreen extends IoFilterAdapter {
             }
         }
         return null;
+    }
+
+    /**
+     * The response refusing a paged search abandoned (page size 0, RFC 2696 section 3) with a
+     * cookie that names no paged search of the connection, or null.
+     *
+     * @param known whether a cookie value (as AM27 reads it from the cookie) names a paged search
+     *              of the connection
+     */
+    static SearchResultDone unknownAbandonedCookie(SearchRequest search, IntPredicate known) {
+        if (!(search.getControl(PagedResults.OID) instanceof PagedResults paged) || paged.getSize() != 0
+                || paged.getCookie() == null || paged.getCookie().length == 0) {
+            return null;
+        }
+        boolean found;
+        try {
+            found = known.test(paged.getCookieValue());
+        } catch (RuntimeException e) {
+            found = false;
+        }
+        return found ? null : done(search, ResultCodeEnum.UNWILLING_TO_PERFORM, "the paged results cookie names no "
+                + "paged search of this connection, so there is none to abandon (RFC 2696 section 3)");
     }
 
     /** Why an assertion is refused: a name past Latin-1, or a value its known type cannot normalize. */

@@ -105,4 +105,30 @@ class BerFramingGuardTest {
         assertNotNull(read(new BerFramingGuard.Framing(MAX), hex("30 85 00 00 00 00 01 02"), 8));
         assertNull(read(new BerFramingGuard.Framing(MAX), hex("30 83 7f ff ff"), 5), "8 MiB - 1 is allowed");
     }
+
+    @Test
+    void aRequestThatIsNotASequenceIsFoundAtItsFirstOctet() {
+        // Stray octets after a request: the decoder took them for a request 0x70 octets long and
+        // swallowed the client's next request into it.
+        assertNotNull(read(new BerFramingGuard.Framing(MAX), hex("d6 70 1e 02 8b 18 99 00 00"), 1));
+        BerFramingGuard.Framing framing = new BerFramingGuard.Framing(MAX);
+        assertNull(read(framing, hex("30 03 02 01 01"), 5));
+        assertNotNull(read(framing, hex("04 01 61"), 3), "after a request framed right too");
+    }
+
+    @Test
+    void readingStopsAtTheEndOfEachRequest() {
+        // two requests in one read, the second cut: the first is whole at its end, then the rest waits
+        byte[] octets = hex("30 03 02 01 01 30 05 02 01 02 04 00 30 05 02");
+        IoBuffer buffer = IoBuffer.wrap(octets);
+        BerFramingGuard.Framing framing = new BerFramingGuard.Framing(MAX);
+        int end = framing.readRequest(buffer, 0, octets.length);
+        assertTrue(end == 5 && framing.betweenRequests(), "first request ends at 5, not " + end);
+        framing.keep(buffer, 0, end);
+        assertTrue(framing.takeRequest().remaining() == 5);
+        end = framing.readRequest(buffer, 5, octets.length);
+        assertTrue(end == 12 && framing.betweenRequests(), "second request ends at 12, not " + end);
+        end = framing.readRequest(buffer, 12, octets.length);
+        assertTrue(end == octets.length && !framing.betweenRequests(), "the third waits for its rest");
+    }
 }

@@ -20,6 +20,7 @@ import org.apache.directory.api.ldap.model.message.SearchRequest;
 import org.apache.directory.api.ldap.model.message.SearchRequestImpl;
 import org.apache.directory.api.ldap.model.message.SearchResultDone;
 import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.apache.directory.api.ldap.model.message.controls.PagedResultsImpl;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
 import org.apache.directory.api.ldap.schema.manager.impl.DefaultSchemaManager;
@@ -125,5 +126,30 @@ class SearchFilterScreenTest {
         assertEquals(ResultCodeEnum.UNDEFINED_ATTRIBUTE_TYPE, done.getLdapResult().getResultCode());
         assertTrue(done.getLdapResult().getDiagnosticMessage().contains("fooBar"), done.getLdapResult().getDiagnosticMessage());
         assertNull(refused(search(new EqualityNode<String>("fooBar", "x"))), "AM27 matches nothing, as before");
+    }
+
+    /**
+     * Found by ServerFuzzIT: abandoning a paged search (page size 0, RFC 2696 section 3) with a
+     * cookie that names none made AM27 answer other (80) with a NullPointerException's text.
+     */
+    @Test
+    void abandoningAPagedSearchByAnUnknownCookieIsUnwillingToPerform() throws Exception {
+        SearchRequest abandon = search(new PresenceNode("objectClass"));
+        PagedResultsImpl paged = new PagedResultsImpl();
+        paged.setSize(0);
+        paged.setCookie(new byte[] {0x12, 0x34, 0x56, 0x78});
+        abandon.addControl(paged);
+        SearchResultDone done = SearchFilterScreen.unknownAbandonedCookie(abandon, cookie -> false);
+        assertEquals(ResultCodeEnum.UNWILLING_TO_PERFORM, done.getLdapResult().getResultCode());
+        assertTrue(done.getLdapResult().getDiagnosticMessage().contains("no paged search"),
+                done.getLdapResult().getDiagnosticMessage());
+        assertNull(SearchFilterScreen.unknownAbandonedCookie(abandon, cookie -> cookie == paged.getCookieValue()),
+                "a paged search the connection started is abandoned by AM27");
+        paged.setSize(5);
+        assertNull(SearchFilterScreen.unknownAbandonedCookie(abandon, cookie -> false), "AM27 refuses it itself");
+        paged.setSize(0);
+        paged.setCookie(new byte[0]);
+        assertNull(SearchFilterScreen.unknownAbandonedCookie(abandon, cookie -> false), "nothing to abandon");
+        assertNull(SearchFilterScreen.unknownAbandonedCookie(search(new PresenceNode("objectClass")), cookie -> false));
     }
 }

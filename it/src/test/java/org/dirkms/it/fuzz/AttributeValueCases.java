@@ -43,7 +43,8 @@ final class AttributeValueCases implements ServerFuzzRunner.CaseFactory {
     /** Every KMS attribute that is neither a DN nor DER (those have their own targets). */
     static AttributeValueCases kmsAttributes(FuzzFixture fixture) {
         Set<String> der = Set.of(lc(AttributeNames.SIGNING_REQUEST), lc(AttributeNames.PKCS10_REQUEST),
-                lc(AttributeNames.DELIVERY_KEY), lc(AttributeNames.TRANSPORT_CERTIFICATE));
+                lc(AttributeNames.DELIVERY_KEY), lc(AttributeNames.TRANSPORT_CERTIFICATE),
+                lc(AttributeNames.SUPERSEDED_CERTIFICATE), lc(AttributeNames.RECOVERY_CERTIFICATE));
         return new AttributeValueCases(fixture, type -> type.syntax() != Syntax.DN && !der.contains(lc(type.name())),
                 List.of());
     }
@@ -99,7 +100,7 @@ final class AttributeValueCases implements ServerFuzzRunner.CaseFactory {
         }
         byte[] request = LdapRequests.modify(TextValues.utf8(entry),
                 List.of(new LdapRequests.Change(operation, TextValues.utf8(description), octets)));
-        boolean accepted = Policy.mayWrite(who, fixture, entry, lower);
+        boolean accepted = Policy.mayWrite(who, fixture, entry, lower, operation, count);
         Set<Integer> allowed = new HashSet<>();
         switch (operation) {
             case LdapRequests.DELETE -> {
@@ -119,6 +120,9 @@ final class AttributeValueCases implements ServerFuzzRunner.CaseFactory {
         }
         if (description.contains(";")) {
             allowed.add(17);
+        }
+        if (Policy.tooLarge(who, lower, octets)) {
+            allowed.add(19);
         }
         if (misspelled) {
             // ApacheDS answers noSuchAttribute (16) to a modify of an attribute type it does

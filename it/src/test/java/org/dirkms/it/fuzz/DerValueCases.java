@@ -48,6 +48,10 @@ final class DerValueCases implements ServerFuzzRunner.CaseFactory {
                 new Attribute(CA_CERTIFICATE, "2.5.4.37", DerOracle.Kind.CERTIFICATE, certificates, false),
                 new Attribute(TRANSPORT_CERTIFICATE, oid(TRANSPORT_CERTIFICATE), DerOracle.Kind.CERTIFICATE, certificates,
                         true),
+                new Attribute(SUPERSEDED_CERTIFICATE, oid(SUPERSEDED_CERTIFICATE), DerOracle.Kind.CERTIFICATE,
+                        certificates, false),
+                new Attribute(RECOVERY_CERTIFICATE, oid(RECOVERY_CERTIFICATE), DerOracle.Kind.CERTIFICATE, certificates,
+                        true),
                 new Attribute(CERTIFICATE_REVOCATION_LIST, "2.5.4.39", DerOracle.Kind.CRL, crls, false),
                 new Attribute(AUTHORITY_REVOCATION_LIST, "2.5.4.38", DerOracle.Kind.CRL, crls, false),
                 new Attribute(DELTA_REVOCATION_LIST, "2.5.4.53", DerOracle.Kind.CRL, crls, false),
@@ -91,8 +95,16 @@ final class DerValueCases implements ServerFuzzRunner.CaseFactory {
         boolean add = !attribute.single() && shape < 7 || shape == 7;
         byte[] operation = LdapRequests.modify(utf8(entry), List.of(new LdapRequests.Change(
                 add ? LdapRequests.ADD : LdapRequests.REPLACE, utf8(description), List.of(value))));
-        var allowed = Policy.write(validity, Policy.mayWrite(who, fixture, entry, lower), add);
-        return ServerCase.of(who, (add ? "add " : "replace ") + what + " on " + entry, operation, allowed)
+        // A CRL replaces one of the same issuer only with a higher CRL number (RFC 5280 section
+        // 5.2.3): a valid CRL may still be refused (19).
+        var allowed = new java.util.HashSet<>(Policy.write(validity, Policy.mayWrite(who, fixture, entry, lower,
+                add ? LdapRequests.ADD : LdapRequests.REPLACE, 1), add, attribute.kind() == DerOracle.Kind.CRL, false,
+                false));
+        if (Policy.tooLarge(who, lower, List.of(value))) {
+            allowed.add(19);
+        }
+        return ServerCase.of(who, (add ? "add " : "replace ") + what + " on " + entry, operation,
+                java.util.Set.copyOf(allowed))
                 .withSecrets(secrets);
     }
 
@@ -118,9 +130,21 @@ final class DerValueCases implements ServerFuzzRunner.CaseFactory {
         }
         List<LdapRequests.Attribute> attributes = new java.util.ArrayList<>(entry);
         attributes.add(new LdapRequests.Attribute(utf8(description), List.of(value)));
-        boolean accepted = Policy.mayAddOrDelete(who) && Policy.mayWrite(who, fixture, dn, lower);
+        List<String> objectClasses = new java.util.ArrayList<>();
+        for (byte[] objectClass : entry.get(0).values()) {
+            objectClasses.add(new String(objectClass, StandardCharsets.UTF_8));
+        }
+        List<String> names = new java.util.ArrayList<>();
+        for (LdapRequests.Attribute held : entry) {
+            names.add(lc(new String(held.type(), StandardCharsets.UTF_8)));
+        }
+        names.add(lower);
+        boolean accepted = Policy.mayAdd(who, fixture, dn, objectClasses, names);
         var allowed = new java.util.HashSet<>(Policy.write(validity, accepted, false));
         allowed.add(65); // e.g. a CRL in a published-certificate entry
+        if (Policy.tooLarge(who, lower, List.of(value))) {
+            allowed.add(19);
+        }
         return ServerCase.of(who, "add entry " + dn + " with " + what, LdapRequests.add(utf8(dn), attributes),
                 java.util.Set.copyOf(allowed)).withSecrets(secrets);
     }

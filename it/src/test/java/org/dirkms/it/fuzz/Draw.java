@@ -10,11 +10,12 @@ final class Draw {
 
     /**
      * An identity: the agent most often (its writes reach the validators), then the
-     * administrator, the user and anonymous.
+     * superuser, the KMS administrator, the user and anonymous.
      */
     static Who identity(SplittableRandom random) {
         int draw = random.nextInt(20);
-        return draw < 9 ? Who.AGENT : draw < 14 ? Who.ADMIN : draw < 18 ? Who.USER : Who.ANONYMOUS;
+        return draw < 8 ? Who.AGENT : draw < 11 ? Who.ADMIN : draw < 15 ? Who.KMS_ADMIN : draw < 18 ? Who.USER
+                : Who.ANONYMOUS;
     }
 
     /** One of {@code items}. */

@@ -39,8 +39,12 @@ final class FilterCases implements ServerFuzzRunner.CaseFactory {
         NON_PUBLIC,
         /** Only the agent may test it. */
         SECRET,
-        /** The server does not know it, or it is malformed. */
-        UNKNOWN
+        /** Nobody may test it: {@code userPassword} is checked by binding, never by a filter. */
+        PASSWORD,
+        /** Well-formed, but the server does not know it. */
+        UNKNOWN,
+        /** Not an attribute description at all (RFC 4512 section 2.5): the decoder may end the connection. */
+        MALFORMED
     }
 
     private record Description(String text, Kind kind) {
@@ -78,8 +82,11 @@ final class FilterCases implements ServerFuzzRunner.CaseFactory {
         }
         for (String name : List.of("kmsEnrollmentState", "kmsAssignedServer", "kmsPriority", "kmsRequestState",
                 "kmsKeyPackageExpires", "kmsRecoveryRequester", "member", "createTimestamp", "modifiersName",
-                "userPassword", "KMSENROLLMENTSTATE")) {
+                "KMSENROLLMENTSTATE")) {
             all.add(new Description(name, Kind.NON_PUBLIC));
+        }
+        for (String name : List.of("userPassword", "USERPASSWORD", "2.5.4.35")) {
+            all.add(new Description(name, Kind.PASSWORD));
         }
         for (AttributeTypeDefinition type : KmsSchema.attributeTypes()) {
             if (type.secret()) {
@@ -89,9 +96,12 @@ final class FilterCases implements ServerFuzzRunner.CaseFactory {
                 all.add(new Description(type.name() + ";binary", Kind.SECRET));
             }
         }
-        for (String name : List.of("fooBar", "1.2.3.4", "", " cn", "cn;", "2.5.4.03", "x".repeat(5000), "caf\u00e9",
-                "\u63cf\u8ff0", "kmsKeyPackage ", "kms-key-package", "*", "1.1", "+", "cn\u0000")) {
+        for (String name : List.of("fooBar", "1.2.3.4", "x".repeat(5000), "kms-key-package")) {
             all.add(new Description(name, Kind.UNKNOWN));
+        }
+        for (String name : List.of("", " cn", "cn;", "2.5.4.03", "caf\u00e9", "\u63cf\u8ff0", "kmsKeyPackage ", "*", "1.1",
+                "+", "cn\u0000")) {
+            all.add(new Description(name, Kind.MALFORMED));
         }
         return List.copyOf(all);
     }
@@ -106,6 +116,7 @@ final class FilterCases implements ServerFuzzRunner.CaseFactory {
     /** What a generated filter tests, for the expectations. */
     private static final class Tested {
         final Set<Kind> kinds = new HashSet<>();
+        /** Malformed, or too deep to decode: the server may end the connection. */
         boolean malformed;
         boolean secretValue;
         String secretOracle;
@@ -151,16 +162,22 @@ final class FilterCases implements ServerFuzzRunner.CaseFactory {
             } else {
                 byte[] cookie = new byte[random.nextInt(3) == 0 ? 0 : random.nextInt(64)];
                 random.nextBytes(cookie);
+                int pageSize = random.nextInt(5) - 1;
+                // A negative page size is a malformed control: the decoder may end the connection.
+                tested.malformed |= pageSize < 0;
                 controls = LdapRequests.control("1.2.840.113556.1.4.319", critical, Ber.constructed(0x30,
-                        Ber.integer(0x02, random.nextInt(5) - 1), Ber.tlv(0x04, cookie)));
+                        Ber.integer(0x02, pageSize), Ber.tlv(0x04, cookie)));
                 controlShown = " paged with a " + cookie.length + "-octet cookie";
             }
         }
         byte[] request = LdapRequests.search(base, scope, random.nextInt(4), size, time, random.nextBoolean(),
                 filter.encode(), attributes);
         boolean refusedByPolicy = who != Who.AGENT && tested.kinds.contains(Kind.SECRET)
+                || tested.kinds.contains(Kind.PASSWORD)
                 || who == Who.ANONYMOUS && tested.kinds.contains(Kind.NON_PUBLIC);
-        Set<Integer> allowed = new HashSet<>(Set.of(50, 53, 34, 2));
+        // A filter the server cannot evaluate (its syntax) is refused before the access rules judge
+        // it: that tells nothing of any secret. What a refused filter must never get is an answer.
+        Set<Integer> allowed = new HashSet<>(Set.of(50, 53, 34, 2, 17, 18, 21));
         if (!refusedByPolicy) {
             allowed.addAll(Set.of(0, 3, 4, 10, 11, 12, 18, 32, 17, 21));
         }
@@ -170,7 +187,7 @@ final class FilterCases implements ServerFuzzRunner.CaseFactory {
         if (controls != null) {
             fuzzCase = fuzzCase.withControls(controls);
         }
-        if (tested.malformed || scope > 2 || !DnCases.utf8(base)) {
+        if (tested.malformed || tested.kinds.contains(Kind.MALFORMED) || scope > 2 || !DnCases.utf8(base)) {
             fuzzCase = fuzzCase.closing();
         }
         if (tested.secretOracle != null && who != Who.AGENT) {
@@ -192,7 +209,9 @@ final class FilterCases implements ServerFuzzRunner.CaseFactory {
         Map.Entry<String, byte[]> secret = Draw.one(random, secrets);
         tested.secretOracle = secret.getKey();
         tested.secretValue = true;
-        byte[] rule = random.nextBoolean() ? null : TextValues.utf8(Draw.one(random, RULES.subList(0, 5)));
+        byte[] rule = random.nextInt(4) == 0 ? null : TextValues.utf8(Draw.one(random, RULES.subList(0, 5)));
+        // RFC 4511 section 4.5.1.7.7: without a type, the rule is required.
+        tested.malformed |= rule == null;
         return new FilterTerm.Extensible(rule, null, secret.getValue(), random.nextBoolean(), true);
     }
 
@@ -208,13 +227,19 @@ final class FilterCases implements ServerFuzzRunner.CaseFactory {
                 children.add(width > 100 ? leafOf(random, tested, Draw.one(random, descriptions.subList(0, 3)))
                         : filter(random, tested, depth + 1));
             }
+            // An empty AND or OR is RFC 4526's absolute true or false, an extension AM27's decoder
+            // answers with protocolError.
+            tested.malformed |= width == 0;
             return new FilterTerm.Branch(random.nextBoolean(), children);
         }
         if (kind < 70) {
             return new FilterTerm.Not(filter(random, tested, depth + 1));
         }
         if (kind < 85) {
-            int levels = Draw.one(random, List.of(20, 200, 2_000, random.nextInt(4) == 0 ? 60_000 : 5_000));
+            // Past a few thousand levels the decoder overflows its stack and the connection ends
+            // (DecoderStackGuard); decoding tens of thousands takes seconds, so those are rare.
+            int levels = Draw.one(random, List.of(20, 200, 1_000, random.nextInt(6) == 0 ? 8_000 : 1_500));
+            tested.malformed |= levels > 500; // NOT chains overflow the decoder sooner than AND and OR
             FilterTerm inner = leaf(random, tested);
             if (random.nextBoolean()) {
                 for (int i = 0; i < levels; i++) {
@@ -244,14 +269,18 @@ final class FilterCases implements ServerFuzzRunner.CaseFactory {
             case 2 -> new FilterTerm.Assertion(0xa5, attribute, value, secret);
             case 3 -> new FilterTerm.Assertion(0xa6, attribute, value, secret);
             case 4 -> new FilterTerm.Assertion(0xa8, attribute, value, secret);
-            case 5, 6 -> substrings(random, attribute, value, secret);
-            case 7 -> new FilterTerm.Extensible(random.nextInt(4) == 0 ? null : TextValues.utf8(Draw.one(random, RULES)),
-                    attribute, value, random.nextBoolean(), secret);
+            case 5, 6 -> substrings(random, attribute, value, secret, tested);
+            case 7 -> {
+                byte[] rule = random.nextInt(4) == 0 ? null : TextValues.utf8(Draw.one(random, RULES));
+                tested.malformed |= rule != null && rule.length == 0;
+                yield new FilterTerm.Extensible(rule, attribute, value, random.nextBoolean(), secret);
+            }
             default -> new FilterTerm.Assertion(0xa3, attribute, value, secret);
         };
     }
 
-    private static FilterTerm substrings(SplittableRandom random, byte[] attribute, byte[] value, boolean secret) {
+    private static FilterTerm substrings(SplittableRandom random, byte[] attribute, byte[] value, boolean secret,
+            Tested tested) {
         List<Integer> tags = new ArrayList<>();
         List<byte[]> values = new ArrayList<>();
         int count = random.nextInt(10) == 0 ? 2_000 : random.nextInt(5);
@@ -261,13 +290,18 @@ final class FilterCases implements ServerFuzzRunner.CaseFactory {
                     : i == 0 && random.nextBoolean() ? 0x80 : i == count - 1 && random.nextBoolean() ? 0x82 : 0x81;
             tags.add(tag);
             values.add(i == 0 ? value : TextValues.utf8(Integer.toString(i)));
+            // RFC 4511 section 4.5.1.7.2: at most one initial, first; at most one final, last.
+            tested.malformed |= tag == 0x80 && i > 0 || tag == 0x82 && i < count - 1 || values.get(i).length == 0;
         }
+        tested.malformed |= count == 0;
         return new FilterTerm.Substrings(attribute, tags, values, secret);
     }
 
     private byte[] value(SplittableRandom random, Description description, Tested tested) {
         int draw = random.nextInt(12);
-        if (draw == 0) {
+        if (draw == 0 && description.kind() == Kind.SECRET) {
+            // Planted values only where they are secret: echoing a client's own value of another
+            // attribute back to it tells nothing.
             tested.secretValue = true;
             return Draw.one(random, new ArrayList<>(fixture.planted.values())).clone();
         }
@@ -305,7 +339,8 @@ final class FilterCases implements ServerFuzzRunner.CaseFactory {
             case 5 -> new FilterTerm.Raw(Ber.constructed(0xa9, Ber.string(0x83, "x")),
                     "extensible match with neither rule nor type");
             case 6 -> new FilterTerm.Raw(Ber.constructed(0xa3, Ber.string(0x04, "cn")), "equality without a value");
-            case 7 -> new FilterTerm.Raw(new byte[] {(byte) 0xa3, 0x05, 0x04, 0x02, 'c'}, "truncated equality");
+            case 7 -> new FilterTerm.Raw(Ber.constructed(0xa3, Ber.string(0x04, "cn"), Ber.string(0x04, "a"),
+                    Ber.string(0x04, "b")), "equality of three elements");
             default -> new FilterTerm.Raw(Ber.constructed(0xa0, Ber.string(0x04, "cn")), "AND of an OCTET STRING");
         };
     }
@@ -320,21 +355,23 @@ final class FilterCases implements ServerFuzzRunner.CaseFactory {
         Tested tested = new Tested();
         byte[] value;
         String lower = lc(description.text().replace(";binary", ""));
-        var type = KmsSchema.attributeType(lower);
-        String canonical = type.map(t -> lc(t.name())).orElse(lower);
+        String canonical = KmsSchema.attributeTypes().stream()
+                .filter(t -> lc(t.name()).equals(lower) || t.oid().equals(lower)).map(t -> lc(t.name())).findFirst()
+                .orElse(lower);
         if (description.kind() == Kind.SECRET && random.nextBoolean()) {
             byte[] planted = fixture.planted.get(canonical);
             value = planted != null ? planted.clone() : value(random, description, tested);
-        } else if (canonical.equals("userpassword") && random.nextBoolean()) {
+        } else if (description.kind() == Kind.PASSWORD && random.nextBoolean()) {
             value = fixture.planted.get("userpassword").clone();
         } else {
             value = value(random, description, tested);
         }
-        boolean secret = description.kind() == Kind.SECRET || canonical.equals("userpassword");
-        boolean entitled = who == Who.AGENT
-                || who == Who.ADMIN && (canonical.equals("kmsenrollmenttoken") || canonical.equals("userpassword"))
-                || who == Who.USER && entry.equals(fixture.fuzzer) && (canonical.equals("kmskeypackage")
-                        || canonical.equals("userpassword"));
+        boolean secret = description.kind() == Kind.SECRET || description.kind() == Kind.PASSWORD;
+        // Compare is allowed exactly when reading is (docs/security.md): nobody reads a password,
+        // the agent every secret, a KMS administrator enrollment tokens, a user their own package.
+        boolean entitled = description.kind() != Kind.PASSWORD && (who == Who.AGENT
+                || who == Who.KMS_ADMIN && canonical.equals("kmsenrollmenttoken")
+                || who == Who.USER && entry.equals(fixture.fuzzer) && canonical.equals("kmskeypackage"));
         boolean refused = secret && !entitled || who == Who.ANONYMOUS && description.kind() == Kind.NON_PUBLIC;
         Set<Integer> allowed = new HashSet<>(Set.of(50, 53, 32, 34, 2, 17, 21, 16));
         if (!refused) {
@@ -345,6 +382,10 @@ final class FilterCases implements ServerFuzzRunner.CaseFactory {
                 secret || tested.secretValue) + " on " + entry + (refused ? " (must be refused)" : "");
         ServerCase fuzzCase = ServerCase.of(who, what, request, Set.copyOf(allowed)).withSecrets(
                 secret || tested.secretValue ? List.of(value) : List.of());
-        return DnCases.utf8(value) && !description.text().contains("\u0000") ? fuzzCase : fuzzCase.closing();
+        // AM27's decoder answers a malformed entry name or description with protocolError and a
+        // Notice of Disconnection.
+        boolean malformed = !DnCases.utf8(value) || description.kind() == Kind.MALFORMED
+                || !org.apache.directory.api.ldap.model.name.Dn.isValid(entry);
+        return malformed ? fuzzCase.closing() : fuzzCase;
     }
 }

@@ -17,6 +17,7 @@ import org.apache.directory.api.ldap.model.entry.ModificationOperation;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapConnection;
 import org.dirkms.agent.fuzz.DerSeeds;
+import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.KmsSchema;
@@ -24,15 +25,16 @@ import org.dirkms.schema.ObjectClassDefinition;
 import org.dirkms.schema.ObjectClassNames;
 
 /**
- * The entries the fuzz cases work on, made in set-up by the administrator and the agent over
- * LDAPS the way they make them in production:
+ * The entries the fuzz cases work on, made in set-up over TLS by the superuser, a KMS
+ * administrator and the agent, each the part the access rules give it, the way they make
+ * them in production:
  * <ul>
  * <li><em>scratch</em> entries, one per KMS object class (and a user, a group, a CA with
  * {@code pkiCA} and {@code deltaCRL}), which the agent's and the administrator's fuzzed writes
  * change at will;</li>
  * <li><em>planted</em> entries holding secrets of someone else ({@code uid=target}'s key package
- * and enrollment token and password, a recovery request of {@code uid=target}'s with its package
- * and token, an archived key), which the fuzzed writes never change, so that every response
+ * and enrollment token and password, a recovery request for {@code uid=target} asked for by another KMS
+ * administrator with its package and token, an archived key), which the fuzzed writes never change, so that every response
  * can be searched for a secret its reader may not have;</li>
  * <li>the fuzz user {@code uid=fuzzer} (the {@link Who#USER}), who writes its own entry;</li>
  * <li>{@code ou=Sandbox} with {@code cn=victim-0..9}: the only entries a fuzzed DN may delete or
@@ -42,6 +44,8 @@ import org.dirkms.schema.ObjectClassNames;
 final class FuzzFixture {
     /** The fuzz user's password. */
     static final String FUZZER_PASSWORD = "fuzzer-test-password-7e1b";
+    /** The KMS administrator who asks for the planted recovery (under ou=Staff). */
+    static final String PLANTER = "planter";
     /** How many sandbox entries there are. */
     static final int VICTIMS = 10;
 
@@ -103,62 +107,85 @@ final class FuzzFixture {
         fixture.planted.put(lc(ENROLLMENT_TOKEN), ascii("PLANTED-ENROLLMENT-TOKEN-of-target-52aa"));
         fixture.planted.put(lc(RECOVERY_PACKAGE), ascii("PLANTED-RECOVERY-PACKAGE-for-target-0b7f"));
         fixture.planted.put(lc(RECOVERY_TOKEN), ascii("PLANTED-RECOVERY-TOKEN-for-target-e3d9"));
-        fixture.planted.put(lc(WRAPPED_KEY), seeds.envelopedToEc.clone());
+        // Not a seed of the generators: they may copy seeds into public attributes.
+        fixture.planted.put(lc(WRAPPED_KEY), ascii("PLANTED-WRAPPED-KEY-of-target-77a1c0de5e"));
         fixture.planted.put(lc(USER_PASSWORD), ascii("PLANTED-target-password-6f02"));
-        try (LdapConnection admin = directory.secureAdminConnection();
+        // A second KMS administrator asks for the planted recovery, so that the requester, who
+        // alone reads its package and token, is nobody the cases are sent as.
+        Staff.person(directory.server(), PLANTER, "kms-administrators");
+        try (LdapConnection superuser = directory.secureAdminConnection();
+                LdapConnection kmsAdministrator = directory.kmsAdministratorConnection();
+                LdapConnection planter = directory.connection(Staff.dn(directory.server(), PLANTER), Staff.PASSWORD);
                 LdapConnection agent = directory.secureAgentConnection()) {
-            fixture.createEntries(admin, agent, seeds);
+            fixture.createEntries(superuser, kmsAdministrator, planter, agent, seeds);
         }
         fixture.mapScratchEntries();
         return fixture;
     }
 
-    private void createEntries(LdapConnection admin, LdapConnection agent, DerSeeds seeds) throws LdapException {
+    /**
+     * Each entry made by the identity the access rules give it to (docs/security.md): the
+     * superuser adds the people with their names, addresses and passwords, the groups and the
+     * sandbox; a KMS administrator makes the people KMS users, asks for the recovery requests
+     * and writes the trust and the administrative groups; the agent writes the KMS subtree, the
+     * published certificates and every secret.
+     */
+    private void createEntries(LdapConnection superuser, LdapConnection kmsAdministrator, LdapConnection planter,
+            LdapConnection agent, DerSeeds seeds) throws LdapException {
         String cn = "cn: ";
-        add(admin, fuzzer, "objectClass: inetOrgPerson", "objectClass: kmsUser", "objectClass: pkiUser", "uid: fuzzer",
-                "cn: Fuzzer", "sn: Fuzzer", "mail: fuzzer@example.com", "userPassword: " + FUZZER_PASSWORD);
-        add(admin, target, "objectClass: inetOrgPerson", "objectClass: kmsUser", "uid: target", cn + "Target",
-                "sn: Target", "mail: target@example.com", "kmsEnrollmentState: requested");
-        add(admin, scratchUser, "objectClass: inetOrgPerson", "objectClass: kmsUser", "objectClass: pkiUser",
-                "uid: scratch", cn + "Scratch", "sn: Scratch", "mail: scratch@example.com");
-        add(admin, server, "objectClass: kmsServer", cn + "fuzz");
-        add(admin, group, "objectClass: kmsAdminGroup", cn + "Fuzz Group", "kmsAssignedServer: " + server);
+        add(superuser, fuzzer, "objectClass: inetOrgPerson", "objectClass: pkiUser", "uid: fuzzer", "cn: Fuzzer",
+                "sn: Fuzzer", "mail: fuzzer@example.com", "userPassword: " + FUZZER_PASSWORD);
+        Entry targetEntry = entry(target, "objectClass: inetOrgPerson", "uid: target", cn + "Target", "sn: Target",
+                "mail: target@example.com");
+        targetEntry.add(USER_PASSWORD, planted.get(lc(USER_PASSWORD)));
+        superuser.add(targetEntry);
+        add(superuser, scratchUser, "objectClass: inetOrgPerson", "objectClass: pkiUser", "uid: scratch", cn + "Scratch",
+                "sn: Scratch", "mail: scratch@example.com");
+        add(superuser, members, "objectClass: groupOfNames", cn + "Fuzz Members", "member: " + scratchUser);
+        add(superuser, sandbox, "objectClass: organizationalUnit", "ou: Sandbox");
+        for (int i = 0; i < VICTIMS; i++) {
+            add(superuser, "cn=victim-" + i + "," + sandbox, "objectClass: organizationalRole", cn + "victim-" + i);
+        }
+        for (String person : List.of(fuzzer, target, scratchUser)) {
+            kmsAdministrator.modify(person, new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, OBJECT_CLASS,
+                    ObjectClassNames.KMS_USER));
+        }
+        kmsAdministrator.modify(target, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
+                ENROLLMENT_STATE, "requested"));
+
+        add(agent, server, "objectClass: kmsServer", cn + "fuzz");
         Entry caEntry = entry(ca, "objectClass: kmsCertificationAuthority", "objectClass: pkiCA",
                 "objectClass: deltaCRL", cn + "Fuzz Root CA", "kmsCAState: active", "kmsPriority: 5");
         caEntry.add("cACertificate;binary", seeds.caCertificate);
         caEntry.add("certificateRevocationList;binary", seeds.crl);
-        admin.add(caEntry);
-        add(admin, template, "objectClass: kmsCertificateTemplate", cn + "fuzz", "kmsKeyUsage: digitalSignature",
+        agent.add(caEntry);
+        add(agent, template, "objectClass: kmsCertificateTemplate", cn + "fuzz", "kmsKeyUsage: digitalSignature",
                 "kmsValidityDays: 365", "kmsAllowedKeyAlgorithm: EC-P256");
         Entry requestEntry = entry(request, "objectClass: kmsCertificateRequest", cn + "fuzz", "kmsRequestState: pending",
                 "kmsRequestSubject: " + scratchUser);
         requestEntry.add(PKCS10_REQUEST, seeds.pkcs10);
-        admin.add(requestEntry);
+        agent.add(requestEntry);
         Entry archiveEntry = entry(archive, "objectClass: kmsArchivedKey", cn + "fuzz", "kmsKeyOwner: " + scratchUser);
         archiveEntry.add(WRAPPED_KEY, seeds.envelopedToRsa);
         agent.add(archiveEntry);
-        add(admin, recovery, "objectClass: kmsRecoveryRequest", cn + "fuzz", "kmsRecoveryTarget: " + scratchUser,
-                "kmsRecoveryRequester: " + scratchUser, "kmsRecoveryState: pending");
+        add(agent, published, "objectClass: kmsPublishedCertificate", cn + "fuzz-published",
+                "kmsCertificatePurpose: signing");
+
+        add(kmsAdministrator, group, "objectClass: kmsAdminGroup", cn + "Fuzz Group", "kmsAssignedServer: " + server);
+        add(kmsAdministrator, recovery, "objectClass: kmsRecoveryRequest", cn + "fuzz",
+                "kmsRecoveryTarget: " + scratchUser, "kmsRecoveryState: pending");
         Entry partnerEntry = entry(partner, "objectClass: kmsTrustedPartner", cn + "fuzz", "kmsPartnerDomain: example.org");
         partnerEntry.add("crossCertificatePair;binary", seeds.certificatePair);
-        admin.add(partnerEntry);
-        add(admin, trustList, "objectClass: kmsTrustList", cn + "fuzz-list");
-        add(admin, published, "objectClass: kmsPublishedCertificate", cn + "fuzz-published", "kmsCertificatePurpose: signing");
-        add(admin, members, "objectClass: groupOfNames", cn + "Fuzz Members", "member: " + scratchUser);
-        add(admin, sandbox, "objectClass: organizationalUnit", "ou: Sandbox");
-        for (int i = 0; i < VICTIMS; i++) {
-            add(admin, "cn=victim-" + i + "," + sandbox, "objectClass: organizationalRole", cn + "victim-" + i);
-        }
+        kmsAdministrator.add(partnerEntry);
+        add(kmsAdministrator, trustList, "objectClass: kmsTrustList", cn + "fuzz-list");
 
         // The planted secrets, written by the agent as it would (over TLS).
         agent.modify(target,
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE, planted.get(lc(KEY_PACKAGE))),
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, ENROLLMENT_TOKEN,
                         planted.get(lc(ENROLLMENT_TOKEN))));
-        admin.modify(target, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, USER_PASSWORD,
-                planted.get(lc(USER_PASSWORD))));
-        add(admin, plantedRecovery, "objectClass: kmsRecoveryRequest", cn + "planted", "kmsRecoveryTarget: " + target,
-                "kmsRecoveryRequester: " + target, "kmsRecoveryState: pending");
+        add(planter, plantedRecovery, "objectClass: kmsRecoveryRequest", cn + "planted", "kmsRecoveryTarget: " + target,
+                "kmsRecoveryState: pending");
         agent.modify(plantedRecovery,
                 new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, RECOVERY_PACKAGE,
                         planted.get(lc(RECOVERY_PACKAGE))),
@@ -206,15 +233,17 @@ final class FuzzFixture {
     }
 
     /**
-     * The secret values {@code who} may not read: every planted one for an anonymous client and
-     * the fuzz user, all but the enrollment token and {@code uid=target}'s password for the
-     * administrator (a KMS administrator), none for the agent.
+     * The secret values {@code who} may not read (docs/security.md): {@code uid=target}'s
+     * password nobody reads (binds check it); every other planted one is the agent's, and a KMS
+     * administrator reads the enrollment token too. The planted recovery's package and token
+     * are its requester's, who is none of the identities the cases are sent as.
      */
     List<byte[]> forbiddenTo(Who who) {
         List<byte[]> forbidden = new ArrayList<>();
         for (Map.Entry<String, byte[]> secret : planted.entrySet()) {
-            boolean adminMay = secret.getKey().equals(lc(ENROLLMENT_TOKEN)) || secret.getKey().equals(lc(USER_PASSWORD));
-            if (who == Who.ANONYMOUS || who == Who.USER || (who == Who.ADMIN && !adminMay)) {
+            boolean password = secret.getKey().equals(lc(USER_PASSWORD));
+            boolean may = who == Who.AGENT || who == Who.KMS_ADMIN && secret.getKey().equals(lc(ENROLLMENT_TOKEN));
+            if (password || !may) {
                 forbidden.add(secret.getValue());
             }
         }

@@ -24,9 +24,10 @@ import org.dirkms.schema.KmsSchema;
  * an unknown changetype, a control line, a "&lt; file:" URL, a version line, CRLF).
  *
  * <p>The LDAP API's {@link LdifReader}, which {@code dirkms enroll --file} uses, parses it on
- * the client and must either refuse it with an LdapException (the case ends there) or give
- * records, each sent to the server as the agent or the administrator, whose answer must be
- * precise like any write's.
+ * the client and must either refuse it with an exception (the case ends there; the command
+ * reports it as a usage error) or give records, each sent to the server as the agent, the
+ * superuser or a KMS administrator, whose answer must be precise like any write's and never a
+ * success the access rules forbid.
  */
 final class LdifCases implements ServerFuzzRunner.CaseFactory {
 
@@ -43,7 +44,7 @@ final class LdifCases implements ServerFuzzRunner.CaseFactory {
 
     @Override
     public ServerCase make(int index, SplittableRandom random) {
-        Who who = random.nextBoolean() ? Who.AGENT : Who.ADMIN;
+        Who who = Draw.one(random, List.of(Who.AGENT, Who.ADMIN, Who.KMS_ADMIN));
         String ldif = record(index, random);
         String what;
         if (random.nextInt(3) > 0) {
@@ -56,11 +57,13 @@ final class LdifCases implements ServerFuzzRunner.CaseFactory {
         List<LdifEntry> entries;
         try (LdifReader reader = new LdifReader()) {
             entries = reader.parseLdif(ldif);
-        } catch (LdapException e) {
+        } catch (LdapException | RuntimeException e) {
+            // The reader also throws IllegalArgumentException and index errors for malformed lines,
+            // which dirkms enroll --file reports as a usage error like its LdapExceptions.
             return ServerCase.local(who, "LDIF " + what + ", refused by the reader", "ldif-refused", null);
-        } catch (Exception | StackOverflowError e) {
+        } catch (Exception | Error e) {
             return ServerCase.local(who, "LDIF " + what + ": " + TextValues.abbreviate(ldif), "ldif-crash",
-                    "the LDIF reader threw " + e + ", not an LdapException");
+                    "the LDIF reader threw " + e);
         }
         if (entries.isEmpty()) {
             return ServerCase.local(who, "LDIF " + what + ", no record", "ldif-empty", null);
@@ -77,8 +80,13 @@ final class LdifCases implements ServerFuzzRunner.CaseFactory {
             return ServerCase.local(who, "LDIF " + what + ", a " + entry.getChangeType() + " record", "ldif-not-sent", null);
         }
         Set<Integer> allowed = new HashSet<>(WRITES);
+        if (!accepted(who, entry)) {
+            allowed.remove(0);
+        }
+        // Names and values from mutated text reach the server as the reader gave them; the decoder
+        // may answer a malformed one with protocolError and a Notice of Disconnection.
         return ServerCase.of(who, "LDIF " + what + " " + entry.getChangeType() + " of " + TextValues.abbreviate(
-                entry.getDn().getName()), request, Set.copyOf(allowed));
+                entry.getDn().getName()), request, Set.copyOf(allowed)).closing();
     }
 
     private String record(int index, SplittableRandom random) {
@@ -161,10 +169,52 @@ final class LdifCases implements ServerFuzzRunner.CaseFactory {
         return null;
     }
 
+    /** Whether the access rules let {@code who} make the change {@code entry} asks for ({@link Policy}). */
+    private boolean accepted(Who who, LdifEntry entry) {
+        String dn = entry.getDn().getName();
+        if (entry.isChangeDelete() || entry.isChangeModDn() || entry.isChangeModRdn()) {
+            return Policy.mayAddOrDelete(who, fixture, dn);
+        }
+        if (entry.isChangeModify()) {
+            for (Modification modification : entry.getModifications()) {
+                int operation = switch (modification.getOperation()) {
+                    case ADD_ATTRIBUTE -> LdapRequests.ADD;
+                    case REMOVE_ATTRIBUTE -> LdapRequests.DELETE;
+                    default -> LdapRequests.REPLACE;
+                };
+                if (!Policy.mayWrite(who, fixture, dn, canonical(modification.getAttribute().getUpId()), operation,
+                        modification.getAttribute().size())) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        List<String> objectClasses = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (Attribute attribute : entry.getEntry()) {
+            String name = canonical(attribute.getUpId());
+            names.add(name);
+            if (name.equals("objectclass")) {
+                for (Value value : attribute) {
+                    objectClasses.add(value.getString());
+                }
+            }
+        }
+        return Policy.mayAdd(who, fixture, dn, objectClasses, names);
+    }
+
+    /** The lower-case name of an attribute description (its OID or options aside). */
+    private static String canonical(String description) {
+        String type = FuzzFixture.lc(description.contains(";") ? description.substring(0, description.indexOf(';'))
+                : description).trim();
+        return KmsSchema.attributeTypes().stream().filter(t -> t.oid().equals(type)).map(t -> FuzzFixture.lc(t.name()))
+                .findFirst().orElse(type.equals("2.5.4.0") ? "objectclass" : type);
+    }
+
     private static List<byte[]> octets(Attribute attribute) {
         List<byte[]> values = new ArrayList<>();
         for (Value value : attribute) {
-            values.add(value.getBytes());
+            values.add(value.getBytes() == null ? new byte[0] : value.getBytes());
         }
         return values;
     }

@@ -110,6 +110,9 @@ final class ServerFuzzRunner {
     private void runOne(String target, int index, CaseFactory factory, Connections connections, FuzzTally tally) {
         ServerCase fuzzCase = factory.make(index, FuzzSettings.random(target, index));
         String description = fuzzCase.who() + " " + fuzzCase.description();
+        if (fuzzCase.rawMessage() != null && fuzzCase.rawMessage().length <= 64) {
+            description += " = " + java.util.HexFormat.of().formatHex(fuzzCase.rawMessage());
+        }
         if (fuzzCase.local() != null) {
             tally.record(fuzzCase.local(), 0, description);
             if (fuzzCase.localCrash() != null) {
@@ -118,19 +121,24 @@ final class ServerFuzzRunner {
             return;
         }
         WireConnection connection = connections.get(fuzzCase.who());
+        String previous = connections.previous(fuzzCase.who(), index + " " + description);
         long started = System.nanoTime();
         boolean unframed = fuzzCase.rawMessage() != null && !framed(fuzzCase.rawMessage());
-        LdapResponse response = fuzzCase.rawMessage() == null
-                ? connection.request(fuzzCase.operation(), fuzzCase.controls(), TIMEOUT_MILLIS)
-                : connection.raw(fuzzCase.rawMessage(), unframed ? RAW_TIMEOUT_MILLIS : TIMEOUT_MILLIS);
+        LdapResponse response = send(connection, fuzzCase, unframed);
         long elapsed = System.nanoTime() - started;
         tally.record(response.label(), elapsed, description);
-        judge(index, fuzzCase, response, description, tally, unframed);
+        judge(index, fuzzCase, response, description + (previous == null ? "" : "\n    after, on this connection: case "
+                + previous), tally, unframed);
         // The server still answers a simple search: on the same connection after every case that
         // ended unusually and every PROBE_EVERY cases (the next case on the connection checks the
         // others), on a new connection when the case ended the connection.
         boolean unusual = response.code() < 0 || response.code() == 1 || response.code() == 80;
-        if (connection.isOpen()) {
+        // A PDU that is not exactly one element leaves the stream mid-element (lengths that promise
+        // octets never sent, the server waiting for them) or with octets after it the server takes
+        // for the start of the next request: the next case's octets on this connection would be
+        // read as part of it, so the connection is done.
+        boolean unfinished = unframed;
+        if (connection.isOpen() && !unfinished) {
             if (unusual || index % PROBE_EVERY == 0) {
                 LdapResponse probe = connection.request(LdapRequests.probe(fixture.suffix), null, TIMEOUT_MILLIS);
                 if (probe.code() != 0) {
@@ -145,6 +153,12 @@ final class ServerFuzzRunner {
                 tally.crash(index, "the server does not answer a simple search on a new connection", description);
             }
         }
+    }
+
+    private static LdapResponse send(WireConnection connection, ServerCase fuzzCase, boolean unframed) {
+        return fuzzCase.rawMessage() == null
+                ? connection.request(fuzzCase.operation(), fuzzCase.controls(), TIMEOUT_MILLIS)
+                : connection.raw(fuzzCase.rawMessage(), unframed ? RAW_TIMEOUT_MILLIS : TIMEOUT_MILLIS);
     }
 
     /** Whether {@code message} is exactly one TLV, so that the server can tell where it ends. */
@@ -257,10 +271,17 @@ final class ServerFuzzRunner {
     /** One worker's connections, one per identity, opened when first needed. */
     private final class Connections implements AutoCloseable {
         private final Map<Who, WireConnection> open = new EnumMap<>(Who.class);
+        private final Map<Who, String> last = new EnumMap<>(Who.class);
+
+        /** The case sent last on {@code who}'s open connection (null on a new one); {@code next} becomes it. */
+        String previous(Who who, String next) {
+            return last.put(who, next);
+        }
 
         WireConnection get(Who who) {
             WireConnection connection = open.get(who);
             if (connection == null || !connection.isOpen()) {
+                last.remove(who);
                 connection = connect(who);
                 open.put(who, connection);
             }
@@ -268,6 +289,7 @@ final class ServerFuzzRunner {
         }
 
         void drop(Who who) {
+            last.remove(who);
             WireConnection connection = open.remove(who);
             if (connection != null) {
                 connection.close();
@@ -277,12 +299,13 @@ final class ServerFuzzRunner {
         private WireConnection connect(Who who) {
             try {
                 WireConnection connection = switch (who) {
-                    case AGENT, USER -> WireConnection.startTls(directory.ldapPort(), tls);
+                    case AGENT, KMS_ADMIN, USER -> WireConnection.startTls(directory.ldapPort(), tls);
                     case ADMIN, ANONYMOUS -> WireConnection.ldaps(directory.ldapsPort(), tls);
                 };
                 LdapResponse bound = switch (who) {
                     case AGENT -> connection.bind(directory.agentDn(), directory.agentPassword());
                     case ADMIN -> connection.bind(directory.adminDn(), directory.adminPassword());
+                    case KMS_ADMIN -> connection.bind(directory.kmsAdministratorDn(), directory.kmsAdministratorPassword());
                     case USER -> connection.bind(fixture.fuzzer, FuzzFixture.FUZZER_PASSWORD);
                     case ANONYMOUS -> connection.bind(null, null);
                 };

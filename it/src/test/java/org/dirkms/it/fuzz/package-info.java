@@ -3,7 +3,8 @@
  * certificates, CRLs, PKCS#10, CMS values, crossCertificatePair, every KMS attribute by its
  * syntax and enumeration, DN-valued attributes, entry names, search filters and compares, LDIF
  * change records, whole BER messages — sent over TLS sockets (LDAPS and StartTLS) as the KMS
- * agent, the superuser, an ordinary user and an anonymous client ({@link org.dirkms.it.fuzz.Who}).
+ * agent, the superuser, a KMS administrator, an ordinary user and an anonymous client
+ * ({@link org.dirkms.it.fuzz.Who}).
  *
  * <p><b>Generator.</b> The project's own seeded, structure-aware generator
  * ({@code org.dirkms.agent.fuzz}, from the agent's test jar; its package comment says why not
@@ -19,8 +20,8 @@
  * within {@value org.dirkms.it.fuzz.ServerFuzzRunner#TIMEOUT_MILLIS} ms; never other (80) nor
  * operationsError (1); a result code from the set expected for its input class, decided per case
  * from what the generator knows of the value ({@link org.dirkms.it.fuzz.Validity}, with
- * independent oracles such as {@link org.dirkms.it.fuzz.DerOracle}) and from what the access
- * rules will keep refusing while another engineer tightens them ({@link org.dirkms.it.fuzz.Policy});
+ * independent oracles such as {@link org.dirkms.it.fuzz.DerOracle}) and from the access rules
+ * of docs/security.md ({@link org.dirkms.it.fuzz.Policy});
  * no Java exception text or stack trace in the diagnostic; no secret echoed in a diagnostic, and
  * no planted secret ({@link org.dirkms.it.fuzz.FuzzFixture}) in any response to an identity that
  * may not read it; and the server still answers a simple search afterwards, on the same
