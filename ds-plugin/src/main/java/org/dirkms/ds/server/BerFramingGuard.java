@@ -33,8 +33,11 @@ import org.slf4j.LoggerFactory;
  * headers of every request as the decoder reads them — one-octet tags, constructed elements
  * (tag bit 6) opened and primitive values skipped, lengths of up to four octets (the short form
  * {@code 0x80} is length 0 to the decoder) — and, when an element's header or value does not fit
- * in the element around it, a request does not start with the SEQUENCE tag, or an element
- * claims more than {@link DirectoryServer#MAX_REQUEST_OCTETS},
+ * in the element around it, a request does not start with the SEQUENCE tag, an element
+ * claims more than {@link DirectoryServer#MAX_REQUEST_OCTETS}, or elements nest deeper than
+ * {@link #DEEPEST} (a request of forty thousand levels took the decoder fifteen seconds and more
+ * of one I/O thread before it overflowed its stack; no request the server answers nests a tenth
+ * as deep, filters being refused beyond {@link SearchFilterScreen#DEEPEST} levels anyway),
  * sends a Notice of Disconnection with protocolError (section 4.4.1) and closes the connection
  * without passing the octets on. Requests framed right pass unchanged, each whole and alone: when
  * the decoder refuses a request it has begun (a search whose base is not a DN, answered
@@ -47,6 +50,9 @@ final class BerFramingGuard extends IoFilterAdapter {
 
     /** Name of this filter in each transport's MINA filter chain. */
     static final String FILTER_NAME = "dirkmsBerFramingGuard";
+
+    /** The deepest nesting of elements in a request. */
+    static final int DEEPEST = 2_000;
 
     private static final Logger LOG = LoggerFactory.getLogger(BerFramingGuard.class);
     private static final AttributeKey FRAMING = new AttributeKey(BerFramingGuard.class, "framing");
@@ -261,6 +267,10 @@ final class BerFramingGuard extends IoFilterAdapter {
                 return;
             }
             if (constructed) {
+                if (depth == DEEPEST) {
+                    wrong = "elements nested more than " + DEEPEST + " deep";
+                    return;
+                }
                 if (depth == ends.length) {
                     ends = Arrays.copyOf(ends, depth * 2);
                 }

@@ -107,6 +107,36 @@ class BerFramingGuardTest {
     }
 
     @Test
+    void nestingDeeperThanTheLimitIsFoundBeforeTheDecoderRecursesIntoIt() {
+        assertNull(read(new BerFramingGuard.Framing(MAX), nested(BerFramingGuard.DEEPEST), 4096), "at the limit");
+        byte[] deeper = nested(BerFramingGuard.DEEPEST + 1);
+        assertNotNull(read(new BerFramingGuard.Framing(MAX), deeper, 4096));
+        assertNotNull(read(new BerFramingGuard.Framing(MAX), nested(40_000), 4096), "forty thousand levels");
+    }
+
+    /** {@code levels} SEQUENCEs, one inside the other, around a NULL. */
+    private static byte[] nested(int levels) {
+        byte[] element = hex("05 00");
+        for (int i = 0; i < levels; i++) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            out.write(0x30);
+            int length = element.length;
+            if (length < 0x80) {
+                out.write(length);
+            } else {
+                out.write(0x84);
+                out.write(length >>> 24);
+                out.write(length >>> 16);
+                out.write(length >>> 8);
+                out.write(length);
+            }
+            out.writeBytes(element);
+            element = out.toByteArray();
+        }
+        return element;
+    }
+
+    @Test
     void aRequestThatIsNotASequenceIsFoundAtItsFirstOctet() {
         // Stray octets after a request: the decoder took them for a request 0x70 octets long and
         // swallowed the client's next request into it.
