@@ -27,6 +27,7 @@ import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.enroll.AgentConnection;
+import org.dirkms.schema.CrlDistributionPoints;
 import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.KeyAlgorithm;
@@ -198,6 +199,12 @@ public final class CaCommand extends Subcommand {
                 description = "the CA's priority among the active CAs (default 1)")
         String priority;
 
+        @Option(names = "--public-url", paramLabel = "URL",
+                description = "ldap://host:port clients reach the directory at, recorded on the CA entry as its CRL"
+                        + " distribution point (<URL>/<CA DN>?certificateRevocationList;binary?base), which every"
+                        + " certificate of the CA names (default: the URL this command reaches the directory at)")
+        String publicUrl;
+
         @Option(names = "--csr-out", paramLabel = "FILE",
                 description = "where --subordinate writes its PKCS#10 request (default <name>.csr)")
         Path csrOut;
@@ -221,13 +228,21 @@ public final class CaCommand extends Subcommand {
                 }
             }
             int order = nonNegative("--priority", priority, 1);
+            CertificationAuthority.Publication publication;
+            try {
+                publication = publicUrl == null ? kms.publication()
+                        : CertificationAuthority.Publication.at(CrlDistributionPoints.server(publicUrl));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--public-url: " + e.getMessage());
+            }
             int days = nonNegative("--validity-days", validityDays, 3650);
             Path keyStore = kms.dataFolder().caKeyStore(name);
             KeyStorePassphrase passphrase = passphrase(kms, name, true);
             try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
                 CaService service = kms.caService(connection);
                 if (subordinate) {
-                    byte[] request = service.initSubordinate(name, algorithm, order, keyStore, passphrase);
+                    byte[] request = service.initSubordinate(name, algorithm, order, keyStore, passphrase,
+                            publication);
                     Path csr = csrOut != null ? csrOut : Path.of(DataFolder.caFileName(name) + ".csr");
                     Files.writeString(csr, pem("CERTIFICATE REQUEST", request), StandardCharsets.US_ASCII);
                     out.println("subordinate CA " + service.caDn(name) + " awaits its certificate");
@@ -236,7 +251,7 @@ public final class CaCommand extends Subcommand {
                     out.println("then: dirkms ca install --name '" + name + "' --cert ISSUED.pem --chain ROOT-CHAIN.pem");
                 } else {
                     CertificationAuthority ca = service.initRoot(name, algorithm, Duration.ofDays(days), order,
-                            keyStore, passphrase, CertificationAuthority.Publication.ldapOnly());
+                            keyStore, passphrase, publication);
                     out.println("root CA " + ca.dn() + " is active");
                     out.println("  key store: " + keyStore);
                     out.println("  certificate serial: " + ca.certificate().getSerialNumber().toString(16));
@@ -276,7 +291,7 @@ public final class CaCommand extends Subcommand {
             try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
                 CaService service = kms.caService(connection);
                 CertificationAuthority ca = service.install(service.caDn(name), kms.dataFolder().caKeyStore(name),
-                        passphrase, issued, outside, CertificationAuthority.Publication.ldapOnly());
+                        passphrase, issued, outside, kms.publication());
                 out.println("subordinate CA " + ca.dn() + " is active; chain of " + ca.chain().size()
                         + " certificates published");
             }
@@ -327,7 +342,7 @@ public final class CaCommand extends Subcommand {
             try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
                 CaService service = kms.caService(connection);
                 CertificationAuthority ca = service.open(service.caDn(name), kms.dataFolder().caKeyStore(name),
-                        passphrase, CertificationAuthority.Publication.ldapOnly());
+                        passphrase, kms.publication());
                 X509CRL crl = service.revoke(ca, number, why);
                 out.println("revoked serial " + number.toString(16) + " (" + why.ldapValue() + "); CRL with "
                         + crl.getRevokedCertificates().size() + " entries published on " + ca.dn());
@@ -358,7 +373,7 @@ public final class CaCommand extends Subcommand {
             try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
                 CaService service = kms.caService(connection);
                 CertificationAuthority ca = service.open(service.caDn(name), kms.dataFolder().caKeyStore(name),
-                        passphrase, CertificationAuthority.Publication.ldapOnly());
+                        passphrase, kms.publication());
                 X509CRL crl = service.publishCrl(ca);
                 if (outFile != null) {
                     Files.writeString(outFile, pem("X509 CRL", crl.getEncoded()), StandardCharsets.US_ASCII);

@@ -58,19 +58,47 @@ public final class CaServeSetup {
      */
     public static Serving startServing(ServerSettings settings, Clock clock, SecureRandom random)
             throws ServerStartException {
+        return startServing(settings, null, clock, random);
+    }
+
+    /**
+     * As {@link #startServing(ServerSettings, Clock, SecureRandom)}; a CA made now records
+     * {@code publicUrl} ({@code ldap://host:port}, the address clients reach the directory at;
+     * null: the server's own LDAP URL) in its distribution points, which every certificate it
+     * issues names (docs/interoperability.md). A CA entry that records its distribution points
+     * already keeps them.
+     */
+    public static Serving startServing(ServerSettings settings, String publicUrl, Clock clock, SecureRandom random)
+            throws ServerStartException {
         DirectoryLayout layout = new DirectoryLayout(settings.suffix());
-        CaTlsCredentialSource tls = new CaTlsCredentialSource(settings.dataFolder(), layout, clock, random);
+        CaTlsCredentialSource tls = new CaTlsCredentialSource(settings.dataFolder(), layout, clock, random,
+                CertificationAuthority.Publication.at(publicUrl != null ? publicUrl : configuredLdapUrl(settings)));
         DirectoryServer server = DirectoryServer.start(settings, random, tls);
         try {
             KmsContext kms = KmsContext.of(server, clock, random);
+            CertificationAuthority ca;
             try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
-                kms.caService(connection).adoptRoot(tls.certificationAuthority(), 1);
+                ca = kms.caService(connection).adoptRoot(tls.certificationAuthority(), 1,
+                        CertificationAuthority.Publication.at(publicUrl != null ? publicUrl : server.ldapUrl()));
             }
-            return new Serving(server, tls.certificationAuthority(), kms);
+            return new Serving(server, ca, kms);
         } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException e) {
             server.close();
             throw new ServerStartException("cannot publish the CA in the directory: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@code ldap://host:port} of the settings before the server listens: a free port (0) is
+     * not known yet, so the default port stands in for it in the server's own certificate.
+     */
+    private static String configuredLdapUrl(ServerSettings settings) {
+        String host = settings.bindAddress();
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            host = "127.0.0.1";
+        }
+        int port = settings.ldapPort() == 0 ? ServerSettings.DEFAULT_LDAP_PORT : settings.ldapPort();
+        return "ldap://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
     /**
@@ -94,7 +122,7 @@ public final class CaServeSetup {
             thread.setDaemon(true);
             return thread;
         });
-        Duration margin = CertificationAuthority.Publication.ldapOnly().crlValidity().dividedBy(2);
+        Duration margin = CertificationAuthority.Publication.at(serving.server().ldapUrl()).crlValidity().dividedBy(2);
         scheduler.scheduleWithFixedDelay(() -> withCaService(serving, "serve the request queue",
                 service -> {
                     int[] counts = service.processPendingRequests(serving.ca(), QUEUE_OWNER);

@@ -67,14 +67,21 @@ public final class CaTlsCredentialSource implements TlsCredentialSource {
     private final DirectoryLayout layout;
     private final Clock clock;
     private final SecureRandom random;
+    private final CertificationAuthority.Publication publication;
     private CertificationAuthority ca;
 
-    /** A source for the server whose data folder is {@code dataDirectory} and suffix {@code layout}. */
-    public CaTlsCredentialSource(DataFolder data, DirectoryLayout layout, Clock clock, SecureRandom random) {
+    /**
+     * A source for the server whose data folder is {@code dataDirectory} and suffix {@code layout};
+     * the server certificate names the CRL distribution point of {@code publication} (the
+     * directory has no CA entry to read the recorded ones from before the server starts).
+     */
+    public CaTlsCredentialSource(DataFolder data, DirectoryLayout layout, Clock clock, SecureRandom random,
+            CertificationAuthority.Publication publication) {
         this.data = data;
         this.layout = layout;
         this.clock = clock;
         this.random = random;
+        this.publication = publication;
     }
 
     /** The CA that issued the server certificate (set by {@link #credentials}). */
@@ -164,8 +171,7 @@ public final class CaTlsCredentialSource implements TlsCredentialSource {
             signer = generated.save(keyStore, passphrase, chain, false);
         }
         passphrase.destroy();
-        return new CertificationAuthority(signer, chain, StandardTemplates.all(), clock, random,
-                CertificationAuthority.Publication.ldapOnly());
+        return new CertificationAuthority(signer, chain, StandardTemplates.all(), clock, random, publication);
     }
 
     private static void writePrivate(Path file, byte[] bytes) throws IOException {

@@ -174,11 +174,18 @@ public final class KmsContext {
         KeyStorePassphrase passphrase = KeyStorePassphrase.fromFile(passphraseFile);
         try {
             CaService service = caService(directory);
-            return service.open(service.caDn(caName), keyStore, passphrase,
-                    CertificationAuthority.Publication.ldapOnly());
+            return service.open(service.caDn(caName), keyStore, passphrase, publication());
         } finally {
             passphrase.destroy();
         }
+    }
+
+    /**
+     * Where a CA reached through this context publishes: its entry's distribution points, or,
+     * for an entry that records none yet, the CA entry in the directory at this context's URL.
+     */
+    public CertificationAuthority.Publication publication() {
+        return CertificationAuthority.Publication.at(connection.url());
     }
 
     /**

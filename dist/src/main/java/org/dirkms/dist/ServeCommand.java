@@ -12,6 +12,7 @@ import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.ds.server.ServerStartException;
+import org.dirkms.schema.CrlDistributionPoints;
 import org.dirkms.schema.DirectoryLayout;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -60,6 +61,12 @@ final class ServeCommand extends Subcommand {
             description = "IP address to listen on (default ${DEFAULT-VALUE}: this machine only)")
     String bind;
 
+    @Option(names = "--public-url", paramLabel = "URL",
+            description = "ldap://host:port clients reach this directory at (default ldap://<--bind>:<--ldap-port>)."
+                    + " The CA made at the first start records it in its CRL distribution point, which every"
+                    + " certificate it issues names; give the public host name when clients come from elsewhere")
+    String publicUrl;
+
     @Option(names = "--no-anonymous", description = "refuse anonymous searches")
     boolean noAnonymous;
 
@@ -102,7 +109,7 @@ final class ServeCommand extends Subcommand {
         try {
             // On a fresh data folder this also creates the enterprise root CA with the standard
             // templates, and the CA issues the server's TLS certificate.
-            serving = CaServeSetup.startServing(settings, clock, random);
+            serving = CaServeSetup.startServing(settings, publicUrl(), clock, random);
         } catch (ServerStartException e) {
             return failed(e.getMessage());
         }
@@ -155,6 +162,18 @@ final class ServeCommand extends Subcommand {
                 + " -ZZ -x -D " + server.adminDn() + " -y " + server.adminPasswordFile() + " -b " + suffix
                 + " -s one\n"
                 + "Stop with Ctrl-C.";
+    }
+
+    /** {@code --public-url} as {@code ldap://host:port}, or null when not given. */
+    String publicUrl() throws UsageException {
+        if (publicUrl == null) {
+            return null;
+        }
+        try {
+            return CrlDistributionPoints.server(publicUrl);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--public-url: " + e.getMessage());
+        }
     }
 
     /** The settings the flags name. */

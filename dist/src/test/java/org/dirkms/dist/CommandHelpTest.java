@@ -73,9 +73,9 @@ class CommandHelpTest {
     @Test
     void theFlagsOfEveryCommandAreAsBefore() {
         assertFlags(List.of("serve"), "--data", "--ldap-port", "--ldaps-port", "--suffix", "--bind", "--no-anonymous",
-                "--allow-plain-binds", "--accept-broken-audit-log");
+                "--allow-plain-binds", "--accept-broken-audit-log", "--public-url");
         assertFlags(List.of("ca", "init"), "--subordinate", "--key-algorithm", "--name", "--validity-days",
-                "--priority", "--csr-out", "--data", "--url", "--suffix", "--passphrase-file");
+                "--priority", "--public-url", "--csr-out", "--data", "--url", "--suffix", "--passphrase-file");
         assertFlags(List.of("ca", "install"), "--cert", "--chain", "--name", "--data", "--url", "--suffix",
                 "--passphrase-file");
         assertFlags(List.of("ca", "revoke"), "--serial", "--reason", "--name", "--data", "--url", "--suffix",
@@ -130,6 +130,9 @@ class CommandHelpTest {
         assertUsageError(List.of("serve", "--ldap-port", "seventy"), "dirkms serve: --ldap-port 'seventy' is not a"
                 + " port number", "'dirkms serve --help' lists the flags.");
         assertUsageError(List.of("serve", "--suffix"), "dirkms serve: --suffix needs a value",
+                "'dirkms serve --help' lists the flags.");
+        assertUsageError(List.of("serve", "--public-url", "ldap:///"), "dirkms serve: --public-url: the LDAP URL"
+                + " 'ldap:///' names no host: give ldap://host:port, the address clients reach the directory at",
                 "'dirkms serve --help' lists the flags.");
         assertUsageError(List.of("frobnicate"), "dirkms: unknown subcommand 'frobnicate'",
                 "'dirkms --help' lists the subcommands.");

@@ -80,6 +80,11 @@ public final class AttributeNames {
     public static final String INSTALLED_TEMPLATE = "kmsInstalledTemplate";
     /** Certificates a CA may sign a minute. */
     public static final String CAPACITY = "kmsCapacity";
+    /**
+     * A URL of a CA's CRL, as every certificate the CA issues names it in its CRL distribution
+     * point ({@link CrlDistributionPoints}).
+     */
+    public static final String CRL_DISTRIBUTION_POINT = "kmsCrlDistributionPoint";
     /** Key usage bit named by a template (RFC 5280 section 4.2.1.3 names). */
     public static final String KEY_USAGE = "kmsKeyUsage";
     /** Extended key usage OID named by a template. */

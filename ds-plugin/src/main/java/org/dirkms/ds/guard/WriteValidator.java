@@ -30,6 +30,7 @@ import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCSException;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.dirkms.schema.AttributeTypeDefinition;
+import org.dirkms.schema.CrlDistributionPoints;
 import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.KmsSchema;
 import org.dirkms.schema.LdapEnumeration;
@@ -58,6 +59,10 @@ import org.dirkms.schema.RequiredApprovals;
  * {@code kmsSigningRequest}, {@code kmsDeliveryKey} and {@code kmsPkcs10Request} (whose
  * self-signature must verify) are
  * exactly one DER object of their type: invalidAttributeSyntax otherwise;</li>
+ * <li>{@code kmsCrlDistributionPoint} is an {@code ldap://} URL with a host, the DN of an entry,
+ * an attribute and the {@code base} scope, or an {@code http://} URL with a host
+ * ({@link CrlDistributionPoints#check}): invalidAttributeSyntax otherwise, so a CA never names
+ * a CRL that clients must search the tree for (docs/interoperability.md);</li>
  * <li>{@code kmsRequiredApprovals} is a whole number from {@link RequiredApprovals#MINIMUM} to
  * {@link RequiredApprovals#MAXIMUM}: constraintViolation otherwise;</li>
  * <li>{@code kmsAssignedServer} names an existing {@code kmsServer} entry, and
@@ -168,6 +173,17 @@ public final class WriteValidator {
             if (!exists.test(dn)) {
                 throw new LdapInvalidAttributeValueException(ResultCodeEnum.CONSTRAINT_VIOLATION,
                         RECOVERY_TARGET + " '" + dn + "' names no entry; give the DN of the user whose keys to recover");
+            }
+        } else if (attribute.equals(lc(CRL_DISTRIBUTION_POINT))) {
+            String url = change.text(index);
+            try {
+                String dn = CrlDistributionPoints.check(url);
+                if (dn != null && !org.apache.directory.api.ldap.model.name.Dn.isValid(dn)) {
+                    throw new IllegalArgumentException("the LDAP URL '" + url + "' names '" + dn
+                            + "', which is not a DN (RFC 4514)");
+                }
+            } catch (IllegalArgumentException e) {
+                throw syntax(attribute, "is not a CRL distribution point every client can follow: " + e.getMessage());
             }
         } else if (attribute.equals(lc(REQUIRED_APPROVALS))) {
             try {

@@ -407,4 +407,19 @@ class AccessPolicyTest {
         assertTrue(POLICY.isKmsEntry(norm(LAYOUT.servers())));
         assertFalse(POLICY.isKmsEntry(ALICE));
     }
+
+    @Test
+    void onlyKmsAgentsWriteTheCrlDistributionPointOfACa() {
+        String ca = norm("cn=Example Root CA," + LAYOUT.certificationAuthorities());
+        String url = "ldap://kms.example.com:389/cn=Example%20Root%20CA,ou=Certification%20Authorities,ou=KMS,"
+                + "dc=example,dc=com?certificateRevocationList;binary?base";
+        allowed(AGENT, modify(ca, "kmsCertificationAuthority", "pkiCA"), replace("kmscrldistributionpoint", url));
+        for (Identity who : List.of(SUPERUSER, KMS_ADMIN, ALICE_USER)) {
+            refused(who, modify(ca, "kmsCertificationAuthority", "pkiCA"), replace("kmscrldistributionpoint", url));
+            // Nor anywhere else: the URL names where clients fetch the CRL of every certificate.
+            refused(who, modify(ALICE, "inetOrgPerson"), replace("kmscrldistributionpoint", url));
+        }
+        assertFalse(POLICY.mayRead(Identity.ANONYMOUS, "kmscrldistributionpoint", ca, () -> null),
+                "the certificates name it; the entry's copy is for the KMS");
+    }
 }

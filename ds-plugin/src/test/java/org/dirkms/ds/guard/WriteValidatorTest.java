@@ -84,6 +84,26 @@ class WriteValidatorTest {
     }
 
     @Test
+    void aCrlDistributionPointIsAnLdapUrlWithHostAndBaseScopeOrAnHttpUrl() {
+        WriteTarget ca = new WriteTarget(WriteTarget.Kind.MODIFY,
+                "cn=Example Root CA,ou=Certification Authorities,ou=KMS,dc=example,dc=com", null,
+                Set.of("kmsCertificationAuthority", "pkiCA"), Map.of());
+        String ldap = "ldap://kms.example.com:389/cn=Example%20Root%20CA,ou=Certification%20Authorities,ou=KMS,"
+                + "dc=example,dc=com?certificateRevocationList;binary?base";
+        assertDoesNotThrow(() -> VALIDATOR.validate(AGENT, ca, List.of(new AttributeChange("kmscrldistributionpoint",
+                AttributeChange.Operation.REPLACE, List.of(ldap.getBytes(StandardCharsets.UTF_8),
+                        "http://pki.example.com/root.crl".getBytes(StandardCharsets.UTF_8))))));
+        for (String bad : List.of("ldap:///cn=Example%20Root%20CA,dc=example,dc=com?certificateRevocationList;binary",
+                ldap.replace("?base", "?sub"), "ldap://kms.example.com:389/no%20dn?certificateRevocationList;binary?base",
+                "https://pki.example.com/root.crl", "file:///etc/passwd")) {
+            LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
+                    () -> VALIDATOR.validate(AGENT, ca, List.of(replace("kmscrldistributionpoint", bad))), bad);
+            assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, e.getResultCode(), bad);
+            assertTrue(e.getMessage().startsWith("kmsCrlDistributionPoint is not a CRL distribution point"), e.getMessage());
+        }
+    }
+
+    @Test
     void theCertificateOfARecoveryRequestIsACertificate() {
         WriteTarget request = new WriteTarget(WriteTarget.Kind.ADD, "cn=r1,ou=recovery requests,ou=kms,dc=example,dc=com",
                 null, Set.of("kmsRecoveryRequest"), Map.of());

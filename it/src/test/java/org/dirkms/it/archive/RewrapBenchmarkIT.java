@@ -81,7 +81,7 @@ class RewrapBenchmarkIT {
         CaService caService = directory.kms().caService(connection);
         CertificationAuthority ca = caService.initRoot("Benchmark CA", KeyAlgorithm.EC_P384,
                 CaService.DEFAULT_ROOT_VALIDITY, 1, DataFolder.of(work).caKeyStore("Benchmark CA"),
-                KeyStorePassphrase.of("it passphrase".toCharArray()), CertificationAuthority.Publication.ldapOnly());
+                KeyStorePassphrase.of("it passphrase".toCharArray()), CertificationAuthority.Publication.at(directory.ldapUrl()));
         String subject = directory.layout().keyRecoveryAgent();
         RecoveryKeyStore first = RecoveryKeyStore.create(DataFolder.of(work), ca::certifyRecoveryAgent, subject,
                 KmsContext.RECOVERY_KEY_ALGORITHM, RANDOM);

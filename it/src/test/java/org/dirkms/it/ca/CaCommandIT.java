@@ -55,7 +55,9 @@ class CaCommandIT {
     void rootInitRevokeAndCrlThroughTheCommand() throws Exception {
         LdapTools.requireTool("openssl", "openssl");
         String dn = "cn=Example Root CA," + directory.layout().certificationAuthorities();
-        run(0, "init", "--name", "Example Root CA");
+        String wrongUrl = run(2, "init", "--name", "Example Root CA", "--public-url", "ldap:///");
+        assertTrue(wrongUrl.contains("--public-url: the LDAP URL 'ldap:///' names no host"), wrongUrl);
+        run(0, "init", "--name", "Example Root CA", "--public-url", "ldap://kms.example.com:389");
         Path keyStore = directory.dataFolder().caKeyStore("Example Root CA");
         Path passphrase = directory.dataFolder().caPassphrase("Example Root CA");
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keyStore)));
@@ -72,10 +74,19 @@ class CaCommandIT {
         try (LdapNetworkConnection connection = directory.secureAgentConnection()) {
             CaService service = directory.kms().caService(connection);
             CertificationAuthority ca = service.open(dn, keyStore, KeyStorePassphrase.fromFile(passphrase),
-                    CertificationAuthority.Publication.ldapOnly());
+                    CertificationAuthority.Publication.at(directory.ldapUrl()));
             leaf = ca.issue(IssuanceRequest.forPerson(StandardTemplates.SMIME_SIGNATURE, request(),
                     "uid=bob," + directory.layout().people(), List.of("bob@example.com")));
         }
+        // The distribution point --public-url named, recorded on the entry, in what the CA issues.
+        String distributionPoint = "ldap://kms.example.com:389/" + dn.replace(" ", "%20")
+                + "?certificateRevocationList;binary?base";
+        assertTrue(adminBase(dn, "kmsCrlDistributionPoint").contains("kmsCrlDistributionPoint: " + distributionPoint),
+                adminBase(dn, "kmsCrlDistributionPoint"));
+        String leafText = LdapTools.run(List.of("openssl", "x509", "-noout", "-text"), Map.of(),
+                "-----BEGIN CERTIFICATE-----\n" + java.util.Base64.getMimeEncoder().encodeToString(leaf.getEncoded())
+                        + "\n-----END CERTIFICATE-----\n").assertSuccess().stdout();
+        assertTrue(leafText.contains("URI:" + distributionPoint), leafText);
         String revoked = run(0, "revoke", "--name", "Example Root CA", "--serial", leaf.getSerialNumber().toString(16),
                 "--reason", "keyCompromise");
         assertTrue(revoked.contains("CRL with 1 entries published"), revoked);
@@ -107,6 +118,9 @@ class CaCommandIT {
         Path csr = work.resolve("issuing.csr");
         run(0, "init", "--subordinate", "--name", name, "--key-algorithm", "EC-P384", "--csr-out", csr.toString());
         assertTrue(adminBase(dn, "kmsCAState").contains("kmsCAState: awaiting-certificate"));
+        // Without --public-url: the directory the command reached, this CA's entry, base scope.
+        assertTrue(adminBase(dn, "kmsCrlDistributionPoint").contains("kmsCrlDistributionPoint: "
+                + org.dirkms.schema.CrlDistributionPoints.ldap(directory.ldapUrl(), dn)), adminBase(dn, "kmsCrlDistributionPoint"));
 
         openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
                 "outside.key", "-out", "outside.pem", "-days", "3650", "-subj", "/O=Outside Trust/CN=Outside Root",

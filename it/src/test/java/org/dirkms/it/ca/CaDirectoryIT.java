@@ -30,6 +30,7 @@ import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
+import org.dirkms.it.support.Gpgsm;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
 import org.dirkms.it.support.TestDirectory;
@@ -70,7 +71,7 @@ class CaDirectoryIT {
         service = directory.kms().caService(connection);
         ca = service.initRoot("Example Root CA", KeyAlgorithm.RSA_3072, CaService.DEFAULT_ROOT_VALIDITY, 1,
                 DataFolder.of(work).caKeyStore("Example Root CA"), KeyStorePassphrase.of("it passphrase".toCharArray()),
-                CertificationAuthority.Publication.ldapOnly());
+                CertificationAuthority.Publication.at(directory.ldapUrl()));
         aliceDn = "uid=alice," + directory.layout().people();
         People.addAndEnroll(directory, String.join("\n",
                 "dn: " + aliceDn, "objectClass: inetOrgPerson", "objectClass: kmsUser", "uid: alice", "cn: Alice",
@@ -223,42 +224,22 @@ class CaDirectoryIT {
     }
 
     /**
-     * gpgsm with CRL checks on asks dirmngr, which follows the certificate's LDAP distribution
-     * point (no host in the URL, so the configured directory) to the CA entry, as a mail
-     * client would. The CA of this class is RSA-3072 because dirmngr 2.2.40 fails to verify a CRL
-     * signed with ECDSA P-384 ("CRL signature verification failed: Provided object is too short").
+     * gpgsm with CRL checks on asks dirmngr, which knows no LDAP server: it follows the
+     * certificate's LDAP distribution point (this directory's host and port, the CA entry, the
+     * base scope) to the CA entry, as a mail client would. The CA of this class is RSA-3072
+     * because dirmngr 2.2.40 fails to verify a CRL signed with ECDSA P-384 ("CRL signature
+     * verification failed: Provided object is too short").
      */
     private static void gpgsmFetchesTheCrlFromTheDirectoryAndSeesTheRevocation(Path rootPem, Path leafPem,
             X509Certificate issued) throws Exception {
-        LdapTools.requireTool("gpgsm", "gpgsm");
-        LdapTools.requireTool("dirmngr", "dirmngr");
-        Path home = Files.createDirectories(work.resolve("gnupg"));
-        Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-        Map<String, String> environment = Map.of("GNUPGHOME", home.toString());
-        try {
-            Files.writeString(home.resolve("dirmngr.conf"), "disable-http\nldaptimeout 10\n");
-            Files.writeString(home.resolve("dirmngr_ldapservers.conf"),
-                    "127.0.0.1:" + directory.ldapPort() + ":::" + directory.layout().suffix() + "\n");
-            Files.writeString(home.resolve("trustlist.txt"), fingerprint(ca.certificate()) + " S relax\n");
-            LdapTools.run(List.of("gpgsm", "--batch", "--disable-crl-checks", "--import", rootPem.toString(),
-                    leafPem.toString()), environment, null).assertSuccess();
-            LdapTools.Result listing = LdapTools.run(List.of("gpgsm", "--batch", "--with-validation", "--with-colons",
-                    "--list-keys", "0x" + fingerprint(issued).replace(":", "")), environment, null);
+        try (Gpgsm gpgsm = Gpgsm.trusting(work.resolve("gnupg"), ca.certificate())) {
+            gpgsm.importCertificates(rootPem, leafPem);
+            LdapTools.Result listing = gpgsm.run("--with-validation", "--with-colons", "--list-keys",
+                    "0x" + Gpgsm.fingerprint(issued).replace(":", ""));
             String record = listing.stdout().lines().filter(line -> line.startsWith("crt:")).findFirst()
                     .orElseThrow(() -> new AssertionError(listing.describe("a crt record")));
             assertEquals("r", record.split(":", -1)[1], listing.describe("validity r (revoked)"));
-        } finally {
-            LdapTools.run(List.of("gpgconf", "--kill", "all"), environment, null);
         }
-    }
-
-    private static String fingerprint(X509Certificate certificate) throws Exception {
-        byte[] digest = java.security.MessageDigest.getInstance("SHA-1").digest(certificate.getEncoded());
-        StringBuilder text = new StringBuilder();
-        for (byte b : digest) {
-            text.append(text.length() == 0 ? "" : ":").append(String.format("%02X", b));
-        }
-        return text.toString();
     }
 
     private static void run(String... command) {

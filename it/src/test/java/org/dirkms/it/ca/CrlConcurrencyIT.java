@@ -88,7 +88,7 @@ class CrlConcurrencyIT {
         service = directory.kms().caService(agent);
         ca = service.initRoot("Concurrency Root CA", KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
                 DataFolder.of(work).caKeyStore("Concurrency Root CA"), PASSPHRASE,
-                CertificationAuthority.Publication.ldapOnly());
+                CertificationAuthority.Publication.at(directory.ldapUrl()));
     }
 
     @AfterAll
@@ -172,7 +172,7 @@ class CrlConcurrencyIT {
                         Clock.systemUTC()), swaps, lostSwaps), directory.layout(), Clock.systemUTC(), new SecureRandom(),
                         new CrlUpdateLocks());
                 CertificationAuthority processCa = process.open(ca.dn(), DataFolder.of(work).caKeyStore("Concurrency Root CA"), PASSPHRASE,
-                        CertificationAuthority.Publication.ldapOnly());
+                        CertificationAuthority.Publication.at(directory.ldapUrl()));
                 for (int r = 0; r < REVOKERS_PER_PROCESS; r++) {
                     int first = (p * REVOKERS_PER_PROCESS + r) * SERIALS_PER_REVOKER;
                     List<BigInteger> mine = serials.subList(first, first + SERIALS_PER_REVOKER);
@@ -371,6 +371,11 @@ class CrlConcurrencyIT {
         @Override
         public void activateCa(String dn, List<byte[]> certificates, CaState state) {
             records.activateCa(dn, certificates, state);
+        }
+
+        @Override
+        public void recordCrlDistributionPoints(String dn, List<String> urls) {
+            records.recordCrlDistributionPoints(dn, urls);
         }
 
         @Override

@@ -68,7 +68,7 @@ class IssuanceBenchmarkIT {
         SoftwareSigner signer = SoftwareSigner.generate(KeyAlgorithm.RSA_3072, random);
         X509Certificate root = CaSetup.selfSignedRoot(signer, CA_DN, Duration.ofDays(3650), clock, random);
         CertificationAuthority ca = new CertificationAuthority(signer, List.of(root), StandardTemplates.all(), clock,
-                random, CertificationAuthority.Publication.ldapOnly());
+                random, CertificationAuthority.Publication.at("ldap://127.0.0.1:10389"));
 
         List<byte[]> requests = new ArrayList<>();
         List<SubjectPublicKeyInfo> keys = new ArrayList<>();

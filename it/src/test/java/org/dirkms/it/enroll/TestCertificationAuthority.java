@@ -32,7 +32,7 @@ record TestCertificationAuthority(LdapNetworkConnection connection, CaService ca
         CaService caService = directory.kms().caService(connection);
         CertificationAuthority ca = caService.initRoot(name, KeyAlgorithm.EC_P384, CaService.DEFAULT_ROOT_VALIDITY, 1,
                 DataFolder.of(work).caKeyStore(name), KeyStorePassphrase.of("it passphrase".toCharArray()),
-                CertificationAuthority.Publication.ldapOnly());
+                CertificationAuthority.Publication.at(directory.ldapUrl()));
         RecoveryKeyStore recovery = RecoveryKeyStore.create(DataFolder.of(work), ca::certifyRecoveryAgent, "cn=Key Recovery Agent," + directory.layout().kms(),
                 recoveryAlgorithm, random);
         return new TestCertificationAuthority(connection, caService, ca, recovery);

@@ -286,6 +286,17 @@ class InsiderAttackIT {
                 + "certificateRevocationList;binary:: " + older + "\n-\n"), 50, "KMS subtree");
         refused(kms.modify("dn: " + caDn + "\nchangetype: modify\nreplace: certificateRevocationList;binary\n"
                 + "certificateRevocationList;binary:: " + older + "\n-\n"), 19, "RFC 5280 section 5.2.3");
+        // Nor is the CA's distribution point turned to another server, or to a URL that makes
+        // clients search the tree (docs/interoperability.md).
+        String elsewhere = "kmsCrlDistributionPoint: ldap://attacker.example:389/" + caDn.replace(" ", "%20")
+                + "?certificateRevocationList;binary?base";
+        refused(alice.modify("dn: " + caDn + "\nchangetype: modify\nreplace: kmsCrlDistributionPoint\n" + elsewhere
+                + "\n-\n"), 50, "KMS subtree");
+        refused(superuser.modify("dn: " + caDn + "\nchangetype: modify\nreplace: kmsCrlDistributionPoint\n" + elsewhere
+                + "\n-\n"), 50, "KMS subtree");
+        refused(kms.modify("dn: " + caDn + "\nchangetype: modify\nreplace: kmsCrlDistributionPoint\n"
+                + "kmsCrlDistributionPoint: ldap:///" + caDn.replace(" ", "%20") + "?certificateRevocationList;binary\n-\n"),
+                21, "names no host");
         assertEquals(before, dump());
         // openssl still sees mallory's certificates revoked on the published CRL.
         Path crlFile = Files.write(work.resolve("published.crl"), Base64.getDecoder().decode(crl(caDn)));

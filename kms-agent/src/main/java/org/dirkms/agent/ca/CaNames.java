@@ -1,10 +1,12 @@
 package org.dirkms.agent.ca;
 
-import java.nio.charset.StandardCharsets;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.RFC4519Style;
 
-/** Conversions between directory DNs and X.509 names, and the LDAP URLs that point at CA entries. */
+/**
+ * Conversions between directory DNs and X.509 names. The URLs that point at CA entries are
+ * {@link org.dirkms.schema.CrlDistributionPoints}'.
+ */
 final class CaNames {
     private CaNames() {
     }
@@ -31,25 +33,5 @@ final class CaNames {
     /** The RFC 4514 string of {@code name}. */
     static String dn(X500Name name) {
         return RFC4519Style.INSTANCE.toString(X500Name.getInstance(RFC4519Style.INSTANCE, name));
-    }
-
-    /**
-     * {@code ldap:///<dn>?<attribute>} (RFC 4516), the DN percent-encoded where RFC 4516
-     * section 2.1 requires it (spaces, '?', non-ASCII). No host: clients ask their own
-     * directory, so the URL survives host renames.
-     */
-    static String ldapUrl(String dn, String attribute) {
-        StringBuilder url = new StringBuilder("ldap:///");
-        for (byte b : dn.getBytes(StandardCharsets.UTF_8)) {
-            int c = b & 0xff;
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "-._~,=+;:@!$&'()*".indexOf(c) >= 0) {
-                url.append((char) c);
-            } else {
-                url.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
-                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
-            }
-        }
-        return url.append('?').append(attribute).toString();
     }
 }

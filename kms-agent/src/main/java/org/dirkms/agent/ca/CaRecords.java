@@ -23,13 +23,16 @@ public interface CaRecords {
      * @param state {@code kmsCAState}
      * @param priority {@code kmsPriority}: lower is tried first
      * @param installedTemplates {@code kmsInstalledTemplate}: DNs of the templates this CA issues
+     * @param crlDistributionPoints {@code kmsCrlDistributionPoint}: the URLs of the CRL every
+     *        certificate of the CA names (empty on an entry made before the CA recorded them)
      */
     record CaEntry(String dn, List<byte[]> certificates, byte[] crl, CaState state, int priority,
-            List<String> installedTemplates) {
+            List<String> installedTemplates, List<String> crlDistributionPoints) {
         /** Copies the lists. */
         public CaEntry {
             certificates = List.copyOf(certificates);
             installedTemplates = List.copyOf(installedTemplates);
+            crlDistributionPoints = List.copyOf(crlDistributionPoints);
         }
     }
 
@@ -79,6 +82,12 @@ public interface CaRecords {
 
     /** Every CA entry, by ascending {@code kmsPriority}. */
     List<CaEntry> listCas();
+
+    /**
+     * Records {@code urls} as the CA's {@code kmsCrlDistributionPoint} values, replacing any:
+     * what a CA entry made before the CA recorded its distribution points gets once.
+     */
+    void recordCrlDistributionPoints(String dn, List<String> urls);
 
     /** Replaces the CA's certificates and state (installing a subordinate's certificate). */
     void activateCa(String dn, List<byte[]> certificates, CaState state);

@@ -95,7 +95,8 @@ public final class CaService {
     /**
      * Makes an enterprise root CA named {@code commonName}: its key in a new key store file,
      * the standard templates (those absent), and its entry (active, every standard template
-     * installed, an empty first CRL).
+     * installed, an empty first CRL, the distribution points {@code publication} names, which
+     * every certificate of the CA names from then on).
      *
      * @throws IllegalStateException if the key store file exists already
      */
@@ -110,40 +111,49 @@ public final class CaService {
         CertificationAuthority ca = new CertificationAuthority(signer, List.of(certificate), StandardTemplates.all(), clock,
                 random, publication);
         X509CRL crl = ca.renewCrl(null);
-        records.addCa(new CaEntry(dn, List.of(der(certificate)), der(crl), CaState.ACTIVE, priority, installed));
+        records.addCa(new CaEntry(dn, List.of(der(certificate)), der(crl), CaState.ACTIVE, priority, installed,
+                ca.crlDistributionPoints()));
         return ca;
     }
 
     /**
      * Publishes a root CA made before the directory could be written (the embedded server's
      * first start makes its CA while obtaining its TLS certificate): the standard templates
-     * that are absent, and the CA entry with an empty first CRL unless it exists already.
+     * that are absent, and the CA entry with an empty first CRL and the distribution points
+     * {@code publication} names, unless it exists already.
      *
-     * @return true if the CA entry was added, false if it existed
+     * @return {@code ca} naming the distribution points its entry records: those of
+     *         {@code publication} when the entry is added (or recorded none yet), else the
+     *         entry's, so that it issues as every other process issuing for the CA
      */
-    public boolean adoptRoot(CertificationAuthority ca, int priority) {
+    public CertificationAuthority adoptRoot(CertificationAuthority ca, int priority,
+            CertificationAuthority.Publication publication) {
         List<String> installed = installStandardTemplates();
-        if (records.readCa(ca.dn()).isPresent()) {
-            return false;
+        Optional<CaEntry> existing = records.readCa(ca.dn());
+        if (existing.isPresent()) {
+            return ca.withPublication(recordedPublication(existing.get(), publication));
         }
+        CertificationAuthority published = ca.withPublication(publication);
         records.addCa(new CaEntry(ca.dn(), List.of(der(ca.certificate())), der(ca.renewCrl(null)), CaState.ACTIVE,
-                priority, installed));
-        return true;
+                priority, installed, published.crlDistributionPoints()));
+        return published;
     }
 
     /**
      * Makes a subordinate CA's key (saved with a placeholder certificate) and its entry in state
-     * awaiting-certificate, and returns the DER of the PKCS#10 request for the outside root.
+     * awaiting-certificate with the distribution points {@code publication} names, and returns
+     * the DER of the PKCS#10 request for the outside root.
      */
     public byte[] initSubordinate(String commonName, KeyAlgorithm algorithm, int priority, Path keyStore,
-            KeyStorePassphrase passphrase) {
+            KeyStorePassphrase passphrase, CertificationAuthority.Publication publication) {
         checkCaAlgorithm(algorithm);
         String dn = caDn(commonName);
         SoftwareSigner generated = SoftwareSigner.generate(algorithm, random);
         SoftwareSigner signer = generated.save(keyStore, passphrase,
                 List.of(CaSetup.placeholder(generated, dn, clock, random)), false);
         List<String> installed = installStandardTemplates();
-        records.addCa(new CaEntry(dn, List.of(), null, CaState.AWAITING_CERTIFICATE, priority, installed));
+        records.addCa(new CaEntry(dn, List.of(), null, CaState.AWAITING_CERTIFICATE, priority, installed,
+                publication.crlDistributionPointsOf(dn)));
         return CaSetup.subordinateRequest(signer, dn);
     }
 
@@ -163,7 +173,7 @@ public final class CaService {
         List<X509Certificate> installed = CaSetup.installSubordinate(signer, entry.dn(), issued, chain, clock);
         signer = signer.save(keyStore, passphrase, installed, true);
         CertificationAuthority ca = new CertificationAuthority(signer, installed, templatesOf(entry), clock, random,
-                publication);
+                recordedPublication(entry, publication));
         List<byte[]> published = new ArrayList<>();
         for (X509Certificate certificate : installed) {
             published.add(der(certificate));
@@ -177,7 +187,8 @@ public final class CaService {
 
     /**
      * Loads the active CA at {@code caDn}: its key from {@code keyStore}, its chain from the key
-     * store, its templates from the template entries it lists.
+     * store, its templates from the template entries it lists, its distribution points from the
+     * entry ({@code publication}'s are recorded there first when it has none).
      *
      * @throws IllegalArgumentException if the entry is missing or not active, or a template is invalid
      */
@@ -188,7 +199,23 @@ public final class CaService {
             throw new IllegalArgumentException("CA " + caDn + " is " + entry.state().ldapValue() + ", not active");
         }
         SoftwareSigner signer = SoftwareSigner.open(keyStore, passphrase);
-        return new CertificationAuthority(signer, signer.storedChain(), templatesOf(entry), clock, random, publication);
+        return new CertificationAuthority(signer, signer.storedChain(), templatesOf(entry), clock, random,
+                recordedPublication(entry, publication));
+    }
+
+    /**
+     * {@code publication} naming the distribution points {@code entry} records. An entry made
+     * before CAs recorded them gets those {@code publication} derives, once, so that every
+     * process issuing for the CA names the same ones from then on.
+     */
+    private CertificationAuthority.Publication recordedPublication(CaEntry entry,
+            CertificationAuthority.Publication publication) {
+        if (!entry.crlDistributionPoints().isEmpty()) {
+            return publication.recorded(entry.crlDistributionPoints());
+        }
+        List<String> urls = publication.crlDistributionPointsOf(entry.dn());
+        records.recordCrlDistributionPoints(entry.dn(), urls);
+        return publication.recorded(urls);
     }
 
     /**

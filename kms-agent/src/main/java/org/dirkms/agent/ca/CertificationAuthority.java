@@ -56,6 +56,7 @@ import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.cert.CertException;
 import org.dirkms.agent.ca.IssuanceRefusedException.Kind;
 import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.CrlDistributionPoints;
 import org.dirkms.schema.RevocationReason;
 
 /**
@@ -70,24 +71,60 @@ import org.dirkms.schema.RevocationReason;
 public final class CertificationAuthority {
 
     /**
-     * Where relying parties find this CA's CRL and certificate besides the CA entry, and how
-     * long a CRL is valid.
+     * Where relying parties find this CA's CRL and certificate, and how long a CRL is valid.
      *
-     * @param httpCrlUrl an HTTP URL of the CRL, or null for the LDAP URL only
+     * <p>The CRL distribution points are the URLs the CA entry records
+     * ({@code kmsCrlDistributionPoint}, docs/directory-layout.md), so that every process issuing
+     * for the CA names the same ones; a CA whose entry records none yet names
+     * {@code <ldapServer>/<CA DN>?certificateRevocationList;binary?base}
+     * ({@link CrlDistributionPoints#ldap}). The caIssuers access location is the CA entry's
+     * {@code cACertificate;binary} in the directory of the first LDAP distribution point.
+     *
+     * @param ldapServer {@code ldap://host:port} clients reach the CA's directory at, or null
+     *        when {@code crlDistributionPoints} name it
+     * @param crlDistributionPoints the URLs of the CRL as the CA entry records them, LDAP first;
+     *        empty to derive the LDAP one from {@code ldapServer}
      * @param httpCaIssuersUrl an HTTP URL of the CA certificate, or null for the LDAP URL only
      * @param crlValidity the time from a CRL's thisUpdate to its nextUpdate
      */
-    public record Publication(String httpCrlUrl, String httpCaIssuersUrl, Duration crlValidity) {
-        /** Validates the CRL validity. */
+    public record Publication(String ldapServer, List<String> crlDistributionPoints, String httpCaIssuersUrl,
+            Duration crlValidity) {
+        /**
+         * Validates the URLs and the CRL validity.
+         *
+         * @throws IllegalArgumentException if a URL fails {@link CrlDistributionPoints}, neither
+         *         a server nor a distribution point is given, or the validity is not positive
+         */
         public Publication {
             if (crlValidity.isNegative() || crlValidity.isZero()) {
                 throw new IllegalArgumentException("the CRL validity must be positive");
             }
+            crlDistributionPoints = List.copyOf(crlDistributionPoints);
+            for (String url : crlDistributionPoints) {
+                CrlDistributionPoints.check(url);
+            }
+            if (ldapServer != null) {
+                ldapServer = CrlDistributionPoints.server(ldapServer);
+            } else if (crlDistributionPoints.isEmpty()) {
+                throw new IllegalArgumentException("a CA needs the ldap://host:port clients reach its directory at,"
+                        + " or the URLs of its CRL");
+            }
         }
 
-        /** LDAP URLs only, and CRLs valid for 7 days. */
-        public static Publication ldapOnly() {
-            return new Publication(null, null, Duration.ofDays(7));
+        /** The CA entry in the directory at {@code ldapServer} ({@code ldap://host:port}), CRLs valid for 7 days. */
+        public static Publication at(String ldapServer) {
+            return new Publication(ldapServer, List.of(), null, Duration.ofDays(7));
+        }
+
+        /** The same, naming {@code urls}, the distribution points the CA entry records (empty: derive them). */
+        public Publication recorded(List<String> urls) {
+            return new Publication(ldapServer, urls, httpCaIssuersUrl, crlValidity);
+        }
+
+        /** The distribution points of the CA whose entry is {@code caDn}: those given, else the derived LDAP one. */
+        public List<String> crlDistributionPointsOf(String caDn) {
+            return crlDistributionPoints.isEmpty() ? List.of(CrlDistributionPoints.ldap(ldapServer, caDn))
+                    : crlDistributionPoints;
         }
     }
 
@@ -101,6 +138,7 @@ public final class CertificationAuthority {
     private final Publication publication;
     private final String dn;
     private final List<NameConstraints> nameConstraints;
+    private final List<String> crlDistributionPointUrls;
     /** Built once: the same in every certificate this CA issues. */
     private final CRLDistPoint crlDistributionPoints;
     private final AuthorityInformationAccess authorityInformationAccess;
@@ -151,13 +189,30 @@ public final class CertificationAuthority {
             }
         }
         this.nameConstraints = List.copyOf(constraints);
-        this.crlDistributionPoints = crlDistributionPoints();
+        this.crlDistributionPointUrls = publication.crlDistributionPointsOf(dn);
+        this.crlDistributionPoints = crlDistPoint();
         this.authorityInformationAccess = authorityInformationAccess();
     }
 
     /** The CA's subject DN (RFC 4514), which is also the DN of its directory entry. */
     public String dn() {
         return dn;
+    }
+
+    /**
+     * The URLs of the CRL that every certificate this CA issues names (RFC 5280 section
+     * 4.2.1.13), as the CA entry records them in {@code kmsCrlDistributionPoint}.
+     */
+    public List<String> crlDistributionPoints() {
+        return crlDistributionPointUrls;
+    }
+
+    /**
+     * This CA with {@code other} publication: the same key, chain, templates, clock and
+     * randomness, naming the distribution points {@code other} gives.
+     */
+    public CertificationAuthority withPublication(Publication other) {
+        return new CertificationAuthority(signer, chain, templates.values(), clock, random, other);
     }
 
     /** The CA's own certificate. */
@@ -273,7 +328,9 @@ public final class CertificationAuthority {
                 builder.addExtension(Extension.subjectAlternativeName, false, alternativeNames);
             }
             builder.addExtension(Extension.cRLDistributionPoints, false, crlDistributionPoints);
-            builder.addExtension(Extension.authorityInfoAccess, false, authorityInformationAccess);
+            if (authorityInformationAccess != null) {
+                builder.addExtension(Extension.authorityInfoAccess, false, authorityInformationAccess);
+            }
         } catch (CertIOException e) {
             throw new IllegalStateException("cannot encode a certificate extension", e);
         }
@@ -489,26 +546,37 @@ public final class CertificationAuthority {
         return serial;
     }
 
-    private CRLDistPoint crlDistributionPoints() {
+    private CRLDistPoint crlDistPoint() {
         List<GeneralName> locations = new ArrayList<>();
-        locations.add(new GeneralName(GeneralName.uniformResourceIdentifier,
-                CaNames.ldapUrl(dn, AttributeNames.CERTIFICATE_REVOCATION_LIST + ";binary")));
-        if (publication.httpCrlUrl() != null) {
-            locations.add(new GeneralName(GeneralName.uniformResourceIdentifier, publication.httpCrlUrl()));
+        for (String url : crlDistributionPointUrls) {
+            locations.add(new GeneralName(GeneralName.uniformResourceIdentifier, url));
         }
+        // One distribution point with every location: RFC 5280 section 4.2.1.13, the names of
+        // one point are ways to reach the same CRL.
         DistributionPointName name = new DistributionPointName(new GeneralNames(locations.toArray(new GeneralName[0])));
         return new CRLDistPoint(new DistributionPoint[] {new DistributionPoint(name, null, null)});
     }
 
+    /**
+     * The CA entry's {@code cACertificate;binary} in the directory of the first LDAP
+     * distribution point (base scope, as the CRL), then any HTTP URL of the certificate
+     * (RFC 5280 section 4.2.2.1).
+     */
     private AuthorityInformationAccess authorityInformationAccess() {
         List<AccessDescription> descriptions = new ArrayList<>();
-        descriptions.add(new AccessDescription(AccessDescription.id_ad_caIssuers, new GeneralName(
-                GeneralName.uniformResourceIdentifier, CaNames.ldapUrl(dn, AttributeNames.CA_CERTIFICATE + ";binary"))));
+        String server = crlDistributionPointUrls.stream().map(CrlDistributionPoints::serverOf)
+                .filter(java.util.Objects::nonNull).findFirst().orElse(publication.ldapServer());
+        if (server != null) {
+            descriptions.add(new AccessDescription(AccessDescription.id_ad_caIssuers, new GeneralName(
+                    GeneralName.uniformResourceIdentifier,
+                    CrlDistributionPoints.ldapEntry(server, dn, AttributeNames.CA_CERTIFICATE + ";binary"))));
+        }
         if (publication.httpCaIssuersUrl() != null) {
             descriptions.add(new AccessDescription(AccessDescription.id_ad_caIssuers,
                     new GeneralName(GeneralName.uniformResourceIdentifier, publication.httpCaIssuersUrl())));
         }
-        return new AuthorityInformationAccess(descriptions.toArray(new AccessDescription[0]));
+        return descriptions.isEmpty() ? null
+                : new AuthorityInformationAccess(descriptions.toArray(new AccessDescription[0]));
     }
 
     static JcaX509ExtensionUtils extensionUtils() {

@@ -4,6 +4,7 @@ import static org.dirkms.schema.AttributeNames.CA_CERTIFICATE;
 import static org.dirkms.schema.AttributeNames.CA_STATE;
 import static org.dirkms.schema.AttributeNames.CERTIFICATE_REVOCATION_LIST;
 import static org.dirkms.schema.AttributeNames.CN;
+import static org.dirkms.schema.AttributeNames.CRL_DISTRIBUTION_POINT;
 import static org.dirkms.schema.AttributeNames.INSTALLED_TEMPLATE;
 import static org.dirkms.schema.AttributeNames.OBJECT_CLASS;
 import static org.dirkms.schema.AttributeNames.PRIORITY;
@@ -77,6 +78,9 @@ final class LdapCaEntries {
             if (!ca.installedTemplates().isEmpty()) {
                 entry.add(INSTALLED_TEMPLATE, ca.installedTemplates().toArray(new String[0]));
             }
+            if (!ca.crlDistributionPoints().isEmpty()) {
+                entry.add(CRL_DISTRIBUTION_POINT, ca.crlDistributionPoints().toArray(new String[0]));
+            }
             entries.add(entry);
         } catch (LdapException e) {
             throw LdapEntries.failure("add the CA entry", ca.dn(), e);
@@ -91,6 +95,11 @@ final class LdapCaEntries {
         return entries.search(layout.certificationAuthorities(),
                 "(" + OBJECT_CLASS + "=" + ObjectClassNames.CERTIFICATION_AUTHORITY + ")", SearchScope.ONELEVEL, "*")
                 .stream().map(LdapCaEntries::toRecord).sorted(Comparator.comparingInt(CaEntry::priority)).toList();
+    }
+
+    void recordCrlDistributionPoints(String dn, List<String> urls) {
+        entries.modify(dn, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CRL_DISTRIBUTION_POINT,
+                urls.toArray(new String[0])));
     }
 
     void activate(String dn, List<byte[]> certificates, CaState state) {
@@ -251,6 +260,7 @@ final class LdapCaEntries {
             throw new DirectoryAccessException("CA entry " + dn + ": " + e.getMessage(), e);
         }
         return new CaEntry(dn, LdapEntries.bytes(entry, CA_CERTIFICATE), crls.isEmpty() ? null : crls.get(0),
-                parsedState, parsedPriority, LdapEntries.strings(entry, INSTALLED_TEMPLATE));
+                parsedState, parsedPriority, LdapEntries.strings(entry, INSTALLED_TEMPLATE),
+                LdapEntries.strings(entry, CRL_DISTRIBUTION_POINT));
     }
 }

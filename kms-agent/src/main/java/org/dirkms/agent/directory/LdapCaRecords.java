@@ -61,6 +61,11 @@ public final class LdapCaRecords implements CaRecords {
     }
 
     @Override
+    public void recordCrlDistributionPoints(String dn, List<String> urls) {
+        caEntries.recordCrlDistributionPoints(dn, urls);
+    }
+
+    @Override
     public boolean replaceCrl(String dn, byte[] expected, byte[] crl) {
         return caEntries.replaceCrl(dn, expected, crl);
     }

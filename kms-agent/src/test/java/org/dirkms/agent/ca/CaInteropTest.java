@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.dirkms.schema.CrlDistributionPoints;
 import org.dirkms.schema.KeyAlgorithm;
 import org.dirkms.schema.RevocationReason;
 import org.junit.jupiter.api.AfterAll;
@@ -53,8 +54,9 @@ class CaInteropTest {
         SoftwareSigner signer = SoftwareSigner.generate(KeyAlgorithm.RSA_3072, random);
         X509Certificate certificate = CaSetup.selfSignedRoot(signer, ROOT_DN, Duration.ofDays(3650), clock, random);
         root = new CertificationAuthority(signer, List.of(certificate), StandardTemplates.all(), clock, random,
-                new CertificationAuthority.Publication("http://pki.example.com/root.crl", "http://pki.example.com/root.crt",
-                        Duration.ofDays(7)));
+                new CertificationAuthority.Publication(null, List.of(CrlDistributionPoints.ldap(
+                        "ldap://kms.example.com:389", ROOT_DN), "http://pki.example.com/root.crl"),
+                        "http://pki.example.com/root.crt", Duration.ofDays(7)));
         rootPem = TestKeys.writePem(work.resolve("root.pem"), certificate);
         gnupgHome = work.resolve("gnupg");
     }
@@ -85,9 +87,13 @@ class CaInteropTest {
         String text = ExternalTool.succeed(work, Map.of(), "openssl", "x509", "-in", work.resolve("signing.pem").toString(),
                 "-noout", "-text");
         assertTrue(text.contains("email:" + ALICE_MAIL), text);
-        assertTrue(text.contains("URI:ldap:///cn=Example%20Root%20CA,ou=Certification%20Authorities,ou=KMS,dc=example,dc=com?certificateRevocationList;binary"), text);
+        // RFC 4516: host and port, the CA entry as base, the base scope, so that a client reads
+        // the one entry instead of searching its directory (docs/interoperability.md).
+        assertTrue(text.contains("URI:ldap://kms.example.com:389/cn=Example%20Root%20CA,ou=Certification%20Authorities,"
+                + "ou=KMS,dc=example,dc=com?certificateRevocationList;binary?base"), text);
         assertTrue(text.contains("URI:http://pki.example.com/root.crl"), text);
-        assertTrue(text.contains("CA Issuers - URI:ldap:///"), text);
+        assertTrue(text.contains("CA Issuers - URI:ldap://kms.example.com:389/cn=Example%20Root%20CA,"
+                + "ou=Certification%20Authorities,ou=KMS,dc=example,dc=com?cACertificate;binary?base"), text);
     }
 
     @Test
@@ -219,7 +225,7 @@ class CaInteropTest {
                 Clock.systemUTC());
         assertEquals(2, installed.size());
         CertificationAuthority sub = new CertificationAuthority(subKey, installed, StandardTemplates.all(),
-                Clock.systemUTC(), random, CertificationAuthority.Publication.ldapOnly());
+                Clock.systemUTC(), random, CertificationAuthority.Publication.at("ldap://kms.example.com:389"));
 
         X509Certificate leaf = sub.issue(IssuanceRequest.forPerson(StandardTemplates.SMIME_SIGNATURE,
                 TestKeys.request(TestKeys.ecP256()), ALICE, List.of(ALICE_MAIL)));

@@ -45,7 +45,7 @@ class CertificationAuthorityTest {
     private static CertificationAuthority ca(Duration validity) {
         X509Certificate root = CaSetup.selfSignedRoot(signer, CA_DN, validity, CLOCK, RANDOM);
         return new CertificationAuthority(signer, List.of(root), StandardTemplates.all(), CLOCK, RANDOM,
-                CertificationAuthority.Publication.ldapOnly());
+                CertificationAuthority.Publication.at("ldap://kms.example.com:389"));
     }
 
     private static IssuanceRequest request(String template, byte[] pkcs10) {
@@ -99,7 +99,7 @@ class CertificationAuthorityTest {
         CertificateTemplate rsaOnly = new CertificateTemplate("rsa-only", 3, Set.of(KeyUsageName.DIGITAL_SIGNATURE),
                 List.of(ExtendedKeyUsages.EMAIL_PROTECTION), 30, Set.of(KeyAlgorithm.RSA_3072), 3072);
         CertificationAuthority narrow = new CertificationAuthority(signer, ca.chain(), List.of(rsaOnly), CLOCK, RANDOM,
-                CertificationAuthority.Publication.ldapOnly());
+                CertificationAuthority.Publication.at("ldap://kms.example.com:389"));
         IssuanceRefusedException e = assertThrows(IssuanceRefusedException.class,
                 () -> narrow.issue(request("rsa-only", TestKeys.request(TestKeys.ecP256()))));
         assertEquals(Kind.KEY_POLICY, e.kind());
@@ -161,7 +161,7 @@ class CertificationAuthorityTest {
         X509Certificate root = CaSetup.selfSignedRoot(signer, CA_DN, Duration.ofDays(1),
                 Clock.fixed(NOW.minus(Duration.ofDays(2)), ZoneOffset.UTC), RANDOM);
         CertificationAuthority expired = new CertificationAuthority(signer, List.of(root), StandardTemplates.all(), CLOCK,
-                RANDOM, CertificationAuthority.Publication.ldapOnly());
+                RANDOM, CertificationAuthority.Publication.at("ldap://kms.example.com:389"));
         IssuanceRefusedException e = assertThrows(IssuanceRefusedException.class, () -> expired.issue(
                 request(StandardTemplates.SMIME_SIGNATURE, TestKeys.request(TestKeys.ecP256()))));
         assertEquals(Kind.CA_POLICY, e.kind());
@@ -201,7 +201,7 @@ class CertificationAuthorityTest {
         SoftwareSigner otherKey = SoftwareSigner.generate(KeyAlgorithm.EC_P384, RANDOM);
         X509Certificate otherRoot = CaSetup.selfSignedRoot(otherKey, CA_DN, Duration.ofDays(10), CLOCK, RANDOM);
         CertificationAuthority other = new CertificationAuthority(otherKey, List.of(otherRoot), List.of(), CLOCK, RANDOM,
-                CertificationAuthority.Publication.ldapOnly());
+                CertificationAuthority.Publication.at("ldap://kms.example.com:389"));
         X509CRL foreign = other.revoke(BigInteger.TEN, RevocationReason.KEY_COMPROMISE, null);
         assertThrows(IllegalArgumentException.class, () -> ca.renewCrl(foreign));
     }
@@ -253,7 +253,7 @@ class CertificationAuthorityTest {
         subBuilder.addExtension(Extension.basicConstraints, true, new org.bouncycastle.asn1.x509.BasicConstraints(true));
         X509Certificate sub = CertificationAuthority.certificate(subBuilder.build(rootKey.contentSigner()));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new CertificationAuthority(signer,
-                List.of(sub, strictRoot), StandardTemplates.all(), CLOCK, RANDOM, CertificationAuthority.Publication.ldapOnly()));
+                List.of(sub, strictRoot), StandardTemplates.all(), CLOCK, RANDOM, CertificationAuthority.Publication.at("ldap://kms.example.com:389")));
         assertTrue(e.getMessage().contains("path length constraint 0"), e.getMessage());
     }
 

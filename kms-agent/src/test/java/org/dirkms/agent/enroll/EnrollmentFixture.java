@@ -97,13 +97,14 @@ final class EnrollmentFixture {
         SoftwareSigner key = SoftwareSigner.generate(KeyAlgorithm.EC_P256, RANDOM);
         X509Certificate certificate = CaSetup.selfSignedRoot(key, CA_DN, Duration.ofDays(3650), then, RANDOM);
         CertificationAuthority ca = new CertificationAuthority(key, List.of(certificate), StandardTemplates.all(), then,
-                RANDOM, CertificationAuthority.Publication.ldapOnly());
+                RANDOM, CertificationAuthority.Publication.at("ldap://kms.example.com:389"));
         InMemoryDirectory directory = new InMemoryDirectory(LAYOUT, then);
         Session setUp = directory.session("set-up");
         setUp.add(SERVER_DN, attributes(AttributeNames.OBJECT_CLASS, InMemoryDirectory.objectClasses(ObjectClassNames.SERVER),
                 AttributeNames.CN, List.of("kms1"), AttributeNames.AGENT_IDENTITY, List.of(AGENT_DN)));
         addGroup(setUp, LAYOUT.defaultAdministrativeGroup(), true);
-        new CaService(new InMemoryCaRecords(setUp), LAYOUT, then, RANDOM, new CrlUpdateLocks()).adoptRoot(ca, 1);
+        new CaService(new InMemoryCaRecords(setUp), LAYOUT, then, RANDOM, new CrlUpdateLocks()).adoptRoot(ca, 1,
+                CertificationAuthority.Publication.at("ldap://kms.example.com:389"));
         return new Pki(key, certificate, recoveryKeyStore(work, ca), start, directory);
     }
 
@@ -142,7 +143,7 @@ final class EnrollmentFixture {
         this.caKey = caKey;
         this.agents.addAll(agents);
         this.ca = new CertificationAuthority(caKey, List.of(pki.caCertificate()), StandardTemplates.all(), clock, RANDOM,
-                CertificationAuthority.Publication.ldapOnly());
+                CertificationAuthority.Publication.at("ldap://kms.example.com:389"));
         this.people = directory.session("administrators and users");
         this.queueServer = new CaService(new InMemoryCaRecords(directory.session("dirkms serve")), LAYOUT, clock,
                 RANDOM, new CrlUpdateLocks());

@@ -8,6 +8,7 @@ import static org.dirkms.schema.AttributeNames.CA_STATE;
 import static org.dirkms.schema.AttributeNames.CERTIFICATE_REVOCATION_LIST;
 import static org.dirkms.schema.AttributeNames.CLAIMED_BY;
 import static org.dirkms.schema.AttributeNames.CN;
+import static org.dirkms.schema.AttributeNames.CRL_DISTRIBUTION_POINT;
 import static org.dirkms.schema.AttributeNames.ENROLLMENT_STATE;
 import static org.dirkms.schema.AttributeNames.INSTALLED_TEMPLATE;
 import static org.dirkms.schema.AttributeNames.LAST_ERROR;
@@ -76,6 +77,7 @@ final class InMemoryCaRecords implements CaRecords {
             attributes.put(CERTIFICATE_REVOCATION_LIST, List.of(ca.crl()));
         }
         attributes.put(INSTALLED_TEMPLATE, List.copyOf(ca.installedTemplates()));
+        attributes.put(CRL_DISTRIBUTION_POINT, List.copyOf(ca.crlDistributionPoints()));
         try {
             session.add(ca.dn(), attributes);
         } catch (OperationFailed e) {
@@ -92,6 +94,11 @@ final class InMemoryCaRecords implements CaRecords {
     public List<CaEntry> listCas() {
         return session.children(layout.certificationAuthorities(), entry -> entry.is(ObjectClassNames.CERTIFICATION_AUTHORITY))
                 .stream().map(InMemoryCaRecords::ca).sorted(Comparator.comparingInt(CaEntry::priority)).toList();
+    }
+
+    @Override
+    public void recordCrlDistributionPoints(String dn, List<String> urls) {
+        modify(dn, replace(CRL_DISTRIBUTION_POINT, urls));
     }
 
     @Override
@@ -212,7 +219,7 @@ final class InMemoryCaRecords implements CaRecords {
         return new CaEntry(entry.dn(), entry.bytes(CA_CERTIFICATE), crls.isEmpty() ? null : crls.get(0),
                 state == null ? CaState.DISABLED : LdapEnumeration.parse(CaState.class, CA_STATE, state),
                 entry.string(PRIORITY) == null ? 0 : Integer.parseInt(entry.string(PRIORITY)),
-                entry.strings(INSTALLED_TEMPLATE));
+                entry.strings(INSTALLED_TEMPLATE), entry.strings(CRL_DISTRIBUTION_POINT));
     }
 
     private void modify(String dn, InMemoryDirectory.Change... changes) {

@@ -51,7 +51,7 @@ class KeysCryptographyTest {
         X509Certificate root = CaSetup.selfSignedRoot(signer, "cn=Unit CA,ou=Certification Authorities,ou=KMS,"
                 + "dc=example,dc=com", Duration.ofDays(30), Clock.systemUTC(), RANDOM);
         ca = new CertificationAuthority(signer, List.of(root), StandardTemplates.all(), Clock.systemUTC(), RANDOM,
-                CertificationAuthority.Publication.ldapOnly());
+                CertificationAuthority.Publication.at("ldap://kms.example.com:389"));
         KeyPair recoveryPair = new KeyPairFactory(RANDOM).generate(KeyAlgorithm.EC_P256);
         X509Certificate recoveryCertificate = ca.issue(IssuanceRequest.forPerson(StandardTemplates.KEY_RECOVERY_AGENT,
                 KeyPairFactory.certificationRequest(recoveryPair), "cn=Key Recovery Agent,ou=KMS,dc=example,dc=com",

@@ -42,7 +42,7 @@ class PublishedRecoveryCertificateTest {
         X509Certificate root = CaSetup.selfSignedRoot(signer, "cn=Unit CA,ou=Certification Authorities,ou=KMS,"
                 + "dc=example,dc=com", Duration.ofDays(30), Clock.systemUTC(), RANDOM);
         ca = new CertificationAuthority(signer, List.of(root), StandardTemplates.all(), Clock.systemUTC(), RANDOM,
-                CertificationAuthority.Publication.ldapOnly());
+                CertificationAuthority.Publication.at("ldap://kms.example.com:389"));
     }
 
     @Test

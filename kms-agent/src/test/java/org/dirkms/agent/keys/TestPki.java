@@ -52,7 +52,7 @@ public final class TestPki {
         SoftwareSigner signer = SoftwareSigner.generate(KeyAlgorithm.EC_P384, RANDOM);
         X509Certificate certificate = CaSetup.selfSignedRoot(signer, CA_DN, Duration.ofDays(365), clock, RANDOM);
         return new TestPki(new CertificationAuthority(signer, List.of(certificate), StandardTemplates.all(), clock, RANDOM,
-                CertificationAuthority.Publication.ldapOnly()));
+                CertificationAuthority.Publication.at("ldap://kms.example.com:389")));
     }
 
     /** The CA. */
