@@ -103,7 +103,9 @@ public interface EnrollmentRecords {
     /**
      * Everything an enrollment publishes on the user entry, written in one modify.
      *
-     * @param certificates the signing and the encryption certificate (DER), for {@code userCertificate;binary}
+     * @param certificates the encryption and the signing certificate (DER), for {@code userCertificate;binary}
+     *        in this order: the directory answers values in the order written, and clients that
+     *        keep one value per entry keep the first (docs/interoperability.md)
      * @param smimeBundle the {@code userSMIMECertificate} value
      * @param keyPackage the {@code kmsKeyPackage}: a PKCS#12, or CMS EnvelopedData of one when it is
      *        sealed to the user's delivery key
@@ -258,7 +260,9 @@ public interface EnrollmentRecords {
 
     /**
      * Adds or replaces the {@code kmsPublishedCertificate} child {@code cn=<purpose>} of the user,
-     * carrying {@code mail} and the certificate.
+     * carrying the certificate. The child carries no {@code mail}: a look-up by mail finds the
+     * user's entry only. The signing child is named after the user's addresses ({@code mail}) as
+     * well, for clients that search names too (docs/directory-layout.md).
      */
     void putPublishedCertificate(String userDn, String purpose, List<String> mail, byte[] certificate);
 
