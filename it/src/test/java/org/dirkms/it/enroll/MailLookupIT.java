@@ -21,7 +21,11 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.directory.api.ldap.model.entry.DefaultAttribute;
+import org.apache.directory.api.ldap.model.entry.DefaultModification;
 import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.entry.ModificationOperation;
+import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.directory.LdapEnrollmentRecords;
 import org.dirkms.agent.enroll.KmsAgent;
@@ -49,6 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MailLookupIT {
     private static final String RSA_MAIL = "rsa.user@example.com";
     private static final String EC_MAIL = "jane.doe@example.com";
+    private static final String OLD_MAIL = "old.user@example.com";
 
     @TempDir
     static Path data;
@@ -61,6 +66,7 @@ class MailLookupIT {
     private static LdapNetworkConnection connection;
     private static String rsaDn;
     private static String ecDn;
+    private static String oldDn;
 
     @BeforeAll
     static void enrollTwoUsers() throws Exception {
@@ -83,22 +89,65 @@ class MailLookupIT {
         }
         ecDn = "uid=jdoe,ou=People," + suffix;
         rsaDn = "uid=rsa,ou=People," + suffix;
-        People.addAndEnroll(superuser, kmsAdministrator, "dn: " + rsaDn
-                + "\nchangetype: add\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: rsa\ncn: Rsa User\n"
-                + "sn: User\nmail: " + RSA_MAIL + "\nkmsEnrollmentState: requested\n");
+        oldDn = "uid=old,ou=People," + suffix;
+        for (String[] user : List.of(new String[] {rsaDn, "rsa", RSA_MAIL}, new String[] {oldDn, "old", OLD_MAIL})) {
+            People.addAndEnroll(superuser, kmsAdministrator, "dn: " + user[0] + "\nchangetype: add\n"
+                    + "objectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: " + user[1] + "\ncn: " + user[1]
+                    + " User\nsn: User\nmail: " + user[2] + "\nkmsEnrollmentState: requested\n");
+        }
         connection = serving.kms().openConnection(Duration.ofSeconds(30).toMillis());
         awaitEnrolled(ecDn);
         awaitEnrolled(rsaDn);
+        awaitEnrolled(oldDn);
+        publishAsBefore(oldDn, OLD_MAIL);
 
         // The order of the values is the order written, as stored: read after a restart, not from
-        // the running server's cache.
+        // the running server's cache. The agent started again upgrades what was published before.
         connection.close();
         agent.close();
-        agent = null;
         server.close();
         serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(), new SecureRandom());
         server = serving.server();
+        agent = AgentServeSetup.start(serving);
         connection = serving.kms().openConnection(Duration.ofSeconds(30).toMillis());
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (childrenWithMail(oldDn) > 0) {
+            if (Instant.now().isAfter(deadline)) {
+                fail("the agent did not upgrade " + oldDn + "'s children");
+            }
+            Thread.sleep(100); // polling the agent's progress, not waiting for time to pass
+        }
+    }
+
+    private static int childrenWithMail(String dn) throws Exception {
+        int count = 0;
+        try (org.apache.directory.api.ldap.model.cursor.EntryCursor cursor = connection.search(dn, "(mail=*)",
+                SearchScope.ONELEVEL, "1.1")) {
+            while (cursor.next()) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * What an earlier version published, written here as the KMS agent: the signing certificate
+     * first on the user's entry, and children carrying the user's mail.
+     */
+    private static void publishAsBefore(String dn, String mail) throws Exception {
+        List<byte[]> certificates = published(dn);
+        byte[] encryption = certificates.stream().filter(der -> isEncryption(certificate(der))).findFirst().orElseThrow();
+        byte[] signing = certificates.stream().filter(der -> !isEncryption(certificate(der))).findFirst().orElseThrow();
+        connection.modify(dn, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
+                new DefaultAttribute("userCertificate;binary", signing, encryption)));
+        for (String child : List.of("cn=signing," + dn, "cn=encryption," + dn)) {
+            connection.modify(child, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "cn",
+                    child.substring(3, child.indexOf(','))),
+                    new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, "mail", mail));
+        }
+        assertEquals(3, LdapTools.against(server.ldapUrl(), server.tlsCertificateFile()).anonymous()
+                .search(server.layout().suffix(), "(mail=" + mail + ")", "1.1").assertSuccess().stdout().lines()
+                .filter(line -> line.startsWith("dn: ")).count(), "the layout before: the user and two children by mail");
     }
 
     @AfterAll
@@ -122,7 +171,7 @@ class MailLookupIT {
      */
     @Test
     void aSearchByMailAnswersEachCertificateOnceTheEncryptionCertificateFirst() throws Exception {
-        for (Map.Entry<String, String> user : Map.of(RSA_MAIL, rsaDn, EC_MAIL, ecDn).entrySet()) {
+        for (Map.Entry<String, String> user : Map.of(RSA_MAIL, rsaDn, EC_MAIL, ecDn, OLD_MAIL, oldDn).entrySet()) {
             String answer = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile()).anonymous()
                     .search(server.layout().suffix(), "(mail=" + user.getKey() + ")", "userCertificate;binary")
                     .assertSuccess().stdout();
@@ -162,7 +211,7 @@ class MailLookupIT {
             Files.writeString(home.resolve("dirmngr.conf"), "disable-http\nldaptimeout 10\n");
             Files.writeString(home.resolve("dirmngr_ldapservers.conf"),
                     "127.0.0.1:" + server.ldapPort() + ":::" + server.layout().suffix() + "\n");
-            for (Map.Entry<String, String> user : Map.of(RSA_MAIL, rsaDn, EC_MAIL, ecDn).entrySet()) {
+            for (Map.Entry<String, String> user : Map.of(RSA_MAIL, rsaDn, EC_MAIL, ecDn, OLD_MAIL, oldDn).entrySet()) {
                 List<byte[]> published = published(user.getValue());
                 assertEquals(2, published.size(), "a signing and an encryption certificate");
                 LdapTools.Result listed = LdapTools.run(List.of("gpgsm", "--batch", "--with-colons",
@@ -184,6 +233,25 @@ class MailLookupIT {
         } finally {
             LdapTools.run(List.of("gpgconf", "--kill", "all"), gnupg, null);
         }
+    }
+
+    /**
+     * A user published as an earlier version did (the signing certificate first, children with
+     * mail) is in the current layout once the agent has started: the encryption certificate first
+     * on the user's entry, the children without mail, the signing child named after the address.
+     */
+    @Test
+    void whatAnEarlierVersionPublishedIsInTheCurrentLayoutOnceTheAgentStarted() throws Exception {
+        String children = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile()).anonymous()
+                .searchRaw("-LLL", "-o", "ldif-wrap=no", "-b", oldDn, "-s", "one", "(objectClass=kmsPublishedCertificate)",
+                        "cn", "mail").assertSuccess().stdout();
+        assertTrue(children.contains("dn: cn=signing," + oldDn) && children.contains("dn: cn=encryption," + oldDn),
+                children);
+        assertTrue(!children.contains("mail:"), "no child carries mail:\n" + children);
+        assertTrue(children.contains("cn: signing certificate of " + OLD_MAIL), children);
+        List<byte[]> published = published(oldDn);
+        assertTrue(isEncryption(certificate(published.get(0))), "the encryption certificate first");
+        assertTrue(!isEncryption(certificate(published.get(1))), "then the signing one");
     }
 
     private static List<byte[]> published(String dn) throws Exception {

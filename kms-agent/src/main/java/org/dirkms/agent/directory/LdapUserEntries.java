@@ -42,8 +42,11 @@ import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapNoSuchAttributeException;
 import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.apache.directory.api.ldap.model.exception.LdapInvalidDnException;
+import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.name.Rdn;
 import org.dirkms.agent.directory.EnrollmentRecords.AddressHolder;
+import org.dirkms.agent.directory.EnrollmentRecords.MailCarryingChild;
 import org.dirkms.agent.directory.EnrollmentRecords.Publication;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
 import org.dirkms.schema.CertificatePurpose;
@@ -280,6 +283,47 @@ final class LdapUserEntries {
             certificates.addAll(LdapEntries.bytes(child, USER_CERTIFICATE));
         }
         return certificates;
+    }
+
+    List<MailCarryingChild> publishedCertificatesWithMail() {
+        List<MailCarryingChild> children = new ArrayList<>();
+        for (Entry child : entries.search(layout.suffix(), "(&(" + OBJECT_CLASS + "="
+                + ObjectClassNames.PUBLISHED_CERTIFICATE + ")(" + MAIL + "=*))", SearchScope.SUBTREE, MAIL,
+                CERTIFICATE_PURPOSE)) {
+            if (child.getDn().size() < 2) {
+                continue;
+            }
+            String purpose = first(child, CERTIFICATE_PURPOSE);
+            children.add(new MailCarryingChild(child.getDn().getName(), child.getDn().getParent().getName(),
+                    purpose == null ? child.getDn().getRdn().getValue() : purpose, LdapEntries.strings(child, MAIL)));
+        }
+        return children;
+    }
+
+    boolean removeMailOfPublishedCertificate(MailCarryingChild child) {
+        List<Modification> modifications = new ArrayList<>();
+        modifications.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, MAIL,
+                child.mail().toArray(String[]::new)));
+        String name;
+        try {
+            name = new Dn(child.dn()).getRdn().getValue();
+        } catch (LdapInvalidDnException e) {
+            throw LdapEntries.failure("remove the mail of", child.dn(), e);
+        }
+        // The names putPublishedCertificate gives; a replace of cn keeps the value of the RDN.
+        if (name.equalsIgnoreCase(child.purpose())) {
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CN,
+                    childNames(name, child.mail())));
+        }
+        return testAndSet(child.dn(), "remove the mail of", modifications);
+    }
+
+    boolean putEncryptionCertificateFirst(String userDn, byte[] encryption, byte[] signing) {
+        return testAndSet(userDn, "put the encryption certificate first on",
+                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE,
+                        new DefaultAttribute(USER_CERTIFICATE_BINARY, signing, encryption)),
+                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE,
+                        new DefaultAttribute(USER_CERTIFICATE_BINARY, encryption, signing)));
     }
 
     int removePublishedCertificates(String userDn) {

@@ -293,6 +293,29 @@ final class InMemoryEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
+    public List<MailCarryingChild> publishedCertificatesWithMail() {
+        List<MailCarryingChild> children = new ArrayList<>();
+        for (Entry child : session.search(layout.suffix(), entry -> entry.is(ObjectClassNames.PUBLISHED_CERTIFICATE)
+                && !entry.strings(MAIL).isEmpty())) {
+            List<String> purpose = child.strings(CERTIFICATE_PURPOSE);
+            children.add(new MailCarryingChild(child.dn(), parent(child.dn()), purpose.isEmpty() ? null : purpose.get(0),
+                    child.strings(MAIL)));
+        }
+        return children;
+    }
+
+    @Override
+    public boolean removeMailOfPublishedCertificate(MailCarryingChild child) {
+        return testAndSet(child.dn(), List.of(delete(MAIL, child.mail().toArray())));
+    }
+
+    @Override
+    public boolean putEncryptionCertificateFirst(String userDn, byte[] encryption, byte[] signing) {
+        return testAndSet(userDn, List.of(delete(USER_CERTIFICATE, signing, encryption),
+                add(USER_CERTIFICATE, encryption, signing)));
+    }
+
+    @Override
     public int removePublishedCertificates(String userDn) {
         int removed = 0;
         for (Entry child : session.children(userDn, entry -> entry.is(ObjectClassNames.PUBLISHED_CERTIFICATE))) {
