@@ -109,8 +109,8 @@ final class LdapUserEntries {
                 OBJECT_CLASS)) {
             List<String> matching = LdapEntries.strings(entry, MAIL).stream()
                     .filter(value -> addresses.stream().anyMatch(value::equalsIgnoreCase)).toList();
-            // Children carry no mail since docs/directory-layout.md says so; one written before
-            // may still, and holds its user's address, not another person's.
+            // Children carry no mail (docs/directory-layout.md); one an earlier version wrote may,
+            // until an agent's start upgrades it, and holds its user's address, not another person's.
             boolean published = LdapEntries.strings(entry, OBJECT_CLASS).stream()
                     .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.PUBLISHED_CERTIFICATE));
             String holder = entry.getDn().getName();
