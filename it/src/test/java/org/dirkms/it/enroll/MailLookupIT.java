@@ -45,10 +45,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A mail client looks a recipient up by address and finds each of the user's certificates once,
  * the encryption certificate where clients that take the first entry or the first value look
- * (docs/interoperability.md, "Finding certificates"; docs/directory-layout.md). Two users enrolled
- * by {@code dirkms serve}: one in the default group (RSA: keyEncipherment), one in the sample
- * Sales group (EC: keyAgreement), and the server restarted. Checked with {@code ldapsearch} and
- * with gpgsm 2.2 and dirmngr pointed at the directory.
+ * (docs/interoperability.md, "Finding certificates"; docs/directory-layout.md). Three users
+ * enrolled by {@code dirkms serve}: one in the default group (RSA: keyEncipherment), one in the
+ * sample Sales group (EC: keyAgreement), and one then rewritten as an earlier version published
+ * (signing certificate first, children with mail), which the agent upgrades when it starts again
+ * after the server's restart. Checked with {@code ldapsearch} and with gpgsm 2.2 and dirmngr
+ * pointed at the directory.
  */
 class MailLookupIT {
     private static final String RSA_MAIL = "rsa.user@example.com";
@@ -69,7 +71,7 @@ class MailLookupIT {
     private static String oldDn;
 
     @BeforeAll
-    static void enrollTwoUsers() throws Exception {
+    static void enrollThreeUsersAndRestart() throws Exception {
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(),
                 new SecureRandom());
         server = serving.server();
