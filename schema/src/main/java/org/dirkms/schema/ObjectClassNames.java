@@ -7,7 +7,7 @@ public final class ObjectClassNames {
 
     /** Auxiliary class that makes a person a KMS user. */
     public static final String KMS_USER = "kmsUser";
-    /** One published certificate of a user, as a child entry carrying the same mail. */
+    /** One published certificate of a user, as a child entry without mail (docs/directory-layout.md). */
     public static final String PUBLISHED_CERTIFICATE = "kmsPublishedCertificate";
     /** An administrative group with its encryption configuration and its KMS server. */
     public static final String ADMIN_GROUP = "kmsAdminGroup";

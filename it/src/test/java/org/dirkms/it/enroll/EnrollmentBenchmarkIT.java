@@ -205,8 +205,10 @@ class EnrollmentBenchmarkIT {
             Entry child = new DefaultEntry("cn=" + purpose + "," + dn);
             child.add("objectClass", "top", "kmsPublishedCertificate");
             child.add("cn", purpose);
+            if (purpose.equals("signing")) {
+                child.add("cn", "signing certificate of plain@example.com"); // as the agent names it
+            }
             child.add("kmsCertificatePurpose", purpose);
-            child.add("mail", "plain@example.com");
             child.add(new DefaultAttribute("userCertificate;binary", certificate));
             connection.add(child);
         }

@@ -110,17 +110,15 @@ class KeyMaterialInDirectoryIT {
         int capabilities = parsed.indexOf(":S/MIME Capabilities");
         assertTrue(capabilities > 0 && parsed.indexOf(":aes-128-gcm", capabilities) < parsed.indexOf(":aes-256-gcm", capabilities),
                 "the group's AES-128-GCM comes first:\n" + parsed);
-        // The user's entry and its two kmsPublishedCertificate children carry the address: two
-        // certificates, each found once on the user and once on its child.
+        // Only the user's entry carries the address (its kmsPublishedCertificate children do not):
+        // two certificates, each found once.
         List<X509Certificate> published = new ArrayList<>();
         for (byte[] der : values(found.stdout(), "userCertificate;binary")) {
-            X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509")
-                    .generateCertificate(new ByteArrayInputStream(der));
-            if (!published.contains(certificate)) {
-                published.add(certificate);
-            }
+            published.add((X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(der)));
         }
         assertEquals(2, published.size(), found.stdout());
+        assertEquals(2, new java.util.HashSet<>(published).size(), "two different certificates: " + found.stdout());
         // The encryption certificate is the one for key agreement (EC) or key encipherment.
         X509Certificate encryption = published.stream()
                 .filter(certificate -> certificate.getKeyUsage() != null

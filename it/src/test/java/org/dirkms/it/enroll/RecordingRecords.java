@@ -133,6 +133,23 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
+    public List<MailCarryingChild> publishedCertificatesWithMail() {
+        return real.publishedCertificatesWithMail();
+    }
+
+    @Override
+    public boolean removeMailOfPublishedCertificate(MailCarryingChild child) {
+        writes.add("removeMailOfPublishedCertificate");
+        return real.removeMailOfPublishedCertificate(child);
+    }
+
+    @Override
+    public boolean putEncryptionCertificateFirst(String userDn, byte[] encryption, byte[] signing) {
+        writes.add("putEncryptionCertificateFirst");
+        return real.putEncryptionCertificateFirst(userDn, encryption, signing);
+    }
+
+    @Override
     public int removePublishedCertificates(String userDn) {
         int removed = real.removePublishedCertificates(userDn);
         for (int i = 0; i < removed; i++) {

@@ -103,7 +103,9 @@ public interface EnrollmentRecords {
     /**
      * Everything an enrollment publishes on the user entry, written in one modify.
      *
-     * @param certificates the signing and the encryption certificate (DER), for {@code userCertificate;binary}
+     * @param certificates the encryption and the signing certificate (DER), for {@code userCertificate;binary}
+     *        in this order: the directory answers values in the order written, and clients that
+     *        keep one value per entry keep the first (docs/interoperability.md)
      * @param smimeBundle the {@code userSMIMECertificate} value
      * @param keyPackage the {@code kmsKeyPackage} values: a PKCS#12 (one per key in the legacy
      *        format, for gpgsm 2.2), or CMS EnvelopedData of each when sealed to the user's delivery key
@@ -262,12 +264,51 @@ public interface EnrollmentRecords {
 
     /**
      * Adds or replaces the {@code kmsPublishedCertificate} child {@code cn=<purpose>} of the user,
-     * carrying {@code mail} and the certificate.
+     * carrying the certificate. The child carries no {@code mail}: a look-up by mail finds the
+     * user's entry only. The signing child is named after the user's addresses ({@code mail}) as
+     * well, for clients that search names too (docs/directory-layout.md).
      */
     void putPublishedCertificate(String userDn, String purpose, List<String> mail, byte[] certificate);
 
     /** The certificates (DER) of the user's {@code kmsPublishedCertificate} children. */
     List<byte[]> publishedCertificates(String userDn);
+
+    /**
+     * A {@code kmsPublishedCertificate} child written before children lost their {@code mail}
+     * (docs/directory-layout.md).
+     *
+     * @param dn the child's DN
+     * @param userDn its user's DN (its parent)
+     * @param purpose its {@code kmsCertificatePurpose}
+     * @param mail the {@code mail} it carries
+     */
+    record MailCarryingChild(String dn, String userDn, String purpose, List<String> mail) {
+        /** Copies the list. */
+        public MailCarryingChild {
+            mail = List.copyOf(mail);
+        }
+    }
+
+    /** Every {@code kmsPublishedCertificate} child below the suffix that carries {@code mail}. */
+    List<MailCarryingChild> publishedCertificatesWithMail();
+
+    /**
+     * Removes the {@code mail} of {@code child} and names it as {@link #putPublishedCertificate}
+     * does, in one modify that deletes exactly the addresses it carried, so that a child written
+     * again meanwhile is left alone; its certificate is not touched.
+     *
+     * @return false if the child no longer carried that {@code mail}, in which case nothing changed
+     */
+    boolean removeMailOfPublishedCertificate(MailCarryingChild child);
+
+    /**
+     * Writes the user's {@code userCertificate} again as {@code encryption} then {@code signing},
+     * in one modify that deletes both values and adds them in that order (docs/interoperability.md:
+     * clients keep the first value).
+     *
+     * @return false if the entry no longer held both values, in which case nothing changed
+     */
+    boolean putEncryptionCertificateFirst(String userDn, byte[] encryption, byte[] signing);
 
     /** Deletes the user's {@code kmsPublishedCertificate} children; returns how many. */
     int removePublishedCertificates(String userDn);

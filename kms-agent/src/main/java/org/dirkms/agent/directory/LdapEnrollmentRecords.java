@@ -144,6 +144,21 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
+    public List<MailCarryingChild> publishedCertificatesWithMail() {
+        return users.publishedCertificatesWithMail();
+    }
+
+    @Override
+    public boolean removeMailOfPublishedCertificate(MailCarryingChild child) {
+        return users.removeMailOfPublishedCertificate(child);
+    }
+
+    @Override
+    public boolean putEncryptionCertificateFirst(String userDn, byte[] encryption, byte[] signing) {
+        return users.putEncryptionCertificateFirst(userDn, encryption, signing);
+    }
+
+    @Override
     public int removePublishedCertificates(String userDn) {
         return users.removePublishedCertificates(userDn);
     }

@@ -42,10 +42,14 @@ import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapNoSuchAttributeException;
 import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.apache.directory.api.ldap.model.exception.LdapInvalidDnException;
+import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.name.Rdn;
 import org.dirkms.agent.directory.EnrollmentRecords.AddressHolder;
+import org.dirkms.agent.directory.EnrollmentRecords.MailCarryingChild;
 import org.dirkms.agent.directory.EnrollmentRecords.Publication;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
+import org.dirkms.schema.CertificatePurpose;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.LdapEnumeration;
@@ -54,7 +58,8 @@ import org.dirkms.schema.RevocationReason;
 
 /**
  * User entries ({@code kmsUser}) and their published-certificate children
- * ({@code kmsPublishedCertificate}, {@code cn=<purpose>} below the user).
+ * ({@code kmsPublishedCertificate}, {@code cn=<purpose>} below the user, without {@code mail};
+ * docs/directory-layout.md).
  */
 final class LdapUserEntries {
     private static final String USER_CERTIFICATE_BINARY = USER_CERTIFICATE + ";binary";
@@ -104,6 +109,8 @@ final class LdapUserEntries {
                 OBJECT_CLASS)) {
             List<String> matching = LdapEntries.strings(entry, MAIL).stream()
                     .filter(value -> addresses.stream().anyMatch(value::equalsIgnoreCase)).toList();
+            // Children carry no mail (docs/directory-layout.md); one an earlier version wrote may,
+            // until an agent's start upgrades it, and holds its user's address, not another person's.
             boolean published = LdapEntries.strings(entry, OBJECT_CLASS).stream()
                     .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.PUBLISHED_CERTIFICATE));
             String holder = entry.getDn().getName();
@@ -227,27 +234,46 @@ final class LdapUserEntries {
 
     void putPublishedCertificate(String userDn, String purpose, List<String> mail, byte[] certificate) {
         String dn = CN + "=" + Rdn.escapeValue(purpose) + "," + userDn;
+        String[] names = childNames(purpose, mail);
         try {
             Entry entry = new DefaultEntry(dn);
             entry.add(OBJECT_CLASS, ObjectClassNames.TOP, ObjectClassNames.PUBLISHED_CERTIFICATE);
-            entry.add(CN, purpose);
+            entry.add(CN, names);
             entry.add(CERTIFICATE_PURPOSE, purpose);
-            if (!mail.isEmpty()) {
-                entry.add(MAIL, mail.toArray(String[]::new));
-            }
             entry.add(new DefaultAttribute(USER_CERTIFICATE_BINARY, certificate));
             entries.add(entry);
         } catch (LdapEntryAlreadyExistsException e) {
-            // A re-enrollment, or a retry after the add reached the server: the entry now carries the new certificate.
-            List<Modification> modifications = new ArrayList<>();
-            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
-                    new DefaultAttribute(USER_CERTIFICATE_BINARY, certificate)));
-            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, MAIL,
-                    mail.toArray(String[]::new)));
-            entries.modify(dn, modifications.toArray(Modification[]::new));
+            // A re-enrollment, or a retry after the add reached the server: the entry now carries
+            // the new certificate, and the names of the user's addresses now. A replace without
+            // values removes the mail a child written before carried (RFC 4511 section 4.6).
+            entries.modify(dn,
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
+                            new DefaultAttribute(USER_CERTIFICATE_BINARY, certificate)),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CN, names),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, MAIL));
         } catch (LdapException e) {
             throw LdapEntries.failure("publish the " + purpose + " certificate at", dn, e);
         }
+    }
+
+    /**
+     * The {@code cn} of a published-certificate child: its purpose, which names it in its DN, and
+     * for the signing certificate one name per address of the user. The child has no {@code mail},
+     * so that a search {@code (mail=…)} finds the user's entry alone, whose first
+     * {@code userCertificate} value is the encryption certificate. dirmngr (GnuPG 2.2) reads only
+     * the first value of each entry and searches {@code sn}, {@code cn} and {@code mail} by
+     * substring: it finds the signing certificate by these names, once
+     * (docs/interoperability.md, "Finding certificates").
+     */
+    static String[] childNames(String purpose, List<String> mail) {
+        List<String> names = new ArrayList<>();
+        names.add(purpose);
+        if (purpose.equals(CertificatePurpose.SIGNING.ldapValue())) {
+            for (String address : mail) {
+                names.add(purpose + " certificate of " + address);
+            }
+        }
+        return names.toArray(String[]::new);
     }
 
     List<byte[]> publishedCertificates(String userDn) {
@@ -257,6 +283,47 @@ final class LdapUserEntries {
             certificates.addAll(LdapEntries.bytes(child, USER_CERTIFICATE));
         }
         return certificates;
+    }
+
+    List<MailCarryingChild> publishedCertificatesWithMail() {
+        List<MailCarryingChild> children = new ArrayList<>();
+        for (Entry child : entries.search(layout.suffix(), "(&(" + OBJECT_CLASS + "="
+                + ObjectClassNames.PUBLISHED_CERTIFICATE + ")(" + MAIL + "=*))", SearchScope.SUBTREE, MAIL,
+                CERTIFICATE_PURPOSE)) {
+            if (child.getDn().size() < 2) {
+                continue;
+            }
+            String purpose = first(child, CERTIFICATE_PURPOSE);
+            children.add(new MailCarryingChild(child.getDn().getName(), child.getDn().getParent().getName(),
+                    purpose == null ? child.getDn().getRdn().getValue() : purpose, LdapEntries.strings(child, MAIL)));
+        }
+        return children;
+    }
+
+    boolean removeMailOfPublishedCertificate(MailCarryingChild child) {
+        List<Modification> modifications = new ArrayList<>();
+        modifications.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, MAIL,
+                child.mail().toArray(String[]::new)));
+        String name;
+        try {
+            name = new Dn(child.dn()).getRdn().getValue();
+        } catch (LdapInvalidDnException e) {
+            throw LdapEntries.failure("remove the mail of", child.dn(), e);
+        }
+        // The names putPublishedCertificate gives; a replace of cn keeps the value of the RDN.
+        if (name.equalsIgnoreCase(child.purpose())) {
+            modifications.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CN,
+                    childNames(name, child.mail())));
+        }
+        return testAndSet(child.dn(), "remove the mail of", modifications);
+    }
+
+    boolean putEncryptionCertificateFirst(String userDn, byte[] encryption, byte[] signing) {
+        return testAndSet(userDn, "put the encryption certificate first on",
+                new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE,
+                        new DefaultAttribute(USER_CERTIFICATE_BINARY, signing, encryption)),
+                new DefaultModification(ModificationOperation.ADD_ATTRIBUTE,
+                        new DefaultAttribute(USER_CERTIFICATE_BINARY, encryption, signing)));
     }
 
     int removePublishedCertificates(String userDn) {

@@ -181,7 +181,9 @@ final class Enrollment {
         records.putPublishedCertificate(user.dn(), CertificatePurpose.ENCRYPTION.ldapValue(), user.mail(),
                 der(encryptionCertificate));
         Instant expires = context.clock().instant().plus(context.packageLifetime());
-        if (!records.publish(user.dn(), attempt.claim, new Publication(List.of(der(signing), der(encryptionCertificate)),
+        // The encryption certificate first: clients that keep one userCertificate value of an
+        // entry keep the first, and must be able to encrypt to it (docs/interoperability.md).
+        if (!records.publish(user.dn(), attempt.claim, new Publication(List.of(der(encryptionCertificate), der(signing)),
                 bundle, keyPackage, attempt.token, expires, SupersededCertificate.der(stillToRevoke), attempt.archived))) {
             // Our lease expired and another process took over, or the entry was reset: our keys
             // are never published.

@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running KMS agent: it reconciles the whole tree at start (so that a change made while it
- * was down is acted on), then follows the directory with syncrepl in refreshAndPersist mode
+ * was down is acted on), brings what an earlier version published to the current layout
+ * ({@code PublishedLayoutUpgrade}, docs/directory-layout.md), then follows the directory with syncrepl in refreshAndPersist mode
  * (RFC 4533 section 3.3.2), resuming from the cookie saved in {@code kmsSyncCookie} on its KMS
  * server entry, and hands every changed {@code kmsUser} to a pool of workers running the
  * {@link EnrollmentService} state machine. A periodic sweep writes {@code kmsHeartbeat} on the
@@ -99,6 +100,7 @@ public final class KmsAgent implements AutoCloseable {
 
     private final Map<String, Boolean> pending = new ConcurrentHashMap<>();
     private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicBoolean layoutUpgraded = new AtomicBoolean();
     private final AtomicInteger handled = new AtomicInteger();
     private final AtomicLong lastCookieSave = new AtomicLong();
     private final java.util.concurrent.CountDownLatch refreshed = new java.util.concurrent.CountDownLatch(1);
@@ -236,6 +238,7 @@ public final class KmsAgent implements AutoCloseable {
                     openWorkConnection();
                 }
                 reconcile();
+                upgradePublishedLayoutOnce();
                 follow();
                 backoffMillis = 500;
             } catch (IOException | LdapException | GeneralSecurityException | CursorException
@@ -272,6 +275,23 @@ public final class KmsAgent implements AutoCloseable {
             other += entries.size();
         }
         LOG.info("Reconciled the tree: {} users and {} other entries waiting", waiting.size(), other);
+    }
+
+    /**
+     * Once per start, after the first reconcile: what an earlier version published is brought to
+     * the current layout (docs/directory-layout.md). A failure is logged and left to the next
+     * start, which finds the same children again; it does not keep the agent from its work.
+     */
+    private void upgradePublishedLayoutOnce() {
+        if (!layoutUpgraded.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            new PublishedLayoutUpgrade(records).run();
+        } catch (DirectoryAccessException e) {
+            LOG.warn("Could not bring the published certificates to the current layout ({}); the next start tries again",
+                    e.getMessage());
+        }
     }
 
     private void pollQueueOnce() {

@@ -8,7 +8,8 @@
  * elsewhere, chosen once where the service is wired), {@code TakeOver} (an expired claim and the
  * dead attempt's leftovers), {@code Supersession} and {@code Revocation} (through
  * {@code Revocations}: the CA in this process, or nothing, leaving the work named in the claim),
- * and {@code PackageMaintenance}. Around it: the running agent that reconciles and follows the
+ * and {@code PackageMaintenance}; {@code PublishedLayoutUpgrade} brings what an earlier version
+ * published to the current layout once per start. Around it: the running agent that reconciles and follows the
  * directory with syncrepl ({@link org.dirkms.agent.enroll.KmsAgent}), and drives the other
  * workflows it is handed as {@link org.dirkms.agent.workflow.Workflow}s (the recovery of keys,
  * whose classes it never uses), bulk enrollment

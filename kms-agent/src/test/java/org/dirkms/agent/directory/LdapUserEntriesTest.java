@@ -8,10 +8,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Modification;
+import org.apache.directory.api.ldap.model.exception.LdapEntryAlreadyExistsException;
 import org.apache.directory.api.ldap.model.entry.ModificationOperation;
 import org.apache.directory.ldap.client.api.LdapConnection;
 import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.CertificatePurpose;
 import org.dirkms.schema.DirectoryLayout;
 import org.junit.jupiter.api.Test;
 
@@ -55,5 +58,71 @@ class LdapUserEntriesTest {
         assertTrue(java.util.Arrays.stream(changes).anyMatch(change -> change.getOperation()
                 == ModificationOperation.REPLACE_ATTRIBUTE
                 && change.getAttribute().getUpId().equalsIgnoreCase(AttributeNames.SUPERSEDED_CERTIFICATE)));
+    }
+
+    /**
+     * A connection that records each add (or refuses it: the entry exists) and each modify; any
+     * other call is a test error.
+     */
+    private static LdapConnection recording(List<Entry> adds, boolean exists, List<Modification[]> modifies) {
+        return (LdapConnection) Proxy.newProxyInstance(LdapConnection.class.getClassLoader(),
+                new Class<?>[] {LdapConnection.class}, (proxy, method, arguments) -> {
+                    if (method.getName().equals("add") && arguments.length == 1 && arguments[0] instanceof Entry entry) {
+                        if (exists) {
+                            throw new LdapEntryAlreadyExistsException("exists");
+                        }
+                        adds.add(entry);
+                        return null;
+                    }
+                    if (method.getName().equals("modify") && arguments.length == 2 && arguments[0] instanceof String) {
+                        modifies.add((Modification[]) arguments[1]);
+                        return null;
+                    }
+                    throw new UnsupportedOperationException(method.toString());
+                });
+    }
+
+    @Test
+    void aPublishedCertificateChildCarriesNoMailAndTheSigningOneIsNamedAfterTheAddresses() throws Exception {
+        List<Entry> adds = new ArrayList<>();
+        LdapUserEntries users = new LdapUserEntries(new LdapEntries(recording(adds, false, new ArrayList<>())),
+                new DirectoryLayout(DirectoryLayout.DEFAULT_SUFFIX));
+        List<String> mail = List.of("jane.doe@example.com", "jd@example.com");
+
+        users.putPublishedCertificate("uid=jdoe,ou=People,dc=example,dc=com", CertificatePurpose.SIGNING.ldapValue(),
+                mail, new byte[] {1});
+        users.putPublishedCertificate("uid=jdoe,ou=People,dc=example,dc=com",
+                CertificatePurpose.ENCRYPTION.ldapValue(), mail, new byte[] {2});
+
+        assertEquals(2, adds.size());
+        for (Entry child : adds) {
+            assertTrue(child.get(AttributeNames.MAIL) == null, "a search (mail=...) finds the user alone: " + child);
+        }
+        assertEquals("cn=signing,uid=jdoe,ou=People,dc=example,dc=com", adds.get(0).getDn().getName());
+        assertTrue(adds.get(0).contains(AttributeNames.CN, "signing", "signing certificate of jane.doe@example.com",
+                "signing certificate of jd@example.com"), "found by gpgsm's substring search on cn: " + adds.get(0));
+        assertEquals(1, adds.get(1).get(AttributeNames.CN).size(), "the encryption child: its purpose only, "
+                + "gpgsm finds the encryption certificate as the user's first value: " + adds.get(1));
+    }
+
+    @Test
+    void aChildWrittenAgainLosesTheMailAnEarlierLayoutGaveIt() throws Exception {
+        List<Modification[]> modifies = new ArrayList<>();
+        LdapUserEntries users = new LdapUserEntries(new LdapEntries(recording(new ArrayList<>(), true, modifies)),
+                new DirectoryLayout(DirectoryLayout.DEFAULT_SUFFIX));
+
+        users.putPublishedCertificate("uid=jdoe,ou=People,dc=example,dc=com", CertificatePurpose.SIGNING.ldapValue(),
+                List.of("jane.doe@example.com"), new byte[] {1});
+
+        assertEquals(1, modifies.size(), "one modify");
+        Modification mail = java.util.Arrays.stream(modifies.get(0))
+                .filter(change -> change.getAttribute().getUpId().equalsIgnoreCase(AttributeNames.MAIL)).findFirst()
+                .orElseThrow(() -> new AssertionError("mail is removed"));
+        assertEquals(ModificationOperation.REPLACE_ATTRIBUTE, mail.getOperation());
+        assertEquals(0, mail.getAttribute().size(), "a replace without values removes it (RFC 4511 section 4.6)");
+        Modification names = java.util.Arrays.stream(modifies.get(0))
+                .filter(change -> change.getAttribute().getUpId().equalsIgnoreCase(AttributeNames.CN)).findFirst()
+                .orElseThrow(() -> new AssertionError("the names are written"));
+        assertEquals(2, names.getAttribute().size(), "the purpose (its DN's value) and the address: " + names);
     }
 }

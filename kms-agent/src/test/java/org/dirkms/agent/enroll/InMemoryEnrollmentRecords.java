@@ -265,14 +265,13 @@ final class InMemoryEnrollmentRecords implements EnrollmentRecords {
 
     @Override
     public void putPublishedCertificate(String userDn, String purpose, List<String> mail, byte[] certificate) {
+        // As the directory's: no mail on the child (the names LdapUserEntries gives the signing
+        // child for name searches are no part of what these tests check).
         String dn = CN + "=" + Rdn.escapeValue(purpose) + "," + userDn;
         Map<String, List<Object>> attributes = new LinkedHashMap<>();
         attributes.put(OBJECT_CLASS, InMemoryDirectory.objectClasses(ObjectClassNames.PUBLISHED_CERTIFICATE));
         attributes.put(CN, List.of(purpose));
         attributes.put(CERTIFICATE_PURPOSE, List.of(purpose));
-        if (!mail.isEmpty()) {
-            attributes.put(MAIL, List.copyOf(mail));
-        }
         attributes.put(USER_CERTIFICATE, List.of(certificate));
         try {
             session.add(dn, attributes);
@@ -280,7 +279,7 @@ final class InMemoryEnrollmentRecords implements EnrollmentRecords {
             if (e.code() != ResultCode.ENTRY_ALREADY_EXISTS) {
                 throw failure("publish the " + purpose + " certificate at", dn, e);
             }
-            modify(dn, replace(USER_CERTIFICATE, certificate), replace(MAIL, List.copyOf(mail)));
+            modify(dn, replace(USER_CERTIFICATE, certificate), replace(MAIL, List.of()));
         }
     }
 
@@ -291,6 +290,29 @@ final class InMemoryEnrollmentRecords implements EnrollmentRecords {
             certificates.addAll(child.bytes(USER_CERTIFICATE));
         }
         return certificates;
+    }
+
+    @Override
+    public List<MailCarryingChild> publishedCertificatesWithMail() {
+        List<MailCarryingChild> children = new ArrayList<>();
+        for (Entry child : session.search(layout.suffix(), entry -> entry.is(ObjectClassNames.PUBLISHED_CERTIFICATE)
+                && !entry.strings(MAIL).isEmpty())) {
+            List<String> purpose = child.strings(CERTIFICATE_PURPOSE);
+            children.add(new MailCarryingChild(child.dn(), parent(child.dn()), purpose.isEmpty() ? null : purpose.get(0),
+                    child.strings(MAIL)));
+        }
+        return children;
+    }
+
+    @Override
+    public boolean removeMailOfPublishedCertificate(MailCarryingChild child) {
+        return testAndSet(child.dn(), List.of(delete(MAIL, child.mail().toArray())));
+    }
+
+    @Override
+    public boolean putEncryptionCertificateFirst(String userDn, byte[] encryption, byte[] signing) {
+        return testAndSet(userDn, List.of(delete(USER_CERTIFICATE, signing, encryption),
+                add(USER_CERTIFICATE, encryption, signing)));
     }
 
     @Override
