@@ -60,6 +60,26 @@ final class AttributeValueCases implements ServerFuzzRunner.CaseFactory {
         return types.get(random.nextInt(types.size()));
     }
 
+    /**
+     * What the directory makes of {@code kmsCrlDistributionPoint} values whose syntax (IA5String)
+     * {@code syntactic} judged: a value that is not an ldap://, ldaps:// or http:// URL is no
+     * distribution point a client can follow (21); one that is may still lack the host, the DN or
+     * the base scope the directory asks of an LDAP one, which this oracle does not parse.
+     */
+    private static Validity distributionPoints(List<TextValues.Value> values, Validity syntactic) {
+        if (syntactic == Validity.INVALID) {
+            return syntactic;
+        }
+        for (TextValues.Value value : values) {
+            String text = new String(value.octets(), java.nio.charset.StandardCharsets.ISO_8859_1)
+                    .toLowerCase(java.util.Locale.ROOT);
+            if (!(text.startsWith("ldap://") || text.startsWith("ldaps://") || text.startsWith("http://"))) {
+                return Validity.INVALID;
+            }
+        }
+        return Validity.UNKNOWN;
+    }
+
     @Override
     public ServerCase make(int index, SplittableRandom random) {
         AttributeTypeDefinition type = type(random);
@@ -70,6 +90,9 @@ final class AttributeValueCases implements ServerFuzzRunner.CaseFactory {
         int count = !type.singleValued() && random.nextInt(4) == 0 ? 2 + random.nextInt(2) : 1;
         List<TextValues.Value> values = TextValues.several(type, random, count);
         Validity validity = worst(values);
+        if (lower.equals(lc(AttributeNames.CRL_DISTRIBUTION_POINT))) {
+            validity = distributionPoints(values, validity);
+        }
         int shape = random.nextInt(40);
         int operation = shape < 26 ? LdapRequests.REPLACE : shape < 33 ? LdapRequests.ADD
                 : shape < 38 ? LdapRequests.DELETE : LdapRequests.INCREMENT;
