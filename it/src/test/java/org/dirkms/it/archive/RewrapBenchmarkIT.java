@@ -49,8 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
  * plain client doing the same cryptography and one directory modify per record on N other records:
  * unwrap with the store's keys, wrap to the new key, unwrap the new wrap with the new key alone
  * and compare, then the same test-and-set modify — with the same number of threads, over the same
- * connection. The rewrap also pays for what the plain client skips: listing the archive and
- * reading the records in batches. The two take turns over five slices of the records, so that
+ * connection. The rewrap also pays for what the plain client skips: listing the archive (the
+ * listing of as many records as it re-wraps) and reading the records in batches. The two take turns over five slices of the records, so that
  * load from outside weighs on both alike. It prints records per second of each and their ratio
  * (target: at least 0.85), and asserts only what must hold: every record re-wrapped, to the new
  * key, holding the same key.
@@ -114,12 +114,15 @@ class RewrapBenchmarkIT {
         recordsOverLdap.readArchivedKeys(warm.subList(20, 40)).forEach(r -> plainWrapped.put(r.dn(), r.wrappedKey()));
         parallel(warm.subList(20, 40), dn -> plain(dn, plainWrapped.get(dn)));
 
-        // The rewrap lists the archive first (here twice the records it re-wraps, the plain
-        // client's too): its whole cost is charged to the rewrap.
+        // The rewrap lists the archive first. Here the archive holds the plain client's records
+        // too, twice and more the records the rewrap re-wraps, where a real archive holds only
+        // those it re-wraps: the rewrap is charged the listing of as many records as it re-wraps
+        // (the listing's cost per record listed), and the whole listing is printed beside it.
         long listed = System.nanoTime();
         int listing = rewrap.list().records();
-        double rewrapSeconds = (System.nanoTime() - listed) / 1e9;
+        double listingSeconds = (System.nanoTime() - listed) / 1e9;
         assertEquals(2 * records + 40, listing);
+        double rewrapSeconds = listingSeconds * records / listing;
         double plainSeconds = 0;
         int rewrapped = 0;
         for (int slice = 0; slice < SLICES; slice++) {
@@ -136,10 +139,13 @@ class RewrapBenchmarkIT {
 
         double rewrapRate = records / rewrapSeconds;
         double plainRate = records / plainSeconds;
+        double wholeListingRate = records / (rewrapSeconds - listingSeconds * records / listing + listingSeconds);
         System.out.printf("BENCHMARK rewrap %d records (EC P-256 keys, EC P-384 recovery keys), %d workers, batches of"
-                + " %d: rewrap %.1f records/s; ceiling (the same unwraps, wraps and one modify per record by a plain"
-                + " client) %.1f records/s; ratio %.2f (target >= 0.85)%n", records, WORKERS,
-                ArchiveRewrap.DEFAULT_BATCH_SIZE, rewrapRate, plainRate, rewrapRate / plainRate);
+                + " %d: rewrap %.1f records/s, its listing of the archive %.2f s for %d records; ceiling (the same"
+                + " unwraps, wraps and one modify per record by a plain client) %.1f records/s; ratio %.2f (target"
+                + " >= 0.85); %.2f with the listing of the whole archive, the ceiling's records too%n", records,
+                WORKERS, ArchiveRewrap.DEFAULT_BATCH_SIZE, rewrapRate, listingSeconds, listing, plainRate,
+                rewrapRate / plainRate, wholeListingRate / plainRate);
 
         // What must hold: every record wrapped to the new key, holding the key it was made with.
         KeyRecoverer newOnly = new KeyRecoverer(List.of(store.current()));
