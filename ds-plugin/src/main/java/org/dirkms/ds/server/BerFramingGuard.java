@@ -4,9 +4,7 @@ import java.util.Arrays;
 
 import org.apache.directory.api.ldap.model.message.extended.NoticeOfDisconnect;
 import org.apache.directory.server.ldap.LdapServer;
-import org.apache.directory.server.protocol.shared.transport.Transport;
 import org.apache.mina.core.buffer.IoBuffer;
-import org.apache.mina.core.filterchain.DefaultIoFilterChainBuilder;
 import org.apache.mina.core.filterchain.IoFilterAdapter;
 import org.apache.mina.core.session.AttributeKey;
 import org.apache.mina.core.session.IoSession;
@@ -70,25 +68,7 @@ final class BerFramingGuard extends IoFilterAdapter {
      * @throws IllegalStateException when a transport has no LDAP codec filter
      */
     static void install(LdapServer ldapServer, long maxElementOctets) {
-        BerFramingGuard guard = new BerFramingGuard(maxElementOctets);
-        for (Transport transport : ldapServer.getTransports()) {
-            if (transport.getAcceptor() == null) {
-                continue; // not bound
-            }
-            DefaultIoFilterChainBuilder chain = transport.getAcceptor().getFilterChain();
-            if (!chain.contains(CodecFilters.CODEC_FILTER_NAME)) {
-                throw new IllegalStateException("the LDAP transport on port " + transport.getPort() + " has no '"
-                        + CodecFilters.CODEC_FILTER_NAME + "' filter; start the LdapServer before installing the guard");
-            }
-            if (!chain.contains(FILTER_NAME)) {
-                chain.addBefore(CodecFilters.CODEC_FILTER_NAME, FILTER_NAME, guard);
-            }
-            for (IoSession session : transport.getAcceptor().getManagedSessions().values()) {
-                if (!session.getFilterChain().contains(FILTER_NAME)) {
-                    session.getFilterChain().addBefore(CodecFilters.CODEC_FILTER_NAME, FILTER_NAME, guard);
-                }
-            }
-        }
+        CodecFilters.installRightBeforeCodec(ldapServer, FILTER_NAME, new BerFramingGuard(maxElementOctets));
     }
 
     @Override

@@ -6,7 +6,7 @@ import org.apache.mina.core.filterchain.DefaultIoFilterChainBuilder;
 import org.apache.mina.core.filterchain.IoFilter;
 import org.apache.mina.core.session.IoSession;
 
-/** Installs a MINA filter right after the LDAP codec of every transport of a started LDAP server. */
+/** Installs a MINA filter right after, or right before, the LDAP codec of every transport of a started LDAP server. */
 final class CodecFilters {
     /** Name ApacheDS gives its LDAP codec filter. */
     static final String CODEC_FILTER_NAME = "codec";
@@ -22,6 +22,20 @@ final class CodecFilters {
      * @throws IllegalStateException when a transport has no LDAP codec filter to follow
      */
     static void installRightAfterCodec(LdapServer ldapServer, String name, IoFilter filter) {
+        install(ldapServer, name, filter, true);
+    }
+
+    /**
+     * Puts {@code filter} right before the codec, where it sees the octets of requests (after TLS)
+     * before the codec decodes them, for the sessions to come and those already open.
+     *
+     * @throws IllegalStateException when a transport has no LDAP codec filter to precede
+     */
+    static void installRightBeforeCodec(LdapServer ldapServer, String name, IoFilter filter) {
+        install(ldapServer, name, filter, false);
+    }
+
+    private static void install(LdapServer ldapServer, String name, IoFilter filter, boolean after) {
         for (Transport transport : ldapServer.getTransports()) {
             if (transport.getAcceptor() == null) {
                 continue; // not bound
@@ -32,11 +46,19 @@ final class CodecFilters {
                         + CODEC_FILTER_NAME + "' filter; start the LdapServer before installing " + name);
             }
             if (!chain.contains(name)) {
-                chain.addAfter(CODEC_FILTER_NAME, name, filter);
+                if (after) {
+                    chain.addAfter(CODEC_FILTER_NAME, name, filter);
+                } else {
+                    chain.addBefore(CODEC_FILTER_NAME, name, filter);
+                }
             }
             for (IoSession session : transport.getAcceptor().getManagedSessions().values()) {
                 if (!session.getFilterChain().contains(name)) {
-                    session.getFilterChain().addAfter(CODEC_FILTER_NAME, name, filter);
+                    if (after) {
+                        session.getFilterChain().addAfter(CODEC_FILTER_NAME, name, filter);
+                    } else {
+                        session.getFilterChain().addBefore(CODEC_FILTER_NAME, name, filter);
+                    }
                 }
             }
         }
