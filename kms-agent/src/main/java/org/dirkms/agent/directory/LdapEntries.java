@@ -105,6 +105,23 @@ final class LdapEntries {
         return searches.all(base, filter, scope, attributes);
     }
 
+    /** The first value of {@code attribute} as a string, or null when it has none. */
+    static String first(Entry entry, String attribute) {
+        List<String> values = strings(entry, attribute);
+        return values.isEmpty() ? null : values.get(0);
+    }
+
+    /** The UTF-8 of a token, with the encoder's own buffer overwritten; the caller clears the result. */
+    static byte[] utf8(char[] token) {
+        java.nio.ByteBuffer encoded = java.nio.charset.StandardCharsets.UTF_8.encode(java.nio.CharBuffer.wrap(token));
+        byte[] bytes = new byte[encoded.remaining()];
+        encoded.get(bytes);
+        if (encoded.hasArray()) {
+            java.util.Arrays.fill(encoded.array(), (byte) 0);
+        }
+        return bytes;
+    }
+
     static List<String> strings(Entry entry, String attribute) {
         Attribute values = entry.get(attribute);
         List<String> strings = new ArrayList<>();

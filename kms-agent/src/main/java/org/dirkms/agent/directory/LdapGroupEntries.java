@@ -58,18 +58,18 @@ final class LdapGroupEntries {
 
     private static GroupEntry group(Entry entry) {
         String dn = entry.getDn().getName();
-        return new GroupEntry(dn, first(entry, ASSIGNED_SERVER),
+        return new GroupEntry(dn, LdapEntries.first(entry, ASSIGNED_SERVER),
                 value(entry, KeyAlgorithm.class, KEY_ALGORITHM, KeyAlgorithm.RSA_2048),
                 value(entry, ContentEncryptionAlgorithm.class, CONTENT_ENCRYPTION_ALGORITHM,
                         ContentEncryptionAlgorithm.AES_256_CBC),
                 value(entry, MessageFormat.class, MESSAGE_FORMAT, MessageFormat.SMIME_3_2),
                 value(entry, PackageFormat.class, PACKAGE_FORMAT, PackageFormat.PBES2_AES_256),
-                "TRUE".equalsIgnoreCase(first(entry, DEFAULT_GROUP)));
+                "TRUE".equalsIgnoreCase(LdapEntries.first(entry, DEFAULT_GROUP)));
     }
 
     private static <E extends Enum<E> & LdapEnumeration> E value(Entry entry, Class<E> type, String attribute,
             E fallback) {
-        String raw = first(entry, attribute);
+        String raw = LdapEntries.first(entry, attribute);
         if (raw == null) {
             return fallback;
         }
@@ -80,8 +80,4 @@ final class LdapGroupEntries {
         }
     }
 
-    private static String first(Entry entry, String attribute) {
-        List<String> values = LdapEntries.strings(entry, attribute);
-        return values.isEmpty() ? null : values.get(0);
-    }
 }

@@ -105,7 +105,7 @@ final class LdapRecoveryRequestEntries {
     }
 
     boolean deliver(String dn, Claim held, List<String> approvals, Delivery delivery) {
-        byte[] token = utf8(delivery.token());
+        byte[] token = LdapEntries.utf8(delivery.token());
         try {
             List<Modification> changes = new ArrayList<>(ClaimChanges.release(held));
             changes.addAll(move(RecoveryState.PENDING, RecoveryState.APPROVED));
@@ -169,7 +169,7 @@ final class LdapRecoveryRequestEntries {
             if (chars.hasArray()) {
                 Arrays.fill(chars.array(), '\0');
             }
-            String expires = first(entry, KEY_PACKAGE_EXPIRES);
+            String expires = LdapEntries.first(entry, KEY_PACKAGE_EXPIRES);
             return Optional.of(new Delivery(recovered, text, LdapTimes.parse(expires, dn, KEY_PACKAGE_EXPIRES)));
         });
     }
@@ -214,7 +214,7 @@ final class LdapRecoveryRequestEntries {
 
     private static RequestEntry request(Entry entry) {
         String dn = entry.getDn().getName();
-        String rawState = first(entry, RECOVERY_STATE);
+        String rawState = LdapEntries.first(entry, RECOVERY_STATE);
         RecoveryState state = null;
         if (rawState != null) {
             try {
@@ -229,26 +229,13 @@ final class LdapRecoveryRequestEntries {
         // Only whether they are there leaves this method: the bytes are dropped at once.
         recovered.forEach(value -> Arrays.fill(value, (byte) 0));
         token.forEach(value -> Arrays.fill(value, (byte) 0));
-        return new RequestEntry(dn, first(entry, CN), first(entry, RECOVERY_TARGET), first(entry, RECOVERY_REQUESTER),
-                LdapEntries.strings(entry, RECOVERY_APPROVAL), first(entry, REQUIRED_APPROVALS), state, rawState,
+        return new RequestEntry(dn, LdapEntries.first(entry, CN), LdapEntries.first(entry, RECOVERY_TARGET), LdapEntries.first(entry, RECOVERY_REQUESTER),
+                LdapEntries.strings(entry, RECOVERY_APPROVAL), LdapEntries.first(entry, REQUIRED_APPROVALS), state, rawState,
                 certificate.isEmpty() ? null : certificate.get(0), ClaimChanges.read(entry, dn),
-                LdapTimes.parse(first(entry, CREATE_TIMESTAMP), dn, CREATE_TIMESTAMP),
-                LdapTimes.parse(first(entry, KEY_PACKAGE_EXPIRES), dn, KEY_PACKAGE_EXPIRES), !recovered.isEmpty(),
-                !token.isEmpty(), first(entry, LAST_ERROR), first(entry, DESCRIPTION));
+                LdapTimes.parse(LdapEntries.first(entry, CREATE_TIMESTAMP), dn, CREATE_TIMESTAMP),
+                LdapTimes.parse(LdapEntries.first(entry, KEY_PACKAGE_EXPIRES), dn, KEY_PACKAGE_EXPIRES), !recovered.isEmpty(),
+                !token.isEmpty(), LdapEntries.first(entry, LAST_ERROR), LdapEntries.first(entry, DESCRIPTION));
     }
 
-    private static String first(Entry entry, String attribute) {
-        List<String> values = LdapEntries.strings(entry, attribute);
-        return values.isEmpty() ? null : values.get(0);
-    }
 
-    private static byte[] utf8(char[] token) {
-        ByteBuffer encoded = StandardCharsets.UTF_8.encode(CharBuffer.wrap(token));
-        byte[] bytes = new byte[encoded.remaining()];
-        encoded.get(bytes);
-        if (encoded.hasArray()) {
-            Arrays.fill(encoded.array(), (byte) 0);
-        }
-        return bytes;
-    }
 }

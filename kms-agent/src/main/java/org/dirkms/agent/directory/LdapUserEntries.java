@@ -183,7 +183,7 @@ final class LdapUserEntries {
     }
 
     boolean publish(String dn, Claim held, Publication publication) {
-        byte[] token = publication.token() == null ? null : utf8(publication.token());
+        byte[] token = publication.token() == null ? null : LdapEntries.utf8(publication.token());
         try {
             // Deleting our own attempt is the test: if another process took over after our lease
             // expired, this modify fails and publishes nothing. Work left after the publication
@@ -293,7 +293,7 @@ final class LdapUserEntries {
             if (child.getDn().size() < 2) {
                 continue;
             }
-            String purpose = first(child, CERTIFICATE_PURPOSE);
+            String purpose = LdapEntries.first(child, CERTIFICATE_PURPOSE);
             children.add(new MailCarryingChild(child.getDn().getName(), child.getDn().getParent().getName(),
                     purpose == null ? child.getDn().getRdn().getValue() : purpose, LdapEntries.strings(child, MAIL)));
         }
@@ -403,7 +403,7 @@ final class LdapUserEntries {
 
     private static UserEntry user(Entry entry) {
         String dn = entry.getDn().getName();
-        String rawState = first(entry, ENROLLMENT_STATE);
+        String rawState = LdapEntries.first(entry, ENROLLMENT_STATE);
         EnrollmentState state = null;
         if (rawState != null) {
             try {
@@ -412,7 +412,7 @@ final class LdapUserEntries {
                 state = null; // rawState keeps the value for the message
             }
         }
-        String rawReason = first(entry, REVOCATION_REASON);
+        String rawReason = LdapEntries.first(entry, REVOCATION_REASON);
         RevocationReason reason = null;
         if (rawReason != null) {
             try {
@@ -423,28 +423,15 @@ final class LdapUserEntries {
         }
         List<byte[]> signingRequest = LdapEntries.bytes(entry, SIGNING_REQUEST);
         List<byte[]> deliveryKey = LdapEntries.bytes(entry, DELIVERY_KEY);
-        return new UserEntry(dn, state, rawState, first(entry, ADMINISTRATIVE_GROUP),
+        return new UserEntry(dn, state, rawState, LdapEntries.first(entry, ADMINISTRATIVE_GROUP),
                 signingRequest.isEmpty() ? null : signingRequest.get(0), LdapEntries.strings(entry, MAIL),
                 ClaimChanges.read(entry, dn),
-                LdapTimes.parse(first(entry, KEY_PACKAGE_EXPIRES), dn, KEY_PACKAGE_EXPIRES),
+                LdapTimes.parse(LdapEntries.first(entry, KEY_PACKAGE_EXPIRES), dn, KEY_PACKAGE_EXPIRES),
                 !LdapEntries.bytes(entry, KEY_PACKAGE).isEmpty(), LdapEntries.bytes(entry, USER_CERTIFICATE), reason,
                 LdapEntries.strings(entry, OBJECT_CLASS).stream()
                         .anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.KMS_USER)),
                 LdapEntries.strings(entry, ARCHIVE_RECORD), deliveryKey.isEmpty() ? null : deliveryKey.get(0));
     }
 
-    private static String first(Entry entry, String attribute) {
-        List<String> values = LdapEntries.strings(entry, attribute);
-        return values.isEmpty() ? null : values.get(0);
-    }
 
-    private static byte[] utf8(char[] token) {
-        ByteBuffer encoded = StandardCharsets.UTF_8.encode(CharBuffer.wrap(token));
-        byte[] bytes = new byte[encoded.remaining()];
-        encoded.get(bytes);
-        if (encoded.hasArray()) {
-            Arrays.fill(encoded.array(), (byte) 0);
-        }
-        return bytes;
-    }
 }
