@@ -1,18 +1,15 @@
 package org.dirkms.schema;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class DataFolderTest {
 
@@ -55,19 +52,5 @@ class DataFolderTest {
             assertTrue(readme.contains("| `" + shown.replace("|", "\\|") + "` | " + item.purpose().replace("|", "\\|")
                     + " |"), "README, \"The data folder\", lists " + shown + " with its purpose");
         }
-    }
-
-    @Test
-    void aPasswordFileIsItsFirstLine(@TempDir Path temporary) throws Exception {
-        Path bare = Files.writeString(temporary.resolve("bare"), "s3cret");
-        Path newline = Files.writeString(temporary.resolve("newline"), "s3cret\n");
-        Path crlf = Files.writeString(temporary.resolve("crlf"), "s3cret\r\nsecond line\n");
-        Path utf8 = Files.writeString(temporary.resolve("utf8"), "pässwort\n", StandardCharsets.UTF_8);
-        for (Path file : new Path[] {bare, newline, crlf}) {
-            assertEquals("s3cret", PasswordFile.readString(file), file.toString());
-            assertArrayEquals("s3cret".toCharArray(), PasswordFile.read(file), file.toString());
-        }
-        assertEquals("pässwort", PasswordFile.readString(utf8));
-        assertEquals("", PasswordFile.readString(Files.writeString(temporary.resolve("empty"), "\n")));
     }
 }

@@ -25,6 +25,7 @@ import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.dist.AgentServeSetup;
+import org.dirkms.dist.CaCommand;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.ds.server.DirectoryServer;
@@ -32,6 +33,7 @@ import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.Staff;
 import org.dirkms.it.support.ProjectFiles;
+import org.dirkms.schema.PasswordFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -184,6 +186,40 @@ class EnrollCommandIT {
                     process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
                 }
             }
+        }
+    }
+
+    @Test
+    void everyCommandReadsAPasswordFileByItsFirstLineAndRefusesAnEmptyOne() throws Exception {
+        CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(),
+                new SecureRandom());
+        try (DirectoryServer server = serving.server()) {
+            // As an ldappasswd-style tool or an editor on another system leaves them: CR LF at the end.
+            Path agentPassword = Files.writeString(work.resolve("agent.password"),
+                    PasswordFile.readString(server.kmsAgentPasswordFile()) + "\r\n");
+            Path caPassphrase = Files.writeString(work.resolve("ca.pass"),
+                    PasswordFile.readString(server.dataFolder().caPassphrase(CaCommand.DEFAULT_NAME)) + "\r\n");
+            Run enroll = run(List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--password-file",
+                    agentPassword.toString(), "--passphrase-file", caPassphrase.toString(), "--filter", "(uid=nobody)",
+                    "--report", work.resolve("nobody.tsv").toString()));
+            assertEquals(0, enroll.code, enroll.toString());
+            Run crl = run(List.of("ca", "crl", "--data", data.toString(), "--url", server.ldapUrl(),
+                    "--passphrase-file", caPassphrase.toString()));
+            assertEquals(0, crl.code, crl.toString());
+
+            // An empty first line: the agent's password (which bound unauthenticated) and the CA's
+            // passphrase are refused alike, in the same words.
+            Path empty = Files.writeString(work.resolve("empty"), "\nthe-secret-on-line-two\n");
+            String refusal = "the first line of " + empty + " is empty: write the password or passphrase on the"
+                    + " file's first line\n";
+            Run enrollEmpty = run(List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(),
+                    "--password-file", empty.toString(), "--filter", "(uid=nobody)"));
+            assertEquals(1, enrollEmpty.code, enrollEmpty.toString());
+            assertEquals("dirkms enroll: " + refusal, enrollEmpty.err, enrollEmpty.toString());
+            Run crlEmpty = run(List.of("ca", "crl", "--data", data.toString(), "--url", server.ldapUrl(),
+                    "--passphrase-file", empty.toString()));
+            assertEquals(1, crlEmpty.code, crlEmpty.toString());
+            assertEquals("dirkms ca crl: " + refusal, crlEmpty.err, crlEmpty.toString());
         }
     }
 

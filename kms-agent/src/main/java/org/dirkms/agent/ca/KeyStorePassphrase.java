@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import org.dirkms.schema.EmptyPasswordFileException;
 import org.dirkms.schema.PasswordFile;
 
 /**
@@ -32,6 +33,8 @@ public final class KeyStorePassphrase {
     public static KeyStorePassphrase fromFile(Path file) {
         try {
             return new KeyStorePassphrase(PasswordFile.read(file), "file " + file);
+        } catch (EmptyPasswordFileException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read the key store passphrase file " + file + ": "
                     + e.getClass().getSimpleName(), e);

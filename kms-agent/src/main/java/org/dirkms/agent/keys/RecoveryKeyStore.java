@@ -23,6 +23,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import org.dirkms.schema.DataFolder;
+import org.dirkms.schema.EmptyPasswordFileException;
 import org.dirkms.schema.KeyAlgorithm;
 import org.dirkms.schema.PasswordFile;
 
@@ -340,17 +341,14 @@ public final class RecoveryKeyStore {
 
     /** The passphrase: the first line of {@code passphraseFile} ({@link PasswordFile}). */
     private static char[] readPassphraseFile(Path passphraseFile) {
-        char[] passphrase;
         try {
-            passphrase = PasswordFile.read(passphraseFile);
+            return PasswordFile.read(passphraseFile);
+        } catch (EmptyPasswordFileException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read the recovery passphrase file " + passphraseFile + ": "
                     + e.getClass().getSimpleName(), e);
         }
-        if (passphrase.length == 0) {
-            throw new IllegalArgumentException("the recovery passphrase file " + passphraseFile + " is empty");
-        }
-        return passphrase;
     }
 
     private static void move(Path from, Path to) throws IOException {
