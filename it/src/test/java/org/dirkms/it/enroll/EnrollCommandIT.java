@@ -190,6 +190,21 @@ class EnrollCommandIT {
     }
 
     @Test
+    void aWrongAgentPasswordIsOneLineNamingTheDnAndThePasswordFile() throws Exception {
+        CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(),
+                new SecureRandom());
+        try (DirectoryServer server = serving.server()) {
+            Path wrong = Files.writeString(work.resolve("wrong.password"), "not-the-password\n");
+            Run refused = run(List.of("agent", "--data", data.toString(), "--url", server.ldapUrl(), "--bind-dn",
+                    server.kmsAgentDn(), "--password-file", wrong.toString()));
+            assertEquals(1, refused.code, refused.toString());
+            assertEquals("dirkms agent: the directory at " + server.ldapUrl() + " refused the bind as "
+                    + server.kmsAgentDn() + ": invalid credentials (LDAP result code 49); check the DN (--bind-dn)"
+                    + " and the password file " + wrong + "\n", refused.err, refused.toString());
+        }
+    }
+
+    @Test
     void everyCommandReadsAPasswordFileByItsFirstLineAndRefusesAnEmptyOne() throws Exception {
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(),
                 new SecureRandom());

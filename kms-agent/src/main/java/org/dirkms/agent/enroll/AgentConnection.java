@@ -11,6 +11,7 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import org.apache.directory.api.ldap.model.exception.LdapAuthenticationException;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapConnectionConfig;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
@@ -44,13 +45,14 @@ public record AgentConnection(String url, String bindDn, Path passwordFile, Path
      * @param timeoutMillis how long an operation may wait for its response; 0 for no limit (the
      *        persistent syncrepl search)
      * @throws IOException if the password or certificate file cannot be read
-     * @throws LdapException if the connection, TLS or the bind fails
+     * @throws LdapException if the connection, TLS or the bind fails; a refused bind is an
+     *         {@link LdapAuthenticationException} whose one-line message names the DN and the password's source
      * @throws GeneralSecurityException if the certificate file is not a certificate
      */
     public LdapNetworkConnection open(long timeoutMillis) throws IOException, LdapException, GeneralSecurityException {
         char[] password = PasswordFile.read(passwordFile);
         try {
-            return open(timeoutMillis, password);
+            return open(timeoutMillis, password, "the password file " + passwordFile);
         } finally {
             java.util.Arrays.fill(password, '\0');
         }
@@ -62,10 +64,16 @@ public record AgentConnection(String url, String bindDn, Path passwordFile, Path
      * the password.
      *
      * @throws IOException if the certificate file cannot be read
-     * @throws LdapException if the connection, TLS or the bind fails
+     * @throws LdapException if the connection, TLS or the bind fails; a refused bind is an
+     *         {@link LdapAuthenticationException} whose one-line message names the DN and the password's source
      * @throws GeneralSecurityException if the certificate file is not a certificate
      */
     public LdapNetworkConnection open(long timeoutMillis, char[] password)
+            throws IOException, LdapException, GeneralSecurityException {
+        return open(timeoutMillis, password, "the password given");
+    }
+
+    private LdapNetworkConnection open(long timeoutMillis, char[] password, String passwordSource)
             throws IOException, LdapException, GeneralSecurityException {
         URI uri = URI.create(url);
         boolean ldaps = "ldaps".equalsIgnoreCase(uri.getScheme());
@@ -82,6 +90,12 @@ public record AgentConnection(String url, String bindDn, Path passwordFile, Path
             }
             connection.bind(bindDn, new String(password));
             return connection;
+        } catch (LdapAuthenticationException e) {
+            connection.close();
+            // The API's own exception carries no message for result code 49 (RFC 4511
+            // section 4.1.9), which left the commands printing an empty line.
+            throw new LdapAuthenticationException("the directory at " + url + " refused the bind as " + bindDn
+                    + ": invalid credentials (LDAP result code 49); check the DN (--bind-dn) and " + passwordSource);
         } catch (LdapException | RuntimeException e) {
             connection.close();
             throw e;
