@@ -301,7 +301,8 @@ public final class CaCommand extends Subcommand {
 
     /** {@code dirkms ca revoke}. */
     @Command(name = "revoke", description = {"Revoke a certificate the CA issued; the CRL on the CA entry is"
-            + " republished at once.",
+            + " republished at once. A serial the CA never issued (no certificate of it is kept in the directory)"
+            + " or already revoked is refused, and the CRL is left as it was.",
             "Reasons: unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation,"
                     + " certificateHold, privilegeWithdrawn (RFC 5280 section 5.3.1)."})
     static final class Revoke extends Action {
@@ -343,9 +344,12 @@ public final class CaCommand extends Subcommand {
                 CaService service = kms.caService(connection);
                 CertificationAuthority ca = service.open(service.caDn(name), kms.dataFolder().caKeyStore(name),
                         passphrase, kms.publication());
-                X509CRL crl = service.revoke(ca, number, why);
-                out.println("revoked serial " + number.toString(16) + " (" + why.ldapValue() + "); CRL with "
-                        + crl.getRevokedCertificates().size() + " entries published on " + ca.dn());
+                // Refuses a serial already revoked or never issued (RevocationRefusedException,
+                // one line through Action.run, exit 1): docs/directory-layout.md.
+                CaService.Revoked revoked = service.revokeIssued(ca, number, why);
+                out.println("revoked serial " + number.toString(16) + " (" + why.ldapValue() + ") of the certificate in "
+                        + revoked.holder() + "; CRL with " + revoked.crl().getRevokedCertificates().size()
+                        + " entries published on " + ca.dn());
             }
             return OK;
         }

@@ -87,9 +87,27 @@ class CaCommandIT {
                 "-----BEGIN CERTIFICATE-----\n" + java.util.Base64.getMimeEncoder().encodeToString(leaf.getEncoded())
                         + "\n-----END CERTIFICATE-----\n").assertSuccess().stdout();
         assertTrue(leafText.contains("URI:" + distributionPoint), leafText);
+        // A serial the CA never issued is refused in one line, and the CRL stays as it was.
+        String crlBefore = anonymousBase(dn, "certificateRevocationList;binary");
+        String neverIssued = run(1, "revoke", "--name", "Example Root CA", "--serial", "DEADBEEF");
+        assertEquals("dirkms ca revoke: " + dn + " never issued serial deadbeef: no certificate with that serial and"
+                + " issuer is kept in the directory; nothing changed, check the serial ('openssl x509 -noout -serial -in"
+                + " CERT' prints it) and --name\n", neverIssued);
+        assertEquals(crlBefore, anonymousBase(dn, "certificateRevocationList;binary"));
+        // Issued but kept nowhere in the directory is the same as never issued: the directory is the record.
+        run(1, "revoke", "--name", "Example Root CA", "--serial", leaf.getSerialNumber().toString(16));
+        String bob = publish("bob", leaf);
         String revoked = run(0, "revoke", "--name", "Example Root CA", "--serial", leaf.getSerialNumber().toString(16),
                 "--reason", "keyCompromise");
         assertTrue(revoked.contains("CRL with 1 entries published"), revoked);
+        assertTrue(revoked.contains("of the certificate in " + bob), revoked);
+        // A second revocation of the same serial says so and changes nothing.
+        String crlRevoked = anonymousBase(dn, "certificateRevocationList;binary");
+        String twice = run(1, "revoke", "--name", "Example Root CA", "--serial", leaf.getSerialNumber().toString(16));
+        assertTrue(twice.startsWith("dirkms ca revoke: serial " + leaf.getSerialNumber().toString(16)
+                + " is already on the CRL of " + dn + ", revoked "), twice);
+        assertTrue(twice.endsWith(" (keyCompromise): nothing changed\n"), twice);
+        assertEquals(crlRevoked, anonymousBase(dn, "certificateRevocationList;binary"));
         String badReason = run(2, "revoke", "--name", "Example Root CA", "--serial", "01", "--reason", "lost");
         assertTrue(badReason.contains("--reason 'lost' is not one of: unspecified, keyCompromise"), badReason);
 
@@ -147,7 +165,18 @@ class CaCommandIT {
         assertEquals(1, entry.lines().filter(l -> l.startsWith("certificateRevocationList")).count(), entry);
 
         // Installing again (a re-run, or a renewed certificate for the same key) keeps the CA's revocations.
-        run(0, "revoke", "--name", name, "--serial", "7e57", "--reason", "superseded");
+        X509Certificate issued;
+        try (LdapNetworkConnection connection = directory.secureAgentConnection()) {
+            CaService service = directory.kms().caService(connection);
+            CertificationAuthority ca = service.open(dn, directory.dataFolder().caKeyStore(name),
+                    KeyStorePassphrase.fromFile(directory.dataFolder().caPassphrase(name)),
+                    CertificationAuthority.Publication.at(directory.ldapUrl()));
+            issued = ca.issue(IssuanceRequest.forPerson(StandardTemplates.SMIME_SIGNATURE, request(),
+                    "uid=carol," + directory.layout().people(), List.of("carol@example.com")));
+        }
+        publish("carol", issued);
+        String serial = issued.getSerialNumber().toString(16);
+        run(0, "revoke", "--name", name, "--serial", serial, "--reason", "superseded");
         String again = run(0, "install", "--name", name, "--cert", work.resolve("issuing.pem").toString(),
                 "--chain", work.resolve("outside.pem").toString());
         assertTrue(again.contains("is active"), again);
@@ -155,10 +184,23 @@ class CaCommandIT {
         assertEquals(1, after.lines().filter(l -> l.startsWith("certificateRevocationList")).count(), after);
         java.security.cert.X509CRL crl = (java.security.cert.X509CRL) CertificateFactory.getInstance("X.509")
                 .generateCRL(new ByteArrayInputStream(binary(after, "certificateRevocationList")));
-        assertTrue(crl.getRevokedCertificate(new java.math.BigInteger("7e57", 16)) != null,
+        assertTrue(crl.getRevokedCertificate(issued.getSerialNumber()) != null,
                 "the serial revoked before the second install is still on the CRL");
         assertEquals("3", crlNumberText(crl),
                 "first install, revocation, second install: CRL number 3");
+    }
+
+    /**
+     * Keeps {@code certificate} in the directory as the KMS does for a user, in the
+     * {@code userCertificate;binary} of a new person {@code uid} with the address it certifies,
+     * {@code uid@example.com} (added by the superuser with ldapmodify); returns the person's DN.
+     */
+    private static String publish(String uid, X509Certificate certificate) throws Exception {
+        String dn = "uid=" + uid + "," + directory.layout().people();
+        LdapTools.against(directory).asAdmin().modify("dn: " + dn + "\nchangetype: add\nobjectClass: inetOrgPerson\n"
+                + "uid: " + uid + "\ncn: " + uid + "\nsn: " + uid + "\nmail: " + uid + "@example.com\nuserCertificate;binary:: "
+                + Base64.getEncoder().encodeToString(certificate.getEncoded()) + "\n").assertSuccess();
+        return dn;
     }
 
     private static String crlNumberText(java.security.cert.X509CRL crl) {

@@ -354,6 +354,11 @@ class CrlConcurrencyIT {
         }
 
         @Override
+        public Optional<String> findKeptCertificate(java.util.function.Predicate<byte[]> wanted) {
+            return records.findKeptCertificate(wanted);
+        }
+
+        @Override
         public boolean isRequestOfClaim(String requestDn, String subjectDn, String attempt, String purpose) {
             return records.isRequestOfClaim(requestDn, subjectDn, attempt, purpose);
         }

@@ -3,6 +3,7 @@ package org.dirkms.agent.ca;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 import org.dirkms.schema.CaState;
 
 /**
@@ -73,6 +74,18 @@ public interface CaRecords {
             mail = List.copyOf(mail);
         }
     }
+
+    /**
+     * The DN of an entry below the suffix holding a certificate that {@code wanted} accepts,
+     * among every certificate the KMS keeps in the directory: the {@code userCertificate;binary}
+     * of users, of their published-certificate children, of archive records, of the key
+     * recovery agent and of the request queue, and {@code kmsSupersededCertificate}. Empty when
+     * no entry holds one. What the CA issued is known by these records (docs/directory-layout.md,
+     * "What the CA knows it issued").
+     *
+     * @param wanted tested with each certificate's DER
+     */
+    Optional<String> findKeptCertificate(Predicate<byte[]> wanted);
 
     /** Adds a CA entry (objectClass kmsCertificationAuthority and pkiCA). Fails if it exists. */
     void addCa(CaEntry entry);

@@ -231,6 +231,55 @@ public final class CaService {
     }
 
     /**
+     * The administrator's revocation by serial ({@code dirkms ca revoke}): as {@link #revoke},
+     * but only a serial the CA issued and has not revoked yet. What the CA issued is what the
+     * directory keeps ({@link CaRecords#findKeptCertificate}, docs/directory-layout.md, "What the
+     * CA knows it issued"): a serial mistyped or copied from another CA's certificate would
+     * otherwise go onto the CRL unnoticed, and the certificate meant stay valid.
+     *
+     * @return the CRL published with the serial on it, and the DN of the entry holding the certificate
+     * @throws RevocationRefusedException with one line a person can act on; the CRL is unchanged
+     * @throws CrlContentionException as {@link #revoke}
+     */
+    public Revoked revokeIssued(CertificationAuthority ca, BigInteger serial, RevocationReason reason) {
+        String hex = serial.toString(16);
+        byte[] published = records.readCa(ca.dn()).map(CaEntry::crl).orElse(null);
+        if (published != null) {
+            java.security.cert.X509CRLEntry listed = parseCrl(ca, published).getRevokedCertificate(serial);
+            if (listed != null) {
+                throw new RevocationRefusedException("serial " + hex + " is already on the CRL of " + ca.dn()
+                        + ", revoked " + listed.getRevocationDate().toInstant()
+                        + (listed.getRevocationReason() == null ? "" : " (" + reasonName(listed.getRevocationReason()) + ")")
+                        + ": nothing changed");
+            }
+        }
+        String holder = records.findKeptCertificate(der -> ca.issued(der, serial)).orElseThrow(
+                () -> new RevocationRefusedException(ca.dn() + " never issued serial " + hex + ": no certificate"
+                        + " with that serial and issuer is kept in the directory; nothing changed, check the"
+                        + " serial ('openssl x509 -noout -serial -in CERT' prints it) and --name"));
+        return new Revoked(revoke(ca, serial, reason), holder);
+    }
+
+    /** The RFC 5280 section 5.3.1 name of {@code reason}, as {@code --reason} takes it. */
+    private static String reasonName(java.security.cert.CRLReason reason) {
+        for (RevocationReason known : RevocationReason.values()) {
+            if (known.name().equals(reason.name())) {
+                return known.ldapValue();
+            }
+        }
+        return reason.name();
+    }
+
+    /**
+     * What {@link #revokeIssued} did.
+     *
+     * @param crl the CRL published with the serial on it
+     * @param holder the DN of the entry that holds the revoked certificate
+     */
+    public record Revoked(X509CRL crl, String holder) {
+    }
+
+    /**
      * Re-signs the CA's CRL with a fresh next update and publishes it: the scheduled publication.
      *
      * @throws CrlContentionException as {@link #revoke}

@@ -220,6 +220,33 @@ public final class CertificationAuthority {
         return chain.get(0);
     }
 
+    /**
+     * Whether {@code der} is a certificate this CA issued with {@code serial}: the serial, the
+     * issuer name equal to this CA's subject (RFC 5280 section 4.1.2.2: the pair names one
+     * certificate) and the signature verified with this CA's key, so that a certificate someone
+     * else made in this CA's name is not taken for one of its own. Anything that does not parse
+     * is not.
+     */
+    public boolean issued(byte[] der, BigInteger serial) {
+        X509Certificate candidate;
+        try {
+            candidate = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new java.io.ByteArrayInputStream(der));
+        } catch (java.security.cert.CertificateException | RuntimeException e) {
+            return false;
+        }
+        if (!candidate.getSerialNumber().equals(serial)
+                || !candidate.getIssuerX500Principal().equals(certificate().getSubjectX500Principal())) {
+            return false;
+        }
+        try {
+            candidate.verify(certificate().getPublicKey());
+            return true;
+        } catch (java.security.GeneralSecurityException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** The chain from this CA's certificate to its root, inclusive. */
     public List<X509Certificate> chain() {
         return chain;

@@ -6,6 +6,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.CaState;
@@ -103,6 +106,23 @@ public final class LdapCaRecords implements CaRecords {
     @Override
     public void failRequest(String dn, String subjectDn, String reason) {
         requestEntries.fail(dn, subjectDn, reason);
+    }
+
+    @Override
+    public Optional<String> findKeptCertificate(Predicate<byte[]> wanted) {
+        String userCertificate = AttributeNames.USER_CERTIFICATE;
+        String superseded = AttributeNames.SUPERSEDED_CERTIFICATE;
+        for (Entry entry : entries.search(layout.suffix(), "(|(" + userCertificate + "=*)(" + superseded + "=*))",
+                SearchScope.SUBTREE, userCertificate + ";binary", superseded)) {
+            for (String attribute : List.of(userCertificate, superseded)) {
+                for (byte[] certificate : LdapEntries.bytes(entry, attribute)) {
+                    if (wanted.test(certificate)) {
+                        return Optional.of(entry.getDn().getName());
+                    }
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.dirkms.agent.ca;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -194,6 +195,23 @@ class CertificationAuthorityTest {
                 "RFC 5280 5.3.1: no reason code instead of unspecified");
         assertEquals(NOW.plus(Duration.ofDays(7)), three.getNextUpdate().toInstant());
         three.verify(signer.publicKey());
+    }
+
+    @Test
+    void issuedKnowsItsOwnCertificatesBySerialIssuerAndSignature() throws Exception {
+        X509Certificate leaf = ca.issue(request(StandardTemplates.SMIME_SIGNATURE, TestKeys.request(TestKeys.ecP256())));
+        assertTrue(ca.issued(leaf.getEncoded(), leaf.getSerialNumber()));
+        assertFalse(ca.issued(leaf.getEncoded(), leaf.getSerialNumber().add(BigInteger.ONE)), "another serial");
+        // Same issuer name, another key: made in this CA's name, not by it.
+        SoftwareSigner otherKey = SoftwareSigner.generate(KeyAlgorithm.EC_P384, RANDOM);
+        X509Certificate otherRoot = CaSetup.selfSignedRoot(otherKey, CA_DN, Duration.ofDays(10), CLOCK, RANDOM);
+        CertificationAuthority impostor = new CertificationAuthority(otherKey, List.of(otherRoot), StandardTemplates.all(), CLOCK, RANDOM,
+                CertificationAuthority.Publication.at("ldap://kms.example.com:389"));
+        X509Certificate forged = impostor.issue(request(StandardTemplates.SMIME_SIGNATURE,
+                TestKeys.request(TestKeys.ecP256())));
+        assertEquals(leaf.getIssuerX500Principal(), forged.getIssuerX500Principal());
+        assertFalse(ca.issued(forged.getEncoded(), forged.getSerialNumber()), "signed by another key");
+        assertFalse(ca.issued(new byte[] {0x30, 0x03, 0x02, 0x01, 0x01}, BigInteger.ONE), "not a certificate");
     }
 
     @Test

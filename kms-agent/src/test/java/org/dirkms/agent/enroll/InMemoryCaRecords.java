@@ -37,6 +37,7 @@ import org.dirkms.agent.enroll.InMemoryDirectory.Entry;
 import org.dirkms.agent.enroll.InMemoryDirectory.OperationFailed;
 import org.dirkms.agent.enroll.InMemoryDirectory.ResultCode;
 import org.dirkms.agent.enroll.InMemoryDirectory.Session;
+import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.CaState;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.LdapEnumeration;
@@ -104,6 +105,20 @@ final class InMemoryCaRecords implements CaRecords {
     @Override
     public void activateCa(String dn, List<byte[]> certificates, CaState state) {
         modify(dn, replace(CA_CERTIFICATE, certificates), replace(CA_STATE, state.ldapValue()));
+    }
+
+    @Override
+    public Optional<String> findKeptCertificate(java.util.function.Predicate<byte[]> wanted) {
+        for (Entry entry : session.search(layout.suffix(), candidate -> true)) {
+            for (String attribute : List.of(USER_CERTIFICATE, AttributeNames.SUPERSEDED_CERTIFICATE)) {
+                for (byte[] certificate : entry.bytes(attribute)) {
+                    if (wanted.test(certificate)) {
+                        return Optional.of(entry.dn());
+                    }
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     /** Adds the new CRL and deletes the expected one in one modify: the compare-and-swap of {@code LdapCaEntries}. */
