@@ -2,7 +2,9 @@ package org.dirkms.dist;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
@@ -21,6 +23,7 @@ import org.dirkms.agent.ca.IssuanceRefusedException;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.enroll.BulkEnrollment;
+import org.dirkms.agent.enroll.EnrollmentReport;
 import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.schema.AttributeNames;
 import picocli.CommandLine.Command;
@@ -31,13 +34,17 @@ import picocli.CommandLine.Option;
  * {@code dirkms enroll}: enrolls many users at once — the members of an administrative group,
  * the entries matching a filter, or the entries of an LDIF file — with parallel workers, a
  * progress bar on a terminal (plain lines otherwise), and a report (DN, mail, state, token)
- * written with mode 0600. Re-running skips users already enrolled.
+ * written with mode 0600. Re-running skips users already enrolled. A report that exists is kept (a usage error) unless {@code --force}:
+ * it may hold tokens not yet handed out; the check comes before anyone is enrolled.
  */
 @Command(name = "enroll", description = {"Enroll many users at once (by group, filter or LDIF file), with a token"
         + " report.",
         "",
         "Parallel workers, a progress bar and a report of each user's state and token (mode 0600). Give exactly one"
                 + " of --group, --filter, --file. Re-running skips users already enrolled.",
+        "",
+        "A report that exists is never replaced silently (it may hold tokens not yet handed out): the command"
+                + " refuses before enrolling anyone; give a new --report FILE, or --force to replace it.",
         "",
         "It works as the KMS agent, with the CA whose key store is in DIR/ca/ and the recovery key store of"
                 + " DIR/recovery/.",
@@ -61,8 +68,11 @@ final class EnrollCommand extends Subcommand {
 
     @Option(names = "--report", paramLabel = "FILE", defaultValue = "enroll-report.tsv",
             description = "where the report goes (default ${DEFAULT-VALUE}), mode 0600: dn, mail, state, token,"
-                    + " detail; hand each token to its user")
+                    + " detail; hand each token to its user; it must not exist, unless --force")
     Path report;
+
+    @Option(names = "--force", description = "replace the report if it exists (atomically, once the run is done)")
+    boolean force;
 
     @Mixin
     AgentOptions options;
@@ -72,7 +82,9 @@ final class EnrollCommand extends Subcommand {
         return List.of("dirkms enroll --group \"cn=Sales,ou=Administrative Groups,dc=example,dc=com\" --report sales.tsv",
                 "every user of the Sales group; the tokens go to sales.tsv",
                 "dirkms enroll --filter '(departmentNumber=42)'", "the users matching an LDAP filter",
-                "dirkms enroll --file users.ldif", "the entries named in an LDIF file");
+                "dirkms enroll --file users.ldif", "the entries named in an LDIF file",
+                "dirkms enroll --filter '(departmentNumber=42)' --force",
+                "replace enroll-report.tsv, whose tokens were handed out");
     }
 
     @Override
@@ -80,6 +92,8 @@ final class EnrollCommand extends Subcommand {
         Map<ExitCode, String> codes = super.exitCodes();
         codes.put(ExitCode.OK, "every selected user is enrolled or was already");
         codes.put(ExitCode.FAILED, "some users failed (the report says why) or the directory failed");
+        codes.put(ExitCode.USAGE, "usage error, nobody enrolled: one line on standard error says what to change"
+                + " (the report exists, for instance)");
         return codes;
     }
 
@@ -87,6 +101,15 @@ final class EnrollCommand extends Subcommand {
     int run() throws UsageException {
         if (Stream.of(group, filter, file).filter(java.util.Objects::nonNull).count() != 1) {
             throw new UsageException("give exactly one of --group, --filter, --file");
+        }
+        // Before the passphrase and the connection; opening the report exclusively, before anyone
+        // is enrolled, is what makes sure (the file may appear in between).
+        if (!force && Files.exists(report, LinkOption.NOFOLLOW_LINKS)) {
+            throw reportExists();
+        }
+        Path directory = report.toAbsolutePath().getParent();
+        if (directory == null || !Files.isDirectory(directory)) {
+            throw new UsageException("--report " + report + ": the directory " + directory + " does not exist");
         }
         KmsContext kms = options.connection.context();
         int workers = options.workers();
@@ -101,19 +124,30 @@ final class EnrollCommand extends Subcommand {
             BulkEnrollment.Summary summary;
             try (ProgressDisplay progress = ProgressDisplay.start(out, "enroll", "users", "done", dns.size(),
                     System.console() != null)) {
-                summary = new BulkEnrollment(service, workers).run(dns, report, progress::update);
+                summary = new BulkEnrollment(service, workers).run(dns, report,
+                        force ? EnrollmentReport.Existing.REPLACE : EnrollmentReport.Existing.REFUSE, progress::update);
             }
-            out.println("enrolled " + summary.enrolled() + ", skipped " + summary.skipped() + ", failed "
-                    + summary.failed() + (summary.errors() > 0 ? ", directory errors " + summary.errors() : "")
+            out.println("enrolled " + summary.enrolled() + ", skipped " + summary.skipped()
+                    + ", failed " + summary.failed() + (summary.errors() > 0 ? ", directory errors " + summary.errors() : "")
                     + "; report (with tokens, mode 0600): " + report.toAbsolutePath());
             return summary.failed() + summary.errors() == 0 ? OK : FAILED;
+        } catch (FileAlreadyExistsException e) {
+            if (report.toString().equals(e.getFile())) {
+                throw reportExists(); // it appeared after the check above; still nobody was enrolled
+            }
+            return failed(e.getMessage());
         } catch (IOException | LdapException | GeneralSecurityException | IssuanceRefusedException
                 | DirectoryAccessException | IllegalArgumentException | IllegalStateException e) {
             return failed(e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return failed("interrupted; run it again to finish (enrolled users are skipped)");
+            return failed("interrupted; run it again with a new --report to finish (enrolled users are skipped)");
         }
+    }
+
+    private UsageException reportExists() {
+        return new UsageException("the report " + report + " exists and may hold tokens not yet handed out: give"
+                + " --report NEW-FILE, or --force to replace it");
     }
 
     private List<String> select(KmsContext kms, EnrollmentRecords records) throws IOException, UsageException {

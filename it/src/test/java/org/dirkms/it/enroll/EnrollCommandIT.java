@@ -38,8 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The two agent commands of the README ("What the KMS answers") against {@code dirkms serve}'s server: {@code dirkms enroll}
  * enrolls a group's users in bulk while the in-process agent runs (no race: bulk claims without
- * passing through requested), writes a 0600 report whose tokens open the packages, and skips
- * everyone on a second run; {@code dirkms agent}, as a separate process started with the
+ * passing through requested), writes a 0600 report whose tokens open the packages, keeps that
+ * report (enrolling nobody) when run again with it, and replaces it with {@code --force} on a
+ * second run that skips everyone already enrolled; {@code dirkms agent}, as a separate process started with the
  * {@code dirkms} script, enrolls a user an administrator marks with ldapmodify, and warns once in
  * its log about a group whose package format is for gpgsm 2.2 while its keys are EC.
  */
@@ -98,13 +99,41 @@ class EnrollCommandIT {
                 }
             }
 
-            Run second = run(command);
-            assertEquals(0, second.code, second.toString());
-            assertTrue(second.out.contains("enrolled 0, skipped " + USERS + ", failed 0"), second.toString());
-            for (String[] row : rows(report)) {
-                assertEquals("", row[3], "no token for a user enrolled before");
-                assertTrue(row[4].contains("already enrolled"), row[4]);
+            // The report holds tokens not yet handed out: run again with it, the command refuses
+            // before enrolling anyone (a person added meanwhile stays unenrolled) and keeps it.
+            String tokens = Files.readString(report);
+            String waiting = "uid=waiting," + server.layout().people();
+            LdapTools.run(List.of(LdapTools.executable("ldapmodify"), "-H", server.ldapUrl(), "-ZZ", "-x", "-D",
+                    server.adminDn(), "-y", server.adminPasswordFile().toString()), env, "dn: " + waiting
+                    + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: waiting\ncn: Waiting\nsn: Waiting\n"
+                    + "mail: waiting@example.com\n").assertSuccess();
+            Run kept = run(command);
+            assertEquals(2, kept.code, kept.toString());
+            assertEquals("dirkms enroll: the report " + report + " exists and may hold tokens not yet handed out:"
+                    + " give --report NEW-FILE, or --force to replace it", kept.err.lines().findFirst().orElseThrow(),
+                    kept.toString());
+            assertEquals(tokens, Files.readString(report), "the earlier report is kept");
+            try (LdapNetworkConnection connection = serving.kms().openConnection(30_000)) {
+                assertEquals(null, connection.lookup(waiting, "kmsEnrollmentState").get("kmsEnrollmentState"),
+                        "nobody is enrolled when the report cannot be written");
             }
+
+            List<String> forced = new ArrayList<>(command);
+            forced.add("--force");
+            Run second = run(forced);
+            assertEquals(0, second.code, second.toString());
+            assertTrue(second.out.contains("enrolled 1, skipped " + USERS + ", failed 0"), second.toString());
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(report)));
+            for (String[] row : rows(report)) {
+                if (row[0].equals(waiting)) {
+                    assertEquals("enrolled", row[2], String.join(" | ", row));
+                    assertTrue(!row[3].isEmpty(), "--force replaced the report: the new user's token");
+                } else {
+                    assertEquals("", row[3], "no token for a user enrolled before");
+                    assertTrue(row[4].contains("already enrolled"), row[4]);
+                }
+            }
+            assertEquals(USERS + 1, rows(report).size());
 
             // --file: the DNs of an LDIF file (here change records, as an administrator keeps them);
             // --filter: an LDAP filter. A new user is enrolled, the enrolled one skipped.
