@@ -25,6 +25,7 @@ import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.enroll.BulkEnrollment;
 import org.dirkms.agent.enroll.EnrollmentReport;
 import org.dirkms.agent.enroll.EnrollmentService;
+import org.dirkms.agent.enroll.EnrollmentService.RevokedUsers;
 import org.dirkms.schema.AttributeNames;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,14 +35,16 @@ import picocli.CommandLine.Option;
  * {@code dirkms enroll}: enrolls many users at once — the members of an administrative group,
  * the entries matching a filter, or the entries of an LDIF file — with parallel workers, a
  * progress bar on a terminal (plain lines otherwise), and a report (DN, mail, state, token)
- * written with mode 0600. Re-running skips users already enrolled. A report that exists is kept (a usage error) unless {@code --force}:
+ * written with mode 0600. Re-running skips users already enrolled, and revoked users unless
+ * {@code --include-revoked}. A report that exists is kept (a usage error) unless {@code --force}:
  * it may hold tokens not yet handed out; the check comes before anyone is enrolled.
  */
 @Command(name = "enroll", description = {"Enroll many users at once (by group, filter or LDIF file), with a token"
         + " report.",
         "",
         "Parallel workers, a progress bar and a report of each user's state and token (mode 0600). Give exactly one"
-                + " of --group, --filter, --file. Re-running skips users already enrolled.",
+                + " of --group, --filter, --file. Re-running skips users already enrolled; revoked users are skipped"
+                + " too (counted in the summary) unless --include-revoked.",
         "",
         "A report that exists is never replaced silently (it may hold tokens not yet handed out): the command"
                 + " refuses before enrolling anyone; give a new --report FILE, or --force to replace it.",
@@ -74,6 +77,10 @@ final class EnrollCommand extends Subcommand {
     @Option(names = "--force", description = "replace the report if it exists (atomically, once the run is done)")
     boolean force;
 
+    @Option(names = "--include-revoked",
+            description = "enroll again, with new keys, users whose certificates were revoked (skipped otherwise)")
+    boolean includeRevoked;
+
     @Mixin
     AgentOptions options;
 
@@ -83,6 +90,8 @@ final class EnrollCommand extends Subcommand {
                 "every user of the Sales group; the tokens go to sales.tsv",
                 "dirkms enroll --filter '(departmentNumber=42)'", "the users matching an LDAP filter",
                 "dirkms enroll --file users.ldif", "the entries named in an LDIF file",
+                "dirkms enroll --file users.ldif --include-revoked --report users-2.tsv",
+                "the same users again, revoked ones too (new keys); a new report",
                 "dirkms enroll --filter '(departmentNumber=42)' --force",
                 "replace enroll-report.tsv, whose tokens were handed out");
     }
@@ -90,7 +99,7 @@ final class EnrollCommand extends Subcommand {
     @Override
     Map<ExitCode, String> exitCodes() {
         Map<ExitCode, String> codes = super.exitCodes();
-        codes.put(ExitCode.OK, "every selected user is enrolled or was already");
+        codes.put(ExitCode.OK, "every selected user is enrolled, was already, or is revoked and was skipped");
         codes.put(ExitCode.FAILED, "some users failed (the report says why) or the directory failed");
         codes.put(ExitCode.USAGE, "usage error, nobody enrolled: one line on standard error says what to change"
                 + " (the report exists, for instance)");
@@ -120,14 +129,17 @@ final class EnrollCommand extends Subcommand {
             List<String> dns = select(kms, kms.enrollmentRecords(connection));
             EnrollmentService service = kms.enrollmentService(connection, ca,
                     kms.recoveryKeyStore(ca).current().certificate(), settings);
-            out.println("enrolling " + dns.size() + " users");
+            out.println("enrolling " + dns.size() + " users" + (includeRevoked ? ", revoked users too" : ""));
             BulkEnrollment.Summary summary;
             try (ProgressDisplay progress = ProgressDisplay.start(out, "enroll", "users", "done", dns.size(),
                     System.console() != null)) {
-                summary = new BulkEnrollment(service, workers).run(dns, report,
+                summary = new BulkEnrollment(service, workers,
+                        includeRevoked ? RevokedUsers.ENROLL_AGAIN : RevokedUsers.SKIP).run(dns, report,
                         force ? EnrollmentReport.Existing.REPLACE : EnrollmentReport.Existing.REFUSE, progress::update);
             }
             out.println("enrolled " + summary.enrolled() + ", skipped " + summary.skipped()
+                    + (summary.skippedRevoked() > 0 ? " (" + summary.skippedRevoked() + " revoked: --include-revoked"
+                            + " enrolls them again)" : "")
                     + ", failed " + summary.failed() + (summary.errors() > 0 ? ", directory errors " + summary.errors() : "")
                     + "; report (with tokens, mode 0600): " + report.toAbsolutePath());
             return summary.failed() + summary.errors() == 0 ? OK : FAILED;

@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * enrolls a group's users in bulk while the in-process agent runs (no race: bulk claims without
  * passing through requested), writes a 0600 report whose tokens open the packages, keeps that
  * report (enrolling nobody) when run again with it, and replaces it with {@code --force} on a
- * second run that skips everyone already enrolled; {@code dirkms agent}, as a separate process started with the
+ * second run that skips everyone already enrolled, and skips a user revoked for keyCompromise,
+ * counted and explained, unless {@code --include-revoked}; {@code dirkms agent}, as a separate process started with the
  * {@code dirkms} script, enrolls a user an administrator marks with ldapmodify, and warns once in
  * its log about a group whose package format is for gpgsm 2.2 while its keys are EC.
  */
@@ -61,7 +62,8 @@ class EnrollCommandIT {
                 KmsAgent agent = AgentServeSetup.start(serving)) {
             Map<String, String> env = env(server);
             String group = server.layout().defaultAdministrativeGroup();
-            Staff.kmsAdministrator(server).modify("dn: " + group + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\n"
+            LdapTools kmsAdmin = Staff.kmsAdministrator(server);
+            kmsAdmin.modify("dn: " + group + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\n"
                     + "kmsKeyAlgorithm: EC-P256\n-\n").assertSuccess();
             StringBuilder ldif = new StringBuilder();
             for (int i = 0; i < USERS; i++) {
@@ -156,6 +158,39 @@ class EnrollCommandIT {
             Run bad = run(List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--filter",
                     "(uid=x)", "--group", group));
             assertEquals(2, bad.code, "two selections are a usage error: " + bad);
+
+            // A user revoked for keyCompromise is not enrolled again by a run over the group: it
+            // is skipped, counted and explained, until the run is asked for revoked users too.
+            String compromised = rows.get(1)[0];
+            kmsAdmin.modify("dn: " + compromised + "\nchangetype: modify\n"
+                    + "replace: kmsEnrollmentState\nkmsEnrollmentState: revoke-requested\n-\n"
+                    + "replace: kmsRevocationReason\nkmsRevocationReason: keyCompromise\n-\n").assertSuccess();
+            int everyone = USERS + 3; // the bulk users, waiting, late and later
+            try (LdapNetworkConnection connection = serving.kms().openConnection(30_000)) {
+                awaitState(connection, compromised, "revoked");
+                Path afterRevocation = work.resolve("after-revocation.tsv");
+                Run skips = run(List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--group",
+                        group, "--report", afterRevocation.toString()));
+                assertEquals(0, skips.code, skips.toString());
+                assertTrue(skips.out.contains("enrolled 0, skipped " + everyone
+                        + " (1 revoked: --include-revoked enrolls them again), failed 0"), skips.toString());
+                String[] row = rows(afterRevocation).stream().filter(r -> r[0].equals(compromised)).findFirst()
+                        .orElseThrow();
+                assertEquals(List.of("revoked", "", "revoked (keyCompromise), not enrolled again unless asked"),
+                        List.of(row[2], row[3], row[4]));
+                assertEquals("revoked", connection.lookup(compromised, "kmsEnrollmentState")
+                        .get("kmsEnrollmentState").getString(), "the revocation stands");
+
+                Path including = work.resolve("including-revoked.tsv");
+                Run again = run(List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--group",
+                        group, "--include-revoked", "--report", including.toString()));
+                assertEquals(0, again.code, again.toString());
+                assertTrue(again.out.contains("enrolled 1, skipped " + (everyone - 1) + ", failed 0"), again.toString());
+                assertEquals("enrolled", connection.lookup(compromised, "kmsEnrollmentState")
+                        .get("kmsEnrollmentState").getString());
+                row = rows(including).stream().filter(r -> r[0].equals(compromised)).findFirst().orElseThrow();
+                assertTrue(row[2].equals("enrolled") && !row[3].isEmpty(), String.join(" | ", row));
+            }
         }
     }
 
@@ -213,6 +248,16 @@ class EnrollCommandIT {
                     process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
                 }
             }
+        }
+    }
+
+    private static void awaitState(LdapNetworkConnection connection, String dn, String state) throws Exception {
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (!state.equals(connection.lookup(dn, "kmsEnrollmentState").get("kmsEnrollmentState").getString())) {
+            if (Instant.now().isAfter(deadline)) {
+                fail(dn + " did not reach " + state + ": " + connection.lookup(dn, "kmsEnrollmentState"));
+            }
+            Thread.sleep(100); // polling the in-process agent's progress
         }
     }
 

@@ -12,12 +12,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.enroll.EnrollmentResult.Outcome;
+import org.dirkms.agent.enroll.EnrollmentService.RevokedUsers;
 import org.dirkms.schema.EnrollmentState;
 
 /**
  * Enrolls many users at once with parallel workers ({@code dirkms enroll}), and writes a report
  * of every user: DN, mail, state, token. Idempotent: a user already enrolled is reported and
- * skipped. The report holds the one-time tokens:
+ * skipped. A revoked user is skipped too, unless the run was asked to enroll revoked users
+ * again: a run over a group must not undo a revocation. The report holds the one-time tokens:
  * it is an {@link EnrollmentReport}, mode 0600, never replaced unless asked, and opened before
  * anyone is enrolled.
  */
@@ -33,25 +35,33 @@ public final class BulkEnrollment {
 
     private final EnrollmentService service;
     private final int workers;
+    private final RevokedUsers revoked;
 
-    /** Bulk enrollment with {@code service}, {@code workers} users at a time. */
+    /** Bulk enrollment with {@code service}, {@code workers} users at a time, skipping revoked users. */
     public BulkEnrollment(EnrollmentService service, int workers) {
+        this(service, workers, RevokedUsers.SKIP);
+    }
+
+    /** Bulk enrollment with {@code service}, {@code workers} users at a time, revoked users as {@code revoked} says. */
+    public BulkEnrollment(EnrollmentService service, int workers, RevokedUsers revoked) {
         if (workers < 1) {
             throw new IllegalArgumentException("at least one worker is needed");
         }
         this.service = service;
         this.workers = workers;
+        this.revoked = revoked;
     }
 
     /**
      * Totals of a run.
      *
      * @param enrolled users enrolled by this run
-     * @param skipped users left alone (already enrolled, in progress elsewhere, other server)
+     * @param skipped users left alone (already enrolled, revoked, in progress elsewhere, other server)
+     * @param skippedRevoked of the skipped, the revoked users (not enrolled again unless asked)
      * @param failed users whose enrollment failed ({@code kmsLastError} says why)
      * @param errors users the directory could not be reached for (left resumable)
      */
-    public record Summary(int enrolled, int skipped, int failed, int errors) {
+    public record Summary(int enrolled, int skipped, int skippedRevoked, int failed, int errors) {
     }
 
     /**
@@ -78,6 +88,7 @@ public final class BulkEnrollment {
         AtomicInteger done = new AtomicInteger();
         int enrolled = 0;
         int skipped = 0;
+        int skippedRevoked = 0;
         int failed = 0;
         int errors = 0;
         try (out) {
@@ -85,7 +96,7 @@ public final class BulkEnrollment {
             for (String dn : dns) {
                 futures.add(pool.submit(() -> {
                     try {
-                        return service.enrollDirectly(dn);
+                        return service.enrollDirectly(dn, revoked);
                     } catch (DirectoryAccessException e) {
                         // Resumable: a claim left behind expires and the next run or an agent takes over.
                         return new EnrollmentResult(dn, List.of(), Outcome.NOTHING, null,
@@ -110,6 +121,10 @@ public final class BulkEnrollment {
                             errors++;
                         } else {
                             skipped++;
+                            // Skipping revoked users, enrollDirectly leaves every revoked user alone.
+                            if (revoked == RevokedUsers.SKIP && result.state() == EnrollmentState.REVOKED) {
+                                skippedRevoked++;
+                            }
                         }
                     }
                 }
@@ -119,6 +134,6 @@ public final class BulkEnrollment {
         } finally {
             pool.shutdownNow();
         }
-        return new Summary(enrolled, skipped, failed, errors);
+        return new Summary(enrolled, skipped, skippedRevoked, failed, errors);
     }
 }
