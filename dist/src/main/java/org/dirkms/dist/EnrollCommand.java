@@ -2,7 +2,9 @@ package org.dirkms.dist;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
@@ -21,7 +23,9 @@ import org.dirkms.agent.ca.IssuanceRefusedException;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.directory.EnrollmentRecords;
 import org.dirkms.agent.enroll.BulkEnrollment;
+import org.dirkms.agent.enroll.EnrollmentReport;
 import org.dirkms.agent.enroll.EnrollmentService;
+import org.dirkms.agent.enroll.EnrollmentService.RevokedUsers;
 import org.dirkms.schema.AttributeNames;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,13 +35,19 @@ import picocli.CommandLine.Option;
  * {@code dirkms enroll}: enrolls many users at once — the members of an administrative group,
  * the entries matching a filter, or the entries of an LDIF file — with parallel workers, a
  * progress bar on a terminal (plain lines otherwise), and a report (DN, mail, state, token)
- * written with mode 0600. Re-running skips users already enrolled.
+ * written with mode 0600. Re-running skips users already enrolled, and revoked users unless
+ * {@code --include-revoked}. A report that exists is kept (a usage error) unless {@code --force}:
+ * it may hold tokens not yet handed out; the check comes before anyone is enrolled.
  */
 @Command(name = "enroll", description = {"Enroll many users at once (by group, filter or LDIF file), with a token"
         + " report.",
         "",
         "Parallel workers, a progress bar and a report of each user's state and token (mode 0600). Give exactly one"
-                + " of --group, --filter, --file. Re-running skips users already enrolled.",
+                + " of --group, --filter, --file. Re-running skips users already enrolled; revoked users are skipped"
+                + " too (counted in the summary) unless --include-revoked.",
+        "",
+        "A report that exists is never replaced silently (it may hold tokens not yet handed out): the command"
+                + " refuses before enrolling anyone; give a new --report FILE, or --force to replace it.",
         "",
         "It works as the KMS agent, with the CA whose key store is in DIR/ca/ and the recovery key store of"
                 + " DIR/recovery/.",
@@ -61,8 +71,15 @@ final class EnrollCommand extends Subcommand {
 
     @Option(names = "--report", paramLabel = "FILE", defaultValue = "enroll-report.tsv",
             description = "where the report goes (default ${DEFAULT-VALUE}), mode 0600: dn, mail, state, token,"
-                    + " detail; hand each token to its user")
+                    + " detail; hand each token to its user; it must not exist, unless --force")
     Path report;
+
+    @Option(names = "--force", description = "replace the report if it exists (atomically, once the run is done)")
+    boolean force;
+
+    @Option(names = "--include-revoked",
+            description = "enroll again, with new keys, users whose certificates were revoked (skipped otherwise)")
+    boolean includeRevoked;
 
     @Mixin
     AgentOptions options;
@@ -72,14 +89,20 @@ final class EnrollCommand extends Subcommand {
         return List.of("dirkms enroll --group \"cn=Sales,ou=Administrative Groups,dc=example,dc=com\" --report sales.tsv",
                 "every user of the Sales group; the tokens go to sales.tsv",
                 "dirkms enroll --filter '(departmentNumber=42)'", "the users matching an LDAP filter",
-                "dirkms enroll --file users.ldif", "the entries named in an LDIF file");
+                "dirkms enroll --file users.ldif", "the entries named in an LDIF file",
+                "dirkms enroll --file users.ldif --include-revoked --report users-2.tsv",
+                "the same users again, revoked ones too (new keys); a new report",
+                "dirkms enroll --filter '(departmentNumber=42)' --force",
+                "replace enroll-report.tsv, whose tokens were handed out");
     }
 
     @Override
     Map<ExitCode, String> exitCodes() {
         Map<ExitCode, String> codes = super.exitCodes();
-        codes.put(ExitCode.OK, "every selected user is enrolled or was already");
+        codes.put(ExitCode.OK, "every selected user is enrolled, was already, or is revoked and was skipped");
         codes.put(ExitCode.FAILED, "some users failed (the report says why) or the directory failed");
+        codes.put(ExitCode.USAGE, "usage error, nobody enrolled: one line on standard error says what to change"
+                + " (the report exists, for instance)");
         return codes;
     }
 
@@ -87,6 +110,15 @@ final class EnrollCommand extends Subcommand {
     int run() throws UsageException {
         if (Stream.of(group, filter, file).filter(java.util.Objects::nonNull).count() != 1) {
             throw new UsageException("give exactly one of --group, --filter, --file");
+        }
+        // Before the passphrase and the connection; opening the report exclusively, before anyone
+        // is enrolled, is what makes sure (the file may appear in between).
+        if (!force && Files.exists(report, LinkOption.NOFOLLOW_LINKS)) {
+            throw reportExists();
+        }
+        Path directory = report.toAbsolutePath().getParent();
+        if (directory == null || !Files.isDirectory(directory)) {
+            throw new UsageException("--report " + report + ": the directory " + directory + " does not exist");
         }
         KmsContext kms = options.connection.context();
         int workers = options.workers();
@@ -97,23 +129,37 @@ final class EnrollCommand extends Subcommand {
             List<String> dns = select(kms, kms.enrollmentRecords(connection));
             EnrollmentService service = kms.enrollmentService(connection, ca,
                     kms.recoveryKeyStore(ca).current().certificate(), settings);
-            out.println("enrolling " + dns.size() + " users");
+            out.println("enrolling " + dns.size() + " users" + (includeRevoked ? ", revoked users too" : ""));
             BulkEnrollment.Summary summary;
             try (ProgressDisplay progress = ProgressDisplay.start(out, "enroll", "users", "done", dns.size(),
                     System.console() != null)) {
-                summary = new BulkEnrollment(service, workers).run(dns, report, progress::update);
+                summary = new BulkEnrollment(service, workers,
+                        includeRevoked ? RevokedUsers.ENROLL_AGAIN : RevokedUsers.SKIP).run(dns, report,
+                        force ? EnrollmentReport.Existing.REPLACE : EnrollmentReport.Existing.REFUSE, progress::update);
             }
-            out.println("enrolled " + summary.enrolled() + ", skipped " + summary.skipped() + ", failed "
-                    + summary.failed() + (summary.errors() > 0 ? ", directory errors " + summary.errors() : "")
+            out.println("enrolled " + summary.enrolled() + ", skipped " + summary.skipped()
+                    + (summary.skippedRevoked() > 0 ? " (" + summary.skippedRevoked() + " revoked: --include-revoked"
+                            + " enrolls them again)" : "")
+                    + ", failed " + summary.failed() + (summary.errors() > 0 ? ", directory errors " + summary.errors() : "")
                     + "; report (with tokens, mode 0600): " + report.toAbsolutePath());
             return summary.failed() + summary.errors() == 0 ? OK : FAILED;
+        } catch (FileAlreadyExistsException e) {
+            if (report.toString().equals(e.getFile())) {
+                throw reportExists(); // it appeared after the check above; still nobody was enrolled
+            }
+            return failed(e.getMessage());
         } catch (IOException | LdapException | GeneralSecurityException | IssuanceRefusedException
                 | DirectoryAccessException | IllegalArgumentException | IllegalStateException e) {
             return failed(e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return failed("interrupted; run it again to finish (enrolled users are skipped)");
+            return failed("interrupted; run it again with a new --report to finish (enrolled users are skipped)");
         }
+    }
+
+    private UsageException reportExists() {
+        return new UsageException("the report " + report + " exists and may hold tokens not yet handed out: give"
+                + " --report NEW-FILE, or --force to replace it");
     }
 
     private List<String> select(KmsContext kms, EnrollmentRecords records) throws IOException, UsageException {

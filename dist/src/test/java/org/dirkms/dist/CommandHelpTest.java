@@ -86,7 +86,8 @@ class CommandHelpTest {
         List<String> agent = List.of("--data", "--url", "--bind-dn", "--password-file", "--ca-cert", "--suffix",
                 "--ca-name", "--passphrase-file", "--workers", "--lease-seconds", "--sweep-seconds");
         assertFlags(List.of("agent"), concat(agent, "--recovery-cert"));
-        assertFlags(List.of("enroll"), concat(agent, "--group", "--filter", "--file", "--report"));
+        assertFlags(List.of("enroll"), concat(agent, "--group", "--filter", "--file", "--report", "--force",
+                "--include-revoked"));
         List<String> connection = List.of("--data", "--url", "--bind-dn", "--password-file", "--ca-cert", "--suffix");
         assertFlags(List.of("archive", "check"), concat(connection, "--recovery-key", "--recovery-passphrase-file"));
         assertFlags(List.of("archive", "rekey"), concat(connection, "--ca-name", "--passphrase-file", "--key-algorithm"));

@@ -40,8 +40,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The two agent commands of the README ("What the KMS answers") against {@code dirkms serve}'s server: {@code dirkms enroll}
  * enrolls a group's users in bulk while the in-process agent runs (no race: bulk claims without
- * passing through requested), writes a 0600 report whose tokens open the packages, and skips
- * everyone on a second run; {@code dirkms agent}, as a separate process started with the
+ * passing through requested), writes a 0600 report whose tokens open the packages, keeps that
+ * report (enrolling nobody) when run again with it, and replaces it with {@code --force} on a
+ * second run that skips everyone already enrolled, and skips a user revoked for keyCompromise,
+ * counted and explained, unless {@code --include-revoked}; {@code dirkms agent}, as a separate process started with the
  * {@code dirkms} script, enrolls a user an administrator marks with ldapmodify, and warns once in
  * its log about a group whose package format is for gpgsm 2.2 while its keys are EC.
  */
@@ -62,7 +64,8 @@ class EnrollCommandIT {
                 KmsAgent agent = AgentServeSetup.start(serving)) {
             Map<String, String> env = env(server);
             String group = server.layout().defaultAdministrativeGroup();
-            Staff.kmsAdministrator(server).modify("dn: " + group + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\n"
+            LdapTools kmsAdmin = Staff.kmsAdministrator(server);
+            kmsAdmin.modify("dn: " + group + "\nchangetype: modify\nreplace: kmsKeyAlgorithm\n"
                     + "kmsKeyAlgorithm: EC-P256\n-\n").assertSuccess();
             StringBuilder ldif = new StringBuilder();
             for (int i = 0; i < USERS; i++) {
@@ -100,13 +103,41 @@ class EnrollCommandIT {
                 }
             }
 
-            Run second = run(command);
-            assertEquals(0, second.code, second.toString());
-            assertTrue(second.out.contains("enrolled 0, skipped " + USERS + ", failed 0"), second.toString());
-            for (String[] row : rows(report)) {
-                assertEquals("", row[3], "no token for a user enrolled before");
-                assertTrue(row[4].contains("already enrolled"), row[4]);
+            // The report holds tokens not yet handed out: run again with it, the command refuses
+            // before enrolling anyone (a person added meanwhile stays unenrolled) and keeps it.
+            String tokens = Files.readString(report);
+            String waiting = "uid=waiting," + server.layout().people();
+            LdapTools.run(List.of(LdapTools.executable("ldapmodify"), "-H", server.ldapUrl(), "-ZZ", "-x", "-D",
+                    server.adminDn(), "-y", server.adminPasswordFile().toString()), env, "dn: " + waiting
+                    + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: waiting\ncn: Waiting\nsn: Waiting\n"
+                    + "mail: waiting@example.com\n").assertSuccess();
+            Run kept = run(command);
+            assertEquals(2, kept.code, kept.toString());
+            assertEquals("dirkms enroll: the report " + report + " exists and may hold tokens not yet handed out:"
+                    + " give --report NEW-FILE, or --force to replace it", kept.err.lines().findFirst().orElseThrow(),
+                    kept.toString());
+            assertEquals(tokens, Files.readString(report), "the earlier report is kept");
+            try (LdapNetworkConnection connection = serving.kms().openConnection(30_000)) {
+                assertEquals(null, connection.lookup(waiting, "kmsEnrollmentState").get("kmsEnrollmentState"),
+                        "nobody is enrolled when the report cannot be written");
             }
+
+            List<String> forced = new ArrayList<>(command);
+            forced.add("--force");
+            Run second = run(forced);
+            assertEquals(0, second.code, second.toString());
+            assertTrue(second.out.contains("enrolled 1, skipped " + USERS + ", failed 0"), second.toString());
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(report)));
+            for (String[] row : rows(report)) {
+                if (row[0].equals(waiting)) {
+                    assertEquals("enrolled", row[2], String.join(" | ", row));
+                    assertTrue(!row[3].isEmpty(), "--force replaced the report: the new user's token");
+                } else {
+                    assertEquals("", row[3], "no token for a user enrolled before");
+                    assertTrue(row[4].contains("already enrolled"), row[4]);
+                }
+            }
+            assertEquals(USERS + 1, rows(report).size());
 
             // --file: the DNs of an LDIF file (here change records, as an administrator keeps them);
             // --filter: an LDAP filter. A new user is enrolled, the enrolled one skipped.
@@ -129,6 +160,39 @@ class EnrollCommandIT {
             Run bad = run(List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--filter",
                     "(uid=x)", "--group", group));
             assertEquals(2, bad.code, "two selections are a usage error: " + bad);
+
+            // A user revoked for keyCompromise is not enrolled again by a run over the group: it
+            // is skipped, counted and explained, until the run is asked for revoked users too.
+            String compromised = rows.get(1)[0];
+            kmsAdmin.modify("dn: " + compromised + "\nchangetype: modify\n"
+                    + "replace: kmsEnrollmentState\nkmsEnrollmentState: revoke-requested\n-\n"
+                    + "replace: kmsRevocationReason\nkmsRevocationReason: keyCompromise\n-\n").assertSuccess();
+            int everyone = USERS + 3; // the bulk users, waiting, late and later
+            try (LdapNetworkConnection connection = serving.kms().openConnection(30_000)) {
+                awaitState(connection, compromised, "revoked");
+                Path afterRevocation = work.resolve("after-revocation.tsv");
+                Run skips = run(List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--group",
+                        group, "--report", afterRevocation.toString()));
+                assertEquals(0, skips.code, skips.toString());
+                assertTrue(skips.out.contains("enrolled 0, skipped " + everyone
+                        + " (1 revoked: --include-revoked enrolls them again), failed 0"), skips.toString());
+                String[] row = rows(afterRevocation).stream().filter(r -> r[0].equals(compromised)).findFirst()
+                        .orElseThrow();
+                assertEquals(List.of("revoked", "", "revoked (keyCompromise), not enrolled again unless asked"),
+                        List.of(row[2], row[3], row[4]));
+                assertEquals("revoked", connection.lookup(compromised, "kmsEnrollmentState")
+                        .get("kmsEnrollmentState").getString(), "the revocation stands");
+
+                Path including = work.resolve("including-revoked.tsv");
+                Run again = run(List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(), "--group",
+                        group, "--include-revoked", "--report", including.toString()));
+                assertEquals(0, again.code, again.toString());
+                assertTrue(again.out.contains("enrolled 1, skipped " + (everyone - 1) + ", failed 0"), again.toString());
+                assertEquals("enrolled", connection.lookup(compromised, "kmsEnrollmentState")
+                        .get("kmsEnrollmentState").getString());
+                row = rows(including).stream().filter(r -> r[0].equals(compromised)).findFirst().orElseThrow();
+                assertTrue(row[2].equals("enrolled") && !row[3].isEmpty(), String.join(" | ", row));
+            }
         }
     }
 
@@ -228,13 +292,24 @@ class EnrollCommandIT {
             String refusal = "the first line of " + empty + " is empty: write the password or passphrase on the"
                     + " file's first line\n";
             Run enrollEmpty = run(List.of("enroll", "--data", data.toString(), "--url", server.ldapUrl(),
-                    "--password-file", empty.toString(), "--filter", "(uid=nobody)"));
+                    "--password-file", empty.toString(), "--filter", "(uid=nobody)", "--report",
+                    work.resolve("empty.tsv").toString()));
             assertEquals(1, enrollEmpty.code, enrollEmpty.toString());
             assertEquals("dirkms enroll: " + refusal, enrollEmpty.err, enrollEmpty.toString());
             Run crlEmpty = run(List.of("ca", "crl", "--data", data.toString(), "--url", server.ldapUrl(),
                     "--passphrase-file", empty.toString()));
             assertEquals(1, crlEmpty.code, crlEmpty.toString());
             assertEquals("dirkms ca crl: " + refusal, crlEmpty.err, crlEmpty.toString());
+        }
+    }
+
+    private static void awaitState(LdapNetworkConnection connection, String dn, String state) throws Exception {
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (!state.equals(connection.lookup(dn, "kmsEnrollmentState").get("kmsEnrollmentState").getString())) {
+            if (Instant.now().isAfter(deadline)) {
+                fail(dn + " did not reach " + state + ": " + connection.lookup(dn, "kmsEnrollmentState"));
+            }
+            Thread.sleep(100); // polling the in-process agent's progress
         }
     }
 

@@ -222,15 +222,25 @@ public final class EnrollmentService {
         source.adoptFrom(previous.source);
     }
 
+    /** Whether {@link #enrollDirectly} enrolls a user whose certificates were revoked. */
+    public enum RevokedUsers {
+        /** A revoked user is left revoked: the revocation (for keyCompromise, say) is not undone unasked. */
+        SKIP,
+        /** A revoked user is enrolled again, with new keys: the administrator asked for it. */
+        ENROLL_AGAIN
+    }
+
     /**
      * Enrolls the user at {@code dn} now, as bulk enrollment does: a user already enrolled is
-     * skipped (re-running a bulk enrollment is harmless); otherwise the user is claimed in one
-     * test-and-set from whatever state it has (adding {@code kmsUser} when missing), so that an
-     * agent watching the directory never sees a {@code requested} to race for.
+     * skipped (re-running a bulk enrollment is harmless), and so is a revoked user unless
+     * {@code revoked} is {@link RevokedUsers#ENROLL_AGAIN} (the result then says {@code revoked},
+     * with the revocation reason); otherwise the user is claimed in one test-and-set from whatever
+     * state it has (adding {@code kmsUser} when missing), so that an agent watching the directory
+     * never sees a {@code requested} to race for.
      *
      * @throws DirectoryAccessException as {@link #handle}
      */
-    public EnrollmentResult enrollDirectly(String dn) {
+    public EnrollmentResult enrollDirectly(String dn, RevokedUsers revoked) {
         Optional<UserEntry> found = records.readUser(dn);
         if (found.isEmpty()) {
             return nobody(dn);
@@ -248,6 +258,12 @@ public final class EnrollmentService {
         }
         if (user.state() == EnrollmentState.REVOKE_REQUESTED) {
             return Enrollment.nothing(user, "a revocation is pending");
+        }
+        if (user.state() == EnrollmentState.REVOKED && revoked != RevokedUsers.ENROLL_AGAIN) {
+            // docs/state-machines.md: only an administrator takes a revoked user back to
+            // requested; a bulk run over a group must not undo a revocation it was not asked to.
+            return Enrollment.nothing(user, "revoked" + (user.revocationReason() == null ? ""
+                    : " (" + user.revocationReason().ldapValue() + ")") + ", not enrolled again unless asked");
         }
         Optional<GroupResolution> group = resolveGroup(user);
         if (group.isEmpty()) {
