@@ -29,6 +29,7 @@ import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Value;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.enroll.TestClock;
 import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.ca.CaService;
@@ -70,7 +71,7 @@ class EnrollmentIT {
     private static CaService caService;
     private static CertificationAuthority ca;
     private static RecoveryKeyStore recovery;
-    private static MutableClock clock;
+    private static TestClock clock;
     private static RecordingRecords records;
     private static EnrollmentService service;
 
@@ -83,7 +84,7 @@ class EnrollmentIT {
         caService = setUp.caService();
         ca = setUp.ca();
         recovery = setUp.recovery();
-        clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
+        clock = new TestClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
         records = new RecordingRecords(new LdapEnrollmentRecords(connection, directory.layout()));
         service = newService(EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM));
         admin().modifyFile(ProjectFiles.file("ldif/samples/10-create-administrative-group.ldif")).assertSuccess();

@@ -26,6 +26,7 @@ import org.apache.directory.api.ldap.model.cursor.EntryCursor;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.enroll.TestClock;
 import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.ca.CaService;
@@ -221,7 +222,7 @@ class QueuedEnrollmentIT {
 
     @Test
     void aWaitingEnrollmentWhoseAgentDiedIsTakenOverWithoutOrphansOrStaleRequests() throws Exception {
-        MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        TestClock clock = new TestClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         EnrollmentService dead = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         String dn = requestNewUser("takeover", "takeover@example.com", null);
@@ -271,7 +272,7 @@ class QueuedEnrollmentIT {
 
     @Test
     void aWaitingEnrollmentRenewsItsLeaseSoThatASlowCaLetsNoOtherAgentTakeItOver() throws Exception {
-        MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        TestClock clock = new TestClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         EnrollmentService holder = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         EnrollmentService other = EnrollmentService.queueing(records, recovery.current().certificate(),
@@ -314,7 +315,7 @@ class QueuedEnrollmentIT {
 
     @Test
     void certificatesIssuedToADeadAttemptAreRevokedThroughTheClaimWhenTheSuccessorHasNoCa() throws Exception {
-        MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        TestClock clock = new TestClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         String dn = requestNewUser("issueddead", "issueddead@example.com", null);
         List<X509Certificate> orphans = issuedToADeadAttempt(dn, clock);
 
@@ -362,7 +363,7 @@ class QueuedEnrollmentIT {
 
     @Test
     void certificatesIssuedToADeadAttemptAreRevokedAtOnceBySuccessorWithTheCa() throws Exception {
-        MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        TestClock clock = new TestClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         String dn = requestNewUser("issueddead2", "issueddead2@example.com", null);
         List<X509Certificate> orphans = issuedToADeadAttempt(dn, clock);
 
@@ -379,7 +380,7 @@ class QueuedEnrollmentIT {
 
     @Test
     void aSuccessorWithoutCaThatFailsStillLeavesTheDeadAttemptsCertificatesToBeRevoked() throws Exception {
-        MutableClock clock = new MutableClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        TestClock clock = new TestClock(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         String dn = requestNewUser("issueddead3", "issueddead3@example.com", null);
         List<X509Certificate> orphans = issuedToADeadAttempt(dn, clock);
         EnrollmentService successor = EnrollmentService.queueing(records, recovery.current().certificate(),
@@ -420,7 +421,7 @@ class QueuedEnrollmentIT {
      * An agent without the CA queues the requests of {@code dn}, the CA issues both, and the agent
      * dies before publishing; the clock then passes its lease. Returns the two certificates.
      */
-    private static List<X509Certificate> issuedToADeadAttempt(String dn, MutableClock clock) throws Exception {
+    private static List<X509Certificate> issuedToADeadAttempt(String dn, TestClock clock) throws Exception {
         EnrollmentService dead = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         assertEquals(EnrollmentResult.Outcome.QUEUED, dead.handle(dn).outcome());

@@ -20,6 +20,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.enroll.TestClock;
 import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.ca.CaService;
@@ -77,7 +78,7 @@ class SealedDeliveryIT {
         records = new RecordingRecords(new LdapEnrollmentRecords(connection, directory.layout()));
         service = EnrollmentService.issuing(records, caService, ca, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM),
-                new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS)), RANDOM);
+                new TestClock(Instant.now().truncatedTo(ChronoUnit.SECONDS)), RANDOM);
         kmsAdministrator().modify("dn: " + directory.layout().defaultAdministrativeGroup() + "\nchangetype: modify\n"
                 + "replace: kmsKeyAlgorithm\nkmsKeyAlgorithm: EC-P256\n-\n").assertSuccess();
     }

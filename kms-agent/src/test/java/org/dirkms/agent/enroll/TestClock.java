@@ -6,15 +6,20 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock a test moves forward, so that leases and package expiries pass without waiting. */
-final class TestClock extends Clock {
+/**
+ * A clock a test moves forward, so that leases and package expiries pass without waiting; the
+ * unit tests and the integration tests (through this module's test jar) share it.
+ */
+public final class TestClock extends Clock {
     private volatile Instant now;
 
-    TestClock(Instant start) {
+    /** A clock standing at {@code start}. */
+    public TestClock(Instant start) {
         this.now = start;
     }
 
-    void advance(Duration duration) {
+    /** Moves the clock forward by {@code duration}. */
+    public void advance(Duration duration) {
         now = now.plus(duration);
     }
 

@@ -13,11 +13,8 @@ import java.security.KeyPair;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -30,6 +27,7 @@ import org.dirkms.agent.archive.KeyArchiver;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.archive.WrappedKey;
 import org.dirkms.agent.ca.StandardTemplates;
+import org.dirkms.agent.enroll.TestClock;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.GroupEntry;
 import org.dirkms.agent.directory.RecoveryRecords.KmsServer;
@@ -80,33 +78,6 @@ class RecoveryServiceTest {
     private TestClock clock;
     private InMemoryRecoveryRecords records;
 
-    /** A clock a test moves forward. */
-    static final class TestClock extends Clock {
-        private Instant now;
-
-        TestClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration duration) {
-            now = now.plus(duration);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     @BeforeAll
     static void keys() throws Exception {
