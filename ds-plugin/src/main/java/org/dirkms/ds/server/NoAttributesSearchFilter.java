@@ -2,7 +2,6 @@ package org.dirkms.ds.server;
 
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.directory.api.ldap.extras.controls.syncrepl.syncRequest.SyncRequestValue;
@@ -60,7 +59,8 @@ final class NoAttributesSearchFilter extends IoFilterAdapter {
     /** Name ApacheDS gives its LDAP codec filter; this filter goes right after it. */
     static final String CODEC_FILTER_NAME = "codec";
 
-    private static final String IN_FLIGHT = NoAttributesSearchFilter.class.getName() + ".messageIds";
+    private static final SessionMessageIds IN_FLIGHT =
+            new SessionMessageIds(NoAttributesSearchFilter.class.getName() + ".messageIds");
 
     /** The "1.1" searches in flight on every session of the server. */
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -111,7 +111,7 @@ final class NoAttributesSearchFilter extends IoFilterAdapter {
                 search.removeAttribute(SchemaConstants.NO_ATTRIBUTE);
             }
             search.addAttributes(SchemaConstants.OBJECT_CLASS_AT);
-            if (messageIds(session).add(search.getMessageId())) {
+            if (IN_FLIGHT.of(session).add(search.getMessageId())) {
                 inFlight.incrementAndGet();
             }
         }
@@ -136,14 +136,14 @@ final class NoAttributesSearchFilter extends IoFilterAdapter {
         if (inFlight.get() != 0) {
             Object message = request.getMessage();
             if (message instanceof SearchResultEntry result) {
-                Set<Integer> ids = existingMessageIds(session);
+                Set<Integer> ids = IN_FLIGHT.existing(session);
                 if (ids != null && ids.contains(result.getMessageId())) {
                     // A fresh entry: the one ApacheDS produced may be shared (persistent search).
                     Entry entry = result.getEntry();
                     result.setEntry(new DefaultEntry(entry == null ? result.getObjectName() : entry.getDn()));
                 }
             } else if (message instanceof SearchResultDone done) {
-                Set<Integer> ids = existingMessageIds(session);
+                Set<Integer> ids = IN_FLIGHT.existing(session);
                 if (ids != null && ids.remove(done.getMessageId())) {
                     inFlight.decrementAndGet();
                 }
@@ -154,7 +154,7 @@ final class NoAttributesSearchFilter extends IoFilterAdapter {
 
     @Override
     public void sessionClosed(NextFilter next, IoSession session) throws Exception {
-        Set<Integer> ids = existingMessageIds(session);
+        Set<Integer> ids = IN_FLIGHT.existing(session);
         if (ids != null) {
             for (Integer id : List.copyOf(ids)) {
                 if (ids.remove(id)) {
@@ -163,23 +163,5 @@ final class NoAttributesSearchFilter extends IoFilterAdapter {
             }
         }
         next.sessionClosed(session);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Set<Integer> existingMessageIds(IoSession session) {
-        return (Set<Integer>) session.getAttribute(IN_FLIGHT);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Set<Integer> messageIds(IoSession session) {
-        Set<Integer> ids = existingMessageIds(session);
-        if (ids == null) {
-            Set<Integer> created = ConcurrentHashMap.newKeySet();
-            ids = (Set<Integer>) session.setAttributeIfAbsent(IN_FLIGHT, created);
-            if (ids == null) {
-                ids = created;
-            }
-        }
-        return ids;
     }
 }

@@ -1,7 +1,6 @@
 package org.dirkms.ds.server;
 
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.directory.api.ldap.extras.controls.syncrepl.syncRequest.SyncRequestValue;
 import org.apache.directory.api.ldap.model.entry.Attribute;
@@ -38,7 +37,8 @@ final class TypesOnlySearchFilter extends IoFilterAdapter {
     /** Name of this filter in each transport's MINA filter chain. */
     static final String FILTER_NAME = "dirkmsTypesOnlySearch";
 
-    private static final String IN_FLIGHT = TypesOnlySearchFilter.class.getName() + ".messageIds";
+    private static final SessionMessageIds IN_FLIGHT =
+            new SessionMessageIds(TypesOnlySearchFilter.class.getName() + ".messageIds");
 
     TypesOnlySearchFilter() {
         // one instance per server, shared by its transports
@@ -54,14 +54,14 @@ final class TypesOnlySearchFilter extends IoFilterAdapter {
         if (message instanceof SearchRequest search && search.getTypesOnly()
                 && !search.getControls().containsKey(SyncRequestValue.OID)) {
             search.setTypesOnly(false);
-            messageIds(session).add(search.getMessageId());
+            IN_FLIGHT.of(session).add(search.getMessageId());
         }
         next.messageReceived(session, message);
     }
 
     @Override
     public void filterWrite(NextFilter next, IoSession session, WriteRequest request) throws Exception {
-        Set<Integer> ids = existingMessageIds(session);
+        Set<Integer> ids = IN_FLIGHT.existing(session);
         if (ids != null && !ids.isEmpty()) {
             Object message = request.getMessage();
             if (message instanceof SearchResultEntry result && ids.contains(result.getMessageId())
@@ -87,25 +87,7 @@ final class TypesOnlySearchFilter extends IoFilterAdapter {
 
     @Override
     public void sessionClosed(NextFilter next, IoSession session) throws Exception {
-        session.removeAttribute(IN_FLIGHT);
+        IN_FLIGHT.forget(session);
         next.sessionClosed(session);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Set<Integer> existingMessageIds(IoSession session) {
-        return (Set<Integer>) session.getAttribute(IN_FLIGHT);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Set<Integer> messageIds(IoSession session) {
-        Set<Integer> ids = existingMessageIds(session);
-        if (ids == null) {
-            Set<Integer> created = ConcurrentHashMap.newKeySet();
-            ids = (Set<Integer>) session.setAttributeIfAbsent(IN_FLIGHT, created);
-            if (ids == null) {
-                ids = created;
-            }
-        }
-        return ids;
     }
 }
