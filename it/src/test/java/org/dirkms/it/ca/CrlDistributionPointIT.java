@@ -35,6 +35,7 @@ import org.dirkms.dist.AgentServeSetup;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.it.support.Pem;
 import org.dirkms.it.support.Gpgsm;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
@@ -104,8 +105,8 @@ class CrlDistributionPointIT {
 
             // The user signs with the key of their package (openssl), a correspondent verifies (gpgsm).
             Path key = signingKey(connection, records, dn, signing);
-            Path signingPem = pem(work.resolve("signing.pem"), signing);
-            Path rootPem = pem(work.resolve("root.pem"), root);
+            Path signingPem = Pem.write(work.resolve("signing.pem"), signing);
+            Path rootPem = Pem.write(work.resolve("root.pem"), root);
             Path message = Files.writeString(work.resolve("message.txt"), "Signed in a large directory.\n");
             Path signature = work.resolve("message.p7s");
             LdapTools.run(List.of("openssl", "cms", "-sign", "-binary", "-in", message.toString(), "-signer",
@@ -188,11 +189,5 @@ class CrlDistributionPointIT {
 
     private static X509Certificate certificate(byte[] der) throws Exception {
         return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
-    }
-
-    private static Path pem(Path file, X509Certificate certificate) throws Exception {
-        return Files.writeString(file, "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(certificate.getEncoded())
-                + "\n-----END CERTIFICATE-----\n");
     }
 }

@@ -31,6 +31,7 @@ import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.it.support.Pem;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
 import org.dirkms.it.support.Staff;
@@ -73,7 +74,7 @@ class AgentWithoutCaIT {
             Path recoveryFolder = work.resolve("recovery-agents");
             RecoveryKeyStore recovery = RecoveryKeyStore.create(DataFolder.of(recoveryFolder), serving.ca()::certifyRecoveryAgent,
                     "cn=Key Recovery Agent," + server.layout().kms(), KeyAlgorithm.EC_P256, random);
-            Path recoveryPem = pem(work.resolve("recovery.pem"), recovery.current().certificate());
+            Path recoveryPem = Pem.write(work.resolve("recovery.pem"), recovery.current().certificate());
             Map<String, String> env = new HashMap<>(Map.of("LDAPTLS_CACERT", server.tlsCertificateFile().toString(),
                     "LDAPTLS_REQCERT", "demand", "LDAPCONF", "/dev/null", "LDAPRC", "dirkms-it-no-ldaprc"));
             LdapTools kmsAdmin = Staff.kmsAdministrator(server);
@@ -104,9 +105,9 @@ class AgentWithoutCaIT {
                 Entry user = connection.lookup(dn, "*");
                 List<X509Certificate> certificates = EnrollmentIT.certificates(user, "userCertificate");
                 assertEquals(2, certificates.size(), user.toString());
-                Path caPem = pem(work.resolve("ca.pem"), serving.ca().certificate());
+                Path caPem = Pem.write(work.resolve("ca.pem"), serving.ca().certificate());
                 for (int i = 0; i < certificates.size(); i++) {
-                    Path leaf = pem(work.resolve("leaf" + i + ".pem"), certificates.get(i));
+                    Path leaf = Pem.write(work.resolve("leaf" + i + ".pem"), certificates.get(i));
                     LdapTools.Result verified = LdapTools.run(List.of("openssl", "verify", "-x509_strict", "-CAfile",
                             caPem.toString(), leaf.toString()), Map.of(), null);
                     assertEquals(0, verified.exitCode(), verified.stdout() + verified.stderr());
@@ -165,12 +166,5 @@ class AgentWithoutCaIT {
         } catch (java.security.cert.CertificateEncodingException e) {
             throw new AssertionError(e);
         }
-    }
-
-    private static Path pem(Path file, X509Certificate certificate) throws Exception {
-        Files.writeString(file, "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(certificate.getEncoded())
-                + "\n-----END CERTIFICATE-----\n");
-        return file;
     }
 }

@@ -10,8 +10,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -19,7 +17,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.dirkms.agent.enroll.KmsAgent;
@@ -28,6 +25,8 @@ import org.dirkms.dist.CaServeSetup;
 import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.it.support.Pem;
+import org.dirkms.it.support.Gpgsm;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
 import org.dirkms.it.support.ProjectFiles;
@@ -98,26 +97,19 @@ class GpgsmKeyPackageIT {
             assertTrue(!Files.exists(work.resolve("jdoe-3.p12")), "one PKCS#12 per key: two keys, two files");
 
             X509Certificate root = certificate(Files.readAllBytes(server.tlsCertificateFile()));
-            Path home = Files.createDirectories(work.resolve("gnupg"));
-            Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
-            Map<String, String> gnupg = Map.of("GNUPGHOME", home.toString());
-            try {
-                Files.writeString(home.resolve("trustlist.txt"), fingerprint(root.getEncoded(), ":") + " S relax\n");
-                LdapTools.run(List.of("gpgsm", "--batch", "--disable-crl-checks", "--import",
-                        server.tlsCertificateFile().toString()), gnupg, null).assertSuccess();
+            try (Gpgsm gpgsm = Gpgsm.trusting(work.resolve("gnupg"), root)) {
+                gpgsm.importCertificates(server.tlsCertificateFile());
                 for (Path p12 : packages) {
-                    LdapTools.Result imported = LdapTools.run(List.of("gpgsm", "--batch", "--pinentry-mode", "loopback",
-                            "--passphrase-fd", "0", "--import", p12.toString()), gnupg, token + "\n");
+                    LdapTools.Result imported = gpgsm.runWithPassphrase(token, "--import", p12.toString());
                     assertTrue(imported.exitCode() == 0 && imported.stderr().contains("secret keys imported: 1"),
                             imported.describe("gpgsm imports the one key of " + p12.getFileName()));
                 }
-                LdapTools.Result secrets = LdapTools.run(List.of("gpgsm", "--batch", "--with-colons", "-K"), gnupg,
-                        null).assertSuccess();
+                LdapTools.Result secrets = gpgsm.run("--with-colons", "-K").assertSuccess();
                 List<String> secretFingerprints = fingerprints(secrets.stdout());
                 List<X509Certificate> published = published(kmsAdministrator, me);
                 assertEquals(2, published.size());
                 for (X509Certificate certificate : published) {
-                    assertTrue(secretFingerprints.contains(fingerprint(certificate.getEncoded(), "")),
+                    assertTrue(secretFingerprints.contains(Gpgsm.fingerprint(certificate).replace(":", "")),
                             secrets.describe("gpgsm holds the key of " + certificate.getSubjectX500Principal()));
                 }
                 X509Certificate encryption = published.stream().filter(c -> !c.getKeyUsage()[0]).findFirst()
@@ -126,7 +118,7 @@ class GpgsmKeyPackageIT {
 
                 // openssl encrypts to the published encryption certificate; gpgsm decrypts.
                 Path message = Files.writeString(work.resolve("message.txt"), "For John, read with gpgsm.\n");
-                Path encryptionPem = pem(work.resolve("encryption.pem"), encryption);
+                Path encryptionPem = Pem.write(work.resolve("encryption.pem"), encryption);
                 Path encrypted = work.resolve("message.p7m");
                 LdapTools.run(List.of("openssl", "cms", "-encrypt", "-aes-256-cbc", "-binary", "-outform", "DER",
                         "-in", message.toString(), "-out", encrypted.toString(), encryptionPem.toString()), Map.of(),
@@ -134,24 +126,20 @@ class GpgsmKeyPackageIT {
                 Path decrypted = work.resolve("decrypted.txt");
                 // gpg-agent keeps each imported key under the token as its passphrase until the user
                 // changes it (gpgsm --passwd); here it is given on standard input instead of a pinentry.
-                LdapTools.run(List.of("gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0",
-                        "--disable-crl-checks", "--output", decrypted.toString(), "--decrypt", encrypted.toString()),
-                        gnupg, token + "\n").assertSuccess();
+                gpgsm.runWithPassphrase(token, "--disable-crl-checks", "--output", decrypted.toString(), "--decrypt",
+                        encrypted.toString()).assertSuccess();
                 assertEquals(Files.readString(message), Files.readString(decrypted));
 
                 // gpgsm signs with the signing key; openssl verifies against the CA.
                 Path signed = work.resolve("message.sig");
-                LdapTools.run(List.of("gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0",
-                        "--disable-crl-checks", "--include-certs", "-1", "-u", "0x" + fingerprint(signing.getEncoded(),
-                                ""), "--output", signed.toString(), "--detach-sign", message.toString()), gnupg,
-                        token + "\n").assertSuccess();
+                gpgsm.runWithPassphrase(token, "--disable-crl-checks", "--include-certs", "-1", "-u", "0x"
+                        + Gpgsm.fingerprint(signing).replace(":", ""), "--output", signed.toString(), "--detach-sign",
+                        message.toString()).assertSuccess();
                 LdapTools.run(List.of("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", signed.toString(),
                         "-content", message.toString(), "-CAfile", server.tlsCertificateFile().toString(),
                         "-purpose", "any", "-out", "/dev/null"), Map.of(), null).assertSuccess();
 
-                recoveredKeysGoIntoGpgsmOneFileEach(server, kmsAdministrator, me, encrypted, message);
-            } finally {
-                LdapTools.run(List.of("gpgconf", "--kill", "all"), gnupg, null);
+                recoveredKeysGoIntoGpgsmOneFileEach(server, kmsAdministrator, me, encrypted, message, root);
             }
         }
     }
@@ -163,7 +151,7 @@ class GpgsmKeyPackageIT {
      * new key ring and decrypts the mail sent to his first encryption certificate.
      */
     private void recoveredKeysGoIntoGpgsmOneFileEach(DirectoryServer server, LdapTools kmsAdministrator, String me,
-            Path oldMail, Path oldText) throws Exception {
+            Path oldMail, Path oldText, X509Certificate root) throws Exception {
         kmsAdministrator.modify("dn: " + me + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
                 + "kmsEnrollmentState: requested\n-\n").assertSuccess();
         awaitEnrolled(kmsAdministrator, me);
@@ -206,25 +194,17 @@ class GpgsmKeyPackageIT {
         assertTrue(!Files.exists(out) && !Files.exists(work.resolve("jdoe-recovered-3.p12")), said);
         String token = Files.readString(work.resolve("jdoe-recovered.p12.token"));
 
-        Path home = Files.createDirectories(work.resolve("gnupg-recovered"));
-        Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
-        Map<String, String> gnupg = Map.of("GNUPGHOME", home.toString());
-        try {
-            LdapTools.run(List.of("gpgsm", "--batch", "--disable-crl-checks", "--import",
-                    server.tlsCertificateFile().toString()), gnupg, null).assertSuccess();
+        try (Gpgsm gpgsm = Gpgsm.trusting(work.resolve("gnupg-recovered"), root)) {
+            gpgsm.importCertificates(server.tlsCertificateFile());
             for (Path p12 : recovered) {
-                LdapTools.Result imported = LdapTools.run(List.of("gpgsm", "--batch", "--pinentry-mode", "loopback",
-                        "--passphrase-fd", "0", "--import", p12.toString()), gnupg, token + "\n");
+                LdapTools.Result imported = gpgsm.runWithPassphrase(token, "--import", p12.toString());
                 assertTrue(imported.exitCode() == 0 && imported.stderr().contains("secret keys imported: 1"),
                         imported.describe("gpgsm imports the one recovered key of " + p12.getFileName()));
             }
             Path decrypted = work.resolve("old-mail.txt");
-            LdapTools.run(List.of("gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0",
-                    "--disable-crl-checks", "--output", decrypted.toString(), "--decrypt", oldMail.toString()), gnupg,
-                    token + "\n").assertSuccess();
+            gpgsm.runWithPassphrase(token, "--disable-crl-checks", "--output", decrypted.toString(), "--decrypt",
+                    oldMail.toString()).assertSuccess();
             assertEquals(Files.readString(oldText), Files.readString(decrypted), "the old mail reads again");
-        } finally {
-            LdapTools.run(List.of("gpgconf", "--kill", "all"), gnupg, null);
         }
     }
 
@@ -287,16 +267,5 @@ class GpgsmKeyPackageIT {
     private static X509Certificate certificate(byte[] encoded) throws Exception {
         return (X509Certificate) CertificateFactory.getInstance("X.509")
                 .generateCertificate(new ByteArrayInputStream(encoded));
-    }
-
-    private static String fingerprint(byte[] der, String separator) throws Exception {
-        byte[] digest = MessageDigest.getInstance("SHA-1").digest(der);
-        return HexFormat.ofDelimiter(separator).withUpperCase().formatHex(digest);
-    }
-
-    private static Path pem(Path file, X509Certificate certificate) throws Exception {
-        return Files.writeString(file, "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(
-                        certificate.getEncoded()) + "\n-----END CERTIFICATE-----\n");
     }
 }

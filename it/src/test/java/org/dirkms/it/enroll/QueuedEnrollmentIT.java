@@ -39,6 +39,7 @@ import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.keys.KeyPairFactory;
 import org.dirkms.agent.keys.RecoveryKeyStore;
+import org.dirkms.it.support.Pem;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.TestDirectory;
 import org.dirkms.schema.KeyAlgorithm;
@@ -155,9 +156,9 @@ class QueuedEnrollmentIT {
             Entry user = connection.lookup(dn, "*");
             List<X509Certificate> published = EnrollmentIT.certificates(user, "userCertificate");
             assertEquals(2, published.size(), "signing and encryption certificates");
-            Path caPem = pem(work.resolve("queue-ca.pem"), ca.certificate());
+            Path caPem = Pem.write(work.resolve("queue-ca.pem"), ca.certificate());
             for (int i = 0; i < published.size(); i++) {
-                Path leaf = pem(work.resolve("queued-" + i + ".pem"), published.get(i));
+                Path leaf = Pem.write(work.resolve("queued-" + i + ".pem"), published.get(i));
                 LdapTools.Result verified = LdapTools.run(List.of("openssl", "verify", "-x509_strict",
                         "-CAfile", caPem.toString(), leaf.toString()), Map.of(), null);
                 assertEquals(0, verified.exitCode(), verified.stdout() + verified.stderr());
@@ -521,12 +522,5 @@ class QueuedEnrollmentIT {
         } catch (java.security.cert.CertificateEncodingException e) {
             throw new AssertionError(e);
         }
-    }
-
-    private static Path pem(Path file, X509Certificate certificate) throws Exception {
-        Files.writeString(file, "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(certificate.getEncoded())
-                + "\n-----END CERTIFICATE-----\n");
-        return file;
     }
 }

@@ -30,6 +30,7 @@ import org.dirkms.dist.AgentServeSetup;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.it.support.Pem;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
 import org.dirkms.it.support.Staff;
@@ -100,8 +101,8 @@ class ServeEnrollmentEndToEndIT {
                         "userCertificate;binary"), env, null).assertSuccess().stdout();
                 X509Certificate signing = childCertificate(children, "cn=signing," + dn);
                 X509Certificate encryption = childCertificate(children, "cn=encryption," + dn);
-                Path signingPem = pem(work.resolve("signing.pem"), signing);
-                Path encryptionPem = pem(work.resolve("encryption.pem"), encryption);
+                Path signingPem = Pem.write(work.resolve("signing.pem"), signing);
+                Path encryptionPem = Pem.write(work.resolve("encryption.pem"), encryption);
 
                 // The KMS administrator reads the token (KMS administrators only, over StartTLS).
                 String tokenLdif = LdapTools.run(concat(List.of(ldapsearch), asAdmin, List.of("-LLL", "-o",
@@ -231,7 +232,7 @@ class ServeEnrollmentEndToEndIT {
                     encryption = certificate;
                 }
             }
-            Path encryptionPem = pem(work.resolve("rsa-encryption.pem"), encryption);
+            Path encryptionPem = Pem.write(work.resolve("rsa-encryption.pem"), encryption);
             LdapTools.run(List.of("gpgsm", "--batch", "--disable-crl-checks", "--import", encryptionPem.toString()),
                     gnupg, null).assertSuccess();
             Path message = Files.writeString(work.resolve("for-rsa.txt"), "Sent with gpgsm.\n");
@@ -317,11 +318,6 @@ class ServeEnrollmentEndToEndIT {
         throw new AssertionError("no " + attribute + " in\n" + ldif.replaceAll("(?m)^(kms\\w+)::? .*$", "$1: (hidden)"));
     }
 
-    private static Path pem(Path file, X509Certificate certificate) throws Exception {
-        return Files.writeString(file, "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(certificate.getEncoded())
-                + "\n-----END CERTIFICATE-----\n");
-    }
 
     private static String publicKeyOfCertificate(Path certificate) {
         return LdapTools.run(List.of("openssl", "x509", "-in", certificate.toString(), "-pubkey", "-noout"), Map.of(),

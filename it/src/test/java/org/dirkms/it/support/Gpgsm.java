@@ -68,6 +68,17 @@ public final class Gpgsm implements AutoCloseable {
         return LdapTools.run(command, environment, null);
     }
 
+    /**
+     * Runs {@code gpgsm --batch ARGUMENTS} with {@code passphrase} on standard input instead of a
+     * pinentry (loopback), for the keys gpg-agent keeps under a package's token.
+     */
+    public LdapTools.Result runWithPassphrase(String passphrase, String... arguments) {
+        List<String> command = new ArrayList<>(List.of("gpgsm", "--batch", "--pinentry-mode", "loopback",
+                "--passphrase-fd", "0"));
+        command.addAll(List.of(arguments));
+        return LdapTools.run(command, environment, passphrase + "\n");
+    }
+
     /** The SHA-1 fingerprint gpgsm names a certificate by, colon-separated hex. */
     public static String fingerprint(X509Certificate certificate) throws Exception {
         byte[] digest = MessageDigest.getInstance("SHA-1").digest(certificate.getEncoded());
