@@ -37,8 +37,11 @@ class SampleLdifIT {
             samples = files.filter(file -> file.toString().endsWith(".ldif")).sorted().toList();
         }
         assertEquals(List.of("10-create-administrative-group.ldif", "20-add-user.ldif", "25-add-kms-people.ldif",
-                "30-enroll-user.ldif", "40-revoke-user.ldif", "50-request-recovery.ldif", "60-approve-recovery.ldif"),
+                "30-enroll-user.ldif", "35-publish-external-certificate.ldif", "40-revoke-user.ldif",
+                "50-request-recovery.ldif", "60-approve-recovery.ldif"),
                 samples.stream().map(file -> file.getFileName().toString()).toList());
+        // 35 (a single-key user's certificate from another CA) needs that CA's certificate file
+        // beside it: SingleKeyUserIT runs it, with a partner CA made by openssl.
         // Who runs which sample: the directory superuser adds people; 'dirkms roles' makes alice a
         // KMS administrator and bob and carol recovery agents; alice does the KMS operations.
         LdapTools superuser = LdapTools.against(directory).asAdmin();
@@ -85,17 +88,17 @@ class SampleLdifIT {
         LdapTools.against(directory).asAgent().modify("dn: " + JDOE
                 + "\nchangetype: modify\nreplace: kmsEnrollmentState\nkmsEnrollmentState: enrolled\n-\n")
                 .assertSuccess();
-        load(alice, samples.get(4));
+        load(alice, samples.get(5));
         assertEquals("revoke-requested", attribute(alice, JDOE, "kmsEnrollmentState"));
         assertEquals("keyCompromise", attribute(alice, JDOE, "kmsRevocationReason"));
 
-        load(alice, samples.get(5));
+        load(alice, samples.get(6));
         assertEquals(JDOE, attribute(alice, RECOVERY, "kmsRecoveryTarget"));
         assertEquals("uid=alice,ou=People,dc=example,dc=com", attribute(alice, RECOVERY, "kmsRecoveryRequester"));
 
         // Each recovery agent approves bound as themselves.
         load(LdapTools.against(directory).as("uid=bob,ou=People,dc=example,dc=com", "bob-sample-password-change-me"),
-                samples.get(6));
+                samples.get(7));
         try (LdapConnection connection = directory.adminConnection()) {
             Entry request = connection.lookup(RECOVERY, "kmsRecoveryApproval");
             assertTrue(request.get("kmsRecoveryApproval").contains("uid=bob,ou=People,dc=example,dc=com"));
