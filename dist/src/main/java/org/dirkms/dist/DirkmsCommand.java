@@ -38,7 +38,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
         synopsisSubcommandLabel = "<subcommand>",
         versionProvider = DirkmsVersion.class,
         subcommands = {ServeCommand.class, CaCommand.class, AuditCommand.class, AgentCommand.class,
-                EnrollCommand.class, ArchiveCommand.class, RolesCommand.class, RecoveryCommand.class, HelpCommand.class})
+                EnrollCommand.class, ArchiveCommand.class, RolesCommand.class, RecoveryCommand.class, SmimeCommand.class,
+                HelpCommand.class})
 public final class DirkmsCommand extends Subcommand {
 
     /** {@code -V}, {@code --version}: the project version. */

@@ -98,6 +98,14 @@ class CommandHelpTest {
         }
         assertFlags(List.of("recovery", "list"), concat(connection, "--all"));
         assertFlags(List.of("recovery", "fetch"), concat(connection, "--out", "--token-out"));
+        assertFlags(List.of("smime", "sign"), "--key-package", "--token-file", "--in", "--out");
+        assertFlags(List.of("smime", "decrypt"), "--key-package", "--token-file", "--in", "--out");
+        List<String> encrypt = new ArrayList<>(List.of("--key-package", "--token-file", "--in", "--out"));
+        encrypt.addAll(connection);
+        assertFlags(List.of("smime", "encrypt"), concat(encrypt, "--to", "--sign", "--content-encryption"));
+        List<String> verify = new ArrayList<>(List.of("--in", "--out"));
+        verify.addAll(connection);
+        assertFlags(List.of("smime", "verify"), concat(verify, "--trust"));
         assertFlags(List.of("recovery", "required-approvals"), concat(connection, "--server"));
     }
 
