@@ -17,7 +17,6 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
@@ -219,40 +218,41 @@ class InteropMatrixIT {
 
     private static Outcome run(Cell cell, MailClient sender, MailClient recipient, MatrixUser from, MatrixUser to,
             Path folder) throws Exception {
-        Path message = Files.writeString(folder.resolve("message.txt"), "From " + from.address() + " to " + to.address()
-                + " with " + sender.name() + " and " + recipient.name() + ": " + cell.column() + ".\n");
-        Path sent = folder.resolve("sent.p7m");
-        Path received = folder.resolve("received.txt");
+        Letter letter = Letter.write(folder, from.address(), to.address(), "interop: " + cell.column(), "From "
+                + from.address() + " to " + to.address() + " with " + sender.name() + " and " + recipient.name() + ", "
+                + cell.column() + ".");
+        Path sent = folder.resolve("sent.eml");
+        Path received = folder.resolve("received.eml");
         MailClient.Step step;
         if (cell.column().equals("signed")) {
-            step = sender.sign(from, message, sent);
+            step = sender.sign(from, letter, folder, sent);
             if (!step.ok()) {
                 return Outcome.failed(sender, step);
             }
-            step = recipient.verify(to, sent, received);
+            step = recipient.verify(to, sent, folder, received);
         } else if (cell.column().equals("signed+encrypted")) {
-            step = sender.signAndEncrypt(from, to, message, folder, sent);
+            step = sender.signAndEncrypt(from, to, letter, folder, sent);
             if (!step.ok()) {
                 return Outcome.failed(sender, step);
             }
-            Path signed = folder.resolve("decrypted.p7m");
-            step = recipient.decrypt(to, sent, signed);
+            Path signed = folder.resolve("decrypted.eml");
+            step = recipient.decrypt(to, sent, folder, signed);
             if (step.ok()) {
-                step = recipient.verify(to, signed, received);
+                step = recipient.verify(to, signed, folder, received);
             }
         } else {
-            step = sender.encrypt(from, to, cell.column().substring("encrypted ".length()), message, sent);
+            step = sender.encrypt(from, to, cell.column().substring("encrypted ".length()), letter, folder, sent);
             if (!step.ok()) {
                 return Outcome.failed(sender, step);
             }
-            step = recipient.decrypt(to, sent, received);
+            step = recipient.decrypt(to, sent, folder, received);
         }
         if (!step.ok()) {
             return Outcome.failed(recipient, step);
         }
-        if (!Arrays.equals(Files.readAllBytes(message), Files.readAllBytes(received))) {
-            return new Outcome(false, recipient.name(), "the content differs from what was sent: "
-                    + Files.readString(received));
+        if (!letter.arrivedIn(received)) {
+            return new Outcome(false, recipient.name(), "what it wrote does not hold the message's text: "
+                    + (Files.exists(received) ? Files.readString(received, StandardCharsets.ISO_8859_1) : "nothing"));
         }
         return new Outcome(true, null, "");
     }
@@ -277,7 +277,7 @@ class InteropMatrixIT {
         KeyPem signing = keyOf(packages.get(1), token, folder, "signing");
         Gpgsm gpgsm = home(folder, root, partner, homes);
         String failure = importPackages(gpgsm, packages, token);
-        return new MatrixUser("dual-key", uid.replace('-', '.') + "@example.com", encryption.certificate(),
+        return new MatrixUser("dual-key", dn, password, uid.replace('-', '.') + "@example.com", encryption.certificate(),
                 encryption.certificatePem(), encryption.keyPem(), signing.certificate(), signing.certificatePem(),
                 signing.keyPem(), packages, tokenFile, token, gpgsm, failure);
     }
@@ -289,9 +289,10 @@ class InteropMatrixIT {
         PartnerCa.SingleKeyUser user = partner.issue(uid, uid, address, rsa);
         String dn = "uid=" + uid + ",ou=People," + server.layout().suffix();
         superuser.modify("dn: " + dn + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: " + uid + "\ncn: " + uid
-                + "\nsn: " + uid + "\nmail: " + address + "\n\ndn: " + dn + "\nchangetype: modify\n"
+                + "\nsn: " + uid + "\nmail: " + address + "\nuserPassword: " + uid + "-test-password\n\ndn: " + dn + "\nchangetype: modify\n"
                 + "add: userCertificate;binary\nuserCertificate;binary:< file://" + user.der() + "\n-\n").assertSuccess();
         Path folder = Files.createDirectories(work.resolve(uid));
+        Path password = Files.writeString(folder.resolve("password"), uid + "-test-password");
         String passphrase = uid + "-passphrase";
         Path p12 = folder.resolve(uid + ".p12");
         // One PKCS#12 of the one key, in the format gpgsm 2.2 imports.
@@ -301,7 +302,7 @@ class InteropMatrixIT {
         Path passphraseFile = Files.writeString(folder.resolve("passphrase"), passphrase + "\n");
         Gpgsm gpgsm = home(folder, root, partner, homes);
         String failure = importPackages(gpgsm, List.of(p12), passphrase);
-        return new MatrixUser("single-key", address, user.certificate(), user.pem(), user.key(), user.certificate(),
+        return new MatrixUser("single-key", dn, password, address, user.certificate(), user.pem(), user.key(), user.certificate(),
                 user.pem(), user.key(), List.of(p12), passphraseFile, passphrase, gpgsm, failure);
     }
 
@@ -310,6 +311,7 @@ class InteropMatrixIT {
         homes.add(gpgsm);
         Files.writeString(gpgsm.home().resolve("trustlist.txt"), Gpgsm.fingerprint(partner.certificate()) + " S relax\n",
                 StandardOpenOption.APPEND);
+        gpgsm.importCertificates(partner.certificateFile());
         return gpgsm;
     }
 

@@ -10,6 +10,8 @@ import org.dirkms.it.support.Gpgsm;
  * One mail user of the interoperability matrix, with what each client needs to act as them.
  *
  * @param name        how the matrix names the user's kind ({@code dual-key}, {@code single-key})
+ * @param dn          the user's entry
+ * @param passwordFile the user's directory password (first line), for dirkms' connection
  * @param address     the user's mail address
  * @param encryption  the certificate others encrypt to (a single-key user's one certificate)
  * @param encryptionPem that certificate (PEM), for openssl
@@ -24,7 +26,7 @@ import org.dirkms.it.support.Gpgsm;
  * @param gpgsm       the user's gpgsm home, the packages imported
  * @param gpgsmImport what gpgsm answered when a package did not import (null when all did)
  */
-record MatrixUser(String name, String address, X509Certificate encryption, Path encryptionPem, Path encryptionKey,
+record MatrixUser(String name, String dn, Path passwordFile, String address, X509Certificate encryption, Path encryptionPem, Path encryptionKey,
         X509Certificate signing, Path signingPem, Path signingKey, List<Path> packages, Path passphraseFile,
         String passphrase, Gpgsm gpgsm, String gpgsmImport) {
 
