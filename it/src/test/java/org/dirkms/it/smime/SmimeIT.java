@@ -285,6 +285,12 @@ class SmimeIT {
         assertTrue(run.err().contains(": good"), run.toString());
         assertTrue(text(verified).contains("Signed by Jane.") && text(verified).contains("Subject: signed-by-jane"),
                 text(verified));
+        // Without --out the content goes to standard output, the signer's line to standard error.
+        DirkmsRun toStandardOutput = smime("verify", directoryFlags(), List.of("--in", signed.toString()));
+        assertOk(toStandardOutput);
+        assertEquals(text(verified), toStandardOutput.out());
+        assertTrue(toStandardOutput.err().contains(": good") && !toStandardOutput.err().contains("Signed by Jane."),
+                toStandardOutput.toString());
     }
 
     @Test
@@ -442,6 +448,18 @@ class SmimeIT {
         assertTrue(missing.err().startsWith("dirkms smime: key package " + work.resolve("missing.p12") + " does not exist"),
                 missing.toString());
         assertFalse(Files.exists(out));
+
+        Path emptyToken = Files.writeString(work.resolve("empty.token"), "\n");
+        List<String> empty = new ArrayList<>(keyFlags(jane));
+        empty.set(empty.size() - 1, emptyToken.toString());
+        DirkmsRun emptyRun = smime("sign", empty, List.of("--in", plain.toString(), "--out", out.toString()));
+        assertEquals(2, emptyRun.code(), emptyRun.toString());
+        assertTrue(emptyRun.err().contains("the first line of " + emptyToken + " is empty"), emptyRun.toString());
+        assertFalse(Files.exists(out));
+        DirkmsRun badAlgorithm = encrypt(jane, plain, out, "--content-encryption", "rc2");
+        assertEquals(2, badAlgorithm.code(), badAlgorithm.toString());
+        assertTrue(badAlgorithm.err().startsWith("dirkms smime: --content-encryption 'rc2' is not one of aes256-gcm,"
+                + " aes128-gcm, aes256-cbc, aes128-cbc, 3des"), badAlgorithm.toString());
 
         line = assertRefused(decrypt(jane, plain, out), out);
         assertTrue(line.contains("not encrypted S/MIME"), line);
