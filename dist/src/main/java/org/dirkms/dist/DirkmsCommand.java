@@ -46,8 +46,16 @@ public final class DirkmsCommand extends Subcommand {
     @Option(names = {"-V", "--version"}, versionHelp = true, description = "print the version and exit")
     boolean version;
 
+    /** Standard output as bytes, for commands whose result is not text ({@code smime}). */
+    private PrintStream bytesOut = System.out;
+
     /** The root command; {@link #commandLine} wires it with its subcommands. */
     public DirkmsCommand() {
+    }
+
+    /** Standard output as bytes: the stream {@link #commandLine} was given. */
+    PrintStream bytesOut() {
+        return bytesOut;
     }
 
     /** Runs the command named by {@code args} and exits with its exit code (unless it is 0 and threads remain). */
@@ -83,7 +91,9 @@ public final class DirkmsCommand extends Subcommand {
      * and {@code err}: what {@link #run} executes, and what the help test renders.
      */
     public static CommandLine commandLine(PrintStream out, PrintStream err) {
-        CommandLine root = new CommandLine(new DirkmsCommand());
+        DirkmsCommand dirkms = new DirkmsCommand();
+        dirkms.bytesOut = out;
+        CommandLine root = new CommandLine(dirkms);
         root.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         root.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
         // As the hand-written parsers did: a flag given twice takes its last value.

@@ -150,9 +150,9 @@ final class SmimeCommand extends Subcommand {
         /** Writes {@code bytes} to {@code --out} through a temporary file beside it, or to standard output. */
         void output(byte[] bytes, Subcommand command) throws IOException {
             if (out == null) {
-                command.spec.commandLine().getOut().flush();
-                System.out.write(bytes);
-                System.out.flush();
+                java.io.PrintStream standardOutput = command.bytesOut();
+                standardOutput.write(bytes);
+                standardOutput.flush();
                 return;
             }
             Path target = out.toAbsolutePath();

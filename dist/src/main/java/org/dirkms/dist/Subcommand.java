@@ -77,6 +77,15 @@ abstract class Subcommand implements Callable<Integer> {
         return spec.commandLine().getOut();
     }
 
+    /**
+     * Where results that are bytes, not text, go (a message {@code dirkms smime} writes): the
+     * same standard output as {@link #out()}, which is flushed first.
+     */
+    java.io.PrintStream bytesOut() {
+        out().flush();
+        return ((DirkmsCommand) spec.root().userObject()).bytesOut();
+    }
+
     /** Where errors and diagnostics go (never a secret). */
     PrintWriter err() {
         return spec.commandLine().getErr();

@@ -3,7 +3,8 @@
  *
  * <p>Owns: the commands ({@link org.dirkms.dist.DirkmsCommand} and the subcommands in its one
  * list: serve, ca init|install|revoke|crl, audit verify, agent, enroll, archive check,
- * roles list|add|remove, help), their shared flags ({@link org.dirkms.dist.ConnectionOptions},
+ * roles list|add|remove, smime sign|encrypt|decrypt|verify, help), their shared flags
+ * ({@link org.dirkms.dist.ConnectionOptions},
  * {@link org.dirkms.dist.AgentOptions}), the exit codes ({@link org.dirkms.dist.ExitCode}), the
  * embedded server's set-up with its CA and agent ({@link org.dirkms.dist.CaServeSetup},
  * {@link org.dirkms.dist.AgentServeSetup}, {@link org.dirkms.dist.CaTlsCredentialSource}), and

@@ -3,10 +3,13 @@
  * {@link org.dirkms.agent.ca.CaRecords}, and the records of enrollment (users and their
  * published certificates, administrative groups, KMS servers, the key archive), behind
  * {@link org.dirkms.agent.directory.EnrollmentRecords}, and of key recovery (recovery requests and
- * what a recovery reads), behind {@link org.dirkms.agent.directory.RecoveryRecords}; their LDAP
+ * what a recovery reads), behind {@link org.dirkms.agent.directory.RecoveryRecords}, and what a
+ * mail client reads (entries by address, a sender's group's content encryption, the CAs and their
+ * CRLs), behind {@link org.dirkms.agent.directory.MailDirectory}; their LDAP
  * implementations ({@link org.dirkms.agent.directory.LdapCaRecords},
  * {@link org.dirkms.agent.directory.LdapEnrollmentRecords},
- * {@link org.dirkms.agent.directory.LdapRecoveryRecords})
+ * {@link org.dirkms.agent.directory.LdapRecoveryRecords},
+ * {@link org.dirkms.agent.directory.LdapMailDirectory})
  * have one package-private class per kind of record. Every search goes through
  * {@code PagedSearch}, which pages (RFC 2696) and splits by entryUUID (RFC 4530) so that a server's
  * size limit never hides an entry from a listing.

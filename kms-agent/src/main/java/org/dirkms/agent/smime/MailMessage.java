@@ -26,10 +26,17 @@ import java.util.Set;
  * entity (the Content-* headers and the body), which is what is signed or encrypted.
  */
 final class MailMessage {
-    private static final Session SESSION = Session.getInstance(new Properties());
+    private static final Session SESSION = Session.getInstance(utf8Headers());
 
     private final MimeMessage message;
     private final List<Header> outer;
+
+    /** Headers read and written as UTF-8 (RFC 6532), so that a raw UTF-8 Subject comes out as it went in. */
+    private static Properties utf8Headers() {
+        Properties properties = new Properties();
+        properties.setProperty("mail.mime.allowutf8", "true");
+        return properties;
+    }
 
     private MailMessage(MimeMessage message) throws MessagingException {
         this.message = message;

@@ -142,6 +142,25 @@ class SecureMailTest {
     }
 
     @Test
+    void eightBitUtf8ContentAndHeadersComeBackAsTheyWent() throws Exception {
+        String utf8 = "From: Zoë <alice@example.com>\r\nTo: bob@example.com\r\nSubject: Grüße aus Köln\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+                + "Schöne Grüße, ünd €.\r\n";
+        byte[] message = utf8.getBytes(StandardCharsets.UTF_8);
+        SecureMail.Verified verified = mail.verify(mail.sign(message, alice));
+        assertTrue(verified.signers().get(0).signatureValid());
+        String content = text(verified.message());
+        assertTrue(content.contains("Subject: Grüße aus Köln\r\n"), content);
+        assertTrue(content.contains("Schöne Grüße, ünd €."), content);
+        String decrypted = text(mail.decrypt(mail.encrypt(message, List.of(bob.encryption().certificate()),
+                ContentEncryptionAlgorithm.AES_256_CBC, alice), bob));
+        assertTrue(decrypted.startsWith("From: Zoë <alice@example.com>\r\n"), decrypted);
+        SecureMail.Verified inner = mail.verify(decrypted.getBytes(StandardCharsets.UTF_8));
+        assertTrue(inner.signers().get(0).signatureValid());
+        assertTrue(text(inner.message()).contains("Schöne Grüße, ünd €."), text(inner.message()));
+    }
+
+    @Test
     void aChangedByteBreaksTheSignature() throws Exception {
         String signed = text(mail.sign(message(), alice));
         byte[] tampered = signed.replace("The figures are up.", "The figures are dn.").getBytes(StandardCharsets.UTF_8);
