@@ -261,25 +261,33 @@ class InteropMatrixIT {
     private MatrixUser enrolled(String uid, X509Certificate root, PartnerCa partner, List<Gpgsm> homes)
             throws Exception {
         String dn = "uid=" + uid + ",ou=People," + server.layout().suffix();
-        String token = awaitEnrolled(dn);
         Path folder = Files.createDirectories(work.resolve(uid));
         Path password = Files.writeString(folder.resolve("password"), uid + "-test-password");
-        LdapTools.run(List.of("bash", "-c", "cd \"$WORK\" && ldapsearch -H " + server.ldapUrl() + " -ZZ -x -D \"$ME\" -y "
-                + password + " -b \"$ME\" -s base -LLL -o ldif-wrap=no kmsKeyPackage"
-                + " | sed -n 's/^kmsKeyPackage:: //p'"
-                + " | { n=0; while read -r value; do n=$((n+1)); echo \"$value\" | base64 -d > package-$n.p12; done; }"),
-                Map.of("ME", dn, "LDAPTLS_CACERT", server.tlsCertificateFile().toString(), "LDAPTLS_REQCERT", "demand",
-                        "LDAPCONF", "/dev/null", "LDAPRC", "dirkms-it-no-ldaprc", "WORK", folder.toString()), null)
-                .assertSuccess();
-        List<Path> packages = List.of(folder.resolve("package-1.p12"), folder.resolve("package-2.p12"));
-        Path tokenFile = Files.writeString(folder.resolve("token"), token + "\n");
-        KeyPem encryption = keyOf(packages.get(0), token, folder, "encryption");
-        KeyPem signing = keyOf(packages.get(1), token, folder, "signing");
         Gpgsm gpgsm = home(folder, root, partner, homes);
-        String failure = importPackages(gpgsm, packages, token);
-        return new MatrixUser("dual-key", dn, password, uid.replace('-', '.') + "@example.com", encryption.certificate(),
-                encryption.certificatePem(), encryption.keyPem(), signing.certificate(), signing.certificatePem(),
-                signing.keyPem(), packages, tokenFile, token, gpgsm, failure);
+        for (int attempt = 1; ; attempt++) {
+            String token = awaitEnrolled(dn);
+            LdapTools.run(List.of("bash", "-c", "cd \"$WORK\" && ldapsearch -H " + server.ldapUrl() + " -ZZ -x -D \"$ME\""
+                    + " -y " + password + " -b \"$ME\" -s base -LLL -o ldif-wrap=no kmsKeyPackage"
+                    + " | sed -n 's/^kmsKeyPackage:: //p'"
+                    + " | { n=0; while read -r value; do n=$((n+1)); echo \"$value\" | base64 -d > package-$n.p12; done; }"),
+                    Map.of("ME", dn, "LDAPTLS_CACERT", server.tlsCertificateFile().toString(), "LDAPTLS_REQCERT",
+                            "demand", "LDAPCONF", "/dev/null", "LDAPRC", "dirkms-it-no-ldaprc", "WORK", folder.toString()),
+                    null).assertSuccess();
+            List<Path> packages = List.of(folder.resolve("package-1.p12"), folder.resolve("package-2.p12"));
+            String failure = importPackages(gpgsm, packages, token);
+            if (failure != null && Pkcs12KdfDefect.hit(failure) && attempt < 4) {
+                // gpgsm's key derivation defect, not what the matrix measures: a new enrollment.
+                kmsAdministrator.modify("dn: " + dn + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
+                        + "kmsEnrollmentState: requested\n-\n").assertSuccess();
+                continue;
+            }
+            Path tokenFile = Files.writeString(folder.resolve("token"), token + "\n");
+            KeyPem encryption = keyOf(packages.get(0), token, folder, "encryption");
+            KeyPem signing = keyOf(packages.get(1), token, folder, "signing");
+            return new MatrixUser("dual-key", dn, password, uid.replace('-', '.') + "@example.com",
+                    encryption.certificate(), encryption.certificatePem(), encryption.keyPem(), signing.certificate(),
+                    signing.certificatePem(), signing.keyPem(), packages, tokenFile, token, gpgsm, failure);
+        }
     }
 
     /** A user of the partner CA, published by the directory superuser as the sample does. */
