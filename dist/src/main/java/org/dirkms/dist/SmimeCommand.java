@@ -359,7 +359,11 @@ final class SmimeCommand extends Subcommand {
                         + " entries (" + entries.get(0).dn() + ", " + entries.get(1).dn() + "): ask the directory's"
                         + " administrator which is the person's");
             }
-            return RecipientCertificates.choose(address, entries.get(0).certificates(), kms.clock().instant());
+            try {
+                return RecipientCertificates.choose(address, entries.get(0).certificates(), kms.clock().instant());
+            } catch (SecureMailException e) {
+                throw new SecureMailException("not encrypted: " + e.getMessage());
+            }
         }
 
         /** The sender's group's content encryption, found from the address in their certificate. */

@@ -65,6 +65,7 @@ class SmimeIT {
     private static DirectoryServer server;
     private static KmsAgent agent;
     private static LdapTools superuser;
+    private static LdapTools kmsAdministrator;
     private static User jane;
     private static User ron;
     private static Path root;
@@ -80,7 +81,6 @@ class SmimeIT {
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(),
                 new SecureRandom());
         server = serving.server();
-        LdapTools kmsAdministrator;
         try {
             // The default group is configured before the agent starts, which reads it then.
             kmsAdministrator = Staff.kmsAdministrator(server);
@@ -270,6 +270,9 @@ class SmimeIT {
         assertTrue(mail.contains("multipart/signed") && mail.contains("application/pkcs7-signature"), mail);
         Path content = work.resolve("signed-by-jane.openssl.txt");
         openssl("cms", "-verify", "-in", signed.toString(), "-CAfile", root.toString(), "-out", content.toString())
+                .assertSuccess();
+        assertTrue(text(content).contains("Signed by Jane."), text(content));
+        openssl("smime", "-verify", "-in", signed.toString(), "-CAfile", root.toString(), "-out", content.toString())
                 .assertSuccess();
         assertTrue(text(content).contains("Signed by Jane."), text(content));
         LdapTools.Result attributes = openssl("cms", "-cmsout", "-print", "-in", signed.toString());
@@ -487,7 +490,7 @@ class SmimeIT {
                     + "\n").assertSuccess();
         }
         line = assertRefused(encrypt(jane, message("signonly", JANE, "signonly@example.com", "Hello?"), out), out);
-        assertEquals("dirkms smime: signonly@example.com publishes only a signing certificate: there is no certificate"
+        assertEquals("dirkms smime: not encrypted: signonly@example.com publishes only a signing certificate: there is no certificate"
                 + " to encrypt to (keyEncipherment or keyAgreement)", line);
 
         Path toPartner = work.resolve("to-partner.eml");
@@ -532,6 +535,34 @@ class SmimeIT {
         assertTrue(line.startsWith("dirkms smime: not encrypted: the certificate of " + RON + " (serial "
                 + encryption.getSerialNumber().toString(16) + ") is revoked: revoked 20"), line);
         assertTrue(line.contains("reason keyCompromise"), line);
+    }
+
+    @Test
+    @Order(10)
+    void afterTheRevocationWorkflowRonsMailVerifiesAsRevokedAndNobodyEncryptsToHim() throws Exception {
+        Path signed = work.resolve("ron-before-workflow.eml");
+        assertOk(sign(ron, message("ron-before-workflow", RON, JANE, "Ron, before his revocation."), signed));
+        // The README's revocation: ldif/samples/40-revoke-user.ldif, for Ron.
+        String sample = Files.readString(ProjectFiles.file("ldif/samples/40-revoke-user.ldif"));
+        assertTrue(sample.contains("uid=jdoe,"), sample);
+        kmsAdministrator.modify(sample.replace("uid=jdoe,", "uid=ron,")).assertSuccess();
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (!kmsAdministrator.search(ron.dn(), "(objectClass=*)", "kmsEnrollmentState").assertSuccess().stdout()
+                .contains("kmsEnrollmentState: revoked")) {
+            if (Instant.now().isAfter(deadline)) {
+                fail("Ron was not revoked");
+            }
+            Thread.sleep(200); // polling the agent's progress
+        }
+        Path out = work.resolve("after-workflow.out");
+        DirkmsRun run = verify(signed, out);
+        assertRefused(run, out);
+        assertTrue(run.err().contains("signer " + RON + " serial " + ron.keys().signing().certificate().getSerialNumber()
+                .toString(16) + " signed ") && run.err().contains(": revoked 20")
+                && run.err().contains("reason keyCompromise"), run.toString());
+        String line = assertRefused(encrypt(jane, message("to-revoked-ron", JANE, RON, "Hello?"), out), out);
+        assertEquals("dirkms smime: not encrypted: " + RON + " has no certificate in the directory: they are not enrolled, or their"
+                + " certificates were revoked", line);
     }
 
     static X509Certificate certificate(byte[] der) throws Exception {

@@ -138,7 +138,12 @@ class SecureMailTest {
         CMSSignedData cms = new CMSSignedData(java.util.Base64.getMimeDecoder().decode(base64));
         AttributeTable attributes = cms.getSignerInfos().getSigners().iterator().next().getSignedAttributes();
         assertNotNull(attributes.get(SMIMEAttributes.smimeCapabilities));
-        assertNotNull(attributes.get(SMIMEAttributes.encrypKeyPref));
+        org.bouncycastle.asn1.cms.Attribute preference = attributes.get(SMIMEAttributes.encrypKeyPref);
+        assertNotNull(preference);
+        // RFC 8551 section 2.5.3: SMIMEEncryptionKeyPreference ::= CHOICE { issuerAndSerialNumber [0] ... }
+        org.bouncycastle.asn1.cms.IssuerAndSerialNumber named = org.bouncycastle.asn1.cms.IssuerAndSerialNumber.getInstance(
+                ((org.bouncycastle.asn1.ASN1TaggedObject) preference.getAttrValues().getObjectAt(0)).getBaseObject());
+        assertEquals(alice.encryption().certificate().getSerialNumber(), named.getSerialNumber().getValue());
     }
 
     @Test
