@@ -352,6 +352,23 @@ class SmimeIT {
         assertTrue(text(fromJane).contains("smime-type=authEnveloped-data"), text(fromJane));
         assertTrue(openssl("cms", "-cmsout", "-print", "-in", fromJane.toString()).assertSuccess().stdout()
                 .contains("aes-256-gcm"));
+        // Looked up anonymously, as a mail client would: the recipients and the CRLs are public.
+        Path anonymous = work.resolve("group-jane-anonymous.eml");
+        List<String> flags = new ArrayList<>(keyFlags(jane));
+        flags.addAll(List.of("--url", server.ldapUrl(), "--ca-cert", server.tlsCertificateFile().toString(),
+                "--anonymous"));
+        DirkmsRun anonymousRun = smime("encrypt", flags, List.of("--in", message("anonymous", JANE, RON,
+                "Anonymous look-up.").toString(), "--out", anonymous.toString(), "--sign"));
+        assertOk(anonymousRun);
+        assertTrue(anonymousRun.err().contains("without a bind your group's content encryption cannot be read;"
+                + " encrypting with aes256-cbc"), anonymousRun.toString());
+        assertTrue(text(anonymous).contains("smime-type=enveloped-data"), text(anonymous));
+        Path anonymousRead = work.resolve("group-jane-anonymous.read.eml");
+        assertOk(decrypt(ron, anonymous, anonymousRead));
+        Path anonymousContent = work.resolve("group-jane-anonymous.content.eml");
+        assertOk(smime("verify", List.of("--url", server.ldapUrl(), "--ca-cert", server.tlsCertificateFile().toString(),
+                "--anonymous"), List.of("--in", anonymousRead.toString(), "--out", anonymousContent.toString())));
+        assertTrue(text(anonymousContent).contains("Anonymous look-up."), text(anonymousContent));
         // Ron's default group: AES-256-CBC.
         Path fromRon = work.resolve("group-ron.eml");
         assertOk(encrypt(ron, message("group-ron-plain", RON, JANE, "By Ron's group."), fromRon));
