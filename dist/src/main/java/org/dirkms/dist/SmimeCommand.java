@@ -311,7 +311,7 @@ final class SmimeCommand extends Subcommand {
                 MailKeys opened = keys.open();
                 List<String> addresses = new ArrayList<>();
                 if (to != null && !to.isEmpty()) {
-                    to.forEach(address -> addresses.add(address.strip().toLowerCase(Locale.ROOT)));
+                    to.forEach(address -> addresses.add(bareAddress(address)));
                 } else {
                     addresses.addAll(SecureMail.recipientsOf(input));
                 }
@@ -387,6 +387,17 @@ final class SmimeCommand extends Subcommand {
             } catch (SecureMailException e) {
                 throw new SecureMailException("not encrypted: " + e.getMessage());
             }
+        }
+
+        /** {@code Bob <bob@example.com>} or {@code bob@example.com}: the address, lower case. */
+        static String bareAddress(String given) {
+            String address = given.strip();
+            int open = address.lastIndexOf('<');
+            int close = address.lastIndexOf('>');
+            if (open >= 0 && close > open) {
+                address = address.substring(open + 1, close).strip();
+            }
+            return address.toLowerCase(Locale.ROOT);
         }
 
         /** The sender's group's content encryption, found from the address in their certificate. */

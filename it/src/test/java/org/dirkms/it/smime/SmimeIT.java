@@ -348,7 +348,9 @@ class SmimeIT {
     void theSendersGroupDecidesTheContentEncryption() throws Exception {
         // Jane's Sales group: AES-256-GCM (ldif/samples/10-create-administrative-group.ldif).
         Path fromJane = work.resolve("group-jane.eml");
-        assertOk(encrypt(jane, message("group-jane-plain", JANE, RON, "By Jane's group."), fromJane));
+        assertOk(encrypt(jane, message("group-jane-plain", JANE, "undisclosed-recipients:;", "By Jane's group."), fromJane,
+                "--to", "Ron Rsa <Ron@Example.com>"));
+        assertOk(decrypt(ron, fromJane, work.resolve("group-jane.read.eml")));
         assertTrue(text(fromJane).contains("smime-type=authEnveloped-data"), text(fromJane));
         assertTrue(openssl("cms", "-cmsout", "-print", "-in", fromJane.toString()).assertSuccess().stdout()
                 .contains("aes-256-gcm"));
