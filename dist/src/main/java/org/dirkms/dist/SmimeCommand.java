@@ -520,7 +520,7 @@ final class SmimeCommand extends Subcommand {
                 X509Certificate certificate = signer.certificate();
                 String status;
                 if (!signer.signatureValid()) {
-                    status = "bad-signature: the signature does not match the content (changed on the way?)";
+                    status = "bad-signature: " + signer.failure();
                     allGood = false;
                 } else {
                     CertificateCheck.Status result = check.check(certificate, verified.certificates());
