@@ -2,7 +2,6 @@ package org.dirkms.dist;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -196,6 +195,16 @@ final class SmimeCommand extends Subcommand {
         }
     }
 
+    /**
+     * The protected connection of {@code kms}: bound as its identity (asking for the password on
+     * the terminal when there is no password file), or, when {@code anonymous}, not bound.
+     */
+    static LdapNetworkConnection connect(KmsContext kms, boolean anonymous)
+            throws UsageException, IOException, LdapException, GeneralSecurityException {
+        return anonymous ? kms.connection().openAnonymous(TIMEOUT_MILLIS)
+                : PersonConnectionOptions.open(kms, TIMEOUT_MILLIS);
+    }
+
     /** Who a certificate belongs to, for messages: its first address, else its subject. */
     static String who(X509Certificate certificate) {
         List<String> addresses = MailKeys.addresses(certificate);
@@ -253,6 +262,10 @@ final class SmimeCommand extends Subcommand {
         @Mixin
         PersonConnectionOptions connection;
 
+        @Option(names = "--anonymous", description = "look up without a bind, as mail clients do (your group's"
+                + " content encryption cannot be read then: aes256-cbc unless --content-encryption)")
+        boolean anonymous;
+
         @Option(names = "--to", paramLabel = "ADDR", description = "a recipient; repeat for more (default: the To, Cc"
                 + " and Bcc addresses of the message)")
         List<String> to;
@@ -298,7 +311,7 @@ final class SmimeCommand extends Subcommand {
                 MailKeys opened = keys.open();
                 List<String> addresses = new ArrayList<>();
                 if (to != null && !to.isEmpty()) {
-                    to.forEach(address -> addresses.add(address.strip().toLowerCase(Locale.ROOT)));
+                    to.forEach(address -> addresses.add(bareAddress(address)));
                 } else {
                     addresses.addAll(SecureMail.recipientsOf(input));
                 }
@@ -308,7 +321,7 @@ final class SmimeCommand extends Subcommand {
                 X509Certificate own = opened.encryption().certificate();
                 Set<X509Certificate> recipients = new LinkedHashSet<>();
                 ContentEncryptionAlgorithm algorithm;
-                try (LdapNetworkConnection ldap = PersonConnectionOptions.open(kms, TIMEOUT_MILLIS)) {
+                try (LdapNetworkConnection ldap = connect(kms, anonymous)) {
                     MailDirectory directory = new LdapMailDirectory(ldap, kms.layout());
                     Authorities authorities = Authorities.of(directory);
                     CertificateCheck check = new CertificateCheck(authorities.certificates(), authorities.certificates(),
@@ -329,7 +342,17 @@ final class SmimeCommand extends Subcommand {
                         }
                         recipients.add(certificate);
                     }
-                    algorithm = forced != null ? forced : senderContentEncryption(directory, opened);
+                    if (forced != null) {
+                        algorithm = forced;
+                    } else if (anonymous) {
+                        // The group configuration is not public (docs/security.md): anonymous
+                        // clients cannot read it, so the default applies.
+                        algorithm = DEFAULT_CONTENT_ENCRYPTION;
+                        err().println(messagePrefix() + ": note: without a bind your group's content encryption cannot"
+                                + " be read; encrypting with aes256-cbc (give --content-encryption to choose)");
+                    } else {
+                        algorithm = senderContentEncryption(directory, opened);
+                    }
                 }
                 recipients.add(own);
                 byte[] encrypted = new SecureMail(kms.clock(), kms.random()).encrypt(input, recipients, algorithm,
@@ -359,7 +382,22 @@ final class SmimeCommand extends Subcommand {
                         + " entries (" + entries.get(0).dn() + ", " + entries.get(1).dn() + "): ask the directory's"
                         + " administrator which is the person's");
             }
-            return RecipientCertificates.choose(address, entries.get(0).certificates(), kms.clock().instant());
+            try {
+                return RecipientCertificates.choose(address, entries.get(0).certificates(), kms.clock().instant());
+            } catch (SecureMailException e) {
+                throw new SecureMailException("not encrypted: " + e.getMessage());
+            }
+        }
+
+        /** {@code Bob <bob@example.com>} or {@code bob@example.com}: the address, lower case. */
+        static String bareAddress(String given) {
+            String address = given.strip();
+            int open = address.lastIndexOf('<');
+            int close = address.lastIndexOf('>');
+            if (open >= 0 && close > open) {
+                address = address.substring(open + 1, close).strip();
+            }
+            return address.toLowerCase(Locale.ROOT);
         }
 
         /** The sender's group's content encryption, found from the address in their certificate. */
@@ -423,6 +461,9 @@ final class SmimeCommand extends Subcommand {
         @Mixin
         PersonConnectionOptions connection;
 
+        @Option(names = "--anonymous", description = "read the CAs and CRLs without a bind, as mail clients do")
+        boolean anonymous;
+
         @Option(names = "--trust", paramLabel = "CA.pem", description = "a CA certificate (PEM or DER) trusted besides"
                 + " the directory's; repeat for more")
         List<Path> trust;
@@ -460,7 +501,7 @@ final class SmimeCommand extends Subcommand {
                 return failed(e.getMessage());
             }
             Authorities authorities;
-            try (LdapNetworkConnection ldap = PersonConnectionOptions.open(kms, TIMEOUT_MILLIS)) {
+            try (LdapNetworkConnection ldap = connect(kms, anonymous)) {
                 authorities = Authorities.of(new LdapMailDirectory(ldap, kms.layout()));
             } catch (NoSuchFileException e) {
                 err().println(messagePrefix() + ": cannot read " + e.getFile() + ": give --data DIR of the server, or"
@@ -479,7 +520,7 @@ final class SmimeCommand extends Subcommand {
                 X509Certificate certificate = signer.certificate();
                 String status;
                 if (!signer.signatureValid()) {
-                    status = "bad-signature: the signature does not match the content (changed on the way?)";
+                    status = "bad-signature: " + signer.failure();
                     allGood = false;
                 } else {
                     CertificateCheck.Status result = check.check(certificate, verified.certificates());

@@ -102,10 +102,11 @@ class CommandHelpTest {
         assertFlags(List.of("smime", "decrypt"), "--key-package", "--token-file", "--in", "--out");
         List<String> encrypt = new ArrayList<>(List.of("--key-package", "--token-file", "--in", "--out"));
         encrypt.addAll(connection);
-        assertFlags(List.of("smime", "encrypt"), concat(encrypt, "--to", "--sign", "--content-encryption"));
+        assertFlags(List.of("smime", "encrypt"), concat(encrypt, "--anonymous", "--to", "--sign",
+                "--content-encryption"));
         List<String> verify = new ArrayList<>(List.of("--in", "--out"));
         verify.addAll(connection);
-        assertFlags(List.of("smime", "verify"), concat(verify, "--trust"));
+        assertFlags(List.of("smime", "verify"), concat(verify, "--anonymous", "--trust"));
         assertFlags(List.of("recovery", "required-approvals"), concat(connection, "--server"));
     }
 

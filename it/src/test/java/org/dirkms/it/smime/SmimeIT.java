@@ -65,6 +65,7 @@ class SmimeIT {
     private static DirectoryServer server;
     private static KmsAgent agent;
     private static LdapTools superuser;
+    private static LdapTools kmsAdministrator;
     private static User jane;
     private static User ron;
     private static Path root;
@@ -80,7 +81,6 @@ class SmimeIT {
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(),
                 new SecureRandom());
         server = serving.server();
-        LdapTools kmsAdministrator;
         try {
             // The default group is configured before the agent starts, which reads it then.
             kmsAdministrator = Staff.kmsAdministrator(server);
@@ -272,6 +272,9 @@ class SmimeIT {
         openssl("cms", "-verify", "-in", signed.toString(), "-CAfile", root.toString(), "-out", content.toString())
                 .assertSuccess();
         assertTrue(text(content).contains("Signed by Jane."), text(content));
+        openssl("smime", "-verify", "-in", signed.toString(), "-CAfile", root.toString(), "-out", content.toString())
+                .assertSuccess();
+        assertTrue(text(content).contains("Signed by Jane."), text(content));
         LdapTools.Result attributes = openssl("cms", "-cmsout", "-print", "-in", signed.toString());
         String printed = attributes.assertSuccess().stdout();
         assertTrue(printed.contains("signingTime") && printed.contains("S/MIME Capabilities")
@@ -345,10 +348,29 @@ class SmimeIT {
     void theSendersGroupDecidesTheContentEncryption() throws Exception {
         // Jane's Sales group: AES-256-GCM (ldif/samples/10-create-administrative-group.ldif).
         Path fromJane = work.resolve("group-jane.eml");
-        assertOk(encrypt(jane, message("group-jane-plain", JANE, RON, "By Jane's group."), fromJane));
+        assertOk(encrypt(jane, message("group-jane-plain", JANE, "undisclosed-recipients:;", "By Jane's group."), fromJane,
+                "--to", "Ron Rsa <Ron@Example.com>"));
+        assertOk(decrypt(ron, fromJane, work.resolve("group-jane.read.eml")));
         assertTrue(text(fromJane).contains("smime-type=authEnveloped-data"), text(fromJane));
         assertTrue(openssl("cms", "-cmsout", "-print", "-in", fromJane.toString()).assertSuccess().stdout()
                 .contains("aes-256-gcm"));
+        // Looked up anonymously, as a mail client would: the recipients and the CRLs are public.
+        Path anonymous = work.resolve("group-jane-anonymous.eml");
+        List<String> flags = new ArrayList<>(keyFlags(jane));
+        flags.addAll(List.of("--url", server.ldapUrl(), "--ca-cert", server.tlsCertificateFile().toString(),
+                "--anonymous"));
+        DirkmsRun anonymousRun = smime("encrypt", flags, List.of("--in", message("anonymous", JANE, RON,
+                "Anonymous look-up.").toString(), "--out", anonymous.toString(), "--sign"));
+        assertOk(anonymousRun);
+        assertTrue(anonymousRun.err().contains("without a bind your group's content encryption cannot be read;"
+                + " encrypting with aes256-cbc"), anonymousRun.toString());
+        assertTrue(text(anonymous).contains("smime-type=enveloped-data"), text(anonymous));
+        Path anonymousRead = work.resolve("group-jane-anonymous.read.eml");
+        assertOk(decrypt(ron, anonymous, anonymousRead));
+        Path anonymousContent = work.resolve("group-jane-anonymous.content.eml");
+        assertOk(smime("verify", List.of("--url", server.ldapUrl(), "--ca-cert", server.tlsCertificateFile().toString(),
+                "--anonymous"), List.of("--in", anonymousRead.toString(), "--out", anonymousContent.toString())));
+        assertTrue(text(anonymousContent).contains("Anonymous look-up."), text(anonymousContent));
         // Ron's default group: AES-256-CBC.
         Path fromRon = work.resolve("group-ron.eml");
         assertOk(encrypt(ron, message("group-ron-plain", RON, JANE, "By Ron's group."), fromRon));
@@ -487,7 +509,7 @@ class SmimeIT {
                     + "\n").assertSuccess();
         }
         line = assertRefused(encrypt(jane, message("signonly", JANE, "signonly@example.com", "Hello?"), out), out);
-        assertEquals("dirkms smime: signonly@example.com publishes only a signing certificate: there is no certificate"
+        assertEquals("dirkms smime: not encrypted: signonly@example.com publishes only a signing certificate: there is no certificate"
                 + " to encrypt to (keyEncipherment or keyAgreement)", line);
 
         Path toPartner = work.resolve("to-partner.eml");
@@ -532,6 +554,34 @@ class SmimeIT {
         assertTrue(line.startsWith("dirkms smime: not encrypted: the certificate of " + RON + " (serial "
                 + encryption.getSerialNumber().toString(16) + ") is revoked: revoked 20"), line);
         assertTrue(line.contains("reason keyCompromise"), line);
+    }
+
+    @Test
+    @Order(10)
+    void afterTheRevocationWorkflowRonsMailVerifiesAsRevokedAndNobodyEncryptsToHim() throws Exception {
+        Path signed = work.resolve("ron-before-workflow.eml");
+        assertOk(sign(ron, message("ron-before-workflow", RON, JANE, "Ron, before his revocation."), signed));
+        // The README's revocation: ldif/samples/40-revoke-user.ldif, for Ron.
+        String sample = Files.readString(ProjectFiles.file("ldif/samples/40-revoke-user.ldif"));
+        assertTrue(sample.contains("uid=jdoe,"), sample);
+        kmsAdministrator.modify(sample.replace("uid=jdoe,", "uid=ron,")).assertSuccess();
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (!kmsAdministrator.search(ron.dn(), "(objectClass=*)", "kmsEnrollmentState").assertSuccess().stdout()
+                .contains("kmsEnrollmentState: revoked")) {
+            if (Instant.now().isAfter(deadline)) {
+                fail("Ron was not revoked");
+            }
+            Thread.sleep(200); // polling the agent's progress
+        }
+        Path out = work.resolve("after-workflow.out");
+        DirkmsRun run = verify(signed, out);
+        assertRefused(run, out);
+        assertTrue(run.err().contains("signer " + RON + " serial " + ron.keys().signing().certificate().getSerialNumber()
+                .toString(16) + " signed ") && run.err().contains(": revoked 20")
+                && run.err().contains("reason keyCompromise"), run.toString());
+        String line = assertRefused(encrypt(jane, message("to-revoked-ron", JANE, RON, "Hello?"), out), out);
+        assertEquals("dirkms smime: not encrypted: " + RON + " has no certificate in the directory: they are not enrolled, or their"
+                + " certificates were revoked", line);
     }
 
     static X509Certificate certificate(byte[] der) throws Exception {

@@ -73,8 +73,29 @@ public record AgentConnection(String url, String bindDn, Path passwordFile, Path
         return open(timeoutMillis, password, "the password given");
     }
 
-    private LdapNetworkConnection open(long timeoutMillis, char[] password, String passwordSource)
+    /**
+     * Opens a new protected connection (LDAPS, or StartTLS) without a bind: what a mail client
+     * does to look certificates up (RFC 4513 section 5.1.1, anonymous authentication); the
+     * caller closes it. The server's certificate is checked as for {@link #open(long)}.
+     *
+     * @throws IOException if the certificate file cannot be read
+     * @throws LdapException if the connection or TLS fails
+     * @throws GeneralSecurityException if the certificate file is not a certificate
+     */
+    public LdapNetworkConnection openAnonymous(long timeoutMillis)
             throws IOException, LdapException, GeneralSecurityException {
+        LdapNetworkConnection connection = unbound(timeoutMillis);
+        try {
+            connection.anonymousBind();
+            return connection;
+        } catch (LdapException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    /** A connection with TLS in place (LDAPS, or StartTLS done), not bound. */
+    private LdapNetworkConnection unbound(long timeoutMillis) throws IOException, LdapException, GeneralSecurityException {
         URI uri = URI.create(url);
         boolean ldaps = "ldaps".equalsIgnoreCase(uri.getScheme());
         LdapConnectionConfig config = new LdapConnectionConfig();
@@ -88,6 +109,17 @@ public record AgentConnection(String url, String bindDn, Path passwordFile, Path
             if (!ldaps) {
                 connection.startTls();
             }
+            return connection;
+        } catch (LdapException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    private LdapNetworkConnection open(long timeoutMillis, char[] password, String passwordSource)
+            throws IOException, LdapException, GeneralSecurityException {
+        LdapNetworkConnection connection = unbound(timeoutMillis);
+        try {
             connection.bind(bindDn, new String(password));
             return connection;
         } catch (LdapAuthenticationException e) {

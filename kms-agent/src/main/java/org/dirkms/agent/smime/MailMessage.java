@@ -181,6 +181,39 @@ final class MailMessage {
         return out.toByteArray();
     }
 
+    /**
+     * {@code part} as 7-bit data (RFC 8551 section 3.1.2: a multipart/signed entity may cross
+     * transports that are 7-bit only, and a gateway that re-encodes 8-bit text breaks the
+     * signature): an 8bit or binary body re-encoded quoted-printable (text) or base64 (anything
+     * else), the other headers kept; any other part as it is. The parts of a multipart body are
+     * left as they are.
+     */
+    static MimeBodyPart sevenBit(MimeBodyPart part) throws SecureMailException {
+        try {
+            String encoding = part.getEncoding();
+            if (encoding == null || !(encoding.equalsIgnoreCase("8bit") || encoding.equalsIgnoreCase("binary"))
+                    || part.isMimeType("multipart/*")) {
+                return part;
+            }
+            String target = part.isMimeType("text/*") ? "quoted-printable" : "base64";
+            byte[] body = part.getRawInputStream().readAllBytes();
+            ByteArrayOutputStream encoded = new ByteArrayOutputStream();
+            try (java.io.OutputStream encoder = jakarta.mail.internet.MimeUtility.encode(encoded, target)) {
+                encoder.write(body);
+            }
+            InternetHeaders headers = new InternetHeaders();
+            for (Header header : Collections.list(part.getAllHeaders())) {
+                if (!header.getName().equalsIgnoreCase("Content-Transfer-Encoding")) {
+                    headers.addHeader(header.getName(), header.getValue());
+                }
+            }
+            headers.addHeader("Content-Transfer-Encoding", target);
+            return new MimeBodyPart(headers, encoded.toByteArray());
+        } catch (MessagingException | IOException e) {
+            throw new SecureMailException("the message body cannot be encoded for signing: " + e.getMessage(), e);
+        }
+    }
+
     /** The bytes of {@code part}: its headers, an empty line, its body. */
     static byte[] bytes(MimeBodyPart part) throws SecureMailException {
         try {

@@ -48,6 +48,7 @@ import org.bouncycastle.cms.CMSAuthEnvelopedData;
 import org.bouncycastle.cms.CMSEnvelopedData;
 import org.bouncycastle.cms.CMSException;
 import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.CMSVerifierCertificateNotValidException;
 import org.bouncycastle.cms.Recipient;
 import org.bouncycastle.cms.RecipientId;
 import org.bouncycastle.cms.RecipientInformation;
@@ -121,13 +122,15 @@ public final class SecureMail {
      * One signature of a message and what it says.
      *
      * @param certificate the signer's certificate, from the certificates the message carries
-     * @param signatureValid whether the signature matches the content
+     * @param signatureValid whether the signature matches the content and the certificate was
+     *        valid at the signing time
      * @param signingTime the signingTime attribute, or null when absent
      * @param addressMatches whether the From (or Sender) address is one of the certificate's
      *        addresses, or the certificate names none (RFC 8550 section 3)
+     * @param failure why the signature is not valid, in words; null when it is
      */
     public record Signer(X509Certificate certificate, boolean signatureValid, Instant signingTime,
-            boolean addressMatches) {
+            boolean addressMatches, String failure) {
     }
 
     /**
@@ -358,16 +361,24 @@ public final class SecureMail {
             }
             X509CertificateHolder holder = matches.iterator().next();
             boolean valid;
+            String failure = null;
             try {
                 valid = information.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider(JcaProviders.bouncyCastle())
                         .build(holder));
+            } catch (CMSVerifierCertificateNotValidException e) {
+                // RFC 5652 section 11.3: the signer's certificate must be valid at signingTime.
+                valid = false;
+                failure = "the signer's certificate was not valid at the signing time " + signingTime(information);
             } catch (CMSException | OperatorCreationException | CertificateException | RuntimeException e) {
                 valid = false;
+            }
+            if (!valid && failure == null) {
+                failure = "the signature does not match the content (changed on the way?)";
             }
             X509Certificate certificate = convert(holder);
             List<String> addresses = MailKeys.addresses(certificate);
             boolean matchesFrom = addresses.isEmpty() || from.stream().anyMatch(addresses::contains);
-            signers.add(new Signer(certificate, valid, signingTime(information), matchesFrom));
+            signers.add(new Signer(certificate, valid, signingTime(information), matchesFrom, failure));
         }
         if (signers.isEmpty()) {
             throw new SecureMailException("the message carries no signature");
@@ -406,7 +417,7 @@ public final class SecureMail {
                     .setSignedAttributeGenerator(new AttributeTable(attributes))
                     .build(KeyPairFactory.signatureAlgorithm(certificate.getPublicKey()), signing.privateKey(), certificate));
             generator.addCertificates(new JcaCertStore(carried));
-            MimeMultipart multipart = generator.generate(entity);
+            MimeMultipart multipart = generator.generate(MailMessage.sevenBit(entity));
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             out.writeBytes(("Content-Type: " + multipart.getContentType().replaceAll("\\s*\\r?\\n\\s*", " ") + "\r\n\r\n")
                     .getBytes(java.nio.charset.StandardCharsets.US_ASCII));

@@ -41,7 +41,6 @@ class SecureMailTest {
     private static final String MESSAGE = "From: Alice <alice@example.com>\r\nTo: bob@example.com\r\n"
             + "Subject: quarterly figures\r\nDate: Mon, 7 Dec 2026 01:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n"
             + "Content-Type: text/plain; charset=us-ascii\r\n\r\nThe figures are up.\r\n";
-    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-12-07T01:00:00Z"), ZoneOffset.UTC);
 
     private static TestPki pki;
     private static MailKeys alice;
@@ -113,7 +112,9 @@ class SecureMailTest {
 
     @Test
     void aSignedMessageVerifiesAndCarriesSigningTimeCapabilitiesAndKeyPreference() throws Exception {
-        SecureMail clocked = new SecureMail(CLOCK, TestPki.RANDOM);
+        // signingTime has whole seconds (UTCTime), and the certificate must be valid then (RFC 5652 section 11.3)
+        Clock clock = Clock.fixed(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS), ZoneOffset.UTC);
+        SecureMail clocked = new SecureMail(clock, TestPki.RANDOM);
         byte[] signed = clocked.sign(message(), alice);
         String text = text(signed);
         assertTrue(text.contains("multipart/signed"), text);
@@ -125,7 +126,7 @@ class SecureMailTest {
         SecureMail.Signer signer = verified.signers().get(0);
         assertTrue(signer.signatureValid());
         assertTrue(signer.addressMatches());
-        assertEquals(CLOCK.instant(), signer.signingTime());
+        assertEquals(clock.instant(), signer.signingTime());
         assertEquals(alice.signing().certificate(), signer.certificate());
         assertTrue(text(verified.message()).contains("The figures are up."));
         assertTrue(text(verified.message()).contains("Subject: quarterly figures"));
@@ -138,7 +139,12 @@ class SecureMailTest {
         CMSSignedData cms = new CMSSignedData(java.util.Base64.getMimeDecoder().decode(base64));
         AttributeTable attributes = cms.getSignerInfos().getSigners().iterator().next().getSignedAttributes();
         assertNotNull(attributes.get(SMIMEAttributes.smimeCapabilities));
-        assertNotNull(attributes.get(SMIMEAttributes.encrypKeyPref));
+        org.bouncycastle.asn1.cms.Attribute preference = attributes.get(SMIMEAttributes.encrypKeyPref);
+        assertNotNull(preference);
+        // RFC 8551 section 2.5.3: SMIMEEncryptionKeyPreference ::= CHOICE { issuerAndSerialNumber [0] ... }
+        org.bouncycastle.asn1.cms.IssuerAndSerialNumber named = org.bouncycastle.asn1.cms.IssuerAndSerialNumber.getInstance(
+                ((org.bouncycastle.asn1.ASN1TaggedObject) preference.getAttrValues().getObjectAt(0)).getBaseObject());
+        assertEquals(alice.encryption().certificate().getSerialNumber(), named.getSerialNumber().getValue());
     }
 
     @Test
@@ -147,24 +153,43 @@ class SecureMailTest {
                 + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
                 + "Schöne Grüße, ünd €.\r\n";
         byte[] message = utf8.getBytes(StandardCharsets.UTF_8);
-        SecureMail.Verified verified = mail.verify(mail.sign(message, alice));
+        byte[] signed = mail.sign(message, alice);
+        // RFC 8551 section 3.1.2: signed 8-bit text travels quoted-printable, so that no gateway re-encodes it.
+        assertFalse(text(signed).contains("Content-Transfer-Encoding: 8bit"), text(signed));
+        assertTrue(text(signed).contains("Content-Transfer-Encoding: quoted-printable"), text(signed));
+        assertTrue(text(signed).contains("Sch=C3=B6ne Gr=C3=BC=C3=9Fe"), text(signed));
+        SecureMail.Verified verified = mail.verify(signed);
         assertTrue(verified.signers().get(0).signatureValid());
         String content = text(verified.message());
         assertTrue(content.contains("Subject: Grüße aus Köln\r\n"), content);
-        assertTrue(content.contains("Schöne Grüße, ünd €."), content);
+        assertTrue(content.contains("Sch=C3=B6ne Gr=C3=BC=C3=9Fe, =C3=BCnd =E2=82=AC."), content);
         String decrypted = text(mail.decrypt(mail.encrypt(message, List.of(bob.encryption().certificate()),
                 ContentEncryptionAlgorithm.AES_256_CBC, alice), bob));
         assertTrue(decrypted.startsWith("From: Zoë <alice@example.com>\r\n"), decrypted);
         SecureMail.Verified inner = mail.verify(decrypted.getBytes(StandardCharsets.UTF_8));
         assertTrue(inner.signers().get(0).signatureValid());
-        assertTrue(text(inner.message()).contains("Schöne Grüße, ünd €."), text(inner.message()));
+        jakarta.mail.internet.MimeMessage read = new jakarta.mail.internet.MimeMessage(
+                jakarta.mail.Session.getInstance(new java.util.Properties()),
+                new java.io.ByteArrayInputStream(inner.message()));
+        assertEquals("Schöne Grüße, ünd €.\r\n", read.getContent());
     }
 
     @Test
     void aChangedByteBreaksTheSignature() throws Exception {
         String signed = text(mail.sign(message(), alice));
         byte[] tampered = signed.replace("The figures are up.", "The figures are dn.").getBytes(StandardCharsets.UTF_8);
-        assertFalse(mail.verify(tampered).signers().get(0).signatureValid());
+        SecureMail.Signer signer = mail.verify(tampered).signers().get(0);
+        assertFalse(signer.signatureValid());
+        assertEquals("the signature does not match the content (changed on the way?)", signer.failure());
+    }
+
+    @Test
+    void aSignatureDatedOutsideTheCertificatesValidityIsNotValid() throws Exception {
+        Instant before = alice.signing().certificate().getNotBefore().toInstant().minusSeconds(3600);
+        byte[] signed = new SecureMail(Clock.fixed(before, ZoneOffset.UTC), TestPki.RANDOM).sign(message(), alice);
+        SecureMail.Signer signer = mail.verify(signed).signers().get(0);
+        assertFalse(signer.signatureValid());
+        assertEquals("the signer's certificate was not valid at the signing time " + before, signer.failure());
     }
 
     @ParameterizedTest
