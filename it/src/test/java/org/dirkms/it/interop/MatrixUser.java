@@ -26,12 +26,8 @@ import org.dirkms.it.support.Gpgsm;
  * @param gpgsm       the user's gpgsm home, the packages imported
  * @param gpgsmImport what gpgsm answered when a package did not import (null when all did)
  */
-record MatrixUser(String name, String dn, Path passwordFile, String address, X509Certificate encryption, Path encryptionPem, Path encryptionKey,
+record MatrixUser(String name, String dn, Path passwordFile, String address, X509Certificate encryption,
+        Path encryptionPem, Path encryptionKey,
         X509Certificate signing, Path signingPem, Path signingKey, List<Path> packages, Path passphraseFile,
         String passphrase, Gpgsm gpgsm, String gpgsmImport) {
-
-    /** Whether the user signs and encrypts with one certificate. */
-    boolean singleKey() {
-        return encryption.equals(signing);
-    }
 }

@@ -135,7 +135,8 @@ class SingleKeyUserIT {
                     "userCertificate;binary").assertSuccess().stdout());
             assertEquals(2, enrolled.size());
             for (byte[] der : enrolled) {
-                assertEquals(serving.ca().certificate().getSubjectX500Principal(), certificate(der).getIssuerX500Principal());
+                assertEquals(serving.ca().certificate().getSubjectX500Principal(),
+                        certificate(der).getIssuerX500Principal());
             }
         } finally {
             if (agent != null) {
