@@ -14,6 +14,7 @@ import java.util.Objects;
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.DERBMPString;
 import org.bouncycastle.asn1.oiw.OIWObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PKCS12PBEParams;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
@@ -218,10 +219,27 @@ public final class KeyPackage {
             throws OperatorCreationException {
         return switch (format) {
             case PBES2_AES_256 -> JdkPasswordProtection.pbes2Aes256(token, ITERATIONS, random);
-            case LEGACY_PBE_SHA1_3DES -> new JcePKCSPBEOutputEncryptorBuilder(
-                    PKCSObjectIdentifiers.pbeWithSHAAnd3_KeyTripleDES_CBC).setProvider(JcaProviders.bouncyCastle())
-                    .setIterationCount(ITERATIONS).setRandom(random).build(token);
+            case LEGACY_PBE_SHA1_3DES -> legacyEncryptor(token, random);
         };
+    }
+
+    /**
+     * A pbeWithSHAAnd3-KeyTripleDES-CBC encryptor whose salt gpgsm 2.2 derives the right key
+     * from ({@link GpgsmPkcs12Salt}): the legacy format exists for gpgsm 2.2, and about one salt
+     * in 128 would make it refuse the package. Redrawing costs nothing in strength: the salt stays
+     * uniform over the remaining salts.
+     */
+    private static OutputEncryptor legacyEncryptor(char[] token, SecureRandom random) throws OperatorCreationException {
+        JcePKCSPBEOutputEncryptorBuilder builder = new JcePKCSPBEOutputEncryptorBuilder(
+                PKCSObjectIdentifiers.pbeWithSHAAnd3_KeyTripleDES_CBC).setProvider(JcaProviders.bouncyCastle())
+                .setIterationCount(ITERATIONS).setRandom(random);
+        while (true) {
+            OutputEncryptor encryptor = builder.build(token);
+            PKCS12PBEParams parameters = PKCS12PBEParams.getInstance(encryptor.getAlgorithmIdentifier().getParameters());
+            if (!GpgsmPkcs12Salt.derivesWrongKey(parameters.getIV(), parameters.getIterations().intValue(), token)) {
+                return encryptor;
+            }
+        }
     }
 
     private static PKCS12MacCalculatorBuilder mac(PackageFormat format, SecureRandom random) {
