@@ -1,6 +1,7 @@
 package org.dirkms.it.interop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -188,26 +189,17 @@ class GpgsmUserPathIT {
                 gpgsm.home().toString(), "FOLDER", folder.toString()), null);
     }
 
-    /**
-     * Enrolls the user and imports their packages into {@code gpgsm}; enrolls them again when gpgsm
-     * refuses a package for its key derivation defect ({@link Pkcs12KdfDefect}).
-     */
+    /** Enrolls the user and imports their packages into {@code gpgsm}, as the README says; gives the token. */
     private static String enrollAndImport(LdapTools superuser, LdapTools kmsAdministrator, Gpgsm gpgsm, String uid,
             String name, String address) throws Exception {
         String dn = "uid=" + uid + ",ou=People," + server.layout().suffix();
         People.addAndEnroll(superuser, kmsAdministrator, "dn: " + dn + "\nobjectClass: inetOrgPerson\n"
                 + "objectClass: kmsUser\nuid: " + uid + "\ncn: " + name + "\nsn: " + name.split(" ")[1] + "\nmail: "
                 + address + "\nuserPassword: " + uid + "-test-password\nkmsEnrollmentState: requested\n");
-        for (int attempt = 1; ; attempt++) {
-            String token = awaitEnrolled(kmsAdministrator, dn);
-            String refused = importPackages(gpgsm, uid, token);
-            if (refused == null) {
-                return token;
-            }
-            assertTrue(Pkcs12KdfDefect.hit(refused) && attempt < 4, refused);
-            kmsAdministrator.modify("dn: " + dn + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
-                    + "kmsEnrollmentState: requested\n-\n").assertSuccess();
-        }
+        String token = awaitEnrolled(kmsAdministrator, dn);
+        String refused = importPackages(gpgsm, uid, token);
+        assertNull(refused, refused);
+        return token;
     }
 
     private static String awaitEnrolled(LdapTools kmsAdministrator, String dn) throws Exception {
