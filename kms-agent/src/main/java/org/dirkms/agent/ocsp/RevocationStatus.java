@@ -35,6 +35,11 @@ public final class RevocationStatus implements CertificateStatusSource {
     private final Set<BigInteger> issued = ConcurrentHashMap.newKeySet();
     private final Object search = new Object();
     private volatile Snapshot snapshot;
+    /** Guards the read numbers: reads started, the last completed, whether one is under way. */
+    private final Object reads = new Object();
+    private long started;
+    private long completed;
+    private boolean reading;
 
     /** The CRL as last read, and the change sequence of the entry it was read under. */
     private record Snapshot(String changeSequence, byte[] der, X509CRL crl) {
@@ -88,7 +93,50 @@ public final class RevocationStatus implements CertificateStatusSource {
                 : new CertificateStatus.Revoked(entry.getRevocationDate().toInstant(), entry.getRevocationReason());
     }
 
+    /**
+     * The CRL as of a read that began after this call did: never older than the moment of
+     * the request. Requests that arrive while a read is under way share the next read instead of
+     * each making its own (the first of them makes it), so that under load the directory is read
+     * once per batch of requests, not once per request.
+     */
     private Snapshot current() {
+        long mine;
+        synchronized (reads) {
+            // A read that starts after this moment: the one after those started so far.
+            long needed = started + 1;
+            while (true) {
+                if (completed >= needed) {
+                    return snapshot;
+                }
+                if (!reading) {
+                    reading = true;
+                    mine = ++started;
+                    break;
+                }
+                try {
+                    reads.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while reading the revocation state", e);
+                }
+            }
+        }
+        try {
+            Snapshot read = read();
+            synchronized (reads) {
+                completed = mine;
+            }
+            return read;
+        } finally {
+            // A failed read completes nothing: a waiter starts the next one.
+            synchronized (reads) {
+                reading = false;
+                reads.notifyAll();
+            }
+        }
+    }
+
+    private Snapshot read() {
         Snapshot last = snapshot;
         Optional<String> sequence = records.read(r -> r.changeSequence(ca.dn()));
         if (last != null && sequence.isPresent() && sequence.get().equals(last.changeSequence())) {
