@@ -114,49 +114,33 @@ public final class CaServeSetup {
 
     /**
      * As {@link #startServing(ServerSettings, String, Clock, SecureRandom)}, also offering the CA
-     * over HTTP when {@code http} is not null: the HTTP port is bound first (a port in use stops
-     * the start before the directory starts), a CA entry that names no OCSP responder yet
-     * records the HTTP CRL, certificate and OCSP URLs under the public base, the delegated
-     * OCSP-signing key is made or renewed ({@link OcspSigningKeyStore}), and the listener
-     * serves ({@link RevocationHttpServer}).
+     * over HTTP when {@code http} is not null: once the directory runs (so that a data folder in
+     * use is reported as such first) the HTTP port is bound, a CA entry that names no OCSP
+     * responder yet records the HTTP CRL, certificate and OCSP URLs under the public base, the
+     * delegated OCSP-signing key is made or renewed ({@link OcspSigningKeyStore}), and the
+     * listener serves ({@link RevocationHttpServer}). A port in use stops the start, nothing
+     * left running.
      */
     public static Serving startServing(ServerSettings settings, String publicUrl, HttpSettings http, Clock clock,
             SecureRandom random) throws ServerStartException {
-        RevocationHttpServer listener = null;
-        String base = null;
-        if (http != null) {
-            try {
-                listener = RevocationHttpServer.bind(http.bind(), HTTP_THREADS);
-            } catch (IOException e) {
-                throw new ServerStartException("cannot listen for HTTP on " + http.bind().getHostString() + ":"
-                        + http.bind().getPort() + ": " + e.getMessage() + " (choose --http-port, or --no-http)", e);
-            }
-            base = http.publicBase() != null ? http.publicBase() : httpBase(http.bind().getHostString(), listener.port());
-        }
-        try {
-            return startServing(settings, publicUrl, listener, base, clock, random);
-        } catch (ServerStartException | RuntimeException e) {
-            if (listener != null) {
-                listener.close();
-            }
-            throw e;
-        }
-    }
-
-    private static String httpBase(String host, int port) {
-        if (host.equals("0.0.0.0") || host.equals("::")) {
-            host = "127.0.0.1";
-        }
-        return "http://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
-    }
-
-    private static Serving startServing(ServerSettings settings, String publicUrl, RevocationHttpServer listener,
-            String base, Clock clock, SecureRandom random) throws ServerStartException {
         DirectoryLayout layout = new DirectoryLayout(settings.suffix());
         CaTlsCredentialSource tls = new CaTlsCredentialSource(settings.dataFolder(), layout, clock, random,
                 CertificationAuthority.Publication.at(publicUrl != null ? publicUrl : configuredLdapUrl(settings)));
         DirectoryServer server = DirectoryServer.start(settings, random, tls);
+        RevocationHttpServer listener = null;
         try {
+            String base = null;
+            if (http != null) {
+                try {
+                    listener = RevocationHttpServer.bind(http.bind(), HTTP_THREADS);
+                } catch (IOException e) {
+                    throw new ServerStartException("cannot listen for HTTP on " + http.bind().getHostString() + ":"
+                            + http.bind().getPort() + ": " + e.getMessage() + " (choose another --http-port, or"
+                            + " --no-http)", e);
+                }
+                base = http.publicBase() != null ? http.publicBase()
+                        : httpBase(http.bind().getHostString(), listener.port());
+            }
             KmsContext kms = KmsContext.of(server, clock, random);
             CertificationAuthority ca;
             CertificationAuthority.Publication publication =
@@ -179,11 +163,25 @@ public final class CaServeSetup {
             RevocationStatus status = new RevocationStatus(ca, records);
             listener.serve(caFileName, status, new OcspResponder(ca.certificate(), signingKey::current, status, clock));
             return new Serving(server, ca, kms, new RevocationServing(listener, signingKey, records, base));
+        } catch (ServerStartException e) {
+            server.close();
+            throw e;
         } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException
                 | IllegalStateException | IllegalArgumentException e) {
+            if (listener != null) {
+                listener.close();
+            }
             server.close();
             throw new ServerStartException("cannot publish the CA in the directory: " + e.getMessage(), e);
         }
+    }
+
+    /** {@code http://host:port} of a bound address; a wildcard address is named as 127.0.0.1. */
+    private static String httpBase(String host, int port) {
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            host = "127.0.0.1";
+        }
+        return "http://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
     /**

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code dirkms serve} with its HTTP flags, as an administrator starts it: the banner says where
  * the HTTP service listens and which public URL the certificates name, curl fetches the CA
  * certificate from the port, the CA entry records the public URLs (ldapsearch), and a restart
- * with {@code --no-http} listens on no HTTP port.
+ * with {@code --no-http} listens on no HTTP port; an HTTP port in use stops the start.
  */
 class ServeHttpIT {
     private static final Pattern LISTENING = Pattern.compile(
@@ -37,6 +37,16 @@ class ServeHttpIT {
         LdapTools.requireTool("curl", "curl");
         String publicBase = "http://pki.example.test:8080";
         String name = DataFolder.caFileName(CaCommand.DEFAULT_NAME);
+        // A port in use stops the start with one line that says so; nothing stays running.
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getByName("127.0.0.1"));
+                ServeProcess refused = ServeProcess.start(temporary, "--data", data.toString(), "--ldap-port", "0",
+                        "--ldaps-port", "0", "--http-port", Integer.toString(taken.getLocalPort()))) {
+            assertEquals(1, refused.awaitExit(), refused.stderr());
+            String last = refused.stderr().strip().lines().reduce((first, second) -> second).orElse("");
+            assertTrue(last.startsWith("dirkms serve: cannot listen for HTTP on 127.0.0.1:" + taken.getLocalPort()
+                    + ": ") && last.endsWith("(choose another --http-port, or --no-http)"), refused.stderr());
+        }
         try (ServeProcess serve = ServeProcess.start(temporary, "--data", data.toString(), "--ldap-port", "0",
                 "--ldaps-port", "0", "--http-port", "0", "--public-http-url", publicBase)) {
             String banner = serve.awaitBanner();
