@@ -35,7 +35,11 @@ import picocli.CommandLine.Option;
         "The first start generates the administrator password into DIR/admin.password and an enterprise root CA"
                 + " (key in DIR/ca/) that issues the server certificate; clients trust DIR/tls/ca.crt. The KMS"
                 + " agent runs inside (key recovery key in DIR/recovery/): mark a user with"
-                + " ldif/samples/30-enroll-user.ldif and it is enrolled."})
+                + " ldif/samples/30-enroll-user.ldif and it is enrolled.",
+        "",
+        "The CA's certificate, its current CRL and an OCSP responder answering from the directory's current"
+                + " revocation state are served over plain HTTP on 127.0.0.1:10080 (--http-port, --http-bind,"
+                + " --public-http-url; --no-http turns it off); the responder signs with a delegated key in DIR/ocsp/."})
 final class ServeCommand extends Subcommand {
 
     /** The HTTP port of the revocation data when --http-port is not given. */
