@@ -45,6 +45,7 @@ import org.dirkms.dist.CaServeSetup;
 import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.it.support.Gpgsm;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.Pem;
 import org.dirkms.schema.DataFolder;
@@ -56,7 +57,8 @@ import org.junit.jupiter.api.io.TempDir;
  * relying parties use them: openssl asks the responder the URL the certificate names, verifies
  * the response through the delegated responder certificate, sees a revocation by
  * {@code dirkms ca revoke} at once with its reason, and fetches the CRL the certificate names
- * to verify with {@code -crl_download}; the JDK's HTTP client fetches the CRL and CA certificate
+ * to verify with {@code -crl_download}; gpgsm, its CRL checks off, sees the same through
+ * dirmngr's OCSP; the JDK's HTTP client fetches the CRL and CA certificate
  * and asks by GET (RFC 6960 appendix A.1); bad requests get precise answers.
  */
 class OcspResponderIT {
@@ -74,6 +76,7 @@ class OcspResponderIT {
         SecureRandom random = new SecureRandom();
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), null,
                 new CaServeSetup.HttpSettings(new InetSocketAddress("127.0.0.1", 0), null), Clock.systemUTC(), random);
+        Gpgsm gpgsm = null;
         try {
             DirectoryServer server = serving.server();
             String base = serving.http().baseUrl();
@@ -119,6 +122,16 @@ class OcspResponderIT {
             assertTrue(good.stdout().contains("OCSP No Check"), good.describe("id-pkix-ocsp-nocheck"));
             assertTrue(good.stdout().contains("CN=OCSP Responder"), good.describe("the delegated responder"));
 
+            // gpgsm asks the responder the certificate names through dirmngr (allow-ocsp), its CRL
+            // checks off: the certificate's status comes from OCSP alone.
+            gpgsm = Gpgsm.trusting(work.resolve("gnupg"),
+                    serving.ca().certificate());
+            Files.writeString(gpgsm.home().resolve("dirmngr.conf"), "allow-ocsp\nldaptimeout 10\n");
+            gpgsm.importCertificates(caPem, alicePem);
+            String fingerprint = "0x" + Gpgsm.fingerprint(alice).replace(":", "");
+            assertEquals("f", validity(gpgsm.run("--enable-ocsp", "--disable-crl-checks", "--with-validation",
+                    "--with-colons", "--list-keys", fingerprint)), "gpgsm: fully valid");
+
             // The CRL and CA certificate over HTTP, with their RFC 2585 media types.
             HttpResponse<byte[]> crl = get(base + "/crl/" + name + ".crl");
             assertEquals(200, crl.statusCode());
@@ -154,6 +167,8 @@ class OcspResponderIT {
             assertTrue(revoked.stdout().contains("Reason: keyCompromise"), revoked.describe("the reason"));
             assertTrue(revoked.stdout().contains("Revocation Time:"), revoked.describe("the time"));
             assertTrue(revoked.stderr().contains("Response verify OK"), revoked.describe("Response verify OK"));
+            assertEquals("r", validity(gpgsm.run("--enable-ocsp", "--disable-crl-checks", "--with-validation",
+                    "--with-colons", "--list-keys", fingerprint)), "gpgsm: revoked");
             // The CRL served is the directory's current one: it lists alice now.
             Path crlAfter = Files.write(work.resolve("crl-after.der"), get(base + "/crl/" + name + ".crl").body());
             String afterText = openssl("crl", "-inform", "DER", "-in", crlAfter.toString(), "-noout", "-text").stdout();
@@ -234,8 +249,18 @@ class OcspResponderIT {
             assertEquals(404, get(base + "/crl/other.crl").statusCode());
             assertEquals(404, get(base + "/").statusCode());
         } finally {
+            if (gpgsm != null) {
+                gpgsm.close();
+            }
             serving.close();
         }
+    }
+
+    /** The validity field of the first {@code crt} record of a gpgsm colon listing. */
+    private static String validity(LdapTools.Result listing) {
+        listing.assertSuccess();
+        return listing.stdout().lines().filter(line -> line.startsWith("crt:")).findFirst()
+                .orElseThrow(() -> new AssertionError(listing.describe("a crt record"))).split(":", -1)[1];
     }
 
     private HttpResponse<byte[]> get(String url) throws Exception {
