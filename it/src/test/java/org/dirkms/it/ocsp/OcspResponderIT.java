@@ -248,6 +248,20 @@ class OcspResponderIT {
             assertEquals(405, postCrl.statusCode());
             assertEquals(404, get(base + "/crl/other.crl").statusCode());
             assertEquals(404, get(base + "/").statusCode());
+
+            // A restart on another port: the CA keeps the URLs its entry records (its certificates
+            // name them), the responder keeps its key, and the new port answers at once.
+            X509Certificate responderBefore = serving.http().signingKey().certificate();
+            serving.close();
+            serving = CaServeSetup.startServing(ServerSettings.forTests(data), null,
+                    new CaServeSetup.HttpSettings(new InetSocketAddress("127.0.0.1", 0), null), Clock.systemUTC(),
+                    random);
+            assertNotEquals(base, serving.http().baseUrl());
+            assertEquals(base + "/ocsp", serving.ca().publication().ocspUrl());
+            assertEquals(responderBefore, serving.http().signingKey().certificate());
+            LdapTools.Result afterRestart = ocsp(caPem, serving.http().baseUrl() + "/ocsp", "-cert",
+                    alicePem.toString());
+            assertTrue(afterRestart.stdout().contains(alicePem + ": revoked"), afterRestart.describe("revoked"));
         } finally {
             if (gpgsm != null) {
                 gpgsm.close();
