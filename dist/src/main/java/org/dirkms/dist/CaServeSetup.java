@@ -1,6 +1,7 @@
 package org.dirkms.dist;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -14,6 +15,12 @@ import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.directory.DirectoryAccessException;
+import org.dirkms.agent.ocsp.OcspResponder;
+import org.dirkms.agent.ocsp.OcspSigningKeyStore;
+import org.dirkms.agent.ocsp.RevocationHttpServer;
+import org.dirkms.agent.ocsp.RevocationStatus;
+import org.dirkms.schema.CrlDistributionPoints;
+import org.dirkms.schema.DataFolder;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.ds.server.ServerStartException;
@@ -46,11 +53,43 @@ public final class CaServeSetup {
     }
 
     /**
-     * A running server, the CA that issued its certificate, and the KMS wiring over the server
-     * ({@link KmsContext#of(DirectoryServer, Clock, SecureRandom)}).
+     * A running server, the CA that issued its certificate, the KMS wiring over the server
+     * ({@link KmsContext#of(DirectoryServer, Clock, SecureRandom)}), and the CA's HTTP service
+     * (null when HTTP is off).
      */
-    public record Serving(DirectoryServer server, CertificationAuthority ca, KmsContext kms) {
+    public record Serving(DirectoryServer server, CertificationAuthority ca, KmsContext kms, RevocationServing http) {
+        /** A server without HTTP service. */
+        public Serving(DirectoryServer server, CertificationAuthority ca, KmsContext kms) {
+            this(server, ca, kms, null);
+        }
+
+        /** Stops the HTTP service, if any, then the server. */
+        public void close() {
+            if (http != null) {
+                http.close();
+            }
+            server.close();
+        }
     }
+
+    /**
+     * Where {@code dirkms serve} offers the CA over HTTP.
+     *
+     * @param bind the address and port to listen on (port 0: any free port)
+     * @param publicBase {@code http://host:port} the CA's certificates name, or null for the
+     *        bound address (a wildcard address named as 127.0.0.1)
+     */
+    public record HttpSettings(InetSocketAddress bind, String publicBase) {
+        /** Checks the public base ({@link CrlDistributionPoints#httpBase}). */
+        public HttpSettings {
+            if (publicBase != null) {
+                publicBase = CrlDistributionPoints.httpBase(publicBase);
+            }
+        }
+    }
+
+    /** HTTP worker threads: OCSP signing is CPU-bound, LDAP reads wait on the directory. */
+    static final int HTTP_THREADS = 8;
 
     /**
      * As {@link #start(ServerSettings, Clock, SecureRandom)}, also returning the CA, so that the
@@ -70,22 +109,79 @@ public final class CaServeSetup {
      */
     public static Serving startServing(ServerSettings settings, String publicUrl, Clock clock, SecureRandom random)
             throws ServerStartException {
+        return startServing(settings, publicUrl, null, clock, random);
+    }
+
+    /**
+     * As {@link #startServing(ServerSettings, String, Clock, SecureRandom)}, also offering the CA
+     * over HTTP when {@code http} is not null: once the directory runs (so that a data folder in
+     * use is reported as such first) the HTTP port is bound, a CA entry that names no OCSP
+     * responder yet records the HTTP CRL, certificate and OCSP URLs under the public base, the
+     * delegated OCSP-signing key is made or renewed ({@link OcspSigningKeyStore}), and the
+     * listener serves ({@link RevocationHttpServer}). A port in use stops the start, nothing
+     * left running.
+     */
+    public static Serving startServing(ServerSettings settings, String publicUrl, HttpSettings http, Clock clock,
+            SecureRandom random) throws ServerStartException {
         DirectoryLayout layout = new DirectoryLayout(settings.suffix());
         CaTlsCredentialSource tls = new CaTlsCredentialSource(settings.dataFolder(), layout, clock, random,
                 CertificationAuthority.Publication.at(publicUrl != null ? publicUrl : configuredLdapUrl(settings)));
         DirectoryServer server = DirectoryServer.start(settings, random, tls);
+        RevocationHttpServer listener = null;
         try {
+            String base = null;
+            if (http != null) {
+                try {
+                    listener = RevocationHttpServer.bind(http.bind(), HTTP_THREADS);
+                } catch (IOException e) {
+                    throw new ServerStartException("cannot listen for HTTP on " + http.bind().getHostString() + ":"
+                            + http.bind().getPort() + ": " + e.getMessage() + " (choose another --http-port, or"
+                            + " --no-http)", e);
+                }
+                base = http.publicBase() != null ? http.publicBase()
+                        : httpBase(http.bind().getHostString(), listener.port());
+            }
             KmsContext kms = KmsContext.of(server, clock, random);
             CertificationAuthority ca;
-            try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
-                ca = kms.caService(connection).adoptRoot(tls.certificationAuthority(), 1,
-                        CertificationAuthority.Publication.at(publicUrl != null ? publicUrl : server.ldapUrl()));
+            CertificationAuthority.Publication publication =
+                    CertificationAuthority.Publication.at(publicUrl != null ? publicUrl : server.ldapUrl());
+            String caFileName = DataFolder.caFileName(CaCommand.DEFAULT_NAME);
+            if (listener != null) {
+                publication = publication.withHttp(base + RevocationHttpServer.crlPath(caFileName),
+                        base + RevocationHttpServer.caCertificatePath(caFileName), base + RevocationHttpServer.OCSP_PATH);
             }
-            return new Serving(server, ca, kms);
-        } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException e) {
+            try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
+                ca = kms.caService(connection).adoptRoot(tls.certificationAuthority(), 1, publication);
+            }
+            if (listener == null) {
+                return new Serving(server, ca, kms);
+            }
+            DataFolder data = settings.dataFolder();
+            OcspSigningKeyStore signingKey = OcspSigningKeyStore.openOrCreate(data.ocspKeyStore(CaCommand.DEFAULT_NAME),
+                    data.ocspPassphrase(CaCommand.DEFAULT_NAME), ca, clock, random);
+            PooledCaRecords records = new PooledCaRecords(kms, clock, HTTP_THREADS);
+            RevocationStatus status = new RevocationStatus(ca, records);
+            listener.serve(caFileName, status, new OcspResponder(ca.certificate(), signingKey::current, status, clock));
+            return new Serving(server, ca, kms, new RevocationServing(listener, signingKey, records, base));
+        } catch (ServerStartException e) {
+            server.close();
+            throw e;
+        } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException
+                | IllegalStateException | IllegalArgumentException e) {
+            if (listener != null) {
+                listener.close();
+            }
             server.close();
             throw new ServerStartException("cannot publish the CA in the directory: " + e.getMessage(), e);
         }
+    }
+
+    /** {@code http://host:port} of a bound address; a wildcard address is named as 127.0.0.1. */
+    private static String httpBase(String host, int port) {
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            host = "127.0.0.1";
+        }
+        return "http://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
     /**
@@ -135,6 +231,20 @@ public final class CaServeSetup {
                         .ifPresent(crl -> LOG.info("Published a renewed CRL of {} (next update {})",
                                 serving.ca().dn(), crl.getNextUpdate().toInstant()))),
                 0, crlPeriod.toMillis(), TimeUnit.MILLISECONDS);
+        if (serving.http() != null) {
+            // The responder certificate lives 30 days and is renewed 10 days before its end.
+            scheduler.scheduleWithFixedDelay(() -> {
+                try {
+                    if (serving.http().signingKey().renewIfDue()) {
+                        LOG.info("Renewed the OCSP responder certificate of {} (valid until {})", serving.ca().dn(),
+                                serving.http().signingKey().certificate().getNotAfter().toInstant());
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("Could not renew the OCSP responder certificate of {}: {}", serving.ca().dn(),
+                            e.getMessage());
+                }
+            }, crlPeriod.toMillis(), crlPeriod.toMillis(), TimeUnit.MILLISECONDS);
+        }
         return scheduler;
     }
 

@@ -1,5 +1,8 @@
 package org.dirkms.dist;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -9,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 
 import org.dirkms.agent.enroll.KmsAgent;
+import org.dirkms.agent.ocsp.RevocationHttpServer;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.ds.server.ServerStartException;
@@ -31,8 +35,15 @@ import picocli.CommandLine.Option;
         "The first start generates the administrator password into DIR/admin.password and an enterprise root CA"
                 + " (key in DIR/ca/) that issues the server certificate; clients trust DIR/tls/ca.crt. The KMS"
                 + " agent runs inside (key recovery key in DIR/recovery/): mark a user with"
-                + " ldif/samples/30-enroll-user.ldif and it is enrolled."})
+                + " ldif/samples/30-enroll-user.ldif and it is enrolled.",
+        "",
+        "The CA's certificate, its current CRL and an OCSP responder answering from the directory's current"
+                + " revocation state are served over plain HTTP on 127.0.0.1:10080 (--http-port, --http-bind,"
+                + " --public-http-url; --no-http turns it off); the responder signs with a delegated key in DIR/ocsp/."})
 final class ServeCommand extends Subcommand {
+
+    /** The HTTP port of the revocation data when --http-port is not given. */
+    static final int DEFAULT_HTTP_PORT = 10080;
 
     /** How often the CA serves the certificate request queue. */
     static final Duration QUEUE_PERIOD = Duration.ofSeconds(2);
@@ -67,6 +78,25 @@ final class ServeCommand extends Subcommand {
                     + " certificate it issues names; give the public host name when clients come from elsewhere")
     String publicUrl;
 
+    @Option(names = "--http-port", paramLabel = "N",
+            description = "HTTP port of the CA's public revocation data: its certificate, its CRL and its OCSP"
+                    + " responder (default " + DEFAULT_HTTP_PORT + "; 0 = any free port)")
+    String httpPort;
+
+    @Option(names = "--http-bind", paramLabel = "ADDRESS",
+            description = "IP address the HTTP port listens on (default: the --bind address)")
+    String httpBind;
+
+    @Option(names = "--public-http-url", paramLabel = "URL",
+            description = "http://host:port clients reach the HTTP port at (default http://<--http-bind>:<--http-port>)."
+                    + " A CA whose entry names no OCSP responder yet records it at this start: every certificate it"
+                    + " issues from then on names <URL>/crl/<name>.crl beside the LDAP CRL, and <URL>/ocsp and"
+                    + " <URL>/ca/<name>.crt in its authority information access")
+    String publicHttpUrl;
+
+    @Option(names = "--no-http", description = "serve no HTTP: no OCSP responder, CRL and CA certificate over LDAP only")
+    boolean noHttp;
+
     @Option(names = "--no-anonymous", description = "refuse anonymous searches")
     boolean noAnonymous;
 
@@ -88,6 +118,8 @@ final class ServeCommand extends Subcommand {
         return List.of("dirkms serve", "the directory on 127.0.0.1, ports 10389 and 10636, its data in ./data",
                 "dirkms serve --data /srv/dirkms --bind 192.0.2.10 --no-anonymous",
                 "on one address of this host, its data in /srv/dirkms, without anonymous searches",
+                "dirkms serve --bind 192.0.2.10 --public-http-url http://pki.example.com",
+                "certificates name http://pki.example.com/ocsp and /crl/…; a proxy there forwards to port 10080",
                 "dirkms serve --accept-broken-audit-log",
                 "once, after a broken audit log that cannot be restored: set it aside and start a new chain");
     }
@@ -109,11 +141,12 @@ final class ServeCommand extends Subcommand {
         try {
             // On a fresh data folder this also creates the enterprise root CA with the standard
             // templates, and the CA issues the server's TLS certificate.
-            serving = CaServeSetup.startServing(settings, publicUrl(), clock, random);
+            serving = CaServeSetup.startServing(settings, publicUrl(), httpSettings(settings), clock, random);
         } catch (ServerStartException e) {
             return failed(e.getMessage());
         }
         DirectoryServer server = serving.server();
+        RevocationServing http = serving.http();
         ScheduledExecutorService caWork = CaServeSetup.scheduleCaWork(serving, QUEUE_PERIOD, CRL_CHECK_PERIOD);
         KmsAgent agent;
         try {
@@ -121,7 +154,7 @@ final class ServeCommand extends Subcommand {
             agent = AgentServeSetup.start(serving);
         } catch (ServerStartException e) {
             caWork.shutdownNow();
-            server.close();
+            serving.close();
             return failed(e.getMessage());
         }
         java.io.PrintWriter out = out();
@@ -130,14 +163,14 @@ final class ServeCommand extends Subcommand {
             try {
                 caWork.shutdownNow();
                 agent.close();
-                server.close();
+                serving.close();
                 out.println("dirkms directory stopped");
                 out.flush();
             } finally {
                 stopped.countDown();
             }
         }, "dirkms-shutdown"));
-        out.println(banner(server));
+        out.println(banner(server, http));
         out.flush();
         try {
             stopped.await();
@@ -149,6 +182,11 @@ final class ServeCommand extends Subcommand {
 
     /** What an administrator needs to reach the server; the password's file, never the password. */
     static String banner(DirectoryServer server) {
+        return banner(server, null);
+    }
+
+    /** The banner, with the HTTP service's URLs when it runs. */
+    static String banner(DirectoryServer server, RevocationServing http) {
         String suffix = server.layout().suffix();
         Path caCertificate = server.dataFolder().caCertificate();
         return "dirkms directory " + suffix + " is running\n"
@@ -157,6 +195,8 @@ final class ServeCommand extends Subcommand {
                 + "  admin DN:        " + server.adminDn() + "\n"
                 + "  admin password:  " + server.adminPasswordFile() + "\n"
                 + "  CA certificate:  " + caCertificate + "\n"
+                + (http == null ? "" : "  HTTP (CRL, OCSP): " + http.baseUrl() + " (listening on port " + http.port()
+                        + "; OCSP at " + http.baseUrl() + RevocationHttpServer.OCSP_PATH + ")\n")
                 + "try:\n"
                 + "  LDAPTLS_CACERT=" + caCertificate + " ldapsearch -H " + server.ldapUrl()
                 + " -ZZ -x -D " + server.adminDn() + " -y " + server.adminPasswordFile() + " -b " + suffix
@@ -173,6 +213,30 @@ final class ServeCommand extends Subcommand {
             return CrlDistributionPoints.server(publicUrl);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--public-url: " + e.getMessage());
+        }
+    }
+
+    /** The HTTP service the flags name, or null for {@code --no-http}. */
+    CaServeSetup.HttpSettings httpSettings(ServerSettings settings) throws UsageException {
+        if (noHttp) {
+            if (httpPort != null || httpBind != null || publicHttpUrl != null) {
+                throw new UsageException("--no-http serves no HTTP: leave out --http-port, --http-bind and"
+                        + " --public-http-url");
+            }
+            return null;
+        }
+        int port = Numbers.port("--http-port", httpPort, DEFAULT_HTTP_PORT);
+        String address = httpBind != null ? httpBind : settings.bindAddress();
+        if (!address.matches("[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*")) {
+            throw new UsageException("--http-bind '" + address + "' is not an IP address");
+        }
+        try {
+            return new CaServeSetup.HttpSettings(new InetSocketAddress(InetAddress.getByName(address), port),
+                    publicHttpUrl);
+        } catch (UnknownHostException e) {
+            throw new UsageException("--http-bind '" + address + "' is not an IP address");
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--public-http-url: " + e.getMessage());
         }
     }
 

@@ -73,7 +73,8 @@ class CommandHelpTest {
     @Test
     void theFlagsOfEveryCommandAreAsBefore() {
         assertFlags(List.of("serve"), "--data", "--ldap-port", "--ldaps-port", "--suffix", "--bind", "--no-anonymous",
-                "--allow-plain-binds", "--accept-broken-audit-log", "--public-url");
+                "--allow-plain-binds", "--accept-broken-audit-log", "--public-url", "--http-port", "--http-bind",
+                "--public-http-url", "--no-http");
         assertFlags(List.of("ca", "init"), "--subordinate", "--key-algorithm", "--name", "--validity-days",
                 "--priority", "--public-url", "--csr-out", "--data", "--url", "--suffix", "--passphrase-file");
         assertFlags(List.of("ca", "install"), "--cert", "--chain", "--name", "--data", "--url", "--suffix",
@@ -143,6 +144,19 @@ class CommandHelpTest {
                 "'dirkms serve --help' lists the flags.");
         assertUsageError(List.of("serve", "--public-url", "ldap:///"), "dirkms serve: --public-url: the LDAP URL"
                 + " 'ldap:///' names no host: give ldap://host:port, the address clients reach the directory at",
+                "'dirkms serve --help' lists the flags.");
+        assertUsageError(List.of("serve", "--public-http-url", "https://pki.example.com"), "dirkms serve:"
+                + " --public-http-url: 'https://pki.example.com' is not an http:// URL (give http://host:port)",
+                "'dirkms serve --help' lists the flags.");
+        assertUsageError(List.of("serve", "--public-http-url", "http://pki.example.com/ocsp"), "dirkms serve:"
+                + " --public-http-url: give the HTTP base as http://host:port, without '/ocsp'",
+                "'dirkms serve --help' lists the flags.");
+        assertUsageError(List.of("serve", "--http-port", "80000"), "dirkms serve: --http-port 80000 is out of range"
+                + " 0..65535", "'dirkms serve --help' lists the flags.");
+        assertUsageError(List.of("serve", "--http-bind", "pki.example.com"), "dirkms serve: --http-bind"
+                + " 'pki.example.com' is not an IP address", "'dirkms serve --help' lists the flags.");
+        assertUsageError(List.of("serve", "--no-http", "--http-port", "8080"), "dirkms serve: --no-http serves no"
+                + " HTTP: leave out --http-port, --http-bind and --public-http-url",
                 "'dirkms serve --help' lists the flags.");
         assertUsageError(List.of("frobnicate"), "dirkms: unknown subcommand 'frobnicate'",
                 "'dirkms --help' lists the subcommands.");

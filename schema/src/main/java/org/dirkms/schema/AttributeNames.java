@@ -85,6 +85,17 @@ public final class AttributeNames {
      * point ({@link CrlDistributionPoints}).
      */
     public static final String CRL_DISTRIBUTION_POINT = "kmsCrlDistributionPoint";
+    /**
+     * An {@code http://} URL of a CA's OCSP responder, named by every certificate the CA issues
+     * in its authority information access (RFC 5280 section 4.2.2.1, id-ad-ocsp).
+     */
+    public static final String OCSP_URL = "kmsOcspUrl";
+    /**
+     * An {@code http://} URL of a CA's certificate, named by every certificate the CA issues in
+     * its authority information access (RFC 5280 section 4.2.2.1, id-ad-caIssuers) after the
+     * LDAP one.
+     */
+    public static final String CA_ISSUERS_URL = "kmsCaIssuersUrl";
     /** Key usage bit named by a template (RFC 5280 section 4.2.1.3 names). */
     public static final String KEY_USAGE = "kmsKeyUsage";
     /** Extended key usage OID named by a template. */

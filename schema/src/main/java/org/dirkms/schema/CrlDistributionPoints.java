@@ -88,6 +88,47 @@ public final class CrlDistributionPoints {
     }
 
     /**
+     * {@code http://host[:port]} of {@code url}: the public HTTP base a server's certificates
+     * name (its CRL, CA certificate and OCSP responder below it). Plain HTTP on purpose: RFC 5280
+     * section 4.2.1.13 and RFC 6960 appendix A.1 name HTTP, and an HTTPS URL would need the
+     * very revocation status it serves to check its own server.
+     *
+     * @throws IllegalArgumentException if it is not an {@code http://} URL with a host and no
+     *         path, query or fragment
+     */
+    public static String httpBase(String url) {
+        URI uri = parse(url);
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http")) {
+            throw new IllegalArgumentException("'" + url + "' is not an http:// URL (give http://host:port)");
+        }
+        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+            throw new IllegalArgumentException("the HTTP URL '" + url + "' names no host");
+        }
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        if (!(path.isEmpty() || path.equals("/")) || uri.getRawQuery() != null || uri.getRawFragment() != null
+                || uri.getRawUserInfo() != null) {
+            throw new IllegalArgumentException("give the HTTP base as http://host:port, without '" + url
+                    .substring(url.indexOf(uri.getRawAuthority()) + uri.getRawAuthority().length()) + "'");
+        }
+        return "http://" + uri.getRawAuthority();
+    }
+
+    /**
+     * Checks that {@code url} is an {@code http://} URL with a host: what an authority
+     * information access location of a CA records ({@code kmsOcspUrl}, {@code kmsCaIssuersUrl}).
+     *
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public static void checkHttp(String url) {
+        URI uri = parse(url);
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") || uri.getHost() == null || uri.getHost().isEmpty()) {
+            throw new IllegalArgumentException("'" + url + "' is not an http:// URL with a host");
+        }
+    }
+
+    /**
      * Checks that {@code url} is a distribution point every client can follow without
      * searching: an {@code ldap://} or {@code ldaps://} URL with a host, a non-empty DN, an
      * attribute and the {@code base} scope, or an {@code http://} URL with a host (RFC 5280

@@ -80,6 +80,10 @@ public final class KmsSchema {
             single(49, CERTIFICATE_VERSION, "X.509 version of issued certificates (1 or 3)", Syntax.INTEGER),
             multi(50, CRL_DISTRIBUTION_POINT, "URL of the CRL of a CA, named by every certificate it issues (RFC 5280"
                     + " 4.2.1.13)", Syntax.IA5_STRING),
+            multi(51, OCSP_URL, "HTTP URL of the OCSP responder of a CA, named by every certificate it issues (RFC"
+                    + " 5280 4.2.2.1, id-ad-ocsp)", Syntax.IA5_STRING),
+            multi(52, CA_ISSUERS_URL, "HTTP URL of the certificate of a CA, named by every certificate it issues"
+                    + " (RFC 5280 4.2.2.1, id-ad-caIssuers)", Syntax.IA5_STRING),
             // request queue
             enumerated(60, REQUEST_STATE, "state of a queued certificate request", RequestState.class),
             single(61, REQUEST_TEMPLATE, "DN of the template a request asks for", Syntax.DN),
@@ -133,7 +137,7 @@ public final class KmsSchema {
                     List.of(DESCRIPTION, TRANSPORT_CERTIFICATE, HEARTBEAT, AGENT_IDENTITY, SYNC_COOKIE, REQUIRED_APPROVALS)),
             structural(5, CERTIFICATION_AUTHORITY, "a certification authority; its DN equals its subject DN",
                     List.of(CN), List.of(DESCRIPTION, PRIORITY, CA_STATE, HEARTBEAT, INSTALLED_TEMPLATE, CAPACITY,
-                            CRL_DISTRIBUTION_POINT)),
+                            CRL_DISTRIBUTION_POINT, OCSP_URL, CA_ISSUERS_URL)),
             structural(6, CERTIFICATE_TEMPLATE, "what one type of certificate contains", List.of(CN),
                     List.of(DESCRIPTION, KEY_USAGE, EXTENDED_KEY_USAGE, VALIDITY_DAYS, ALLOWED_KEY_ALGORITHM,
                             MINIMUM_RSA_KEY_SIZE, CERTIFICATE_VERSION)),

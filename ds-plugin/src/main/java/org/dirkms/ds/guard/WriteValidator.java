@@ -63,6 +63,8 @@ import org.dirkms.schema.RequiredApprovals;
  * an attribute and the {@code base} scope, or an {@code http://} URL with a host
  * ({@link CrlDistributionPoints#check}): invalidAttributeSyntax otherwise, so a CA never names
  * a CRL that clients must search the tree for (docs/interoperability.md);</li>
+ * <li>{@code kmsOcspUrl} and {@code kmsCaIssuersUrl} are {@code http://} URLs with a host
+ * ({@link CrlDistributionPoints#checkHttp}): invalidAttributeSyntax otherwise;</li>
  * <li>{@code kmsRequiredApprovals} is a whole number from {@link RequiredApprovals#MINIMUM} to
  * {@link RequiredApprovals#MAXIMUM}: constraintViolation otherwise;</li>
  * <li>{@code kmsAssignedServer} names an existing {@code kmsServer} entry, and
@@ -184,6 +186,12 @@ public final class WriteValidator {
                 }
             } catch (IllegalArgumentException e) {
                 throw syntax(attribute, "is not a CRL distribution point every client can follow: " + e.getMessage());
+            }
+        } else if (attribute.equals(lc(OCSP_URL)) || attribute.equals(lc(CA_ISSUERS_URL))) {
+            try {
+                CrlDistributionPoints.checkHttp(change.text(index));
+            } catch (IllegalArgumentException e) {
+                throw syntax(attribute, "is not an authority information access location: " + e.getMessage());
             }
         } else if (attribute.equals(lc(REQUIRED_APPROVALS))) {
             try {

@@ -104,6 +104,26 @@ class WriteValidatorTest {
     }
 
     @Test
+    void theOcspAndCaIssuersUrlsOfACaAreHttpUrlsWithAHost() {
+        WriteTarget ca = new WriteTarget(WriteTarget.Kind.MODIFY,
+                "cn=Example Root CA,ou=Certification Authorities,ou=KMS,dc=example,dc=com", null,
+                Set.of("kmsCertificationAuthority", "pkiCA"), Map.of());
+        for (String attribute : List.of("kmsOcspUrl", "kmsCaIssuersUrl")) {
+            assertDoesNotThrow(() -> VALIDATOR.validate(AGENT, ca, List.of(replace(attribute.toLowerCase(java.util.Locale.ROOT),
+                    "http://pki.example.com:10080/ocsp"))));
+            for (String bad : List.of("https://pki.example.com/ocsp", "http:///ocsp", "ldap://kms.example.com:389/",
+                    "not a url")) {
+                LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
+                        () -> VALIDATOR.validate(AGENT, ca, List.of(replace(attribute.toLowerCase(java.util.Locale.ROOT),
+                                bad))), bad);
+                assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, e.getResultCode(), bad);
+                assertTrue(e.getMessage().startsWith(attribute + " is not an authority information access location"),
+                        e.getMessage());
+            }
+        }
+    }
+
+    @Test
     void theCertificateOfARecoveryRequestIsACertificate() {
         WriteTarget request = new WriteTarget(WriteTarget.Kind.ADD, "cn=r1,ou=recovery requests,ou=kms,dc=example,dc=com",
                 null, Set.of("kmsRecoveryRequest"), Map.of());

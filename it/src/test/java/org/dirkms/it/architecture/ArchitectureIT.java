@@ -128,6 +128,7 @@ class ArchitectureIT {
     private static final String WORKFLOW = AGENT + "workflow..";
     private static final String NAMES = AGENT + "names..";
     private static final String RECOVERY = AGENT + "recovery..";
+    private static final String OCSP = AGENT + "ocsp..";
 
     @Test
     void theCryptographyKnowsNoDirectory() {
@@ -159,6 +160,19 @@ class ArchitectureIT {
         noClasses().that().resideInAPackage(CA)
                 .should().dependOnClassesThat().resideInAnyPackage("org.apache.directory.ldap.client..")
                 .because("the CA never holds an LDAP connection")
+                .check(all);
+    }
+
+    @Test
+    void theOcspResponderReadsTheCaRecordsThroughTheCaOnly() {
+        noClasses().that().resideInAPackage(OCSP)
+                .should().dependOnClassesThat().resideInAnyPackage("org.apache.directory..", DIRECTORY, ENROLL, ESCROW,
+                        WORKFLOW, RECOVERY, KEYS, ARCHIVE, SMIME, "org.dirkms.dist..")
+                .because("the responder answers from the CA's records interface, which the caller reaches the"
+                        + " directory for (CaRecordsAccess): it holds no LDAP connection")
+                .check(all);
+        noClasses().that().resideInAPackage(CA).should().dependOnClassesThat().resideInAPackage(OCSP)
+                .because("the CA certifies the responder; the responder depends on the CA, never the reverse")
                 .check(all);
     }
 

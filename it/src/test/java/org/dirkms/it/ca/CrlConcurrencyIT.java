@@ -384,6 +384,17 @@ class CrlConcurrencyIT {
         }
 
         @Override
+        public void recordHttpAccess(String dn, List<String> crlDistributionPoints, List<String> ocspUrls,
+                List<String> caIssuersUrls) {
+            records.recordHttpAccess(dn, crlDistributionPoints, ocspUrls, caIssuersUrls);
+        }
+
+        @Override
+        public java.util.Optional<String> changeSequence(String dn) {
+            return records.changeSequence(dn);
+        }
+
+        @Override
         public boolean addTemplateIfAbsent(String dn, Map<String, List<String>> attributes) {
             return records.addTemplateIfAbsent(dn, attributes);
         }

@@ -80,6 +80,26 @@ final class AttributeValueCases implements ServerFuzzRunner.CaseFactory {
         return Validity.UNKNOWN;
     }
 
+    /**
+     * What the directory makes of {@code kmsOcspUrl} and {@code kmsCaIssuersUrl} values whose
+     * syntax (IA5String) {@code syntactic} judged: a value that is not an http:// URL is no
+     * authority information access location (21); one that is may still lack the host, which this
+     * oracle does not parse.
+     */
+    private static Validity httpLocations(List<TextValues.Value> values, Validity syntactic) {
+        if (syntactic == Validity.INVALID) {
+            return syntactic;
+        }
+        for (TextValues.Value value : values) {
+            String text = new String(value.octets(), java.nio.charset.StandardCharsets.ISO_8859_1)
+                    .toLowerCase(java.util.Locale.ROOT);
+            if (!text.startsWith("http://")) {
+                return Validity.INVALID;
+            }
+        }
+        return Validity.UNKNOWN;
+    }
+
     @Override
     public ServerCase make(int index, SplittableRandom random) {
         AttributeTypeDefinition type = type(random);
@@ -92,6 +112,8 @@ final class AttributeValueCases implements ServerFuzzRunner.CaseFactory {
         Validity validity = worst(values);
         if (lower.equals(lc(AttributeNames.CRL_DISTRIBUTION_POINT))) {
             validity = distributionPoints(values, validity);
+        } else if (lower.equals(lc(AttributeNames.OCSP_URL)) || lower.equals(lc(AttributeNames.CA_ISSUERS_URL))) {
+            validity = httpLocations(values, validity);
         }
         int shape = random.nextInt(40);
         int operation = shape < 26 ? LdapRequests.REPLACE : shape < 33 ? LdapRequests.ADD

@@ -26,14 +26,28 @@ public interface CaRecords {
      * @param installedTemplates {@code kmsInstalledTemplate}: DNs of the templates this CA issues
      * @param crlDistributionPoints {@code kmsCrlDistributionPoint}: the URLs of the CRL every
      *        certificate of the CA names (empty on an entry made before the CA recorded them)
+     * @param ocspUrls {@code kmsOcspUrl}: the HTTP URLs of the CA's OCSP responder every
+     *        certificate of the CA names (empty when the CA offers none)
+     * @param caIssuersUrls {@code kmsCaIssuersUrl}: the HTTP URLs of the CA certificate every
+     *        certificate of the CA names after the LDAP one (empty when the CA offers none)
      */
     record CaEntry(String dn, List<byte[]> certificates, byte[] crl, CaState state, int priority,
-            List<String> installedTemplates, List<String> crlDistributionPoints) {
+            List<String> installedTemplates, List<String> crlDistributionPoints, List<String> ocspUrls,
+            List<String> caIssuersUrls) {
         /** Copies the lists. */
         public CaEntry {
             certificates = List.copyOf(certificates);
             installedTemplates = List.copyOf(installedTemplates);
             crlDistributionPoints = List.copyOf(crlDistributionPoints);
+            ocspUrls = List.copyOf(ocspUrls);
+            caIssuersUrls = List.copyOf(caIssuersUrls);
+        }
+
+        /** An entry that names no HTTP access of the CA (no OCSP responder, no HTTP certificate URL). */
+        public CaEntry(String dn, List<byte[]> certificates, byte[] crl, CaState state, int priority,
+                List<String> installedTemplates, List<String> crlDistributionPoints) {
+            this(dn, certificates, crl, state, priority, installedTemplates, crlDistributionPoints, List.of(),
+                    List.of());
         }
     }
 
@@ -101,6 +115,23 @@ public interface CaRecords {
      * what a CA entry made before the CA recorded its distribution points gets once.
      */
     void recordCrlDistributionPoints(String dn, List<String> urls);
+
+    /**
+     * Records where relying parties reach the CA over HTTP, replacing the values of
+     * {@code kmsCrlDistributionPoint} with {@code crlDistributionPoints}, of {@code kmsOcspUrl}
+     * with {@code ocspUrls} and of {@code kmsCaIssuersUrl} with {@code caIssuersUrls}, in one
+     * modify: what a CA entry gets once, when a server first offers the CA over HTTP.
+     */
+    void recordHttpAccess(String dn, List<String> crlDistributionPoints, List<String> ocspUrls,
+            List<String> caIssuersUrls);
+
+    /**
+     * A value that changes whenever the CA entry at {@code dn} changes (its {@code entryCSN},
+     * RFC 4533 section 2.1), read without the CA's certificates and CRL: what lets a reader keep
+     * the parsed CRL until it changes. Empty when the entry is missing or the directory returns
+     * no such value; the reader then reads the CRL every time.
+     */
+    Optional<String> changeSequence(String dn);
 
     /** Replaces the CA's certificates and state (installing a subordinate's certificate). */
     void activateCa(String dn, List<byte[]> certificates, CaState state);

@@ -112,7 +112,7 @@ public final class CaService {
                 random, publication);
         X509CRL crl = ca.renewCrl(null);
         records.addCa(new CaEntry(dn, List.of(der(certificate)), der(crl), CaState.ACTIVE, priority, installed,
-                ca.crlDistributionPoints()));
+                ca.crlDistributionPoints(), urls(publication.ocspUrl()), urls(publication.httpCaIssuersUrl())));
         return ca;
     }
 
@@ -135,7 +135,8 @@ public final class CaService {
         }
         CertificationAuthority published = ca.withPublication(publication);
         records.addCa(new CaEntry(ca.dn(), List.of(der(ca.certificate())), der(ca.renewCrl(null)), CaState.ACTIVE,
-                priority, installed, published.crlDistributionPoints()));
+                priority, installed, published.crlDistributionPoints(), urls(publication.ocspUrl()),
+                urls(publication.httpCaIssuersUrl())));
         return published;
     }
 
@@ -204,18 +205,35 @@ public final class CaService {
     }
 
     /**
-     * {@code publication} naming the distribution points {@code entry} records. An entry made
-     * before CAs recorded them gets those {@code publication} derives, once, so that every
-     * process issuing for the CA names the same ones from then on.
+     * {@code publication} naming the distribution points, OCSP responder and HTTP certificate
+     * URL {@code entry} records. An entry made before CAs recorded distribution points gets
+     * those {@code publication} derives, once; an entry that records no OCSP responder yet gets
+     * the HTTP access {@code publication} offers ({@link CertificationAuthority.Publication#withHttp}),
+     * once, the HTTP CRL added after its distribution points: every process issuing for the CA
+     * names the same URLs from then on.
      */
     private CertificationAuthority.Publication recordedPublication(CaEntry entry,
             CertificationAuthority.Publication publication) {
-        if (!entry.crlDistributionPoints().isEmpty()) {
-            return publication.recorded(entry.crlDistributionPoints());
+        List<String> urls = entry.crlDistributionPoints();
+        List<String> ocsp = entry.ocspUrls();
+        List<String> caIssuers = entry.caIssuersUrls();
+        boolean derived = urls.isEmpty();
+        if (derived) {
+            urls = publication.crlDistributionPointsOf(entry.dn());
         }
-        List<String> urls = publication.crlDistributionPointsOf(entry.dn());
-        records.recordCrlDistributionPoints(entry.dn(), urls);
-        return publication.recorded(urls);
+        if (ocsp.isEmpty() && publication.ocspUrl() != null) {
+            List<String> withHttp = new ArrayList<>(urls);
+            if (publication.httpCrlUrl() != null && !withHttp.contains(publication.httpCrlUrl())) {
+                withHttp.add(publication.httpCrlUrl());
+            }
+            urls = List.copyOf(withHttp);
+            ocsp = List.of(publication.ocspUrl());
+            caIssuers = publication.httpCaIssuersUrl() == null ? List.of() : List.of(publication.httpCaIssuersUrl());
+            records.recordHttpAccess(entry.dn(), urls, ocsp, caIssuers);
+        } else if (derived) {
+            records.recordCrlDistributionPoints(entry.dn(), urls);
+        }
+        return publication.recorded(urls, ocsp, caIssuers);
     }
 
     /**
@@ -448,6 +466,10 @@ public final class CaService {
                     "the request names no certificate template (" + AttributeNames.REQUEST_TEMPLATE + ")");
         }
         return name;
+    }
+
+    private static List<String> urls(String url) {
+        return url == null ? List.of() : List.of(url);
     }
 
     private List<String> installStandardTemplates() {

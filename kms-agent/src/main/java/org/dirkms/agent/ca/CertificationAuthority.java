@@ -84,11 +84,14 @@ public final class CertificationAuthority {
      *        when {@code crlDistributionPoints} name it
      * @param crlDistributionPoints the URLs of the CRL as the CA entry records them, LDAP first;
      *        empty to derive the LDAP one from {@code ldapServer}
+     * @param httpCrlUrl an HTTP URL of the CRL, named after the LDAP one when the distribution
+     *        points are derived, or null
      * @param httpCaIssuersUrl an HTTP URL of the CA certificate, or null for the LDAP URL only
+     * @param ocspUrl the HTTP URL of the CA's OCSP responder (RFC 6960), or null for none
      * @param crlValidity the time from a CRL's thisUpdate to its nextUpdate
      */
-    public record Publication(String ldapServer, List<String> crlDistributionPoints, String httpCaIssuersUrl,
-            Duration crlValidity) {
+    public record Publication(String ldapServer, List<String> crlDistributionPoints, String httpCrlUrl,
+            String httpCaIssuersUrl, String ocspUrl, Duration crlValidity) {
         /**
          * Validates the URLs and the CRL validity.
          *
@@ -103,6 +106,11 @@ public final class CertificationAuthority {
             for (String url : crlDistributionPoints) {
                 CrlDistributionPoints.check(url);
             }
+            for (String url : java.util.Arrays.asList(httpCrlUrl, httpCaIssuersUrl, ocspUrl)) {
+                if (url != null) {
+                    CrlDistributionPoints.checkHttp(url);
+                }
+            }
             if (ldapServer != null) {
                 ldapServer = CrlDistributionPoints.server(ldapServer);
             } else if (crlDistributionPoints.isEmpty()) {
@@ -113,18 +121,43 @@ public final class CertificationAuthority {
 
         /** The CA entry in the directory at {@code ldapServer} ({@code ldap://host:port}), CRLs valid for 7 days. */
         public static Publication at(String ldapServer) {
-            return new Publication(ldapServer, List.of(), null, Duration.ofDays(7));
+            return new Publication(ldapServer, List.of(), null, null, null, Duration.ofDays(7));
+        }
+
+        /**
+         * The same, also offering the CA over HTTP: its CRL at {@code crlUrl} (a second name of
+         * the distribution point), its certificate at {@code caCertificateUrl} and its OCSP
+         * responder at {@code ocspUrl} (authority information access, RFC 5280 section 4.2.2.1).
+         * A CA entry records them once ({@code CaService}); afterwards the entry's URLs win.
+         */
+        public Publication withHttp(String crlUrl, String caCertificateUrl, String ocspUrl) {
+            return new Publication(ldapServer, crlDistributionPoints, crlUrl, caCertificateUrl, ocspUrl, crlValidity);
         }
 
         /** The same, naming {@code urls}, the distribution points the CA entry records (empty: derive them). */
         public Publication recorded(List<String> urls) {
-            return new Publication(ldapServer, urls, httpCaIssuersUrl, crlValidity);
+            return new Publication(ldapServer, urls, httpCrlUrl, httpCaIssuersUrl, ocspUrl, crlValidity);
         }
 
-        /** The distribution points of the CA whose entry is {@code caDn}: those given, else the derived LDAP one. */
+        /**
+         * The same, naming what the CA entry records: its distribution points {@code urls}, and
+         * the first of its {@code ocspUrls} and {@code caIssuersUrls} (none when it records none).
+         */
+        public Publication recorded(List<String> urls, List<String> ocspUrls, List<String> caIssuersUrls) {
+            return new Publication(ldapServer, urls, httpCrlUrl, caIssuersUrls.isEmpty() ? null : caIssuersUrls.get(0),
+                    ocspUrls.isEmpty() ? null : ocspUrls.get(0), crlValidity);
+        }
+
+        /**
+         * The distribution points of the CA whose entry is {@code caDn}: those given, else the
+         * derived LDAP one followed by the HTTP one when offered.
+         */
         public List<String> crlDistributionPointsOf(String caDn) {
-            return crlDistributionPoints.isEmpty() ? List.of(CrlDistributionPoints.ldap(ldapServer, caDn))
-                    : crlDistributionPoints;
+            if (!crlDistributionPoints.isEmpty()) {
+                return crlDistributionPoints;
+            }
+            String ldap = CrlDistributionPoints.ldap(ldapServer, caDn);
+            return httpCrlUrl == null ? List.of(ldap) : List.of(ldap, httpCrlUrl);
         }
     }
 
@@ -213,6 +246,11 @@ public final class CertificationAuthority {
      */
     public CertificationAuthority withPublication(Publication other) {
         return new CertificationAuthority(signer, chain, templates.values(), clock, random, other);
+    }
+
+    /** Where relying parties find this CA's CRL, certificate and OCSP responder. */
+    public Publication publication() {
+        return publication;
     }
 
     /** The CA's own certificate. */
@@ -362,6 +400,43 @@ public final class CertificationAuthority {
             throw new IllegalStateException("cannot encode a certificate extension", e);
         }
         return builder.build(signer.contentSigner());
+    }
+
+    /**
+     * Issues the certificate of this CA's delegated OCSP responder (RFC 6960 section 4.2.2.2)
+     * for {@code key}: subject {@code cn=OCSP Responder,<CA DN>}, valid from now for
+     * {@code validity} (never past the CA's own certificate), keyUsage digitalSignature only and
+     * extendedKeyUsage id-kp-OCSPSigning only, so that the key serves OCSP responses and nothing
+     * else, and id-pkix-ocsp-nocheck (RFC 6960 section 4.2.2.2.1): relying parties do not ask
+     * for the responder's own status, which is why its validity is kept short and it is renewed
+     * before it ends. It names no CRL distribution point nor authority information access.
+     *
+     * @throws IllegalStateException if this CA's certificate is not valid now
+     */
+    public X509Certificate certifyOcspResponder(java.security.PublicKey key, Duration validity) {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        Instant caNotAfter = certificate().getNotAfter().toInstant();
+        if (now.isBefore(certificate().getNotBefore().toInstant()) || !now.isBefore(caNotAfter)) {
+            throw new IllegalStateException("the certificate of CA " + dn + " is not valid now: it cannot certify"
+                    + " an OCSP responder");
+        }
+        Instant notAfter = now.plus(validity).isAfter(caNotAfter) ? caNotAfter : now.plus(validity);
+        SubjectPublicKeyInfo info = SubjectPublicKeyInfo.getInstance(key.getEncoded());
+        X500Name subject = CaNames.x500Name("cn=OCSP Responder," + dn);
+        X509v3CertificateBuilder builder = new X509v3CertificateBuilder(caCertificate.getSubject(), newSerial(),
+                Date.from(now), Date.from(notAfter), subject, info);
+        try {
+            builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+            builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_OCSPSigning));
+            builder.addExtension(org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false,
+                    org.bouncycastle.asn1.DERNull.INSTANCE);
+            builder.addExtension(Extension.subjectKeyIdentifier, false, extensionUtils().createSubjectKeyIdentifier(info));
+            builder.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(caKeyIdentifier));
+        } catch (CertIOException e) {
+            throw new IllegalStateException("cannot encode a certificate extension", e);
+        }
+        return certificate(builder.build(signer.contentSigner()));
     }
 
     /**
@@ -585,12 +660,16 @@ public final class CertificationAuthority {
     }
 
     /**
-     * The CA entry's {@code cACertificate;binary} in the directory of the first LDAP
-     * distribution point (base scope, as the CRL), then any HTTP URL of the certificate
-     * (RFC 5280 section 4.2.2.1).
+     * The OCSP responder when the CA offers one (id-ad-ocsp), the CA entry's
+     * {@code cACertificate;binary} in the directory of the first LDAP distribution point (base
+     * scope, as the CRL), then any HTTP URL of the certificate (RFC 5280 section 4.2.2.1).
      */
     private AuthorityInformationAccess authorityInformationAccess() {
         List<AccessDescription> descriptions = new ArrayList<>();
+        if (publication.ocspUrl() != null) {
+            descriptions.add(new AccessDescription(AccessDescription.id_ad_ocsp,
+                    new GeneralName(GeneralName.uniformResourceIdentifier, publication.ocspUrl())));
+        }
         String server = crlDistributionPointUrls.stream().map(CrlDistributionPoints::serverOf)
                 .filter(java.util.Objects::nonNull).findFirst().orElse(publication.ldapServer());
         if (server != null) {

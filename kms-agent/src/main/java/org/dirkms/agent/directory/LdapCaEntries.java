@@ -1,6 +1,8 @@
 package org.dirkms.agent.directory;
 
 import static org.dirkms.schema.AttributeNames.CA_CERTIFICATE;
+import static org.dirkms.schema.AttributeNames.CA_ISSUERS_URL;
+import static org.dirkms.schema.AttributeNames.OCSP_URL;
 import static org.dirkms.schema.AttributeNames.CA_STATE;
 import static org.dirkms.schema.AttributeNames.CERTIFICATE_REVOCATION_LIST;
 import static org.dirkms.schema.AttributeNames.CN;
@@ -81,6 +83,12 @@ final class LdapCaEntries {
             if (!ca.crlDistributionPoints().isEmpty()) {
                 entry.add(CRL_DISTRIBUTION_POINT, ca.crlDistributionPoints().toArray(new String[0]));
             }
+            if (!ca.ocspUrls().isEmpty()) {
+                entry.add(OCSP_URL, ca.ocspUrls().toArray(new String[0]));
+            }
+            if (!ca.caIssuersUrls().isEmpty()) {
+                entry.add(CA_ISSUERS_URL, ca.caIssuersUrls().toArray(new String[0]));
+            }
             entries.add(entry);
         } catch (LdapException e) {
             throw LdapEntries.failure("add the CA entry", ca.dn(), e);
@@ -100,6 +108,20 @@ final class LdapCaEntries {
     void recordCrlDistributionPoints(String dn, List<String> urls) {
         entries.modify(dn, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CRL_DISTRIBUTION_POINT,
                 urls.toArray(new String[0])));
+    }
+
+    void recordHttpAccess(String dn, List<String> crlDistributionPoints, List<String> ocspUrls,
+            List<String> caIssuersUrls) {
+        entries.modify(dn,
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CRL_DISTRIBUTION_POINT,
+                        crlDistributionPoints.toArray(new String[0])),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, OCSP_URL, ocspUrls.toArray(new String[0])),
+                new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CA_ISSUERS_URL,
+                        caIssuersUrls.toArray(new String[0])));
+    }
+
+    Optional<String> changeSequence(String dn) {
+        return entries.read(dn, ENTRY_CSN).flatMap(entry -> LdapEntries.strings(entry, ENTRY_CSN).stream().findFirst());
     }
 
     void activate(String dn, List<byte[]> certificates, CaState state) {
@@ -261,6 +283,7 @@ final class LdapCaEntries {
         }
         return new CaEntry(dn, LdapEntries.bytes(entry, CA_CERTIFICATE), crls.isEmpty() ? null : crls.get(0),
                 parsedState, parsedPriority, LdapEntries.strings(entry, INSTALLED_TEMPLATE),
-                LdapEntries.strings(entry, CRL_DISTRIBUTION_POINT));
+                LdapEntries.strings(entry, CRL_DISTRIBUTION_POINT), LdapEntries.strings(entry, OCSP_URL),
+                LdapEntries.strings(entry, CA_ISSUERS_URL));
     }
 }

@@ -64,6 +64,17 @@ public final class LdapCaRecords implements CaRecords {
     }
 
     @Override
+    public void recordHttpAccess(String dn, List<String> crlDistributionPoints, List<String> ocspUrls,
+            List<String> caIssuersUrls) {
+        caEntries.recordHttpAccess(dn, crlDistributionPoints, ocspUrls, caIssuersUrls);
+    }
+
+    @Override
+    public Optional<String> changeSequence(String dn) {
+        return caEntries.changeSequence(dn);
+    }
+
+    @Override
     public void recordCrlDistributionPoints(String dn, List<String> urls) {
         caEntries.recordCrlDistributionPoints(dn, urls);
     }

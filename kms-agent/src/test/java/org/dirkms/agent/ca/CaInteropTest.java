@@ -56,7 +56,7 @@ class CaInteropTest {
         root = new CertificationAuthority(signer, List.of(certificate), StandardTemplates.all(), clock, random,
                 new CertificationAuthority.Publication(null, List.of(CrlDistributionPoints.ldap(
                         "ldap://kms.example.com:389", ROOT_DN), "http://pki.example.com/root.crl"),
-                        "http://pki.example.com/root.crt", Duration.ofDays(7)));
+                        null, "http://pki.example.com/root.crt", null, Duration.ofDays(7)));
         rootPem = TestKeys.writePem(work.resolve("root.pem"), certificate);
         gnupgHome = work.resolve("gnupg");
     }

@@ -79,6 +79,8 @@ final class InMemoryCaRecords implements CaRecords {
         }
         attributes.put(INSTALLED_TEMPLATE, List.copyOf(ca.installedTemplates()));
         attributes.put(CRL_DISTRIBUTION_POINT, List.copyOf(ca.crlDistributionPoints()));
+        attributes.put(AttributeNames.OCSP_URL, List.copyOf(ca.ocspUrls()));
+        attributes.put(AttributeNames.CA_ISSUERS_URL, List.copyOf(ca.caIssuersUrls()));
         try {
             session.add(ca.dn(), attributes);
         } catch (OperationFailed e) {
@@ -95,6 +97,30 @@ final class InMemoryCaRecords implements CaRecords {
     public List<CaEntry> listCas() {
         return session.children(layout.certificationAuthorities(), entry -> entry.is(ObjectClassNames.CERTIFICATION_AUTHORITY))
                 .stream().map(InMemoryCaRecords::ca).sorted(Comparator.comparingInt(CaEntry::priority)).toList();
+    }
+
+    @Override
+    public void recordHttpAccess(String dn, List<String> crlDistributionPoints, List<String> ocspUrls,
+            List<String> caIssuersUrls) {
+        modify(dn, replace(CRL_DISTRIBUTION_POINT, crlDistributionPoints),
+                replace(AttributeNames.OCSP_URL, ocspUrls), replace(AttributeNames.CA_ISSUERS_URL, caIssuersUrls));
+    }
+
+    /** The in-memory directory keeps no entryCSN: a digest of the CRL changes whenever it does. */
+    @Override
+    public Optional<String> changeSequence(String dn) {
+        return session.read(dn).map(entry -> {
+            List<byte[]> crls = entry.bytes(CERTIFICATE_REVOCATION_LIST);
+            return crls.isEmpty() ? "none" : java.util.HexFormat.of().formatHex(sha256(crls.get(0)));
+        });
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override
@@ -234,7 +260,8 @@ final class InMemoryCaRecords implements CaRecords {
         return new CaEntry(entry.dn(), entry.bytes(CA_CERTIFICATE), crls.isEmpty() ? null : crls.get(0),
                 state == null ? CaState.DISABLED : LdapEnumeration.parse(CaState.class, CA_STATE, state),
                 entry.string(PRIORITY) == null ? 0 : Integer.parseInt(entry.string(PRIORITY)),
-                entry.strings(INSTALLED_TEMPLATE), entry.strings(CRL_DISTRIBUTION_POINT));
+                entry.strings(INSTALLED_TEMPLATE), entry.strings(CRL_DISTRIBUTION_POINT),
+                entry.strings(AttributeNames.OCSP_URL), entry.strings(AttributeNames.CA_ISSUERS_URL));
     }
 
     private void modify(String dn, InMemoryDirectory.Change... changes) {
