@@ -8,6 +8,7 @@ import java.util.Set;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.DefaultAttribute;
 import org.apache.directory.api.ldap.model.entry.Modification;
+import org.apache.directory.api.ldap.model.entry.ModificationOperation;
 import org.apache.directory.api.ldap.model.entry.Value;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.message.AddRequest;
@@ -94,14 +95,19 @@ final class StorableValueFilter extends IoFilterAdapter {
         ResultResponse response = null;
         if (message instanceof AddRequest add) {
             refusal = unnormalizableName(schemaManager, add.getEntryDn());
+            refusal = refusal != null ? refusal : unknownObjectClass(schemaManager, add.getEntry().get("objectClass"));
             refusal = refusal != null ? refusal : firstRefused(schemaManager, add.getEntry().getAttributes(), true);
             response = new AddResponseImpl(add.getMessageId());
         } else if (message instanceof ModifyRequest modify) {
             List<Attribute> attributes = new ArrayList<>();
             for (Modification modification : modify.getModifications()) {
                 attributes.add(modification.getAttribute());
+                if (refusal == null && modification.getOperation() != ModificationOperation.REMOVE_ATTRIBUTE
+                        && isObjectClass(schemaManager, modification.getAttribute())) {
+                    refusal = unknownObjectClass(schemaManager, modification.getAttribute());
+                }
             }
-            refusal = unnormalizableName(schemaManager, modify.getName());
+            refusal = refusal != null ? refusal : unnormalizableName(schemaManager, modify.getName());
             refusal = refusal != null ? refusal : firstRefused(schemaManager, attributes, true);
             response = new ModifyResponseImpl(modify.getMessageId());
         } else if (message instanceof CompareRequest compare) {
@@ -149,6 +155,39 @@ final class StorableValueFilter extends IoFilterAdapter {
             return new Refusal(ResultCodeEnum.INVALID_DN_SYNTAX, "'" + printable(new Value(name.getName()))
                     + "' is not a valid DN (RFC 4514): a value of it cannot be normalized; send the name in UTF-8");
         }
+    }
+
+    /**
+     * objectClassViolation (65, RFC 4511 section 4.7: the entry would not conform to the schema)
+     * for an object class value the schema does not define: AM27 fails such an add or modify with
+     * loopDetect (54) or other (80) and its internal message (ERR_13735). Found by the fuzz suite.
+     */
+    private static Refusal unknownObjectClass(SchemaManager schemaManager, Attribute objectClasses) {
+        if (objectClasses == null) {
+            return null;
+        }
+        for (Value value : objectClasses) {
+            String name = value.isHumanReadable() ? value.getString() : null;
+            try {
+                if (name != null && !name.isBlank()) {
+                    schemaManager.getObjectClassRegistry().lookup(name.trim());
+                }
+            } catch (LdapException | RuntimeException e) {
+                return new Refusal(ResultCodeEnum.OBJECT_CLASS_VIOLATION, "objectClass: '" + printable(value)
+                        + "' is not an object class of this directory's schema; correct the name");
+            }
+        }
+        return null;
+    }
+
+    private static boolean isObjectClass(SchemaManager schemaManager, Attribute attribute) {
+        String id = attribute.getUpId();
+        if (id == null) {
+            return false;
+        }
+        int options = id.indexOf(';');
+        AttributeType type = schemaManager.getAttributeType(options < 0 ? id : id.substring(0, options));
+        return type != null && "2.5.4.0".equals(type.getOid());
     }
 
     /**

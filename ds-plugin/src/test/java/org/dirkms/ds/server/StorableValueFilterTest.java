@@ -120,6 +120,29 @@ class StorableValueFilterTest {
     }
 
     /**
+     * Found by ServerFuzzIT: AM27 answers an add or a modify naming an object class its schema
+     * does not define with loopDetect (54) or other (80) and its ERR_13735 text; it is
+     * objectClassViolation (65), naming the value. Removing such a value is left to AM27.
+     */
+    @Test
+    void anObjectClassTheSchemaDoesNotDefineIsAnObjectClassViolation() throws Exception {
+        ResultResponse refused = StorableValueFilter.refusal(schema, new AddRequestImpl().setEntry(new DefaultEntry(
+                "cn=r,dc=example,dc=com", "objectClass: top", "objectClass: organiationalRole", "cn: r")));
+        assertEquals(ResultCodeEnum.OBJECT_CLASS_VIOLATION, refused.getLdapResult().getResultCode());
+        String message = refused.getLdapResult().getDiagnosticMessage();
+        assertTrue(message.contains("'organiationalRole'"), message);
+        assertFalse(message.contains("ERR_"), message);
+        assertEquals(ResultCodeEnum.OBJECT_CLASS_VIOLATION, StorableValueFilter.refusal(schema,
+                new ModifyRequestImpl().setName(new Dn("cn=r,dc=example,dc=com")).addModification(new DefaultModification(
+                        ModificationOperation.ADD_ATTRIBUTE, "objectClass", "noSuchClass"))).getLdapResult().getResultCode());
+        assertNull(StorableValueFilter.refusal(schema, new AddRequestImpl().setEntry(new DefaultEntry(
+                "cn=r,dc=example,dc=com", "objectClass: top", "objectClass: organizationalRole", "cn: r"))));
+        assertNull(StorableValueFilter.refusal(schema, new ModifyRequestImpl().setName(new Dn("cn=r,dc=example,dc=com"))
+                .addModification(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, "objectClass",
+                        "noSuchClass"))));
+    }
+
+    /**
      * Found by ServerFuzzIT: a name that is not UTF-8 reaches AM27 as a DN holding U+FFFD, which
      * its normalizer refuses with IllegalArgumentException while building the operation: other
      * (80) and a stack trace for a modify, a compare, a delete. It is invalidDNSyntax (34).
