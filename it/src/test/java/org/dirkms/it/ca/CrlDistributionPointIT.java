@@ -75,14 +75,7 @@ class CrlDistributionPointIT {
                     .asWithPasswordFile(server.adminDn(), server.adminPasswordFile());
             LdapTools anonymous = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile()).anonymous();
             // The organisation's people, added in bulk by the directory superuser.
-            StringBuilder bulk = new StringBuilder();
-            for (int i = 0; i < BULK_PEOPLE; i++) {
-                String uid = String.format("person%04d", i);
-                bulk.append("dn: uid=").append(uid).append(",ou=People,").append(suffix).append("\nobjectClass: inetOrgPerson\nuid: ")
-                        .append(uid).append("\ncn: Person ").append(i).append("\nsn: ").append(i).append("\nmail: ")
-                        .append(uid).append("@example.com\n\n");
-            }
-            superuser.add(bulk.toString()).assertSuccess();
+            People.addCrowd(superuser, suffix, BULK_PEOPLE);
             // What a host-less URL made dirmngr do: an anonymous search of the whole tree ends at the cap.
             LdapTools.Result wholeTree = anonymous.searchRaw("-LLL", "-b", suffix, "(objectClass=*)", "1.1");
             assertEquals(4, wholeTree.exitCode(), wholeTree.describe("sizeLimitExceeded (4)"));

@@ -87,14 +87,7 @@ class GpgsmUserPathIT {
         String suffix = server.layout().suffix();
         LdapTools superuser = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
                 .asWithPasswordFile(server.adminDn(), server.adminPasswordFile());
-        StringBuilder bulk = new StringBuilder();
-        for (int i = 0; i < BULK_PEOPLE; i++) {
-            String uid = String.format("person%04d", i);
-            bulk.append("dn: uid=").append(uid).append(",ou=People,").append(suffix)
-                    .append("\nobjectClass: inetOrgPerson\nuid: ").append(uid).append("\ncn: Person ").append(i)
-                    .append("\nsn: ").append(i).append("\nmail: ").append(uid).append("@example.com\n\n");
-        }
-        superuser.add(bulk.toString()).assertSuccess();
+        People.addCrowd(superuser, suffix, BULK_PEOPLE);
         LdapTools.Result wholeTree = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile()).anonymous()
                 .searchRaw("-LLL", "-b", suffix, "(objectClass=*)", "1.1");
         assertEquals(4, wholeTree.exitCode(), wholeTree.describe("the anonymous cap bites: sizeLimitExceeded (4)"));

@@ -56,6 +56,8 @@ import org.junit.jupiter.api.io.TempDir;
 class InteropMatrixIT {
     static final String BEGIN = "<!-- interop-matrix:begin -->";
     static final String END = "<!-- interop-matrix:end -->";
+    /** People without KMS enrollment beside the matrix's users: past the anonymous size cap of 100. */
+    private static final int CROWD = 520;
     private static final List<String> COLUMNS = List.of("signed", "encrypted aes256-gcm", "encrypted aes256-cbc",
             "encrypted 3des", "signed+encrypted");
 
@@ -116,6 +118,10 @@ class InteropMatrixIT {
             agent = AgentServeSetup.start(serving);
             LdapTools superuser = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile())
                     .asWithPasswordFile(server.adminDn(), server.adminPasswordFile());
+            People.addCrowd(superuser, suffix, CROWD);
+            LdapTools.Result wholeTree = LdapTools.against(server.ldapUrl(), server.tlsCertificateFile()).anonymous()
+                    .searchRaw("-LLL", "-b", suffix, "(objectClass=*)", "1.1");
+            assertEquals(4, wholeTree.exitCode(), wholeTree.describe("the anonymous cap bites: sizeLimitExceeded (4)"));
             for (String uid : List.of("rsa-one", "rsa-two", "ec-one", "ec-two")) {
                 People.addAndEnroll(superuser, kmsAdministrator, "dn: uid=" + uid + ",ou=People," + suffix
                         + "\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: " + uid + "\ncn: " + uid + "\nsn: "
@@ -136,10 +142,7 @@ class InteropMatrixIT {
             users.add(singleKey(superuser, partner, "rsa-single", true, root, homes));
             users.add(singleKey(superuser, partner, "ec-single", false, root, homes));
             for (MatrixUser user : users) {
-                for (MatrixUser other : users) {
-                    user.gpgsm().run("--disable-crl-checks", "--import", other.encryptionPem().toString(),
-                            other.signingPem().toString()).assertSuccess();
-                }
+                findThroughDirmngr(user, users);
             }
 
             List<MailClient> clients = List.of(new MailClient.Dirkms(List.of("--url", server.ldapUrl(), "--ca-cert",
@@ -264,7 +267,7 @@ class InteropMatrixIT {
         String dn = "uid=" + uid + ",ou=People," + server.layout().suffix();
         Path folder = Files.createDirectories(work.resolve(uid));
         Path password = Files.writeString(folder.resolve("password"), uid + "-test-password");
-        Gpgsm gpgsm = home(folder, root, partner, homes);
+        Gpgsm gpgsm = home(folder, root, partner, homes, ldapServer());
         String token = awaitEnrolled(dn);
         LdapTools.run(List.of("bash", "-c", "cd \"$WORK\" && ldapsearch -H " + server.ldapUrl() + " -ZZ -x -D \"$ME\""
                 + " -y " + password + " -b \"$ME\" -s base -LLL -o ldif-wrap=no kmsKeyPackage"
@@ -298,7 +301,7 @@ class InteropMatrixIT {
         String passphrase = uid + "-passphrase";
         Path p12 = folder.resolve(uid + ".p12");
         Path passphraseFile = Files.writeString(folder.resolve("passphrase"), passphrase + "\n");
-        Gpgsm gpgsm = home(folder, root, partner, homes);
+        Gpgsm gpgsm = home(folder, root, partner, homes, ldapServer());
         String failure;
         int attempt = 0;
         do {
@@ -314,8 +317,43 @@ class InteropMatrixIT {
                 user.certificate(), user.pem(), user.key(), List.of(p12), passphraseFile, passphrase, gpgsm, failure);
     }
 
-    private static Gpgsm home(Path folder, X509Certificate root, PartnerCa partner, List<Gpgsm> homes) throws Exception {
-        Gpgsm gpgsm = Gpgsm.trusting(folder.resolve("gnupg"), root);
+    /**
+     * What a gpgsm user does to write to colleagues (README, "Reading and sending secure mail
+     * with gpgsm"): dirmngr lists their certificates from the directory, each once, and the user
+     * imports what it listed. CRL checks stay on for every cell afterwards.
+     */
+    private static void findThroughDirmngr(MatrixUser user, List<MatrixUser> users) throws Exception {
+        List<String> arguments = new ArrayList<>(List.of("--with-colons", "--list-external-keys"));
+        Map<String, Integer> expected = new java.util.HashMap<>();
+        for (MatrixUser other : users) {
+            if (other != user) {
+                arguments.add(other.address());
+                expected.put(Gpgsm.fingerprint(other.encryption()).replace(":", ""), 1);
+                expected.put(Gpgsm.fingerprint(other.signing()).replace(":", ""), 1);
+            }
+        }
+        LdapTools.Result listed = user.gpgsm().run(arguments.toArray(new String[0])).assertSuccess();
+        Map<String, Integer> found = new java.util.HashMap<>();
+        for (String line : listed.stdout().lines().toList()) {
+            if (line.startsWith("fpr:")) {
+                found.merge(line.split(":")[9], 1, Integer::sum);
+            }
+        }
+        assertEquals(expected, found, listed.describe("dirmngr lists each colleague's certificates once"));
+        Path exported = user.gpgsm().home().resolve("colleagues.pem");
+        List<String> export = new ArrayList<>(List.of("--armor", "--output", exported.toString(), "--export"));
+        found.keySet().forEach(fingerprint -> export.add("0x" + fingerprint));
+        user.gpgsm().run(export.toArray(new String[0])).assertSuccess();
+        user.gpgsm().run("--import", exported.toString()).assertSuccess();
+    }
+
+    private String ldapServer() {
+        return "127.0.0.1:" + server.ldapPort() + ":::" + server.layout().suffix();
+    }
+
+    private static Gpgsm home(Path folder, X509Certificate root, PartnerCa partner, List<Gpgsm> homes, String ldapServer)
+            throws Exception {
+        Gpgsm gpgsm = Gpgsm.trusting(folder.resolve("gnupg"), root, ldapServer);
         homes.add(gpgsm);
         Files.writeString(gpgsm.home().resolve("trustlist.txt"), Gpgsm.fingerprint(partner.certificate()) + " S relax\n",
                 StandardOpenOption.APPEND);

@@ -145,7 +145,7 @@ interface MailClient {
                 return new Step(false, sender.gpgsmImport());
             }
             Path signature = work.resolve("gpgsm.p7s");
-            Step step = Step.of(sender.gpgsm().runWithPassphrase(sender.passphrase(), "--disable-crl-checks", "-u",
+            Step step = Step.of(sender.gpgsm().runWithPassphrase(sender.passphrase(), "-u",
                     id(sender.signing()), "--output", signature.toString(), "--detach-sign", entity.toString()));
             if (step.ok()) {
                 write(out, MimeParts.multipartSigned(headers, read(entity), read(signature)));
@@ -160,12 +160,12 @@ interface MailClient {
             LdapTools.Result result;
             if (parsed.signedPart() != null) {
                 Path part = write(work.resolve("gpgsm-signed-part.txt"), parsed.signedPart());
-                result = recipient.gpgsm().run("--disable-crl-checks", "--verify", cms.toString(), part.toString());
+                result = recipient.gpgsm().run("--verify", cms.toString(), part.toString());
                 if (result.exitCode() == 0) {
                     write(out, parsed.signedPart());
                 }
             } else {
-                result = recipient.gpgsm().run("--disable-crl-checks", "--output", out.toString(), "--verify",
+                result = recipient.gpgsm().run("--output", out.toString(), "--verify",
                         cms.toString());
             }
             return new Step(result.exitCode() == 0 && result.stderr().contains("Good signature"),
@@ -187,7 +187,7 @@ interface MailClient {
                 default -> throw new IllegalArgumentException(contentEncryption);
             };
             Path cms = work.resolve("gpgsm.p7m");
-            Step step = Step.of(sender.gpgsm().run("--disable-crl-checks", "--cipher-algo", cipher, "-r",
+            Step step = Step.of(sender.gpgsm().run("--cipher-algo", cipher, "-r",
                     id(recipient.encryption()), "--output", cms.toString(), "--encrypt", entity.toString()));
             if (step.ok()) {
                 write(out, MimeParts.pkcs7Mime(headers, "enveloped-data", read(cms)));
@@ -214,7 +214,7 @@ interface MailClient {
             // 2.2 exits 2 after a RecipientInfo it holds no key for (the sender's own, say) even when it
             // then decrypts with the next one.
             LdapTools.Result result = recipient.gpgsm().runWithPassphrase(recipient.passphrase(), "--status-fd", "1",
-                    "--disable-crl-checks", "--output", out.toString(), "--decrypt", cms.toString());
+                    "--output", out.toString(), "--decrypt", cms.toString());
             return new Step(result.stdout().contains("[GNUPG:] DECRYPTION_OKAY"), result.stdout() + result.stderr());
         }
 

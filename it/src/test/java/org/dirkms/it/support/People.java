@@ -37,6 +37,23 @@ public final class People {
         }
     }
 
+    /**
+     * Adds {@code count} people without KMS enrollment ({@code uid=person0000} … under
+     * {@code ou=People}, each with a {@code mail}) in one {@code ldapadd} by {@code superuser}: an
+     * organisation's directory, larger than the anonymous size cap of 100, so that a client
+     * searching the whole tree would be cut short.
+     */
+    public static void addCrowd(LdapTools superuser, String suffix, int count) {
+        StringBuilder bulk = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            String uid = String.format(Locale.ROOT, "person%04d", i);
+            bulk.append("dn: uid=").append(uid).append(",ou=People,").append(suffix)
+                    .append("\nobjectClass: inetOrgPerson\nuid: ").append(uid).append("\ncn: Person ").append(i)
+                    .append("\nsn: ").append(i).append("\nmail: ").append(uid).append("@example.com\n\n");
+        }
+        superuser.add(bulk.toString()).assertSuccess();
+    }
+
     /** The person part of each entry, and the KMS part as change records. */
     record Split(String people, String enrollments) {
     }
