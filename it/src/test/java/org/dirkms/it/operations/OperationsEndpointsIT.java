@@ -232,6 +232,9 @@ class OperationsEndpointsIT {
         byte[] png = Files.readAllBytes(screenshot);
         assertTrue(png.length > 10_000, "a screenshot of " + png.length + " bytes");
         assertEquals("\u0089PNG", new String(png, 0, 4, java.nio.charset.StandardCharsets.ISO_8859_1));
+        // Kept for a person to look at: it/target/status-page.png.
+        Files.createDirectories(Path.of("target"));
+        Files.copy(screenshot, Path.of("target", "status-page.png"), StandardCopyOption.REPLACE_EXISTING);
         List<String> dump = new ArrayList<>(common);
         dump.add("--dump-dom");
         dump.add(base + "/status");

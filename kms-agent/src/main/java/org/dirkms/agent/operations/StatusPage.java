@@ -29,10 +29,12 @@ public final class StatusPage {
             Instant now) {
         StringBuilder html = new StringBuilder(4096);
         html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>dirkms status</title>\n")
-                .append("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
-                        + "td,th{border:1px solid #999;padding:.3em .6em;text-align:left}.ok{color:#060}"
+                .append("<style>body{font-family:sans-serif;margin:1em 2em}h1{font-size:1.4em}h2{font-size:1.1em;"
+                        + "margin:1em 0 .3em}table{border-collapse:collapse;margin-bottom:.5em}p{margin:.3em 0}"
+                        + "td,th{border:1px solid #999;padding:.2em .5em;text-align:left}.ok{color:#060}"
                         + ".fail{color:#a00;font-weight:bold}</style></head><body>\n")
-                .append("<h1>dirkms status</h1>\n<p>As of ").append(escape(now.toString())).append(": ")
+                .append("<h1>dirkms status</h1>\n<p>As of ")
+                .append(escape(now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString())).append(": ")
                 .append(health.healthy() ? "<span class=\"ok\">healthy</span>" : "<span class=\"fail\">unhealthy</span>")
                 .append("</p>\n");
         html.append("<h2>Health</h2>\n<table><tr><th>Check</th><th>Result</th><th>Detail</th></tr>\n");
@@ -56,18 +58,16 @@ public final class StatusPage {
             html.append("<tr><td>").append(escape(ca.dn())).append("</td><td>").append(escape(ca.state()))
                     .append("</td><td>").append(escape(crl)).append("</td></tr>\n");
         }
-        html.append("</table>\n<h2>Certificate request queue</h2>\n<table><tr><th>State</th><th>Requests</th></tr>\n");
-        for (RequestState state : RequestState.values()) {
-            row(html, state.ldapValue(), readings.requests().getOrDefault(state.ldapValue(), 0L));
-        }
-        html.append("</table>\n<p>Oldest pending request: ").append(readings.oldestPendingRequest() == null ? "none"
+        html.append("</table>\n<h2>Certificate request queue</h2>\n");
+        counts(html, "Requests", java.util.Arrays.stream(RequestState.values()).map(RequestState::ldapValue).toList(),
+                readings.requests());
+        html.append("<p>Oldest pending request: ").append(readings.oldestPendingRequest() == null ? "none"
                 : escape(readings.oldestPendingRequest() + " (" + Duration.between(readings.oldestPendingRequest(), now)
                         .toSeconds() + " s ago)")).append("</p>\n");
-        html.append("<h2>Enrollments</h2>\n<table><tr><th>State</th><th>Users</th></tr>\n");
-        for (EnrollmentState state : EnrollmentState.values()) {
-            row(html, state.ldapValue(), readings.enrollments().getOrDefault(state.ldapValue(), 0L));
-        }
-        html.append("</table>\n<h2>Recent enrollment failures</h2>\n");
+        html.append("<h2>Enrollments</h2>\n");
+        counts(html, "Users", java.util.Arrays.stream(EnrollmentState.values()).map(EnrollmentState::ldapValue)
+                .toList(), readings.enrollments());
+        html.append("<h2>Recent enrollment failures</h2>\n");
         if (readings.failures().isEmpty()) {
             html.append("<p>None.</p>\n");
         } else {
@@ -97,8 +97,14 @@ public final class StatusPage {
         return html.append("</body></html>\n").toString();
     }
 
-    private static void row(StringBuilder html, String state, long count) {
-        html.append("<tr><td>").append(escape(state)).append("</td><td>").append(count).append("</td></tr>\n");
+    /** One table: a header row of states, a row of their counts (0 when absent). */
+    private static void counts(StringBuilder html, String what, java.util.List<String> states,
+            java.util.Map<String, Long> counts) {
+        html.append("<table><tr><th>State</th>");
+        states.forEach(state -> html.append("<th>").append(escape(state)).append("</th>"));
+        html.append("</tr>\n<tr><td>").append(escape(what)).append("</td>");
+        states.forEach(state -> html.append("<td>").append(counts.getOrDefault(state, 0L)).append("</td>"));
+        html.append("</tr></table>\n");
     }
 
     /** HTML-escapes text for an element's content or a quoted attribute value. */
