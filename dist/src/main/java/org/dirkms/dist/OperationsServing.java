@@ -88,7 +88,8 @@ public final class OperationsServing {
         }, clock);
     }
 
-    private static String crlProblem(LdapOperationsReadings.Readings readings, String caDn, Instant now) {
+    /** Null when the CRL on the CA entry {@code caDn} has a nextUpdate after {@code now}; else what is wrong. */
+    static String crlProblem(LdapOperationsReadings.Readings readings, String caDn, Instant now) {
         for (LdapOperationsReadings.CaReading ca : readings.cas()) {
             if (DistinguishedNames.same(ca.dn(), caDn)) {
                 if (ca.crl() == null) {
