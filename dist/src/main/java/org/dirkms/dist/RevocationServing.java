@@ -37,6 +37,11 @@ public final class RevocationServing implements AutoCloseable {
         return signingKey;
     }
 
+    /** Serves {@code handler} at {@code path} on the same listener ({@link RevocationHttpServer#mount}). */
+    public void mount(String path, com.sun.net.httpserver.HttpHandler handler) {
+        server.mount(path, handler);
+    }
+
     /** Stops listening and closes the connections. */
     @Override
     public void close() {

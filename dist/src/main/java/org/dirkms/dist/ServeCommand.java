@@ -39,7 +39,10 @@ import picocli.CommandLine.Option;
         "",
         "The CA's certificate, its current CRL and an OCSP responder answering from the directory's current"
                 + " revocation state are served over plain HTTP on 127.0.0.1:10080 (--http-port, --http-bind,"
-                + " --public-http-url; --no-http turns it off); the responder signs with a delegated key in DIR/ocsp/."})
+                + " --public-http-url; --no-http turns it off); the responder signs with a delegated key in DIR/ocsp/.",
+        "",
+        "The same port answers /healthz (200, or 503 naming the failed check), /metrics (Prometheus text format)"
+                + " and /status (a read-only HTML page for administrators)."})
 final class ServeCommand extends Subcommand {
 
     /** The HTTP port of the revocation data when --http-port is not given. */
@@ -157,6 +160,8 @@ final class ServeCommand extends Subcommand {
             serving.close();
             return failed(e.getMessage());
         }
+        // /healthz, /metrics and /status beside the revocation data (docs in OperationsServing).
+        OperationsServing.mount(serving, () -> agent);
         java.io.PrintWriter out = out();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

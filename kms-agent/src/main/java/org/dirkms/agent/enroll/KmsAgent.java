@@ -102,8 +102,16 @@ public final class KmsAgent implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean layoutUpgraded = new AtomicBoolean();
     private final AtomicInteger handled = new AtomicInteger();
+    private final Map<EnrollmentResult.Outcome, AtomicLong> outcomes = new java.util.EnumMap<>(
+            java.util.Arrays.stream(EnrollmentResult.Outcome.values()).collect(java.util.stream.Collectors.toMap(
+                    outcome -> outcome, outcome -> new AtomicLong(), (a, b) -> a,
+                    () -> new java.util.EnumMap<>(EnrollmentResult.Outcome.class))));
     private final AtomicLong lastCookieSave = new AtomicLong();
     private final java.util.concurrent.CountDownLatch refreshed = new java.util.concurrent.CountDownLatch(1);
+    /** When the current syncrepl search entered its persist phase; null while not following. */
+    private volatile java.time.Instant followingSince;
+    /** The last reconcile or sweep that finished: the agent's heartbeat, as {@code kmsHeartbeat} is in the directory. */
+    private volatile java.time.Instant lastSignOfLife;
     private volatile LdapNetworkConnection workConnection;
     private volatile LdapNetworkConnection syncConnection;
     private volatile EnrollmentService service;
@@ -178,6 +186,43 @@ public final class KmsAgent implements AutoCloseable {
         watcher.start();
     }
 
+    /**
+     * Whether the agent follows the directory now, for a health check: it runs, its syncrepl
+     * search is in the persist phase (RFC 4533 section 3.4: the refresh ended), and its last
+     * reconcile or sweep finished at {@code lastSignOfLife}.
+     *
+     * @param running false once closed
+     * @param followingSince when the current persist phase began, or null while not following
+     *        (connecting, refreshing, or backing off after a lost connection)
+     * @param lastSignOfLife when the last reconcile or sweep finished, or null before the first
+     * @param sweep how often the sweep runs
+     */
+    public record Liveness(boolean running, java.time.Instant followingSince, java.time.Instant lastSignOfLife,
+            Duration sweep) {
+        /**
+         * Null when the agent follows and its heartbeat is recent (within three sweeps), else
+         * what is wrong, in a sentence.
+         */
+        public String problem(java.time.Instant now) {
+            if (!running) {
+                return "the agent is stopped";
+            }
+            if (followingSince == null) {
+                return "the agent does not follow the directory (its syncrepl search is not in the persist phase)";
+            }
+            if (lastSignOfLife == null || lastSignOfLife.plus(sweep.multipliedBy(3)).isBefore(now)) {
+                return "the agent's last reconcile finished at " + lastSignOfLife + ", more than three sweeps ("
+                        + sweep.multipliedBy(3) + ") ago";
+            }
+            return null;
+        }
+    }
+
+    /** The agent's liveness now (its heartbeat and whether it follows the directory). */
+    public Liveness liveness() {
+        return new Liveness(running.get(), followingSince, lastSignOfLife, sweep);
+    }
+
     /** Waits until the first reconcile and syncrepl refresh are done (for callers that must know the agent is live). */
     public boolean awaitLive(Duration timeout) throws InterruptedException {
         return refreshed.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -188,12 +233,20 @@ public final class KmsAgent implements AutoCloseable {
         return handled.get();
     }
 
+    /** How many times each outcome ended the handling of a user since start (for the metrics of {@code dirkms serve}). */
+    public Map<EnrollmentResult.Outcome, Long> outcomeCounts() {
+        Map<EnrollmentResult.Outcome, Long> counts = new java.util.EnumMap<>(EnrollmentResult.Outcome.class);
+        outcomes.forEach((outcome, count) -> counts.put(outcome, count.get()));
+        return counts;
+    }
+
     /** Stops watching and the workers, and closes the connections. */
     @Override
     public void close() {
         if (!running.compareAndSet(true, false)) {
             return;
         }
+        followingSince = null;
         closeQuietly(syncConnection);
         if (watcher != null) {
             watcher.interrupt();
@@ -275,6 +328,7 @@ public final class KmsAgent implements AutoCloseable {
             other += entries.size();
         }
         LOG.info("Reconciled the tree: {} users and {} other entries waiting", waiting.size(), other);
+        lastSignOfLife = clock.instant();
     }
 
     /**
@@ -352,10 +406,12 @@ public final class KmsAgent implements AutoCloseable {
                     if (info.getCookie() != null) {
                         saveCookie(serverDn, info.getCookie(), true);
                     }
+                    followingSince = clock.instant();
                     refreshed.countDown();
                 }
             }
         } finally {
+            followingSince = null;
             refreshed.countDown();
             closeQuietly(syncConnection);
         }
@@ -409,6 +465,7 @@ public final class KmsAgent implements AutoCloseable {
                 } else {
                     EnrollmentResult result = service.handle(dn);
                     result.clearToken(); // the administrator reads the token from kmsEnrollmentToken
+                    outcomes.get(result.outcome()).incrementAndGet();
                 }
                 handled.incrementAndGet();
             } catch (DirectoryAccessException e) {

@@ -133,6 +133,15 @@ public final class RevocationHttpServer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Serves {@code handler} at {@code path} and below, beside the revocation data: the
+     * operations endpoints of {@code dirkms serve} share this listener. The JDK's server picks the
+     * context with the longest matching prefix, so a mounted path wins over {@code /}.
+     */
+    public void mount(String path, com.sun.net.httpserver.HttpHandler handler) {
+        server.createContext(path, handler);
+    }
+
     /** The port listened on. */
     public int port() {
         return server.getAddress().getPort();
