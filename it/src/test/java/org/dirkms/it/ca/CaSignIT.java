@@ -100,6 +100,13 @@ class CaSignIT {
                 .assertSuccess().stdout();
         assertTrue(record.contains("kmsRequestState: issued"), record);
         assertTrue(record.contains("kmsRequestTemplate: cn=subordinate-ca,"), record);
+        // Audited: the add of the record, by the KMS agent, in the hash-chained log.
+        String recordDn = "cn=signed-" + serial + "," + directory.layout().requests();
+        assertEquals(1, Files.readAllLines(directory.dataFolder().auditLog()).stream()
+                .map(line -> line.split("\t", -1))
+                .filter(fields -> fields.length >= 5 && fields[3].equals("add") && fields[4].equalsIgnoreCase(recordDn)
+                        && fields[2].equalsIgnoreCase(directory.agentDn()))
+                .count(), "the audit log records the signed certificate's record");
 
         Path rootPem = work.resolve("root.pem");
         Files.write(rootPem, pem(rootCertificate().getEncoded()));
