@@ -20,13 +20,17 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.ca.IssuanceRefusedException;
 import org.dirkms.agent.ca.KeyStorePassphrase;
+import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.enroll.AgentConnection;
+import org.dirkms.ds.server.ServerEndpoint;
 import org.dirkms.schema.CrlDistributionPoints;
 import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
@@ -41,16 +45,19 @@ import picocli.CommandLine.ParentCommand;
 /**
  * {@code dirkms ca}: deliberate set-up and operation of a certification authority in a running
  * directory — {@code init} (root, or {@code --subordinate} with a PKCS#10 for an outside root),
- * {@code install} (the outside root's certificate and chain), {@code revoke} and {@code crl}.
+ * {@code install} (the outside root's certificate and chain), {@code list}, {@code sign} (a
+ * request from outside, such as a subordinate CA's), {@code revoke} and {@code crl}.
  * It speaks LDAP to the directory as the KMS agent; the CA key stays in a PKCS#12 file under
  * the data folder ({@link DataFolder#CA_KEY_STORE}).
  */
-@Command(name = "ca", description = {"Set up and run the certification authority: init, install, revoke, crl.",
+@Command(name = "ca", description = {"Set up and run the certification authority: init, install, list, sign, revoke,"
+        + " crl.",
         "",
         "These commands talk to the running server (--url; by default the one running on DIR, else"
                 + " ldap://127.0.0.1:10389 with StartTLS) as the KMS agent, with the data folder's agent password; the"
                 + " CA's key stays in DIR/ca/<name>.p12."},
-        subcommands = {CaCommand.Init.class, CaCommand.Install.class, CaCommand.Revoke.class, CaCommand.Crl.class})
+        subcommands = {CaCommand.Init.class, CaCommand.Install.class, CaCommand.ListCas.class, CaCommand.Sign.class,
+            CaCommand.Revoke.class, CaCommand.Crl.class})
 public final class CaCommand extends Subcommand {
     /** Environment variable that may hold the key store passphrase instead of a file. */
     public static final String PASSPHRASE_VARIABLE = "DIRKMS_CA_PASSPHRASE";
@@ -296,6 +303,257 @@ public final class CaCommand extends Subcommand {
                         + " certificates published");
             }
             return OK;
+        }
+    }
+
+    /** {@code dirkms ca list}. */
+    @Command(name = "list", description = {"List every CA of the directory (under ou=Certification Authorities,"
+            + "ou=KMS): its name and DN, its state, key algorithm, validity, the templates it issues, and its CRL's"
+            + " number and next update (a CRL past its next update is flagged stale).",
+            "State: what the directory says (active, awaiting-certificate, disabled), whether the CA's key store is"
+                    + " in DIR/ca/, and whether the server running on DIR issues with it ('dirkms serve' issues with"
+                    + " \"" + DEFAULT_NAME + "\")."})
+    static final class ListCas extends Action {
+        @Option(names = "--json", description = "print one JSON document: an array with one object per CA,"
+                + " camelCase fields")
+        boolean json;
+
+        @Override
+        List<String> examples() {
+            return List.of("dirkms ca list", "a table of the CAs, their state, templates and CRL",
+                    "dirkms ca list --json | jq '.[] | select(.crlStale)'", "the CAs whose CRL is stale");
+        }
+
+        @Override
+        int act(KmsContext kms, PrintWriter out) throws IOException, LdapException, GeneralSecurityException {
+            List<CaListing> listings = new ArrayList<>();
+            boolean serverRunning = ServerEndpoint.read(kms.dataFolder()).isPresent();
+            try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
+                for (CaService.CaSummary ca : kms.caService(connection).listCas()) {
+                    listings.add(CaListing.of(ca, kms, serverRunning));
+                }
+            }
+            if (json) {
+                out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(listings));
+            } else {
+                CaListing.table(listings, out);
+            }
+            return OK;
+        }
+    }
+
+    /**
+     * One line of {@code dirkms ca list}: its JSON form has these components as camelCase fields,
+     * times as RFC 3339 UTC text, null where the directory has nothing yet.
+     *
+     * @param name the CA's {@code cn}, which {@code --name} takes
+     * @param dn the CA entry's DN, its subject
+     * @param state {@code kmsCAState}: what the directory says
+     * @param priority {@code kmsPriority}
+     * @param keyHere whether the CA's key store is in this data folder ({@code DIR/ca/<name>.p12})
+     * @param serving whether the server running on this data folder issues with the CA
+     * @param keyAlgorithm the CA key's algorithm (RSA-3072, EC-P384), or null without a certificate
+     * @param notBefore the start of the CA certificate's validity, or null
+     * @param notAfter the end of the CA certificate's validity, or null
+     * @param templates the names of the templates the CA issues
+     * @param crlNumber the CRL number of the published CRL (RFC 5280 section 5.2.3), or null
+     * @param crlThisUpdate when the published CRL was signed, or null
+     * @param crlNextUpdate when the published CRL must be replaced, or null
+     * @param crlStale whether the CRL's next update has passed (relying parties refuse it), or no CRL is published
+     */
+    record CaListing(String name, String dn, String state, int priority, boolean keyHere, boolean serving,
+            String keyAlgorithm, String notBefore, String notAfter, List<String> templates, BigInteger crlNumber,
+            String crlThisUpdate, String crlNextUpdate, boolean crlStale) {
+
+        static CaListing of(CaService.CaSummary ca, KmsContext kms, boolean serverRunning) {
+            boolean keyHere = Files.exists(kms.dataFolder().caKeyStore(ca.name()));
+            boolean active = ca.state() == org.dirkms.schema.CaState.ACTIVE;
+            X509Certificate certificate = ca.certificate();
+            X509CRL crl = ca.crl();
+            BigInteger number = null;
+            if (crl != null) {
+                byte[] extension = crl.getExtensionValue(org.bouncycastle.asn1.x509.Extension.cRLNumber.getId());
+                if (extension != null) {
+                    number = org.bouncycastle.asn1.ASN1Integer.getInstance(
+                            org.bouncycastle.asn1.ASN1OctetString.getInstance(extension).getOctets()).getValue();
+                }
+            }
+            java.time.Instant next = crl == null || crl.getNextUpdate() == null ? null
+                    : crl.getNextUpdate().toInstant();
+            boolean stale = certificate != null && (next == null || !next.isAfter(kms.clock().instant()));
+            return new CaListing(ca.name(), ca.dn(), ca.state().ldapValue(), ca.priority(), keyHere,
+                    keyHere && active && serverRunning && DEFAULT_NAME.equals(ca.name()),
+                    certificate == null ? null : keyAlgorithm(certificate.getPublicKey()),
+                    certificate == null ? null : certificate.getNotBefore().toInstant().toString(),
+                    certificate == null ? null : certificate.getNotAfter().toInstant().toString(), ca.templates(),
+                    number, crl == null ? null : crl.getThisUpdate().toInstant().toString(),
+                    next == null ? null : next.toString(), stale);
+        }
+
+        /** The state column: the directory's word, then whether the key is here and the server issues with it. */
+        String stateText() {
+            return state + (keyHere ? ", key here" : ", no key here") + (serving ? ", serving" : "");
+        }
+
+        static void table(List<CaListing> listings, PrintWriter out) {
+            if (listings.isEmpty()) {
+                out.println("no CA in the directory; 'dirkms ca init' makes one ('dirkms serve' makes '"
+                        + DEFAULT_NAME + "' on a fresh data folder)");
+                return;
+            }
+            List<String[]> rows = new ArrayList<>();
+            rows.add(new String[] {"NAME", "STATE", "KEY", "VALID UNTIL", "CRL", "NEXT UPDATE", "TEMPLATES"});
+            for (CaListing ca : listings) {
+                rows.add(new String[] {ca.name(), ca.stateText(), orDash(ca.keyAlgorithm()), orDash(ca.notAfter()),
+                        ca.crlNumber() == null ? "-" : "#" + ca.crlNumber(),
+                        ca.crlNextUpdate() == null ? (ca.crlStale() ? "none (stale)" : "-")
+                                : ca.crlNextUpdate() + (ca.crlStale() ? " (stale)" : ""),
+                        ca.templates().isEmpty() ? "-" : String.join(",", ca.templates())});
+            }
+            int[] widths = new int[rows.get(0).length];
+            for (String[] row : rows) {
+                for (int i = 0; i < row.length; i++) {
+                    widths[i] = Math.max(widths[i], row[i].length());
+                }
+            }
+            for (int r = 0; r < rows.size(); r++) {
+                StringBuilder line = new StringBuilder();
+                String[] row = rows.get(r);
+                for (int i = 0; i < row.length; i++) {
+                    line.append(i == row.length - 1 ? row[i] : String.format("%-" + widths[i] + "s  ", row[i]));
+                }
+                out.println(line.toString().stripTrailing());
+                if (r > 0) {
+                    out.println("  " + listings.get(r - 1).dn());
+                }
+            }
+        }
+
+        private static String orDash(String text) {
+            return text == null ? "-" : text;
+        }
+
+        private static String keyAlgorithm(java.security.PublicKey key) {
+            if (key instanceof java.security.interfaces.RSAPublicKey rsa) {
+                return "RSA-" + rsa.getModulus().bitLength();
+            }
+            if (key instanceof java.security.interfaces.ECPublicKey ec) {
+                return "EC-P" + ec.getParams().getCurve().getField().getFieldSize();
+            }
+            return key.getAlgorithm();
+        }
+    }
+
+    /** {@code dirkms ca sign}. */
+    @Command(name = "sign", description = {"Sign a PKCS#10 request from outside the directory, such as a subordinate"
+            + " CA of ours running elsewhere ('dirkms ca init --subordinate' there wrote it), through the CA's"
+            + " issuance pipeline: the request's signature and key, the template (installed on the CA), the CA's"
+            + " policy, then the signature. The subject is the one the request names: check it before you sign.",
+            "The certificate is recorded under ou=Requests (so 'dirkms ca revoke' and OCSP know it), audited, and"
+                    + " written (PEM) to --out, else to standard output. Templates: subordinate-ca (cA=TRUE,"
+                    + " pathLen 0, keyCertSign and cRLSign, 5 years) and the others 'dirkms ca list' shows."})
+    static final class Sign extends Action {
+        @Option(names = "--csr", paramLabel = "FILE", required = true,
+                description = "the PKCS#10 request (PEM or DER)")
+        Path csr;
+
+        @Option(names = "--template", paramLabel = "NAME", required = true,
+                description = "the certificate template, e.g. " + StandardTemplates.SUBORDINATE_CA)
+        String template;
+
+        @Option(names = "--ca", paramLabel = "DN",
+                description = "the signing CA's DN (default cn=" + DEFAULT_NAME + ",ou=Certification Authorities,"
+                        + "ou=KMS,<suffix>); its key store is DIR/ca/<cn>.p12")
+        String caDn;
+
+        @Option(names = "--out", paramLabel = "FILE",
+                description = "write the certificate there (PEM); an existing file is refused")
+        Path outFile;
+
+        @Option(names = "--days", paramLabel = "N",
+                description = "validity in days, at most the template's (default the template's)")
+        String days;
+
+        @Override
+        List<String> examples() {
+            return List.of("dirkms ca sign --csr issuing.csr --template subordinate-ca --out issuing.crt",
+                    "certify the subordinate CA whose request is issuing.csr, with the default CA");
+        }
+
+        @Override
+        int act(KmsContext kms, PrintWriter out)
+                throws UsageException, IOException, LdapException, GeneralSecurityException {
+            int validity = nonNegative("--days", days, 0);
+            if (days != null && validity == 0) {
+                throw new UsageException("--days must be at least 1");
+            }
+            if (outFile != null && Files.exists(outFile)) {
+                throw new UsageException("--out " + outFile + " exists; remove it or name another file");
+            }
+            byte[] request = readRequest(csr);
+            try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
+                CaService service = kms.caService(connection);
+                String dn = caDn != null ? caDn : service.caDn(DEFAULT_NAME);
+                String name = org.dirkms.agent.names.DistinguishedNames.leafValue(dn, "cn");
+                if (name == null) {
+                    throw new UsageException("--ca '" + caDn + "' is not the DN of a CA entry (cn=<name>,ou=Certification"
+                            + " Authorities,...); 'dirkms ca list' shows them");
+                }
+                List<String> known = service.templateNames();
+                if (known.stream().noneMatch(t -> t.equalsIgnoreCase(template))) {
+                    return failed("there is no certificate template '" + template + "' (the templates: "
+                            + String.join(", ", known) + "); nothing was signed");
+                }
+                KeyStorePassphrase passphrase = passphrase(kms, name, false);
+                CertificationAuthority ca = service.open(dn, kms.dataFolder().caKeyStore(name), passphrase,
+                        kms.publication());
+                CaService.Signed signed;
+                try {
+                    signed = service.signRequest(ca, template, request, validity);
+                } catch (IssuanceRefusedException e) {
+                    return failed(e.getMessage() + "; nothing was signed");
+                }
+                X509Certificate issued = signed.certificate();
+                String text = pem("CERTIFICATE", issued.getEncoded());
+                if (outFile != null) {
+                    Files.writeString(outFile, text, StandardCharsets.US_ASCII);
+                    out.println("signed serial " + issued.getSerialNumber().toString(16) + " for '"
+                            + issued.getSubjectX500Principal().getName() + "' with template " + template + ", valid until "
+                            + issued.getNotAfter().toInstant() + "; recorded at " + signed.recordDn() + "; written to "
+                            + outFile);
+                } else {
+                    out.print(text);
+                    err().println(messagePrefix() + ": signed serial " + issued.getSerialNumber().toString(16)
+                            + "; recorded at " + signed.recordDn());
+                }
+            }
+            return OK;
+        }
+
+        /** A PKCS#10 request in PEM (RFC 7468 section 7) or DER. */
+        private static byte[] readRequest(Path file) throws IOException, UsageException {
+            byte[] content;
+            try {
+                content = Files.readAllBytes(file);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new UsageException("--csr " + file + " does not exist");
+            }
+            String text = new String(content, StandardCharsets.US_ASCII);
+            int begin = text.indexOf("-----BEGIN ");
+            if (begin < 0) {
+                return content;
+            }
+            java.util.regex.Matcher pem = java.util.regex.Pattern.compile(
+                    "-----BEGIN (NEW )?CERTIFICATE REQUEST-----([A-Za-z0-9+/=\\s]+)-----END (NEW )?CERTIFICATE REQUEST-----")
+                    .matcher(text);
+            if (!pem.find()) {
+                throw new UsageException("--csr " + file + " holds no PEM CERTIFICATE REQUEST");
+            }
+            try {
+                return Base64.getMimeDecoder().decode(pem.group(2));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--csr " + file + ": the PEM CERTIFICATE REQUEST is not base64");
+            }
         }
     }
 

@@ -170,8 +170,10 @@ class CommandHelpTest {
                 "dirkms enroll: give exactly one of --group, --filter, --file", "'dirkms enroll --help' lists the flags.");
         assertUsageError(List.of("agent", "--workers", "many"), "dirkms agent: --workers 'many' is not a number",
                 "'dirkms agent --help' lists the flags.");
-        assertUsageError(List.of("ca"), "dirkms ca: the action is missing; the actions are init, install, revoke, crl",
-                "'dirkms ca --help' lists the flags.");
+        assertUsageError(List.of("ca"), "dirkms ca: the action is missing; the actions are init, install, list, sign,"
+                + " revoke, crl", "'dirkms ca --help' lists the flags.");
+        assertUsageError(List.of("ca", "sign", "--template", "subordinate-ca"), "dirkms ca sign: --csr is required",
+                "'dirkms ca sign --help' lists the flags.");
         assertUsageError(List.of("archive"), "dirkms archive: the action is missing; the actions are check, rekey,"
                 + " rewrap, retire", "'dirkms archive --help' lists the flags.");
         assertUsageError(List.of("archive", "retire"), "dirkms archive: --key is required",

@@ -60,6 +60,8 @@ public final class AttributeNames {
     public static final String MESSAGE_FORMAT = "kmsMessageFormat";
     /** Key package format; values in {@link PackageFormat}. */
     public static final String PACKAGE_FORMAT = "kmsPackageFormat";
+    /** X.509 version of the certificates of a group's users; values in {@link CertificateFormat}. */
+    public static final String CERTIFICATE_FORMAT = "kmsCertificateFormat";
     /** TRUE on the administrative group that users without one belong to. */
     public static final String DEFAULT_GROUP = "kmsDefaultGroup";
     /** Transport certificate of a KMS server (DER). */

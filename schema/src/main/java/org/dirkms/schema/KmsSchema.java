@@ -66,6 +66,8 @@ public final class KmsSchema {
             single(27, HEARTBEAT, "last sign of life of a KMS server or CA", Syntax.GENERALIZED_TIME),
             single(28, AGENT_IDENTITY, "DN the agent of a KMS server binds as", Syntax.DN),
             single(29, SYNC_COOKIE, "saved syncrepl cookie of an agent", Syntax.OCTET_STRING),
+            enumerated(30, CERTIFICATE_FORMAT, "X.509 version of the certificates of the users of an administrative"
+                    + " group: x509v3, or x509v1 for old clients", CertificateFormat.class),
             // certification authorities and templates
             single(40, PRIORITY, "priority of a CA; lower is tried first", Syntax.INTEGER),
             enumerated(41, CA_STATE, "state of a certification authority", CaState.class),
@@ -132,7 +134,7 @@ public final class KmsSchema {
                     List.of(CN), List.of(MAIL, USER_CERTIFICATE, CERTIFICATE_PURPOSE, DESCRIPTION)),
             structural(3, ADMIN_GROUP, "an administrative group: encryption configuration and its KMS server",
                     List.of(CN), List.of(DESCRIPTION, ASSIGNED_SERVER, KEY_ALGORITHM, CONTENT_ENCRYPTION_ALGORITHM,
-                            MESSAGE_FORMAT, PACKAGE_FORMAT, DEFAULT_GROUP)),
+                            MESSAGE_FORMAT, PACKAGE_FORMAT, DEFAULT_GROUP, CERTIFICATE_FORMAT)),
             structural(4, SERVER, "a KMS server", List.of(CN),
                     List.of(DESCRIPTION, TRANSPORT_CERTIFICATE, HEARTBEAT, AGENT_IDENTITY, SYNC_COOKIE, REQUIRED_APPROVALS)),
             structural(5, CERTIFICATION_AUTHORITY, "a certification authority; its DN equals its subject DN",

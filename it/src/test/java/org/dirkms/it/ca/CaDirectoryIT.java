@@ -164,7 +164,7 @@ class CaDirectoryIT {
         records.addRequest(otherTemplate, "cn=code-signing," + directory.layout().certificateTemplates(), aliceDn,
                 request(ec()));
         strays.put(otherTemplate, "an enrollment requests certificates of the templates smime-signature and"
-                + " smime-encryption only, not 'code-signing'");
+                + " smime-encryption (or legacy-v1 for both) only, not 'code-signing'");
         records.addRequest("cn=bob," + requests, signingTemplate, bobDn, request(ec()));
         strays.put("cn=bob," + requests, "the enrollment of " + bobDn + " is not in progress (kmsEnrollmentState:"
                 + " requested)");

@@ -410,6 +410,11 @@ class CrlConcurrencyIT {
         }
 
         @Override
+        public void recordIssued(String dn, String templateDn, String subjectDn, byte[] pkcs10, byte[] certificate) {
+            records.recordIssued(dn, templateDn, subjectDn, pkcs10, certificate);
+        }
+
+        @Override
         public List<RequestEntry> pendingRequests() {
             return records.pendingRequests();
         }

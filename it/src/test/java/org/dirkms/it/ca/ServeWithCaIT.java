@@ -1,15 +1,23 @@
 package org.dirkms.it.ca;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.dist.CaServeSetup;
+import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;
@@ -20,8 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The embedded server on a fresh data folder makes its enterprise root CA, publishes it with
  * the standard templates, and serves StartTLS and LDAPS with a certificate from that CA that
- * ldapsearch verifies with {@code LDAPTLS_CACERT} set to the CA certificate alone; a restart
- * keeps the CA and the certificate.
+ * ldapsearch verifies with {@code LDAPTLS_CACERT} set to the CA certificate alone, and which
+ * {@code dirkms ca list} on its data folder shows serving; a restart keeps the CA and the
+ * certificate.
  */
 class ServeWithCaIT {
     @TempDir
@@ -46,7 +55,8 @@ class ServeWithCaIT {
                     "-D", server.adminDn(), "-y", server.adminPasswordFile().toString(), "-s", "base", "-b", caDn, "(objectClass=pkiCA)", "kmsCAState", "kmsInstalledTemplate"),
                     environment, null).assertSuccess();
             assertTrue(startTls.stdout().contains("kmsCAState: active"), startTls.stdout());
-            assertEquals(7, startTls.stdout().lines().filter(l -> l.startsWith("kmsInstalledTemplate: ")).count(),
+            assertEquals(StandardTemplates.all().size(), startTls.stdout().lines()
+                    .filter(l -> l.startsWith("kmsInstalledTemplate: ")).count(),
                     startTls.stdout());
             LdapTools.run(List.of(ldapsearch, "-H", server.ldapsUrl(), "-x", "-LLL", "-s", "base", "-b", caDn,
                     "(objectClass=*)", "cn"), environment, null).assertSuccess();
@@ -59,6 +69,17 @@ class ServeWithCaIT {
             Path serverPem = DataFolder.of(data).tlsCertificate();
             LdapTools.run(List.of("openssl", "verify", "-x509_strict", "-purpose", "sslserver", "-CAfile",
                     caPem.toString(), serverPem.toString()), Map.of(), null).assertSuccess();
+            // 'dirkms ca list' on the data folder of the running server: its CA is here and serving.
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            int exit = DirkmsCommand.run(List.of("ca", "list", "--json", "--data", data.toString()), Map.of(),
+                    new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(),
+                            true, StandardCharsets.UTF_8));
+            assertEquals(0, exit, out.toString(StandardCharsets.UTF_8));
+            JsonNode ca = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8)).get(0);
+            assertEquals("dirkms Root CA", ca.get("name").asText());
+            assertEquals(caDn, ca.get("dn").asText());
+            assertTrue(ca.get("keyHere").asBoolean() && ca.get("serving").asBoolean(), ca.toString());
+            assertFalse(ca.get("crlStale").asBoolean(), ca.toString());
             firstCa = Files.readString(caPem);
             firstServer = Files.readString(serverPem);
         }

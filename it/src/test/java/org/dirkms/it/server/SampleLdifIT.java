@@ -36,7 +36,8 @@ class SampleLdifIT {
         try (Stream<Path> files = Files.list(ProjectFiles.file("ldif/samples"))) {
             samples = files.filter(file -> file.toString().endsWith(".ldif")).sorted().toList();
         }
-        assertEquals(List.of("10-create-administrative-group.ldif", "20-add-user.ldif", "25-add-kms-people.ldif",
+        assertEquals(List.of("10-create-administrative-group.ldif", "12-create-legacy-v1-group.ldif",
+                "20-add-user.ldif", "25-add-kms-people.ldif",
                 "30-enroll-user.ldif", "35-publish-external-certificate.ldif", "40-revoke-user.ldif",
                 "50-request-recovery.ldif", "60-approve-recovery.ldif"),
                 samples.stream().map(file -> file.getFileName().toString()).toList());
@@ -48,12 +49,12 @@ class SampleLdifIT {
         LdapTools alice = LdapTools.against(directory).as("uid=alice,ou=People,dc=example,dc=com",
                 "alice-sample-password-change-me");
 
-        load(superuser, samples.get(1));
+        load(superuser, samples.get(2));
         assertEquals("jane.doe@example.com", attribute(superuser, JDOE, "mail"));
         // The user can bind as self with the sample password.
         LdapTools.against(directory).as(JDOE, "jdoe-sample-password-change-me").whoami().assertSuccess();
 
-        load(superuser, samples.get(2));
+        load(superuser, samples.get(3));
         for (String person : List.of("alice", "bob", "carol")) {
             // The sample names its people only: the roles are given where the KMS runs.
             superuser.modify("dn: " + directory.layout().recoveryAgentsGroup() + "\nchangetype: modify\nadd: member\n"
@@ -72,8 +73,11 @@ class SampleLdifIT {
         load(alice, samples.get(0));
         assertEquals("EC-P256", attribute(alice, SALES, "kmsKeyAlgorithm"));
         assertEquals("cn=default,ou=Servers,ou=KMS,dc=example,dc=com", attribute(alice, SALES, "kmsAssignedServer"));
+        load(alice, samples.get(1));
+        assertEquals("x509v1", attribute(alice, "cn=Legacy Clients,ou=Administrative Groups,dc=example,dc=com",
+                "kmsCertificateFormat"));
 
-        load(alice, samples.get(3));
+        load(alice, samples.get(4));
         assertEquals("requested", attribute(alice, JDOE, "kmsEnrollmentState"));
         // ldapcompare exits 6 for compareTrue and 5 for compareFalse (RFC 4511 section 4.10).
         assertEquals(6, alice.compare(JDOE, "kmsEnrollmentState:requested").exitCode());
@@ -88,17 +92,17 @@ class SampleLdifIT {
         LdapTools.against(directory).asAgent().modify("dn: " + JDOE
                 + "\nchangetype: modify\nreplace: kmsEnrollmentState\nkmsEnrollmentState: enrolled\n-\n")
                 .assertSuccess();
-        load(alice, samples.get(5));
+        load(alice, samples.get(6));
         assertEquals("revoke-requested", attribute(alice, JDOE, "kmsEnrollmentState"));
         assertEquals("keyCompromise", attribute(alice, JDOE, "kmsRevocationReason"));
 
-        load(alice, samples.get(6));
+        load(alice, samples.get(7));
         assertEquals(JDOE, attribute(alice, RECOVERY, "kmsRecoveryTarget"));
         assertEquals("uid=alice,ou=People,dc=example,dc=com", attribute(alice, RECOVERY, "kmsRecoveryRequester"));
 
         // Each recovery agent approves bound as themselves.
         load(LdapTools.against(directory).as("uid=bob,ou=People,dc=example,dc=com", "bob-sample-password-change-me"),
-                samples.get(7));
+                samples.get(8));
         try (LdapConnection connection = directory.adminConnection()) {
             Entry request = connection.lookup(RECOVERY, "kmsRecoveryApproval");
             assertTrue(request.get("kmsRecoveryApproval").contains("uid=bob,ou=People,dc=example,dc=com"));

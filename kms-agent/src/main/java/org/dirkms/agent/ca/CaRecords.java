@@ -157,6 +157,14 @@ public interface CaRecords {
     /** Queues a request entry in state pending. */
     void addRequest(String dn, String templateDn, String subjectDn, byte[] pkcs10);
 
+    /**
+     * Records a certificate the CA issued for a request from outside the directory
+     * ({@code dirkms ca sign}) as a request entry already in state issued, with the request, the
+     * template and the certificate's subject (which names no entry here), so that the CA knows it
+     * issued it (revocation, OCSP: {@link #findKeptCertificate}) and the audit log has the write.
+     */
+    void recordIssued(String dn, String templateDn, String subjectDn, byte[] pkcs10, byte[] certificate);
+
     /** Every request in state pending. */
     List<RequestEntry> pendingRequests();
 

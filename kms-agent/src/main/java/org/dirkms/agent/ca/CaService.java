@@ -278,6 +278,111 @@ public final class CaService {
         return new Revoked(revoke(ca, serial, reason), holder);
     }
 
+    /**
+     * Signs a PKCS#10 request from outside the directory ({@code dirkms ca sign}), such as a
+     * subordinate CA of ours running elsewhere, through the CA's issuance pipeline: the request's
+     * signature and key are checked, the template {@code templateName} must be installed on the
+     * CA, the CA's policy applies (validity inside the CA's, name and path length constraints),
+     * and the certificate's subject is the one the request asks for (there is no directory entry
+     * to take it from: the administrator who runs the command vouches for it). The certificate is
+     * then recorded under {@code ou=Requests} ({@link CaRecords#recordIssued}) before it is
+     * returned, so that the CA can revoke it and its OCSP responder knows it.
+     *
+     * @param validityDays the certificate's validity in days, at most the template's; 0 for the template's
+     * @throws IssuanceRefusedException with one line a person can act on; nothing was issued
+     */
+    public Signed signRequest(CertificationAuthority ca, String templateName, byte[] pkcs10, int validityDays)
+            throws IssuanceRefusedException {
+        Pkcs10Request csr = Pkcs10Request.parseAndVerify(pkcs10);
+        if (csr.requestedSubject().getRDNs().length == 0) {
+            throw new IssuanceRefusedException(IssuanceRefusedException.Kind.NAME_MISMATCH, "the certificate request"
+                    + " names no subject; a request from outside the directory must name the subject to certify");
+        }
+        String subject = CaNames.dn(csr.requestedSubject());
+        X509Certificate certificate = ca.issue(new IssuanceRequest(templateName, pkcs10, subject,
+                csr.requestedEmailAddresses(), List.of(), List.of()), validityDays);
+        String dn = "cn=signed-" + certificate.getSerialNumber().toString(16) + "," + layout.requests();
+        records.recordIssued(dn, templateDn(templateName), subject, pkcs10, der(certificate));
+        return new Signed(certificate, dn);
+    }
+
+    /**
+     * What {@link #signRequest} issued.
+     *
+     * @param certificate the certificate
+     * @param recordDn the DN of the request entry that records it
+     */
+    public record Signed(X509Certificate certificate, String recordDn) {
+    }
+
+    /** The names ({@code cn}) of every template entry under {@code ou=Certificate Templates}, sorted. */
+    public List<String> templateNames() {
+        List<String> names = new ArrayList<>();
+        for (TemplateEntry entry : records.listTemplates()) {
+            String name = DistinguishedNames.leafValue(entry.dn(), "cn");
+            if (name != null) {
+                names.add(name);
+            }
+        }
+        names.sort(String.CASE_INSENSITIVE_ORDER);
+        return names;
+    }
+
+    /**
+     * What the directory says of one CA ({@code dirkms ca list}), read without its key.
+     *
+     * @param dn the CA entry's DN, its subject
+     * @param name the {@code cn} of the entry: the name the {@code dirkms ca} commands take
+     * @param state {@code kmsCAState}
+     * @param priority {@code kmsPriority}
+     * @param certificate the CA's certificate, or null while a subordinate awaits it
+     * @param templates the names of the templates installed on the CA ({@code kmsInstalledTemplate})
+     * @param crl the CRL published on the entry, or null before the first one
+     */
+    public record CaSummary(String dn, String name, CaState state, int priority, X509Certificate certificate,
+            List<String> templates, X509CRL crl) {
+        /** Copies the list. */
+        public CaSummary {
+            templates = List.copyOf(templates);
+        }
+    }
+
+    /**
+     * Every CA entry under {@code ou=Certification Authorities}, by ascending priority, as the
+     * directory records it.
+     *
+     * @throws IllegalStateException if a CA entry's certificate or CRL cannot be parsed
+     */
+    public List<CaSummary> listCas() {
+        List<CaSummary> summaries = new ArrayList<>();
+        for (CaEntry entry : records.listCas()) {
+            X509Certificate certificate = null;
+            X509CRL crl = null;
+            try {
+                CertificateFactory factory = CertificateFactory.getInstance("X.509");
+                if (!entry.certificates().isEmpty()) {
+                    certificate = (X509Certificate) factory.generateCertificate(
+                            new ByteArrayInputStream(entry.certificates().get(0)));
+                }
+                if (entry.crl() != null) {
+                    crl = (X509CRL) factory.generateCRL(new ByteArrayInputStream(entry.crl()));
+                }
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("the certificate or CRL on CA entry " + entry.dn()
+                        + " cannot be parsed: " + e.getMessage(), e);
+            }
+            List<String> templates = new ArrayList<>();
+            for (String installed : entry.installedTemplates()) {
+                String name = DistinguishedNames.leafValue(installed, "cn");
+                templates.add(name != null ? name : installed);
+            }
+            String name = DistinguishedNames.leafValue(entry.dn(), "cn");
+            summaries.add(new CaSummary(entry.dn(), name != null ? name : entry.dn(), entry.state(), entry.priority(),
+                    certificate, templates, crl));
+        }
+        return summaries;
+    }
+
     /** The RFC 5280 section 5.3.1 name of {@code reason}, as {@code --reason} takes it. */
     private static String reasonName(java.security.cert.CRLReason reason) {
         for (RevocationReason known : RevocationReason.values()) {
@@ -422,7 +527,7 @@ public final class CaService {
                     + (subject.enrollmentState() == null ? "no " + AttributeNames.ENROLLMENT_STATE
                             : AttributeNames.ENROLLMENT_STATE + ": " + subject.enrollmentState()) + ")";
         }
-        CertificatePurpose purpose;
+        List<CertificatePurpose> purposes;
         String template;
         try {
             template = templateName(request.templateDn());
@@ -430,18 +535,26 @@ public final class CaService {
             return e.getMessage();
         }
         if (template.equalsIgnoreCase(StandardTemplates.SMIME_SIGNATURE)) {
-            purpose = CertificatePurpose.SIGNING;
+            purposes = List.of(CertificatePurpose.SIGNING);
         } else if (template.equalsIgnoreCase(StandardTemplates.SMIME_ENCRYPTION)) {
-            purpose = CertificatePurpose.ENCRYPTION;
+            purposes = List.of(CertificatePurpose.ENCRYPTION);
+        } else if (template.equalsIgnoreCase(StandardTemplates.LEGACY_V1)) {
+            // A group with kmsCertificateFormat x509v1 asks for both of its certificates with
+            // this one template: the request's DN tells which of the two it is.
+            purposes = List.of(CertificatePurpose.SIGNING, CertificatePurpose.ENCRYPTION);
         } else {
             return "an enrollment requests certificates of the templates " + StandardTemplates.SMIME_SIGNATURE
-                    + " and " + StandardTemplates.SMIME_ENCRYPTION + " only, not '" + template + "'";
+                    + " and " + StandardTemplates.SMIME_ENCRYPTION + " (or " + StandardTemplates.LEGACY_V1
+                    + " for both) only, not '" + template + "'";
         }
-        if (!records.isRequestOfClaim(request.dn(), request.subjectDn(), subject.claimedBy(), purpose.ldapValue())) {
-            return "it is not the " + purpose.ldapValue() + " request the current claim on " + request.subjectDn()
-                    + " (" + AttributeNames.CLAIMED_BY + ") names for template " + template;
+        for (CertificatePurpose purpose : purposes) {
+            if (records.isRequestOfClaim(request.dn(), request.subjectDn(), subject.claimedBy(), purpose.ldapValue())) {
+                return null;
+            }
         }
-        return null;
+        return "it is not the " + purposes.stream().map(CertificatePurpose::ldapValue)
+                .collect(java.util.stream.Collectors.joining(" or ")) + " request the current claim on "
+                + request.subjectDn() + " (" + AttributeNames.CLAIMED_BY + ") names for template " + template;
     }
 
     /** Reads the CA's published CRL, or null if none. */

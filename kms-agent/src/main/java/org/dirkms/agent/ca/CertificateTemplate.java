@@ -48,6 +48,9 @@ public record CertificateTemplate(String name, int version, Set<KeyUsageName> ke
     /** The longest validity a template may give, in days (about 30 years). */
     public static final int MAXIMUM_VALIDITY_DAYS = 11_000;
 
+    /** The key usages of a CA template, and of no other. */
+    private static final Set<KeyUsageName> CA_USAGES = Set.of(KeyUsageName.KEY_CERT_SIGN, KeyUsageName.CRL_SIGN);
+
     private static final Pattern OID = Pattern.compile("[0-2](\\.(0|[1-9][0-9]*))+");
 
     /**
@@ -121,6 +124,15 @@ public record CertificateTemplate(String name, int version, Set<KeyUsageName> ke
         return attributes;
     }
 
+    /**
+     * True if this template issues certificates of subordinate CAs: its key usages are exactly
+     * keyCertSign and cRLSign. Such certificates carry basicConstraints cA=TRUE with a path
+     * length of 0 (RFC 5280 section 4.2.1.9): the subordinate issues end-entity certificates only.
+     */
+    public boolean certifiesCas() {
+        return keyUsages.equals(CA_USAGES);
+    }
+
     /** True if certificates from this template protect e-mail (they then need an rfc822Name). */
     public boolean protectsEmail() {
         return extendedKeyUsages.contains(ExtendedKeyUsages.EMAIL_PROTECTION);
@@ -147,9 +159,13 @@ public record CertificateTemplate(String name, int version, Set<KeyUsageName> ke
         if (version == 3 && usages.isEmpty()) {
             throw new InvalidTemplateException(dn, KEY_USAGE, "needs at least one value in a version 3 template");
         }
-        if (usages.contains(KeyUsageName.KEY_CERT_SIGN) || usages.contains(KeyUsageName.CRL_SIGN)) {
-            throw new InvalidTemplateException(dn, KEY_USAGE,
-                    "must not contain keyCertSign or cRLSign: templates issue end-entity certificates only");
+        if ((usages.contains(KeyUsageName.KEY_CERT_SIGN) || usages.contains(KeyUsageName.CRL_SIGN))
+                && (!usages.equals(CA_USAGES) || !ekus.isEmpty())) {
+            // A template either issues end-entity certificates or, with exactly keyCertSign and
+            // cRLSign and no extended key usage, certificates of subordinate CAs (RFC 5280
+            // section 4.2.1.3 and 4.2.1.9): nothing in between, which clients judge differently.
+            throw new InvalidTemplateException(dn, KEY_USAGE, "must not contain keyCertSign or cRLSign, unless it is a"
+                    + " CA template: exactly keyCertSign and cRLSign, and no " + EXTENDED_KEY_USAGE);
         }
         for (String eku : ekus) {
             if (!OID.matcher(eku).matches()) {

@@ -318,11 +318,31 @@ public final class CertificationAuthority {
      * @throws IssuanceRefusedException with a plain-language reason; nothing was issued
      */
     public X509Certificate issue(IssuanceRequest request) throws IssuanceRefusedException {
+        return issue(request, 0);
+    }
+
+    /**
+     * Issues a certificate as {@link #issue(IssuanceRequest)}, valid for {@code validityDays}
+     * days instead of the template's: at most the template's (its validity is the policy's
+     * longest), and never past the CA's own certificate; 0 takes the template's.
+     *
+     * @throws IssuanceRefusedException with a plain-language reason; nothing was issued
+     */
+    public X509Certificate issue(IssuanceRequest request, int validityDays) throws IssuanceRefusedException {
         // 1. validate the request
         CertificateTemplate template = templates.get(request.templateName());
         if (template == null) {
             throw new IssuanceRefusedException(Kind.UNKNOWN_TEMPLATE, "template '" + request.templateName()
                     + "' is not installed on CA " + dn + " (installed: " + String.join(", ", templates.keySet().stream().sorted().toList()) + ")");
+        }
+        if (validityDays < 0 || validityDays > template.validityDays()) {
+            throw new IssuanceRefusedException(Kind.CA_POLICY, "a certificate of template " + template.name()
+                    + " is valid for 1 to " + template.validityDays() + " days, not " + validityDays);
+        }
+        if (template.certifiesCas() && certificate().getBasicConstraints() == 0) {
+            // RFC 5280 section 4.2.1.9: pathLenConstraint 0 lets this CA issue end-entity certificates only.
+            throw new IssuanceRefusedException(Kind.CA_POLICY, "CA " + dn + " has a path length constraint of 0:"
+                    + " it may not certify another CA");
         }
         Pkcs10Request csr = Pkcs10Request.parseAndVerify(request.pkcs10());
         csr.checkKeyPolicy(template);
@@ -337,7 +357,7 @@ public final class CertificationAuthority {
 
         // 2. apply the template
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
-        Instant notAfter = now.plus(Duration.ofDays(template.validityDays()));
+        Instant notAfter = now.plus(Duration.ofDays(validityDays == 0 ? template.validityDays() : validityDays));
         Instant caNotAfter = certificate().getNotAfter().toInstant();
         GeneralNames alternativeNames = alternativeNames(template, request);
 
@@ -377,7 +397,10 @@ public final class CertificationAuthority {
         X509v3CertificateBuilder builder = new X509v3CertificateBuilder(caCertificate.getSubject(), newSerial(),
                 Date.from(notBefore), Date.from(notAfter), subject, key);
         try {
-            builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            // RFC 5280 section 4.2.1.9: a subordinate CA of a CA template may issue end-entity
+            // certificates only (pathLenConstraint 0); the extension is critical in both cases.
+            builder.addExtension(Extension.basicConstraints, true,
+                    template.certifiesCas() ? new BasicConstraints(0) : new BasicConstraints(false));
             // RFC 5280 section 4.2.1.3: conforming CAs SHOULD mark keyUsage critical.
             builder.addExtension(Extension.keyUsage, true, new KeyUsage(usageMask));
             if (!template.extendedKeyUsages().isEmpty()) {

@@ -30,6 +30,11 @@ public final class StandardTemplates {
     public static final String TRUST_LIST_SIGNING = "trust-list-signing";
     /** The LDAP server's TLS certificate, with DNS names and IP addresses. */
     public static final String LDAP_SERVER = "ldap-server";
+    /**
+     * A subordinate CA of ours running elsewhere ({@code dirkms ca sign}): basicConstraints
+     * cA=TRUE, pathLenConstraint 0, keyUsage keyCertSign and cRLSign, five years.
+     */
+    public static final String SUBORDINATE_CA = "subordinate-ca";
     /** X.509 version 1, no extensions, for old clients. */
     public static final String LEGACY_V1 = "legacy-v1";
 
@@ -49,7 +54,9 @@ public final class StandardTemplates {
                 v3(TRUST_LIST_SIGNING, 730, EnumSet.of(DIGITAL_SIGNATURE), ExtendedKeyUsages.TRUST_LIST_SIGNING),
                 v3(LDAP_SERVER, 397, EnumSet.of(DIGITAL_SIGNATURE, KEY_ENCIPHERMENT), ExtendedKeyUsages.SERVER_AUTH),
                 new CertificateTemplate(LEGACY_V1, 1, Set.of(), List.of(), 365, ALL_ALGORITHMS,
-                        CertificateTemplate.RSA_FLOOR));
+                        CertificateTemplate.RSA_FLOOR),
+                new CertificateTemplate(SUBORDINATE_CA, 3, EnumSet.of(KeyUsageName.KEY_CERT_SIGN, KeyUsageName.CRL_SIGN),
+                        List.of(), 1825, ALL_ALGORITHMS, CertificateTemplate.RSA_FLOOR));
     }
 
     private static CertificateTemplate v3(String name, int days, Set<KeyUsageName> usages, String eku) {

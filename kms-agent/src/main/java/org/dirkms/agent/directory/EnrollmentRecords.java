@@ -3,6 +3,7 @@ package org.dirkms.agent.directory;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.dirkms.schema.CertificateFormat;
 import org.dirkms.schema.ContentEncryptionAlgorithm;
 import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.KeyAlgorithm;
@@ -63,10 +64,19 @@ public interface EnrollmentRecords {
      * @param messageFormat {@code kmsMessageFormat}
      * @param packageFormat {@code kmsPackageFormat}
      * @param defaultGroup {@code kmsDefaultGroup}
+     * @param certificateFormat {@code kmsCertificateFormat}: X.509 version 3 certificates, or
+     *        version 1 ones from the template {@code legacy-v1} for old clients
      */
     record GroupEntry(String dn, String assignedServer, KeyAlgorithm keyAlgorithm,
             ContentEncryptionAlgorithm contentEncryption, MessageFormat messageFormat, PackageFormat packageFormat,
-            boolean defaultGroup) {
+            boolean defaultGroup, CertificateFormat certificateFormat) {
+        /** A group whose users get X.509 version 3 certificates, the default. */
+        public GroupEntry(String dn, String assignedServer, KeyAlgorithm keyAlgorithm,
+                ContentEncryptionAlgorithm contentEncryption, MessageFormat messageFormat, PackageFormat packageFormat,
+                boolean defaultGroup) {
+            this(dn, assignedServer, keyAlgorithm, contentEncryption, messageFormat, packageFormat, defaultGroup,
+                    CertificateFormat.X509_V3);
+        }
     }
 
     /**

@@ -100,6 +100,11 @@ public final class LdapCaRecords implements CaRecords {
     }
 
     @Override
+    public void recordIssued(String dn, String templateDn, String subjectDn, byte[] pkcs10, byte[] certificate) {
+        requestEntries.addIssued(dn, templateDn, subjectDn, pkcs10, certificate);
+    }
+
+    @Override
     public List<RequestEntry> pendingRequests() {
         return requestEntries.pending();
     }

@@ -66,6 +66,28 @@ final class LdapRequestEntries {
         }
     }
 
+    /**
+     * Adds a request entry already issued: one add, so that no CA serving the queue ever sees
+     * it pending (only KMS agents may add a request in another state than pending).
+     */
+    void addIssued(String dn, String templateDn, String subjectDn, byte[] pkcs10, byte[] certificate) {
+        try {
+            Dn parsed = new Dn(dn);
+            Entry entry = new DefaultEntry(parsed);
+            entry.add(OBJECT_CLASS, ObjectClassNames.TOP, ObjectClassNames.CERTIFICATE_REQUEST);
+            entry.add(CN, parsed.getRdn().getValue());
+            entry.add(REQUEST_STATE, RequestState.ISSUED.ldapValue());
+            entry.add(REQUEST_TEMPLATE, templateDn);
+            entry.add(REQUEST_SUBJECT, subjectDn);
+            entry.add(PKCS10_REQUEST, pkcs10);
+            entry.add(REQUESTED_TIME, GENERALIZED_TIME.format(clock.instant()));
+            entry.add(USER_CERTIFICATE + ";binary", certificate);
+            entries.add(entry);
+        } catch (LdapException e) {
+            throw LdapEntries.failure("record the issued certificate", dn, e);
+        }
+    }
+
     List<RequestEntry> pending() {
         List<RequestEntry> pending = new ArrayList<>();
         for (Entry entry : entries.search(layout.requests(), "(&(" + OBJECT_CLASS + "=" + ObjectClassNames.CERTIFICATE_REQUEST

@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
+import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.agent.directory.Claim;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.names.DistinguishedNames;
@@ -26,6 +27,7 @@ import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
 import org.dirkms.agent.enroll.EnrollmentCryptography.PackageItem;
 import org.dirkms.agent.enroll.EnrollmentResult.Outcome;
 import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.CertificateFormat;
 import org.dirkms.schema.CertificatePurpose;
 import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.RevocationReason;
@@ -135,6 +137,26 @@ final class Enrollment {
         throw new EnrollmentFailure(String.join("; ", clashes) + ": an address is certified for one person only, so"
                 + " nothing was issued; remove it from the entry that must not have it (the directory administrator"
                 + " sets mail), then set " + AttributeNames.ENROLLMENT_STATE + ": requested again");
+    }
+
+    /**
+     * The template of the signing certificate of {@code group}'s users: {@code smime-signature},
+     * or {@code legacy-v1} when the group's {@code kmsCertificateFormat} is {@code x509v1}.
+     */
+    static String signingTemplate(GroupEntry group) {
+        return group.certificateFormat() == CertificateFormat.X509_V1 ? StandardTemplates.LEGACY_V1
+                : StandardTemplates.SMIME_SIGNATURE;
+    }
+
+    /**
+     * The template of the encryption certificate of {@code group}'s users: {@code smime-encryption},
+     * or {@code legacy-v1} when the group's {@code kmsCertificateFormat} is {@code x509v1}. A
+     * version 1 certificate carries no key usage (RFC 5280 section 4.1.2.9), so the two
+     * certificates differ only in their keys: the KMS still makes, archives and publishes two.
+     */
+    static String encryptionTemplate(GroupEntry group) {
+        return group.certificateFormat() == CertificateFormat.X509_V1 ? StandardTemplates.LEGACY_V1
+                : StandardTemplates.SMIME_ENCRYPTION;
     }
 
     /** The DN of the archive record of the attempt holding {@code claim} on {@code user}. */

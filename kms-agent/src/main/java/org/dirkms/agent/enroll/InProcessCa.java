@@ -8,7 +8,6 @@ import java.util.List;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.IssuanceRefusedException;
 import org.dirkms.agent.ca.IssuanceRequest;
-import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.agent.directory.Claim;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
@@ -39,14 +38,14 @@ final class InProcessCa implements CertificateSource {
         X509Certificate signing;
         PrivateKey signingKey = null;
         if (user.signingRequest() != null) {
-            signing = issue(StandardTemplates.SMIME_SIGNATURE, user.signingRequest(), user, true);
+            signing = issue(Enrollment.signingTemplate(attempt.group), user.signingRequest(), user, true);
         } else {
             KeyPair pair = crypto.newKeyPair(attempt.group.keyAlgorithm());
-            signing = issue(StandardTemplates.SMIME_SIGNATURE, crypto.certificationRequest(pair), user, false);
+            signing = issue(Enrollment.signingTemplate(attempt.group), crypto.certificationRequest(pair), user, false);
             signingKey = pair.getPrivate();
         }
         KeyPair encryption = crypto.newKeyPair(attempt.group.keyAlgorithm());
-        X509Certificate encryptionCertificate = issue(StandardTemplates.SMIME_ENCRYPTION,
+        X509Certificate encryptionCertificate = issue(Enrollment.encryptionTemplate(attempt.group),
                 crypto.certificationRequest(encryption), user, false);
 
         // The invariant (docs/reliability.md): the encryption key is durably archived before any

@@ -12,7 +12,6 @@ import java.util.concurrent.ConcurrentMap;
 
 import javax.security.auth.x500.X500Principal;
 
-import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.agent.directory.Claim;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.names.DistinguishedNames;
@@ -89,8 +88,8 @@ final class RequestQueue implements CertificateSource {
         // Registered before the adds: a CA that serves them at once finds the enrollment known.
         waiting.put(attempt.claim.attempt(), new Waiting(attempt, encryption, signingKey, signingDn, encryptionDn));
         try {
-            records.queueRequest(signingDn, StandardTemplates.SMIME_SIGNATURE, user.dn(), signingRequest);
-            records.queueRequest(encryptionDn, StandardTemplates.SMIME_ENCRYPTION, user.dn(),
+            records.queueRequest(signingDn, Enrollment.signingTemplate(attempt.group), user.dn(), signingRequest);
+            records.queueRequest(encryptionDn, Enrollment.encryptionTemplate(attempt.group), user.dn(),
                     crypto.certificationRequest(encryption));
         } catch (DirectoryAccessException e) {
             waiting.remove(attempt.claim.attempt());

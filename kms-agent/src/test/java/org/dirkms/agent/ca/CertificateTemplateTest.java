@@ -2,6 +2,7 @@ package org.dirkms.agent.ca;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +21,7 @@ class CertificateTemplateTest {
         for (CertificateTemplate template : StandardTemplates.all()) {
             assertEquals(template, CertificateTemplate.fromEntry("cn=" + template.name(), template.toAttributes()));
         }
-        assertEquals(7, StandardTemplates.all().size());
+        assertEquals(8, StandardTemplates.all().size());
     }
 
     @Test
@@ -33,6 +34,17 @@ class CertificateTemplateTest {
                 byName.get(StandardTemplates.SMIME_ENCRYPTION).keyUsages());
         assertEquals(1, byName.get(StandardTemplates.LEGACY_V1).version());
         assertEquals(List.of(ExtendedKeyUsages.SERVER_AUTH), byName.get(StandardTemplates.LDAP_SERVER).extendedKeyUsages());
+    }
+
+    @Test
+    void theSubordinateCaTemplateCertifiesCasAndNoOtherDoes() {
+        for (CertificateTemplate template : StandardTemplates.all()) {
+            assertEquals(template.name().equals(StandardTemplates.SUBORDINATE_CA), template.certifiesCas(),
+                    template.name());
+        }
+        Map<String, List<String>> ca = with(AttributeNames.KEY_USAGE, "keyCertSign", "cRLSign");
+        ca.remove(AttributeNames.EXTENDED_KEY_USAGE);
+        assertTrue(CertificateTemplate.fromEntry(DN, ca).certifiesCas());
     }
 
     @Test
@@ -49,8 +61,13 @@ class CertificateTemplateTest {
         assertFault(AttributeNames.KEY_USAGE, "'digitalsignature' is not one of: digitalSignature, nonRepudiation, "
                 + "keyEncipherment, dataEncipherment, keyAgreement, keyCertSign, cRLSign",
                 with(AttributeNames.KEY_USAGE, "digitalsignature"));
-        assertFault(AttributeNames.KEY_USAGE, "must not contain keyCertSign or cRLSign: templates issue end-entity certificates only",
-                with(AttributeNames.KEY_USAGE, "keyCertSign"));
+        String notCa = "must not contain keyCertSign or cRLSign, unless it is a CA template: exactly keyCertSign and"
+                + " cRLSign, and no kmsExtendedKeyUsage";
+        assertFault(AttributeNames.KEY_USAGE, notCa, with(AttributeNames.KEY_USAGE, "keyCertSign"));
+        // A CA template with an end-entity usage or an extended key usage is neither kind.
+        assertFault(AttributeNames.KEY_USAGE, notCa, with(AttributeNames.KEY_USAGE, "keyCertSign", "cRLSign",
+                "digitalSignature"));
+        assertFault(AttributeNames.KEY_USAGE, notCa, with(AttributeNames.KEY_USAGE, "keyCertSign", "cRLSign"));
         assertFault(AttributeNames.ALLOWED_KEY_ALGORITHM, "'DSA-1024' is not one of: RSA-2048, RSA-3072, EC-P256, EC-P384",
                 with(AttributeNames.ALLOWED_KEY_ALGORITHM, "DSA-1024"));
         assertFault(AttributeNames.MINIMUM_RSA_KEY_SIZE, "'1024' is below 2048 bits",

@@ -89,6 +89,46 @@ class CertificationAuthorityTest {
     }
 
     @Test
+    void theSubordinateCaTemplateIssuesACaCertificateWithPathLengthZero() throws Exception {
+        String subordinate = "cn=Issuing CA,ou=Certification Authorities,ou=KMS,dc=example,dc=com";
+        X509Certificate issued = ca.issue(IssuanceRequest.forPerson(StandardTemplates.SUBORDINATE_CA,
+                TestKeys.request(TestKeys.ecP256()), subordinate, List.of()), 730);
+        // RFC 5280 section 4.2.1.9: cA=TRUE, pathLenConstraint 0; section 4.2.1.3: keyCertSign, cRLSign only.
+        assertEquals(0, issued.getBasicConstraints());
+        assertTrue(issued.getCriticalExtensionOIDs().contains(Extension.basicConstraints.getId()));
+        boolean[] usage = issued.getKeyUsage();
+        assertTrue(usage[5] && usage[6], "keyCertSign and cRLSign");
+        assertFalse(usage[0] || usage[1] || usage[2] || usage[4], "no end-entity usage");
+        assertEquals(null, issued.getExtendedKeyUsage());
+        assertEquals(Duration.ofDays(730), Duration.between(issued.getNotBefore().toInstant(),
+                issued.getNotAfter().toInstant()));
+        issued.verify(ca.certificate().getPublicKey());
+
+        // The subordinate itself may issue end-entity certificates and no CA certificate.
+        SoftwareSigner subordinateKey = SoftwareSigner.generate(KeyAlgorithm.EC_P384, RANDOM);
+        X509Certificate subordinateCertificate = ca.issue(IssuanceRequest.forPerson(StandardTemplates.SUBORDINATE_CA,
+                CaSetup.subordinateRequest(subordinateKey, subordinate), subordinate, List.of()));
+        CertificationAuthority issuing = new CertificationAuthority(subordinateKey,
+                List.of(subordinateCertificate, ca.certificate()), StandardTemplates.all(), CLOCK, RANDOM,
+                CertificationAuthority.Publication.at("ldap://kms.example.com:389"));
+        issuing.issue(request(StandardTemplates.SMIME_SIGNATURE, TestKeys.request(TestKeys.ecP256())));
+        IssuanceRefusedException e = assertThrows(IssuanceRefusedException.class, () -> issuing.issue(
+                IssuanceRequest.forPerson(StandardTemplates.SUBORDINATE_CA, TestKeys.request(TestKeys.ecP256()),
+                        "cn=Third CA,ou=Certification Authorities,ou=KMS,dc=example,dc=com", List.of())));
+        assertEquals(Kind.CA_POLICY, e.kind());
+        assertEquals("CA " + issuing.dn() + " has a path length constraint of 0: it may not certify another CA",
+                e.getMessage());
+    }
+
+    @Test
+    void aValidityBeyondTheTemplatesIsRefused() {
+        IssuanceRefusedException e = assertThrows(IssuanceRefusedException.class, () -> ca.issue(
+                request(StandardTemplates.SMIME_SIGNATURE, TestKeys.request(TestKeys.ecP256())), 366));
+        assertEquals(Kind.CA_POLICY, e.kind());
+        assertEquals("a certificate of template smime-signature is valid for 1 to 365 days, not 366", e.getMessage());
+    }
+
+    @Test
     void templateNotInstalledIsRefused() {
         IssuanceRefusedException e = refused(request("code-signing", TestKeys.request(TestKeys.ecP256())));
         assertEquals(Kind.UNKNOWN_TEMPLATE, e.kind());

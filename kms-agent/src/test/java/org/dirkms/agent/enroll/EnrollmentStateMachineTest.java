@@ -1,5 +1,6 @@
 package org.dirkms.agent.enroll;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.security.cert.CRLReason;
+import java.security.cert.X509Certificate;
 import java.util.List;
 
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
@@ -17,6 +19,7 @@ import org.dirkms.agent.enroll.EnrollmentResult.Outcome;
 import org.dirkms.agent.enroll.InMemoryDirectory.Crash;
 import org.dirkms.agent.enroll.InMemoryDirectory.SimulatedCrash;
 import org.dirkms.schema.AttributeNames;
+import org.dirkms.schema.CertificateFormat;
 import org.dirkms.schema.EnrollmentState;
 import org.dirkms.schema.PackageFormat;
 import org.dirkms.schema.RequestState;
@@ -344,6 +347,42 @@ class EnrollmentStateMachineTest {
         }
         invariants.assertEnrolled(dn, true);
         invariants.assertSettled();
+    }
+
+    @Test
+    void aGroupOfOlderClientsIsEnrolledWithVersionOneCertificatesInProcessAndThroughTheQueue() throws Exception {
+        String group = "cn=Legacy Clients," + EnrollmentFixture.LAYOUT.administrativeGroups();
+        kms.addGroup(group, false);
+        kms.set(group, AttributeNames.CERTIFICATE_FORMAT, CertificateFormat.X509_V1.ldapValue());
+        for (boolean withCa : List.of(true, false)) {
+            String dn = kms.addPerson(withCa ? "legacy" : "queuedlegacy", (withCa ? "legacy" : "queuedlegacy")
+                    + "@example.com");
+            kms.set(dn, AttributeNames.ADMINISTRATIVE_GROUP, group);
+            kms.request(dn);
+            if (withCa) {
+                handled(kms.issuingAgent(), dn, Outcome.ENROLLED);
+            } else {
+                Agent agent = kms.queueingAgent();
+                handled(agent, dn, Outcome.QUEUED);
+                // The CA serves both legacy-v1 requests of the live enrollment: neither is stray.
+                assertArrayEquals(new int[] {2, 0}, kms.serveQueue());
+                assertEquals(Outcome.ENROLLED, agent.service().advanceQueued().get(0).outcome());
+            }
+            List<byte[]> published = certificates(dn);
+            assertEquals(2, published.size());
+            for (byte[] der : published) {
+                X509Certificate certificate = (X509Certificate) java.security.cert.CertificateFactory
+                        .getInstance("X.509").generateCertificate(new java.io.ByteArrayInputStream(der));
+                assertEquals(1, certificate.getVersion(), dn);
+                assertNull(certificate.getKeyUsage(), "no extensions in a version 1 certificate");
+            }
+            assertEquals(EnrollmentState.ENROLLED, kms.user(dn).state());
+            // Nothing in a version 1 certificate tells encryption from signing: the order does.
+            // The first value is the certificate of the archived (encryption) key.
+            List<ArchivedKeyEntry> archive = kms.observer().archivedKeys(dn);
+            assertEquals(1, archive.size());
+            assertArrayEquals(archive.get(0).certificate(), published.get(0), dn);
+        }
     }
 
     @Test

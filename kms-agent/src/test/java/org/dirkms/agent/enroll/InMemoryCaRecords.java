@@ -209,6 +209,12 @@ final class InMemoryCaRecords implements CaRecords {
     }
 
     @Override
+    public void recordIssued(String dn, String templateDn, String subjectDn, byte[] pkcs10, byte[] certificate) {
+        InMemoryEnrollmentRecords.addRequest(session, dn, templateDn, subjectDn, pkcs10);
+        completeRequest(dn, certificate);
+    }
+
+    @Override
     public List<RequestEntry> pendingRequests() {
         return session.children(layout.requests(), entry -> entry.is(ObjectClassNames.CERTIFICATE_REQUEST)
                 && RequestState.PENDING.ldapValue().equals(entry.string(REQUEST_STATE))).stream()

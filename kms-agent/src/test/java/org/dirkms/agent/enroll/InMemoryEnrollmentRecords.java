@@ -604,7 +604,9 @@ final class InMemoryEnrollmentRecords implements EnrollmentRecords {
                         ContentEncryptionAlgorithm.AES_256_CBC),
                 value(entry, MessageFormat.class, MESSAGE_FORMAT, MessageFormat.SMIME_3_2),
                 value(entry, PackageFormat.class, PACKAGE_FORMAT, PackageFormat.PBES2_AES_256),
-                "TRUE".equalsIgnoreCase(entry.string(DEFAULT_GROUP)));
+                "TRUE".equalsIgnoreCase(entry.string(DEFAULT_GROUP)),
+                value(entry, org.dirkms.schema.CertificateFormat.class, org.dirkms.schema.AttributeNames.CERTIFICATE_FORMAT,
+                        org.dirkms.schema.CertificateFormat.X509_V3));
     }
 
     private static <E extends Enum<E> & LdapEnumeration> E value(Entry entry, Class<E> type, String attribute,
