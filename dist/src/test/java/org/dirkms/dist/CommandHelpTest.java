@@ -94,10 +94,11 @@ class CommandHelpTest {
         assertFlags(List.of("archive", "rekey"), concat(connection, "--ca-name", "--passphrase-file", "--key-algorithm"));
         assertFlags(List.of("archive", "rewrap"), concat(connection, "--batch-size", "--workers"));
         assertFlags(List.of("archive", "retire"), concat(connection, "--key"));
-        for (String action : List.of("list", "add", "remove")) {
+        assertFlags(List.of("roles", "list"), concat(connection, "--json"));
+        for (String action : List.of("add", "remove")) {
             assertFlags(List.of("roles", action), connection.toArray(String[]::new));
         }
-        assertFlags(List.of("recovery", "list"), concat(connection, "--all"));
+        assertFlags(List.of("recovery", "list"), concat(connection, "--all", "--json"));
         assertFlags(List.of("recovery", "fetch"), concat(connection, "--out", "--token-out"));
         assertFlags(List.of("smime", "sign"), "--key-package", "--token-file", "--in", "--out");
         assertFlags(List.of("smime", "decrypt"), "--key-package", "--token-file", "--in", "--out");
