@@ -90,7 +90,8 @@ class CommandHelpTest {
         assertFlags(List.of("enroll"), concat(agent, "--group", "--filter", "--file", "--report", "--force",
                 "--include-revoked"));
         List<String> connection = List.of("--data", "--url", "--bind-dn", "--password-file", "--ca-cert", "--suffix");
-        assertFlags(List.of("archive", "check"), concat(connection, "--recovery-key", "--recovery-passphrase-file"));
+        assertFlags(List.of("archive", "check"), concat(connection, "--recovery-key", "--recovery-passphrase-file",
+                "--json"));
         assertFlags(List.of("archive", "rekey"), concat(connection, "--ca-name", "--passphrase-file", "--key-algorithm"));
         assertFlags(List.of("archive", "rewrap"), concat(connection, "--batch-size", "--workers"));
         assertFlags(List.of("archive", "retire"), concat(connection, "--key"));
