@@ -83,7 +83,7 @@ class CommandHelpTest {
                 "--passphrase-file");
         assertFlags(List.of("ca", "crl"), "--name", "--out", "--data", "--url", "--suffix", "--passphrase-file");
         assertFlags(List.of("audit", "verify"), "--data", "--url", "--bind-dn", "--password-file", "--ca-cert",
-                "--suffix");
+                "--suffix", "--json");
         List<String> agent = List.of("--data", "--url", "--bind-dn", "--password-file", "--ca-cert", "--suffix",
                 "--ca-name", "--passphrase-file", "--workers", "--lease-seconds", "--sweep-seconds");
         assertFlags(List.of("agent"), concat(agent, "--recovery-cert"));

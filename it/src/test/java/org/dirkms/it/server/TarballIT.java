@@ -38,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * gives alice her role, she enrolls jdoe, and {@code ldapsearch} sees
  * {@code kmsEnrollmentState: enrolled}; {@code --version}, {@code --json}, a man page, the
  * completion script and the systemd unit ({@code systemd-analyze verify}) are checked from the
- * unpacked folder too.
+ * unpacked folder too, and the {@code --json} output of roles list, recovery list, archive check
+ * and audit verify is read by a JSON parser.
  */
 class TarballIT {
 
@@ -121,6 +122,18 @@ class TarballIT {
             assertEquals(0, recoveries.code(), recoveries.toString());
             JsonNode requests = new ObjectMapper().readTree(recoveries.out());
             assertTrue(requests.isArray() && requests.isEmpty(), "no recovery requested yet: " + recoveries.out());
+            Result archive = launch(environment, dirkms.toString(), "archive", "check", "--json", "--data",
+                    data.toString());
+            assertEquals(0, archive.code(), archive.toString());
+            JsonNode report = new ObjectMapper().readTree(archive.out());
+            assertTrue(report.get("clean").asBoolean() && report.get("findings").isEmpty(), archive.out());
+            assertTrue(report.get("keysUnwrapped").asInt() >= 1, "jdoe's archived key unwraps: " + archive.out());
+            Result audit = launch(environment, dirkms.toString(), "audit", "verify", "--json", "--data",
+                    data.toString());
+            assertEquals(0, audit.code(), audit.toString());
+            JsonNode verified = new ObjectMapper().readTree(audit.out());
+            assertTrue(verified.get("valid").asBoolean() && verified.get("anchored").asBoolean(), audit.out());
+            assertTrue(verified.get("records").asLong() >= verified.get("anchorSequence").asLong(), audit.out());
 
             assertEquals(143, serve.terminate(), "exit status of a JVM ended by SIGTERM");
         }
