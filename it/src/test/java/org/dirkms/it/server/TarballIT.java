@@ -175,7 +175,7 @@ class TarballIT {
     }
 
     /**
-     * PATH: the running JDK's {@code bin} and a folder of links to the POSIX tools the launcher
+     * PATH: the running JDK's {@code bin} and a folder of copies of the POSIX tools the launcher
      * uses; HOME: an empty folder. Fails if {@code mvn} is reachable on that PATH.
      */
     private Map<String, String> jdkOnlyEnvironment() throws IOException {
@@ -183,7 +183,9 @@ class TarballIT {
         if (!Files.isDirectory(tools)) {
             Files.createDirectories(tools);
             for (String tool : LAUNCHER_TOOLS) {
-                Files.createSymbolicLink(tools.resolve(tool), Path.of(LdapTools.requireTool(tool, "coreutils")));
+                // Copies, not links: the folder holds these programs and nothing else.
+                Files.copy(Path.of(LdapTools.requireTool(tool, "coreutils")).toRealPath(), tools.resolve(tool),
+                        java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
             }
         }
         Path javaBin = Path.of(System.getProperty("java.home"), "bin");
