@@ -36,7 +36,8 @@ final class ManPages {
     }
 
     /**
-     * Writes every page into the folder {@code args[0]} (made when missing).
+     * Writes every page into the folder {@code args[0]} (made when missing), replacing the pages
+     * an earlier run left there.
      *
      * @param args the output folder, e.g. {@code target/man/man1}
      */
@@ -45,6 +46,12 @@ final class ManPages {
             throw new IllegalArgumentException("usage: ManPages OUTPUT-FOLDER");
         }
         Path folder = Files.createDirectories(Path.of(args[0]));
+        // The pages of a command since removed must not ship: the folder holds this run's only.
+        try (var old = Files.newDirectoryStream(folder, "*.1")) {
+            for (Path page : old) {
+                Files.delete(page);
+            }
+        }
         for (Map.Entry<String, String> page : pages().entrySet()) {
             Files.writeString(folder.resolve(page.getKey()), page.getValue(), StandardCharsets.UTF_8);
         }
@@ -136,7 +143,7 @@ final class ManPages {
                     List<String> childDescription = paragraphs(child.getCommandSpec().usageMessage().description());
                     page.append(".TP\n.B ").append(escape(child.getCommandName())).append('\n')
                             .append(escapeLines(childDescription.isEmpty() ? "" : firstSentence(childDescription
-                                    .get(0)))).append("\nSee\n.BR ").append(escape(pageName(child)))
+                                    .get(0)))).append(".\nSee\n.BR ").append(escape(pageName(child)))
                             .append(" (1).\n");
                 }
             }

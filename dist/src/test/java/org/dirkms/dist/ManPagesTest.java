@@ -64,6 +64,10 @@ class ManPagesTest {
     void theBuildWroteThePagesAfterCompiling() throws Exception {
         Path folder = Path.of("target", "man", "man1");
         assertTrue(Files.isDirectory(folder), folder.toAbsolutePath() + " is made in the process-classes phase");
+        try (var files = Files.list(folder)) {
+            assertEquals(ManPages.pages().keySet().stream().sorted().toList(),
+                    files.map(file -> file.getFileName().toString()).sorted().toList(), "no page of another build");
+        }
         for (Map.Entry<String, String> page : ManPages.pages().entrySet()) {
             assertEquals(page.getValue(), Files.readString(folder.resolve(page.getKey())), page.getKey()
                     + " is the page of the command classes as they are now");
