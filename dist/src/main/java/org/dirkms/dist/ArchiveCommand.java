@@ -22,6 +22,9 @@ import org.dirkms.agent.escrow.ArchiveRewrap;
 import org.dirkms.agent.escrow.RecoveryKeyRetirement;
 import org.dirkms.schema.KeyAlgorithm;
 import org.dirkms.schema.LdapEnumeration;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -102,9 +105,15 @@ final class ArchiveCommand extends Subcommand {
                         + " DIR/recovery/key-recovery-agent.pass)")
         Path recoveryPassphrase;
 
+        @Option(names = "--json", description = "the report as one JSON object on standard output: usersChecked,"
+                + " recordsChecked, keysUnwrapped, clean, and findings, an array of objects with problem, dns and"
+                + " message (README, \"JSON output\")")
+        boolean json;
+
         @Override
         List<String> examples() {
             return List.of("dirkms archive check --data data", "the local server's archive, with data's recovery keys",
+                    "dirkms archive check --json", "the same report as JSON, for monitoring scripts",
                     "dirkms archive check --url ldaps://directory.example.com:10636 --bind-dn"
                             + " uid=kms-agent,ou=KMS,dc=example,dc=com --password-file agent.password --ca-cert ca.pem"
                             + " --recovery-key kra.p12 --recovery-passphrase-file kra.pass",
@@ -147,6 +156,10 @@ final class ArchiveCommand extends Subcommand {
             PrintWriter out = out();
             try (LdapNetworkConnection directory = kms.openConnection(Duration.ofMinutes(2).toMillis())) {
                 ArchiveAudit.Report report = kms.archiveAudit(directory, recoverer).run();
+                if (json) {
+                    JsonOutput.print(out, json(report));
+                    return report.clean() ? OK : FAILED;
+                }
                 for (ArchiveAudit.Finding finding : report.findings()) {
                     out.println(finding);
                 }
@@ -158,6 +171,28 @@ final class ArchiveCommand extends Subcommand {
                 return NOT_CHECKED;
             }
         }
+    }
+
+    /**
+     * The {@code --json} document of {@code archive check}: a report, not a listing, so one object
+     * holding the counts of its summary line and its findings as an array, each with the
+     * problem's label ({@code unrecoverable}, {@code key-mismatch}, ...), the DNs it concerns and
+     * its message.
+     */
+    static ObjectNode json(ArchiveAudit.Report report) {
+        ObjectNode document = JsonOutput.object();
+        document.put("usersChecked", report.usersChecked());
+        document.put("recordsChecked", report.recordsChecked());
+        document.put("keysUnwrapped", report.keysUnwrapped());
+        document.put("clean", report.clean());
+        ArrayNode findings = document.putArray("findings");
+        for (ArchiveAudit.Finding finding : report.findings()) {
+            ObjectNode each = findings.addObject();
+            each.put("problem", finding.problem().label());
+            finding.dns().forEach(each.putArray("dns")::add);
+            each.put("message", finding.message());
+        }
+        return document;
     }
 
     /** The store of {@code kms}'s data folder, or a usage error naming what is missing. */

@@ -35,6 +35,9 @@ import org.dirkms.ds.server.StoppedDirectory;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -106,11 +109,18 @@ final class AuditCommand extends Subcommand {
                         + DirectoryLayout.DEFAULT_SUFFIX + ")")
         String suffix;
 
+        @Option(names = "--json", description = "the result as one JSON object on standard output (when the check"
+                + " ran): valid, anchored, anchorSequence, anchorHash, anchorSource, records, headSequence, headHash,"
+                + " badSequence, problem, setAside, chainRestartedAt, superuserRecords, lastSuperuserRecord"
+                + " (README, \"JSON output\")")
+        boolean json;
+
         @Override
         List<String> examples() {
             return List.of("dirkms audit verify --data data", "against data's own directory, running or stopped",
                     "dirkms audit verify --data data --url ldaps://127.0.0.1:10636",
-                    "against the anchor of the server at that address");
+                    "against the anchor of the server at that address",
+                    "dirkms audit verify --data data --json", "the result as JSON, for monitoring");
         }
 
         @Override
@@ -147,8 +157,9 @@ final class AuditCommand extends Subcommand {
                 err.println(prefix + ": there is no data folder " + folder.root() + ": give --data DIR of the server");
                 return NOT_CHECKED;
             }
+            ObjectNode document = json ? document() : null;
             if (!Files.exists(folder.auditLog())) {
-                return verifyAndReport(prefix, auditDirectory, Optional.empty(), out, err);
+                return verifyAndReport(prefix, auditDirectory, Optional.empty(), out, err, document);
             }
             String served;
             try {
@@ -168,20 +179,63 @@ final class AuditCommand extends Subcommand {
                 return NOT_CHECKED;
             }
             if (anchor.head().isEmpty()) {
-                err.println("audit log UNANCHORED: " + anchor.source() + " holds no head at " + anchorDn + "; a"
-                        + " server anchors one at every start, so it was removed: nothing vouches for the log");
+                String problem = anchor.source() + " holds no head at " + anchorDn + "; a"
+                        + " server anchors one at every start, so it was removed: nothing vouches for the log";
+                err.println("audit log UNANCHORED: " + problem);
+                if (document != null) {
+                    document.put("valid", false);
+                    document.put("anchorSource", anchor.source());
+                    document.put("problem", "unanchored: " + problem);
+                    JsonOutput.print(out, document);
+                }
                 return FAILED;
             }
             AuditHead head = anchor.head().get();
-            out.println("anchored head: record " + head.sequence() + " " + head.hash() + " (read from "
-                    + anchor.source() + ")");
-            return verifyAndReport(prefix, auditDirectory, anchor.head(), out, err);
+            if (document == null) {
+                out.println("anchored head: record " + head.sequence() + " " + head.hash() + " (read from "
+                        + anchor.source() + ")");
+            } else {
+                document.put("anchored", true);
+                document.put("anchorSequence", head.sequence());
+                document.put("anchorHash", head.hash());
+                document.put("anchorSource", anchor.source());
+            }
+            return verifyAndReport(prefix, auditDirectory, anchor.head(), out, err, document);
         }
+    }
+
+    /**
+     * The {@code --json} document of {@code audit verify}, every field present in its fixed order
+     * ({@code null}, {@code false} or empty until known).
+     */
+    static ObjectNode document() {
+        ObjectNode document = JsonOutput.object();
+        document.put("valid", false);
+        document.put("anchored", false);
+        for (String field : List.of("anchorSequence", "anchorHash", "anchorSource", "records", "headSequence",
+                "headHash", "badSequence", "problem")) {
+            document.putNull(field);
+        }
+        document.putArray("setAside");
+        document.putNull("chainRestartedAt");
+        document.put("superuserRecords", 0);
+        document.putNull("lastSuperuserRecord");
+        return document;
     }
 
     /** Verifies the log against {@code anchor}, prints the outcome and returns the exit code. */
     static int verifyAndReport(String prefix, Path auditDirectory, Optional<AuditHead> anchor, PrintWriter out,
             PrintWriter err) {
+        return verifyAndReport(prefix, auditDirectory, anchor, out, err, null);
+    }
+
+    /**
+     * As {@link #verifyAndReport(String, Path, Optional, PrintWriter, PrintWriter)}; with a
+     * {@code document} ({@link #document()}), the outcome goes into it and it is printed as JSON
+     * instead of the text lines on standard output (a broken log is still named on standard error).
+     */
+    static int verifyAndReport(String prefix, Path auditDirectory, Optional<AuditHead> anchor, PrintWriter out,
+            PrintWriter err, ObjectNode document) {
         Path log = auditDirectory.resolve(DataFolder.AUDIT_LOG.name());
         AuditVerifier.Report report;
         List<Path> setAsideFiles;
@@ -193,6 +247,14 @@ final class AuditCommand extends Subcommand {
         } catch (IOException e) {
             err.println(prefix + ": cannot read " + auditDirectory + ": " + firstLine(e));
             return NOT_CHECKED;
+        }
+        if (document != null) {
+            json(document, report, setAsideFiles, first);
+            if (!report.valid()) {
+                err.println(report.summary());
+            }
+            JsonOutput.print(out, document);
+            return report.valid() ? OK : FAILED;
         }
         for (Path setAside : setAsideFiles) {
             out.println("set aside: " + setAside + " (a broken log accepted by 'dirkms serve "
@@ -206,6 +268,34 @@ final class AuditCommand extends Subcommand {
             out.println(report.superuserSummary());
         }
         return report.valid() ? OK : FAILED;
+    }
+
+    /** Fills {@code document} with what the text output says of {@code report}. */
+    static void json(ObjectNode document, AuditVerifier.Report report, List<Path> setAsideFiles,
+            Optional<AuditRecord> first) {
+        document.put("valid", report.valid());
+        document.put("records", report.records());
+        if (report.head() != null) {
+            document.put("headSequence", report.head().sequence());
+            document.put("headHash", report.head().hash());
+        }
+        if (!report.valid()) {
+            document.put("badSequence", report.badSequence());
+            document.put("problem", report.problem());
+        }
+        ArrayNode setAside = document.putArray("setAside");
+        setAsideFiles.forEach(file -> setAside.add(file.toString()));
+        first.filter(record -> record.operation().equals(AuditStartCheck.CHAIN_RESTART))
+                .ifPresent(record -> document.put("chainRestartedAt", record.time().toString()));
+        document.put("superuserRecords", report.superuserRecords());
+        AuditRecord last = report.lastSuperuserRecord();
+        if (last != null) {
+            ObjectNode record = document.putObject("lastSuperuserRecord");
+            record.put("sequence", last.sequence());
+            record.put("time", last.time().toString());
+            record.put("operation", last.operation());
+            record.put("target", last.target());
+        }
     }
 
     /** The broken logs a start set aside in {@code auditDirectory}, oldest first. */

@@ -40,6 +40,9 @@ import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.RecoveryState;
 import org.dirkms.schema.RequiredApprovals;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -97,12 +100,19 @@ final class RecoveryCommand extends Subcommand {
         @Option(names = "--all", description = "every request, however old")
         boolean all;
 
+        @Option(names = "--json", description = "one JSON array on standard output, a request an object: name, dn,"
+                + " state, target, requester, created, description, approvals, approvalCount, requiredApprovals,"
+                + " certificateSerial, certificateIssuer, recoveringAttempt, leaseExpires, packageExpires, lastError"
+                + " (README, \"JSON output\")")
+        boolean json;
+
         @Override
         List<String> examples() {
             return List.of("dirkms recovery list", "as the KMS agent of ./data, where the KMS runs",
                     "dirkms recovery list --url ldaps://directory.example.com:10636 --bind-dn"
                             + " uid=bob,ou=People,dc=example,dc=com --ca-cert ca.pem",
-                    "as recovery agent bob, asked for his password, from his own machine");
+                    "as recovery agent bob, asked for his password, from his own machine",
+                    "dirkms recovery list --json", "the same requests as JSON, for scripts");
         }
 
         @Override
@@ -110,7 +120,11 @@ final class RecoveryCommand extends Subcommand {
             KmsContext kms = connection.context();
             try (LdapNetworkConnection directory = PersonConnectionOptions.open(kms, TIMEOUT_MILLIS)) {
                 RecoveryRecords records = kms.recoveryRecords(directory);
-                list(records.requests(), all, Instant.now(), out());
+                if (json) {
+                    JsonOutput.print(out(), json(shown(records.requests(), all, Instant.now())));
+                } else {
+                    list(records.requests(), all, Instant.now(), out());
+                }
                 return OK;
             } catch (NoSuchFileException e) {
                 return failed("cannot read " + e.getFile() + ": give --data DIR of the server, or --password-file and"
@@ -123,16 +137,7 @@ final class RecoveryCommand extends Subcommand {
 
     /** Prints the requests, oldest first: pending and approved ones always, others when recent or {@code all}. */
     static void list(List<RequestEntry> requests, boolean all, Instant now, PrintWriter out) {
-        List<RequestEntry> shown = new ArrayList<>();
-        for (RequestEntry request : requests) {
-            boolean waiting = request.state() == RecoveryState.PENDING || request.state() == RecoveryState.APPROVED;
-            boolean recent = request.created() == null || request.created().isAfter(now.minus(RECENT));
-            if (all || waiting || recent) {
-                shown.add(request);
-            }
-        }
-        shown.sort(Comparator.comparing((RequestEntry request) -> request.created() == null ? Instant.EPOCH
-                : request.created()).thenComparing(RequestEntry::dn));
+        List<RequestEntry> shown = shown(requests, all, now);
         Map<String, Integer> byState = new TreeMap<>();
         for (RequestEntry request : shown) {
             String state = request.rawState() == null ? "no state" : request.rawState();
@@ -171,6 +176,73 @@ final class RecoveryCommand extends Subcommand {
         out.println(shown.size() + " request" + (shown.size() == 1 ? "" : "s") + " (" + String.join(", ", counts) + ")"
                 + (shown.size() < requests.size() ? "; " + (requests.size() - shown.size()) + " older: --all lists them"
                         : ""));
+    }
+
+    /** The requests listed, oldest first: pending and approved ones always, others when recent or {@code all}. */
+    static List<RequestEntry> shown(List<RequestEntry> requests, boolean all, Instant now) {
+        List<RequestEntry> shown = new ArrayList<>();
+        for (RequestEntry request : requests) {
+            boolean waiting = request.state() == RecoveryState.PENDING || request.state() == RecoveryState.APPROVED;
+            boolean recent = request.created() == null || request.created().isAfter(now.minus(RECENT));
+            if (all || waiting || recent) {
+                shown.add(request);
+            }
+        }
+        shown.sort(Comparator.comparing((RequestEntry request) -> request.created() == null ? Instant.EPOCH
+                : request.created()).thenComparing(RequestEntry::dn));
+        return shown;
+    }
+
+    /**
+     * The {@code --json} document of {@code recovery list}: one object per request of
+     * {@code shown}, the fields of the text listing under stable names, null where the text says
+     * nothing; never a package or a token.
+     */
+    static ArrayNode json(List<RequestEntry> shown) {
+        ArrayNode array = JsonOutput.array();
+        for (RequestEntry request : shown) {
+            ObjectNode entry = array.addObject();
+            entry.put("name", request.name());
+            entry.put("dn", request.dn());
+            entry.put("state", request.rawState());
+            entry.put("target", request.target());
+            entry.put("requester", request.requester());
+            entry.put("created", request.created() == null ? null : request.created().toString());
+            entry.put("description", request.description());
+            List<String> approvals = distinct(request.approvals());
+            approvals.forEach(entry.putArray("approvals")::add);
+            entry.put("approvalCount", approvals.size());
+            entry.put("requiredApprovals", required(request));
+            X509Certificate certificate = request.certificate() == null ? null : certificate(request.certificate());
+            entry.put("certificateSerial", certificate == null ? null : certificate.getSerialNumber().toString(16));
+            entry.put("certificateIssuer", certificate == null ? null : certificate.getIssuerX500Principal().getName());
+            boolean recovering = request.claim() != null && request.state() == RecoveryState.PENDING;
+            entry.put("recoveringAttempt", recovering ? request.claim().attempt() : null);
+            entry.put("leaseExpires", recovering ? request.claim().leaseExpires().toString() : null);
+            entry.put("packageExpires", request.state() == RecoveryState.APPROVED && request.packageExpires() != null
+                    ? request.packageExpires().toString() : null);
+            entry.put("lastError", request.lastError());
+        }
+        return array;
+    }
+
+    /** The approvals the request needs, as a number; the default when it records none readable. */
+    private static int required(RequestEntry request) {
+        try {
+            return request.requiredApprovals() == null ? RequiredApprovals.DEFAULT
+                    : Integer.parseInt(request.requiredApprovals().strip());
+        } catch (NumberFormatException e) {
+            return RequiredApprovals.DEFAULT;
+        }
+    }
+
+    private static X509Certificate certificate(byte[] der) {
+        try {
+            return (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(der));
+        } catch (GeneralSecurityException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** The approvals as given, each DN once however it is spelled. */

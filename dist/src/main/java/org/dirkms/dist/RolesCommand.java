@@ -26,8 +26,12 @@ import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -127,17 +131,44 @@ final class RolesCommand extends Subcommand {
     /** {@code dirkms roles list}. */
     @Command(name = "list", description = "List who holds each KMS role.")
     static final class ListRoles extends Action {
+        @Option(names = "--json", description = "one JSON array on standard output: per role an object with role,"
+                + " description, group (its DN) and members (DNs, sorted)")
+        boolean json;
+
         @Override
         List<String> examples() {
             return List.of("dirkms roles list", "each role with its members",
-                    "dirkms roles list --url ldaps://127.0.0.1:10636", "the same over LDAPS");
+                    "dirkms roles list --url ldaps://127.0.0.1:10636", "the same over LDAPS",
+                    "dirkms roles list --json", "the same as JSON, for scripts");
         }
 
         @Override
         int act(LdapNetworkConnection directory, KmsContext kms) throws LdapException {
-            list(directory, kms.layout(), out());
+            Map<String, List<String>> members = members(directory, kms.layout());
+            if (json) {
+                JsonOutput.print(out(), json(members, kms.layout()));
+            } else {
+                members.forEach((role, dns) -> {
+                    out().println(role + " (" + ROLES.get(role) + "):");
+                    dns.forEach(member -> out().println("  " + member));
+                });
+            }
             return OK;
         }
+    }
+
+    /** The {@code --json} document of {@code roles list}: one object per role, in name order. */
+    static ArrayNode json(Map<String, List<String>> members, DirectoryLayout layout) {
+        ArrayNode roles = JsonOutput.array();
+        members.forEach((role, dns) -> {
+            ObjectNode entry = roles.addObject();
+            entry.put("role", role);
+            entry.put("description", ROLES.get(role));
+            entry.put("group", groupOf(layout, role));
+            ArrayNode list = entry.putArray("members");
+            dns.forEach(list::add);
+        });
+        return roles;
     }
 
     /** What add and remove take: a role and a member. */
@@ -227,22 +258,22 @@ final class RolesCommand extends Subcommand {
         return OK;
     }
 
-    private static void list(LdapNetworkConnection connection, DirectoryLayout layout, PrintWriter out)
+    /** The members of every role, roles in name order, members sorted. */
+    private static Map<String, List<String>> members(LdapNetworkConnection connection, DirectoryLayout layout)
             throws LdapException {
+        Map<String, List<String>> members = new java.util.LinkedHashMap<>();
         for (String role : ROLES.keySet().stream().sorted().toList()) {
             Entry group = connection.lookup(new Dn(groupOf(layout, role)), AttributeNames.MEMBER);
-            List<String> members = new ArrayList<>();
+            List<String> dns = new ArrayList<>();
             Attribute values = group == null ? null : group.get(AttributeNames.MEMBER);
             if (values != null) {
                 for (Value value : values) {
-                    members.add(value.getString());
+                    dns.add(value.getString());
                 }
             }
-            out.println(role + " (" + ROLES.get(role) + "):");
-            for (String member : members.stream().sorted().toList()) {
-                out.println("  " + member);
-            }
+            members.put(role, dns.stream().sorted().toList());
         }
+        return members;
     }
 
     private static String groupOf(DirectoryLayout layout, String role) {

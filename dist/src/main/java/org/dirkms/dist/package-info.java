@@ -18,6 +18,9 @@
  * {@code --version} from the same declarations that parse the flags, and the bash completion
  * script the build generates from them ({@code dist/target/dirkms_completion}). Usage errors
  * keep the project's wording: one line, then {@code 'dirkms X --help' lists the flags.}, exit 2.
+ * The same model gives the manual pages ({@link org.dirkms.dist.ManPages}, troff written at build
+ * time), and the listing commands' {@code --json} output goes through one small helper
+ * ({@link org.dirkms.dist.JsonOutput}, on jackson-databind).
  *
  * <p>May depend on every product module (ds-plugin, kms-agent, schema) and picocli; nothing
  * depends on it except the integration tests.

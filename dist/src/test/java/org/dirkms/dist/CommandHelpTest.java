@@ -83,21 +83,23 @@ class CommandHelpTest {
                 "--passphrase-file");
         assertFlags(List.of("ca", "crl"), "--name", "--out", "--data", "--url", "--suffix", "--passphrase-file");
         assertFlags(List.of("audit", "verify"), "--data", "--url", "--bind-dn", "--password-file", "--ca-cert",
-                "--suffix");
+                "--suffix", "--json");
         List<String> agent = List.of("--data", "--url", "--bind-dn", "--password-file", "--ca-cert", "--suffix",
                 "--ca-name", "--passphrase-file", "--workers", "--lease-seconds", "--sweep-seconds");
         assertFlags(List.of("agent"), concat(agent, "--recovery-cert"));
         assertFlags(List.of("enroll"), concat(agent, "--group", "--filter", "--file", "--report", "--force",
                 "--include-revoked"));
         List<String> connection = List.of("--data", "--url", "--bind-dn", "--password-file", "--ca-cert", "--suffix");
-        assertFlags(List.of("archive", "check"), concat(connection, "--recovery-key", "--recovery-passphrase-file"));
+        assertFlags(List.of("archive", "check"), concat(connection, "--recovery-key", "--recovery-passphrase-file",
+                "--json"));
         assertFlags(List.of("archive", "rekey"), concat(connection, "--ca-name", "--passphrase-file", "--key-algorithm"));
         assertFlags(List.of("archive", "rewrap"), concat(connection, "--batch-size", "--workers"));
         assertFlags(List.of("archive", "retire"), concat(connection, "--key"));
-        for (String action : List.of("list", "add", "remove")) {
+        assertFlags(List.of("roles", "list"), concat(connection, "--json"));
+        for (String action : List.of("add", "remove")) {
             assertFlags(List.of("roles", action), connection.toArray(String[]::new));
         }
-        assertFlags(List.of("recovery", "list"), concat(connection, "--all"));
+        assertFlags(List.of("recovery", "list"), concat(connection, "--all", "--json"));
         assertFlags(List.of("recovery", "fetch"), concat(connection, "--out", "--token-out"));
         assertFlags(List.of("smime", "sign"), "--key-package", "--token-file", "--in", "--out");
         assertFlags(List.of("smime", "decrypt"), "--key-package", "--token-file", "--in", "--out");

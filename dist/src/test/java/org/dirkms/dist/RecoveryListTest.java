@@ -75,4 +75,45 @@ class RecoveryListTest {
         assertTrue(list(requests, true).startsWith("old  delivered  "));
         assertEquals("no recovery requests\n", list(List.of(), false));
     }
+
+    @Test
+    void jsonListsTheSameRequestsWithStableFieldNamesAndNullsForWhatIsNotThere() throws Exception {
+        List<RequestEntry> requests = List.of(
+                request("old", RecoveryState.DELIVERED, NOW.minus(Duration.ofDays(90)), List.of(BOB), null, null),
+                request("waiting", RecoveryState.PENDING, NOW.minus(Duration.ofDays(1)),
+                        List.of(BOB, "UID=Bob,OU=People,DC=example,DC=com"), null, null),
+                request("working", RecoveryState.PENDING, NOW.minus(Duration.ofHours(2)), List.of(BOB),
+                        Claim.of("uid=kms-agent pid 1 ab #3", NOW.plusSeconds(300)), null),
+                request("ready", RecoveryState.APPROVED, NOW.minus(Duration.ofHours(1)), List.of(), null, null),
+                request("gone", RecoveryState.EXPIRED, NOW.minus(Duration.ofDays(8)), List.of(), null,
+                        "not approved in time"));
+        StringWriter text = new StringWriter();
+        JsonOutput.print(new PrintWriter(text, true), RecoveryCommand.json(RecoveryCommand.shown(requests, false, NOW)));
+        com.fasterxml.jackson.databind.JsonNode parsed = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(text.toString());
+        assertTrue(parsed.isArray());
+        assertEquals(List.of("gone", "waiting", "working", "ready"), java.util.stream.StreamSupport
+                .stream(parsed.spliterator(), false).map(node -> node.get("name").asText()).toList(),
+                "the requests the text lists, in its order");
+        com.fasterxml.jackson.databind.JsonNode waiting = parsed.get(1);
+        assertEquals(List.of("name", "dn", "state", "target", "requester", "created", "description", "approvals",
+                "approvalCount", "requiredApprovals", "certificateSerial", "certificateIssuer", "recoveringAttempt",
+                "leaseExpires", "packageExpires", "lastError"), iterable(waiting.fieldNames()));
+        assertEquals("pending", waiting.get("state").asText());
+        assertEquals("2026-12-30T12:00:00Z", waiting.get("created").asText());
+        assertEquals(1, waiting.get("approvalCount").asInt(), "each agent once");
+        assertEquals(BOB, waiting.get("approvals").get(0).asText());
+        assertEquals(2, waiting.get("requiredApprovals").asInt());
+        assertTrue(waiting.get("lastError").isNull() && waiting.get("recoveringAttempt").isNull());
+        assertEquals("uid=kms-agent pid 1 ab #3", parsed.get(2).get("recoveringAttempt").asText());
+        assertEquals("2027-01-03T12:00:00Z", parsed.get(3).get("packageExpires").asText());
+        assertEquals("not approved in time", parsed.get(0).get("lastError").asText());
+        assertEquals(5, RecoveryCommand.json(RecoveryCommand.shown(requests, true, NOW)).size(), "--all");
+    }
+
+    private static List<String> iterable(java.util.Iterator<String> names) {
+        List<String> list = new java.util.ArrayList<>();
+        names.forEachRemaining(list::add);
+        return list;
+    }
 }

@@ -71,6 +71,21 @@ public final class ServeProcess implements AutoCloseable {
         return new ServeProcess(builder.start(), stderr);
     }
 
+    /**
+     * Starts {@code command} (a launcher and its {@code serve} arguments, e.g. an unpacked
+     * distribution's {@code bin/dirkms serve ...}) with exactly {@code environment} (nothing of
+     * this process's), in {@code workingFolder}, its standard error going to a new file there.
+     */
+    public static ServeProcess startWith(List<String> command, Map<String, String> environment, Path workingFolder)
+            throws IOException {
+        Path stderr = Files.createTempFile(workingFolder, "serve-", ".err");
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workingFolder.toFile());
+        builder.environment().clear();
+        builder.environment().putAll(environment);
+        builder.redirectError(stderr.toFile());
+        return new ServeProcess(builder.start(), stderr);
+    }
+
     /** Waits for the whole banner and returns it; fails the test, with what was printed, if it never comes. */
     public String awaitBanner() throws IOException, InterruptedException {
         StringBuilder banner = new StringBuilder();
