@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ServeAuditLogIT {
 
     private static final Pattern LDAP_URL = Pattern.compile("LDAP \\(StartTLS\\): (ldap://\\S+)");
-    private static final String[] FREE_PORTS = {"--ldap-port", "0", "--ldaps-port", "0"};
+    private static final String[] FREE_PORTS = {"--ldap-port", "0", "--ldaps-port", "0", "--http-port", "0"};
 
     private static String[] serveArguments(Path data, String... more) {
         String[] arguments = new String[2 + FREE_PORTS.length + more.length];

@@ -38,7 +38,7 @@ class ServeCommandIT {
     void serveStartsPrintsWhereItIsAndStopsOnSigterm(@TempDir Path temporary) throws Exception {
         Path data = temporary.resolve("data");
         try (ServeProcess serve = ServeProcess.start(temporary, "--data", data.toString(), "--ldap-port", "0",
-                "--ldaps-port", "0")) {
+                "--ldaps-port", "0", "--http-port", "0")) {
             String text = serve.awaitBanner();
             String ldapUrl = find(LDAP_URL, text);
             String ldapsUrl = find(LDAPS_URL, text);
