@@ -56,7 +56,13 @@ final class LogConfiguration {
         try {
             ParseResult parsed = DirkmsCommand.commandLine(System.out, err).parseArgs(arguments.toArray(String[]::new));
             ParseResult command = parsed;
-            while (command.hasSubcommand()) {
+            while (true) {
+                if (command.isUsageHelpRequested() || command.isVersionHelpRequested()) {
+                    return; // help and --version print and stop: no data folder is made for them
+                }
+                if (!command.hasSubcommand()) {
+                    break;
+                }
                 command = command.subcommand();
             }
             folder = dataFolderOf(command.commandSpec().commandLine());

@@ -57,6 +57,10 @@ class LogConfigurationTest {
         Path missing = temporary.resolve("missing");
         configure("roles", "list", "--data", missing.toString());
         assertFalse(Files.exists(missing));
+        // serve makes its data folder, but not to print its help
+        configure("serve", "--help", "--data", missing.toString());
+        configure("--version", "serve", "--data", missing.toString());
+        assertFalse(Files.exists(missing));
         assertEquals("", err.toString(StandardCharsets.UTF_8));
     }
 
