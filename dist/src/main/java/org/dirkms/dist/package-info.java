@@ -19,7 +19,12 @@
  * script the build generates from them ({@code dist/target/dirkms_completion}). Usage errors
  * keep the project's wording: one line, then {@code 'dirkms X --help' lists the flags.}, exit 2.
  *
- * <p>May depend on every product module (ds-plugin, kms-agent, schema) and picocli; nothing
- * depends on it except the integration tests.
+ * <p>It also owns the logging backend: logback, configured by the data folder's
+ * {@code logback.xml} ({@code LogConfiguration}; README, "Logs"), the product
+ * modules logging through SLF4J only; and the progress displays, which keep log lines off the
+ * console while they run ({@code ConsoleLogPause}).
+ *
+ * <p>May depend on every product module (ds-plugin, kms-agent, schema), picocli and logback;
+ * nothing depends on it except the integration tests.
  */
 package org.dirkms.dist;
