@@ -58,8 +58,12 @@ public final class DirkmsCommand extends Subcommand {
         return bytesOut;
     }
 
-    /** Runs the command named by {@code args} and exits with its exit code (unless it is 0 and threads remain). */
+    /**
+     * Runs the command named by {@code args} and exits with its exit code (unless it is 0 and
+     * threads remain), logging as its data folder's {@code logback.xml} says ({@link LogConfiguration}).
+     */
     public static void main(String[] args) {
+        LogConfiguration.configure(Arrays.asList(args), System.err);
         int code = run(Arrays.asList(args), System.out, System.err);
         if (code != OK) {
             System.exit(code);

@@ -135,7 +135,8 @@ final class EnrollCommand extends Subcommand {
                     System.console() != null)) {
                 summary = new BulkEnrollment(service, workers,
                         includeRevoked ? RevokedUsers.ENROLL_AGAIN : RevokedUsers.SKIP).run(dns, report,
-                        force ? EnrollmentReport.Existing.REPLACE : EnrollmentReport.Existing.REFUSE, progress::update);
+                        force ? EnrollmentReport.Existing.REPLACE : EnrollmentReport.Existing.REFUSE,
+                        done -> progress.step());
             }
             out.println("enrolled " + summary.enrolled() + ", skipped " + summary.skipped()
                     + (summary.skippedRevoked() > 0 ? " (" + summary.skippedRevoked() + " revoked: --include-revoked"

@@ -22,7 +22,12 @@
  * time), and the listing commands' {@code --json} output goes through one small helper
  * ({@link org.dirkms.dist.JsonOutput}, on jackson-databind).
  *
- * <p>May depend on every product module (ds-plugin, kms-agent, schema) and picocli; nothing
- * depends on it except the integration tests.
+ * <p>It also owns the logging backend: logback, configured by the data folder's
+ * {@code logback.xml} ({@code LogConfiguration}; README, "Logs"), the product
+ * modules logging through SLF4J only; and the progress displays, which keep log lines off the
+ * console while they run ({@code ConsoleLogPause}).
+ *
+ * <p>May depend on every product module (ds-plugin, kms-agent, schema), picocli and logback;
+ * nothing depends on it except the integration tests.
  */
 package org.dirkms.dist;

@@ -163,6 +163,18 @@ public record DataFolder(Path root) {
     /** Where the running server listens. */
     public static final Item ENDPOINT = new Item("endpoint", Kind.FILE,
             "where the running server listens (url=, trust= lines), for commands run on the same folder");
+    /** The logging configuration. */
+    public static final Item LOGBACK_CONFIGURATION = new Item("logback.xml", Kind.FILE,
+            "where and what 'dirkms serve' and the commands run on the folder log (logback), written with the"
+                    + " default at the first start; README, \"Logs\"");
+    /** The log folder. */
+    public static final Item LOGS = new Item("logs", Kind.FOLDER, "the log files (logback.xml says which)");
+    /** The log file. */
+    public static final Item LOG_FILE = new Item("logs/dirkms.log", Kind.FILE,
+            "the log: one line per event (time, level, logger, message), never a secret");
+    /** A rolled-over log file. */
+    public static final Item LOG_ARCHIVE = new Item("logs/dirkms-<day>.<n>.log.gz", Kind.FILE,
+            "an earlier part of the log, rolled over daily and at 10 MB, kept 30 days");
     /** What ApacheDS keeps besides its partitions. */
     public static final Item APACHEDS_FILES = new Item("<ApacheDS folder>", Kind.FOLDER,
             "ApacheDS's own folders (its InstanceLayout: cache, log, run, syncrepl-data), made when it needs"
@@ -173,7 +185,8 @@ public record DataFolder(Path root) {
             TLS, TLS_KEY_STORE, TLS_KEY_STORE_PASSPHRASE, TLS_CERTIFICATE, TLS_CA_CERTIFICATE, AUDIT, AUDIT_LOG,
             AUDIT_LOG_SET_ASIDE, CA, CA_KEY_STORE, CA_PASSPHRASE, OCSP,
             OCSP_KEY_STORE, OCSP_PASSPHRASE, RECOVERY, RECOVERY_KEY_STORE, RECOVERY_PASSPHRASE,
-            ADMIN_PASSWORD, KMS_AGENT_PASSWORD, SUFFIX, BOOTSTRAP_DONE, LOCK, ENDPOINT, APACHEDS_FILES);
+            ADMIN_PASSWORD, KMS_AGENT_PASSWORD, SUFFIX, BOOTSTRAP_DONE, LOCK, ENDPOINT, LOGBACK_CONFIGURATION, LOGS,
+            LOG_FILE, LOG_ARCHIVE, APACHEDS_FILES);
 
     /** Makes the root absolute and normalized, so that every path derived from it is. */
     public DataFolder {
@@ -330,5 +343,20 @@ public record DataFolder(Path root) {
     /** {@code endpoint}. */
     public Path endpoint() {
         return resolve(ENDPOINT);
+    }
+
+    /** {@code logback.xml}: the logging configuration. */
+    public Path logbackConfiguration() {
+        return resolve(LOGBACK_CONFIGURATION);
+    }
+
+    /** {@code logs/}. */
+    public Path logs() {
+        return resolve(LOGS);
+    }
+
+    /** {@code logs/dirkms.log}: the log file of the default configuration. */
+    public Path logFile() {
+        return resolve(LOG_FILE);
     }
 }

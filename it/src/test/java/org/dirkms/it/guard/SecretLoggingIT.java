@@ -15,6 +15,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
+import javax.xml.parsers.DocumentBuilderFactory;
+
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.ProjectFiles;
 import org.dirkms.it.support.StandardErrorCapture;
@@ -22,6 +24,9 @@ import org.dirkms.it.support.TestDirectory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
 
 /**
  * No line the server logs carries bytes of a submitted secret value. ApacheDS's schema
@@ -77,7 +82,7 @@ class SecretLoggingIT {
                     + "add: kmsKeyPackage\nkmsKeyPackage:: " + base64(PACKAGE) + "\n-\n").assertExitCode(20);
             agent.modify("dn: " + alice(directory) + "\nchangetype: modify\n"
                     + "add: kmsEnrollmentToken\nkmsEnrollmentToken:: " + base64(TOKEN) + "\n-\n").assertExitCode(20);
-            // The capture sees what slf4j-simple writes, or this test would prove nothing.
+            // The capture sees what the console appender writes, or this test would prove nothing.
             LoggerFactory.getLogger(SecretLoggingIT.class).error("capture check after the refused adds");
             log = server.text();
         }
@@ -88,15 +93,28 @@ class SecretLoggingIT {
 
     @Test
     void everyLoggingConfigurationThatRunsTheServerSilencesTheSchemaInterceptor() throws Exception {
-        // The command line's configuration ships in dirkms.jar; the JVM of this test reads the IT one.
-        for (String file : List.of("dist/src/main/resources/simplelogger.properties",
-                "it/src/test/resources/simplelogger.properties", "ds-plugin/src/test/resources/simplelogger.properties")) {
-            Properties configuration = new Properties();
-            try (Reader in = Files.newBufferedReader(ProjectFiles.file(file))) {
-                configuration.load(in);
+        // The command line's configurations ship in dirkms.jar (the built-in one, and the default
+        // DIR/logback.xml); the JVM of this test reads the IT one; the plugin's tests slf4j-simple.
+        for (String file : List.of("dist/src/main/resources/logback.xml",
+                "dist/src/main/resources/org/dirkms/dist/data-folder-logback.xml",
+                "dist/src/test/resources/logback-test.xml", "it/src/test/resources/logback-test.xml")) {
+            Document configuration = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                    .parse(ProjectFiles.file(file).toFile());
+            NodeList loggers = configuration.getElementsByTagName("logger");
+            String level = null;
+            for (int i = 0; i < loggers.getLength(); i++) {
+                Element logger = (Element) loggers.item(i);
+                if (logger.getAttribute("name").equals("org.apache.directory.server.core.schema.SchemaInterceptor")) {
+                    level = logger.getAttribute("level");
+                }
             }
-            assertEquals("off", configuration.getProperty(
-                    "org.slf4j.simpleLogger.log.org.apache.directory.server.core.schema.SchemaInterceptor"), file);
+            assertEquals("OFF", level, file);
         }
+        Properties configuration = new Properties();
+        try (Reader in = Files.newBufferedReader(ProjectFiles.file("ds-plugin/src/test/resources/simplelogger.properties"))) {
+            configuration.load(in);
+        }
+        assertEquals("off", configuration.getProperty(
+                "org.slf4j.simpleLogger.log.org.apache.directory.server.core.schema.SchemaInterceptor"));
     }
 }

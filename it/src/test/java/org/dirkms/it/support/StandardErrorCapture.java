@@ -8,8 +8,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Captures what this JVM writes to {@code System.err} while open, and still passes it through:
- * the server's log lines, which slf4j-simple writes to the current {@code System.err} (the
- * project's simplelogger.properties do not cache the stream), from every thread.
+ * the server's log lines, which logback's console appender (it/src/test/resources/logback-test.xml)
+ * writes to the current {@code System.err} at each event, from every thread.
  *
  * <pre>{@code
  * try (StandardErrorCapture log = StandardErrorCapture.start()) {
