@@ -251,7 +251,7 @@ final class ArchiveCommand extends Subcommand {
                 return failed("the CA refused the key recovery agent certificate: " + e.getMessage());
             } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException
                     | IllegalArgumentException | IllegalStateException e) {
-                return failed(e.getMessage());
+                return failed(kms, e);
             }
         }
     }
@@ -416,7 +416,7 @@ final class ArchiveCommand extends Subcommand {
                 return OK;
             } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException
                     | IllegalArgumentException | IllegalStateException e) {
-                return failed(e.getMessage());
+                return failed(kms, e);
             }
         }
     }

@@ -46,6 +46,15 @@ public final class DirkmsCommand extends Subcommand {
     @Option(names = {"-V", "--version"}, versionHelp = true, description = "print the version and exit")
     boolean version;
 
+    /**
+     * {@code --verbose}, accepted by every command before or after its name ({@code dirkms
+     * --verbose ca list}, {@code dirkms ca list --verbose}): a failure prints its stack trace
+     * after its one line.
+     */
+    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "on failure, print the stack trace after the message")
+    boolean verbose;
+
     /** Standard output as bytes, for commands whose result is not text ({@code smime}). */
     private PrintStream bytesOut = System.out;
 
@@ -100,11 +109,10 @@ public final class DirkmsCommand extends Subcommand {
         root.setOverwrittenOptionsAllowed(true);
         root.setParameterExceptionHandler((exception, args) -> usageError(exception.getCommandLine(),
                 describe(exception)));
-        root.setExecutionExceptionHandler((exception, command, parseResult) -> {
-            // Commands catch what they expect; anything else is still one line, never a stack trace.
-            command.getErr().println(messagePrefix(command) + ": " + firstLine(exception));
-            return ExitCode.FAILED.code();
-        });
+        root.setExecutionExceptionHandler((exception, command, parseResult) ->
+                // Commands catch what they expect; anything else is still one line, its stack
+                // trace only with --verbose.
+                reportFailure(command, CommandFailure.describe(null, exception, null), exception));
         document(root);
         return root;
     }
@@ -120,6 +128,22 @@ public final class DirkmsCommand extends Subcommand {
         err.println("'" + command.getCommandSpec().qualifiedName() + " --help' lists the "
                 + (command.getParent() == null ? "subcommands." : "flags."));
         return ExitCode.USAGE.code();
+    }
+
+    /**
+     * Prints {@code message}, the one line saying why {@code command} failed, on its standard
+     * error; with {@code --verbose} the stack trace of {@code failure} after it.
+     *
+     * @return {@link ExitCode#FAILED}'s code
+     */
+    static int reportFailure(CommandLine command, String message, Throwable failure) {
+        PrintWriter err = command.getErr();
+        err.println(messagePrefix(command) + ": " + message);
+        if (((DirkmsCommand) command.getCommandSpec().root().userObject()).verbose) {
+            failure.printStackTrace(err);
+        }
+        err.flush();
+        return ExitCode.FAILED.code();
     }
 
     /**

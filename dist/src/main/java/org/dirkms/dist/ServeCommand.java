@@ -143,7 +143,7 @@ final class ServeCommand extends Subcommand {
             // templates, and the CA issues the server's TLS certificate.
             serving = CaServeSetup.startServing(settings, publicUrl(), httpSettings(settings), clock, random);
         } catch (ServerStartException e) {
-            return failed(e.getMessage());
+            return failed(null, e, null);
         }
         DirectoryServer server = serving.server();
         RevocationServing http = serving.http();
@@ -155,7 +155,7 @@ final class ServeCommand extends Subcommand {
         } catch (ServerStartException e) {
             caWork.shutdownNow();
             serving.close();
-            return failed(e.getMessage());
+            return failed(null, e, null);
         }
         java.io.PrintWriter out = out();
         CountDownLatch stopped = new CountDownLatch(1);

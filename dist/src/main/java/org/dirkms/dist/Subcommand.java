@@ -105,6 +105,24 @@ abstract class Subcommand implements Callable<Integer> {
         return FAILED;
     }
 
+    /**
+     * Prints why {@code failure} stopped the command, in the words of {@link CommandFailure}, on
+     * one line after {@link #messagePrefix()}; its stack trace too with {@code --verbose}.
+     *
+     * @param what what the command was doing (e.g. {@code cannot read the CA entry}), or null
+     * @param connection how the command reached the directory, or null
+     * @return {@link #FAILED}
+     */
+    int failed(String what, Throwable failure, org.dirkms.agent.enroll.AgentConnection connection) {
+        return DirkmsCommand.reportFailure(spec.commandLine(), CommandFailure.describe(what, failure, connection),
+                failure);
+    }
+
+    /** As {@link #failed(String, Throwable, org.dirkms.agent.enroll.AgentConnection)} for a command reaching {@code kms}. */
+    int failed(KmsContext kms, Throwable failure) {
+        return failed(null, failure, kms.connection());
+    }
+
     /** The names of the subcommands of {@code command}, for "unknown action" messages. */
     static List<String> actionsOf(CommandLine command) {
         return command.getSubcommands().keySet().stream().toList();
