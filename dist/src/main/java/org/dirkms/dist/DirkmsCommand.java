@@ -226,20 +226,26 @@ public final class DirkmsCommand extends Subcommand {
         } else {
             // picocli's own help subcommand
             examples = List.of("dirkms help enroll", "the flags of 'dirkms enroll', as 'dirkms enroll --help'");
-            exitCodes = Map.of(ExitCode.OK, "done");
+            exitCodes = Map.of();
         }
         List<String> footer = new ArrayList<>();
         for (int i = 0; i + 1 < examples.size(); i += 2) {
             footer.add("  " + examples.get(i));
             footer.add("      " + examples.get(i + 1));
         }
-        Map<String, String> codes = new LinkedHashMap<>();
-        exitCodes.forEach((code, meaning) -> codes.put(Integer.toString(code.code()), meaning));
+        // The exit codes are one table, the same in every command's help and in the README
+        // ("Exit codes"); what a code means in more detail for this command follows it.
+        Map<String, String> notes = new LinkedHashMap<>();
+        exitCodes.forEach((code, meaning) -> {
+            if (!meaning.equals(code.meaning())) {
+                notes.put(Integer.toString(code.code()), meaning.replace("%", "%%"));
+            }
+        });
         command.getCommandSpec().usageMessage()
                 .footerHeading("%nExamples:%n")
                 .footer(footer.stream().map(line -> line.replace("%", "%%")).toArray(String[]::new))
                 .exitCodeListHeading("%nExit codes:%n")
-                .exitCodeList(codes);
+                .exitCodeList(exitCodeTable());
         List<String> sections = new ArrayList<>(command.getHelpSectionKeys());
         // Examples before the exit codes: what a reader looks for first.
         sections.removeAll(List.of(CommandLine.Model.UsageMessageSpec.SECTION_KEY_FOOTER_HEADING,
@@ -247,10 +253,32 @@ public final class DirkmsCommand extends Subcommand {
         int at = sections.indexOf(CommandLine.Model.UsageMessageSpec.SECTION_KEY_EXIT_CODE_LIST_HEADING);
         sections.addAll(at, List.of(CommandLine.Model.UsageMessageSpec.SECTION_KEY_FOOTER_HEADING,
                 CommandLine.Model.UsageMessageSpec.SECTION_KEY_FOOTER));
+        if (!notes.isEmpty()) {
+            sections.add(sections.indexOf(CommandLine.Model.UsageMessageSpec.SECTION_KEY_EXIT_CODE_LIST) + 1,
+                    EXIT_CODE_NOTES);
+            String heading = "%nFor '" + command.getCommandSpec().qualifiedName() + "' in particular:%n";
+            command.getHelpSectionMap().put(EXIT_CODE_NOTES,
+                    help -> help.createHeading(heading) + help.createTextTable(notes).toString());
+        }
         command.setHelpSectionKeys(sections);
         for (CommandLine subcommand : command.getSubcommands().values()) {
             document(subcommand);
         }
+    }
+
+    /** The help section after the exit codes saying what they mean for one command. */
+    private static final String EXIT_CODE_NOTES = "exitCodeNotes";
+
+    /**
+     * The exit codes and what they mean, as every command's help lists them after "Exit codes:"
+     * and the README's table: {@link ExitCode}'s, in order.
+     */
+    static Map<String, String> exitCodeTable() {
+        Map<String, String> codes = new LinkedHashMap<>();
+        for (ExitCode code : ExitCode.values()) {
+            codes.put(Integer.toString(code.code()), code.meaning());
+        }
+        return codes;
     }
 
     /** Without a subcommand: the overview on standard error, exit code 2. */
@@ -266,14 +294,5 @@ public final class DirkmsCommand extends Subcommand {
                 "dirkms roles add kms-administrators uid=alice,ou=People,dc=example,dc=com",
                 "give alice the KMS administrator's role",
                 "dirkms serve --help", "every flag of 'dirkms serve'");
-    }
-
-    @Override
-    Map<ExitCode, String> exitCodes() {
-        Map<ExitCode, String> codes = new LinkedHashMap<>();
-        for (ExitCode code : ExitCode.values()) {
-            codes.put(code, code.meaning());
-        }
-        return codes;
     }
 }
