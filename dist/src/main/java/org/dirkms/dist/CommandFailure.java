@@ -127,12 +127,11 @@ final class CommandFailure {
                 != null) {
             return true;
         }
+        // The LDAP API reports the handshake without the JDK's exception as its cause: its
+        // classification says why ("Failed to build certification path: ...").
         LdapTlsHandshakeException tls = find(failure, LdapTlsHandshakeException.class);
-        if (tls != null && tls.getFailCause() != null && (tls.getFailCause().getReason() != null
-                || String.valueOf(tls.getFailCause().getReasonPhrase()).contains("certification path"))) {
-            return true;
-        }
-        return String.valueOf(failure.getMessage()).contains("certification path");
+        return tls != null && (tls.getFailCause() != null && tls.getFailCause().getReason() != null
+                || String.valueOf(tls.getMessage()).contains("certification path"));
     }
 
     private static String certificateReason(Throwable failure) {

@@ -18,6 +18,8 @@
  * {@code --version} from the same declarations that parse the flags, and the bash completion
  * script the build generates from them ({@code dist/target/dirkms_completion}). Usage errors
  * keep the project's wording: one line, then {@code 'dirkms X --help' lists the flags.}, exit 2.
+ * Every other failure reads through {@link org.dirkms.dist.CommandFailure}: one line saying what
+ * went wrong and what to do, exit 1, its stack trace only with {@code --verbose}.
  *
  * <p>May depend on every product module (ds-plugin, kms-agent, schema) and picocli; nothing
  * depends on it except the integration tests.
