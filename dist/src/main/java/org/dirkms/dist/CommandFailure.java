@@ -71,12 +71,12 @@ final class CommandFailure {
             return "cannot reach " + url + ": the TLS handshake failed: " + plain(deepest(failure))
                     + "; check --url (ldap:// is StartTLS, ldaps:// TLS from the start) and --ca-cert";
         }
-        String message = String.valueOf(failure.getMessage());
-        if (find(failure, ConnectException.class) != null || message.contains("ERR_04110")) {
+        String text = String.valueOf(failure.getMessage());
+        if (find(failure, ConnectException.class) != null || text.contains("ERR_04110")) {
             return "cannot reach " + url + ": connection refused; is 'dirkms serve' running there? check --url";
         }
-        if (find(failure, UnknownHostException.class) != null || message.contains("ERR_04121")) {
-            Matcher host = UNRESOLVED_HOST.matcher(message);
+        if (find(failure, UnknownHostException.class) != null || text.contains("ERR_04121")) {
+            Matcher host = UNRESOLVED_HOST.matcher(text);
             return "cannot reach " + url + ": unknown host" + (host.find() ? " '" + host.group(1) + "'" : "")
                     + "; check --url";
         }
@@ -85,8 +85,10 @@ final class CommandFailure {
         }
         if (find(failure, BindException.class) != null) {
             // A listener that lost the race for its port after the check (DirectoryServer).
-            return prefixed(what, plain(failure) + "; a port is in use (" + plain(find(failure, BindException.class))
-                    + "): choose other ports, or stop the program listening there");
+            String message = plain(failure);
+            return prefixed(what, message.contains("port") ? message : message + "; a port is in use ("
+                    + plain(find(failure, BindException.class)) + "): choose other ports, or stop the program"
+                    + " listening there");
         }
         if (failure instanceof NoSuchFileException missing) {
             return prefixed(what, "no such file: " + missing.getFile() + "; check the flag that names it");
@@ -123,8 +125,11 @@ final class CommandFailure {
 
     /** True if the TLS handshake failed because no path led from the server's certificate to a trusted one. */
     static boolean untrustedCertificate(Throwable failure) {
-        if (find(failure, CertPathBuilderException.class) != null || find(failure, CertPathValidatorException.class)
-                != null) {
+        // Only in a TLS handshake: a chain the CA itself checks ('ca install --chain') fails with
+        // the same JDK exceptions and says so in its own words.
+        SSLHandshakeException handshake = find(failure, SSLHandshakeException.class);
+        if (handshake != null && (find(handshake, CertPathBuilderException.class) != null
+                || find(handshake, CertPathValidatorException.class) != null)) {
             return true;
         }
         // The LDAP API reports the handshake without the JDK's exception as its cause: its

@@ -32,6 +32,28 @@ class CommandFailureTest {
     }
 
     @Test
+    void aChainTheCaChecksIsNotATlsFailure() {
+        java.security.GeneralSecurityException chain = new java.security.GeneralSecurityException(
+                "issuing.pem does not chain to the root: Path does not chain with any of the trust anchors",
+                new java.security.cert.CertPathValidatorException("Path does not chain with any of the trust anchors"));
+        assertEquals("issuing.pem does not chain to the root: Path does not chain with any of the trust anchors",
+                CommandFailure.describe(null, chain, CONNECTION));
+    }
+
+    @Test
+    void aPortTheMessageAlreadyNamesGetsNoSecondHint() {
+        assertEquals("cannot listen for HTTP on 127.0.0.1:10080: Address already in use (choose another --http-port,"
+                + " or --no-http)", CommandFailure.describe(null, new java.io.IOException("cannot listen for HTTP on"
+                        + " 127.0.0.1:10080: Address already in use (choose another --http-port, or --no-http)",
+                        new java.net.BindException("Address already in use")), null));
+        assertEquals("cannot start the LDAP listeners on 127.0.0.1: Failed to bind an LDAP service (10,389) to the"
+                + " service registry.; a port is in use (Address already in use): choose other ports, or stop the"
+                + " program listening there", CommandFailure.describe(null, new java.io.IOException("cannot start the"
+                        + " LDAP listeners on 127.0.0.1: ERR_171 Failed to bind an LDAP service (10,389) to the service"
+                        + " registry.", new java.net.BindException("Address already in use")), null));
+    }
+
+    @Test
     void anUnreachableDirectorySaysWhatToCheck() {
         assertEquals("cannot reach the directory at ldaps://127.0.0.1:10636: connection refused; is 'dirkms serve'"
                 + " running there? check --url", CommandFailure.describe(null, new LdapException(
