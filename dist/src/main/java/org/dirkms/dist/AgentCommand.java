@@ -109,7 +109,7 @@ final class AgentCommand extends Subcommand {
             agent.start();
         } catch (IOException | LdapException | GeneralSecurityException | IssuanceRefusedException
                 | DirectoryAccessException | IllegalArgumentException | IllegalStateException e) {
-            return failed(e.getMessage());
+            return failed(kms, e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -286,7 +286,7 @@ final class ArchiveCommand extends Subcommand {
                 return failed("the CA refused the key recovery agent certificate: " + e.getMessage());
             } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException
                     | IllegalArgumentException | IllegalStateException e) {
-                return failed(e.getMessage());
+                return failed(kms, e);
             }
         }
     }
@@ -451,7 +451,7 @@ final class ArchiveCommand extends Subcommand {
                 return OK;
             } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException
                     | IllegalArgumentException | IllegalStateException e) {
-                return failed(e.getMessage());
+                return failed(kms, e);
             }
         }
     }

@@ -175,7 +175,7 @@ final class AuditCommand extends Subcommand {
                 anchor = readAnchor(this, folder, layout);
             } catch (IOException | LdapException | GeneralSecurityException | IllegalArgumentException e) {
                 err.println(prefix + ": cannot read the anchor " + anchorDn + " from "
-                        + (url != null ? url : "the directory of " + folder.root()) + ": " + firstLine(e));
+                        + (url != null ? url : "the directory of " + folder.root()) + ": " + CommandFailure.describe(null, e, null));
                 return NOT_CHECKED;
             }
             if (anchor.head().isEmpty()) {

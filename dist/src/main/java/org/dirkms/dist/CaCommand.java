@@ -161,12 +161,13 @@ public final class CaCommand extends Subcommand {
         /** Runs the action, turning the failures of the directory and of files into one line and exit 1. */
         @Override
         final int run() throws UsageException {
+            KmsContext connection = null;
             try {
-                return act(kms(), out());
-            } catch (IllegalArgumentException | IllegalStateException | DirectoryAccessException e) {
-                return failed(e.getMessage());
-            } catch (LdapException | IOException | GeneralSecurityException e) {
-                return failed("cannot reach the directory or read a file: " + e.getMessage());
+                connection = kms();
+                return act(connection, out());
+            } catch (IllegalArgumentException | IllegalStateException | DirectoryAccessException | LdapException
+                    | IOException | GeneralSecurityException e) {
+                return failed(null, e, connection == null ? null : connection.connection());
             }
         }
 

@@ -46,6 +46,15 @@ public final class DirkmsCommand extends Subcommand {
     @Option(names = {"-V", "--version"}, versionHelp = true, description = "print the version and exit")
     boolean version;
 
+    /**
+     * {@code --verbose}, accepted by every command before or after its name ({@code dirkms
+     * --verbose ca list}, {@code dirkms ca list --verbose}): a failure prints its stack trace
+     * after its one line.
+     */
+    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "on failure, print the stack trace after the message")
+    boolean verbose;
+
     /** Standard output as bytes, for commands whose result is not text ({@code smime}). */
     private PrintStream bytesOut = System.out;
 
@@ -104,11 +113,10 @@ public final class DirkmsCommand extends Subcommand {
         root.setOverwrittenOptionsAllowed(true);
         root.setParameterExceptionHandler((exception, args) -> usageError(exception.getCommandLine(),
                 describe(exception)));
-        root.setExecutionExceptionHandler((exception, command, parseResult) -> {
-            // Commands catch what they expect; anything else is still one line, never a stack trace.
-            command.getErr().println(messagePrefix(command) + ": " + firstLine(exception));
-            return ExitCode.FAILED.code();
-        });
+        root.setExecutionExceptionHandler((exception, command, parseResult) ->
+                // Commands catch what they expect; anything else is still one line, its stack
+                // trace only with --verbose.
+                reportFailure(command, CommandFailure.describe(null, exception, null), exception));
         document(root);
         return root;
     }
@@ -124,6 +132,22 @@ public final class DirkmsCommand extends Subcommand {
         err.println("'" + command.getCommandSpec().qualifiedName() + " --help' lists the "
                 + (command.getParent() == null ? "subcommands." : "flags."));
         return ExitCode.USAGE.code();
+    }
+
+    /**
+     * Prints {@code message}, the one line saying why {@code command} failed, on its standard
+     * error; with {@code --verbose} the stack trace of {@code failure} after it.
+     *
+     * @return {@link ExitCode#FAILED}'s code
+     */
+    static int reportFailure(CommandLine command, String message, Throwable failure) {
+        PrintWriter err = command.getErr();
+        err.println(messagePrefix(command) + ": " + message);
+        if (((DirkmsCommand) command.getCommandSpec().root().userObject()).verbose) {
+            failure.printStackTrace(err);
+        }
+        err.flush();
+        return ExitCode.FAILED.code();
     }
 
     /**
@@ -206,20 +230,26 @@ public final class DirkmsCommand extends Subcommand {
         } else {
             // picocli's own help subcommand
             examples = List.of("dirkms help enroll", "the flags of 'dirkms enroll', as 'dirkms enroll --help'");
-            exitCodes = Map.of(ExitCode.OK, "done");
+            exitCodes = Map.of();
         }
         List<String> footer = new ArrayList<>();
         for (int i = 0; i + 1 < examples.size(); i += 2) {
             footer.add("  " + examples.get(i));
             footer.add("      " + examples.get(i + 1));
         }
-        Map<String, String> codes = new LinkedHashMap<>();
-        exitCodes.forEach((code, meaning) -> codes.put(Integer.toString(code.code()), meaning));
+        // The exit codes are one table, the same in every command's help and in the README
+        // ("Exit codes"); what a code means in more detail for this command follows it.
+        Map<String, String> notes = new LinkedHashMap<>();
+        exitCodes.forEach((code, meaning) -> {
+            if (!meaning.equals(code.meaning())) {
+                notes.put(Integer.toString(code.code()), meaning.replace("%", "%%"));
+            }
+        });
         command.getCommandSpec().usageMessage()
                 .footerHeading("%nExamples:%n")
                 .footer(footer.stream().map(line -> line.replace("%", "%%")).toArray(String[]::new))
                 .exitCodeListHeading("%nExit codes:%n")
-                .exitCodeList(codes);
+                .exitCodeList(exitCodeTable());
         List<String> sections = new ArrayList<>(command.getHelpSectionKeys());
         // Examples before the exit codes: what a reader looks for first.
         sections.removeAll(List.of(CommandLine.Model.UsageMessageSpec.SECTION_KEY_FOOTER_HEADING,
@@ -227,10 +257,32 @@ public final class DirkmsCommand extends Subcommand {
         int at = sections.indexOf(CommandLine.Model.UsageMessageSpec.SECTION_KEY_EXIT_CODE_LIST_HEADING);
         sections.addAll(at, List.of(CommandLine.Model.UsageMessageSpec.SECTION_KEY_FOOTER_HEADING,
                 CommandLine.Model.UsageMessageSpec.SECTION_KEY_FOOTER));
+        if (!notes.isEmpty()) {
+            sections.add(sections.indexOf(CommandLine.Model.UsageMessageSpec.SECTION_KEY_EXIT_CODE_LIST) + 1,
+                    EXIT_CODE_NOTES);
+            String heading = "%nFor '" + command.getCommandSpec().qualifiedName() + "' in particular:%n";
+            command.getHelpSectionMap().put(EXIT_CODE_NOTES,
+                    help -> help.createHeading(heading) + help.createTextTable(notes).toString());
+        }
         command.setHelpSectionKeys(sections);
         for (CommandLine subcommand : command.getSubcommands().values()) {
             document(subcommand);
         }
+    }
+
+    /** The help section after the exit codes saying what they mean for one command. */
+    private static final String EXIT_CODE_NOTES = "exitCodeNotes";
+
+    /**
+     * The exit codes and what they mean, as every command's help lists them after "Exit codes:"
+     * and the README's table: {@link ExitCode}'s, in order.
+     */
+    static Map<String, String> exitCodeTable() {
+        Map<String, String> codes = new LinkedHashMap<>();
+        for (ExitCode code : ExitCode.values()) {
+            codes.put(Integer.toString(code.code()), code.meaning());
+        }
+        return codes;
     }
 
     /** Without a subcommand: the overview on standard error, exit code 2. */
@@ -246,14 +298,5 @@ public final class DirkmsCommand extends Subcommand {
                 "dirkms roles add kms-administrators uid=alice,ou=People,dc=example,dc=com",
                 "give alice the KMS administrator's role",
                 "dirkms serve --help", "every flag of 'dirkms serve'");
-    }
-
-    @Override
-    Map<ExitCode, String> exitCodes() {
-        Map<ExitCode, String> codes = new LinkedHashMap<>();
-        for (ExitCode code : ExitCode.values()) {
-            codes.put(code, code.meaning());
-        }
-        return codes;
     }
 }

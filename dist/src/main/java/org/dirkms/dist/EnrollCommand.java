@@ -151,7 +151,7 @@ final class EnrollCommand extends Subcommand {
             return failed(e.getMessage());
         } catch (IOException | LdapException | GeneralSecurityException | IssuanceRefusedException
                 | DirectoryAccessException | IllegalArgumentException | IllegalStateException e) {
-            return failed(e.getMessage());
+            return failed(kms, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return failed("interrupted; run it again with a new --report to finish (enrolled users are skipped)");

@@ -130,7 +130,7 @@ final class RecoveryCommand extends Subcommand {
                 return failed("cannot read " + e.getFile() + ": give --data DIR of the server, or --password-file and"
                         + " --ca-cert");
             } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException e) {
-                return failed("cannot list the recovery requests at " + kms.connection().url() + ": " + e.getMessage());
+                return failed("cannot list the recovery requests", e, kms.connection());
             }
         }
     }
@@ -342,7 +342,7 @@ final class RecoveryCommand extends Subcommand {
             } catch (NoSuchFileException e) {
                 return failed("cannot read " + e.getFile() + ": give --password-file and --ca-cert, or --data DIR");
             } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException e) {
-                return failed("cannot fetch " + dn + " from " + kms.connection().url() + ": " + e.getMessage());
+                return failed("cannot fetch " + dn + " from " + kms.connection().url(), e, kms.connection());
             }
         }
 
@@ -549,7 +549,7 @@ final class RecoveryCommand extends Subcommand {
             } catch (NoSuchFileException e) {
                 return failed("cannot read " + e.getFile() + ": run it where the KMS runs (--data DIR)");
             } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException e) {
-                return failed("cannot reach the directory at " + kms.connection().url() + ": " + e.getMessage());
+                return failed(kms, e);
             }
         }
 

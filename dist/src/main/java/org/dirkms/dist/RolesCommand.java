@@ -117,7 +117,7 @@ final class RolesCommand extends Subcommand {
                 return failed("cannot read " + e.getFile() + ": run it where the KMS runs (--data DIR),"
                         + " or name the files with --password-file and --ca-cert");
             } catch (IOException | LdapException | GeneralSecurityException e) {
-                return failed("cannot reach the directory at " + kms.connection().url() + ": " + e.getMessage());
+                return failed(kms, e);
             }
         }
 

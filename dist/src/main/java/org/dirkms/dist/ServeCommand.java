@@ -146,7 +146,7 @@ final class ServeCommand extends Subcommand {
             // templates, and the CA issues the server's TLS certificate.
             serving = CaServeSetup.startServing(settings, publicUrl(), httpSettings(settings), clock, random);
         } catch (ServerStartException e) {
-            return failed(e.getMessage());
+            return failed(null, e, null);
         }
         DirectoryServer server = serving.server();
         RevocationServing http = serving.http();
@@ -158,7 +158,7 @@ final class ServeCommand extends Subcommand {
         } catch (ServerStartException e) {
             caWork.shutdownNow();
             serving.close();
-            return failed(e.getMessage());
+            return failed(null, e, null);
         }
         // /healthz, /metrics and /status beside the revocation data (docs in OperationsServing).
         OperationsServing.mount(serving, () -> agent);

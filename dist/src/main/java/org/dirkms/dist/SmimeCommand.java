@@ -365,7 +365,7 @@ final class SmimeCommand extends Subcommand {
                 return failed("cannot read " + e.getFile() + ": give --data DIR of the server, or --password-file and"
                         + " --ca-cert");
             } catch (LdapException | GeneralSecurityException | DirectoryAccessException e) {
-                return failed("cannot look the recipients up at " + kms.connection().url() + ": " + e.getMessage());
+                return failed("cannot look the recipients up at " + kms.connection().url(), e, kms.connection());
             } catch (IOException e) {
                 return failed(e.getMessage());
             }

@@ -18,8 +18,11 @@ import picocli.CommandLine.Spec;
  * code. A {@link UsageException} thrown from {@link #run()} becomes one line on standard error,
  * the hint {@code 'dirkms X --help' lists the flags.} and exit code 2.
  *
- * <p>Its {@code --help} ends with {@link #examples()} and {@link #exitCodes()}, laid out the
- * same way for every command by {@link DirkmsCommand#commandLine}.
+ * <p>Its {@code --help} ends with {@link #examples()}, the exit code table every command shares
+ * ({@link ExitCode}) and what {@link #exitCodes()} adds to it, laid out the same way for every
+ * command by {@link DirkmsCommand#commandLine}. A failure is one line on standard error
+ * ({@link #failed(String, Throwable, org.dirkms.agent.enroll.AgentConnection)}, {@link CommandFailure}),
+ * its stack trace only with {@code --verbose}.
  */
 abstract class Subcommand implements Callable<Integer> {
 
@@ -53,12 +56,16 @@ abstract class Subcommand implements Callable<Integer> {
      */
     abstract List<String> examples();
 
-    /** What each exit code means for this command; by default done, failed, usage error. */
+    /**
+     * What an exit code means in more detail for this command, where it says more than the
+     * common table ({@link ExitCode#meaning()}); its help lists these after that table. By
+     * default the common meanings, which add nothing.
+     */
     Map<ExitCode, String> exitCodes() {
         Map<ExitCode, String> codes = new LinkedHashMap<>();
-        codes.put(ExitCode.OK, "done");
-        codes.put(ExitCode.FAILED, "failed; standard error says why");
-        codes.put(ExitCode.USAGE, ExitCode.USAGE.meaning());
+        for (ExitCode code : ExitCode.values()) {
+            codes.put(code, code.meaning());
+        }
         return codes;
     }
 
@@ -103,6 +110,24 @@ abstract class Subcommand implements Callable<Integer> {
     int failed(String message) {
         err().println(messagePrefix() + ": " + message);
         return FAILED;
+    }
+
+    /**
+     * Prints why {@code failure} stopped the command, in the words of {@link CommandFailure}, on
+     * one line after {@link #messagePrefix()}; its stack trace too with {@code --verbose}.
+     *
+     * @param what what the command was doing (e.g. {@code cannot read the CA entry}), or null
+     * @param connection how the command reached the directory, or null
+     * @return {@link #FAILED}
+     */
+    int failed(String what, Throwable failure, org.dirkms.agent.enroll.AgentConnection connection) {
+        return DirkmsCommand.reportFailure(spec.commandLine(), CommandFailure.describe(what, failure, connection),
+                failure);
+    }
+
+    /** As {@link #failed(String, Throwable, org.dirkms.agent.enroll.AgentConnection)} for a command reaching {@code kms}. */
+    int failed(KmsContext kms, Throwable failure) {
+        return failed(null, failure, kms.connection());
     }
 
     /** The names of the subcommands of {@code command}, for "unknown action" messages. */

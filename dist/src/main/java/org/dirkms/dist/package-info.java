@@ -21,6 +21,9 @@
  * The same model gives the manual pages ({@link org.dirkms.dist.ManPages}, troff written at build
  * time), and the listing commands' {@code --json} output goes through one small helper
  * ({@link org.dirkms.dist.JsonOutput}, on jackson-databind).
+
+ * Every other failure reads through {@link org.dirkms.dist.CommandFailure}: one line saying what
+ * went wrong and what to do, exit 1, its stack trace only with {@code --verbose}.
  *
  * <p>It also owns the logging backend: logback, configured by the data folder's
  * {@code logback.xml} ({@code LogConfiguration}; README, "Logs"), the product

@@ -169,6 +169,11 @@ public final class DirectoryServer implements AutoCloseable {
             DataFolderPermissions.createOrTighten(data.root());
             step = "lock the data folder " + data.root();
             lock = DataFolderLock.acquire(data);
+            // Before the directory loads (and logs): a port in use is then one line, not
+            // ApacheDS's ERR_171 and its stack trace after a whole start.
+            step = "listen on " + settings.bindAddress();
+            checkPortFree("LDAP", settings.bindAddress(), settings.ldapPort());
+            checkPortFree("LDAPS", settings.bindAddress(), settings.ldapsPort());
             // A killed server's endpoint must not be read while this one starts (see ServerEndpoint).
             ServerEndpoint.remove(data);
             step = "load the schema from " + data.schemaPartition();
@@ -306,8 +311,28 @@ public final class DirectoryServer implements AutoCloseable {
                 lock.release(e);
             }
             // A broken audit chain is not a failed step: its message says what is wrong and what to do.
-            throw new ServerStartException(e instanceof AuditChainException ? e.getMessage()
+            throw new ServerStartException(e instanceof AuditChainException || e instanceof PortInUseException
+                    ? e.getMessage()
                     : "cannot " + step + ": " + safeMessage(e), e);
+        }
+    }
+
+    /**
+     * Binds {@code port} on {@code address} and lets it go again: proof that the listener can
+     * bind it a moment later (port 0, any free port, always can).
+     *
+     * @throws PortInUseException if another program listens there
+     */
+    static void checkPortFree(String listener, String address, int port) throws IOException {
+        if (port == 0) {
+            return;
+        }
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            // As MINA binds its acceptor (SO_REUSEADDR): a port only in TIME_WAIT is free.
+            probe.setReuseAddress(true);
+            probe.bind(new java.net.InetSocketAddress(java.net.InetAddress.getByName(address), port));
+        } catch (java.net.BindException e) {
+            throw new PortInUseException(listener, address, port, e);
         }
     }
 
