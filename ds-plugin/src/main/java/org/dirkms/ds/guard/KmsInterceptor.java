@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.directory.api.ldap.model.cursor.Cursor;
 import org.apache.directory.api.ldap.model.cursor.CursorException;
 import org.apache.directory.api.ldap.model.entry.Attribute;
-import org.apache.directory.api.ldap.model.entry.DefaultAttribute;
 import org.apache.directory.api.ldap.model.entry.DefaultEntry;
 import org.apache.directory.api.ldap.model.entry.DefaultModification;
 import org.apache.directory.api.ldap.model.entry.Entry;
@@ -838,12 +837,9 @@ public final class KmsInterceptor extends BaseInterceptor {
         AttributeType hashType = schemaManager.lookupAttributeTypeRegistry(AttributeNames.AUDIT_HASH);
         try {
             server.modify(dn, List.of(
-                    // Named as the schema spells them: an attribute built from its type alone
-                    // keeps the lower-cased name, which clients would then read back.
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, new DefaultAttribute(
-                            AttributeNames.AUDIT_SEQUENCE, sequenceType, Long.toString(head.sequence()))),
-                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, new DefaultAttribute(
-                            AttributeNames.AUDIT_HASH, hashType, head.hash()))));
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, sequenceType,
+                            Long.toString(head.sequence())),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, hashType, head.hash())));
         } catch (LdapNoSuchObjectException e) {
             server.add(new DefaultEntry(schemaManager, dn,
                     "objectClass: top",
