@@ -205,6 +205,31 @@ final class SmimeCommand extends Subcommand {
                 : PersonConnectionOptions.open(kms, TIMEOUT_MILLIS);
     }
 
+    /** What sign and decrypt do to a message with the sender's or recipient's keys. */
+    @FunctionalInterface
+    interface KeyedOperation {
+        byte[] apply(SecureMail mail, byte[] message, MailKeys keys) throws SecureMailException;
+    }
+
+    /**
+     * Opens the key packages, applies {@code operation} to the message and writes the result: a
+     * refusal or a write that fails is one line, and nothing is written.
+     */
+    static int withKeys(Subcommand command, KeyOptions keys, MessageOptions message, KeyedOperation operation)
+            throws UsageException {
+        byte[] input = message.input();
+        try {
+            MailKeys opened = keys.open();
+            message.output(operation.apply(new SecureMail(java.time.Clock.systemUTC(), new java.security.SecureRandom()),
+                    input, opened), command);
+            return OK;
+        } catch (SecureMailException e) {
+            return command.failed(e.getMessage());
+        } catch (IOException e) {
+            return command.failed("cannot write " + message.out + ": " + e.getMessage());
+        }
+    }
+
     /** Who a certificate belongs to, for messages: its first address, else its subject. */
     static String who(X509Certificate certificate) {
         List<String> addresses = MailKeys.addresses(certificate);
@@ -231,17 +256,7 @@ final class SmimeCommand extends Subcommand {
 
         @Override
         int run() throws UsageException {
-            byte[] input = message.input();
-            try {
-                MailKeys opened = keys.open();
-                message.output(new SecureMail(java.time.Clock.systemUTC(), new java.security.SecureRandom())
-                        .sign(input, opened), this);
-                return OK;
-            } catch (SecureMailException e) {
-                return failed(e.getMessage());
-            } catch (IOException e) {
-                return failed("cannot write " + message.out + ": " + e.getMessage());
-            }
+            return withKeys(this, keys, message, SecureMail::sign);
         }
     }
 
@@ -432,17 +447,7 @@ final class SmimeCommand extends Subcommand {
 
         @Override
         int run() throws UsageException {
-            byte[] input = message.input();
-            try {
-                MailKeys opened = keys.open();
-                message.output(new SecureMail(java.time.Clock.systemUTC(), new java.security.SecureRandom())
-                        .decrypt(input, opened), this);
-                return OK;
-            } catch (SecureMailException e) {
-                return failed(e.getMessage());
-            } catch (IOException e) {
-                return failed("cannot write " + message.out + ": " + e.getMessage());
-            }
+            return withKeys(this, keys, message, SecureMail::decrypt);
         }
     }
 
