@@ -13,6 +13,7 @@ import java.util.concurrent.ScheduledExecutorService;
 
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.ocsp.RevocationHttpServer;
+import org.dirkms.agent.operations.OperationsEndpoints;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.ds.server.ServerStartException;
@@ -201,7 +202,9 @@ final class ServeCommand extends Subcommand {
                 + "  admin password:  " + server.adminPasswordFile() + "\n"
                 + "  CA certificate:  " + caCertificate + "\n"
                 + (http == null ? "" : "  HTTP (CRL, OCSP): " + http.baseUrl() + " (listening on port " + http.port()
-                        + "; OCSP at " + http.baseUrl() + RevocationHttpServer.OCSP_PATH + ")\n")
+                        + "; OCSP at " + http.baseUrl() + RevocationHttpServer.OCSP_PATH + ")\n"
+                        + "  status page:     " + http.baseUrl() + OperationsEndpoints.STATUS_PATH + " (health "
+                        + OperationsEndpoints.HEALTH_PATH + ", metrics " + OperationsEndpoints.METRICS_PATH + ")\n")
                 + "try:\n"
                 + "  LDAPTLS_CACERT=" + caCertificate + " ldapsearch -H " + server.ldapUrl()
                 + " -ZZ -x -D " + server.adminDn() + " -y " + server.adminPasswordFile() + " -b " + suffix

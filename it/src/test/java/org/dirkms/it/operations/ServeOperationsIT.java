@@ -34,9 +34,11 @@ class ServeOperationsIT {
     void serveAnswersHealthMetricsAndStatusOnItsHttpPort() throws Exception {
         try (ServeProcess serve = ServeProcess.start(temporary, "--data", data.toString(), "--ldap-port", "0",
                 "--ldaps-port", "0", "--http-port", "0")) {
-            Matcher port = LISTENING.matcher(serve.awaitBanner());
+            String banner = serve.awaitBanner();
+            Matcher port = LISTENING.matcher(banner);
             assertTrue(port.find());
             String base = "http://127.0.0.1:" + port.group(1);
+            assertTrue(banner.contains("  status page:     " + base + "/status (health /healthz, metrics /metrics)"), banner);
             HttpClient http = HttpClient.newHttpClient();
             Instant deadline = Instant.now().plusSeconds(60);
             HttpResponse<String> health;
