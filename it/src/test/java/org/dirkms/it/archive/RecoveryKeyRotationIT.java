@@ -34,6 +34,7 @@ import org.dirkms.dist.CaServeSetup;
 import org.dirkms.dist.DirkmsCommand;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.it.support.AgentProgress;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.ProjectFiles;
 import org.dirkms.it.support.Staff;
@@ -124,7 +125,7 @@ class RecoveryKeyRotationIT {
                         + "cn: Rotation Late\nsn: Rotation\nmail: rot-late@example.com\n").assertSuccess();
                 kmsAdmin.modify("dn: " + late + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n"
                         + "add: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
-                awaitEnrolled(directory, late);
+                AgentProgress.awaitEnrolled(directory, late);
                 assertEquals(1, wrappedTo(directory, archive, newKey), "the running agent archived to the new key");
 
                 // 2. rewrap as its own process, killed three times at random moments.
@@ -314,21 +315,6 @@ class RecoveryKeyRotationIT {
             }
         }
         return names;
-    }
-
-    private static void awaitEnrolled(LdapNetworkConnection directory, String dn) throws Exception {
-        Instant deadline = Instant.now().plusSeconds(60);
-        while (true) {
-            Entry user = directory.lookup(dn, "kmsEnrollmentState", "kmsLastError");
-            if (user != null && user.get("kmsEnrollmentState") != null
-                    && user.get("kmsEnrollmentState").getString().equals("enrolled")) {
-                return;
-            }
-            if (Instant.now().isAfter(deadline)) {
-                fail(dn + " was not enrolled by the running agent: " + user);
-            }
-            Thread.sleep(100); // polling the in-process agent's progress
-        }
     }
 
     private static Run run(String... arguments) {

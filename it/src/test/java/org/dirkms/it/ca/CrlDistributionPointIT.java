@@ -2,7 +2,6 @@ package org.dirkms.it.ca;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -15,12 +14,10 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.bouncycastle.asn1.x509.CRLDistPoint;
 import org.bouncycastle.asn1.x509.DistributionPoint;
@@ -35,6 +32,7 @@ import org.dirkms.dist.AgentServeSetup;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.it.support.AgentProgress;
 import org.dirkms.it.support.Pem;
 import org.dirkms.it.support.Gpgsm;
 import org.dirkms.it.support.LdapTools;
@@ -84,7 +82,7 @@ class CrlDistributionPointIT {
             People.addAndEnroll(superuser, Staff.kmsAdministrator(server), "dn: " + dn + "\nobjectClass: inetOrgPerson\n"
                     + "objectClass: kmsUser\nuid: signer\ncn: Signer\nsn: Signer\nmail: signer@example.com\n"
                     + "kmsEnrollmentState: requested\n");
-            awaitEnrolled(connection, dn);
+            AgentProgress.awaitEnrolled(connection, dn);
             LdapEnrollmentRecords records = new LdapEnrollmentRecords(connection, server.layout());
             X509Certificate signing = null;
             for (byte[] der : records.publishedCertificates(dn)) {
@@ -163,21 +161,6 @@ class CrlDistributionPointIT {
             }
         }
         throw new AssertionError("the package of " + dn + " holds no key of its signing certificate");
-    }
-
-    private static void awaitEnrolled(LdapNetworkConnection connection, String dn) throws Exception {
-        Instant deadline = Instant.now().plusSeconds(60);
-        while (true) {
-            Entry entry = connection.lookup(dn, "kmsEnrollmentState", "kmsLastError");
-            String state = entry.get("kmsEnrollmentState") == null ? null : entry.get("kmsEnrollmentState").getString();
-            if ("enrolled".equals(state)) {
-                return;
-            }
-            if ("failed".equals(state) || Instant.now().isAfter(deadline)) {
-                fail(dn + " was not enrolled by the agent in serve: " + entry);
-            }
-            Thread.sleep(100); // polling the agent's progress, not waiting for time to pass
-        }
     }
 
     private static X509Certificate certificate(byte[] der) throws Exception {

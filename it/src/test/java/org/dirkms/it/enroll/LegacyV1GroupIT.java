@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -15,18 +14,17 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.dist.AgentServeSetup;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.it.support.AgentProgress;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
 import org.dirkms.it.support.ProjectFiles;
@@ -81,19 +79,7 @@ class LegacyV1GroupIT {
                 + "objectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: oldclient\ncn: Old Client\nsn: Client\n"
                 + "mail: " + MAIL + "\nkmsAdministrativeGroup: " + GROUP + "\nkmsEnrollmentState: requested\n");
         try (LdapNetworkConnection connection = serving.kms().openConnection(Duration.ofSeconds(30).toMillis())) {
-            Instant deadline = Instant.now().plusSeconds(60);
-            while (true) {
-                Entry entry = connection.lookup(userDn, "kmsEnrollmentState", "kmsLastError");
-                String state = entry.get("kmsEnrollmentState") == null ? null
-                        : entry.get("kmsEnrollmentState").getString();
-                if ("enrolled".equals(state)) {
-                    break;
-                }
-                if ("failed".equals(state) || Instant.now().isAfter(deadline)) {
-                    fail(userDn + " was not enrolled by the agent in serve: " + entry);
-                }
-                Thread.sleep(100); // polling the agent's progress, not waiting for time to pass
-            }
+            AgentProgress.awaitEnrolled(connection, userDn);
         }
     }
 

@@ -33,6 +33,7 @@ import org.dirkms.dist.AgentServeSetup;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.it.support.AgentProgress;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
 import org.dirkms.it.support.ProjectFiles;
@@ -98,9 +99,9 @@ class MailLookupIT {
                     + " User\nsn: User\nmail: " + user[2] + "\nkmsEnrollmentState: requested\n");
         }
         connection = serving.kms().openConnection(Duration.ofSeconds(30).toMillis());
-        awaitEnrolled(ecDn);
-        awaitEnrolled(rsaDn);
-        awaitEnrolled(oldDn);
+        AgentProgress.awaitEnrolled(connection, ecDn);
+        AgentProgress.awaitEnrolled(connection, rsaDn);
+        AgentProgress.awaitEnrolled(connection, oldDn);
         publishAsBefore(oldDn, OLD_MAIL);
 
         // The order of the values is the order written, as stored: read after a restart, not from
@@ -318,21 +319,6 @@ class MailLookupIT {
             return HexFormat.of().withUpperCase().formatHex(MessageDigest.getInstance("SHA-1").digest(der));
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new AssertionError(e);
-        }
-    }
-
-    private static void awaitEnrolled(String dn) throws Exception {
-        Instant deadline = Instant.now().plusSeconds(60);
-        while (true) {
-            Entry entry = connection.lookup(dn, "kmsEnrollmentState", "kmsLastError");
-            String state = entry.get("kmsEnrollmentState") == null ? null : entry.get("kmsEnrollmentState").getString();
-            if ("enrolled".equals(state)) {
-                return;
-            }
-            if ("failed".equals(state) || Instant.now().isAfter(deadline)) {
-                fail(dn + " was not enrolled by the agent in serve: " + entry);
-            }
-            Thread.sleep(100); // polling the agent's progress, not waiting for time to pass
         }
     }
 }

@@ -2,7 +2,6 @@ package org.dirkms.it.enroll;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,13 +12,11 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
@@ -30,6 +27,7 @@ import org.dirkms.dist.AgentServeSetup;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.it.support.AgentProgress;
 import org.dirkms.it.support.Pem;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
@@ -88,7 +86,7 @@ class ServeEnrollmentEndToEndIT {
             }
             String dn = "uid=jdoe,ou=People," + server.layout().suffix();
             try (LdapNetworkConnection connection = serving.kms().openConnection(Duration.ofSeconds(30).toMillis())) {
-                awaitEnrolled(connection, dn);
+                AgentProgress.awaitEnrolled(connection, dn);
 
                 // A mail client: anonymous, by mail, both certificates on the user's entry; the
                 // kmsPublishedCertificate children below it hold one each, without mail.
@@ -198,7 +196,7 @@ class ServeEnrollmentEndToEndIT {
                                 "alice-sample-password-change-me"), "dn: " + dn
                 + "\nchangetype: add\nobjectClass: inetOrgPerson\nobjectClass: kmsUser\nuid: rsa\ncn: Rsa User\n"
                 + "sn: User\nmail: rsa.user@example.com\nkmsEnrollmentState: requested\n");
-        awaitEnrolled(connection, dn);
+        AgentProgress.awaitEnrolled(connection, dn);
         LdapEnrollmentRecords records = new LdapEnrollmentRecords(connection, server.layout());
         List<byte[]> published = records.publishedCertificates(dn);
         assertEquals(2, published.size());
@@ -274,21 +272,6 @@ class ServeEnrollmentEndToEndIT {
             text.append(text.length() == 0 ? "" : ":").append(String.format("%02X", b));
         }
         return text.toString();
-    }
-
-    private static void awaitEnrolled(LdapNetworkConnection connection, String dn) throws Exception {
-        Instant deadline = Instant.now().plusSeconds(60);
-        while (true) {
-            Entry entry = connection.lookup(dn, "kmsEnrollmentState", "kmsLastError");
-            String state = entry.get("kmsEnrollmentState") == null ? null : entry.get("kmsEnrollmentState").getString();
-            if ("enrolled".equals(state)) {
-                return;
-            }
-            if ("failed".equals(state) || Instant.now().isAfter(deadline)) {
-                fail(dn + " was not enrolled by the agent in serve: " + entry);
-            }
-            Thread.sleep(100); // polling the agent's progress, not waiting for time to pass
-        }
     }
 
     private static X509Certificate childCertificate(String ldif, String dn) throws Exception {
