@@ -51,16 +51,7 @@ final class LdapRequestEntries {
 
     void add(String dn, String templateDn, String subjectDn, byte[] pkcs10) {
         try {
-            Dn parsed = new Dn(dn);
-            Entry entry = new DefaultEntry(parsed);
-            entry.add(OBJECT_CLASS, ObjectClassNames.TOP, ObjectClassNames.CERTIFICATE_REQUEST);
-            entry.add(CN, parsed.getRdn().getValue());
-            entry.add(REQUEST_STATE, RequestState.PENDING.ldapValue());
-            entry.add(REQUEST_TEMPLATE, templateDn);
-            entry.add(REQUEST_SUBJECT, subjectDn);
-            entry.add(PKCS10_REQUEST, pkcs10);
-            entry.add(REQUESTED_TIME, GENERALIZED_TIME.format(clock.instant()));
-            entries.add(entry);
+            entries.add(request(dn, RequestState.PENDING, templateDn, subjectDn, pkcs10));
         } catch (LdapException e) {
             throw LdapEntries.failure("queue the certificate request", dn, e);
         }
@@ -72,20 +63,27 @@ final class LdapRequestEntries {
      */
     void addIssued(String dn, String templateDn, String subjectDn, byte[] pkcs10, byte[] certificate) {
         try {
-            Dn parsed = new Dn(dn);
-            Entry entry = new DefaultEntry(parsed);
-            entry.add(OBJECT_CLASS, ObjectClassNames.TOP, ObjectClassNames.CERTIFICATE_REQUEST);
-            entry.add(CN, parsed.getRdn().getValue());
-            entry.add(REQUEST_STATE, RequestState.ISSUED.ldapValue());
-            entry.add(REQUEST_TEMPLATE, templateDn);
-            entry.add(REQUEST_SUBJECT, subjectDn);
-            entry.add(PKCS10_REQUEST, pkcs10);
-            entry.add(REQUESTED_TIME, GENERALIZED_TIME.format(clock.instant()));
+            Entry entry = request(dn, RequestState.ISSUED, templateDn, subjectDn, pkcs10);
             entry.add(USER_CERTIFICATE + ";binary", certificate);
             entries.add(entry);
         } catch (LdapException e) {
             throw LdapEntries.failure("record the issued certificate", dn, e);
         }
+    }
+
+    /** A request entry in {@code state}, requested now. */
+    private Entry request(String dn, RequestState state, String templateDn, String subjectDn, byte[] pkcs10)
+            throws LdapException {
+        Dn parsed = new Dn(dn);
+        Entry entry = new DefaultEntry(parsed);
+        entry.add(OBJECT_CLASS, ObjectClassNames.TOP, ObjectClassNames.CERTIFICATE_REQUEST);
+        entry.add(CN, parsed.getRdn().getValue());
+        entry.add(REQUEST_STATE, state.ldapValue());
+        entry.add(REQUEST_TEMPLATE, templateDn);
+        entry.add(REQUEST_SUBJECT, subjectDn);
+        entry.add(PKCS10_REQUEST, pkcs10);
+        entry.add(REQUESTED_TIME, GENERALIZED_TIME.format(clock.instant()));
+        return entry;
     }
 
     List<RequestEntry> pending() {
