@@ -51,6 +51,9 @@ public final class AgentServeSetup {
                 }
             }
             KmsAgent agent = kms.agent(serving.ca(), recovery, kms.agentSettings(), WORKERS, KmsAgent.DEFAULT_SWEEP);
+            // The CA issues in this process while it can; busy, disabled or without a template,
+            // the enrollment queues for any CA that has it.
+            agent.issueThroughQueueServer(serving.queue());
             agent.start();
             return agent;
         } catch (IssuanceRefusedException e) {

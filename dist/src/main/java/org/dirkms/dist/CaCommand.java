@@ -51,13 +51,13 @@ import picocli.CommandLine.ParentCommand;
  * the data folder ({@link DataFolder#CA_KEY_STORE}).
  */
 @Command(name = "ca", description = {"Set up and run the certification authority: init, install, list, sign, revoke,"
-        + " crl.",
+        + " crl, serve.",
         "",
         "These commands talk to the running server (--url; by default the one running on DIR, else"
                 + " ldap://127.0.0.1:10389 with StartTLS) as the KMS agent, with the data folder's agent password; the"
                 + " CA's key stays in DIR/ca/<name>.p12."},
         subcommands = {CaCommand.Init.class, CaCommand.Install.class, CaCommand.ListCas.class, CaCommand.Sign.class,
-            CaCommand.Revoke.class, CaCommand.Crl.class})
+            CaCommand.Revoke.class, CaCommand.Crl.class, CaServeCommand.class})
 public final class CaCommand extends Subcommand {
     /** Environment variable that may hold the key store passphrase instead of a file. */
     public static final String PASSPHRASE_VARIABLE = "DIRKMS_CA_PASSPHRASE";

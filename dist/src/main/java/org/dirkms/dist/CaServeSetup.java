@@ -14,6 +14,7 @@ import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.queue.QueueServer;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.ocsp.OcspResponder;
 import org.dirkms.agent.ocsp.OcspSigningKeyStore;
@@ -54,13 +55,20 @@ public final class CaServeSetup {
 
     /**
      * A running server, the CA that issued its certificate, the KMS wiring over the server
-     * ({@link KmsContext#of(DirectoryServer, Clock, SecureRandom)}), and the CA's HTTP service
-     * (null when HTTP is off).
+     * ({@link KmsContext#of(DirectoryServer, Clock, SecureRandom)}), the CA's HTTP service
+     * (null when HTTP is off), and the CA's server of the request queue, which the agent of the
+     * process issues through too ({@link org.dirkms.agent.enroll.KmsAgent#issueThroughQueueServer}).
      */
-    public record Serving(DirectoryServer server, CertificationAuthority ca, KmsContext kms, RevocationServing http) {
+    public record Serving(DirectoryServer server, CertificationAuthority ca, KmsContext kms, RevocationServing http,
+            QueueServer queue) {
         /** A server without HTTP service. */
         public Serving(DirectoryServer server, CertificationAuthority ca, KmsContext kms) {
-            this(server, ca, kms, null);
+            this(server, ca, kms, null, kms.queueServer(ca, KmsContext.QUEUE_LEASE));
+        }
+
+        /** A server whose CA serves the request queue with claims of the default lease. */
+        public Serving(DirectoryServer server, CertificationAuthority ca, KmsContext kms, RevocationServing http) {
+            this(server, ca, kms, http, kms.queueServer(ca, KmsContext.QUEUE_LEASE));
         }
 
         /** Stops the HTTP service, if any, then the server. */
@@ -200,9 +208,10 @@ public final class CaServeSetup {
     /**
      * Runs the CA's own work in the background while the server serves:
      * <ul>
-     * <li>every {@code queuePeriod}, the certificate request queue ({@code ou=Requests}) is
-     * served: each pending request is claimed, issued if it belongs to an enrollment in
-     * progress, or ended as failed with its reason ({@link CaService#processPendingRequests});</li>
+     * <li>every {@code queuePeriod}, the CA writes its heartbeat and serves the certificate
+     * request queue ({@code ou=Requests}) with the serving's {@link QueueServer}: it claims what a
+     * template installed on it allows, up to its capacity, and issues each request that belongs
+     * to an enrollment in progress, or ends it failed with its reason;</li>
      * <li>every {@code crlPeriod}, the CRL on the CA entry is re-signed when its next update is
      * less than half its validity away (RFC 5280 section 5.1.2.5: relying parties must always
      * find a CRL whose nextUpdate has not passed). Revocations publish at once regardless.</li>
@@ -219,13 +228,8 @@ public final class CaServeSetup {
             return thread;
         });
         Duration margin = CertificationAuthority.Publication.at(serving.server().ldapUrl()).crlValidity().dividedBy(2);
-        scheduler.scheduleWithFixedDelay(() -> withCaService(serving, "serve the request queue",
-                service -> {
-                    int[] counts = service.processPendingRequests(serving.ca(), QUEUE_OWNER);
-                    if (counts[0] + counts[1] > 0) {
-                        LOG.info("Request queue: {} issued, {} refused", counts[0], counts[1]);
-                    }
-                }), 0, queuePeriod.toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(() -> serveQueue(serving.kms(), serving.queue()), 0, queuePeriod.toMillis(),
+                TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(() -> withCaService(serving, "publish the CRL",
                 service -> service.renewCrlIfDue(serving.ca(), margin)
                         .ifPresent(crl -> LOG.info("Published a renewed CRL of {} (next update {})",
@@ -248,8 +252,23 @@ public final class CaServeSetup {
         return scheduler;
     }
 
-    /** Name the queue's claims carry in {@code kmsClaimedBy}. */
-    static final String QUEUE_OWNER = "dirkms-serve";
+    /**
+     * One round of the CA serving the request queue, over a connection of its own: heartbeat,
+     * claims, issuance ({@link QueueServer#serve}). A failed round is logged and the next one
+     * retries: the queue and the claims live in the directory, and a claim this process could
+     * not finish is taken over after its lease.
+     */
+    static void serveQueue(KmsContext kms, QueueServer queue) {
+        try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
+            QueueServer.Round round = kms.serveQueue(connection, queue);
+            if (round.issued() + round.refused() + round.lost() > 0) {
+                LOG.info("Request queue of {}: {} issued, {} refused, {} lost to another CA{}", queue.ca().dn(),
+                        round.issued(), round.refused(), round.lost(), round.busy() ? "; busy, the rest waits" : "");
+            }
+        } catch (IOException | LdapException | GeneralSecurityException | RuntimeException e) {
+            LOG.warn("Could not serve the request queue of {}: {}", queue.ca().dn(), e.getMessage());
+        }
+    }
 
     private static void withCaService(Serving serving, String what, Consumer<CaService> work) {
         try (LdapNetworkConnection connection = serving.kms().openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {

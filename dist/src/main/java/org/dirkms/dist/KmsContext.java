@@ -16,6 +16,9 @@ import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.archive.KeyRewrapper;
 import org.dirkms.agent.ca.CaService;
+import org.dirkms.agent.queue.QueueServer;
+import org.dirkms.agent.workflow.Attempts;
+import org.dirkms.agent.workflow.Lease;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.IssuanceRefusedException;
 import org.dirkms.agent.ca.KeyStorePassphrase;
@@ -142,6 +145,23 @@ public final class KmsContext {
     /** The certificate services over {@code directory}. */
     public CaService caService(LdapNetworkConnection directory) {
         return new CaService(new LdapCaRecords(directory, layout, clock), layout, clock, random);
+    }
+
+    /** How long a CA's claim on a queued request lasts unless {@code --lease-seconds} says otherwise. */
+    public static final Duration QUEUE_LEASE = Duration.ofMinutes(2);
+
+    /**
+     * A server of the request queue for {@code ca} in this process (docs/state-machines.md, "The
+     * certificate request queue"), its claims named after the CA and this process, lasting {@code lease}.
+     */
+    public QueueServer queueServer(CertificationAuthority ca, Duration lease) {
+        return new QueueServer(ca, new Lease(clock, lease), Attempts.of(Attempts.ownerFor(ca.dn(), random)));
+    }
+
+    /** One round of {@code server} over {@code directory}: heartbeat, claims, issuance. */
+    public QueueServer.Round serveQueue(LdapNetworkConnection directory, QueueServer server) {
+        LdapCaRecords records = new LdapCaRecords(directory, layout, clock);
+        return server.serve(records, new CaService(records, layout, clock, random));
     }
 
     /** True if the data folder holds the key store of the CA called {@code caName}. */

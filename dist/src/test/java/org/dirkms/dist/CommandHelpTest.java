@@ -174,7 +174,7 @@ class CommandHelpTest {
         assertUsageError(List.of("agent", "--workers", "many"), "dirkms agent: --workers 'many' is not a number",
                 "'dirkms agent --help' lists the flags.");
         assertUsageError(List.of("ca"), "dirkms ca: the action is missing; the actions are init, install, list, sign,"
-                + " revoke, crl", "'dirkms ca --help' lists the flags.");
+                + " revoke, crl, serve", "'dirkms ca --help' lists the flags.");
         assertUsageError(List.of("ca", "sign", "--template", "subordinate-ca"), "dirkms ca sign: --csr is required",
                 "'dirkms ca sign --help' lists the flags.");
         assertUsageError(List.of("archive"), "dirkms archive: the action is missing; the actions are check, rekey,"

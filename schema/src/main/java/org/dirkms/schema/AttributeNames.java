@@ -124,6 +124,8 @@ public final class AttributeNames {
     public static final String REQUESTED_TIME = "kmsRequestedTime";
     /** When a queued request expires unserved. */
     public static final String EXPIRES_TIME = "kmsExpiresTime";
+    /** Hours a queued certificate request waits for a CA before it expires (on {@code ou=Requests}). */
+    public static final String REQUEST_LIFETIME = "kmsRequestLifetime";
 
     // --- key archive ----------------------------------------------------------------------
     /** DN of the user an archived key belongs to. */

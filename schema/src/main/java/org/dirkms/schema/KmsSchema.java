@@ -72,7 +72,7 @@ public final class KmsSchema {
             single(40, PRIORITY, "priority of a CA; lower is tried first", Syntax.INTEGER),
             enumerated(41, CA_STATE, "state of a certification authority", CaState.class),
             multi(42, INSTALLED_TEMPLATE, "DN of a certificate template installed on a CA", Syntax.DN),
-            single(43, CAPACITY, "certificates a CA may sign a minute", Syntax.INTEGER),
+            single(43, CAPACITY, "certificate requests a CA holds claimed at once; beyond it the CA is busy", Syntax.INTEGER),
             multi(44, KEY_USAGE, "key usage named by a template (RFC 5280 4.2.1.3 names)", Syntax.DIRECTORY_STRING),
             multi(45, EXTENDED_KEY_USAGE, "extended key usage OID named by a template", Syntax.OID),
             single(46, VALIDITY_DAYS, "validity of issued certificates, in days", Syntax.INTEGER),
@@ -93,6 +93,7 @@ public final class KmsSchema {
             single(63, REQUEST_SUBJECT, "DN of the entry a request is for", Syntax.DN),
             single(64, REQUESTED_TIME, "when a request was queued", Syntax.GENERALIZED_TIME),
             single(65, EXPIRES_TIME, "when a queued request expires unserved", Syntax.GENERALIZED_TIME),
+            single(66, REQUEST_LIFETIME, "hours a queued certificate request waits for a CA before it expires", Syntax.INTEGER),
             // key archive
             single(80, KEY_OWNER, "DN of the user an archived key belongs to", Syntax.DN),
             secret(81, WRAPPED_KEY, "private key as CMS EnvelopedData to the key recovery certificate (DER)"),
@@ -158,7 +159,9 @@ public final class KmsSchema {
                     List.of(DESCRIPTION, SIGNED_TRUST_LIST, TRUST_LIST_SEQUENCE)),
             structural(12, AUDIT_RECORD, "an audit record, or the anchor of the head of the audit chain",
                     List.of(CN, AUDIT_SEQUENCE, AUDIT_HASH),
-                    List.of(AUDIT_PREVIOUS_HASH, AUDIT_ACTOR, AUDIT_OPERATION, AUDIT_TARGET, AUDIT_TIME)));
+                    List.of(AUDIT_PREVIOUS_HASH, AUDIT_ACTOR, AUDIT_OPERATION, AUDIT_TARGET, AUDIT_TIME)),
+            new ObjectClassDefinition(OC + 15, REQUEST_QUEUE, "the certificate request queue and how long its requests wait",
+                    ObjectClassDefinition.Kind.AUXILIARY, TOP, List.of(), List.of(REQUEST_LIFETIME)));
 
     private static final Map<String, AttributeTypeDefinition> BY_LOWER_NAME;
 

@@ -29,6 +29,8 @@ public final class ObjectClassNames {
     public static final String TRUST_LIST = "kmsTrustList";
     /** An audit record or the anchor of the audit chain's head. */
     public static final String AUDIT_RECORD = "kmsAuditRecord";
+    /** Auxiliary class of {@code ou=Requests}: the queue's configuration. */
+    public static final String REQUEST_QUEUE = "kmsRequestQueue";
 
     /** RFC 4512. */
     public static final String TOP = "top";

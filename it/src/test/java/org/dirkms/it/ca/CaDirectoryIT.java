@@ -19,6 +19,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.queue.QueueServer;
+import org.dirkms.dist.KmsContext;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
@@ -171,9 +173,10 @@ class CaDirectoryIT {
         records.addRequest("cn=carol," + requests, signingTemplate, carolDn, request(ec()));
         strays.put("cn=carol," + requests, carolDn + " is not a KMS user (no objectClass kmsUser)");
 
-        int[] counts = service.processPendingRequests(ca, "it-agent");
-        assertEquals(1, counts[0]);
-        assertEquals(1 + strays.size(), counts[1]);
+        QueueServer.Round round = directory.kms().serveQueue(connection,
+                directory.kms().queueServer(ca, KmsContext.QUEUE_LEASE));
+        assertEquals(1, round.issued());
+        assertEquals(1 + strays.size(), round.refused());
 
         LdapTools admin = LdapTools.against(directory).asAdmin();
         LdapTools.Result issuedEntry = admin.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", good,

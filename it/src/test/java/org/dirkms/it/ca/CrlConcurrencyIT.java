@@ -415,23 +415,49 @@ class CrlConcurrencyIT {
         }
 
         @Override
-        public List<RequestEntry> pendingRequests() {
-            return records.pendingRequests();
+        public List<RequestEntry> openRequests() {
+            return records.openRequests();
         }
 
         @Override
-        public boolean claimRequest(String dn, String owner) {
-            return records.claimRequest(dn, owner);
+        public Optional<ServingState> readServingState(String dn) {
+            return records.readServingState(dn);
         }
 
         @Override
-        public void completeRequest(String dn, byte[] certificate) {
-            records.completeRequest(dn, certificate);
+        public void heartbeat(String caDn, java.time.Instant time) {
+            records.heartbeat(caDn, time);
         }
 
         @Override
-        public void failRequest(String dn, String subjectDn, String reason) {
-            records.failRequest(dn, subjectDn, reason);
+        public boolean claimRequest(String dn, String attempt, java.time.Instant leaseExpires) {
+            return records.claimRequest(dn, attempt, leaseExpires);
+        }
+
+        @Override
+        public boolean takeOverRequest(String dn, java.time.Instant expiredLease, String attempt,
+                java.time.Instant leaseExpires) {
+            return records.takeOverRequest(dn, expiredLease, attempt, leaseExpires);
+        }
+
+        @Override
+        public boolean completeRequest(String dn, String attempt, byte[] certificate) {
+            return records.completeRequest(dn, attempt, certificate);
+        }
+
+        @Override
+        public boolean failRequest(String dn, String attempt, String subjectDn, String reason) {
+            return records.failRequest(dn, attempt, subjectDn, reason);
+        }
+
+        @Override
+        public java.time.Duration requestLifetime() {
+            return records.requestLifetime();
+        }
+
+        @Override
+        public void setRequestLifetime(long hours) {
+            records.setRequestLifetime(hours);
         }
 
         @Override

@@ -30,6 +30,7 @@ import org.dirkms.agent.enroll.TestClock;
 import org.dirkms.agent.archive.ArchiveChecker;
 import org.dirkms.agent.archive.KeyRecoverer;
 import org.dirkms.agent.ca.CaService;
+import org.dirkms.agent.queue.QueueServer;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.StandardTemplates;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
@@ -53,7 +54,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * An agent with no CA in its process (it has neither the CA's key nor its key store) enrolls
  * through the certificate request queue, served the way {@code dirkms serve} serves it
- * ({@link CaService#processPendingRequests} on a period, over its own connection): the user is
+ * ({@link QueueServer} on a period, over its own connection): the user is
  * marked with ldapmodify; the agent archives the encryption key and queues both requests under
  * {@code ou=Requests} before any CA acts (checked while no CA serves the queue); once the queue
  * is served the user ends enrolled, both certificates verify with {@code openssl verify} against
@@ -105,11 +106,16 @@ class QueuedEnrollmentIT {
         return kms.agent(null, recovery.current().certificate(), kms.agentSettings(), 2, KmsAgent.DEFAULT_SWEEP);
     }
 
+    /** One round of the CA serving the queue, on the test's connection. */
+    private static void serveQueueOnce() {
+        directory.kms().serveQueue(connection, directory.kms().queueServer(ca, KmsContext.QUEUE_LEASE));
+    }
+
     /** Serves the queue as {@code dirkms serve} does (CaServeSetup.scheduleCaWork), on its own connection. */
     private static ScheduledExecutorService serveQueue(LdapNetworkConnection caConnection) {
-        CaService serving = directory.kms().caService(caConnection);
+        QueueServer serving = directory.kms().queueServer(ca, KmsContext.QUEUE_LEASE);
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-        scheduler.scheduleWithFixedDelay(() -> serving.processPendingRequests(ca, "queue-it-ca"), 0, 200,
+        scheduler.scheduleWithFixedDelay(() -> directory.kms().serveQueue(caConnection, serving), 0, 200,
                 TimeUnit.MILLISECONDS);
         return scheduler;
     }
@@ -250,7 +256,7 @@ class QueuedEnrollmentIT {
                 .toLowerCase(), "the dead attempt's record stays, marked abandoned");
 
         // The queue is served; the successor publishes its own keys.
-        caService.processPendingRequests(ca, "queue-it-ca");
+        serveQueueOnce();
         List<Entry> current = requests(dn);
         assertEquals(2, current.size(), "only the successor's two requests remain");
         for (Entry request : current) {
@@ -302,7 +308,7 @@ class QueuedEnrollmentIT {
         assertEquals(1, records.archivedKeys(dn).size(), "the archive record stays");
 
         // The CA serves the queue at last: the holder publishes its own keys.
-        caService.processPendingRequests(ca, "queue-it-ca");
+        serveQueueOnce();
         EnrollmentResult result = holder.advanceQueued().get(0);
         assertEquals(EnrollmentResult.Outcome.ENROLLED, result.outcome(), result.toString());
         result.clearToken();
@@ -332,7 +338,7 @@ class QueuedEnrollmentIT {
         assertEquals(2, requests(dn).size(), "the dead attempt's issued requests are gone; the successor's wait");
         assertEquals(1, RecordingRecords.live(records.archivedKeys(dn)).size(), "only the successor's archive record is live");
 
-        caService.processPendingRequests(ca, "queue-it-ca");
+        serveQueueOnce();
         EnrollmentResult enrolled = successor.handle(dn);
         assertEquals(EnrollmentResult.Outcome.ENROLLED, enrolled.outcome(), enrolled.toString());
         enrolled.clearToken();
@@ -426,7 +432,7 @@ class QueuedEnrollmentIT {
         EnrollmentService dead = EnrollmentService.queueing(records, recovery.current().certificate(),
                 EnrollmentService.Settings.defaults(directory.agentDn(), RANDOM), clock, RANDOM);
         assertEquals(EnrollmentResult.Outcome.QUEUED, dead.handle(dn).outcome());
-        caService.processPendingRequests(ca, "queue-it-ca");
+        serveQueueOnce();
         List<X509Certificate> issued = new ArrayList<>();
         for (Entry request : requests(dn)) {
             assertEquals("issued", request.get("kmsRequestState").getString());

@@ -258,6 +258,12 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
+    public boolean expireRequest(QueuedRequest request) {
+        writes.add("expireRequest");
+        return real.expireRequest(request);
+    }
+
+    @Override
     public void deleteRequest(String dn) {
         writes.add("deleteRequest");
         real.deleteRequest(dn);

@@ -1,10 +1,12 @@
 package org.dirkms.agent.ca;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
 import org.dirkms.schema.CaState;
+import org.dirkms.schema.RequestState;
 
 /**
  * The records a certification authority keeps in the directory: its CA entry (at its subject
@@ -61,14 +63,37 @@ public interface CaRecords {
     }
 
     /**
-     * A queued certificate request.
+     * A queued certificate request, as the CA serving the queue reads it.
      *
      * @param dn the request entry's DN
      * @param templateDn {@code kmsRequestTemplate}
      * @param subjectDn {@code kmsRequestSubject}: the entry the certificate is for
      * @param pkcs10 {@code kmsPkcs10Request} (DER)
+     * @param state {@code kmsRequestState}: pending or claimed (the open states), or null when unknown
+     * @param claimedBy {@code kmsClaimedBy}: the CA attempt holding a claimed request, or null
+     * @param leaseExpires {@code kmsLeaseExpires}: until when that attempt holds it, or null
+     * @param expires {@code kmsExpiresTime}: when the request expires unserved, or null (never)
      */
-    record RequestEntry(String dn, String templateDn, String subjectDn, byte[] pkcs10) {
+    record RequestEntry(String dn, String templateDn, String subjectDn, byte[] pkcs10, RequestState state,
+            String claimedBy, Instant leaseExpires, Instant expires) {
+        /** A pending request with no deadline. */
+        public RequestEntry(String dn, String templateDn, String subjectDn, byte[] pkcs10) {
+            this(dn, templateDn, subjectDn, pkcs10, RequestState.PENDING, null, null, null);
+        }
+    }
+
+    /**
+     * What a CA serving the queue reads of its own entry each round.
+     *
+     * @param state {@code kmsCAState}
+     * @param installedTemplates {@code kmsInstalledTemplate}: DNs of the templates it may issue
+     * @param capacity {@code kmsCapacity}: requests it may hold claimed at once, or 0 when the entry says none
+     */
+    record ServingState(CaState state, List<String> installedTemplates, int capacity) {
+        /** Copies the list. */
+        public ServingState {
+            installedTemplates = List.copyOf(installedTemplates);
+        }
     }
 
     /**
@@ -165,24 +190,58 @@ public interface CaRecords {
      */
     void recordIssued(String dn, String templateDn, String subjectDn, byte[] pkcs10, byte[] certificate);
 
-    /** Every request in state pending. */
-    List<RequestEntry> pendingRequests();
+    /** Every request waiting for a CA or held by one: the states pending and claimed. */
+    List<RequestEntry> openRequests();
 
     /**
-     * Claims a pending request for {@code owner} with the atomic test-and-set of the design (a
-     * modify that deletes the value pending and adds claimed fails if another process got
-     * there first). Returns false if the request was not pending any more.
+     * What the CA entry at {@code dn} says of serving the queue (state, templates, capacity),
+     * read without its certificates and CRL; empty when there is no such entry.
      */
-    boolean claimRequest(String dn, String owner);
+    Optional<ServingState> readServingState(String dn);
 
-    /** Ends a claimed request as issued, with the certificate in its {@code userCertificate;binary}. */
-    void completeRequest(String dn, byte[] certificate);
+    /** Writes {@code time} as the CA's {@code kmsHeartbeat}: the CA serving the queue is alive. */
+    void heartbeat(String caDn, Instant time);
 
     /**
-     * Ends a claimed request as failed, with {@code reason} in {@code kmsLastError} of the
-     * request and, when {@code subjectDn} is not null and is a KMS user, of {@code subjectDn}.
+     * Claims a pending request for the CA attempt {@code attempt} until {@code leaseExpires},
+     * with the test-and-set of docs/reliability.md: one modify that deletes the value pending
+     * (and adds the single-valued claim), which fails when another CA got there first.
+     *
+     * @return false if the request was not pending any more; nothing changed then
      */
-    void failRequest(String dn, String subjectDn, String reason);
+    boolean claimRequest(String dn, String attempt, Instant leaseExpires);
+
+    /**
+     * Takes over a claimed request whose lease ran out: one modify that deletes exactly the
+     * stored lease {@code expiredLease}, so that of two CAs only one takes it.
+     *
+     * @return false if the request changed meanwhile (issued, taken over, its lease renewed)
+     */
+    boolean takeOverRequest(String dn, Instant expiredLease, String attempt, Instant leaseExpires);
+
+    /**
+     * Ends a request the attempt {@code attempt} holds as issued, with the certificate in its
+     * {@code userCertificate;binary}: one modify that deletes that attempt's claim, so that a
+     * CA whose claim was taken over never records a certificate (never two for one request).
+     *
+     * @return false if {@code attempt} no longer holds the request; nothing changed then
+     */
+    boolean completeRequest(String dn, String attempt, byte[] certificate);
+
+    /**
+     * Ends a request the attempt {@code attempt} holds as failed, with {@code reason} in
+     * {@code kmsLastError} of the request and, when {@code subjectDn} is not null and is a KMS
+     * user, of {@code subjectDn}.
+     *
+     * @return false if {@code attempt} no longer holds the request; nothing changed then
+     */
+    boolean failRequest(String dn, String attempt, String subjectDn, String reason);
+
+    /** How long a queued request waits for a CA before it expires ({@code kmsRequestLifetime} of {@code ou=Requests}, 24 hours by default). */
+    java.time.Duration requestLifetime();
+
+    /** Sets how long queued requests wait for a CA, in whole hours (positive); requests already queued keep their deadline. */
+    void setRequestLifetime(long hours);
 
     /** The entry a request names, if it exists. */
     Optional<SubjectEntry> readSubject(String dn);

@@ -458,48 +458,62 @@ public final class CaService {
     }
 
     /**
-     * Serves the request queue with {@code ca}: claims each pending request for {@code owner},
-     * and issues it with the subject and mail of the entry it names only if it belongs to an
-     * enrollment in progress ({@link #strayReason}); otherwise, or when the CA refuses it, ends it
-     * as failed with the plain-language reason.
+     * What the CA makes of one queued request it holds ({@link #issueQueued}): the certificate,
+     * or the plain-language reason it refused.
+     *
+     * @param certificate the certificate issued, or null when refused
+     * @param refusal why nothing was issued, or null
+     * @param forTheUser whether the refusal also goes on the user's entry: it does when the
+     *        request belongs to the user's live enrollment (a refusal of that enrollment), not
+     *        when it belongs to none (the user's entry is not what it was queued for)
+     */
+    public record QueuedIssue(X509Certificate certificate, String refusal, boolean forTheUser) {
+    }
+
+    /**
+     * Issues the queued {@code request} with {@code ca}, with the subject and mail of the entry
+     * it names, only if it belongs to an enrollment in progress ({@link #strayReason}); otherwise,
+     * or when the CA refuses it, says why. Writes nothing: the caller holds the request's claim
+     * and records the outcome with it (docs/state-machines.md, "The certificate request queue").
      *
      * <p>Only KMS agents may write the queue (docs/security.md), so a request that belongs to no
      * live enrollment comes from a KMS agent identity used in error, or was left behind by an
-     * enrollment that ended: it is refused before anything is issued, and its reason goes on the
-     * request only (the user's entry is not an enrollment it belongs to). A refusal of a live
-     * enrollment's request goes on the user entry too.
-     *
-     * @return the number of requests issued and failed, in that order
+     * enrollment that ended: it is refused before anything is issued.
      */
-    public int[] processPendingRequests(CertificationAuthority ca, String owner) {
-        int issued = 0;
-        int failed = 0;
-        for (RequestEntry request : records.pendingRequests()) {
-            if (!records.claimRequest(request.dn(), owner)) {
-                continue;
-            }
-            Optional<SubjectEntry> subject = request.subjectDn() == null ? Optional.empty()
-                    : records.readSubject(request.subjectDn());
-            String stray = strayReason(request, subject);
-            if (stray != null) {
-                records.failRequest(request.dn(), null, "the request " + request.dn()
-                        + " does not belong to an enrollment in progress: " + stray + "; nothing was issued (to"
-                        + " certify a user, a KMS administrator sets " + AttributeNames.ENROLLMENT_STATE
-                        + ": requested, and the KMS queues that enrollment's requests itself)");
-                failed++;
-                continue;
-            }
-            try {
-                X509Certificate certificate = ca.issue(IssuanceRequest.forPerson(templateName(request.templateDn()),
-                        request.pkcs10(), request.subjectDn(), subject.get().mail()));
-                records.completeRequest(request.dn(), der(certificate));
-                issued++;
-            } catch (IssuanceRefusedException e) {
-                records.failRequest(request.dn(), request.subjectDn(), e.getMessage());
-                failed++;
-            }
+    public QueuedIssue issueQueued(CertificationAuthority ca, RequestEntry request) {
+        Optional<SubjectEntry> subject = request.subjectDn() == null ? Optional.empty()
+                : records.readSubject(request.subjectDn());
+        String stray = strayReason(request, subject);
+        if (stray != null) {
+            return new QueuedIssue(null, "the request " + request.dn()
+                    + " does not belong to an enrollment in progress: " + stray + "; nothing was issued (to"
+                    + " certify a user, a KMS administrator sets " + AttributeNames.ENROLLMENT_STATE
+                    + ": requested, and the KMS queues that enrollment's requests itself)", false);
         }
-        return new int[] {issued, failed};
+        try {
+            return new QueuedIssue(ca.issue(IssuanceRequest.forPerson(templateName(request.templateDn()),
+                    request.pkcs10(), request.subjectDn(), subject.get().mail())), null, true);
+        } catch (IssuanceRefusedException e) {
+            return new QueuedIssue(null, e.getMessage(), true);
+        }
+    }
+
+    /**
+     * The definitions of the templates {@code installed} names (DNs of template entries), read
+     * from {@code ou=Certificate Templates}: what a CA issues with once they are installed on it.
+     *
+     * @throws IllegalArgumentException if one names no template entry, or an invalid one
+     */
+    public List<CertificateTemplate> templates(String caDn, List<String> installed) {
+        List<CertificateTemplate> templates = new ArrayList<>();
+        List<TemplateEntry> all = records.listTemplates();
+        for (String dn : installed) {
+            TemplateEntry found = all.stream().filter(t -> DistinguishedNames.same(t.dn(), dn)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("CA entry " + caDn + ": "
+                            + AttributeNames.INSTALLED_TEMPLATE + " names " + dn + ", which does not exist"));
+            templates.add(CertificateTemplate.fromEntry(found.dn(), found.attributes()));
+        }
+        return templates;
     }
 
     /**
@@ -596,15 +610,7 @@ public final class CaService {
     }
 
     private List<CertificateTemplate> templatesOf(CaEntry entry) {
-        List<CertificateTemplate> templates = new ArrayList<>();
-        List<TemplateEntry> all = records.listTemplates();
-        for (String installed : entry.installedTemplates()) {
-            TemplateEntry found = all.stream().filter(t -> DistinguishedNames.same(t.dn(), installed)).findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException("CA entry " + entry.dn() + ": "
-                            + AttributeNames.INSTALLED_TEMPLATE + " names " + installed + ", which does not exist"));
-            templates.add(CertificateTemplate.fromEntry(found.dn(), found.attributes()));
-        }
-        return templates;
+        return templates(entry.dn(), entry.installedTemplates());
     }
 
     private static void checkCaAlgorithm(KeyAlgorithm algorithm) {

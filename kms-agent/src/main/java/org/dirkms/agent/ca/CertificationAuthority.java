@@ -290,6 +290,15 @@ public final class CertificationAuthority {
         return chain;
     }
 
+    /**
+     * This CA issuing with {@code installed} instead of its templates: the same key, chain,
+     * clock and publication. What a CA serving the queue uses when templates are installed on
+     * it or removed while it runs.
+     */
+    public CertificationAuthority withTemplates(Collection<CertificateTemplate> installed) {
+        return new CertificationAuthority(signer, chain, installed, clock, random, publication);
+    }
+
     /** The templates installed on this CA, by name. */
     public Map<String, CertificateTemplate> templates() {
         return templates;

@@ -392,8 +392,28 @@ public interface EnrollmentRecords {
      * @param state {@code kmsRequestState}, or null when the value is not a known state
      * @param certificate the issued certificate ({@code userCertificate;binary}, DER), or null
      * @param lastError {@code kmsLastError}: the CA's reason for a failed request, or null
+     * @param requested {@code kmsRequestedTime}, or null
+     * @param expires {@code kmsExpiresTime}: when it expires unserved, or null (never)
+     * @param leaseExpires {@code kmsLeaseExpires}: until when a CA holds it claimed, or null
      */
-    record QueuedRequest(String dn, RequestState state, byte[] certificate, String lastError) {
+    record QueuedRequest(String dn, RequestState state, byte[] certificate, String lastError, java.time.Instant requested,
+            java.time.Instant expires, java.time.Instant leaseExpires) {
+        /** A request with no times. */
+        public QueuedRequest(String dn, RequestState state, byte[] certificate, String lastError) {
+            this(dn, state, certificate, lastError, null, null, null);
+        }
+
+        /**
+         * Whether no CA can serve it any more at {@code now}: past its deadline while pending, or
+         * while claimed by a CA whose lease ran out.
+         */
+        public boolean expiredAt(java.time.Instant now) {
+            if (expires == null || now.isBefore(expires)) {
+                return false;
+            }
+            return state == RequestState.PENDING
+                    || (state == RequestState.CLAIMED && leaseExpires != null && !now.isBefore(leaseExpires));
+        }
     }
 
     /**
@@ -412,6 +432,15 @@ public interface EnrollmentRecords {
 
     /** The request entry at {@code dn}, if it exists. */
     Optional<QueuedRequest> readRequest(String dn);
+
+    /**
+     * Ends a request no CA served by its deadline as expired ({@link QueuedRequest#expiredAt}), with a
+     * test-and-set on the state it was read in (and, if claimed, the exact expired lease), so that
+     * a CA that claims it at the same moment and the expiry never both win.
+     *
+     * @return false if the request changed meanwhile: a CA claimed or served it, nothing changed then
+     */
+    boolean expireRequest(QueuedRequest request);
 
     /** Deletes the request entry at {@code dn}; one already gone counts as deleted. */
     void deleteRequest(String dn);

@@ -4,6 +4,8 @@ import static org.dirkms.schema.AttributeNames.CA_CERTIFICATE;
 import static org.dirkms.schema.AttributeNames.CA_ISSUERS_URL;
 import static org.dirkms.schema.AttributeNames.OCSP_URL;
 import static org.dirkms.schema.AttributeNames.CA_STATE;
+import static org.dirkms.schema.AttributeNames.CAPACITY;
+import static org.dirkms.schema.AttributeNames.HEARTBEAT;
 import static org.dirkms.schema.AttributeNames.CERTIFICATE_REVOCATION_LIST;
 import static org.dirkms.schema.AttributeNames.CN;
 import static org.dirkms.schema.AttributeNames.CRL_DISTRIBUTION_POINT;
@@ -122,6 +124,28 @@ final class LdapCaEntries {
 
     Optional<String> changeSequence(String dn) {
         return entries.read(dn, ENTRY_CSN).flatMap(entry -> LdapEntries.strings(entry, ENTRY_CSN).stream().findFirst());
+    }
+
+    /** The state, installed templates and capacity of the CA at {@code dn}, without its certificates and CRL. */
+    Optional<org.dirkms.agent.ca.CaRecords.ServingState> readServingState(String dn) {
+        return entries.read(dn, CA_STATE, INSTALLED_TEMPLATE, CAPACITY).map(entry -> {
+            String capacity = LdapEntries.first(entry, CAPACITY);
+            int parsed;
+            try {
+                parsed = capacity == null ? 0 : Math.max(0, Integer.parseInt(capacity.trim()));
+            } catch (NumberFormatException e) {
+                throw new DirectoryAccessException("CA entry " + dn + ": " + CAPACITY + " '" + capacity
+                        + "' is not an integer");
+            }
+            return new org.dirkms.agent.ca.CaRecords.ServingState(state(dn, LdapEntries.strings(entry, CA_STATE)),
+                    LdapEntries.strings(entry, INSTALLED_TEMPLATE), parsed);
+        });
+    }
+
+    /** Writes the CA's heartbeat. */
+    void heartbeat(String dn, java.time.Instant time) {
+        entries.modify(dn, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, HEARTBEAT,
+                LdapTimes.format(time)));
     }
 
     void activate(String dn, List<byte[]> certificates, CaState state) {
@@ -275,15 +299,18 @@ final class LdapCaEntries {
         } catch (NumberFormatException e) {
             throw new DirectoryAccessException("CA entry " + dn + ": " + PRIORITY + " '" + priority.get(0) + "' is not an integer");
         }
-        CaState parsedState;
+        return new CaEntry(dn, LdapEntries.bytes(entry, CA_CERTIFICATE), crls.isEmpty() ? null : crls.get(0),
+                state(dn, state), parsedPriority, LdapEntries.strings(entry, INSTALLED_TEMPLATE),
+                LdapEntries.strings(entry, CRL_DISTRIBUTION_POINT), LdapEntries.strings(entry, OCSP_URL),
+                LdapEntries.strings(entry, CA_ISSUERS_URL));
+    }
+
+    /** {@code kmsCAState} as stored (none: disabled). */
+    private static CaState state(String dn, List<String> state) {
         try {
-            parsedState = state.isEmpty() ? CaState.DISABLED : LdapEnumeration.parse(CaState.class, CA_STATE, state.get(0));
+            return state.isEmpty() ? CaState.DISABLED : LdapEnumeration.parse(CaState.class, CA_STATE, state.get(0));
         } catch (IllegalArgumentException e) {
             throw new DirectoryAccessException("CA entry " + dn + ": " + e.getMessage(), e);
         }
-        return new CaEntry(dn, LdapEntries.bytes(entry, CA_CERTIFICATE), crls.isEmpty() ? null : crls.get(0),
-                parsedState, parsedPriority, LdapEntries.strings(entry, INSTALLED_TEMPLATE),
-                LdapEntries.strings(entry, CRL_DISTRIBUTION_POINT), LdapEntries.strings(entry, OCSP_URL),
-                LdapEntries.strings(entry, CA_ISSUERS_URL));
     }
 }

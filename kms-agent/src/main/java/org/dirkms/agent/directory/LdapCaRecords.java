@@ -3,6 +3,7 @@ package org.dirkms.agent.directory;
 import org.dirkms.agent.ca.CaRecords;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,9 +21,6 @@ import org.dirkms.schema.ObjectClassNames;
  * opened and bound (as the KMS agent) and closes. Each kind of record has its own class.
  */
 public final class LdapCaRecords implements CaRecords {
-    /** How long a claim on a request lasts before another agent may take the request over. */
-    public static final Duration LEASE = Duration.ofMinutes(10);
-
     private final LdapCaEntries caEntries;
     private final LdapTemplateEntries templateEntries;
     private final LdapRequestEntries requestEntries;
@@ -40,7 +38,7 @@ public final class LdapCaRecords implements CaRecords {
         this.layout = layout;
         this.caEntries = new LdapCaEntries(entries, layout);
         this.templateEntries = new LdapTemplateEntries(entries, layout);
-        this.requestEntries = new LdapRequestEntries(entries, layout, clock, LEASE);
+        this.requestEntries = new LdapRequestEntries(entries, layout, clock);
     }
 
     @Override
@@ -105,23 +103,51 @@ public final class LdapCaRecords implements CaRecords {
     }
 
     @Override
-    public List<RequestEntry> pendingRequests() {
-        return requestEntries.pending();
+    public List<RequestEntry> openRequests() {
+        return requestEntries.open();
     }
 
     @Override
-    public boolean claimRequest(String dn, String owner) {
-        return requestEntries.claim(dn, owner);
+    public Optional<ServingState> readServingState(String dn) {
+        return caEntries.readServingState(dn);
     }
 
     @Override
-    public void completeRequest(String dn, byte[] certificate) {
-        requestEntries.complete(dn, certificate);
+    public void heartbeat(String caDn, Instant time) {
+        caEntries.heartbeat(caDn, time);
     }
 
     @Override
-    public void failRequest(String dn, String subjectDn, String reason) {
-        requestEntries.fail(dn, subjectDn, reason);
+    public boolean claimRequest(String dn, String attempt, Instant leaseExpires) {
+        return requestEntries.claim(dn, attempt, leaseExpires);
+    }
+
+    @Override
+    public boolean takeOverRequest(String dn, Instant expiredLease, String attempt, Instant leaseExpires) {
+        return requestEntries.takeOver(dn, expiredLease, attempt, leaseExpires);
+    }
+
+    @Override
+    public boolean completeRequest(String dn, String attempt, byte[] certificate) {
+        return requestEntries.complete(dn, attempt, certificate);
+    }
+
+    @Override
+    public boolean failRequest(String dn, String attempt, String subjectDn, String reason) {
+        return requestEntries.fail(dn, attempt, subjectDn, reason);
+    }
+
+    @Override
+    public Duration requestLifetime() {
+        return requestEntries.lifetime();
+    }
+
+    @Override
+    public void setRequestLifetime(long hours) {
+        if (hours <= 0) {
+            throw new IllegalArgumentException("a request lifetime is a positive number of hours, not " + hours);
+        }
+        requestEntries.setLifetime(hours);
     }
 
     @Override

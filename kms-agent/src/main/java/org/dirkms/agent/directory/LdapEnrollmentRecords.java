@@ -45,7 +45,7 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
         this.servers = new LdapServerEntries(entries, layout);
         this.archive = new LdapArchiveEntries(entries, layout);
         // The lease is the CA's claim on a request; this side never claims one.
-        this.requests = new LdapRequestEntries(entries, layout, clock, java.time.Duration.ofMinutes(5));
+        this.requests = new LdapRequestEntries(entries, layout, clock);
         this.entries = entries;
         this.layout = layout;
     }
@@ -247,15 +247,26 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     @Override
     public Optional<QueuedRequest> readRequest(String dn) {
         return entries.read(dn, AttributeNames.REQUEST_STATE, AttributeNames.USER_CERTIFICATE + ";binary",
-                AttributeNames.LAST_ERROR).map(entry -> {
-                    List<String> state = LdapEntries.strings(entry, AttributeNames.REQUEST_STATE);
+                AttributeNames.LAST_ERROR, AttributeNames.REQUESTED_TIME, AttributeNames.EXPIRES_TIME,
+                AttributeNames.LEASE_EXPIRES).map(entry -> {
                     List<byte[]> certificate = LdapEntries.bytes(entry, AttributeNames.USER_CERTIFICATE);
-                    List<String> error = LdapEntries.strings(entry, AttributeNames.LAST_ERROR);
-                    RequestState parsed = state.isEmpty() ? null : java.util.Arrays.stream(RequestState.values())
-                            .filter(s -> s.ldapValue().equalsIgnoreCase(state.get(0))).findFirst().orElse(null);
-                    return new QueuedRequest(entry.getDn().getName(), parsed,
-                            certificate.isEmpty() ? null : certificate.get(0), error.isEmpty() ? null : error.get(0));
+                    String name = entry.getDn().getName();
+                    return new QueuedRequest(name, LdapRequestEntries.state(
+                            LdapEntries.first(entry, AttributeNames.REQUEST_STATE)),
+                            certificate.isEmpty() ? null : certificate.get(0),
+                            LdapEntries.first(entry, AttributeNames.LAST_ERROR),
+                            LdapTimes.parse(LdapEntries.first(entry, AttributeNames.REQUESTED_TIME), name,
+                                    AttributeNames.REQUESTED_TIME),
+                            LdapTimes.parse(LdapEntries.first(entry, AttributeNames.EXPIRES_TIME), name,
+                                    AttributeNames.EXPIRES_TIME),
+                            LdapTimes.parse(LdapEntries.first(entry, AttributeNames.LEASE_EXPIRES), name,
+                                    AttributeNames.LEASE_EXPIRES));
                 });
+    }
+
+    @Override
+    public boolean expireRequest(QueuedRequest request) {
+        return requests.expire(request.dn(), request.state(), request.leaseExpires());
     }
 
     @Override

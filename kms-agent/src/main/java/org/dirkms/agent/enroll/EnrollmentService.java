@@ -13,6 +13,7 @@ import java.util.Set;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.queue.QueueServer;
 import org.dirkms.agent.directory.Claim;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.directory.EnrollmentRecords;
@@ -121,11 +122,29 @@ public final class EnrollmentService {
     public static EnrollmentService overLdap(LdapNetworkConnection connection, DirectoryLayout layout,
             Optional<CertificationAuthority> ca, X509Certificate recoveryCertificate, Settings settings, Clock clock,
             SecureRandom random) {
+        return overLdap(connection, layout, ca, Optional.empty(), recoveryCertificate, settings, clock, random);
+    }
+
+    /**
+     * As {@link #overLdap(LdapNetworkConnection, DirectoryLayout, Optional, X509Certificate,
+     * Settings, Clock, SecureRandom)}; when {@code localQueue} is present (the CA in this process
+     * also serves the request queue), certificates come from that CA while it is active, has the
+     * templates and is not busy, else through the queue ({@link LocalCaOrQueue}).
+     */
+    public static EnrollmentService overLdap(LdapNetworkConnection connection, DirectoryLayout layout,
+            Optional<CertificationAuthority> ca, Optional<QueueServer> localQueue, X509Certificate recoveryCertificate,
+            Settings settings, Clock clock, SecureRandom random) {
         LdapEnrollmentRecords records = new LdapEnrollmentRecords(connection, layout, clock);
         // The recovery certificate published in the directory wins over the one the agent started
         // with, read for each archive: a rekey reaches every running agent at once.
         KeysCryptography crypto = new KeysCryptography(new PublishedRecoveryCertificate(
                 new LdapRecoveryKeyRecords(connection, layout), recoveryCertificate), random);
+        if (localQueue.isPresent()) {
+            QueueServer local = localQueue.get();
+            return new EnrollmentService(records, crypto, settings, clock,
+                    Revocations.byCa(new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random),
+                            local.ca()), (context, enrollment) -> new LocalCaOrQueue(context, enrollment, local));
+        }
         return ca.map(authority -> new EnrollmentService(records, crypto, settings, clock,
                 Revocations.byCa(new CaService(new LdapCaRecords(connection, layout, clock), layout, clock, random),
                         authority), (context, enrollment) -> new InProcessCa(context, enrollment, authority)))

@@ -35,6 +35,7 @@ import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.queue.QueueServer;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.agent.workflow.Workflow;
@@ -90,6 +91,8 @@ public final class KmsAgent implements AutoCloseable {
     private final AgentConnection directory;
     private final DirectoryLayout layout;
     private final Optional<CertificationAuthority> ca;
+    /** The queue server of the CA in this process, when it also serves the request queue; else null. */
+    private volatile QueueServer localQueue;
     private final X509Certificate recoveryCertificate;
     private final EnrollmentService.Settings settings;
     private final Clock clock;
@@ -162,6 +165,19 @@ public final class KmsAgent implements AutoCloseable {
         this.random = random;
         this.workers = workers;
         this.sweep = sweep;
+    }
+
+    /**
+     * Makes the enrollments of this agent go through {@code server}'s CA while it can issue (active,
+     * the templates installed, not busy) and through the request queue otherwise, for any CA that
+     * can: what an agent whose CA also serves the queue ({@code dirkms serve}) does. Call before
+     * {@link #start}.
+     */
+    public void issueThroughQueueServer(QueueServer server) {
+        if (running.get()) {
+            throw new IllegalStateException("the agent is already running");
+        }
+        this.localQueue = server;
     }
 
     /**
@@ -267,8 +283,8 @@ public final class KmsAgent implements AutoCloseable {
     private synchronized void openWorkConnection() throws IOException, LdapException, GeneralSecurityException {
         closeQuietly(workConnection);
         LdapNetworkConnection connection = directory.open(Duration.ofMinutes(2).toMillis());
-        EnrollmentService fresh = EnrollmentService.overLdap(connection, layout, ca, recoveryCertificate, settings,
-                clock, random);
+        EnrollmentService fresh = EnrollmentService.overLdap(connection, layout, ca, Optional.ofNullable(localQueue),
+                recoveryCertificate, settings, clock, random);
         if (service != null) {
             fresh.adoptFrom(service); // enrollments waiting for the queue survive a reconnect
         }

@@ -122,18 +122,22 @@ final class RequestQueue implements CertificateSource {
                     "the claim was lost to another process while the requests waited for the CA");
         }
         Enrollment.Attempt attempt = held.attempt();
-        Optional<QueuedRequest> signing = records.readRequest(held.signingRequestDn());
-        Optional<QueuedRequest> encryption = records.readRequest(held.encryptionRequestDn());
+        Optional<QueuedRequest> signing = expireIfDue(records.readRequest(held.signingRequestDn()));
+        Optional<QueuedRequest> encryption = expireIfDue(records.readRequest(held.encryptionRequestDn()));
         boolean clientSigning = attempt.user.signingRequest() != null;
         EnrollmentResult result = enrollment.guarded(attempt, () -> {
-            String refused = refusal(signing, held.signingRequestDn(), "signature", clientSigning);
+            String refused = refusal(signing, held.signingRequestDn(), "signature",
+                    Enrollment.signingTemplate(attempt.group), clientSigning);
             if (refused == null) {
-                refused = refusal(encryption, held.encryptionRequestDn(), "encryption", false);
+                refused = refusal(encryption, held.encryptionRequestDn(), "encryption",
+                        Enrollment.encryptionTemplate(attempt.group), false);
             }
             if (refused != null) {
-                // The other request must not be issued any more for a key nobody will publish.
+                // The other request must not be issued any more for a key nobody will publish, and
+                // an expired one is removed from the queue (the user's entry says why).
                 for (Optional<QueuedRequest> other : List.of(signing, encryption)) {
-                    other.filter(r -> r.state() == RequestState.PENDING).ifPresent(r -> records.deleteRequest(r.dn()));
+                    other.filter(r -> r.state() == RequestState.PENDING || r.state() == RequestState.EXPIRED)
+                            .ifPresent(r -> records.deleteRequest(r.dn()));
                 }
                 // One the CA issued already will never be published either: like a certificate issued
                 // to a dead attempt (TakeOver), it is revoked, through the claim the failure keeps
@@ -260,14 +264,40 @@ final class RequestQueue implements CertificateSource {
         return request.isPresent() && request.get().state() == RequestState.ISSUED && request.get().certificate() != null;
     }
 
+    /**
+     * {@code request}, expired first when no CA can serve it any more at the lease's clock
+     * ({@link QueuedRequest#expiredAt}): its deadline passed while it waited, or while a CA that
+     * died held it. When a CA claims it at that moment the expiry loses, and the request is read
+     * again.
+     */
+    private Optional<QueuedRequest> expireIfDue(Optional<QueuedRequest> request) {
+        if (request.isEmpty() || !request.get().expiredAt(context.lease().clock().instant())) {
+            return request;
+        }
+        QueuedRequest due = request.get();
+        if (records.expireRequest(due)) {
+            LOG.info("{} expired: no certification authority served it by {}", due.dn(), due.expires());
+            return Optional.of(new QueuedRequest(due.dn(), RequestState.EXPIRED, null, null, due.requested(),
+                    due.expires(), null));
+        }
+        return records.readRequest(due.dn());
+    }
+
     /** The plain-language reason when {@code request} ended without a certificate, else null. */
-    private static String refusal(Optional<QueuedRequest> request, String dn, String kind, boolean fromClient) {
+    private static String refusal(Optional<QueuedRequest> request, String dn, String kind, String template,
+            boolean fromClient) {
         if (request.isEmpty()) {
             return "the " + kind + " certificate request " + dn + " was removed before a CA served it; set "
                     + AttributeNames.ENROLLMENT_STATE + ": requested to retry";
         }
         RequestState state = request.get().state();
-        if (state != RequestState.FAILED && state != RequestState.EXPIRED) {
+        if (state == RequestState.EXPIRED) {
+            return "the " + kind + " certificate request waited " + waited(request.get())
+                    + " without an available certification authority that has the template " + template
+                    + " (none active, all busy, or the template installed on none); request enrollment again (set "
+                    + AttributeNames.ENROLLMENT_STATE + ": requested)";
+        }
+        if (state != RequestState.FAILED) {
             return null;
         }
         String reason = request.get().lastError() == null ? "no reason given" : request.get().lastError();
@@ -276,8 +306,18 @@ final class RequestQueue implements CertificateSource {
                     + " PKCS#10 request made by the user's client (or remove it to let the KMS make the signing key),"
                     + " then set " + AttributeNames.ENROLLMENT_STATE + ": requested again";
         }
-        return "the CA " + (state == RequestState.EXPIRED ? "did not serve" : "refused") + " the " + kind
-                + " certificate request: " + reason + "; set " + AttributeNames.ENROLLMENT_STATE + ": requested to retry";
+        return "the CA refused the " + kind + " certificate request: " + reason + "; set "
+                + AttributeNames.ENROLLMENT_STATE + ": requested to retry";
+    }
+
+    /** How long an expired request waited, in words: its lifetime, in hours when whole. */
+    private static String waited(QueuedRequest request) {
+        if (request.requested() == null || request.expires() == null) {
+            return "its whole lifetime";
+        }
+        java.time.Duration lifetime = java.time.Duration.between(request.requested(), request.expires());
+        long hours = Math.round(lifetime.toMinutes() / 60.0);
+        return hours == 1 ? "1 hour" : hours + " hours";
     }
 
     /** The issuer's chain, read from its CA entry (it sits at the issuer's subject DN). */

@@ -22,6 +22,9 @@ import java.util.Map;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.dirkms.agent.ca.CaService;
+import org.dirkms.agent.queue.QueueServer;
+import org.dirkms.agent.workflow.Attempts;
+import org.dirkms.agent.workflow.Lease;
 import org.dirkms.agent.ca.CaSetup;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.CrlUpdateLocks;
@@ -126,8 +129,10 @@ final class EnrollmentFixture {
     final CertificationAuthority ca;
     /** The administrators' and users' writes: never crashes, never counted. */
     private final Session people;
-    /** The CA serving the queue in a process of its own ({@code dirkms serve}). */
-    private final CaService queueServer;
+    /** The CA serving the queue in a process of its own ({@code dirkms serve}): its records, service and server. */
+    private final InMemoryCaRecords queueRecords;
+    private final CaService queueService;
+    private final QueueServer queueServer;
     /** Every agent process started, in order. */
     final List<Agent> agents = new ArrayList<>();
 
@@ -145,8 +150,10 @@ final class EnrollmentFixture {
         this.ca = new CertificationAuthority(caKey, List.of(pki.caCertificate()), StandardTemplates.all(), clock, RANDOM,
                 CertificationAuthority.Publication.at("ldap://kms.example.com:389"));
         this.people = directory.session("administrators and users");
-        this.queueServer = new CaService(new InMemoryCaRecords(directory.session("dirkms serve")), LAYOUT, clock,
-                RANDOM, new CrlUpdateLocks());
+        this.queueRecords = new InMemoryCaRecords(directory.session("dirkms serve"));
+        this.queueService = new CaService(queueRecords, LAYOUT, clock, RANDOM, new CrlUpdateLocks());
+        this.queueServer = new QueueServer(ca, new Lease(clock, LEASE),
+                Attempts.of(ca.dn() + " pid 1 serve" + RUNS.incrementAndGet()));
     }
 
     /**
@@ -204,7 +211,8 @@ final class EnrollmentFixture {
 
     /** The CA serving the queue once, as {@code dirkms serve} does on its period; returns {issued, failed}. */
     int[] serveQueue() {
-        return queueServer.processPendingRequests(ca, "dirkms serve");
+        QueueServer.Round round = queueServer.serve(queueRecords, queueService);
+        return new int[] {round.issued(), round.refused()};
     }
 
     /** Lets every lease taken so far run out. */

@@ -51,9 +51,6 @@ import org.dirkms.schema.RequestState;
  * published any more), and a queued request is claimed by deleting the value {@code pending}.
  */
 final class InMemoryCaRecords implements CaRecords {
-    /** How long a CA's claim on a request lasts, as {@code LdapCaRecords.LEASE}. */
-    private static final Duration REQUEST_LEASE = Duration.ofMinutes(10);
-
     private final Session session;
     private final DirectoryLayout layout;
 
@@ -211,46 +208,87 @@ final class InMemoryCaRecords implements CaRecords {
     @Override
     public void recordIssued(String dn, String templateDn, String subjectDn, byte[] pkcs10, byte[] certificate) {
         InMemoryEnrollmentRecords.addRequest(session, dn, templateDn, subjectDn, pkcs10);
-        completeRequest(dn, certificate);
+        modify(dn, replace(USER_CERTIFICATE, certificate), replace(REQUEST_STATE, RequestState.ISSUED.ldapValue()));
     }
 
     @Override
-    public List<RequestEntry> pendingRequests() {
+    public List<RequestEntry> openRequests() {
         return session.children(layout.requests(), entry -> entry.is(ObjectClassNames.CERTIFICATE_REQUEST)
-                && RequestState.PENDING.ldapValue().equals(entry.string(REQUEST_STATE))).stream()
+                && (RequestState.PENDING.ldapValue().equals(entry.string(REQUEST_STATE))
+                        || RequestState.CLAIMED.ldapValue().equals(entry.string(REQUEST_STATE)))).stream()
                 .map(entry -> new RequestEntry(entry.dn(), entry.string(REQUEST_TEMPLATE), entry.string(REQUEST_SUBJECT),
-                        entry.bytes(PKCS10_REQUEST).isEmpty() ? new byte[0] : entry.bytes(PKCS10_REQUEST).get(0)))
+                        entry.bytes(PKCS10_REQUEST).isEmpty() ? new byte[0] : entry.bytes(PKCS10_REQUEST).get(0),
+                        RequestState.PENDING.ldapValue().equals(entry.string(REQUEST_STATE)) ? RequestState.PENDING
+                                : RequestState.CLAIMED, entry.string(CLAIMED_BY),
+                        InMemoryEnrollmentRecords.parseTime(entry.string(LEASE_EXPIRES), entry.dn()),
+                        InMemoryEnrollmentRecords.parseTime(entry.string(AttributeNames.EXPIRES_TIME), entry.dn())))
                 .toList();
     }
 
     @Override
-    public boolean claimRequest(String dn, String owner) {
-        try {
-            session.modify(dn, delete(REQUEST_STATE, RequestState.PENDING.ldapValue()),
-                    add(REQUEST_STATE, RequestState.CLAIMED.ldapValue()), replace(CLAIMED_BY, owner),
-                    replace(LEASE_EXPIRES, InMemoryEnrollmentRecords.time(
-                            session.directory().clock().instant().plus(REQUEST_LEASE))));
-            return true;
-        } catch (OperationFailed e) {
-            if (e.code() == ResultCode.NO_SUCH_ATTRIBUTE) {
-                return false;
-            }
-            throw InMemoryEnrollmentRecords.failure("claim the certificate request", dn, e);
+    public Optional<ServingState> readServingState(String dn) {
+        return session.read(dn).map(entry -> new ServingState(entry.string(CA_STATE) == null ? CaState.DISABLED
+                : LdapEnumeration.parse(CaState.class, CA_STATE, entry.string(CA_STATE)), entry.strings(INSTALLED_TEMPLATE),
+                entry.string(AttributeNames.CAPACITY) == null ? 0 : Integer.parseInt(entry.string(AttributeNames.CAPACITY))));
+    }
+
+    @Override
+    public void heartbeat(String caDn, java.time.Instant time) {
+        modify(caDn, replace(AttributeNames.HEARTBEAT, InMemoryEnrollmentRecords.time(time)));
+    }
+
+    @Override
+    public boolean claimRequest(String dn, String attempt, java.time.Instant leaseExpires) {
+        return testAndSet(dn, delete(REQUEST_STATE, RequestState.PENDING.ldapValue()),
+                add(REQUEST_STATE, RequestState.CLAIMED.ldapValue()), replace(CLAIMED_BY, attempt),
+                replace(LEASE_EXPIRES, InMemoryEnrollmentRecords.time(leaseExpires)));
+    }
+
+    @Override
+    public boolean takeOverRequest(String dn, java.time.Instant expiredLease, String attempt,
+            java.time.Instant leaseExpires) {
+        return testAndSet(dn, delete(LEASE_EXPIRES, InMemoryEnrollmentRecords.time(expiredLease)),
+                add(LEASE_EXPIRES, InMemoryEnrollmentRecords.time(leaseExpires)), replace(CLAIMED_BY, attempt));
+    }
+
+    @Override
+    public boolean completeRequest(String dn, String attempt, byte[] certificate) {
+        return testAndSet(dn, delete(CLAIMED_BY, attempt), delete(REQUEST_STATE, RequestState.CLAIMED.ldapValue()),
+                add(REQUEST_STATE, RequestState.ISSUED.ldapValue()), replace(USER_CERTIFICATE, certificate),
+                replace(LEASE_EXPIRES));
+    }
+
+    @Override
+    public boolean failRequest(String dn, String attempt, String subjectDn, String reason) {
+        if (!testAndSet(dn, delete(CLAIMED_BY, attempt), delete(REQUEST_STATE, RequestState.CLAIMED.ldapValue()),
+                add(REQUEST_STATE, RequestState.FAILED.ldapValue()), replace(LAST_ERROR, reason), replace(LEASE_EXPIRES))) {
+            return false;
         }
-    }
-
-    @Override
-    public void completeRequest(String dn, byte[] certificate) {
-        modify(dn, replace(USER_CERTIFICATE, certificate), replace(REQUEST_STATE, RequestState.ISSUED.ldapValue()),
-                delete(LEASE_EXPIRES));
-    }
-
-    @Override
-    public void failRequest(String dn, String subjectDn, String reason) {
-        modify(dn, replace(LAST_ERROR, reason), replace(REQUEST_STATE, RequestState.FAILED.ldapValue()),
-                delete(LEASE_EXPIRES));
         if (subjectDn != null && session.read(subjectDn).map(entry -> entry.is(ObjectClassNames.KMS_USER)).orElse(false)) {
             modify(subjectDn, replace(LAST_ERROR, reason));
+        }
+        return true;
+    }
+
+    @Override
+    public java.time.Duration requestLifetime() {
+        return java.time.Duration.ofHours(24);
+    }
+
+    @Override
+    public void setRequestLifetime(long hours) {
+        throw new UnsupportedOperationException("the in-memory queue keeps the default lifetime");
+    }
+
+    private boolean testAndSet(String dn, InMemoryDirectory.Change... changes) {
+        try {
+            session.modify(dn, changes);
+            return true;
+        } catch (OperationFailed e) {
+            if (e.code() == ResultCode.NO_SUCH_ATTRIBUTE || e.code() == ResultCode.NO_SUCH_OBJECT) {
+                return false;
+            }
+            throw InMemoryEnrollmentRecords.failure("modify", dn, e);
         }
     }
 

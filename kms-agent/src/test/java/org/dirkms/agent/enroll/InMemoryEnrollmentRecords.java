@@ -76,6 +76,7 @@ import org.dirkms.agent.enroll.InMemoryDirectory.OperationFailed;
 import org.dirkms.agent.enroll.InMemoryDirectory.ResultCode;
 import org.dirkms.agent.enroll.InMemoryDirectory.Session;
 import org.dirkms.schema.ArchiveState;
+import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.ContentEncryptionAlgorithm;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.EnrollmentState;
@@ -469,6 +470,8 @@ final class InMemoryEnrollmentRecords implements EnrollmentRecords {
         attributes.put(REQUEST_SUBJECT, List.of(subjectDn));
         attributes.put(PKCS10_REQUEST, List.of(pkcs10));
         attributes.put(REQUESTED_TIME, List.of(time(session.directory().clock().instant())));
+        attributes.put(AttributeNames.EXPIRES_TIME, List.of(time(session.directory().clock().instant()
+                .plus(java.time.Duration.ofHours(24)))));
         try {
             session.add(dn, attributes);
         } catch (OperationFailed e) {
@@ -484,8 +487,22 @@ final class InMemoryEnrollmentRecords implements EnrollmentRecords {
                     .filter(s -> s.ldapValue().equalsIgnoreCase(state)).findFirst().orElse(null);
             List<byte[]> certificate = entry.bytes(USER_CERTIFICATE);
             return new QueuedRequest(entry.dn(), parsed, certificate.isEmpty() ? null : certificate.get(0),
-                    entry.string(LAST_ERROR));
+                    entry.string(LAST_ERROR), parseTime(entry.string(REQUESTED_TIME), entry.dn()),
+                    parseTime(entry.string(AttributeNames.EXPIRES_TIME), entry.dn()),
+                    parseTime(entry.string(LEASE_EXPIRES), entry.dn()));
         });
+    }
+
+    @Override
+    public boolean expireRequest(QueuedRequest request) {
+        List<Change> changes = new ArrayList<>();
+        changes.add(delete(REQUEST_STATE, request.state().ldapValue()));
+        changes.add(add(REQUEST_STATE, RequestState.EXPIRED.ldapValue()));
+        if (request.state() == RequestState.CLAIMED) {
+            changes.add(delete(LEASE_EXPIRES, time(request.leaseExpires())));
+            changes.add(replace(CLAIMED_BY));
+        }
+        return testAndSet(request.dn(), changes);
     }
 
     @Override
@@ -586,7 +603,7 @@ final class InMemoryEnrollmentRecords implements EnrollmentRecords {
         return new Claim(attempt, expires, lease, entry.bytes(SUPERSEDED_CERTIFICATE), entry.strings(REPLACED_ATTEMPT));
     }
 
-    private static Instant parseTime(String value, String dn) {
+    static Instant parseTime(String value, String dn) {
         if (value == null) {
             return null;
         }

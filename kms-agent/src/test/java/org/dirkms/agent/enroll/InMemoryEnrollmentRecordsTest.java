@@ -194,10 +194,12 @@ class InMemoryEnrollmentRecordsTest {
 
         String request = records.requestDn(dn, "a #1", "signing");
         records.queueRequest(request, "smime-signature", dn, new byte[] {5});
-        assertTrue(ca.claimRequest(request, "one CA"));
-        assertFalse(ca.claimRequest(request, "another CA"), "pending was deleted by the first");
-        assertTrue(ca.pendingRequests().isEmpty());
-        ca.completeRequest(request, new byte[] {6});
+        java.time.Instant lease = java.time.Instant.parse("2030-01-01T00:00:00Z");
+        assertTrue(ca.claimRequest(request, "one CA #1", lease));
+        assertFalse(ca.claimRequest(request, "another CA #1", lease), "pending was deleted by the first");
+        assertEquals(List.of(RequestState.CLAIMED), ca.openRequests().stream().map(CaRecords.RequestEntry::state).toList());
+        assertFalse(ca.completeRequest(request, "another CA #1", new byte[] {7}), "only the holder records");
+        assertTrue(ca.completeRequest(request, "one CA #1", new byte[] {6}));
         assertEquals(RequestState.ISSUED, records.readRequest(request).orElseThrow().state());
     }
 
