@@ -162,6 +162,16 @@ class QueueCommandIT {
                 "--password-file", password.toString()));
         assertEquals(names(json.get("requests")), names(asAdministrator.get("requests")));
         assertEquals(1, asAdministrator.get("cas").get(1).get("load").asInt());
+        // A wrong password: one line on standard error, exit 1, nothing on standard output, no password shown.
+        Path wrong = work.resolve("wrong.password");
+        Files.writeString(wrong, "not-the-password-of-alice\n");
+        DirkmsRun refused = DirkmsRun.of("queue", "--bind-dn", directory.kmsAdministratorDn(), "--password-file",
+                wrong.toString(), "--data", directory.dataDirectory().toString(), "--url", directory.ldapUrl(),
+                "--ca-cert", directory.tlsCertificateFile().toString());
+        assertEquals(1, refused.code(), refused.toString());
+        assertEquals("", refused.out(), refused.toString());
+        assertTrue(refused.err().startsWith("dirkms queue: ") && refused.err().lines().count() == 1
+                && !refused.err().contains("not-the-password"), refused.toString());
 
         // ca templates: remove and add change kmsInstalledTemplate, as ldapsearch shows.
         Set<String> installed = installed(agent, secondDn);
