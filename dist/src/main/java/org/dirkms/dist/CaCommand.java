@@ -46,18 +46,20 @@ import picocli.CommandLine.ParentCommand;
  * {@code dirkms ca}: deliberate set-up and operation of a certification authority in a running
  * directory — {@code init} (root, or {@code --subordinate} with a PKCS#10 for an outside root),
  * {@code install} (the outside root's certificate and chain), {@code list}, {@code sign} (a
- * request from outside, such as a subordinate CA's), {@code revoke} and {@code crl}.
+ * request from outside, such as a subordinate CA's), {@code revoke} and {@code crl}; and how a CA
+ * serves the request queue, {@code templates} and {@code capacity} ({@link CaSettingsCommands}).
  * It speaks LDAP to the directory as the KMS agent; the CA key stays in a PKCS#12 file under
  * the data folder ({@link DataFolder#CA_KEY_STORE}).
  */
 @Command(name = "ca", description = {"Set up and run the certification authority: init, install, list, sign, revoke,"
-        + " crl, serve.",
+        + " crl, templates, capacity, serve.",
         "",
         "These commands talk to the running server (--url; by default the one running on DIR, else"
                 + " ldap://127.0.0.1:10389 with StartTLS) as the KMS agent, with the data folder's agent password; the"
                 + " CA's key stays in DIR/ca/<name>.p12."},
         subcommands = {CaCommand.Init.class, CaCommand.Install.class, CaCommand.ListCas.class, CaCommand.Sign.class,
-            CaCommand.Revoke.class, CaCommand.Crl.class, CaServeCommand.class})
+            CaCommand.Revoke.class, CaCommand.Crl.class, CaSettingsCommands.Templates.class,
+            CaSettingsCommands.Capacity.class, CaServeCommand.class})
 public final class CaCommand extends Subcommand {
     /** Environment variable that may hold the key store passphrase instead of a file. */
     public static final String PASSPHRASE_VARIABLE = "DIRKMS_CA_PASSPHRASE";

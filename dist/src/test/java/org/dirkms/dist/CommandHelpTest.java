@@ -100,6 +100,9 @@ class CommandHelpTest {
             assertFlags(List.of("roles", action), connection.toArray(String[]::new));
         }
         assertFlags(List.of("recovery", "list"), concat(connection, "--all", "--json"));
+        assertFlags(List.of("queue"), concat(connection, "--all", "--json"));
+        assertFlags(List.of("ca", "templates"), "--name", "--data", "--url", "--suffix", "--passphrase-file");
+        assertFlags(List.of("ca", "capacity"), "--name", "--data", "--url", "--suffix", "--passphrase-file");
         assertFlags(List.of("recovery", "fetch"), concat(connection, "--out", "--token-out"));
         assertFlags(List.of("smime", "sign"), "--key-package", "--token-file", "--in", "--out");
         assertFlags(List.of("smime", "decrypt"), "--key-package", "--token-file", "--in", "--out");
@@ -174,7 +177,7 @@ class CommandHelpTest {
         assertUsageError(List.of("agent", "--workers", "many"), "dirkms agent: --workers 'many' is not a number",
                 "'dirkms agent --help' lists the flags.");
         assertUsageError(List.of("ca"), "dirkms ca: the action is missing; the actions are init, install, list, sign,"
-                + " revoke, crl, serve", "'dirkms ca --help' lists the flags.");
+                + " revoke, crl, templates, capacity, serve", "'dirkms ca --help' lists the flags.");
         assertUsageError(List.of("ca", "sign", "--template", "subordinate-ca"), "dirkms ca sign: --csr is required",
                 "'dirkms ca sign --help' lists the flags.");
         assertUsageError(List.of("archive"), "dirkms archive: the action is missing; the actions are check, rekey,"

@@ -10,7 +10,11 @@
  * {@link org.dirkms.agent.directory.LdapEnrollmentRecords},
  * {@link org.dirkms.agent.directory.LdapRecoveryRecords},
  * {@link org.dirkms.agent.directory.LdapMailDirectory})
- * have one package-private class per kind of record. Every search goes through
+ * have one package-private class per kind of record. What the command line shows of the
+ * certificate request queue and its CAs is read in one pass into a
+ * {@link org.dirkms.agent.directory.QueueSnapshot} ({@link org.dirkms.agent.directory.LdapQueueReadings}),
+ * and what an administrator changes of how a CA serves it is written by
+ * {@link org.dirkms.agent.directory.LdapCaSettings}. Every search goes through
  * {@code PagedSearch}, which pages (RFC 2696) and splits by entryUUID (RFC 4530) so that a server's
  * size limit never hides an entry from a listing.
  *
