@@ -16,6 +16,7 @@ import java.util.TreeMap;
 
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.directory.LdapCaRecords;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.directory.LdapQueueReadings;
 import org.dirkms.agent.directory.QueueSnapshot;
@@ -61,9 +62,15 @@ final class QueueCommand extends Subcommand {
             + " (README, \"The certificate request queue\")")
     boolean json;
 
+    @Option(names = "--set-lifetime-hours", paramLabel = "N", description = "first set how long a request queued from"
+            + " now on waits for a CA before it expires and its enrollment fails (kmsRequestLifetime of ou=Requests;"
+            + " 24 when never set); only the KMS agent identity may")
+    String lifetimeHours;
+
     @Override
     List<String> examples() {
         return List.of("dirkms queue", "the requests waiting and the CAs, as the KMS agent of ./data",
+                "dirkms queue --set-lifetime-hours 48", "requests queued from now on wait two days for a CA",
                 "dirkms queue --all --bind-dn uid=alice,ou=People,dc=example,dc=com --password-file alice.pw",
                 "every request, read as KMS administrator alice",
                 "dirkms queue --json | jq '.cas[] | select(.serving | not) | .name'", "the CAs not serving");
@@ -72,11 +79,22 @@ final class QueueCommand extends Subcommand {
     @Override
     int run() throws UsageException {
         KmsContext kms = connection.context();
+        long hours = Numbers.integer("--set-lifetime-hours", lifetimeHours, 0, 1, 24 * 366);
         try (LdapNetworkConnection directory = PersonConnectionOptions.open(kms, TIMEOUT_MILLIS)) {
+            LdapCaRecords queue = new LdapCaRecords(directory, kms.layout(), kms.clock());
+            if (hours > 0) {
+                queue.setRequestLifetime(hours);
+            }
+            long lifetime = queue.requestLifetime().toHours();
             QueueSnapshot snapshot = new LdapQueueReadings(directory, kms.layout(), kms.clock()).read();
             if (json) {
-                JsonOutput.print(out(), json(snapshot, all));
+                ObjectNode document = json(snapshot, all);
+                document.put("requestLifetimeHours", lifetime);
+                JsonOutput.print(out(), document);
             } else {
+                out().println("A request waits up to " + lifetime + " hour" + (lifetime == 1 ? "" : "s")
+                        + " for a CA (kmsRequestLifetime of " + kms.layout().requests() + ")"
+                        + (hours > 0 ? ", set now" : "") + ".");
                 print(snapshot, all, kms.layout().requests(), out());
             }
             return OK;

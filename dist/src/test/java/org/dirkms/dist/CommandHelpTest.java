@@ -82,6 +82,8 @@ class CommandHelpTest {
         assertFlags(List.of("ca", "revoke"), "--serial", "--reason", "--name", "--data", "--url", "--suffix",
                 "--passphrase-file");
         assertFlags(List.of("ca", "crl"), "--name", "--out", "--data", "--url", "--suffix", "--passphrase-file");
+        assertFlags(List.of("ca", "serve"), "--name", "--period-ms", "--lease-seconds", "--data", "--url", "--suffix",
+                "--passphrase-file");
         assertFlags(List.of("audit", "verify"), "--data", "--url", "--bind-dn", "--password-file", "--ca-cert",
                 "--suffix", "--json");
         List<String> agent = List.of("--data", "--url", "--bind-dn", "--password-file", "--ca-cert", "--suffix",
@@ -100,7 +102,7 @@ class CommandHelpTest {
             assertFlags(List.of("roles", action), connection.toArray(String[]::new));
         }
         assertFlags(List.of("recovery", "list"), concat(connection, "--all", "--json"));
-        assertFlags(List.of("queue"), concat(connection, "--all", "--json"));
+        assertFlags(List.of("queue"), concat(connection, "--all", "--json", "--set-lifetime-hours"));
         assertFlags(List.of("ca", "templates"), "--name", "--data", "--url", "--suffix", "--passphrase-file");
         assertFlags(List.of("ca", "capacity"), "--name", "--data", "--url", "--suffix", "--passphrase-file");
         assertFlags(List.of("recovery", "fetch"), concat(connection, "--out", "--token-out"));

@@ -37,8 +37,8 @@ import org.junit.jupiter.api.Test;
  *   keys never uses the CA; the CA reaches its records only through the interface it owns;
  *   the workflow kernel and the DN normalisation are leaves every workflow may stand on; the
  *   recovery stands on the kernel, its records and the cryptography, and the running agent reaches
- *   it only as a kernel {@code Workflow}; no lower package reaches up into the workflows or the
- *   command line.</li>
+ *   it only as a kernel {@code Workflow}; the request queue stands on the CA and the kernel; no lower
+ *   package reaches up into the workflows or the command line.</li>
  * </ul>
  */
 class ArchitectureIT {
@@ -129,6 +129,7 @@ class ArchitectureIT {
     private static final String NAMES = AGENT + "names..";
     private static final String RECOVERY = AGENT + "recovery..";
     private static final String OCSP = AGENT + "ocsp..";
+    private static final String QUEUE = AGENT + "queue..";
 
     @Test
     void theCryptographyKnowsNoDirectory() {
@@ -160,6 +161,20 @@ class ArchitectureIT {
         noClasses().that().resideInAPackage(CA)
                 .should().dependOnClassesThat().resideInAnyPackage("org.apache.directory.ldap.client..")
                 .because("the CA never holds an LDAP connection")
+                .check(all);
+    }
+
+    @Test
+    void theRequestQueueStandsOnTheCaAndTheKernelOnly() {
+        classes().that().resideInAPackage(QUEUE)
+                .should().onlyDependOnClassesThat().resideInAnyPackage("java..", QUEUE, CA, WORKFLOW, NAMES,
+                        "org.dirkms.schema..", "org.slf4j..")
+                .because("the CAs serve the request queue through the CA's records interface, with the kernel's"
+                        + " leases and attempts (docs/state-machines.md); no LDAP, no enrollment")
+                .check(all);
+        noClasses().that().resideInAnyPackage(CA, WORKFLOW, DIRECTORY).should().dependOnClassesThat()
+                .resideInAPackage(QUEUE)
+                .because("the queue is a workflow on the CA: nothing below it reaches up")
                 .check(all);
     }
 

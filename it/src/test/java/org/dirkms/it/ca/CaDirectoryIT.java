@@ -162,11 +162,15 @@ class CaDirectoryIT {
         String leftBehind = enrollment.requestDn(aliceDn, "a dead attempt #7", "signing");
         records.addRequest(leftBehind, signingTemplate, aliceDn, request(ec()));
         strays.put(leftBehind, "it is not the signing request the current claim on " + aliceDn);
-        String otherTemplate = enrollment.requestDn(aliceDn, claim, "code-signing");
-        records.addRequest(otherTemplate, "cn=code-signing," + directory.layout().certificateTemplates(), aliceDn,
+        String otherTemplate = enrollment.requestDn(aliceDn, claim, "ldap-server");
+        records.addRequest(otherTemplate, "cn=ldap-server," + directory.layout().certificateTemplates(), aliceDn,
                 request(ec()));
         strays.put(otherTemplate, "an enrollment requests certificates of the templates smime-signature and"
-                + " smime-encryption (or legacy-v1 for both) only, not 'code-signing'");
+                + " smime-encryption (or legacy-v1 for both) only, not 'ldap-server'");
+        // A template installed on no CA: no CA takes the request, which waits until its deadline.
+        String notInstalled = enrollment.requestDn(aliceDn, claim, "code-signing");
+        records.addRequest(notInstalled, "cn=code-signing," + directory.layout().certificateTemplates(), aliceDn,
+                request(ec()));
         records.addRequest("cn=bob," + requests, signingTemplate, bobDn, request(ec()));
         strays.put("cn=bob," + requests, "the enrollment of " + bobDn + " is not in progress (kmsEnrollmentState:"
                 + " requested)");
@@ -177,6 +181,9 @@ class CaDirectoryIT {
                 directory.kms().queueServer(ca, KmsContext.QUEUE_LEASE));
         assertEquals(1, round.issued());
         assertEquals(1 + strays.size(), round.refused());
+        assertTrue(LdapTools.against(directory).asAdmin().searchRaw("-LLL", "-s", "base", "-b", notInstalled,
+                "(objectClass=*)", "kmsRequestState").assertSuccess().stdout().contains("kmsRequestState: pending"),
+                "a request for a template the CA lacks is left waiting");
 
         LdapTools admin = LdapTools.against(directory).asAdmin();
         LdapTools.Result issuedEntry = admin.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", good,

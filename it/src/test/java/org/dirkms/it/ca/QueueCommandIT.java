@@ -227,6 +227,25 @@ class QueueCommandIT {
         assertEquals("8", first(entries(agent.search(secondDn, "(objectClass=*)", "kmsCapacity").assertSuccess()
                 .stdout()).get(secondDn.toLowerCase()), "kmscapacity"));
         assertEquals(8, json(queue("--json")).get("cas").get(1).get("capacity").asInt());
+
+        // The queue's lifetime: 24 hours until set; set, it is what ldapsearch shows on ou=Requests.
+        assertEquals(24, json(queue("--json")).get("requestLifetimeHours").asInt());
+        String longer = queue("--set-lifetime-hours", "48");
+        assertTrue(longer.startsWith("A request waits up to 48 hours for a CA (kmsRequestLifetime of "
+                + directory.layout().requests() + "), set now."), longer);
+        assertEquals("48", first(entries(agent.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base",
+                "-b", directory.layout().requests(), "(objectClass=*)", "kmsRequestLifetime").assertSuccess().stdout()).get(directory.layout().requests().toLowerCase()),
+                "kmsrequestlifetime"));
+        assertEquals(48, json(queue("--json")).get("requestLifetimeHours").asInt());
+        // Only the KMS agent identity configures the queue: a KMS administrator is refused, nothing changed.
+        DirkmsRun notAllowed = DirkmsRun.of("queue", "--set-lifetime-hours", "1", "--bind-dn",
+                directory.kmsAdministratorDn(), "--password-file", password.toString(), "--data",
+                directory.dataDirectory().toString(), "--url", directory.ldapUrl(), "--ca-cert",
+                directory.tlsCertificateFile().toString());
+        assertEquals(1, notAllowed.code(), notAllowed.toString());
+        assertTrue(notAllowed.err().startsWith("dirkms queue: ") && notAllowed.err().lines().count() == 1,
+                notAllowed.toString());
+        assertEquals(48, json(queue("--json")).get("requestLifetimeHours").asInt());
     }
 
     private static String request(String requests, String name, String state, String template, String uid,
