@@ -106,7 +106,7 @@ final class ArchiveCommand extends Subcommand {
         Path recoveryPassphrase;
 
         @Option(names = "--json", description = "the report as one JSON object on standard output: usersChecked,"
-                + " recordsChecked, keysUnwrapped, clean, and findings, an array of objects with problem, dns and"
+                + " recordsChecked, keysUnwrapped, neverPublished, clean, and findings, an array of objects with problem, dns and"
                 + " message (README, \"JSON output\")")
         boolean json;
 
@@ -184,6 +184,7 @@ final class ArchiveCommand extends Subcommand {
         document.put("usersChecked", report.usersChecked());
         document.put("recordsChecked", report.recordsChecked());
         document.put("keysUnwrapped", report.keysUnwrapped());
+        document.put("neverPublished", report.neverPublished());
         document.put("clean", report.clean());
         ArrayNode findings = document.putArray("findings");
         for (ArchiveAudit.Finding finding : report.findings()) {

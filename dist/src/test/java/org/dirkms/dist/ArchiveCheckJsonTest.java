@@ -36,7 +36,8 @@ class ArchiveCheckJsonTest {
         JsonNode report = parse(new ArchiveAudit.Report(3, 4, 3, List.of(finding)));
         List<String> fields = new ArrayList<>();
         report.fieldNames().forEachRemaining(fields::add);
-        assertEquals(List.of("usersChecked", "recordsChecked", "keysUnwrapped", "clean", "findings"), fields);
+        assertEquals(List.of("usersChecked", "recordsChecked", "keysUnwrapped", "neverPublished", "clean", "findings"),
+                fields);
         assertEquals(3, report.get("usersChecked").asInt());
         assertEquals(4, report.get("recordsChecked").asInt());
         assertEquals(3, report.get("keysUnwrapped").asInt());

@@ -123,11 +123,20 @@ public final class ArchiveAudit {
      * @param recordsChecked archive records looked at
      * @param keysUnwrapped archive records whose key unwrapped
      * @param findings every problem, in the order found
+     * @param neverPublished archive records marked abandoned: their enrollment ended before a
+     *        certificate for the key was published (it failed, its queued requests expired, its
+     *        agent died and was taken over). Kept on purpose, as the archive is append-only; not a problem
      */
-    public record Report(int usersChecked, int recordsChecked, int keysUnwrapped, List<Finding> findings) {
+    public record Report(int usersChecked, int recordsChecked, int keysUnwrapped, List<Finding> findings,
+            int neverPublished) {
         /** Copies the list. */
         public Report {
             findings = List.copyOf(findings);
+        }
+
+        /** A report that counts no never-published record. */
+        public Report(int usersChecked, int recordsChecked, int keysUnwrapped, List<Finding> findings) {
+            this(usersChecked, recordsChecked, keysUnwrapped, findings, 0);
         }
 
         /** True when nothing is wrong. */
@@ -142,8 +151,10 @@ public final class ArchiveAudit {
 
         /** One line: what was checked and how many problems were found. */
         public String summary() {
-            return "checked " + usersChecked + " users and " + recordsChecked + " archive records, unwrapped "
-                    + keysUnwrapped + " keys: " + (findings.isEmpty() ? "no problems"
+            return "checked " + usersChecked + " users and " + recordsChecked + " archive records"
+                    + (neverPublished == 0 ? "" : " (" + neverPublished + " never published: kept, marked abandoned,"
+                            + " when the enrollment ended before its certificate was published)")
+                    + ", unwrapped " + keysUnwrapped + " keys: " + (findings.isEmpty() ? "no problems"
                             : findings.size() + (findings.size() == 1 ? " problem" : " problems"));
         }
     }
@@ -250,7 +261,8 @@ public final class ArchiveAudit {
         }
         // Grouped by kind (stable within a kind), so that a long report reads problem by problem.
         findings.sort(java.util.Comparator.comparing(Finding::problem));
-        return new Report(users.size(), archive.size(), unwrapped, findings);
+        int neverPublished = (int) archive.stream().filter(ArchivedKeyEntry::abandoned).count();
+        return new Report(users.size(), archive.size(), unwrapped, findings, neverPublished);
     }
 
     /**
