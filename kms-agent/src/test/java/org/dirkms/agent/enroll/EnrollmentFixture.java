@@ -190,6 +190,38 @@ final class EnrollmentFixture {
         return start(false);
     }
 
+    /**
+     * Starts the agent of the process whose CA serves the queue ({@code dirkms serve}): it issues
+     * with that CA while the CA can ({@link LocalCaOrQueue}), through the same queue server
+     * {@link #serveQueue} runs, and queues otherwise.
+     */
+    Agent localCaAgent() {
+        String owner = AGENT_DN + " process " + (agents.size() + 1) + " serving the queue run " + RUNS.incrementAndGet();
+        Session session = directory.session(owner);
+        InMemoryEnrollmentRecords records = new InMemoryEnrollmentRecords(session);
+        EnrollmentService.Settings settings = new EnrollmentService.Settings(AGENT_DN, owner, LEASE, PACKAGE_LIFETIME);
+        EnrollmentService service = new EnrollmentService(records,
+                new KeysCryptography(pki.recovery().current().certificate(), RANDOM), settings, clock,
+                Revocations.byCa(new CaService(new InMemoryCaRecords(session), LAYOUT, clock, RANDOM,
+                        new CrlUpdateLocks()), ca), (context, enrollment) -> new LocalCaOrQueue(context, enrollment,
+                                queueServer));
+        Agent agent = new Agent(owner, session, records, service);
+        agents.add(agent);
+        return agent;
+    }
+
+    /** The claim step alone of the CA serving the queue: it holds what it claims until {@link #serveClaimed}. */
+    QueueServer.Claims claimQueue() {
+        return queueServer.claim(queueRecords, queueService);
+    }
+
+    /** The CA serving the queue records what it claimed with {@link #claimQueue}. */
+    void serveClaimed(QueueServer.Claims claims) {
+        for (QueueServer.Claimed claimed : claims.claimed()) {
+            queueServer.serve(queueRecords, queueService, claimed);
+        }
+    }
+
     private static final java.util.concurrent.atomic.AtomicLong RUNS = new java.util.concurrent.atomic.AtomicLong();
 
     private Agent start(boolean withCa) {

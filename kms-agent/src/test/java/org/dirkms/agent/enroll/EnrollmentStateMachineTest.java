@@ -12,6 +12,7 @@ import java.security.cert.CRLReason;
 import java.security.cert.X509Certificate;
 import java.util.List;
 
+import org.dirkms.agent.queue.QueueServer;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.UserEntry;
 import org.dirkms.agent.enroll.EnrollmentFixture.Agent;
@@ -89,6 +90,58 @@ class EnrollmentStateMachineTest {
         invariants.assertSettled();
         handled(agent, dn, Outcome.NOTHING);
         assertEquals(5, agent.session().writes(), "handling an enrolled user again writes nothing");
+    }
+
+    // ---- a CA in the agent's process that also serves the queue ---------------------------------
+
+    @Test
+    void theAgentOfAProcessWhoseCaServesTheQueueIssuesWithItWhileItCan() {
+        String dn = kms.requestedUser("local");
+        Agent agent = kms.localCaAgent();
+        handled(agent, dn, Outcome.ENROLLED);
+        assertEquals(List.of(USER, ARCHIVE, CHILD, CHILD, USER), agent.session().log(),
+                "the same five writes as a CA in the process: nothing queued");
+        assertTrue(kms.requests().isEmpty());
+        invariants.assertEnrolled(dn, true);
+        invariants.assertSettled();
+    }
+
+    @Test
+    void whenItsCaIsBusyTheAgentQueuesInsteadOfFailing() {
+        kms.set(EnrollmentFixture.CA_DN, AttributeNames.CAPACITY, "1");
+        String waiting = kms.requestedUser("waiting");
+        handled(kms.queueingAgent(), waiting, Outcome.QUEUED);
+        QueueServer.Claims held = kms.claimQueue();
+        assertEquals(1, held.claimed().size(), "the CA holds one request: its whole capacity");
+        assertTrue(held.busy());
+
+        String dn = kms.requestedUser("busy");
+        Agent agent = kms.localCaAgent();
+        handled(agent, dn, Outcome.QUEUED);
+        assertEquals(4, kms.requests().size(), "the busy CA's own agent queued both requests");
+        kms.serveClaimed(held);
+        for (int round = 0; round < 4; round++) {
+            kms.serveQueue();
+        }
+        assertEquals(Outcome.ENROLLED, agent.service().advanceQueued().get(0).outcome());
+        invariants.assertEnrolled(dn, true);
+    }
+
+    @Test
+    void whenItsCaLacksATemplateOrIsDisabledTheAgentQueuesForAnotherCa() {
+        kms.set(EnrollmentFixture.CA_DN, AttributeNames.INSTALLED_TEMPLATE,
+                "cn=smime-signature," + EnrollmentFixture.LAYOUT.certificateTemplates());
+        kms.serveQueue(); // the CA reads its entry: smime-encryption is no longer installed on it
+        String dn = kms.requestedUser("notemplate");
+        Agent agent = kms.localCaAgent();
+        handled(agent, dn, Outcome.QUEUED);
+        assertEquals(2, kms.requests().size());
+        assertArrayEquals(new int[] {1, 0}, kms.serveQueue(), "it issues the signing request only; the other waits");
+
+        kms.set(EnrollmentFixture.CA_DN, AttributeNames.CA_STATE, "disabled");
+        kms.serveQueue();
+        String other = kms.requestedUser("disabled");
+        handled(kms.localCaAgent(), other, Outcome.QUEUED);
     }
 
     @Test
