@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.queue.QueueServer;
 import org.dirkms.agent.ca.IssuanceRefusedException;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.enroll.KmsAgent;
@@ -36,9 +37,11 @@ import picocli.CommandLine.Option;
         "It runs until stopped with Ctrl-C or SIGTERM.",
         "",
         "The agent serves the administrative groups whose KMS server entry (ou=Servers,ou=KMS) names --bind-dn in"
-                + " kmsAgentIdentity. With the CA's key store in DIR/ca/ it issues certificates itself; without"
-                + " it, it archives the encryption key and queues both certificate requests under"
-                + " ou=Requests,ou=KMS for the CA that serves the queue ('dirkms serve'). With the recovery key"
+                + " kmsAgentIdentity. With the CA's key store in DIR/ca/ it issues certificates itself while that"
+                + " CA is active, has the templates and is not busy, and its CA serves the request queue beside"
+                + " the others; otherwise, or without it, it archives the encryption key and queues both"
+                + " certificate requests under ou=Requests,ou=KMS for any CA that serves the queue ('dirkms serve',"
+                + " 'dirkms ca serve'). With the recovery key"
                 + " store in DIR/recovery/ it also recovers the keys of its users once enough recovery agents"
                 + " approved ('dirkms recovery --help')."})
 final class AgentCommand extends Subcommand {
@@ -77,6 +80,7 @@ final class AgentCommand extends Subcommand {
         Duration lease = options.lease();
         Duration sweep = options.sweep();
         KmsAgent agent;
+        java.util.concurrent.ScheduledExecutorService queueWork = null;
         PrintWriter out = out();
         try {
             CertificationAuthority ca;
@@ -106,14 +110,31 @@ final class AgentCommand extends Subcommand {
                 out.println("dirkms agent: no recovery key store at " + kms.dataFolder().recoveryKeyStore()
                         + ": this agent archives keys but does not recover them (the agent where it is does)");
             }
+            if (ca != null) {
+                // Its CA serves the request queue beside the others, and the agent issues with it
+                // while it can (active, the templates, not busy), queueing for another CA otherwise.
+                QueueServer queue = kms.queueServer(ca, KmsContext.QUEUE_LEASE);
+                agent.issueThroughQueueServer(queue);
+                queueWork = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(task -> {
+                    Thread thread = new Thread(task, "dirkms-agent-ca");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+                queueWork.scheduleWithFixedDelay(() -> CaServeSetup.serveQueue(kms, queue), 0,
+                        ServeCommand.QUEUE_PERIOD.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
             agent.start();
         } catch (IOException | LdapException | GeneralSecurityException | IssuanceRefusedException
                 | DirectoryAccessException | IllegalArgumentException | IllegalStateException e) {
             return failed(kms, e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
+        java.util.concurrent.ScheduledExecutorService caWork = queueWork;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
+                if (caWork != null) {
+                    caWork.shutdownNow();
+                }
                 agent.close();
                 out.println("dirkms agent stopped");
                 out.flush();
