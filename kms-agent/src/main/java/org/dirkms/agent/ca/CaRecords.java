@@ -190,7 +190,10 @@ public interface CaRecords {
      */
     void recordIssued(String dn, String templateDn, String subjectDn, byte[] pkcs10, byte[] certificate);
 
-    /** Every request waiting for a CA or held by one: the states pending and claimed. */
+    /**
+     * The requests waiting for a CA or held by one (the states pending and claimed); the LDAP
+     * implementation reads a bounded number a call (a CA acts on part of a large queue per round).
+     */
     List<RequestEntry> openRequests();
 
     /**
