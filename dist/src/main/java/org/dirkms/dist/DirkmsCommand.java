@@ -39,6 +39,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         versionProvider = DirkmsVersion.class,
         subcommands = {ServeCommand.class, CaCommand.class, AuditCommand.class, AgentCommand.class,
                 EnrollCommand.class, ArchiveCommand.class, RolesCommand.class, RecoveryCommand.class, SmimeCommand.class,
+                TrustCommand.class,
                 HelpCommand.class})
 public final class DirkmsCommand extends Subcommand {
 
