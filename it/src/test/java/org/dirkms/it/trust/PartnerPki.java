@@ -34,8 +34,9 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 /**
  * A partner organisation's PKI made with Bouncy Castle, as another vendor's CA would make it: an
  * EC P-256 root (self-signed, basicConstraints cA critical, keyCertSign and cRLSign, a subject
- * key identifier), users' S/MIME certificates under it (authority key identifier, rfc822Name),
- * its CRL; and the broken "roots" a careless partner might send.
+ * key identifier), users' S/MIME certificates under it (an authority key identifier naming the
+ * root's key, as openssl's default keyid does; rfc822Name), its CRL; and the broken "roots" a
+ * careless partner might send.
  */
 final class PartnerPki {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -90,7 +91,7 @@ final class PartnerPki {
         builder.addExtension(Extension.subjectAlternativeName, false,
                 new GeneralNames(new GeneralName(GeneralName.rfc822Name, address)));
         builder.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(user.getPublic()));
-        builder.addExtension(Extension.authorityKeyIdentifier, false, utils.createAuthorityKeyIdentifier(root));
+        builder.addExtension(Extension.authorityKeyIdentifier, false, utils.createAuthorityKeyIdentifier(root.getPublicKey()));
         return new JcaX509CertificateConverter().getCertificate(
                 builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate())));
     }
@@ -101,7 +102,7 @@ final class PartnerPki {
         X509v2CRLBuilder builder = new X509v2CRLBuilder(subject, Date.from(now.minus(Duration.ofMinutes(5))));
         builder.setNextUpdate(Date.from(now.plus(Duration.ofDays(7))));
         builder.addExtension(Extension.authorityKeyIdentifier, false,
-                new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(root));
+                new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(root.getPublicKey()));
         builder.addExtension(Extension.cRLNumber, false, new CRLNumber(BigInteger.ONE));
         return new JcaX509CRLConverter().getCRL(
                 builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate())));

@@ -364,12 +364,16 @@ class PartnerTrustIT {
                         && !line.toLowerCase().startsWith("modifytimestamp:")).reduce("", (a, b) -> a + b + "\n");
     }
 
-    /** The value of the first {@code attribute} line of an LDIF ({@code attribute: v} or {@code attribute:: b64}). */
+    /**
+     * The value of the first {@code attribute} line of an LDIF ({@code attribute: v} or
+     * {@code attribute:: b64}), with or without the {@code ;binary} option.
+     */
     private static String value(String ldif, String attribute) {
-        String name = attribute.endsWith(":") ? attribute.substring(0, attribute.length() - 1) : attribute;
+        // The server may answer an attribute asked for with ;binary under its plain name.
+        String name = attribute.replaceFirst(":$", "").replaceFirst(";binary$", "");
         for (String line : ldif.split("\n")) {
             int colon = line.indexOf(':');
-            if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
+            if (colon > 0 && line.substring(0, colon).replaceFirst(";binary$", "").equalsIgnoreCase(name)) {
                 return line.substring(colon + 1).replaceFirst("^:? ?", "").trim();
             }
         }
