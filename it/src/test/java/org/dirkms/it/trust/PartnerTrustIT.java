@@ -126,6 +126,12 @@ class PartnerTrustIT {
                 "-CAfile", alphaRoot.toString(), "-purpose", "any", "-out", work.resolve("x.der").toString());
         assertNotEquals(0, foreign.exitCode(), foreign.describe("a list verified from a partner's root"));
         assertTrue(first.nextUpdate().isAfter(Instant.now()), first.toString());
+        // The sequence and the next update are signed attributes, as openssl prints them.
+        String printed = openssl("cms", "-cmsout", "-print", "-inform", "DER", "-in", first.file().toString())
+                .assertSuccess().stdout();
+        assertTrue(printed.contains("2.25.268010694880826052437632457492141761400.3.1")
+                && printed.contains("2.25.268010694880826052437632457492141761400.3.2")
+                && printed.contains("INTEGER:" + first.sequence()), printed);
 
         DirkmsRun removed = trust("remove", "beta");
         assertEquals(0, removed.code(), removed.toString());
@@ -229,8 +235,9 @@ class PartnerTrustIT {
         assertEquals(0, revoked.code(), revoked.toString());
         LdapTools.Result afterRevocation = verify(user, cross, crls("after"));
         assertNotEquals(0, afterRevocation.exitCode(), afterRevocation.describe("revoked cross-certificate"));
-        assertTrue((afterRevocation.stdout() + afterRevocation.stderr()).contains("certificate revoked"),
-                afterRevocation.describe("revoked"));
+        // Depth 1: the cross-certificate (the user at 0, the enterprise root at 2) is what is revoked.
+        assertTrue((afterRevocation.stdout() + afterRevocation.stderr()).contains(
+                "error 23 at 1 depth lookup: certificate revoked"), afterRevocation.describe("revoked"));
         DirkmsRun again = trust("revoke-cross", "alpha");
         assertEquals(1, again.code(), again.toString());
         assertTrue(again.err().contains("already on the CRL"), again.err());

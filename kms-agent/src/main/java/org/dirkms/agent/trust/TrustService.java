@@ -161,7 +161,7 @@ public final class TrustService implements Workflow {
      * What {@link #republish()} left published.
      *
      * @param list the list published now, or null when no partner is trusted
-     * @param sequence the stored sequence
+     * @param sequence the stored sequence (0 while there is no trust list entry)
      * @param changed whether this call published it
      * @param refused why each refused partner entry is refused, by DN
      */
@@ -190,7 +190,7 @@ public final class TrustService implements Workflow {
                 List<String> wanted = checked.trusted().values().stream().map(PartnerRoot::fingerprint).toList();
                 boolean due;
                 if (current.isEmpty()) {
-                    due = true;
+                    due = !anchors.isEmpty(); // the entry is made with the first trusted partner
                 } else if (anchors.isEmpty()) {
                     due = current.get().signedList() != null;
                 } else {
@@ -200,7 +200,7 @@ public final class TrustService implements Workflow {
                 Long expected = current.map(TrustListEntry::sequence).orElse(null);
                 long sequence = expected == null ? 1 : expected + 1;
                 if (!due) {
-                    return new Outcome(published, expected, false, checked.refused());
+                    return new Outcome(published, expected == null ? 0 : expected, false, checked.refused());
                 }
                 SignedTrustList list = anchors.isEmpty() ? null
                         : SignedTrustList.sign(sequence, now, now.plus(LIST_VALIDITY), anchors, signer.get());
