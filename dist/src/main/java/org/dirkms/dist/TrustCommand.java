@@ -116,8 +116,10 @@ final class TrustCommand extends Subcommand {
             KmsContext kms = connection.context();
             try (LdapNetworkConnection directory = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
                 return act(directory, kms);
-            } catch (PartnerRefusedException | IssuanceRefusedException | RevocationRefusedException e) {
+            } catch (PartnerRefusedException | IssuanceRefusedException e) {
                 return failed(e.getMessage() + "; nothing was published");
+            } catch (RevocationRefusedException e) {
+                return failed(e.getMessage()); // it says the CRL is unchanged
             } catch (NoSuchFileException e) {
                 return failed("cannot read " + e.getFile() + ": run it where the KMS runs (--data DIR)");
             } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException
@@ -237,7 +239,8 @@ final class TrustCommand extends Subcommand {
 
     /** {@code dirkms trust remove}. */
     @Command(name = "remove", description = "Stop trusting the partner NAME: delete its entry and republish the trust"
-            + " list without it. Revoke its cross-certificate first (revoke-cross) if it has one.")
+            + " list without it. A partner whose cross-certificate is valid and not revoked is refused: revoke it"
+            + " first (revoke-cross).")
     static final class Remove extends Action {
         @Parameters(index = "0", paramLabel = "NAME", description = "the partner's name, as 'dirkms trust list' shows")
         String name;
@@ -253,6 +256,18 @@ final class TrustCommand extends Subcommand {
             PartnerEntry partner = records.partner(name).orElseThrow(() -> new PartnerRefusedException(
                     "there is no partner named '" + name + "': 'dirkms trust list' shows the partners"));
             CertificationAuthority ca = ca(directory, kms);
+            Optional<X509Certificate> cross = CrossCertification.crossCertificate(partner);
+            if (cross.isPresent() && kms.clock().instant().isBefore(cross.get().getNotAfter().toInstant())) {
+                // Once the entry is gone the CA no longer knows it issued the certificate, and
+                // nobody could revoke it (docs/directory-layout.md, "What the CA knows it issued").
+                X509CRL crl = kms.caService(directory).currentCrl(ca);
+                if (!cross.get().getIssuerX500Principal().equals(ca.certificate().getSubjectX500Principal())
+                        || crl == null || !crl.isRevoked(cross.get())) {
+                    throw new PartnerRefusedException("partner '" + name + "' holds a cross-certificate (serial "
+                            + cross.get().getSerialNumber().toString(16) + ") that is not revoked: run 'dirkms trust"
+                            + " revoke-cross " + name + "' first");
+                }
+            }
             records.deletePartner(partner.dn());
             out().println("removed partner '" + name + "' (" + partner.dn() + ")");
             republish(directory, kms, ca);

@@ -552,6 +552,12 @@ public final class AccessPolicy {
         if (!who.has(Role.KMS_ADMINISTRATOR)) {
             throw refuse(target.name() + " is KMS configuration, written by KMS administrators");
         }
+        if (target.kind() == WriteTarget.Kind.DELETE && !target.currentBytes(CROSS_CERTIFICATE_PAIR_LC).isEmpty()) {
+            // Deleted, the partner entry would take the cross-certificate out of what the CA knows
+            // it issued (docs/directory-layout.md), and it could no longer be revoked.
+            throw refuse(target.name() + " holds a cross-certificate the enterprise CA issued: run 'dirkms trust"
+                    + " revoke-cross' and then 'dirkms trust remove' where the KMS runs");
+        }
         for (AttributeChange change : changes) {
             refuseSecretOrAgentOnly(change);
             if (change.attribute().equals(CROSS_CERTIFICATE_PAIR_LC)) {

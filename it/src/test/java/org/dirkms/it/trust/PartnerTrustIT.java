@@ -231,6 +231,14 @@ class PartnerTrustIT {
         Path crls = crls("before");
         verify(user, cross, crls).assertSuccess();
 
+        // While it is valid the partner stays: the CA must be able to revoke what it issued.
+        DirkmsRun early = trust("remove", "alpha");
+        assertEquals(1, early.code(), early.toString());
+        assertTrue(early.err().contains("not revoked: run 'dirkms trust revoke-cross alpha' first"), early.err());
+        LdapTools.Result deleted = administrator.delete("cn=alpha," + TRUST);
+        assertEquals(50, deleted.exitCode(), deleted.describe("insufficientAccessRights"));
+        assertTrue(deleted.stderr().contains("holds a cross-certificate"), deleted.stderr());
+
         DirkmsRun revoked = trust("revoke-cross", "alpha");
         assertEquals(0, revoked.code(), revoked.toString());
         LdapTools.Result afterRevocation = verify(user, cross, crls("after"));
