@@ -415,8 +415,11 @@ public final class KmsAgent implements AutoCloseable {
                 Response response = cursor.get();
                 if (response instanceof SearchResultEntry entry) {
                     SyncStateValue state = (SyncStateValue) entry.getControl(SyncStateValue.OID);
+                    String dn = entry.getObjectName().getName();
                     if (state == null || state.getSyncStateType() != SyncStateTypeEnum.DELETE) {
-                        submit(entry.getObjectName().getName());
+                        submit(dn);
+                    } else if (workflows.stream().anyMatch(w -> w.followsDeletions() && w.owns(dn))) {
+                        submit(dn); // e.g. a partner removed from the trust list
                     }
                     if (state != null && state.getCookie() != null) {
                         saveCookie(serverDn, state.getCookie(), false);
