@@ -161,8 +161,10 @@ final class FuzzFixture {
         agent.add(caEntry);
         add(agent, template, "objectClass: kmsCertificateTemplate", cn + "fuzz", "kmsKeyUsage: digitalSignature",
                 "kmsValidityDays: 365", "kmsAllowedKeyAlgorithm: EC-P256");
-        Entry requestEntry = entry(request, "objectClass: kmsCertificateRequest", cn + "fuzz", "kmsRequestState: pending",
-                "kmsRequestSubject: " + scratchUser);
+        // kmsRequestQueue is the auxiliary class of ou=Requests; the scratch request carries it too,
+        // so that kmsRequestLifetime has an entry to be written on.
+        Entry requestEntry = entry(request, "objectClass: kmsCertificateRequest", "objectClass: kmsRequestQueue",
+                cn + "fuzz", "kmsRequestState: pending", "kmsRequestSubject: " + scratchUser);
         requestEntry.add(PKCS10_REQUEST, seeds.pkcs10);
         agent.add(requestEntry);
         Entry archiveEntry = entry(archive, "objectClass: kmsArchivedKey", cn + "fuzz", "kmsKeyOwner: " + scratchUser);
@@ -202,7 +204,8 @@ final class FuzzFixture {
                 Map.entry(ObjectClassNames.PUBLISHED_CERTIFICATE, published), Map.entry(ObjectClassNames.ADMIN_GROUP, group),
                 Map.entry(ObjectClassNames.SERVER, server), Map.entry(ObjectClassNames.CERTIFICATION_AUTHORITY, ca),
                 Map.entry(ObjectClassNames.CERTIFICATE_TEMPLATE, template),
-                Map.entry(ObjectClassNames.CERTIFICATE_REQUEST, request), Map.entry(ObjectClassNames.ARCHIVED_KEY, archive),
+                Map.entry(ObjectClassNames.CERTIFICATE_REQUEST, request), Map.entry(ObjectClassNames.REQUEST_QUEUE, request),
+                Map.entry(ObjectClassNames.ARCHIVED_KEY, archive),
                 Map.entry(ObjectClassNames.RECOVERY_REQUEST, recovery), Map.entry(ObjectClassNames.TRUSTED_PARTNER, partner),
                 Map.entry(ObjectClassNames.TRUST_LIST, trustList), Map.entry(ObjectClassNames.AUDIT_RECORD, auditHead));
         for (ObjectClassDefinition objectClass : KmsSchema.objectClasses()) {
