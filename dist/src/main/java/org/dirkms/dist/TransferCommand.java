@@ -8,7 +8,6 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 import org.dirkms.agent.transfer.TransferEnvelope;
 import org.dirkms.agent.transfer.TransferIdentity;
-import org.dirkms.schema.DataFolder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -46,11 +45,12 @@ final class TransferCommand extends Subcommand {
     /** {@code dirkms transfer certificate}. */
     @Command(name = "certificate", description = {"Write this server's transport certificate (PEM): what the"
             + " administrator of a source server gives 'dirkms export --to'. It is also the kmsTransportCertificate"
-            + " of the KMS server entry (cn=default,ou=Servers,ou=KMS,<suffix>).", "", STEPS})
+            + " of the KMS server entry (cn=default,ou=Servers,ou=KMS,<suffix>); it is read from the data folder"
+            + " (--data DIR: transfer/transport.p12), the other flags are accepted for symmetry with the other"
+            + " commands.", "", STEPS})
     static final class Certificate extends Subcommand {
-        @Option(names = "--data", paramLabel = "DIR", defaultValue = "data",
-                description = "the server's data folder (default ./data): its transfer/transport.p12")
-        Path data;
+        @picocli.CommandLine.Mixin
+        ConnectionOptions connection;
 
         @Option(names = "--out", paramLabel = "FILE", required = true, description = "where the PEM goes (a new file)")
         Path out;
@@ -65,7 +65,7 @@ final class TransferCommand extends Subcommand {
         int run() throws UsageException {
             TransferIdentity identity;
             try {
-                identity = TransferIdentity.open(DataFolder.of(data));
+                identity = TransferIdentity.open(connection.dataFolder());
             } catch (IllegalArgumentException e) {
                 return failed(e.getMessage());
             }
