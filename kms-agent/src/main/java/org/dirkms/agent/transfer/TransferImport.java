@@ -153,9 +153,7 @@ public final class TransferImport {
         TransferDocument document = opened.document();
         Map<String, List<PrivateKey>> keys = new LinkedHashMap<>();
         try {
-            for (TransferDocument.User user : document.users()) {
-                keys.put(user.id(), checkedKeys(user, sourceCa));
-            }
+            keys.putAll(checkKeys(document));
             document.clearKeys();
             List<UserPlan> plans = new ArrayList<>();
             for (TransferDocument.User user : document.users()) {
@@ -188,8 +186,22 @@ public final class TransferImport {
         }
     }
 
+    /**
+     * Every key of every user of {@code document}, by user identifier, each checked to be the
+     * private key of its certificate.
+     *
+     * @throws TransferRefusedException naming the first key that is not its certificate's
+     */
+    static Map<String, List<PrivateKey>> checkKeys(TransferDocument document) {
+        Map<String, List<PrivateKey>> keys = new LinkedHashMap<>();
+        for (TransferDocument.User user : document.users()) {
+            keys.put(user.id(), checkedKeys(user));
+        }
+        return keys;
+    }
+
     /** Every key of {@code user}, each checked to be the private key of its certificate. */
-    private static List<PrivateKey> checkedKeys(TransferDocument.User user, X509Certificate sourceCa) {
+    private static List<PrivateKey> checkedKeys(TransferDocument.User user) {
         List<PrivateKey> keys = new ArrayList<>();
         for (int i = 0; i < user.keys().size(); i++) {
             TransferDocument.Key key = user.keys().get(i);
