@@ -371,6 +371,63 @@ class TransferIT {
         assertFalse(keys.isBlank());
     }
 
+    @Test
+    @Order(5)
+    void anImportKilledHalfwayIsFinishedByTheNextRunAndAConflictingUserIsRefusedAlone() throws Exception {
+        // mike@example.org is a KMS user on both servers, with each server's own certificates.
+        for (Server server : new Server[] {source, destination}) {
+            String mike = "uid=mike,ou=People," + server.suffix();
+            server.superuser().add(person("mike", server.suffix(), "mike@example.org")).assertSuccess();
+            server.as("alice").modify("dn: " + mike + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n"
+                    + "-\nreplace: kmsEnrollmentState\nkmsEnrollmentState: requested\n").assertSuccess();
+            LdapTools superuser = server.superuser();
+            await("mike's enrollment", () -> values(superuser, mike, "kmsEnrollmentState").equals(List.of("enrolled")));
+        }
+        org.dirkms.it.support.People.addCrowd(source.superuser(), SOURCE, CROWD);
+        DirkmsRun enroll = source.dirkms("enroll", "--filter", "(uid=person*)", "--report",
+                folder.resolve("enroll-report.tsv").toString());
+        assertEquals(0, enroll.code(), enroll.toString());
+        Path crowd = folder.resolve("crowd.p7m");
+        DirkmsRun export = source.dirkms("export", "--to", transportPem.toString(), "--filter",
+                "(|(uid=person*)(uid=mike))", "--out", crowd.toString());
+        assertEquals(0, export.code(), export.toString());
+
+        // The import as an administrator runs it, killed (SIGKILL) once it has written some users.
+        List<String> command = List.of(org.dirkms.it.support.ProjectFiles.file("dirkms").toString(), "import",
+                crowd.toString(), "--trust", sourceCa.toString(), "--data", destination.data().toString(), "--suffix",
+                DEST);
+        Process killed = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(folder.resolve("killed-import.out").toFile()).start();
+        LdapTools superuser = destination.superuser();
+        await("the first imported users", () -> enrolledCrowd(superuser) >= 5 || !killed.isAlive());
+        killed.destroyForcibly().waitFor();
+        int partly = enrolledCrowd(superuser);
+        assertTrue(partly < CROWD, "the kill came before the import ended (" + partly + " of " + CROWD + " users)");
+
+        DirkmsRun resumed = destination.dirkms("import", crowd.toString(), "--trust", sourceCa.toString());
+        assertEquals(1, resumed.code(), "a refused user makes the exit code 1: " + resumed);
+        assertTrue(resumed.out().contains(" mike@example.org: refused: uid=mike,ou=People," + DEST
+                + " is already a KMS user here (kmsEnrollmentState enrolled) with 2 other certificates"), resumed.out());
+        assertTrue(resumed.out().contains("imported " + (CROWD - partly) + " users from "), resumed.out());
+        assertEquals(CROWD, enrolledCrowd(superuser));
+        DirkmsRun check = destination.dirkms("archive", "check");
+        assertEquals(0, check.code(), check.toString());
+
+        String after = destination.dump();
+        DirkmsRun again = destination.dirkms("import", crowd.toString(), "--trust", sourceCa.toString());
+        assertEquals(1, again.code(), again.toString());
+        assertTrue(again.out().strip().endsWith("nothing to import: every user is already imported or refused"
+                + " (1 refused)"), again.out());
+        assertEquals(after, destination.dump());
+    }
+
+    private static final int CROWD = 120;
+
+    private static int enrolledCrowd(LdapTools superuser) {
+        return (int) superuser.searchRaw("-LLL", "-b", "ou=People," + DEST, "(&(uid=person*)(kmsEnrollmentState=enrolled))",
+                "1.1").assertSuccess().stdout().lines().filter(line -> line.startsWith("dn: ")).count();
+    }
+
     private static Path write(String name, byte[] content) throws Exception {
         Path file = folder.resolve(name);
         Files.write(file, content);
