@@ -120,6 +120,8 @@ public final class TransferImport {
     private final X509Certificate recoveryCertificate;
     private final Clock clock;
     private final SecureRandom random;
+    /** The administrative groups, read once per import. */
+    private List<GroupEntry> groups;
 
     /**
      * @param enrollment this directory's enrollment records
@@ -389,7 +391,9 @@ public final class TransferImport {
 
     /** The administrative group of the same name here, or the default group; null when there is neither. */
     private String groupDn(String name) {
-        List<GroupEntry> groups = enrollment.groups();
+        if (groups == null) {
+            groups = enrollment.groups();
+        }
         for (GroupEntry group : groups) {
             try {
                 if (name != null && new Dn(group.dn()).getRdn().getValue().toLowerCase(Locale.ROOT)
