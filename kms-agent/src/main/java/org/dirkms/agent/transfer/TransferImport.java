@@ -335,19 +335,21 @@ public final class TransferImport {
 
     private void write(TransferDocument.User user, UserPlan plan, List<PrivateKey> keys) {
         String dn = plan.dn();
-        if (plan.action() == Action.CREATE) {
-            transfers.addPerson(dn, user.commonName() != null ? user.commonName() : plan.mail(),
-                    user.surname() != null ? user.surname() : plan.mail(), user.mail());
-        }
-        Person person = transfers.person(dn).orElseThrow(() -> new IllegalStateException(dn + " vanished during the"
-                + " import; run it again"));
+        // A person this run added holds nothing yet: no read, and no record to look for. Any
+        // other entry (one that was there, or one an interrupted run added) is read first.
+        boolean added = plan.action() == Action.CREATE && transfers.addPerson(dn,
+                user.commonName() != null ? user.commonName() : plan.mail(),
+                user.surname() != null ? user.surname() : plan.mail(), user.mail());
+        Person person = added ? new Person(dn, user.commonName(), user.surname(), user.mail(), null, null, false,
+                List.of(), List.of()) : transfers.person(dn).orElseThrow(() -> new IllegalStateException(dn
+                        + " vanished during the import; run it again"));
         KeyArchiver archiver = new KeyArchiver(recoveryCertificate, random);
         List<String> records = new ArrayList<>();
         for (int i = 0; i < user.keys().size(); i++) {
             byte[] certificate = user.keys().get(i).certificate();
             String recordDn = recordDn(dn, certificate);
             records.add(recordDn);
-            if (!transfers.exists(recordDn)) {
+            if (added || !transfers.exists(recordDn)) {
                 WrappedKey wrapped = archiver.wrap(keys.get(i), TransferExport.parse(certificate, recordDn));
                 enrollment.addArchivedKey(new ArchivedKeyEntry(recordDn, dn, wrapped.envelopedDataDer(), certificate,
                         wrapped.wrappingAlgorithm(), wrapped.wrappingKeyId()));
