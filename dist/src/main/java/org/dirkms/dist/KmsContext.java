@@ -35,6 +35,13 @@ import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.agent.recovery.RecoveryService;
+import org.dirkms.agent.directory.LdapTrustRecords;
+import org.dirkms.agent.trust.TrustListSigningKeyStore;
+import org.dirkms.agent.trust.TrustRecords;
+import org.dirkms.agent.trust.TrustService;
+import org.dirkms.agent.workflow.Workflow;
+import java.util.ArrayList;
+import java.util.function.Function;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;
@@ -45,8 +52,8 @@ import org.dirkms.schema.KeyAlgorithm;
  * {@link DataFolder}), the directory tree ({@link DirectoryLayout}) and how the agent reaches
  * the directory ({@link AgentConnection}: as the KMS agent), it makes every object the commands and the embedded
  * server wire together — the agent's protected connection, the CA services over it, a CA opened
- * from its key store, the recovery key store, the enrollment and recovery services, the running
- * agent and the archive check — so that each is built in this one place. {@code dirkms serve}, {@code agent},
+ * from its key store, the recovery key store, the enrollment, recovery and trust list services,
+ * the running agent and the archive check — so that each is built in this one place. {@code dirkms serve}, {@code agent},
  * {@code enroll}, {@code ca}, {@code archive}, {@code audit} and {@code roles}, and the
  * integration tests, all take their objects from here.
  *
@@ -356,8 +363,42 @@ public final class KmsContext {
     public KmsAgent agent(CertificationAuthority ca, RecoveryKeyStore recoveryKeys, EnrollmentService.Settings settings,
             int workers, Duration sweep) {
         RecoveryService.Settings recovery = recoverySettings(settings);
+        List<Function<LdapNetworkConnection, ? extends Workflow>> workflows = new ArrayList<>();
+        workflows.add(directory -> recoveryService(directory, this::dataFolderRecoveryKeys, recovery));
+        if (ca != null) {
+            // The agent with the CA keeps the signed trust list (docs/state-machines.md, "Trust list").
+            TrustListSigningKeyStore signer = trustListSigningKeyStore(ca);
+            workflows.add(directory -> trustService(directory, signer));
+        }
         return new KmsAgent(connection, layout, ca, recoveryKeys.current().certificate(), settings, clock, random, workers,
-                sweep, List.of(directory -> recoveryService(directory, this::dataFolderRecoveryKeys, recovery)));
+                sweep, workflows);
+    }
+
+    /**
+     * The data folder's trust-list-signing key store, made (or renewed) with a certificate from
+     * {@code ca} when missing or due ({@link TrustListSigningKeyStore}).
+     *
+     * @throws IllegalStateException if its files cannot be written or it cannot be opened
+     */
+    public TrustListSigningKeyStore trustListSigningKeyStore(CertificationAuthority ca) {
+        return TrustListSigningKeyStore.openOrCreate(data.trustListKeyStore(), data.trustListPassphrase(), ca, clock,
+                random);
+    }
+
+    /**
+     * The trust list service over {@code directory}, bound as a KMS agent, signing with
+     * {@code signer}'s key, renewed first when due.
+     */
+    public TrustService trustService(LdapNetworkConnection directory, TrustListSigningKeyStore signer) {
+        return TrustService.overLdap(directory, layout, () -> {
+            signer.renewIfDue();
+            return signer.current();
+        }, clock);
+    }
+
+    /** The trust records (partners, the trust list) over {@code directory}. */
+    public TrustRecords trustRecords(LdapNetworkConnection directory) {
+        return new LdapTrustRecords(directory, layout);
     }
 
     /** The recovery settings of an agent with {@code settings}: the same identity, process and lease. */

@@ -167,6 +167,10 @@ public final class AttributeNames {
     public static final String SIGNED_TRUST_LIST = "kmsSignedTrustList";
     /** Sequence number of a trust list. */
     public static final String TRUST_LIST_SEQUENCE = "kmsTrustListSequence";
+    /** When the published trust list stops being current: the KMS publishes its successor before. */
+    public static final String TRUST_LIST_NEXT_UPDATE = "kmsTrustListNextUpdate";
+    /** The subject DN (RFC 4514) of a trusted partner's root certificate, as the KMS read it. */
+    public static final String PARTNER_SUBJECT = "kmsPartnerSubject";
 
     // --- audit ----------------------------------------------------------------------------
     /** Sequence number of an audit record. */

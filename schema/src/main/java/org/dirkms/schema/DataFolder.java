@@ -133,6 +133,16 @@ public record DataFolder(Path root) {
     /** An OCSP-signing key store's passphrase. */
     public static final Item OCSP_PASSPHRASE = new Item("ocsp/<name>.pass", Kind.FILE,
             "the passphrase of ocsp/<name>.p12 (first line), generated");
+    /** The trust list signer's folder. */
+    public static final Item TRUST = new Item("trust", Kind.FOLDER, "the key that signs the trust list");
+    /** The trust-list-signing key store. */
+    public static final Item TRUST_LIST_KEY_STORE = new Item("trust/trust-list-signer.p12", Kind.FILE,
+            "the trust-list-signing key and its certificate (extended key usage 1.3.6.1.4.1.311.10.3.1), then the"
+                    + " enterprise CA's (PKCS#12): made when the KMS agent with the CA first starts, renewed before"
+                    + " it expires, used for the signed trust list on cn=Trust List,ou=Trust only");
+    /** The trust-list-signing key store's passphrase. */
+    public static final Item TRUST_LIST_PASSPHRASE = new Item("trust/trust-list-signer.pass", Kind.FILE,
+            "the passphrase of trust/trust-list-signer.p12 (first line), generated");
     /** The recovery folder. */
     public static final Item RECOVERY = new Item("recovery", Kind.FOLDER, "the key recovery agent's keys");
     /** The recovery key store. */
@@ -202,9 +212,10 @@ public record DataFolder(Path root) {
     public static final List<Item> ITEMS = List.of(PARTITIONS, SCHEMA_PARTITION, SYSTEM_PARTITION, SUFFIX_PARTITION,
             TLS, TLS_KEY_STORE, TLS_KEY_STORE_PASSPHRASE, TLS_CERTIFICATE, TLS_CA_CERTIFICATE, AUDIT, AUDIT_LOG,
             AUDIT_LOG_SET_ASIDE, CA, CA_KEY_STORE, CA_PASSPHRASE, OCSP,
-            OCSP_KEY_STORE, OCSP_PASSPHRASE, RECOVERY, RECOVERY_KEY_STORE, RECOVERY_PASSPHRASE,
-            TRANSFER, TRANSFER_TRANSPORT_KEY_STORE, TRANSFER_TRANSPORT_PASSPHRASE, TRANSFER_SIGNING_KEY_STORE,
-            TRANSFER_SIGNING_PASSPHRASE, ADMIN_PASSWORD, KMS_AGENT_PASSWORD, SUFFIX, BOOTSTRAP_DONE, LOCK, ENDPOINT, LOGBACK_CONFIGURATION, LOGS,
+            OCSP_KEY_STORE, OCSP_PASSPHRASE, TRUST, TRUST_LIST_KEY_STORE, TRUST_LIST_PASSPHRASE, RECOVERY,
+            RECOVERY_KEY_STORE, RECOVERY_PASSPHRASE, TRANSFER, TRANSFER_TRANSPORT_KEY_STORE,
+            TRANSFER_TRANSPORT_PASSPHRASE, TRANSFER_SIGNING_KEY_STORE, TRANSFER_SIGNING_PASSPHRASE,
+            ADMIN_PASSWORD, KMS_AGENT_PASSWORD, SUFFIX, BOOTSTRAP_DONE, LOCK, ENDPOINT, LOGBACK_CONFIGURATION, LOGS,
             LOG_FILE, LOG_ARCHIVE, APACHEDS_FILES);
 
     /** Makes the root absolute and normalized, so that every path derived from it is. */
@@ -317,6 +328,16 @@ public record DataFolder(Path root) {
     /** {@code ocsp/<name>.pass}: the passphrase of {@link #ocspKeyStore}. */
     public Path ocspPassphrase(String caName) {
         return ocsp().resolve(caFileName(caName) + PASSPHRASE_EXTENSION);
+    }
+
+    /** {@code trust/trust-list-signer.p12}: the trust-list-signing key store. */
+    public Path trustListKeyStore() {
+        return resolve(TRUST_LIST_KEY_STORE);
+    }
+
+    /** {@code trust/trust-list-signer.pass}: the passphrase of {@link #trustListKeyStore}. */
+    public Path trustListPassphrase() {
+        return resolve(TRUST_LIST_PASSPHRASE);
     }
 
     /** {@code recovery/}. */

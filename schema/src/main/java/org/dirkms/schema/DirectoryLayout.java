@@ -111,6 +111,11 @@ public record DirectoryLayout(String suffix) {
         return "ou=Trust," + kms();
     }
 
+    /** {@code cn=Trust List,ou=Trust}: the signed trust list the KMS publishes. */
+    public String trustList() {
+        return "cn=Trust List," + trust();
+    }
+
     /** {@code ou=Audit}: the anchor of the audit chain. */
     public String audit() {
         return "ou=Audit," + kms();

@@ -115,6 +115,10 @@ public final class KmsSchema {
             multi(120, PARTNER_DOMAIN, "mail domain a trusted partner speaks for", Syntax.IA5_STRING),
             single(121, SIGNED_TRUST_LIST, "signed trust list (CMS SignedData, DER)", Syntax.OCTET_STRING),
             single(122, TRUST_LIST_SEQUENCE, "sequence number of a trust list", Syntax.INTEGER),
+            single(123, TRUST_LIST_NEXT_UPDATE, "when a trust list stops being current; its successor is published"
+                    + " before", Syntax.GENERALIZED_TIME),
+            single(124, PARTNER_SUBJECT, "subject DN of the root certificate of a trusted partner, as the KMS read"
+                    + " it", Syntax.DIRECTORY_STRING),
             // audit
             single(140, AUDIT_SEQUENCE, "sequence number of an audit record", Syntax.INTEGER),
             single(141, AUDIT_HASH, "hex SHA-256 of an audit record", Syntax.IA5_STRING),
@@ -154,9 +158,10 @@ public final class KmsSchema {
                             RECOVERY_PACKAGE, RECOVERY_TOKEN, LAST_ERROR, RECOVERY_CERTIFICATE, KEY_PACKAGE_EXPIRES,
                             CLAIMED_BY, LEASE_EXPIRES, SUPERSEDED_CERTIFICATE, REPLACED_ATTEMPT)),
             structural(10, TRUSTED_PARTNER, "a trusted partner organisation", List.of(CN),
-                    List.of(DESCRIPTION, CA_CERTIFICATE, CROSS_CERTIFICATE_PAIR, PARTNER_DOMAIN)),
+                    List.of(DESCRIPTION, CA_CERTIFICATE, CROSS_CERTIFICATE_PAIR, PARTNER_DOMAIN, PARTNER_SUBJECT,
+                            LAST_ERROR)),
             structural(11, TRUST_LIST, "a signed trust list", List.of(CN),
-                    List.of(DESCRIPTION, SIGNED_TRUST_LIST, TRUST_LIST_SEQUENCE)),
+                    List.of(DESCRIPTION, SIGNED_TRUST_LIST, TRUST_LIST_SEQUENCE, TRUST_LIST_NEXT_UPDATE)),
             structural(12, AUDIT_RECORD, "an audit record, or the anchor of the head of the audit chain",
                     List.of(CN, AUDIT_SEQUENCE, AUDIT_HASH),
                     List.of(AUDIT_PREVIOUS_HASH, AUDIT_ACTOR, AUDIT_OPERATION, AUDIT_TARGET, AUDIT_TIME)),

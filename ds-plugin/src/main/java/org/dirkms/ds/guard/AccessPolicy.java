@@ -82,7 +82,8 @@ import org.dirkms.schema.RecoveryState;
  * {@code kmsRecoveryApproval} of a pending request that another person asked for; the requester
  * deletes the recovered package to confirm the fetch.</li>
  * <li>{@code ou=Trust} and {@code ou=Administrative Groups}: KMS administrators (the signed
- * trust list and its sequence are the KMS's).</li>
+ * trust list, its sequence and next update, a partner's recorded subject and last error, and the
+ * cross-certificates the enterprise CA issued, {@code crossCertificatePair}, are the KMS's).</li>
  * <li>everything else (people, other groups): the directory administrator adds, deletes and
  * renames entries and writes their non-KMS attributes, including {@code mail} and passwords,
  * except the entries of role holders (their passwords and names are theirs and the KMS's) and
@@ -106,7 +107,8 @@ public final class AccessPolicy {
     public static final Set<String> PUBLIC_ATTRIBUTES = lower(OBJECT_CLASS, CN, SN, "givenName", "displayName", "o",
             OU, DC, MAIL, UID, DESCRIPTION, USER_CERTIFICATE, USER_SMIME_CERTIFICATE, CA_CERTIFICATE,
             CERTIFICATE_REVOCATION_LIST, AUTHORITY_REVOCATION_LIST, DELTA_REVOCATION_LIST, CROSS_CERTIFICATE_PAIR,
-            SIGNED_TRUST_LIST, TRUST_LIST_SEQUENCE, PARTNER_DOMAIN, CERTIFICATE_PURPOSE);
+            SIGNED_TRUST_LIST, TRUST_LIST_SEQUENCE, TRUST_LIST_NEXT_UPDATE, PARTNER_DOMAIN, PARTNER_SUBJECT,
+            CERTIFICATE_PURPOSE);
 
     /**
      * Operational attributes anonymous clients may read and test besides the public ones: the
@@ -124,7 +126,8 @@ public final class AccessPolicy {
     /** Attributes only KMS agents (and the server) write, wherever they are: lower-case names. */
     public static final Set<String> AGENT_ONLY = lower(CLAIMED_BY, LEASE_EXPIRES, SUPERSEDED_CERTIFICATE,
             REPLACED_ATTEMPT, LAST_ERROR, KEY_PACKAGE_EXPIRES,
-            HEARTBEAT, SYNC_COOKIE, SIGNED_TRUST_LIST, TRUST_LIST_SEQUENCE, REQUEST_STATE, RECOVERY_STATE, KEY_OWNER,
+            HEARTBEAT, SYNC_COOKIE, SIGNED_TRUST_LIST, TRUST_LIST_SEQUENCE, TRUST_LIST_NEXT_UPDATE, PARTNER_SUBJECT,
+            REQUEST_STATE, RECOVERY_STATE, KEY_OWNER,
             WRAPPING_ALGORITHM, WRAPPING_KEY_ID, ARCHIVE_STATE, ARCHIVE_RECORD, AUDIT_SEQUENCE, AUDIT_HASH,
             AUDIT_PREVIOUS_HASH, AUDIT_ACTOR, AUDIT_OPERATION, AUDIT_TARGET, AUDIT_TIME, RECOVERY_REQUESTER,
             RECOVERY_APPROVAL, REQUIRED_APPROVALS, RECOVERY_TARGET, CERTIFICATE_REVOCATION_LIST,
@@ -158,6 +161,7 @@ public final class AccessPolicy {
     private static final String RECOVERY_APPROVAL_LC = lc(RECOVERY_APPROVAL);
     private static final String OBJECT_CLASS_LC = lc(OBJECT_CLASS);
     private static final String MAIL_LC = lc(MAIL);
+    private static final String CROSS_CERTIFICATE_PAIR_LC = lc(CROSS_CERTIFICATE_PAIR);
     private static final String KMS_USER_LC = lc(ObjectClassNames.KMS_USER);
     /** Where the KMS schema lives in ApacheDS: changed by the server's own installer only. */
     static final String KMS_SCHEMA_DN = "cn=" + KmsSchema.SCHEMA_NAME + ",ou=schema";
@@ -548,8 +552,19 @@ public final class AccessPolicy {
         if (!who.has(Role.KMS_ADMINISTRATOR)) {
             throw refuse(target.name() + " is KMS configuration, written by KMS administrators");
         }
+        if (target.kind() == WriteTarget.Kind.DELETE && !target.currentBytes(CROSS_CERTIFICATE_PAIR_LC).isEmpty()) {
+            // Deleted, the partner entry would take the cross-certificate out of what the CA knows
+            // it issued (docs/directory-layout.md), and it could no longer be revoked.
+            throw refuse(target.name() + " holds a cross-certificate the enterprise CA issued: run 'dirkms trust"
+                    + " revoke-cross' and then 'dirkms trust remove' where the KMS runs");
+        }
         for (AttributeChange change : changes) {
             refuseSecretOrAgentOnly(change);
+            if (change.attribute().equals(CROSS_CERTIFICATE_PAIR_LC)) {
+                // What the enterprise CA certified: published by 'dirkms trust cross-certify' only.
+                throw refuse(CROSS_CERTIFICATE_PAIR + " holds what the enterprise CA certified, written by the KMS only"
+                        + " ('dirkms trust cross-certify' where the KMS runs)");
+            }
         }
     }
 

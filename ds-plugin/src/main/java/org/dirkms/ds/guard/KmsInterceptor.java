@@ -647,8 +647,9 @@ public final class KmsInterceptor extends BaseInterceptor {
                     currentValues(original), context.getDn().getName()), changes, original);
         }
         if (context instanceof DeleteOperationContext) {
+            // The judged values too: a trusted partner is not deleted while it holds a cross-certificate.
             return new Write(who, new WriteTarget(WriteTarget.Kind.DELETE, dn, null, objectClasses(original),
-                    Map.of(), context.getDn().getName()), List.of(), original);
+                    currentValues(original), context.getDn().getName()), List.of(), original);
         }
         Dn newDn;
         Rdn newRdn = null;

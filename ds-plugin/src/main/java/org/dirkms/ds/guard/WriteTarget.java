@@ -26,11 +26,12 @@ public record WriteTarget(Kind kind, String dn, String newDn, Set<String> object
     /**
      * The attributes whose current values a judgement may need: the states whose transitions
      * are judged, the recovery request's requester and approvals, the addresses certificates
-     * must name, and the CRLs whose numbers may only grow.
+     * must name, the CRLs whose numbers may only grow, and a trusted partner's cross-certificate
+     * (its entry is not deleted over LDAP while it holds one).
      */
     public static final Set<String> JUDGED = Set.of("kmsenrollmentstate", "kmsrequeststate", "kmsrecoverystate",
             "kmscastate", "kmsrecoveryrequester", "kmsrecoveryapproval", "mail", "certificaterevocationlist",
-            "authorityrevocationlist", "deltarevocationlist");
+            "authorityrevocationlist", "deltarevocationlist", "crosscertificatepair");
 
     /** The kinds of write. */
     public enum Kind {

@@ -332,6 +332,19 @@ class AccessPolicyTest {
         allowed(KMS_ADMIN, of(WriteTarget.Kind.ADD, norm("cn=Partner," + LAYOUT.trust()), "kmsTrustedPartner"),
                 add("cacertificate", "c"), add("kmspartnerdomain", "partner.example"));
         refused(KMS_ADMIN, modify(norm("cn=list," + LAYOUT.trust())), replace("kmssignedtrustlist", "x"));
+        for (String kmsOnly : List.of("kmstrustlistnextupdate", "kmspartnersubject", "kmslasterror")) {
+            refused(KMS_ADMIN, modify(norm("cn=Partner," + LAYOUT.trust())), replace(kmsOnly, "x"));
+        }
+        // What the enterprise CA certified is the KMS's: published and kept by 'dirkms trust'.
+        contains(refused(KMS_ADMIN, modify(norm("cn=Partner," + LAYOUT.trust()), "kmsTrustedPartner"),
+                replace("crosscertificatepair", "pair")), "dirkms trust cross-certify");
+        contains(refused(KMS_ADMIN, of(WriteTarget.Kind.ADD, norm("cn=Forged," + LAYOUT.trust()), "kmsTrustedPartner"),
+                add("crosscertificatepair", "pair")), "written by the KMS only");
+        WriteTarget crossCertified = new WriteTarget(WriteTarget.Kind.DELETE, norm("cn=Partner," + LAYOUT.trust()), null,
+                Set.of("kmstrustedpartner"), Map.of("crosscertificatepair", List.of(new byte[] {0x30, 0})));
+        contains(refused(KMS_ADMIN, crossCertified), "revoke-cross");
+        allowed(KMS_ADMIN, of(WriteTarget.Kind.DELETE, norm("cn=Partner," + LAYOUT.trust()), "kmsTrustedPartner"));
+        allowed(AGENT, crossCertified);
         contains(refused(SUPERUSER, modify(norm("cn=Sales," + LAYOUT.administrativeGroups())),
                 replace("kmskeyalgorithm", "RSA-2048")), "KMS administrators");
     }

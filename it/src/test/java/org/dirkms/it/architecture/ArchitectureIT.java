@@ -130,6 +130,7 @@ class ArchitectureIT {
     private static final String RECOVERY = AGENT + "recovery..";
     private static final String OCSP = AGENT + "ocsp..";
     private static final String QUEUE = AGENT + "queue..";
+    private static final String TRUST = AGENT + "trust..";
     private static final String TRANSFER = AGENT + "transfer..";
 
     @Test
@@ -250,6 +251,20 @@ class ArchitectureIT {
         noClasses().that().resideInAnyPackage("org.dirkms.agent..")
                 .should().dependOnClassesThat().resideInAPackage("org.dirkms.dist..")
                 .because("the command line wires the agent, never the other way")
+                .check(all);
+    }
+
+    @Test
+    void theTrustListStandsOnTheKernelItsRecordsAndTheCa() {
+        noClasses().that().resideInAPackage(TRUST)
+                .should().dependOnClassesThat().resideInAnyPackage(ENROLL, RECOVERY, ESCROW, ARCHIVE, SMIME, OCSP,
+                        "org.apache.directory.server..", "org.dirkms.ds..", "org.dirkms.dist..")
+                .because("the trust list is a workflow.Workflow over TrustRecords that the composition root hands the"
+                        + " agent with the CA; it signs with its own key and asks the CA to certify (docs/architecture.md)")
+                .check(all);
+        noClasses().that().resideInAnyPackage(ENROLL, RECOVERY, ESCROW, CA)
+                .should().dependOnClassesThat().resideInAPackage(TRUST)
+                .because("the agent drives the trust list as a Workflow, never through its classes")
                 .check(all);
     }
 

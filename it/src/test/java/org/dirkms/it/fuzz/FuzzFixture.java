@@ -174,9 +174,10 @@ final class FuzzFixture {
         add(kmsAdministrator, group, "objectClass: kmsAdminGroup", cn + "Fuzz Group", "kmsAssignedServer: " + server);
         add(kmsAdministrator, recovery, "objectClass: kmsRecoveryRequest", cn + "fuzz",
                 "kmsRecoveryTarget: " + scratchUser, "kmsRecoveryState: pending");
-        Entry partnerEntry = entry(partner, "objectClass: kmsTrustedPartner", cn + "fuzz", "kmsPartnerDomain: example.org");
-        partnerEntry.add("crossCertificatePair;binary", seeds.certificatePair);
-        kmsAdministrator.add(partnerEntry);
+        add(kmsAdministrator, partner, "objectClass: kmsTrustedPartner", cn + "fuzz", "kmsPartnerDomain: example.org");
+        // The cross-certificate is the KMS's to publish ('dirkms trust cross-certify').
+        agent.modify(partner, new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, "crossCertificatePair;binary",
+                seeds.certificatePair));
         add(kmsAdministrator, trustList, "objectClass: kmsTrustList", cn + "fuzz-list");
 
         // The planted secrets, written by the agent as it would (over TLS).

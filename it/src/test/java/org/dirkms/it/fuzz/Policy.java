@@ -123,7 +123,8 @@ final class Policy {
             case RECOVERY_REQUESTS -> who == Who.KMS_ADMIN && (attribute.equals(lc(DESCRIPTION))
                     // the requester deletes the recovered package to confirm the fetch
                     || attribute.equals(lc(RECOVERY_PACKAGE)) && removesOnly && isRequester(who, fixture, entry));
-            case TRUST, ADMINISTRATIVE_GROUPS -> who == Who.KMS_ADMIN && !secret && !agentOnly;
+            case TRUST -> who == Who.KMS_ADMIN && !secret && !agentOnly && !attribute.equals(lc(CROSS_CERTIFICATE_PAIR));
+            case ADMINISTRATIVE_GROUPS -> who == Who.KMS_ADMIN && !secret && !agentOnly;
             default -> mayWritePerson(who, fixture, entry, attribute, removesOnly);
         };
     }
@@ -183,7 +184,8 @@ final class Policy {
                     && attributes.stream().allMatch(a -> Set.of("objectclass", "cn", lc(DESCRIPTION), lc(RECOVERY_TARGET),
                             lc(RECOVERY_STATE), lc(RECOVERY_CERTIFICATE)).contains(a));
             case TRUST, ADMINISTRATIVE_GROUPS -> who == Who.KMS_ADMIN && attributes.stream()
-                    .noneMatch(a -> AccessPolicy.isSecret(a) || AccessPolicy.AGENT_ONLY.contains(a));
+                    .noneMatch(a -> AccessPolicy.isSecret(a) || AccessPolicy.AGENT_ONLY.contains(a)
+                            || zone == Zone.TRUST && a.equals(lc(CROSS_CERTIFICATE_PAIR)));
             case PEOPLE_AND_OTHERS -> who == Who.ADMIN && !kmsClass && !isRoleHolder(fixture, dn)
                     && attributes.stream().noneMatch(AccessPolicy::isKmsAttribute);
             default -> false;
@@ -192,7 +194,10 @@ final class Policy {
 
     /** Whether {@code who} may delete an entry, rename or move it (within one zone) at all. */
     static boolean mayAddOrDelete(Who who, FuzzFixture fixture, String dn) {
-        return mayAdd(who, fixture, dn, List.of(), List.of()) && zone(fixture, dn) != Zone.KEY_ARCHIVE;
+        // The fixture's partner holds a cross-certificate: only the KMS deletes such an entry.
+        boolean holdsCrossCertificate = zone(fixture, dn) == Zone.TRUST && same(dn, fixture.partner);
+        return mayAdd(who, fixture, dn, List.of(), List.of()) && zone(fixture, dn) != Zone.KEY_ARCHIVE
+                && (who == Who.AGENT || !holdsCrossCertificate);
     }
 
     private static boolean isRequester(Who who, FuzzFixture fixture, String entry) {

@@ -39,10 +39,11 @@ class SampleLdifIT {
         assertEquals(List.of("10-create-administrative-group.ldif", "12-create-legacy-v1-group.ldif",
                 "20-add-user.ldif", "25-add-kms-people.ldif",
                 "30-enroll-user.ldif", "35-publish-external-certificate.ldif", "40-revoke-user.ldif",
-                "50-request-recovery.ldif", "60-approve-recovery.ldif"),
+                "50-request-recovery.ldif", "60-approve-recovery.ldif", "70-add-trusted-partner.ldif"),
                 samples.stream().map(file -> file.getFileName().toString()).toList());
         // 35 (a single-key user's certificate from another CA) needs that CA's certificate file
-        // beside it: SingleKeyUserIT runs it, with a partner CA made by openssl.
+        // beside it: SingleKeyUserIT runs it, with a partner CA made by openssl. 70 (a trusted
+        // partner's root) needs the root's file beside it: PartnerTrustIT runs it.
         // Who runs which sample: the directory superuser adds people; 'dirkms roles' makes alice a
         // KMS administrator and bob and carol recovery agents; alice does the KMS operations.
         LdapTools superuser = LdapTools.against(directory).asAdmin();

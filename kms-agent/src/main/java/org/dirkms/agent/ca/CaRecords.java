@@ -118,7 +118,9 @@ public interface CaRecords {
      * The DN of an entry below the suffix holding a certificate that {@code wanted} accepts,
      * among every certificate the KMS keeps in the directory: the {@code userCertificate;binary}
      * of users, of their published-certificate children, of archive records, of the key
-     * recovery agent and of the request queue, and {@code kmsSupersededCertificate}. Empty when
+     * recovery agent and of the request queue, {@code kmsSupersededCertificate}, and the
+     * certificates of {@code crossCertificatePair} (the cross-certificates of partner roots under
+     * {@code ou=Trust}). Empty when
      * no entry holds one. What the CA issued is known by these records (docs/directory-layout.md,
      * "What the CA knows it issued").
      *
@@ -190,7 +192,10 @@ public interface CaRecords {
      */
     void recordIssued(String dn, String templateDn, String subjectDn, byte[] pkcs10, byte[] certificate);
 
-    /** Every request waiting for a CA or held by one: the states pending and claimed. */
+    /**
+     * The requests waiting for a CA or held by one (the states pending and claimed); the LDAP
+     * implementation reads a bounded number a call (a CA acts on part of a large queue per round).
+     */
     List<RequestEntry> openRequests();
 
     /**

@@ -446,25 +446,136 @@ public final class CertificationAuthority {
      * @throws IllegalStateException if this CA's certificate is not valid now
      */
     public X509Certificate certifyOcspResponder(java.security.PublicKey key, Duration validity) {
+        return certifyDelegate(key, validity, "OCSP Responder", KeyPurposeId.id_kp_OCSPSigning, true);
+    }
+
+    /**
+     * The extended key usage of a trust-list signer: Microsoft's szOID_KP_CTL_USAGE_SIGNING
+     * (1.3.6.1.4.1.311.10.3.1), the purpose that certificate trust lists are signed under.
+     */
+    public static final String TRUST_LIST_SIGNING = "1.3.6.1.4.1.311.10.3.1";
+
+    /**
+     * Issues the certificate of the KMS's trust-list-signing key for {@code key}: subject
+     * {@code cn=Trust List Signer,<CA DN>}, valid from now for {@code validity} (never past the
+     * CA's own certificate), keyUsage digitalSignature only and extendedKeyUsage
+     * {@link #TRUST_LIST_SIGNING} only, so that the key signs trust lists (RFC 5914 in CMS, RFC
+     * 5652) and nothing a mail client or a TLS peer would accept. It names the CA's CRL
+     * distribution points and authority information access like every end-entity certificate.
+     *
+     * @throws IllegalStateException if this CA's certificate is not valid now
+     */
+    public X509Certificate certifyTrustListSigner(java.security.PublicKey key, Duration validity) {
+        return certifyDelegate(key, validity, "Trust List Signer",
+                KeyPurposeId.getInstance(new ASN1ObjectIdentifier(TRUST_LIST_SIGNING)), false);
+    }
+
+    /** A key this CA certifies for one purpose of its own (OCSP responses, trust lists). */
+    private X509Certificate certifyDelegate(java.security.PublicKey key, Duration validity, String commonName,
+            KeyPurposeId purpose, boolean ocspResponder) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         Instant caNotAfter = certificate().getNotAfter().toInstant();
         if (now.isBefore(certificate().getNotBefore().toInstant()) || !now.isBefore(caNotAfter)) {
             throw new IllegalStateException("the certificate of CA " + dn + " is not valid now: it cannot certify"
-                    + " an OCSP responder");
+                    + " the " + commonName);
         }
         Instant notAfter = now.plus(validity).isAfter(caNotAfter) ? caNotAfter : now.plus(validity);
         SubjectPublicKeyInfo info = SubjectPublicKeyInfo.getInstance(key.getEncoded());
-        X500Name subject = CaNames.x500Name("cn=OCSP Responder," + dn);
+        X500Name subject = CaNames.x500Name("cn=" + commonName + "," + dn);
         X509v3CertificateBuilder builder = new X509v3CertificateBuilder(caCertificate.getSubject(), newSerial(),
                 Date.from(now), Date.from(notAfter), subject, info);
         try {
             builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
             builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-            builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_OCSPSigning));
-            builder.addExtension(org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false,
-                    org.bouncycastle.asn1.DERNull.INSTANCE);
+            builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
+            if (ocspResponder) {
+                builder.addExtension(org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false,
+                        org.bouncycastle.asn1.DERNull.INSTANCE);
+            }
             builder.addExtension(Extension.subjectKeyIdentifier, false, extensionUtils().createSubjectKeyIdentifier(info));
             builder.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(caKeyIdentifier));
+            if (!ocspResponder) {
+                builder.addExtension(Extension.cRLDistributionPoints, false, crlDistributionPoints);
+                if (authorityInformationAccess != null) {
+                    builder.addExtension(Extension.authorityInfoAccess, false, authorityInformationAccess);
+                }
+            }
+        } catch (CertIOException e) {
+            throw new IllegalStateException("cannot encode a certificate extension", e);
+        }
+        return certificate(builder.build(signer.contentSigner()));
+    }
+
+    /**
+     * Issues a cross-certificate for a partner organisation's root (RFC 5280 section 3.2): the
+     * partner root's subject and public key, certified by this CA, so that a relying party that
+     * trusts this CA's root reaches the partner's certificates through it. The certificate is a
+     * CA certificate (basicConstraints critical, cA TRUE, pathLenConstraint
+     * {@link CrossCertificatePolicy#pathLength}; keyUsage keyCertSign and cRLSign, critical),
+     * carries the partner root's own subject key identifier (so that the partner's
+     * certificates, whose authority key identifier names it, chain to it; RFC 5280 section
+     * 4.2.1.2), this CA's authority key identifier, CRL distribution points and authority
+     * information access like every certificate this CA issues, and, when the policy asks,
+     * critical name constraints (RFC 5280 section 4.2.1.10) with the permitted dNSName and
+     * rfc822Name subtrees. It ends at the earliest of the policy's validity, the partner root's
+     * end and this CA's.
+     *
+     * @throws IssuanceRefusedException with a plain-language reason; nothing was issued
+     */
+    public X509Certificate crossCertify(X509Certificate partnerRoot, CrossCertificatePolicy policy)
+            throws IssuanceRefusedException {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        Instant caNotAfter = certificate().getNotAfter().toInstant();
+        if (now.isBefore(certificate().getNotBefore().toInstant()) || !now.isBefore(caNotAfter)) {
+            throw new IssuanceRefusedException(Kind.CA_POLICY, "the certificate of CA " + dn + " is not valid now (valid "
+                    + certificate().getNotBefore().toInstant() + " to " + caNotAfter + ")");
+        }
+        // RFC 5280 section 4.2.1.9: this CA's pathLenConstraint counts the cross-certificate and
+        // every CA certificate the partner may put below it.
+        int ours = certificate().getBasicConstraints();
+        if (ours != Integer.MAX_VALUE && ours < 1 + policy.pathLength()) {
+            throw new IssuanceRefusedException(Kind.CA_POLICY, "CA " + dn + " has a path length constraint of " + ours
+                    + ": it may not certify a partner root with a path length of " + policy.pathLength());
+        }
+        X509CertificateHolder partner = holder(partnerRoot);
+        checkNameConstraints(partner.getSubject(), null);
+        Instant notAfter = now.plus(policy.validity());
+        for (Instant end : List.of(partnerRoot.getNotAfter().toInstant(), caNotAfter)) {
+            if (end.isBefore(notAfter)) {
+                notAfter = end;
+            }
+        }
+        if (!now.isBefore(notAfter)) {
+            throw new IssuanceRefusedException(Kind.CA_POLICY, "the partner root '" + CaNames.dn(partner.getSubject())
+                    + "' expired on " + partnerRoot.getNotAfter().toInstant() + ": there is nothing to cross-certify");
+        }
+        SubjectPublicKeyInfo key = partner.getSubjectPublicKeyInfo();
+        X509v3CertificateBuilder builder = new X509v3CertificateBuilder(caCertificate.getSubject(), newSerial(),
+                Date.from(now), Date.from(notAfter), partner.getSubject(), key);
+        try {
+            builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(policy.pathLength()));
+            builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+            SubjectKeyIdentifier partnerKeyId = partner.getExtensions() == null ? null
+                    : SubjectKeyIdentifier.fromExtensions(partner.getExtensions());
+            builder.addExtension(Extension.subjectKeyIdentifier, false,
+                    partnerKeyId != null ? partnerKeyId : extensionUtils().createSubjectKeyIdentifier(key));
+            builder.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(caKeyIdentifier));
+            if (policy.constrainsNames()) {
+                List<GeneralSubtree> permitted = new ArrayList<>();
+                for (String domain : policy.permittedDnsDomains()) {
+                    permitted.add(new GeneralSubtree(new GeneralName(GeneralName.dNSName, domain)));
+                }
+                for (String domain : policy.permittedEmailDomains()) {
+                    permitted.add(new GeneralSubtree(new GeneralName(GeneralName.rfc822Name, domain)));
+                }
+                // RFC 5280 section 4.2.1.10: conforming CAs MUST mark this extension critical.
+                builder.addExtension(Extension.nameConstraints, true,
+                        new NameConstraints(permitted.toArray(new GeneralSubtree[0]), null));
+            }
+            builder.addExtension(Extension.cRLDistributionPoints, false, crlDistributionPoints);
+            if (authorityInformationAccess != null) {
+                builder.addExtension(Extension.authorityInfoAccess, false, authorityInformationAccess);
+            }
         } catch (CertIOException e) {
             throw new IllegalStateException("cannot encode a certificate extension", e);
         }

@@ -154,10 +154,20 @@ public final class LdapCaRecords implements CaRecords {
     public Optional<String> findKeptCertificate(Predicate<byte[]> wanted) {
         String userCertificate = AttributeNames.USER_CERTIFICATE;
         String superseded = AttributeNames.SUPERSEDED_CERTIFICATE;
-        for (Entry entry : entries.search(layout.suffix(), "(|(" + userCertificate + "=*)(" + superseded + "=*))",
-                SearchScope.SUBTREE, userCertificate + ";binary", superseded)) {
+        String crossCertificatePair = AttributeNames.CROSS_CERTIFICATE_PAIR;
+        for (Entry entry : entries.search(layout.suffix(), "(|(" + userCertificate + "=*)(" + superseded + "=*)("
+                + crossCertificatePair + "=*))", SearchScope.SUBTREE, userCertificate + ";binary", superseded,
+                crossCertificatePair + ";binary")) {
             for (String attribute : List.of(userCertificate, superseded)) {
                 for (byte[] certificate : LdapEntries.bytes(entry, attribute)) {
+                    if (wanted.test(certificate)) {
+                        return Optional.of(entry.getDn().getName());
+                    }
+                }
+            }
+            // A cross-certificate the CA issued for a partner's root (dirkms trust cross-certify).
+            for (byte[] pair : LdapEntries.bytes(entry, crossCertificatePair)) {
+                for (byte[] certificate : LdapTrustRecords.certificatesOfPair(pair)) {
                     if (wanted.test(certificate)) {
                         return Optional.of(entry.getDn().getName());
                     }

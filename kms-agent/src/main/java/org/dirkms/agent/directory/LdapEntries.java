@@ -105,6 +105,11 @@ final class LdapEntries {
         return searches.all(base, filter, scope, attributes);
     }
 
+    /** At most {@code limit} matching entries, in one search without paging ({@link PagedSearch#upTo}). */
+    List<Entry> searchUpTo(int limit, String base, String filter, SearchScope scope, String... attributes) {
+        return searches.upTo(limit, base, filter, scope, attributes);
+    }
+
     /** The first value of {@code attribute} as a string, or null when it has none. */
     static String first(Entry entry, String attribute) {
         List<String> values = strings(entry, attribute);

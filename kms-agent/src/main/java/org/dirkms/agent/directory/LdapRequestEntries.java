@@ -127,10 +127,18 @@ final class LdapRequestEntries {
         entries.modify(layout.requests(), changes.toArray(new DefaultModification[0]));
     }
 
-    /** The requests pending or claimed, with their claims and deadlines. */
+    /**
+     * How many open requests a CA reads in one round: one search without paging, so that a CA
+     * process killed in the middle of its round leaves no paged search open in the server (the
+     * embedded server's storage was seen to fail on one); beyond it, a round acts on part of the
+     * queue and the next round sees the rest as requests leave it.
+     */
+    static final int OPEN_REQUESTS_PER_ROUND = 2000;
+
+    /** The requests pending or claimed, with their claims and deadlines ({@link #OPEN_REQUESTS_PER_ROUND} at most). */
     List<RequestEntry> open() {
         List<RequestEntry> open = new ArrayList<>();
-        for (Entry entry : entries.search(layout.requests(), "(&(" + OBJECT_CLASS + "=" + ObjectClassNames.CERTIFICATE_REQUEST
+        for (Entry entry : entries.searchUpTo(OPEN_REQUESTS_PER_ROUND, layout.requests(), "(&(" + OBJECT_CLASS + "=" + ObjectClassNames.CERTIFICATE_REQUEST
                 + ")(|(" + REQUEST_STATE + "=" + RequestState.PENDING.ldapValue() + ")(" + REQUEST_STATE + "="
                 + RequestState.CLAIMED.ldapValue() + ")))", SearchScope.ONELEVEL,
                 REQUEST_STATE, REQUEST_TEMPLATE, REQUEST_SUBJECT, PKCS10_REQUEST, CLAIMED_BY, LEASE_EXPIRES, EXPIRES_TIME)) {

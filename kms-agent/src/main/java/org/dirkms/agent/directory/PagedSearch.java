@@ -101,6 +101,25 @@ final class PagedSearch {
         return new ArrayList<>(found.values());
     }
 
+    /**
+     * At most {@code limit} matching entries, in one search without paging: what a caller that
+     * runs the same search every second needs, and acts on part of a large result anyway (a CA
+     * taking a few requests of the queue). No paged search's state stays in the server's session
+     * between two requests, so a client killed in the middle leaves nothing open there.
+     *
+     * @throws DirectoryAccessException when the connection fails or the server refuses the search
+     */
+    List<Entry> upTo(int limit, String base, String filter, SearchScope scope, String... attributes) {
+        String parenthesized = filter.startsWith("(") ? filter : "(" + filter + ")";
+        SearchRequest request = request(base, parenthesized, scope, attributes);
+        request.setSizeLimit(limit);
+        try {
+            return new ArrayList<>(run(request, base, parenthesized, new LinkedHashMap<>()).entries().values());
+        } catch (Refused e) {
+            throw new DirectoryAccessException(e.getMessage());
+        }
+    }
+
     /** Adds what {@code range} of the search matches to {@code found}; false if some of it may be missing. */
     private boolean collect(String base, String filter, SearchScope scope, String[] attributes, EntryUuidRange range,
             Map<String, Entry> found) {

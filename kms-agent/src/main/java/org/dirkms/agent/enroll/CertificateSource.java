@@ -38,6 +38,14 @@ interface CertificateSource {
     /** The DNs of the users whose attempts wait here. */
     List<String> waitingUsers();
 
+    /**
+     * The DN of the user whose waiting attempt queued the request at {@code requestDn}, if one
+     * waits here: what a change of that request (the CA served it) wakes.
+     */
+    default java.util.Optional<String> waiterOf(String requestDn) {
+        return java.util.Optional.empty();
+    }
+
     /** Takes over the waiting attempts of {@code previous}, the source the agent used before it reconnected. */
     void adoptFrom(CertificateSource previous);
 }

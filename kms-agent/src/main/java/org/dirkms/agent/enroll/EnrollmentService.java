@@ -227,6 +227,14 @@ public final class EnrollmentService {
         return source.waitingUsers();
     }
 
+    /**
+     * The user whose enrollment, waiting in this service, queued the request at {@code requestDn}:
+     * whom a change of that request (the CA served or refused it) concerns.
+     */
+    public Optional<String> waitingUserOf(String requestDn) {
+        return source.waiterOf(requestDn);
+    }
+
     /** How many enrollments of this service wait for the CA to serve their requests. */
     public int queuedCount() {
         return source.waitingUsers().size();

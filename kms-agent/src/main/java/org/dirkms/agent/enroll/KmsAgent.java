@@ -69,10 +69,12 @@ public final class KmsAgent implements AutoCloseable {
     /** How often the sweep reconciles the tree. */
     public static final Duration DEFAULT_SWEEP = Duration.ofMinutes(1);
     /**
-     * How often an agent without a CA in its process looks at the requests it queued: as often
-     * as {@code dirkms serve} serves the queue, so an enrollment waits about one period.
+     * How often an agent looks at every request it queued and still waits for: a request a CA
+     * served wakes its enrollment at once through the syncrepl search ({@link #SYNC_FILTER});
+     * this poll catches a notification lost, renews the leases of long waits and expires requests
+     * at their deadline.
      */
-    public static final Duration QUEUE_POLL = Duration.ofSeconds(2);
+    public static final Duration QUEUE_POLL = Duration.ofSeconds(10);
     /** The saved cookie is written at most this often while changes stream in (each save is a directory write). */
     static final Duration COOKIE_SAVE_PERIOD = Duration.ofSeconds(10);
 
@@ -81,10 +83,12 @@ public final class KmsAgent implements AutoCloseable {
      * enrolls a person by adding {@code objectClass: kmsUser} in a modify, and ApacheDS judges
      * whether a modified entry matches a sync filter by the entry as it was before the modify
      * (measured: with {@code (objectClass=kmsUser)} alone such an enrollment was seen only by
-     * the sweep).
+     * the sweep). And the queue's requests: when a CA serves one, the enrollment waiting for it
+     * goes on at once instead of at the next poll.
      */
     static final String SYNC_FILTER = "(|(" + AttributeNames.OBJECT_CLASS + "=" + ObjectClassNames.KMS_USER + ")("
-            + AttributeNames.OBJECT_CLASS + "=person)(" + AttributeNames.OBJECT_CLASS + "=inetOrgPerson))";
+            + AttributeNames.OBJECT_CLASS + "=person)(" + AttributeNames.OBJECT_CLASS + "=inetOrgPerson)("
+            + AttributeNames.OBJECT_CLASS + "=" + ObjectClassNames.CERTIFICATE_REQUEST + "))";
 
     private static final Logger LOG = LoggerFactory.getLogger(KmsAgent.class);
 
@@ -411,8 +415,11 @@ public final class KmsAgent implements AutoCloseable {
                 Response response = cursor.get();
                 if (response instanceof SearchResultEntry entry) {
                     SyncStateValue state = (SyncStateValue) entry.getControl(SyncStateValue.OID);
+                    String dn = entry.getObjectName().getName();
                     if (state == null || state.getSyncStateType() != SyncStateTypeEnum.DELETE) {
-                        submit(entry.getObjectName().getName());
+                        submit(dn);
+                    } else if (workflows.stream().anyMatch(w -> w.followsDeletions() && w.owns(dn))) {
+                        submit(dn); // e.g. a partner removed from the trust list
                     }
                     if (state != null && state.getCookie() != null) {
                         saveCookie(serverDn, state.getCookie(), false);
@@ -463,12 +470,25 @@ public final class KmsAgent implements AutoCloseable {
 
     /** Queues {@code dn}; a user already queued or being handled is handled again afterwards, once. */
     private void submit(String dn) {
+        if (isQueuedRequest(dn)) {
+            // A request of the queue changed: the enrollment waiting for it (if it waits here) goes on.
+            EnrollmentService current = service;
+            if (current != null) {
+                current.waitingUserOf(dn).ifPresent(this::submit);
+            }
+            return;
+        }
         String key = DistinguishedNames.normal(dn);
         Boolean previous = pending.put(key, Boolean.TRUE);
         if (previous != null) {
             return; // queued, or running: the running handler sees the mark and runs again
         }
         pool.execute(() -> run(key, dn));
+    }
+
+    private boolean isQueuedRequest(String dn) {
+        String parent = DistinguishedNames.parent(dn);
+        return parent != null && DistinguishedNames.same(parent, layout.requests());
     }
 
     private void run(String key, String dn) {

@@ -60,6 +60,11 @@ final class LocalCaOrQueue implements CertificateSource {
     }
 
     @Override
+    public Optional<String> waiterOf(String requestDn) {
+        return queue.waiterOf(requestDn);
+    }
+
+    @Override
     public void adoptFrom(CertificateSource previous) {
         queue.adoptFrom(previous instanceof LocalCaOrQueue other ? other.queue : previous);
     }

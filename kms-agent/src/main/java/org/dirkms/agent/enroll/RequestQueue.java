@@ -56,6 +56,8 @@ final class RequestQueue implements CertificateSource {
     private final Enrollment enrollment;
     /** The waiting enrollments, by attempt. */
     private final ConcurrentMap<String, Waiting> waiting = new ConcurrentHashMap<>();
+    /** The users of the waiting enrollments, by the normalised DN of each request they queued. */
+    private final ConcurrentMap<String, String> waiterByRequest = new ConcurrentHashMap<>();
 
     RequestQueue(EnrollmentContext context, Enrollment enrollment) {
         this.context = context;
@@ -86,13 +88,13 @@ final class RequestQueue implements CertificateSource {
         String encryptionDn = records.requestDn(user.dn(), attempt.claim.attempt(),
                 CertificatePurpose.ENCRYPTION.ldapValue());
         // Registered before the adds: a CA that serves them at once finds the enrollment known.
-        waiting.put(attempt.claim.attempt(), new Waiting(attempt, encryption, signingKey, signingDn, encryptionDn));
+        remember(new Waiting(attempt, encryption, signingKey, signingDn, encryptionDn));
         try {
             records.queueRequest(signingDn, Enrollment.signingTemplate(attempt.group), user.dn(), signingRequest);
             records.queueRequest(encryptionDn, Enrollment.encryptionTemplate(attempt.group), user.dn(),
                     crypto.certificationRequest(encryption));
         } catch (DirectoryAccessException e) {
-            waiting.remove(attempt.claim.attempt());
+            forget(attempt.claim.attempt());
             throw e;
         }
         LOG.info("Queued the certificate requests of {} ({}); encryption key archived at {}", user.dn(),
@@ -117,7 +119,7 @@ final class RequestQueue implements CertificateSource {
     public EnrollmentResult advance(UserEntry user) {
         Waiting held = waiting.get(user.claim().attempt());
         if (!renewIfDue(held)) {
-            waiting.remove(held.attempt().claim.attempt());
+            forget(held.attempt().claim.attempt());
             return Enrollment.nothing(held.attempt().user,
                     "the claim was lost to another process while the requests waited for the CA");
         }
@@ -171,7 +173,7 @@ final class RequestQueue implements CertificateSource {
                     held.encryption().getPrivate(), caChain);
         });
         if (result.outcome() != EnrollmentResult.Outcome.QUEUED) {
-            waiting.remove(attempt.claim.attempt());
+            forget(attempt.claim.attempt());
         }
         return result;
     }
@@ -211,7 +213,7 @@ final class RequestQueue implements CertificateSource {
                                 || !held.attempt().claim.attempt().equals(user.claim().attempt())))
                 .toList();
         for (Waiting held : lost) {
-            waiting.remove(held.attempt().claim.attempt());
+            forget(held.attempt().claim.attempt());
             withdraw(held, user);
         }
     }
@@ -256,7 +258,26 @@ final class RequestQueue implements CertificateSource {
     @Override
     public void adoptFrom(CertificateSource previous) {
         if (previous instanceof RequestQueue queue) {
-            waiting.putAll(queue.waiting);
+            queue.waiting.values().forEach(this::remember);
+        }
+    }
+
+    @Override
+    public Optional<String> waiterOf(String requestDn) {
+        return Optional.ofNullable(waiterByRequest.get(DistinguishedNames.normal(requestDn)));
+    }
+
+    private void remember(Waiting held) {
+        waiting.put(held.attempt().claim.attempt(), held);
+        waiterByRequest.put(DistinguishedNames.normal(held.signingRequestDn()), held.attempt().user.dn());
+        waiterByRequest.put(DistinguishedNames.normal(held.encryptionRequestDn()), held.attempt().user.dn());
+    }
+
+    private void forget(String attempt) {
+        Waiting held = waiting.remove(attempt);
+        if (held != null) {
+            waiterByRequest.remove(DistinguishedNames.normal(held.signingRequestDn()));
+            waiterByRequest.remove(DistinguishedNames.normal(held.encryptionRequestDn()));
         }
     }
 

@@ -46,9 +46,11 @@ public final class QueueServer {
     /** Requests a CA holds at once when its entry names no {@code kmsCapacity}. */
     public static final int DEFAULT_CAPACITY = 16;
 
+    /** What separates the CA's DN from the process in its claims ({@link Attempts#ownerFor}). */
+    private static final String PROCESS_SEPARATOR = " pid ";
+
     private final Lease lease;
     private final Attempts attempts;
-    private final String claimPrefix;
     /** The CA with the templates its entry last listed. */
     private final AtomicReference<CertificationAuthority> ca;
     /** Its entry as last read: state, templates, capacity. */
@@ -72,11 +74,10 @@ public final class QueueServer {
         this.ca = new AtomicReference<>(ca);
         this.lease = lease;
         this.attempts = attempts;
-        if (!attempts.owner().startsWith(ca.dn() + " pid ")) {
+        if (!attempts.owner().startsWith(ca.dn() + PROCESS_SEPARATOR)) {
             throw new IllegalArgumentException("the claims of CA " + ca.dn() + " must be named after it, not "
                     + attempts.owner());
         }
-        this.claimPrefix = ca.dn() + " pid ";
     }
 
     /** The CA this server issues with, with the templates its entry listed at the last round. */
@@ -143,8 +144,7 @@ public final class QueueServer {
         List<RequestEntry> open = new ArrayList<>(records.openRequests());
         int holding = 0;
         for (RequestEntry request : open) {
-            if (request.state() == RequestState.CLAIMED && request.claimedBy() != null
-                    && request.claimedBy().startsWith(claimPrefix) && live(request, now)) {
+            if (request.state() == RequestState.CLAIMED && heldByThisCa(request.claimedBy()) && live(request, now)) {
                 holding++;
             }
         }
@@ -306,6 +306,15 @@ public final class QueueServer {
         }
         return request.templateDn() != null
                 && state.installedTemplates().stream().anyMatch(dn -> DistinguishedNames.same(dn, request.templateDn()));
+    }
+
+    /**
+     * Whether {@code claimedBy} is a claim of this CA, by any process serving it: its DN part
+     * (before {@code " pid "}) is the CA's DN, however it is spelled.
+     */
+    private boolean heldByThisCa(String claimedBy) {
+        int end = claimedBy == null ? -1 : claimedBy.indexOf(PROCESS_SEPARATOR);
+        return end > 0 && DistinguishedNames.same(claimedBy.substring(0, end), ca.get().dn());
     }
 
     private static boolean live(RequestEntry request, Instant now) {

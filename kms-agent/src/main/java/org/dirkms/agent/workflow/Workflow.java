@@ -32,4 +32,13 @@ public interface Workflow {
      * claim's lease runs out and the work is taken over.
      */
     void handle(String dn);
+
+    /**
+     * Whether the deletion of one of this workflow's entries asks for work (the trust list
+     * loses a partner): the agent then hands the deleted entry's DN to {@link #handle}, which
+     * finds it gone. False by default: a deleted entry needs nothing.
+     */
+    default boolean followsDeletions() {
+        return false;
+    }
 }
