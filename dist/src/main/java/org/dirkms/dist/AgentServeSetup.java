@@ -18,6 +18,8 @@ import org.slf4j.LoggerFactory;
  * CA with the key-recovery-agent template; the key in {@code <data>/recovery/}, mode 0600), then
  * publishes its certificate as the current one at {@code cn=Key Recovery Agent,ou=KMS} unless the
  * directory publishes it already (KmsContext#publishRecoveryCertificate), then
+ * makes the server's transfer identity when missing (docs/transfer.md) and publishes its transport
+ * certificate on the KMS server entry, then
  * runs the agent as {@code uid=kms-agent} over StartTLS, trusting the CA certificate, exactly as
  * a standalone agent would connect, enrolling and recovering keys with that key store; both wired by the server's {@link KmsContext}. The bootstrap already holds the default administrative group
  * and its KMS server entry naming this agent, so the sample LDIF enrolls a user straight away.
@@ -48,6 +50,14 @@ public final class AgentServeSetup {
                 } else if (publication != KmsContext.Publication.ALREADY_CURRENT) {
                     LOG.info("Published the current key recovery certificate {} at {}", recovery.current().keyId(),
                             kms.recoveryAgentDn());
+                }
+                // The transfer identity (docs/transfer.md): made out of the box, its transport
+                // certificate published on the server entry for sources to export to.
+                org.dirkms.agent.transfer.TransferIdentity transfer = kms.transferIdentity(serving.ca());
+                if (kms.publishTransportCertificate(connection, transfer)) {
+                    LOG.info("Published the transport certificate {} at {}",
+                            org.dirkms.agent.transfer.TransferEnvelope.thumbprint(transfer.transport().certificate()),
+                            kms.serverDn());
                 }
             }
             KmsAgent agent = kms.agent(serving.ca(), recovery, kms.agentSettings(), WORKERS, KmsAgent.DEFAULT_SWEEP);

@@ -39,7 +39,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
         versionProvider = DirkmsVersion.class,
         subcommands = {ServeCommand.class, CaCommand.class, AuditCommand.class, AgentCommand.class,
                 EnrollCommand.class, ArchiveCommand.class, RolesCommand.class, RecoveryCommand.class, SmimeCommand.class,
-                QueueCommand.class, TrustCommand.class, HelpCommand.class})
+                QueueCommand.class, TrustCommand.class, ExportCommand.class, ImportCommand.class,
+                TransferCommand.class, HelpCommand.class})
 public final class DirkmsCommand extends Subcommand {
 
     /** {@code -V}, {@code --version}: the project version. */

@@ -426,6 +426,42 @@ public final class KmsContext {
         return new KeyRecoverer(openRecoveryKeyStore().keys());
     }
 
+    /** The DN of the KMS server entry this data folder's server runs: {@code cn=default,ou=Servers,ou=KMS}. */
+    public String serverDn() {
+        return "cn=default," + layout.servers();
+    }
+
+    /** The records of moving users between servers over {@code directory} (docs/transfer.md). */
+    public org.dirkms.agent.directory.TransferRecords transferRecords(LdapNetworkConnection directory) {
+        return new org.dirkms.agent.directory.LdapTransferRecords(directory, layout);
+    }
+
+    /**
+     * The data folder's transfer identity, made or renewed with {@code ca} when missing or due:
+     * what {@code dirkms serve} does at start (docs/transfer.md).
+     */
+    public org.dirkms.agent.transfer.TransferIdentity transferIdentity(CertificationAuthority ca) {
+        return org.dirkms.agent.transfer.TransferIdentity.openOrCreate(data, ca, serverDn(), clock, random);
+    }
+
+    /**
+     * Makes sure the KMS server entry publishes {@code identity}'s transport certificate as
+     * {@code kmsTransportCertificate}, for a source administrator to export to.
+     *
+     * @return true if it wrote it (the entry lacked it, or held another)
+     */
+    public boolean publishTransportCertificate(LdapNetworkConnection directory,
+            org.dirkms.agent.transfer.TransferIdentity identity) throws GeneralSecurityException {
+        org.dirkms.agent.directory.TransferRecords records = transferRecords(directory);
+        byte[] current = identity.transport().certificate().getEncoded();
+        java.util.Optional<byte[]> published = records.transportCertificate(serverDn());
+        if (published.isPresent() && java.util.Arrays.equals(published.get(), current)) {
+            return false;
+        }
+        records.publishTransportCertificate(serverDn(), current);
+        return true;
+    }
+
     /** The archive check over {@code directory}, unwrapping with {@code recoverer}'s keys. */
     public ArchiveAudit archiveAudit(LdapNetworkConnection directory, KeyRecoverer recoverer) {
         return new ArchiveAudit(enrollmentRecords(directory), new LdapCaRecords(directory, layout, clock), recoverer);

@@ -116,6 +116,9 @@ class CommandHelpTest {
         verify.addAll(connection);
         assertFlags(List.of("smime", "verify"), concat(verify, "--anonymous", "--trust"));
         assertFlags(List.of("recovery", "required-approvals"), concat(connection, "--server"));
+        assertFlags(List.of("export"), concat(connection, "--to", "--filter", "--group", "--out", "--days"));
+        assertFlags(List.of("import"), concat(connection, "--trust", "--dry-run"));
+        assertFlags(List.of("transfer", "certificate"), concat(connection, "--out"));
     }
 
     private static String[] concat(List<String> first, String... more) {

@@ -152,6 +152,24 @@ public record DataFolder(Path root) {
     /** The recovery key store's passphrase. */
     public static final Item RECOVERY_PASSPHRASE = new Item("recovery/key-recovery-agent.pass", Kind.FILE,
             "the passphrase of recovery/key-recovery-agent.p12 (first line), generated");
+    /** The transfer folder. */
+    public static final Item TRANSFER = new Item("transfer", Kind.FOLDER,
+            "the KMS server's transfer identity, to move users between servers (docs/transfer.md)");
+    /** The transport key store. */
+    public static final Item TRANSFER_TRANSPORT_KEY_STORE = new Item("transfer/transport.p12", Kind.FILE,
+            "the transport key and its certificate (encryption only, issued by the CA, published as"
+                    + " kmsTransportCertificate on the KMS server entry), then the CA's (PKCS#12): 'dirkms import'"
+                    + " opens the files addressed to this server with it; made at the first start");
+    /** The transport key store's passphrase. */
+    public static final Item TRANSFER_TRANSPORT_PASSPHRASE = new Item("transfer/transport.pass", Kind.FILE,
+            "the passphrase of transfer/transport.p12 (first line), generated");
+    /** The transfer signing key store. */
+    public static final Item TRANSFER_SIGNING_KEY_STORE = new Item("transfer/signing.p12", Kind.FILE,
+            "the key that signs the files 'dirkms export' writes and its certificate (digitalSignature, issued by"
+                    + " the CA), then the CA's (PKCS#12); made at the first start");
+    /** The transfer signing key store's passphrase. */
+    public static final Item TRANSFER_SIGNING_PASSPHRASE = new Item("transfer/signing.pass", Kind.FILE,
+            "the passphrase of transfer/signing.p12 (first line), generated");
     /** The administrator's password. */
     public static final Item ADMIN_PASSWORD = new Item("admin.password", Kind.FILE,
             "the password of the directory superuser uid=admin,ou=system, generated at the first start"
@@ -195,7 +213,8 @@ public record DataFolder(Path root) {
             TLS, TLS_KEY_STORE, TLS_KEY_STORE_PASSPHRASE, TLS_CERTIFICATE, TLS_CA_CERTIFICATE, AUDIT, AUDIT_LOG,
             AUDIT_LOG_SET_ASIDE, CA, CA_KEY_STORE, CA_PASSPHRASE, OCSP,
             OCSP_KEY_STORE, OCSP_PASSPHRASE, TRUST, TRUST_LIST_KEY_STORE, TRUST_LIST_PASSPHRASE, RECOVERY,
-            RECOVERY_KEY_STORE, RECOVERY_PASSPHRASE,
+            RECOVERY_KEY_STORE, RECOVERY_PASSPHRASE, TRANSFER, TRANSFER_TRANSPORT_KEY_STORE,
+            TRANSFER_TRANSPORT_PASSPHRASE, TRANSFER_SIGNING_KEY_STORE, TRANSFER_SIGNING_PASSPHRASE,
             ADMIN_PASSWORD, KMS_AGENT_PASSWORD, SUFFIX, BOOTSTRAP_DONE, LOCK, ENDPOINT, LOGBACK_CONFIGURATION, LOGS,
             LOG_FILE, LOG_ARCHIVE, APACHEDS_FILES);
 
@@ -334,6 +353,31 @@ public record DataFolder(Path root) {
     /** {@code recovery/key-recovery-agent.pass}. */
     public Path recoveryPassphrase() {
         return resolve(RECOVERY_PASSPHRASE);
+    }
+
+    /** {@code transfer/}. */
+    public Path transfer() {
+        return resolve(TRANSFER);
+    }
+
+    /** {@code transfer/transport.p12}. */
+    public Path transferTransportKeyStore() {
+        return resolve(TRANSFER_TRANSPORT_KEY_STORE);
+    }
+
+    /** {@code transfer/transport.pass}. */
+    public Path transferTransportPassphrase() {
+        return resolve(TRANSFER_TRANSPORT_PASSPHRASE);
+    }
+
+    /** {@code transfer/signing.p12}. */
+    public Path transferSigningKeyStore() {
+        return resolve(TRANSFER_SIGNING_KEY_STORE);
+    }
+
+    /** {@code transfer/signing.pass}. */
+    public Path transferSigningPassphrase() {
+        return resolve(TRANSFER_SIGNING_PASSPHRASE);
     }
 
     /** {@code admin.password}. */

@@ -131,6 +131,7 @@ class ArchitectureIT {
     private static final String OCSP = AGENT + "ocsp..";
     private static final String QUEUE = AGENT + "queue..";
     private static final String TRUST = AGENT + "trust..";
+    private static final String TRANSFER = AGENT + "transfer..";
 
     @Test
     void theCryptographyKnowsNoDirectory() {
@@ -205,6 +206,20 @@ class ArchitectureIT {
                         (JavaClass target) -> !target.getPackageName().startsWith(AGENT + "ca")
                                 || target.getName().startsWith(AGENT + "ca.CaRecords")))
                 .because("of the CA, the directory package knows only the records interface it implements")
+                .check(all);
+    }
+
+    @Test
+    void theTransferReachesTheDirectoryThroughItsRecordsAndNoWorkflow() {
+        noClasses().that().resideInAPackage(TRANSFER)
+                .should().dependOnClassesThat().resideInAnyPackage(ENROLL, RECOVERY, ESCROW, QUEUE, OCSP,
+                        "org.apache.directory.ldap.client..", "org.dirkms.dist..")
+                .because("export and import read and write through the records interfaces (docs/transfer.md): they"
+                        + " hold no connection and drive no other workflow")
+                .check(all);
+        noClasses().that().resideInAnyPackage(KEYS, ARCHIVE, SMIME, CA, DIRECTORY, ENROLL, RECOVERY, ESCROW, QUEUE,
+                WORKFLOW).should().dependOnClassesThat().resideInAPackage(TRANSFER)
+                .because("moving users stands on the rest of the agent; nothing below it reaches up")
                 .check(all);
     }
 

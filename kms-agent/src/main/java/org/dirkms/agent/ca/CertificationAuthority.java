@@ -583,6 +583,47 @@ public final class CertificationAuthority {
     }
 
     /**
+     * Issues a certificate of this KMS server's transfer identity (docs/transfer.md) for
+     * {@code key}, with the subject {@code subjectDn}, valid from now for {@code validity} (never
+     * past the CA's own certificate): for the transport key ({@code forEncryption}) keyUsage
+     * keyEncipherment for an RSA key or keyAgreement for an EC key (RFC 5280 section 4.2.1.3,
+     * RFC 5480 section 3), so that it receives CMS EnvelopedData and signs nothing; for the
+     * signing key digitalSignature only, so that it signs transfer files and decrypts nothing.
+     * Like every certificate of this CA it names the CA's CRL distribution points and authority
+     * information access, so that a relying party checks it as any other.
+     *
+     * @throws IllegalStateException if this CA's certificate is not valid now
+     */
+    public X509Certificate certifyTransferKey(java.security.PublicKey key, String subjectDn, boolean forEncryption,
+            Duration validity) {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        Instant caNotAfter = certificate().getNotAfter().toInstant();
+        if (now.isBefore(certificate().getNotBefore().toInstant()) || !now.isBefore(caNotAfter)) {
+            throw new IllegalStateException("the certificate of CA " + dn + " is not valid now: it cannot certify"
+                    + " the transfer identity");
+        }
+        Instant notAfter = now.plus(validity).isAfter(caNotAfter) ? caNotAfter : now.plus(validity);
+        SubjectPublicKeyInfo info = SubjectPublicKeyInfo.getInstance(key.getEncoded());
+        int usage = !forEncryption ? KeyUsage.digitalSignature
+                : key instanceof java.security.interfaces.RSAPublicKey ? KeyUsage.keyEncipherment : KeyUsage.keyAgreement;
+        X509v3CertificateBuilder builder = new X509v3CertificateBuilder(caCertificate.getSubject(), newSerial(),
+                Date.from(now), Date.from(notAfter), CaNames.x500Name(subjectDn), info);
+        try {
+            builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            builder.addExtension(Extension.keyUsage, true, new KeyUsage(usage));
+            builder.addExtension(Extension.subjectKeyIdentifier, false, extensionUtils().createSubjectKeyIdentifier(info));
+            builder.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(caKeyIdentifier));
+            builder.addExtension(Extension.cRLDistributionPoints, false, crlDistributionPoints);
+            if (authorityInformationAccess != null) {
+                builder.addExtension(Extension.authorityInfoAccess, false, authorityInformationAccess);
+            }
+        } catch (CertIOException e) {
+            throw new IllegalStateException("cannot encode a certificate extension", e);
+        }
+        return certificate(builder.build(signer.contentSigner()));
+    }
+
+    /**
      * Revokes the certificate with {@code serial} and returns the next CRL: every entry of
      * {@code currentCrl} (null when none was published yet), this one, a CRL number one
      * higher. Revoking a serial already on the CRL keeps its first entry.

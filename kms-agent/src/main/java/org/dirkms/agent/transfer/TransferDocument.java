@@ -82,22 +82,41 @@ public record TransferDocument(Manifest manifest, List<User> users) {
      * @param surname {@code sn}, likewise
      * @param enrollmentState {@code kmsEnrollmentState} at the source
      * @param group the {@code cn} of the user's administrative group at the source
-     * @param certificates every certificate the user has had (DER): published, superseded, revoked
+     * @param certificates every certificate the user has had (DER): published, superseded, revoked;
+     *        the ones the source entry publishes first, in the order it publishes them (the
+     *        encryption certificate, then the signing one)
      * @param keys every archived encryption key of the user
+     * @param published how many of {@code certificates}, from the first, the source entry publishes now
      */
     public record User(String id, String sourceDn, List<String> mail, String commonName, String surname,
-            String enrollmentState, String group, List<byte[]> certificates, List<Key> keys) {
-        /** Copies the lists. */
+            String enrollmentState, String group, List<byte[]> certificates, List<Key> keys, int published) {
+        /** Copies the lists and checks the count of published certificates. */
         public User {
             mail = List.copyOf(mail);
             certificates = List.copyOf(certificates);
             keys = List.copyOf(keys);
+            if (published < 0 || published > certificates.size()) {
+                throw new TransferRefusedException(id + " names " + published + " published certificates of "
+                        + certificates.size());
+            }
+        }
+
+        /** A user whose source entry publishes none of its certificates. */
+        public User(String id, String sourceDn, List<String> mail, String commonName, String surname,
+                String enrollmentState, String group, List<byte[]> certificates, List<Key> keys) {
+            this(id, sourceDn, mail, commonName, surname, enrollmentState, group, certificates, keys, 0);
+        }
+
+        /** The certificates the source entry publishes now, in its order. */
+        public List<byte[]> publishedCertificates() {
+            return certificates.subList(0, published);
         }
 
         /** The content the manifest's digest of this user covers: its attributes, one per line. */
         byte[] attributesForDigest() {
             return String.join("\n", sourceDn, String.join(",", mail), Objects.toString(commonName, ""),
-                    Objects.toString(surname, ""), Objects.toString(enrollmentState, ""), Objects.toString(group, ""))
+                    Objects.toString(surname, ""), Objects.toString(enrollmentState, ""), Objects.toString(group, ""),
+                    Integer.toString(published))
                     .getBytes(StandardCharsets.UTF_8);
         }
     }
@@ -223,6 +242,7 @@ public record TransferDocument(Manifest manifest, List<User> users) {
             u.put("sn", user.surname());
             u.put("enrollmentState", user.enrollmentState());
             u.put("group", user.group());
+            u.put("published", user.published());
             ArrayNode certificates = u.putArray("certificates");
             user.certificates().forEach(der -> certificates.add(base64.encodeToString(der)));
             ArrayNode keys = u.putArray("keys");
@@ -266,7 +286,8 @@ public record TransferDocument(Manifest manifest, List<User> users) {
                     keys.add(new Key(base64.decode(text(k, "certificate")), base64.decode(text(k, "pkcs8"))));
                 }
                 users.add(new User(text(u, "id"), text(u, "sourceDn"), mail, optional(u, "cn"), optional(u, "sn"),
-                        optional(u, "enrollmentState"), optional(u, "group"), certificates, keys));
+                        optional(u, "enrollmentState"), optional(u, "group"), certificates, keys,
+                        u.has("published") ? u.get("published").asInt() : 0));
             }
             return new TransferDocument(manifest, users);
         } catch (IOException | RuntimeException e) {
