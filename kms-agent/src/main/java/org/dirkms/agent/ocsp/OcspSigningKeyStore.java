@@ -1,24 +1,14 @@
 package org.dirkms.agent.ocsp;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.security.interfaces.RSAPublicKey;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Base64;
-import java.util.List;
 import org.dirkms.agent.ca.CertificationAuthority;
-import org.dirkms.agent.ca.KeyStorePassphrase;
+import org.dirkms.agent.ca.DelegatedKeyStore;
 import org.dirkms.agent.ca.SoftwareSigner;
 import org.dirkms.schema.DataFolder;
-import org.dirkms.schema.KeyAlgorithm;
 
 /**
  * The delegated OCSP-signing key of one CA (RFC 6960 section 4.2.2.2): a key of its own, in its
@@ -41,44 +31,35 @@ public final class OcspSigningKeyStore {
     /** How long before its end a responder certificate is renewed. */
     public static final Duration RENEW_BEFORE = Duration.ofDays(10);
 
-    private final Path keyStore;
-    private final Path passphraseFile;
-    private final CertificationAuthority ca;
-    private final Clock clock;
-    private final SecureRandom random;
-    private volatile SoftwareSigner current;
+    private static final DelegatedKeyStore.Purpose PURPOSE = new DelegatedKeyStore.Purpose("OCSP", VALIDITY,
+            RENEW_BEFORE, CertificationAuthority::certifyOcspResponder);
 
-    private OcspSigningKeyStore(Path keyStore, Path passphraseFile, CertificationAuthority ca, Clock clock,
-            SecureRandom random) {
-        this.keyStore = keyStore;
-        this.passphraseFile = passphraseFile;
-        this.ca = ca;
-        this.clock = clock;
-        this.random = random;
+    private final DelegatedKeyStore store;
+
+    private OcspSigningKeyStore(DelegatedKeyStore store) {
+        this.store = store;
     }
 
     /**
-     * Opens the responder key of {@code ca} at {@code keyStore} (passphrase in
-     * {@code passphraseFile}), making or renewing it as needed: both files and their folder are
-     * created owner-only when missing.
+     * Opens the key certified by {@code ca} at {@code keyStore} (passphrase in
+     * {@code passphraseFile}), making or renewing it as needed ({@link DelegatedKeyStore}).
      *
      * @throws IllegalStateException if the files cannot be written or the key store not opened
      */
     public static OcspSigningKeyStore openOrCreate(Path keyStore, Path passphraseFile, CertificationAuthority ca,
             Clock clock, SecureRandom random) {
-        OcspSigningKeyStore store = new OcspSigningKeyStore(keyStore, passphraseFile, ca, clock, random);
-        store.renewIfDue();
-        return store;
+        return new OcspSigningKeyStore(DelegatedKeyStore.openOrCreate(keyStore, passphraseFile, ca, PURPOSE, clock,
+                random));
     }
 
-    /** The key and certificate chain (responder certificate, then the CA's chain) that sign responses now. */
+    /** The key and certificate chain (its certificate, then the CA's chain) that sign now. */
     public SoftwareSigner current() {
-        return current;
+        return store.current();
     }
 
-    /** The responder certificate in use now. */
+    /** The certificate in use now. */
     public X509Certificate certificate() {
-        return current.storedChain().get(0);
+        return store.certificate();
     }
 
     /**
@@ -88,66 +69,7 @@ public final class OcspSigningKeyStore {
      * @return true if it renewed
      * @throws IllegalStateException if the files cannot be written or the key store not opened
      */
-    public synchronized boolean renewIfDue() {
-        SoftwareSigner existing = current;
-        if (existing == null && Files.exists(keyStore) && Files.exists(passphraseFile)) {
-            KeyStorePassphrase passphrase = KeyStorePassphrase.fromFile(passphraseFile);
-            try {
-                existing = SoftwareSigner.open(keyStore, passphrase);
-            } finally {
-                passphrase.destroy();
-            }
-        }
-        if (existing != null && !due(existing.storedChain().get(0))) {
-            current = existing;
-            return false;
-        }
-        current = issue();
-        return true;
-    }
-
-    private boolean due(X509Certificate certificate) {
-        Instant now = clock.instant();
-        if (!certificate.getIssuerX500Principal().equals(ca.certificate().getSubjectX500Principal())) {
-            return true;
-        }
-        try {
-            certificate.verify(ca.certificate().getPublicKey());
-        } catch (java.security.GeneralSecurityException e) {
-            return true;
-        }
-        return now.isBefore(certificate.getNotBefore().toInstant())
-                || !now.plus(RENEW_BEFORE).isBefore(certificate.getNotAfter().toInstant());
-    }
-
-    private SoftwareSigner issue() {
-        // The CA's family: an RSA CA (what dirmngr 2.2 can verify, docs/interoperability.md)
-        // gets an RSA responder, so every relying party that verifies the CA verifies it too.
-        KeyAlgorithm algorithm = ca.certificate().getPublicKey() instanceof RSAPublicKey ? KeyAlgorithm.RSA_3072
-                : KeyAlgorithm.EC_P384;
-        SoftwareSigner generated = SoftwareSigner.generate(algorithm, random);
-        X509Certificate certificate = ca.certifyOcspResponder(generated.publicKey(), VALIDITY);
-        List<X509Certificate> chain = new java.util.ArrayList<>();
-        chain.add(certificate);
-        chain.addAll(ca.chain());
-        try {
-            Files.createDirectories(keyStore.getParent(), PosixFilePermissions.asFileAttribute(DataFolder.FOLDER_MODE));
-            if (!Files.exists(passphraseFile)) {
-                byte[] secret = new byte[24];
-                random.nextBytes(secret);
-                Files.createFile(passphraseFile, PosixFilePermissions.asFileAttribute(DataFolder.FILE_MODE));
-                Files.write(passphraseFile, (Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n")
-                        .getBytes(StandardCharsets.US_ASCII), StandardOpenOption.TRUNCATE_EXISTING);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot write the OCSP key store passphrase " + passphraseFile + ": "
-                    + e.getClass().getSimpleName(), e);
-        }
-        KeyStorePassphrase passphrase = KeyStorePassphrase.fromFile(passphraseFile);
-        try {
-            return generated.save(keyStore, passphrase, chain, true);
-        } finally {
-            passphrase.destroy();
-        }
+    public boolean renewIfDue() {
+        return store.renewIfDue();
     }
 }
