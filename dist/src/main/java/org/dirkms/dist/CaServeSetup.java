@@ -14,6 +14,7 @@ import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.ca.CaService;
 import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.ca.DelegatedKeyStore;
 import org.dirkms.agent.queue.QueueServer;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.ocsp.OcspResponder;
@@ -165,7 +166,7 @@ public final class CaServeSetup {
                 return new Serving(server, ca, kms);
             }
             DataFolder data = settings.dataFolder();
-            OcspSigningKeyStore signingKey = OcspSigningKeyStore.openOrCreate(data.ocspKeyStore(CaCommand.DEFAULT_NAME),
+            DelegatedKeyStore signingKey = OcspSigningKeyStore.openOrCreate(data.ocspKeyStore(CaCommand.DEFAULT_NAME),
                     data.ocspPassphrase(CaCommand.DEFAULT_NAME), ca, clock, random);
             PooledCaRecords records = new PooledCaRecords(kms, clock, HTTP_THREADS);
             RevocationStatus status = new RevocationStatus(ca, records);

@@ -20,6 +20,7 @@ import org.dirkms.agent.queue.QueueServer;
 import org.dirkms.agent.workflow.Attempts;
 import org.dirkms.agent.workflow.Lease;
 import org.dirkms.agent.ca.CertificationAuthority;
+import org.dirkms.agent.ca.DelegatedKeyStore;
 import org.dirkms.agent.ca.IssuanceRefusedException;
 import org.dirkms.agent.ca.KeyStorePassphrase;
 import org.dirkms.agent.directory.LdapCaRecords;
@@ -367,7 +368,7 @@ public final class KmsContext {
         workflows.add(directory -> recoveryService(directory, this::dataFolderRecoveryKeys, recovery));
         if (ca != null) {
             // The agent with the CA keeps the signed trust list (docs/state-machines.md, "Trust list").
-            TrustListSigningKeyStore signer = trustListSigningKeyStore(ca);
+            DelegatedKeyStore signer = trustListSigningKeyStore(ca);
             workflows.add(directory -> trustService(directory, signer));
         }
         return new KmsAgent(connection, layout, ca, recoveryKeys.current().certificate(), settings, clock, random, workers,
@@ -380,7 +381,7 @@ public final class KmsContext {
      *
      * @throws IllegalStateException if its files cannot be written or it cannot be opened
      */
-    public TrustListSigningKeyStore trustListSigningKeyStore(CertificationAuthority ca) {
+    public DelegatedKeyStore trustListSigningKeyStore(CertificationAuthority ca) {
         return TrustListSigningKeyStore.openOrCreate(data.trustListKeyStore(), data.trustListPassphrase(), ca, clock,
                 random);
     }
@@ -389,7 +390,7 @@ public final class KmsContext {
      * The trust list service over {@code directory}, bound as a KMS agent, signing with
      * {@code signer}'s key, renewed first when due.
      */
-    public TrustService trustService(LdapNetworkConnection directory, TrustListSigningKeyStore signer) {
+    public TrustService trustService(LdapNetworkConnection directory, DelegatedKeyStore signer) {
         return TrustService.overLdap(directory, layout, () -> {
             signer.renewIfDue();
             return signer.current();

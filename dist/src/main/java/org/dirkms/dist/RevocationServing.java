@@ -1,6 +1,6 @@
 package org.dirkms.dist;
 
-import org.dirkms.agent.ocsp.OcspSigningKeyStore;
+import org.dirkms.agent.ca.DelegatedKeyStore;
 import org.dirkms.agent.ocsp.RevocationHttpServer;
 
 /**
@@ -10,11 +10,11 @@ import org.dirkms.agent.ocsp.RevocationHttpServer;
  */
 public final class RevocationServing implements AutoCloseable {
     private final RevocationHttpServer server;
-    private final OcspSigningKeyStore signingKey;
+    private final DelegatedKeyStore signingKey;
     private final PooledCaRecords records;
     private final String baseUrl;
 
-    RevocationServing(RevocationHttpServer server, OcspSigningKeyStore signingKey, PooledCaRecords records,
+    RevocationServing(RevocationHttpServer server, DelegatedKeyStore signingKey, PooledCaRecords records,
             String baseUrl) {
         this.server = server;
         this.signingKey = signingKey;
@@ -33,7 +33,7 @@ public final class RevocationServing implements AutoCloseable {
     }
 
     /** The responder's key and certificate, renewed by the CA's schedule. */
-    public OcspSigningKeyStore signingKey() {
+    public DelegatedKeyStore signingKey() {
         return signingKey;
     }
 

@@ -2,12 +2,10 @@ package org.dirkms.agent.ocsp;
 
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.DelegatedKeyStore;
-import org.dirkms.agent.ca.SoftwareSigner;
 import org.dirkms.schema.DataFolder;
 
 /**
@@ -31,13 +29,11 @@ public final class OcspSigningKeyStore {
     /** How long before its end a responder certificate is renewed. */
     public static final Duration RENEW_BEFORE = Duration.ofDays(10);
 
-    private static final DelegatedKeyStore.Purpose PURPOSE = new DelegatedKeyStore.Purpose("OCSP", VALIDITY,
+    /** What the key is for, as {@link DelegatedKeyStore} keeps it. */
+    public static final DelegatedKeyStore.Purpose PURPOSE = new DelegatedKeyStore.Purpose("OCSP", VALIDITY,
             RENEW_BEFORE, CertificationAuthority::certifyOcspResponder);
 
-    private final DelegatedKeyStore store;
-
-    private OcspSigningKeyStore(DelegatedKeyStore store) {
-        this.store = store;
+    private OcspSigningKeyStore() {
     }
 
     /**
@@ -46,30 +42,8 @@ public final class OcspSigningKeyStore {
      *
      * @throws IllegalStateException if the files cannot be written or the key store not opened
      */
-    public static OcspSigningKeyStore openOrCreate(Path keyStore, Path passphraseFile, CertificationAuthority ca,
+    public static DelegatedKeyStore openOrCreate(Path keyStore, Path passphraseFile, CertificationAuthority ca,
             Clock clock, SecureRandom random) {
-        return new OcspSigningKeyStore(DelegatedKeyStore.openOrCreate(keyStore, passphraseFile, ca, PURPOSE, clock,
-                random));
-    }
-
-    /** The key and certificate chain (its certificate, then the CA's chain) that sign now. */
-    public SoftwareSigner current() {
-        return store.current();
-    }
-
-    /** The certificate in use now. */
-    public X509Certificate certificate() {
-        return store.certificate();
-    }
-
-    /**
-     * Issues a new key and certificate when the current one is missing, not the CA's, or within
-     * {@link #RENEW_BEFORE} of its end.
-     *
-     * @return true if it renewed
-     * @throws IllegalStateException if the files cannot be written or the key store not opened
-     */
-    public boolean renewIfDue() {
-        return store.renewIfDue();
+        return DelegatedKeyStore.openOrCreate(keyStore, passphraseFile, ca, PURPOSE, clock, random);
     }
 }

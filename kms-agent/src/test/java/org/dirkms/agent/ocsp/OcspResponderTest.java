@@ -59,7 +59,7 @@ class OcspResponderTest {
     private final TestClock clock = new TestClock(Instant.parse("2030-01-01T00:00:00Z"));
     private final Map<BigInteger, CertificateStatus> statuses = new HashMap<>();
     private CertificationAuthority ca;
-    private OcspSigningKeyStore keys;
+    private org.dirkms.agent.ca.DelegatedKeyStore keys;
     private OcspResponder responder;
 
     @BeforeEach
@@ -172,7 +172,7 @@ class OcspResponderTest {
         assertEquals(OcspSigningKeyStore.VALIDITY, Duration.between(first.getNotBefore().toInstant(),
                 first.getNotAfter().toInstant()));
         // A restart reads the same key.
-        OcspSigningKeyStore reopened = OcspSigningKeyStore.openOrCreate(keyStore, folder.resolve("ocsp/test.pass"), ca,
+        org.dirkms.agent.ca.DelegatedKeyStore reopened = OcspSigningKeyStore.openOrCreate(keyStore, folder.resolve("ocsp/test.pass"), ca,
                 clock, random);
         assertEquals(first, reopened.certificate());
         assertFalse(keys.renewIfDue());

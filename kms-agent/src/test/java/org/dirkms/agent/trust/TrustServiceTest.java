@@ -62,7 +62,7 @@ class TrustServiceTest {
     static Path folder;
 
     private static CertificationAuthority ca;
-    private static TrustListSigningKeyStore signingKey;
+    private static org.dirkms.agent.ca.DelegatedKeyStore signingKey;
 
     @BeforeAll
     static void enterpriseCa() {
