@@ -3,12 +3,11 @@ package org.dirkms.agent.operations;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.dirkms.agent.enroll.TestClock;
 import org.junit.jupiter.api.Test;
 
 class HealthReportTest {
@@ -31,7 +30,7 @@ class HealthReportTest {
 
     @Test
     void aCachedValueIsReadAgainOnlyAfterItsPeriodAndAFailureIsNotKept() {
-        MutableClock clock = new MutableClock(Instant.parse("2026-12-07T00:00:00Z"));
+        TestClock clock = new TestClock(Instant.parse("2026-12-07T00:00:00Z"));
         AtomicInteger reads = new AtomicInteger();
         Cached<Integer> cached = new Cached<>(() -> {
             if (reads.incrementAndGet() == 3) {
@@ -40,35 +39,12 @@ class HealthReportTest {
             return reads.get();
         }, Duration.ofSeconds(5), clock);
         assertEquals(1, cached.get());
-        clock.now = clock.now.plusSeconds(4);
+        clock.advance(Duration.ofSeconds(4));
         assertEquals(1, cached.get());
-        clock.now = clock.now.plusSeconds(1);
+        clock.advance(Duration.ofSeconds(1));
         assertEquals(2, cached.get());
-        clock.now = clock.now.plusSeconds(5);
+        clock.advance(Duration.ofSeconds(5));
         assertThrows(IllegalStateException.class, cached::get);
         assertEquals(4, cached.get());
-    }
-
-    private static final class MutableClock extends Clock {
-        Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

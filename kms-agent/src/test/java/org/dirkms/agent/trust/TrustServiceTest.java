@@ -37,6 +37,7 @@ import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.dirkms.agent.ca.CaSetup;
+import org.dirkms.agent.enroll.TestClock;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.ca.CrossCertificatePolicy;
 import org.dirkms.agent.ca.IssuanceRefusedException;
@@ -89,7 +90,7 @@ class TrustServiceTest {
     @Test
     void aChangeOfThePartnersPublishesTheNextListAndNothingElseDoes() throws Exception {
         MemoryRecords records = new MemoryRecords();
-        MutableClock clock = new MutableClock(NOW);
+        TestClock clock = new TestClock(NOW);
         TrustService service = service(records, clock);
         assertNull(service.republish().list(), "no partner: no list");
         assertNull(records.sequence, "and no entry: the first partner makes it");
@@ -116,9 +117,9 @@ class TrustServiceTest {
                 .fingerprints());
 
         // Due by time: two days before its next update the same roots are re-signed.
-        clock.now = NOW.plus(TrustService.LIST_VALIDITY).minus(TrustService.RENEW_BEFORE).minusSeconds(60);
+        clock.advance(TrustService.LIST_VALIDITY.minus(TrustService.RENEW_BEFORE).minusSeconds(60));
         assertFalse(service.republish().changed());
-        clock.now = NOW.plus(TrustService.LIST_VALIDITY).minus(TrustService.RENEW_BEFORE);
+        clock.advance(Duration.ofSeconds(60));
         TrustService.Outcome renewed = service.republish();
         assertTrue(renewed.changed());
         assertEquals(3, renewed.sequence());
@@ -133,7 +134,7 @@ class TrustServiceTest {
     @Test
     void badEntriesStayOffTheListAndSayWhy() throws Exception {
         MemoryRecords records = new MemoryRecords();
-        TrustService service = service(records, new MutableClock(NOW));
+        TrustService service = service(records, new TestClock(NOW));
         X509Certificate good = root("Good", NOW.minus(Duration.ofDays(1)), Duration.ofDays(90), true);
         records.add("a-good", good);
         records.add("b-copy", good);
@@ -171,7 +172,7 @@ class TrustServiceTest {
     @Test
     void ofTwoProcessesRepublishingAtOnceOnePublishesAndTheOtherFindsNothingToDo() throws Exception {
         MemoryRecords records = new MemoryRecords();
-        MutableClock clock = new MutableClock(NOW);
+        TestClock clock = new TestClock(NOW);
         records.add("alpha", root("Alpha", NOW.minus(Duration.ofDays(1)), Duration.ofDays(90), true));
         service(records, clock).republish();
         records.add("beta", root("Beta", NOW.minus(Duration.ofDays(1)), Duration.ofDays(90), true));
@@ -265,30 +266,6 @@ class TrustServiceTest {
             return i;
         }
         throw new AssertionError("not found");
-    }
-
-    /** A clock the test moves. */
-    static final class MutableClock extends Clock {
-        Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 
     /** The records in memory, with the directory's test-and-set on the sequence. */
