@@ -9,15 +9,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
+import org.dirkms.it.support.DirkmsRun;
 import org.dirkms.it.support.LdapTools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The harness itself: a slapd made from the generated configuration starts, binds the KMS agent
- * and the directory administrator over StartTLS only, and survives SIGKILL and a restart with
- * its data; two providers made with the replication options replicate each other both ways,
- * secrets included, over StartTLS as the replicator.
+ * and the directory administrator over StartTLS only, gives roles with the product's own
+ * {@code dirkms roles}, and survives SIGKILL and a restart with its data; two providers made
+ * with the replication options replicate each other both ways, secrets and passwords included,
+ * over StartTLS as the replicator.
  */
 class SlapdHarnessIT {
 
@@ -32,6 +34,23 @@ class SlapdHarnessIT {
             String alice = slapd.addPerson("alice", "alice@example.com", "alice-secret-1");
             LdapTools.Result found = slapd.tools().search(slapd.layout().people(), "(mail=alice@example.com)", "mail");
             assertTrue(found.assertSuccess().stdout().contains("dn: " + alice), found.stdout());
+
+            // The product's own 'dirkms roles' against slapd, bound as the agent with its password file.
+            List<String> connection = List.of("--url", slapd.url(), "--suffix", slapd.suffix(), "--bind-dn",
+                    slapd.agentDn(), "--password-file", slapd.agentPasswordFile().toString(), "--ca-cert",
+                    slapd.caCertificate().toString());
+            List<String> add = new java.util.ArrayList<>(List.of("roles", "add", "recovery-agents", alice));
+            add.addAll(connection);
+            DirkmsRun added = DirkmsRun.of(add);
+            assertEquals(0, added.code(), added.toString());
+            List<String> list = new java.util.ArrayList<>(List.of("roles", "list"));
+            list.addAll(connection);
+            DirkmsRun listed = DirkmsRun.of(list);
+            assertEquals(0, listed.code(), listed.toString());
+            assertTrue(listed.out().contains(alice), listed.out());
+            assertTrue(slapd.tools().as(alice, "alice-secret-1").withArguments("-ZZ").search(
+                    slapd.layout().recoveryAgentsGroup(), "(objectClass=*)", "member").assertSuccess().stdout()
+                    .contains("member: " + alice), "the group holds alice");
 
             LdapTools.Result plain = slapd.tools().withoutTls().as(alice, "alice-secret-1").whoami();
             assertEquals(13, plain.exitCode(), "a bind with a password without TLS is confidentialityRequired (13): "
