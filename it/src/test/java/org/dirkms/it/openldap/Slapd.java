@@ -53,7 +53,9 @@ import org.dirkms.schema.DirectoryLayout;
  * and a root DN with a password ({@link #rootDn()}, {@link #rootPasswordFile()}): slapd lets the
  * root DN past every access rule, so a test uses it only to set up what no role may write, never
  * to show what a role can do. People are added by the directory administrator and roles granted
- * by the KMS agent, as {@code dirkms roles} does.
+ * by the KMS agent, as {@code dirkms roles} does (which works against it too, with
+ * {@code --url url() --bind-dn agentDn() --password-file agentPasswordFile() --ca-cert
+ * caCertificate() --suffix suffix()}; SlapdHarnessIT).
  *
  * <p>Two providers replicating each other: make one {@link SlapdCa}, draw two ports with
  * {@link #freePort()}, and start each with {@code Options.defaults().withCa(ca).withPort(p1)
