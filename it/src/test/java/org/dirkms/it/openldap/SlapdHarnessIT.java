@@ -17,9 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The harness itself: a slapd made from the generated configuration starts, binds the KMS agent
  * and the directory administrator over StartTLS only, gives roles with the product's own
- * {@code dirkms roles}, and survives SIGKILL and a restart with its data; two providers made
- * with the replication options replicate each other both ways, secrets and passwords included,
- * over StartTLS as the replicator.
+ * {@code dirkms roles}, caps anonymous searches at the guard's limit, and survives SIGKILL and a
+ * restart with its data; two providers made with the replication options replicate each other
+ * both ways, secrets and passwords included, over StartTLS as the replicator.
  */
 class SlapdHarnessIT {
 
@@ -51,6 +51,19 @@ class SlapdHarnessIT {
             assertTrue(slapd.tools().as(alice, "alice-secret-1").withArguments("-ZZ").search(
                     slapd.layout().recoveryAgentsGroup(), "(objectClass=*)", "member").assertSuccess().stdout()
                     .contains("member: " + alice), "the group holds alice");
+
+            // Anonymous searches stop at the guard's cap (sizeLimitExceeded, 4); a bound person's do not.
+            org.dirkms.it.support.People.addCrowd(slapd.asDirectoryAdministrator().withArguments("-ZZ"), slapd.suffix(),
+                    org.dirkms.ds.guard.AccessPolicy.ANONYMOUS_SIZE_LIMIT + 20);
+            LdapTools.Result capped = slapd.tools().searchRaw("-LLL", "-b", slapd.layout().people(),
+                    "(objectClass=inetOrgPerson)", "1.1");
+            assertEquals(4, capped.exitCode(), capped.stderr());
+            assertEquals(org.dirkms.ds.guard.AccessPolicy.ANONYMOUS_SIZE_LIMIT,
+                    capped.stdout().lines().filter(line -> line.startsWith("dn: ")).count());
+            LdapTools.Result whole = slapd.tools().as(alice, "alice-secret-1").withArguments("-ZZ").searchRaw("-LLL",
+                    "-b", slapd.layout().people(), "(objectClass=inetOrgPerson)", "1.1").assertSuccess();
+            assertEquals(org.dirkms.ds.guard.AccessPolicy.ANONYMOUS_SIZE_LIMIT + 21,
+                    whole.stdout().lines().filter(line -> line.startsWith("dn: ")).count());
 
             LdapTools.Result plain = slapd.tools().withoutTls().as(alice, "alice-secret-1").whoami();
             assertEquals(13, plain.exitCode(), "a bind with a password without TLS is confidentialityRequired (13): "
