@@ -32,7 +32,6 @@ import org.apache.directory.api.ldap.model.name.Dn;
 import org.dirkms.ds.server.BootstrapLdif;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.schema.DirectoryLayout;
-import org.dirkms.schema.KmsSchema;
 import org.dirkms.schema.SchemaForms;
 
 /**
@@ -408,10 +407,5 @@ public final class OpenLdapConfiguration {
 
     private static String passwordNote(Optional<String> password) {
         return password.isPresent() ? " (password set, hashed)" : " (no password yet)";
-    }
-
-    /** The number of secret attributes the rules protect, for the command's summary. */
-    public static int secretAttributeCount() {
-        return KmsSchema.secretAttributeNames().size();
     }
 }

@@ -12,7 +12,6 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -554,10 +553,5 @@ public final class Slapd implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);
         }
-    }
-
-    /** The folders the harness made, for a test that inspects them. */
-    List<Path> folders() {
-        return new ArrayList<>(List.of(work, config, work.resolve("db")));
     }
 }
