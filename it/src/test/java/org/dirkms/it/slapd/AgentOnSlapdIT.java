@@ -23,6 +23,7 @@ import org.dirkms.it.support.Gpgsm;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.Pem;
 import org.dirkms.it.support.ProjectFiles;
+import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,6 +64,7 @@ class AgentOnSlapdIT {
             Files.setPosixFilePermissions(kms, PosixFilePermissions.fromString("rwx------"));
             Files.copy(slapd.caCertificate(), kms.resolve("tls/ca.crt"));
             Path agentPassword = Files.writeString(kms.resolve("kms-agent.password"), "agent-" + System.nanoTime());
+            Files.setPosixFilePermissions(agentPassword, PosixFilePermissions.fromString("rw-------"));
             slapd.setPassword(LAYOUT.kmsAgentIdentity(), agentPassword);
             String url = slapd.url();
             DirkmsRun init = DirkmsRun.of("ca", "init", "--data", kms.toString(), "--url", url);
@@ -78,6 +80,9 @@ class AgentOnSlapdIT {
             assertEquals(0, role.code(), role.toString());
             LdapTools alice = LdapTools.against(url, slapd.caCertificate()).as(ALICE, ALICE_PASSWORD);
             alice.modifyFile(ProjectFiles.file("ldif/samples/10-create-administrative-group.ldif")).assertSuccess();
+            // The default group for gpgsm 2.2 users (RSA keys, one key per PKCS#12 in PBE-SHA1-3DES).
+            alice.modify("dn: " + LAYOUT.defaultAdministrativeGroup() + "\nchangetype: modify\n"
+                    + "replace: kmsPackageFormat\nkmsPackageFormat: legacy-pbe-sha1-3des\n-\n").assertSuccess();
 
             Process agent = startAgent(kms, url);
             try {
@@ -87,21 +92,147 @@ class AgentOnSlapdIT {
                 // The sample enrollment, acted on through syncrepl.
                 Instant asked = Instant.now();
                 alice.modifyFile(ProjectFiles.file("ldif/samples/30-enroll-user.ldif")).assertSuccess();
-                awaitState(alice, JDOE, "enrolled", Duration.ofSeconds(60), agent);
+                awaitActedOn(alice, JDOE, agent);
                 Duration took = Duration.between(asked, Instant.now());
-                System.out.printf("agent on slapd: %s enrolled %d ms after the ldapmodify%n", JDOE, took.toMillis());
-                assertTrue(took.compareTo(PROMPT) <= 0, "the agent follows slapd with syncrepl and enrolled within "
+                awaitState(alice, JDOE, "enrolled", Duration.ofSeconds(60), agent);
+                System.out.printf("agent on slapd: %s claimed %d ms and enrolled %d ms after the ldapmodify%n", JDOE,
+                        took.toMillis(), Duration.between(asked, Instant.now()).toMillis());
+                assertTrue(took.compareTo(PROMPT) <= 0, "the agent follows slapd with syncrepl and acted within "
                         + PROMPT + ", not at its sweep: took " + took + "\n" + Files.readString(work.resolve("agent.err")));
 
                 checkPackageWithOpenssl(slapd, alice);
+                gpgsmImportsTheKeysOfAUserOfTheDefaultGroup(slapd, root, alice, agent);
                 String log = Files.readString(work.resolve("agent.err"));
                 assertTrue(!log.contains("lost the directory"), "the agent kept its syncrepl search:\n" + log);
+
+                // The agent's own audit trail, checked against its anchor in slapd while it runs.
+                DirkmsRun verify = DirkmsRun.of("audit", "verify", "--data", kms.toString(), "--url", url);
+                assertEquals(0, verify.code(), verify.toString());
+                assertTrue(verify.out().contains("audit log OK"), verify.toString());
             } finally {
-                agent.destroy();
-                if (!agent.waitFor(30, TimeUnit.SECONDS)) {
-                    agent.destroyForcibly();
-                }
+                stop(agent);
             }
+            auditTrailShowsTamperingAndAMissingAnchor(slapd, kms, url);
+        }
+    }
+
+    /**
+     * The agent's log records its writes with the enrollment states, is OK against its anchor, and
+     * is not OK once edited, truncated or deleted, or once its anchor is gone; an agent does not
+     * start on a log its anchor does not vouch for, and a folder without any log is never OK.
+     */
+    private void auditTrailShowsTamperingAndAMissingAnchor(ThrowawaySlapd slapd, Path kms, String url)
+            throws Exception {
+        Path log = kms.resolve("audit/agent.log");
+        List<String> lines = Files.readAllLines(log);
+        assertTrue(lines.get(0).contains("\tagent-chain-start\t"), lines.get(0));
+        String anchor = lines.get(0).split("\t")[4];
+        assertTrue(anchor.startsWith("cn=agent-") && anchor.endsWith("," + LAYOUT.audit()), anchor);
+        assertTrue(lines.stream().anyMatch(line -> line.contains("\t" + JDOE + "\t")
+                && line.contains("kmsEnrollmentState=enrolled")), "the publication of jdoe's enrollment is recorded");
+        assertTrue(lines.stream().noneMatch(line -> line.contains("kmsKeyPackage:") || line.contains("BEGIN")),
+                "no value is recorded");
+        // The agent saves its syncrepl cookie after entries, not after each syncInfo newcookie
+        // slapd sends for its own write of the cookie (a write loop, thousands a minute).
+        long cookieWrites = lines.stream().filter(line -> line.contains("\t" + AttributeNames.SYNC_COOKIE + "\t")).count();
+        assertTrue(cookieWrites <= 10, cookieWrites + " writes of " + AttributeNames.SYNC_COOKIE + " in " + lines.size()
+                + " records");
+        // SIGTERM anchored the last record.
+        assertVerify(kms, url, 0, "anchored head: record " + lines.size() + " ");
+        assertVerify(kms, url, 0, "audit log OK: " + lines.size() + " records");
+        List<String> original = List.copyOf(lines);
+
+        List<String> edited = new ArrayList<>(original);
+        edited.set(2, edited.get(2).replace("\tmodify\t", "\tdelete\t").replace("\tadd\t", "\tdelete\t"));
+        Files.write(log, edited);
+        assertVerify(kms, url, 1, "audit log BROKEN at record 3");
+
+        Files.write(log, original.subList(0, original.size() - 1));
+        assertVerify(kms, url, 1, "the log was truncated");
+
+        Files.delete(log);
+        assertVerify(kms, url, 1, "there is no audit log");
+        assertVerify(Files.createDirectory(work.resolve("empty")), url, 1, "there is no audit log");
+
+        Files.write(log, original);
+        assertVerify(kms, url, 0, "audit log OK");
+        slapd.asRoot().delete(anchor).assertSuccess();
+        assertVerify(kms, url, 1, "audit log UNANCHORED");
+        Process refused = startAgent(kms, url);
+        assertTrue(refused.waitFor(120, TimeUnit.SECONDS), "the agent stops at once");
+        assertEquals(1, refused.exitValue(), Files.readString(work.resolve("agent.err")));
+        assertTrue(Files.readString(work.resolve("agent.err")).contains("is unanchored"),
+                Files.readString(work.resolve("agent.err")));
+    }
+
+    private void assertVerify(Path data, String url, int code, String expected) throws Exception {
+        DirkmsRun verify = DirkmsRun.of("audit", "verify", "--data", data.toString(), "--url", url);
+        String agentLog = Files.exists(work.resolve("agent.err")) ? Files.readString(work.resolve("agent.err")) : "";
+        String context = verify + "\nthe agent's log ends:\n"
+                + agentLog.substring(Math.max(0, agentLog.length() - 3000));
+        assertEquals(code, verify.code(), context);
+        assertTrue((verify.out() + verify.err()).contains(expected), "expected '" + expected + "': " + context);
+    }
+
+    /**
+     * rsa, in the default group (RSA-2048, a PKCS#12 per key in PBE-SHA1-3DES), is enrolled by
+     * the running agent; gpgsm imports each of the two packages with the token, and then holds the
+     * keys of both certificates published for rsa, which chain to the KMS CA.
+     */
+    private void gpgsmImportsTheKeysOfAUserOfTheDefaultGroup(ThrowawaySlapd slapd, LdapTools root, LdapTools alice,
+            Process agent) throws Exception {
+        LdapTools.requireTool("gpgsm", "gpgsm");
+        String dn = "uid=rsa,ou=People," + SUFFIX;
+        String password = "rsa-password-" + System.nanoTime();
+        root.add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: rsa\ncn: Rsa User\nsn: User\n"
+                + "mail: rsa.user@example.com\nuserPassword: " + password + "\n").assertSuccess();
+        alice.modify("dn: " + dn + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n"
+                + "add: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
+        awaitState(alice, dn, "enrolled", Duration.ofSeconds(60), agent);
+        String token = value(alice.withArguments("-s", "base").search(dn, "(objectClass=*)", "kmsEnrollmentToken")
+                .assertSuccess().stdout(), "kmsEnrollmentToken");
+        String packages = LdapTools.against(slapd.url(), slapd.caCertificate()).as(dn, password)
+                .withArguments("-s", "base").search(dn, "(objectClass=*)", "kmsKeyPackage").assertSuccess().stdout();
+        List<Path> files = new ArrayList<>();
+        for (String line : packages.lines().filter(l -> l.startsWith("kmsKeyPackage:: ")).toList()) {
+            files.add(Files.write(work.resolve("rsa-" + (files.size() + 1) + ".p12"),
+                    Base64.getDecoder().decode(line.substring("kmsKeyPackage:: ".length()))));
+        }
+        assertEquals(2, files.size(), "one PKCS#12 per key: " + packages.replaceAll("::.*", ":: ..."));
+        String caLdif = LdapTools.against(slapd.url(), slapd.caCertificate()).anonymous()
+                .withArguments("-s", "one").search(LAYOUT.certificationAuthorities(), "(cACertificate;binary=*)",
+                        "cACertificate;binary").assertSuccess().stdout();
+        X509Certificate kmsRoot = certificate(value(caLdif, "cACertificate;binary"));
+        Path kmsRootPem = Pem.write(work.resolve("kms-root.pem"), kmsRoot);
+        try (Gpgsm gpgsm = Gpgsm.trusting(work.resolve("gnupg"), kmsRoot)) {
+            gpgsm.importCertificates(kmsRootPem);
+            for (Path p12 : files) {
+                LdapTools.Result imported = gpgsm.runWithPassphrase(token, "--import", p12.toString());
+                assertTrue(imported.exitCode() == 0 && imported.stderr().contains("secret keys imported: 1"),
+                        imported.describe("gpgsm imports the one key of " + p12.getFileName()));
+            }
+            String secrets = gpgsm.run("--with-colons", "-K").assertSuccess().stdout();
+            List<X509Certificate> published = published(LdapTools.against(slapd.url(), slapd.caCertificate())
+                    .anonymous(), dn);
+            assertEquals(2, published.size());
+            for (X509Certificate certificate : published) {
+                certificate.verify(kmsRoot.getPublicKey());
+                assertTrue(secrets.contains(Gpgsm.fingerprint(certificate).replace(":", "")),
+                        "gpgsm holds the key of " + certificate.getSubjectX500Principal() + ":\n" + secrets);
+            }
+        }
+    }
+
+    private static X509Certificate certificate(String base64) throws Exception {
+        return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
+                new ByteArrayInputStream(Base64.getDecoder().decode(base64)));
+    }
+
+    private static void stop(Process agent) throws InterruptedException {
+        agent.destroy(); // SIGTERM: the agent anchors its audit head a last time
+        if (!agent.waitFor(30, TimeUnit.SECONDS)) {
+            agent.destroyForcibly();
+            fail("the agent did not stop on SIGTERM");
         }
     }
 
@@ -128,7 +259,8 @@ class AgentOnSlapdIT {
                     .assertSuccess().stdout());
         }
         assertEquals(2, publicKeys.size(), "the package holds the signing and the encryption key");
-        List<X509Certificate> published = published(LdapTools.against(slapd.url(), slapd.caCertificate()).anonymous());
+        List<X509Certificate> published = published(LdapTools.against(slapd.url(), slapd.caCertificate()).anonymous(),
+                JDOE);
         assertEquals(2, published.size(), "both certificates are published under " + JDOE);
         for (X509Certificate certificate : published) {
             Path pem = Pem.write(work.resolve("published" + i++ + ".pem"), certificate);
@@ -138,9 +270,9 @@ class AgentOnSlapdIT {
         }
     }
 
-    /** jdoe's published certificates, read by a mail client: anonymous, from the children of the entry. */
-    private static List<X509Certificate> published(LdapTools anonymous) throws Exception {
-        String ldif = anonymous.withArguments("-s", "one").search(JDOE, "(objectClass=kmsPublishedCertificate)",
+    /** A user's published certificates, read by a mail client: anonymous, from the children of the entry. */
+    private static List<X509Certificate> published(LdapTools anonymous, String dn) throws Exception {
+        String ldif = anonymous.withArguments("-s", "one").search(dn, "(objectClass=kmsPublishedCertificate)",
                 "userCertificate;binary").assertSuccess().stdout();
         List<X509Certificate> certificates = new ArrayList<>();
         for (String line : ldif.lines().toList()) {
@@ -178,6 +310,18 @@ class AgentOnSlapdIT {
                 fail("the agent's log never said '" + text + "':\n" + Files.readString(work.resolve("agent.err")));
             }
             Thread.sleep(50); // polling the other process's log
+        }
+    }
+
+    /** Waits (at most a minute) until the agent took the requested enrollment of {@code dn} on. */
+    private void awaitActedOn(LdapTools reader, String dn, Process agent) throws Exception {
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (reader.withArguments("-s", "base").search(dn, "(objectClass=*)", "kmsEnrollmentState").assertSuccess()
+                .stdout().contains("kmsEnrollmentState: requested")) {
+            if (!agent.isAlive() || Instant.now().isAfter(deadline)) {
+                fail("the agent did not take " + dn + " on:\n" + Files.readString(work.resolve("agent.err")));
+            }
+            Thread.sleep(10); // polling the other process's progress
         }
     }
 
