@@ -187,12 +187,14 @@ final class AuditCommand extends Subcommand {
             }
             if (!Files.exists(folder.auditLog())) {
                 if (log == null) {
-                    err.println(prefix + ": there is no audit log in " + folder.root() + ": neither "
-                            + DataFolder.AUDIT_LOG.path() + " (a server's) nor " + DataFolder.AGENT_AUDIT_LOG.path()
-                            + " (a standalone agent's); a folder a server or an agent ever wrote to has one, so it was"
-                            + " removed, or give --data DIR of the server or the agent");
+                    err.println("audit log BROKEN at record 1: the log file " + folder.auditLog() + " is missing, and so"
+                            + " is a standalone agent's " + DataFolder.AGENT_AUDIT_LOG.path() + "; a folder a server or"
+                            + " an agent ever wrote to has one, so it was removed (or give --data DIR of the server or"
+                            + " the agent)");
                     if (document != null) {
-                        document.put("problem", "no audit log in " + folder.root());
+                        document.put("badSequence", 1);
+                        document.put("problem", "the log file " + folder.auditLog() + " is missing, and so is "
+                                + DataFolder.AGENT_AUDIT_LOG.path());
                         JsonOutput.print(out, document);
                     }
                     return FAILED;

@@ -59,12 +59,15 @@ class AgentOnSlapdIT {
         try (ThrowawaySlapd slapd = ThrowawaySlapd.start(Files.createDirectory(work.resolve("slapd")), SUFFIX)) {
             // The agent's data folder: its password (set on its entry by the directory's
             // administrator) and the CA certificate slapd's TLS certificate chains to.
+            // README, "Running on OpenLDAP": the same commands, in the same order.
             Path kms = work.resolve("kms");
-            Files.createDirectories(kms.resolve("tls"));
-            Files.setPosixFilePermissions(kms, PosixFilePermissions.fromString("rwx------"));
-            Files.copy(slapd.caCertificate(), kms.resolve("tls/ca.crt"));
-            Path agentPassword = Files.writeString(kms.resolve("kms-agent.password"), "agent-" + System.nanoTime());
-            Files.setPosixFilePermissions(agentPassword, PosixFilePermissions.fromString("rw-------"));
+            LdapTools.run(List.of("bash", "-c", "set -e; cd \"$WORK\"; mkdir -m 700 kms kms/tls"
+                    + " && cp \"$LDAPTLS_CACERT\" kms/tls/ca.crt; (umask 077; openssl rand -hex 24 | tr -d '\\n'"
+                    + " > kms/kms-agent.password)"), Map.of("WORK", work.toString(), "LDAPTLS_CACERT",
+                            slapd.caCertificate().toString()), null).assertSuccess();
+            Path agentPassword = kms.resolve("kms-agent.password");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(agentPassword)));
+            assertEquals(48, Files.readString(agentPassword).length(), "24 random bytes in hex, no line end");
             slapd.setPassword(LAYOUT.kmsAgentIdentity(), agentPassword);
             String url = slapd.url();
             DirkmsRun init = DirkmsRun.of("ca", "init", "--data", kms.toString(), "--url", url);
@@ -100,6 +103,8 @@ class AgentOnSlapdIT {
                 assertTrue(took.compareTo(PROMPT) <= 0, "the agent follows slapd with syncrepl and acted within "
                         + PROMPT + ", not at its sweep: took " + took + "\n" + Files.readString(work.resolve("agent.err")));
 
+                assertTrue(Files.isRegularFile(kms.resolve("recovery/key-recovery-agent.p12")),
+                        "the agent's first start made the recovery key store");
                 checkPackageWithOpenssl(slapd, alice);
                 gpgsmImportsTheKeysOfAUserOfTheDefaultGroup(slapd, root, alice, agent);
                 String log = Files.readString(work.resolve("agent.err"));
@@ -151,8 +156,8 @@ class AgentOnSlapdIT {
         assertVerify(kms, url, 1, "the log was truncated");
 
         Files.delete(log);
-        assertVerify(kms, url, 1, "there is no audit log");
-        assertVerify(Files.createDirectory(work.resolve("empty")), url, 1, "there is no audit log");
+        assertVerify(kms, url, 1, "audit/agent.log; a folder a server or an agent ever wrote to has one");
+        assertVerify(Files.createDirectory(work.resolve("empty")), url, 1, "audit log BROKEN at record 1");
 
         Files.write(log, original);
         assertVerify(kms, url, 0, "audit log OK");
