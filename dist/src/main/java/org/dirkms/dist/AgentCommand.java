@@ -49,7 +49,8 @@ import picocli.CommandLine.Option;
         "",
         "Every write the agent makes is recorded in its hash-chained audit log DIR/audit/agent.log, anchored in the"
                 + " directory at the entry under ou=Audit,ou=KMS its first record names; a log that disagrees with its"
-                + " anchor stops the start ('dirkms audit verify --data DIR')."})
+                + " anchor, or is missing while its anchor holds a head, stops the start ('dirkms audit verify --data"
+                + " DIR', " + AgentAuditTrail.ACCEPT_FLAG + ")."})
 final class AgentCommand extends Subcommand {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AgentCommand.class);
@@ -81,21 +82,33 @@ final class AgentCommand extends Subcommand {
         return codes;
     }
 
+    @Option(names = AgentAuditTrail.ACCEPT_FLAG, description = "once, after the agent refused to start because its"
+            + " audit log DIR/audit/agent.log is broken, unanchored or missing: set the broken log aside as"
+            + " agent.log.broken-<UTC time> and begin a new chain whose first record names the lost head (refused"
+            + " when nothing was lost)")
+    boolean acceptMissingAuditLog;
+
     /** How often the agent anchors the head of its audit log in the directory while it moves. */
     static final Duration ANCHOR_PERIOD = Duration.ofSeconds(10);
 
     @Override
     int run() throws UsageException {
         KmsContext plain = options.connection.context();
+        int workers = options.workers();
+        Duration lease = options.lease();
+        Duration sweep = options.sweep();
         // The agent's own audit trail (DIR/audit/agent.log, anchored under ou=Audit): checked
         // against its anchor before the agent writes anything, then every write of the agent's
         // connections is recorded (README, "The audit log").
         AgentAuditTrail trail;
         try {
             trail = AgentAuditTrail.open(plain.dataFolder().agentAuditLog(), plain.layout(), plain.connection(),
-                    plain.clock(), plain.random());
+                    origin(plain.dataFolder()), acceptMissingAuditLog, plain.clock());
         } catch (AuditTrailException e) {
-            return failed(e.getMessage());
+            // The directory or a file could not be reached: said as every command says it.
+            return e.getCause() instanceof IOException || e.getCause() instanceof LdapException
+                    || e.getCause() instanceof GeneralSecurityException ? failed(plain, e.getCause())
+                            : failed(e.getMessage());
         } catch (IOException | java.io.UncheckedIOException e) {
             return failed(plain, e);
         }
@@ -108,9 +121,6 @@ final class AgentCommand extends Subcommand {
                 });
         anchoring.scheduleWithFixedDelay(() -> anchor(trail), ANCHOR_PERIOD.toMillis(), ANCHOR_PERIOD.toMillis(),
                 java.util.concurrent.TimeUnit.MILLISECONDS);
-        int workers = options.workers();
-        Duration lease = options.lease();
-        Duration sweep = options.sweep();
         KmsAgent agent;
         java.util.concurrent.ScheduledExecutorService queueWork = null;
         PrintWriter out = out();
@@ -186,6 +196,20 @@ final class AgentCommand extends Subcommand {
             Thread.currentThread().interrupt();
         }
         return OK;
+    }
+
+    /**
+     * Where the agent's log lives, for the name of its anchor ({@link AgentAuditTrail#anchorFor}):
+     * this host's name and the data folder's absolute path.
+     */
+    private static String origin(org.dirkms.schema.DataFolder folder) {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            host = "localhost";
+        }
+        return host + ":" + folder.root();
     }
 
     /** Anchors the audit head now; a failure is logged and left to the next period or the shutdown. */

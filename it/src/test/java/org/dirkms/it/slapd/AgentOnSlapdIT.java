@@ -154,16 +154,38 @@ class AgentOnSlapdIT {
         Files.delete(log);
         assertVerify(kms, url, 1, "audit/agent.log; a folder a server or an agent ever wrote to has one");
         assertVerify(Files.createDirectory(work.resolve("empty")), url, 1, "audit log BROKEN at record 1");
+        assertAgentRefuses(kms, url, "is missing: restore it from a backup, or start once with "
+                + "--accept-missing-audit-log");
 
         Files.write(log, original);
         assertVerify(kms, url, 0, "audit log OK");
         slapd.asRoot().delete(anchor).assertSuccess();
         assertVerify(kms, url, 1, "audit log UNANCHORED");
-        Process refused = startAgent(kms, url);
+        assertAgentRefuses(kms, url, "it is unanchored: the directory holds no head at " + anchor);
+
+        // The operator's way past: once, the broken log set aside and a new chain that names it.
+        Process accepted = startAgent(kms, url, "--accept-missing-audit-log");
+        try {
+            awaitLine(accepted, "dirkms agent running");
+        } finally {
+            stop(accepted);
+        }
+        try (var aside = Files.list(kms.resolve("audit"))) {
+            assertEquals(1, aside.filter(file -> file.getFileName().toString().startsWith("agent.log.broken-")).count(),
+                    "the broken log is kept as evidence");
+        }
+        assertVerify(kms, url, 0, "record 1 began this chain after a broken one");
+        assertVerify(kms, url, 0, "audit log OK");
+        assertAgentRefuses(kms, url, "--accept-missing-audit-log is refused: the audit log", "--accept-missing-audit-log");
+    }
+
+    /** A start of the agent on {@code kms} ends at once, exit 1, its one line saying {@code why}. */
+    private void assertAgentRefuses(Path kms, String url, String why, String... flags) throws Exception {
+        Process refused = startAgent(kms, url, flags);
         assertTrue(refused.waitFor(120, TimeUnit.SECONDS), "the agent stops at once");
-        assertEquals(1, refused.exitValue(), Files.readString(work.resolve("agent.err")));
-        assertTrue(Files.readString(work.resolve("agent.err")).contains("is unanchored"),
-                Files.readString(work.resolve("agent.err")));
+        String err = Files.readString(work.resolve("agent.err"));
+        assertEquals(1, refused.exitValue(), err);
+        assertTrue(err.contains(why), "expected '" + why + "':\n" + err);
     }
 
     private void assertVerify(Path data, String url, int code, String expected) throws Exception {
@@ -286,9 +308,11 @@ class AgentOnSlapdIT {
         return certificates;
     }
 
-    private Process startAgent(Path kms, String url) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(ProjectFiles.file("dirkms").toString(), "agent", "--data",
-                kms.toString(), "--url", url);
+    private Process startAgent(Path kms, String url, String... flags) throws Exception {
+        List<String> command = new ArrayList<>(List.of(ProjectFiles.file("dirkms").toString(), "agent", "--data",
+                kms.toString(), "--url", url));
+        command.addAll(List.of(flags));
+        ProcessBuilder builder = new ProcessBuilder(command);
         builder.redirectOutput(work.resolve("agent.out").toFile());
         builder.redirectError(work.resolve("agent.err").toFile());
         return builder.start();
