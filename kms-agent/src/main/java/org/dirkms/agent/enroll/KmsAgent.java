@@ -27,6 +27,7 @@ import org.apache.directory.api.ldap.extras.intermediate.syncrepl.SyncInfoValue;
 import org.apache.directory.api.ldap.model.cursor.CursorException;
 import org.apache.directory.api.ldap.model.cursor.SearchCursor;
 import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.message.AliasDerefMode;
 import org.apache.directory.api.ldap.model.message.Response;
 import org.apache.directory.api.ldap.model.message.SearchRequest;
 import org.apache.directory.api.ldap.model.message.SearchRequestImpl;
@@ -40,6 +41,9 @@ import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.agent.workflow.Workflow;
 import org.dirkms.agent.directory.EnrollmentRecords;
+import org.dirkms.agent.replication.ContextCsn;
+import org.dirkms.agent.replication.HomeProvider;
+import org.dirkms.agent.replication.LdapContextCsn;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.ObjectClassNames;
@@ -75,6 +79,8 @@ public final class KmsAgent implements AutoCloseable {
      * at their deadline.
      */
     public static final Duration QUEUE_POLL = Duration.ofSeconds(10);
+    /** How long reading a provider's contextCSN may take before it counts as not answering. */
+    static final Duration PROVIDER_READ_TIMEOUT = Duration.ofSeconds(10);
     /** The saved cookie is written at most this often while changes stream in (each save is a directory write). */
     static final Duration COOKIE_SAVE_PERIOD = Duration.ofSeconds(10);
 
@@ -95,6 +101,19 @@ public final class KmsAgent implements AutoCloseable {
     private final AgentConnection directory;
     private final DirectoryLayout layout;
     private final Optional<CertificationAuthority> ca;
+    /**
+     * The providers of a replicated directory, when the agent works on one (docs/reliability.md,
+     * "Replicated directories"): its claims and every other write go to their home provider, while
+     * it follows {@link #directory}, its local provider; null: everything goes to {@link #directory}.
+     */
+    private volatile HomeProvider home;
+    /** The URL of the provider the work connection is open to. */
+    private volatile String workUrl;
+    /**
+     * Whether a provider was down or the home moved since the leftovers of attempts that lost
+     * under replication were last cleaned up: they are cleaned once the providers converged.
+     */
+    private final AtomicBoolean leftoversToCleanUp = new AtomicBoolean(true);
     /** The queue server of the CA in this process, when it also serves the request queue; else null. */
     private volatile QueueServer localQueue;
     private final X509Certificate recoveryCertificate;
@@ -182,6 +201,43 @@ public final class KmsAgent implements AutoCloseable {
             throw new IllegalStateException("the agent is already running");
         }
         this.localQueue = server;
+    }
+
+    /**
+     * Makes the agent work on a replicated directory (docs/reliability.md, "Replicated
+     * directories"): it follows its own provider ({@code directory} given at construction) with
+     * syncrepl, and makes its claims and every other read and write on the home provider of
+     * {@code providers}, the ordered list every agent of the directory is given alike: the first
+     * of them that answers and has caught up with the ones after it ({@link HomeProvider}). The
+     * sweep moves the work to another provider when the home changed, and once every provider
+     * answers and the home has caught up, cleans up what attempts that lost under replication left
+     * ({@link EnrollmentService#cleanUpAfterReplication}). Call before {@link #start}.
+     *
+     * @throws IllegalArgumentException if the list is empty, names a provider twice or holds a URL
+     *         that is not ldap:// or ldaps://
+     */
+    public void workOnHomeProvider(List<String> providers) {
+        if (running.get()) {
+            throw new IllegalStateException("the agent is already running");
+        }
+        providers.forEach(directory::withUrl); // each URL checked as the agent's own
+        this.home = new HomeProvider(providers, this::readContextCsn);
+    }
+
+    /** The {@code contextCSN} of the provider at {@code url}, or empty when it does not answer. */
+    private Optional<ContextCsn> readContextCsn(String url) {
+        try (LdapNetworkConnection connection = directory.withUrl(url).open(PROVIDER_READ_TIMEOUT.toMillis())) {
+            return Optional.of(LdapContextCsn.read(connection, layout.suffix()));
+        } catch (IOException | LdapException | GeneralSecurityException | RuntimeException e) {
+            LOG.debug("The provider {} does not answer ({})", url, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** The provider the agent makes its claims and writes on now (its only one when not replicated). */
+    public String workProvider() {
+        String url = workUrl;
+        return url != null ? url : directory.url();
     }
 
     /**
@@ -286,7 +342,20 @@ public final class KmsAgent implements AutoCloseable {
 
     private synchronized void openWorkConnection() throws IOException, LdapException, GeneralSecurityException {
         closeQuietly(workConnection);
-        LdapNetworkConnection connection = directory.open(Duration.ofMinutes(2).toMillis());
+        AgentConnection target = directory;
+        HomeProvider providers = home;
+        if (providers != null) {
+            HomeProvider.Choice choice = providers.choose().orElseThrow(() -> new IOException(
+                    "no provider of " + providers.urls() + " answers"));
+            if (!choice.url().equals(workUrl)) {
+                LOG.info("Claims and writes go to the home provider {} (number {} of {})", choice.url(),
+                        choice.index() + 1, providers.urls());
+                leftoversToCleanUp.set(true);
+            }
+            target = directory.withUrl(choice.url());
+        }
+        LdapNetworkConnection connection = target.open(Duration.ofMinutes(2).toMillis());
+        workUrl = target.url();
         EnrollmentService fresh = EnrollmentService.overLdap(connection, layout, ca, Optional.ofNullable(localQueue),
                 recoveryCertificate, settings, clock, random);
         if (service != null) {
@@ -307,7 +376,7 @@ public final class KmsAgent implements AutoCloseable {
         long backoffMillis = 500;
         while (running.get()) {
             try {
-                if (workConnection == null || !workConnection.isAuthenticated()) {
+                if (workConnection == null || !workConnection.isConnected() || !workConnection.isAuthenticated()) {
                     openWorkConnection();
                 }
                 reconcile();
@@ -377,6 +446,9 @@ public final class KmsAgent implements AutoCloseable {
 
     private void sweepOnce() {
         try {
+            if (home != null) {
+                followHome();
+            }
             if (records != null) {
                 // kmsHeartbeat: the agent's sign of life on each KMS server entry it serves.
                 for (String server : service.servedServers()) {
@@ -387,6 +459,36 @@ public final class KmsAgent implements AutoCloseable {
         } catch (DirectoryAccessException e) {
             // The watcher reconnects; the next sweep tries again.
             LOG.warn("The agent's sweep failed: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * On a replicated directory: moves the work to the home provider when it is another than the
+     * one the work connection is open to (or that connection was lost), and once every provider
+     * answers and the home has caught up after a provider was down or the home moved, cleans up
+     * what attempts that lost under replication left.
+     */
+    private void followHome() {
+        Optional<HomeProvider.Choice> choice = home.choose();
+        if (choice.isEmpty()) {
+            LOG.warn("No provider of {} answers; the agent tries again at its next sweep", home.urls());
+            return;
+        }
+        if (!choice.get().everyProviderAnswered()) {
+            leftoversToCleanUp.set(true); // its acknowledged writes may come back when it does
+        }
+        LdapNetworkConnection current = workConnection;
+        if (!choice.get().url().equals(workUrl) || current == null || !current.isConnected()) {
+            try {
+                openWorkConnection();
+            } catch (IOException | LdapException | GeneralSecurityException e) {
+                LOG.warn("Could not move the work to the home provider {}: {}", choice.get().url(), e.getMessage());
+                return;
+            }
+        }
+        if (choice.get().everyProviderAnswered() && leftoversToCleanUp.get() && home.caughtUp(workUrl)) {
+            service.cleanUpAfterReplication();
+            leftoversToCleanUp.set(false);
         }
     }
 
@@ -406,6 +508,9 @@ public final class KmsAgent implements AutoCloseable {
         SearchRequest request = new SearchRequestImpl().setBase(new Dn(layout.suffix()))
                 .setFilter(syncFilter())
                 .setScope(SearchScope.SUBTREE).addAttributes("1.1");
+        // Aliases are never dereferenced (RFC 4511 section 4.5.1.3): slapd refuses a syncrepl
+        // search that asks for it (RFC 4533 section 3.3), and the KMS tree holds no alias.
+        request.setDerefAliases(AliasDerefMode.NEVER_DEREF_ALIASES);
         SyncRequestValue sync = new SyncRequestValueImpl();
         sync.setMode(SynchronizationModeEnum.REFRESH_AND_PERSIST);
         sync.setCookie(cookie);
