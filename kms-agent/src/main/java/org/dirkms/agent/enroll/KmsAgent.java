@@ -27,7 +27,6 @@ import org.apache.directory.api.ldap.extras.intermediate.syncrepl.SyncInfoValue;
 import org.apache.directory.api.ldap.model.cursor.CursorException;
 import org.apache.directory.api.ldap.model.cursor.SearchCursor;
 import org.apache.directory.api.ldap.model.exception.LdapException;
-import org.apache.directory.api.ldap.model.message.AliasDerefMode;
 import org.apache.directory.api.ldap.model.message.Response;
 import org.apache.directory.api.ldap.model.message.SearchRequest;
 import org.apache.directory.api.ldap.model.message.SearchRequestImpl;
@@ -487,8 +486,10 @@ public final class KmsAgent implements AutoCloseable {
             }
         }
         if (choice.get().everyProviderAnswered() && leftoversToCleanUp.get() && home.caughtUp(workUrl)) {
-            service.cleanUpAfterReplication();
+            int abandoned = service.cleanUpAfterReplication();
             leftoversToCleanUp.set(false);
+            LOG.info("The providers {} have converged on {}: cleaned up after the failover ({} archive record(s) of"
+                    + " attempts that lost marked abandoned)", home.urls(), workUrl, abandoned);
         }
     }
 
@@ -508,9 +509,6 @@ public final class KmsAgent implements AutoCloseable {
         SearchRequest request = new SearchRequestImpl().setBase(new Dn(layout.suffix()))
                 .setFilter(syncFilter())
                 .setScope(SearchScope.SUBTREE).addAttributes("1.1");
-        // Aliases are never dereferenced (RFC 4511 section 4.5.1.3): slapd refuses a syncrepl
-        // search that asks for it (RFC 4533 section 3.3), and the KMS tree holds no alias.
-        request.setDerefAliases(AliasDerefMode.NEVER_DEREF_ALIASES);
         SyncRequestValue sync = new SyncRequestValueImpl();
         sync.setMode(SynchronizationModeEnum.REFRESH_AND_PERSIST);
         sync.setCookie(cookie);
