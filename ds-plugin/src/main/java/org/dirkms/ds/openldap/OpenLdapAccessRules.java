@@ -106,9 +106,11 @@ public final class OpenLdapAccessRules {
 
         // Passwords: nobody reads them (binds check them, RFC 4513 section 5.1.1); the owner and
         // the directory administrator change them, but a role holder's only its owner. The
-        // replicator copies them to the other providers.
+        // replicator copies them to the other providers: its clause comes before 'self', or
+        // 'self' would match the replicator's own entry first and its password would never
+        // reach the other providers, whose syncrepl then cannot bind to this one.
         rules.add(rule("dn.subtree=" + suffix + " attrs=" + USER_PASSWORD,
-                "self =wx", replicator + " " + tls + " read", roleHolderTarget() + " =x",
+                replicator + " " + tls + " read", "self =wx", roleHolderTarget() + " =x",
                 directoryAdministrator + " =wx", "* =x"));
 
         // Secrets: the KMS agents and the replicator over TLS, the one reader AccessPolicy names,

@@ -59,7 +59,9 @@ import org.dirkms.schema.DirectoryLayout;
  * {@link #freePort()}, and start each with {@code Options.defaults().withCa(ca).withPort(p1)
  * .withReplication(1, List.of(url2))}, the second {@link Options#withoutBootstrap()} (it
  * receives the tree by replication; two bootstraps would be two sets of entryUUIDs for the same
- * DNs).
+ * DNs). The second provider's syncrepl binds to the first as the replicator with the password in
+ * its own folder: copy the first's {@code replicator.password} (and {@code agent.password}) into
+ * the second's folder before it starts; a password file already there is kept.
  */
 public final class Slapd implements AutoCloseable {
 
@@ -169,7 +171,11 @@ public final class Slapd implements AutoCloseable {
         DirectoryLayout layout = new DirectoryLayout(options.suffix());
         SecureRandom random = new SecureRandom();
         for (String name : List.of("agent", "directory-admin", "replicator", "root")) {
-            writeSecret(work.resolve(name + ".password"), newPassword(random));
+            // A password file already there is kept: a second provider is given the first's, so
+            // that its syncrepl binds as the replicator the first provider's bootstrap made.
+            if (!Files.isRegularFile(work.resolve(name + ".password"))) {
+                writeSecret(work.resolve(name + ".password"), newPassword(random));
+            }
         }
         OpenLdapSettings settings = OpenLdapSettings.of(options.suffix(), layout.kmsAgentIdentity())
                 .withDatabase(1, work.resolve("db").toAbsolutePath().toString(), "cn=root," + options.suffix());
