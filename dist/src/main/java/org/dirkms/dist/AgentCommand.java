@@ -131,7 +131,12 @@ final class AgentCommand extends Subcommand {
                     thread.setDaemon(true);
                     return thread;
                 });
-                queueWork.scheduleWithFixedDelay(() -> CaServeSetup.serveQueue(kms, queue), 0,
+                KmsAgent running = agent;
+                // On a replicated directory the queue is served on the agent's home provider too:
+                // slapd keeps the newer copy of an entry whole, so a write to the CA entry on
+                // another provider could undo one made on the home (docs/reliability.md).
+                queueWork.scheduleWithFixedDelay(() -> CaServeSetup.serveQueue(
+                        homeUrls == null || homeUrls.isEmpty() ? kms : kms.withUrl(running.workProvider()), queue), 0,
                         ServeCommand.QUEUE_PERIOD.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             }
             if (homeUrls != null && !homeUrls.isEmpty()) {
