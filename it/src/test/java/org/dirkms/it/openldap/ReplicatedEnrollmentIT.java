@@ -98,13 +98,17 @@ class ReplicatedEnrollmentIT {
         providers.add(first);
         // The second provider binds to the first as the replicator the first's bootstrap made.
         Path folder2 = Files.createDirectories(work.resolve("provider2"));
-        for (Path file : List.of(first.replicatorPasswordFile(), first.agentPasswordFile())) {
+        for (Path file : List.of(first.replicatorPasswordFile(), first.agentPasswordFile(),
+                first.directoryAdministratorPasswordFile())) {
             Files.copy(file, folder2.resolve(file.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
         }
         Slapd second = Slapd.start(folder2, Slapd.Options.defaults().withCa(ca).withPort(port2)
                 .withReplication(2, List.of(url1)).withoutBootstrap());
         providers.add(second);
         awaitEntry(second, first.agentDn());
+        // What the harness loaded is what 'dirkms openldap config --server-id N --peer URL' writes.
+        checkConfigurationCommand(first, 1, url2, ca);
+        checkConfigurationCommand(second, 2, url1, ca);
 
         // The agents' data folder: the agent's password and the certificate the providers' TLS chains to.
         Path data1 = dataFolder("data1", first, ca);
@@ -160,6 +164,8 @@ class ReplicatedEnrollmentIT {
             agent.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
         }
         Map<String, String> kms1 = awaitSameKmsEntries(first, second);
+        // The integrator's view of convergence: the same contextCSN on both, read as the directory administrator.
+        assertEquals(contextCsn(first), contextCsn(second), "the providers' contextCSN after convergence");
 
         int lost = 0;
         for (Slapd provider : providers) {
@@ -173,6 +179,39 @@ class ReplicatedEnrollmentIT {
     }
 
     // ---- set-up ---------------------------------------------------------------------------
+
+    /**
+     * Runs {@code dirkms openldap config} for {@code provider} as README "Running replicated" does
+     * and checks that it writes the server id and the syncrepl the harness loaded into it.
+     */
+    private void checkConfigurationCommand(Slapd provider, int serverId, String peer, SlapdCa ca) throws IOException {
+        Path out = work.resolve("config" + serverId);
+        DirkmsRun config = DirkmsRun.of("openldap", "config", "--suffix", provider.suffix(), "--agent-dn",
+                provider.agentDn(), "--agent-password-file", provider.agentPasswordFile().toString(),
+                "--replicator-password-file", provider.replicatorPasswordFile().toString(), "--server-id",
+                Integer.toString(serverId), "--peer", peer, "--peer-ca-cert", ca.certificate().toAbsolutePath().toString(),
+                "--out", out.toString());
+        assertEquals(0, config.code(), config.toString());
+        Path loaded = provider.configurationFolder();
+        assertEquals(Files.readString(loaded.resolve("03-server-id.ldif")), Files.readString(out.resolve("03-server-id.ldif")),
+                "olcServerID " + serverId);
+        assertEquals(replicationLines(loaded.resolve("10-database.ldif")), replicationLines(out.resolve("10-database.ldif")),
+                "provider " + serverId + " replicates from " + peer);
+        assertTrue(replicationLines(out.resolve("10-database.ldif")).stream().anyMatch(l -> l.contains(peer)), peer);
+    }
+
+    private static List<String> replicationLines(Path databaseLdif) throws IOException {
+        return Files.readAllLines(databaseLdif).stream()
+                .filter(line -> line.startsWith("olcSyncrepl:") || line.startsWith("olcMultiProvider:")).toList();
+    }
+
+    private static String contextCsn(Slapd provider) {
+        String found = provider.asDirectoryAdministrator().withArguments("-s", "base")
+                .search(provider.suffix(), "(objectClass=*)", "contextCSN").assertSuccess().stdout();
+        List<String> values = found.lines().filter(line -> line.startsWith("contextCSN:")).sorted().toList();
+        assertTrue(values.size() == 2, provider.url() + ": a contextCSN for each server id:\n" + found);
+        return String.join("\n", values);
+    }
 
     private Path dataFolder(String name, Slapd provider, SlapdCa ca) throws IOException {
         Path data = Files.createDirectories(work.resolve(name));

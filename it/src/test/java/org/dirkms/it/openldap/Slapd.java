@@ -60,8 +60,9 @@ import org.dirkms.schema.DirectoryLayout;
  * .withReplication(1, List.of(url2))}, the second {@link Options#withoutBootstrap()} (it
  * receives the tree by replication; two bootstraps would be two sets of entryUUIDs for the same
  * DNs). The second provider's syncrepl binds to the first as the replicator with the password in
- * its own folder: copy the first's {@code replicator.password} (and {@code agent.password}) into
- * the second's folder before it starts; a password file already there is kept.
+ * its own folder: copy the first's {@code replicator.password} (and {@code agent.password} and
+ * {@code directory-admin.password}, whose entries the second receives from the first) into the
+ * second's folder before it starts; a password file already there is kept.
  */
 public final class Slapd implements AutoCloseable {
 
