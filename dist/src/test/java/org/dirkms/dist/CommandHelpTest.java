@@ -88,7 +88,7 @@ class CommandHelpTest {
                 "--suffix", "--json");
         List<String> agent = List.of("--data", "--url", "--bind-dn", "--password-file", "--ca-cert", "--suffix",
                 "--ca-name", "--passphrase-file", "--workers", "--lease-seconds", "--sweep-seconds");
-        assertFlags(List.of("agent"), concat(agent, "--recovery-cert"));
+        assertFlags(List.of("agent"), concat(agent, "--recovery-cert", "--home-url"));
         assertFlags(List.of("enroll"), concat(agent, "--group", "--filter", "--file", "--report", "--force",
                 "--include-revoked"));
         List<String> connection = List.of("--data", "--url", "--bind-dn", "--password-file", "--ca-cert", "--suffix");

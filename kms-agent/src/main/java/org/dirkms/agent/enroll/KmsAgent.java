@@ -79,6 +79,8 @@ public final class KmsAgent implements AutoCloseable {
      * at their deadline.
      */
     public static final Duration QUEUE_POLL = Duration.ofSeconds(10);
+    /** How often an agent on a replicated directory looks where its home provider is (at most; the sweep if shorter). */
+    static final Duration HOME_CHECK = Duration.ofSeconds(5);
     /** How long reading a provider's contextCSN may take before it counts as not answering. */
     static final Duration PROVIDER_READ_TIMEOUT = Duration.ofSeconds(10);
     /** The saved cookie is written at most this often while changes stream in (each save is a directory write). */
@@ -209,8 +211,9 @@ public final class KmsAgent implements AutoCloseable {
      * syncrepl, and makes its claims and every other read and write on the home provider of
      * {@code providers}, the ordered list every agent of the directory is given alike: the first
      * of them that answers and has caught up with the ones after it ({@link HomeProvider}). The
-     * sweep moves the work to another provider when the home changed, and once every provider
-     * answers and the home has caught up, cleans up what attempts that lost under replication left
+     * agent looks every {@link #HOME_CHECK} (every sweep, when shorter) and moves the work to
+     * another provider when the home changed; once every provider answers and the home has
+     * caught up after a failover, it cleans up what attempts that lost under replication left
      * ({@link EnrollmentService#cleanUpAfterReplication}). Call before {@link #start}.
      *
      * @throws IllegalArgumentException if the list is empty, names a provider twice or holds a URL
@@ -258,6 +261,12 @@ public final class KmsAgent implements AutoCloseable {
         // a CA in this process nothing ever waits, and a poll costs nothing.
         scheduler.scheduleWithFixedDelay(this::pollQueueOnce, QUEUE_POLL.toMillis(), QUEUE_POLL.toMillis(),
                 TimeUnit.MILLISECONDS);
+        if (home != null) {
+            // The home is looked at more often than the tree is swept: a home that stopped
+            // answering holds every claim up until the work moves.
+            long period = Math.min(sweep.toMillis(), HOME_CHECK.toMillis());
+            scheduler.scheduleWithFixedDelay(this::followHomeOnce, period, period, TimeUnit.MILLISECONDS);
+        }
         watcher = daemon("dirkms-agent-sync").newThread(this::watch);
         watcher.start();
     }
@@ -446,9 +455,6 @@ public final class KmsAgent implements AutoCloseable {
 
     private void sweepOnce() {
         try {
-            if (home != null) {
-                followHome();
-            }
             if (records != null) {
                 // kmsHeartbeat: the agent's sign of life on each KMS server entry it serves.
                 for (String server : service.servedServers()) {
@@ -459,6 +465,15 @@ public final class KmsAgent implements AutoCloseable {
         } catch (DirectoryAccessException e) {
             // The watcher reconnects; the next sweep tries again.
             LOG.warn("The agent's sweep failed: {}", e.getMessage());
+        }
+    }
+
+    private void followHomeOnce() {
+        try {
+            followHome();
+        } catch (DirectoryAccessException e) {
+            // The work connection is reopened at the next look; the clean-up is tried again then.
+            LOG.warn("Following the home provider failed: {}", e.getMessage());
         }
     }
 
