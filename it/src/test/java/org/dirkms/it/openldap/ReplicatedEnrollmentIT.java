@@ -161,6 +161,8 @@ class ReplicatedEnrollmentIT {
         awaitLogged("agent2", CONVERGED, convergedBefore[1] + 1);
         for (Process agent : agents) {
             LdapTools.run(List.of("kill", "-TERM", Long.toString(agent.pid())), Map.of(), null);
+        }
+        for (Process agent : agents) {
             agent.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
         }
         Map<String, String> kms1 = awaitSameKmsEntries(first, second);
