@@ -106,10 +106,9 @@ public final class OpenLdapAccessRules {
 
         // Passwords: nobody reads them (binds check them, RFC 4513 section 5.1.1); the owner and
         // the directory administrator change them, but a role holder's only its owner. The
-        // replicator copies them to the other providers: its clause comes before 'self', or
-        // 'self' would match the replicator's own entry first and its password would never
-        // reach the other providers, whose syncrepl then cannot bind to this one.
+        // replicator copies them to the other providers.
         rules.add(rule("dn.subtree=" + suffix + " attrs=" + USER_PASSWORD,
+                // The replicator first: its own entry's password must replicate too.
                 replicator + " " + tls + " read", "self =wx", roleHolderTarget() + " =x",
                 directoryAdministrator + " =wx", "* =x"));
 

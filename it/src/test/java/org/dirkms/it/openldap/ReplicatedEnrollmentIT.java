@@ -96,13 +96,7 @@ class ReplicatedEnrollmentIT {
         Slapd first = Slapd.start(work.resolve("provider1"),
                 Slapd.Options.defaults().withCa(ca).withPort(port1).withReplication(1, List.of(url2)));
         providers.add(first);
-        // The second provider binds to the first as the replicator the first's bootstrap made.
-        Path folder2 = Files.createDirectories(work.resolve("provider2"));
-        for (Path file : List.of(first.replicatorPasswordFile(), first.agentPasswordFile(),
-                first.directoryAdministratorPasswordFile())) {
-            Files.copy(file, folder2.resolve(file.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
-        }
-        Slapd second = Slapd.start(folder2, Slapd.Options.defaults().withCa(ca).withPort(port2)
+        Slapd second = Slapd.start(work.resolve("provider2"), Slapd.Options.defaults().withCa(ca).withPort(port2)
                 .withReplication(2, List.of(url1)).withoutBootstrap());
         providers.add(second);
         awaitEntry(second, first.agentDn());

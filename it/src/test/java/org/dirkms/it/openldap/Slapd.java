@@ -36,7 +36,7 @@ import org.dirkms.schema.DirectoryLayout;
  * {@code dirkms openldap config} writes ({@link OpenLdapConfiguration}): the KMS schema, the mdb
  * database with syncprov, its indexes, limits and access rules, and the bootstrap tree with the
  * KMS agent, the directory administrator and the replicator, each with a generated password in a
- * file of the test's folder. It listens on {@code ldap://127.0.0.1:PORT} with StartTLS, its
+ * file kept by the {@link SlapdCa} (shared by the providers of one test). It listens on {@code ldap://127.0.0.1:PORT} with StartTLS, its
  * certificate issued by a throwaway {@link SlapdCa}; its cn=config ({@code slapd.d}), database
  * ({@code db}) and the generated configuration ({@code openldap/}) live in the folder it is given.
  *
@@ -53,16 +53,15 @@ import org.dirkms.schema.DirectoryLayout;
  * and a root DN with a password ({@link #rootDn()}, {@link #rootPasswordFile()}): slapd lets the
  * root DN past every access rule, so a test uses it only to set up what no role may write, never
  * to show what a role can do. People are added by the directory administrator and roles granted
- * by the KMS agent, as {@code dirkms roles} does.
+ * by the KMS agent, as {@code dirkms roles} does (which works against it too, with
+ * {@code --url url() --bind-dn agentDn() --password-file agentPasswordFile() --ca-cert
+ * caCertificate() --suffix suffix()}; SlapdHarnessIT).
  *
  * <p>Two providers replicating each other: make one {@link SlapdCa}, draw two ports with
  * {@link #freePort()}, and start each with {@code Options.defaults().withCa(ca).withPort(p1)
  * .withReplication(1, List.of(url2))}, the second {@link Options#withoutBootstrap()} (it
  * receives the tree by replication; two bootstraps would be two sets of entryUUIDs for the same
- * DNs). The second provider's syncrepl binds to the first as the replicator with the password in
- * its own folder: copy the first's {@code replicator.password} (and {@code agent.password} and
- * {@code directory-admin.password}, whose entries the second receives from the first) into the
- * second's folder before it starts; a password file already there is kept.
+ * DNs).
  */
 public final class Slapd implements AutoCloseable {
 
@@ -171,13 +170,7 @@ public final class Slapd implements AutoCloseable {
         int port = options.port() > 0 ? options.port() : freePort();
         DirectoryLayout layout = new DirectoryLayout(options.suffix());
         SecureRandom random = new SecureRandom();
-        for (String name : List.of("agent", "directory-admin", "replicator", "root")) {
-            // A password file already there is kept: a second provider is given the first's, so
-            // that its syncrepl binds as the replicator the first provider's bootstrap made.
-            if (!Files.isRegularFile(work.resolve(name + ".password"))) {
-                writeSecret(work.resolve(name + ".password"), newPassword(random));
-            }
-        }
+        writeSecret(work.resolve("root.password"), newPassword(random));
         OpenLdapSettings settings = OpenLdapSettings.of(options.suffix(), layout.kmsAgentIdentity())
                 .withDatabase(1, work.resolve("db").toAbsolutePath().toString(), "cn=root," + options.suffix());
         if (options.serverId().isPresent()) {
@@ -338,7 +331,11 @@ public final class Slapd implements AutoCloseable {
 
     /** The KMS agent's password file (first line, no newline): {@code dirkms agent --password-file}. */
     public Path agentPasswordFile() {
-        return work.resolve("agent.password");
+        try {
+            return ca.passwordFile("agent");
+        } catch (IOException e) {
+            throw new AssertionError("cannot make the password file of agent", e);
+        }
     }
 
     /** The directory administrator: people, names, addresses, passwords; no KMS role. */
@@ -348,7 +345,11 @@ public final class Slapd implements AutoCloseable {
 
     /** The directory administrator's password file. */
     public Path directoryAdministratorPasswordFile() {
-        return work.resolve("directory-admin.password");
+        try {
+            return ca.passwordFile("directory-admin");
+        } catch (IOException e) {
+            throw new AssertionError("cannot make the password file of directory-admin", e);
+        }
     }
 
     /** The replicator, as whom the providers replicate each other. */
@@ -358,7 +359,11 @@ public final class Slapd implements AutoCloseable {
 
     /** The replicator's password file. */
     public Path replicatorPasswordFile() {
-        return work.resolve("replicator.password");
+        try {
+            return ca.passwordFile("replicator");
+        } catch (IOException e) {
+            throw new AssertionError("cannot make the password file of replicator", e);
+        }
     }
 
     /** The database's root DN, past every access rule: set-up only, never to show what a role may do. */
