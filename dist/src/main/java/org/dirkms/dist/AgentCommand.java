@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.audit.AgentAuditTrail;
+import org.dirkms.agent.audit.AuditTrailException;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.queue.QueueServer;
 import org.dirkms.agent.ca.IssuanceRefusedException;
@@ -43,8 +45,15 @@ import picocli.CommandLine.Option;
                 + " certificate requests under ou=Requests,ou=KMS for any CA that serves the queue ('dirkms serve',"
                 + " 'dirkms ca serve'). With the recovery key"
                 + " store in DIR/recovery/ it also recovers the keys of its users once enough recovery agents"
-                + " approved ('dirkms recovery --help')."})
+                + " approved ('dirkms recovery --help').",
+        "",
+        "Every write the agent makes is recorded in its hash-chained audit log DIR/audit/agent.log, anchored in the"
+                + " directory at the entry under ou=Audit,ou=KMS its first record names; a log that disagrees with its"
+                + " anchor, or is missing while its anchor holds a head, stops the start ('dirkms audit verify --data"
+                + " DIR', " + AgentAuditTrail.ACCEPT_FLAG + ")."})
 final class AgentCommand extends Subcommand {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AgentCommand.class);
 
     @Mixin
     AgentOptions options;
@@ -84,12 +93,45 @@ final class AgentCommand extends Subcommand {
         return codes;
     }
 
+    @Option(names = AgentAuditTrail.ACCEPT_FLAG, description = "once, after the agent refused to start because its"
+            + " audit log DIR/audit/agent.log is broken, unanchored or missing: set the broken log aside as"
+            + " agent.log.broken-<UTC time> and begin a new chain whose first record names the lost head (refused"
+            + " when nothing was lost)")
+    boolean acceptMissingAuditLog;
+
+    /** How often the agent anchors the head of its audit log in the directory while it moves. */
+    static final Duration ANCHOR_PERIOD = Duration.ofSeconds(10);
+
     @Override
     int run() throws UsageException {
-        KmsContext kms = options.connection.context();
+        KmsContext plain = options.connection.context();
         int workers = options.workers();
         Duration lease = options.lease();
         Duration sweep = options.sweep();
+        // The agent's own audit trail (DIR/audit/agent.log, anchored under ou=Audit): checked
+        // against its anchor before the agent writes anything, then every write of the agent's
+        // connections is recorded (README, "The audit log").
+        AgentAuditTrail trail;
+        try {
+            trail = AgentAuditTrail.open(plain.dataFolder().agentAuditLog(), plain.layout(), plain.connection(),
+                    origin(plain.dataFolder()), acceptMissingAuditLog, plain.clock());
+        } catch (AuditTrailException e) {
+            // The directory or a file could not be reached: said as every command says it.
+            return e.getCause() instanceof IOException || e.getCause() instanceof LdapException
+                    || e.getCause() instanceof GeneralSecurityException ? failed(plain, e.getCause())
+                            : failed(e.getMessage());
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return failed(plain, e);
+        }
+        KmsContext kms = plain.withConnection(plain.connection().journaling(trail));
+        java.util.concurrent.ScheduledExecutorService anchoring = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor(task -> {
+                    Thread thread = new Thread(task, "dirkms-agent-audit-anchor");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        anchoring.scheduleWithFixedDelay(() -> anchor(trail), ANCHOR_PERIOD.toMillis(), ANCHOR_PERIOD.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
         KmsAgent agent;
         java.util.concurrent.ScheduledExecutorService queueWork = null;
         PrintWriter out = out();
@@ -145,6 +187,8 @@ final class AgentCommand extends Subcommand {
             agent.start();
         } catch (IOException | LdapException | GeneralSecurityException | IssuanceRefusedException
                 | DirectoryAccessException | IllegalArgumentException | IllegalStateException e) {
+            anchoring.shutdownNow();
+            closeTrail(trail);
             return failed(kms, e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -155,6 +199,8 @@ final class AgentCommand extends Subcommand {
                     caWork.shutdownNow();
                 }
                 agent.close();
+                anchoring.shutdownNow();
+                closeTrail(trail);
                 out.println("dirkms agent stopped");
                 out.flush();
             } finally {
@@ -170,6 +216,38 @@ final class AgentCommand extends Subcommand {
             Thread.currentThread().interrupt();
         }
         return OK;
+    }
+
+    /**
+     * Where the agent's log lives, for the name of its anchor ({@link AgentAuditTrail#anchorFor}):
+     * this host's name and the data folder's absolute path.
+     */
+    private static String origin(org.dirkms.schema.DataFolder folder) {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            host = "localhost";
+        }
+        return host + ":" + folder.root();
+    }
+
+    /** Anchors the audit head now; a failure is logged and left to the next period or the shutdown. */
+    private static void anchor(AgentAuditTrail trail) {
+        try {
+            trail.anchorNow();
+        } catch (AuditTrailException e) {
+            LOG.warn("{}; the next anchor tries again", e.getMessage());
+        }
+    }
+
+    /** Anchors the head a last time and closes the log; a failure is logged (the chain on disk is whole). */
+    private static void closeTrail(AgentAuditTrail trail) {
+        try {
+            trail.close();
+        } catch (AuditTrailException | IOException e) {
+            LOG.warn("closing the audit log {}: {}", trail.file(), e.getMessage());
+        }
     }
 
     /**

@@ -548,8 +548,13 @@ public final class KmsAgent implements AutoCloseable {
                         saveCookie(serverDn, state.getCookie(), false);
                     }
                 } else if (response instanceof SyncInfoValue info) {
-                    // RFC 4533 section 3.4: the end of the refresh phase, with a cookie.
-                    if (info.getCookie() != null) {
+                    // RFC 4533 section 3.4: the end of the refresh phase, with a cookie. In the
+                    // persist phase a syncInfo newcookie (section 2.5) only moves the cookie past
+                    // changes outside the filter, such as the agent's own write of the cookie:
+                    // saving it would answer each such message with a write and the next one
+                    // (measured on slapd: 1,600 cookie writes in 20 s). Resuming from the cookie of
+                    // the last entry costs at most those changes again.
+                    if (info.getCookie() != null && followingSince == null) {
                         saveCookie(serverDn, info.getCookie(), true);
                     }
                     if (followingSince == null) {
