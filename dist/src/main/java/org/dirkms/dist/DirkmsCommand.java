@@ -40,7 +40,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         subcommands = {ServeCommand.class, CaCommand.class, AuditCommand.class, AgentCommand.class,
                 EnrollCommand.class, ArchiveCommand.class, RolesCommand.class, RecoveryCommand.class, SmimeCommand.class,
                 QueueCommand.class, TrustCommand.class, ExportCommand.class, ImportCommand.class,
-                TransferCommand.class, HelpCommand.class})
+                TransferCommand.class, OpenLdapCommand.class, HelpCommand.class})
 public final class DirkmsCommand extends Subcommand {
 
     /** {@code -V}, {@code --version}: the project version. */

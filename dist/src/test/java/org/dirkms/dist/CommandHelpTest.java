@@ -119,6 +119,9 @@ class CommandHelpTest {
         assertFlags(List.of("export"), concat(connection, "--to", "--filter", "--group", "--out", "--days"));
         assertFlags(List.of("import"), concat(connection, "--trust", "--dry-run"));
         assertFlags(List.of("transfer", "certificate"), concat(connection, "--out"));
+        assertFlags(List.of("openldap", "config"), "--suffix", "--agent-dn", "--out", "--directory-admin-dn",
+                "--database-number", "--database-directory", "--agent-password-file", "--directory-admin-password-file",
+                "--replicator-password-file", "--server-id", "--peer", "--peer-ca-cert");
     }
 
     private static String[] concat(List<String> first, String... more) {

@@ -136,14 +136,17 @@ public final class AccessPolicy {
             PKCS10_REQUEST,
             REQUEST_SUBJECT, REQUEST_TEMPLATE, REQUESTED_TIME, EXPIRES_TIME, REQUEST_LIFETIME);
 
-    /** What KMS administrators write on people: the KMS requests (DESIGN contract 1 and 4). */
-    static final Set<String> KMS_REQUESTS = lower(ENROLLMENT_STATE, ADMINISTRATIVE_GROUP, REVOCATION_REASON);
+    /** What KMS administrators write on people: the KMS requests (DESIGN contract 1 and 4); lower-case names. */
+    public static final Set<String> KMS_REQUESTS = lower(ENROLLMENT_STATE, ADMINISTRATIVE_GROUP, REVOCATION_REASON);
 
-    /** What a user writes on their own entry among the KMS attributes: what their client made. */
-    static final Set<String> CLIENT_MADE = lower(SIGNING_REQUEST, DELIVERY_KEY);
+    /** What a user writes on their own entry among the KMS attributes: what their client made; lower-case names. */
+    public static final Set<String> CLIENT_MADE = lower(SIGNING_REQUEST, DELIVERY_KEY);
 
-    /** What a KMS administrator gives a new recovery request; the rest the directory and the KMS set. */
-    static final Set<String> RECOVERY_REQUEST_INPUT = lower(OBJECT_CLASS, CN, DESCRIPTION, RECOVERY_TARGET, RECOVERY_STATE,
+    /**
+     * What a KMS administrator gives a new recovery request, lower-case names; the rest the
+     * directory and the KMS set.
+     */
+    public static final Set<String> RECOVERY_REQUEST_INPUT = lower(OBJECT_CLASS, CN, DESCRIPTION, RECOVERY_TARGET, RECOVERY_STATE,
             RECOVERY_CERTIFICATE);
 
     /** What an agent may rewrite in an archive record besides its wrapped key (see checkArchiveRecordChange). */

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * {@code ${suffixRdnType}}, {@code ${suffixRdnValue}} by what the suffix entry itself needs. Entries that already exist are
  * skipped, so a start interrupted half-way through the bootstrap finishes it next time.
  */
-final class BootstrapLdif {
+public final class BootstrapLdif {
 
     /** Class-path folder of the bootstrap files (the repository's {@code ldif/bootstrap}). */
     static final String RESOURCE_FOLDER = "ldif/bootstrap";
@@ -47,8 +47,15 @@ final class BootstrapLdif {
     private BootstrapLdif() {
     }
 
-    /** The bootstrap files' text, in file-name order, with the suffix substituted. */
-    static List<String> texts(String suffix) throws IOException {
+    /**
+     * The bootstrap files' text, in file-name order, with the suffix substituted: what the
+     * embedded server loads at its first start, and what {@code dirkms openldap config} writes
+     * for slapd.
+     *
+     * @param suffix the suffix of the directory, e.g. {@code dc=example,dc=com}
+     * @throws IOException when the files are not on the class path or the suffix is not a DN
+     */
+    public static List<String> texts(String suffix) throws IOException {
         URL folder = BootstrapLdif.class.getClassLoader().getResource(RESOURCE_FOLDER);
         if (folder == null) {
             throw new IOException("the bootstrap LDIF folder '" + RESOURCE_FOLDER
