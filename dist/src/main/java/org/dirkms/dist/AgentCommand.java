@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.audit.AgentAuditTrail;
+import org.dirkms.agent.audit.AuditTrailException;
 import org.dirkms.agent.ca.CertificationAuthority;
 import org.dirkms.agent.queue.QueueServer;
 import org.dirkms.agent.ca.IssuanceRefusedException;
@@ -43,8 +45,14 @@ import picocli.CommandLine.Option;
                 + " certificate requests under ou=Requests,ou=KMS for any CA that serves the queue ('dirkms serve',"
                 + " 'dirkms ca serve'). With the recovery key"
                 + " store in DIR/recovery/ it also recovers the keys of its users once enough recovery agents"
-                + " approved ('dirkms recovery --help')."})
+                + " approved ('dirkms recovery --help').",
+        "",
+        "Every write the agent makes is recorded in its hash-chained audit log DIR/audit/agent.log, anchored in the"
+                + " directory at the entry under ou=Audit,ou=KMS its first record names; a log that disagrees with its"
+                + " anchor stops the start ('dirkms audit verify --data DIR')."})
 final class AgentCommand extends Subcommand {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AgentCommand.class);
 
     @Mixin
     AgentOptions options;
@@ -73,9 +81,33 @@ final class AgentCommand extends Subcommand {
         return codes;
     }
 
+    /** How often the agent anchors the head of its audit log in the directory while it moves. */
+    static final Duration ANCHOR_PERIOD = Duration.ofSeconds(10);
+
     @Override
     int run() throws UsageException {
-        KmsContext kms = options.connection.context();
+        KmsContext plain = options.connection.context();
+        // The agent's own audit trail (DIR/audit/agent.log, anchored under ou=Audit): checked
+        // against its anchor before the agent writes anything, then every write of the agent's
+        // connections is recorded (README, "The audit log").
+        AgentAuditTrail trail;
+        try {
+            trail = AgentAuditTrail.open(plain.dataFolder().agentAuditLog(), plain.layout(), plain.connection(),
+                    plain.clock(), plain.random());
+        } catch (AuditTrailException e) {
+            return failed(e.getMessage());
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return failed(plain, e);
+        }
+        KmsContext kms = plain.withConnection(plain.connection().journaling(trail));
+        java.util.concurrent.ScheduledExecutorService anchoring = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor(task -> {
+                    Thread thread = new Thread(task, "dirkms-agent-audit-anchor");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        anchoring.scheduleWithFixedDelay(() -> anchor(trail), ANCHOR_PERIOD.toMillis(), ANCHOR_PERIOD.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
         int workers = options.workers();
         Duration lease = options.lease();
         Duration sweep = options.sweep();
@@ -126,6 +158,8 @@ final class AgentCommand extends Subcommand {
             agent.start();
         } catch (IOException | LdapException | GeneralSecurityException | IssuanceRefusedException
                 | DirectoryAccessException | IllegalArgumentException | IllegalStateException e) {
+            anchoring.shutdownNow();
+            closeTrail(trail);
             return failed(kms, e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -136,6 +170,8 @@ final class AgentCommand extends Subcommand {
                     caWork.shutdownNow();
                 }
                 agent.close();
+                anchoring.shutdownNow();
+                closeTrail(trail);
                 out.println("dirkms agent stopped");
                 out.flush();
             } finally {
@@ -150,6 +186,24 @@ final class AgentCommand extends Subcommand {
             Thread.currentThread().interrupt();
         }
         return OK;
+    }
+
+    /** Anchors the audit head now; a failure is logged and left to the next period or the shutdown. */
+    private static void anchor(AgentAuditTrail trail) {
+        try {
+            trail.anchorNow();
+        } catch (AuditTrailException e) {
+            LOG.warn("{}; the next anchor tries again", e.getMessage());
+        }
+    }
+
+    /** Anchors the head a last time and closes the log; a failure is logged (the chain on disk is whole). */
+    private static void closeTrail(AgentAuditTrail trail) {
+        try {
+            trail.close();
+        } catch (AuditTrailException | IOException e) {
+            LOG.warn("closing the audit log {}: {}", trail.file(), e.getMessage());
+        }
     }
 
     /**

@@ -24,11 +24,13 @@ import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.audit.AgentAuditTrail;
+import org.dirkms.agent.audit.AuditTrailException;
 import org.dirkms.agent.enroll.AgentConnection;
-import org.dirkms.ds.audit.AuditHead;
-import org.dirkms.ds.audit.AuditRecord;
+import org.dirkms.schema.audit.AuditHead;
+import org.dirkms.schema.audit.AuditRecord;
 import org.dirkms.ds.audit.AuditStartCheck;
-import org.dirkms.ds.audit.AuditVerifier;
+import org.dirkms.schema.audit.AuditVerifier;
 import org.dirkms.ds.server.DataFolderInUseException;
 import org.dirkms.ds.server.ServerEndpoint;
 import org.dirkms.ds.server.StoppedDirectory;
@@ -49,7 +51,10 @@ import picocli.CommandLine.Option;
  * from the data folder's own directory: from the server running on it (its
  * {@link ServerEndpoint}), or, when none runs, by opening the stopped folder's directory in this
  * process ({@link StoppedDirectory}). Exit 0 when sound, 1 when broken or unanchored, 2 on a
- * usage error, 3 when the anchor could not be read.
+ * usage error, 3 when the anchor could not be read. The data folder of a standalone agent holds
+ * the agent's own log instead ({@link DataFolder#AGENT_AUDIT_LOG}, {@link AgentAuditTrail}),
+ * checked the same way against the anchor its first record names; a folder without either log is
+ * never sound.
  */
 @Command(name = "audit", description = "Verify the hash-chained audit log against its anchor in the directory.",
         subcommands = AuditCommand.Verify.class)
@@ -81,7 +86,11 @@ final class AuditCommand extends Subcommand {
                     + " listener; a server cannot start on DIR for those few seconds)",
             "",
             "A log set aside by 'dirkms serve --accept-broken-audit-log' (DIR/audit/audit.log.broken-<UTC time>) is"
-                    + " named, not checked."})
+                    + " named, not checked.",
+            "",
+            "The data folder of a standalone agent ('dirkms agent') holds the agent's own log, DIR/audit/agent.log"
+                    + " (every write the agent made), anchored at the entry under ou=Audit,ou=KMS its first record names:"
+                    + " with --url of the directory the agent serves, read as the KMS agent with DIR/kms-agent.password."})
     static final class Verify extends Subcommand {
 
         @Option(names = "--data", paramLabel = "DIR", defaultValue = "data",
@@ -91,13 +100,20 @@ final class AuditCommand extends Subcommand {
         @Option(names = "--url", paramLabel = "URL", description = "the directory holding the anchor")
         String url;
 
-        @Option(names = "--bind-dn", paramLabel = "DN", defaultValue = DirectoryLayout.ADMIN_DN,
-                description = "identity that reads the anchor (default ${DEFAULT-VALUE})")
+        @Option(names = "--bind-dn", paramLabel = "DN",
+                description = "identity that reads the anchor (default " + DirectoryLayout.ADMIN_DN + " for a server's"
+                        + " log; the KMS agent uid=kms-agent,ou=KMS,<suffix> for an agent's)")
         String bindDn;
 
         @Option(names = "--password-file", paramLabel = "F",
-                description = "its password, first line (default DIR/admin.password)")
+                description = "its password, first line (default DIR/admin.password for a server's log,"
+                        + " DIR/kms-agent.password for an agent's)")
         Path passwordFile;
+
+        @Option(names = "--log", paramLabel = "server|agent",
+                description = "which log of DIR to check: the embedded server's audit/audit.log, or the standalone"
+                        + " agent's audit/agent.log (default: the one DIR holds; the server's when it holds both)")
+        String log;
 
         @Option(names = "--ca-cert", paramLabel = "F",
                 description = "the CA certificate (PEM) the server's TLS certificate chains to (default"
@@ -158,7 +174,31 @@ final class AuditCommand extends Subcommand {
                 return NOT_CHECKED;
             }
             ObjectNode document = json ? document() : null;
+            boolean agentLog;
+            if (log == null) {
+                agentLog = !Files.exists(folder.auditLog()) && Files.exists(folder.agentAuditLog());
+            } else if (log.equals("server") || log.equals("agent")) {
+                agentLog = log.equals("agent");
+            } else {
+                throw new UsageException("--log is 'server' or 'agent', not '" + log + "'");
+            }
+            if (agentLog) {
+                return verifyAgentLog(this, folder, out, err, document);
+            }
             if (!Files.exists(folder.auditLog())) {
+                if (log == null) {
+                    err.println("audit log BROKEN at record 1: the log file " + folder.auditLog() + " is missing, and so"
+                            + " is a standalone agent's " + DataFolder.AGENT_AUDIT_LOG.path() + "; a folder a server or"
+                            + " an agent ever wrote to has one, so it was removed (or give --data DIR of the server or"
+                            + " the agent)");
+                    if (document != null) {
+                        document.put("badSequence", 1);
+                        document.put("problem", "the log file " + folder.auditLog() + " is missing, and so is "
+                                + DataFolder.AGENT_AUDIT_LOG.path());
+                        JsonOutput.print(out, document);
+                    }
+                    return FAILED;
+                }
                 return verifyAndReport(prefix, auditDirectory, Optional.empty(), out, err, document);
             }
             String served;
@@ -236,12 +276,19 @@ final class AuditCommand extends Subcommand {
      */
     static int verifyAndReport(String prefix, Path auditDirectory, Optional<AuditHead> anchor, PrintWriter out,
             PrintWriter err, ObjectNode document) {
-        Path log = auditDirectory.resolve(DataFolder.AUDIT_LOG.name());
+        return verifyAndReportFile(prefix, auditDirectory.resolve(DataFolder.AUDIT_LOG.name()), anchor, out, err,
+                document);
+    }
+
+    /** As {@link #verifyAndReport(String, Path, Optional, PrintWriter, PrintWriter, ObjectNode)} for the log {@code log}. */
+    static int verifyAndReportFile(String prefix, Path log, Optional<AuditHead> anchor, PrintWriter out,
+            PrintWriter err, ObjectNode document) {
+        Path auditDirectory = log.toAbsolutePath().getParent();
         AuditVerifier.Report report;
         List<Path> setAsideFiles;
         Optional<AuditRecord> first;
         try {
-            report = AuditVerifier.verify(auditDirectory, anchor);
+            report = AuditVerifier.verifyFile(log, anchor);
             setAsideFiles = setAsideFiles(auditDirectory);
             first = report.valid() ? firstRecord(log) : Optional.empty();
         } catch (IOException e) {
@@ -319,6 +366,78 @@ final class AuditCommand extends Subcommand {
         }
     }
 
+    /**
+     * Verifies the standalone agent's log {@code DIR/audit/agent.log} against the anchor its first
+     * record names ({@link AgentAuditTrail}), read from {@code --url} as the KMS agent (or
+     * {@code --bind-dn}); prints the outcome as for the server's log and returns the exit code.
+     */
+    private static int verifyAgentLog(Verify options, DataFolder folder, PrintWriter out, PrintWriter err,
+            ObjectNode document) throws UsageException {
+        String prefix = options.messagePrefix();
+        Path log = folder.agentAuditLog();
+        if (!Files.exists(log)) {
+            return verifyAndReportFile(prefix, log, Optional.empty(), out, err, document);
+        }
+        if (options.url == null) {
+            throw new UsageException("an agent's log is anchored in the directory the agent serves: give --url of"
+                    + " that directory (ldaps://HOST:PORT, or ldap://HOST:PORT with StartTLS)");
+        }
+        DirectoryLayout layout = new DirectoryLayout(options.suffix != null ? options.suffix
+                : DirectoryLayout.DEFAULT_SUFFIX);
+        Optional<String> anchorDn;
+        try {
+            anchorDn = AgentAuditTrail.anchorOf(log, layout);
+        } catch (IOException e) {
+            err.println(prefix + ": cannot read " + log + ": " + firstLine(e));
+            return NOT_CHECKED;
+        }
+        if (anchorDn.isEmpty()) {
+            String problem = "record 1 of " + log + " does not name an agent's anchor under " + layout.audit()
+                    + " (operation " + AgentAuditTrail.CHAIN_START + "): the log's beginning was removed or rewritten"
+                    + " (or give --suffix)";
+            err.println("audit log BROKEN at record 1: " + problem);
+            if (document != null) {
+                document.put("badSequence", 1);
+                document.put("problem", problem);
+                JsonOutput.print(out, document);
+            }
+            return FAILED;
+        }
+        AgentConnection reader = new AgentConnection(options.url,
+                options.bindDn != null ? options.bindDn : layout.kmsAgentIdentity(),
+                options.passwordFile != null ? options.passwordFile : folder.kmsAgentPassword(),
+                options.caCertificate != null ? options.caCertificate : folder.caCertificate());
+        Optional<AuditHead> head;
+        try {
+            head = AgentAuditTrail.readAnchor(reader, anchorDn.get());
+        } catch (AuditTrailException e) {
+            err.println(prefix + ": " + e.getMessage());
+            return NOT_CHECKED;
+        }
+        if (head.isEmpty()) {
+            String problem = options.url + " holds no head at " + anchorDn.get() + ", which the log's first record"
+                    + " names; an agent anchors its chain before it writes anything, so it was removed: nothing"
+                    + " vouches for the log";
+            err.println("audit log UNANCHORED: " + problem);
+            if (document != null) {
+                document.put("anchorSource", options.url);
+                document.put("problem", "unanchored: " + problem);
+                JsonOutput.print(out, document);
+            }
+            return FAILED;
+        }
+        if (document == null) {
+            out.println("anchored head: record " + head.get().sequence() + " " + head.get().hash() + " (read from "
+                    + anchorDn.get() + " at " + options.url + ")");
+        } else {
+            document.put("anchored", true);
+            document.put("anchorSequence", head.get().sequence());
+            document.put("anchorHash", head.get().hash());
+            document.put("anchorSource", options.url);
+        }
+        return verifyAndReportFile(prefix, log, head, out, err, document);
+    }
+
     /** Where the anchor was read and what it holds. */
     private record Anchor(Optional<AuditHead> head, String source) {
     }
@@ -326,9 +445,10 @@ final class AuditCommand extends Subcommand {
     private static Anchor readAnchor(Verify options, DataFolder data, DirectoryLayout layout)
             throws IOException, LdapException, GeneralSecurityException {
         Path passwordFile = options.passwordFile != null ? options.passwordFile : data.adminPassword();
+        String bindDn = options.bindDn != null ? options.bindDn : DirectoryLayout.ADMIN_DN;
         if (options.url != null) {
             Path trusted = options.caCertificate != null ? options.caCertificate : data.caCertificate();
-            return new Anchor(readAnchor(context(data, layout, new AgentConnection(options.url, options.bindDn,
+            return new Anchor(readAnchor(context(data, layout, new AgentConnection(options.url, bindDn,
                     passwordFile, trusted))), options.url);
         }
         try {
@@ -339,7 +459,7 @@ final class AuditCommand extends Subcommand {
                     "a server runs on " + data.root() + " but has not written " + DataFolder.ENDPOINT.path()
                             + " there yet: try again once it has started, or give --url"));
             Path trusted = options.caCertificate != null ? options.caCertificate : endpoint.trustedCertificate();
-            return new Anchor(readAnchor(context(data, layout, new AgentConnection(endpoint.url(), options.bindDn,
+            return new Anchor(readAnchor(context(data, layout, new AgentConnection(endpoint.url(), bindDn,
                     passwordFile, trusted))), "the server running on " + data.root() + " at " + endpoint.url());
         }
     }

@@ -16,9 +16,9 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.dirkms.ds.audit.AuditHead;
-import org.dirkms.ds.audit.AuditRecord;
-import org.dirkms.ds.audit.AuditVerifier;
+import org.dirkms.schema.audit.AuditHead;
+import org.dirkms.schema.audit.AuditRecord;
+import org.dirkms.schema.audit.AuditVerifier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -11,6 +11,10 @@ import java.util.Objects;
 import java.util.Optional;
 
 import org.dirkms.schema.DataFolder;
+import org.dirkms.schema.audit.AuditHead;
+import org.dirkms.schema.audit.AuditLog;
+import org.dirkms.schema.audit.AuditRecord;
+import org.dirkms.schema.audit.AuditVerifier;
 
 /**
  * The check of the audit log at every start of the server, before anything is appended to it:

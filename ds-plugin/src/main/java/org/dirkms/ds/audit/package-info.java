@@ -1,13 +1,11 @@
 /**
- * The KMS audit log: an append-only, hash-chained file of records, one line each, in the audit
- * directory of the server ({@link org.dirkms.ds.audit.AuditLog}); the check of the whole chain
- * against the head anchored in the directory ({@link org.dirkms.ds.audit.AuditVerifier}); and the
- * rules a server applies to the log at every start, with the operator's one way past a broken
- * chain ({@link org.dirkms.ds.audit.AuditStartCheck}).
+ * The embedded server's audit log at its start: the rules a server applies to its log
+ * ({@code audit/audit.log}) at every start, with the operator's one way past a broken chain
+ * ({@link org.dirkms.ds.audit.AuditStartCheck}). The log's format, its chain and its check are
+ * {@link org.dirkms.schema.audit}'s, shared with the standalone KMS agent's own log.
  *
- * <p>Owns the file format and the hash rule. Depends on the JDK and the data folder's layout
- * ({@link org.dirkms.schema.DataFolder}, for the file names) only, so that the verifier runs
- * from the command line without a directory server; the caller reads the anchor
- * ({@link org.dirkms.ds.audit.AuditHead}) from wherever it is kept.
+ * <p>Depends on the JDK, {@link org.dirkms.schema.audit} and the data folder's layout
+ * ({@link org.dirkms.schema.DataFolder}) only; the caller reads the anchor
+ * ({@link org.dirkms.schema.audit.AuditHead}) from wherever it is kept.
  */
 package org.dirkms.ds.audit;

@@ -66,7 +66,9 @@ import org.dirkms.schema.RecoveryState;
  * <h2>Writing</h2>
  * The tree has zones, each with its writers:
  * <ul>
- * <li>{@code ou=Audit}: the server alone. The KMS schema ({@code cn=dirkms,ou=schema}): the
+ * <li>{@code ou=Audit}: the server alone writes its anchor {@code cn=head}; a KMS agent adds and
+ * modifies its own audit anchor beside it (any other entry directly under {@code ou=Audit});
+ * nobody deletes or renames an anchor. The KMS schema ({@code cn=dirkms,ou=schema}): the
  * server alone.</li>
  * <li>the rest of {@code ou=KMS} (servers, CAs, templates, the request queue, the key archive,
  * the agent's identity), the three role groups, and the {@code kmsPublishedCertificate}
@@ -177,6 +179,7 @@ public final class AccessPolicy {
     private final String kmsDn;
     private final String keyArchiveDn;
     private final String auditDn;
+    private final String auditHeadDn;
     private final String recoveryRequestsDn;
     private final String trustDn;
     private final String administrativeGroupsDn;
@@ -201,6 +204,7 @@ public final class AccessPolicy {
         this.kmsDn = normaliser.apply(layout.kms());
         this.keyArchiveDn = normaliser.apply(layout.keyArchive());
         this.auditDn = normaliser.apply(layout.audit());
+        this.auditHeadDn = normaliser.apply(layout.auditHead());
         this.recoveryRequestsDn = normaliser.apply(layout.recoveryRequests());
         this.trustDn = normaliser.apply(layout.trust());
         this.administrativeGroupsDn = normaliser.apply(layout.administrativeGroups());
@@ -210,6 +214,25 @@ public final class AccessPolicy {
         this.structuralNames = List.of(layout.kms(), layout.administrativeGroups(), layout.people(), layout.groups());
         this.structural = structuralNames.stream().map(normaliser).toList();
         this.layout = layout;
+    }
+
+    /**
+     * Whether {@code target} is a KMS agent adding or modifying its own audit anchor: an entry
+     * directly under {@code ou=Audit} other than the server's {@code cn=head} (the standalone
+     * agent's audit trail, {@code org.dirkms.agent.audit.AgentAuditTrail}). An anchor is never
+     * deleted or renamed over LDAP, by anyone, so the evidence of a chain stays.
+     */
+    private boolean isAgentAnchorWrite(Identity who, WriteTarget target) {
+        if (!who.has(Role.KMS_AGENT) || target.newDn() != null
+                || !(target.kind() == WriteTarget.Kind.ADD || target.kind() == WriteTarget.Kind.MODIFY)) {
+            return false;
+        }
+        String dn = target.dn();
+        if (!dn.endsWith("," + auditDn) || dn.equals(auditHeadDn)) {
+            return false;
+        }
+        String rdn = dn.substring(0, dn.length() - auditDn.length() - 1);
+        return !rdn.isEmpty() && !rdn.contains(",");
     }
 
     /** Whether {@code attribute} (lower-case name) is a secret. */
@@ -347,7 +370,11 @@ public final class AccessPolicy {
         Zone zone = zoneOf(target.dn());
         Zone destination = target.newDn() == null ? zone : zoneOf(target.newDn());
         if (zone == Zone.AUDIT || destination == Zone.AUDIT) {
-            throw refuse("the audit anchor under " + layout.audit() + " is written by the directory server only");
+            if (isAgentAnchorWrite(who, target)) {
+                return;
+            }
+            throw refuse("the audit anchors under " + layout.audit() + " are written by the directory server (its"
+                    + " cn=head) and KMS agents (each its own, added or modified, never deleted or renamed) only");
         }
         if (zone == Zone.KMS_SCHEMA || destination == Zone.KMS_SCHEMA) {
             throw nobody("the KMS schema " + KMS_SCHEMA_DN + " is installed and kept by the server; it is not "

@@ -63,9 +63,9 @@ import org.apache.directory.server.core.api.interceptor.context.OperationContext
 import org.apache.directory.server.core.api.interceptor.context.RenameOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.SearchOperationContext;
 import org.dirkms.ds.audit.AuditChainException;
-import org.dirkms.ds.audit.AuditHead;
-import org.dirkms.ds.audit.AuditLog;
-import org.dirkms.ds.audit.AuditRecord;
+import org.dirkms.schema.audit.AuditHead;
+import org.dirkms.schema.audit.AuditLog;
+import org.dirkms.schema.audit.AuditRecord;
 import org.dirkms.ds.audit.AuditStartCheck;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;

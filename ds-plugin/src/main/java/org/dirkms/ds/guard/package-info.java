@@ -11,6 +11,6 @@
  * {@link org.dirkms.ds.guard.RoleDirectory} caches the role groups.
  *
  * <p>May depend on ApacheDS, MINA, the Apache LDAP API, the KMS schema, Bouncy Castle's
- * parsers and {@link org.dirkms.ds.audit}; never on the KMS agent's CA or key code.
+ * parsers, {@link org.dirkms.ds.audit} and {@link org.dirkms.schema.audit}; never on the KMS agent's CA or key code.
  */
 package org.dirkms.ds.guard;

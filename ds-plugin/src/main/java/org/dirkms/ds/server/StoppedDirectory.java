@@ -15,7 +15,7 @@ import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.server.constants.ServerDNConstants;
 import org.apache.directory.server.core.DefaultDirectoryService;
-import org.dirkms.ds.audit.AuditHead;
+import org.dirkms.schema.audit.AuditHead;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DataFolder;
 import org.dirkms.schema.DirectoryLayout;

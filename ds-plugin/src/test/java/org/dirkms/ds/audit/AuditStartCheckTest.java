@@ -17,6 +17,10 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 
+import org.dirkms.schema.audit.AuditHead;
+import org.dirkms.schema.audit.AuditLog;
+import org.dirkms.schema.audit.AuditRecord;
+import org.dirkms.schema.audit.AuditVerifier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -326,6 +326,22 @@ class AccessPolicyTest {
     }
 
     @Test
+    void aKmsAgentWritesItsOwnAuditAnchorBesideTheServersAndNobodyRemovesOne() {
+        String anchor = norm("cn=agent-0123456789abcdef," + LAYOUT.audit());
+        allowed(AGENT, of(WriteTarget.Kind.ADD, anchor, "kmsAuditRecord"), add("cn", "agent-0123456789abcdef"),
+                add("kmsauditsequence", "1"), add("kmsaudithash", "ab"));
+        allowed(AGENT, modify(anchor, "kmsAuditRecord"), replace("kmsauditsequence", "2"), replace("kmsaudithash", "cd"));
+        // Not the server's anchor, not deeper, not removed or renamed, and by nobody but an agent.
+        refused(AGENT, of(WriteTarget.Kind.ADD, norm("cn=x,cn=agent-0123456789abcdef," + LAYOUT.audit()),
+                "kmsAuditRecord"), add("kmsauditsequence", "1"));
+        refused(AGENT, of(WriteTarget.Kind.DELETE, anchor, "kmsAuditRecord"));
+        refused(AGENT, rename(anchor, norm("cn=agent-other," + LAYOUT.audit()), "kmsAuditRecord"));
+        for (Identity who : List.of(KMS_ADMIN, SUPERUSER)) {
+            refused(who, modify(anchor, "kmsAuditRecord"), replace("kmsaudithash", "0"));
+        }
+    }
+
+    @Test
     void administrativeGroupsAndTrustAreForKmsAdministrators() {
         allowed(KMS_ADMIN, of(WriteTarget.Kind.ADD, norm("cn=Sales," + LAYOUT.administrativeGroups()), "kmsAdminGroup"),
                 add("kmskeyalgorithm", "EC-P256"), add("kmsassignedserver", "cn=default"));

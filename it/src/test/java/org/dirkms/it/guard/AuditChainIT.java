@@ -15,9 +15,9 @@ import java.util.List;
 import java.util.Optional;
 
 import org.dirkms.dist.DirkmsCommand;
-import org.dirkms.ds.audit.AuditHead;
-import org.dirkms.ds.audit.AuditRecord;
-import org.dirkms.ds.audit.AuditVerifier;
+import org.dirkms.schema.audit.AuditHead;
+import org.dirkms.schema.audit.AuditRecord;
+import org.dirkms.schema.audit.AuditVerifier;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.TestDirectory;
 import org.junit.jupiter.api.Test;

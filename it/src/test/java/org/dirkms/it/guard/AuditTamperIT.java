@@ -12,8 +12,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
-import org.dirkms.ds.audit.AuditHead;
-import org.dirkms.ds.audit.AuditRecord;
+import org.dirkms.schema.audit.AuditHead;
+import org.dirkms.schema.audit.AuditRecord;
 import org.dirkms.ds.audit.AuditStartCheck;
 import org.dirkms.ds.server.ServerStartException;
 import org.dirkms.it.support.DirkmsRun;

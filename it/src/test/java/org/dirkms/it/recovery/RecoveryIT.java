@@ -52,7 +52,7 @@ import org.dirkms.agent.recovery.RecoveryService;
 import org.dirkms.dist.AgentServeSetup;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.dist.DirkmsCommand;
-import org.dirkms.ds.audit.AuditRecord;
+import org.dirkms.schema.audit.AuditRecord;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.LdapTools;

@@ -15,6 +15,7 @@ import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Value;
 import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.message.AliasDerefMode;
 import org.apache.directory.api.ldap.model.message.LdapResult;
 import org.apache.directory.api.ldap.model.message.Response;
 import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
@@ -323,8 +324,9 @@ final class PagedSearch {
         String[] requested = attributes.length == 1 && NO_ATTRIBUTES.equals(attributes[0])
                 ? new String[] {OBJECT_CLASS} : attributes;
         try {
+            // The KMS tree has no aliases: never dereference (RFC 4511 section 4.5.1.3).
             return new SearchRequestImpl().setBase(new Dn(base)).setFilter(filter).setScope(scope)
-                    .addAttributes(requested);
+                    .setDerefAliases(AliasDerefMode.NEVER_DEREF_ALIASES).addAttributes(requested);
         } catch (LdapException e) {
             throw LdapEntries.failure("search " + filter + " under", base, e);
         }

@@ -28,8 +28,11 @@ import org.dirkms.schema.PasswordFile;
  * @param passwordFile the file whose first line is the agent's password ({@link PasswordFile}), or
  *        null when the password is given to {@link #open(long, char[])}
  * @param trustedCertificates PEM file of the certificate(s) that the server's certificate must chain to
+ * @param journal where every connection opened here reports the writes the directory accepted
+ *        ({@link WriteJournal#NONE} unless {@link #journaling} set one)
  */
-public record AgentConnection(String url, String bindDn, Path passwordFile, Path trustedCertificates) {
+public record AgentConnection(String url, String bindDn, Path passwordFile, Path trustedCertificates,
+        WriteJournal journal) {
 
     /** Validates the URL's scheme. */
     public AgentConnection {
@@ -37,6 +40,17 @@ public record AgentConnection(String url, String bindDn, Path passwordFile, Path
         if (!"ldap".equalsIgnoreCase(scheme) && !"ldaps".equalsIgnoreCase(scheme)) {
             throw new IllegalArgumentException("'" + url + "' is not an ldap:// or ldaps:// URL");
         }
+        java.util.Objects.requireNonNull(journal, "journal");
+    }
+
+    /** A connection whose writes nobody records. */
+    public AgentConnection(String url, String bindDn, Path passwordFile, Path trustedCertificates) {
+        this(url, bindDn, passwordFile, trustedCertificates, WriteJournal.NONE);
+    }
+
+    /** The same connection, every write of which (once the directory accepted it) goes to {@code other}. */
+    public AgentConnection journaling(WriteJournal other) {
+        return new AgentConnection(url, bindDn, passwordFile, trustedCertificates, other);
     }
 
     /**
@@ -104,7 +118,8 @@ public record AgentConnection(String url, String bindDn, Path passwordFile, Path
         config.setUseSsl(ldaps);
         config.setTrustManagers(trusting(trustedCertificates));
         config.setTimeout(timeoutMillis <= 0 ? Long.MAX_VALUE : timeoutMillis);
-        LdapNetworkConnection connection = new LdapNetworkConnection(config);
+        LdapNetworkConnection connection = journal == WriteJournal.NONE ? new LdapNetworkConnection(config)
+                : new JournalingConnection(config, journal, bindDn);
         try {
             if (!ldaps) {
                 connection.startTls();

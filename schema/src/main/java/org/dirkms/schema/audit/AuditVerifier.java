@@ -1,4 +1,4 @@
-package org.dirkms.ds.audit;
+package org.dirkms.schema.audit;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -72,10 +72,22 @@ public final class AuditVerifier {
      * @throws IOException when the file cannot be read at all
      */
     public static Report verify(Path auditDirectory, Optional<AuditHead> anchor) throws IOException {
-        Path file = auditDirectory.resolve(AuditLog.FILE_NAME);
+        return verifyFile(auditDirectory.resolve(AuditLog.FILE_NAME), anchor);
+    }
+
+    /**
+     * Verifies the log {@code file} against an optional anchored head: as {@link #verify}, for a
+     * log of any name (the standalone agent's {@link org.dirkms.schema.DataFolder#AGENT_AUDIT_LOG}).
+     * A log without a single record is never sound: every writer's first record is written, and
+     * anchored, before anything it audits.
+     *
+     * @throws IOException when the file cannot be read at all
+     */
+    public static Report verifyFile(Path file, Optional<AuditHead> anchor) throws IOException {
         if (!Files.exists(file)) {
-            // A server appends its bootstrap at its first start and anchors the head at every
-            // start, so a data folder it ever served has a log: a missing one was removed.
+            // A server appends its bootstrap at its first start, an agent its chain's first record,
+            // and each anchors the head at once: a folder either ever wrote to has a log, so a
+            // missing one was removed.
             return new Report(false, 0, AuditHead.EMPTY, 1, "the log file " + file + " is missing"
                     + anchor.filter(head -> head.sequence() > 0)
                             .map(head -> " but the directory anchors record " + head.sequence()).orElse(""));
@@ -120,6 +132,10 @@ public final class AuditVerifier {
                 }
                 head = record.head();
             }
+        }
+        if (head.sequence() == 0) {
+            return new Report(false, 0, head, 1, "the log " + file + " holds no record: a log is never empty once"
+                    + " begun, so its records were removed");
         }
         if (!anchorSeen) {
             return new Report(false, head.sequence(), head, head.sequence() + 1,

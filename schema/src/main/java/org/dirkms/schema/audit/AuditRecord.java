@@ -1,4 +1,4 @@
-package org.dirkms.ds.audit;
+package org.dirkms.schema.audit;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

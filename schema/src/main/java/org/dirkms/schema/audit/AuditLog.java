@@ -1,4 +1,4 @@
-package org.dirkms.ds.audit;
+package org.dirkms.schema.audit;
 
 import java.io.BufferedReader;
 import java.io.Closeable;
@@ -16,7 +16,8 @@ import java.util.List;
 import org.dirkms.schema.DataFolder;
 
 /**
- * The append-only, hash-chained audit log file {@value #FILE_NAME} in an audit directory.
+ * The append-only, hash-chained audit log file {@value #FILE_NAME} in an audit directory (the
+ * embedded server's), or any other log file of the same format (the standalone agent's).
  *
  * <p>Appending is cheap: the file channel stays open, a record is encoded and written with one
  * {@code write} call. <b>Durability policy:</b> every record is handed to the operating system
@@ -62,8 +63,20 @@ public final class AuditLog implements Closeable {
      * @throws IOException when the file cannot be read or opened, or its last record is malformed
      */
     public static AuditLog open(Path directory, Clock clock) throws IOException {
-        Files.createDirectories(directory);
-        Path file = directory.resolve(FILE_NAME);
+        return openFile(directory.resolve(FILE_NAME), clock);
+    }
+
+    /**
+     * Opens (creating when missing) the log {@code file} and resumes its chain: a log of another
+     * name than {@value #FILE_NAME}, such as the standalone KMS agent's
+     * ({@link DataFolder#AGENT_AUDIT_LOG}).
+     *
+     * @param file  the log file; its folder is created when missing
+     * @param clock the source of record times
+     * @throws IOException when the file cannot be read or opened, or its last record is malformed
+     */
+    public static AuditLog openFile(Path file, Clock clock) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
         AuditHead head = AuditHead.EMPTY;
         String repairNote = cutUnfinishedLastLine(file);
         if (Files.exists(file)) {
@@ -147,7 +160,7 @@ public final class AuditLog implements Closeable {
      *
      * @return what was cut, for a warning, or {@code null} when the file was whole or is missing
      */
-    static String cutUnfinishedLastLine(Path file) throws IOException {
+    public static String cutUnfinishedLastLine(Path file) throws IOException {
         if (!Files.exists(file)) {
             return null;
         }

@@ -1,4 +1,4 @@
-package org.dirkms.ds.audit;
+package org.dirkms.schema.audit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -47,6 +47,44 @@ class AuditLogTest {
         AuditVerifier.Report report = AuditVerifier.verify(directory, Optional.of(head));
         assertTrue(report.valid(), report.summary());
         assertEquals(4, report.records());
+    }
+
+    @Test
+    void aLogOfAnotherNameChainsAndVerifiesTheSameWay() throws IOException {
+        Path file = directory.resolve("agent.log");
+        AuditHead head;
+        try (AuditLog log = AuditLog.openFile(file, CLOCK)) {
+            log.append("uid=kms-agent,ou=KMS,dc=example,dc=com", "agent-chain-start",
+                    "cn=agent-00,ou=Audit,ou=KMS,dc=example,dc=com", List.of());
+            head = log.append("uid=kms-agent,ou=KMS,dc=example,dc=com", "modify", "uid=jdoe,ou=People,dc=example,dc=com",
+                    List.of("kmsEnrollmentState", "kmsEnrollmentState=enrolled")).head();
+        }
+        assertFalse(Files.exists(directory.resolve(AuditLog.FILE_NAME)), "only the named file is written");
+        try (AuditLog reopened = AuditLog.openFile(file, CLOCK)) {
+            assertEquals(head, reopened.head());
+        }
+        AuditVerifier.Report report = AuditVerifier.verifyFile(file, Optional.of(head));
+        assertTrue(report.valid(), report.summary());
+        assertEquals(2, report.records());
+
+        Files.write(file, Files.readAllLines(file).subList(0, 1));
+        AuditVerifier.Report truncated = AuditVerifier.verifyFile(file, Optional.of(head));
+        assertFalse(truncated.valid());
+        assertTrue(truncated.problem().contains("truncated"), truncated.problem());
+    }
+
+    @Test
+    void anEmptyOrMissingLogIsNeverSoundWhateverTheAnchor() throws IOException {
+        Path file = directory.resolve("agent.log");
+        AuditVerifier.Report missing = AuditVerifier.verifyFile(file, Optional.empty());
+        assertFalse(missing.valid());
+        assertTrue(missing.problem().contains("missing"), missing.problem());
+        Files.createFile(file);
+        for (Optional<AuditHead> anchor : List.of(Optional.<AuditHead>empty(), Optional.of(AuditHead.EMPTY))) {
+            AuditVerifier.Report empty = AuditVerifier.verifyFile(file, anchor);
+            assertFalse(empty.valid(), "an empty log against " + anchor);
+            assertTrue(empty.problem().contains("holds no record"), empty.problem());
+        }
     }
 
     @Test
