@@ -59,6 +59,43 @@ public final class AgentProcess implements AutoCloseable {
         return new AgentProcess(name, builder.start(), out, err);
     }
 
+    /**
+     * Makes {@code agentData} the data folder of an agent on another host of the KMS whose
+     * {@code dirkms serve} keeps {@code serveData}: what an administrator copies there (README,
+     * "Several agents"): the agent's password, the CA certificate clients trust, the CA's key
+     * store and the key recovery store, with their modes. Each agent keeps its own audit log in its
+     * own folder.
+     *
+     * @return {@code agentData}
+     */
+    public static Path copyFolder(Path serveData, Path agentData) throws IOException {
+        for (String item : List.of("kms-agent.password", "tls", "ca", "recovery")) {
+            Path from = serveData.resolve(item);
+            if (Files.isDirectory(from)) {
+                copyTree(from, agentData.resolve(item));
+            } else {
+                Files.createDirectories(agentData);
+                Files.copy(from, agentData.resolve(item), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        }
+        Files.deleteIfExists(agentData.resolve("tls").resolve("server.p12"));
+        Files.deleteIfExists(agentData.resolve("tls").resolve("server.p12.pass"));
+        return agentData;
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (java.util.stream.Stream<Path> paths = Files.walk(from)) {
+            for (Path path : paths.toList()) {
+                Path target = to.resolve(from.relativize(path).toString());
+                if (Files.isDirectory(path)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(path, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+    }
+
     /** The name the agent was started with. */
     public String name() {
         return name;

@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Several KMS agents sharing the work on one directory (docs/reliability.md, "Several agents"):
  * {@code dirkms serve} (whose in-process agent is the first) and two {@code dirkms agent}
- * processes on its data folder, all separate processes with short leases (8 s) and sweeps (2 s).
+ * processes, each with a folder of its own holding copies of the CA's and the recovery key
+ * stores (as on hosts of their own), all separate processes with short leases (8 s) and sweeps (2 s).
  * The superuser adds {@value #DEFAULT_USERS} people and a KMS administrator asks for their
  * enrollments with {@code ldapmodify}, 50 a run; while the agents work, one of the standalone agents,
  * drawn at random, is SIGKILLed at a random moment and started again, {@value #KILLS} times. In
@@ -90,8 +91,11 @@ class MultiAgentIT {
             directory.useKeyAlgorithm("EC-P256");
             List<String> dns = directory.addPeople(PREFIX, users);
             AgentProcess[] agents = new AgentProcess[2];
+            Path[] folders = new Path[agents.length];
             for (int i = 0; i < agents.length; i++) {
-                agents[i] = AgentProcess.start(directory.url(), data, work, "agent-" + (char) ('a' + i) + "-0",
+                // Each agent has a folder of its own, as on a host of its own.
+                folders[i] = AgentProcess.copyFolder(data, work.resolve("data-" + (char) ('a' + i)));
+                agents[i] = AgentProcess.start(directory.url(), folders[i], work, "agent-" + (char) ('a' + i) + "-0",
                         "--lease-seconds", "8", "--sweep-seconds", "2", "--workers", "4");
                 all.add(agents[i]);
             }
@@ -126,7 +130,7 @@ class MultiAgentIT {
                 agents[victim].kill();
                 System.out.printf("several agents (seed %d): %s killed %d ms after %d users were enrolled%n", seed,
                         agents[victim].name(), delay, target);
-                agents[victim] = AgentProcess.start(directory.url(), data, work,
+                agents[victim] = AgentProcess.start(directory.url(), folders[victim], work,
                         "agent-" + (char) ('a' + victim) + "-" + (round + 1), "--lease-seconds", "8",
                         "--sweep-seconds", "2", "--workers", "4");
                 all.add(agents[victim]);
