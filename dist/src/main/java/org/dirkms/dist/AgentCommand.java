@@ -178,7 +178,8 @@ final class AgentCommand extends Subcommand {
                 // slapd keeps the newer copy of an entry whole, so a write to the CA entry on
                 // another provider could undo one made on the home (docs/reliability.md).
                 queueWork.scheduleWithFixedDelay(() -> CaServeSetup.serveQueue(
-                        homeUrls == null || homeUrls.isEmpty() ? kms : kms.withUrl(running.workProvider()), queue), 0,
+                        homeUrls == null || homeUrls.isEmpty() ? kms
+                                : kms.withConnection(kms.connection().withUrl(running.workProvider())), queue), 0,
                         ServeCommand.QUEUE_PERIOD.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             }
             if (homeUrls != null && !homeUrls.isEmpty()) {

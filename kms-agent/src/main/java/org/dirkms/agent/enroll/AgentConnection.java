@@ -54,13 +54,13 @@ public record AgentConnection(String url, String bindDn, Path passwordFile, Path
     }
 
     /**
-     * The same identity, password and trust towards another server at {@code otherUrl}: another
+     * The same identity, password, trust and journal towards another server at {@code otherUrl}: another
      * provider of a replicated directory (docs/reliability.md, "Replicated directories").
      *
      * @throws IllegalArgumentException if {@code otherUrl} is not an ldap:// or ldaps:// URL
      */
     public AgentConnection withUrl(String otherUrl) {
-        return new AgentConnection(otherUrl, bindDn, passwordFile, trustedCertificates);
+        return new AgentConnection(otherUrl, bindDn, passwordFile, trustedCertificates, journal);
     }
 
     /**

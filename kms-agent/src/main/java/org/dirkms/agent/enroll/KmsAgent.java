@@ -54,12 +54,21 @@ import org.slf4j.LoggerFactory;
  * The running KMS agent: it reconciles the whole tree at start (so that a change made while it
  * was down is acted on), brings what an earlier version published to the current layout
  * ({@code PublishedLayoutUpgrade}, docs/directory-layout.md), then follows the directory with syncrepl in refreshAndPersist mode
- * (RFC 4533 section 3.3.2), resuming from the cookie saved in {@code kmsSyncCookie} on its KMS
- * server entry, and hands every changed {@code kmsUser} to a pool of workers running the
+ * (RFC 4533 section 3.3.2), resuming after a lost connection from the last cookie its own search
+ * received, and hands every changed {@code kmsUser} to a pool of workers running the
  * {@link EnrollmentService} state machine. A periodic sweep writes {@code kmsHeartbeat} on the
  * server entries and reconciles again, which expires unfetched packages and takes over work
  * whose lease expired. A lost connection is reopened,
  * followed by a reconcile; nothing depends on a notification arriving.
+ *
+ * <p>Several agents may serve the same KMS server entry, in as many processes (docs/reliability.md,
+ * "Several agents"): the claims decide which one works on an entry. A syncrepl cookie belongs to
+ * the search that received it: RFC 4533 section 2.1.2 makes it opaque to the client, and
+ * ApacheDS names the consumer in it (its replica log), handing that log's notifications to
+ * whichever search presents the cookie. So an agent resumes only from a cookie it received itself,
+ * never from one another process received or saved: that would take the other agent's
+ * notifications away. A new process starts with a full refresh, which its start-up reconcile
+ * makes redundant work but never lost work.
  *
  * <p>Other workflows ({@link Workflow}: the recovery of keys) run on the same agent: their
  * entries are followed by the same syncrepl search, reconciled with the tree, and handed to them
@@ -83,8 +92,6 @@ public final class KmsAgent implements AutoCloseable {
     static final Duration HOME_CHECK = Duration.ofSeconds(5);
     /** How long reading a provider's contextCSN may take before it counts as not answering. */
     static final Duration PROVIDER_READ_TIMEOUT = Duration.ofSeconds(10);
-    /** The saved cookie is written at most this often while changes stream in (each save is a directory write). */
-    static final Duration COOKIE_SAVE_PERIOD = Duration.ofSeconds(10);
 
     /**
      * What the agent follows: {@code kmsUser} entries, and persons, because an administrator
@@ -134,7 +141,11 @@ public final class KmsAgent implements AutoCloseable {
             java.util.Arrays.stream(EnrollmentResult.Outcome.values()).collect(java.util.stream.Collectors.toMap(
                     outcome -> outcome, outcome -> new AtomicLong(), (a, b) -> a,
                     () -> new java.util.EnumMap<>(EnrollmentResult.Outcome.class))));
-    private final AtomicLong lastCookieSave = new AtomicLong();
+    /**
+     * The last cookie this agent's own syncrepl search received (RFC 4533 section 2.1.2), to resume
+     * from after a lost connection; null before the first.
+     */
+    private volatile byte[] cookie;
     private final java.util.concurrent.CountDownLatch refreshed = new java.util.concurrent.CountDownLatch(1);
     /** When the current syncrepl search entered its persist phase; null while not following. */
     private volatile java.time.Instant followingSince;
@@ -380,7 +391,7 @@ public final class KmsAgent implements AutoCloseable {
         this.workConnection = connection;
     }
 
-    /** The syncrepl loop: (re)connect, reconcile, refresh from the saved cookie, persist; on failure start over. */
+    /** The syncrepl loop: (re)connect, reconcile, refresh (from this search's last cookie, if any), persist; on failure start over. */
     private void watch() {
         long backoffMillis = 500;
         while (running.get()) {
@@ -510,14 +521,7 @@ public final class KmsAgent implements AutoCloseable {
     }
 
     private void follow() throws IOException, LdapException, GeneralSecurityException, CursorException {
-        List<String> servers = service.servedServers();
-        String serverDn = servers.isEmpty() ? null : servers.get(0);
-        byte[] cookie = null;
-        if (serverDn != null) {
-            cookie = records.servers().stream().filter(s -> DistinguishedNames.same(s.dn(), serverDn))
-                    .map(EnrollmentRecords.ServerEntry::syncCookie).filter(java.util.Objects::nonNull).findFirst()
-                    .orElse(null);
-        } else {
+        if (service.servedServers().isEmpty()) {
             LOG.warn("No KMS server entry under {} names {} in {}: this agent serves no administrative group",
                     layout.servers(), settings.agentDn(), AttributeNames.AGENT_IDENTITY);
         }
@@ -531,7 +535,7 @@ public final class KmsAgent implements AutoCloseable {
                 .setScope(SearchScope.SUBTREE).addAttributes("1.1");
         SyncRequestValue sync = new SyncRequestValueImpl();
         sync.setMode(SynchronizationModeEnum.REFRESH_AND_PERSIST);
-        sync.setCookie(cookie);
+        sync.setCookie(cookie); // this search's own, after a lost connection; none at a start
         request.addControl(sync);
         try (SearchCursor cursor = syncConnection.search(request)) {
             while (running.get() && cursor.next()) {
@@ -545,17 +549,15 @@ public final class KmsAgent implements AutoCloseable {
                         submit(dn); // e.g. a partner removed from the trust list
                     }
                     if (state != null && state.getCookie() != null) {
-                        saveCookie(serverDn, state.getCookie(), false);
+                        cookie = state.getCookie();
                     }
                 } else if (response instanceof SyncInfoValue info) {
-                    // RFC 4533 section 3.4: the end of the refresh phase, with a cookie. In the
-                    // persist phase a syncInfo newcookie (section 2.5) only moves the cookie past
-                    // changes outside the filter, such as the agent's own write of the cookie:
-                    // saving it would answer each such message with a write and the next one
-                    // (measured on slapd: 1,600 cookie writes in 20 s). Resuming from the cookie of
-                    // the last entry costs at most those changes again.
-                    if (info.getCookie() != null && followingSince == null) {
-                        saveCookie(serverDn, info.getCookie(), true);
+                    // RFC 4533 section 3.4: the end of the refresh phase, with a cookie; in the
+                    // persist phase a syncInfo newcookie (section 2.5) moves it past changes outside
+                    // the filter. Kept in memory only, so no write answers it (a cookie saved in the
+                    // directory was itself such a change on slapd: 1,600 cookie writes in 20 s).
+                    if (info.getCookie() != null) {
+                        cookie = info.getCookie();
                     }
                     if (followingSince == null) {
                         LOG.info("Following {} with syncrepl: the refresh ended, changes now arrive as they happen"
@@ -585,19 +587,6 @@ public final class KmsAgent implements AutoCloseable {
             filter.append(workflow.followedEntries());
         }
         return filter.append(')').toString();
-    }
-
-    private void saveCookie(String serverDn, byte[] cookie, boolean now) {
-        if (serverDn == null) {
-            return;
-        }
-        long millis = clock.millis();
-        long last = lastCookieSave.get();
-        if (now || millis - last >= COOKIE_SAVE_PERIOD.toMillis()) {
-            if (lastCookieSave.compareAndSet(last, millis)) {
-                records.saveSyncCookie(serverDn, cookie);
-            }
-        }
     }
 
     /** Queues {@code dn}; a user already queued or being handled is handled again afterwards, once. */
