@@ -476,14 +476,22 @@ public final class KmsAgent implements AutoCloseable {
         } catch (DirectoryAccessException e) {
             // The watcher reconnects; the next sweep tries again.
             LOG.warn("The agent's sweep failed: {}", e.getMessage());
+        } catch (IllegalStateException | java.util.concurrent.RejectedExecutionException e) {
+            // The work connection was closed under the sweep (on a replicated directory, the work
+            // moved to another provider): a periodic task that throws is never run again, so the
+            // next sweep tries again on the connection open then.
+            LOG.warn("The agent's sweep failed on a closed connection: {}", e.getMessage());
         }
     }
 
     private void followHomeOnce() {
         try {
             followHome();
-        } catch (DirectoryAccessException e) {
-            // The work connection is reopened at the next look; the clean-up is tried again then.
+        } catch (DirectoryAccessException | IllegalStateException | java.util.concurrent.RejectedExecutionException e) {
+            // A periodic task that throws is never run again (ScheduledExecutorService), and the
+            // LDAP API answers an operation on a connection closed under it (the work moved to
+            // another provider meanwhile) with IllegalStateException or RejectedExecutionException:
+            // the next look opens the work connection again and tries the clean-up again.
             LOG.warn("Following the home provider failed: {}", e.getMessage());
         }
     }
