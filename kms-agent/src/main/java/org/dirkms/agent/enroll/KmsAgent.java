@@ -404,7 +404,10 @@ public final class KmsAgent implements AutoCloseable {
                 follow();
                 backoffMillis = 500;
             } catch (IOException | LdapException | GeneralSecurityException | CursorException
-                    | DirectoryAccessException e) {
+                    | DirectoryAccessException | IllegalStateException
+                    | java.util.concurrent.RejectedExecutionException e) {
+                // The last two: the LDAP API's answer to an operation on a connection closed under
+                // this thread (on a replicated directory, the work moved to another provider).
                 if (!running.get()) {
                     return;
                 }
