@@ -64,6 +64,13 @@ final class AgentCommand extends Subcommand {
                     + " which 'dirkms serve' serves")
     Path recoveryCertificate;
 
+    @Option(names = "--home-url", paramLabel = "URL",
+            description = "on a replicated directory, one provider of the multi-provider set, once for each and in"
+                    + " the same order for every agent: claims and every other write go to the first that answers and"
+                    + " has caught up with the ones after it, while the agent follows --url, its own provider, with"
+                    + " syncrepl (README, \"Running replicated\")")
+    List<String> homeUrls;
+
     @Override
     List<String> examples() {
         return List.of("dirkms agent --url ldaps://directory.example.com:10636 --bind-dn"
@@ -71,7 +78,11 @@ final class AgentCommand extends Subcommand {
                         + " --data DIR",
                 "the agent against a remote server, issuing with the CA whose key store is in DIR/ca/",
                 "dirkms agent --url ldaps://directory.example.com:10636 --recovery-cert recovery.pem",
-                "an agent without the CA: its certificates come through the request queue");
+                "an agent without the CA: its certificates come through the request queue",
+                "dirkms agent --url ldap://ldap2.example.com:389 --home-url ldap://ldap1.example.com:389 --home-url"
+                        + " ldap://ldap2.example.com:389 --suffix dc=example,dc=com --data DIR",
+                "an agent on the second provider of a replicated pair: it follows ldap2 and claims on ldap1 while"
+                        + " ldap1 is up");
     }
 
     @Override
@@ -162,8 +173,17 @@ final class AgentCommand extends Subcommand {
                     thread.setDaemon(true);
                     return thread;
                 });
-                queueWork.scheduleWithFixedDelay(() -> CaServeSetup.serveQueue(kms, queue), 0,
+                KmsAgent running = agent;
+                // On a replicated directory the queue is served on the agent's home provider too:
+                // slapd keeps the newer copy of an entry whole, so a write to the CA entry on
+                // another provider could undo one made on the home (docs/reliability.md).
+                queueWork.scheduleWithFixedDelay(() -> CaServeSetup.serveQueue(
+                        homeUrls == null || homeUrls.isEmpty() ? kms
+                                : kms.withConnection(kms.connection().withUrl(running.workProvider())), queue), 0,
                         ServeCommand.QUEUE_PERIOD.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+            if (homeUrls != null && !homeUrls.isEmpty()) {
+                agent.workOnHomeProvider(homeUrls);
             }
             agent.start();
         } catch (IOException | LdapException | GeneralSecurityException | IssuanceRefusedException
@@ -188,7 +208,8 @@ final class AgentCommand extends Subcommand {
                 stopped.countDown();
             }
         }, "dirkms-agent-shutdown"));
-        out.println("dirkms agent running as " + kms.connection().bindDn() + " against " + kms.connection().url());
+        out.println("dirkms agent running as " + kms.connection().bindDn() + " against " + kms.connection().url()
+                + (homeUrls == null || homeUrls.isEmpty() ? "" : ", claiming on " + agent.workProvider()));
         out.flush();
         try {
             stopped.await();

@@ -88,7 +88,7 @@ class CommandHelpTest {
                 "--suffix", "--json", "--log");
         List<String> agent = List.of("--data", "--url", "--bind-dn", "--password-file", "--ca-cert", "--suffix",
                 "--ca-name", "--passphrase-file", "--workers", "--lease-seconds", "--sweep-seconds");
-        assertFlags(List.of("agent"), concat(agent, "--recovery-cert", "--accept-missing-audit-log"));
+        assertFlags(List.of("agent"), concat(agent, "--recovery-cert", "--accept-missing-audit-log", "--home-url"));
         assertFlags(List.of("enroll"), concat(agent, "--group", "--filter", "--file", "--report", "--force",
                 "--include-revoked"));
         List<String> connection = List.of("--data", "--url", "--bind-dn", "--password-file", "--ca-cert", "--suffix");

@@ -137,6 +137,16 @@ class OpenLdapAccessRulesTest {
         assertFalse(children.contains(" write"), "nobody deletes an archived key: " + children);
     }
 
+    @Test
+    void theReplicatorReadsEveryPasswordItsOwnIncluded() {
+        // slapd stops at the first 'by' clause that matches: were 'self' first, the replicator's own
+        // password would never reach the other providers, and their syncrepl could not bind here.
+        String rule = RULES.get(indexOf("attrs=userPassword"));
+        String replicator = "by dn.exact=\"" + SETTINGS.replicatorDn() + "\"";
+        assertTrue(rule.contains(replicator), rule);
+        assertTrue(rule.indexOf(replicator) < rule.indexOf("by self "), "the replicator before self: " + rule);
+    }
+
     private static int indexOf(String part) {
         for (int i = 0; i < RULES.size(); i++) {
             if (RULES.get(i).contains(part)) {

@@ -133,6 +133,7 @@ class ArchitectureIT {
     private static final String TRUST = AGENT + "trust..";
     private static final String TRANSFER = AGENT + "transfer..";
     private static final String AUDIT = AGENT + "audit..";
+    private static final String REPLICATION = AGENT + "replication..";
 
     @Test
     void theCryptographyKnowsNoDirectory() {
@@ -237,6 +238,20 @@ class ArchitectureIT {
         classes().that().resideInAPackage(NAMES)
                 .should().onlyDependOnClassesThat().resideInAnyPackage("java..", NAMES, "org.apache.directory.api..")
                 .because("every package of the agent compares DNs through it")
+                .check(all);
+    }
+
+    @Test
+    void theHomeProviderKnowsOnlyTheLdapClient() {
+        classes().that().resideInAPackage(REPLICATION)
+                .should().onlyDependOnClassesThat().resideInAnyPackage("java..", REPLICATION,
+                        "org.apache.directory.api..", "org.apache.directory.ldap.client..")
+                .because("choosing the home provider of a replicated directory reads contextCSN and nothing of the"
+                        + " KMS (docs/reliability.md, \"Replicated directories\"): the running agent uses it")
+                .check(all);
+        noClasses().that().resideInAnyPackage(KEYS, ARCHIVE, SMIME, CA, DIRECTORY, WORKFLOW, NAMES, ESCROW, RECOVERY,
+                QUEUE, TRUST, TRANSFER).should().dependOnClassesThat().resideInAPackage(REPLICATION)
+                .because("only the running agent chooses where its work goes")
                 .check(all);
     }
 

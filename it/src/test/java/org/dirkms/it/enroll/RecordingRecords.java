@@ -198,12 +198,6 @@ final class RecordingRecords implements EnrollmentRecords {
     }
 
     @Override
-    public void saveSyncCookie(String serverDn, byte[] cookie) {
-        writes.add("saveSyncCookie");
-        real.saveSyncCookie(serverDn, cookie);
-    }
-
-    @Override
     public void heartbeat(String serverDn, Instant now) {
         writes.add("heartbeat");
         real.heartbeat(serverDn, now);

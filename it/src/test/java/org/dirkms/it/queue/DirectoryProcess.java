@@ -26,7 +26,7 @@ import org.dirkms.schema.DirectoryLayout;
  * (only KMS agents write CA entries, docs/security.md). Everything is read back with
  * {@code ldapsearch} as the superuser, whose searches no size limit cuts short.
  */
-final class DirectoryProcess implements AutoCloseable {
+public final class DirectoryProcess implements AutoCloseable {
     /** The CA {@code dirkms serve} makes on a fresh data folder and runs in its process. */
     static final String ROOT_CA = "dirkms Root CA";
     /** The templates of an enrollment of the default group (signing, encryption). */
@@ -57,7 +57,7 @@ final class DirectoryProcess implements AutoCloseable {
      * Starts {@code dirkms serve --data DATA} on free ports, waits for its banner, and gives
      * {@code uid=kms-admin,ou=Staff} the KMS administrator role.
      */
-    static DirectoryProcess start(Path data, Path work) throws IOException, InterruptedException {
+    public static DirectoryProcess start(Path data, Path work) throws IOException, InterruptedException {
         ServeProcess serve = ServeProcess.start(work, "--data", data.toString(), "--ldap-port", "0", "--ldaps-port",
                 "0", "--http-port", "0");
         try {
@@ -89,42 +89,42 @@ final class DirectoryProcess implements AutoCloseable {
     }
 
     /** The directory's LDAP URL (StartTLS). */
-    String url() {
+    public String url() {
         return url;
     }
 
     /** The data folder. */
-    Path data() {
+    public Path data() {
         return data;
     }
 
     /** The names under the suffix. */
-    DirectoryLayout layout() {
+    public DirectoryLayout layout() {
         return layout;
     }
 
     /** The DN of the CA {@code name}. */
-    String caDn(String name) {
+    public String caDn(String name) {
         return "cn=" + name + "," + layout.certificationAuthorities();
     }
 
     /** {@code ldapsearch}, {@code ldapmodify}, ... bound as the directory superuser. */
-    LdapTools superuser() {
+    public LdapTools superuser() {
         return superuser;
     }
 
     /** The same bound as the KMS agent. */
-    LdapTools agent() {
+    public LdapTools agent() {
         return agent;
     }
 
     /** {@code dirkms serve}'s standard error: its log. */
-    String log() throws IOException {
+    public String log() throws IOException {
         return serve.stderr();
     }
 
     /** A KMS administrator sets the key algorithm of the default administrative group. */
-    void useKeyAlgorithm(String algorithm) {
+    public void useKeyAlgorithm(String algorithm) {
         kmsAdministrator.modify("dn: " + layout.defaultAdministrativeGroup() + "\nchangetype: modify\n"
                 + "replace: kmsKeyAlgorithm\nkmsKeyAlgorithm: " + algorithm + "\n-\n").assertSuccess();
     }
@@ -135,7 +135,7 @@ final class DirectoryProcess implements AutoCloseable {
      *
      * @param keyAlgorithm {@code --key-algorithm}, or null for the default (RSA-3072)
      */
-    void initCa(String name, String keyAlgorithm) {
+    public void initCa(String name, String keyAlgorithm) {
         List<String> arguments = new ArrayList<>(List.of("ca", "init", "--name", name, "--data", data.toString(),
                 "--url", url));
         if (keyAlgorithm != null) {
@@ -150,12 +150,12 @@ final class DirectoryProcess implements AutoCloseable {
      * administrator does to keep a CA from issuing user certificates, and returns once that CA's
      * queue server in {@code dirkms serve} has read its entry since ({@link #awaitTwoRounds}).
      */
-    void withdrawSmimeTemplates(String name) throws InterruptedException {
+    public void withdrawSmimeTemplates(String name) throws InterruptedException {
         changeSmimeTemplates(name, "delete");
     }
 
     /** Puts the S/MIME templates back on CA {@code name}, the reverse of {@link #withdrawSmimeTemplates}. */
-    void installSmimeTemplates(String name) throws InterruptedException {
+    public void installSmimeTemplates(String name) throws InterruptedException {
         changeSmimeTemplates(name, "add");
     }
 
@@ -176,7 +176,7 @@ final class DirectoryProcess implements AutoCloseable {
      * the other, so the round of the first new heartbeat read the entry as it is now, and the
      * second shows that round finished.
      */
-    void awaitTwoRounds(String caDn) throws InterruptedException {
+    public void awaitTwoRounds(String caDn) throws InterruptedException {
         String seen = heartbeat(caDn);
         int changes = 0;
         Instant deadline = Instant.now().plusSeconds(60);
@@ -204,7 +204,7 @@ final class DirectoryProcess implements AutoCloseable {
      *
      * @return their DNs
      */
-    List<String> addPeople(String prefix, int count) {
+    public List<String> addPeople(String prefix, int count) {
         StringBuilder ldif = new StringBuilder();
         List<String> dns = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -222,7 +222,7 @@ final class DirectoryProcess implements AutoCloseable {
      * The KMS administrator asks for the enrollment of {@code dns} in one {@code ldapmodify}: each
      * becomes a {@code kmsUser} in {@code kmsEnrollmentState: requested}.
      */
-    void requestEnrollment(List<String> dns) {
+    public void requestEnrollment(List<String> dns) {
         StringBuilder ldif = new StringBuilder();
         for (String dn : dns) {
             ldif.append("dn: ").append(dn).append("\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n")
@@ -232,7 +232,7 @@ final class DirectoryProcess implements AutoCloseable {
     }
 
     /** How many people {@code uid=<prefix>*} are in {@code kmsEnrollmentState: state}. */
-    int usersInState(String prefix, String state) {
+    public int usersInState(String prefix, String state) {
         String found = superuser.search(layout.people(), "(&(uid=" + prefix + "*)(kmsEnrollmentState=" + state + "))",
                 "1.1").assertSuccess().stdout();
         return (int) found.lines().filter(line -> line.startsWith("dn:")).count();
@@ -242,7 +242,7 @@ final class DirectoryProcess implements AutoCloseable {
      * Returns once all {@code count} people {@code uid=<prefix>*} are enrolled; fails, with the
      * first failure's reason, as soon as one is {@code failed}, or after {@code seconds}.
      */
-    void awaitEnrolled(String prefix, int count, long seconds) throws IOException, InterruptedException {
+    public void awaitEnrolled(String prefix, int count, long seconds) throws IOException, InterruptedException {
         Instant deadline = Instant.now().plusSeconds(seconds);
         while (usersInState(prefix, "enrolled") < count) {
             if (usersInState(prefix, "failed") > 0) {
@@ -258,14 +258,14 @@ final class DirectoryProcess implements AutoCloseable {
     }
 
     /** People {@code uid=<prefix>*} with their state, error and certificates. */
-    List<LdifEntry> users(String prefix) {
+    public List<LdifEntry> users(String prefix) {
         return LdifEntry.parse(superuser.search(layout.people(), "(&(objectClass=kmsUser)(uid=" + prefix + "*))",
                 "kmsEnrollmentState", "kmsLastError", "kmsClaimedBy", "userCertificate;binary").assertSuccess()
                 .stdout());
     }
 
     /** Every {@code kmsPublishedCertificate} child under {@code ou=People}. */
-    List<LdifEntry> publishedCertificates() {
+    public List<LdifEntry> publishedCertificates() {
         return LdifEntry.parse(superuser.search(layout.people(), "(objectClass=kmsPublishedCertificate)",
                 "kmsCertificatePurpose", "userCertificate;binary").assertSuccess().stdout());
     }
@@ -277,7 +277,7 @@ final class DirectoryProcess implements AutoCloseable {
      * writing the same entries many times a second; the observation is asked again then (up to
      * three times), so that what the test checks stays the queue's invariants, each read whole.
      */
-    List<LdifEntry> requests() {
+    public List<LdifEntry> requests() {
         LdapTools.Result result = null;
         for (int attempt = 1; attempt <= 3; attempt++) {
             result = superuser.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "one", "-b", layout.requests(),
@@ -297,7 +297,7 @@ final class DirectoryProcess implements AutoCloseable {
     }
 
     /** The CA certificate on the entry of CA {@code name}. */
-    byte[] caCertificate(String name) {
+    public byte[] caCertificate(String name) {
         LdifEntry entry = LdifEntry.parse(superuser.searchRaw("-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b",
                 caDn(name), "(objectClass=*)", "cACertificate;binary").assertSuccess().stdout()).get(0);
         List<byte[]> values = entry.binary("cACertificate");
@@ -306,7 +306,7 @@ final class DirectoryProcess implements AutoCloseable {
     }
 
     /** The last {@code lines} lines of {@code text}. */
-    static String tail(String text, int lines) {
+    public static String tail(String text, int lines) {
         List<String> all = text.lines().toList();
         return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     }

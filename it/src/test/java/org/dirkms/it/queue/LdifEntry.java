@@ -19,10 +19,10 @@ import java.util.Map;
  * @param dn the entry's DN as printed
  * @param values the values by lower-case attribute description (options kept: {@code usercertificate;binary})
  */
-record LdifEntry(String dn, Map<String, List<byte[]>> values) {
+public record LdifEntry(String dn, Map<String, List<byte[]>> values) {
 
     /** The entries of {@code ldif}, unwrapped output of {@code ldapsearch -LLL}. */
-    static List<LdifEntry> parse(String ldif) {
+    public static List<LdifEntry> parse(String ldif) {
         List<LdifEntry> entries = new ArrayList<>();
         for (String block : ldif.split("\n\\s*\n")) {
             String dn = null;
@@ -50,13 +50,13 @@ record LdifEntry(String dn, Map<String, List<byte[]>> values) {
     }
 
     /** The values of {@code attribute} (lower-case description) as text. */
-    List<String> strings(String attribute) {
+    public List<String> strings(String attribute) {
         return values.getOrDefault(attribute.toLowerCase(Locale.ROOT), List.of()).stream()
                 .map(v -> new String(v, StandardCharsets.UTF_8)).toList();
     }
 
     /** The only value of {@code attribute} as text, or null when it has none. */
-    String string(String attribute) {
+    public String string(String attribute) {
         List<String> all = strings(attribute);
         return all.isEmpty() ? null : all.get(0);
     }
@@ -65,7 +65,7 @@ record LdifEntry(String dn, Map<String, List<byte[]>> values) {
      * The certificates in {@code userCertificate} (asked for as {@code userCertificate;binary},
      * which the server may name either way: RFC 4523 section 2.1).
      */
-    List<X509Certificate> certificates() {
+    public List<X509Certificate> certificates() {
         List<X509Certificate> certificates = new ArrayList<>();
         for (byte[] der : binary("userCertificate")) {
             certificates.add(certificate(der));
@@ -74,7 +74,7 @@ record LdifEntry(String dn, Map<String, List<byte[]>> values) {
     }
 
     /** The values of {@code attribute}, with or without the {@code ;binary} option in the name printed. */
-    List<byte[]> binary(String attribute) {
+    public List<byte[]> binary(String attribute) {
         String name = attribute.toLowerCase(Locale.ROOT);
         List<byte[]> all = new ArrayList<>(values.getOrDefault(name, List.of()));
         all.addAll(values.getOrDefault(name + ";binary", List.of()));

@@ -84,7 +84,7 @@ public interface EnrollmentRecords {
      *
      * @param dn the entry's DN
      * @param agentIdentity {@code kmsAgentIdentity}, or null
-     * @param syncCookie {@code kmsSyncCookie}, or null
+     * @param syncCookie {@code kmsSyncCookie} as an earlier version saved it, or null: no agent resumes from it (KmsAgent)
      */
     record ServerEntry(String dn, String agentIdentity, byte[] syncCookie) {
     }
@@ -350,9 +350,6 @@ public interface EnrollmentRecords {
 
     /** Every KMS server entry. */
     List<ServerEntry> servers();
-
-    /** Replaces {@code kmsSyncCookie} on the server entry. */
-    void saveSyncCookie(String serverDn, byte[] cookie);
 
     /** Replaces {@code kmsHeartbeat} on the server entry. */
     void heartbeat(String serverDn, Instant now);

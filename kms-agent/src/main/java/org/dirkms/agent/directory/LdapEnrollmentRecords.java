@@ -199,11 +199,6 @@ public final class LdapEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
-    public void saveSyncCookie(String serverDn, byte[] cookie) {
-        servers.saveCookie(serverDn, cookie);
-    }
-
-    @Override
     public void heartbeat(String serverDn, Instant now) {
         servers.heartbeat(serverDn, now);
     }

@@ -66,10 +66,6 @@ final class LdapServerEntries {
                 Integer.toString(count)));
     }
 
-    void saveCookie(String dn, byte[] cookie) {
-        entries.modify(dn, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, SYNC_COOKIE, cookie));
-    }
-
     void heartbeat(String dn, Instant now) {
         entries.modify(dn, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, HEARTBEAT,
                 LdapTimes.format(now)));

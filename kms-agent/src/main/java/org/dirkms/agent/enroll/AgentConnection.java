@@ -54,6 +54,16 @@ public record AgentConnection(String url, String bindDn, Path passwordFile, Path
     }
 
     /**
+     * The same identity, password, trust and journal towards another server at {@code otherUrl}: another
+     * provider of a replicated directory (docs/reliability.md, "Replicated directories").
+     *
+     * @throws IllegalArgumentException if {@code otherUrl} is not an ldap:// or ldaps:// URL
+     */
+    public AgentConnection withUrl(String otherUrl) {
+        return new AgentConnection(otherUrl, bindDn, passwordFile, trustedCertificates, journal);
+    }
+
+    /**
      * Opens a new protected connection bound as {@link #bindDn()}; the caller closes it.
      *
      * @param timeoutMillis how long an operation may wait for its response; 0 for no limit (the

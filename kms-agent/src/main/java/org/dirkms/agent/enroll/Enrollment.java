@@ -245,11 +245,7 @@ final class Enrollment {
                 records.removePublishedCertificates(dn);
             }
             for (byte[] published : now.certificates()) {
-                boolean[] usage = parse(published, dn).getKeyUsage();
-                // keyEncipherment (RSA) or keyAgreement (EC), RFC 5280 section 4.2.1.3: the encryption certificate.
-                CertificatePurpose purpose = usage != null && (usage[2] || usage[4]) ? CertificatePurpose.ENCRYPTION
-                        : CertificatePurpose.SIGNING;
-                records.putPublishedCertificate(dn, purpose.ldapValue(), now.mail(), published);
+                records.putPublishedCertificate(dn, purposeOf(parse(published, dn)).ldapValue(), now.mail(), published);
             }
             LOG.info("{}: put the published certificates back in place of those of the attempt {}, which lost its"
                     + " claim after showing them", dn, attempt.claim.attempt());
@@ -314,6 +310,15 @@ final class Enrollment {
     /** A result that did nothing, saying why. */
     static EnrollmentResult nothing(UserEntry user, String why) {
         return new EnrollmentResult(user.dn(), user.mail(), Outcome.NOTHING, user.state(), why, null);
+    }
+
+    /**
+     * The purpose of a certificate the KMS published: encryption when its key usage has
+     * keyEncipherment (RSA) or keyAgreement (EC), RFC 5280 section 4.2.1.3; signing otherwise.
+     */
+    static CertificatePurpose purposeOf(X509Certificate certificate) {
+        boolean[] usage = certificate.getKeyUsage();
+        return usage != null && (usage[2] || usage[4]) ? CertificatePurpose.ENCRYPTION : CertificatePurpose.SIGNING;
     }
 
     static List<X509Certificate> chain(X509Certificate leaf, List<X509Certificate> caChain) {

@@ -222,6 +222,20 @@ public final class EnrollmentService {
         return results;
     }
 
+    /**
+     * After the providers of a replicated directory converged (docs/reliability.md, "Replicated
+     * directories"): revokes the certificates of the enrollment attempts whose publication
+     * replication did not keep, marks their archive records abandoned and puts the children of
+     * their users back to the certificates the entries hold. Needs the CA in this process; without
+     * it nothing is done.
+     *
+     * @return how many archive records it marked abandoned
+     * @throws DirectoryAccessException as {@link #handle}
+     */
+    public int cleanUpAfterReplication() {
+        return new ReplicatedLeftovers(context).cleanUp();
+    }
+
     /** The DNs of the users whose enrollment by this service waits for the CA (queue mode). */
     public List<String> queuedUsers() {
         return source.waitingUsers();

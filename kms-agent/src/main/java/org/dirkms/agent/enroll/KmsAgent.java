@@ -41,6 +41,9 @@ import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.agent.workflow.Workflow;
 import org.dirkms.agent.directory.EnrollmentRecords;
+import org.dirkms.agent.replication.ContextCsn;
+import org.dirkms.agent.replication.HomeProvider;
+import org.dirkms.agent.replication.LdapContextCsn;
 import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.ObjectClassNames;
@@ -51,12 +54,21 @@ import org.slf4j.LoggerFactory;
  * The running KMS agent: it reconciles the whole tree at start (so that a change made while it
  * was down is acted on), brings what an earlier version published to the current layout
  * ({@code PublishedLayoutUpgrade}, docs/directory-layout.md), then follows the directory with syncrepl in refreshAndPersist mode
- * (RFC 4533 section 3.3.2), resuming from the cookie saved in {@code kmsSyncCookie} on its KMS
- * server entry, and hands every changed {@code kmsUser} to a pool of workers running the
+ * (RFC 4533 section 3.3.2), resuming after a lost connection from the last cookie its own search
+ * received, and hands every changed {@code kmsUser} to a pool of workers running the
  * {@link EnrollmentService} state machine. A periodic sweep writes {@code kmsHeartbeat} on the
  * server entries and reconciles again, which expires unfetched packages and takes over work
  * whose lease expired. A lost connection is reopened,
  * followed by a reconcile; nothing depends on a notification arriving.
+ *
+ * <p>Several agents may serve the same KMS server entry, in as many processes (docs/reliability.md,
+ * "Several agents"): the claims decide which one works on an entry. A syncrepl cookie belongs to
+ * the search that received it: RFC 4533 section 2.1.2 makes it opaque to the client, and
+ * ApacheDS names the consumer in it (its replica log), handing that log's notifications to
+ * whichever search presents the cookie. So an agent resumes only from a cookie it received itself,
+ * never from one another process received or saved: that would take the other agent's
+ * notifications away. A new process starts with a full refresh, which its start-up reconcile
+ * makes redundant work but never lost work.
  *
  * <p>Other workflows ({@link Workflow}: the recovery of keys) run on the same agent: their
  * entries are followed by the same syncrepl search, reconciled with the tree, and handed to them
@@ -76,8 +88,10 @@ public final class KmsAgent implements AutoCloseable {
      * at their deadline.
      */
     public static final Duration QUEUE_POLL = Duration.ofSeconds(10);
-    /** The saved cookie is written at most this often while changes stream in (each save is a directory write). */
-    static final Duration COOKIE_SAVE_PERIOD = Duration.ofSeconds(10);
+    /** How often an agent on a replicated directory looks where its home provider is (at most; the sweep if shorter). */
+    static final Duration HOME_CHECK = Duration.ofSeconds(5);
+    /** How long reading a provider's contextCSN may take before it counts as not answering. */
+    static final Duration PROVIDER_READ_TIMEOUT = Duration.ofSeconds(10);
 
     /**
      * What the agent follows: {@code kmsUser} entries, and persons, because an administrator
@@ -96,6 +110,19 @@ public final class KmsAgent implements AutoCloseable {
     private final AgentConnection directory;
     private final DirectoryLayout layout;
     private final Optional<CertificationAuthority> ca;
+    /**
+     * The providers of a replicated directory, when the agent works on one (docs/reliability.md,
+     * "Replicated directories"): its claims and every other write go to their home provider, while
+     * it follows {@link #directory}, its local provider; null: everything goes to {@link #directory}.
+     */
+    private volatile HomeProvider home;
+    /** The URL of the provider the work connection is open to. */
+    private volatile String workUrl;
+    /**
+     * Whether a provider was down or the home moved since the leftovers of attempts that lost
+     * under replication were last cleaned up: they are cleaned once the providers converged.
+     */
+    private final AtomicBoolean leftoversToCleanUp = new AtomicBoolean(true);
     /** The queue server of the CA in this process, when it also serves the request queue; else null. */
     private volatile QueueServer localQueue;
     private final X509Certificate recoveryCertificate;
@@ -114,7 +141,11 @@ public final class KmsAgent implements AutoCloseable {
             java.util.Arrays.stream(EnrollmentResult.Outcome.values()).collect(java.util.stream.Collectors.toMap(
                     outcome -> outcome, outcome -> new AtomicLong(), (a, b) -> a,
                     () -> new java.util.EnumMap<>(EnrollmentResult.Outcome.class))));
-    private final AtomicLong lastCookieSave = new AtomicLong();
+    /**
+     * The last cookie this agent's own syncrepl search received (RFC 4533 section 2.1.2), to resume
+     * from after a lost connection; null before the first.
+     */
+    private volatile byte[] cookie;
     private final java.util.concurrent.CountDownLatch refreshed = new java.util.concurrent.CountDownLatch(1);
     /** When the current syncrepl search entered its persist phase; null while not following. */
     private volatile java.time.Instant followingSince;
@@ -186,6 +217,44 @@ public final class KmsAgent implements AutoCloseable {
     }
 
     /**
+     * Makes the agent work on a replicated directory (docs/reliability.md, "Replicated
+     * directories"): it follows its own provider ({@code directory} given at construction) with
+     * syncrepl, and makes its claims and every other read and write on the home provider of
+     * {@code providers}, the ordered list every agent of the directory is given alike: the first
+     * of them that answers and has caught up with the ones after it ({@link HomeProvider}). The
+     * agent looks every {@link #HOME_CHECK} (every sweep, when shorter) and moves the work to
+     * another provider when the home changed; once every provider answers and the home has
+     * caught up after a failover, it cleans up what attempts that lost under replication left
+     * ({@link EnrollmentService#cleanUpAfterReplication}). Call before {@link #start}.
+     *
+     * @throws IllegalArgumentException if the list is empty, names a provider twice or holds a URL
+     *         that is not ldap:// or ldaps://
+     */
+    public void workOnHomeProvider(List<String> providers) {
+        if (running.get()) {
+            throw new IllegalStateException("the agent is already running");
+        }
+        providers.forEach(directory::withUrl); // each URL checked as the agent's own
+        this.home = new HomeProvider(providers, this::readContextCsn);
+    }
+
+    /** The {@code contextCSN} of the provider at {@code url}, or empty when it does not answer. */
+    private Optional<ContextCsn> readContextCsn(String url) {
+        try (LdapNetworkConnection connection = directory.withUrl(url).open(PROVIDER_READ_TIMEOUT.toMillis())) {
+            return Optional.of(LdapContextCsn.read(connection, layout.suffix()));
+        } catch (IOException | LdapException | GeneralSecurityException | RuntimeException e) {
+            LOG.debug("The provider {} does not answer ({})", url, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** The provider the agent makes its claims and writes on now (its only one when not replicated). */
+    public String workProvider() {
+        String url = workUrl;
+        return url != null ? url : directory.url();
+    }
+
+    /**
      * Connects, reconciles and starts watching; returns once the work connection is open (the
      * reconcile and the watch run in the background).
      *
@@ -203,6 +272,12 @@ public final class KmsAgent implements AutoCloseable {
         // a CA in this process nothing ever waits, and a poll costs nothing.
         scheduler.scheduleWithFixedDelay(this::pollQueueOnce, QUEUE_POLL.toMillis(), QUEUE_POLL.toMillis(),
                 TimeUnit.MILLISECONDS);
+        if (home != null) {
+            // The home is looked at more often than the tree is swept: a home that stopped
+            // answering holds every claim up until the work moves.
+            long period = Math.min(sweep.toMillis(), HOME_CHECK.toMillis());
+            scheduler.scheduleWithFixedDelay(this::followHomeOnce, period, period, TimeUnit.MILLISECONDS);
+        }
         watcher = daemon("dirkms-agent-sync").newThread(this::watch);
         watcher.start();
     }
@@ -287,7 +362,20 @@ public final class KmsAgent implements AutoCloseable {
 
     private synchronized void openWorkConnection() throws IOException, LdapException, GeneralSecurityException {
         closeQuietly(workConnection);
-        LdapNetworkConnection connection = directory.open(Duration.ofMinutes(2).toMillis());
+        AgentConnection target = directory;
+        HomeProvider providers = home;
+        if (providers != null) {
+            HomeProvider.Choice choice = providers.choose().orElseThrow(() -> new IOException(
+                    "no provider of " + providers.urls() + " answers"));
+            if (!choice.url().equals(workUrl)) {
+                LOG.info("Claims and writes go to the home provider {} (number {} of {})", choice.url(),
+                        choice.index() + 1, providers.urls());
+                leftoversToCleanUp.set(true);
+            }
+            target = directory.withUrl(choice.url());
+        }
+        LdapNetworkConnection connection = target.open(Duration.ofMinutes(2).toMillis());
+        workUrl = target.url();
         EnrollmentService fresh = EnrollmentService.overLdap(connection, layout, ca, Optional.ofNullable(localQueue),
                 recoveryCertificate, settings, clock, random);
         if (service != null) {
@@ -303,12 +391,12 @@ public final class KmsAgent implements AutoCloseable {
         this.workConnection = connection;
     }
 
-    /** The syncrepl loop: (re)connect, reconcile, refresh from the saved cookie, persist; on failure start over. */
+    /** The syncrepl loop: (re)connect, reconcile, refresh (from this search's last cookie, if any), persist; on failure start over. */
     private void watch() {
         long backoffMillis = 500;
         while (running.get()) {
             try {
-                if (workConnection == null || !workConnection.isAuthenticated()) {
+                if (workConnection == null || !workConnection.isConnected() || !workConnection.isAuthenticated()) {
                     openWorkConnection();
                 }
                 reconcile();
@@ -316,7 +404,10 @@ public final class KmsAgent implements AutoCloseable {
                 follow();
                 backoffMillis = 500;
             } catch (IOException | LdapException | GeneralSecurityException | CursorException
-                    | DirectoryAccessException e) {
+                    | DirectoryAccessException | IllegalStateException
+                    | java.util.concurrent.RejectedExecutionException e) {
+                // The last two: the LDAP API's answer to an operation on a connection closed under
+                // this thread (on a replicated directory, the work moved to another provider).
                 if (!running.get()) {
                     return;
                 }
@@ -388,18 +479,60 @@ public final class KmsAgent implements AutoCloseable {
         } catch (DirectoryAccessException e) {
             // The watcher reconnects; the next sweep tries again.
             LOG.warn("The agent's sweep failed: {}", e.getMessage());
+        } catch (IllegalStateException | java.util.concurrent.RejectedExecutionException e) {
+            // The work connection was closed under the sweep (on a replicated directory, the work
+            // moved to another provider): a periodic task that throws is never run again, so the
+            // next sweep tries again on the connection open then.
+            LOG.warn("The agent's sweep failed on a closed connection: {}", e.getMessage());
+        }
+    }
+
+    private void followHomeOnce() {
+        try {
+            followHome();
+        } catch (DirectoryAccessException | IllegalStateException | java.util.concurrent.RejectedExecutionException e) {
+            // A periodic task that throws is never run again (ScheduledExecutorService), and the
+            // LDAP API answers an operation on a connection closed under it (the work moved to
+            // another provider meanwhile) with IllegalStateException or RejectedExecutionException:
+            // the next look opens the work connection again and tries the clean-up again.
+            LOG.warn("Following the home provider failed: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * On a replicated directory: moves the work to the home provider when it is another than the
+     * one the work connection is open to (or that connection was lost), and once every provider
+     * answers and the home has caught up after a provider was down or the home moved, cleans up
+     * what attempts that lost under replication left.
+     */
+    private void followHome() {
+        Optional<HomeProvider.Choice> choice = home.choose();
+        if (choice.isEmpty()) {
+            LOG.warn("No provider of {} answers; the agent tries again at its next sweep", home.urls());
+            return;
+        }
+        if (!choice.get().everyProviderAnswered()) {
+            leftoversToCleanUp.set(true); // its acknowledged writes may come back when it does
+        }
+        LdapNetworkConnection current = workConnection;
+        if (!choice.get().url().equals(workUrl) || current == null || !current.isConnected()) {
+            try {
+                openWorkConnection();
+            } catch (IOException | LdapException | GeneralSecurityException e) {
+                LOG.warn("Could not move the work to the home provider {}: {}", choice.get().url(), e.getMessage());
+                return;
+            }
+        }
+        if (choice.get().everyProviderAnswered() && leftoversToCleanUp.get() && home.caughtUp(workUrl)) {
+            int abandoned = service.cleanUpAfterReplication();
+            leftoversToCleanUp.set(false);
+            LOG.info("The providers {} have converged on {}: cleaned up after the failover ({} archive record(s) of"
+                    + " attempts that lost marked abandoned)", home.urls(), workUrl, abandoned);
         }
     }
 
     private void follow() throws IOException, LdapException, GeneralSecurityException, CursorException {
-        List<String> servers = service.servedServers();
-        String serverDn = servers.isEmpty() ? null : servers.get(0);
-        byte[] cookie = null;
-        if (serverDn != null) {
-            cookie = records.servers().stream().filter(s -> DistinguishedNames.same(s.dn(), serverDn))
-                    .map(EnrollmentRecords.ServerEntry::syncCookie).filter(java.util.Objects::nonNull).findFirst()
-                    .orElse(null);
-        } else {
+        if (service.servedServers().isEmpty()) {
             LOG.warn("No KMS server entry under {} names {} in {}: this agent serves no administrative group",
                     layout.servers(), settings.agentDn(), AttributeNames.AGENT_IDENTITY);
         }
@@ -413,7 +546,7 @@ public final class KmsAgent implements AutoCloseable {
                 .setScope(SearchScope.SUBTREE).addAttributes("1.1");
         SyncRequestValue sync = new SyncRequestValueImpl();
         sync.setMode(SynchronizationModeEnum.REFRESH_AND_PERSIST);
-        sync.setCookie(cookie);
+        sync.setCookie(cookie); // this search's own, after a lost connection; none at a start
         request.addControl(sync);
         try (SearchCursor cursor = syncConnection.search(request)) {
             while (running.get() && cursor.next()) {
@@ -427,17 +560,15 @@ public final class KmsAgent implements AutoCloseable {
                         submit(dn); // e.g. a partner removed from the trust list
                     }
                     if (state != null && state.getCookie() != null) {
-                        saveCookie(serverDn, state.getCookie(), false);
+                        cookie = state.getCookie();
                     }
                 } else if (response instanceof SyncInfoValue info) {
-                    // RFC 4533 section 3.4: the end of the refresh phase, with a cookie. In the
-                    // persist phase a syncInfo newcookie (section 2.5) only moves the cookie past
-                    // changes outside the filter, such as the agent's own write of the cookie:
-                    // saving it would answer each such message with a write and the next one
-                    // (measured on slapd: 1,600 cookie writes in 20 s). Resuming from the cookie of
-                    // the last entry costs at most those changes again.
-                    if (info.getCookie() != null && followingSince == null) {
-                        saveCookie(serverDn, info.getCookie(), true);
+                    // RFC 4533 section 3.4: the end of the refresh phase, with a cookie; in the
+                    // persist phase a syncInfo newcookie (section 2.5) moves it past changes outside
+                    // the filter. Kept in memory only, so no write answers it (a cookie saved in the
+                    // directory was itself such a change on slapd: 1,600 cookie writes in 20 s).
+                    if (info.getCookie() != null) {
+                        cookie = info.getCookie();
                     }
                     if (followingSince == null) {
                         LOG.info("Following {} with syncrepl: the refresh ended, changes now arrive as they happen"
@@ -467,19 +598,6 @@ public final class KmsAgent implements AutoCloseable {
             filter.append(workflow.followedEntries());
         }
         return filter.append(')').toString();
-    }
-
-    private void saveCookie(String serverDn, byte[] cookie, boolean now) {
-        if (serverDn == null) {
-            return;
-        }
-        long millis = clock.millis();
-        long last = lastCookieSave.get();
-        if (now || millis - last >= COOKIE_SAVE_PERIOD.toMillis()) {
-            if (lastCookieSave.compareAndSet(last, millis)) {
-                records.saveSyncCookie(serverDn, cookie);
-            }
-        }
     }
 
     /** Queues {@code dn}; a user already queued or being handled is handled again afterwards, once. */

@@ -197,6 +197,27 @@ final class InMemoryDirectory {
         return copy;
     }
 
+    /**
+     * What slapd 2.5's plain syncrepl does between two providers when both changed one entry
+     * (docs/reliability.md, "Replicated directories", measured): the entry at {@code dn} becomes
+     * {@code other}'s copy whole, the one with the newer {@code entryCSN}; an entry {@code other}
+     * lacks is left as it is.
+     */
+    void takeEntryFrom(InMemoryDirectory other, String dn) {
+        Entry newer;
+        synchronized (other) {
+            Entry theirs = other.entries.get(normal(dn));
+            if (theirs == null) {
+                return;
+            }
+            newer = theirs.copy();
+        }
+        synchronized (this) {
+            entries.put(normal(dn), newer);
+            remember(newer);
+        }
+    }
+
     DirectoryLayout layout() {
         return layout;
     }

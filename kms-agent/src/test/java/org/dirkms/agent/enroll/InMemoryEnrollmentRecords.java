@@ -379,11 +379,6 @@ final class InMemoryEnrollmentRecords implements EnrollmentRecords {
     }
 
     @Override
-    public void saveSyncCookie(String serverDn, byte[] cookie) {
-        modify(serverDn, replace(SYNC_COOKIE, cookie));
-    }
-
-    @Override
     public void heartbeat(String serverDn, Instant now) {
         modify(serverDn, replace(HEARTBEAT, time(now)));
     }
