@@ -6,9 +6,12 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import org.apache.directory.api.ldap.model.cursor.CursorException;
 import org.apache.directory.api.ldap.model.cursor.SearchCursor;
 import org.apache.directory.api.ldap.model.entry.Attribute;
@@ -64,6 +67,15 @@ final class PagedSearch {
     private static final Logger LOG = LoggerFactory.getLogger(PagedSearch.class);
     private static final String NO_ATTRIBUTES = "1.1";
     private static final String ENTRY_UUID = "entryUUID";
+
+    /**
+     * One lock per connection, held for the whole of a paged search (every page, and the release
+     * of one cut short). A server may keep one paged search per connection: slapd 2.5 answers the
+     * next page of a search whose connection meanwhile started another paged search with
+     * unwillingToPerform ("paged results cookie is invalid or old"), and the agent's sweep and its
+     * workers list over one connection. Plain searches are not held up.
+     */
+    private static final Map<LdapConnection, ReentrantLock> PAGING = Collections.synchronizedMap(new WeakHashMap<>());
 
     private final LdapConnection connection;
     /** Null until the root DSE was read; false once the server showed it cannot page. */
@@ -203,6 +215,17 @@ final class PagedSearch {
     }
 
     private Batch paged(String base, String filter, SearchScope scope, String[] attributes) {
+        ReentrantLock lock = PAGING.computeIfAbsent(connection, c -> new ReentrantLock());
+        lock.lock();
+        try {
+            return pagedAlone(base, filter, scope, attributes);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@link #paged}, while no other paged search runs on the connection. */
+    private Batch pagedAlone(String base, String filter, SearchScope scope, String[] attributes) {
         Map<String, Entry> entries = new LinkedHashMap<>();
         byte[] cookie = null;
         while (true) {
