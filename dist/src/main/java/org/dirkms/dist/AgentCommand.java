@@ -87,6 +87,21 @@ final class AgentCommand extends Subcommand {
     @Override
     int run() throws UsageException {
         KmsContext plain = options.connection.context();
+        // Usage errors first: a bad flag writes nothing, not even the lock or the audit log.
+        int workers = options.workers();
+        Duration lease = options.lease();
+        Duration sweep = options.sweep();
+        // One agent a data folder: the audit log below is this process's chain alone.
+        AgentFolderLock folderLock;
+        try {
+            java.util.Optional<AgentFolderLock> acquired = AgentFolderLock.acquire(plain.dataFolder());
+            if (acquired.isEmpty()) {
+                return failed(AgentFolderLock.inUse(plain.dataFolder()));
+            }
+            folderLock = acquired.get();
+        } catch (IOException e) {
+            return failed(plain, e);
+        }
         // The agent's own audit trail (DIR/audit/agent.log, anchored under ou=Audit): checked
         // against its anchor before the agent writes anything, then every write of the agent's
         // connections is recorded (README, "The audit log").
@@ -95,8 +110,10 @@ final class AgentCommand extends Subcommand {
             trail = AgentAuditTrail.open(plain.dataFolder().agentAuditLog(), plain.layout(), plain.connection(),
                     plain.clock(), plain.random());
         } catch (AuditTrailException e) {
+            release(folderLock);
             return failed(e.getMessage());
         } catch (IOException | java.io.UncheckedIOException e) {
+            release(folderLock);
             return failed(plain, e);
         }
         KmsContext kms = plain.withConnection(plain.connection().journaling(trail));
@@ -108,9 +125,6 @@ final class AgentCommand extends Subcommand {
                 });
         anchoring.scheduleWithFixedDelay(() -> anchor(trail), ANCHOR_PERIOD.toMillis(), ANCHOR_PERIOD.toMillis(),
                 java.util.concurrent.TimeUnit.MILLISECONDS);
-        int workers = options.workers();
-        Duration lease = options.lease();
-        Duration sweep = options.sweep();
         KmsAgent agent;
         java.util.concurrent.ScheduledExecutorService queueWork = null;
         PrintWriter out = out();
@@ -160,6 +174,7 @@ final class AgentCommand extends Subcommand {
                 | DirectoryAccessException | IllegalArgumentException | IllegalStateException e) {
             anchoring.shutdownNow();
             closeTrail(trail);
+            release(folderLock);
             return failed(kms, e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -172,6 +187,7 @@ final class AgentCommand extends Subcommand {
                 agent.close();
                 anchoring.shutdownNow();
                 closeTrail(trail);
+                release(folderLock);
                 out.println("dirkms agent stopped");
                 out.flush();
             } finally {
@@ -186,6 +202,15 @@ final class AgentCommand extends Subcommand {
             Thread.currentThread().interrupt();
         }
         return OK;
+    }
+
+    /** Releases the folder's agent lock; a failure is logged (the process ends, which drops it anyway). */
+    private static void release(AgentFolderLock lock) {
+        try {
+            lock.close();
+        } catch (IOException e) {
+            LOG.warn("releasing the agent lock of the data folder: {}", e.getMessage());
+        }
     }
 
     /** Anchors the audit head now; a failure is logged and left to the next period or the shutdown. */
