@@ -70,7 +70,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class OpenLdapEnrollmentBenchmarkIT {
     private static final String USERS_PROPERTY = "dirkms.bench.openldap.users";
-    private static final int DEFAULT_USERS = 200;
+    private static final int DEFAULT_USERS = 100;
     private static final int WORKERS = BulkEnrollment.DEFAULT_WORKERS;
     private static final String KMS_ADMIN_PASSWORD = "bench-kms-admin-password";
     private static final SecureRandom RANDOM = new SecureRandom();
