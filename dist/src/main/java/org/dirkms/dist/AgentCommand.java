@@ -49,7 +49,8 @@ import picocli.CommandLine.Option;
         "",
         "Every write the agent makes is recorded in its hash-chained audit log DIR/audit/agent.log, anchored in the"
                 + " directory at the entry under ou=Audit,ou=KMS its first record names; a log that disagrees with its"
-                + " anchor stops the start ('dirkms audit verify --data DIR')."})
+                + " anchor, or is missing while its anchor holds a head, stops the start ('dirkms audit verify --data"
+                + " DIR', " + AgentAuditTrail.ACCEPT_FLAG + ")."})
 final class AgentCommand extends Subcommand {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AgentCommand.class);
@@ -81,6 +82,12 @@ final class AgentCommand extends Subcommand {
         return codes;
     }
 
+    @Option(names = AgentAuditTrail.ACCEPT_FLAG, description = "once, after the agent refused to start because its"
+            + " audit log DIR/audit/agent.log is broken, unanchored or missing: set the broken log aside as"
+            + " agent.log.broken-<UTC time> and begin a new chain whose first record names the lost head (refused"
+            + " when nothing was lost)")
+    boolean acceptMissingAuditLog;
+
     /** How often the agent anchors the head of its audit log in the directory while it moves. */
     static final Duration ANCHOR_PERIOD = Duration.ofSeconds(10);
 
@@ -108,10 +115,13 @@ final class AgentCommand extends Subcommand {
         AgentAuditTrail trail;
         try {
             trail = AgentAuditTrail.open(plain.dataFolder().agentAuditLog(), plain.layout(), plain.connection(),
-                    plain.clock(), plain.random());
+                    origin(plain.dataFolder()), acceptMissingAuditLog, plain.clock());
         } catch (AuditTrailException e) {
             release(folderLock);
-            return failed(e.getMessage());
+            // The directory or a file could not be reached: said as every command says it.
+            return e.getCause() instanceof IOException || e.getCause() instanceof LdapException
+                    || e.getCause() instanceof GeneralSecurityException ? failed(plain, e.getCause())
+                            : failed(e.getMessage());
         } catch (IOException | java.io.UncheckedIOException e) {
             release(folderLock);
             return failed(plain, e);
@@ -211,6 +221,20 @@ final class AgentCommand extends Subcommand {
         } catch (IOException e) {
             LOG.warn("releasing the agent lock of the data folder: {}", e.getMessage());
         }
+    }
+
+    /**
+     * Where the agent's log lives, for the name of its anchor ({@link AgentAuditTrail#anchorFor}):
+     * this host's name and the data folder's absolute path.
+     */
+    private static String origin(org.dirkms.schema.DataFolder folder) {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            host = "localhost";
+        }
+        return host + ":" + folder.root();
     }
 
     /** Anchors the audit head now; a failure is logged and left to the next period or the shutdown. */

@@ -289,7 +289,7 @@ final class AuditCommand extends Subcommand {
         Optional<AuditRecord> first;
         try {
             report = AuditVerifier.verifyFile(log, anchor);
-            setAsideFiles = setAsideFiles(auditDirectory);
+            setAsideFiles = setAsideFiles(log);
             first = report.valid() ? firstRecord(log) : Optional.empty();
         } catch (IOException e) {
             err.println(prefix + ": cannot read " + auditDirectory + ": " + firstLine(e));
@@ -303,11 +303,13 @@ final class AuditCommand extends Subcommand {
             JsonOutput.print(out, document);
             return report.valid() ? OK : FAILED;
         }
+        boolean agentLog = log.getFileName().toString().equals(DataFolder.AGENT_AUDIT_LOG.name());
         for (Path setAside : setAsideFiles) {
-            out.println("set aside: " + setAside + " (a broken log accepted by 'dirkms serve "
-                    + AuditStartCheck.ACCEPT_FLAG + "'; not checked)");
+            out.println("set aside: " + setAside + " (a broken log accepted by 'dirkms " + (agentLog
+                    ? "agent " + AgentAuditTrail.ACCEPT_FLAG : "serve " + AuditStartCheck.ACCEPT_FLAG) + "'; not checked)");
         }
-        first.filter(record -> record.operation().equals(AuditStartCheck.CHAIN_RESTART))
+        first.filter(record -> record.operation().equals(AuditStartCheck.CHAIN_RESTART)
+                || record.operation().equals(AgentAuditTrail.CHAIN_START) && !record.attributes().isEmpty())
                 .ifPresent(record -> out.println("record 1 began this chain after a broken one, at " + record.time()
                         + ": " + String.join("; ", record.attributes())));
         (report.valid() ? out : err).println(report.summary());
@@ -345,12 +347,13 @@ final class AuditCommand extends Subcommand {
         }
     }
 
-    /** The broken logs a start set aside in {@code auditDirectory}, oldest first. */
-    private static List<Path> setAsideFiles(Path auditDirectory) throws IOException {
+    /** The broken logs a start set aside beside {@code log} ({@code <log name>.broken-<UTC time>}), oldest first. */
+    private static List<Path> setAsideFiles(Path log) throws IOException {
         List<Path> files = new ArrayList<>();
+        Path auditDirectory = log.toAbsolutePath().getParent();
         if (Files.isDirectory(auditDirectory)) {
             try (DirectoryStream<Path> stream = Files.newDirectoryStream(auditDirectory,
-                    AuditStartCheck.SET_ASIDE_PREFIX + "*")) {
+                    log.getFileName() + AgentAuditTrail.SET_ASIDE_INFIX + "*")) {
                 stream.forEach(files::add);
             }
         }

@@ -85,10 +85,10 @@ class CommandHelpTest {
         assertFlags(List.of("ca", "serve"), "--name", "--period-ms", "--lease-seconds", "--data", "--url", "--suffix",
                 "--passphrase-file");
         assertFlags(List.of("audit", "verify"), "--data", "--url", "--bind-dn", "--password-file", "--ca-cert",
-                "--suffix", "--json");
+                "--suffix", "--json", "--log");
         List<String> agent = List.of("--data", "--url", "--bind-dn", "--password-file", "--ca-cert", "--suffix",
                 "--ca-name", "--passphrase-file", "--workers", "--lease-seconds", "--sweep-seconds");
-        assertFlags(List.of("agent"), concat(agent, "--recovery-cert"));
+        assertFlags(List.of("agent"), concat(agent, "--recovery-cert", "--accept-missing-audit-log"));
         assertFlags(List.of("enroll"), concat(agent, "--group", "--filter", "--file", "--report", "--force",
                 "--include-revoked"));
         List<String> connection = List.of("--data", "--url", "--bind-dn", "--password-file", "--ca-cert", "--suffix");

@@ -118,6 +118,9 @@ public record DataFolder(Path root) {
             "the hash-chained audit log of the standalone KMS agent ('dirkms agent'): every write it makes, one"
                     + " record a line, anchored at the entry under ou=Audit,ou=KMS its first record names"
                     + " (docs/security.md)");
+    /** A broken agent's audit log a start set aside. */
+    public static final Item AGENT_AUDIT_LOG_SET_ASIDE = new Item("audit/agent.log.broken-<UTC time>", Kind.FILE,
+            "a broken agent's audit log set aside by 'dirkms agent --accept-missing-audit-log', kept as evidence");
     /** The CA key stores. */
     public static final Item CA = new Item("ca", Kind.FOLDER, "the key stores of the CAs whose keys live here");
     /** A CA's key store. */
@@ -220,7 +223,8 @@ public record DataFolder(Path root) {
     /** Every file and folder of the data folder, in the order {@code dirkms --help} would list them. */
     public static final List<Item> ITEMS = List.of(PARTITIONS, SCHEMA_PARTITION, SYSTEM_PARTITION, SUFFIX_PARTITION,
             TLS, TLS_KEY_STORE, TLS_KEY_STORE_PASSPHRASE, TLS_CERTIFICATE, TLS_CA_CERTIFICATE, AUDIT, AUDIT_LOG,
-            AUDIT_LOG_SET_ASIDE, AGENT_AUDIT_LOG, CA, CA_KEY_STORE, CA_PASSPHRASE, OCSP,
+            AUDIT_LOG_SET_ASIDE, AGENT_AUDIT_LOG,
+            AGENT_AUDIT_LOG_SET_ASIDE, CA, CA_KEY_STORE, CA_PASSPHRASE, OCSP,
             OCSP_KEY_STORE, OCSP_PASSPHRASE, TRUST, TRUST_LIST_KEY_STORE, TRUST_LIST_PASSPHRASE, RECOVERY,
             RECOVERY_KEY_STORE, RECOVERY_PASSPHRASE, TRANSFER, TRANSFER_TRANSPORT_KEY_STORE,
             TRANSFER_TRANSPORT_PASSPHRASE, TRANSFER_SIGNING_KEY_STORE, TRANSFER_SIGNING_PASSPHRASE,

@@ -108,7 +108,8 @@ public final class OpenLdapAccessRules {
         // the directory administrator change them, but a role holder's only its owner. The
         // replicator copies them to the other providers.
         rules.add(rule("dn.subtree=" + suffix + " attrs=" + USER_PASSWORD,
-                "self =wx", replicator + " " + tls + " read", roleHolderTarget() + " =x",
+                // The replicator first: its own entry's password must replicate too.
+                replicator + " " + tls + " read", "self =wx", roleHolderTarget() + " =x",
                 directoryAdministrator + " =wx", "* =x"));
 
         // Secrets: the KMS agents and the replicator over TLS, the one reader AccessPolicy names,

@@ -377,17 +377,20 @@ public final class OpenLdapConfiguration {
         if (settings.replicated()) {
             text.append("     (on one provider only: the others receive it by replication)\n");
         }
-        text.append("\nOffline, before the first start, the same files load with slapadd: steps 1, 2")
-                .append(settings.replicated() ? " and 4" : " and 3").append(" with 'slapadd -n0 -F\n"
-                        + "/etc/ldap/slapd.d -l FILE'")
-                .append(settings.replicated() ? " (olcServerID then goes into cn=config by hand: slapadd only adds)"
-                        : "")
-                .append(", the bootstrap with 'slapadd -b '").append(suffix).append("' -l ").append(BOOTSTRAP_FILE)
-                .append("',\nthen 'chown -R openldap:openldap' the folders.\n\n");
-        text.append("The database number {").append(settings.databaseNumber()).append("} must be the next free one"
-                + " ('ldapsearch -Y EXTERNAL -H ldapi:/// -b cn=config\n'(olcDatabase=*)' dn'); change it with"
-                + " --database-number. olcRootDN is ").append(settings.rootDn()).append(":\nslapd lets it past every"
-                + " access rule, so it is the host's root over ldapi:// and has no password.\n\n");
+        text.append("\nOffline, before the first start, the same files load with slapadd:\n\n")
+                .append("  slapadd -n0 -F /etc/ldap/slapd.d -l FILE     for ").append(SCHEMA_FILE).append(", ")
+                .append(MODULE_FILE).append(" and ").append(DATABASE_FILE).append('\n')
+                .append("  slapadd -F /etc/ldap/slapd.d -b \"").append(suffix).append("\" -l ").append(BOOTSTRAP_FILE)
+                .append("\n  chown -R openldap:openldap /etc/ldap/slapd.d ").append(settings.databaseDirectory())
+                .append("\n\n");
+        if (settings.replicated()) {
+            text.append("(slapadd only adds entries: put olcServerID: ").append(settings.serverId().getAsInt())
+                    .append(" into cn=config by hand.)\n\n");
+        }
+        text.append("The database number {").append(settings.databaseNumber()).append("} must be the next free one:\n\n"
+                + "  ldapsearch -Y EXTERNAL -H ldapi:/// -b cn=config '(olcDatabase=*)' dn\n\n"
+                + "(change it with --database-number). olcRootDN is\n  ").append(settings.rootDn()).append("\n"
+                + "slapd lets it past every access rule, so it is the host's root over ldapi:// and has no password.\n\n");
         text.append("Identities (set missing passwords with 'ldappasswd -Y EXTERNAL -H ldapi:/// -S DN'):\n"
                 + "  KMS agent:               ").append(settings.agentDn()).append(passwordNote(passwords.agent()))
                 .append("\n  directory administrator: ").append(settings.directoryAdministratorDn())

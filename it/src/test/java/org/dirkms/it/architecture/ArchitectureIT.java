@@ -132,6 +132,7 @@ class ArchitectureIT {
     private static final String QUEUE = AGENT + "queue..";
     private static final String TRUST = AGENT + "trust..";
     private static final String TRANSFER = AGENT + "transfer..";
+    private static final String AUDIT = AGENT + "audit..";
 
     @Test
     void theCryptographyKnowsNoDirectory() {
@@ -251,6 +252,11 @@ class ArchitectureIT {
         noClasses().that().resideInAnyPackage("org.dirkms.agent..")
                 .should().dependOnClassesThat().resideInAPackage("org.dirkms.dist..")
                 .because("the command line wires the agent, never the other way")
+                .check(all);
+        noClasses().that().resideInAPackage("org.dirkms.agent..").and().resideOutsideOfPackage(AUDIT)
+                .should().dependOnClassesThat().resideInAPackage(AUDIT)
+                .because("the agent's connections report their writes to an enroll.WriteJournal; the command line"
+                        + " hands them the audit trail as one")
                 .check(all);
     }
 

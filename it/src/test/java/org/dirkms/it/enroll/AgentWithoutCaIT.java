@@ -32,6 +32,7 @@ import org.dirkms.dist.CaServeSetup;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
 import org.dirkms.it.support.Pem;
+import org.dirkms.it.support.DirkmsRun;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.People;
 import org.dirkms.it.support.Staff;
@@ -131,6 +132,14 @@ class AgentWithoutCaIT {
                 queue.shutdownNow();
                 queue.awaitTermination(10, TimeUnit.SECONDS);
             }
+            // The agent's own audit log, anchored in the embedded server beside the server's own
+            // (README, "The audit log"), is sound after its SIGTERM, as on OpenLDAP.
+            DirkmsRun verified = DirkmsRun.of("audit", "verify", "--data", agentData.toString(), "--url",
+                    server.ldapUrl(), "--password-file", server.kmsAgentPasswordFile().toString(), "--ca-cert",
+                    server.tlsCertificateFile().toString());
+            assertEquals(0, verified.code(), verified.toString());
+            assertTrue(verified.out().contains("audit log OK") && verified.out().contains("cn=agent-"),
+                    verified.toString());
         }
     }
 

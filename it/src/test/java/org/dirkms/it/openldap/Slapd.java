@@ -36,7 +36,7 @@ import org.dirkms.schema.DirectoryLayout;
  * {@code dirkms openldap config} writes ({@link OpenLdapConfiguration}): the KMS schema, the mdb
  * database with syncprov, its indexes, limits and access rules, and the bootstrap tree with the
  * KMS agent, the directory administrator and the replicator, each with a generated password in a
- * file of the test's folder. It listens on {@code ldap://127.0.0.1:PORT} with StartTLS, its
+ * file kept by the {@link SlapdCa} (shared by the providers of one test). It listens on {@code ldap://127.0.0.1:PORT} with StartTLS, its
  * certificate issued by a throwaway {@link SlapdCa}; its cn=config ({@code slapd.d}), database
  * ({@code db}) and the generated configuration ({@code openldap/}) live in the folder it is given.
  *
@@ -53,7 +53,9 @@ import org.dirkms.schema.DirectoryLayout;
  * and a root DN with a password ({@link #rootDn()}, {@link #rootPasswordFile()}): slapd lets the
  * root DN past every access rule, so a test uses it only to set up what no role may write, never
  * to show what a role can do. People are added by the directory administrator and roles granted
- * by the KMS agent, as {@code dirkms roles} does.
+ * by the KMS agent, as {@code dirkms roles} does (which works against it too, with
+ * {@code --url url() --bind-dn agentDn() --password-file agentPasswordFile() --ca-cert
+ * caCertificate() --suffix suffix()}; SlapdHarnessIT).
  *
  * <p>Two providers replicating each other: make one {@link SlapdCa}, draw two ports with
  * {@link #freePort()}, and start each with {@code Options.defaults().withCa(ca).withPort(p1)
@@ -168,9 +170,7 @@ public final class Slapd implements AutoCloseable {
         int port = options.port() > 0 ? options.port() : freePort();
         DirectoryLayout layout = new DirectoryLayout(options.suffix());
         SecureRandom random = new SecureRandom();
-        for (String name : List.of("agent", "directory-admin", "replicator", "root")) {
-            writeSecret(work.resolve(name + ".password"), newPassword(random));
-        }
+        writeSecret(work.resolve("root.password"), newPassword(random));
         OpenLdapSettings settings = OpenLdapSettings.of(options.suffix(), layout.kmsAgentIdentity())
                 .withDatabase(1, work.resolve("db").toAbsolutePath().toString(), "cn=root," + options.suffix());
         if (options.serverId().isPresent()) {
@@ -331,7 +331,11 @@ public final class Slapd implements AutoCloseable {
 
     /** The KMS agent's password file (first line, no newline): {@code dirkms agent --password-file}. */
     public Path agentPasswordFile() {
-        return work.resolve("agent.password");
+        try {
+            return ca.passwordFile("agent");
+        } catch (IOException e) {
+            throw new AssertionError("cannot make the password file of agent", e);
+        }
     }
 
     /** The directory administrator: people, names, addresses, passwords; no KMS role. */
@@ -341,7 +345,11 @@ public final class Slapd implements AutoCloseable {
 
     /** The directory administrator's password file. */
     public Path directoryAdministratorPasswordFile() {
-        return work.resolve("directory-admin.password");
+        try {
+            return ca.passwordFile("directory-admin");
+        } catch (IOException e) {
+            throw new AssertionError("cannot make the password file of directory-admin", e);
+        }
     }
 
     /** The replicator, as whom the providers replicate each other. */
@@ -351,7 +359,11 @@ public final class Slapd implements AutoCloseable {
 
     /** The replicator's password file. */
     public Path replicatorPasswordFile() {
-        return work.resolve("replicator.password");
+        try {
+            return ca.passwordFile("replicator");
+        } catch (IOException e) {
+            throw new AssertionError("cannot make the password file of replicator", e);
+        }
     }
 
     /** The database's root DN, past every access rule: set-up only, never to show what a role may do. */

@@ -10,8 +10,11 @@ import org.dirkms.it.support.LdapTools;
 
 /**
  * A throwaway certification authority for test slapd servers, made with the real {@code openssl}
- * (EC P-256): one per test, so that several providers replicating each other trust each other's
- * certificates ({@link Slapd.Options#withCa}). Its key never leaves the test's folder.
+ * (EC P-256), and the passwords of the identities the servers it certifies share: one per test,
+ * so that several providers replicating each other trust each other's certificates and know the
+ * same KMS agent, directory administrator and replicator ({@link Slapd.Options#withCa}; a provider
+ * that receives the tree by replication receives those entries with their password hashes). Its
+ * key and the passwords never leave the test's folder.
  */
 public final class SlapdCa {
 
@@ -34,6 +37,25 @@ public final class SlapdCa {
                 ca.certificate().toString());
         return ca;
     }
+
+    /**
+     * The password file of {@code identity} ({@code agent}, {@code directory-admin},
+     * {@code replicator}), made with a new random password the first time it is asked for; mode
+     * 0600, the password on one line without a newline.
+     */
+    public synchronized Path passwordFile(String identity) throws IOException {
+        Path file = folder.resolve(identity + ".password");
+        if (!Files.exists(file)) {
+            byte[] bytes = new byte[18];
+            RANDOM.nextBytes(bytes);
+            Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(file, java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
+        }
+        return file;
+    }
+
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     /** The CA's certificate (PEM): what clients and peers trust. */
     public Path certificate() {

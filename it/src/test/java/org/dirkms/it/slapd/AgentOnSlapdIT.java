@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -18,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.dirkms.it.openldap.Slapd;
 import org.dirkms.it.support.DirkmsRun;
 import org.dirkms.it.support.Gpgsm;
 import org.dirkms.it.support.LdapTools;
@@ -30,8 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The KMS agent standalone ({@code dirkms agent}, a separate process) against a real slapd with
- * syncprov, set up as README "Running on OpenLDAP" does it, in the same order with the same
- * commands: the agent's data folder is made with {@code dirkms ca init} against slapd, the agent
+ * the shipped configuration ({@link Slapd}: {@code dirkms openldap config}'s schema, mdb with
+ * syncprov, limits, access rules and bootstrap), set up as README "Running on OpenLDAP" does it, in
+ * the same order with the same commands: the agent's data folder is made with {@code dirkms ca init} against slapd, the agent
  * follows slapd with syncrepl (slapd accepts its search: derefAliases never, RFC 4511 section
  * 4.5.1.3), and an enrollment asked for with the samples and {@code ldapmodify} is acted on within
  * 2 seconds, not at the agent's sweep. The key package opens with openssl and its keys are the
@@ -56,27 +57,22 @@ class AgentOnSlapdIT {
     @Test
     void theStandaloneAgentEnrollsOnSlapdWithinTwoSeconds() throws Exception {
         LdapTools.requireTool("openssl", "openssl");
-        try (ThrowawaySlapd slapd = ThrowawaySlapd.start(Files.createDirectory(work.resolve("slapd")), SUFFIX)) {
-            // The agent's data folder: its password (set on its entry by the directory's
-            // administrator) and the CA certificate slapd's TLS certificate chains to.
-            // README, "Running on OpenLDAP": the same commands, in the same order.
+        try (Slapd slapd = Slapd.start(work.resolve("slapd"), Slapd.Options.defaults())) {
+            // README, "Running on OpenLDAP": the same commands, in the same order, after slapd was
+            // set up with 'dirkms openldap config' (the harness) and the agent's password file.
             Path kms = work.resolve("kms");
             LdapTools.run(List.of("bash", "-c", "set -e; cd \"$WORK\"; mkdir -m 700 kms kms/tls"
-                    + " && cp \"$LDAPTLS_CACERT\" kms/tls/ca.crt; (umask 077; openssl rand -hex 24 | tr -d '\\n'"
-                    + " > kms/kms-agent.password)"), Map.of("WORK", work.toString(), "LDAPTLS_CACERT",
-                            slapd.caCertificate().toString()), null).assertSuccess();
-            Path agentPassword = kms.resolve("kms-agent.password");
-            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(agentPassword)));
-            assertEquals(48, Files.readString(agentPassword).length(), "24 random bytes in hex, no line end");
-            slapd.setPassword(LAYOUT.kmsAgentIdentity(), agentPassword);
+                    + " && cp \"$LDAPTLS_CACERT\" kms/tls/ca.crt && cp \"$AGENT_PASSWORD\" kms/kms-agent.password"),
+                    Map.of("WORK", work.toString(), "LDAPTLS_CACERT", slapd.caCertificate().toString(), "AGENT_PASSWORD",
+                            slapd.agentPasswordFile().toString()), null).assertSuccess();
             String url = slapd.url();
             DirkmsRun init = DirkmsRun.of("ca", "init", "--data", kms.toString(), "--url", url);
             assertEquals(0, init.code(), init.toString());
 
             // People (the directory's administrator), a KMS administrator, the groups.
-            LdapTools root = slapd.asRoot();
+            LdapTools directoryAdministrator = slapd.asDirectoryAdministrator();
             for (String sample : List.of("25-add-kms-people.ldif", "20-add-user.ldif")) {
-                root.modifyFile(ProjectFiles.file("ldif/samples/" + sample)).assertSuccess();
+                directoryAdministrator.modifyFile(ProjectFiles.file("ldif/samples/" + sample)).assertSuccess();
             }
             DirkmsRun role = DirkmsRun.of("roles", "add", "kms-administrators", ALICE, "--data", kms.toString(),
                     "--url", url);
@@ -106,7 +102,7 @@ class AgentOnSlapdIT {
                 assertTrue(Files.isRegularFile(kms.resolve("recovery/key-recovery-agent.p12")),
                         "the agent's first start made the recovery key store");
                 checkPackageWithOpenssl(slapd, alice);
-                gpgsmImportsTheKeysOfAUserOfTheDefaultGroup(slapd, root, alice, agent);
+                gpgsmImportsTheKeysOfAUserOfTheDefaultGroup(slapd, directoryAdministrator, alice, agent);
                 String log = Files.readString(work.resolve("agent.err"));
                 assertTrue(!log.contains("lost the directory"), "the agent kept its syncrepl search:\n" + log);
 
@@ -126,7 +122,7 @@ class AgentOnSlapdIT {
      * is not OK once edited, truncated or deleted, or once its anchor is gone; an agent does not
      * start on a log its anchor does not vouch for, and a folder without any log is never OK.
      */
-    private void auditTrailShowsTamperingAndAMissingAnchor(ThrowawaySlapd slapd, Path kms, String url)
+    private void auditTrailShowsTamperingAndAMissingAnchor(Slapd slapd, Path kms, String url)
             throws Exception {
         Path log = kms.resolve("audit/agent.log");
         List<String> lines = Files.readAllLines(log);
@@ -158,16 +154,38 @@ class AgentOnSlapdIT {
         Files.delete(log);
         assertVerify(kms, url, 1, "audit/agent.log; a folder a server or an agent ever wrote to has one");
         assertVerify(Files.createDirectory(work.resolve("empty")), url, 1, "audit log BROKEN at record 1");
+        assertAgentRefuses(kms, url, "is missing: restore it from a backup, or start once with "
+                + "--accept-missing-audit-log");
 
         Files.write(log, original);
         assertVerify(kms, url, 0, "audit log OK");
         slapd.asRoot().delete(anchor).assertSuccess();
         assertVerify(kms, url, 1, "audit log UNANCHORED");
-        Process refused = startAgent(kms, url);
+        assertAgentRefuses(kms, url, "it is unanchored: the directory holds no head at " + anchor);
+
+        // The operator's way past: once, the broken log set aside and a new chain that names it.
+        Process accepted = startAgent(kms, url, "--accept-missing-audit-log");
+        try {
+            awaitLine(accepted, "dirkms agent running");
+        } finally {
+            stop(accepted);
+        }
+        try (var aside = Files.list(kms.resolve("audit"))) {
+            assertEquals(1, aside.filter(file -> file.getFileName().toString().startsWith("agent.log.broken-")).count(),
+                    "the broken log is kept as evidence");
+        }
+        assertVerify(kms, url, 0, "record 1 began this chain after a broken one");
+        assertVerify(kms, url, 0, "audit log OK");
+        assertAgentRefuses(kms, url, "--accept-missing-audit-log is refused: the audit log", "--accept-missing-audit-log");
+    }
+
+    /** A start of the agent on {@code kms} ends at once, exit 1, its one line saying {@code why}. */
+    private void assertAgentRefuses(Path kms, String url, String why, String... flags) throws Exception {
+        Process refused = startAgent(kms, url, flags);
         assertTrue(refused.waitFor(120, TimeUnit.SECONDS), "the agent stops at once");
-        assertEquals(1, refused.exitValue(), Files.readString(work.resolve("agent.err")));
-        assertTrue(Files.readString(work.resolve("agent.err")).contains("is unanchored"),
-                Files.readString(work.resolve("agent.err")));
+        String err = Files.readString(work.resolve("agent.err"));
+        assertEquals(1, refused.exitValue(), err);
+        assertTrue(err.contains(why), "expected '" + why + "':\n" + err);
     }
 
     private void assertVerify(Path data, String url, int code, String expected) throws Exception {
@@ -184,12 +202,13 @@ class AgentOnSlapdIT {
      * the running agent; gpgsm imports each of the two packages with the token, and then holds the
      * keys of both certificates published for rsa, which chain to the KMS CA.
      */
-    private void gpgsmImportsTheKeysOfAUserOfTheDefaultGroup(ThrowawaySlapd slapd, LdapTools root, LdapTools alice,
+    private void gpgsmImportsTheKeysOfAUserOfTheDefaultGroup(Slapd slapd, LdapTools directoryAdministrator,
+            LdapTools alice,
             Process agent) throws Exception {
         LdapTools.requireTool("gpgsm", "gpgsm");
         String dn = "uid=rsa,ou=People," + SUFFIX;
         String password = "rsa-password-" + System.nanoTime();
-        root.add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: rsa\ncn: Rsa User\nsn: User\n"
+        directoryAdministrator.add("dn: " + dn + "\nobjectClass: inetOrgPerson\nuid: rsa\ncn: Rsa User\nsn: User\n"
                 + "mail: rsa.user@example.com\nuserPassword: " + password + "\n").assertSuccess();
         alice.modify("dn: " + dn + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n"
                 + "add: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
@@ -242,7 +261,7 @@ class AgentOnSlapdIT {
     }
 
     /** The token (read by the KMS administrator) opens jdoe's package; each key is a published certificate's. */
-    private void checkPackageWithOpenssl(ThrowawaySlapd slapd, LdapTools alice) throws Exception {
+    private void checkPackageWithOpenssl(Slapd slapd, LdapTools alice) throws Exception {
         String token = value(alice.withArguments("-s", "base").search(JDOE, "(objectClass=*)", "kmsEnrollmentToken")
                 .assertSuccess().stdout(), "kmsEnrollmentToken");
         Path tokenFile = Files.writeString(work.resolve("token"), token + "\n");
@@ -289,9 +308,11 @@ class AgentOnSlapdIT {
         return certificates;
     }
 
-    private Process startAgent(Path kms, String url) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(ProjectFiles.file("dirkms").toString(), "agent", "--data",
-                kms.toString(), "--url", url);
+    private Process startAgent(Path kms, String url, String... flags) throws Exception {
+        List<String> command = new ArrayList<>(List.of(ProjectFiles.file("dirkms").toString(), "agent", "--data",
+                kms.toString(), "--url", url));
+        command.addAll(List.of(flags));
+        ProcessBuilder builder = new ProcessBuilder(command);
         builder.redirectOutput(work.resolve("agent.out").toFile());
         builder.redirectError(work.resolve("agent.err").toFile());
         return builder.start();

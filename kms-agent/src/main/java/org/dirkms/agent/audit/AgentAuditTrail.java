@@ -9,8 +9,11 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -40,7 +43,8 @@ import org.dirkms.schema.audit.AuditVerifier;
  * of the chain in the directory.
  *
  * <p><b>Anchor.</b> A new chain's first record (operation {@value #CHAIN_START}, by the agent)
- * names its anchor, {@code cn=agent-<16 random hex digits>,ou=Audit,ou=KMS,<suffix>}, an entry of
+ * names its anchor, {@code cn=agent-<16 hex digits>,ou=Audit,ou=KMS,<suffix>} (digits of a hash of
+ * the agent's DN and where its log lives, {@link #anchorFor}), an entry of
  * class {@code kmsAuditRecord} that the agent adds at once with the record's head; only KMS
  * agents may write entries under {@code ou=Audit} (the embedded server's guard, and the OpenLDAP
  * access rules), and the server's own anchor {@code cn=head} is the server's alone. The head is
@@ -50,9 +54,11 @@ import org.dirkms.schema.audit.AuditVerifier;
  *
  * <p><b>Start.</b> {@link #open} checks an existing log against its anchor with
  * {@link AuditVerifier} and refuses (with {@link AuditTrailException}) a log that is broken,
- * truncated, rewritten or whose anchor is gone, before the agent writes anything: the operator
- * restores the log, or moves it aside to begin a new chain with a new anchor (the old anchor stays
- * in the directory as evidence). {@code dirkms audit verify --data DIR} checks the same.
+ * truncated, rewritten or whose anchor is gone, and a missing log whose anchor holds a head, before
+ * the agent writes anything: the operator restores the log, or starts once with
+ * {@value #ACCEPT_FLAG}, which sets a broken log aside and begins a new chain whose first record
+ * names the lost head (refused when nothing was lost, so it cannot stay in a start script).
+ * {@code dirkms audit verify --data DIR} checks the same.
  *
  * <p>Thread-safe: the workers append concurrently; appends are serialised by the log.
  */
@@ -62,6 +68,12 @@ public final class AgentAuditTrail implements WriteJournal, AutoCloseable {
     public static final String CHAIN_START = "agent-chain-start";
     /** The prefix of the RDN value of an agent's anchor under {@code ou=Audit}. */
     public static final String ANCHOR_PREFIX = "agent-";
+    /** The operator's acceptance, for one start, of a lost or broken log. */
+    public static final String ACCEPT_FLAG = "--accept-missing-audit-log";
+    /** Between the log's name and the time in the name of a log set aside: {@code agent.log.broken-<UTC time>}. */
+    public static final String SET_ASIDE_INFIX = ".broken-";
+    private static final DateTimeFormatter SET_ASIDE_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+            .withZone(ZoneOffset.UTC);
     /** How long an anchor read or write may wait for the directory. */
     private static final long TIMEOUT_MILLIS = 30_000;
 
@@ -81,65 +93,120 @@ public final class AgentAuditTrail implements WriteJournal, AutoCloseable {
      * Opens the trail in {@code file}: checks an existing log against its anchor, or begins a new
      * chain and anchors its first record.
      *
-     * @param file      the log ({@code DataFolder#agentAuditLog()})
-     * @param layout    the directory's layout, for {@code ou=Audit}
-     * @param directory how the anchor is read and written: the agent's connection, without a journal
-     * @param clock     the source of record times
-     * @param random    the source of a new anchor's name
+     * @param file       the log ({@code DataFolder#agentAuditLog()})
+     * @param layout     the directory's layout, for {@code ou=Audit}
+     * @param directory  how the anchor is read and written: the agent's connection, without a journal
+     * @param origin     where this log lives, e.g. {@code host:/var/lib/dirkms}: with the agent's DN it
+     *                   names the anchor of a new chain ({@link #anchorFor}), so that a log deleted
+     *                   from a folder is missed at its next start
+     * @param acceptLoss the operator's explicit acceptance, for this start, of a broken, unanchored
+     *                   or missing log: it is set aside (when there is one) and a new chain begins
+     *                   whose first record names what was lost; refused when nothing was
+     * @param clock      the source of record times
      * @throws AuditTrailException when the log and its anchor disagree, or the anchor cannot be read
      *         or written (one line saying what and what to do)
-     * @throws IOException when the log cannot be read or written
+     * @throws IOException when the log cannot be read, set aside or written
      */
-    public static AgentAuditTrail open(Path file, DirectoryLayout layout, AgentConnection directory, Clock clock,
-            SecureRandom random) throws AuditTrailException, IOException {
+    public static AgentAuditTrail open(Path file, DirectoryLayout layout, AgentConnection directory, String origin,
+            boolean acceptLoss, Clock clock) throws AuditTrailException, IOException {
         AgentConnection plain = directory.journaling(WriteJournal.NONE);
+        String ownAnchor = anchorFor(directory.bindDn(), origin, layout);
         String cut = AuditLog.cutUnfinishedLastLine(file);
         Optional<AuditRecord> first = firstRecord(file);
+        boolean present = Files.exists(file) && Files.size(file) > 0;
+        if (!present) {
+            Optional<AuditHead> anchored = readAnchor(plain, ownAnchor);
+            if (anchored.isPresent() && anchored.get().sequence() > 0) {
+                String lost = "the directory anchors record " + anchored.get().sequence() + " of this folder's chain at "
+                        + ownAnchor + " but the log " + file + " is missing";
+                if (!acceptLoss) {
+                    throw new AuditTrailException(lost + ": restore it from a backup, or start once with "
+                            + ACCEPT_FLAG + " to begin a new chain that records the lost one's head");
+                }
+                return begin(file, plain, ownAnchor, clock, List.of(lost, "lost head " + anchored.get().sequence()
+                        + " " + anchored.get().hash()));
+            }
+            if (acceptLoss) {
+                throw new AuditTrailException(ACCEPT_FLAG + " is refused: nothing was lost (no log, and no chain anchored"
+                        + " at " + ownAnchor + "); start without it");
+            }
+            return begin(file, plain, ownAnchor, clock, List.of());
+        }
+        String problem;
+        String anchorDn = null;
+        Optional<AuditHead> anchor = Optional.empty();
         if (first.isEmpty()) {
-            if (Files.exists(file) && Files.size(file) > 0) {
-                throw new AuditTrailException("the audit log " + file + " has no readable first record; restore it"
-                        + " from a backup, or move it aside to begin a new chain");
+            problem = "it has no readable first record";
+        } else if (!CHAIN_START.equals(first.get().operation()) || !isAgentAnchor(first.get().target(), layout)) {
+            problem = "it does not begin with an agent's chain (record 1 is '" + first.get().operation() + "' on "
+                    + first.get().target() + ")";
+        } else {
+            anchorDn = first.get().target();
+            anchor = readAnchor(plain, anchorDn);
+            if (anchor.isEmpty()) {
+                problem = "it is unanchored: the directory holds no head at " + anchorDn + ", which its first record names";
+            } else {
+                AuditVerifier.Report report = AuditVerifier.verifyFile(file, anchor);
+                problem = report.valid() ? null : "it is broken at record " + report.badSequence() + ": " + report.problem();
             }
-            byte[] name = new byte[8];
-            random.nextBytes(name);
-            String anchorDn = "cn=" + ANCHOR_PREFIX + HexFormat.of().formatHex(name) + "," + layout.audit();
-            AuditLog log = AuditLog.openFile(file, clock);
-            restrict(file);
-            AgentAuditTrail trail = new AgentAuditTrail(log, plain, anchorDn, 0);
-            log.append(directory.bindDn(), CHAIN_START, anchorDn, List.of());
-            try {
-                trail.anchorNow();
-            } catch (AuditTrailException e) {
-                // A chain nothing vouches for would be refused at the next start: begin none.
-                log.close();
-                Files.delete(file);
-                throw e;
+        }
+        if (problem != null) {
+            if (!acceptLoss) {
+                throw new AuditTrailException("the audit log " + file + " cannot be continued: " + problem
+                        + "; restore it from a backup, or start once with " + ACCEPT_FLAG + " to set it aside and begin a"
+                        + " new chain");
             }
-            return trail;
+            Path setAside = file.resolveSibling(file.getFileName() + SET_ASIDE_INFIX
+                    + SET_ASIDE_TIME.format(clock.instant()));
+            Files.move(file, setAside);
+            return begin(file, plain, ownAnchor, clock, List.of("the log " + file + " was set aside as " + setAside
+                    + " because " + problem, anchor.map(head -> "lost head " + head.sequence() + " " + head.hash())
+                            .orElse("no head was anchored")));
         }
-        AuditRecord start = first.get();
-        if (!CHAIN_START.equals(start.operation()) || !isAgentAnchor(start.target(), layout)) {
-            throw new AuditTrailException("the audit log " + file + " does not begin with an agent's chain (record 1"
-                    + " is '" + start.operation() + "' on " + start.target() + "): it is not an agent's log");
-        }
-        String anchorDn = start.target();
-        Optional<AuditHead> anchor = readAnchor(plain, anchorDn);
-        if (anchor.isEmpty()) {
-            throw new AuditTrailException("the audit log " + file + " is unanchored: the directory holds no head at "
-                    + anchorDn + ", which its first record names; restore the entry, or move the log aside to begin"
-                    + " a new chain");
-        }
-        AuditVerifier.Report report = AuditVerifier.verifyFile(file, anchor);
-        if (!report.valid()) {
-            throw new AuditTrailException("the audit log " + file + " is broken at record " + report.badSequence()
-                    + ": " + report.problem() + "; restore the log from a backup, or move it aside to begin a new"
-                    + " chain (its anchor " + anchorDn + " stays as evidence)");
+        if (acceptLoss) {
+            throw new AuditTrailException(ACCEPT_FLAG + " is refused: the audit log " + file + " is sound against its"
+                    + " anchor " + anchorDn + "; start without it");
         }
         AgentAuditTrail trail = new AgentAuditTrail(AuditLog.openFile(file, clock), plain, anchorDn,
                 anchor.get().sequence());
         restrict(file);
         if (cut != null) {
             trail.log.append(directory.bindDn(), "log-repaired", anchorDn, List.of(cut));
+        }
+        return trail;
+    }
+
+    /**
+     * The anchor of a new chain of the agent {@code agentDn} whose log lives at {@code origin}:
+     * {@code cn=agent-<the first 16 hex digits of SHA-256(agentDn, origin)>} under {@code ou=Audit}.
+     * The same folder of the same agent always names the same anchor, so a deleted log is missed;
+     * agents in other folders or on other hosts name others.
+     */
+    public static String anchorFor(String agentDn, String origin, DirectoryLayout layout) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest((agentDn + "\n" + origin)
+                    .getBytes(StandardCharsets.UTF_8));
+            return "cn=" + ANCHOR_PREFIX + HexFormat.of().formatHex(digest, 0, 8) + "," + layout.audit();
+        } catch (NoSuchAlgorithmException e) {
+            // Every Java SE platform must provide SHA-256 (java.security.MessageDigest Javadoc).
+            throw new IllegalStateException("SHA-256 is missing from this Java runtime", e);
+        }
+    }
+
+    /** Begins a new chain in {@code file} whose first record names its anchor (and {@code note}), and anchors it. */
+    private static AgentAuditTrail begin(Path file, AgentConnection plain, String anchorDn, Clock clock,
+            List<String> note) throws AuditTrailException, IOException {
+        AuditLog log = AuditLog.openFile(file, clock);
+        restrict(file);
+        AgentAuditTrail trail = new AgentAuditTrail(log, plain, anchorDn, -1);
+        log.append(plain.bindDn(), CHAIN_START, anchorDn, note);
+        try {
+            trail.anchorNow();
+        } catch (AuditTrailException e) {
+            // A chain nothing vouches for would be refused at the next start: begin none.
+            log.close();
+            Files.delete(file);
+            throw e;
         }
         return trail;
     }

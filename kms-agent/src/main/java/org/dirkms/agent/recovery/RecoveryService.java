@@ -54,6 +54,13 @@ import org.slf4j.LoggerFactory;
  * removed;</li>
  * <li>{@code delivered}, {@code failed}, {@code expired}: final, nothing to do.</li>
  * </ul>
+ * Before it counts approvals, and again under its claim, it refuses a request that no guarded
+ * directory would have stored ({@link #refusal}): one whose {@code kmsRecoveryRequester} is missing
+ * or is not a member of {@code cn=KMS Administrators} now, or that its own requester approved.
+ * The embedded server's guard records the requester and refuses such approvals itself; slapd's
+ * access rules cannot check everything (SECURITY.md, "On OpenLDAP"), so the KMS checks again
+ * where the keys are: such a request ends {@code failed} with the reason in {@code kmsLastError}
+ * and nothing is recovered.
  * Thread-safe: several workers may handle different requests at once; the directory's
  * test-and-set keeps two workers (or two agents) off the same request.
  */
@@ -215,6 +222,14 @@ public final class RecoveryService implements Workflow {
                     held.leaseExpires());
             return recover(request, target, serving, successor);
         }
+        String refused = refusal(request);
+        if (refused != null) {
+            Claim claim = Claim.of(attempts.next(), lease.fromNow());
+            if (!records.claim(request.dn(), claim)) {
+                return nothing(request, "another process claimed the request first");
+            }
+            return fail(request, claim, refused);
+        }
         Approvals approvals = approvals(request, serving);
         if (approvals.complete()) {
             Claim claim = Claim.of(attempts.next(), lease.fromNow());
@@ -254,11 +269,9 @@ public final class RecoveryService implements Workflow {
         Delivery delivery = null;
         List<KeyPackage.Item> keys = List.of();
         try {
-            if (request.requester() == null) {
-                // Only its requester may read a package: one written for nobody would serve no one.
-                throw new RecoveryFailure("the request names no " + AttributeNames.RECOVERY_REQUESTER + " (the directory"
-                        + " records it when a KMS administrator adds a request): nothing was recovered; a KMS"
-                        + " administrator adds a new request");
+            String refused = refusal(request);
+            if (refused != null) {
+                throw new RecoveryFailure(refused);
             }
             if (serving.unresolved() != null) {
                 throw new RecoveryFailure(serving.unresolved() + "; nothing was recovered");
@@ -334,6 +347,50 @@ public final class RecoveryService implements Workflow {
             return new RecoveryResult(request.dn(), Outcome.EXPIRED, RecoveryState.EXPIRED, reason);
         }
         return nothing(request, "package waiting for the requester until " + request.packageExpires());
+    }
+
+    /**
+     * Why the KMS refuses to act on {@code request} whatever its approvals, or null: it names no
+     * requester (a package written for nobody would serve no one), its requester is not a KMS
+     * administrator now (only they ask for recoveries, docs/security.md), or its requester
+     * approved it (a recovery takes people other than the one who asked).
+     */
+    String refusal(RequestEntry request) {
+        String requester = request.requester();
+        if (requester == null) {
+            return "the request names no " + AttributeNames.RECOVERY_REQUESTER + " (the KMS administrator who asks for"
+                    + " a recovery is recorded on it): nothing was recovered; a KMS administrator adds a new request";
+        }
+        String normal;
+        try {
+            normal = DistinguishedNames.normal(requester);
+        } catch (IllegalArgumentException e) {
+            return AttributeNames.RECOVERY_REQUESTER + " '" + requester + "' is not a DN: nothing was recovered";
+        }
+        boolean administrator = false;
+        for (String member : records.groupMembers(layout.kmsAdministratorsGroup())) {
+            try {
+                administrator |= DistinguishedNames.normal(member).equals(normal);
+            } catch (IllegalArgumentException e) {
+                // a member that is not a DN names nobody
+            }
+        }
+        if (!administrator) {
+            return "the requester " + requester + " is not a member of " + layout.kmsAdministratorsGroup()
+                    + ": only KMS administrators ask for recoveries; nothing was recovered";
+        }
+        for (String approval : request.approvals()) {
+            try {
+                if (DistinguishedNames.normal(approval).equals(normal)) {
+                    return "the requester " + requester + " approved their own request: a recovery needs approvals"
+                            + " by recovery agents other than the one who asked; nothing was recovered; a KMS"
+                            + " administrator adds a new request";
+                }
+            } catch (IllegalArgumentException e) {
+                // an approval that is not a DN counts for nobody (Approvals)
+            }
+        }
+        return null;
     }
 
     private Approvals approvals(RequestEntry request, RecoveryScope.Serving serving) {

@@ -104,6 +104,7 @@ class RecoveryServiceTest {
         records.groupMembers.put(InMemoryRecoveryRecords.key(LAYOUT.recoveryAgentsGroup()), List.of(AGENT, BOB, DAVE,
                 CAROL));
         records.groupMembers.put(InMemoryRecoveryRecords.key(LAYOUT.kmsAgentsGroup()), List.of(AGENT));
+        records.groupMembers.put(InMemoryRecoveryRecords.key(LAYOUT.kmsAdministratorsGroup()), List.of(AGENT, CAROL));
         records.caEntries.put(InMemoryRecoveryRecords.key(TestPki.CA_DN), List.of(pki.ca().certificate().getEncoded()));
         String oldRecord = "cn=key-old," + LAYOUT.keyArchive();
         String newRecord = "cn=key-new," + LAYOUT.keyArchive();
@@ -206,8 +207,8 @@ class RecoveryServiceTest {
 
     @Test
     void approvalsCountOncePerRecoveryAgentAndNeverTheRequestersAKmsAgentsOrAFormerAgents() {
-        // Bob twice (two spellings), the requester Carol, the KMS agent, and Mallory who holds no role.
-        request(List.of(BOB, "UID=Bob, OU=People, DC=example, DC=com", CAROL, AGENT, MALLORY), null);
+        // Bob twice (two spellings), the KMS agent, and Mallory who holds no role.
+        request(List.of(BOB, "UID=Bob, OU=People, DC=example, DC=com", AGENT, MALLORY), null);
         RecoveryResult result = service().advance(REQUEST);
         assertEquals(Outcome.NOTHING, result.outcome());
         assertEquals("waiting for approvals: 1 of the 2 approvals required given", result.message());
@@ -219,6 +220,31 @@ class RecoveryServiceTest {
         records.groupMembers.put(InMemoryRecoveryRecords.key(LAYOUT.recoveryAgentsGroup()), List.of(AGENT, BOB));
         assertEquals(Outcome.NOTHING, service().advance(REQUEST).outcome());
         assertNull(records.stored(REQUEST).recoveryPackage);
+    }
+
+    /**
+     * What slapd's access rules cannot rule out, refused where the keys are: a request its
+     * requester approved, or whose requester is not a KMS administrator, ends failed with the
+     * reason and nothing recovered, however many approvals it has.
+     */
+    @Test
+    void aRequestNoGuardedDirectoryWouldStoreIsRefusedWithItsReason() {
+        request(List.of(BOB, DAVE, "uid=Carol,ou=People,dc=example,dc=com"), null);
+        RecoveryResult selfApproved = service().advance(REQUEST);
+        assertEquals(Outcome.FAILED, selfApproved.outcome(), selfApproved.toString());
+        assertTrue(records.entry(REQUEST).lastError().contains("approved their own request"),
+                records.entry(REQUEST).lastError());
+        assertNull(records.stored(REQUEST).recoveryPackage, "nothing recovered");
+
+        records.groupMembers.put(InMemoryRecoveryRecords.key(LAYOUT.kmsAdministratorsGroup()), List.of(AGENT));
+        request(List.of(BOB, DAVE), null);
+        RecoveryResult notAdministrator = service().advance(REQUEST);
+        assertEquals(Outcome.FAILED, notAdministrator.outcome(), notAdministrator.toString());
+        assertEquals(RecoveryState.FAILED, records.entry(REQUEST).state());
+        assertTrue(records.entry(REQUEST).lastError().contains("is not a member of " + LAYOUT.kmsAdministratorsGroup()),
+                records.entry(REQUEST).lastError());
+        assertNull(records.stored(REQUEST).recoveryPackage, "nothing recovered");
+        assertEquals(0, records.deliveries.get());
     }
 
     @Test
