@@ -379,6 +379,15 @@ class SecretProbesIT {
             assertRefused(home, home.tools(Who.DIRECTORY_ADMINISTRATOR).add("dn: cn=planted," + home.layout().keyArchive()
                     + "\nobjectClass: kmsArchivedKey\ncn: planted\nkmsKeyOwner: " + alice + "\nkmsWrappedKey:: "
                     + base64("PLANTED") + "\n"), "the directory administrator's add to the key archive");
+            // The directory administrator resets the password of a role holder, or removes one.
+            assertRefused(home, home.tools(Who.DIRECTORY_ADMINISTRATOR).modify("dn: " + home.dn(Who.KMS_ADMINISTRATOR)
+                    + "\nchangetype: modify\nreplace: userPassword\nuserPassword: taken-over\n-\n"),
+                    "the directory administrator's reset of a KMS administrator's password");
+            assertRefused(home, home.tools(Who.DIRECTORY_ADMINISTRATOR).delete(home.dn(Who.RECOVERY_AGENT)),
+                    "the directory administrator's removal of a recovery agent");
+            // A user changes another person's name.
+            assertRefused(home, home.tools(Who.USER).modify("dn: " + alice + "\nchangetype: modify\n"
+                    + "replace: cn\ncn: renamed by bob\n-\n"), "a user's write of another person's cn");
             // The user deletes another person's key package; the agent deletes an archived key.
             assertRefused(home, home.tools(Who.USER).modify("dn: " + alice + "\nchangetype: modify\n"
                     + "delete: kmsKeyPackage\n-\n"), "a user's delete of another person's kmsKeyPackage");
@@ -391,6 +400,12 @@ class SecretProbesIT {
             assertRefused(home, home.tools(Who.KMS_ADMINISTRATOR).modify("dn: " + pending + "\nchangetype: modify\n"
                     + "add: kmsRecoveryApproval\nkmsRecoveryApproval: " + home.dn(Who.KMS_ADMINISTRATOR) + "\n-\n"),
                     "the requester's approval of their own request");
+            // What the same roles may do goes through: the directory administrator resets the
+            // password of a person without a role, the user changes their own description.
+            home.tools(Who.DIRECTORY_ADMINISTRATOR).modify("dn: " + home.dn(Who.USER) + "\nchangetype: modify\n"
+                    + "replace: userPassword\nuserPassword: " + password(Who.USER) + "\n-\n").assertSuccess();
+            home.tools(Who.USER).modify("dn: " + home.dn(Who.USER) + "\nchangetype: modify\n"
+                    + "replace: description\ndescription: bob's own words\n-\n").assertSuccess();
             home.tools(Who.RECOVERY_AGENT).modify("dn: " + pending + "\nchangetype: modify\nadd: kmsRecoveryApproval\n"
                     + "kmsRecoveryApproval: " + home.dn(Who.RECOVERY_AGENT) + "\n-\n").assertSuccess();
             home.tools(Who.RECOVERY_AGENT).modify("dn: " + pending + "\nchangetype: modify\ndelete: kmsRecoveryApproval\n"
