@@ -105,9 +105,21 @@ final class AgentCommand extends Subcommand {
     @Override
     int run() throws UsageException {
         KmsContext plain = options.connection.context();
+        // Usage errors first: a bad flag writes nothing, not even the lock or the audit log.
         int workers = options.workers();
         Duration lease = options.lease();
         Duration sweep = options.sweep();
+        // One agent a data folder: the audit log below is this process's chain alone.
+        AgentFolderLock folderLock;
+        try {
+            java.util.Optional<AgentFolderLock> acquired = AgentFolderLock.acquire(plain.dataFolder());
+            if (acquired.isEmpty()) {
+                return failed(AgentFolderLock.inUse(plain.dataFolder()));
+            }
+            folderLock = acquired.get();
+        } catch (IOException e) {
+            return failed(plain, e);
+        }
         // The agent's own audit trail (DIR/audit/agent.log, anchored under ou=Audit): checked
         // against its anchor before the agent writes anything, then every write of the agent's
         // connections is recorded (README, "The audit log").
@@ -116,11 +128,13 @@ final class AgentCommand extends Subcommand {
             trail = AgentAuditTrail.open(plain.dataFolder().agentAuditLog(), plain.layout(), plain.connection(),
                     origin(plain.dataFolder()), acceptMissingAuditLog, plain.clock());
         } catch (AuditTrailException e) {
+            release(folderLock);
             // The directory or a file could not be reached: said as every command says it.
             return e.getCause() instanceof IOException || e.getCause() instanceof LdapException
                     || e.getCause() instanceof GeneralSecurityException ? failed(plain, e.getCause())
                             : failed(e.getMessage());
         } catch (IOException | java.io.UncheckedIOException e) {
+            release(folderLock);
             return failed(plain, e);
         }
         KmsContext kms = plain.withConnection(plain.connection().journaling(trail));
@@ -190,6 +204,7 @@ final class AgentCommand extends Subcommand {
                 | DirectoryAccessException | IllegalArgumentException | IllegalStateException e) {
             anchoring.shutdownNow();
             closeTrail(trail);
+            release(folderLock);
             return failed(kms, e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -202,6 +217,7 @@ final class AgentCommand extends Subcommand {
                 agent.close();
                 anchoring.shutdownNow();
                 closeTrail(trail);
+                release(folderLock);
                 out.println("dirkms agent stopped");
                 out.flush();
             } finally {
@@ -217,6 +233,15 @@ final class AgentCommand extends Subcommand {
             Thread.currentThread().interrupt();
         }
         return OK;
+    }
+
+    /** Releases the folder's agent lock; a failure is logged (the process ends, which drops it anyway). */
+    private static void release(AgentFolderLock lock) {
+        try {
+            lock.close();
+        } catch (IOException e) {
+            LOG.warn("releasing the agent lock of the data folder: {}", e.getMessage());
+        }
     }
 
     /**

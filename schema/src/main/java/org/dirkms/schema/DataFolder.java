@@ -196,6 +196,10 @@ public record DataFolder(Path root) {
     /** The lock held while a server runs. */
     public static final Item LOCK = new Item("lock", Kind.FILE,
             "locked while a server (or a command reading a stopped folder) has the folder open");
+    /** The lock held while a standalone agent runs. */
+    public static final Item AGENT_LOCK = new Item("agent.lock", Kind.FILE,
+            "locked while a 'dirkms agent' runs on the folder: one agent a folder, whose audit log is its own chain"
+                    + " (README, \"Running several agents\")");
     /** Where the running server listens. */
     public static final Item ENDPOINT = new Item("endpoint", Kind.FILE,
             "where the running server listens (url=, trust= lines), for commands run on the same folder");
@@ -224,7 +228,8 @@ public record DataFolder(Path root) {
             OCSP_KEY_STORE, OCSP_PASSPHRASE, TRUST, TRUST_LIST_KEY_STORE, TRUST_LIST_PASSPHRASE, RECOVERY,
             RECOVERY_KEY_STORE, RECOVERY_PASSPHRASE, TRANSFER, TRANSFER_TRANSPORT_KEY_STORE,
             TRANSFER_TRANSPORT_PASSPHRASE, TRANSFER_SIGNING_KEY_STORE, TRANSFER_SIGNING_PASSPHRASE,
-            ADMIN_PASSWORD, KMS_AGENT_PASSWORD, SUFFIX, BOOTSTRAP_DONE, LOCK, ENDPOINT, LOGBACK_CONFIGURATION, LOGS,
+            ADMIN_PASSWORD, KMS_AGENT_PASSWORD, SUFFIX, BOOTSTRAP_DONE, LOCK, AGENT_LOCK, ENDPOINT,
+            LOGBACK_CONFIGURATION, LOGS,
             LOG_FILE, LOG_ARCHIVE, APACHEDS_FILES);
 
     /** Makes the root absolute and normalized, so that every path derived from it is. */
@@ -299,6 +304,11 @@ public record DataFolder(Path root) {
     /** {@code audit/agent.log}: the standalone KMS agent's own audit log. */
     public Path agentAuditLog() {
         return resolve(AGENT_AUDIT_LOG);
+    }
+
+    /** {@code agent.lock}: locked while a standalone agent runs on the folder. */
+    public Path agentLock() {
+        return resolve(AGENT_LOCK);
     }
 
     /** The prefix of the names of set-aside audit logs in {@code audit/}: {@code audit.log.broken-}. */

@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
  * in {@code kmsAgentIdentity}; a user without {@code kmsAdministrativeGroup} belongs to the
  * group marked {@code kmsDefaultGroup: TRUE}. A user whose group cannot be resolved is reported
  * (failed) by the agent of the default group, so that exactly one agent answers. The groups and
- * servers are re-read when older than the refresh period, so a configuration change is seen
- * without a restart. A group of this agent whose configuration its mail clients cannot use
+ * servers are re-read when older than the refresh period, and at once when the running agent is
+ * told of a change to one ({@link #forget}), so a configuration change is seen without a restart. A group of this agent whose configuration its mail clients cannot use
  * ({@link ClientLimits}) is warned about in the log, once per configuration.
  */
 final class AgentScope {
@@ -93,6 +93,16 @@ final class AgentScope {
                     + AttributeNames.ENROLLMENT_STATE + ": requested again");
         }
         return mine(group) ? Optional.of(group) : Optional.empty();
+    }
+
+    /**
+     * Forgets the groups and servers read so far: the next question reads them again. The running
+     * agent calls it when the directory tells it that an administrative group or a KMS server entry
+     * changed, so that a user asked for after an administrator changed the group's configuration is
+     * enrolled as the group now says, not as it said up to a refresh period ago.
+     */
+    synchronized void forget() {
+        loaded = null;
     }
 
     /** Whether this agent serves at least one KMS server entry. */

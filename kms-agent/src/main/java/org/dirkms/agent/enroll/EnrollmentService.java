@@ -176,7 +176,15 @@ public final class EnrollmentService {
         return records;
     }
 
-    /** The DNs of the KMS server entries naming this agent (where it saves its cookie and heartbeat). */
+    /**
+     * Forgets the administrative groups and KMS server entries read so far, because one of them
+     * changed: the next user is handled as they are now.
+     */
+    public void configurationChanged() {
+        context.scope().forget();
+    }
+
+    /** The DNs of the KMS server entries naming this agent (where it writes its heartbeat). */
     public List<String> servedServers() {
         return context.scope().myServers();
     }

@@ -99,11 +99,14 @@ public final class KmsAgent implements AutoCloseable {
      * whether a modified entry matches a sync filter by the entry as it was before the modify
      * (measured: with {@code (objectClass=kmsUser)} alone such an enrollment was seen only by
      * the sweep). And the queue's requests: when a CA serves one, the enrollment waiting for it
-     * goes on at once instead of at the next poll.
+     * goes on at once instead of at the next poll. And the administrative groups: when one changes
+     * (its key algorithm, its package format, its server), the agent reads the groups again before
+     * the next user, instead of enrolling with what it read up to a refresh period ago.
      */
     static final String SYNC_FILTER = "(|(" + AttributeNames.OBJECT_CLASS + "=" + ObjectClassNames.KMS_USER + ")("
             + AttributeNames.OBJECT_CLASS + "=person)(" + AttributeNames.OBJECT_CLASS + "=inetOrgPerson)("
-            + AttributeNames.OBJECT_CLASS + "=" + ObjectClassNames.CERTIFICATE_REQUEST + "))";
+            + AttributeNames.OBJECT_CLASS + "=" + ObjectClassNames.CERTIFICATE_REQUEST + ")("
+            + AttributeNames.OBJECT_CLASS + "=" + ObjectClassNames.ADMIN_GROUP + "))";
 
     private static final Logger LOG = LoggerFactory.getLogger(KmsAgent.class);
 
@@ -602,6 +605,15 @@ public final class KmsAgent implements AutoCloseable {
 
     /** Queues {@code dn}; a user already queued or being handled is handled again afterwards, once. */
     private void submit(String dn) {
+        if (isAdministrativeGroup(dn)) {
+            // Called on the syncrepl thread, before the notifications that follow the change are
+            // handed out: a user asked for after the change is handled with the group as it is.
+            EnrollmentService current = service;
+            if (current != null) {
+                current.configurationChanged();
+            }
+            return;
+        }
         if (isQueuedRequest(dn)) {
             // A request of the queue changed: the enrollment waiting for it (if it waits here) goes on.
             EnrollmentService current = service;
@@ -616,6 +628,11 @@ public final class KmsAgent implements AutoCloseable {
             return; // queued, or running: the running handler sees the mark and runs again
         }
         pool.execute(() -> run(key, dn));
+    }
+
+    private boolean isAdministrativeGroup(String dn) {
+        String parent = DistinguishedNames.parent(dn);
+        return parent != null && DistinguishedNames.same(parent, layout.administrativeGroups());
     }
 
     private boolean isQueuedRequest(String dn) {
