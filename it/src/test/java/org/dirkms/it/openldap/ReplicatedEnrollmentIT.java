@@ -157,11 +157,15 @@ class ReplicatedEnrollmentIT {
         for (Process agent : agents) {
             LdapTools.run(List.of("kill", "-TERM", Long.toString(agent.pid())), Map.of(), null);
         }
-        // The providers are compared once nothing writes to them any more.
+        // The providers are compared once nothing writes to them any more. An agent gives its
+        // workers up to 30 s to finish on SIGTERM (KmsAgent.close) and may write meanwhile.
+        Instant terminated = Instant.now();
         for (int i = 0; i < agents.size(); i++) {
-            assertTrue(agents.get(i).waitFor(30, java.util.concurrent.TimeUnit.SECONDS),
-                    "agent" + (i + 1) + " did not stop within 30 s of SIGTERM");
+            assertTrue(agents.get(i).waitFor(60, java.util.concurrent.TimeUnit.SECONDS),
+                    "agent" + (i + 1) + " did not stop within 60 s of SIGTERM");
         }
+        System.out.printf("ReplicatedEnrollmentIT: both agents stopped %d ms after SIGTERM%n",
+                java.time.Duration.between(terminated, Instant.now()).toMillis());
         Map<String, Map<String, List<String>>> kms1 = awaitSameKmsEntries(first, second);
         // The integrator's view of convergence: the same contextCSN on both, read as the directory administrator.
         assertEquals(contextCsn(first), contextCsn(second), "the providers' contextCSN after convergence");
