@@ -32,6 +32,7 @@ import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Value;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
+import org.dirkms.agent.names.DistinguishedNames;
 import org.dirkms.it.support.DirkmsRun;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.ProjectFiles;
@@ -156,10 +157,16 @@ class ReplicatedEnrollmentIT {
         for (Process agent : agents) {
             LdapTools.run(List.of("kill", "-TERM", Long.toString(agent.pid())), Map.of(), null);
         }
-        for (Process agent : agents) {
-            agent.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+        // The providers are compared once nothing writes to them any more. An agent gives its
+        // workers up to 30 s to finish on SIGTERM (KmsAgent.close) and may write meanwhile.
+        Instant terminated = Instant.now();
+        for (int i = 0; i < agents.size(); i++) {
+            assertTrue(agents.get(i).waitFor(60, java.util.concurrent.TimeUnit.SECONDS),
+                    "agent" + (i + 1) + " did not stop within 60 s of SIGTERM");
         }
-        Map<String, String> kms1 = awaitSameKmsEntries(first, second);
+        System.out.printf("ReplicatedEnrollmentIT: both agents stopped %d ms after SIGTERM%n",
+                java.time.Duration.between(terminated, Instant.now()).toMillis());
+        Map<String, Map<String, List<String>>> kms1 = awaitSameKmsEntries(first, second);
         // The integrator's view of convergence: the same contextCSN on both, read as the directory administrator.
         assertEquals(contextCsn(first), contextCsn(second), "the providers' contextCSN after convergence");
 
@@ -340,41 +347,82 @@ class ReplicatedEnrollmentIT {
 
     /**
      * Waits until both providers hold the same KMS entries (the KMS tree and every kmsUser with its
-     * children, every attribute, entryCSN included) and returns the first's, DN to content.
+     * children, every attribute, entryCSN included) and returns the first's, DN to content. When they
+     * do not converge it fails with what differs: for each entry (at most 20), on which provider it is
+     * and which attributes differ, with their {@code entryCSN} on both, and each provider's
+     * {@code contextCSN}.
      */
-    private static Map<String, String> awaitSameKmsEntries(Slapd first, Slapd second) throws Exception {
+    private static Map<String, Map<String, List<String>>> awaitSameKmsEntries(Slapd first, Slapd second)
+            throws Exception {
         Instant deadline = Instant.now().plusSeconds(60);
         while (true) {
-            Map<String, String> one = kmsEntries(first);
-            Map<String, String> two = kmsEntries(second);
+            Map<String, Map<String, List<String>>> one = kmsEntries(first);
+            Map<String, Map<String, List<String>>> two = kmsEntries(second);
             if (one.equals(two)) {
                 return one;
             }
             if (Instant.now().isAfter(deadline)) {
-                Set<String> differ = new java.util.TreeSet<>();
-                for (String dn : one.keySet()) {
-                    if (!one.get(dn).equals(two.get(dn))) {
-                        differ.add(dn);
-                    }
-                }
-                two.keySet().stream().filter(dn -> !one.containsKey(dn)).forEach(differ::add);
-                // DNs only: the entries hold packages and tokens.
-                fail("the providers did not converge within 60 s; " + differ.size() + " KMS entries differ: "
-                        + differ.stream().limit(20).toList());
+                fail("the providers did not converge within 60 s; " + differences(one, two)
+                        + "\ncontextCSN of provider 1:\n" + contextCsn(first)
+                        + "\ncontextCSN of provider 2:\n" + contextCsn(second));
             }
             Thread.sleep(500); // polling replication
         }
     }
 
-    private static Map<String, String> kmsEntries(Slapd provider) throws Exception {
-        Map<String, String> entries = new TreeMap<>();
+    /**
+     * What differs between the KMS entries of provider 1 ({@code one}) and provider 2
+     * ({@code two}): how many entries are on one provider only or differ, and for at most 20 of
+     * them the DN, where it is, the names of the attributes that differ and the entryCSN on each.
+     * Names only: the values hold packages and tokens.
+     */
+    static String differences(Map<String, Map<String, List<String>>> one, Map<String, Map<String, List<String>>> two) {
+        Set<String> dns = new java.util.TreeSet<>(one.keySet());
+        dns.addAll(two.keySet());
+        int onlyFirst = 0;
+        int onlySecond = 0;
+        int differ = 0;
+        List<String> shown = new ArrayList<>();
+        for (String dn : dns) {
+            Map<String, List<String>> a = one.get(dn);
+            Map<String, List<String>> b = two.get(dn);
+            String line;
+            if (b == null) {
+                onlyFirst++;
+                line = dn + ": on provider 1 only (entryCSN " + a.get("entrycsn") + ")";
+            } else if (a == null) {
+                onlySecond++;
+                line = dn + ": on provider 2 only (entryCSN " + b.get("entrycsn") + ")";
+            } else if (!a.equals(b)) {
+                differ++;
+                Set<String> names = new java.util.TreeSet<>(a.keySet());
+                names.addAll(b.keySet());
+                names.removeIf(name -> java.util.Objects.equals(a.get(name), b.get(name)));
+                line = dn + ": attributes " + names + " differ; entryCSN " + a.get("entrycsn") + " on provider 1, "
+                        + b.get("entrycsn") + " on provider 2";
+            } else {
+                continue;
+            }
+            if (shown.size() < 20) {
+                shown.add(line);
+            }
+        }
+        return (onlyFirst + onlySecond + differ) + " KMS entries differ (" + onlyFirst + " on provider 1 only, "
+                + onlySecond + " on provider 2 only, " + differ + " on both with other attributes):\n  "
+                + String.join("\n  ", shown);
+    }
+
+    /** The KMS entries of {@code provider}: normalised DN to attribute name to sorted values. */
+    private static Map<String, Map<String, List<String>>> kmsEntries(Slapd provider) throws Exception {
+        Map<String, Map<String, List<String>>> entries = new TreeMap<>();
         try (LdapNetworkConnection root = root(provider)) {
             for (String[] search : List.of(new String[] {provider.layout().kms(), "(objectClass=*)"},
                     new String[] {provider.layout().people(), "(|(objectClass=kmsUser)(objectClass=kmsPublishedCertificate))"})) {
                 try (EntryCursor cursor = root.search(search[0], search[1], SearchScope.SUBTREE, "*", "entryCSN")) {
                     while (cursor.next()) {
                         Entry entry = cursor.get();
-                        entries.put(entry.getDn().getNormName(), content(entry));
+                        // As the agent compares names: the normal form of getDn() depends on the connection.
+                        entries.put(DistinguishedNames.normal(entry.getDn().getName()), content(entry));
                     }
                 }
             }
@@ -382,7 +430,7 @@ class ReplicatedEnrollmentIT {
         return entries;
     }
 
-    private static String content(Entry entry) {
+    private static Map<String, List<String>> content(Entry entry) {
         Map<String, List<String>> attributes = new TreeMap<>();
         for (Attribute attribute : entry) {
             List<String> values = new ArrayList<>();
@@ -393,7 +441,7 @@ class ReplicatedEnrollmentIT {
             values.sort(null);
             attributes.put(attribute.getUpId().toLowerCase(java.util.Locale.ROOT), values);
         }
-        return attributes.toString();
+        return attributes;
     }
 
     // ---- the invariants -------------------------------------------------------------------
