@@ -81,6 +81,19 @@ import org.slf4j.LoggerFactory;
 public final class KmsAgent implements AutoCloseable {
     /** How often the sweep reconciles the tree. */
     public static final Duration DEFAULT_SWEEP = Duration.ofMinutes(1);
+
+    /** How long one operation of the work connection may wait for the directory's answer. */
+    static final Duration OPERATION_TIMEOUT = Duration.ofMinutes(2);
+
+    /**
+     * The same on a replicated directory. A provider killed while it held operations of the work
+     * connection never answers them, and the LDAP API does not end them when the connection
+     * drops: each worker waits out the timeout, and with every worker waiting the agent did
+     * nothing for two minutes after its home died (docs/reliability.md, "Replicated
+     * directories"). Another provider can do the work, so an operation is given up sooner there;
+     * what it was doing is resumable and is retried on the new home.
+     */
+    static final Duration REPLICATED_OPERATION_TIMEOUT = Duration.ofSeconds(15);
     /**
      * How often an agent looks at every request it queued and still waits for: a request a CA
      * served wakes its enrollment at once through the syncrepl search ({@link #SYNC_FILTER});
@@ -377,7 +390,8 @@ public final class KmsAgent implements AutoCloseable {
             }
             target = directory.withUrl(choice.url());
         }
-        LdapNetworkConnection connection = target.open(Duration.ofMinutes(2).toMillis());
+        LdapNetworkConnection connection = target.open(
+                (providers != null ? REPLICATED_OPERATION_TIMEOUT : OPERATION_TIMEOUT).toMillis());
         workUrl = target.url();
         EnrollmentService fresh = EnrollmentService.overLdap(connection, layout, ca, Optional.ofNullable(localQueue),
                 recoveryCertificate, settings, clock, random);
