@@ -159,6 +159,29 @@ public final class AttributeNames {
      * recovers every encryption key the user ever had.
      */
     public static final String RECOVERY_CERTIFICATE = "kmsRecoveryCertificate";
+    /**
+     * The request key of a recovery request or custody session (DER certificate, self-signed):
+     * what approving recovery agents seal their custody shares to (docs/custody.md).
+     */
+    public static final String REQUEST_KEY = "kmsRequestKey";
+    /** A recovery agent's custody share, sealed to the request key (CMS EnvelopedData, DER). */
+    public static final String RECOVERY_SHARE = "kmsRecoveryShare";
+
+    // --- threshold custody (docs/custody.md) ---------------------------------------------
+    /** The identifier of the current split of the recovery keys. */
+    public static final String CUSTODY_ID = "kmsCustodyId";
+    /** How many recovery agents' shares rebuild the recovery keys (M of N). */
+    public static final String CUSTODY_THRESHOLD = "kmsCustodyThreshold";
+    /** Secret: every recovery key, sealed under the custody secret (CMS EnvelopedData, KEKRecipientInfo). */
+    public static final String SEALED_RECOVERY_KEYS = "kmsSealedRecoveryKeys";
+    /** DN of the recovery agent who holds a custody share. */
+    public static final String SHARE_HOLDER = "kmsShareHolder";
+    /** The index (x coordinate, 1..N) of a custody share. */
+    public static final String SHARE_INDEX = "kmsShareIndex";
+    /** A custody share sealed to its holder's encryption certificate (CMS EnvelopedData, DER). */
+    public static final String SEALED_SHARE = "kmsSealedShare";
+    /** SHA-256 of a custody share's content: what a share given back must match. */
+    public static final String SHARE_DIGEST = "kmsShareDigest";
 
     // --- trust ----------------------------------------------------------------------------
     /** Mail domain a trusted partner speaks for. */

@@ -111,6 +111,19 @@ public final class KmsSchema {
             secret(106, RECOVERY_TOKEN, "one-time token protecting the recovery package"),
             single(107, RECOVERY_CERTIFICATE, "the one certificate whose key a recovery recovers, without it every"
                     + " encryption key of the user (DER)", Syntax.OCTET_STRING),
+            single(108, REQUEST_KEY, "self-signed certificate of the one-use key custody shares are sealed to (DER)",
+                    Syntax.OCTET_STRING),
+            multi(109, RECOVERY_SHARE, "a custody share sealed to the request key (CMS EnvelopedData, DER)",
+                    Syntax.OCTET_STRING),
+            // threshold custody
+            single(160, CUSTODY_ID, "identifier of the current split of the recovery keys", Syntax.DIRECTORY_STRING),
+            single(161, CUSTODY_THRESHOLD, "how many custody shares rebuild the recovery keys", Syntax.INTEGER),
+            secret(162, SEALED_RECOVERY_KEYS, "the recovery keys sealed under the custody secret (CMS EnvelopedData)"),
+            single(163, SHARE_HOLDER, "DN of the recovery agent holding a custody share", Syntax.DN),
+            single(164, SHARE_INDEX, "index of a custody share", Syntax.INTEGER),
+            single(165, SEALED_SHARE, "a custody share sealed to its holder (CMS EnvelopedData, DER)",
+                    Syntax.OCTET_STRING),
+            single(166, SHARE_DIGEST, "SHA-256 of the content of a custody share", Syntax.OCTET_STRING),
             // trust
             multi(120, PARTNER_DOMAIN, "mail domain a trusted partner speaks for", Syntax.IA5_STRING),
             single(121, SIGNED_TRUST_LIST, "signed trust list (CMS SignedData, DER)", Syntax.OCTET_STRING),
@@ -156,7 +169,8 @@ public final class KmsSchema {
             structural(9, RECOVERY_REQUEST, "a key recovery request", List.of(CN, RECOVERY_TARGET),
                     List.of(DESCRIPTION, RECOVERY_REQUESTER, RECOVERY_APPROVAL, REQUIRED_APPROVALS, RECOVERY_STATE,
                             RECOVERY_PACKAGE, RECOVERY_TOKEN, LAST_ERROR, RECOVERY_CERTIFICATE, KEY_PACKAGE_EXPIRES,
-                            CLAIMED_BY, LEASE_EXPIRES, SUPERSEDED_CERTIFICATE, REPLACED_ATTEMPT)),
+                            CLAIMED_BY, LEASE_EXPIRES, SUPERSEDED_CERTIFICATE, REPLACED_ATTEMPT, REQUEST_KEY,
+                            RECOVERY_SHARE)),
             structural(10, TRUSTED_PARTNER, "a trusted partner organisation", List.of(CN),
                     List.of(DESCRIPTION, CA_CERTIFICATE, CROSS_CERTIFICATE_PAIR, PARTNER_DOMAIN, PARTNER_SUBJECT,
                             LAST_ERROR)),
@@ -166,7 +180,15 @@ public final class KmsSchema {
                     List.of(CN, AUDIT_SEQUENCE, AUDIT_HASH),
                     List.of(AUDIT_PREVIOUS_HASH, AUDIT_ACTOR, AUDIT_OPERATION, AUDIT_TARGET, AUDIT_TIME)),
             new ObjectClassDefinition(OC + 15, REQUEST_QUEUE, "the certificate request queue and how long its requests wait",
-                    ObjectClassDefinition.Kind.AUXILIARY, TOP, List.of(), List.of(REQUEST_LIFETIME)));
+                    ObjectClassDefinition.Kind.AUXILIARY, TOP, List.of(), List.of(REQUEST_LIFETIME)),
+            new ObjectClassDefinition(OC + 16, RECOVERY_CUSTODY, "the keys of the key recovery agent under threshold custody",
+                    ObjectClassDefinition.Kind.AUXILIARY, TOP, List.of(),
+                    List.of(CUSTODY_ID, CUSTODY_THRESHOLD, SEALED_RECOVERY_KEYS)),
+            structural(17, CUSTODY_SHARE, "the custody share of one recovery agent",
+                    List.of(CN, CUSTODY_ID, SHARE_HOLDER, SHARE_INDEX, SEALED_SHARE, SHARE_DIGEST), List.of()),
+            structural(18, CUSTODY_SESSION, "a use of the recovery keys under custody, waiting for shares",
+                    List.of(CN, REQUEST_KEY), List.of(DESCRIPTION, RECOVERY_APPROVAL, RECOVERY_SHARE, RECOVERY_STATE,
+                            LAST_ERROR, CUSTODY_THRESHOLD)));
 
     private static final Map<String, AttributeTypeDefinition> BY_LOWER_NAME;
 

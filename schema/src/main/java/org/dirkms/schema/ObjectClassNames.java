@@ -31,6 +31,12 @@ public final class ObjectClassNames {
     public static final String AUDIT_RECORD = "kmsAuditRecord";
     /** Auxiliary class of {@code ou=Requests}: the queue's configuration. */
     public static final String REQUEST_QUEUE = "kmsRequestQueue";
+    /** Auxiliary class of the key recovery agent's entry: its keys are under threshold custody. */
+    public static final String RECOVERY_CUSTODY = "kmsRecoveryCustody";
+    /** One recovery agent's custody share, below the key recovery agent's entry. */
+    public static final String CUSTODY_SHARE = "kmsCustodyShare";
+    /** A use of the recovery keys by a dirkms command under custody, waiting for shares. */
+    public static final String CUSTODY_SESSION = "kmsCustodySession";
 
     /** RFC 4512. */
     public static final String TOP = "top";
