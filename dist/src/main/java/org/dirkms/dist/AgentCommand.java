@@ -153,7 +153,13 @@ final class AgentCommand extends Subcommand {
             CertificationAuthority ca;
             X509Certificate recovery;
             try (LdapNetworkConnection connection = kms.openConnection(Duration.ofSeconds(30).toMillis())) {
-                if (kms.hasCaKeyStore(options.caName)) {
+                if (kms.underCustody()) {
+                    // The recovery keys are split among the recovery agents (docs/custody.md): no
+                    // key store to open or make; archive to what the directory publishes.
+                    ca = kms.hasCaKeyStore(options.caName)
+                            ? kms.openCa(connection, options.caName, options.passphraseFile(kms)) : null;
+                    recovery = kms.publishedRecoveryCertificate(connection);
+                } else if (kms.hasCaKeyStore(options.caName)) {
                     ca = kms.openCa(connection, options.caName, options.passphraseFile(kms));
                     RecoveryKeyStore store = kms.recoveryKeyStore(ca);
                     recovery = store.current().certificate();
@@ -169,7 +175,11 @@ final class AgentCommand extends Subcommand {
                             + ": certificates are requested through the queue under " + kms.layout().requests());
                 }
             }
-            if (recoveryCertificate == null && RecoveryKeyStore.exists(kms.dataFolder())) {
+            if (kms.underCustody()) {
+                agent = kms.agentUnderCustody(ca, recovery, kms.agentSettings(lease), workers, sweep);
+                out.println("dirkms agent: the recovery keys are under custody: this agent recovers keys with the"
+                        + " shares of the recovery agents who approve");
+            } else if (recoveryCertificate == null && RecoveryKeyStore.exists(kms.dataFolder())) {
                 // The recovery keys are here: this agent also recovers keys once recovery agents approve.
                 agent = kms.agent(ca, kms.openRecoveryKeyStore(), kms.agentSettings(lease), workers, sweep);
             } else {

@@ -33,7 +33,34 @@ public final class AgentServeSetup {
     }
 
     /**
-     * Opens (or makes) the recovery key store and starts the agent against {@code serving}'s server.
+     * The agent of a data folder whose recovery keys are under threshold custody: no key store is
+     * opened or made; it archives to the recovery certificate the directory publishes and recovers
+     * with the recovery agents' shares (docs/custody.md).
+     */
+    private static KmsAgent startUnderCustody(CaServeSetup.Serving serving) throws IOException, LdapException,
+            GeneralSecurityException {
+        KmsContext kms = serving.kms();
+        java.security.cert.X509Certificate recovery;
+        try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
+            recovery = kms.publishedRecoveryCertificate(connection);
+            if (kms.custodyRecords(connection).custody().isEmpty()) {
+                LOG.warn("{} says the recovery keys are under custody, but the directory holds no custody at {}:"
+                        + " recoveries will fail until it does", kms.dataFolder().recoveryCustody(), kms.recoveryAgentDn());
+            }
+            org.dirkms.agent.transfer.TransferIdentity transfer = kms.transferIdentity(serving.ca());
+            kms.publishTransportCertificate(connection, transfer);
+        }
+        LOG.info("The recovery keys are under custody: the agent archives to {} and recovers with recovery agents'"
+                + " shares", org.dirkms.agent.keys.RecoveryKey.keyIdOf(recovery));
+        KmsAgent agent = kms.agentUnderCustody(serving.ca(), recovery, kms.agentSettings(), WORKERS,
+                KmsAgent.DEFAULT_SWEEP);
+        agent.issueThroughQueueServer(serving.queue());
+        agent.start();
+        return agent;
+    }
+
+    /**
+     * Opens (or makes) the recovery key store, unless the keys are under custody, and starts the agent against {@code serving}'s server.
      *
      * @return the running agent; close it before the server
      * @throws ServerStartException if the recovery key cannot be made or opened or the agent cannot connect
@@ -41,6 +68,9 @@ public final class AgentServeSetup {
     public static KmsAgent start(CaServeSetup.Serving serving) throws ServerStartException {
         KmsContext kms = serving.kms();
         try {
+            if (kms.underCustody()) {
+                return startUnderCustody(serving);
+            }
             RecoveryKeyStore recovery = kms.recoveryKeyStore(serving.ca());
             try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
                 KmsContext.Publication publication = kms.publishRecoveryCertificate(connection, recovery);

@@ -48,7 +48,7 @@ import picocli.CommandLine.Option;
 @Command(name = "archive", description = {"Check the key archive, and rotate its recovery key online: check, rekey,"
         + " rewrap, retire.", "", ArchiveCommand.FINDINGS, "", ArchiveCommand.ROTATION},
         subcommands = {ArchiveCommand.Check.class, ArchiveCommand.Rekey.class, ArchiveCommand.Rewrap.class,
-            ArchiveCommand.Retire.class})
+            ArchiveCommand.Retire.class, ArchiveCustodyCommand.class})
 final class ArchiveCommand extends Subcommand {
 
     /** What the check's lines start with and mean, for both help texts. */

@@ -36,6 +36,8 @@ import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.agent.recovery.RecoveryService;
+import org.dirkms.agent.recovery.RequestKeys;
+import org.dirkms.agent.directory.LdapCustodyRecords;
 import org.dirkms.agent.directory.LdapTrustRecords;
 import org.dirkms.agent.trust.TrustListSigningKeyStore;
 import org.dirkms.agent.trust.TrustRecords;
@@ -365,7 +367,9 @@ public final class KmsContext {
             int workers, Duration sweep) {
         RecoveryService.Settings recovery = recoverySettings(settings);
         List<Function<LdapNetworkConnection, ? extends Workflow>> workflows = new ArrayList<>();
-        workflows.add(directory -> recoveryService(directory, this::dataFolderRecoveryKeys, recovery));
+        RequestKeys requestKeys = new RequestKeys();
+        workflows.add(directory -> RecoveryService.overLdap(directory, layout, this::dataFolderRecoveryKeys, requestKeys,
+                recovery, clock, random));
         if (ca != null) {
             // The agent with the CA keeps the signed trust list (docs/state-machines.md, "Trust list").
             DelegatedKeyStore signer = trustListSigningKeyStore(ca);
@@ -373,6 +377,61 @@ public final class KmsContext {
         }
         return new KmsAgent(connection, layout, ca, recoveryKeys.current().certificate(), settings, clock, random, workers,
                 sweep, workflows);
+    }
+
+    /**
+     * A KMS agent (not started) over this context's connection whose recovery keys are under
+     * threshold custody (docs/custody.md): it archives to {@code recoveryCertificate}, the one the
+     * directory publishes, and recovers only with the shares of the recovery agents who approve,
+     * keeping each request key in its memory; the data folder holds no recovery key.
+     *
+     * @param ca the CA in this process, or null: certificates then come through the request queue
+     */
+    public KmsAgent agentUnderCustody(CertificationAuthority ca, X509Certificate recoveryCertificate,
+            EnrollmentService.Settings settings, int workers, Duration sweep) {
+        RecoveryService.Settings recovery = recoverySettings(settings);
+        List<Function<LdapNetworkConnection, ? extends Workflow>> workflows = new ArrayList<>();
+        RequestKeys requestKeys = new RequestKeys();
+        Supplier<KeyRecoverer> none = () -> {
+            throw new IllegalStateException("the recovery keys are under custody (" + data.recoveryCustody() + ") but"
+                    + " the directory holds no custody at " + layout.keyRecoveryAgent());
+        };
+        workflows.add(directory -> RecoveryService.overLdap(directory, layout, none, requestKeys, recovery, clock,
+                random));
+        if (ca != null) {
+            DelegatedKeyStore signer = trustListSigningKeyStore(ca);
+            workflows.add(directory -> trustService(directory, signer));
+        }
+        return new KmsAgent(connection, layout, ca, recoveryCertificate, settings, clock, random, workers, sweep,
+                workflows);
+    }
+
+    /** Whether the data folder's recovery keys were put under threshold custody ({@code recovery/custody}). */
+    public boolean underCustody() {
+        return java.nio.file.Files.exists(data.recoveryCustody());
+    }
+
+    /** The custody records over {@code directory} (docs/custody.md). */
+    public LdapCustodyRecords custodyRecords(LdapNetworkConnection directory) {
+        return new LdapCustodyRecords(directory, layout);
+    }
+
+    /**
+     * The recovery certificate the directory publishes as current, which agents archive to: what an
+     * agent under custody, with no key store, starts with.
+     *
+     * @throws IllegalStateException if the directory publishes none
+     */
+    public X509Certificate publishedRecoveryCertificate(LdapNetworkConnection directory) {
+        byte[] der = recoveryKeyRecords(directory).currentRecoveryCertificate().orElseThrow(() -> new IllegalStateException(
+                "the directory publishes no key recovery certificate at " + layout.keyRecoveryAgent()));
+        try {
+            return (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new java.io.ByteArrayInputStream(der));
+        } catch (java.security.cert.CertificateException e) {
+            throw new IllegalStateException("the key recovery certificate published at " + layout.keyRecoveryAgent()
+                    + " cannot be read", e);
+        }
     }
 
     /**

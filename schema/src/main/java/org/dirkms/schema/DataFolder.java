@@ -160,6 +160,11 @@ public record DataFolder(Path root) {
     /** The recovery key store's passphrase. */
     public static final Item RECOVERY_PASSPHRASE = new Item("recovery/key-recovery-agent.pass", Kind.FILE,
             "the passphrase of recovery/key-recovery-agent.p12 (first line), generated");
+    /** The custody marker. */
+    public static final Item RECOVERY_CUSTODY = new Item("recovery/custody", Kind.FILE,
+            "written by 'dirkms archive custody' in place of the key store and its passphrase: the recovery keys are"
+                    + " split among recovery agents (docs/custody.md); says which custody, and tells 'dirkms serve' not"
+                    + " to make a new recovery key");
     /** The transfer folder. */
     public static final Item TRANSFER = new Item("transfer", Kind.FOLDER,
             "the KMS server's transfer identity, to move users between servers (docs/transfer.md)");
@@ -226,7 +231,7 @@ public record DataFolder(Path root) {
             AUDIT_LOG_SET_ASIDE, AGENT_AUDIT_LOG,
             AGENT_AUDIT_LOG_SET_ASIDE, CA, CA_KEY_STORE, CA_PASSPHRASE, OCSP,
             OCSP_KEY_STORE, OCSP_PASSPHRASE, TRUST, TRUST_LIST_KEY_STORE, TRUST_LIST_PASSPHRASE, RECOVERY,
-            RECOVERY_KEY_STORE, RECOVERY_PASSPHRASE, TRANSFER, TRANSFER_TRANSPORT_KEY_STORE,
+            RECOVERY_KEY_STORE, RECOVERY_PASSPHRASE, RECOVERY_CUSTODY, TRANSFER, TRANSFER_TRANSPORT_KEY_STORE,
             TRANSFER_TRANSPORT_PASSPHRASE, TRANSFER_SIGNING_KEY_STORE, TRANSFER_SIGNING_PASSPHRASE,
             ADMIN_PASSWORD, KMS_AGENT_PASSWORD, SUFFIX, BOOTSTRAP_DONE, LOCK, AGENT_LOCK, ENDPOINT,
             LOGBACK_CONFIGURATION, LOGS,
@@ -377,6 +382,11 @@ public record DataFolder(Path root) {
     /** {@code recovery/key-recovery-agent.pass}. */
     public Path recoveryPassphrase() {
         return resolve(RECOVERY_PASSPHRASE);
+    }
+
+    /** {@code recovery/custody}: present once the recovery keys are under threshold custody. */
+    public Path recoveryCustody() {
+        return resolve(RECOVERY_CUSTODY);
     }
 
     /** {@code transfer/}. */

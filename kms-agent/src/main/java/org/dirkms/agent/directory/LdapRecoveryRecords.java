@@ -24,6 +24,7 @@ public final class LdapRecoveryRecords implements RecoveryRecords {
     private final LdapGroupEntries groups;
     private final LdapServerEntries servers;
     private final LdapEntries entries;
+    private final LdapCustodyRecords custody;
 
     /**
      * Records below {@code layout}'s suffix over {@code connection}; the attributes that hold DER
@@ -37,6 +38,28 @@ public final class LdapRecoveryRecords implements RecoveryRecords {
         this.archive = new LdapArchiveEntries(entries, layout);
         this.groups = new LdapGroupEntries(entries, layout);
         this.servers = new LdapServerEntries(entries, layout);
+        this.custody = new LdapCustodyRecords(connection, layout);
+    }
+
+    @Override
+    public Optional<CustodyRecords.CustodyEntry> custody() {
+        return custody.custody();
+    }
+
+    @Override
+    public boolean claimWithRequestKey(String dn, Claim expired, Claim claim, byte[] requestKey,
+            List<byte[]> voidShares, String note) {
+        return requests.claimWithRequestKey(dn, expired, claim, requestKey, voidShares, note);
+    }
+
+    @Override
+    public boolean renewClaim(String dn, Claim held, java.time.Instant until) {
+        return requests.renew(dn, held, until);
+    }
+
+    @Override
+    public boolean note(String dn, Claim held, String note) {
+        return requests.note(dn, held, note);
     }
 
     @Override

@@ -36,6 +36,7 @@ import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.dirkms.agent.directory.RecoveryRecords.Delivery;
 import org.dirkms.agent.directory.RecoveryRecords.RequestEntry;
+import org.dirkms.schema.AttributeNames;
 import org.dirkms.schema.DirectoryLayout;
 import org.dirkms.schema.LdapEnumeration;
 import org.dirkms.schema.ObjectClassNames;
@@ -52,7 +53,8 @@ final class LdapRecoveryRequestEntries {
     static final String CREATE_TIMESTAMP = "createTimestamp";
     private static final String[] ATTRIBUTES = {OBJECT_CLASS, CN, RECOVERY_TARGET, RECOVERY_REQUESTER,
         RECOVERY_APPROVAL, REQUIRED_APPROVALS, RECOVERY_STATE, RECOVERY_CERTIFICATE, KEY_PACKAGE_EXPIRES,
-        RECOVERY_PACKAGE, RECOVERY_TOKEN, LAST_ERROR, DESCRIPTION, CREATE_TIMESTAMP, ClaimChanges.ATTRIBUTES[0],
+        RECOVERY_PACKAGE, RECOVERY_TOKEN, LAST_ERROR, DESCRIPTION, CREATE_TIMESTAMP, AttributeNames.REQUEST_KEY,
+        AttributeNames.RECOVERY_SHARE, ClaimChanges.ATTRIBUTES[0],
         ClaimChanges.ATTRIBUTES[1], ClaimChanges.ATTRIBUTES[2], ClaimChanges.ATTRIBUTES[3]};
 
     private final LdapEntries entries;
@@ -94,6 +96,46 @@ final class LdapRecoveryRequestEntries {
         } catch (LdapException e) {
             throw LdapEntries.failure("claim the recovery request", dn, e);
         }
+    }
+
+    boolean claimWithRequestKey(String dn, Claim expired, Claim claim, byte[] requestKey, List<byte[]> voidShares,
+            String note) {
+        List<Modification> changes = new ArrayList<>(expired == null
+                ? ClaimChanges.acquireUnclaimed(RECOVERY_STATE, RecoveryState.PENDING.ldapValue(), claim)
+                : ClaimChanges.takeOver(expired, claim));
+        changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
+                new DefaultAttribute(AttributeNames.REQUEST_KEY, requestKey)));
+        if (!voidShares.isEmpty()) {
+            changes.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE,
+                    new DefaultAttribute(AttributeNames.RECOVERY_SHARE, voidShares.toArray(byte[][]::new))));
+        }
+        if (note != null) {
+            changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR, note));
+        }
+        try {
+            entries.modifyOrThrow(dn, changes.toArray(Modification[]::new));
+            return true;
+        } catch (LdapNoSuchAttributeException | LdapAttributeInUseException | LdapNoSuchObjectException e) {
+            return false; // no longer pending, another claim, a share withdrawn meanwhile, or gone
+        } catch (LdapInvalidAttributeValueException e) {
+            if (e.getResultCode() == ResultCodeEnum.CONSTRAINT_VIOLATION) {
+                return false;
+            }
+            throw LdapEntries.failure("claim the recovery request", dn, e);
+        } catch (LdapException e) {
+            throw LdapEntries.failure("claim the recovery request", dn, e);
+        }
+    }
+
+    boolean renew(String dn, Claim held, java.time.Instant until) {
+        return testAndSet(dn, "renew the claim on the recovery request", ClaimChanges.renew(held, until));
+    }
+
+    boolean note(String dn, Claim held, String note) {
+        List<Modification> changes = new ArrayList<>(ClaimChanges.holding(held));
+        changes.add(note == null ? new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR)
+                : new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR, note));
+        return testAndSet(dn, "note on the recovery request", changes);
     }
 
     boolean takeOver(String dn, Claim expired, Claim successor) {
@@ -224,6 +266,7 @@ final class LdapRecoveryRequestEntries {
             }
         }
         List<byte[]> certificate = LdapEntries.bytes(entry, RECOVERY_CERTIFICATE);
+        List<byte[]> requestKey = LdapEntries.bytes(entry, AttributeNames.REQUEST_KEY);
         List<byte[]> recovered = LdapEntries.bytes(entry, RECOVERY_PACKAGE);
         List<byte[]> token = LdapEntries.bytes(entry, RECOVERY_TOKEN);
         // Only whether they are there leaves this method: the bytes are dropped at once.
@@ -234,7 +277,8 @@ final class LdapRecoveryRequestEntries {
                 certificate.isEmpty() ? null : certificate.get(0), ClaimChanges.read(entry, dn),
                 LdapTimes.parse(LdapEntries.first(entry, CREATE_TIMESTAMP), dn, CREATE_TIMESTAMP),
                 LdapTimes.parse(LdapEntries.first(entry, KEY_PACKAGE_EXPIRES), dn, KEY_PACKAGE_EXPIRES), !recovered.isEmpty(),
-                !token.isEmpty(), LdapEntries.first(entry, LAST_ERROR), LdapEntries.first(entry, DESCRIPTION));
+                !token.isEmpty(), LdapEntries.first(entry, LAST_ERROR), LdapEntries.first(entry, DESCRIPTION),
+                requestKey.isEmpty() ? null : requestKey.get(0), LdapEntries.bytes(entry, AttributeNames.RECOVERY_SHARE));
     }
 
 

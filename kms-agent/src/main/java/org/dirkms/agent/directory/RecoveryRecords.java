@@ -43,14 +43,27 @@ public interface RecoveryRecords {
      * @param hasToken whether {@code kmsRecoveryToken} is there (as far as the reader may see)
      * @param lastError {@code kmsLastError}, or null
      * @param description {@code description}, or null
+     * @param requestKey {@code kmsRequestKey} (DER certificate): the key custody shares are sealed
+     *        to, or null (docs/custody.md)
+     * @param shares the {@code kmsRecoveryShare} values
      */
     record RequestEntry(String dn, String name, String target, String requester, List<String> approvals,
             String requiredApprovals, RecoveryState state, String rawState, byte[] certificate, Claim claim,
             Instant created, Instant packageExpires, boolean hasPackage, boolean hasToken, String lastError,
-            String description) {
-        /** Copies the list. */
+            String description, byte[] requestKey, List<byte[]> shares) {
+        /** Copies the lists. */
         public RequestEntry {
             approvals = List.copyOf(approvals);
+            shares = List.copyOf(shares);
+        }
+
+        /** A request with no request key and no shares: one of an archive not under custody. */
+        public RequestEntry(String dn, String name, String target, String requester, List<String> approvals,
+                String requiredApprovals, RecoveryState state, String rawState, byte[] certificate, Claim claim,
+                Instant created, Instant packageExpires, boolean hasPackage, boolean hasToken, String lastError,
+                String description) {
+            this(dn, name, target, requester, approvals, requiredApprovals, state, rawState, certificate, claim, created,
+                    packageExpires, hasPackage, hasToken, lastError, description, null, List.of());
         }
 
         /** Names the request and its state; never a package or a token. */
@@ -223,4 +236,44 @@ public interface RecoveryRecords {
 
     /** Sets {@code kmsRequiredApprovals} on the KMS server entry at {@code serverDn}. */
     void setRequiredApprovals(String serverDn, int count);
+
+    /**
+     * The custody of the recovery keys (docs/custody.md), empty when the keys are not under
+     * custody: then recoveries unwrap with the data folder's key store.
+     */
+    default Optional<CustodyRecords.CustodyEntry> custody() {
+        return Optional.empty();
+    }
+
+    /**
+     * Claims a pending request under custody and publishes its request key in the same modify:
+     * as {@link #claim} when {@code expired} is null, as {@link #takeOver} otherwise; the shares
+     * in {@code voidShares} (sealed to a lost request key) are deleted and {@code note}, when not
+     * null, becomes {@code kmsLastError}.
+     *
+     * @return true if this caller now holds the claim
+     */
+    default boolean claimWithRequestKey(String dn, Claim expired, Claim claim, byte[] requestKey,
+            List<byte[]> voidShares, String note) {
+        throw new UnsupportedOperationException("these records keep no custody");
+    }
+
+    /**
+     * Extends the lease of {@code held} to {@code until}.
+     *
+     * @return false if {@code held} was no longer the claim
+     */
+    default boolean renewClaim(String dn, Claim held, Instant until) {
+        throw new UnsupportedOperationException("these records keep no custody");
+    }
+
+    /**
+     * Writes {@code note} as {@code kmsLastError} while {@code held} is the claim (a refused share,
+     * reported while the request stays pending); null removes it.
+     *
+     * @return false if {@code held} was no longer the claim
+     */
+    default boolean note(String dn, Claim held, String note) {
+        throw new UnsupportedOperationException("these records keep no custody");
+    }
 }

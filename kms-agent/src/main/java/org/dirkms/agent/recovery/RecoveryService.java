@@ -12,6 +12,10 @@ import java.util.function.Supplier;
 
 import org.apache.directory.ldap.client.api.LdapNetworkConnection;
 import org.dirkms.agent.archive.KeyRecoverer;
+import org.dirkms.agent.custody.Custody;
+import org.dirkms.agent.custody.RequestKey;
+import org.dirkms.agent.custody.ShareJudge;
+import org.dirkms.agent.directory.CustodyRecords.CustodyEntry;
 import org.dirkms.agent.directory.Claim;
 import org.dirkms.agent.directory.DirectoryAccessException;
 import org.dirkms.agent.directory.LdapRecoveryRecords;
@@ -105,6 +109,7 @@ public final class RecoveryService implements Workflow {
 
     private final RecoveryRecords records;
     private final Supplier<KeyRecoverer> recoveryKeys;
+    private final RequestKeys requestKeys;
     private final Settings settings;
     private final DirectoryLayout layout;
     private final Clock clock;
@@ -123,6 +128,17 @@ public final class RecoveryService implements Workflow {
      */
     public RecoveryService(RecoveryRecords records, Supplier<KeyRecoverer> recoveryKeys, Settings settings,
             DirectoryLayout layout, Clock clock, SecureRandom random) {
+        this(records, recoveryKeys, new RequestKeys(), settings, layout, clock, random);
+    }
+
+    /**
+     * A recovery service over {@code records} that keeps the request keys of recoveries under
+     * custody in {@code requestKeys}: one holder shared by every service of one agent process, so
+     * that whichever of its connections handles a request next finds the key.
+     */
+    public RecoveryService(RecoveryRecords records, Supplier<KeyRecoverer> recoveryKeys, RequestKeys requestKeys,
+            Settings settings, DirectoryLayout layout, Clock clock, SecureRandom random) {
+        this.requestKeys = Objects.requireNonNull(requestKeys, "requestKeys");
         this.records = Objects.requireNonNull(records, "records");
         this.recoveryKeys = Objects.requireNonNull(recoveryKeys, "recoveryKeys");
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -143,6 +159,17 @@ public final class RecoveryService implements Workflow {
             Supplier<KeyRecoverer> recoveryKeys, Settings settings, Clock clock, SecureRandom random) {
         return new RecoveryService(new LdapRecoveryRecords(connection, layout), recoveryKeys, settings, layout, clock,
                 random);
+    }
+
+    /**
+     * As {@link #overLdap(LdapNetworkConnection, DirectoryLayout, Supplier, Settings, Clock, SecureRandom)},
+     * keeping request keys in the agent's {@code requestKeys}.
+     */
+    public static RecoveryService overLdap(LdapNetworkConnection connection, DirectoryLayout layout,
+            Supplier<KeyRecoverer> recoveryKeys, RequestKeys requestKeys, Settings settings, Clock clock,
+            SecureRandom random) {
+        return new RecoveryService(new LdapRecoveryRecords(connection, layout), recoveryKeys, requestKeys, settings,
+                layout, clock, random);
     }
 
     @Override
@@ -209,6 +236,10 @@ public final class RecoveryService implements Workflow {
         if (!serving.mine()) {
             return nothing(request, "served by another KMS server");
         }
+        Optional<CustodyEntry> custody = records.custody();
+        if (custody.isPresent()) {
+            return pendingUnderCustody(request, target, serving, custody.get());
+        }
         Claim held = request.claim();
         if (held != null) {
             if (!lease.expired(held)) {
@@ -260,6 +291,11 @@ public final class RecoveryService implements Workflow {
      */
     private RecoveryResult recover(RequestEntry request, Optional<TargetUser> target, RecoveryScope.Serving serving,
             Claim claim) {
+        return recover(request, target, serving, claim, recoveryKeys);
+    }
+
+    private RecoveryResult recover(RequestEntry request, Optional<TargetUser> target, RecoveryScope.Serving serving,
+            Claim claim, Supplier<KeyRecoverer> recoverer) {
         Approvals approvals = approvals(request, serving);
         if (!approvals.complete()) {
             // An approval was withdrawn, or its agent lost the role, before this attempt: back to waiting.
@@ -276,7 +312,7 @@ public final class RecoveryService implements Workflow {
             if (serving.unresolved() != null) {
                 throw new RecoveryFailure(serving.unresolved() + "; nothing was recovered");
             }
-            keys = history.recover(target.orElseThrow(), request.certificate(), recoveryKeys.get());
+            keys = history.recover(target.orElseThrow(), request.certificate(), recoverer.get());
             PackageFormat format = serving.group() == null ? PackageFormat.PBES2_AES_256
                     : serving.group().packageFormat();
             char[] token = OneTimeToken.generate(random);
@@ -311,6 +347,100 @@ public final class RecoveryService implements Workflow {
                 delivery.clear();
             }
             keys.forEach(RecoveryService::destroy);
+        }
+    }
+
+    /**
+     * A pending request in an archive under custody (docs/custody.md): claimed at once with a
+     * fresh request key, the claim renewed while it waits; each share given back judged
+     * ({@link ShareJudge}); once the approvals and the good shares are complete, the keys rebuilt
+     * in memory, the recovery made as without custody, and the rebuilt keys and the request key
+     * destroyed. A claim whose holder died (its lease ran out) took its request key along: it is
+     * taken over with a new key, and the shares sealed to the lost one are removed.
+     */
+    private RecoveryResult pendingUnderCustody(RequestEntry request, Optional<TargetUser> target,
+            RecoveryScope.Serving serving, CustodyEntry custody) {
+        Claim held = request.claim();
+        Optional<RequestKeys.Held> mine = held == null ? Optional.empty() : requestKeys.held(request.dn(), held.attempt());
+        Instant now = clock.instant();
+        boolean overdue = request.created() != null && !request.created().plus(settings.pendingLifetime()).isAfter(now);
+        if (held != null && mine.isEmpty() && !lease.expired(held)) {
+            return nothing(request, "held under a valid lease by " + held.attempt() + ", which holds its request key");
+        }
+        if (mine.isEmpty() || overdue) {
+            String refused = refusal(request);
+            if (overdue) {
+                requestKeys.forget(request.dn());
+                Approvals approvals = approvals(request, serving);
+                String reason = "not approved in time: " + approvals.summary() + " had been given by "
+                        + request.created().plus(settings.pendingLifetime()) + "; nothing was recovered; add a new"
+                        + " request to try again";
+                if (!records.expire(request.dn(), RecoveryState.PENDING, reason)) {
+                    return nothing(request, "the request changed while it expired: judged again at the next change");
+                }
+                LOG.info("The recovery request {} expired: {}", request.dn(), reason);
+                return new RecoveryResult(request.dn(), Outcome.EXPIRED, RecoveryState.EXPIRED, reason);
+            }
+            Claim claim = held == null ? Claim.of(attempts.next(), lease.fromNow())
+                    : held.successor(attempts.next(), lease.fromNow());
+            if (refused != null) {
+                boolean claimed = held == null ? records.claim(request.dn(), claim)
+                        : records.takeOver(request.dn(), held, claim);
+                return claimed ? fail(request, claim, refused) : nothing(request, "another process claimed it first");
+            }
+            RequestKey key = RequestKey.generate(request.dn(), settings.pendingLifetime(), now, random);
+            String note = held == null || request.shares().isEmpty() ? null : "the KMS process that held this request's"
+                    + " key (" + held.attempt() + ") stopped and took the key along: the " + request.shares().size()
+                    + " share(s) sealed to it open for nobody and were removed; each recovery agent approves again"
+                    + " ('dirkms recovery approve')";
+            if (!records.claimWithRequestKey(request.dn(), held, claim, key.certificateDer(), request.shares(), note)) {
+                key.close();
+                return nothing(request, "another process claimed the request first");
+            }
+            requestKeys.keep(request.dn(), claim.attempt(), key);
+            LOG.info("Published a request key on {} (custody {}, {} of {} shares needed){}", request.dn(), custody.id(),
+                    custody.threshold(), custody.shares().size(), held == null ? "" : ", taking it over from "
+                    + held.attempt());
+            return nothing(request, "request key published: waiting for " + custody.threshold() + " recovery agents'"
+                    + " shares");
+        }
+        String refused = refusal(request);
+        if (refused != null) {
+            requestKeys.forget(request.dn());
+            return fail(request, held, refused);
+        }
+        Approvals approvals = approvals(request, serving);
+        ShareJudge.Verdict verdict = ShareJudge.judge(custody, mine.get().key(), request.shares(), approvals.counted());
+        try {
+            if (approvals.complete() && verdict.good().size() >= custody.threshold()) {
+                try (Custody.Rebuilt rebuilt = Custody.rebuild(custody, verdict.good())) {
+                    KeyRecoverer recoverer = new KeyRecoverer(rebuilt.keys());
+                    // Delivered, failed, or the claim released: the request key has served either way.
+                    requestKeys.forget(request.dn());
+                    return recover(request, target, serving, held, () -> recoverer);
+                } catch (IllegalArgumentException e) {
+                    // The good shares rebuild a secret that does not open the sealed keys: the
+                    // custody changed under the judge, or the directory's copy is damaged.
+                    LOG.warn("Recovery {}: {}", request.dn(), e.getMessage());
+                    records.note(request.dn(), held, "the shares given rebuild no key of custody " + custody.id()
+                            + ": " + e.getMessage() + "; nothing was recovered");
+                    return nothing(request, e.getMessage());
+                }
+            }
+            String refusals = verdict.refusalText();
+            if (!java.util.Objects.equals(refusals, request.lastError())) {
+                records.note(request.dn(), held, refusals);
+                if (refusals != null) {
+                    LOG.warn("Recovery {}: {}", request.dn(), refusals);
+                }
+            }
+            if (lease.renewalDue(held)) {
+                records.renewClaim(request.dn(), held, lease.fromNow());
+            }
+            return nothing(request, "waiting for shares: " + verdict.good().size() + " of " + custody.threshold()
+                    + " good, " + approvals.summary() + (refusals == null ? "" : "; " + refusals));
+        } finally {
+            verdict.clear();
         }
     }
 
