@@ -65,7 +65,7 @@ import picocli.CommandLine.Parameters;
                 + " protected by a one-time token, on the request, readable by the requester only: 'dirkms recovery"
                 + " fetch' saves it."},
         subcommands = {RecoveryCommand.ListRequests.class, RecoveryCommand.Fetch.class,
-            RecoveryCommand.RequiredApprovalsAction.class})
+            RecoveryCommand.RequiredApprovalsAction.class, RecoveryApproveCommand.class})
 final class RecoveryCommand extends Subcommand {
 
     /** How long one operation may wait for the directory's answer. */

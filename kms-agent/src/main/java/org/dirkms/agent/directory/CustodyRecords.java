@@ -68,6 +68,46 @@ public interface CustodyRecords {
         }
     }
 
+    /**
+     * A recovery request or custody session as an approving recovery agent reads it.
+     *
+     * @param dn its DN
+     * @param session whether it is a custody session (else a recovery request)
+     * @param state {@code kmsRecoveryState} as stored, or null
+     * @param requester {@code kmsRecoveryRequester}, or null
+     * @param target {@code kmsRecoveryTarget}, or null
+     * @param description {@code description}, or null
+     * @param requestKey {@code kmsRequestKey}, or null when there is none (yet)
+     * @param approvals {@code kmsRecoveryApproval} values as stored
+     * @param shares how many {@code kmsRecoveryShare} values it holds
+     * @param lastError {@code kmsLastError}, or null
+     */
+    record ApprovalTarget(String dn, boolean session, String state, String requester, String target,
+            String description, byte[] requestKey, List<String> approvals, int shares, String lastError) {
+        /** Copies the list. */
+        public ApprovalTarget {
+            approvals = List.copyOf(approvals);
+        }
+    }
+
+    /** The request or session at {@code dn}, if it is one. */
+    Optional<ApprovalTarget> readApprovalTarget(String dn);
+
+    /**
+     * Adds {@code approver}'s approval to the request or session at {@code dn}, and with it, in the
+     * same modify, {@code sealedShare} when not null: what {@code dirkms recovery approve} writes,
+     * bound as the approver.
+     *
+     * @throws DirectoryAccessException with the directory's refusal when it refuses
+     */
+    void approve(String dn, String approver, byte[] sealedShare);
+
+    /**
+     * The current custody's share of {@code holderDn} as published (readable by the holder), with
+     * the custody's id; empty when the keys are not under custody or they hold no share of it.
+     */
+    Optional<ShareEntry> shareOf(String holderDn);
+
     /** The custody of the key recovery agent's keys; empty when the keys are not under custody. */
     Optional<CustodyEntry> custody();
 

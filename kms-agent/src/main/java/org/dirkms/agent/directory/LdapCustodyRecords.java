@@ -233,6 +233,68 @@ public final class LdapCustodyRecords implements CustodyRecords {
     }
 
     @Override
+    public Optional<ApprovalTarget> readApprovalTarget(String dn) {
+        return entries.read(dn, OBJECT_CLASS, RECOVERY_STATE, org.dirkms.schema.AttributeNames.RECOVERY_REQUESTER,
+                org.dirkms.schema.AttributeNames.RECOVERY_TARGET, DESCRIPTION, REQUEST_KEY, RECOVERY_APPROVAL,
+                RECOVERY_SHARE, LAST_ERROR).flatMap(entry -> {
+                    List<String> classes = LdapEntries.strings(entry, OBJECT_CLASS);
+                    boolean session = classes.stream().anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.CUSTODY_SESSION));
+                    boolean request = classes.stream().anyMatch(oc -> oc.equalsIgnoreCase(ObjectClassNames.RECOVERY_REQUEST));
+                    if (!session && !request) {
+                        return Optional.empty();
+                    }
+                    List<byte[]> key = LdapEntries.bytes(entry, REQUEST_KEY);
+                    return Optional.of(new ApprovalTarget(entry.getDn().getName(), session,
+                            LdapEntries.first(entry, RECOVERY_STATE),
+                            LdapEntries.first(entry, org.dirkms.schema.AttributeNames.RECOVERY_REQUESTER),
+                            LdapEntries.first(entry, org.dirkms.schema.AttributeNames.RECOVERY_TARGET),
+                            LdapEntries.first(entry, DESCRIPTION), key.isEmpty() ? null : key.get(0),
+                            LdapEntries.strings(entry, RECOVERY_APPROVAL), LdapEntries.bytes(entry, RECOVERY_SHARE).size(),
+                            LdapEntries.first(entry, LAST_ERROR)));
+                });
+    }
+
+    @Override
+    public void approve(String dn, String approver, byte[] sealedShare) {
+        List<Modification> changes = new ArrayList<>();
+        changes.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, RECOVERY_APPROVAL, approver));
+        if (sealedShare != null) {
+            changes.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE,
+                    new DefaultAttribute(RECOVERY_SHARE, sealedShare)));
+        }
+        try {
+            entries.modifyOrThrow(dn, changes.toArray(Modification[]::new));
+        } catch (LdapException e) {
+            throw new DirectoryAccessException("the directory refused the approval of " + dn + ": "
+                    + (e instanceof org.apache.directory.api.ldap.model.exception.LdapOperationException operation
+                            ? operation.getResultCode().getMessage() + ": " : "") + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<ShareEntry> shareOf(String holderDn) {
+        Optional<Entry> agent = entries.read(layout.keyRecoveryAgent(), CUSTODY_ID);
+        String id = agent.map(entry -> LdapEntries.first(entry, CUSTODY_ID)).orElse(null);
+        if (id == null) {
+            return Optional.empty();
+        }
+        for (ShareEntry share : shares()) {
+            if (share.custodyId().equals(id) && share.holder() != null && sameDn(share.holder(), holderDn)) {
+                return Optional.of(share);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static boolean sameDn(String a, String b) {
+        try {
+            return org.dirkms.agent.names.DistinguishedNames.same(a, b);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    @Override
     public void noteSession(String dn, String text) {
         entries.modify(dn, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR, text));
     }

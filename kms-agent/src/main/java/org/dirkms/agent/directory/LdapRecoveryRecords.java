@@ -48,8 +48,8 @@ public final class LdapRecoveryRecords implements RecoveryRecords {
 
     @Override
     public boolean claimWithRequestKey(String dn, Claim expired, Claim claim, byte[] requestKey,
-            List<byte[]> voidShares, String note) {
-        return requests.claimWithRequestKey(dn, expired, claim, requestKey, voidShares, note);
+            List<byte[]> voidShares, List<String> voidApprovals, String note) {
+        return requests.claimWithRequestKey(dn, expired, claim, requestKey, voidShares, voidApprovals, note);
     }
 
     @Override

@@ -99,7 +99,7 @@ final class LdapRecoveryRequestEntries {
     }
 
     boolean claimWithRequestKey(String dn, Claim expired, Claim claim, byte[] requestKey, List<byte[]> voidShares,
-            String note) {
+            List<String> voidApprovals, String note) {
         List<Modification> changes = new ArrayList<>(expired == null
                 ? ClaimChanges.acquireUnclaimed(RECOVERY_STATE, RecoveryState.PENDING.ldapValue(), claim)
                 : ClaimChanges.takeOver(expired, claim));
@@ -108,6 +108,9 @@ final class LdapRecoveryRequestEntries {
         if (!voidShares.isEmpty()) {
             changes.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE,
                     new DefaultAttribute(AttributeNames.RECOVERY_SHARE, voidShares.toArray(byte[][]::new))));
+        }
+        for (String approval : voidApprovals) {
+            changes.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, RECOVERY_APPROVAL, approval));
         }
         if (note != null) {
             changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR, note));

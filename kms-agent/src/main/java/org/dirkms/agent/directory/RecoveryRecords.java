@@ -248,13 +248,14 @@ public interface RecoveryRecords {
     /**
      * Claims a pending request under custody and publishes its request key in the same modify:
      * as {@link #claim} when {@code expired} is null, as {@link #takeOver} otherwise; the shares
-     * in {@code voidShares} (sealed to a lost request key) are deleted and {@code note}, when not
-     * null, becomes {@code kmsLastError}.
+     * in {@code voidShares} (sealed to a lost request key, or given before there was a key) and the
+     * approvals in {@code voidApprovals} are deleted (each recovery agent approves again, with a
+     * share sealed to the new key), and {@code note}, when not null, becomes {@code kmsLastError}.
      *
      * @return true if this caller now holds the claim
      */
     default boolean claimWithRequestKey(String dn, Claim expired, Claim claim, byte[] requestKey,
-            List<byte[]> voidShares, String note) {
+            List<byte[]> voidShares, List<String> voidApprovals, String note) {
         throw new UnsupportedOperationException("these records keep no custody");
     }
 

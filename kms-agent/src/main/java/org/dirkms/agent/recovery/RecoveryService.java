@@ -389,11 +389,15 @@ public final class RecoveryService implements Workflow {
                 return claimed ? fail(request, claim, refused) : nothing(request, "another process claimed it first");
             }
             RequestKey key = RequestKey.generate(request.dn(), settings.pendingLifetime(), now, random);
-            String note = held == null || request.shares().isEmpty() ? null : "the KMS process that held this request's"
-                    + " key (" + held.attempt() + ") stopped and took the key along: the " + request.shares().size()
-                    + " share(s) sealed to it open for nobody and were removed; each recovery agent approves again"
-                    + " ('dirkms recovery approve')";
-            if (!records.claimWithRequestKey(request.dn(), held, claim, key.certificateDer(), request.shares(), note)) {
+            String note = request.approvals().isEmpty() && request.shares().isEmpty() ? null
+                    : (held == null ? "the request had no request key when it was approved"
+                            : "the KMS process that held this request's key (" + held.attempt() + ") stopped and took"
+                                    + " the key along")
+                    + ": the " + request.approvals().size() + " approval(s) and " + request.shares().size()
+                    + " share(s) given were removed, since no share sealed before this key opens; each recovery agent"
+                    + " approves again ('dirkms recovery approve')";
+            if (!records.claimWithRequestKey(request.dn(), held, claim, key.certificateDer(), request.shares(),
+                    request.approvals(), note)) {
                 key.close();
                 return nothing(request, "another process claimed the request first");
             }
