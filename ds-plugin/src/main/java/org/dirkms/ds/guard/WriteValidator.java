@@ -352,7 +352,7 @@ public final class WriteValidator {
         ContentInfo contentInfo;
         try {
             contentInfo = ContentInfo.getInstance(value);
-        } catch (IllegalArgumentException | IllegalStateException e) {
+        } catch (RuntimeException e) {
             throw syntax(attribute, "is not a CMS ContentInfo (RFC 5652 section 3): " + reason(e));
         }
         if (contentInfo.getContent() == null
@@ -363,7 +363,7 @@ public final class WriteValidator {
         }
         try {
             EnvelopedData.getInstance(contentInfo.getContent());
-        } catch (IllegalArgumentException | IllegalStateException e) {
+        } catch (RuntimeException e) {
             throw syntax(attribute, "holds no EnvelopedData (RFC 5652 section 6.1): " + reason(e));
         }
     }
