@@ -487,7 +487,8 @@ class SecretProbesIT {
             String sessionEntry = "dn: " + session + "\nobjectClass: kmsCustodySession\ncn: custody-session\n"
                     + "kmsRequestKey:: " + Base64.getEncoder().encodeToString(requestKey) + "\n";
             // Nobody but the agent writes the custody, opens a custody session or publishes a request key.
-            assertRefused(home, kmsAdministrator.add(sessionEntry), "a KMS administrator's custody session");
+            assertRefused(home, kmsAdministrator.add(sessionEntry), "a KMS administrator's custody session",
+                    "a custody session is opened by the KMS");
             assertRefused(home, kmsAdministrator.add(sessionEntry + "objectClass: extensibleObject\nkmsRecoveryRequester: "
                     + home.dn(Who.KMS_ADMINISTRATOR) + "\n"), "a custody session naming its KMS administrator as requester");
             assertRefused(home, kmsAdministrator.add("dn: " + home.recoveryRequest("keyed") + "\nobjectClass: "
@@ -517,7 +518,7 @@ class SecretProbesIT {
                 // slapd cannot tell a replace from an add and a delete (SECURITY.md, "On OpenLDAP").
                 assertRefused(home, recoveryAgent.modify("dn: " + session + "\nchangetype: modify\n"
                         + "replace: kmsRecoveryShare\nkmsRecoveryShare:: " + share + "\n-\n"),
-                        "a replace of every agent's shares");
+                        "a replace of every agent's shares", "would take other agents' shares");
             }
             home.agentTools().modify("dn: " + session + "\nchangetype: modify\nadd: kmsRecoveryState\n"
                     + "kmsRecoveryState: failed\n-\n").assertSuccess();
@@ -539,7 +540,16 @@ class SecretProbesIT {
             assertRefused(home, erin.modify(giveShare(keyed, home.bothRoles(), "add", share)),
                     "the requester's approval and share for their own request");
             assertRefused(home, erin.modify("dn: " + keyed + "\nchangetype: modify\nadd: kmsRecoveryShare\n"
-                    + "kmsRecoveryShare:: " + share + "\n-\n"), "the requester's share for their own request");
+                    + "kmsRecoveryShare:: " + share + "\n-\n"), "the requester's share for their own request",
+                    "its custody shares come from other recovery agents");
+            // A share that is not sealed to anything: slapd stores any octets, the guard refuses it.
+            if (home == apacheDs) {
+                LdapTools.Result notSealed = recoveryAgent.modify("dn: " + home.recoveryRequest("pending-alice")
+                        + "\nchangetype: modify\nadd: kmsRecoveryShare\nkmsRecoveryShare: my share in clear\n-\n");
+                assertEquals(21, notSealed.exitCode(), notSealed.stderr());
+                assertTrue(notSealed.stderr().contains("kmsRecoveryShare is not a CMS ContentInfo of EnvelopedData in DER"),
+                        notSealed.stderr());
+            }
             erin.delete(keyed).assertSuccess();
         }
     }
@@ -558,6 +568,15 @@ class SecretProbesIT {
         onlySlapd.removeAll(seen.get(apacheDs.name()));
         assertTrue(onlyEmbedded.isEmpty() && onlySlapd.isEmpty(), probe + ": only on the embedded server "
                 + onlyEmbedded + "; only on slapd " + onlySlapd);
+    }
+
+    /** As {@link #assertRefused(Home, LdapTools.Result, String)}, and the embedded server's guard says {@code message}. */
+    private void assertRefused(Home home, LdapTools.Result result, String what, String message) {
+        assertRefused(home, result, what);
+        if (home == apacheDs) {
+            assertTrue(result.stderr().contains(message), "the guard's refusal of " + what + " does not say '" + message
+                    + "': " + result.stderr());
+        }
     }
 
     private static void assertRefused(Home home, LdapTools.Result result, String what) {
