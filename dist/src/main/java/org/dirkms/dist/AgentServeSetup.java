@@ -37,7 +37,8 @@ public final class AgentServeSetup {
      * opened or made; it archives to the recovery certificate the directory publishes and recovers
      * with the recovery agents' shares (docs/custody.md).
      */
-    private static KmsAgent startUnderCustody(CaServeSetup.Serving serving) throws IOException, LdapException,
+    private static KmsAgent startUnderCustody(CaServeSetup.Serving serving, java.time.Duration lease,
+            java.time.Duration sweep) throws IOException, LdapException,
             GeneralSecurityException {
         KmsContext kms = serving.kms();
         java.security.cert.X509Certificate recovery;
@@ -52,8 +53,7 @@ public final class AgentServeSetup {
         }
         LOG.info("The recovery keys are under custody: the agent archives to {} and recovers with recovery agents'"
                 + " shares", org.dirkms.agent.keys.RecoveryKey.keyIdOf(recovery));
-        KmsAgent agent = kms.agentUnderCustody(serving.ca(), recovery, kms.agentSettings(), WORKERS,
-                KmsAgent.DEFAULT_SWEEP);
+        KmsAgent agent = kms.agentUnderCustody(serving.ca(), recovery, kms.agentSettings(lease), WORKERS, sweep);
         agent.issueThroughQueueServer(serving.queue());
         agent.start();
         return agent;
@@ -66,10 +66,22 @@ public final class AgentServeSetup {
      * @throws ServerStartException if the recovery key cannot be made or opened or the agent cannot connect
      */
     public static KmsAgent start(CaServeSetup.Serving serving) throws ServerStartException {
+        return start(serving, org.dirkms.agent.enroll.EnrollmentService.DEFAULT_LEASE, KmsAgent.DEFAULT_SWEEP);
+    }
+
+    /**
+     * As {@link #start(CaServeSetup.Serving)}, the agent's claims lasting {@code lease} and its
+     * sweep every {@code sweep} ({@code dirkms serve --lease-seconds, --sweep-seconds}).
+     *
+     * @return the running agent; close it before the server
+     * @throws ServerStartException if the recovery key cannot be made or opened or the agent cannot connect
+     */
+    public static KmsAgent start(CaServeSetup.Serving serving, java.time.Duration lease, java.time.Duration sweep)
+            throws ServerStartException {
         KmsContext kms = serving.kms();
         try {
             if (kms.underCustody()) {
-                return startUnderCustody(serving);
+                return startUnderCustody(serving, lease, sweep);
             }
             RecoveryKeyStore recovery = kms.recoveryKeyStore(serving.ca());
             try (LdapNetworkConnection connection = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
@@ -90,7 +102,7 @@ public final class AgentServeSetup {
                             kms.serverDn());
                 }
             }
-            KmsAgent agent = kms.agent(serving.ca(), recovery, kms.agentSettings(), WORKERS, KmsAgent.DEFAULT_SWEEP);
+            KmsAgent agent = kms.agent(serving.ca(), recovery, kms.agentSettings(lease), WORKERS, sweep);
             // The CA issues in this process while it can; busy, disabled or without a template,
             // the enrollment queues for any CA that has it.
             agent.issueThroughQueueServer(serving.queue());

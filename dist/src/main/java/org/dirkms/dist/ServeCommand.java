@@ -109,6 +109,16 @@ final class ServeCommand extends Subcommand {
                     + " only; by default they are refused with confidentialityRequired: use -ZZ or ldaps://)")
     boolean allowPlainBinds;
 
+    @Option(names = "--lease-seconds", paramLabel = "N",
+            description = "how long the KMS agent's claim on a user or a recovery lasts before another process may"
+                    + " take the work over (default 300); under custody, how soon a restarted serve gives a waiting"
+                    + " recovery a new request key")
+    String leaseSeconds;
+
+    @Option(names = "--sweep-seconds", paramLabel = "N",
+            description = "how often the KMS agent reconciles the whole tree (default 60)")
+    String sweepSeconds;
+
     @Option(names = "--accept-broken-audit-log",
             description = "for this start only: the audit log DIR/audit/audit.log does not match the head anchored"
                     + " in the directory (deleted, truncated, rewritten), and you accept that. It is moved to"
@@ -139,6 +149,10 @@ final class ServeCommand extends Subcommand {
     @Override
     int run() throws UsageException {
         ServerSettings settings = settings();
+        java.time.Duration lease = java.time.Duration.ofSeconds(Numbers.integer("--lease-seconds", leaseSeconds,
+                (int) org.dirkms.agent.enroll.EnrollmentService.DEFAULT_LEASE.toSeconds(), 1, 86_400));
+        java.time.Duration sweep = java.time.Duration.ofSeconds(Numbers.integer("--sweep-seconds", sweepSeconds,
+                (int) KmsAgent.DEFAULT_SWEEP.toSeconds(), 1, 86_400));
         CaServeSetup.Serving serving;
         Clock clock = Clock.systemUTC();
         SecureRandom random = new SecureRandom();
@@ -155,7 +169,7 @@ final class ServeCommand extends Subcommand {
         KmsAgent agent;
         try {
             // The KMS agent follows the directory and enrolls, revokes and expires packages.
-            agent = AgentServeSetup.start(serving);
+            agent = AgentServeSetup.start(serving, lease, sweep);
         } catch (ServerStartException e) {
             caWork.shutdownNow();
             serving.close();
