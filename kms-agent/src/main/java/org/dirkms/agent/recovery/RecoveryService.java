@@ -432,7 +432,11 @@ public final class RecoveryService implements Workflow {
                 }
             }
             String refusals = verdict.refusalText();
-            if (!java.util.Objects.equals(refusals, request.lastError())) {
+            // A take-over's note (the agents approve again) stays until a good share or a
+            // refusal replaces it; a refusal no longer true goes.
+            boolean keepNote = refusals == null && verdict.good().isEmpty() && request.lastError() != null
+                    && !request.lastError().contains(": refused");
+            if (!keepNote && !java.util.Objects.equals(refusals, request.lastError())) {
                 records.note(request.dn(), held, refusals);
                 if (refusals != null) {
                     LOG.warn("Recovery {}: {}", request.dn(), refusals);

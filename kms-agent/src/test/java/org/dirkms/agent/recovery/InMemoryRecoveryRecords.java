@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.dirkms.agent.directory.Claim;
+import org.dirkms.agent.directory.CustodyRecords.CustodyEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.ArchivedKeyEntry;
 import org.dirkms.agent.directory.EnrollmentRecords.GroupEntry;
 import org.dirkms.agent.directory.RecoveryRecords;
@@ -22,6 +23,10 @@ import org.dirkms.schema.RecoveryState;
  * stored lease, the approvals) and changes nothing when one is not there. Every write that
  * reached the "directory" is counted and named in {@link #writes}; {@link #crashAfterWrite}
  * makes the process "die" right after the n-th write reached it, as a killed agent would.
+ * Under custody ({@link #custody}, docs/custody.md) it keeps the request key and the shares on
+ * the request as the directory does: {@link #claimWithRequestKey} is one modify that tests the
+ * claim (none, or the expired one) and deletes exactly the shares and approvals it names, so
+ * that a share added meanwhile makes it fail as the LDAP delete of a missing value would.
  * Synchronized: two services may race on it.
  */
 final class InMemoryRecoveryRecords implements RecoveryRecords {
@@ -61,6 +66,8 @@ final class InMemoryRecoveryRecords implements RecoveryRecords {
     final AtomicInteger deliveries = new AtomicInteger();
     /** Crash right after the write with this number (1 for the first from now); 0: never. */
     int crashAfterWrite;
+    /** The custody of the recovery keys, or null: recoveries then unwrap with the key store. */
+    CustodyEntry custody;
     /** Run just before a delivery is judged, e.g. to withdraw an approval as a recovery agent would. */
     Runnable beforeDeliver = () -> { };
 
@@ -97,6 +104,84 @@ final class InMemoryRecoveryRecords implements RecoveryRecords {
         StoredRequest stored = stored(dn);
         stored.entry = with(stored.entry, stored.entry.state(), stored.entry.claim(), stored.entry.packageExpires(),
                 stored.entry.lastError(), approvals, stored.recoveryPackage != null, stored.token != null);
+    }
+
+    /**
+     * A recovery agent approves and gives their share in one modify, as the guard lets them: the
+     * approval (when not null) and the share (when not null) are added.
+     */
+    synchronized void give(String dn, String approval, byte[] share) {
+        StoredRequest stored = stored(dn);
+        List<String> approvals = new ArrayList<>(stored.entry.approvals());
+        if (approval != null) {
+            approvals.add(approval);
+        }
+        List<byte[]> shares = new ArrayList<>(stored.entry.shares());
+        if (share != null) {
+            shares.add(share.clone());
+        }
+        stored.entry = withCustody(with(stored.entry, stored.entry.state(), stored.entry.claim(),
+                stored.entry.packageExpires(), stored.entry.lastError(), approvals, stored.recoveryPackage != null,
+                stored.token != null), stored.entry.requestKey(), shares);
+    }
+
+    @Override
+    public synchronized Optional<CustodyEntry> custody() {
+        return Optional.ofNullable(custody);
+    }
+
+    @Override
+    public synchronized boolean claimWithRequestKey(String dn, Claim expired, Claim claim, byte[] requestKey,
+            List<byte[]> voidShares, List<String> voidApprovals, String note) {
+        StoredRequest stored = stored(dn);
+        if (stored == null || stored.entry.state() != RecoveryState.PENDING) {
+            return false;
+        }
+        Claim now = stored.entry.claim();
+        if (expired == null ? now != null
+                : now == null || !now.attempt().equals(expired.attempt())
+                        || !now.leaseExpires().equals(expired.leaseExpires())) {
+            return false;
+        }
+        List<byte[]> shares = new ArrayList<>(stored.entry.shares());
+        for (byte[] share : voidShares) {
+            if (!shares.removeIf(value -> Arrays.equals(value, share))) {
+                return false; // noSuchAttribute: the share was withdrawn meanwhile
+            }
+        }
+        List<String> approvals = new ArrayList<>(stored.entry.approvals());
+        for (String approval : voidApprovals) {
+            if (!approvals.remove(approval)) {
+                return false;
+            }
+        }
+        stored.entry = withCustody(with(stored.entry, RecoveryState.PENDING, claim, stored.entry.packageExpires(),
+                note == null ? stored.entry.lastError() : note, approvals, stored.recoveryPackage != null,
+                stored.token != null), requestKey.clone(), shares);
+        return wrote(expired == null ? "claimWithRequestKey" : "takeOverWithRequestKey");
+    }
+
+    @Override
+    public synchronized boolean renewClaim(String dn, Claim held, Instant until) {
+        StoredRequest stored = stored(dn);
+        if (!holds(stored, held) || !stored.entry.claim().leaseExpires().equals(held.leaseExpires())) {
+            return false;
+        }
+        stored.entry = with(stored.entry, stored.entry.state(), Claim.of(held.attempt(), until),
+                stored.entry.packageExpires(), stored.entry.lastError(), stored.entry.approvals(),
+                stored.recoveryPackage != null, stored.token != null);
+        return wrote("renew");
+    }
+
+    @Override
+    public synchronized boolean note(String dn, Claim held, String note) {
+        StoredRequest stored = stored(dn);
+        if (!holds(stored, held)) {
+            return false;
+        }
+        stored.entry = with(stored.entry, stored.entry.state(), stored.entry.claim(), stored.entry.packageExpires(), note,
+                stored.entry.approvals(), stored.recoveryPackage != null, stored.token != null);
+        return wrote("note");
     }
 
     @Override
@@ -291,7 +376,15 @@ final class InMemoryRecoveryRecords implements RecoveryRecords {
             String lastError, List<String> approvals, boolean hasPackage, boolean hasToken) {
         return new RequestEntry(entry.dn(), entry.name(), entry.target(), entry.requester(), approvals,
                 entry.requiredApprovals(), state, state.ldapValue(), entry.certificate(), claim, entry.created(),
-                packageExpires, hasPackage, hasToken, lastError, entry.description());
+                packageExpires, hasPackage, hasToken, lastError, entry.description(), entry.requestKey(),
+                entry.shares());
+    }
+
+    private static RequestEntry withCustody(RequestEntry entry, byte[] requestKey, List<byte[]> shares) {
+        return new RequestEntry(entry.dn(), entry.name(), entry.target(), entry.requester(), entry.approvals(),
+                entry.requiredApprovals(), entry.state(), entry.rawState(), entry.certificate(), entry.claim(),
+                entry.created(), entry.packageExpires(), entry.hasPackage(), entry.hasToken(), entry.lastError(),
+                entry.description(), requestKey, shares);
     }
 
     static String key(String dn) {
