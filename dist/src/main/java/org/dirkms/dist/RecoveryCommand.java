@@ -102,7 +102,8 @@ final class RecoveryCommand extends Subcommand {
 
         @Option(names = "--json", description = "one JSON array on standard output, a request an object: name, dn,"
                 + " state, target, requester, created, description, approvals, approvalCount, requiredApprovals,"
-                + " certificateSerial, certificateIssuer, recoveringAttempt, leaseExpires, packageExpires, lastError"
+                + " certificateSerial, certificateIssuer, recoveringAttempt, leaseExpires, packageExpires, lastError,"
+                + " underCustody, shareCount (the request key published, the custody shares given; docs/custody.md)"
                 + " (README, \"JSON output\")")
         boolean json;
 
@@ -152,7 +153,16 @@ final class RecoveryCommand extends Subcommand {
             if (request.certificate() != null) {
                 out.println("  only the key of " + describe(request.certificate()));
             }
-            if (request.claim() != null && request.state() == RecoveryState.PENDING) {
+            if (request.requestKey() != null && request.state() == RecoveryState.PENDING) {
+                // Under custody (docs/custody.md) the KMS holds the request from the start, waiting for shares.
+                out.println("  under custody: " + request.shares().size() + " share(s) given; request key held by "
+                        + (request.claim() == null ? "(nobody: the KMS gives it a new one)" : request.claim().attempt()
+                        + " until " + request.claim().leaseExpires()) + "; approve with 'dirkms recovery approve "
+                        + request.name() + " --bind-dn DN --key-package FILE'");
+                if (request.lastError() != null) {
+                    out.println("  note: " + request.lastError());
+                }
+            } else if (request.claim() != null && request.state() == RecoveryState.PENDING) {
                 out.println("  being recovered by " + request.claim().attempt() + " until "
                         + request.claim().leaseExpires());
             }
@@ -222,6 +232,8 @@ final class RecoveryCommand extends Subcommand {
             entry.put("packageExpires", request.state() == RecoveryState.APPROVED && request.packageExpires() != null
                     ? request.packageExpires().toString() : null);
             entry.put("lastError", request.lastError());
+            entry.put("underCustody", request.requestKey() != null);
+            entry.put("shareCount", request.shares().size());
         }
         return array;
     }

@@ -98,7 +98,8 @@ class RecoveryListTest {
         com.fasterxml.jackson.databind.JsonNode waiting = parsed.get(1);
         assertEquals(List.of("name", "dn", "state", "target", "requester", "created", "description", "approvals",
                 "approvalCount", "requiredApprovals", "certificateSerial", "certificateIssuer", "recoveringAttempt",
-                "leaseExpires", "packageExpires", "lastError"), iterable(waiting.fieldNames()));
+                "leaseExpires", "packageExpires", "lastError", "underCustody", "shareCount"),
+                iterable(waiting.fieldNames()));
         assertEquals("pending", waiting.get("state").asText());
         assertEquals("2026-12-30T12:00:00Z", waiting.get("created").asText());
         assertEquals(1, waiting.get("approvalCount").asInt(), "each agent once");
@@ -109,6 +110,33 @@ class RecoveryListTest {
         assertEquals("2027-01-03T12:00:00Z", parsed.get(3).get("packageExpires").asText());
         assertEquals("not approved in time", parsed.get(0).get("lastError").asText());
         assertEquals(5, RecoveryCommand.json(RecoveryCommand.shown(requests, true, NOW)).size(), "--all");
+    }
+
+    /**
+     * Under custody (docs/custody.md) the KMS holds a pending request from the start: the listing
+     * says so, with the shares given and the KMS's note (a refused share, a take-over), not "being
+     * recovered".
+     */
+    @Test
+    void underCustodyAPendingRequestShowsItsSharesTheKeyHolderAndTheKmsNote() throws Exception {
+        RequestEntry plain = request("custody", RecoveryState.PENDING, NOW.minus(Duration.ofHours(1)), List.of(BOB),
+                Claim.of("uid=kms-agent pid 1 ab #4", NOW.plusSeconds(300)), "the share of " + BOB + " ...: refused");
+        RequestEntry custody = new RequestEntry(plain.dn(), plain.name(), plain.target(), plain.requester(),
+                plain.approvals(), plain.requiredApprovals(), plain.state(), plain.rawState(), null, plain.claim(),
+                plain.created(), null, false, false, plain.lastError(), null, new byte[] {0x30, 0x00},
+                List.of(new byte[] {0x30, 0x00}));
+        assertEquals("""
+                custody  pending  uid=jdoe,ou=People,dc=example,dc=com
+                  requested by uid=alice,ou=People,dc=example,dc=com at 2026-12-31T11:00:00Z
+                  approvals 1 of 2: uid=bob,ou=People,dc=example,dc=com
+                  under custody: 1 share(s) given; request key held by uid=kms-agent pid 1 ab #4 until \
+                2026-12-31T12:05:00Z; approve with 'dirkms recovery approve custody --bind-dn DN --key-package FILE'
+                  note: the share of uid=bob,ou=People,dc=example,dc=com ...: refused
+                1 request (1 pending)
+                """, list(List.of(custody), false).replace("\r\n", "\n"));
+        com.fasterxml.jackson.databind.JsonNode json = RecoveryCommand.json(List.of(custody)).get(0);
+        assertTrue(json.get("underCustody").asBoolean());
+        assertEquals(1, json.get("shareCount").asInt());
     }
 
     private static List<String> iterable(java.util.Iterator<String> names) {
