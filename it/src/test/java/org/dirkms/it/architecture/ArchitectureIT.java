@@ -128,6 +128,7 @@ class ArchitectureIT {
     private static final String WORKFLOW = AGENT + "workflow..";
     private static final String NAMES = AGENT + "names..";
     private static final String RECOVERY = AGENT + "recovery..";
+    private static final String CUSTODY = AGENT + "custody..";
     private static final String OCSP = AGENT + "ocsp..";
     private static final String QUEUE = AGENT + "queue..";
     private static final String TRUST = AGENT + "trust..";
@@ -293,7 +294,7 @@ class ArchitectureIT {
     void theRecoveryStandsOnTheKernelTheRecordsAndTheCryptographyOnly() {
         classes().that().resideInAPackage(RECOVERY)
                 .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "javax.security..", RECOVERY, WORKFLOW,
-                        DIRECTORY, ARCHIVE, SMIME, KEYS, NAMES, "org.dirkms.schema..", "org.slf4j..",
+                        DIRECTORY, ARCHIVE, SMIME, KEYS, NAMES, CUSTODY, "org.dirkms.schema..", "org.slf4j..",
                         "org.apache.directory.ldap.client.api..")
                 .because("the recovery state machine reads and writes the directory through RecoveryRecords alone,"
                         + " unwraps with the archive's code and packages with S/MIME's; it never issues, enrolls or"
@@ -301,6 +302,24 @@ class ArchitectureIT {
                 .check(all);
         noClasses().that().resideInAPackage(RECOVERY)
                 .should().dependOnClassesThat().resideInAnyPackage(ENROLL, ESCROW, CA, "org.bouncycastle..")
+                .check(all);
+    }
+
+    /**
+     * Threshold custody (docs/custody.md) is cryptography over the custody records: it reads and
+     * writes the directory through CustodyRecords alone and never reaches the workflows that use it.
+     */
+    @Test
+    void theCustodyStandsOnItsRecordsAndTheCryptographyOnly() {
+        classes().that().resideInAPackage(CUSTODY)
+                .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "javax.crypto..", "javax.security..",
+                        CUSTODY, DIRECTORY, ARCHIVE, KEYS, NAMES, "org.dirkms.schema..", "org.bouncycastle..")
+                .because("the custody seals, splits and judges; the recovery and the commands drive it"
+                        + " (docs/architecture.md)")
+                .check(all);
+        noClasses().that().resideInAnyPackage(KEYS, ARCHIVE, SMIME, DIRECTORY, CA, ENROLL)
+                .should().dependOnClassesThat().resideInAPackage(CUSTODY)
+                .because("only the recovery and the commands use the custody")
                 .check(all);
     }
 
