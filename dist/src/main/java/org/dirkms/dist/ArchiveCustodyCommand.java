@@ -246,6 +246,8 @@ final class ArchiveCustodyCommand extends Subcommand {
         }
         out.println("removed " + data.recoveryKeyStore() + " and " + data.recoveryPassphrase() + ": " + data.recovery()
                 + " holds no recovery private key; " + data.recoveryCustody() + " says so");
+        out.println("restart 'dirkms serve' (and any 'dirkms agent' of this data folder): a process started before"
+                + " still holds the keys it opened; destroy backups of the data folder made before now");
     }
 
     private static List<String> distinct(List<String> dns) throws UsageException {

@@ -182,6 +182,7 @@ class CustodyRecoveryIT {
     void theDataFolderHoldsNoFormOfTheRecoveryKey() throws Exception {
         assertTrue(custodyOutput.contains("split among 3 recovery agents, any 2 of whom rebuild them"), custodyOutput);
         assertTrue(custodyOutput.contains("holds no recovery private key"), custodyOutput);
+        assertTrue(custodyOutput.contains("restart 'dirkms serve'"), custodyOutput);
         DataFolder folderOf = DataFolder.of(data);
         assertFalse(Files.exists(folderOf.recoveryKeyStore()), "no recovery key store");
         assertFalse(Files.exists(folderOf.recoveryPassphrase()), "no recovery passphrase");
