@@ -134,6 +134,7 @@ class ArchitectureIT {
     private static final String TRANSFER = AGENT + "transfer..";
     private static final String AUDIT = AGENT + "audit..";
     private static final String REPLICATION = AGENT + "replication..";
+    private static final String CUSTODY = AGENT + "custody..";
 
     @Test
     void theCryptographyKnowsNoDirectory() {
@@ -293,7 +294,7 @@ class ArchitectureIT {
     void theRecoveryStandsOnTheKernelTheRecordsAndTheCryptographyOnly() {
         classes().that().resideInAPackage(RECOVERY)
                 .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "javax.security..", RECOVERY, WORKFLOW,
-                        DIRECTORY, ARCHIVE, SMIME, KEYS, NAMES, "org.dirkms.schema..", "org.slf4j..",
+                        DIRECTORY, ARCHIVE, SMIME, KEYS, NAMES, CUSTODY, "org.dirkms.schema..", "org.slf4j..",
                         "org.apache.directory.ldap.client.api..")
                 .because("the recovery state machine reads and writes the directory through RecoveryRecords alone,"
                         + " unwraps with the archive's code and packages with S/MIME's; it never issues, enrolls or"
@@ -301,6 +302,21 @@ class ArchitectureIT {
                 .check(all);
         noClasses().that().resideInAPackage(RECOVERY)
                 .should().dependOnClassesThat().resideInAnyPackage(ENROLL, ESCROW, CA, "org.bouncycastle..")
+                .check(all);
+    }
+
+    @Test
+    void theCustodyIsCryptographyOverItsRecordsAndNothingBelowReachesUp() {
+        classes().that().resideInAPackage(CUSTODY)
+                .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "javax..", CUSTODY, DIRECTORY, ARCHIVE,
+                        KEYS, NAMES, "org.dirkms.schema..", "org.bouncycastle..")
+                .because("threshold custody splits, seals and rebuilds the recovery keys over CustodyRecords, which"
+                        + " the directory package implements: it holds no LDAP connection and drives no workflow"
+                        + " (docs/custody.md)")
+                .check(all);
+        noClasses().that().resideInAnyPackage(KEYS, ARCHIVE, SMIME, CA, DIRECTORY, WORKFLOW, NAMES, ENROLL, ESCROW)
+                .should().dependOnClassesThat().resideInAPackage(CUSTODY)
+                .because("the recovery and the commands use custody; nothing below them reaches up")
                 .check(all);
     }
 
