@@ -189,7 +189,7 @@ class CommandHelpTest {
         assertUsageError(List.of("ca", "sign", "--template", "subordinate-ca"), "dirkms ca sign: --csr is required",
                 "'dirkms ca sign --help' lists the flags.");
         assertUsageError(List.of("archive"), "dirkms archive: the action is missing; the actions are check, rekey,"
-                + " rewrap, retire", "'dirkms archive --help' lists the flags.");
+                + " rewrap, retire, custody", "'dirkms archive --help' lists the flags.");
         assertUsageError(List.of("archive", "retire"), "dirkms archive: --key is required",
                 "'dirkms archive retire --help' lists the flags.");
         assertUsageError(List.of("archive", "rewrap", "--batch-size", "0"), "dirkms archive: --batch-size must be"
@@ -197,12 +197,23 @@ class CommandHelpTest {
         assertUsageError(List.of("archive", "rekey", "--key-algorithm", "DSA"), "dirkms archive: --key-algorithm 'DSA'"
                 + " is not one of: RSA-2048, RSA-3072, EC-P256, EC-P384", "'dirkms archive rekey --help' lists the flags.");
         assertUsageError(List.of("recovery"), "dirkms recovery: the action is missing; the actions are list, fetch,"
-                + " required-approvals", "'dirkms recovery --help' lists the flags.");
+                + " required-approvals, approve", "'dirkms recovery --help' lists the flags.");
         assertUsageError(List.of("recovery", "fetch", "recover-jdoe"), "dirkms recovery: --out is required",
                 "'dirkms recovery fetch --help' lists the flags.");
         assertUsageError(List.of("recovery", "fetch", "recover-jdoe", "--out", "jdoe.p12"), "dirkms recovery: give"
                 + " --bind-dn: the package is fetched by its requester, bound as themselves",
                 "'dirkms recovery fetch --help' lists the flags.");
+        assertUsageError(List.of("archive", "custody", "--agents", "uid=bob,dc=example,dc=com", "uid=carol,dc=example,dc=com",
+                "--threshold", "1"), "dirkms archive: --threshold 1 would let any one recovery agent open the archive"
+                + " alone; custody takes at least 2", "'dirkms archive custody --help' lists the flags.");
+        assertUsageError(List.of("archive", "custody", "--agents", "uid=bob,dc=example,dc=com", "uid=carol,dc=example,dc=com",
+                "--threshold", "3"), "dirkms archive: --threshold 3 is more than the 2 agents named: the keys could"
+                + " never be rebuilt", "'dirkms archive custody --help' lists the flags.");
+        assertUsageError(List.of("archive", "custody", "--agents", "uid=bob,dc=example,dc=com", "UID=Bob,DC=example,DC=com",
+                "--threshold", "2"), "dirkms archive: --agents names UID=Bob,DC=example,DC=com twice: each agent holds"
+                + " one share", "'dirkms archive custody --help' lists the flags.");
+        assertUsageError(List.of("recovery", "approve", "recover-jdoe"), "dirkms recovery: give --bind-dn: a recovery"
+                + " agent approves bound as themselves", "'dirkms recovery approve --help' lists the flags.");
         assertUsageError(List.of("recovery", "required-approvals", "0"), "dirkms recovery: COUNT must be between 1"
                 + " and 100", "'dirkms recovery required-approvals --help' lists the flags.");
     }
