@@ -74,7 +74,7 @@ class CommandHelpTest {
     void theFlagsOfEveryCommandAreAsBefore() {
         assertFlags(List.of("serve"), "--data", "--ldap-port", "--ldaps-port", "--suffix", "--bind", "--no-anonymous",
                 "--allow-plain-binds", "--accept-broken-audit-log", "--public-url", "--http-port", "--http-bind",
-                "--public-http-url", "--no-http");
+                "--public-http-url", "--no-http", "--lease-seconds", "--sweep-seconds");
         assertFlags(List.of("ca", "init"), "--subordinate", "--key-algorithm", "--name", "--validity-days",
                 "--priority", "--public-url", "--csr-out", "--data", "--url", "--suffix", "--passphrase-file");
         assertFlags(List.of("ca", "install"), "--cert", "--chain", "--name", "--data", "--url", "--suffix",
