@@ -44,8 +44,9 @@ import org.dirkms.schema.RecoveryState;
  * <li>The server and KMS agents read everything but {@code userPassword}, which nobody reads
  * (it is stored hashed; binds check it).</li>
  * <li>Secrets ({@link KmsSchema#secretAttributeNames()}) are read only by: {@code kmsKeyPackage}
- * — self; {@code kmsEnrollmentToken} — KMS administrators; {@code kmsWrappedKey} — nobody else;
- * {@code kmsRecoveryPackage} and {@code kmsRecoveryToken} — the request's
+ * — self; {@code kmsEnrollmentToken} — KMS administrators; {@code kmsWrappedKey} and
+ * {@code kmsSealedRecoveryKeys} (the recovery keys under threshold custody, docs/custody.md) —
+ * nobody else; {@code kmsRecoveryPackage} and {@code kmsRecoveryToken} — the request's
  * {@code kmsRecoveryRequester}.</li>
  * <li>Anonymous clients read only {@link #PUBLIC_ATTRIBUTES}: what a mail client needs to find
  * a certificate, a CA, a CRL or a trust list (plus the {@link #REPLICATION_BOOKKEEPING} that
@@ -81,8 +82,13 @@ import org.dirkms.schema.RecoveryState;
  * the target, optionally the one certificate whose key to recover; the directory records the
  * requester, the state and the number of approvals the KMS server's configuration requires) and
  * may withdraw it; each recovery agent adds or removes their own DN in
- * {@code kmsRecoveryApproval} of a pending request that another person asked for; the requester
- * deletes the recovered package to confirm the fetch.</li>
+ * {@code kmsRecoveryApproval} of a pending request that another person asked for, and adds or
+ * deletes values of {@code kmsRecoveryShare} (their custody share sealed to the request key,
+ * docs/custody.md) under the same conditions, one value at a time and never replacing the
+ * attribute; the requester deletes the recovered package to confirm the fetch. A custody
+ * session ({@code kmsCustodySession}: a dirkms command waiting for shares) is made, changed and
+ * deleted by KMS agents only, but for the approvals and shares recovery agents give it while it
+ * is pending (or has no state yet).</li>
  * <li>{@code ou=Trust} and {@code ou=Administrative Groups}: KMS administrators (the signed
  * trust list, its sequence and next update, a partner's recorded subject and last error, and the
  * cross-certificates the enterprise CA issued, {@code crossCertificatePair}, are the KMS's).</li>
@@ -125,7 +131,11 @@ public final class AccessPolicy {
      */
     public static final int ANONYMOUS_SIZE_LIMIT = 100;
 
-    /** Attributes only KMS agents (and the server) write, wherever they are: lower-case names. */
+    /**
+     * Attributes only KMS agents (and the server) write, wherever they are: lower-case names.
+     * The one exception: on a pending recovery request or custody session a recovery agent adds
+     * or removes their own {@code kmsRecoveryApproval} and their {@code kmsRecoveryShare}.
+     */
     public static final Set<String> AGENT_ONLY = lower(CLAIMED_BY, LEASE_EXPIRES, SUPERSEDED_CERTIFICATE,
             REPLACED_ATTEMPT, LAST_ERROR, KEY_PACKAGE_EXPIRES,
             HEARTBEAT, SYNC_COOKIE, SIGNED_TRUST_LIST, TRUST_LIST_SEQUENCE, TRUST_LIST_NEXT_UPDATE, PARTNER_SUBJECT,
@@ -136,7 +146,10 @@ public final class AccessPolicy {
             AUTHORITY_REVOCATION_LIST, DELTA_REVOCATION_LIST, CERTIFICATE_PURPOSE, TRANSPORT_CERTIFICATE,
             AGENT_IDENTITY, INSTALLED_TEMPLATE, CA_STATE, PRIORITY, CAPACITY, CRL_DISTRIBUTION_POINT, OCSP_URL, CA_ISSUERS_URL,
             PKCS10_REQUEST,
-            REQUEST_SUBJECT, REQUEST_TEMPLATE, REQUESTED_TIME, EXPIRES_TIME, REQUEST_LIFETIME);
+            REQUEST_SUBJECT, REQUEST_TEMPLATE, REQUESTED_TIME, EXPIRES_TIME, REQUEST_LIFETIME,
+            // threshold custody of the recovery keys (docs/custody.md)
+            REQUEST_KEY, RECOVERY_SHARE, CUSTODY_ID, CUSTODY_THRESHOLD, SEALED_RECOVERY_KEYS, SHARE_HOLDER, SHARE_INDEX,
+            SEALED_SHARE, SHARE_DIGEST);
 
     /** What KMS administrators write on people: the KMS requests (DESIGN contract 1 and 4); lower-case names. */
     public static final Set<String> KMS_REQUESTS = lower(ENROLLMENT_STATE, ADMINISTRATIVE_GROUP, REVOCATION_REASON);
@@ -164,6 +177,7 @@ public final class AccessPolicy {
     private static final String RECOVERY_TOKEN_LC = lc(RECOVERY_TOKEN);
     private static final String USER_PASSWORD_LC = lc(USER_PASSWORD);
     private static final String RECOVERY_APPROVAL_LC = lc(RECOVERY_APPROVAL);
+    private static final String RECOVERY_SHARE_LC = lc(RECOVERY_SHARE);
     private static final String OBJECT_CLASS_LC = lc(OBJECT_CLASS);
     private static final String MAIL_LC = lc(MAIL);
     private static final String CROSS_CERTIFICATE_PAIR_LC = lc(CROSS_CERTIFICATE_PAIR);
@@ -318,7 +332,7 @@ public final class AccessPolicy {
                 String requester = recoveryRequester.get();
                 return requester != null && !who.dn().isEmpty() && who.dn().equals(requester);
             }
-            return false; // kmsWrappedKey, and any secret added to the schema later
+            return false; // kmsWrappedKey, kmsSealedRecoveryKeys, and any secret added to the schema later
         }
         if (who.has(Role.ANONYMOUS)) {
             return PUBLIC_ATTRIBUTES.contains(attribute) || REPLICATION_BOOKKEEPING.contains(attribute);
@@ -475,9 +489,16 @@ public final class AccessPolicy {
         }
     }
 
-    /** Recovery requests: KMS administrators add and withdraw them; recovery agents approve. */
+    /**
+     * Recovery requests: KMS administrators add and withdraw them; recovery agents approve and
+     * give their custody shares. Custody sessions: the KMS's, but for the approvals and shares.
+     */
     private void checkRecoveryRequest(Identity who, WriteTarget target, List<AttributeChange> changes)
             throws LdapException {
+        if (target.is(ObjectClassNames.CUSTODY_SESSION)) {
+            checkCustodySession(who, target, changes);
+            return;
+        }
         switch (target.kind()) {
             case ADD -> {
                 if (!who.has(Role.KMS_ADMINISTRATOR)) {
@@ -499,6 +520,14 @@ public final class AccessPolicy {
                         throw refuse(REQUIRED_APPROVALS + " comes from the KMS server's configuration, which only "
                                 + "'dirkms' run where the KMS runs changes; leave it out");
                     }
+                    if (change.attribute().equals(lc(REQUEST_KEY))) {
+                        throw refuse(REQUEST_KEY + " is the KMS's one-use key, published by the KMS when it takes up"
+                                + " the request; leave it out");
+                    }
+                    if (change.attribute().equals(RECOVERY_SHARE_LC)) {
+                        throw refuse("a new recovery request carries no custody shares: each recovery agent adds their"
+                                + " own " + RECOVERY_SHARE + " with their approval once the KMS published the request key");
+                    }
                     throw refuse("a new recovery request holds objectClass, cn, description, "
                             + RECOVERY_TARGET + " and optionally " + RECOVERY_CERTIFICATE + " only, not "
                             + display(change.attribute()));
@@ -513,6 +542,8 @@ public final class AccessPolicy {
                 for (AttributeChange change : changes) {
                     if (change.attribute().equals(RECOVERY_APPROVAL_LC)) {
                         checkApproval(who, target, change);
+                    } else if (change.attribute().equals(RECOVERY_SHARE_LC)) {
+                        checkShare(who, target, change);
                     } else if (change.attribute().equals(lc(DESCRIPTION)) && who.has(Role.KMS_ADMINISTRATOR)) {
                         continue;
                     } else if (change.attribute().equals(RECOVERY_PACKAGE_LC)) {
@@ -523,11 +554,43 @@ public final class AccessPolicy {
                     } else {
                         throw refuse(display(change.attribute()) + " of a recovery request is set when it is made and"
                                 + " then by the KMS only" + (who.has(Role.RECOVERY_AGENT)
-                                        ? "; a recovery agent adds their own DN to " + RECOVERY_APPROVAL : ""));
+                                        ? "; a recovery agent adds their own DN to " + RECOVERY_APPROVAL + " and their "
+                                                + RECOVERY_SHARE : ""));
                     }
                 }
             }
             default -> throw nobody("recovery requests are not renamed");
+        }
+    }
+
+    /**
+     * Custody sessions (docs/custody.md): a dirkms command that uses the recovery keys under
+     * custody opens one as the KMS agent, waits for the shares and deletes it; nobody else adds,
+     * deletes or changes one, but recovery agents approve it and give their shares.
+     */
+    private void checkCustodySession(Identity who, WriteTarget target, List<AttributeChange> changes)
+            throws LdapException {
+        switch (target.kind()) {
+            case ADD -> throw refuse("a custody session is opened by the KMS (a dirkms command using the recovery keys"
+                    + " under custody, run where the KMS runs), not over LDAP by "
+                    + (who.has(Role.KMS_ADMINISTRATOR) ? "a KMS administrator" : "you")
+                    + "; KMS administrators ask for a key recovery with a " + ObjectClassNames.RECOVERY_REQUEST);
+            case DELETE -> throw refuse("a custody session is closed by the KMS command that opened it, when it is"
+                    + " done or stopped");
+            case MODIFY -> {
+                for (AttributeChange change : changes) {
+                    if (change.attribute().equals(RECOVERY_APPROVAL_LC)) {
+                        checkApproval(who, target, change);
+                    } else if (change.attribute().equals(RECOVERY_SHARE_LC)) {
+                        checkShare(who, target, change);
+                    } else {
+                        throw refuse(display(change.attribute()) + " of a custody session is written by the KMS only"
+                                + (who.has(Role.RECOVERY_AGENT) ? "; a recovery agent adds their own DN to "
+                                        + RECOVERY_APPROVAL + " and their " + RECOVERY_SHARE : ""));
+                    }
+                }
+            }
+            default -> throw nobody("custody sessions are not renamed");
         }
     }
 
@@ -545,9 +608,7 @@ public final class AccessPolicy {
         if (!who.has(Role.RECOVERY_AGENT)) {
             throw refuse("only members of the recovery agents group approve key recoveries");
         }
-        if (!target.is(ObjectClassNames.RECOVERY_REQUEST)) {
-            throw refuse(RECOVERY_APPROVAL + " is written on kmsRecoveryRequest entries only");
-        }
+        requireApprovable(target, RECOVERY_APPROVAL);
         if (change.operation() == AttributeChange.Operation.REPLACE || change.values().isEmpty()) {
             throw refuse("add or delete your own DN in " + RECOVERY_APPROVAL
                     + "; replacing the attribute would touch other agents' approvals");
@@ -558,11 +619,7 @@ public final class AccessPolicy {
                         + ", the DN they are bound as");
             }
         }
-        String state = target.currentValue(RECOVERY_STATE);
-        if (state != null && !state.equals(RecoveryState.PENDING.ldapValue())) {
-            throw nobody("the recovery request is " + state + ": approvals are given or withdrawn only while it is "
-                    + RecoveryState.PENDING.ldapValue());
-        }
+        requirePending(target, "approvals are given or withdrawn");
         if (isRequester(who, target)) {
             throw refuse("you asked for this recovery: it must be approved by other recovery agents");
         }
@@ -573,6 +630,55 @@ public final class AccessPolicy {
                             + "needs approvals by distinct agents");
                 }
             }
+        }
+    }
+
+    /**
+     * A recovery agent adds or deletes a custody share (docs/custody.md): their share re-sealed
+     * to the request key, on a pending request someone else asked for or a pending custody
+     * session, one value at a time (their own share is one value) and never by replacing the
+     * attribute or deleting it whole, which would take other agents' shares. Whose share a value
+     * is, the guard cannot see (it is sealed to the request key): the KMS counts a share only when
+     * it opens, names a recovery agent who approved, and matches that agent's share digest.
+     */
+    private void checkShare(Identity who, WriteTarget target, AttributeChange change) throws LdapException {
+        if (!who.has(Role.RECOVERY_AGENT)) {
+            throw refuse("only members of the recovery agents group give custody shares (" + RECOVERY_SHARE
+                    + "); the KMS reads them");
+        }
+        requireApprovable(target, RECOVERY_SHARE);
+        if (change.operation() == AttributeChange.Operation.REPLACE || change.values().isEmpty()) {
+            throw refuse("add or delete your own value of " + RECOVERY_SHARE
+                    + "; replacing or deleting the attribute would take other agents' shares");
+        }
+        if (change.operation() == AttributeChange.Operation.ADD && change.values().size() > 1) {
+            throw refuse("a recovery agent adds one " + RECOVERY_SHARE + " at a time: their own custody share, sealed"
+                    + " to the request key");
+        }
+        requirePending(target, "custody shares are given or withdrawn");
+        if (isRequester(who, target)) {
+            throw refuse("you asked for this recovery: its custody shares come from other recovery agents");
+        }
+    }
+
+    /** Approvals and shares go on recovery requests and custody sessions only. */
+    private static void requireApprovable(WriteTarget target, String attribute) throws LdapException {
+        if (!target.is(ObjectClassNames.RECOVERY_REQUEST) && !target.is(ObjectClassNames.CUSTODY_SESSION)) {
+            throw refuse(attribute + " is written on " + ObjectClassNames.RECOVERY_REQUEST + " and "
+                    + ObjectClassNames.CUSTODY_SESSION + " entries only");
+        }
+    }
+
+    /**
+     * Approvals and shares change only while the request or session is pending; a custody
+     * session the KMS opened without a state yet counts as pending (docs/custody.md).
+     */
+    private static void requirePending(WriteTarget target, String what) throws LdapException {
+        String state = target.currentValue(RECOVERY_STATE);
+        if (state != null && !state.equals(RecoveryState.PENDING.ldapValue())) {
+            String entry = target.is(ObjectClassNames.CUSTODY_SESSION) ? "custody session" : "recovery request";
+            throw nobody("the " + entry + " is " + state + ": " + what + " only while it is "
+                    + RecoveryState.PENDING.ldapValue());
         }
     }
 

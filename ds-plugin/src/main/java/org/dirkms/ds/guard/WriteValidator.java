@@ -23,7 +23,9 @@ import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.ASN1Sequence;
 import org.bouncycastle.asn1.ASN1TaggedObject;
 import org.bouncycastle.asn1.BERTags;
+import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
 import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.asn1.cms.EnvelopedData;
 import org.bouncycastle.asn1.x509.Certificate;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
@@ -53,12 +55,16 @@ import org.dirkms.schema.RequiredApprovals;
  * administrator starts {@code pending};</li>
  * <li>certificates ({@code userCertificate}, {@code cACertificate},
  * {@code kmsTransportCertificate}, a claim's {@code kmsSupersededCertificate}, a recovery
- * request's {@code kmsRecoveryCertificate}), CRLs ({@code certificateRevocationList},
+ * request's {@code kmsRecoveryCertificate} and the request key of a recovery request or custody
+ * session, {@code kmsRequestKey}), CRLs ({@code certificateRevocationList},
  * {@code authorityRevocationList}, {@code deltaRevocationList}), RFC 4523 section 2.3
  * {@code crossCertificatePair}, the PKCS#7 {@code userSMIMECertificate}, and the PKCS#10
  * {@code kmsSigningRequest}, {@code kmsDeliveryKey} and {@code kmsPkcs10Request} (whose
  * self-signature must verify) are
  * exactly one DER object of their type: invalidAttributeSyntax otherwise;</li>
+ * <li>a custody share given back, {@code kmsRecoveryShare}, is one CMS ContentInfo holding
+ * EnvelopedData (RFC 5652 sections 3 and 6.1): invalidAttributeSyntax otherwise, so that what a
+ * recovery agent writes is at least what the KMS can try to open (docs/custody.md);</li>
  * <li>{@code kmsCrlDistributionPoint} is an {@code ldap://} URL with a host, the DN of an entry,
  * an attribute and the {@code base} scope, or an {@code http://} URL with a host
  * ({@link CrlDistributionPoints#check}): invalidAttributeSyntax otherwise, so a CA never names
@@ -84,7 +90,7 @@ public final class WriteValidator {
             + ASSIGNED_SERVER + " already has a value; replace it instead of adding a second one";
 
     private static final Set<String> CERTIFICATES = lower(USER_CERTIFICATE, CA_CERTIFICATE, TRANSPORT_CERTIFICATE,
-            SUPERSEDED_CERTIFICATE, RECOVERY_CERTIFICATE);
+            SUPERSEDED_CERTIFICATE, RECOVERY_CERTIFICATE, REQUEST_KEY);
     private static final Set<String> CRLS = lower(CERTIFICATE_REVOCATION_LIST, AUTHORITY_REVOCATION_LIST,
             DELTA_REVOCATION_LIST);
     private static final Set<String> PKCS10 = lower(SIGNING_REQUEST, PKCS10_REQUEST, DELIVERY_KEY);
@@ -167,6 +173,8 @@ public final class WriteValidator {
             } catch (IllegalArgumentException e) {
                 throw syntax(attribute, "is not a PKCS#7 / CMS ContentInfo (RFC 5652 section 3): " + reason(e));
             }
+        } else if (attribute.equals(lc(RECOVERY_SHARE))) {
+            requireEnvelopedData(attribute, requireDer(attribute, value, "a CMS ContentInfo of EnvelopedData"));
         } else if (PKCS10.contains(attribute)) {
             requireDer(attribute, value, "a PKCS#10 certification request");
             requireSignedPkcs10(attribute, value);
@@ -336,6 +344,27 @@ public final class WriteValidator {
                 throw syntax(attribute, "holds a " + (lastTag == 0 ? "forward" : "reverse")
                         + " element that is not an X.509 certificate: " + reason(e));
             }
+        }
+    }
+
+    /** RFC 5652 section 3: ContentInfo ::= SEQUENCE { contentType, [0] EXPLICIT content }; section 6.1: EnvelopedData. */
+    private static void requireEnvelopedData(String attribute, ASN1Primitive value) throws LdapException {
+        ContentInfo contentInfo;
+        try {
+            contentInfo = ContentInfo.getInstance(value);
+        } catch (RuntimeException e) {
+            throw syntax(attribute, "is not a CMS ContentInfo (RFC 5652 section 3): " + reason(e));
+        }
+        if (contentInfo.getContent() == null
+                || !CMSObjectIdentifiers.envelopedData.equals(contentInfo.getContentType())) {
+            throw syntax(attribute, "is a CMS ContentInfo of " + contentInfo.getContentType().getId() + ", not of"
+                    + " EnvelopedData (" + CMSObjectIdentifiers.envelopedData.getId() + ", RFC 5652 section 6.1): seal"
+                    + " the share to the request key (openssl cms -encrypt -outform DER)");
+        }
+        try {
+            EnvelopedData.getInstance(contentInfo.getContent());
+        } catch (RuntimeException e) {
+            throw syntax(attribute, "holds no EnvelopedData (RFC 5652 section 6.1): " + reason(e));
         }
     }
 

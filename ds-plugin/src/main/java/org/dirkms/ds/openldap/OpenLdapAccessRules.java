@@ -56,6 +56,13 @@ public final class OpenLdapAccessRules {
         RECOVERY_REQUESTER
     }
 
+    /**
+     * The recovery requests and custody sessions recovery agents approve and give shares to:
+     * pending ones, and custody sessions the KMS opened without a state yet (docs/custody.md).
+     */
+    static final String APPROVABLE = "(|(" + RECOVERY_STATE + "=pending)(&(objectClass=" + ObjectClassNames.CUSTODY_SESSION
+            + ")(!(" + RECOVERY_STATE + "=*))))";
+
     /** The least TLS strength (bits) over which a secret is given: any TLS cipher a client negotiates today. */
     static final int SECRET_TLS_SSF = 128;
 
@@ -151,11 +158,21 @@ public final class OpenLdapAccessRules {
 
         // Recovery requests: a KMS administrator adds one naming themselves as the requester and
         // may withdraw their own; each recovery agent adds or removes their own DN in the
-        // approvals of a pending request they did not ask for ('selfwrite'); the KMS writes the rest.
+        // approvals of a pending request they did not ask for ('selfwrite'), and their custody
+        // share; the KMS writes the rest. Custody sessions are the KMS's but for the approvals
+        // and shares (docs/custody.md).
         String requests = quoted(layout.recoveryRequests());
         String requester = administrators + " dnattr=" + RECOVERY_REQUESTER;
         rules.add(rule("dn.base=" + requests + " attrs=children", agents + " write", replicator + " read",
                 directoryAdministrator + " read", administrators + " write", "users read"));
+        // slapd judges an add by the new entry ('entry') alone, so a KMS administrator could
+        // otherwise add a session, or a request carrying a request key of their own choosing to
+        // which the recovery agents would seal their shares: the filters look into the new entry.
+        rules.add(kmsOnly("dn.one=" + requests + " filter=(objectClass=" + ObjectClassNames.CUSTODY_SESSION
+                + ") attrs=entry"));
+        rules.add(rule("dn.one=" + requests + " filter=(|(" + REQUEST_KEY + "=*)(" + RECOVERY_SHARE + "=*)) attrs=entry",
+                agents + " write", replicator + " read", directoryAdministrator + " read", requester + " =rscdxz",
+                "users read"));
         rules.add(rule("dn.one=" + requests + " attrs=entry", agents + " write", replicator + " read",
                 directoryAdministrator + " read", requester + " =rscdxw", "users read"));
         // slapd cannot record the requester itself: the administrator names themselves (dnattr
@@ -167,9 +184,15 @@ public final class OpenLdapAccessRules {
                 replicator + " read", directoryAdministrator + " read", requester + " =rscdxa", "users read"));
         rules.add(rule("dn.one=" + requests + " attrs=" + DESCRIPTION, agents + " write", replicator + " read",
                 directoryAdministrator + " read", requester + " write", "users read"));
-        rules.add(rule("dn.one=" + requests + " filter=(" + RECOVERY_STATE + "=pending) attrs=" + RECOVERY_APPROVAL,
+        rules.add(rule("dn.one=" + requests + " filter=" + APPROVABLE + " attrs=" + RECOVERY_APPROVAL,
                 agents + " write", replicator + " read", directoryAdministrator + " read",
                 "dnattr=" + RECOVERY_REQUESTER + " read", recoveryAgents + " selfwrite", "users read"));
+        // A share is sealed to the request key: slapd cannot tell whose it is, nor refuse a
+        // replace (SECURITY.md, "On OpenLDAP"); the KMS counts only shares that open, name an
+        // approver and match that agent's share digest.
+        rules.add(rule("dn.one=" + requests + " filter=" + APPROVABLE + " attrs=" + RECOVERY_SHARE,
+                agents + " write", replicator + " read", directoryAdministrator + " read",
+                "dnattr=" + RECOVERY_REQUESTER + " read", recoveryAgents + " write", "users read"));
         rules.add(kmsOnly("dn.subtree=" + requests));
 
         // Partner trust and administrative groups: KMS administrators, except what the KMS writes.

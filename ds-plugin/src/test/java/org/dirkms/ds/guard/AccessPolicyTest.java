@@ -33,6 +33,8 @@ class AccessPolicyTest {
     static final String CAROL = norm("uid=carol," + LAYOUT.people());
     static final String CEO = norm("uid=ceo," + LAYOUT.people());
     static final String REQUEST = norm("cn=r1," + LAYOUT.recoveryRequests());
+    static final String SESSION = norm("cn=archive check 1," + LAYOUT.recoveryRequests());
+    static final String SHARE = norm("cn=c1 1," + LAYOUT.keyRecoveryAgent());
     static final String AGENT_DN = norm(LAYOUT.kmsAgentIdentity());
 
     /** Carol is a KMS administrator, Bob a recovery agent: both hold roles. */
@@ -88,6 +90,21 @@ class AccessPolicyTest {
         return new WriteTarget(WriteTarget.Kind.MODIFY, REQUEST, null, Set.of("kmsRecoveryRequest"), current);
     }
 
+    /** A custody session in {@code state} ({@code null}: none yet) with the given approvals. */
+    static WriteTarget session(String state, String... approvals) {
+        java.util.Map<String, List<byte[]>> current = new java.util.HashMap<>();
+        if (state != null) {
+            current.put("kmsrecoverystate", List.of(state.getBytes(StandardCharsets.UTF_8)));
+        }
+        current.put("kmsrecoveryapproval",
+                Arrays.stream(approvals).map(a -> a.getBytes(StandardCharsets.UTF_8)).toList());
+        return new WriteTarget(WriteTarget.Kind.MODIFY, SESSION, null, Set.of("top", "kmsCustodySession"), current);
+    }
+
+    static AttributeChange delete(String attribute, String... values) {
+        return change(attribute, AttributeChange.Operation.REMOVE, values);
+    }
+
     private static void allowed(Identity who, WriteTarget target, AttributeChange... changes) {
         assertDoesNotThrow(() -> POLICY.checkWrite(who, target, List.of(changes)));
     }
@@ -141,6 +158,24 @@ class AccessPolicyTest {
         assertFalse(POLICY.mayRead(Identity.ANONYMOUS, "kmsenrollmentstate", ALICE, () -> null));
         assertFalse(POLICY.mayRead(Identity.ANONYMOUS, "telephonenumber", ALICE, () -> null));
         assertTrue(POLICY.mayRead(user(BOB), "kmsenrollmentstate", ALICE, () -> null));
+    }
+
+    @Test
+    void theSealedRecoveryKeysAreReadAndSearchedByKmsAgentsOnly() {
+        String keyRecoveryAgent = norm(LAYOUT.keyRecoveryAgent());
+        assertTrue(AccessPolicy.isSecret("kmssealedrecoverykeys"));
+        for (Identity who : List.of(Identity.ANONYMOUS, ALICE_USER, SUPERUSER, KMS_ADMIN, RECOVERY_AGENT,
+                user(keyRecoveryAgent))) {
+            assertFalse(POLICY.mayRead(who, "kmssealedrecoverykeys", keyRecoveryAgent, () -> who.dn()), who.toString());
+            contains(POLICY.filterRefusal(who, List.of("objectclass", "kmssealedrecoverykeys")),
+                    "a filter may not test kmsSealedRecoveryKeys: it is a secret attribute");
+        }
+        assertTrue(POLICY.mayRead(AGENT, "kmssealedrecoverykeys", keyRecoveryAgent, () -> null));
+        assertNull(POLICY.filterRefusal(AGENT, List.of("kmssealedrecoverykeys")));
+        // A custody share is sealed to its holder: authenticated identities read it, anonymous ones do not.
+        assertTrue(POLICY.mayRead(ALICE_USER, "kmssealedshare", SHARE, () -> null));
+        assertFalse(POLICY.mayRead(Identity.ANONYMOUS, "kmssealedshare", SHARE, () -> null));
+        assertFalse(POLICY.mayRead(Identity.ANONYMOUS, "kmsrecoveryshare", REQUEST, () -> null));
     }
 
     @Test
@@ -399,6 +434,123 @@ class AccessPolicyTest {
         allowed(RECOVERY_AGENT, request("pending", CAROL, BOB), change("kmsrecoveryapproval",
                 AttributeChange.Operation.REMOVE, BOB));
         refused(SUPERUSER, request("pending", CAROL), add("kmsrecoveryapproval", "uid=admin,ou=system"));
+    }
+
+    // ------------------------------------------------------------------ threshold custody
+
+    @Test
+    void theCustodyIsWrittenByKmsAgentsOnly() {
+        String keyRecoveryAgent = norm(LAYOUT.keyRecoveryAgent());
+        WriteTarget custody = modify(keyRecoveryAgent, "applicationProcess", "pkiUser", "kmsRecoveryCustody");
+        WriteTarget share = of(WriteTarget.Kind.ADD, SHARE, "kmsCustodyShare");
+        allowed(AGENT, custody, replace("kmscustodyid", "c1"), replace("kmscustodythreshold", "2"),
+                replace("kmssealedrecoverykeys", "sealed"));
+        allowed(AGENT, share, add("objectclass", "kmsCustodyShare"), add("cn", "c1 1"), add("kmscustodyid", "c1"),
+                add("kmsshareholder", BOB), add("kmsshareindex", "1"), add("kmssealedshare", "sealed"),
+                add("kmssharedigest", "digest"));
+        allowed(AGENT, of(WriteTarget.Kind.DELETE, SHARE, "kmsCustodyShare"));
+        for (Identity who : List.of(ALICE_USER, SUPERUSER, KMS_ADMIN, RECOVERY_AGENT)) {
+            for (String attribute : List.of("kmscustodyid", "kmscustodythreshold", "kmssealedrecoverykeys")) {
+                contains(refused(who, custody, replace(attribute, "x")), "in the KMS subtree, written by the KMS only");
+            }
+            contains(refused(who, share, add("kmsshareholder", BOB)), "in the KMS subtree, written by the KMS only");
+            refused(who, modify(SHARE, "kmsCustodyShare"), replace("kmssharedigest", "forged"));
+            refused(who, of(WriteTarget.Kind.DELETE, SHARE, "kmsCustodyShare"));
+        }
+        // Nor anywhere else: the custody attributes are the KMS's wherever they are.
+        for (String attribute : List.of("kmsrequestkey", "kmsrecoveryshare", "kmscustodyid", "kmscustodythreshold",
+                "kmsshareholder", "kmsshareindex", "kmssealedshare", "kmssharedigest")) {
+            assertTrue(AccessPolicy.AGENT_ONLY.contains(attribute), attribute);
+            contains(refused(ALICE_USER, modify(ALICE), replace(attribute, "x")), "written by the KMS only");
+            refused(KMS_ADMIN, modify(norm(LAYOUT.defaultAdministrativeGroup()), "kmsAdminGroup"), add(attribute, "x"));
+        }
+        contains(refused(ALICE_USER, modify(ALICE), replace("kmssealedrecoverykeys", "x")),
+                "kmsSealedRecoveryKeys is a secret attribute: only KMS agents write it");
+    }
+
+    @Test
+    void kmsAdministratorsAskForRecoveriesWithoutARequestKeyOrShares() {
+        WriteTarget newRequest = of(WriteTarget.Kind.ADD, REQUEST, "kmsRecoveryRequest");
+        contains(refused(KMS_ADMIN, newRequest, add("objectclass", "kmsRecoveryRequest"), add("cn", "r1"),
+                add("kmsrecoverytarget", ALICE), add("kmsrequestkey", "DER")), "kmsRequestKey is the KMS's one-use key");
+        contains(refused(KMS_ADMIN, newRequest, add("kmsrecoverytarget", ALICE), add("kmsrecoveryshare", "CMS")),
+                "carries no custody shares");
+        contains(refused(KMS_ADMIN, request("pending", CAROL), replace("kmsrequestkey", "DER")),
+                "set when it is made and then by the KMS only");
+        refused(KMS_ADMIN, request("pending", CAROL), add("kmsrecoveryshare", "CMS"));
+        allowed(AGENT, request("pending", CAROL), replace("kmsrequestkey", "DER"),
+                replace("kmsclaimedby", "agent"));
+        allowed(AGENT, request("pending", CAROL), change("kmsrecoveryshare", AttributeChange.Operation.REMOVE));
+    }
+
+    @Test
+    void onlyTheKmsOpensChangesAndClosesACustodySession() {
+        WriteTarget newSession = of(WriteTarget.Kind.ADD, SESSION, "top", "kmsCustodySession");
+        AttributeChange[] content = {add("objectclass", "top", "kmsCustodySession"), add("cn", "archive check 1"),
+                add("kmsrequestkey", "DER")};
+        allowed(AGENT, newSession, content);
+        contains(refused(KMS_ADMIN, newSession, content), "a custody session is opened by the KMS");
+        contains(refused(KMS_ADMIN, newSession, content), "not over LDAP by a KMS administrator");
+        // Even the fields of a recovery request: the object class decides.
+        contains(refused(KMS_ADMIN, of(WriteTarget.Kind.ADD, SESSION, "kmsRecoveryRequest", "kmsCustodySession"),
+                add("cn", "archive check 1"), add("kmsrecoverytarget", ALICE)), "a custody session is opened by the KMS");
+        for (Identity who : List.of(RECOVERY_AGENT, SUPERUSER, ALICE_USER)) {
+            contains(refused(who, newSession, content), "a custody session is opened by the KMS");
+            contains(refused(who, of(WriteTarget.Kind.DELETE, SESSION, "kmsCustodySession")),
+                    "closed by the KMS command that opened it");
+        }
+        contains(refused(KMS_ADMIN, of(WriteTarget.Kind.DELETE, SESSION, "kmsCustodySession")),
+                "closed by the KMS command that opened it");
+        allowed(AGENT, of(WriteTarget.Kind.DELETE, SESSION, "kmsCustodySession"));
+        contains(refused(KMS_ADMIN, session("pending"), replace("description", "mine")),
+                "description of a custody session is written by the KMS only");
+        contains(refused(RECOVERY_AGENT, session("pending"), replace("kmsrecoverystate", "approved")),
+                "a recovery agent adds their own DN to kmsRecoveryApproval and their kmsRecoveryShare");
+        refused(RECOVERY_AGENT, session(null), replace("kmsrequestkey", "DER"));
+        allowed(AGENT, session("pending"), replace("kmsrecoverystate", "failed"), replace("kmslasterror", "why"));
+    }
+
+    @Test
+    void recoveryAgentsApproveACustodySessionOnceWhilePendingOrWithoutAState() {
+        for (WriteTarget open : List.of(session(null), session("pending"))) {
+            allowed(RECOVERY_AGENT, open, add("kmsrecoveryapproval", BOB), add("kmsrecoveryshare", "CMS"));
+            allowed(RECOVERY_AGENT, open, delete("kmsrecoveryapproval", BOB), delete("kmsrecoveryshare", "CMS"));
+        }
+        contains(refused(RECOVERY_AGENT, session(null), add("kmsrecoveryapproval", ALICE)), "only their own DN");
+        assertThrows(LdapAttributeInUseException.class, () -> POLICY.checkWrite(RECOVERY_AGENT,
+                session("pending", BOB), List.of(add("kmsrecoveryapproval", BOB))));
+        contains(nobody(RECOVERY_AGENT, session("failed"), add("kmsrecoveryapproval", BOB)),
+                "the custody session is failed: approvals are given or withdrawn only while it is pending");
+        contains(nobody(RECOVERY_AGENT, session("approved"), add("kmsrecoveryshare", "CMS")),
+                "the custody session is approved: custody shares are given or withdrawn only while it is pending");
+        for (Identity who : List.of(KMS_ADMIN, SUPERUSER, ALICE_USER)) {
+            contains(refused(who, session(null), add("kmsrecoveryshare", "CMS")),
+                    "only members of the recovery agents group give custody shares");
+        }
+    }
+
+    @Test
+    void recoveryAgentsGiveTheirOwnShareOneAtATimeNeverReplacingOthers() {
+        allowed(RECOVERY_AGENT, request("pending", CAROL), add("kmsrecoveryapproval", BOB), add("kmsrecoveryshare", "CMS"));
+        allowed(RECOVERY_AGENT, request("pending", CAROL, BOB), add("kmsrecoveryshare", "CMS"));
+        allowed(RECOVERY_AGENT, request("pending", CAROL, BOB), delete("kmsrecoveryshare", "CMS"));
+        contains(refused(RECOVERY_AGENT, request("pending", CAROL), replace("kmsrecoveryshare", "CMS")),
+                "replacing or deleting the attribute would take other agents' shares");
+        contains(refused(RECOVERY_AGENT, request("pending", CAROL), delete("kmsrecoveryshare")),
+                "replacing or deleting the attribute would take other agents' shares");
+        contains(refused(RECOVERY_AGENT, request("pending", CAROL), add("kmsrecoveryshare", "CMS", "CMS2")),
+                "one kmsRecoveryShare at a time");
+        contains(nobody(RECOVERY_AGENT, request("delivered", CAROL), add("kmsrecoveryshare", "CMS")),
+                "the recovery request is delivered: custody shares are given or withdrawn only while it is pending");
+        contains(refused(RECOVERY_AGENT, request("pending", "uid=bob,ou=People,dc=example,dc=com"),
+                add("kmsrecoveryshare", "CMS")), "you asked for this recovery: its custody shares come from other");
+        contains(refused(KMS_ADMIN, request("pending", ALICE), add("kmsrecoveryshare", "CMS")),
+                "only members of the recovery agents group give custody shares");
+        refused(user(ALICE), request("pending", CAROL), add("kmsrecoveryshare", "CMS"));
+        // Only on recovery requests and custody sessions.
+        contains(refused(RECOVERY_AGENT, modify(norm("cn=other," + LAYOUT.recoveryRequests()), "organizationalRole"),
+                add("kmsrecoveryshare", "CMS")), "written on kmsRecoveryRequest and kmsCustodySession entries only");
+        contains(refused(RECOVERY_AGENT, modify(BOB), add("kmsrecoveryshare", "CMS")), "written by the KMS only");
     }
 
     @Test

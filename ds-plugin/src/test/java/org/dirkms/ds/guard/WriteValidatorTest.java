@@ -14,6 +14,7 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
 import java.util.Date;
@@ -21,16 +22,26 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import javax.crypto.spec.SecretKeySpec;
+
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapInvalidAttributeValueException;
 import org.apache.directory.api.ldap.model.exception.LdapNoPermissionException;
 import org.apache.directory.api.ldap.model.exception.LdapUnwillingToPerformException;
 import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
+import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.DERSequence;
 import org.bouncycastle.asn1.DERTaggedObject;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
+import org.bouncycastle.asn1.cms.ContentInfo;
 import org.bouncycastle.asn1.x509.Certificate;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.cms.CMSAlgorithm;
+import org.bouncycastle.cms.CMSEnvelopedDataGenerator;
+import org.bouncycastle.cms.CMSProcessableByteArray;
+import org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder;
+import org.bouncycastle.cms.jcajce.JceKEKRecipientInfoGenerator;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.BeforeAll;
@@ -134,6 +145,46 @@ class WriteValidatorTest {
                         AttributeChange.Operation.ADD, List.of(pkcs10)))));
         assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, e.getResultCode());
         assertTrue(e.getMessage().startsWith("kmsRecoveryCertificate is not an X.509 certificate"), e.getMessage());
+    }
+
+    @Test
+    void theRequestKeyOfARecoveryIsACertificate() {
+        WriteTarget session = new WriteTarget(WriteTarget.Kind.ADD, "cn=s1,ou=recovery requests,ou=kms,dc=example,dc=com",
+                null, Set.of("kmsCustodySession"), Map.of());
+        assertDoesNotThrow(() -> VALIDATOR.validate(AGENT, session, List.of(new AttributeChange("kmsrequestkey",
+                AttributeChange.Operation.ADD, List.of(certificate)))));
+        LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
+                () -> VALIDATOR.validate(AGENT, session, List.of(new AttributeChange("kmsrequestkey",
+                        AttributeChange.Operation.ADD, List.of(pkcs10)))));
+        assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, e.getResultCode());
+        assertTrue(e.getMessage().startsWith("kmsRequestKey is not an X.509 certificate"), e.getMessage());
+    }
+
+    @Test
+    void aCustodyShareGivenBackIsCmsEnvelopedData() throws Exception {
+        WriteTarget request = new WriteTarget(WriteTarget.Kind.MODIFY, "cn=r1,ou=recovery requests,ou=kms,dc=example,dc=com",
+                null, Set.of("kmsRecoveryRequest"), Map.of());
+        // RFC 5652 section 6.2.3 (KEKRecipientInfo) keeps the test free of a recipient certificate.
+        byte[] kek = new byte[32];
+        new SecureRandom().nextBytes(kek);
+        CMSEnvelopedDataGenerator generator = new CMSEnvelopedDataGenerator();
+        generator.addRecipientInfoGenerator(new JceKEKRecipientInfoGenerator("custody".getBytes(StandardCharsets.UTF_8),
+                new SecretKeySpec(kek, "AES")));
+        byte[] enveloped = generator.generate(new CMSProcessableByteArray("share".getBytes(StandardCharsets.UTF_8)),
+                new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES256_CBC).build()).getEncoded();
+        assertDoesNotThrow(() -> VALIDATOR.validate(AccessPolicyTest.RECOVERY_AGENT, request, List.of(
+                new AttributeChange("kmsrecoveryshare", AttributeChange.Operation.ADD, List.of(enveloped)))));
+        byte[] data = new ContentInfo(CMSObjectIdentifiers.data, new DEROctetString(new byte[] {1, 2, 3})).getEncoded();
+        Map<byte[], String> bad = Map.of(data, "is a CMS ContentInfo of 1.2.840.113549.1.7.1, not of EnvelopedData",
+                certificate, "is not a CMS ContentInfo", "PEM text".getBytes(StandardCharsets.US_ASCII),
+                "is not a CMS ContentInfo of EnvelopedData in DER");
+        for (Map.Entry<byte[], String> value : bad.entrySet()) {
+            LdapInvalidAttributeValueException e = assertThrows(LdapInvalidAttributeValueException.class,
+                    () -> VALIDATOR.validate(AccessPolicyTest.RECOVERY_AGENT, request, List.of(new AttributeChange(
+                            "kmsrecoveryshare", AttributeChange.Operation.ADD, List.of(value.getKey())))));
+            assertEquals(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX, e.getResultCode());
+            assertTrue(e.getMessage().startsWith("kmsRecoveryShare " + value.getValue()), e.getMessage());
+        }
     }
 
     @Test

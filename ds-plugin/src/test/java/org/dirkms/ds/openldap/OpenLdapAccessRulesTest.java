@@ -147,6 +147,65 @@ class OpenLdapAccessRulesTest {
         assertTrue(rule.indexOf(replicator) < rule.indexOf("by self "), "the replicator before self: " + rule);
     }
 
+    @Test
+    void theSealedRecoveryKeysAreReadByTheAgentsAndTheReplicatorOnlyAndNeverSearched() {
+        assertEquals(Set.of(), OpenLdapAccessRules.readers("kmsSealedRecoveryKeys"));
+        String tls = " tls_ssf=" + OpenLdapAccessRules.SECRET_TLS_SSF;
+        assertEquals("to dn.subtree=\"" + SUFFIX + "\" attrs=kmsSealedRecoveryKeys by group.exact=\""
+                + LAYOUT.kmsAgentsGroup() + "\"" + tls + " write by dn.exact=\"" + SETTINGS.replicatorDn() + "\"" + tls
+                + " read by * none", RULES.get(indexOf("attrs=kmsSealedRecoveryKeys ")));
+    }
+
+    @Test
+    void theCustodyIsWrittenByTheAgentsAlone() {
+        Set<String> custody = Set.of("kmsrequestkey", "kmsrecoveryshare", "kmscustodyid", "kmscustodythreshold",
+                "kmsshareholder", "kmsshareindex", "kmssealedshare", "kmssharedigest");
+        assertTrue(AccessPolicy.AGENT_ONLY.containsAll(custody), "the agent-only rule names every custody attribute");
+        // The shares live below cn=Key Recovery Agent, in the KMS subtree only the agents write.
+        String kms = RULES.get(indexOf("to dn.subtree=\"" + LAYOUT.kms() + "\" by"));
+        assertEquals(kmsOnly("dn.subtree=\"" + LAYOUT.kms() + "\""), kms);
+        for (String objectClass : List.of("kmsRecoveryCustody", "kmsCustodyShare", "kmsCustodySession")) {
+            assertTrue(RULES.contains(kmsOnly("dn.subtree=\"" + SUFFIX + "\" attrs=objectClass val=" + objectClass)),
+                    objectClass);
+        }
+    }
+
+    @Test
+    void recoveryAgentsApproveAndGiveSharesToPendingRequestsAndSessionsTheyDidNotAskFor() {
+        String requests = "dn.one=\"" + LAYOUT.recoveryRequests() + "\"";
+        String approvable = "(|(kmsRecoveryState=pending)(&(objectClass=kmsCustodySession)(!(kmsRecoveryState=*))))";
+        String recoveryAgents = "group.exact=\"" + LAYOUT.recoveryAgentsGroup() + "\"";
+        for (String[] attribute : new String[][] {{"kmsRecoveryApproval", "selfwrite"}, {"kmsRecoveryShare", "write"}}) {
+            String rule = RULES.get(indexOf("attrs=" + attribute[0]));
+            assertTrue(rule.startsWith("to " + requests + " filter=" + approvable + " attrs=" + attribute[0] + " by "),
+                    rule);
+            assertTrue(rule.contains(" by " + recoveryAgents + " " + attribute[1] + " "), rule);
+            assertTrue(rule.indexOf("by dnattr=kmsRecoveryRequester read") < rule.indexOf("by " + recoveryAgents),
+                    "the requester reads, before the recovery agents write: " + rule);
+            // Elsewhere under ou=Recovery Requests (requests no longer pending), the KMS alone.
+            assertTrue(indexOf("attrs=" + attribute[0]) < RULES.indexOf(kmsOnly("dn.subtree=\""
+                    + LAYOUT.recoveryRequests() + "\"")), rule);
+        }
+    }
+
+    @Test
+    void onlyTheAgentsAddACustodySessionOrARequestCarryingARequestKeyOrShares() {
+        String requests = "dn.one=\"" + LAYOUT.recoveryRequests() + "\"";
+        int requesterEntry = indexOf("to " + requests + " attrs=entry ");
+        int session = RULES.indexOf(kmsOnly(requests + " filter=(objectClass=kmsCustodySession) attrs=entry"));
+        int keyed = indexOf("to " + requests + " filter=(|(kmsRequestKey=*)(kmsRecoveryShare=*)) attrs=entry ");
+        assertTrue(session >= 0 && session < requesterEntry, "sessions are the agents' before requesters add entries");
+        assertTrue(keyed < requesterEntry, "a keyed request before requesters add entries");
+        String rule = RULES.get(keyed);
+        String requester = "group.exact=\"" + LAYOUT.kmsAdministratorsGroup() + "\" dnattr=kmsRecoveryRequester";
+        assertTrue(rule.contains(" by " + requester + " =rscdxz "), "the requester withdraws but adds none: " + rule);
+    }
+
+    private static String kmsOnly(String what) {
+        return "to " + what + " by group.exact=\"" + LAYOUT.kmsAgentsGroup() + "\" write by dn.exact=\""
+                + SETTINGS.replicatorDn() + "\" read by users read";
+    }
+
     private static int indexOf(String part) {
         for (int i = 0; i < RULES.size(); i++) {
             if (RULES.get(i).contains(part)) {

@@ -44,7 +44,8 @@ final class AttributeValueCases implements ServerFuzzRunner.CaseFactory {
     static AttributeValueCases kmsAttributes(FuzzFixture fixture) {
         Set<String> der = Set.of(lc(AttributeNames.SIGNING_REQUEST), lc(AttributeNames.PKCS10_REQUEST),
                 lc(AttributeNames.DELIVERY_KEY), lc(AttributeNames.TRANSPORT_CERTIFICATE),
-                lc(AttributeNames.SUPERSEDED_CERTIFICATE), lc(AttributeNames.RECOVERY_CERTIFICATE));
+                lc(AttributeNames.SUPERSEDED_CERTIFICATE), lc(AttributeNames.RECOVERY_CERTIFICATE),
+                lc(AttributeNames.REQUEST_KEY), lc(AttributeNames.RECOVERY_SHARE));
         return new AttributeValueCases(fixture, type -> type.syntax() != Syntax.DN && !der.contains(lc(type.name())),
                 List.of());
     }

@@ -8,7 +8,9 @@ import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.ASN1Sequence;
 import org.bouncycastle.asn1.ASN1TaggedObject;
 import org.bouncycastle.asn1.BERTags;
+import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
 import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.asn1.cms.EnvelopedData;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 
@@ -16,7 +18,8 @@ import org.bouncycastle.pkcs.PKCS10CertificationRequest;
  * Decides, independently of the server, whether a DER value is what its attribute documents:
  * exactly one ASN.1 object, a SEQUENCE, that the reader of the attribute parses — the JDK's
  * X.509 factory for certificates and CRLs (the agent reads them with it), Bouncy Castle for a
- * PKCS#10 request whose self-signature verifies, a CMS ContentInfo, and RFC 4523's CertificatePair
+ * PKCS#10 request whose self-signature verifies, a CMS ContentInfo (of EnvelopedData for a custody
+ * share given back), and RFC 4523's CertificatePair
  * of certificates. The server must never store a value this calls invalid.
  */
 final class DerOracle {
@@ -24,7 +27,7 @@ final class DerOracle {
 
     /** The kinds of DER value an attribute holds. */
     enum Kind {
-        CERTIFICATE, CRL, PKCS10, CONTENT_INFO, CERTIFICATE_PAIR, OPAQUE
+        CERTIFICATE, CRL, PKCS10, CONTENT_INFO, ENVELOPED_DATA, CERTIFICATE_PAIR, OPAQUE
     }
 
     private DerOracle() {
@@ -60,6 +63,15 @@ final class DerOracle {
                 }
                 case CONTENT_INFO -> {
                     ContentInfo.getInstance(sequence);
+                    yield Validity.VALID;
+                }
+                case ENVELOPED_DATA -> {
+                    // RFC 5652 sections 3 and 6.1: a ContentInfo whose content is EnvelopedData.
+                    ContentInfo info = ContentInfo.getInstance(sequence);
+                    if (info.getContent() == null || !CMSObjectIdentifiers.envelopedData.equals(info.getContentType())) {
+                        yield Validity.INVALID;
+                    }
+                    EnvelopedData.getInstance(info.getContent());
                     yield Validity.VALID;
                 }
                 case CERTIFICATE_PAIR -> pair(sequence);

@@ -15,7 +15,8 @@ import org.dirkms.schema.KmsSchema;
 
 /**
  * Cases of the DER-valued attributes: certificates ({@code userCertificate}, {@code cACertificate},
- * {@code kmsTransportCertificate}), CRLs (certificate, authority and delta revocation lists),
+ * {@code kmsTransportCertificate}, {@code kmsRequestKey}), a custody share given back
+ * ({@code kmsRecoveryShare}, CMS EnvelopedData), CRLs (certificate, authority and delta revocation lists),
  * PKCS#10 ({@code kmsSigningRequest}, {@code kmsPkcs10Request}, {@code kmsDeliveryKey}), CMS
  * ({@code userSMIMECertificate}, and the agent's own {@code kmsSignedTrustList} and archived
  * {@code kmsWrappedKey}, which the server keeps as opaque octets), and RFC 4523's
@@ -52,6 +53,7 @@ final class DerValueCases implements ServerFuzzRunner.CaseFactory {
                         certificates, false),
                 new Attribute(RECOVERY_CERTIFICATE, oid(RECOVERY_CERTIFICATE), DerOracle.Kind.CERTIFICATE, certificates,
                         true),
+                new Attribute(REQUEST_KEY, oid(REQUEST_KEY), DerOracle.Kind.CERTIFICATE, certificates, true),
                 new Attribute(CERTIFICATE_REVOCATION_LIST, "2.5.4.39", DerOracle.Kind.CRL, crls, false),
                 new Attribute(AUTHORITY_REVOCATION_LIST, "2.5.4.38", DerOracle.Kind.CRL, crls, false),
                 new Attribute(DELTA_REVOCATION_LIST, "2.5.4.53", DerOracle.Kind.CRL, crls, false),
@@ -65,7 +67,9 @@ final class DerValueCases implements ServerFuzzRunner.CaseFactory {
                 new Attribute(SIGNED_TRUST_LIST, oid(SIGNED_TRUST_LIST), DerOracle.Kind.OPAQUE,
                         List.of(seeds.smimeBundle), true),
                 new Attribute(WRAPPED_KEY, oid(WRAPPED_KEY), DerOracle.Kind.OPAQUE,
-                        List.of(seeds.envelopedToRsa, seeds.envelopedToEc), true));
+                        List.of(seeds.envelopedToRsa, seeds.envelopedToEc), true),
+                new Attribute(RECOVERY_SHARE, oid(RECOVERY_SHARE), DerOracle.Kind.ENVELOPED_DATA,
+                        List.of(seeds.envelopedToRsa, seeds.envelopedToEc), false));
     }
 
     private static String oid(String name) {

@@ -27,7 +27,7 @@ final class DnStrings {
     static void seed(FuzzFixture fixture) {
         List<String> all = new ArrayList<>(List.of(fixture.suffix, fixture.layout.people(), fixture.target,
                 fixture.scratchUser, fixture.server, fixture.group, fixture.ca, fixture.template, fixture.request,
-                fixture.recovery, fixture.partner, fixture.members, fixture.sandbox, fixture.layout.kms(),
+                fixture.recovery, fixture.custody, fixture.custodyShare, fixture.custodySession, fixture.partner, fixture.members, fixture.sandbox, fixture.layout.kms(),
                 fixture.layout.kmsAdministratorsGroup(), fixture.layout.defaultAdministrativeGroup(),
                 "cn=default," + fixture.layout.servers(), "uid=admin,ou=system", "ou=system", "cn=schema", ""));
         for (int i = 0; i < FuzzFixture.VICTIMS; i++) {

@@ -351,7 +351,7 @@ final class FilterCases implements ServerFuzzRunner.CaseFactory {
         Who who = Draw.identity(random);
         Description description = Draw.one(random, descriptions);
         String entry = Draw.one(random, List.of(fixture.target, fixture.target, fixture.plantedRecovery,
-                fixture.plantedArchive, fixture.fuzzer, fixture.scratchUser, "cn=nope," + fixture.suffix, "=bad"));
+                fixture.plantedArchive, fixture.plantedCustody, fixture.fuzzer, fixture.scratchUser, "cn=nope," + fixture.suffix, "=bad"));
         Tested tested = new Tested();
         byte[] value;
         String lower = lc(description.text().replace(";binary", ""));

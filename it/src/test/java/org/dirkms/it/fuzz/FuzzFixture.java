@@ -30,11 +30,13 @@ import org.dirkms.schema.ObjectClassNames;
  * them in production:
  * <ul>
  * <li><em>scratch</em> entries, one per KMS object class (and a user, a group, a CA with
- * {@code pkiCA} and {@code deltaCRL}), which the agent's and the administrator's fuzzed writes
- * change at will;</li>
+ * {@code pkiCA} and {@code deltaCRL}; the key recovery agent under custody with one custody share,
+ * and a custody session), which the agent's and the administrator's fuzzed writes change at
+ * will;</li>
  * <li><em>planted</em> entries holding secrets of someone else ({@code uid=target}'s key package
  * and enrollment token and password, a recovery request for {@code uid=target} asked for by another KMS
- * administrator with its package and token, an archived key), which the fuzzed writes never change, so that every response
+ * administrator with its package and token, an archived key, recovery keys sealed under
+ * custody), which the fuzzed writes never change, so that every response
  * can be searched for a secret its reader may not have;</li>
  * <li>the fuzz user {@code uid=fuzzer} (the {@link Who#USER}), who writes its own entry;</li>
  * <li>{@code ou=Sandbox} with {@code cn=victim-0..9}: the only entries a fuzzed DN may delete or
@@ -61,6 +63,9 @@ final class FuzzFixture {
     final String request;
     final String archive;
     final String recovery;
+    final String custody;
+    final String custodyShare;
+    final String custodySession;
     final String partner;
     final String trustList;
     final String published;
@@ -68,6 +73,7 @@ final class FuzzFixture {
     final String sandbox;
     final String plantedRecovery;
     final String plantedArchive;
+    final String plantedCustody;
     final String auditHead;
 
     /** Secret values planted, by lower-case attribute name (userPassword included). */
@@ -89,6 +95,9 @@ final class FuzzFixture {
         request = "cn=fuzz," + layout.requests();
         archive = "cn=fuzz," + layout.keyArchive();
         recovery = "cn=fuzz," + layout.recoveryRequests();
+        custody = layout.keyRecoveryAgent();
+        custodyShare = "cn=fuzz 1," + custody;
+        custodySession = "cn=fuzz-session," + layout.recoveryRequests();
         partner = "cn=fuzz," + layout.trust();
         trustList = "cn=fuzz-list," + layout.trust();
         published = "cn=fuzz-published," + layout.people();
@@ -96,6 +105,7 @@ final class FuzzFixture {
         sandbox = "ou=Sandbox," + suffix;
         plantedRecovery = "cn=planted," + layout.recoveryRequests();
         plantedArchive = "cn=planted," + layout.keyArchive();
+        plantedCustody = "cn=planted-custody," + layout.kms();
         auditHead = layout.auditHead();
     }
 
@@ -109,6 +119,7 @@ final class FuzzFixture {
         fixture.planted.put(lc(RECOVERY_TOKEN), ascii("PLANTED-RECOVERY-TOKEN-for-target-e3d9"));
         // Not a seed of the generators: they may copy seeds into public attributes.
         fixture.planted.put(lc(WRAPPED_KEY), ascii("PLANTED-WRAPPED-KEY-of-target-77a1c0de5e"));
+        fixture.planted.put(lc(SEALED_RECOVERY_KEYS), ascii("PLANTED-SEALED-RECOVERY-KEYS-3be90c41d2"));
         fixture.planted.put(lc(USER_PASSWORD), ascii("PLANTED-target-password-6f02"));
         // A second KMS administrator asks for the planted recovery, so that the requester, who
         // alone reads its package and token, is nobody the cases are sent as.
@@ -197,6 +208,33 @@ final class FuzzFixture {
         Entry plantedKey = entry(plantedArchive, "objectClass: kmsArchivedKey", cn + "planted", "kmsKeyOwner: " + target);
         plantedKey.add(WRAPPED_KEY, planted.get(lc(WRAPPED_KEY)));
         agent.add(plantedKey);
+        createCustody(agent, seeds);
+    }
+
+    /**
+     * Threshold custody (docs/custody.md), written by the agent as {@code dirkms archive custody}
+     * does: the key recovery agent with its custody and one share below it, a custody session
+     * waiting for shares, and elsewhere in the KMS subtree the planted sealed recovery keys.
+     */
+    private void createCustody(LdapConnection agent, DerSeeds seeds) throws LdapException {
+        Entry keyRecoveryAgent = entry(custody, "objectClass: applicationProcess", "objectClass: pkiUser",
+                "objectClass: " + ObjectClassNames.RECOVERY_CUSTODY, "cn: Key Recovery Agent", "kmsCustodyId: fuzz",
+                "kmsCustodyThreshold: 2");
+        keyRecoveryAgent.add(SEALED_RECOVERY_KEYS, seeds.envelopedToEc);
+        agent.add(keyRecoveryAgent);
+        Entry share = entry(custodyShare, "objectClass: " + ObjectClassNames.CUSTODY_SHARE, "cn: fuzz 1",
+                "kmsCustodyId: fuzz", "kmsShareHolder: " + scratchUser, "kmsShareIndex: 1");
+        share.add(SEALED_SHARE, seeds.envelopedToRsa);
+        share.add(SHARE_DIGEST, new byte[32]);
+        agent.add(share);
+        Entry session = entry(custodySession, "objectClass: " + ObjectClassNames.CUSTODY_SESSION, "cn: fuzz-session",
+                "kmsRecoveryState: pending");
+        session.add(REQUEST_KEY, seeds.userCertificate);
+        agent.add(session);
+        Entry plantedKeys = entry(plantedCustody, "objectClass: applicationProcess",
+                "objectClass: " + ObjectClassNames.RECOVERY_CUSTODY, "cn: planted-custody", "kmsCustodyId: planted");
+        plantedKeys.add(SEALED_RECOVERY_KEYS, planted.get(lc(SEALED_RECOVERY_KEYS)));
+        agent.add(plantedKeys);
     }
 
     private void mapScratchEntries() {
@@ -207,7 +245,9 @@ final class FuzzFixture {
                 Map.entry(ObjectClassNames.CERTIFICATE_REQUEST, request), Map.entry(ObjectClassNames.REQUEST_QUEUE, request),
                 Map.entry(ObjectClassNames.ARCHIVED_KEY, archive),
                 Map.entry(ObjectClassNames.RECOVERY_REQUEST, recovery), Map.entry(ObjectClassNames.TRUSTED_PARTNER, partner),
-                Map.entry(ObjectClassNames.TRUST_LIST, trustList), Map.entry(ObjectClassNames.AUDIT_RECORD, auditHead));
+                Map.entry(ObjectClassNames.TRUST_LIST, trustList), Map.entry(ObjectClassNames.AUDIT_RECORD, auditHead),
+                Map.entry(ObjectClassNames.RECOVERY_CUSTODY, custody), Map.entry(ObjectClassNames.CUSTODY_SHARE, custodyShare),
+                Map.entry(ObjectClassNames.CUSTODY_SESSION, custodySession));
         for (ObjectClassDefinition objectClass : KmsSchema.objectClasses()) {
             List<String> attributes = new ArrayList<>(objectClass.must());
             attributes.addAll(objectClass.may());

@@ -15,6 +15,7 @@ import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.name.Rdn;
 import org.dirkms.ds.guard.AccessPolicy;
 import org.dirkms.schema.KmsSchema;
+import org.dirkms.schema.ObjectClassNames;
 
 /**
  * What the fuzz suite expects of the access rules (docs/security.md, the access model, as
@@ -120,7 +121,9 @@ final class Policy {
         boolean agentOnly = AccessPolicy.AGENT_ONLY.contains(attribute);
         return switch (zone) {
             case KMS, KEY_ARCHIVE, ROLE_GROUPS -> false;
-            case RECOVERY_REQUESTS -> who == Who.KMS_ADMIN && (attribute.equals(lc(DESCRIPTION))
+            // a custody session is the KMS's (the recovery agents' approvals and shares aside)
+            case RECOVERY_REQUESTS -> who == Who.KMS_ADMIN && !same(entry, fixture.custodySession)
+                    && (attribute.equals(lc(DESCRIPTION))
                     // the requester deletes the recovered package to confirm the fetch
                     || attribute.equals(lc(RECOVERY_PACKAGE)) && removesOnly && isRequester(who, fixture, entry));
             case TRUST -> who == Who.KMS_ADMIN && !secret && !agentOnly && !attribute.equals(lc(CROSS_CERTIFICATE_PAIR));
@@ -181,6 +184,7 @@ final class Policy {
                 .anyMatch(c -> KmsSchema.objectClasses().stream().anyMatch(k -> k.name().equalsIgnoreCase(c)));
         return switch (zone) {
             case RECOVERY_REQUESTS -> who == Who.KMS_ADMIN
+                    && objectClasses.stream().noneMatch(c -> c.equalsIgnoreCase(ObjectClassNames.CUSTODY_SESSION))
                     && attributes.stream().allMatch(a -> Set.of("objectclass", "cn", lc(DESCRIPTION), lc(RECOVERY_TARGET),
                             lc(RECOVERY_STATE), lc(RECOVERY_CERTIFICATE)).contains(a));
             case TRUST, ADMINISTRATIVE_GROUPS -> who == Who.KMS_ADMIN && attributes.stream()
@@ -197,7 +201,7 @@ final class Policy {
         // The fixture's partner holds a cross-certificate: only the KMS deletes such an entry.
         boolean holdsCrossCertificate = zone(fixture, dn) == Zone.TRUST && same(dn, fixture.partner);
         return mayAdd(who, fixture, dn, List.of(), List.of()) && zone(fixture, dn) != Zone.KEY_ARCHIVE
-                && (who == Who.AGENT || !holdsCrossCertificate);
+                && (who == Who.AGENT || !holdsCrossCertificate && !same(dn, fixture.custodySession));
     }
 
     private static boolean isRequester(Who who, FuzzFixture fixture, String entry) {
