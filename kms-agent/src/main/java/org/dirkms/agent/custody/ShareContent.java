@@ -44,12 +44,14 @@ public record ShareContent(String custodyId, String holder, ShamirShares.Share s
         fields.add(new DERUTF8String(holder));
         fields.add(new ASN1Integer(share.index()));
         byte[] value = share.value();
+        // DEROctetString keeps the array it is given: it is cleared only once encoded.
         fields.add(new DEROctetString(value));
-        Arrays.fill(value, (byte) 0);
         try {
             return new DERSequence(fields).getEncoded(ASN1Encoding.DER);
         } catch (IOException e) {
             throw new IllegalStateException("a share cannot be encoded", e);
+        } finally {
+            Arrays.fill(value, (byte) 0);
         }
     }
 
