@@ -128,7 +128,7 @@ final class EnrollCommand extends Subcommand {
             CertificationAuthority ca = kms.openCa(connection, options.caName, options.passphraseFile(kms));
             List<String> dns = select(kms, kms.enrollmentRecords(connection));
             EnrollmentService service = kms.enrollmentService(connection, ca,
-                    kms.recoveryKeyStore(ca).current().certificate(), settings);
+                    kms.archiveCertificate(connection, ca), settings);
             out.println("enrolling " + dns.size() + " users" + (includeRevoked ? ", revoked users too" : ""));
             BulkEnrollment.Summary summary;
             try (ProgressDisplay progress = ProgressDisplay.start(out, "enroll", "users", "done", dns.size(),

@@ -234,7 +234,24 @@ public final class KmsContext {
      * @throws IssuanceRefusedException if the key store must be made and the CA refuses
      */
     public RecoveryKeyStore recoveryKeyStore(CertificationAuthority ca) throws IssuanceRefusedException {
+        if (underCustody()) {
+            // A new key here would take the archive out of custody without anybody noticing.
+            throw new IllegalStateException("the recovery keys are under custody (" + data.recoveryCustody() + "): no"
+                    + " recovery key store is opened or made in the data folder");
+        }
         return RecoveryKeyStore.openOrCreate(data, ca::certifyRecoveryAgent, recoveryAgentDn(), RECOVERY_KEY_ALGORITHM, random);
+    }
+
+    /**
+     * The recovery certificate new archives are wrapped to: under custody the one the directory
+     * publishes, otherwise the current key of the data folder's store (made when missing, as
+     * {@link #recoveryKeyStore} does).
+     *
+     * @throws IssuanceRefusedException if the key store must be made and the CA refuses
+     */
+    public X509Certificate archiveCertificate(LdapNetworkConnection directory, CertificationAuthority ca)
+            throws IssuanceRefusedException {
+        return underCustody() ? publishedRecoveryCertificate(directory) : recoveryKeyStore(ca).current().certificate();
     }
 
     /**
