@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
  * {@code dirkms export}: writes the selected users with their certificates and archived keys
  * into a transfer file for one destination server (docs/transfer.md, {@link TransferExport}).
  * Run where the source KMS runs: it needs the data folder's recovery key store and transfer
- * identity. The keys leave the server only inside the file, which is sealed to the destination's
+ * identity; under custody, M recovery agents approve the custody session it opens, and the keys
+ * are rebuilt in its memory only (docs/custody.md, "Archive operations under custody"). The keys leave the server only inside the file, which is sealed to the destination's
  * transport certificate and written with mode 0600.
  */
 @Command(name = "export", description = {"Export users with every certificate they had and every archived"
@@ -65,6 +66,9 @@ final class ExportCommand extends Subcommand {
                     + " for a test of the refusal)")
     int days;
 
+    @Option(names = "--wait-minutes", paramLabel = "N", description = ArchiveCommand.WAIT)
+    String waitMinutes;
+
     @Override
     List<String> examples() {
         return List.of("dirkms export --to dest-transport.pem --filter '(mail=*@example.com)' --out users.p7m",
@@ -92,16 +96,33 @@ final class ExportCommand extends Subcommand {
             throw new UsageException("--out " + out + " exists; give a new file name (nothing was written)");
         }
         X509Certificate destination = TransferFiles.certificate(to, "--to");
+        int wait = ArchiveCommand.waitMinutes(waitMinutes);
         KmsContext kms = connection.context();
         TransferIdentity identity;
-        KeyRecoverer recoverer;
+        boolean custody = ArchiveKeys.underCustody(kms);
+        org.dirkms.agent.keys.RecoveryKeyStore store;
         try {
             identity = TransferIdentity.open(kms.dataFolder());
-            recoverer = new KeyRecoverer(ArchiveCommand.openStore(kms).keys());
+            store = custody ? null : ArchiveCommand.openStore(kms);
         } catch (IllegalArgumentException e) {
             return failed(e.getMessage());
         }
+        ArchiveKeys keys = null;
         try (LdapNetworkConnection directory = kms.openConnection(Duration.ofMinutes(5).toMillis())) {
+            if (custody) {
+                // Check what can be checked before the recovery agents are called in.
+                select(kms.transferRecords(directory));
+                keys = ArchiveKeys.rebuild(kms, directory, "dirkms export to " + destination
+                        .getSubjectX500Principal().getName() + ": unwrap the exported users' archived keys",
+                        Duration.ofMinutes(wait), out()).orElse(null);
+                if (keys == null) {
+                    return failed("the recovery agents did not give their shares within " + wait + " minutes;"
+                            + " nothing was written");
+                }
+            } else {
+                keys = ArchiveKeys.of(kms, directory, store);
+            }
+            KeyRecoverer recoverer = new KeyRecoverer(keys.keys());
             TransferRecords records = kms.transferRecords(directory);
             TransferExport export = new TransferExport(kms.enrollmentRecords(directory), records, recoverer, identity,
                     kms.serverDn(), kms.layout().suffix(), kms.clock(), kms.random());
@@ -130,6 +151,13 @@ final class ExportCommand extends Subcommand {
         } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException
                 | IllegalStateException e) {
             return failed(kms, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return failed("interrupted while waiting for the recovery agents; nothing was written");
+        } finally {
+            if (keys != null) {
+                keys.close();
+            }
         }
     }
 

@@ -105,7 +105,8 @@ final class RecoveryApproveCommand extends Subcommand {
         }
     }
 
-    private int approve(KmsContext kms, LdapCustodyRecords records, String dn, String me) throws IOException {
+    private int approve(KmsContext kms, LdapCustodyRecords records, String dn, String me) throws IOException,
+            UsageException {
         Optional<ApprovalTarget> found = records.readApprovalTarget(dn);
         if (found.isEmpty()) {
             return failed("there is no recovery request or custody session " + dn + " ('dirkms recovery list' shows"

@@ -149,6 +149,9 @@ public interface CustodyRecords {
     /** The session at {@code dn}, if it exists. */
     Optional<SessionEntry> readSession(String dn);
 
+    /** Every custody session under {@code ou=Recovery Requests}: open ones, and those their process left behind. */
+    List<SessionEntry> sessions();
+
     /** Writes {@code text} as the session's {@code kmsLastError}. */
     void noteSession(String dn, String text);
 

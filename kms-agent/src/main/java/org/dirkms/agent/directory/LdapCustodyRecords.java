@@ -233,6 +233,19 @@ public final class LdapCustodyRecords implements CustodyRecords {
     }
 
     @Override
+    public List<SessionEntry> sessions() {
+        List<SessionEntry> sessions = new ArrayList<>();
+        for (Entry entry : entries.search(layout.recoveryRequests(), "(" + OBJECT_CLASS + "="
+                + ObjectClassNames.CUSTODY_SESSION + ")", SearchScope.ONELEVEL, SESSION_ATTRIBUTES)) {
+            List<byte[]> key = LdapEntries.bytes(entry, REQUEST_KEY);
+            sessions.add(new SessionEntry(entry.getDn().getName(), key.isEmpty() ? null : key.get(0),
+                    LdapEntries.strings(entry, RECOVERY_APPROVAL), LdapEntries.bytes(entry, RECOVERY_SHARE),
+                    LdapEntries.first(entry, DESCRIPTION)));
+        }
+        return sessions;
+    }
+
+    @Override
     public Optional<ApprovalTarget> readApprovalTarget(String dn) {
         return entries.read(dn, OBJECT_CLASS, RECOVERY_STATE, org.dirkms.schema.AttributeNames.RECOVERY_REQUESTER,
                 org.dirkms.schema.AttributeNames.RECOVERY_TARGET, DESCRIPTION, REQUEST_KEY, RECOVERY_APPROVAL,
