@@ -109,11 +109,16 @@ final class ExportCommand extends Subcommand {
         }
         ArchiveKeys keys = null;
         try (LdapNetworkConnection directory = kms.openConnection(Duration.ofMinutes(5).toMillis())) {
+            TransferRecords records = kms.transferRecords(directory);
+            // The selection first: under custody, nothing calls the recovery agents in for an export of nobody.
+            List<TransferRecords.Person> users = select(records);
+            if (users.isEmpty()) {
+                return failed("no KMS user matches " + (selection.filter != null ? "--filter " + selection.filter
+                        : "--group " + selection.group) + "; nothing was written");
+            }
             if (custody) {
-                // Check what can be checked before the recovery agents are called in.
-                select(kms.transferRecords(directory));
-                keys = ArchiveKeys.rebuild(kms, directory, "dirkms export to " + destination
-                        .getSubjectX500Principal().getName() + ": unwrap the exported users' archived keys",
+                keys = ArchiveKeys.rebuild(kms, directory, "dirkms export of " + users.size() + " users to "
+                        + destination.getSubjectX500Principal().getName() + ": unwrap their archived keys",
                         Duration.ofMinutes(wait), out()).orElse(null);
                 if (keys == null) {
                     return failed("the recovery agents did not give their shares within " + wait + " minutes;"
@@ -123,18 +128,12 @@ final class ExportCommand extends Subcommand {
                 keys = ArchiveKeys.of(kms, directory, store);
             }
             KeyRecoverer recoverer = new KeyRecoverer(keys.keys());
-            TransferRecords records = kms.transferRecords(directory);
             TransferExport export = new TransferExport(kms.enrollmentRecords(directory), records, recoverer, identity,
                     kms.serverDn(), kms.layout().suffix(), kms.clock(), kms.random());
             try {
                 export.checkDestination(destination);
             } catch (IllegalArgumentException e) {
                 throw new UsageException("--to " + to + ": " + e.getMessage());
-            }
-            List<TransferRecords.Person> users = select(records);
-            if (users.isEmpty()) {
-                return failed("no KMS user matches " + (selection.filter != null ? "--filter " + selection.filter
-                        : "--group " + selection.group) + "; nothing was written");
             }
             TransferExport.Result result = export.export(users, destination, Duration.ofDays(days));
             TransferFiles.writeNew(out, result.file(), "--out");

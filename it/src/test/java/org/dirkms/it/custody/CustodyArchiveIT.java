@@ -67,6 +67,8 @@ import org.junit.jupiter.api.io.TempDir;
  * lives only until the keys are rebuilt); the next rewrap (a new session, approved again)
  * completes, and {@code retire} takes the old key out of the custody; the check passes and every
  * record is wrapped to the new key;</li>
+ * <li>{@code dirkms export} unwraps the exported users' archived keys with the keys rebuilt from
+ * a session;</li>
  * <li>a re-split (C leaves, D joins) is approved with the old shares; after it the old shares do
  * not rebuild anything that opens the current sealed keys, C's old share given to a session is
  * refused, and B and D pass a check.</li>
@@ -207,6 +209,20 @@ class CustodyArchiveIT {
             DirkmsRun after = whileApproving(seen, List.of(a, c), "archive", "check");
             assertEquals(0, after.code(), after.toString());
             assertTrue(after.out().contains("unwrapped " + records + " keys: no problems"), after.toString());
+
+            // export unwraps archived keys: under custody too, with the keys rebuilt in its memory.
+            kms.transferIdentity(serving.ca()); // what 'dirkms serve' makes at start
+            Path transport = work.resolve("transport.pem");
+            DirkmsRun certificate = dirkms("transfer", "certificate", "--out", transport.toString());
+            assertEquals(0, certificate.code(), certificate.toString());
+            Path exported = work.resolve("export.p7m");
+            DirkmsRun export = whileApproving(seen, List.of(b, c), "export", "--to", transport.toString(), "--filter",
+                    "(uid=cu1*)", "--out", exported.toString());
+            assertEquals(0, export.code(), export.toString());
+            assertTrue(export.out().contains("exported 61 users (") && export.out().contains(", 61 archived keys)"),
+                    export.toString());
+            assertTrue(Files.size(exported) > 0);
+            assertFalse(Files.exists(folder.recoveryKeyStore()));
 
             // 4. Re-split: C leaves, D joins; the old shares (A and C) approve it.
             CustodyEntry old = custodyRecords.custody().orElseThrow();
