@@ -84,6 +84,18 @@ class OpenLdapConfigurationTest {
     }
 
     @Test
+    void theSearchesOfRecoveryAndCustodyAreIndexed() throws Exception {
+        // The agent finds custody sessions and shares by object class and pending requests and
+        // sessions by state (docs/custody.md): equality indexes on both, as on the embedded server.
+        String database = new OpenLdapConfiguration(OpenLdapSettings.of("dc=example,dc=com",
+                "uid=kms-agent,ou=KMS,dc=example,dc=com"), PASSWORDS, new SecureRandom()).files()
+                .get(OpenLdapConfiguration.DATABASE_FILE);
+        assertTrue(database.contains("olcDbIndex: objectClass eq\n"), database);
+        assertTrue(database.contains("olcDbIndex: kmsRecoveryState eq\n"), database);
+        assertTrue(database.contains("olcDbIndex: kmsClaimedBy pres\n"), database);
+    }
+
+    @Test
     void passwordsAreSaltedHashesThatCheck() throws Exception {
         OpenLdapConfiguration configuration = new OpenLdapConfiguration(OpenLdapSettings.of("dc=example,dc=com",
                 "uid=kms-agent,ou=KMS,dc=example,dc=com"), PASSWORDS, new SecureRandom());

@@ -65,7 +65,10 @@ import org.junit.jupiter.api.io.TempDir;
  * and a syncrepl refresh — runs as anonymous, a user, the owner of the secrets, a recovery
  * agent, a KMS administrator who asked for a recovery, and the directory administrator; no
  * secret byte reaches anyone not entitled to it, and what each sees is the same on both servers.
- * A few writes no role may make are refused on both.
+ * A few writes no role may make are refused on both. The secrets include the recovery keys sealed
+ * under threshold custody ({@code kmsSealedRecoveryKeys}, docs/custody.md), and the writes the
+ * custody's: only the agent writes it and opens a custody session, recovery agents give their
+ * shares only with their approval's conditions.
  *
  * <p>Where the two servers answer differently the test says so: a filter on a secret is
  * refused whole by the guard (insufficientAccessRights) and is Undefined on slapd (no entry
@@ -88,11 +91,13 @@ class SecretProbesIT {
     private static final String WRAPPED_KEY = "PROBE-WRAPPED-KEY-0d5e";
     private static final String RECOVERY_PACKAGE = "PROBE-RECOVERY-PACKAGE-b218";
     private static final String RECOVERY_TOKEN = "PROBE-RECOVERY-TOKEN-66f7";
+    private static final String SEALED_RECOVERY_KEYS = "PROBE-SEALED-RECOVERY-KEYS-5c2e";
 
     /** Each secret value, by its attribute, and who besides the KMS agents may read it. */
     private static final Map<String, Set<Who>> READERS = Map.of(KEY_PACKAGE, EnumSet.of(Who.OWNER),
             ENROLLMENT_TOKEN, EnumSet.of(Who.KMS_ADMINISTRATOR), WRAPPED_KEY, EnumSet.noneOf(Who.class),
-            RECOVERY_PACKAGE, EnumSet.of(Who.KMS_ADMINISTRATOR), RECOVERY_TOKEN, EnumSet.of(Who.KMS_ADMINISTRATOR));
+            RECOVERY_PACKAGE, EnumSet.of(Who.KMS_ADMINISTRATOR), RECOVERY_TOKEN, EnumSet.of(Who.KMS_ADMINISTRATOR),
+            SEALED_RECOVERY_KEYS, EnumSet.noneOf(Who.class));
 
     @TempDir
     static Path work;
@@ -127,6 +132,15 @@ class SecretProbesIT {
 
         String recoveryRequest(String name) {
             return "cn=" + name + "," + layout.recoveryRequests();
+        }
+
+        String custodyShare() {
+            return "cn=probe 1," + layout.keyRecoveryAgent();
+        }
+
+        /** A KMS administrator who is a recovery agent too: asks for recoveries others approve. */
+        String bothRoles() {
+            return "uid=erin," + layout.people();
         }
 
         LdapTools tools(Who who) {
@@ -167,8 +181,13 @@ class SecretProbesIT {
         return PASSWORD + who.name().toLowerCase(Locale.ROOT);
     }
 
+    /** A request key as the KMS publishes it (DER) and a share sealed to it by openssl, as an agent would. */
+    private static byte[] requestKey;
+    private static byte[] sealedShare;
+
     @BeforeAll
     void twoHomesWithTheSameSecrets() throws Exception {
+        sealShareToARequestKey();
         embedded.start();
         slapd = Slapd.start(work.resolve("slapd"), Slapd.Options.defaults());
         apacheDs = new Home("the embedded server", embedded.ldapUrl(), embedded.tlsCertificateFile(), embedded.layout(),
@@ -199,10 +218,14 @@ class SecretProbesIT {
                     .append("\ncn: ").append(uid).append("\nsn: Probe\nmail: ").append(uid).append("@example.com\n")
                     .append("userPassword: ").append(password(who)).append("\n\n");
         }
+        people.append("dn: ").append(home.bothRoles()).append("\nobjectClass: inetOrgPerson\nuid: erin\ncn: erin\n")
+                .append("sn: Probe\nmail: erin@example.com\nuserPassword: ").append(PASSWORD).append("erin\n\n");
         home.tools(Who.DIRECTORY_ADMINISTRATOR).add(people.toString()).assertSuccess();
         LdapTools agent = home.agentTools();
         agent.modify(member(home.layout().kmsAdministratorsGroup(), home.dn(Who.KMS_ADMINISTRATOR))).assertSuccess();
         agent.modify(member(home.layout().recoveryAgentsGroup(), home.dn(Who.RECOVERY_AGENT))).assertSuccess();
+        agent.modify(member(home.layout().kmsAdministratorsGroup(), home.bothRoles())).assertSuccess();
+        agent.modify(member(home.layout().recoveryAgentsGroup(), home.bothRoles())).assertSuccess();
         home.tools(Who.KMS_ADMINISTRATOR).modify("dn: " + home.alice() + "\nchangetype: modify\nadd: objectClass\n"
                 + "objectClass: kmsUser\n-\nadd: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
         agent.modify("dn: " + home.alice() + "\nchangetype: modify\nreplace: kmsEnrollmentState\n"
@@ -217,6 +240,38 @@ class SecretProbesIT {
                 + "kmsRecoveryPackage:: " + base64(RECOVERY_PACKAGE) + "\n-\nadd: kmsRecoveryToken\nkmsRecoveryToken:: "
                 + base64(RECOVERY_TOKEN) + "\n-\n").assertSuccess();
         addRecoveryRequest(home, "pending-alice").assertSuccess();
+        // Threshold custody, as 'dirkms archive custody' leaves it: the sealed keys on the key
+        // recovery agent, one share below it (sealed to its holder: readable when bound).
+        agent.add("dn: " + home.layout().keyRecoveryAgent() + "\nobjectClass: applicationProcess\nobjectClass: pkiUser\n"
+                + "objectClass: kmsRecoveryCustody\ncn: Key Recovery Agent\nkmsCustodyId: probe\nkmsCustodyThreshold: 2\n"
+                + "kmsSealedRecoveryKeys:: " + base64(SEALED_RECOVERY_KEYS) + "\n").assertSuccess();
+        agent.add("dn: " + home.custodyShare() + "\nobjectClass: kmsCustodyShare\ncn: probe 1\nkmsCustodyId: probe\n"
+                + "kmsShareHolder: " + home.dn(Who.RECOVERY_AGENT) + "\nkmsShareIndex: 1\nkmsSealedShare:: "
+                + Base64.getEncoder().encodeToString(sealedShare) + "\nkmsShareDigest:: " + base64("0123456789abcdef0123456789abcdef")
+                + "\n").assertSuccess();
+    }
+
+    /** A P-256 request key and a share sealed to it, made with openssl (openssl cms -encrypt, RFC 5652 section 6). */
+    private static void sealShareToARequestKey() throws Exception {
+        String openssl = LdapTools.requireTool("openssl", "openssl");
+        Path folder = Files.createDirectories(work.resolve("request-key"));
+        Path key = folder.resolve("key.pem");
+        Path certificate = folder.resolve("certificate.pem");
+        Path der = folder.resolve("certificate.der");
+        Path share = folder.resolve("share.bin");
+        Path sealed = folder.resolve("share.cms");
+        Files.write(share, "PROBE-SHARE-CONTENT".getBytes(StandardCharsets.US_ASCII));
+        for (List<String> command : List.of(
+                List.of(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", key.toString(), "-out", certificate.toString(), "-subj", "/CN=dirkms request key",
+                        "-days", "1"),
+                List.of(openssl, "x509", "-in", certificate.toString(), "-outform", "DER", "-out", der.toString()),
+                List.of(openssl, "cms", "-encrypt", "-binary", "-aes256", "-in", share.toString(), "-outform", "DER",
+                        "-out", sealed.toString(), certificate.toString()))) {
+            LdapTools.run(command, Map.of(), null).assertSuccess();
+        }
+        requestKey = Files.readAllBytes(der);
+        sealedShare = Files.readAllBytes(sealed);
     }
 
     /** A KMS administrator asks for the recovery of Alice's keys. */
@@ -422,6 +477,89 @@ class SecretProbesIT {
         }
     }
 
+    @Test
+    void theCustodyIsTheAgentsAndRecoveryAgentsGiveSharesOnlyAsTheyApprove() {
+        String share = Base64.getEncoder().encodeToString(sealedShare);
+        for (Home home : List.of(apacheDs, openLdap)) {
+            LdapTools kmsAdministrator = home.tools(Who.KMS_ADMINISTRATOR);
+            LdapTools recoveryAgent = home.tools(Who.RECOVERY_AGENT);
+            String session = home.recoveryRequest("custody-session");
+            String sessionEntry = "dn: " + session + "\nobjectClass: kmsCustodySession\ncn: custody-session\n"
+                    + "kmsRequestKey:: " + Base64.getEncoder().encodeToString(requestKey) + "\n";
+            // Nobody but the agent writes the custody, opens a custody session or publishes a request key.
+            assertRefused(home, kmsAdministrator.add(sessionEntry), "a KMS administrator's custody session",
+                    "a custody session is opened by the KMS");
+            assertRefused(home, kmsAdministrator.add(sessionEntry + "objectClass: extensibleObject\nkmsRecoveryRequester: "
+                    + home.dn(Who.KMS_ADMINISTRATOR) + "\n"), "a custody session naming its KMS administrator as requester");
+            assertRefused(home, kmsAdministrator.add("dn: " + home.recoveryRequest("keyed") + "\nobjectClass: "
+                    + "kmsRecoveryRequest\ncn: keyed\nkmsRecoveryTarget: " + home.alice() + "\nkmsRecoveryState: pending\n"
+                    + (home.requesterNamedByClient() ? "kmsRecoveryRequester: " + home.dn(Who.KMS_ADMINISTRATOR) + "\n" : "")
+                    + "kmsRequestKey:: " + Base64.getEncoder().encodeToString(requestKey) + "\n"),
+                    "a recovery request with a request key of the KMS administrator's choosing");
+            assertRefused(home, recoveryAgent.modify("dn: " + home.custodyShare() + "\nchangetype: modify\n"
+                    + "replace: kmsShareDigest\nkmsShareDigest: forged\n-\n"), "a recovery agent's write of a share digest");
+            assertRefused(home, home.tools(Who.DIRECTORY_ADMINISTRATOR).modify("dn: " + home.layout().keyRecoveryAgent()
+                    + "\nchangetype: modify\nreplace: kmsCustodyThreshold\nkmsCustodyThreshold: 1\n-\n"),
+                    "the directory administrator's write of the custody threshold");
+            assertRefused(home, kmsAdministrator.delete(home.custodyShare()), "a KMS administrator's delete of a share");
+            home.agentTools().add(sessionEntry).assertSuccess();
+
+            // A recovery agent approves and gives their share in one modify, and takes both back,
+            // on a pending request and on a session the KMS opened without a state yet.
+            for (String open : List.of(home.recoveryRequest("pending-alice"), session)) {
+                recoveryAgent.modify(giveShare(open, home.dn(Who.RECOVERY_AGENT), "add", share)).assertSuccess();
+                recoveryAgent.modify(giveShare(open, home.dn(Who.RECOVERY_AGENT), "delete", share)).assertSuccess();
+            }
+            assertRefused(home, kmsAdministrator.modify("dn: " + session + "\nchangetype: modify\nadd: kmsRecoveryShare\n"
+                    + "kmsRecoveryShare:: " + share + "\n-\n"), "a KMS administrator's share");
+            assertRefused(home, recoveryAgent.modify(giveShare(home.recoveryRequest("recover-alice"),
+                    home.dn(Who.RECOVERY_AGENT), "add", share)), "a share for a request no longer pending");
+            if (home == apacheDs) {
+                // slapd cannot tell a replace from an add and a delete (SECURITY.md, "On OpenLDAP").
+                assertRefused(home, recoveryAgent.modify("dn: " + session + "\nchangetype: modify\n"
+                        + "replace: kmsRecoveryShare\nkmsRecoveryShare:: " + share + "\n-\n"),
+                        "a replace of every agent's shares", "would take other agents' shares");
+            }
+            home.agentTools().modify("dn: " + session + "\nchangetype: modify\nadd: kmsRecoveryState\n"
+                    + "kmsRecoveryState: failed\n-\n").assertSuccess();
+            assertRefused(home, recoveryAgent.modify(giveShare(session, home.dn(Who.RECOVERY_AGENT), "add", share)),
+                    "a share for a session no longer pending");
+            assertRefused(home, kmsAdministrator.delete(session), "a KMS administrator's close of a custody session");
+            home.agentTools().delete(session).assertSuccess();
+
+            // A requester who is a recovery agent too gives no share to their own request; they
+            // withdraw it even once the KMS published its request key.
+            String keyed = home.recoveryRequest("keyed-alice");
+            LdapTools erin = LdapTools.against(home.url(), home.caCertificate()).as(home.bothRoles(), PASSWORD + "erin")
+                    .withArguments("-ZZ");
+            erin.add("dn: " + keyed + "\nobjectClass: kmsRecoveryRequest\ncn: keyed-alice\nkmsRecoveryTarget: "
+                    + home.alice() + "\nkmsRecoveryState: pending\n" + (home.requesterNamedByClient()
+                            ? "kmsRecoveryRequester: " + home.bothRoles() + "\n" : "")).assertSuccess();
+            home.agentTools().modify("dn: " + keyed + "\nchangetype: modify\nadd: kmsRequestKey\nkmsRequestKey:: "
+                    + Base64.getEncoder().encodeToString(requestKey) + "\n-\n").assertSuccess();
+            assertRefused(home, erin.modify(giveShare(keyed, home.bothRoles(), "add", share)),
+                    "the requester's approval and share for their own request");
+            assertRefused(home, erin.modify("dn: " + keyed + "\nchangetype: modify\nadd: kmsRecoveryShare\n"
+                    + "kmsRecoveryShare:: " + share + "\n-\n"), "the requester's share for their own request",
+                    "its custody shares come from other recovery agents");
+            // A share that is not sealed to anything: slapd stores any octets, the guard refuses it.
+            if (home == apacheDs) {
+                LdapTools.Result notSealed = recoveryAgent.modify("dn: " + home.recoveryRequest("pending-alice")
+                        + "\nchangetype: modify\nadd: kmsRecoveryShare\nkmsRecoveryShare: my share in clear\n-\n");
+                assertEquals(21, notSealed.exitCode(), notSealed.stderr());
+                assertTrue(notSealed.stderr().contains("kmsRecoveryShare is not a CMS ContentInfo of EnvelopedData in DER"),
+                        notSealed.stderr());
+            }
+            erin.delete(keyed).assertSuccess();
+        }
+    }
+
+    /** A recovery agent's approval and share in one modify ({@code add} or {@code delete} both). */
+    private static String giveShare(String entry, String approver, String operation, String share) {
+        return "dn: " + entry + "\nchangetype: modify\n" + operation + ": kmsRecoveryApproval\nkmsRecoveryApproval: "
+                + approver + "\n-\n" + operation + ": kmsRecoveryShare\nkmsRecoveryShare:: " + share + "\n-\n";
+    }
+
     /** The two servers showed the same entries with the same attributes; the message lists the differences. */
     private void assertSame(String probe, Map<String, Set<String>> seen) {
         Set<String> onlyEmbedded = new TreeSet<>(seen.get(apacheDs.name()));
@@ -430,6 +568,15 @@ class SecretProbesIT {
         onlySlapd.removeAll(seen.get(apacheDs.name()));
         assertTrue(onlyEmbedded.isEmpty() && onlySlapd.isEmpty(), probe + ": only on the embedded server "
                 + onlyEmbedded + "; only on slapd " + onlySlapd);
+    }
+
+    /** As {@link #assertRefused(Home, LdapTools.Result, String)}, and the embedded server's guard says {@code message}. */
+    private void assertRefused(Home home, LdapTools.Result result, String what, String message) {
+        assertRefused(home, result, what);
+        if (home == apacheDs) {
+            assertTrue(result.stderr().contains(message), "the guard's refusal of " + what + " does not say '" + message
+                    + "': " + result.stderr());
+        }
     }
 
     private static void assertRefused(Home home, LdapTools.Result result, String what) {
@@ -445,6 +592,7 @@ class SecretProbesIT {
         return switch (secret) {
             case KEY_PACKAGE, ENROLLMENT_TOKEN -> home.alice();
             case WRAPPED_KEY -> home.archiveRecord();
+            case SEALED_RECOVERY_KEYS -> home.layout().keyRecoveryAgent();
             default -> home.recoveryRequest("recover-alice");
         };
     }
@@ -455,6 +603,7 @@ class SecretProbesIT {
             case ENROLLMENT_TOKEN -> "kmsEnrollmentToken";
             case WRAPPED_KEY -> "kmsWrappedKey";
             case RECOVERY_PACKAGE -> "kmsRecoveryPackage";
+            case SEALED_RECOVERY_KEYS -> "kmsSealedRecoveryKeys";
             default -> "kmsRecoveryToken";
         };
     }
