@@ -43,7 +43,9 @@ import picocli.CommandLine.Option;
  * <li>{@code retire} removes an old key from the store once no record is wrapped to it
  * ({@link RecoveryKeyRetirement}).</li>
  * </ul>
- * Nothing any of them prints contains key material; 2 is a usage error for each.
+ * Under custody (docs/custody.md, "Archive operations under custody") the keys come from
+ * {@link ArchiveKeys}: rebuilt from the shares M recovery agents give to a custody session, in
+ * memory only. Nothing any of them prints contains key material; 2 is a usage error for each.
  */
 @Command(name = "archive", description = {"Check the key archive, and rotate its recovery key online: check, rekey,"
         + " rewrap, retire.", "", ArchiveCommand.FINDINGS, "", ArchiveCommand.ROTATION},
@@ -69,7 +71,11 @@ final class ArchiveCommand extends Subcommand {
             + "  1. dirkms archive rekey       a new recovery key, certified by the CA, current for new archives%n"
             + "  2. dirkms archive rewrap      every archived key re-wrapped to it (resumable: run it again)%n"
             + "  3. dirkms archive retire --key OLD   the old key leaves the store once no record needs it%n"
-            + "  4. dirkms archive check       every archived key still recovers, with the new key alone";
+            + "  4. dirkms archive check       every archived key still recovers, with the new key alone%n"
+            + "Under custody ('dirkms archive custody') each opens a custody session, prints what the recovery agents"
+            + " run ('dirkms recovery approve SESSION --key-package F') and waits for M of them (--wait-minutes);"
+            + " the keys are rebuilt in its memory only, and rekey and retire seal them again under the same shares"
+            + " (docs/custody.md).";
 
     /** Without an action: a usage error naming it. */
     @Override
@@ -89,7 +95,9 @@ final class ArchiveCommand extends Subcommand {
             FINDINGS, "",
             "By default it checks the running local 'dirkms serve' with what its data folder holds (recovery/, the"
                     + " agent's identity, tls/ca.crt); against a remote server it takes the agent's flags and a copy"
-                    + " of the recovery key store."})
+                    + " of the recovery key store. Under custody (DIR/recovery/custody) it opens a custody session"
+                    + " and waits for M recovery agents to approve it (--wait-minutes); the keys are rebuilt in its"
+                    + " memory only (docs/custody.md)."})
     static final class Check extends Subcommand {
 
         @Mixin

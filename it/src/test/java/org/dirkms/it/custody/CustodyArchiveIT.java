@@ -69,9 +69,9 @@ import org.junit.jupiter.api.io.TempDir;
  * record is wrapped to the new key;</li>
  * <li>{@code dirkms export} unwraps the exported users' archived keys with the keys rebuilt from
  * a session;</li>
- * <li>a re-split (C leaves, D joins) is approved with the old shares; after it the old shares do
- * not rebuild anything that opens the current sealed keys, C's old share given to a session is
- * refused, and B and D pass a check.</li>
+ * <li>a re-split (C leaves, D joins, 3 of 3) is approved with the old shares; after it the old
+ * shares do not rebuild anything that opens the current sealed keys, C's old share given to a
+ * session is refused, and A, B and D pass a check.</li>
  * </ol>
  */
 class CustodyArchiveIT {
@@ -229,13 +229,14 @@ class CustodyArchiveIT {
             byte[] oldA = openShare(a, shareOf(old, a));
             byte[] oldB = openShare(b, shareOf(old, b));
             byte[] oldC = openShare(c, shareOf(old, c));
-            DirkmsRun resplit = whileApproving(seen, List.of(a, c), "archive", "custody", "--threshold", "2", "--agents",
+            DirkmsRun resplit = whileApproving(seen, List.of(a, c), "archive", "custody", "--threshold", "3", "--agents",
                     a.dn(), b.dn(), d.dn());
             assertEquals(0, resplit.code(), resplit.toString());
             assertTrue(resplit.out().contains("the shares of custody " + old.id() + " open nothing from now on"),
                     resplit.toString());
             CustodyEntry current = custodyRecords.custody().orElseThrow();
             assertNotEquals(old.id(), current.id());
+            assertEquals(3, current.threshold());
             assertEquals(List.of(a.dn(), b.dn(), d.dn()), current.shares().stream().map(ShareEntry::holder).toList());
 
             // The old shares rebuild the old secret, which opens the old sealed keys and not the current ones.
@@ -260,14 +261,20 @@ class CustodyArchiveIT {
                             + c.dn() + "\n-\nadd: kmsRecoveryShare\nkmsRecoveryShare:: "
                             + Base64.getEncoder().encodeToString(sealedOld) + "\n-\n").assertSuccess();
             awaitLastError(custodyRecords, directory, last, "agent-c");
+            approve(a, last);
             approve(b, last);
             approve(d, last);
             DirkmsRun resplitCheck = checking.get(150, TimeUnit.SECONDS);
             assertEquals(0, resplitCheck.code(), resplitCheck.toString());
             assertTrue(resplitCheck.out().contains("unwrapped " + records + " keys: no problems"),
                     resplitCheck.toString());
-            assertTrue(resplitCheck.out().lines().anyMatch(l -> l.contains("0 of 2 shares") && l.contains("agent-c")),
+            assertTrue(resplitCheck.out().lines().anyMatch(l -> l.contains("0 of 3 shares") && l.contains("agent-c")),
                     "the old share is reported refused: " + resplitCheck);
+            assertTrue(resplitCheck.out().contains("3 of 3 shares"), resplitCheck.toString());
+            try (var left = Files.list(folder.recovery())) {
+                assertEquals(List.of("custody"), left.map(f -> f.getFileName().toString()).toList(),
+                        "no recovery key was ever written to the data folder");
+            }
             System.out.printf("custody archive operations: %d records, check, rekey, killed and resumed rewrap,"
                     + " retire, re-split in %.1f s%n", records, (System.nanoTime() - started) / 1e9);
         }
