@@ -137,8 +137,8 @@ final class ArchiveCommand extends Subcommand {
             codes.put(ExitCode.OK, "no problems");
             codes.put(ExitCode.FAILED, "problems found");
             codes.put(ExitCode.USAGE, ExitCode.USAGE.meaning());
-            codes.put(ExitCode.NOT_CHECKED, "the check could not run (key store or directory unreachable):"
-                    + " nothing was checked");
+            codes.put(ExitCode.NOT_CHECKED, "the check could not run (key store or directory unreachable, or under"
+                    + " custody the recovery agents did not approve in time): nothing was checked");
             return codes;
         }
 
@@ -290,8 +290,9 @@ final class ArchiveCommand extends Subcommand {
             Map<ExitCode, String> codes = super.exitCodes();
             codes.put(ExitCode.OK, "the new key is current (or a rekey that had stopped before publishing its key"
                     + " is finished)");
-            codes.put(ExitCode.FAILED, "the CA refused, or the directory or a file failed; the key store is as it was,"
-                    + " or holds a new key the directory does not publish yet, which the next rekey publishes");
+            codes.put(ExitCode.FAILED, "the CA refused, the directory or a file failed, or under custody the recovery"
+                    + " agents did not approve in time; the keys are as they were, or hold a new key the directory does"
+                    + " not publish yet, which the next rekey publishes");
             return codes;
         }
 
@@ -466,8 +467,9 @@ final class ArchiveCommand extends Subcommand {
         Map<ExitCode, String> exitCodes() {
             Map<ExitCode, String> codes = super.exitCodes();
             codes.put(ExitCode.OK, "every archived key is wrapped to the current recovery key");
-            codes.put(ExitCode.FAILED, "some records could not be re-wrapped (listed), or the directory failed;"
-                    + " what was re-wrapped stays, and running it again goes on from there");
+            codes.put(ExitCode.FAILED, "some records could not be re-wrapped (listed), the directory failed, or under"
+                    + " custody the recovery agents did not approve in time; what was re-wrapped stays, and running it"
+                    + " again goes on from there");
             return codes;
         }
 
@@ -562,8 +564,9 @@ final class ArchiveCommand extends Subcommand {
         Map<ExitCode, String> exitCodes() {
             Map<ExitCode, String> codes = super.exitCodes();
             codes.put(ExitCode.OK, "the key is no longer in the store");
-            codes.put(ExitCode.FAILED, "refused (records still wrapped to it, or it is the current key), or the"
-                    + " directory failed: the store is as it was");
+            codes.put(ExitCode.FAILED, "refused (records still wrapped to it, or it is the current key), the"
+                    + " directory failed, or under custody the recovery agents did not approve in time: the keys are as"
+                    + " they were");
             return codes;
         }
 

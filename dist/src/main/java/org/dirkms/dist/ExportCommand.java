@@ -82,8 +82,8 @@ final class ExportCommand extends Subcommand {
     Map<ExitCode, String> exitCodes() {
         Map<ExitCode, String> codes = super.exitCodes();
         codes.put(ExitCode.OK, "the file is written, and the export recorded under ou=Transfers,ou=KMS");
-        codes.put(ExitCode.FAILED, "nothing selected, a key that does not unwrap, or the directory failed: no file"
-                + " was written");
+        codes.put(ExitCode.FAILED, "nothing selected, a key that does not unwrap, the directory failed, or under"
+                + " custody the recovery agents did not approve in time: no file was written");
         return codes;
     }
 
