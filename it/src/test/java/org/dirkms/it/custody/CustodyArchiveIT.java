@@ -40,10 +40,13 @@ import org.dirkms.agent.directory.CustodyRecords.ShareEntry;
 import org.dirkms.agent.directory.LdapCustodyRecords;
 import org.dirkms.agent.keys.RecoveryKey;
 import org.dirkms.agent.keys.RecoveryKeyStore;
+import org.dirkms.agent.enroll.KmsAgent;
+import org.dirkms.dist.AgentServeSetup;
 import org.dirkms.dist.CaServeSetup;
 import org.dirkms.dist.KmsContext;
 import org.dirkms.ds.server.DirectoryServer;
 import org.dirkms.ds.server.ServerSettings;
+import org.dirkms.it.support.AgentProgress;
 import org.dirkms.it.support.DirkmsRun;
 import org.dirkms.it.support.LdapTools;
 import org.dirkms.it.support.ProjectFiles;
@@ -61,7 +64,8 @@ import org.junit.jupiter.api.io.TempDir;
  * folder's {@code recovery/};</li>
  * <li>{@code archive check} opens a custody session, the agents approve it with {@code dirkms
  * recovery approve --key-package} while it waits, and it passes;</li>
- * <li>{@code archive rekey} adds a key under the same shares; {@code archive rewrap}, a process of
+ * <li>{@code archive rekey} adds a key under the same shares, which the running KMS agent archives
+ * the next enrollment to; {@code archive rewrap}, a process of
  * its own, is SIGKILLed while it waits for the agents (its session stays behind, and the next
  * command removes it), and another in the middle of its work (its session is gone already: it
  * lives only until the keys are rebuilt); the next rewrap (a new session, approved again)
@@ -87,6 +91,7 @@ class CustodyArchiveIT {
     private DirectoryServer server;
     private KmsContext kms;
     private String url;
+    private KmsAgent agent;
 
     /** A recovery agent with their password and key package files. */
     private record Agent(String dn, Path password, Path keyPackage, Path keyPackagePassword) {
@@ -99,7 +104,12 @@ class CustodyArchiveIT {
         CaServeSetup.Serving serving = CaServeSetup.startServing(ServerSettings.forTests(data), Clock.systemUTC(),
                 random);
         try (DirectoryServer running = serving.server();
-                LdapNetworkConnection directory = serving.kms().openConnection(60_000)) {
+                LdapNetworkConnection directory = serving.kms().openConnection(60_000);
+                AutoCloseable stopAgent = () -> {
+                    if (agent != null) {
+                        agent.close(); // first: the agent stops before the server
+                    }
+                }) {
             server = running;
             kms = serving.kms();
             url = server.ldapUrl();
@@ -132,6 +142,9 @@ class CustodyArchiveIT {
             Agent d = agent(directory, "d");
             int records = USERS + 4;
             String firstKey = RecoveryKeyStore.open(DataFolder.of(data)).current().keyId();
+            // The KMS agent runs throughout, as in 'dirkms serve': custody sessions are not recovery requests to it.
+            agent = AgentServeSetup.start(serving);
+            assertTrue(agent.awaitLive(Duration.ofSeconds(60)));
 
             // 1. Custody 2 of 3: the data folder keeps no recovery private key.
             DirkmsRun custody = dirkms("archive", "custody", "--threshold", "2", "--agents", a.dn(), b.dn(), c.dn());
@@ -166,13 +179,22 @@ class CustodyArchiveIT {
             assertNotEquals(firstKey, newKey);
             assertTrue(rekey.out().contains(records + " archive records are wrapped to earlier keys"), rekey.toString());
             assertArrayEqualsPublished(directory, newKey);
+            // The running agent, not restarted, archives the next enrollment to the new key.
+            String late = "uid=cu-late," + people;
+            admin.modify("dn: " + late + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: cu-late\n"
+                    + "cn: Custody Late\nsn: Custody\nmail: cu-late@example.com\n").assertSuccess();
+            kmsAdmin.modify("dn: " + late + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n"
+                    + "add: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
+            AgentProgress.awaitEnrolled(directory, late);
+            assertEquals(1, wrappedTo(directory, archive, newKey), "the running agent archived to the new key");
+            records++;
 
             // rewrap, a process of its own, SIGKILLed while it waits for the agents: its session stays behind.
             Process waiting = startRewrap("waiting");
             String deadSession = awaitSession(seen, waiting);
             kill(waiting);
             assertTrue(custodyRecords.readSession(deadSession).isPresent(), "the dead process's session stays behind");
-            assertEquals(0, wrappedTo(directory, archive, newKey), "nothing re-wrapped by it");
+            assertEquals(1, wrappedTo(directory, archive, newKey), "nothing re-wrapped by it (the late record only)");
 
             // rewrap again, SIGKILLed in the middle of its work: the session was deleted once the keys were rebuilt.
             Process killed = startRewrap("killed");
@@ -271,6 +293,16 @@ class CustodyArchiveIT {
             assertTrue(resplitCheck.out().lines().anyMatch(l -> l.contains("0 of 3 shares") && l.contains("agent-c")),
                     "the old share is reported refused: " + resplitCheck);
             assertTrue(resplitCheck.out().contains("3 of 3 shares"), resplitCheck.toString());
+            // ldapsearch agrees: no record on the retired key, no session left, the old custody's shares gone.
+            LdapTools asAgent = LdapTools.against(url, server.tlsCertificateFile())
+                    .asWithPasswordFile(server.kmsAgentDn(), server.kmsAgentPasswordFile()).withArguments("-ZZ");
+            assertEquals(0, dns(asAgent.search(archive, "(kmsWrappingKeyId=" + firstKey + ")", "1.1")));
+            assertEquals(0, dns(asAgent.search(server.layout().recoveryRequests(), "(objectClass=kmsCustodySession)",
+                    "1.1")));
+            assertEquals(0, dns(asAgent.search(server.layout().keyRecoveryAgent(), "(kmsCustodyId=" + old.id() + ")",
+                    "1.1")));
+            assertEquals(4, dns(asAgent.search(server.layout().keyRecoveryAgent(), "(kmsCustodyId=" + current.id()
+                    + ")", "1.1")), "the agent entry and the three shares of the current custody");
             try (var left = Files.list(folder.recovery())) {
                 assertEquals(List.of("custody"), left.map(f -> f.getFileName().toString()).toList(),
                         "no recovery key was ever written to the data folder");
@@ -420,6 +452,11 @@ class CustodyArchiveIT {
         List<String> all = new ArrayList<>(List.of(arguments));
         all.addAll(List.of("--data", data.toString(), "--url", url));
         return DirkmsRun.of(all);
+    }
+
+    private static int dns(LdapTools.Result result) {
+        result.assertSuccess();
+        return (int) result.stdout().lines().filter(l -> l.startsWith("dn:")).count();
     }
 
     private static int wrappedTo(LdapNetworkConnection directory, String archive, String keyId) throws Exception {
