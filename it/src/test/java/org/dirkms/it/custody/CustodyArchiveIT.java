@@ -65,7 +65,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <li>{@code archive check} opens a custody session, the agents approve it with {@code dirkms
  * recovery approve --key-package} while it waits, and it passes;</li>
  * <li>{@code archive rekey} adds a key under the same shares, which the running KMS agent archives
- * the next enrollment to; {@code archive rewrap}, a process of
+ * the next enrollment to (of two rekeys run at once, exactly one adds its key); {@code archive rewrap}, a process of
  * its own, is SIGKILLed while it waits for the agents (its session stays behind, and the next
  * command removes it), and another in the middle of its work (its session is gone already: it
  * lives only until the keys are rebuilt); the next rewrap (a new session, approved again)
@@ -167,9 +167,22 @@ class CustodyArchiveIT {
             assertTrue(check.out().contains("2 of 2 shares"), check.toString());
             assertTrue(custodyRecords.sessions().isEmpty(), "the session is deleted after use");
 
-            // 3. rekey under custody: a new key under the same shares, nothing written to the data folder.
-            DirkmsRun rekey = whileApproving(seen, List.of(b, c), "archive", "rekey");
-            assertEquals(0, rekey.code(), rekey.toString());
+            // 3. rekey under custody: a new key under the same shares, nothing written to the data folder. Two
+            // rekeys at once, both approved: the sealed keys are replaced by test-and-set, so exactly one adds its key.
+            CompletableFuture<DirkmsRun> one = CompletableFuture.supplyAsync(() -> dirkms("archive", "rekey"));
+            CompletableFuture<DirkmsRun> two = CompletableFuture.supplyAsync(() -> dirkms("archive", "rekey"));
+            List<String> both = List.of(awaitSession(seen, null), awaitSession(seen, null));
+            for (String each : both) {
+                approve(b, each);
+                approve(c, each);
+            }
+            List<DirkmsRun> rekeys = List.of(one.get(150, TimeUnit.SECONDS), two.get(150, TimeUnit.SECONDS));
+            List<DirkmsRun> won = rekeys.stream().filter(r -> r.code() == 0).toList();
+            assertEquals(1, won.size(), "exactly one of two concurrent rekeys adds its key: " + rekeys);
+            DirkmsRun lost = rekeys.stream().filter(r -> r.code() != 0).findFirst().orElseThrow();
+            assertEquals(1, lost.code(), lost.toString());
+            assertTrue(lost.err().contains("changed while this"), lost.toString());
+            DirkmsRun rekey = won.get(0);
             assertFalse(Files.exists(folder.recoveryKeyStore()), "the new key is not written to the data folder");
             CustodyEntry rekeyed = custodyRecords.custody().orElseThrow();
             assertEquals(first.id(), rekeyed.id(), "the same custody: the shares stay valid");
