@@ -158,7 +158,7 @@ final class ArchiveCustodyCommand extends Subcommand {
                     keys = rebuilt.keys();
                 }
                 CustodyEntry made = Custody.split(keys, chosen, m, kms.random());
-                if (!records.install(made, current.map(CustodyEntry::id).orElse(null))) {
+                if (!records.install(made, rebuilt != null ? rebuilt.custody() : null)) {
                     return failed("the custody changed while this ran (another 'dirkms archive custody'?); nothing"
                             + " changed by this run");
                 }

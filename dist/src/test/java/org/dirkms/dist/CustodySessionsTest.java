@@ -107,7 +107,7 @@ class CustodySessionsTest {
         }
 
         @Override
-        public boolean install(CustodyEntry custody, String replacedId) {
+        public boolean install(CustodyEntry custody, CustodyEntry replaced) {
             throw new UnsupportedOperationException();
         }
 

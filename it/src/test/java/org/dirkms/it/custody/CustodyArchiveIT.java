@@ -73,6 +73,7 @@ import org.junit.jupiter.api.io.TempDir;
  * record is wrapped to the new key;</li>
  * <li>{@code dirkms export} unwraps the exported users' archived keys with the keys rebuilt from
  * a session;</li>
+ * <li>a re-split that waited while a rekey added a key stops once approved, changing nothing;</li>
  * <li>a re-split (C leaves, D joins, 3 of 3) is approved with the old shares; after it the old
  * shares do not rebuild anything that opens the current sealed keys, C's old share given to a
  * session is refused, and A, B and D pass a check.</li>
@@ -259,6 +260,22 @@ class CustodyArchiveIT {
             assertTrue(Files.size(exported) > 0);
             assertFalse(Files.exists(folder.recoveryKeyStore()));
 
+            // A re-split waiting for its agents while a rekey under custody adds a key: once approved, it sees
+            // the sealed keys changed since it asked and stops, changing nothing, so the rekey's key is not lost.
+            CompletableFuture<DirkmsRun> stale = CompletableFuture.supplyAsync(() -> dirkms("archive", "custody",
+                    "--threshold", "3", "--agents", a.dn(), b.dn(), d.dn()));
+            String staleSession = awaitSession(seen, null);
+            DirkmsRun meanwhile = whileApproving(seen, List.of(a, b), "archive", "rekey");
+            assertEquals(0, meanwhile.code(), meanwhile.toString());
+            String thirdKey = meanwhile.out().lines().filter(l -> l.startsWith("recovery key ")).findFirst()
+                    .orElseThrow().split(" ")[2];
+            approve(a, staleSession);
+            approve(c, staleSession);
+            DirkmsRun refusedSplit = stale.get(150, TimeUnit.SECONDS);
+            assertEquals(1, refusedSplit.code(), refusedSplit.toString());
+            assertTrue(refusedSplit.err().contains("changed while this waited"), refusedSplit.toString());
+            assertEquals(first.id(), custodyRecords.custody().orElseThrow().id(), "the custody is as the rekey left it");
+
             // 4. Re-split: C leaves, D joins; the old shares (A and C) approve it.
             CustodyEntry old = custodyRecords.custody().orElseThrow();
             byte[] oldA = openShare(a, shareOf(old, a));
@@ -278,7 +295,8 @@ class CustodyArchiveIT {
             byte[] oldSecret = ShamirShares.combine(List.of(ShareContent.decode(oldA).share(),
                     ShareContent.decode(oldB).share()));
             List<RecoveryKey> opened = SealedRecoveryKeys.open(old.sealedKeys(), oldSecret);
-            assertEquals(newKey, opened.get(0).keyId(), "the control: the old shares did open the old custody");
+            assertEquals(List.of(thirdKey, newKey), opened.stream().map(RecoveryKey::keyId).toList(),
+                    "the control: the old shares did open the old custody, with every key");
             assertThrows(IllegalArgumentException.class, () -> SealedRecoveryKeys.open(current.sealedKeys(), oldSecret),
                     "the old shares open nothing of the current custody");
 
