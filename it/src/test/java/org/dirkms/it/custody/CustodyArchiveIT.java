@@ -242,9 +242,14 @@ class CustodyArchiveIT {
             assertEquals(0, retire.code(), retire.toString());
             assertTrue(retire.out().contains("holds 1 key: " + newKey), retire.toString());
             assertEquals(first.id(), custodyRecords.custody().orElseThrow().id());
-            DirkmsRun after = whileApproving(seen, List.of(a, c), "archive", "check");
+            // With --json, standard output is the report alone; the session's lines go to standard error.
+            DirkmsRun after = whileApproving(seen, List.of(a, c), "archive", "check", "--json");
             assertEquals(0, after.code(), after.toString());
-            assertTrue(after.out().contains("unwrapped " + records + " keys: no problems"), after.toString());
+            com.fasterxml.jackson.databind.JsonNode report = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(after.out());
+            assertTrue(report.get("clean").asBoolean(), after.toString());
+            assertEquals(records, report.get("keysUnwrapped").asInt(), after.toString());
+            assertTrue(after.err().contains("2 of 2 shares"), after.toString());
 
             // export unwraps archived keys: under custody too, with the keys rebuilt in its memory.
             kms.transferIdentity(serving.ca()); // what 'dirkms serve' makes at start
