@@ -43,7 +43,9 @@ import picocli.CommandLine.Option;
  * <li>{@code retire} removes an old key from the store once no record is wrapped to it
  * ({@link RecoveryKeyRetirement}).</li>
  * </ul>
- * Nothing any of them prints contains key material; 2 is a usage error for each.
+ * Under custody (docs/custody.md, "Archive operations under custody") the keys come from
+ * {@link ArchiveKeys}: rebuilt from the shares M recovery agents give to a custody session, in
+ * memory only. Nothing any of them prints contains key material; 2 is a usage error for each.
  */
 @Command(name = "archive", description = {"Check the key archive, and rotate its recovery key online: check, rekey,"
         + " rewrap, retire.", "", ArchiveCommand.FINDINGS, "", ArchiveCommand.ROTATION},
@@ -69,7 +71,11 @@ final class ArchiveCommand extends Subcommand {
             + "  1. dirkms archive rekey       a new recovery key, certified by the CA, current for new archives%n"
             + "  2. dirkms archive rewrap      every archived key re-wrapped to it (resumable: run it again)%n"
             + "  3. dirkms archive retire --key OLD   the old key leaves the store once no record needs it%n"
-            + "  4. dirkms archive check       every archived key still recovers, with the new key alone";
+            + "  4. dirkms archive check       every archived key still recovers, with the new key alone%n"
+            + "Under custody ('dirkms archive custody') each opens a custody session, prints what the recovery agents"
+            + " run ('dirkms recovery approve SESSION --key-package F') and waits for M of them (--wait-minutes);"
+            + " the keys are rebuilt in its memory only, and rekey and retire seal them again under the same shares"
+            + " (docs/custody.md).";
 
     /** Without an action: a usage error naming it. */
     @Override
@@ -89,7 +95,9 @@ final class ArchiveCommand extends Subcommand {
             FINDINGS, "",
             "By default it checks the running local 'dirkms serve' with what its data folder holds (recovery/, the"
                     + " agent's identity, tls/ca.crt); against a remote server it takes the agent's flags and a copy"
-                    + " of the recovery key store."})
+                    + " of the recovery key store. Under custody (DIR/recovery/custody) it opens a custody session"
+                    + " and waits for M recovery agents to approve it (--wait-minutes); the keys are rebuilt in its"
+                    + " memory only (docs/custody.md)."})
     static final class Check extends Subcommand {
 
         @Mixin
@@ -104,6 +112,9 @@ final class ArchiveCommand extends Subcommand {
                 description = "its passphrase, first line (needed with --recovery-key; default"
                         + " DIR/recovery/key-recovery-agent.pass)")
         Path recoveryPassphrase;
+
+        @Option(names = "--wait-minutes", paramLabel = "N", description = WAIT)
+        String waitMinutes;
 
         @Option(names = "--json", description = "the report as one JSON object on standard output: usersChecked,"
                 + " recordsChecked, keysUnwrapped, neverPublished, clean, and findings, an array of objects with problem, dns and"
@@ -126,8 +137,8 @@ final class ArchiveCommand extends Subcommand {
             codes.put(ExitCode.OK, "no problems");
             codes.put(ExitCode.FAILED, "problems found");
             codes.put(ExitCode.USAGE, ExitCode.USAGE.meaning());
-            codes.put(ExitCode.NOT_CHECKED, "the check could not run (key store or directory unreachable):"
-                    + " nothing was checked");
+            codes.put(ExitCode.NOT_CHECKED, "the check could not run (key store or directory unreachable, or under"
+                    + " custody the recovery agents did not approve in time): nothing was checked");
             return codes;
         }
 
@@ -136,25 +147,42 @@ final class ArchiveCommand extends Subcommand {
             if ((recoveryKey == null) != (recoveryPassphrase == null)) {
                 throw new UsageException("--recovery-key and --recovery-passphrase-file go together");
             }
+            int wait = waitMinutes(waitMinutes);
             KmsContext kms = connection.context();
-            Path key = recoveryKey != null ? recoveryKey : kms.dataFolder().recoveryKeyStore();
-            Path passphrase = recoveryPassphrase != null ? recoveryPassphrase : kms.dataFolder().recoveryPassphrase();
-            for (Path file : List.of(key, passphrase)) {
-                if (!Files.isReadable(file)) {
-                    throw new UsageException("cannot read " + file + (recoveryKey == null ? ": give --data DIR of the"
-                            + " server, or --recovery-key and --recovery-passphrase-file" : ""));
+            boolean custody = recoveryKey == null && ArchiveKeys.underCustody(kms);
+            KeyRecoverer recoverer = null;
+            if (!custody) {
+                Path key = recoveryKey != null ? recoveryKey : kms.dataFolder().recoveryKeyStore();
+                Path passphrase = recoveryPassphrase != null ? recoveryPassphrase
+                        : kms.dataFolder().recoveryPassphrase();
+                for (Path file : List.of(key, passphrase)) {
+                    if (!Files.isReadable(file)) {
+                        throw new UsageException("cannot read " + file + (recoveryKey == null ? ": give --data DIR of"
+                                + " the server, or --recovery-key and --recovery-passphrase-file" : ""));
+                    }
+                }
+                try {
+                    recoverer = new KeyRecoverer(RecoveryKeyStore.open(key, passphrase).keys());
+                } catch (IllegalArgumentException e) {
+                    // The message names the file, never the passphrase.
+                    err().println(messagePrefix() + ": " + e.getMessage());
+                    return NOT_CHECKED;
                 }
             }
-            KeyRecoverer recoverer;
-            try {
-                recoverer = new KeyRecoverer(RecoveryKeyStore.open(key, passphrase).keys());
-            } catch (IllegalArgumentException e) {
-                // The message names the file, never the passphrase.
-                err().println(messagePrefix() + ": " + e.getMessage());
-                return NOT_CHECKED;
-            }
             PrintWriter out = out();
+            ArchiveKeys rebuilt = null;
             try (LdapNetworkConnection directory = kms.openConnection(Duration.ofMinutes(2).toMillis())) {
+                if (custody) {
+                    // With --json the session's lines go to standard error: standard output is the document.
+                    rebuilt = ArchiveKeys.rebuild(kms, directory, "dirkms archive check: unwrap every archived key",
+                            Duration.ofMinutes(wait), json ? err() : out).orElse(null);
+                    if (rebuilt == null) {
+                        err().println(messagePrefix() + ": the recovery agents did not give their shares within " + wait
+                                + " minutes; nothing was checked");
+                        return NOT_CHECKED;
+                    }
+                    recoverer = new KeyRecoverer(rebuilt.keys());
+                }
                 ArchiveAudit.Report report = kms.archiveAudit(directory, recoverer).run();
                 if (json) {
                     JsonOutput.print(out, json(report));
@@ -165,10 +193,20 @@ final class ArchiveCommand extends Subcommand {
                 }
                 out.println(report.summary());
                 return report.clean() ? OK : FAILED;
-            } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException e) {
+            } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException
+                    | IllegalStateException e) {
                 err().println(messagePrefix() + ": cannot check the archive at " + kms.connection().url() + ": "
                         + e.getMessage());
                 return NOT_CHECKED;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                err().println(messagePrefix() + ": interrupted while waiting for the recovery agents; nothing was"
+                        + " checked");
+                return NOT_CHECKED;
+            } finally {
+                if (rebuilt != null) {
+                    rebuilt.close();
+                }
             }
         }
     }
@@ -194,6 +232,15 @@ final class ArchiveCommand extends Subcommand {
             each.put("message", finding.message());
         }
         return document;
+    }
+
+    /** The help of {@code --wait-minutes}, for each action. */
+    static final String WAIT = "under custody: how long to wait for the recovery agents to approve the custody session"
+            + " (default 60)";
+
+    /** The minutes of {@code --wait-minutes}, 60 when not given. */
+    static int waitMinutes(String value) throws UsageException {
+        return Numbers.integer("--wait-minutes", value, 60, 1, 7 * 24 * 60);
     }
 
     /** The store of {@code kms}'s data folder, or a usage error naming what is missing. */
@@ -243,10 +290,14 @@ final class ArchiveCommand extends Subcommand {
             Map<ExitCode, String> codes = super.exitCodes();
             codes.put(ExitCode.OK, "the new key is current (or a rekey that had stopped before publishing its key"
                     + " is finished)");
-            codes.put(ExitCode.FAILED, "the CA refused, or the directory or a file failed; the key store is as it was,"
-                    + " or holds a new key the directory does not publish yet, which the next rekey publishes");
+            codes.put(ExitCode.FAILED, "the CA refused, the directory or a file failed, or under custody the recovery"
+                    + " agents did not approve in time; the keys are as they were, or hold a new key the directory does"
+                    + " not publish yet, which the next rekey publishes");
             return codes;
         }
+
+        @Option(names = "--wait-minutes", paramLabel = "N", description = WAIT)
+        String waitMinutes;
 
         @Override
         int run() throws UsageException {
@@ -259,9 +310,14 @@ final class ArchiveCommand extends Subcommand {
                     throw new UsageException(e.getMessage());
                 }
             }
+            int wait = waitMinutes(waitMinutes);
+            if (ArchiveKeys.underCustody(kms)) {
+                return rekeyUnderCustody(kms, algorithm, wait);
+            }
             RecoveryKeyStore before = openStore(kms);
             PrintWriter out = out();
             try (LdapNetworkConnection directory = kms.openConnection(KmsContext.OPERATION_TIMEOUT_MILLIS)) {
+                ArchiveKeys.of(kms, directory, before);
                 if (kms.publishRecoveryCertificate(directory, before) == KmsContext.Publication.UPDATED) {
                     out.println("the newest key of " + before.file() + ", " + before.current().keyId() + ", was not"
                             + " published yet (a rekey stopped before it did): it is now current for new archives;"
@@ -272,13 +328,7 @@ final class ArchiveCommand extends Subcommand {
                         : kms.dataFolder().caPassphrase(caName));
                 RecoveryKeyStore after = kms.rekey(directory, ca, algorithm);
                 RecoveryKey key = after.current();
-                out.println("recovery key " + key.keyId() + " (" + algorithm.ldapValue() + ", certificate serial "
-                        + key.certificate().getSerialNumber().toString(16) + ", valid until "
-                        + key.certificate().getNotAfter().toInstant() + ") is current for new archives");
-                out.println("  published at " + kms.recoveryAgentDn() + ": running agents archive to it from their"
-                        + " next enrollment");
-                out.println("  the store keeps the earlier keys: " + after.keys().stream().skip(1).map(RecoveryKey::keyId)
-                        .collect(java.util.stream.Collectors.joining(", ")));
+                printNewKey(out, kms, key, algorithm, "the store keeps the earlier keys: ", after.keys());
                 int older = kms.archiveRewrap(directory, after, 1, 1).list().toRewrap().size();
                 out.println(older + " archive records are wrapped to earlier keys"
                         + (older > 0 ? ": run 'dirkms archive rewrap'" : ""));
@@ -289,6 +339,94 @@ final class ArchiveCommand extends Subcommand {
                     | IllegalArgumentException | IllegalStateException e) {
                 return failed(kms, e);
             }
+        }
+
+        /**
+         * Under custody: the CA (whose key store stays in the data folder) certifies a new key made in
+         * memory; it joins the keys rebuilt from the agents' shares, which are sealed again under the
+         * same custody secret (test-and-set on the sealed keys they were rebuilt from), so that every
+         * agent's share stays valid; only then is its certificate published. Nothing of it is
+         * written to the data folder.
+         */
+        private int rekeyUnderCustody(KmsContext kms, KeyAlgorithm algorithm, int wait) {
+            PrintWriter out = out();
+            ArchiveKeys keys = null;
+            try (LdapNetworkConnection directory = kms.openConnection(Duration.ofMinutes(2).toMillis())) {
+                // The CA first: a wrong passphrase fails before the recovery agents are called in.
+                CertificationAuthority ca = kms.openCa(directory, caName, passphraseFile != null ? passphraseFile
+                        : kms.dataFolder().caPassphrase(caName));
+                keys = ArchiveKeys.rebuild(kms, directory, "dirkms archive rekey: add a new recovery key to the"
+                        + " custody", Duration.ofMinutes(wait), out).orElse(null);
+                if (keys == null) {
+                    return failed("the recovery agents did not give their shares within " + wait + " minutes; nothing"
+                            + " changed");
+                }
+                var recoveryKeys = kms.recoveryKeyRecords(directory);
+                java.util.Optional<byte[]> published = recoveryKeys.currentRecoveryCertificate();
+                byte[] newest = keys.current().certificate().getEncoded();
+                if (published.isEmpty() || !java.util.Arrays.equals(published.get(), newest)) {
+                    if (published.isPresent() && keys.keys().stream().noneMatch(k -> sameCertificate(k, published.get()))) {
+                        return failed("the directory publishes a recovery certificate that custody " + keys.custody().id()
+                                + " does not hold: new archives are wrapped to a key nobody can open; nothing changed");
+                    }
+                    // A rekey under custody that sealed its key and stopped before publishing it.
+                    recoveryKeys.publishRecoveryCertificate(newest);
+                    out.println("the newest key of custody " + keys.custody().id() + ", " + keys.current().keyId()
+                            + ", was not published yet (a rekey stopped before it did): it is now current for new"
+                            + " archives; run 'dirkms archive rekey' again for another key");
+                    return OK;
+                }
+                RecoveryKey key = kms.newRecoveryKey(ca, algorithm);
+                List<RecoveryKey> all = new java.util.ArrayList<>();
+                all.add(key);
+                all.addAll(keys.keys());
+                byte[] sealed = keys.rebuilt().reseal(all, kms.random());
+                if (!kms.custodyRecords(directory).reseal(keys.custody().id(), keys.custody().sealedKeys(), sealed)) {
+                    return failed("the custody of the recovery keys changed while this ran (another rekey, retire or"
+                            + " re-split?); nothing changed by this run");
+                }
+                // Sealed first, published after: no agent ever wraps to a key the custody does not hold.
+                recoveryKeys.publishRecoveryCertificate(key.certificate().getEncoded());
+                printNewKey(out, kms, key, algorithm, "custody " + keys.custody().id() + " holds it with the earlier"
+                        + " keys, under the same shares: ", all);
+                int older = kms.archiveRewrap(directory, all, 1, 1).list().toRewrap().size();
+                out.println(older + " archive records are wrapped to earlier keys"
+                        + (older > 0 ? ": run 'dirkms archive rewrap'" : ""));
+                return OK;
+            } catch (IssuanceRefusedException e) {
+                return failed("the CA refused the key recovery agent certificate: " + e.getMessage() + "; nothing"
+                        + " changed");
+            } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException
+                    | IllegalArgumentException | IllegalStateException e) {
+                return failed(kms, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return failed("interrupted while waiting for the recovery agents; nothing changed");
+            } finally {
+                if (keys != null) {
+                    keys.close();
+                }
+            }
+        }
+
+        private static void printNewKey(PrintWriter out, KmsContext kms, RecoveryKey key, KeyAlgorithm algorithm,
+                String kept, List<RecoveryKey> all) {
+            out.println("recovery key " + key.keyId() + " (" + algorithm.ldapValue() + ", certificate serial "
+                    + key.certificate().getSerialNumber().toString(16) + ", valid until "
+                    + key.certificate().getNotAfter().toInstant() + ") is current for new archives");
+            out.println("  published at " + kms.recoveryAgentDn() + ": running agents archive to it from their"
+                    + " next enrollment");
+            out.println("  " + kept + all.stream().skip(1).map(RecoveryKey::keyId)
+                    .collect(java.util.stream.Collectors.joining(", ")));
+        }
+    }
+
+    /** Whether {@code key}'s certificate is {@code der}. */
+    static boolean sameCertificate(RecoveryKey key, byte[] der) {
+        try {
+            return java.util.Arrays.equals(key.certificate().getEncoded(), der);
+        } catch (java.security.cert.CertificateEncodingException e) {
+            return false;
         }
     }
 
@@ -316,6 +454,9 @@ final class ArchiveCommand extends Subcommand {
                 description = "records re-wrapped at once (default: the number of processors)")
         String workers;
 
+        @Option(names = "--wait-minutes", paramLabel = "N", description = WAIT)
+        String waitMinutes;
+
         @Override
         List<String> examples() {
             return List.of("dirkms archive rewrap --data data", "re-wrap the archive of the local 'dirkms serve'",
@@ -326,8 +467,9 @@ final class ArchiveCommand extends Subcommand {
         Map<ExitCode, String> exitCodes() {
             Map<ExitCode, String> codes = super.exitCodes();
             codes.put(ExitCode.OK, "every archived key is wrapped to the current recovery key");
-            codes.put(ExitCode.FAILED, "some records could not be re-wrapped (listed), or the directory failed;"
-                    + " what was re-wrapped stays, and running it again goes on from there");
+            codes.put(ExitCode.FAILED, "some records could not be re-wrapped (listed), the directory failed, or under"
+                    + " custody the recovery agents did not approve in time; what was re-wrapped stays, and running it"
+                    + " again goes on from there");
             return codes;
         }
 
@@ -335,21 +477,32 @@ final class ArchiveCommand extends Subcommand {
         int run() throws UsageException {
             int batch = Numbers.integer("--batch-size", batchSize, ArchiveRewrap.DEFAULT_BATCH_SIZE, 1, 10_000);
             int threads = Numbers.integer("--workers", workers, Runtime.getRuntime().availableProcessors(), 1, 64);
+            int wait = waitMinutes(waitMinutes);
             KmsContext kms = connection.context();
-            RecoveryKeyStore store = openStore(kms);
+            boolean custody = ArchiveKeys.underCustody(kms);
+            RecoveryKeyStore store = custody ? null : openStore(kms);
             PrintWriter out = out();
+            ArchiveKeys keys = null;
             try (LdapNetworkConnection directory = kms.openConnection(Duration.ofMinutes(2).toMillis())) {
+                keys = custody ? ArchiveKeys.rebuild(kms, directory, "dirkms archive rewrap: re-wrap every archived key"
+                        + " to the current recovery key", Duration.ofMinutes(wait), out).orElse(null)
+                        : ArchiveKeys.of(kms, directory, store);
+                if (keys == null) {
+                    return failed("the recovery agents did not give their shares within " + wait + " minutes; nothing"
+                            + " was re-wrapped");
+                }
                 java.util.Optional<byte[]> published = kms.recoveryKeyRecords(directory).currentRecoveryCertificate();
                 if (published.isPresent() && !java.util.Arrays.equals(published.get(),
-                        store.current().certificate().getEncoded())) {
+                        keys.current().certificate().getEncoded())) {
                     return failed("the directory publishes another recovery certificate as current than the newest key"
-                            + " of " + store.file() + " (" + store.current().keyId() + "): run 'dirkms archive rekey'"
-                            + " with this data folder first, so that new archives and the re-wrap use the same key");
+                            + " of " + keys.where() + " (" + keys.current().keyId() + "): run 'dirkms archive rekey'"
+                            + (custody ? "" : " with this data folder") + " first, so that new archives and the"
+                            + " re-wrap use the same key");
                 }
-                ArchiveRewrap rewrap = kms.archiveRewrap(directory, store, batch, threads);
+                ArchiveRewrap rewrap = kms.archiveRewrap(directory, keys.keys(), batch, threads);
                 ArchiveRewrap.Listing listing = rewrap.list();
                 out.println("re-wrapping " + listing.toRewrap().size() + " of " + listing.records()
-                        + " archive records to recovery key " + store.current().keyId());
+                        + " archive records to recovery key " + keys.current().keyId());
                 out.flush();
                 ArchiveRewrap.Summary summary;
                 try (ProgressDisplay progress = ProgressDisplay.start(out, "rewrap", "records", "re-wrapped",
@@ -362,18 +515,23 @@ final class ArchiveCommand extends Subcommand {
                 if (!summary.complete()) {
                     return FAILED;
                 }
-                List<String> older = store.keys().stream().skip(1).map(RecoveryKey::keyId).toList();
+                List<String> older = keys.keys().stream().skip(1).map(RecoveryKey::keyId).toList();
                 if (!older.isEmpty()) {
                     out.println("then retire the earlier keys: " + older.stream().map(id -> "dirkms archive retire"
                             + " --key " + id).collect(java.util.stream.Collectors.joining("; ")));
                 }
                 return OK;
-            } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException e) {
+            } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException
+                    | IllegalStateException e) {
                 return failed("the re-wrap stopped: " + e.getMessage() + "; what was re-wrapped stays, run it again to"
                         + " go on");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return failed("interrupted; run it again to go on (re-wrapped records are skipped)");
+            } finally {
+                if (keys != null) {
+                    keys.close();
+                }
             }
         }
     }
@@ -406,14 +564,22 @@ final class ArchiveCommand extends Subcommand {
         Map<ExitCode, String> exitCodes() {
             Map<ExitCode, String> codes = super.exitCodes();
             codes.put(ExitCode.OK, "the key is no longer in the store");
-            codes.put(ExitCode.FAILED, "refused (records still wrapped to it, or it is the current key), or the"
-                    + " directory failed: the store is as it was");
+            codes.put(ExitCode.FAILED, "refused (records still wrapped to it, or it is the current key), the"
+                    + " directory failed, or under custody the recovery agents did not approve in time: the keys are as"
+                    + " they were");
             return codes;
         }
 
+        @Option(names = "--wait-minutes", paramLabel = "N", description = WAIT)
+        String waitMinutes;
+
         @Override
         int run() throws UsageException {
+            int wait = waitMinutes(waitMinutes);
             KmsContext kms = connection.context();
+            if (ArchiveKeys.underCustody(kms)) {
+                return retireUnderCustody(kms, wait);
+            }
             RecoveryKeyStore store = openStore(kms);
             RecoveryKey retiring;
             try {
@@ -427,25 +593,13 @@ final class ArchiveCommand extends Subcommand {
             }
             PrintWriter out = out();
             try (LdapNetworkConnection directory = kms.openConnection(Duration.ofMinutes(2).toMillis())) {
-                java.util.Optional<byte[]> published = kms.recoveryKeyRecords(directory).currentRecoveryCertificate();
-                if (published.isPresent() && java.util.Arrays.equals(published.get(),
-                        retiring.certificate().getEncoded())) {
-                    return failed(retiring.keyId() + " is the recovery certificate the directory publishes as current:"
-                            + " the agents still archive to it; run 'dirkms archive rekey' first");
-                }
-                RecoveryKeyRetirement.Verdict verdict = kms.recoveryKeyRetirement(directory, store).check(retiring);
-                if (!verdict.mayRetire()) {
-                    List<String> named = new java.util.ArrayList<>(verdict.wrappedToKey());
-                    named.addAll(verdict.unreadable());
-                    return failed("recovery key " + retiring.keyId() + " stays: " + verdict.wrappedToKey().size()
-                            + " of " + verdict.records() + " archive records are wrapped to it"
-                            + (verdict.unreadable().isEmpty() ? "" : " and " + verdict.unreadable().size()
-                                    + " cannot be read (see 'dirkms archive check')")
-                            + " (" + String.join("; ", named.subList(0, Math.min(5, named.size())))
-                            + (named.size() > 5 ? "; ..." : "") + "); run 'dirkms archive rewrap' first");
+                ArchiveKeys.of(kms, directory, store);
+                Integer refused = refuse(kms, directory, retiring, store.keys());
+                if (refused != null) {
+                    return refused;
                 }
                 RecoveryKeyStore after = store.retire(kms.dataFolder(), retiring.keyId());
-                out.println("retired recovery key " + retiring.keyId() + ": none of the " + verdict.records()
+                out.println("retired recovery key " + retiring.keyId() + ": none of the " + recordsChecked
                         + " archive records is wrapped to it; " + after.file() + " holds " + after.keys().size()
                         + (after.keys().size() == 1 ? " key: " : " keys: ") + after.keys().stream()
                                 .map(RecoveryKey::keyId).collect(java.util.stream.Collectors.joining(", ")));
@@ -455,5 +609,98 @@ final class ArchiveCommand extends Subcommand {
                 return failed(kms, e);
             }
         }
+
+        /** How many archive records {@link #refuse} read. */
+        private int recordsChecked;
+
+        /**
+         * Null when {@code retiring} may go: not published as current, and no record wrapped to it;
+         * otherwise the exit code of the refusal, printed.
+         */
+        private Integer refuse(KmsContext kms, LdapNetworkConnection directory, RecoveryKey retiring,
+                List<RecoveryKey> keys) throws GeneralSecurityException {
+            java.util.Optional<byte[]> published = kms.recoveryKeyRecords(directory).currentRecoveryCertificate();
+            if (published.isPresent() && java.util.Arrays.equals(published.get(), retiring.certificate().getEncoded())) {
+                return failed(retiring.keyId() + " is the recovery certificate the directory publishes as current:"
+                        + " the agents still archive to it; run 'dirkms archive rekey' first");
+            }
+            RecoveryKeyRetirement.Verdict verdict = kms.recoveryKeyRetirement(directory, keys).check(retiring);
+            recordsChecked = verdict.records();
+            if (!verdict.mayRetire()) {
+                List<String> named = new java.util.ArrayList<>(verdict.wrappedToKey());
+                named.addAll(verdict.unreadable());
+                return failed("recovery key " + retiring.keyId() + " stays: " + verdict.wrappedToKey().size()
+                        + " of " + verdict.records() + " archive records are wrapped to it"
+                        + (verdict.unreadable().isEmpty() ? "" : " and " + verdict.unreadable().size()
+                                + " cannot be read (see 'dirkms archive check')")
+                        + " (" + String.join("; ", named.subList(0, Math.min(5, named.size())))
+                        + (named.size() > 5 ? "; ..." : "") + "); run 'dirkms archive rewrap' first");
+            }
+            return null;
+        }
+
+        /**
+         * Under custody: the keys rebuilt from the agents' shares are sealed again without the
+         * retired one, under the same custody secret (test-and-set), so that the shares stay valid
+         * and open nothing of the retired key from then on.
+         */
+        private int retireUnderCustody(KmsContext kms, int wait) throws UsageException {
+            PrintWriter out = out();
+            ArchiveKeys keys = null;
+            try (LdapNetworkConnection directory = kms.openConnection(Duration.ofMinutes(2).toMillis())) {
+                keys = ArchiveKeys.rebuild(kms, directory, "dirkms archive retire --key " + key + ": remove an old"
+                        + " recovery key from the custody", Duration.ofMinutes(wait), out).orElse(null);
+                if (keys == null) {
+                    return failed("the recovery agents did not give their shares within " + wait + " minutes; nothing"
+                            + " changed");
+                }
+                RecoveryKey retiring = pick(keys.keys(), key, keys.where());
+                if (retiring.keyId().equals(keys.current().keyId())) {
+                    return failed(retiring.keyId() + " is the current recovery key, which new archives are wrapped to;"
+                            + " make a new one with 'dirkms archive rekey' and re-wrap the archive to it first");
+                }
+                Integer refused = refuse(kms, directory, retiring, keys.keys());
+                if (refused != null) {
+                    return refused;
+                }
+                List<RecoveryKey> kept = keys.keys().stream().filter(k -> !k.keyId().equals(retiring.keyId())).toList();
+                byte[] sealed = keys.rebuilt().reseal(kept, kms.random());
+                if (!kms.custodyRecords(directory).reseal(keys.custody().id(), keys.custody().sealedKeys(), sealed)) {
+                    return failed("the custody of the recovery keys changed while this ran (another rekey, retire or"
+                            + " re-split?); nothing changed by this run");
+                }
+                out.println("retired recovery key " + retiring.keyId() + ": none of the " + recordsChecked
+                        + " archive records is wrapped to it; custody " + keys.custody().id() + " holds " + kept.size()
+                        + (kept.size() == 1 ? " key: " : " keys: ") + kept.stream().map(RecoveryKey::keyId)
+                                .collect(java.util.stream.Collectors.joining(", ")) + ", under the same shares");
+                return OK;
+            } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException
+                    | IllegalArgumentException | IllegalStateException e) {
+                return failed(kms, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return failed("interrupted while waiting for the recovery agents; nothing changed");
+            } finally {
+                if (keys != null) {
+                    keys.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * The key of {@code keys} whose id is {@code idOrPrefix} or starts with it (at least
+     * {@value RecoveryKeyStore#SHORTEST_KEY_ID_PREFIX} characters), as {@link RecoveryKeyStore#key} finds it.
+     */
+    static RecoveryKey pick(List<RecoveryKey> keys, String idOrPrefix, String where) throws UsageException {
+        String wanted = idOrPrefix.trim().toLowerCase(java.util.Locale.ROOT);
+        List<RecoveryKey> found = keys.stream().filter(k -> k.keyId().equals(wanted)
+                || (wanted.length() >= RecoveryKeyStore.SHORTEST_KEY_ID_PREFIX && k.keyId().startsWith(wanted))).toList();
+        if (found.size() == 1) {
+            return found.get(0);
+        }
+        throw new UsageException("--key " + idOrPrefix + ": " + (found.isEmpty() ? where + " holds no such key"
+                : "more than one recovery key starts with it: give more of the id") + " (it holds "
+                + keys.stream().map(RecoveryKey::keyId).toList() + ")");
     }
 }

@@ -129,7 +129,7 @@ final class ArchiveCustodyCommand extends Subcommand {
                         + " nothing changed");
             }
             List<RecoveryKey> keys;
-            Custody.Rebuilt rebuilt = null;
+            ArchiveKeys rebuilt = null;
             try {
                 if (current.isEmpty()) {
                     RecoveryKeyStore store = ArchiveCommand.openStore(kms);
@@ -141,9 +141,16 @@ final class ArchiveCustodyCommand extends Subcommand {
                                 + " key of " + store.file() + ": run 'dirkms archive rekey' with this data folder"
                                 + " first; nothing changed");
                     }
+                    if (published.isEmpty()) {
+                        // The custody lives on the key recovery agent's entry, which the publication makes (a
+                        // directory no 'dirkms serve' or agent with this data folder has started on yet).
+                        kms.publishRecoveryCertificate(directory, store);
+                    }
                 } else {
-                    rebuilt = CustodySessions.rebuild(kms, records, "split the recovery keys again among "
-                            + String.join("; ", holders) + ", any " + m + " of them", Duration.ofMinutes(wait), out);
+                    // The sealed keys must not change while the agents approve (a rekey would be lost).
+                    rebuilt = ArchiveKeys.rebuild(kms, directory, "dirkms archive custody: split the recovery keys"
+                            + " again among " + String.join("; ", holders) + ", any " + m + " of them",
+                            Duration.ofMinutes(wait), out).orElse(null);
                     if (rebuilt == null) {
                         return failed("the recovery agents did not give " + current.get().threshold() + " good shares"
                                 + " within " + wait + " minutes; nothing changed");
@@ -151,7 +158,7 @@ final class ArchiveCustodyCommand extends Subcommand {
                     keys = rebuilt.keys();
                 }
                 CustodyEntry made = Custody.split(keys, chosen, m, kms.random());
-                if (!records.install(made, current.map(CustodyEntry::id).orElse(null))) {
+                if (!records.install(made, rebuilt != null ? rebuilt.custody() : null)) {
                     return failed("the custody changed while this ran (another 'dirkms archive custody'?); nothing"
                             + " changed by this run");
                 }

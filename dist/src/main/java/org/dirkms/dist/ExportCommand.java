@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
  * {@code dirkms export}: writes the selected users with their certificates and archived keys
  * into a transfer file for one destination server (docs/transfer.md, {@link TransferExport}).
  * Run where the source KMS runs: it needs the data folder's recovery key store and transfer
- * identity. The keys leave the server only inside the file, which is sealed to the destination's
+ * identity; under custody, M recovery agents approve the custody session it opens, and the keys
+ * are rebuilt in its memory only (docs/custody.md, "Archive operations under custody"). The keys leave the server only inside the file, which is sealed to the destination's
  * transport certificate and written with mode 0600.
  */
 @Command(name = "export", description = {"Export users with every certificate they had and every archived"
@@ -65,6 +66,9 @@ final class ExportCommand extends Subcommand {
                     + " for a test of the refusal)")
     int days;
 
+    @Option(names = "--wait-minutes", paramLabel = "N", description = ArchiveCommand.WAIT)
+    String waitMinutes;
+
     @Override
     List<String> examples() {
         return List.of("dirkms export --to dest-transport.pem --filter '(mail=*@example.com)' --out users.p7m",
@@ -78,8 +82,8 @@ final class ExportCommand extends Subcommand {
     Map<ExitCode, String> exitCodes() {
         Map<ExitCode, String> codes = super.exitCodes();
         codes.put(ExitCode.OK, "the file is written, and the export recorded under ou=Transfers,ou=KMS");
-        codes.put(ExitCode.FAILED, "nothing selected, a key that does not unwrap, or the directory failed: no file"
-                + " was written");
+        codes.put(ExitCode.FAILED, "nothing selected, a key that does not unwrap, the directory failed, or under"
+                + " custody the recovery agents did not approve in time: no file was written");
         return codes;
     }
 
@@ -92,28 +96,44 @@ final class ExportCommand extends Subcommand {
             throw new UsageException("--out " + out + " exists; give a new file name (nothing was written)");
         }
         X509Certificate destination = TransferFiles.certificate(to, "--to");
+        int wait = ArchiveCommand.waitMinutes(waitMinutes);
         KmsContext kms = connection.context();
         TransferIdentity identity;
-        KeyRecoverer recoverer;
+        boolean custody = ArchiveKeys.underCustody(kms);
+        org.dirkms.agent.keys.RecoveryKeyStore store;
         try {
             identity = TransferIdentity.open(kms.dataFolder());
-            recoverer = new KeyRecoverer(ArchiveCommand.openStore(kms).keys());
+            store = custody ? null : ArchiveCommand.openStore(kms);
         } catch (IllegalArgumentException e) {
             return failed(e.getMessage());
         }
+        ArchiveKeys keys = null;
         try (LdapNetworkConnection directory = kms.openConnection(Duration.ofMinutes(5).toMillis())) {
             TransferRecords records = kms.transferRecords(directory);
+            // The selection first: under custody, nothing calls the recovery agents in for an export of nobody.
+            List<TransferRecords.Person> users = select(records);
+            if (users.isEmpty()) {
+                return failed("no KMS user matches " + (selection.filter != null ? "--filter " + selection.filter
+                        : "--group " + selection.group) + "; nothing was written");
+            }
+            if (custody) {
+                keys = ArchiveKeys.rebuild(kms, directory, "dirkms export of " + users.size() + " users to "
+                        + destination.getSubjectX500Principal().getName() + ": unwrap their archived keys",
+                        Duration.ofMinutes(wait), out()).orElse(null);
+                if (keys == null) {
+                    return failed("the recovery agents did not give their shares within " + wait + " minutes;"
+                            + " nothing was written");
+                }
+            } else {
+                keys = ArchiveKeys.of(kms, directory, store);
+            }
+            KeyRecoverer recoverer = new KeyRecoverer(keys.keys());
             TransferExport export = new TransferExport(kms.enrollmentRecords(directory), records, recoverer, identity,
                     kms.serverDn(), kms.layout().suffix(), kms.clock(), kms.random());
             try {
                 export.checkDestination(destination);
             } catch (IllegalArgumentException e) {
                 throw new UsageException("--to " + to + ": " + e.getMessage());
-            }
-            List<TransferRecords.Person> users = select(records);
-            if (users.isEmpty()) {
-                return failed("no KMS user matches " + (selection.filter != null ? "--filter " + selection.filter
-                        : "--group " + selection.group) + "; nothing was written");
             }
             TransferExport.Result result = export.export(users, destination, Duration.ofDays(days));
             TransferFiles.writeNew(out, result.file(), "--out");
@@ -130,6 +150,13 @@ final class ExportCommand extends Subcommand {
         } catch (IOException | LdapException | GeneralSecurityException | DirectoryAccessException
                 | IllegalStateException e) {
             return failed(kms, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return failed("interrupted while waiting for the recovery agents; nothing was written");
+        } finally {
+            if (keys != null) {
+                keys.close();
+            }
         }
     }
 

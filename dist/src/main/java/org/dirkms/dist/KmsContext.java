@@ -34,6 +34,7 @@ import org.dirkms.agent.escrow.ArchiveRewrap;
 import org.dirkms.agent.escrow.RecoveryKeyRetirement;
 import org.dirkms.agent.enroll.EnrollmentService;
 import org.dirkms.agent.enroll.KmsAgent;
+import org.dirkms.agent.keys.RecoveryKey;
 import org.dirkms.agent.keys.RecoveryKeyStore;
 import org.dirkms.agent.recovery.RecoveryService;
 import org.dirkms.agent.recovery.RequestKeys;
@@ -335,6 +336,31 @@ public final class KmsContext {
     /** The check, over {@code directory}, that no archive record is wrapped to a key of {@code store} any more. */
     public RecoveryKeyRetirement recoveryKeyRetirement(LdapNetworkConnection directory, RecoveryKeyStore store) {
         return new RecoveryKeyRetirement(recoveryKeyRecords(directory), new KeyRecoverer(store.keys()));
+    }
+
+    /**
+     * The re-wrap of the archive over {@code directory} to the first of {@code keys} (the current),
+     * unwrapping with all of them: the keys rebuilt under custody (docs/custody.md).
+     */
+    public ArchiveRewrap archiveRewrap(LdapNetworkConnection directory, List<RecoveryKey> keys, int batchSize,
+            int workers) {
+        return new ArchiveRewrap(recoveryKeyRecords(directory), new KeyRewrapper(new KeyRecoverer(keys), keys.get(0),
+                random), batchSize, workers);
+    }
+
+    /** The check, over {@code directory}, that no archive record is wrapped to one of {@code keys} any more. */
+    public RecoveryKeyRetirement recoveryKeyRetirement(LdapNetworkConnection directory, List<RecoveryKey> keys) {
+        return new RecoveryKeyRetirement(recoveryKeyRecords(directory), new KeyRecoverer(keys));
+    }
+
+    /**
+     * {@code dirkms archive rekey} under custody (docs/custody.md): a new recovery key certified by
+     * {@code ca}, made in memory only; the caller seals it with the rebuilt keys and publishes it.
+     *
+     * @throws IssuanceRefusedException if the CA refuses the certificate
+     */
+    public RecoveryKey newRecoveryKey(CertificationAuthority ca, KeyAlgorithm algorithm) throws IssuanceRefusedException {
+        return RecoveryKeyStore.newKey(ca::certifyRecoveryAgent, recoveryAgentDn(), algorithm, random);
     }
 
     /** The agent's settings: its identity, a process-unique claim owner, {@code lease}; packages last 7 days. */

@@ -93,10 +93,12 @@ class CommandHelpTest {
                 "--include-revoked"));
         List<String> connection = List.of("--data", "--url", "--bind-dn", "--password-file", "--ca-cert", "--suffix");
         assertFlags(List.of("archive", "check"), concat(connection, "--recovery-key", "--recovery-passphrase-file",
-                "--json"));
-        assertFlags(List.of("archive", "rekey"), concat(connection, "--ca-name", "--passphrase-file", "--key-algorithm"));
-        assertFlags(List.of("archive", "rewrap"), concat(connection, "--batch-size", "--workers"));
-        assertFlags(List.of("archive", "retire"), concat(connection, "--key"));
+                "--json", "--wait-minutes"));
+        assertFlags(List.of("archive", "rekey"), concat(connection, "--ca-name", "--passphrase-file", "--key-algorithm",
+                "--wait-minutes"));
+        assertFlags(List.of("archive", "rewrap"), concat(connection, "--batch-size", "--workers", "--wait-minutes"));
+        assertFlags(List.of("archive", "retire"), concat(connection, "--key", "--wait-minutes"));
+        assertFlags(List.of("archive", "custody"), concat(connection, "--agents", "--threshold", "--wait-minutes"));
         assertFlags(List.of("roles", "list"), concat(connection, "--json"));
         for (String action : List.of("add", "remove")) {
             assertFlags(List.of("roles", action), connection.toArray(String[]::new));
@@ -116,7 +118,8 @@ class CommandHelpTest {
         verify.addAll(connection);
         assertFlags(List.of("smime", "verify"), concat(verify, "--anonymous", "--trust"));
         assertFlags(List.of("recovery", "required-approvals"), concat(connection, "--server"));
-        assertFlags(List.of("export"), concat(connection, "--to", "--filter", "--group", "--out", "--days"));
+        assertFlags(List.of("export"), concat(connection, "--to", "--filter", "--group", "--out", "--days",
+                "--wait-minutes"));
         assertFlags(List.of("import"), concat(connection, "--trust", "--dry-run"));
         assertFlags(List.of("transfer", "certificate"), concat(connection, "--out"));
         assertFlags(List.of("openldap", "config"), "--suffix", "--agent-dn", "--out", "--directory-admin-dn",

@@ -128,6 +128,7 @@ class ArchitectureIT {
     private static final String WORKFLOW = AGENT + "workflow..";
     private static final String NAMES = AGENT + "names..";
     private static final String RECOVERY = AGENT + "recovery..";
+    private static final String CUSTODY = AGENT + "custody..";
     private static final String OCSP = AGENT + "ocsp..";
     private static final String QUEUE = AGENT + "queue..";
     private static final String TRUST = AGENT + "trust..";
@@ -297,8 +298,8 @@ class ArchitectureIT {
                         DIRECTORY, ARCHIVE, SMIME, KEYS, NAMES, CUSTODY, "org.dirkms.schema..", "org.slf4j..",
                         "org.apache.directory.ldap.client.api..")
                 .because("the recovery state machine reads and writes the directory through RecoveryRecords alone,"
-                        + " unwraps with the archive's code and packages with S/MIME's; it never issues, enrolls or"
-                        + " checks the archive (docs/architecture.md)")
+                        + " unwraps with the archive's code, rebuilds custody keys with custody's and packages with"
+                        + " S/MIME's; it never issues, enrolls or checks the archive (docs/architecture.md)")
                 .check(all);
         noClasses().that().resideInAPackage(RECOVERY)
                 .should().dependOnClassesThat().resideInAnyPackage(ENROLL, ESCROW, CA, "org.bouncycastle..")
@@ -317,6 +318,23 @@ class ArchitectureIT {
         noClasses().that().resideInAnyPackage(KEYS, ARCHIVE, SMIME, CA, DIRECTORY, WORKFLOW, NAMES, ENROLL, ESCROW)
                 .should().dependOnClassesThat().resideInAPackage(CUSTODY)
                 .because("the recovery and the commands use custody; nothing below them reaches up")
+                .check(all);
+    }
+
+    /**
+     * Threshold custody (docs/custody.md) is cryptography over the custody records: it never
+     * issues, enrolls, recovers or walks the archive itself; those use it.
+     */
+    @Test
+    void custodyStandsOnTheRecordsAndTheCryptographyOnly() {
+        classes().that().resideInAPackage(CUSTODY)
+                .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "javax.crypto..", "javax.security..",
+                        CUSTODY, DIRECTORY, ARCHIVE, KEYS, NAMES, "org.dirkms.schema..", "org.bouncycastle..")
+                .because("custody splits, seals and rebuilds the recovery keys; the commands and the recovery"
+                        + " service decide when (docs/custody.md)")
+                .check(all);
+        noClasses().that().resideInAPackage(CUSTODY)
+                .should().dependOnClassesThat().resideInAnyPackage(RECOVERY, ENROLL, ESCROW, CA, WORKFLOW)
                 .check(all);
     }
 

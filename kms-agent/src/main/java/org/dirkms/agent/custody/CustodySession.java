@@ -31,6 +31,8 @@ public final class CustodySession implements AutoCloseable {
     private final CustodyEntry custody;
     private final RequestKey key;
     private final String dn;
+    /** The refusals last written to the session's kmsLastError. */
+    private String noted;
 
     private CustodySession(CustodyRecords records, CustodyEntry custody, RequestKey key, String dn) {
         this.records = records;
@@ -113,8 +115,10 @@ public final class CustodySession implements AutoCloseable {
                 return Optional.of(Custody.rebuild(custody, verdict.good()));
             }
             String text = verdict.refusalText();
-            if (text != null) {
+            if (text != null && !text.equals(noted)) {
+                // Once per new verdict, not at every look: each write is a line of the audit log.
                 records.noteSession(dn, text);
+                noted = text;
             }
             return Optional.empty();
         } finally {

@@ -114,12 +114,12 @@ public interface CustodyRecords {
     /**
      * Makes {@code custody} the custody: adds its share entries, then in one modify of the key
      * recovery agent's entry replaces id, threshold and sealed keys, testing that the custody it
-     * replaces is still {@code replacedId} (null: none), then deletes the share entries of every
-     * other custody.
+     * replaces is still {@code replaced} (null: none), its id and its sealed keys both (a key added
+     * or retired meanwhile must not be lost), then deletes the share entries of every other custody.
      *
      * @return false if the custody had changed meanwhile (its new share entries are removed again)
      */
-    boolean install(CustodyEntry custody, String replacedId);
+    boolean install(CustodyEntry custody, CustodyEntry replaced);
 
     /**
      * Replaces the sealed keys of the custody {@code custodyId} (a key added or retired under
@@ -148,6 +148,9 @@ public interface CustodyRecords {
 
     /** The session at {@code dn}, if it exists. */
     Optional<SessionEntry> readSession(String dn);
+
+    /** Every custody session under {@code ou=Recovery Requests}: open ones, and those their process left behind. */
+    List<SessionEntry> sessions();
 
     /** Writes {@code text} as the session's {@code kmsLastError}. */
     void noteSession(String dn, String text);

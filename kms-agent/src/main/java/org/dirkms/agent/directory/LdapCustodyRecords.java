@@ -101,7 +101,8 @@ public final class LdapCustodyRecords implements CustodyRecords {
     }
 
     @Override
-    public boolean install(CustodyEntry custody, String replacedId) {
+    public boolean install(CustodyEntry custody, CustodyEntry replaced) {
+        String replacedId = replaced == null ? null : replaced.id();
         List<String> added = new ArrayList<>();
         try {
             for (ShareEntry share : custody.shares()) {
@@ -142,8 +143,17 @@ public final class LdapCustodyRecords implements CustodyRecords {
             }
             changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, CUSTODY_THRESHOLD,
                     Integer.toString(custody.threshold())));
-            changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
-                    new DefaultAttribute(SEALED_RECOVERY_KEYS, custody.sealedKeys())));
+            if (replaced == null) {
+                changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE,
+                        new DefaultAttribute(SEALED_RECOVERY_KEYS, custody.sealedKeys())));
+            } else {
+                // Test-and-set: the delete of exactly the sealed keys the new custody was made from fails
+                // (noSuchAttribute) when a rekey or retire re-sealed them meanwhile.
+                changes.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE,
+                        new DefaultAttribute(SEALED_RECOVERY_KEYS, replaced.sealedKeys())));
+                changes.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE,
+                        new DefaultAttribute(SEALED_RECOVERY_KEYS, custody.sealedKeys())));
+            }
             try {
                 entries.modifyOrThrow(layout.keyRecoveryAgent(), changes.toArray(Modification[]::new));
             } catch (LdapNoSuchAttributeException | LdapAttributeInUseException e) {
@@ -230,6 +240,19 @@ public final class LdapCustodyRecords implements CustodyRecords {
                             LdapEntries.strings(entry, RECOVERY_APPROVAL), LdapEntries.bytes(entry, RECOVERY_SHARE),
                             LdapEntries.first(entry, DESCRIPTION));
                 });
+    }
+
+    @Override
+    public List<SessionEntry> sessions() {
+        List<SessionEntry> sessions = new ArrayList<>();
+        for (Entry entry : entries.search(layout.recoveryRequests(), "(" + OBJECT_CLASS + "="
+                + ObjectClassNames.CUSTODY_SESSION + ")", SearchScope.ONELEVEL, SESSION_ATTRIBUTES)) {
+            List<byte[]> key = LdapEntries.bytes(entry, REQUEST_KEY);
+            sessions.add(new SessionEntry(entry.getDn().getName(), key.isEmpty() ? null : key.get(0),
+                    LdapEntries.strings(entry, RECOVERY_APPROVAL), LdapEntries.bytes(entry, RECOVERY_SHARE),
+                    LdapEntries.first(entry, DESCRIPTION)));
+        }
+        return sessions;
     }
 
     @Override

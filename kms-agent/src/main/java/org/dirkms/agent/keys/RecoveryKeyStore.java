@@ -180,6 +180,18 @@ public final class RecoveryKeyStore {
     }
 
     /**
+     * A new recovery key of {@code algorithm}, certified by {@code certifier}, kept in memory only
+     * and written nowhere: a key added under threshold custody, sealed with the others in the
+     * directory (docs/custody.md).
+     *
+     * @throws E if the CA refuses the certificate
+     */
+    public static <E extends Exception> RecoveryKey newKey(RecoveryCertifier<E> certifier, String subjectDn,
+            KeyAlgorithm algorithm, SecureRandom random) throws E {
+        return newEntry(certifier, subjectDn, algorithm, random).key();
+    }
+
+    /**
      * Removes the recovery key {@code keyId} from the store, keeping every other: once no archive
      * record is wrapped to a key any more (the caller checks that against the directory), the key
      * can go, so that whoever takes a copy of the store later cannot open what it once protected.
