@@ -135,7 +135,6 @@ class ArchitectureIT {
     private static final String TRANSFER = AGENT + "transfer..";
     private static final String AUDIT = AGENT + "audit..";
     private static final String REPLICATION = AGENT + "replication..";
-    private static final String CUSTODY = AGENT + "custody..";
 
     @Test
     void theCryptographyKnowsNoDirectory() {
@@ -318,23 +317,6 @@ class ArchitectureIT {
         noClasses().that().resideInAnyPackage(KEYS, ARCHIVE, SMIME, CA, DIRECTORY, WORKFLOW, NAMES, ENROLL, ESCROW)
                 .should().dependOnClassesThat().resideInAPackage(CUSTODY)
                 .because("the recovery and the commands use custody; nothing below them reaches up")
-                .check(all);
-    }
-
-    /**
-     * Threshold custody (docs/custody.md) is cryptography over the custody records: it never
-     * issues, enrolls, recovers or walks the archive itself; those use it.
-     */
-    @Test
-    void custodyStandsOnTheRecordsAndTheCryptographyOnly() {
-        classes().that().resideInAPackage(CUSTODY)
-                .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "javax.crypto..", "javax.security..",
-                        CUSTODY, DIRECTORY, ARCHIVE, KEYS, NAMES, "org.dirkms.schema..", "org.bouncycastle..")
-                .because("custody splits, seals and rebuilds the recovery keys; the commands and the recovery"
-                        + " service decide when (docs/custody.md)")
-                .check(all);
-        noClasses().that().resideInAPackage(CUSTODY)
-                .should().dependOnClassesThat().resideInAnyPackage(RECOVERY, ENROLL, ESCROW, CA, WORKFLOW)
                 .check(all);
     }
 

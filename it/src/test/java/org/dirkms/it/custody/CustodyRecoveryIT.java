@@ -404,6 +404,45 @@ class CustodyRecoveryIT {
         fetchAndReadJanesMail(request, "restart");
     }
 
+    /**
+     * After custody the running agent and {@code dirkms enroll} archive new keys to the certificate
+     * the directory publishes, and nothing makes a recovery key store again: {@code dirkms enroll}
+     * made a new one in the data folder, which took every archive it made out of custody.
+     */
+    @Test
+    @Order(7)
+    void enrollmentsAfterCustodyArchiveToThePublishedCertificateAndMakeNoKeyStore() throws Exception {
+        String late = "uid=late,ou=People," + SUFFIX;
+        String bulk = "uid=bulk,ou=People," + SUFFIX;
+        StringBuilder people = new StringBuilder();
+        for (String dn : List.of(late, bulk)) {
+            String uid = dn.substring(4, dn.indexOf(','));
+            people.append("dn: ").append(dn).append("\nobjectClass: inetOrgPerson\nuid: ").append(uid).append("\ncn: ")
+                    .append(uid).append("\nsn: ").append(uid).append("\nmail: ").append(uid).append("@example.com\n\n");
+        }
+        superuser().add(people.toString()).assertSuccess();
+        as(ALICE).modify("dn: " + late + "\nchangetype: modify\nadd: objectClass\nobjectClass: kmsUser\n-\n"
+                + "add: kmsEnrollmentState\nkmsEnrollmentState: requested\n-\n").assertSuccess();
+        await(late + " enrolled", () -> as(ALICE).search(late, "(objectClass=*)", "kmsEnrollmentState").stdout()
+                .contains("kmsEnrollmentState: enrolled"));
+        dirkms("enroll", "--filter", "(uid=bulk)", "--report", folder.resolve("enroll-report.tsv").toString());
+
+        DataFolder folderOf = DataFolder.of(data);
+        assertFalse(Files.exists(folderOf.recoveryKeyStore()), "no recovery key store made after custody");
+        assertFalse(Files.exists(folderOf.recoveryPassphrase()), "no recovery passphrase made after custody");
+        byte[] published = binary(kmsAgent().search("cn=Key Recovery Agent,ou=KMS," + SUFFIX, "(objectClass=*)",
+                "userCertificate;binary").assertSuccess().stdout(), "userCertificate;binary");
+        String keyId = "sha256:" + HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(published));
+        for (String dn : List.of(late, bulk)) {
+            String records = kmsAgent().search("ou=Key Archive,ou=KMS," + SUFFIX, "(kmsKeyOwner=" + dn + ")",
+                    "kmsWrappingKeyId").assertSuccess().stdout();
+            List<String> wrappedTo = lines(records, "kmsWrappingKeyId");
+            assertFalse(wrappedTo.isEmpty(), "an archive record of " + dn + "\n" + records);
+            assertEquals(Set.of(keyId), Set.copyOf(wrappedTo), dn + " archived to the published recovery certificate");
+        }
+    }
+
     // ------------------------------------------------------------------ the people and the server
 
     private static void start() throws Exception {
