@@ -400,8 +400,7 @@ final class ArchiveCommand extends Subcommand {
                     | IllegalArgumentException | IllegalStateException e) {
                 return failed(kms, e);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return failed("interrupted while waiting for the recovery agents; nothing changed");
+                return interruptedWaitingForAgents();
             } finally {
                 if (keys != null) {
                     keys.close();
@@ -678,8 +677,7 @@ final class ArchiveCommand extends Subcommand {
                     | IllegalArgumentException | IllegalStateException e) {
                 return failed(kms, e);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return failed("interrupted while waiting for the recovery agents; nothing changed");
+                return interruptedWaitingForAgents();
             } finally {
                 if (keys != null) {
                     keys.close();

@@ -190,8 +190,7 @@ final class ArchiveCustodyCommand extends Subcommand {
                 | IllegalArgumentException | IllegalStateException e) {
             return failed(kms, e);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return failed("interrupted while waiting for the recovery agents; nothing changed");
+            return interruptedWaitingForAgents();
         }
     }
 

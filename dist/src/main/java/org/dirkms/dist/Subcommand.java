@@ -106,6 +106,14 @@ abstract class Subcommand implements Callable<Integer> {
         return DirkmsCommand.messagePrefix(spec.commandLine());
     }
 
+    /**
+     * A command interrupted while it waited for the recovery agents' shares (docs/custody.md): the
+     * thread's interrupt is kept, the failure printed, {@link #FAILED} returned.
+     */
+    int interruptedWaitingForAgents() {
+        return interruptedWaitingForAgents();
+    }
+
     /** Prints {@code message} after {@link #messagePrefix()} on standard error and returns {@link #FAILED}. */
     int failed(String message) {
         err().println(messagePrefix() + ": " + message);
