@@ -38,6 +38,7 @@ final class DnCases implements ServerFuzzRunner.CaseFactory {
         Set<Integer> allowed = new HashSet<>(NAMES);
         byte[] request;
         String what;
+        boolean otherNameMalformed = false;
         if (operation < 6 || !sandboxed && operation >= 14) {
             int scope = random.nextInt(3);
             request = LdapRequests.search(dn, scope, 0, 10, 10, false, Ber.string(0x87, "objectClass"),
@@ -87,6 +88,9 @@ final class DnCases implements ServerFuzzRunner.CaseFactory {
                 }
             }
             request = LdapRequests.modifyDn(dn, rdn.octets(), random.nextBoolean(), superior);
+            // The new RDN and the new superior go through the same decoder as the name.
+            otherNameMalformed = !utf8(rdn.octets()) || rdn.validity() == Validity.INVALID
+                    || superior != null && !utf8(superior);
             allowed.addAll(Set.of(19, 21, 64, 65, 66, 67, 68, 71, 17, 2));
             addIfWriter(allowed, who, dn);
             what = "rename to " + rdn.description() + superiorShown + ":";
@@ -97,7 +101,7 @@ final class DnCases implements ServerFuzzRunner.CaseFactory {
         // protocolError and a Notice of Disconnection, before anything else can see them.
         // The client's DN parser and the server's decoder do not agree on every odd name (an
         // unknown escape, a surrogate pair): any name that is not a seed may be answered so.
-        boolean malformed = !utf8(dn) || name.validity() == Validity.INVALID || dn.length == 0
+        boolean malformed = otherNameMalformed || !utf8(dn) || name.validity() == Validity.INVALID || dn.length == 0
                 || !name.description().startsWith("'") || name.description().contains("' ");
         return malformed ? fuzzCase.closing() : fuzzCase;
     }
