@@ -128,6 +128,9 @@ final class RecoveryApproveCommand extends Subcommand {
         }
         Optional<ShareEntry> share = records.shareOf(me);
         PrintWriter out = out();
+        // What is approved, before anything is written: an agent gives a share only to what they expect
+        // (SECURITY.md, "Threshold custody").
+        out.println(describe(target));
         if (share.isEmpty()) {
             if (target.requestKey() != null || target.session()) {
                 return failed("you hold no share of the current custody of the recovery keys, so your approval cannot"
@@ -178,6 +181,17 @@ final class RecoveryApproveCommand extends Subcommand {
         } finally {
             Arrays.fill(content, (byte) 0);
         }
+    }
+
+    /** One line saying what {@code target} is: the user and requester of a recovery, or what a session is for. */
+    static String describe(ApprovalTarget target) {
+        if (target.session()) {
+            return "custody session " + target.dn() + ": " + (target.description() == null ? "(no description)"
+                    : target.description());
+        }
+        return "recovery request " + target.dn() + ": the keys of " + target.target() + ", asked for by "
+                + (target.requester() == null ? "(no requester)" : target.requester())
+                + (target.description() == null ? "" : " (" + target.description() + ")");
     }
 
     /** The share's content opened with a key of the key package, or null (the failure printed). */

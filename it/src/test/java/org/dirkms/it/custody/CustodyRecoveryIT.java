@@ -200,6 +200,8 @@ class CustodyRecoveryIT {
         DirkmsRun a = approve(AGENT_A, request, AGENT_A);
         assertEquals(0, a.code(), a.toString());
         assertTrue(a.out().contains("with your share"), a.out());
+        // The agent is shown what they approve: whose keys, and who asked.
+        assertTrue(a.out().contains("the keys of " + JDOE + ", asked for by " + ALICE), a.out());
         settle();
         String one = kmsView(request);
         assertTrue(one.contains("kmsRecoveryState: pending"), one);
