@@ -211,6 +211,9 @@ class CustodyRecoveryIT {
         DirkmsRun b = approve(AGENT_B, request, AGENT_B);
         assertEquals(0, b.code(), b.toString());
         awaitState(request, "approved");
+        String delivered = kmsView(request);
+        assertFalse(delivered.contains("kmsRequestKey") || delivered.contains("kmsRecoveryShare"),
+                "the spent request key and shares go with the delivery: " + delivered);
         fetchAndReadJanesMail(request, "two-of-three");
         // Delivered: no share is taken any more.
         DirkmsRun late = approve(AGENT_C, request, AGENT_C);

@@ -166,6 +166,10 @@ final class LdapRecoveryRequestEntries {
             changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, KEY_PACKAGE_EXPIRES,
                     LdapTimes.format(delivery.expires())));
             changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, LAST_ERROR));
+            // Under custody (docs/custody.md) the request key's private half is destroyed once
+            // delivered: its certificate and the shares sealed to it go with the delivery.
+            changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, AttributeNames.REQUEST_KEY));
+            changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, AttributeNames.RECOVERY_SHARE));
             try {
                 entries.modifyOrThrow(dn, changes.toArray(Modification[]::new));
                 return true;
