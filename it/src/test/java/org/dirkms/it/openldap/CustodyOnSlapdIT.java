@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -117,6 +118,7 @@ class CustodyOnSlapdIT {
             try {
                 awaitLine(agent, "dirkms agent running");
                 recoverUnderCustody(slapd, alice, url, agent);
+                checkTheArchiveInACustodySession(slapd, kms, url, agent);
             } finally {
                 stop(agent);
             }
@@ -140,7 +142,7 @@ class CustodyOnSlapdIT {
     private void recoverUnderCustody(Slapd slapd, LdapTools alice, String url, Process agent) throws Exception {
         String request = "cn=recover-jdoe-2026-11-25," + LAYOUT.recoveryRequests();
         String sample = Files.readString(ProjectFiles.file("ldif/samples/50-request-recovery.ldif"));
-        alice.modify(sample.stripTrailing() + "\nkmsRecoveryRequester: " + ALICE + "\nkmsRecoveryState: pending\n")
+        alice.modify(sample + "kmsRecoveryRequester: " + ALICE + "\nkmsRecoveryState: pending\n")
                 .assertSuccess();
         await("the agent's request key on " + request, agent, () -> alice.withArguments("-s", "base")
                 .search(request, "(objectClass=*)", "kmsRequestKey").stdout().contains("kmsRequestKey:: "));
@@ -187,11 +189,43 @@ class CustodyOnSlapdIT {
                 late.err());
     }
 
+    /**
+     * {@code dirkms archive check} under custody opens a custody session in slapd while the agent
+     * runs; two recovery agents approve it with their shares and the check unwraps every archived
+     * key; the session is gone afterwards.
+     */
+    private void checkTheArchiveInACustodySession(Slapd slapd, Path kms, String url, Process agent) throws Exception {
+        CompletableFuture<DirkmsRun> check = CompletableFuture.supplyAsync(() -> DirkmsRun.of("archive", "check",
+                "--data", kms.toString(), "--url", url));
+        String[] session = new String[1];
+        await("a custody session", agent, () -> {
+            if (check.isDone()) {
+                throw new AssertionError("archive check ended before it opened a session: " + check.join());
+            }
+            session[0] = slapd.asAgent().search(LAYOUT.recoveryRequests(), "(objectClass=kmsCustodySession)", "cn")
+                    .assertSuccess().stdout().lines().filter(line -> line.startsWith("cn: "))
+                    .map(line -> line.substring(4)).findFirst().orElse(null);
+            return session[0] != null;
+        });
+        String dn = "cn=" + session[0] + "," + LAYOUT.recoveryRequests();
+        for (String approver : List.of(CAROL, BOB)) {
+            DirkmsRun approved = approve(slapd, url, dn, approver);
+            assertEquals(0, approved.code(), approved + "\nagent:\n" + agentLog());
+        }
+        DirkmsRun checked = check.get(120, TimeUnit.SECONDS);
+        assertEquals(0, checked.code(), checked + "\nagent:\n" + agentLog());
+        assertTrue(checked.out().contains("checked 4 users and 4 archive records, unwrapped 4 keys: no problems"),
+                checked.toString());
+        assertTrue(checked.out().contains("2 of 2 shares"), checked.toString());
+        assertFalse(slapd.asAgent().search(LAYOUT.recoveryRequests(), "(objectClass=kmsCustodySession)", "cn")
+                .assertSuccess().stdout().contains("dn: "), "the session is deleted after use");
+    }
+
     /** {@code dirkms recovery approve} from the agent's machine, with their key package and token. */
     private DirkmsRun approve(Slapd slapd, String url, String request, String agent) throws Exception {
         String uid = uid(agent);
         Path password = Files.writeString(work.resolve(uid + ".password"), PASSWORDS.get(agent));
-        return DirkmsRun.of("recovery", "approve", request.substring(3, request.indexOf(',')), "--bind-dn", agent,
+        return DirkmsRun.of("recovery", "approve", request, "--bind-dn", agent,
                 "--password-file", password.toString(), "--key-package", work.resolve(uid + ".p12").toString(),
                 "--key-package-password-file", work.resolve(uid + ".token").toString(), "--url", url, "--ca-cert",
                 slapd.caCertificate().toString());
