@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -35,6 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code kmsRecoveryRequester} and {@code kmsRecoveryState} themselves, as slapd needs); one
  * approval with {@code dirkms recovery approve --key-package} delivers nothing, two deliver a
  * PKCS#12 that {@code openssl pkcs12} opens and whose key is the user's published encryption key.
+ * {@code dirkms archive check} then opens a custody session in slapd, approved by one agent with
+ * the README's OpenSSL and OpenLDAP commands and one with {@code dirkms}, and unwraps every key.
  */
 class CustodyOnSlapdIT {
 
@@ -208,10 +211,10 @@ class CustodyOnSlapdIT {
             return session[0] != null;
         });
         String dn = "cn=" + session[0] + "," + LAYOUT.recoveryRequests();
-        for (String approver : List.of(CAROL, BOB)) {
-            DirkmsRun approved = approve(slapd, url, dn, approver);
-            assertEquals(0, approved.code(), approved + "\nagent:\n" + agentLog());
-        }
+        // Carol the README's way without dirkms (OpenSSL and OpenLDAP tools only), Bob with dirkms.
+        approveWithOpensslAndLdapmodify(slapd, url, dn, CAROL);
+        DirkmsRun approved = approve(slapd, url, dn, BOB);
+        assertEquals(0, approved.code(), approved + "\nagent:\n" + agentLog());
         DirkmsRun checked = check.get(120, TimeUnit.SECONDS);
         assertEquals(0, checked.code(), checked + "\nagent:\n" + agentLog());
         assertTrue(checked.out().contains("checked 4 users and 4 archive records, unwrapped 4 keys: no problems"),
@@ -219,6 +222,42 @@ class CustodyOnSlapdIT {
         assertTrue(checked.out().contains("2 of 2 shares"), checked.toString());
         assertFalse(slapd.asAgent().search(LAYOUT.recoveryRequests(), "(objectClass=kmsCustodySession)", "cn")
                 .assertSuccess().stdout().contains("dn: "), "the session is deleted after use");
+    }
+
+    /**
+     * README "Without dirkms", as written there (the password read with {@code -y FILE} where a
+     * person types {@code -W}), against slapd: the share opened with the key package and sealed
+     * again to the request key with {@code openssl cms}, written with the approval by
+     * {@code ldapmodify}.
+     */
+    private void approveWithOpensslAndLdapmodify(Slapd slapd, String url, String request, String agent)
+            throws Exception {
+        String uid = uid(agent);
+        Path password = Files.writeString(work.resolve(uid + ".password"), PASSWORDS.get(agent));
+        Path folder = Files.createDirectories(work.resolve(uid + "-machine"));
+        String script = "set -e; cd \"$FOLDER\"\n"
+                + "L=\"-H $URL -ZZ -x -D $ME -y $PASSWORD\"\n"
+                + "ldapsearch $L -b \"$KRA\" -LLL -o ldif-wrap=no \"(kmsShareHolder=$ME)\" kmsSealedShare \\\n"
+                + "    | sed -n 's/^kmsSealedShare:: //p' | base64 -d > share.der\n"
+                + "ldapsearch $L -b \"$R\" -s base -LLL -o ldif-wrap=no kmsRequestKey \\\n"
+                + "    | sed -n 's/^kmsRequestKey:: //p' | base64 -d > request-key.der\n"
+                + "openssl x509 -inform DER -in request-key.der -out request-key.pem\n"
+                + "openssl pkcs12 -in \"$P12\" -passin file:\"$TOKEN\" -nodes -nocerts -out my-keys.pem\n"
+                + "openssl cms -decrypt -binary -inform DER -in share.der -inkey my-keys.pem -out share-content.der\n"
+                + "openssl cms -encrypt -binary -aes256 -outform DER -in share-content.der -out share-for-request.der"
+                + " request-key.pem\n"
+                + "printf 'dn: %s\\nchangetype: modify\\nadd: kmsRecoveryApproval\\nkmsRecoveryApproval: %s\\n-\\n"
+                + "add: kmsRecoveryShare\\nkmsRecoveryShare:< file://%s\\n-\\n' \\\n"
+                + "    \"$R\" \"$ME\" \"$PWD/share-for-request.der\" | ldapmodify $L\n"
+                + "rm share-content.der my-keys.pem\n";
+        Map<String, String> environment = new HashMap<>(Map.of("FOLDER", folder.toString(), "URL", url,
+                "ME", agent, "PASSWORD", password.toString(), "KRA", LAYOUT.keyRecoveryAgent(), "R", request,
+                "P12", work.resolve(uid + ".p12").toString(), "TOKEN", work.resolve(uid + ".token").toString()));
+        environment.put("LDAPTLS_CACERT", slapd.caCertificate().toString());
+        environment.put("LDAPTLS_REQCERT", "demand");
+        environment.put("LDAPCONF", "/dev/null");
+        LdapTools.run(List.of("bash", "-c", script), environment, null).assertSuccess();
+        assertTrue(Files.size(folder.resolve("share-for-request.der")) > 0, "a share sealed to the request key");
     }
 
     /** {@code dirkms recovery approve} from the agent's machine, with their key package and token. */
