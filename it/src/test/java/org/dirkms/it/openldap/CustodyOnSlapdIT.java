@@ -34,7 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
  * folder leaves no recovery key store there; the agent, restarted as the command says, claims a
  * recovery request a KMS administrator made with {@code ldapmodify} (writing
  * {@code kmsRecoveryRequester} and {@code kmsRecoveryState} themselves, as slapd needs); one
- * approval with {@code dirkms recovery approve --key-package} delivers nothing, two deliver a
+ * approval with {@code dirkms recovery approve --key-package} delivers nothing; the agent restarted
+ * then (short lease) publishes a new request key and removes the approval and share sealed to the
+ * lost one; approved again, two approvals deliver a
  * PKCS#12 that {@code openssl pkcs12} opens and whose key is the user's published encryption key.
  * {@code dirkms archive check} then opens a custody session in slapd, approved by one agent with
  * the README's OpenSSL and OpenLDAP commands and one with {@code dirkms}, and unwraps every key.
@@ -51,6 +53,9 @@ class CustodyOnSlapdIT {
     private static final String DAVE = "uid=dave,ou=People," + SUFFIX;
     private static final Map<String, String> PASSWORDS = Map.of(BOB, "bob-sample-password-change-me", CAROL,
             "carol-sample-password-change-me", DAVE, "dave-password-change-me", JDOE, "jdoe-sample-password-change-me");
+
+    /** A claim that runs out within seconds and a sweep that notices, so that a restart is seen at once. */
+    private static final String[] SHORT_LEASE = {"--lease-seconds", "3", "--sweep-seconds", "2"};
 
     @TempDir
     Path work;
@@ -117,10 +122,10 @@ class CustodyOnSlapdIT {
             assertTrue(marker.contains("threshold 2 of 3") && marker.contains(BOB) && marker.contains(DAVE), marker);
 
             // Restarted after custody, as the command said.
-            agent = startAgent(kms, url);
+            agent = startAgent(kms, url, SHORT_LEASE);
             try {
                 awaitLine(agent, "dirkms agent running");
-                recoverUnderCustody(slapd, alice, url, agent);
+                agent = recoverUnderCustody(slapd, alice, kms, url, agent);
                 checkTheArchiveInACustodySession(slapd, kms, url, agent);
             } finally {
                 stop(agent);
@@ -142,7 +147,9 @@ class CustodyOnSlapdIT {
      * the request pending without a package, the second delivers a package openssl opens, holding
      * the key of jdoe's published encryption certificate.
      */
-    private void recoverUnderCustody(Slapd slapd, LdapTools alice, String url, Process agent) throws Exception {
+    private Process recoverUnderCustody(Slapd slapd, LdapTools alice, Path kms, String url, Process running)
+            throws Exception {
+        Process agent = running;
         String request = "cn=recover-jdoe-2026-11-25," + LAYOUT.recoveryRequests();
         String sample = Files.readString(ProjectFiles.file("ldif/samples/50-request-recovery.ldif"));
         alice.modify(sample + "kmsRecoveryRequester: " + ALICE + "\nkmsRecoveryState: pending\n")
@@ -161,6 +168,29 @@ class CustodyOnSlapdIT {
         assertFalse(afterOne.contains("kmsRecoveryPackage") || afterOne.contains("kmsRecoveryToken"),
                 "one share delivers nothing: " + afterOne);
         assertFalse(afterOne.contains("kmsLastError"), "a good share is no error: " + afterOne);
+
+        // The agent restarts while the request waits: its request key went with it. Once the claim's
+        // lease ran out, the new process publishes a new key and removes the approval and share.
+        String firstKey = value(alice.withArguments("-s", "base").search(request, "(objectClass=*)", "kmsRequestKey")
+                .assertSuccess().stdout(), "kmsRequestKey:: ");
+        stop(agent);
+        agent = startAgent(kms, url, SHORT_LEASE);
+        awaitLine(agent, "dirkms agent running");
+        Process restarted = agent;
+        await("a new request key on " + request, agent, () -> {
+            String now = alice.withArguments("-s", "base").search(request, "(objectClass=*)", "kmsRequestKey",
+                    "kmsLastError").stdout();
+            return now.contains("kmsRequestKey:: ") && !now.contains(firstKey)
+                    && now.contains("stopped and took the key along");
+        });
+        String rekeyed = alice.withArguments("-s", "base").search(request, "(objectClass=*)", "kmsRecoveryState",
+                "kmsRecoveryApproval", "kmsRecoveryShare", "kmsLastError").assertSuccess().stdout();
+        assertTrue(rekeyed.contains("kmsRecoveryState: pending"), rekeyed);
+        assertFalse(rekeyed.contains("kmsRecoveryApproval") || rekeyed.contains("kmsRecoveryShare"),
+                "the approval and share sealed to the lost key are removed: " + rekeyed);
+        assertTrue(rekeyed.contains("each recovery agent approves again"), rekeyed);
+        DirkmsRun again = approve(slapd, url, request, BOB);
+        assertEquals(0, again.code(), again + "\nagent:\n" + agentLog());
 
         DirkmsRun second = approve(slapd, url, request, DAVE);
         assertEquals(0, second.code(), second + "\nagent:\n" + agentLog());
@@ -190,6 +220,8 @@ class CustodyOnSlapdIT {
         assertEquals(1, late.code(), late.toString());
         assertTrue(late.err().contains(request + " is approved: approvals are given only while it is pending"),
                 late.err());
+        assertTrue(restarted.isAlive(), "the restarted agent runs");
+        return agent;
     }
 
     /**
@@ -289,9 +321,11 @@ class CustodyOnSlapdIT {
         assertEquals(0, run.code(), run.toString());
     }
 
-    private Process startAgent(Path kms, String url) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(ProjectFiles.file("dirkms").toString(), "agent", "--data",
-                kms.toString(), "--url", url);
+    private Process startAgent(Path kms, String url, String... flags) throws Exception {
+        List<String> command = new ArrayList<>(List.of(ProjectFiles.file("dirkms").toString(), "agent", "--data",
+                kms.toString(), "--url", url));
+        command.addAll(List.of(flags));
+        ProcessBuilder builder = new ProcessBuilder(command);
         builder.redirectOutput(work.resolve("agent.out").toFile());
         builder.redirectError(work.resolve("agent.err").toFile());
         return builder.start();
@@ -338,7 +372,7 @@ class CustodyOnSlapdIT {
         List<String> found = new ArrayList<>();
         for (String line : ldif.lines().toList()) {
             if (line.startsWith(attribute + ":: ")) {
-                found.add(new String(Base64.getDecoder().decode(line.substring(attribute.length() + 4))));
+                found.add(new String(Base64.getDecoder().decode(line.substring(attribute.length() + 3))));
             } else if (line.startsWith(attribute + ": ")) {
                 found.add(line.substring(attribute.length() + 2));
             }
