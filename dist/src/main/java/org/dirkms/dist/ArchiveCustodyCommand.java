@@ -100,9 +100,10 @@ final class ArchiveCustodyCommand extends Subcommand {
         try (LdapNetworkConnection directory = kms.openConnection(Duration.ofMinutes(2).toMillis())) {
             LdapCustodyRecords records = kms.custodyRecords(directory);
             List<Custody.Holder> chosen = new ArrayList<>();
-            List<String> members = records.recoveryAgents().stream().map(ArchiveCustodyCommand::normalOrSelf).toList();
+            List<String> members = records.recoveryAgents().stream().map(DistinguishedNames::normalIfValid)
+                    .flatMap(Optional::stream).toList();
             for (String dn : holders) {
-                if (!members.contains(normalOrSelf(dn))) {
+                if (!members.contains(DistinguishedNames.normal(dn))) {
                     return failed(dn + " is not a member of " + kms.layout().recoveryAgentsGroup() + ": add them with"
                             + " 'dirkms roles add recovery-agent' first; nothing changed");
                 }
@@ -273,13 +274,5 @@ final class ArchiveCustodyCommand extends Subcommand {
             result.add(dn);
         }
         return result;
-    }
-
-    private static String normalOrSelf(String dn) {
-        try {
-            return DistinguishedNames.normal(dn);
-        } catch (IllegalArgumentException e) {
-            return dn;
-        }
     }
 }

@@ -408,18 +408,8 @@ public final class KmsContext {
      */
     public KmsAgent agent(CertificationAuthority ca, RecoveryKeyStore recoveryKeys, EnrollmentService.Settings settings,
             int workers, Duration sweep) {
-        RecoveryService.Settings recovery = recoverySettings(settings);
-        List<Function<LdapNetworkConnection, ? extends Workflow>> workflows = new ArrayList<>();
-        RequestKeys requestKeys = new RequestKeys();
-        workflows.add(directory -> RecoveryService.overLdap(directory, layout, this::dataFolderRecoveryKeys, requestKeys,
-                recovery, clock, random));
-        if (ca != null) {
-            // The agent with the CA keeps the signed trust list (docs/state-machines.md, "Trust list").
-            DelegatedKeyStore signer = trustListSigningKeyStore(ca);
-            workflows.add(directory -> trustService(directory, signer));
-        }
-        return new KmsAgent(connection, layout, ca, recoveryKeys.current().certificate(), settings, clock, random, workers,
-                sweep, workflows);
+        return recoveringAgent(ca, recoveryKeys.current().certificate(), this::dataFolderRecoveryKeys, settings, workers,
+                sweep);
     }
 
     /**
@@ -432,16 +422,28 @@ public final class KmsContext {
      */
     public KmsAgent agentUnderCustody(CertificationAuthority ca, X509Certificate recoveryCertificate,
             EnrollmentService.Settings settings, int workers, Duration sweep) {
-        RecoveryService.Settings recovery = recoverySettings(settings);
-        List<Function<LdapNetworkConnection, ? extends Workflow>> workflows = new ArrayList<>();
-        RequestKeys requestKeys = new RequestKeys();
         Supplier<KeyRecoverer> none = () -> {
             throw new IllegalStateException("the recovery keys are under custody (" + data.recoveryCustody() + ") but"
                     + " the directory holds no custody at " + layout.keyRecoveryAgent());
         };
-        workflows.add(directory -> RecoveryService.overLdap(directory, layout, none, requestKeys, recovery, clock,
-                random));
+        return recoveringAgent(ca, recoveryCertificate, none, settings, workers, sweep);
+    }
+
+    /**
+     * A KMS agent archiving to {@code recoveryCertificate} that also recovers keys, with
+     * {@code recoveryKeys} when the archive is not under custody and with the recovery agents'
+     * shares when it is; the agent with the CA also keeps the signed trust list
+     * (docs/state-machines.md, "Trust list").
+     */
+    private KmsAgent recoveringAgent(CertificationAuthority ca, X509Certificate recoveryCertificate,
+            Supplier<KeyRecoverer> recoveryKeys, EnrollmentService.Settings settings, int workers, Duration sweep) {
+        RecoveryService.Settings recovery = recoverySettings(settings);
+        List<Function<LdapNetworkConnection, ? extends Workflow>> workflows = new ArrayList<>();
+        RequestKeys requestKeys = new RequestKeys();
+        workflows.add(directory -> RecoveryService.overLdap(directory, layout, recoveryKeys, requestKeys, recovery,
+                clock, random));
         if (ca != null) {
+            // The agent with the CA keeps the signed trust list (docs/state-machines.md, "Trust list").
             DelegatedKeyStore signer = trustListSigningKeyStore(ca);
             workflows.add(directory -> trustService(directory, signer));
         }

@@ -118,12 +118,12 @@ final class RecoveryApproveCommand extends Subcommand {
                     + " written");
         }
         for (String approval : target.approvals()) {
-            if (sameDn(approval, me)) {
+            if (DistinguishedNames.sameIfValid(approval, me)) {
                 return failed("you have approved " + dn + " already: a recovery needs approvals by distinct agents, and"
                         + " your share counts once; nothing was written");
             }
         }
-        if (target.requester() != null && sameDn(target.requester(), me)) {
+        if (target.requester() != null && DistinguishedNames.sameIfValid(target.requester(), me)) {
             return failed("you asked for " + dn + ": it must be approved by other recovery agents; nothing was written");
         }
         Optional<ShareEntry> share = records.shareOf(me);
@@ -166,7 +166,8 @@ final class RecoveryApproveCommand extends Subcommand {
                 return failed("your share at " + share.get().dn() + " is " + e.getMessage() + "; nothing was written");
             }
             decoded.clear();
-            if (!MessageDigest.isEqual(share.get().digest(), sha256(content)) || !sameDn(decoded.holder(), me)
+            if (!MessageDigest.isEqual(share.get().digest(), ShareContent.sha256(content))
+                    || !DistinguishedNames.sameIfValid(decoded.holder(), me)
                     || !decoded.custodyId().equals(share.get().custodyId())) {
                 return failed("your share at " + share.get().dn() + " does not match the digest the custody published"
                         + " for it (it was changed): tell the KMS administrators; nothing was written");
@@ -252,21 +253,5 @@ final class RecoveryApproveCommand extends Subcommand {
                     + " --key-package-password-file");
         }
         return console.readPassword("password of %s: ", keyPackage);
-    }
-
-    private static byte[] sha256(byte[] bytes) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static boolean sameDn(String a, String b) {
-        try {
-            return DistinguishedNames.same(a, b);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
     }
 }

@@ -99,11 +99,11 @@ public final class CustodySession implements AutoCloseable {
                 "the custody session " + dn + " was deleted while it waited"));
         List<String> agents = new ArrayList<>();
         for (String member : records.recoveryAgents()) {
-            normal(member).ifPresent(agents::add);
+            DistinguishedNames.normalIfValid(member).ifPresent(agents::add);
         }
         List<String> approvers = new ArrayList<>();
         for (String approval : session.approvals()) {
-            normal(approval).filter(agents::contains).ifPresent(normal -> approvers.add(approval));
+            DistinguishedNames.normalIfValid(approval).filter(agents::contains).ifPresent(normal -> approvers.add(approval));
         }
         ShareJudge.Verdict verdict = ShareJudge.judge(custody, key, session.shares(), approvers);
         try {
@@ -162,14 +162,6 @@ public final class CustodySession implements AutoCloseable {
             records.closeSession(dn);
         } finally {
             key.close();
-        }
-    }
-
-    private static Optional<String> normal(String dn) {
-        try {
-            return Optional.of(DistinguishedNames.normal(dn));
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
         }
     }
 

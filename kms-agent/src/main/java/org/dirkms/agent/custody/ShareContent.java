@@ -65,8 +65,8 @@ public record ShareContent(String custodyId, String holder, ShamirShares.Share s
         }
     }
 
-    /** SHA-256 of {@code bytes}. */
-    static byte[] sha256(byte[] bytes) {
+    /** SHA-256 of {@code bytes}: of a share content's DER, what the custody publishes for it. */
+    public static byte[] sha256(byte[] bytes) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(bytes);
         } catch (NoSuchAlgorithmException e) {

@@ -57,11 +57,11 @@ public final class ShareJudge {
             Collection<String> approvers) {
         Map<String, String> counted = new LinkedHashMap<>();
         for (String approver : approvers) {
-            normal(approver).ifPresent(normal -> counted.put(normal, approver));
+            DistinguishedNames.normalIfValid(approver).ifPresent(normal -> counted.put(normal, approver));
         }
         Map<String, ShareEntry> published = new LinkedHashMap<>();
         for (ShareEntry share : custody.shares()) {
-            normal(share.holder()).ifPresent(normal -> published.put(normal, share));
+            DistinguishedNames.normalIfValid(share.holder()).ifPresent(normal -> published.put(normal, share));
         }
         List<ShareContent> good = new ArrayList<>();
         List<String> refusals = new ArrayList<>();
@@ -75,7 +75,7 @@ public final class ShareJudge {
                 unopened++;
                 continue;
             }
-            String holder = normal(content.holder()).orElse(null);
+            String holder = DistinguishedNames.normalIfValid(content.holder()).orElse(null);
             if (!content.custodyId().equals(custody.id())) {
                 refusals.add("the share of " + content.holder() + " belongs to custody " + content.custodyId()
                         + ", not the current custody " + custody.id() + " (the keys were split again since): refused");
@@ -113,13 +113,5 @@ public final class ShareJudge {
             return false;
         }
         return MessageDigest.isEqual(published.digest(), content.digest());
-    }
-
-    private static java.util.Optional<String> normal(String dn) {
-        try {
-            return java.util.Optional.of(DistinguishedNames.normal(dn));
-        } catch (IllegalArgumentException e) {
-            return java.util.Optional.empty();
-        }
     }
 }

@@ -302,19 +302,12 @@ public final class LdapCustodyRecords implements CustodyRecords {
             return Optional.empty();
         }
         for (ShareEntry share : shares()) {
-            if (share.custodyId().equals(id) && share.holder() != null && sameDn(share.holder(), holderDn)) {
+            if (share.custodyId().equals(id) && share.holder() != null
+                    && org.dirkms.agent.names.DistinguishedNames.sameIfValid(share.holder(), holderDn)) {
                 return Optional.of(share);
             }
         }
         return Optional.empty();
-    }
-
-    private static boolean sameDn(String a, String b) {
-        try {
-            return org.dirkms.agent.names.DistinguishedNames.same(a, b);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
     }
 
     @Override

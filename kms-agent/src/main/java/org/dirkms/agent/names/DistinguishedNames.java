@@ -51,6 +51,25 @@ public final class DistinguishedNames {
         return normal(a).equals(normal(b));
     }
 
+    /**
+     * The normalised form of {@code dn}, or empty when it is not a DN: for values read from the
+     * directory (approvals, group members, share holders), where a value that is not a DN names
+     * nobody.
+     */
+    public static java.util.Optional<String> normalIfValid(String dn) {
+        try {
+            return java.util.Optional.of(normal(dn));
+        } catch (IllegalArgumentException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    /** Whether {@code a} and {@code b} are both DNs and name the same entry. */
+    public static boolean sameIfValid(String a, String b) {
+        java.util.Optional<String> first = normalIfValid(a);
+        return first.isPresent() && first.equals(normalIfValid(b));
+    }
+
     /** Whether {@code dn} is {@code ancestor} or below it. */
     public static boolean within(String dn, String ancestor) {
         String name = normal(dn);
